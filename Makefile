@@ -1,0 +1,34 @@
+# edgeauth. `make help` lists the targets.
+SHELL := bash
+GO    ?= go
+
+include wasm.mk
+
+.DEFAULT_GOAL := help
+.PHONY: help run test test-js bench fuzz vet
+
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+run: ## start the control plane for local development (PostgreSQL at 127.0.0.1:5432)
+	$(GO) run ./controlplane/cmd/edgeauth serve --dev
+
+test: vet ## run every test (Go, then the verifier in Node)
+	$(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory test-js
+
+test-js: ## load verifier.wasm in Node with no imports and decide a request
+	cd verifier/js && node --test
+
+vet: ## go vet
+	$(GO) vet ./...
+
+bench: ## benchmarks, each beside its baseline (see README "Speed")
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./verifier/...
+
+FUZZTIME ?= 10s
+fuzz: ## run every fuzz target for FUZZTIME each
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; done

@@ -1,0 +1,53 @@
+package verifier
+
+// Config is the gate's configuration. Hosts marshal it to JSON for Engine.Configure;
+// the module parses that JSON with its own strict parser (unknown fields are errors).
+type Config struct {
+	Issuer   string `json:"issuer"`
+	Audience string `json:"audience"`
+	// Algorithms allowed for access tokens; default ["EdDSA"].
+	Algorithms []string `json:"algorithms,omitempty"`
+	// LeewaySeconds tolerated on exp, nbf and iat (0..300).
+	LeewaySeconds int64 `json:"leeway_seconds,omitempty"`
+	// AllowBearer lets an "Authorization: Bearer" header stand in for the cookie
+	// (API clients); off by default.
+	AllowBearer bool `json:"allow_bearer,omitempty"`
+
+	AccessCookie  Cookie `json:"access_cookie"`
+	RefreshCookie Cookie `json:"refresh_cookie"`
+
+	// LoginPath is where unauthenticated browsers are sent, with ?return_to=.
+	LoginPath string `json:"login_path"`
+	// RefreshPath is the control plane's GET refresh endpoint, with ?return_to=.
+	RefreshPath string `json:"refresh_path"`
+	// AfterLoginPath is where a signed-in user who opens the login page is sent.
+	AfterLoginPath string `json:"after_login_path,omitempty"`
+	// PublicPaths are exact paths, or prefixes when they end in "/", that need no
+	// token. Protected rules win over public ones when both match (longest match wins).
+	PublicPaths []string `json:"public_paths,omitempty"`
+	// Protected lists prefixes that need a valid token and, optionally, roles (any
+	// one of them suffices).
+	Protected []ProtectedRoute `json:"protected,omitempty"`
+	// DefaultProtected decides paths no rule matches (true: they need a token).
+	DefaultProtected bool `json:"default_protected,omitempty"`
+	// CacheEntries bounds the verified-token cache (0 disables it).
+	CacheEntries int `json:"cache_entries,omitempty"`
+}
+
+// ProtectedRoute is one protected path prefix.
+type ProtectedRoute struct {
+	Prefix string   `json:"prefix"`
+	Roles  []string `json:"roles,omitempty"`
+}
+
+// Cookie names a cookie and the attributes it was set with, so that the gate can
+// clear it with exactly those attributes (a browser ignores a clearing cookie whose
+// Path or Domain differ).
+type Cookie struct {
+	Name     string `json:"name"`
+	Path     string `json:"path,omitempty"`
+	Domain   string `json:"domain,omitempty"`
+	Secure   bool   `json:"secure,omitempty"`
+	HTTPOnly bool   `json:"http_only,omitempty"`
+	SameSite string `json:"same_site,omitempty"` // Strict, Lax or None
+}

@@ -1,0 +1,130 @@
+// Package verifier is the host-facing API of the edgeauth edge gate: the types a host
+// sends and receives, and the Engine interface that both the native core and the
+// WebAssembly module (see package wasmhost) implement, so that the same table of
+// tests runs against both and a Go program may use either.
+//
+// The decision logic itself lives in package gate, which TinyGo compiles into
+// verifier.wasm; this package only encodes requests and decodes results.
+package verifier
+
+import "github.com/edgeauth/edgeauth/verifier/abi"
+
+// Engine decides requests. Implementations: NewNative (the core compiled by Go) and
+// wasmhost.Host (the core compiled by TinyGo, run in wazero). An Engine is safe for
+// concurrent use.
+//
+// Errors wrap the sentinels of package abi (re-exported below), so errors.Is works
+// whichever engine ran the check.
+type Engine interface {
+	// Configure validates and installs the configuration (JSON, see Config). A bad
+	// configuration returns ErrInvalidConfig and leaves the previous one in place.
+	Configure(config []byte) error
+	// LoadKeys installs a JWKS (RFC 7517 JSON). Unusable keys are skipped; a set with
+	// symmetric keys, or with no usable key, returns ErrInvalidKeySet and changes
+	// nothing. A successful load flushes the verified-token cache.
+	LoadKeys(jwks []byte) error
+	// LoadRevocations installs a signed revocation list (compact JWS, format in
+	// verifier/ABI.md), checked against the loaded keys at time now (unix seconds).
+	LoadRevocations(list []byte, now int64) error
+	// Decide returns what to do with one request at time now (unix seconds).
+	Decide(req Request, now int64) (Decision, error)
+	// VerifyToken checks one access token completely (signature, claims, revocation)
+	// and returns its claims.
+	VerifyToken(token string, now int64) (Claims, error)
+	// Close releases the engine's resources.
+	Close() error
+}
+
+// Request carries the facts of one HTTP request the gate needs. JSON field names are
+// the wire format written into the module's buffer.
+type Request struct {
+	Method string `json:"method"`
+	// Path is the URL path, percent-encoded as received (no query).
+	Path string `json:"path"`
+	// Query is the raw query string without '?', used only to build return_to.
+	Query string `json:"query,omitempty"`
+	// Cookies holds the value of every Cookie header, in order.
+	Cookies []string `json:"cookies,omitempty"`
+	// Authorization is the Authorization header, if any ("Bearer <token>" is honoured
+	// only when the configuration allows bearer tokens).
+	Authorization string `json:"authorization,omitempty"`
+}
+
+// Action is what the edge does with a request.
+type Action string
+
+const (
+	// ActionAllow forwards the request; Decision.Identity says who made it (nil on
+	// public paths reached without a valid token).
+	ActionAllow Action = "allow"
+	// ActionRedirect sends the browser to Decision.Location (the login page, or away
+	// from it for a signed-in user), clearing Decision.ClearCookies.
+	ActionRedirect Action = "redirect"
+	// ActionRefresh sends the browser through the refresh endpoint at
+	// Decision.Location, which comes back to the original page.
+	ActionRefresh Action = "refresh"
+	// ActionDeny answers 403: the user is signed in but lacks a required role.
+	ActionDeny Action = "deny"
+)
+
+// Decision is the gate's answer for one request.
+type Decision struct {
+	Action Action `json:"action"`
+	// Reason is a stable machine-readable code, for logs and metrics (see ABI.md).
+	Reason string `json:"reason"`
+	// Status is the HTTP status the edge answers with when it does not forward
+	// (302 for redirect and refresh, 403 for deny, 0 for allow).
+	Status   int       `json:"status,omitempty"`
+	Location string    `json:"location,omitempty"`
+	Identity *Identity `json:"identity,omitempty"`
+	// ClearCookies are complete Set-Cookie header values that expire the named
+	// cookies with exactly the attributes they were set with.
+	ClearCookies []string `json:"clear_cookies,omitempty"`
+}
+
+// Identity is who a verified access token speaks for.
+type Identity struct {
+	Subject   string   `json:"sub"`
+	SessionID string   `json:"sid"`
+	Roles     []string `json:"roles,omitempty"`
+	ExpiresAt int64    `json:"exp"`
+}
+
+// Claims are the checked claims of an access token.
+type Claims struct {
+	Issuer    string   `json:"iss"`
+	Subject   string   `json:"sub"`
+	Audience  []string `json:"aud"`
+	SessionID string   `json:"sid"`
+	Roles     []string `json:"roles,omitempty"`
+	TokenID   string   `json:"jti,omitempty"`
+	IssuedAt  int64    `json:"iat,omitempty"`
+	NotBefore int64    `json:"nbf,omitempty"`
+	ExpiresAt int64    `json:"exp"`
+}
+
+// Sentinel errors, shared with package abi so that a status code from the module
+// and a native failure compare equal under errors.Is.
+var (
+	ErrMalformed             = abi.ErrMalformed
+	ErrTooLarge              = abi.ErrTooLarge
+	ErrUnsupportedHeader     = abi.ErrUnsupportedHeader
+	ErrAlgorithmNotAllowed   = abi.ErrAlgorithmNotAllowed
+	ErrUnknownKey            = abi.ErrUnknownKey
+	ErrSignatureInvalid      = abi.ErrSignatureInvalid
+	ErrExpired               = abi.ErrExpired
+	ErrNotValidYet           = abi.ErrNotValidYet
+	ErrIssuedInFuture        = abi.ErrIssuedInFuture
+	ErrInvalidIssuer         = abi.ErrInvalidIssuer
+	ErrInvalidAudience       = abi.ErrInvalidAudience
+	ErrInvalidType           = abi.ErrInvalidType
+	ErrInvalidClaims         = abi.ErrInvalidClaims
+	ErrRevoked               = abi.ErrRevoked
+	ErrInvalidConfig         = abi.ErrInvalidConfig
+	ErrInvalidKeySet         = abi.ErrInvalidKeySet
+	ErrInvalidRevocationList = abi.ErrInvalidRevocationList
+	ErrInvalidRequest        = abi.ErrInvalidRequest
+	ErrInputTooLarge         = abi.ErrInputTooLarge
+	ErrNotConfigured         = abi.ErrNotConfigured
+	ErrInternal              = abi.ErrInternal
+)

@@ -1,0 +1,26 @@
+# The one place verifier.wasm is built. Included by the Makefile; CI runs the same
+# targets. Flags and why: RATIONALE.md ("TinyGo target and GC").
+
+WASM        := verifier/verifier.wasm
+WASM_PKG    := ./verifier/guest
+TINYGO_ROOT  = $(shell bash .ci/install-tinygo | tail -n 1)
+TINYGO_FLAGS := -target=wasm-unknown -gc=precise -opt=2 -no-debug -scheduler=none -panic=trap
+
+# $(call build-wasm,output): build the guest with the pinned TinyGo and strip it.
+define build-wasm
+	@root='$(TINYGO_ROOT)'; \
+	TINYGOROOT="$$root" PATH="$$root/build:$$PATH" GOFLAGS=-mod=mod \
+		tinygo build $(TINYGO_FLAGS) -o $(1).tmp $(WASM_PKG) && \
+	wasm-strip $(1).tmp && mv $(1).tmp $(1)
+endef
+
+.PHONY: wasm wasm-check
+
+wasm: ## build verifier/verifier.wasm with the pinned TinyGo (installs it once)
+	$(call build-wasm,$(WASM))
+	@ls -l $(WASM) | awk '{print "verifier.wasm: " $$5 " bytes"}'
+
+wasm-check: ## rebuild verifier.wasm and fail if the committed file differs
+	$(call build-wasm,$(WASM).fresh)
+	@if cmp -s $(WASM) $(WASM).fresh; then rm -f $(WASM).fresh; echo "verifier.wasm matches a fresh build"; \
+	else rm -f $(WASM).fresh; echo "verifier.wasm differs from a fresh build: run 'make wasm' and commit it" >&2; exit 1; fi
