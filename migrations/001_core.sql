@@ -1,0 +1,2 @@
+-- Core schema: placeholder until the control-plane tables land.
+SELECT 1;

@@ -1,0 +1,46 @@
+package abi
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+)
+
+func TestStatusErrorRoundTrip(t *testing.T) {
+	for s := Status(1); s < statusCount; s++ {
+		err := s.Err()
+		if err == nil {
+			t.Fatalf("status %d has no error", s)
+		}
+		if got := StatusOf(fmt.Errorf("context: %w", err)); got != s {
+			t.Errorf("StatusOf(wrapped %v) = %d, want %d", err, got, s)
+		}
+	}
+	if StatusOf(nil) != StatusOK || StatusOK.Err() != nil {
+		t.Error("StatusOK must map to nil")
+	}
+	if StatusOf(errors.New("other")) != StatusInternal || Status(9999).Err() != ErrInternal {
+		t.Error("unknown errors and codes must map to internal")
+	}
+}
+
+func TestPack(t *testing.T) {
+	s, n := Unpack(Pack(StatusRevoked, 70000))
+	if s != StatusRevoked || n != 70000 {
+		t.Fatalf("got %d %d", s, n)
+	}
+}
+
+func TestSignatureCheckEncoding(t *testing.T) {
+	in := EncodeSignatureCheck([]byte(`{"kty":"OKP"}`), []byte("msg"), []byte{1, 2, 3})
+	jwk, msg, sig, ok := DecodeSignatureCheck(in)
+	if !ok || string(jwk) != `{"kty":"OKP"}` || string(msg) != "msg" || !bytes.Equal(sig, []byte{1, 2, 3}) {
+		t.Fatalf("round trip: %q %q %v %v", jwk, msg, sig, ok)
+	}
+	for i := range len(in) - 3 {
+		if _, _, _, ok := DecodeSignatureCheck(in[:i]); ok && i < 4+13+4+3 {
+			t.Fatalf("truncated input of %d bytes accepted", i)
+		}
+	}
+}
