@@ -1,0 +1,165 @@
+package cookie
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/verifier/abi"
+)
+
+func TestGet(t *testing.T) {
+	tests := []struct {
+		name    string
+		headers []string
+		cookie  string
+		want    Match
+		wantErr error
+	}{
+		{"no headers", nil, "at", Match{}, nil},
+		{"single", []string{"at=abc"}, "at", Match{"abc", 1}, nil},
+		{"among others", []string{"a=1; at=abc; b=2"}, "at", Match{"abc", 1}, nil},
+		{"no space after semicolon", []string{"a=1;at=abc;b=2"}, "at", Match{"abc", 1}, nil},
+		{"OWS tabs and spaces", []string{"a=1 \t;\t at = abc \t; b=2"}, "at", Match{"abc", 1}, nil},
+		{"second header", []string{"a=1", "b=2; at=xyz"}, "at", Match{"xyz", 1}, nil},
+		{"case sensitive name", []string{"AT=abc; At=def"}, "at", Match{}, nil},
+		{"prefix of another name", []string{"at2=abc; xat=def"}, "at", Match{}, nil},
+		{"quoted value", []string{`at="abc"`}, "at", Match{"abc", 1}, nil},
+		{"lone quote kept", []string{`at="abc`}, "at", Match{`"abc`, 1}, nil},
+		{"empty value", []string{"at=; b=2"}, "at", Match{"", 1}, nil},
+		{"empty quoted value", []string{`at=""`}, "at", Match{"", 1}, nil},
+		{"value with equals", []string{"at=a=b=="}, "at", Match{"a=b==", 1}, nil},
+		{"malformed pair skipped", []string{"garbage; at=abc; more garbage"}, "at", Match{"abc", 1}, nil},
+		{"pair named like cookie without =", []string{"at; b=1"}, "at", Match{}, nil},
+		{"empty segments", []string{";; ; at=abc;;"}, "at", Match{"abc", 1}, nil},
+		{"duplicate in one header", []string{"at=one; at=two"}, "at", Match{"one", 2}, nil},
+		{"duplicate across headers", []string{"at=one", "at=two"}, "at", Match{"one", 2}, nil},
+		{"triplicate capped at 2", []string{"at=1; at=2; at=3"}, "at", Match{"1", 2}, nil},
+		{"duplicate empty and full", []string{"at=; at=two"}, "at", Match{"", 2}, nil},
+		{"nameless cookie ignored", []string{"=abc"}, "at", Match{}, nil},
+		{"host prefix name", []string{"__Host-at=abc"}, "__Host-at", Match{"abc", 1}, nil},
+		{"empty name lookup", []string{"=abc"}, "", Match{}, nil},
+		{"too many pairs", []string{strings.Repeat("x=1;", MaxCookies+1)}, "at", Match{}, ErrLimit},
+		{"too many malformed pairs", []string{strings.Repeat("x;", MaxCookies+1)}, "at", Match{}, ErrLimit},
+		{"exactly max pairs", []string{strings.Repeat("x=1;", MaxCookies-1) + "at=ok"}, "at", Match{"ok", 1}, nil},
+		{"too large", []string{"at=" + strings.Repeat("a", MaxBytes)}, "at", Match{}, ErrLimit},
+		{"too large over headers", []string{strings.Repeat("a", MaxBytes/2), strings.Repeat("b", MaxBytes/2+1)}, "at", Match{}, ErrLimit},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Get(tt.headers, tt.cookie)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Fatalf("Get = %+v, want %+v", got, tt.want)
+			}
+			if got.Found() != (tt.want.Count == 1) || got.Duplicated() != (tt.want.Count == 2) {
+				t.Fatalf("Found/Duplicated inconsistent for %+v", got)
+			}
+			// Get2 must agree with Get for either position.
+			a, b, err2 := Get2(tt.headers, tt.cookie, "other-name")
+			if !errors.Is(err2, tt.wantErr) || a != tt.want || (err2 == nil && b.Count != 0 && tt.cookie != "other-name") {
+				t.Fatalf("Get2 = %+v %+v %v", a, b, err2)
+			}
+		})
+	}
+}
+
+func TestLimitErrorIsInvalidRequest(t *testing.T) {
+	if !errors.Is(ErrLimit, abi.ErrInvalidRequest) {
+		t.Fatal("ErrLimit must wrap abi.ErrInvalidRequest so the ABI reports StatusInvalidRequest")
+	}
+}
+
+func TestGet2(t *testing.T) {
+	a, r, err := Get2([]string{"at=1; rt=2", "rt=3"}, "at", "rt")
+	if err != nil || a != (Match{"1", 1}) || r != (Match{"2", 2}) {
+		t.Fatalf("Get2 = %+v %+v %v", a, r, err)
+	}
+}
+
+func TestScannerOrder(t *testing.T) {
+	s := NewScanner([]string{` a = 1 ;bad; b="2"`, "", "c="})
+	var got []string
+	for s.Next() {
+		got = append(got, s.Name()+":"+s.Value())
+	}
+	if s.Err() != nil || strings.Join(got, ",") != "a:1,b:2,c:" {
+		t.Fatalf("pairs %q, err %v", got, s.Err())
+	}
+}
+
+func TestIsToken(t *testing.T) {
+	for _, ok := range []string{"at", "__Host-edgeauth_at", "a.b~c!"} {
+		if !IsToken(ok) {
+			t.Errorf("IsToken(%q) = false", ok)
+		}
+	}
+	for _, bad := range []string{"", "a b", "a=b", "a;b", `a"b`, "a,b", "é", "a\x00", "a(b)", "a/b"} {
+		if IsToken(bad) {
+			t.Errorf("IsToken(%q) = true", bad)
+		}
+	}
+}
+
+func TestGetDoesNotAllocate(t *testing.T) {
+	h := []string{"theme=dark; __Host-at=eyJhbGciOiJFZERTQSJ9.e30.sig; _ga=GA1.1.1"}
+	allocs := testing.AllocsPerRun(100, func() {
+		if m, _ := Get(h, "__Host-at"); !m.Found() {
+			t.Fatal("not found")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("Get allocates %v times", allocs)
+	}
+}
+
+func FuzzCookieHeader(f *testing.F) {
+	for _, s := range []string{"at=abc", "a=1; at=2", `at="q"`, "at=1;at=2", "x;y;=;==;at", " \t; at = v ;", ""} {
+		f.Add(s, "at=second")
+	}
+	f.Fuzz(func(t *testing.T, h1, h2 string) {
+		headers := []string{h1, h2}
+		m, err := Get(headers, "at")
+		if err != nil {
+			if !errors.Is(err, abi.ErrInvalidRequest) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if m.Count < 0 || m.Count > 2 || (m.Count == 0 && m.Value != "") {
+			t.Fatalf("bad match %+v", m)
+		}
+		// Cross-check with the scanner: count and first value agree, and every pair
+		// is a piece of the input with no separator inside.
+		s := NewScanner(headers)
+		n, first := 0, ""
+		for s.Next() {
+			if strings.Contains(s.Name(), ";") || strings.Contains(s.Value(), ";") || strings.Contains(s.Name(), "=") {
+				t.Fatalf("pair %q=%q contains a separator", s.Name(), s.Value())
+			}
+			if s.Name() == "at" {
+				if n == 0 {
+					first = s.Value()
+				}
+				n++
+			}
+		}
+		if min(n, 2) != m.Count || first != m.Value {
+			t.Fatalf("Get %+v, scan count %d first %q", m, n, first)
+		}
+	})
+}
+
+func ExampleGet() {
+	m, _ := Get([]string{"theme=dark; __Host-at=token1"}, "__Host-at")
+	fmt.Println(m.Found(), m.Value)
+	// A second header carrying the same name: refused by the gate, not guessed.
+	m, _ = Get([]string{"theme=dark; __Host-at=token1", "__Host-at=token2"}, "__Host-at")
+	fmt.Println(m.Found(), m.Duplicated())
+	// Output:
+	// true token1
+	// false true
+}
