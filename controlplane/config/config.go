@@ -1,0 +1,500 @@
+// Package config is the control plane's configuration: one typed value with defaults,
+// derived settings (cookie names and attributes, the key-encryption key) and a
+// Validate method that reports every problem at once, each with how to fix it.
+//
+// The package knows nothing about where values come from: cmd/edgeauth builds a
+// Config from defaults, a YAML file, EDGEAUTH_ environment variables and flags (koanf),
+// then calls Validate. The koanf struct tags below name the configuration keys.
+package config
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/cookies"
+	"github.com/jackc/pgx/v5"
+)
+
+// Config is the whole control-plane configuration. The zero value is not usable:
+// start from Default.
+type Config struct {
+	// Listen is the TCP address the HTTP server binds (host:port).
+	Listen string `koanf:"listen"`
+	// PublicURL is the origin browsers reach the control plane at, e.g.
+	// https://auth.example.com or https://app.example.com when the app and /auth share
+	// a host. Its scheme decides whether cookies can be Secure.
+	PublicURL string `koanf:"public_url"`
+	// Issuer and Audience go into every access token; both default to PublicURL.
+	Issuer   string `koanf:"issuer"`
+	Audience string `koanf:"audience"`
+	// DatabaseURL is a PostgreSQL connection URL.
+	DatabaseURL string `koanf:"database_url"`
+	// Dev is the explicit development mode: plain HTTP on PublicURL (cookies without
+	// Secure and without name prefixes), a generated development KEK, text logs. Never
+	// in production.
+	Dev bool `koanf:"dev"`
+	// AllowedOrigins are the exact origins (scheme://host[:port]) allowed to make
+	// state-changing requests; PublicURL's origin is always allowed.
+	AllowedOrigins []string `koanf:"allowed_origins"`
+	// LoginPath is where GET /auth/refresh sends a browser whose session is gone.
+	LoginPath string `koanf:"login_path"`
+
+	Cookies     Cookies     `koanf:"cookies"`
+	Sessions    Sessions    `koanf:"sessions"`
+	Throttle    Throttle    `koanf:"throttle"`
+	Keys        Keys        `koanf:"keys"`
+	Revocations Revocations `koanf:"revocations"`
+
+	// Signup enables POST /auth/signup.
+	Signup bool `koanf:"signup"`
+	// TokenInBody makes login and refresh also return the tokens in the JSON body,
+	// for server-to-server clients that cannot keep cookies. Off by default: browsers
+	// never need it, and a token a script can read is a token XSS can steal.
+	TokenInBody bool `koanf:"token_in_body"`
+	// Metrics serves Prometheus metrics at /metrics.
+	Metrics bool `koanf:"metrics"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `koanf:"log_level"`
+}
+
+// Cookies configures the access and refresh cookies. Names are given bare; the
+// prefix is derived: __Host- for a Path=/ cookie without Domain, __Secure- otherwise,
+// none in development over plain HTTP (browsers refuse prefixed cookies that are not
+// Secure).
+type Cookies struct {
+	// Domain, when set, is a parent domain of PublicURL's host shared with sibling
+	// subdomains (app.example.com and auth.example.com -> example.com). It switches
+	// both cookies to __Secure- names.
+	Domain string `koanf:"domain"`
+	// SameSite is lax (default), strict or none. none needs Secure.
+	SameSite    string `koanf:"same_site"`
+	AccessName  string `koanf:"access_name"`
+	RefreshName string `koanf:"refresh_name"`
+	// RefreshPath scopes the refresh cookie; it must cover /auth/refresh.
+	RefreshPath string `koanf:"refresh_path"`
+}
+
+// Sessions configures token and session lifetimes.
+type Sessions struct {
+	// AccessTTL is the access token's lifetime (its exp).
+	AccessTTL time.Duration `koanf:"access_ttl"`
+	// IdleTimeout ends a session not refreshed for this long.
+	IdleTimeout time.Duration `koanf:"idle_timeout"`
+	// AbsoluteLifetime ends a session this long after login, however active.
+	AbsoluteLifetime time.Duration `koanf:"absolute_lifetime"`
+	// RefreshGrace is how long the immediately previous refresh token still returns
+	// the same successor (concurrent tabs), instead of counting as reuse.
+	RefreshGrace time.Duration `koanf:"refresh_grace"`
+}
+
+// Throttle configures login throttling.
+type Throttle struct {
+	// AccountFailures failed logins for one account within Window throttle it.
+	AccountFailures int `koanf:"account_failures"`
+	// AddressFailures failed logins from one client address within Window throttle it.
+	AddressFailures int           `koanf:"address_failures"`
+	Window          time.Duration `koanf:"window"`
+	// TrustForwardedFor takes the client address from the last X-Forwarded-For hop
+	// (set it only behind a proxy that writes that header).
+	TrustForwardedFor bool `koanf:"trust_forwarded_for"`
+}
+
+// Keys configures signing keys.
+type Keys struct {
+	// Algorithm is EdDSA (default), ES256 or RS256.
+	Algorithm string `koanf:"algorithm"`
+	// KEK is the key-encryption key for private keys at rest: 32 bytes, base64.
+	KEK string `koanf:"kek"`
+	// RotateEvery is how long a key signs before the next one takes over.
+	RotateEvery time.Duration `koanf:"rotate_every"`
+	// PrePublish is how long a new key is published before it signs; it must exceed
+	// JWKSMaxAge so every cached JWKS knows a key before any token uses it.
+	PrePublish time.Duration `koanf:"pre_publish"`
+	// RetireAfter is how long a retired key stays published; it must cover the
+	// access-token lifetime.
+	RetireAfter time.Duration `koanf:"retire_after"`
+	// JWKSMaxAge is the Cache-Control max-age of /.well-known/jwks.json.
+	JWKSMaxAge time.Duration `koanf:"jwks_max_age"`
+}
+
+// Revocations configures the revocation list.
+type Revocations struct {
+	// MaxAge is the Cache-Control max-age of the list: how late a logout may reach an
+	// edge that honours it.
+	MaxAge time.Duration `koanf:"max_age"`
+}
+
+// Default returns the defaults. PublicURL is empty: it has no sensible production
+// default (development mode fills in http://localhost:8080, see Normalize).
+func Default() Config {
+	return Config{
+		Listen:      "127.0.0.1:8080",
+		DatabaseURL: "postgres://postgres@127.0.0.1:5432/edgeauth?sslmode=disable",
+		LoginPath:   "/login",
+		Cookies: Cookies{
+			SameSite:    "lax",
+			AccessName:  "edgeauth_at",
+			RefreshName: "edgeauth_rt",
+			RefreshPath: "/auth",
+		},
+		Sessions: Sessions{
+			AccessTTL:        10 * time.Minute,
+			IdleTimeout:      7 * 24 * time.Hour,
+			AbsoluteLifetime: 30 * 24 * time.Hour,
+			RefreshGrace:     10 * time.Second,
+		},
+		Throttle: Throttle{
+			AccountFailures: 5,
+			AddressFailures: 20,
+			Window:          15 * time.Minute,
+		},
+		Keys: Keys{
+			Algorithm:   "EdDSA",
+			RotateEvery: 30 * 24 * time.Hour,
+			PrePublish:  24 * time.Hour,
+			RetireAfter: 24 * time.Hour,
+			JWKSMaxAge:  10 * time.Minute,
+		},
+		Revocations: Revocations{MaxAge: 30 * time.Second},
+		Metrics:     true,
+		LogLevel:    "info",
+	}
+}
+
+// DevPublicURL is PublicURL in development mode when none is configured.
+const DevPublicURL = "http://localhost:8080"
+
+// Normalize fills the settings derived from others (PublicURL in development,
+// Issuer, Audience) and trims spelling variations. Validate calls it.
+func (c *Config) Normalize() {
+	c.PublicURL = strings.TrimRight(strings.TrimSpace(c.PublicURL), "/")
+	if c.PublicURL == "" && c.Dev {
+		c.PublicURL = DevPublicURL
+	}
+	if c.Issuer == "" {
+		c.Issuer = c.PublicURL
+	}
+	if c.Audience == "" {
+		c.Audience = c.PublicURL
+	}
+	c.Cookies.Domain = strings.TrimPrefix(strings.ToLower(strings.TrimSpace(c.Cookies.Domain)), ".")
+	c.Cookies.SameSite = strings.ToLower(strings.TrimSpace(c.Cookies.SameSite))
+	c.LogLevel = strings.ToLower(strings.TrimSpace(c.LogLevel))
+	for i, o := range c.AllowedOrigins {
+		c.AllowedOrigins[i] = strings.TrimRight(strings.TrimSpace(o), "/")
+	}
+}
+
+// Secure reports whether cookies carry the Secure attribute: always, except in
+// development mode over plain HTTP.
+func (c *Config) Secure() bool {
+	u, err := url.Parse(c.PublicURL)
+	return !(c.Dev && err == nil && u.Scheme == "http")
+}
+
+// PublicOrigin is PublicURL's origin (scheme://host[:port]).
+func (c *Config) PublicOrigin() string {
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// Origins is the allow-list for state-changing requests: PublicURL's origin and
+// AllowedOrigins.
+func (c *Config) Origins() []string {
+	out := []string{c.PublicOrigin()}
+	for _, o := range c.AllowedOrigins {
+		if o != out[0] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// AccessCookie is the access cookie's spec. It lives as long as the session (the JWT
+// inside has its own short exp), so an edge can tell "expired: refresh" from "no
+// session: log in".
+func (c *Config) AccessCookie() cookies.Spec {
+	return c.cookie(c.Cookies.AccessName, "/")
+}
+
+// RefreshCookie is the refresh cookie's spec, scoped to RefreshPath.
+func (c *Config) RefreshCookie() cookies.Spec {
+	return c.cookie(c.Cookies.RefreshName, c.Cookies.RefreshPath)
+}
+
+func (c *Config) cookie(name, path string) cookies.Spec {
+	ss, ok := cookies.ParseSameSite(c.Cookies.SameSite)
+	if !ok {
+		ss = http.SameSiteLaxMode
+	}
+	s := cookies.Spec{
+		Name:     name,
+		Path:     path,
+		Domain:   c.Cookies.Domain,
+		Secure:   c.Secure(),
+		SameSite: ss,
+		MaxAge:   c.Sessions.AbsoluteLifetime,
+	}
+	switch {
+	case !s.Secure:
+		// Development over plain HTTP: browsers drop prefixed cookies without Secure.
+	case s.Domain == "" && s.Path == "/":
+		s.Name = cookies.HostPrefix + name
+	default:
+		s.Name = cookies.SecurePrefix + name
+	}
+	return s
+}
+
+// KEKBytes decodes Keys.KEK (standard or URL base64, padded or not). In development
+// mode without a KEK it returns DevKEK.
+func (c *Config) KEKBytes() ([]byte, error) {
+	if c.Keys.KEK == "" {
+		if c.Dev {
+			return DevKEK(), nil
+		}
+		return nil, errors.New("config: keys.kek is not set")
+	}
+	return decodeKEK(c.Keys.KEK)
+}
+
+// DevKEK is the development key-encryption key: derived from a public string, so
+// it protects nothing, but stable across restarts so keys stored by one development
+// run decrypt in the next. cmd/edgeauth warns loudly whenever it is used.
+func DevKEK() []byte {
+	k := sha256.Sum256([]byte("edgeauth development KEK - public, protects nothing"))
+	return k[:]
+}
+
+func decodeKEK(s string) ([]byte, error) {
+	s = strings.TrimSpace(s)
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if b, err := enc.DecodeString(s); err == nil {
+			if len(b) != 32 {
+				return nil, errors.New("config: keys.kek must decode to 32 bytes")
+			}
+			return b, nil
+		}
+	}
+	return nil, errors.New("config: keys.kek is not base64")
+}
+
+// Problem is one thing wrong with a configuration.
+type Problem struct {
+	// Key is the configuration key (e.g. "cookies.same_site").
+	Key string
+	// Message says what is wrong; Fix says how to fix it.
+	Message, Fix string
+}
+
+// ValidationError lists every problem Validate found.
+type ValidationError struct{ Problems []Problem }
+
+func (e *ValidationError) Error() string {
+	var b strings.Builder
+	b.WriteString("invalid configuration (")
+	b.WriteString(itoa(len(e.Problems)))
+	b.WriteString(" problems):")
+	for _, p := range e.Problems {
+		b.WriteString("\n  - ")
+		b.WriteString(p.Key)
+		b.WriteString(": ")
+		b.WriteString(p.Message)
+		if p.Fix != "" {
+			b.WriteString(". Fix: ")
+			b.WriteString(p.Fix)
+		}
+	}
+	return b.String()
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var d []byte
+	for ; n > 0; n /= 10 {
+		d = append([]byte{byte('0' + n%10)}, d...)
+	}
+	return string(d)
+}
+
+// Validate normalizes c and checks it, returning a *ValidationError with every
+// problem found, or nil.
+func (c *Config) Validate() error {
+	c.Normalize()
+	var ps []Problem
+	add := func(key, msg, fix string) { ps = append(ps, Problem{key, msg, fix}) }
+
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen", "not a host:port address ("+err.Error()+")", `use e.g. "127.0.0.1:8080" or ":8080"`)
+	}
+
+	// Public URL, and with it whether cookies can be Secure.
+	var publicHost string
+	u, err := url.Parse(c.PublicURL)
+	switch {
+	case c.PublicURL == "":
+		add("public_url", "not set", "set it to the https origin browsers use, e.g. https://auth.example.com (or run with --dev for http://localhost:8080)")
+	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+		add("public_url", "not an http(s) URL: "+c.PublicURL, "use e.g. https://auth.example.com")
+	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		add("public_url", "must be an origin without path, query or credentials", "use scheme://host[:port] only")
+	default:
+		publicHost = u.Hostname()
+		if u.Scheme == "http" && !c.Dev {
+			add("public_url", "plain http in production: Secure cookies would never be sent back, so no one could stay logged in",
+				"serve the control plane over https (TLS at the proxy is fine), or set dev: true (--dev) for local development only")
+		}
+	}
+	secure := c.Secure()
+
+	if c.Issuer == "" {
+		add("issuer", "empty", "set issuer (defaults to public_url)")
+	}
+	if c.Audience == "" {
+		add("audience", "empty", "set audience (defaults to public_url)")
+	}
+	if c.DatabaseURL == "" {
+		add("database_url", "not set", "set it to a PostgreSQL URL, e.g. postgres://user@host:5432/edgeauth")
+	} else if _, err := pgx.ParseConfig(c.DatabaseURL); err != nil {
+		add("database_url", "not a valid PostgreSQL URL", "use postgres://user[:password]@host:port/database")
+	}
+	for _, o := range c.AllowedOrigins {
+		ou, err := url.Parse(o)
+		if o == "*" || o == "null" || err != nil || (ou.Scheme != "https" && ou.Scheme != "http") || ou.Host == "" || ou.Path != "" || ou.RawQuery != "" || ou.User != nil {
+			add("allowed_origins", "not an exact origin: "+o, "list exact origins like https://app.example.com (no wildcards, no path)")
+		}
+	}
+	if !strings.HasPrefix(c.LoginPath, "/") || strings.HasPrefix(c.LoginPath, "//") || strings.ContainsAny(c.LoginPath, "\\\r\n") {
+		add("login_path", "must be a same-site absolute path: "+c.LoginPath, `use e.g. "/login"`)
+	}
+
+	// Cookies.
+	ss, ok := cookies.ParseSameSite(c.Cookies.SameSite)
+	if !ok {
+		add("cookies.same_site", "must be lax, strict or none, not "+quote(c.Cookies.SameSite), "use lax (default) unless you know you need another")
+	} else if ss == http.SameSiteNoneMode && !secure {
+		add("cookies.same_site", "none without Secure: browsers reject such cookies", "use lax, or serve over https")
+	}
+	for _, kn := range [][2]string{{"cookies.access_name", c.Cookies.AccessName}, {"cookies.refresh_name", c.Cookies.RefreshName}} {
+		key, name := kn[0], kn[1]
+		switch {
+		case !validCookieName(name):
+			add(key, "not a valid cookie name: "+quote(name), "use letters, digits, '_' and '-'")
+		case strings.HasPrefix(strings.ToLower(name), "__host-") || strings.HasPrefix(strings.ToLower(name), "__secure-"):
+			add(key, "includes a prefix; prefixes are derived", "give the bare name (e.g. edgeauth_at): __Host- is added for Path=/ without Domain, __Secure- otherwise")
+		}
+	}
+	if c.Cookies.AccessName == c.Cookies.RefreshName {
+		add("cookies.refresh_name", "same as cookies.access_name", "give the two cookies different names")
+	}
+	if rp := c.Cookies.RefreshPath; !strings.HasPrefix(rp, "/") || !(rp == "/" || rp == "/auth" || rp == "/auth/" || rp == "/auth/refresh") {
+		add("cookies.refresh_path", "must cover /auth/refresh so browsers send the refresh cookie there: "+quote(rp), `use "/auth" (default) or "/"`)
+	}
+	if d := c.Cookies.Domain; d != "" {
+		switch {
+		case !secure:
+			add("cookies.domain", "a Domain cookie uses the __Secure- prefix, which needs Secure", "unset cookies.domain in plain-http development, or serve over https")
+		case strings.ContainsAny(d, "/: ") || !strings.Contains(d, "."):
+			add("cookies.domain", "not a registrable parent domain: "+quote(d), "use the parent shared by app and API, e.g. example.com")
+		case isIP(d) || isIP(publicHost):
+			add("cookies.domain", "cookies for IP addresses cannot have a Domain", "unset cookies.domain, or use host names")
+		case publicHost != "" && publicHost != d && !strings.HasSuffix(publicHost, "."+d):
+			add("cookies.domain", d+" is not a parent of public_url's host "+publicHost+"; the browser would reject the cookie",
+				"set cookies.domain to a suffix of "+publicHost+", or unset it for __Host- cookies on that host alone")
+		}
+	}
+
+	// Lifetimes.
+	s := c.Sessions
+	inRange(add, "sessions.access_ttl", s.AccessTTL, time.Minute, time.Hour, "keep access tokens short: revocation reaches tokens at the edge only via the list")
+	inRange(add, "sessions.absolute_lifetime", s.AbsoluteLifetime, time.Hour, 400*24*time.Hour, "browsers cap cookie lifetimes at 400 days")
+	inRange(add, "sessions.idle_timeout", s.IdleTimeout, s.AccessTTL, s.AbsoluteLifetime, "the idle timeout lies between sessions.access_ttl and sessions.absolute_lifetime")
+	inRange(add, "sessions.refresh_grace", s.RefreshGrace, 0, 2*time.Minute, "a few seconds cover tabs refreshing at once; longer only widens a replay window")
+
+	th := c.Throttle
+	if th.AccountFailures < 1 || th.AccountFailures > 1000 {
+		add("throttle.account_failures", "out of range 1..1000: "+itoa(max(th.AccountFailures, 0)), "use e.g. 5")
+	}
+	if th.AddressFailures < 1 || th.AddressFailures > 100000 {
+		add("throttle.address_failures", "out of range 1..100000: "+itoa(max(th.AddressFailures, 0)), "use e.g. 20")
+	}
+	inRange(add, "throttle.window", th.Window, time.Second, 24*time.Hour, "use e.g. 15m")
+
+	// Keys.
+	k := c.Keys
+	switch k.Algorithm {
+	case "EdDSA", "ES256", "RS256":
+	default:
+		add("keys.algorithm", "must be EdDSA, ES256 or RS256, not "+quote(k.Algorithm), "use EdDSA (default, fastest at the edge)")
+	}
+	if k.KEK == "" {
+		if !c.Dev {
+			add("keys.kek", "not set: private signing keys would be stored unencrypted",
+				"generate one with `head -c 32 /dev/urandom | base64` and set EDGEAUTH_KEYS__KEK (keep it in your secret store)")
+		}
+	} else if _, err := decodeKEK(k.KEK); err != nil {
+		add("keys.kek", strings.TrimPrefix(err.Error(), "config: keys.kek "), "generate one with `head -c 32 /dev/urandom | base64`")
+	}
+	inRange(add, "keys.jwks_max_age", k.JWKSMaxAge, time.Minute, 24*time.Hour, "use e.g. 10m")
+	if k.PrePublish <= k.JWKSMaxAge {
+		add("keys.pre_publish", "must exceed keys.jwks_max_age ("+k.JWKSMaxAge.String()+"), or an edge with a cached JWKS meets tokens signed by a key it does not know",
+			"set keys.pre_publish to at least twice keys.jwks_max_age")
+	}
+	if k.RotateEvery <= k.PrePublish {
+		add("keys.rotate_every", "must exceed keys.pre_publish ("+k.PrePublish.String()+")", "rotate less often, e.g. 720h")
+	}
+	if k.RetireAfter < s.AccessTTL {
+		add("keys.retire_after", "shorter than sessions.access_ttl: tokens signed by a retired key would fail before they expire",
+			"set keys.retire_after to at least sessions.access_ttl ("+s.AccessTTL.String()+")")
+	}
+
+	inRange(add, "revocations.max_age", c.Revocations.MaxAge, time.Second, 5*time.Minute, "a logout reaches edges within this time; keep it short")
+
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log_level", "must be debug, info, warn or error, not "+quote(c.LogLevel), "use info")
+	}
+
+	if len(ps) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: ps}
+}
+
+func inRange(add func(k, m, f string), key string, d, lo, hi time.Duration, why string) {
+	if d < lo || d > hi {
+		add(key, d.String()+" is out of range "+lo.String()+" .. "+hi.String(), why)
+	}
+}
+
+func quote(s string) string { return `"` + s + `"` }
+
+func isIP(h string) bool {
+	_, err := netip.ParseAddr(strings.Trim(h, "[]"))
+	return h != "" && err == nil
+}
+
+func validCookieName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r == '_' || r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
+			return false
+		}
+	}
+	return true
+}

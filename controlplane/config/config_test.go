@@ -1,0 +1,165 @@
+package config
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func prod() Config {
+	c := Default()
+	c.PublicURL = "https://auth.example.com"
+	c.Keys.KEK = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	return c
+}
+
+func TestDefaultsValidate(t *testing.T) {
+	c := prod()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Issuer != "https://auth.example.com" || c.Audience != c.Issuer {
+		t.Fatalf("issuer %q audience %q", c.Issuer, c.Audience)
+	}
+	d := Default()
+	d.Dev = true
+	if err := d.Validate(); err != nil {
+		t.Fatalf("development defaults: %v", err)
+	}
+	if d.PublicURL != DevPublicURL || d.Secure() {
+		t.Fatalf("dev: public %q secure %v", d.PublicURL, d.Secure())
+	}
+	if k, err := d.KEKBytes(); err != nil || len(k) != 32 {
+		t.Fatalf("dev KEK: %v", err)
+	}
+}
+
+func TestCookieSpecs(t *testing.T) {
+	for _, tc := range []struct {
+		name                    string
+		mod                     func(*Config)
+		access, refresh         string
+		accessPath, refreshPath string
+		domain                  string
+		secure                  bool
+	}{
+		{"default", func(*Config) {}, "__Host-edgeauth_at", "__Secure-edgeauth_rt", "/", "/auth", "", true},
+		{"refresh at root", func(c *Config) { c.Cookies.RefreshPath = "/" }, "__Host-edgeauth_at", "__Host-edgeauth_rt", "/", "/", "", true},
+		{"parent domain", func(c *Config) { c.Cookies.Domain = ".Example.com" }, "__Secure-edgeauth_at", "__Secure-edgeauth_rt", "/", "/auth", "example.com", true},
+		{"dev over http", func(c *Config) { c.Dev = true; c.PublicURL = "http://localhost:8080" }, "edgeauth_at", "edgeauth_rt", "/", "/auth", "", false},
+		{"dev over https keeps Secure", func(c *Config) { c.Dev = true }, "__Host-edgeauth_at", "__Secure-edgeauth_rt", "/", "/auth", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := prod()
+			tc.mod(&c)
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			a, r := c.AccessCookie(), c.RefreshCookie()
+			if a.Name != tc.access || r.Name != tc.refresh || a.Path != tc.accessPath || r.Path != tc.refreshPath ||
+				a.Domain != tc.domain || r.Domain != tc.domain || a.Secure != tc.secure || r.Secure != tc.secure {
+				t.Fatalf("access %+v refresh %+v", a, r)
+			}
+			if a.SameSite != http.SameSiteLaxMode || a.MaxAge != c.Sessions.AbsoluteLifetime {
+				t.Fatalf("access %+v", a)
+			}
+		})
+	}
+}
+
+// Every problem is reported at once, each naming its key and a fix.
+func TestValidateListsEveryProblem(t *testing.T) {
+	c := Default()
+	c.PublicURL = "http://app.example.com/x"
+	c.Cookies.SameSite = "none"
+	c.Cookies.Domain = "other.org"
+	c.Cookies.AccessName = "__Host-at"
+	c.Sessions.AccessTTL = 5 * time.Second
+	c.Sessions.RefreshGrace = time.Hour
+	c.Keys.JWKSMaxAge = time.Hour
+	c.Keys.PrePublish = 30 * time.Minute
+	c.Keys.Algorithm = "HS256"
+	c.AllowedOrigins = []string{"*"}
+	c.LogLevel = "loud"
+	err := c.Validate()
+	var ve *ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v", err)
+	}
+	want := []string{"public_url", "allowed_origins", "cookies.access_name", "sessions.access_ttl",
+		"sessions.refresh_grace", "keys.algorithm", "keys.kek", "keys.pre_publish", "log_level"}
+	got := map[string]bool{}
+	for _, p := range ve.Problems {
+		got[p.Key] = true
+		if p.Fix == "" {
+			t.Errorf("%s: no fix given (%s)", p.Key, p.Message)
+		}
+	}
+	for _, k := range want {
+		if !got[k] {
+			t.Errorf("no problem reported for %s; got:\n%v", k, err)
+		}
+	}
+	if len(ve.Problems) < len(want) || !strings.Contains(err.Error(), "\n  - keys.kek: ") {
+		t.Errorf("message:\n%v", err)
+	}
+}
+
+func TestValidateCookieCombinations(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mod  func(*Config)
+		key  string // "" = valid
+		msg  string
+	}{
+		{"SameSite=None needs Secure", func(c *Config) { c.Dev = true; c.PublicURL = "http://localhost:8080"; c.Cookies.SameSite = "None" }, "cookies.same_site", "without Secure"},
+		{"SameSite=None over https", func(c *Config) { c.Cookies.SameSite = "None" }, "", ""},
+		{"unknown SameSite", func(c *Config) { c.Cookies.SameSite = "relaxed" }, "cookies.same_site", "must be lax"},
+		{"explicit __Host- prefix with a Domain", func(c *Config) { c.Cookies.Domain = "example.com"; c.Cookies.AccessName = "__Host-at" }, "cookies.access_name", "prefix"},
+		{"Domain not a parent", func(c *Config) { c.Cookies.Domain = "example.org" }, "cookies.domain", "not a parent"},
+		{"Domain suffix but not a label boundary", func(c *Config) { c.Cookies.Domain = "ample.com" }, "cookies.domain", "not a parent"},
+		{"Domain a TLD", func(c *Config) { c.Cookies.Domain = "com" }, "cookies.domain", "registrable"},
+		{"Domain equal to host", func(c *Config) { c.Cookies.Domain = "auth.example.com" }, "", ""},
+		{"Domain without Secure", func(c *Config) {
+			c.Dev = true
+			c.PublicURL = "http://auth.example.com"
+			c.Cookies.Domain = "example.com"
+		}, "cookies.domain", "needs Secure"},
+		{"Domain on an IP host", func(c *Config) { c.PublicURL = "https://10.0.0.1"; c.Cookies.Domain = "example.com" }, "cookies.domain", "IP"},
+		{"refresh path misses the endpoint", func(c *Config) { c.Cookies.RefreshPath = "/api" }, "cookies.refresh_path", "/auth/refresh"},
+		{"same names", func(c *Config) { c.Cookies.RefreshName = c.Cookies.AccessName }, "cookies.refresh_name", "same"},
+		{"production over plain http", func(c *Config) { c.PublicURL = "http://auth.example.com" }, "public_url", "plain http"},
+		{"production without KEK", func(c *Config) { c.Keys.KEK = "" }, "keys.kek", "not set"},
+		{"short KEK", func(c *Config) { c.Keys.KEK = "AAEC" }, "keys.kek", "32 bytes"},
+		{"idle above absolute", func(c *Config) { c.Sessions.IdleTimeout = 31 * 24 * time.Hour }, "sessions.idle_timeout", "out of range"},
+		{"retire shorter than access ttl", func(c *Config) { c.Keys.RetireAfter = time.Minute }, "keys.retire_after", "access_ttl"},
+		{"pre-publish equal to JWKS max-age", func(c *Config) { c.Keys.PrePublish = c.Keys.JWKSMaxAge }, "keys.pre_publish", "exceed"},
+		{"bad listen", func(c *Config) { c.Listen = "8080" }, "listen", "host:port"},
+		{"bad database URL", func(c *Config) { c.DatabaseURL = "postgres://%zz" }, "database_url", "valid"},
+		{"open-redirect login path", func(c *Config) { c.LoginPath = "//evil.example" }, "login_path", "same-site"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := prod()
+			tc.mod(&c)
+			err := c.Validate()
+			if tc.key == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("want a problem with %s, got %v", tc.key, err)
+			}
+			for _, p := range ve.Problems {
+				if p.Key == tc.key && strings.Contains(p.Message, tc.msg) {
+					return
+				}
+			}
+			t.Fatalf("want %s (%q), got:\n%v", tc.key, tc.msg, err)
+		})
+	}
+}

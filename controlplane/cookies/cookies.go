@@ -1,0 +1,115 @@
+// Package cookies describes the control plane's two cookies (access and refresh) as
+// values from which both the setting and the clearing Set-Cookie headers are built, so
+// the two can never drift apart: a browser ignores a clearing cookie whose Path,
+// Domain or prefix differ from the cookie it should remove.
+package cookies
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/edgeauth/edgeauth/verifier"
+)
+
+// Prefixes browsers enforce (RFC 6265bis §4.1.3): __Host- requires Secure, Path=/ and
+// no Domain; __Secure- requires Secure.
+const (
+	HostPrefix   = "__Host-"
+	SecurePrefix = "__Secure-"
+)
+
+// Spec is one cookie's name and attributes. Build it once (config.Config derives
+// both specs) and use Set and Clear on it.
+type Spec struct {
+	// Name is the full cookie name, prefix included.
+	Name   string
+	Path   string
+	Domain string
+	Secure bool
+	// SameSite is always explicit: Lax, Strict or None.
+	SameSite http.SameSite
+	// MaxAge is the lifetime given to a set cookie (rounded down to seconds).
+	MaxAge time.Duration
+}
+
+// Cookie returns the cookie that sets value with the spec's attributes. HttpOnly is
+// always on: no script ever reads an edgeauth token.
+func (s Spec) Cookie(value string) *http.Cookie {
+	return &http.Cookie{
+		Name:     s.Name,
+		Value:    value,
+		Path:     s.Path,
+		Domain:   s.Domain,
+		MaxAge:   int(s.MaxAge / time.Second),
+		Secure:   s.Secure,
+		HttpOnly: true,
+		SameSite: s.SameSite,
+	}
+}
+
+// ClearCookie returns the cookie that removes this one: the same attributes, an empty
+// value and Max-Age=0.
+func (s Spec) ClearCookie() *http.Cookie {
+	c := s.Cookie("")
+	c.MaxAge = -1 // net/http writes a negative MaxAge as "Max-Age=0"
+	return c
+}
+
+// Set adds the Set-Cookie header that stores value.
+func (s Spec) Set(w http.ResponseWriter, value string) { http.SetCookie(w, s.Cookie(value)) }
+
+// Clear adds the Set-Cookie header that removes the cookie.
+func (s Spec) Clear(w http.ResponseWriter) { http.SetCookie(w, s.ClearCookie()) }
+
+// Read returns the cookie's value from r. A cookie sent twice under this name is
+// refused (ok false) rather than guessed: one of the two was planted.
+func (s Spec) Read(r *http.Request) (value string, ok bool) {
+	found := 0
+	for _, c := range r.CookiesNamed(s.Name) {
+		value = c.Value
+		found++
+	}
+	if found != 1 || value == "" {
+		return "", false
+	}
+	return value, true
+}
+
+// Verifier returns the spec in the form the edge gate's configuration takes, so the
+// gate clears cookies with the attributes the control plane set them with.
+func (s Spec) Verifier() verifier.Cookie {
+	return verifier.Cookie{
+		Name:     s.Name,
+		Path:     s.Path,
+		Domain:   s.Domain,
+		Secure:   s.Secure,
+		HTTPOnly: true,
+		SameSite: SameSiteName(s.SameSite),
+	}
+}
+
+// SameSiteName is the attribute's value as written in a Set-Cookie header.
+func SameSiteName(m http.SameSite) string {
+	switch m {
+	case http.SameSiteStrictMode:
+		return "Strict"
+	case http.SameSiteNoneMode:
+		return "None"
+	default:
+		return "Lax"
+	}
+}
+
+// ParseSameSite reads "lax", "strict" or "none" (any case).
+func ParseSameSite(s string) (http.SameSite, bool) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "lax":
+		return http.SameSiteLaxMode, true
+	case "strict":
+		return http.SameSiteStrictMode, true
+	case "none":
+		return http.SameSiteNoneMode, true
+	}
+	return 0, false
+}
