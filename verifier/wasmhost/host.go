@@ -1,0 +1,556 @@
+// Package wasmhost runs verifier.wasm (the gate compiled by TinyGo) in wazero and
+// implements verifier.Engine on it, so Go programs can decide requests with exactly the
+// bytes the JS edges run.
+//
+// A Host compiles the module once, checks its exports and ABI version, and keeps a
+// bounded pool of instances (an instance is single-threaded). Every instance holds the
+// current configuration, keys and revocation list: the host keeps the last inputs that
+// were applied successfully, with generation numbers, and brings an instance up to date
+// when it is checked out. An instance that traps or fails is closed, never reused.
+package wasmhost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/abi"
+)
+
+// ErrClosed is returned by every method of a Host after Close.
+var ErrClosed = errors.New("wasmhost: host closed")
+
+// ErrModule is wrapped by New when the module does not satisfy the ABI (missing or
+// mistyped exports, imports, another ABI version).
+var ErrModule = errors.New("wasmhost: module does not satisfy the edgeauth ABI")
+
+// Options tune a Host. The zero value is usable.
+type Options struct {
+	// PoolSize bounds the number of live instances, and so the number of calls that
+	// run at once; default runtime.GOMAXPROCS(0).
+	PoolSize int
+	// MemoryLimitPages caps each instance's linear memory (64 KiB pages); default
+	// 256 (16 MiB). A module that needs more traps, and the call fails.
+	MemoryLimitPages uint32
+	// CompilationCache, when set, is shared with other runtimes so the module is
+	// compiled once per process (or once per machine with a directory cache).
+	CompilationCache wazero.CompilationCache
+}
+
+// DefaultMemoryLimitPages is the default per-instance memory cap (16 MiB).
+const DefaultMemoryLimitPages = 256
+
+// Host is a verifier.Engine backed by verifier.wasm in wazero. It is safe for
+// concurrent use.
+type Host struct {
+	rt       wazero.Runtime
+	compiled wazero.CompiledModule
+
+	slots chan struct{} // one token per instance that may exist (pool bound)
+
+	mu     sync.Mutex // guards idle, state, closed
+	idle   []*instance
+	state  state
+	closed bool
+
+	change sync.Mutex // serialises Configure, LoadKeys, LoadRevocations
+}
+
+// state is what every instance must hold: the last inputs applied successfully.
+// epoch changes with the configuration or the keys (instances of an older epoch are
+// replaced by fresh ones, replayed in the order configuration, keys, revocations);
+// revGen changes with the revocation list (loaded in place).
+type state struct {
+	config, keys []byte
+	revs         []byte
+	revsNow      int64
+	epoch        uint64
+	revGen       uint64
+}
+
+// instance is one module instance with its ABI entry points.
+type instance struct {
+	mod                 api.Module
+	mem                 api.Memory
+	bufPtr, bufCap      uint32
+	configure, loadKeys api.Function
+	loadRevs, decide    api.Function
+	verifyToken, verSig api.Function
+	stack               [2]uint64
+	epoch, revGen       uint64
+}
+
+// New compiles a module and checks it against the ABI: required exports with their
+// parameter and result types, an exported memory, no imports, and abi_version equal
+// to abi.Version. One instance is created at once, so a module that fails to start
+// is refused here. Errors wrap ErrModule for ABI problems.
+func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
+	if opts.PoolSize <= 0 {
+		opts.PoolSize = runtime.GOMAXPROCS(0)
+	}
+	if opts.MemoryLimitPages == 0 {
+		opts.MemoryLimitPages = DefaultMemoryLimitPages
+	}
+	cfg := wazero.NewRuntimeConfig().WithMemoryLimitPages(opts.MemoryLimitPages)
+	if opts.CompilationCache != nil {
+		cfg = cfg.WithCompilationCache(opts.CompilationCache)
+	}
+	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
+	compiled, err := rt.CompileModule(ctx, wasm)
+	if err != nil {
+		rt.Close(ctx)
+		return nil, fmt.Errorf("wasmhost: compiling module: %w", err)
+	}
+	if err := checkExports(compiled); err != nil {
+		rt.Close(ctx)
+		return nil, err
+	}
+	h := &Host{rt: rt, compiled: compiled, slots: make(chan struct{}, opts.PoolSize)}
+	h.slots <- struct{}{}
+	inst, err := h.instantiate(ctx)
+	if err != nil {
+		rt.Close(ctx)
+		return nil, err
+	}
+	h.put(inst)
+	return h, nil
+}
+
+// i32 and i64 are the wasm value types of the ABI.
+var (
+	i32 = api.ValueTypeI32
+	i64 = api.ValueTypeI64
+)
+
+// signatures gives the exact types of every required export (abi.RequiredExports
+// gives the counts; a TinyGo uint32 is an i32, an int64 or uint64 an i64).
+var signatures = map[string][2][]api.ValueType{
+	abi.ExportInitialize:      {nil, nil},
+	abi.ExportABIVersion:      {nil, {i32}},
+	abi.ExportBufPtr:          {nil, {i32}},
+	abi.ExportBufCap:          {nil, {i32}},
+	abi.ExportConfigure:       {{i32}, {i64}},
+	abi.ExportLoadKeys:        {{i32}, {i64}},
+	abi.ExportLoadRevocations: {{i32, i64}, {i64}},
+	abi.ExportDecide:          {{i32, i64}, {i64}},
+	abi.ExportVerifyToken:     {{i32, i64}, {i64}},
+	abi.ExportVerifySignature: {{i32}, {i64}},
+}
+
+func checkExports(m wazero.CompiledModule) error {
+	if imps := m.ImportedFunctions(); len(imps) > 0 {
+		mod, name, _ := imps[0].Import()
+		return fmt.Errorf("%w: it imports %s.%s (and %d more); build it with -target=wasm-unknown",
+			ErrModule, mod, name, len(imps)-1)
+	}
+	if _, ok := m.ExportedMemories()[abi.ExportMemory]; !ok {
+		return fmt.Errorf("%w: no exported memory %q", ErrModule, abi.ExportMemory)
+	}
+	fns := m.ExportedFunctions()
+	for _, e := range abi.RequiredExports {
+		def, ok := fns[e.Name]
+		if !ok {
+			return fmt.Errorf("%w: export %q missing", ErrModule, e.Name)
+		}
+		params, results := def.ParamTypes(), def.ResultTypes()
+		if len(params) != e.Params || len(results) != e.Results {
+			return fmt.Errorf("%w: export %q has %d params and %d results, want %d and %d",
+				ErrModule, e.Name, len(params), len(results), e.Params, e.Results)
+		}
+		if want, ok := signatures[e.Name]; ok && (!sameTypes(params, want[0]) || !sameTypes(results, want[1])) {
+			return fmt.Errorf("%w: export %q has type %s -> %s, want %s -> %s", ErrModule, e.Name,
+				typeNames(params), typeNames(results), typeNames(want[0]), typeNames(want[1]))
+		}
+	}
+	return nil
+}
+
+func sameTypes(a, b []api.ValueType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func typeNames(ts []api.ValueType) string {
+	s := "("
+	for i, t := range ts {
+		if i > 0 {
+			s += ", "
+		}
+		s += api.ValueTypeName(t)
+	}
+	return s + ")"
+}
+
+// instantiate starts a fresh instance (running _initialize) and checks its ABI
+// version and buffer. The caller holds a slot; on error the slot is still held.
+func (h *Host) instantiate(ctx context.Context) (*instance, error) {
+	mod, err := h.rt.InstantiateModule(ctx, h.compiled,
+		wazero.NewModuleConfig().WithName("").WithStartFunctions(abi.ExportInitialize))
+	if err != nil {
+		return nil, fmt.Errorf("wasmhost: starting instance: %w", err)
+	}
+	in := &instance{mod: mod, mem: mod.Memory()}
+	getter := func(name string) (uint32, error) {
+		r, err := mod.ExportedFunction(name).Call(ctx)
+		if err != nil {
+			return 0, fmt.Errorf("wasmhost: calling %s: %w", name, err)
+		}
+		return api.DecodeU32(r[0]), nil
+	}
+	version, err := getter(abi.ExportABIVersion)
+	if err == nil && version != abi.Version {
+		err = fmt.Errorf("%w: abi_version is %d, this host speaks %d", ErrModule, version, abi.Version)
+	}
+	if err == nil {
+		in.bufPtr, err = getter(abi.ExportBufPtr)
+	}
+	if err == nil {
+		in.bufCap, err = getter(abi.ExportBufCap)
+	}
+	if err == nil && (in.bufCap == 0 || uint64(in.bufPtr)+uint64(in.bufCap) > uint64(in.mem.Size())) {
+		err = fmt.Errorf("%w: buffer [%d, +%d) outside memory of %d bytes", ErrModule, in.bufPtr, in.bufCap, in.mem.Size())
+	}
+	if err != nil {
+		mod.Close(ctx)
+		return nil, err
+	}
+	in.configure = mod.ExportedFunction(abi.ExportConfigure)
+	in.loadKeys = mod.ExportedFunction(abi.ExportLoadKeys)
+	in.loadRevs = mod.ExportedFunction(abi.ExportLoadRevocations)
+	in.decide = mod.ExportedFunction(abi.ExportDecide)
+	in.verifyToken = mod.ExportedFunction(abi.ExportVerifyToken)
+	in.verSig = mod.ExportedFunction(abi.ExportVerifySignature)
+	return in, nil
+}
+
+// call writes input into the buffer, calls fn(len, now) (now only for two-parameter
+// exports) and returns the output, which aliases guest memory until the next call.
+// A trap is returned as an error that does not wrap a status sentinel; the caller
+// must discard the instance.
+func (in *instance) call(ctx context.Context, fn api.Function, input []byte, now int64, withNow bool) ([]byte, error) {
+	if uint64(len(input)) > uint64(in.bufCap) {
+		return nil, fmt.Errorf("%w: %d bytes, buffer holds %d", abi.ErrInputTooLarge, len(input), in.bufCap)
+	}
+	if !in.mem.Write(in.bufPtr, input) {
+		return nil, errTrap{errors.New("buffer outside memory")}
+	}
+	in.stack[0] = api.EncodeU32(uint32(len(input)))
+	in.stack[1] = api.EncodeI64(now)
+	if err := fn.CallWithStack(ctx, in.stack[:]); err != nil {
+		return nil, errTrap{err}
+	}
+	status, n := abi.Unpack(in.stack[0])
+	if err := status.Err(); err != nil {
+		return nil, err
+	}
+	if n > in.bufCap {
+		return nil, errTrap{fmt.Errorf("output length %d exceeds the buffer", n)}
+	}
+	out, ok := in.mem.Read(in.bufPtr, n)
+	if !ok {
+		return nil, errTrap{errors.New("output outside memory")}
+	}
+	return out, nil
+}
+
+// errTrap marks a failure of the instance itself (trap, out-of-bounds result): the
+// instance is discarded and the error surfaces as abi.ErrInternal.
+type errTrap struct{ err error }
+
+func (e errTrap) Error() string { return "wasmhost: module trapped: " + e.err.Error() }
+func (e errTrap) Unwrap() []error { return []error{abi.ErrInternal, e.err} }
+
+func isTrap(err error) bool {
+	var t errTrap
+	return errors.As(err, &t)
+}
+
+// get checks out an instance brought up to date with the current state, waiting for
+// a free slot when the pool is at its bound.
+func (h *Host) get(ctx context.Context) (*instance, error) {
+	h.slots <- struct{}{}
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		<-h.slots
+		return nil, ErrClosed
+	}
+	var in *instance
+	if n := len(h.idle); n > 0 {
+		in, h.idle = h.idle[n-1], h.idle[:n-1]
+	}
+	st := h.state
+	h.mu.Unlock()
+	in, err := h.sync(ctx, in, st)
+	if err != nil {
+		<-h.slots
+		return nil, err
+	}
+	return in, nil
+}
+
+// sync brings in (nil for none) to state st: an instance of another epoch is replaced
+// by a fresh one with everything replayed; an older revocation list is replaced in
+// place. On error the instance is closed.
+func (h *Host) sync(ctx context.Context, in *instance, st state) (*instance, error) {
+	if in != nil && in.epoch != st.epoch {
+		in.mod.Close(ctx)
+		in = nil
+	}
+	if in == nil {
+		var err error
+		if in, err = h.instantiate(ctx); err != nil {
+			return nil, err
+		}
+		if err := in.replay(ctx, st); err != nil {
+			in.mod.Close(ctx)
+			return nil, fmt.Errorf("wasmhost: bringing a new instance up to date: %w", err)
+		}
+		return in, nil
+	}
+	if in.revGen != st.revGen {
+		if _, err := in.call(ctx, in.loadRevs, st.revs, st.revsNow, true); err != nil {
+			in.mod.Close(ctx)
+			return nil, fmt.Errorf("wasmhost: bringing an instance's revocation list up to date: %w", err)
+		}
+		in.revGen = st.revGen
+	}
+	return in, nil
+}
+
+// replay applies st to a fresh instance: configuration, keys, revocation list.
+func (in *instance) replay(ctx context.Context, st state) error {
+	if st.config != nil {
+		if _, err := in.call(ctx, in.configure, st.config, 0, false); err != nil {
+			return fmt.Errorf("configure: %w", err)
+		}
+	}
+	if st.keys != nil {
+		if _, err := in.call(ctx, in.loadKeys, st.keys, 0, false); err != nil {
+			return fmt.Errorf("load_keys: %w", err)
+		}
+	}
+	if st.revs != nil {
+		if _, err := in.call(ctx, in.loadRevs, st.revs, st.revsNow, true); err != nil {
+			return fmt.Errorf("load_revocations: %w", err)
+		}
+	}
+	in.epoch, in.revGen = st.epoch, st.revGen
+	return nil
+}
+
+// put returns a healthy instance to the pool and frees its slot.
+func (h *Host) put(in *instance) {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		in.mod.Close(context.Background())
+	} else {
+		h.idle = append(h.idle, in)
+		h.mu.Unlock()
+	}
+	<-h.slots
+}
+
+// release ends a checkout: a trapped instance is closed, any other goes back.
+func (h *Host) release(ctx context.Context, in *instance, err error) {
+	if err != nil && isTrap(err) {
+		in.mod.Close(ctx)
+		<-h.slots
+		return
+	}
+	h.put(in)
+}
+
+// with runs fn on an up-to-date instance and releases it.
+func (h *Host) with(fn func(ctx context.Context, in *instance) error) error {
+	ctx := context.Background()
+	in, err := h.get(ctx)
+	if err != nil {
+		return err
+	}
+	err = fn(ctx, in)
+	h.release(ctx, in, err)
+	return err
+}
+
+// Configure implements verifier.Engine. The configuration is validated by a fresh
+// instance that also replays the current keys and revocation list; on success every
+// instance is brought to the new state before its next call. A revocation list that no
+// longer loads under the new configuration (another issuer) is dropped.
+func (h *Host) Configure(config []byte) error {
+	return h.rebase(func(st *state) { st.config = clone(config) }, "configure")
+}
+
+// LoadKeys implements verifier.Engine, with the same replay rule as Configure: a
+// revocation list signed by a key that is no longer in the set is dropped.
+func (h *Host) LoadKeys(jwks []byte) error {
+	return h.rebase(func(st *state) { st.keys = clone(jwks) }, "load keys")
+}
+
+// rebase applies a configuration or key change on a fresh instance and, on success,
+// makes it the new epoch.
+func (h *Host) rebase(change func(*state), what string) error {
+	h.change.Lock()
+	defer h.change.Unlock()
+	ctx := context.Background()
+	h.slots <- struct{}{}
+	h.mu.Lock()
+	closed, next := h.closed, h.state
+	h.mu.Unlock()
+	if closed {
+		<-h.slots
+		return ErrClosed
+	}
+	change(&next)
+	next.epoch++
+	in, err := h.instantiate(ctx)
+	if err != nil {
+		<-h.slots
+		return fmt.Errorf("wasmhost: %s: %w", what, err)
+	}
+	revs := next.revs
+	next.revs = nil
+	if err := in.replay(ctx, next); err != nil {
+		in.mod.Close(ctx)
+		<-h.slots
+		return fmt.Errorf("wasmhost: %s: %w", what, err)
+	}
+	if revs != nil {
+		if _, err := in.call(ctx, in.loadRevs, revs, next.revsNow, true); err == nil {
+			next.revs = revs
+		} else if isTrap(err) {
+			in.mod.Close(ctx)
+			<-h.slots
+			return fmt.Errorf("wasmhost: %s: replaying the revocation list: %w", what, err)
+		} else {
+			next.revGen++ // the list is dropped: instances of the old epoch are replaced anyway
+		}
+	}
+	if next.revs == nil {
+		next.revsNow = 0
+	}
+	in.epoch, in.revGen = next.epoch, next.revGen
+	h.mu.Lock()
+	h.state = next
+	h.mu.Unlock()
+	h.put(in)
+	return nil
+}
+
+// LoadRevocations implements verifier.Engine. The list is checked on one instance;
+// the others load it before their next call.
+func (h *Host) LoadRevocations(list []byte, now int64) error {
+	h.change.Lock()
+	defer h.change.Unlock()
+	return h.with(func(ctx context.Context, in *instance) error {
+		if _, err := in.call(ctx, in.loadRevs, list, now, true); err != nil {
+			return fmt.Errorf("wasmhost: load revocations: %w", err)
+		}
+		h.mu.Lock()
+		h.state.revs, h.state.revsNow = clone(list), now
+		h.state.revGen++
+		in.revGen = h.state.revGen
+		h.mu.Unlock()
+		return nil
+	})
+}
+
+// Decide implements verifier.Engine.
+func (h *Host) Decide(req verifier.Request, now int64) (verifier.Decision, error) {
+	var d verifier.Decision
+	input, err := json.Marshal(req)
+	if err != nil {
+		return d, fmt.Errorf("wasmhost: encoding request: %w", err)
+	}
+	err = h.with(func(ctx context.Context, in *instance) error {
+		out, err := in.call(ctx, in.decide, input, now, true)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(out, &d); err != nil {
+			return fmt.Errorf("%w: decoding decision: %v", abi.ErrInternal, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w", err)
+	}
+	return d, nil
+}
+
+// VerifyToken implements verifier.Engine.
+func (h *Host) VerifyToken(token string, now int64) (verifier.Claims, error) {
+	var c verifier.Claims
+	err := h.with(func(ctx context.Context, in *instance) error {
+		out, err := in.call(ctx, in.verifyToken, []byte(token), now, true)
+		if err != nil {
+			return err
+		}
+		if err := json.Unmarshal(out, &c); err != nil {
+			return fmt.Errorf("%w: decoding claims: %v", abi.ErrInternal, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return verifier.Claims{}, fmt.Errorf("wasmhost: verify token: %w", err)
+	}
+	return c, nil
+}
+
+// VerifySignature runs the module's raw signature check (the verify_signature export,
+// input built with abi.EncodeSignatureCheck). It exists for conformance vectors that
+// are not JWS; it needs no configuration or keys.
+func (h *Host) VerifySignature(input []byte) error {
+	err := h.with(func(ctx context.Context, in *instance) error {
+		_, err := in.call(ctx, in.verSig, input, 0, false)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("wasmhost: verify signature: %w", err)
+	}
+	return nil
+}
+
+// MemorySize returns the linear memory size in bytes of one idle instance (0 when none
+// is idle): a test and monitoring aid, since a module that leaks grows its memory.
+func (h *Host) MemorySize() uint32 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if len(h.idle) == 0 {
+		return 0
+	}
+	return h.idle[len(h.idle)-1].mem.Size()
+}
+
+// Close releases the runtime and every instance. Calls made after Close return
+// ErrClosed; Close waits for no call in progress but their instances are closed too.
+func (h *Host) Close() error {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return nil
+	}
+	h.closed = true
+	h.idle = nil
+	h.mu.Unlock()
+	return h.rt.Close(context.Background())
+}
+
+func clone(b []byte) []byte { return append([]byte{}, b...) }
+
+var _ verifier.Engine = (*Host)(nil)
