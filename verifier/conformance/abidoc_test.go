@@ -1,0 +1,155 @@
+package conformance
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/verifier/abi"
+)
+
+// statusTable is the status vocabulary as ABI.md and the JS helper must spell it.
+// The test checks it against package abi first, so a new code cannot be forgotten here.
+var statusTable = []struct {
+	status   abi.Status
+	name     string
+	err      error
+	sentinel string
+}{
+	{abi.StatusOK, "OK", nil, "(nil)"},
+	{abi.StatusMalformed, "Malformed", abi.ErrMalformed, "ErrMalformed"},
+	{abi.StatusTooLarge, "TooLarge", abi.ErrTooLarge, "ErrTooLarge"},
+	{abi.StatusUnsupportedHeader, "UnsupportedHeader", abi.ErrUnsupportedHeader, "ErrUnsupportedHeader"},
+	{abi.StatusAlgorithmNotAllowed, "AlgorithmNotAllowed", abi.ErrAlgorithmNotAllowed, "ErrAlgorithmNotAllowed"},
+	{abi.StatusUnknownKey, "UnknownKey", abi.ErrUnknownKey, "ErrUnknownKey"},
+	{abi.StatusSignatureInvalid, "SignatureInvalid", abi.ErrSignatureInvalid, "ErrSignatureInvalid"},
+	{abi.StatusExpired, "Expired", abi.ErrExpired, "ErrExpired"},
+	{abi.StatusNotValidYet, "NotValidYet", abi.ErrNotValidYet, "ErrNotValidYet"},
+	{abi.StatusIssuedInFuture, "IssuedInFuture", abi.ErrIssuedInFuture, "ErrIssuedInFuture"},
+	{abi.StatusInvalidIssuer, "InvalidIssuer", abi.ErrInvalidIssuer, "ErrInvalidIssuer"},
+	{abi.StatusInvalidAudience, "InvalidAudience", abi.ErrInvalidAudience, "ErrInvalidAudience"},
+	{abi.StatusInvalidType, "InvalidType", abi.ErrInvalidType, "ErrInvalidType"},
+	{abi.StatusInvalidClaims, "InvalidClaims", abi.ErrInvalidClaims, "ErrInvalidClaims"},
+	{abi.StatusRevoked, "Revoked", abi.ErrRevoked, "ErrRevoked"},
+	{abi.StatusInvalidConfig, "InvalidConfig", abi.ErrInvalidConfig, "ErrInvalidConfig"},
+	{abi.StatusInvalidKeySet, "InvalidKeySet", abi.ErrInvalidKeySet, "ErrInvalidKeySet"},
+	{abi.StatusInvalidRevocationList, "InvalidRevocationList", abi.ErrInvalidRevocationList, "ErrInvalidRevocationList"},
+	{abi.StatusInvalidRequest, "InvalidRequest", abi.ErrInvalidRequest, "ErrInvalidRequest"},
+	{abi.StatusInputTooLarge, "InputTooLarge", abi.ErrInputTooLarge, "ErrInputTooLarge"},
+	{abi.StatusNotConfigured, "NotConfigured", abi.ErrNotConfigured, "ErrNotConfigured"},
+	{abi.StatusInternal, "Internal", abi.ErrInternal, "ErrInternal"},
+}
+
+func TestStatusTableMatchesPackageABI(t *testing.T) {
+	for i, row := range statusTable {
+		if int(row.status) != i || row.status.Err() != row.err || abi.StatusOf(row.err) != row.status {
+			t.Errorf("row %d (%s) does not match package abi", i, row.name)
+		}
+	}
+	// The code after the last row must be unknown (mapped to ErrInternal), otherwise
+	// package abi grew a status this table, ABI.md and the JS helper lack.
+	next := abi.Status(len(statusTable))
+	if next.Err() != abi.ErrInternal || abi.StatusOf(abi.StatusInternal.Err()) != abi.StatusInternal {
+		t.Errorf("package abi knows status %d, missing from the table", next)
+	}
+	if abi.StatusInternal != abi.Status(len(statusTable)-1) {
+		t.Errorf("StatusInternal is %d, not the last code: a code was added after it?", abi.StatusInternal)
+	}
+}
+
+func readRepoFile(t *testing.T, rel string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(t), rel))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestABIDocumentListsEveryExportAndStatus(t *testing.T) {
+	doc := readRepoFile(t, "verifier/ABI.md")
+	if !strings.Contains(doc, fmt.Sprintf("# verifier.wasm ABI (version %d)", abi.Version)) {
+		t.Errorf("title does not name ABI version %d", abi.Version)
+	}
+	params := map[int]string{0: "()", 1: "(len i32)", 2: "(len i32, now i64)"}
+	for _, e := range abi.RequiredExports {
+		results := "()"
+		if e.Results == 1 {
+			results = "i64"
+			if e.Params == 0 {
+				results = "i32"
+			}
+		}
+		row := fmt.Sprintf("| `%s` | `%s -> %s` |", e.Name, params[e.Params], results)
+		if !strings.Contains(doc, row) {
+			t.Errorf("ABI.md lacks the export row %q", row)
+		}
+	}
+	if !strings.Contains(doc, "| `"+abi.ExportMemory+"` | memory |") {
+		t.Error("ABI.md lacks the memory export")
+	}
+	if !strings.Contains(doc, fmt.Sprintf("(%d = %d KiB)", abi.BufferCap, abi.BufferCap>>10)) {
+		t.Error("ABI.md does not state buf_cap")
+	}
+	for _, name := range []string{abi.ReservedExportVerifyPrepare, abi.ReservedExportVerifyComplete} {
+		if !strings.Contains(doc, "`"+name+"`") {
+			t.Errorf("ABI.md does not document the reserved export %s", name)
+		}
+	}
+	for _, row := range statusTable {
+		sentinel := row.sentinel
+		if row.err != nil {
+			sentinel = "`" + sentinel + "`"
+		}
+		want := fmt.Sprintf("| %d | `%s` | %s |", row.status, row.name, sentinel)
+		if !strings.Contains(doc, want) {
+			t.Errorf("ABI.md lacks the status row %q", want)
+		}
+	}
+}
+
+func TestJSHelperMirrorsTheABI(t *testing.T) {
+	js := readRepoFile(t, "verifier/js/edgeauth.mjs")
+	m := regexp.MustCompile(`(?s)export const STATUS = \[(.*?)\];`).FindStringSubmatch(js)
+	if m == nil {
+		t.Fatal("edgeauth.mjs: STATUS array not found")
+	}
+	names := regexp.MustCompile(`"([A-Za-z]+)"`).FindAllStringSubmatch(m[1], -1)
+	if len(names) != len(statusTable) {
+		t.Fatalf("edgeauth.mjs lists %d statuses, package abi has %d", len(names), len(statusTable))
+	}
+	for i, n := range names {
+		if n[1] != statusTable[i].name {
+			t.Errorf("edgeauth.mjs status %d is %q, want %q", i, n[1], statusTable[i].name)
+		}
+	}
+	if !strings.Contains(js, fmt.Sprintf("export const ABI_VERSION = %d;", abi.Version)) {
+		t.Error("edgeauth.mjs ABI_VERSION differs from abi.Version")
+	}
+	for _, e := range abi.RequiredExports {
+		m := regexp.MustCompile(`\n  ` + e.Name + `: \[\[([^\]]*)\], \[([^\]]*)\]\],`).FindStringSubmatch(js)
+		if m == nil {
+			t.Errorf("edgeauth.mjs REQUIRED_EXPORTS lacks %s", e.Name)
+			continue
+		}
+		if got := count(m[1]); got != e.Params {
+			t.Errorf("edgeauth.mjs: %s has %d params, want %d", e.Name, got, e.Params)
+		}
+		if got := count(m[2]); got != e.Results {
+			t.Errorf("edgeauth.mjs: %s has %d results, want %d", e.Name, got, e.Results)
+		}
+	}
+	if code := strings.Index(js, "new EdgeauthError(19,"); code < 0 || statusTable[19].name != "InputTooLarge" {
+		t.Error("edgeauth.mjs must refuse oversized inputs with status 19 (InputTooLarge)")
+	}
+}
+
+func count(list string) int {
+	if strings.TrimSpace(list) == "" {
+		return 0
+	}
+	return strings.Count(list, ",") + 1
+}
