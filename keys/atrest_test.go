@@ -1,0 +1,165 @@
+package keys
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"errors"
+	"testing"
+)
+
+// privateBytes lists byte strings that would reveal the private key if stored.
+func privateBytes(t *testing.T, m *Manager) [][]byte {
+	t.Helper()
+	s := m.snap.Load().active
+	der, err := x509.MarshalPKCS8PrivateKey(s.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := [][]byte{der}
+	switch k := s.key.(type) {
+	case ed25519.PrivateKey:
+		out = append(out, k.Seed())
+	case *ecdsa.PrivateKey:
+		d, err := k.Bytes()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, d)
+	case *rsa.PrivateKey:
+		out = append(out, k.D.Bytes(), k.Primes[0].Bytes(), k.Primes[1].Bytes())
+	}
+	return out
+}
+
+func TestPrivateKeysEncryptedAtRest(t *testing.T) {
+	ctx := context.Background()
+	for _, alg := range []string{AlgEdDSA, AlgES256, AlgRS256} {
+		t.Run(alg, func(t *testing.T) {
+			pool := newPool(t)
+			cfg := testConfig(t, newClock())
+			cfg.Algorithm = alg
+			m := newManager(t, pool, cfg)
+			var row, sealed []byte
+			if err := pool.QueryRow(ctx, `SELECT convert_to(s::text, 'UTF8'), private_key FROM signing_keys s`).Scan(&row, &sealed); err != nil {
+				t.Fatal(err)
+			}
+			if sealed[0] != sealAESGCM {
+				t.Fatalf("stored version byte %#x, want %#x", sealed[0], sealAESGCM)
+			}
+			for _, secret := range privateBytes(t, m) {
+				if bytes.Contains(sealed, secret) {
+					t.Fatal("private_key column contains private key bytes")
+				}
+				if bytes.Contains(row, secret) || bytes.Contains(bytes.ToLower(row), []byte(hexString(secret))) {
+					t.Fatal("row text contains private key bytes")
+				}
+			}
+		})
+	}
+}
+
+func hexString(b []byte) string {
+	const digits = "0123456789abcdef"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
+}
+
+// TestStoredKeyFailures: each way a stored key can fail to open fails NewManager with
+// a clear error (never a panic), and nothing new is written.
+func TestStoredKeyFailures(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name   string
+		tamper func(t *testing.T, m *Manager, cfg *Config)
+		want   error
+		msg    string
+	}{
+		{name: "wrong KEK", want: ErrWrongKEK, msg: "different key-encryption key",
+			tamper: func(t *testing.T, m *Manager, cfg *Config) { cfg.KEK = newKEK(t) }},
+		{name: "no KEK in development mode", want: ErrNoKEK, msg: "no key-encryption key",
+			tamper: func(t *testing.T, m *Manager, cfg *Config) { cfg.KEK, cfg.AllowPlaintext = nil, true }},
+		{name: "flipped ciphertext byte", want: ErrDecrypt, msg: "failed authentication",
+			tamper: func(t *testing.T, m *Manager, cfg *Config) {
+				exec(t, m, `UPDATE signing_keys SET private_key = set_byte(private_key, 40, get_byte(private_key, 40) # 1)`)
+			}},
+		{name: "truncated ciphertext", want: ErrDecrypt, msg: "too short",
+			tamper: func(t *testing.T, m *Manager, cfg *Config) {
+				exec(t, m, `UPDATE signing_keys SET private_key = substring(private_key from 1 for 20)`)
+			}},
+		{name: "ciphertext moved to another kid", want: ErrDecrypt, msg: "failed authentication",
+			tamper: func(t *testing.T, m *Manager, cfg *Config) {
+				// A pending key exists beside the active one; swap their sealed keys.
+				if _, err := m.Rotate(ctx, RotateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				exec(t, m, `UPDATE signing_keys a SET private_key = b.private_key FROM signing_keys b WHERE a.kid <> b.kid`)
+			}},
+		{name: "plaintext row while a KEK is required", want: ErrPlaintextKey, msg: "plaintext",
+			tamper: func(t *testing.T, m *Manager, cfg *Config) {
+				exec(t, m, `UPDATE signing_keys SET private_key = '\x00'::bytea || substring(private_key from 30)`)
+			}},
+		{name: "unknown storage version", want: ErrDecrypt, msg: "unknown storage version 7",
+			tamper: func(t *testing.T, m *Manager, cfg *Config) {
+				exec(t, m, `UPDATE signing_keys SET private_key = set_byte(private_key, 0, 7)`)
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pool := newPool(t)
+			cfg := testConfig(t, newClock())
+			m := newManager(t, pool, cfg)
+			tc.tamper(t, m, &cfg)
+			before := states(t, m)
+			_, err := NewManager(ctx, pool, cfg, nil)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("NewManager = %v, want %v", err, tc.want)
+			}
+			if !bytes.Contains([]byte(err.Error()), []byte(tc.msg)) {
+				t.Errorf("error %q does not say %q", err, tc.msg)
+			}
+			if after := states(t, m); len(after[StateActive])+len(after[StatePending]) != len(before[StateActive])+len(before[StatePending]) {
+				t.Errorf("keys changed after a failed start: %v -> %v", before, after)
+			}
+		})
+	}
+}
+
+func TestPlaintextDevelopmentMode(t *testing.T) {
+	ctx := context.Background()
+	pool := newPool(t)
+	cfg := testConfig(t, newClock())
+	cfg.KEK, cfg.AllowPlaintext = nil, true
+	m := newManager(t, pool, cfg)
+	var sealed []byte
+	if err := pool.QueryRow(ctx, `SELECT private_key FROM signing_keys`).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if sealed[0] != sealPlain {
+		t.Fatalf("stored version %#x, want plaintext", sealed[0])
+	}
+	// A second replica in the same mode opens it and signs with the same kid.
+	m2 := newManager(t, pool, cfg)
+	a, _ := m.Active()
+	b, _ := m2.Active()
+	if a.KID != b.KID {
+		t.Fatalf("replicas sign with %s and %s", a.KID, b.KID)
+	}
+	// Switching the deployment to a KEK without AllowPlaintext refuses the plaintext key.
+	cfg.KEK, cfg.AllowPlaintext = newKEK(t), false
+	if _, err := NewManager(ctx, pool, cfg, nil); !errors.Is(err, ErrPlaintextKey) {
+		t.Fatalf("NewManager with KEK over plaintext keys = %v, want ErrPlaintextKey", err)
+	}
+}
+
+func exec(t *testing.T, m *Manager, sql string) {
+	t.Helper()
+	if _, err := m.pool.Exec(context.Background(), sql); err != nil {
+		t.Fatal(err)
+	}
+}
