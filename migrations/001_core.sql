@@ -1,2 +1,95 @@
--- Core schema: placeholder until the control-plane tables land.
-SELECT 1;
+-- Core control-plane schema: users, sessions (one per device login), refresh tokens
+-- (stored only as hashes), audit events and failed-login records for throttling.
+--
+-- Invariants enforced here rather than trusted to the code:
+--   * an e-mail/username is unique case-insensitively;
+--   * a refresh token has at most one successor (unique parent_id);
+--   * a session has at most one live (unused) refresh token (partial unique index);
+--   * a used token always has a use time, a live one never has.
+
+CREATE TABLE users (
+    id            uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
+    email         text        NOT NULL CHECK (length(email) BETWEEN 1 AND 254),
+    -- argon2id in PHC string format: $argon2id$v=19$m=..,t=..,p=..$salt$hash
+    password_hash text        NOT NULL CHECK (password_hash LIKE '$argon2id$%'),
+    roles         text[]      NOT NULL DEFAULT '{}',
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE UNIQUE INDEX users_email_lower ON users (lower(email));
+
+CREATE TABLE sessions (
+    -- >= 128 random bits, base64url; the same id is the access token's sid claim.
+    id                  text        PRIMARY KEY CHECK (length(id) >= 22),
+    user_id             uuid        NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_agent          text        NOT NULL DEFAULT '',
+    ip                  text        NOT NULL DEFAULT '',
+    created_at          timestamptz NOT NULL,
+    last_used_at        timestamptz NOT NULL,
+    idle_expires_at     timestamptz NOT NULL,
+    absolute_expires_at timestamptz NOT NULL,
+    revoked_at          timestamptz,
+    revoke_reason       text,
+    CHECK ((revoked_at IS NULL) = (revoke_reason IS NULL)),
+    CHECK (idle_expires_at <= absolute_expires_at)
+);
+-- A user's sessions (list, logout all).
+CREATE INDEX sessions_user ON sessions (user_id);
+-- The revocation list: sessions revoked within the last access-token lifetime.
+CREATE INDEX sessions_revoked_at ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+-- Pruning of finished sessions.
+CREATE INDEX sessions_absolute_expires_at ON sessions (absolute_expires_at);
+
+-- Refresh tokens. The token itself (256 random bits) is never stored: only SHA-256 of its
+-- bytes, which is useless to a reader of the database (the token cannot be recovered from
+-- it and guessing 256 bits is hopeless). A rotation marks the presented token used and
+-- inserts its successor with parent_id pointing back.
+--
+-- Grace replay without plaintext: when several tabs present the same token at once, every
+-- one must receive the successor the first rotation minted. The successor row keeps its
+-- own access and refresh tokens in `sealed`: AES-256-GCM under a key derived with HKDF-SHA256
+-- from the PARENT token's bytes (which the database never sees), with the parent's hash as
+-- additional data. Only a holder of the parent token can open it; a database reader cannot.
+-- `sealed` is cleared as soon as the row is itself rotated (the grace applies only to the
+-- immediately previous token), so at most one sealed box exists per session.
+CREATE TABLE refresh_tokens (
+    id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    session_id text        NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    hash       bytea       NOT NULL UNIQUE CHECK (length(hash) = 32),
+    generation integer     NOT NULL CHECK (generation >= 1),
+    parent_id  bigint      UNIQUE REFERENCES refresh_tokens (id) ON DELETE CASCADE,
+    created_at timestamptz NOT NULL,
+    used_at    timestamptz,
+    sealed     bytea,
+    CHECK ((parent_id IS NULL) = (generation = 1)),
+    CHECK (used_at IS NULL OR sealed IS NULL)
+);
+CREATE UNIQUE INDEX refresh_tokens_one_live_per_session ON refresh_tokens (session_id) WHERE used_at IS NULL;
+CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
+
+-- Security-relevant events. detail never holds secrets (no passwords, tokens, or the
+-- login name typed for an unknown account).
+CREATE TABLE audit_events (
+    id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    kind       text        NOT NULL,
+    user_id    uuid,
+    session_id text,
+    ip         text        NOT NULL DEFAULT '',
+    at         timestamptz NOT NULL,
+    detail     jsonb       NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_events_user_at ON audit_events (user_id, at) WHERE user_id IS NOT NULL;
+CREATE INDEX audit_events_session ON audit_events (session_id) WHERE session_id IS NOT NULL;
+CREATE INDEX audit_events_kind_at ON audit_events (kind, at);
+
+-- Failed logins, shared by every replica. account_key is SHA-256 of the normalized login
+-- name (so a password typed into the name field is not kept readable); client_key is the
+-- client address (an IPv6 address reduced to its /64).
+CREATE TABLE login_failures (
+    id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    account_key bytea       NOT NULL,
+    client_key  text        NOT NULL,
+    at          timestamptz NOT NULL
+);
+CREATE INDEX login_failures_account_at ON login_failures (account_key, at);
+CREATE INDEX login_failures_client_at ON login_failures (client_key, at);
+CREATE INDEX login_failures_at ON login_failures (at);

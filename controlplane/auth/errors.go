@@ -1,0 +1,58 @@
+package auth
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Domain errors. Every error the Service returns for a client mistake is, or wraps, one of
+// these (test with errors.Is); anything else is an infrastructure failure (database down)
+// that the caller answers with a 5xx.
+var (
+	// ErrInvalidCredentials: unknown account or wrong password; deliberately the same.
+	ErrInvalidCredentials = errors.New("auth: invalid credentials")
+	// ErrThrottled: too many failed logins for the account or the client address. The
+	// returned error is a *ThrottledError carrying RetryAfter.
+	ErrThrottled = errors.New("auth: too many failed logins")
+	// ErrRefreshReused: a refresh token was used again outside the grace rule; the whole
+	// session has been revoked.
+	ErrRefreshReused = errors.New("auth: refresh token reused")
+	// ErrRefreshInvalid: the refresh token is malformed, unknown, or its session is revoked
+	// or expired. Clients must drop their cookies (no retry loop).
+	ErrRefreshInvalid = errors.New("auth: invalid refresh token")
+	// ErrSessionNotFound: no such live session (or not the caller's).
+	ErrSessionNotFound = errors.New("auth: session not found")
+	// ErrPasswordPolicy: the new password breaks the length rules (NIST SP 800-63B).
+	ErrPasswordPolicy = errors.New("auth: password does not meet the policy")
+	// ErrUserExists: the e-mail/username is taken (case-insensitively).
+	ErrUserExists = errors.New("auth: user exists")
+	// ErrInvalidEmail: the e-mail/username is empty, too long or has spaces or control
+	// characters.
+	ErrInvalidEmail = errors.New("auth: invalid e-mail or username")
+	// ErrUserNotFound: no user with that id.
+	ErrUserNotFound = errors.New("auth: user not found")
+)
+
+// ThrottledError is returned when logins are throttled. errors.Is(err, ErrThrottled) holds.
+type ThrottledError struct {
+	// RetryAfter is how long until the oldest counted failure leaves the window (at least
+	// one second), suitable for a Retry-After header.
+	RetryAfter time.Duration
+}
+
+func (e *ThrottledError) Error() string {
+	return ErrThrottled.Error() + ", retry after " + strconv.Itoa(int(e.RetryAfter/time.Second)) + "s"
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// RetryAfter returns the wait carried by a throttling error.
+func RetryAfter(err error) (time.Duration, bool) {
+	var te *ThrottledError
+	if errors.As(err, &te) {
+		return te.RetryAfter, true
+	}
+	return 0, false
+}

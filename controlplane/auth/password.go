@@ -1,0 +1,148 @@
+package auth
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/text/unicode/norm"
+)
+
+// Password length rules (NIST SP 800-63B): at least 8 characters, at least 64 accepted,
+// counted in Unicode code points after NFKC normalization; no composition rules; never
+// truncated.
+const (
+	MinPasswordRunes = 8
+	MaxPasswordRunes = 256
+)
+
+// Params are argon2id parameters.
+type Params struct {
+	Memory  uint32 // KiB
+	Time    uint32
+	Threads uint8
+	SaltLen int
+	KeyLen  int
+}
+
+// DefaultParams are OWASP's first recommended argon2id configuration: m=19 MiB, t=2, p=1.
+var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// argon2Runs counts argon2id computations (tests use it to show that unknown accounts
+// cost the same work as wrong passwords).
+var argon2Runs atomic.Int64
+
+// normalizePassword applies NFKC (NIST SP 800-63B 5.1.1.2) so the same password typed on
+// different keyboards matches.
+func normalizePassword(pw string) string { return norm.NFKC.String(pw) }
+
+// CheckPassword reports whether pw meets the length policy. The error wraps
+// ErrPasswordPolicy and says which rule failed.
+func CheckPassword(pw string) error {
+	if !utf8.ValidString(pw) {
+		return errors.Join(ErrPasswordPolicy, errors.New("password is not valid UTF-8"))
+	}
+	n := utf8.RuneCountInString(normalizePassword(pw))
+	if n < MinPasswordRunes {
+		return errors.Join(ErrPasswordPolicy, errors.New("password must have at least "+strconv.Itoa(MinPasswordRunes)+" characters"))
+	}
+	if n > MaxPasswordRunes {
+		return errors.Join(ErrPasswordPolicy, errors.New("password must have at most "+strconv.Itoa(MaxPasswordRunes)+" characters"))
+	}
+	return nil
+}
+
+var b64 = base64.RawStdEncoding
+
+// hashPassword returns the argon2id PHC string of pw with a fresh random salt:
+// $argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash> (unpadded standard base64).
+func hashPassword(pw string, p Params) string {
+	salt := make([]byte, p.SaltLen)
+	if _, err := rand.Read(salt); err != nil {
+		panic("auth: no randomness: " + err.Error())
+	}
+	argon2Runs.Add(1)
+	key := argon2.IDKey([]byte(normalizePassword(pw)), salt, p.Time, p.Memory, p.Threads, uint32(p.KeyLen))
+	return "$argon2id$v=" + strconv.Itoa(argon2.Version) +
+		"$m=" + strconv.FormatUint(uint64(p.Memory), 10) +
+		",t=" + strconv.FormatUint(uint64(p.Time), 10) +
+		",p=" + strconv.FormatUint(uint64(p.Threads), 10) +
+		"$" + b64.EncodeToString(salt) + "$" + b64.EncodeToString(key)
+}
+
+var errBadHash = errors.New("auth: malformed password hash")
+
+// parsePHC parses an argon2id PHC string.
+func parsePHC(s string) (p Params, salt, key []byte, err error) {
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v="+strconv.Itoa(argon2.Version) {
+		return p, nil, nil, errBadHash
+	}
+	for _, kv := range strings.Split(parts[3], ",") {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return p, nil, nil, errBadHash
+		}
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 {
+			return p, nil, nil, errBadHash
+		}
+		switch k {
+		case "m":
+			p.Memory = uint32(n)
+		case "t":
+			p.Time = uint32(n)
+		case "p":
+			if n > 255 {
+				return p, nil, nil, errBadHash
+			}
+			p.Threads = uint8(n)
+		default:
+			return p, nil, nil, errBadHash
+		}
+	}
+	if p.Memory == 0 || p.Time == 0 || p.Threads == 0 {
+		return p, nil, nil, errBadHash
+	}
+	if salt, err = b64.DecodeString(parts[4]); err != nil || len(salt) < 8 {
+		return p, nil, nil, errBadHash
+	}
+	if key, err = b64.DecodeString(parts[5]); err != nil || len(key) < 16 {
+		return p, nil, nil, errBadHash
+	}
+	p.SaltLen, p.KeyLen = len(salt), len(key)
+	return p, salt, key, nil
+}
+
+// verifyPassword reports whether pw matches the PHC hash, comparing in constant time.
+func verifyPassword(pw, phc string) (bool, error) {
+	p, salt, key, err := parsePHC(phc)
+	if err != nil {
+		return false, err
+	}
+	argon2Runs.Add(1)
+	got := argon2.IDKey([]byte(normalizePassword(pw)), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
+	return subtle.ConstantTimeCompare(got, key) == 1, nil
+}
+
+// normalizeEmail trims the login name and checks it: 1..254 bytes of valid UTF-8
+// without spaces or control characters. Case is kept (matching is case-insensitive).
+func normalizeEmail(email string) (string, error) {
+	email = strings.TrimSpace(email)
+	if email == "" || len(email) > 254 || !utf8.ValidString(email) {
+		return "", ErrInvalidEmail
+	}
+	for _, r := range email {
+		if unicode.IsSpace(r) || unicode.IsControl(r) {
+			return "", ErrInvalidEmail
+		}
+	}
+	return email, nil
+}

@@ -1,0 +1,119 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/store"
+)
+
+// RefreshRequest is one refresh.
+type RefreshRequest struct {
+	Token string // the refresh token the client holds
+	IP    string // client address, for the audit trail
+}
+
+// Revocation reasons stored with a session and used as audit kinds.
+const (
+	ReasonRefreshReused = "refresh_token_reused"
+	ReasonLogout        = "logout"
+	ReasonLogoutAll     = "logout_all"
+	ReasonLogoutOthers  = "logout_others"
+	ReasonRevokedByUser = "revoked_by_user"
+)
+
+// Refresh rotates the refresh token and issues a new access token, following the rule in
+// the package documentation. Errors: ErrRefreshInvalid (malformed, unknown, or the session
+// is revoked or expired), ErrRefreshReused (reuse detected: the session is now revoked,
+// the revocation NOTIFYed and audited). The user's current roles go into the new token.
+func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, error) {
+	raw, hash, ok := decodeRefreshToken(req.Token)
+	if !ok {
+		return nil, ErrRefreshInvalid
+	}
+	now := s.cfg.Now()
+	var (
+		res    *Result
+		reused store.Session
+	)
+	err := s.st.InTx(ctx, func(q store.Queries) error {
+		res, reused = nil, store.Session{}
+		sess, user, err := q.LockSessionForRefresh(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrRefreshInvalid
+		}
+		if err != nil {
+			return err
+		}
+		if !sess.ActiveAt(now) {
+			return ErrRefreshInvalid
+		}
+		tok, succ, err := q.RefreshTokenWithSuccessor(ctx, hash)
+		if err != nil {
+			return err
+		}
+		switch {
+		case tok.UsedAt == nil:
+			res, err = s.rotate(ctx, q, sess, user, tok, raw, hash, now)
+			return err
+		case succ != nil && succ.UsedAt == nil && succ.Sealed != nil && now.Sub(*tok.UsedAt) <= s.cfg.RefreshGrace:
+			t, err := unseal(raw, hash, succ.Sealed)
+			if err != nil {
+				return err
+			}
+			res = &Result{User: userFrom(user), Session: sessionFrom(sess), Tokens: Tokens{
+				Access: t.Access, AccessExpires: time.Unix(t.AccessExpires, 0),
+				Refresh: t.Refresh, RefreshExpires: sess.IdleExpires,
+			}}
+			return nil
+		default:
+			if err := q.RevokeSession(ctx, sess.ID, "", ReasonRefreshReused, now); err != nil {
+				return err
+			}
+			reused = sess
+			return q.AddAudit(ctx, store.AuditEvent{
+				Kind: ReasonRefreshReused, UserID: sess.UserID, SessionID: sess.ID, IP: truncate(req.IP, 64), At: now,
+				Detail: map[string]any{"generation": tok.Generation, "used_at": tok.UsedAt.UTC().Format(time.RFC3339)},
+			})
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if reused.ID != "" {
+		s.cfg.Logger.WarnContext(ctx, "refresh token reuse: session revoked", "user", reused.UserID, "session", reused.ID, "ip", req.IP)
+		return nil, ErrRefreshReused
+	}
+	return res, nil
+}
+
+// rotate mints the successor of the live token tok, inside the locked transaction.
+func (s *Service) rotate(ctx context.Context, q store.Queries, sess store.Session, user store.User,
+	tok store.RefreshToken, raw, hash []byte, now time.Time) (*Result, error) {
+	next := randomToken(refreshTokenBytes)
+	nextRaw, _, _ := decodeRefreshToken(next)
+	nextHash := sha256.Sum256(nextRaw)
+	access, accessExp, err := s.issueAccess(ctx, user.ID, sess.ID, user.Roles, now)
+	if err != nil {
+		return nil, err
+	}
+	box, err := seal(raw, hash, sealedTokens{Access: access, AccessExpires: accessExp.Unix(), Refresh: next})
+	if err != nil {
+		return nil, err
+	}
+	idle := now.Add(s.cfg.IdleTTL)
+	if idle.After(sess.AbsoluteExpires) {
+		idle = sess.AbsoluteExpires
+	}
+	if _, err := q.RotateRefreshToken(ctx, store.Rotation{
+		OldID: tok.ID, NewHash: nextHash[:], Sealed: box, At: now, IdleExpires: idle,
+	}); err != nil {
+		return nil, err
+	}
+	sess.LastUsed, sess.IdleExpires = now, idle
+	return &Result{User: userFrom(user), Session: sessionFrom(sess), Tokens: Tokens{
+		Access: access, AccessExpires: accessExp, Refresh: next, RefreshExpires: idle,
+	}}, nil
+}

@@ -1,0 +1,136 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/store"
+)
+
+// Logout revokes the session sid (the caller's current one). Logging out an already
+// revoked session succeeds; ErrSessionNotFound if there is no such session.
+func (s *Service) Logout(ctx context.Context, sid string) error {
+	return s.revoke(ctx, sid, "", ReasonLogout, true)
+}
+
+// LogoutByRefreshToken revokes the session that the refresh token belongs to (for a
+// logout whose access token has already expired). ErrRefreshInvalid if the token is
+// malformed or unknown.
+func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string) error {
+	_, hash, ok := decodeRefreshToken(refreshToken)
+	if !ok {
+		return ErrRefreshInvalid
+	}
+	now := s.cfg.Now()
+	return s.st.InTx(ctx, func(q store.Queries) error {
+		sess, _, err := q.LockSessionForRefresh(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrRefreshInvalid
+		}
+		if err != nil || sess.RevokedAt != nil {
+			return err
+		}
+		if err := q.RevokeSession(ctx, sess.ID, "", ReasonLogout, now); err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonLogout, UserID: sess.UserID, SessionID: sess.ID, At: now})
+	})
+}
+
+// RevokeSession revokes one of the user's own sessions. ErrSessionNotFound if the session
+// does not exist, belongs to someone else, or is already revoked.
+func (s *Service) RevokeSession(ctx context.Context, userID, sid string) error {
+	return s.revoke(ctx, sid, userID, ReasonRevokedByUser, false)
+}
+
+func (s *Service) revoke(ctx context.Context, sid, userID, reason string, idempotent bool) error {
+	now := s.cfg.Now()
+	err := s.st.InTx(ctx, func(q store.Queries) error {
+		if err := q.RevokeSession(ctx, sid, userID, reason, now); err != nil {
+			return err
+		}
+		sess, err := q.SessionByID(ctx, sid)
+		if err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: reason, UserID: sess.UserID, SessionID: sid, At: now})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		if idempotent {
+			if _, err := s.st.SessionByID(ctx, sid); err == nil {
+				return nil
+			}
+		}
+		return ErrSessionNotFound
+	}
+	return err
+}
+
+// LogoutAll revokes every session of the user and returns how many were live.
+func (s *Service) LogoutAll(ctx context.Context, userID string) (int, error) {
+	return s.revokeUser(ctx, userID, "", ReasonLogoutAll)
+}
+
+// LogoutOthers revokes every session of the user except keepSID (the current one) and
+// returns how many were revoked.
+func (s *Service) LogoutOthers(ctx context.Context, userID, keepSID string) (int, error) {
+	return s.revokeUser(ctx, userID, keepSID, ReasonLogoutOthers)
+}
+
+func (s *Service) revokeUser(ctx context.Context, userID, except, reason string) (int, error) {
+	now := s.cfg.Now()
+	var n int
+	err := s.st.InTx(ctx, func(q store.Queries) error {
+		ids, err := q.RevokeUserSessions(ctx, userID, except, reason, now)
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		return q.AddAudit(ctx, store.AuditEvent{Kind: reason, UserID: userID, SessionID: except, At: now,
+			Detail: map[string]any{"sessions": n}})
+	})
+	return n, err
+}
+
+// ListSessions returns the user's active sessions, newest first, marking currentSID.
+func (s *Service) ListSessions(ctx context.Context, userID, currentSID string) ([]Session, error) {
+	list, err := s.st.ListActiveSessions(ctx, userID, s.cfg.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Session, len(list))
+	for i, ss := range list {
+		out[i] = sessionFrom(ss)
+		out[i].Current = ss.ID == currentSID
+	}
+	return out, nil
+}
+
+// SessionActive reports whether the session exists and is live now (not revoked, not
+// idle- or absolutely expired). For introspection next to the data.
+func (s *Service) SessionActive(ctx context.Context, sid string) (bool, error) {
+	sess, err := s.st.SessionByID(ctx, sid)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return sess.ActiveAt(s.cfg.Now()), nil
+}
+
+// Prune deletes sessions that ended (expired or revoked) more than keep ago, with their
+// refresh tokens, and failed-login records older than the throttling window. keep must
+// exceed the revocation list's window (access-token lifetime plus leeway); a day is a
+// good value. Returns the number of sessions deleted.
+func (s *Service) Prune(ctx context.Context, keep time.Duration) (int64, error) {
+	now := s.cfg.Now()
+	if keep < s.cfg.AccessTTL {
+		keep = s.cfg.AccessTTL
+	}
+	if _, err := s.st.DeleteLoginFailuresBefore(ctx, now.Add(-s.cfg.FailureWindow)); err != nil {
+		return 0, err
+	}
+	return s.st.DeleteSessionsBefore(ctx, now.Add(-keep))
+}

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+var errNoRows = pgx.ErrNoRows
+
+// Session is one device login.
+type Session struct {
+	ID              string
+	UserID          string
+	UserAgent       string
+	IP              string
+	Created         time.Time
+	LastUsed        time.Time
+	IdleExpires     time.Time
+	AbsoluteExpires time.Time
+	RevokedAt       *time.Time
+	RevokeReason    string
+}
+
+// ActiveAt reports whether the session is usable at now: not revoked, not idle-expired,
+// not past its absolute expiry.
+func (s Session) ActiveAt(now time.Time) bool {
+	return s.RevokedAt == nil && now.Before(s.IdleExpires) && now.Before(s.AbsoluteExpires)
+}
+
+const sessionColumns = `s.id, s.user_id::text, s.user_agent, s.ip, s.created_at, s.last_used_at,
+	s.idle_expires_at, s.absolute_expires_at, s.revoked_at, coalesce(s.revoke_reason, '')`
+
+func sessionDest(s *Session) []any {
+	return []any{&s.ID, &s.UserID, &s.UserAgent, &s.IP, &s.Created, &s.LastUsed,
+		&s.IdleExpires, &s.AbsoluteExpires, &s.RevokedAt, &s.RevokeReason}
+}
+
+// CreateSession inserts a session together with its first refresh token (generation 1),
+// whose hash is firstTokenHash. ErrConflict if the id or the hash exists.
+func (q Queries) CreateSession(ctx context.Context, s Session, firstTokenHash []byte) error {
+	_, err := q.db.Exec(ctx, `
+		WITH s AS (
+			INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at, idle_expires_at, absolute_expires_at)
+			VALUES ($1, $2::uuid, $3, $4, $5, $5, $6, $7) RETURNING id
+		)
+		INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
+		SELECT id, $8, 1, $5 FROM s`,
+		s.ID, s.UserID, s.UserAgent, s.IP, s.Created, s.IdleExpires, s.AbsoluteExpires, firstTokenHash)
+	return translate("create session", err)
+}
+
+// SessionByID returns a session (revoked or not). ErrNotFound if none.
+func (q Queries) SessionByID(ctx context.Context, id string) (Session, error) {
+	var s Session
+	err := q.db.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.id = $1`, id).Scan(sessionDest(&s)...)
+	return s, translate("session by id", err)
+}
+
+// ListActiveSessions returns the user's sessions that are active at now, newest first.
+func (q Queries) ListActiveSessions(ctx context.Context, userID string, now time.Time) ([]Session, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+sessionColumns+` FROM sessions s
+		WHERE s.user_id::text = $1 AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2
+		ORDER BY s.created_at DESC, s.id`, userID, now)
+	if err != nil {
+		return nil, translate("list sessions", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Session, error) {
+		var s Session
+		return s, r.Scan(sessionDest(&s)...)
+	})
+	return out, translate("list sessions", err)
+}
+
+// LockSessionForRefresh locks (SELECT ... FOR UPDATE) the session that owns the refresh
+// token whose hash is tokenHash and returns it with its user. Only meaningful inside
+// InTx: every change to a session's refresh tokens happens under this lock, so after it
+// returns, RefreshToken reads a state no concurrent rotation can change.
+// ErrNotFound if no token has that hash.
+func (q Queries) LockSessionForRefresh(ctx context.Context, tokenHash []byte) (Session, User, error) {
+	var s Session
+	var u User
+	dest := append(sessionDest(&s), &u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created)
+	err := q.db.QueryRow(ctx, `SELECT `+sessionColumns+`, u.id::text, u.email, u.password_hash, u.roles, u.created_at
+		FROM sessions s JOIN users u ON u.id = s.user_id
+		WHERE s.id = (SELECT session_id FROM refresh_tokens WHERE hash = $1)
+		FOR UPDATE OF s`, tokenHash).Scan(dest...)
+	return s, u, translate("lock session", err)
+}
+
+// TouchSession records a use of the session: last used at now, idle expiry moved to
+// idleExpires (capped at the absolute expiry).
+func (q Queries) TouchSession(ctx context.Context, id string, now, idleExpires time.Time) error {
+	_, err := q.db.Exec(ctx, `UPDATE sessions SET last_used_at = $2, idle_expires_at = least($3, absolute_expires_at) WHERE id = $1`,
+		id, now, idleExpires)
+	return translate("touch session", err)
+}
+
+// RevokeSession marks a live (not yet revoked) session revoked at `at` with reason, and
+// NOTIFYs RevocationChannel with its id in the same statement (so the notification is sent
+// if and only if the transaction commits). If userID is not empty the session must belong
+// to that user. ErrNotFound if no such unrevoked session.
+func (q Queries) RevokeSession(ctx context.Context, id, userID, reason string, at time.Time) error {
+	var got string
+	err := q.db.QueryRow(ctx, `
+		WITH r AS (
+			UPDATE sessions SET revoked_at = $3, revoke_reason = $4
+			WHERE id = $1 AND ($2 = '' OR user_id::text = $2) AND revoked_at IS NULL
+			RETURNING id
+		)
+		SELECT id FROM r, pg_notify('`+RevocationChannel+`', r.id)`, id, userID, at, reason).Scan(&got)
+	return translate("revoke session", err)
+}
+
+// RevokeUserSessions revokes every unrevoked session of the user except `except` (may be
+// empty), NOTIFYing each id, and returns the ids revoked.
+func (q Queries) RevokeUserSessions(ctx context.Context, userID, except, reason string, at time.Time) ([]string, error) {
+	rows, err := q.db.Query(ctx, `
+		WITH r AS (
+			UPDATE sessions SET revoked_at = $3, revoke_reason = $4
+			WHERE user_id::text = $1 AND id <> $2 AND revoked_at IS NULL
+			RETURNING id
+		)
+		SELECT id FROM r, pg_notify('`+RevocationChannel+`', r.id)`, userID, except, at, reason)
+	if err != nil {
+		return nil, translate("revoke user sessions", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return ids, translate("revoke user sessions", err)
+}
+
+// RevokedSince returns the ids of sessions revoked after since, oldest revocation first.
+func (q Queries) RevokedSince(ctx context.Context, since time.Time) ([]string, error) {
+	rows, err := q.db.Query(ctx, `SELECT id FROM sessions WHERE revoked_at > $1 ORDER BY revoked_at, id`, since)
+	if err != nil {
+		return nil, translate("revoked sessions", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return ids, translate("revoked sessions", err)
+}
+
+// DeleteSessionsBefore deletes sessions (and, by cascade, their refresh tokens) whose
+// absolute expiry, idle expiry or revocation is before t. It returns how many went.
+func (q Queries) DeleteSessionsBefore(ctx context.Context, t time.Time) (int64, error) {
+	tag, err := q.db.Exec(ctx, `DELETE FROM sessions WHERE absolute_expires_at < $1 OR idle_expires_at < $1 OR revoked_at < $1`, t)
+	return tag.RowsAffected(), translate("delete sessions", err)
+}

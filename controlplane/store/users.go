@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// User is a stored account. PasswordHash is an argon2id PHC string.
+type User struct {
+	ID           string
+	Email        string
+	PasswordHash string
+	Roles        []string
+	Created      time.Time
+}
+
+const userColumns = `id::text, email, password_hash, roles, created_at`
+
+func scanUser(row interface{ Scan(...any) error }, u *User) error {
+	return row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created)
+}
+
+// CreateUser inserts u (ID and Created are assigned) and returns the stored row.
+// ErrConflict when the e-mail is taken, compared case-insensitively.
+func (q Queries) CreateUser(ctx context.Context, u User) (User, error) {
+	roles := u.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	var out User
+	err := scanUser(q.db.QueryRow(ctx,
+		`INSERT INTO users (email, password_hash, roles) VALUES ($1, $2, $3) RETURNING `+userColumns,
+		u.Email, u.PasswordHash, roles), &out)
+	return out, translate("create user", err)
+}
+
+// UserByEmail finds a user by e-mail, case-insensitively. ErrNotFound if none.
+func (q Queries) UserByEmail(ctx context.Context, email string) (User, error) {
+	var u User
+	err := scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email), &u)
+	return u, translate("user by email", err)
+}
+
+// UserByID finds a user by id. ErrNotFound if none (or id is not a UUID).
+func (q Queries) UserByID(ctx context.Context, id string) (User, error) {
+	var u User
+	err := scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id::text = $1`, id), &u)
+	return u, translate("user by id", err)
+}
+
+// SetUserRoles replaces a user's roles. ErrNotFound if the user does not exist.
+func (q Queries) SetUserRoles(ctx context.Context, id string, roles []string) error {
+	if roles == nil {
+		roles = []string{}
+	}
+	tag, err := q.db.Exec(ctx, `UPDATE users SET roles = $2 WHERE id::text = $1`, id, roles)
+	if err != nil {
+		return translate("set user roles", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return translate("set user roles", errNoRows)
+	}
+	return nil
+}
+
+// SetPasswordHash replaces a user's password hash. ErrNotFound if the user does not exist.
+func (q Queries) SetPasswordHash(ctx context.Context, id, hash string) error {
+	tag, err := q.db.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id::text = $1`, id, hash)
+	if err != nil {
+		return translate("set password hash", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return translate("set password hash", errNoRows)
+	}
+	return nil
+}
