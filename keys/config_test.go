@@ -33,7 +33,7 @@ func TestConfigValidate(t *testing.T) {
 			wants: []string{"RotateEvery (30m0s) must exceed PrePublish (1h0m0s)"}},
 		{name: "negative duration", cfg: Config{KEK: kek, JWKSMaxAge: -time.Second}, wants: []string{"JWKSMaxAge is negative"}},
 		{name: "every problem listed at once",
-			cfg: Config{Algorithm: "none", KEK: kek[:3], JWKSMaxAge: 2 * time.Hour, RetireAfter: time.Minute},
+			cfg:   Config{Algorithm: "none", KEK: kek[:3], JWKSMaxAge: 2 * time.Hour, RetireAfter: time.Minute},
 			wants: []string{`algorithm "none"`, "is 3 bytes", "PrePublish", "RetireAfter"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
