@@ -1,0 +1,91 @@
+package jose_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
+	"github.com/edgeauth/edgeauth/verifier/jose"
+)
+
+func mustKeySet(t testing.TB, jwks []byte) *jose.KeySet {
+	t.Helper()
+	ks, err := jose.ParseJWKS(jwks)
+	if err != nil {
+		t.Fatalf("ParseJWKS: %v", err)
+	}
+	return ks
+}
+
+func defaultValidator() *jose.Validator {
+	return &jose.Validator{Issuer: vectors.Issuer, Audience: vectors.Audience,
+		Algorithms: []jose.Algorithm{jose.EdDSA, jose.ES256, jose.RS256}, Leeway: vectors.Leeway}
+}
+
+func TestVerifyValidTokens(t *testing.T) {
+	ks := mustKeySet(t, vectors.JWKS())
+	v := defaultValidator()
+	for _, k := range vectors.Keys() {
+		t.Run(k.Alg+"/"+k.KID, func(t *testing.T) {
+			c, err := v.Verify([]byte(k.Token(vectors.Claims(vectors.Now))), ks, vectors.Now)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			want := jose.Claims{Issuer: vectors.Issuer, Subject: "user-42", Audience: []string{vectors.Audience},
+				SessionID: "c2Vzc2lvbi0xMjM0NTY3ODkwYWJjZGVm", Roles: []string{"admin", "billing"}, TokenID: "tok-1",
+				IssuedAt: vectors.Now - 60, NotBefore: vectors.Now - 60, ExpiresAt: vectors.Now + 540}
+			if c.Issuer != want.Issuer || c.Subject != want.Subject || c.SessionID != want.SessionID ||
+				c.TokenID != want.TokenID || c.IssuedAt != want.IssuedAt || c.NotBefore != want.NotBefore ||
+				c.ExpiresAt != want.ExpiresAt || len(c.Audience) != 1 || c.Audience[0] != vectors.Audience ||
+				len(c.Roles) != 2 || c.Roles[0] != "admin" || c.Roles[1] != "billing" {
+				t.Fatalf("claims = %+v, want %+v", c, want)
+			}
+		})
+	}
+}
+
+func TestVerifyTimes(t *testing.T) {
+	ks := mustKeySet(t, vectors.JWKS())
+	v := defaultValidator()
+	k := vectors.EdDSAKey()
+	const now = vectors.Now
+	cases := []struct {
+		name   string
+		change map[string]any
+		want   error
+	}{
+		{"exp just inside leeway", map[string]any{"exp": now - vectors.Leeway + 1}, nil},
+		{"exp at leeway edge", map[string]any{"exp": now - vectors.Leeway}, abi.ErrExpired},
+		{"exp long past", map[string]any{"exp": now - 3600}, abi.ErrExpired},
+		{"nbf within leeway", map[string]any{"nbf": now + vectors.Leeway}, nil},
+		{"nbf beyond leeway", map[string]any{"nbf": now + vectors.Leeway + 1}, abi.ErrNotValidYet},
+		{"iat within leeway", map[string]any{"iat": now + vectors.Leeway}, nil},
+		{"iat beyond leeway", map[string]any{"iat": now + vectors.Leeway + 1}, abi.ErrIssuedInFuture},
+		{"nbf and iat absent", map[string]any{"nbf": nil, "iat": nil}, nil},
+		{"exp absent", map[string]any{"exp": nil}, abi.ErrInvalidClaims},
+		{"exp huge", map[string]any{"exp": int64(1<<63 - 1)}, nil},
+		{"exp float", map[string]any{"exp": float64(now) + 0.5}, abi.ErrInvalidClaims},
+		{"exp 1e3 form", map[string]any{"exp": json1e("1.9e9")}, abi.ErrInvalidClaims},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			claims := vectors.Claims(now)
+			for name, val := range tc.change {
+				if val == nil {
+					delete(claims, name)
+				} else {
+					claims[name] = val
+				}
+			}
+			_, err := v.Verify([]byte(k.Token(claims)), ks, now)
+			if !errors.Is(err, tc.want) || (tc.want == nil && err != nil) {
+				t.Fatalf("Verify error = %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
+
+type json1e string
+
+func (j json1e) MarshalJSON() ([]byte, error) { return []byte(j), nil }
