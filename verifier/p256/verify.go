@@ -10,13 +10,7 @@
 // The package is TinyGo-safe: no reflection, no goroutines, no fmt.
 package p256
 
-import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"math/big"
-
-	"github.com/edgeauth/edgeauth/verifier/abi"
-)
+import "github.com/edgeauth/edgeauth/verifier/abi"
 
 // Sizes of the encodings this package accepts.
 const (
@@ -38,28 +32,28 @@ type wrapError struct {
 func (e *wrapError) Error() string { return e.msg + ": " + e.err.Error() }
 func (e *wrapError) Unwrap() error { return e.err }
 
-// PublicKey is a parsed P-256 public key, ready for repeated verification.
+// PublicKey is a parsed P-256 public key together with its precomputed table, ready
+// for repeated verification. It is immutable, so one key may be shared.
 type PublicKey struct {
-	pub *ecdsa.PublicKey
+	x, y  element
+	table []affinePoint // see newTable; built once, used by every Verify
 }
 
 // ParsePublicKey parses the affine coordinates of a P-256 public key, each exactly 32
 // bytes big-endian (as in a JWK's "x" and "y"). It returns ErrInvalidPublicKey unless
 // both coordinates are below the field prime p and the point lies on the curve (the
-// point at infinity has no affine encoding, so it is never accepted).
+// point at infinity has no affine encoding, so it is never accepted). These are the
+// checks of crypto/ecdsa.ParseUncompressedPublicKey.
+//
+// It also does the per-key precomputation (about the cost of two verifications), so
+// a key set should be parsed once and its keys reused.
 func ParsePublicKey(x, y []byte) (*PublicKey, error) {
-	if len(x) != CoordinateSize || len(y) != CoordinateSize {
+	k := new(PublicKey)
+	if !feFromBytes(&k.x, x) || !feFromBytes(&k.y, y) || !isOnCurve(&k.x, &k.y) {
 		return nil, ErrInvalidPublicKey
 	}
-	var enc [1 + 2*CoordinateSize]byte
-	enc[0] = 4
-	copy(enc[1:], x)
-	copy(enc[1+CoordinateSize:], y)
-	pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), enc[:])
-	if err != nil {
-		return nil, ErrInvalidPublicKey
-	}
-	return &PublicKey{pub: pub}, nil
+	k.table = newTable(&affinePoint{x: k.x, y: k.y}, windowQ)
+	return k, nil
 }
 
 // Verify reports whether sig is a valid ECDSA signature of digest under k.
@@ -69,11 +63,45 @@ func ParsePublicKey(x, y []byte) (*PublicKey, error) {
 // (and crypto/ecdsa) exactly: a longer digest is truncated to its leftmost 32 bytes, a
 // shorter one is read as a big-endian integer, and the result is reduced mod n.
 // High-S signatures are valid (ECDSA has no low-S rule).
+//
+// The computation is variable-time, which is safe because every input is public.
 func (k *PublicKey) Verify(digest []byte, sig []byte) bool {
 	if k == nil || len(sig) != SignatureSize {
 		return false
 	}
-	r := new(big.Int).SetBytes(sig[:32])
-	s := new(big.Int).SetBytes(sig[32:])
-	return ecdsa.Verify(k.pub, digest, r, s)
+	var r, s, e, w, u1, u2 scalar
+	if !scalarFromBytes(&r, sig[:32]) || !scalarFromBytes(&s, sig[32:]) {
+		return false
+	}
+	scalarFromDigest(&e, digest)
+	scalarInv(&w, &s)
+	scalarMul(&u1, &e, &w)
+	scalarMul(&u2, &r, &w)
+
+	var p jacobianPoint
+	mulAdd(&p, &u1, &u2, k.table)
+	if p.isInfinity() {
+		return false
+	}
+	// Accept when x(P) mod n == r, without inverting Z: x(P) = X/Z^2 is in [0, p), and
+	// p < 2n, so x(P) mod n == r exactly when x(P) == r or x(P) == r+n (the latter only
+	// possible when r+n < p), that is when r*Z^2 == X or (r+n)*Z^2 == X.
+	var z2, t element
+	feSqr(&z2, &p.z)
+	cand := element(r) // r < n < p, so r is a field element
+	feMul(&t, &cand, &z2)
+	if t == p.x {
+		return true
+	}
+	var c uint64
+	for i := 0; i < 8; i++ {
+		v := uint64(cand[i]) + uint64(orderN[i]) + c
+		cand[i] = uint32(v)
+		c = v >> 32
+	}
+	if c != 0 || geq(&cand, &fieldP) {
+		return false
+	}
+	feMul(&t, &cand, &z2)
+	return t == p.x
 }
