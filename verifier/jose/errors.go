@@ -85,5 +85,6 @@ var (
 	errKeyKid          = wrap(abi.ErrInvalidKeySet, "JWK kid not a string")
 	errKeyMaterial     = wrap(abi.ErrInvalidKeySet, "JWK public key material invalid")
 	errKeyRSASize      = wrap(abi.ErrInvalidKeySet, "RSA modulus outside 2048..8192 bits")
+	errKeyRSAWeak      = wrap(abi.ErrInvalidKeySet, "RSA modulus has the ROCA fingerprint (CVE-2017-15361)")
 	errKeyRSAExponent  = wrap(abi.ErrInvalidKeySet, "RSA public exponent not odd in 3..2^31-1")
 )
