@@ -129,6 +129,21 @@ type Revocations struct {
 	// MaxAge is the Cache-Control max-age of the list: how late a logout may reach an
 	// edge that honours it.
 	MaxAge time.Duration `koanf:"max_age"`
+	// Lifetime is the signed list's own validity (exp - iat), 60 s .. 300 s; it must
+	// exceed MaxAge so no cache serves an expired list.
+	Lifetime time.Duration `koanf:"lifetime"`
+}
+
+// KeyReloadEvery is how often each replica reloads the key set (keys.Config.ReloadEvery).
+const KeyReloadEvery = time.Minute
+
+// Leeway is the clock skew verifiers tolerate, counted into key and list lifetimes.
+const Leeway = time.Minute
+
+// MaxTokenLifetime is the longest validity of anything signed: an access token or a
+// revocation list, plus leeway. A retired key stays published at least this long.
+func (c *Config) MaxTokenLifetime() time.Duration {
+	return max(c.Sessions.AccessTTL, c.Revocations.Lifetime) + Leeway
 }
 
 // Default returns the defaults. PublicURL is empty: it has no sensible production
@@ -162,7 +177,7 @@ func Default() Config {
 			RetireAfter: 24 * time.Hour,
 			JWKSMaxAge:  10 * time.Minute,
 		},
-		Revocations: Revocations{MaxAge: 30 * time.Second},
+		Revocations: Revocations{MaxAge: 30 * time.Second, Lifetime: 60 * time.Second},
 		Metrics:     true,
 		LogLevel:    "info",
 	}
@@ -227,9 +242,12 @@ func (c *Config) AccessCookie() cookies.Spec {
 	return c.cookie(c.Cookies.AccessName, "/")
 }
 
-// RefreshCookie is the refresh cookie's spec, scoped to RefreshPath.
+// RefreshCookie is the refresh cookie's spec, scoped to RefreshPath. It lives as
+// long as an idle session (each refresh sets it again).
 func (c *Config) RefreshCookie() cookies.Spec {
-	return c.cookie(c.Cookies.RefreshName, c.Cookies.RefreshPath)
+	s := c.cookie(c.Cookies.RefreshName, c.Cookies.RefreshPath)
+	s.MaxAge = c.Sessions.IdleTimeout
+	return s
 }
 
 func (c *Config) cookie(name, path string) cookies.Spec {
@@ -448,19 +466,24 @@ func (c *Config) Validate() error {
 		add("keys.kek", strings.TrimPrefix(err.Error(), "config: keys.kek "), "generate one with `head -c 32 /dev/urandom | base64`")
 	}
 	inRange(add, "keys.jwks_max_age", k.JWKSMaxAge, time.Minute, 24*time.Hour, "use e.g. 10m")
-	if k.PrePublish <= k.JWKSMaxAge {
-		add("keys.pre_publish", "must exceed keys.jwks_max_age ("+k.JWKSMaxAge.String()+"), or an edge with a cached JWKS meets tokens signed by a key it does not know",
+	if k.PrePublish <= k.JWKSMaxAge+KeyReloadEvery {
+		add("keys.pre_publish", "must exceed keys.jwks_max_age ("+k.JWKSMaxAge.String()+") plus the key reload interval ("+KeyReloadEvery.String()+"), or an edge with a cached JWKS meets tokens signed by a key it does not know",
 			"set keys.pre_publish to at least twice keys.jwks_max_age")
 	}
 	if k.RotateEvery <= k.PrePublish {
 		add("keys.rotate_every", "must exceed keys.pre_publish ("+k.PrePublish.String()+")", "rotate less often, e.g. 720h")
 	}
-	if k.RetireAfter < s.AccessTTL {
-		add("keys.retire_after", "shorter than sessions.access_ttl: tokens signed by a retired key would fail before they expire",
-			"set keys.retire_after to at least sessions.access_ttl ("+s.AccessTTL.String()+")")
+	if need := c.MaxTokenLifetime() + KeyReloadEvery; k.RetireAfter < need {
+		add("keys.retire_after", "shorter than the longest token lifetime plus reload ("+need.String()+"): tokens signed by a retired key would fail before they expire",
+			"set keys.retire_after to at least "+need.String())
 	}
 
+	inRange(add, "revocations.lifetime", c.Revocations.Lifetime, time.Minute, 5*time.Minute, "the list format allows 60 s .. 300 s")
 	inRange(add, "revocations.max_age", c.Revocations.MaxAge, time.Second, 5*time.Minute, "a logout reaches edges within this time; keep it short")
+	if c.Revocations.MaxAge >= c.Revocations.Lifetime {
+		add("revocations.max_age", "must be shorter than revocations.lifetime ("+c.Revocations.Lifetime.String()+"), or caches could serve an expired list",
+			"use e.g. half the lifetime")
+	}
 
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

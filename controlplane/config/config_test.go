@@ -134,7 +134,7 @@ func TestValidateCookieCombinations(t *testing.T) {
 		{"production without KEK", func(c *Config) { c.Keys.KEK = "" }, "keys.kek", "not set"},
 		{"short KEK", func(c *Config) { c.Keys.KEK = "AAEC" }, "keys.kek", "32 bytes"},
 		{"idle above absolute", func(c *Config) { c.Sessions.IdleTimeout = 31 * 24 * time.Hour }, "sessions.idle_timeout", "out of range"},
-		{"retire shorter than access ttl", func(c *Config) { c.Keys.RetireAfter = time.Minute }, "keys.retire_after", "access_ttl"},
+		{"retire shorter than access ttl", func(c *Config) { c.Keys.RetireAfter = time.Minute }, "keys.retire_after", "longest token lifetime"},
 		{"pre-publish equal to JWKS max-age", func(c *Config) { c.Keys.PrePublish = c.Keys.JWKSMaxAge }, "keys.pre_publish", "exceed"},
 		{"bad listen", func(c *Config) { c.Listen = "8080" }, "listen", "host:port"},
 		{"bad database URL", func(c *Config) { c.DatabaseURL = "postgres://%zz" }, "database_url", "valid"},

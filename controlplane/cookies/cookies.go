@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/edgeauth/edgeauth/verifier"
 )
 
 // Prefixes browsers enforce (RFC 6265bis §4.1.3): __Host- requires Secure, Path=/ and
@@ -74,19 +72,6 @@ func (s Spec) Read(r *http.Request) (value string, ok bool) {
 		return "", false
 	}
 	return value, true
-}
-
-// Verifier returns the spec in the form the edge gate's configuration takes, so the
-// gate clears cookies with the attributes the control plane set them with.
-func (s Spec) Verifier() verifier.Cookie {
-	return verifier.Cookie{
-		Name:     s.Name,
-		Path:     s.Path,
-		Domain:   s.Domain,
-		Secure:   s.Secure,
-		HTTPOnly: true,
-		SameSite: SameSiteName(s.SameSite),
-	}
 }
 
 // SameSiteName is the attribute's value as written in a Set-Cookie header.

@@ -1,0 +1,159 @@
+// Package app assembles the control plane from a validated configuration: the
+// PostgreSQL pool, the signing-key manager, the identity service, the revocation list
+// and the HTTP handler. cmd/edgeauth and the end-to-end tests both start it here, so
+// tests exercise exactly what the binary runs.
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/controlplane/httpapi"
+	"github.com/edgeauth/edgeauth/controlplane/metrics"
+	"github.com/edgeauth/edgeauth/controlplane/revocation"
+	"github.com/edgeauth/edgeauth/controlplane/store"
+	"github.com/edgeauth/edgeauth/keys"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// App is a running control plane (minus the listener).
+type App struct {
+	Config      config.Config
+	Pool        *pgxpool.Pool
+	Keys        *keys.Manager
+	Auth        *auth.Service
+	Revocations *revocation.List
+	Metrics     *metrics.Metrics
+	Handler     *httpapi.Server
+
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	ownPool bool
+}
+
+// Options are the optional parts of New.
+type Options struct {
+	Logger *slog.Logger
+	// Now is the clock of every component (tests); time.Now when nil.
+	Now func() time.Time
+	// Pool is used instead of opening one from cfg.DatabaseURL (and is not closed).
+	Pool *pgxpool.Pool
+}
+
+// KeysConfig is the keys.Manager configuration that cfg describes.
+func KeysConfig(cfg *config.Config) (keys.Config, error) {
+	kek, err := cfg.KEKBytes()
+	if err != nil {
+		return keys.Config{}, err
+	}
+	return keys.Config{
+		Algorithm:        cfg.Keys.Algorithm,
+		KEK:              kek,
+		Issuer:           cfg.Issuer,
+		RotateEvery:      cfg.Keys.RotateEvery,
+		PrePublish:       cfg.Keys.PrePublish,
+		RetireAfter:      cfg.Keys.RetireAfter,
+		MaxTokenLifetime: cfg.MaxTokenLifetime(),
+		JWKSMaxAge:       cfg.Keys.JWKSMaxAge,
+		ReloadEvery:      config.KeyReloadEvery,
+	}, nil
+}
+
+// AuthConfig is the auth.Service configuration that cfg describes.
+func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) auth.Config {
+	return auth.Config{
+		Issuer:             cfg.Issuer,
+		Audience:           cfg.Audience,
+		AccessTTL:          cfg.Sessions.AccessTTL,
+		IdleTTL:            cfg.Sessions.IdleTimeout,
+		AbsoluteTTL:        cfg.Sessions.AbsoluteLifetime,
+		RefreshGrace:       cfg.Sessions.RefreshGrace,
+		MaxAccountFailures: cfg.Throttle.AccountFailures,
+		MaxClientFailures:  cfg.Throttle.AddressFailures,
+		FailureWindow:      cfg.Throttle.Window,
+		Now:                now,
+		Logger:             log,
+	}
+}
+
+// New connects, loads (or creates) the signing keys, builds the first revocation list
+// and the handler. The database must already be migrated (see migrations.Apply).
+// Start runs the background loops; Close stops them.
+func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &App{Config: cfg, Pool: o.Pool}
+	if a.Pool == nil {
+		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, errors.Join(errors.New("app: database"), err)
+		}
+		a.Pool, a.ownPool = pool, true
+	}
+	fail := func(err error) (*App, error) {
+		if o.Pool == nil {
+			a.Pool.Close()
+		}
+		return nil, err
+	}
+	kc, err := KeysConfig(&cfg)
+	if err != nil {
+		return fail(err)
+	}
+	if o.Now != nil {
+		kc.Now = o.Now
+	}
+	if a.Keys, err = keys.NewManager(ctx, a.Pool, kc, log.With("component", "keys")); err != nil {
+		return fail(err)
+	}
+	if a.Auth, err = auth.New(store.New(a.Pool), a.Keys, AuthConfig(&cfg, log.With("component", "auth"), o.Now)); err != nil {
+		return fail(err)
+	}
+	a.Revocations, err = revocation.New(ctx, a.Pool, a.Keys, revocation.Config{
+		Issuer:   cfg.Issuer,
+		Window:   cfg.Sessions.AccessTTL + config.Leeway,
+		CacheTTL: cfg.Revocations.Lifetime,
+		Now:      o.Now,
+		Logger:   log.With("component", "revocation"),
+	})
+	if err != nil {
+		return fail(err)
+	}
+	if cfg.Metrics {
+		a.Metrics = metrics.New()
+	}
+	a.Handler, err = httpapi.New(cfg, httpapi.Deps{
+		Auth: a.Auth, Keys: a.Keys, Revocations: a.Revocations, Pool: a.Pool,
+		Metrics: a.Metrics, Logger: log.With("component", "http"), Now: o.Now,
+	})
+	if err != nil {
+		return fail(err)
+	}
+	return a, nil
+}
+
+// Start runs the key lifecycle and the revocation list's listener until Close.
+func (a *App) Start(ctx context.Context) {
+	ctx, a.cancel = context.WithCancel(ctx)
+	a.wg.Add(2)
+	go func() { defer a.wg.Done(); a.Keys.Run(ctx) }()
+	go func() { defer a.wg.Done(); a.Revocations.Run(ctx) }()
+}
+
+// Close stops the background loops and closes the pool it opened.
+func (a *App) Close() {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	a.wg.Wait()
+	if a.ownPool {
+		a.Pool.Close()
+	}
+}

@@ -1,0 +1,430 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/controlplane/metrics"
+	"github.com/edgeauth/edgeauth/verifier/jose"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// RevocationSource serves the signed revocation list (controlplane/revocation).
+type RevocationSource interface {
+	Body() (body []byte, etag string)
+}
+
+// Deps are the services the handlers use.
+type Deps struct {
+	Auth        *auth.Service
+	Keys        JWKSSource
+	Revocations RevocationSource
+	// Pool is used by /readyz only.
+	Pool    *pgxpool.Pool
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// tokenVerifier checks access tokens with the verifier core (package jose, the code
+// the edge runs compiled to wasm), against the key set the control plane publishes,
+// re-parsed only when its ETag changes.
+type tokenVerifier struct {
+	validator jose.Validator
+	mu        sync.RWMutex
+	keys      *jose.KeySet
+	etag      string
+}
+
+func (s *Server) init() error {
+	if s.deps.Auth == nil || s.deps.Keys == nil || s.deps.Revocations == nil {
+		return errors.New("httpapi: Deps.Auth, Keys and Revocations are required")
+	}
+	s.verifier = &tokenVerifier{validator: jose.Validator{
+		Issuer:     s.cfg.Issuer,
+		Audience:   s.cfg.Audience,
+		Algorithms: []jose.Algorithm{jose.EdDSA, jose.ES256, jose.RS256},
+		Leeway:     int64(config.Leeway / time.Second),
+		Type:       auth.AccessTokenType,
+	}}
+	return nil
+}
+
+// verify checks an access token completely but for revocation (signature against the
+// current JWKS, issuer, audience, type, time); authenticate then asks the database
+// whether the session is live.
+func (s *Server) verify(token string) (jose.Claims, error) {
+	v := s.verifier
+	body, etag := s.deps.Keys.JWKS()
+	v.mu.RLock()
+	ks, cur := v.keys, v.etag
+	v.mu.RUnlock()
+	if ks == nil || cur != etag {
+		var err error
+		if ks, err = jose.ParseJWKS(body); err != nil {
+			return jose.Claims{}, err
+		}
+		v.mu.Lock()
+		v.keys, v.etag = ks, etag
+		v.mu.Unlock()
+	}
+	return v.validator.Verify([]byte(token), ks, s.now().Unix())
+}
+
+// principal is the caller of an authenticated endpoint.
+type principal struct {
+	claims jose.Claims
+}
+
+// authenticate requires a valid access token (cookie, or Bearer header) whose session
+// is still live in the database.
+func (s *Server) authenticate(r *http.Request) (principal, error) {
+	tok, ok := s.access.Read(r)
+	if !ok {
+		tok, ok = bearer(r)
+	}
+	if !ok {
+		return principal{}, ErrUnauthenticated.with(nil, "no access token: send the access cookie or an Authorization: Bearer header")
+	}
+	c, err := s.verify(tok)
+	if err != nil {
+		return principal{}, ErrUnauthenticated.with(err, "")
+	}
+	active, err := s.deps.Auth.SessionActive(r.Context(), c.SessionID)
+	if err != nil {
+		return principal{}, err
+	}
+	if !active {
+		return principal{}, ErrSessionRevoked
+	}
+	return principal{claims: c}, nil
+}
+
+func (s *Server) authRoutes() {
+	s.handle("POST /auth/login", s.login)
+	s.handle("POST /auth/signup", s.signup)
+	s.handle("POST /auth/refresh", s.refreshPOST)
+	s.handle("GET /auth/refresh", s.refreshGET)
+	s.handle("POST /auth/logout", s.logout)
+	s.handle("POST /auth/logout-all", s.logoutAll)
+	s.handle("GET /auth/sessions", s.sessions)
+	s.handle("DELETE /auth/sessions/{id}", s.deleteSession)
+	s.handle("GET /auth/me", s.me)
+	s.handle("GET /auth/session", s.introspect)
+}
+
+type credentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (c credentials) check() error {
+	if c.Email == "" || c.Password == "" {
+		return ErrInvalidField.with(nil, "email and password are required")
+	}
+	return nil
+}
+
+// tokenResponse is the body of a login, signup or refresh. Tokens appear only in
+// token-in-body mode.
+type tokenResponse struct {
+	User           auth.User `json:"user"`
+	SessionID      string    `json:"session_id"`
+	AccessExpires  int64     `json:"access_expires_at"`
+	AccessToken    string    `json:"access_token,omitempty"`
+	RefreshToken   string    `json:"refresh_token,omitempty"`
+	TokenType      string    `json:"token_type,omitempty"`
+	RefreshExpires int64     `json:"refresh_expires_at,omitempty"`
+}
+
+// issue sets both cookies and writes the body of a token response.
+func (s *Server) issue(w http.ResponseWriter, status int, res *auth.Result) {
+	s.access.Set(w, res.Tokens.Access)
+	s.refresh.Set(w, res.Tokens.Refresh)
+	out := tokenResponse{User: res.User, SessionID: res.Session.ID, AccessExpires: res.Tokens.AccessExpires.Unix()}
+	if s.cfg.TokenInBody {
+		out.AccessToken, out.RefreshToken, out.TokenType = res.Tokens.Access, res.Tokens.Refresh, "Bearer"
+		out.RefreshExpires = res.Tokens.RefreshExpires.Unix()
+	}
+	writeJSON(w, status, out)
+}
+
+// clearCookies removes both cookies with exactly the attributes they were set with.
+func (s *Server) clearCookies(w http.ResponseWriter) {
+	s.access.Clear(w)
+	s.refresh.Clear(w)
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	var c credentials
+	if err := decodeJSON(w, r, &c); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	res, err := s.deps.Auth.Login(r.Context(), auth.LoginRequest{Email: c.Email, Password: c.Password, UserAgent: r.UserAgent(), IP: s.clientIP(r)})
+	s.metrics.Login(loginResult(err))
+	if err != nil {
+		return err
+	}
+	s.issue(w, http.StatusOK, res)
+	return nil
+}
+
+func loginResult(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return "invalid_credentials"
+	case errors.Is(err, auth.ErrThrottled):
+		return "throttled"
+	default:
+		return "error"
+	}
+}
+
+// signup creates an account and logs it in (a first session on this device).
+func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
+	if !s.cfg.Signup {
+		return ErrSignupDisabled
+	}
+	var c credentials
+	if err := decodeJSON(w, r, &c); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	if _, err := s.deps.Auth.CreateUser(r.Context(), auth.NewUser{Email: c.Email, Password: c.Password}); err != nil {
+		return err
+	}
+	res, err := s.deps.Auth.Login(r.Context(), auth.LoginRequest{Email: c.Email, Password: c.Password, UserAgent: r.UserAgent(), IP: s.clientIP(r)})
+	s.metrics.Login(loginResult(err))
+	if err != nil {
+		return err
+	}
+	s.issue(w, http.StatusCreated, res)
+	return nil
+}
+
+// rotate runs one refresh from the refresh cookie. On any refusal the cookies are
+// cleared, so a client holding a dead token cannot loop.
+func (s *Server) rotate(w http.ResponseWriter, r *http.Request) (*auth.Result, error) {
+	tok, ok := s.refresh.Read(r)
+	if !ok {
+		s.clearCookies(w)
+		s.metrics.Refresh("missing")
+		return nil, ErrRefreshMissing
+	}
+	res, err := s.deps.Auth.Refresh(r.Context(), auth.RefreshRequest{Token: tok, IP: s.clientIP(r)})
+	switch {
+	case err == nil:
+		s.metrics.Refresh("rotated")
+		return res, nil
+	case errors.Is(err, auth.ErrRefreshReused):
+		s.metrics.Refresh("reused")
+		s.clearCookies(w)
+	case errors.Is(err, auth.ErrRefreshInvalid):
+		s.metrics.Refresh("invalid")
+		s.clearCookies(w)
+	default:
+		s.metrics.Refresh("error")
+	}
+	return nil, err
+}
+
+func (s *Server) refreshPOST(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(w, r); err != nil {
+		return err
+	}
+	res, err := s.rotate(w, r)
+	if err != nil {
+		return err
+	}
+	s.issue(w, http.StatusOK, res)
+	return nil
+}
+
+// refreshGET is the refresh the edge sends a browser through: success redirects to
+// return_to (same-site relative paths only; anything else becomes "/"), failure clears
+// the cookies and redirects to the login page with the same return_to.
+func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
+	back := SafeReturnTo(r.URL.Query().Get("return_to"))
+	res, err := s.rotate(w, r)
+	if err != nil {
+		if asAPIError(err).Status >= 500 {
+			return err
+		}
+		s.clearCookies(w)
+		http.Redirect(w, r, s.cfg.LoginPath+"?return_to="+url.QueryEscape(back), http.StatusFound)
+		return nil
+	}
+	s.access.Set(w, res.Tokens.Access)
+	s.refresh.Set(w, res.Tokens.Refresh)
+	http.Redirect(w, r, back, http.StatusFound)
+	return nil
+}
+
+// logout ends the current session, found from the refresh cookie (sent to /auth
+// paths) or else from the access token, and clears the cookies whatever happens. It
+// answers 204 even when there was no session: the client's state is the same.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(w, r); err != nil {
+		return err
+	}
+	var err error
+	if tok, ok := s.refresh.Read(r); ok {
+		err = s.deps.Auth.LogoutByRefreshToken(r.Context(), tok)
+	} else if p, aerr := s.authenticate(r); aerr == nil {
+		err = s.deps.Auth.Logout(r.Context(), p.claims.SessionID)
+	}
+	if err != nil && !errors.Is(err, auth.ErrSessionNotFound) && !errors.Is(err, auth.ErrRefreshInvalid) && !errors.Is(err, auth.ErrRefreshReused) {
+		return err
+	}
+	if err == nil {
+		s.metrics.Revocation("logout", 1)
+	}
+	s.clearCookies(w)
+	w.Header().Set("Clear-Site-Data", `"cookies"`)
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(w, r); err != nil {
+		return err
+	}
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	n, err := s.deps.Auth.LogoutAll(r.Context(), p.claims.Subject)
+	if err != nil {
+		return err
+	}
+	s.metrics.Revocation("logout_all", n)
+	s.clearCookies(w)
+	w.Header().Set("Clear-Site-Data", `"cookies"`)
+	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+	return nil
+}
+
+func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	list, err := s.deps.Auth.ListSessions(r.Context(), p.claims.Subject, p.claims.SessionID)
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []auth.Session{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
+	return nil
+}
+
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(w, r); err != nil {
+		return err
+	}
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if err := s.deps.Auth.RevokeSession(r.Context(), p.claims.Subject, id); err != nil {
+		return err
+	}
+	s.metrics.Revocation("revoke", 1)
+	if id == p.claims.SessionID {
+		s.clearCookies(w)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	u, err := s.deps.Auth.User(r.Context(), p.claims.Subject)
+	if err != nil {
+		if errors.Is(err, auth.ErrUserNotFound) {
+			return ErrSessionRevoked.with(err, "")
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u, "session_id": p.claims.SessionID})
+	return nil
+}
+
+// introspection is the answer of GET /auth/session.
+type introspection struct {
+	Active    bool     `json:"active"`
+	Subject   string   `json:"sub"`
+	SessionID string   `json:"sid"`
+	Roles     []string `json:"roles"`
+	ExpiresAt int64    `json:"exp"`
+	IssuedAt  int64    `json:"iat"`
+}
+
+func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	roles := p.claims.Roles
+	if roles == nil {
+		roles = []string{}
+	}
+	writeJSON(w, http.StatusOK, introspection{Active: true, Subject: p.claims.Subject, SessionID: p.claims.SessionID,
+		Roles: roles, ExpiresAt: p.claims.ExpiresAt, IssuedAt: p.claims.IssuedAt})
+	return nil
+}
+
+func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
+	body, etag := s.deps.Revocations.Body()
+	if len(body) == 0 {
+		return ErrNotReady.with(nil, "revocation list not built yet")
+	}
+	serveCached(w, r, body, etag, s.cfg.Revocations.MaxAge, "application/jwt")
+	return nil
+}
+
+// domainError maps the auth service's errors to API errors.
+func domainError(err error) *Error {
+	switch {
+	case errors.Is(err, auth.ErrThrottled):
+		e := ErrThrottled.with(err, "")
+		if d, ok := auth.RetryAfter(err); ok {
+			e.RetryAfter = d
+		}
+		return e
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return ErrInvalidCredentials.with(err, "")
+	case errors.Is(err, auth.ErrRefreshReused):
+		return ErrRefreshReused.with(err, "")
+	case errors.Is(err, auth.ErrRefreshInvalid):
+		return ErrRefreshInvalid.with(err, "")
+	case errors.Is(err, auth.ErrSessionNotFound):
+		return ErrSessionNotFound.with(err, "")
+	case errors.Is(err, auth.ErrPasswordPolicy):
+		return ErrPasswordPolicy.with(err, "")
+	case errors.Is(err, auth.ErrUserExists):
+		return ErrUserExists.with(err, "")
+	case errors.Is(err, auth.ErrInvalidEmail):
+		return ErrInvalidField.with(err, "the email is empty, too long, or has spaces or control characters")
+	}
+	return nil
+}

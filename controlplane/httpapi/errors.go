@@ -1,0 +1,97 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Error is an API error: an HTTP status, a stable machine-readable code and a
+// human-readable message, rendered as {"error":{"code":..,"message":..}}. Every code
+// the API can answer with is declared in this file; clients may switch on Code.
+type Error struct {
+	Status  int
+	Code    string
+	Message string
+	// RetryAfter, when positive, is sent as a Retry-After header (seconds).
+	RetryAfter time.Duration
+	// cause is logged (never rendered).
+	cause error
+}
+
+func (e *Error) Error() string {
+	if e.cause != nil {
+		return e.Code + ": " + e.cause.Error()
+	}
+	return e.Code
+}
+
+func (e *Error) Unwrap() error { return e.cause }
+
+// with returns a copy of e that carries cause (for logs) and, if msg is not empty,
+// another message.
+func (e *Error) with(cause error, msg string) *Error {
+	c := *e
+	c.cause = cause
+	if msg != "" {
+		c.Message = msg
+	}
+	return &c
+}
+
+func apiError(status int, code, msg string) *Error {
+	e := &Error{Status: status, Code: code, Message: msg}
+	allErrors = append(allErrors, e)
+	return e
+}
+
+// allErrors lists every declared error (for tests and documentation).
+var allErrors []*Error
+
+// Request shape.
+var (
+	ErrInvalidJSON          = apiError(http.StatusBadRequest, "invalid_json", "the request body is not valid JSON of the expected shape")
+	ErrUnknownField         = apiError(http.StatusBadRequest, "unknown_field", "the request body has a field this endpoint does not accept")
+	ErrTrailingData         = apiError(http.StatusBadRequest, "trailing_data", "the request body has data after the JSON value")
+	ErrInvalidField         = apiError(http.StatusBadRequest, "invalid_field", "a field is missing or has an invalid value")
+	ErrUnexpectedBody       = apiError(http.StatusBadRequest, "unexpected_body", "this endpoint takes no request body")
+	ErrBodyTooLarge         = apiError(http.StatusRequestEntityTooLarge, "body_too_large", "the request body exceeds 64 KiB")
+	ErrUnsupportedMediaType = apiError(http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json")
+	ErrCrossSite            = apiError(http.StatusForbidden, "cross_site_request", "cross-site request refused: the Origin or Sec-Fetch-Site header is not allowed")
+	ErrNotFound             = apiError(http.StatusNotFound, "not_found", "no such endpoint")
+	ErrMethodNotAllowed     = apiError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint")
+)
+
+// Authentication and sessions.
+var (
+	ErrInvalidCredentials = apiError(http.StatusUnauthorized, "invalid_credentials", "wrong email or password")
+	ErrThrottled          = apiError(http.StatusTooManyRequests, "too_many_attempts", "too many failed logins; retry later")
+	ErrSignupDisabled     = apiError(http.StatusNotFound, "signup_disabled", "signup is not enabled on this server")
+	ErrUserExists         = apiError(http.StatusConflict, "user_exists", "an account with this email already exists")
+	ErrPasswordPolicy     = apiError(http.StatusUnprocessableEntity, "password_policy", "the password must have between 8 and 256 characters")
+	ErrUnauthenticated    = apiError(http.StatusUnauthorized, "unauthenticated", "no valid access token")
+	ErrSessionRevoked     = apiError(http.StatusUnauthorized, "session_inactive", "the session has ended or was revoked")
+	ErrRefreshMissing     = apiError(http.StatusUnauthorized, "refresh_token_missing", "no refresh token")
+	ErrRefreshInvalid     = apiError(http.StatusUnauthorized, "refresh_token_invalid", "the refresh token is unknown, expired or revoked")
+	ErrRefreshReused      = apiError(http.StatusUnauthorized, "refresh_token_reused", "the refresh token was already used; the session has been revoked")
+	ErrSessionNotFound    = apiError(http.StatusNotFound, "session_not_found", "no such session")
+)
+
+// Server side.
+var (
+	ErrNotReady = apiError(http.StatusServiceUnavailable, "not_ready", "not ready")
+	ErrInternal = apiError(http.StatusInternalServerError, "internal", "internal error")
+)
+
+// asAPIError turns any error into an *Error: API errors pass through, domain errors
+// are mapped (see domainError), anything else is internal.
+func asAPIError(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if e := domainError(err); e != nil {
+		return e
+	}
+	return ErrInternal.with(err, "")
+}

@@ -1,0 +1,370 @@
+// Package httpapi is the control plane's HTTP surface: the /auth endpoints (login,
+// signup, refresh, logout, sessions, introspection), the published JWKS and
+// revocation list, health, readiness and metrics.
+//
+// Handlers return error; one adapter renders errors as
+// {"error":{"code":"...","message":"..."}} with the status declared in errors.go,
+// checks CSRF on every state-changing request, sets security headers, and logs and
+// measures each request (method, route, status, duration, request id: never a
+// token, cookie or password).
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/controlplane/cookies"
+	"github.com/edgeauth/edgeauth/controlplane/metrics"
+	"github.com/edgeauth/edgeauth/migrations"
+)
+
+// JWKSSource serves the published key set from memory (keys.Manager).
+type JWKSSource interface {
+	JWKS() (body []byte, etag string)
+}
+
+// Server is the HTTP handler of the control plane. Build it with New.
+type Server struct {
+	cfg      config.Config
+	deps     Deps
+	log      *slog.Logger
+	metrics  *metrics.Metrics
+	mux      *http.ServeMux
+	routes   []Route
+	origins  map[string]bool
+	access   cookies.Spec
+	refresh  cookies.Spec
+	now      func() time.Time
+	verifier *tokenVerifier
+}
+
+// Route is one registered endpoint.
+type Route struct{ Method, Path string }
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// New builds the handler. cfg must have passed Validate.
+func New(cfg config.Config, d Deps) (*Server, error) {
+	s := &Server{
+		cfg:     cfg,
+		deps:    d,
+		log:     d.Logger,
+		metrics: d.Metrics,
+		mux:     http.NewServeMux(),
+		origins: map[string]bool{},
+		access:  cfg.AccessCookie(),
+		refresh: cfg.RefreshCookie(),
+		now:     d.Now,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	for _, o := range cfg.Origins() {
+		s.origins[o] = true
+	}
+	if err := s.init(); err != nil {
+		return nil, err
+	}
+
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /readyz", s.readyz)
+	if s.metrics != nil && cfg.Metrics {
+		s.handle("GET /metrics", func(w http.ResponseWriter, r *http.Request) error {
+			s.metrics.Handler().ServeHTTP(w, r)
+			return nil
+		})
+	}
+	s.handle("GET /.well-known/jwks.json", s.jwks)
+	s.handle("GET /.well-known/edgeauth/revocations", s.revocations)
+	s.authRoutes()
+	return s, nil
+}
+
+// Routes lists the registered endpoints, sorted (the OpenAPI test compares them with
+// the document).
+func (s *Server) Routes() []Route {
+	out := append([]Route(nil), s.routes...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// handle registers pattern ("METHOD /path"). State-changing methods get the CSRF check
+// before the handler runs.
+func (s *Server) handle(pattern string, h handlerFunc) {
+	var rt Route
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] == ' ' {
+			rt = Route{Method: pattern[:i], Path: pattern[i+1:]}
+			break
+		}
+	}
+	s.routes = append(s.routes, rt)
+	unsafe := rt.Method != http.MethodGet && rt.Method != http.MethodHead && rt.Method != http.MethodOptions
+	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var err error
+		if unsafe {
+			err = s.checkCSRF(r)
+		}
+		if err == nil {
+			err = h(w, r)
+		}
+		if err != nil {
+			s.renderError(w, r, err)
+		}
+	}))
+}
+
+// ServeHTTP runs the request through the mux with logging, metrics, a request id and
+// security headers; the mux's own 404 and 405 answers are rendered as API errors.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := requestID(r)
+	_, pattern := s.mux.Handler(r)
+	rec := &recorder{ResponseWriter: w, status: 0}
+	h := w.Header()
+	h.Set("X-Request-Id", id)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	h.Set("Cache-Control", "no-store")
+	if s.cfg.Secure() {
+		h.Set("Strict-Transport-Security", "max-age=63072000")
+	}
+	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
+	r = r.WithContext(ctx)
+	if pattern == "" {
+		rec.intercept = true
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic", "request_id", id, "panic", p)
+				if rec.status == 0 {
+					s.renderError(rec, r, ErrInternal)
+				}
+			}
+		}()
+		s.mux.ServeHTTP(rec, r)
+	}()
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	route := pattern
+	if route == "" {
+		route = "unmatched"
+	}
+	d := time.Since(start)
+	s.metrics.Request(route, r.Method, rec.status, d)
+	attrs := []slog.Attr{
+		slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route),
+		slog.Int("status", rec.status), slog.Duration("duration", d),
+	}
+	if rec.code != "" {
+		attrs = append(attrs, slog.String("code", rec.code))
+	}
+	if rec.cause != "" {
+		attrs = append(attrs, slog.String("error", rec.cause))
+	}
+	lvl := slog.LevelInfo
+	if rec.status >= 500 {
+		lvl = slog.LevelError
+	}
+	s.log.LogAttrs(ctx, lvl, "request", attrs...)
+}
+
+type requestIDKey struct{}
+
+// requestID keeps a client's X-Request-Id when it is short and plain, else makes one.
+func requestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); id != "" && len(id) <= 64 {
+		ok := true
+		for i := 0; i < len(id) && ok; i++ {
+			c := id[i]
+			ok = c == '-' || c == '_' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		}
+		if ok {
+			return id
+		}
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// recorder remembers the status and the error code for the access log. With
+// intercept set (no route matched), the mux's plain-text 404/405 becomes a JSON error.
+type recorder struct {
+	http.ResponseWriter
+	status      int
+	code, cause string
+	intercept   bool
+	swallow     bool
+}
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status != 0 {
+		return
+	}
+	if r.intercept && status >= 400 {
+		e := ErrNotFound
+		if status == http.StatusMethodNotAllowed {
+			e = ErrMethodNotAllowed
+		}
+		r.intercept, r.swallow = false, true
+		r.code = e.Code
+		r.status = e.Status
+		writeErrorBody(r.ResponseWriter, e)
+		return
+	}
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.WriteHeader(http.StatusOK)
+	}
+	if r.swallow {
+		return len(b), nil
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// renderError writes err as an API error and notes its code and cause for the log.
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	e := asAPIError(err)
+	if rec, ok := w.(*recorder); ok {
+		rec.code = e.Code
+		if e.cause != nil {
+			rec.cause = e.cause.Error()
+		}
+	}
+	writeErrorBody(w, e)
+}
+
+func writeErrorBody(w http.ResponseWriter, e *Error) {
+	h := w.Header()
+	h.Del("Content-Length")
+	h.Set("Cache-Control", "no-store")
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	}
+	writeJSON(w, e.Status, map[string]any{"error": map[string]string{"code": e.Code, "message": e.Message}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// readyz answers 200 when the database answers and its schema is the version this
+// binary expects; 503 otherwise (a load balancer then keeps traffic away).
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	if s.deps.Pool == nil {
+		return ErrNotReady.with(nil, "no database")
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.deps.Pool.Ping(ctx); err != nil {
+		return ErrNotReady.with(err, "database unreachable")
+	}
+	cur, latest, err := migrations.Status(ctx, s.deps.Pool)
+	if err != nil {
+		return ErrNotReady.with(err, "cannot read the schema version")
+	}
+	if cur != latest {
+		return ErrNotReady.with(nil, "database schema at version "+strconv.Itoa(int(cur))+", this binary needs "+strconv.Itoa(int(latest))+": run `edgeauth migrate`")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": cur})
+	return nil
+}
+
+// serveCached writes a public document with an ETag and max-age, answering 304 when
+// If-None-Match names the current ETag.
+func serveCached(w http.ResponseWriter, r *http.Request, body []byte, etag string, maxAge time.Duration, contentType string) {
+	h := w.Header()
+	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(maxAge/time.Second)))
+	h.Set("ETag", etag)
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// etagMatch implements If-None-Match's weak comparison over a list of tags.
+func etagMatch(header, etag string) bool {
+	trim := func(t string) string {
+		if len(t) > 2 && t[:2] == "W/" {
+			return t[2:]
+		}
+		return t
+	}
+	want := trim(etag)
+	start := 0
+	for i := 0; i <= len(header); i++ {
+		if i == len(header) || header[i] == ',' {
+			t := header[start:i]
+			for len(t) > 0 && (t[0] == ' ' || t[0] == '\t') {
+				t = t[1:]
+			}
+			for len(t) > 0 && (t[len(t)-1] == ' ' || t[len(t)-1] == '\t') {
+				t = t[:len(t)-1]
+			}
+			if t == "*" || trim(t) == want {
+				return true
+			}
+			start = i + 1
+		}
+	}
+	return false
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
+	body, etag := s.deps.Keys.JWKS()
+	if len(body) == 0 {
+		return ErrNotReady.with(nil, "no keys loaded")
+	}
+	serveCached(w, r, body, etag, s.cfg.Keys.JWKSMaxAge, "application/jwk-set+json")
+	return nil
+}
