@@ -1,0 +1,194 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+)
+
+func TestLoginRefreshLogout(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "Alice@Example.test", "admin", "staff")
+
+	r := e.login(t, "alice@example.TEST") // case-insensitive
+	if r.User.ID != u.ID || !slices.Equal(r.User.Roles, []string{"admin", "staff"}) {
+		t.Fatalf("login user = %+v", r.User)
+	}
+	if raw, err := base64.RawURLEncoding.DecodeString(r.Session.ID); err != nil || len(raw) < 16 {
+		t.Fatalf("session id %q: not >= 128 bits base64url", r.Session.ID)
+	}
+	if raw, err := base64.RawURLEncoding.DecodeString(r.Tokens.Refresh); err != nil || len(raw) != 32 {
+		t.Fatalf("refresh token is not 256 bits base64url")
+	}
+	now := e.clock.Now()
+	h, c := e.signer.parse(t, r.Tokens.Access, now)
+	if h["typ"] != "at+jwt" || h["kid"] != "test-1" {
+		t.Fatalf("header %v", h)
+	}
+	if c["iss"] != testIssuer || c["aud"] != testAudience || c["sub"] != u.ID || c["sid"] != r.Session.ID {
+		t.Fatalf("claims %v", c)
+	}
+	if roles, _ := c["roles"].([]any); len(roles) != 2 || roles[0] != "admin" {
+		t.Fatalf("roles claim %v", c["roles"])
+	}
+	if c["exp"].(float64)-c["iat"].(float64) != 600 || c["nbf"] != c["iat"] || c["jti"] == "" {
+		t.Fatalf("times/jti %v", c)
+	}
+	if !r.Tokens.AccessExpires.Equal(now.Add(10 * time.Minute)) {
+		t.Fatalf("AccessExpires %v", r.Tokens.AccessExpires)
+	}
+	e.active(t, r.Session.ID, true)
+
+	e.clock.Add(5 * time.Minute)
+	r2 := mustRefresh(t, e, r.Tokens.Refresh)
+	if r2.Tokens.Refresh == r.Tokens.Refresh || r2.Tokens.Access == r.Tokens.Access || r2.Session.ID != r.Session.ID {
+		t.Fatal("refresh did not rotate")
+	}
+	_, c2 := e.signer.parse(t, r2.Tokens.Access, e.clock.Now())
+	if c2["jti"] == c["jti"] || c2["sid"] != r.Session.ID {
+		t.Fatalf("claims after refresh %v", c2)
+	}
+	if !r2.Session.LastUsed.Equal(e.clock.Now()) {
+		t.Fatalf("last used %v", r2.Session.LastUsed)
+	}
+
+	if err := e.svc.Logout(ctx, r.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.active(t, r.Session.ID, false)
+	_, err := e.refresh(r2.Tokens.Refresh)
+	wantErr(t, err, auth.ErrRefreshInvalid)
+	if err := e.svc.Logout(ctx, r.Session.ID); err != nil {
+		t.Fatalf("second logout: %v", err)
+	}
+	wantErr(t, e.svc.Logout(ctx, "no-such-session-xxxxxxxxxxxx"), auth.ErrSessionNotFound)
+}
+
+func TestLoginKeepsOtherSessionsAndListsThem(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "bob@example.test")
+	other := e.user(t, "carol@example.test")
+	a := e.login(t, "bob@example.test")
+	e.clock.Add(time.Second)
+	b := e.login(t, "bob@example.test")
+	e.clock.Add(time.Second)
+	c := e.login(t, "bob@example.test")
+	o := e.login(t, "carol@example.test")
+	for _, r := range []*auth.Result{a, b, c} {
+		e.active(t, r.Session.ID, true)
+	}
+
+	list, err := e.svc.ListSessions(ctx, u.ID, b.Session.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range list {
+		ids = append(ids, s.ID)
+		if s.Current != (s.ID == b.Session.ID) || s.UserAgent != "test" || s.IP != "192.0.2.1" {
+			t.Fatalf("session %+v", s)
+		}
+	}
+	if !slices.Equal(ids, []string{c.Session.ID, b.Session.ID, a.Session.ID}) {
+		t.Fatalf("sessions %v", ids)
+	}
+
+	// Only one's own sessions can be revoked.
+	wantErr(t, e.svc.RevokeSession(ctx, u.ID, o.Session.ID), auth.ErrSessionNotFound)
+	e.active(t, o.Session.ID, true)
+	if err := e.svc.RevokeSession(ctx, u.ID, a.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, e.svc.RevokeSession(ctx, u.ID, a.Session.ID), auth.ErrSessionNotFound)
+	e.active(t, a.Session.ID, false)
+
+	n, err := e.svc.LogoutOthers(ctx, u.ID, c.Session.ID)
+	if err != nil || n != 1 {
+		t.Fatalf("LogoutOthers = %d, %v", n, err)
+	}
+	e.active(t, b.Session.ID, false)
+	e.active(t, c.Session.ID, true)
+	n, err = e.svc.LogoutAll(ctx, u.ID)
+	if err != nil || n != 1 {
+		t.Fatalf("LogoutAll = %d, %v", n, err)
+	}
+	e.active(t, c.Session.ID, false)
+	e.active(t, o.Session.ID, true)
+	if list, _ := e.svc.ListSessions(ctx, u.ID, ""); len(list) != 0 {
+		t.Fatalf("sessions after logout-all: %v", list)
+	}
+	if list, _ := e.svc.ListSessions(ctx, other.ID, ""); len(list) != 1 {
+		t.Fatalf("other user's sessions: %v", list)
+	}
+	if got, err := e.svc.User(ctx, u.ID); err != nil || got.Email != "bob@example.test" {
+		t.Fatalf("User = %+v, %v", got, err)
+	}
+	_, err = e.svc.User(ctx, "00000000-0000-0000-0000-000000000000")
+	wantErr(t, err, auth.ErrUserNotFound)
+}
+
+func TestLogoutByRefreshToken(t *testing.T) {
+	e := newEnv(t, nil)
+	e.user(t, "dan@example.test")
+	r := e.login(t, "dan@example.test")
+	if err := e.svc.LogoutByRefreshToken(context.Background(), r.Tokens.Refresh); err != nil {
+		t.Fatal(err)
+	}
+	e.active(t, r.Session.ID, false)
+	wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), "garbage"), auth.ErrRefreshInvalid)
+}
+
+func TestRefreshInvalid(t *testing.T) {
+	e := newEnv(t, func(c *auth.Config) { c.IdleTTL = time.Hour; c.AbsoluteTTL = 3 * time.Hour })
+	e.user(t, "erin@example.test")
+	cases := []struct {
+		name  string
+		token func(t *testing.T) string
+	}{
+		{"empty", func(*testing.T) string { return "" }},
+		{"not base64url", func(*testing.T) string { return "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!" }},
+		{"wrong length", func(*testing.T) string { return "AAAA" }},
+		{"non-canonical", func(t *testing.T) string {
+			tok := e.login(t, "erin@example.test").Tokens.Refresh
+			last := tok[len(tok)-1]
+			// The last character carries 4 unused bits; setting one gives a non-canonical encoding.
+			idx := "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+			i := slices.Index([]byte(idx), last)
+			return tok[:len(tok)-1] + string(idx[i^1])
+		}},
+		{"unknown", func(*testing.T) string { return base64.RawURLEncoding.EncodeToString(make([]byte, 32)) }},
+		{"idle expired", func(t *testing.T) string {
+			tok := e.login(t, "erin@example.test").Tokens.Refresh
+			e.clock.Add(time.Hour + time.Second)
+			return tok
+		}},
+		{"absolutely expired", func(t *testing.T) string {
+			tok := e.login(t, "erin@example.test").Tokens.Refresh
+			for range 4 { // keep it from idling out
+				e.clock.Add(40 * time.Minute)
+				tok = mustRefresh(t, e, tok).Tokens.Refresh
+			}
+			e.clock.Add(25 * time.Minute) // 185 min > 3 h, used 25 min ago
+			return tok
+		}},
+		{"logged out", func(t *testing.T) string {
+			r := e.login(t, "erin@example.test")
+			if err := e.svc.Logout(context.Background(), r.Session.ID); err != nil {
+				t.Fatal(err)
+			}
+			return r.Tokens.Refresh
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := e.refresh(c.token(t))
+			wantErr(t, err, auth.ErrRefreshInvalid)
+		})
+	}
+}

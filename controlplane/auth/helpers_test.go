@@ -1,0 +1,166 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/store"
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// testSigner is a real Ed25519 JWT signer (the keys package's Manager does the same with
+// stored, rotating keys).
+type testSigner struct {
+	kid  string
+	priv ed25519.PrivateKey
+	pub  ed25519.PublicKey
+}
+
+func newSigner(t testing.TB) *testSigner {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testSigner{kid: "test-1", priv: priv, pub: pub}
+}
+
+func (s *testSigner) Sign(_ context.Context, c jwt.Claims, typ string) (string, error) {
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+	tok.Header["kid"] = s.kid
+	tok.Header["typ"] = typ
+	return tok.SignedString(s.priv)
+}
+
+// parse verifies an access token's signature and returns its header and claims.
+func (s *testSigner) parse(t testing.TB, tok string, now time.Time) (map[string]any, jwt.MapClaims) {
+	t.Helper()
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithTimeFunc(func() time.Time { return now }),
+		jwt.WithIssuer(testIssuer), jwt.WithAudience(testAudience), jwt.WithExpirationRequired(), jwt.WithIssuedAt())
+	parsed, err := p.Parse(tok, func(*jwt.Token) (any, error) { return s.pub, nil })
+	if err != nil {
+		t.Fatalf("access token does not verify: %v", err)
+	}
+	return parsed.Header, parsed.Claims.(jwt.MapClaims)
+}
+
+// clock is a settable time source.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+const (
+	testIssuer   = "https://auth.example.test"
+	testAudience = "https://app.example.test"
+	testPassword = "correct horse battery staple"
+)
+
+type env struct {
+	svc    *auth.Service
+	st     *store.Store
+	pool   *pgxpool.Pool
+	clock  *clock
+	signer *testSigner
+}
+
+func newPool(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// newEnv gives the test its own database, migrated, and a service on it.
+func newEnv(t testing.TB, mod func(*auth.Config)) *env {
+	t.Helper()
+	pool := newPool(t, pgtest.NewDatabase(t))
+	if err := migrations.Apply(context.Background(), pool); err != nil {
+		t.Fatal(err)
+	}
+	return envOn(t, pool, mod)
+}
+
+func envOn(t testing.TB, pool *pgxpool.Pool, mod func(*auth.Config)) *env {
+	t.Helper()
+	e := &env{st: store.New(pool), pool: pool, clock: &clock{t: time.Now().Truncate(time.Second)}, signer: newSigner(t)}
+	cfg := auth.Config{Issuer: testIssuer, Audience: testAudience, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	if mod != nil {
+		mod(&cfg)
+	}
+	svc, err := auth.New(e.st, e.signer, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	return e
+}
+
+func (e *env) user(t testing.TB, email string, roles ...string) auth.User {
+	t.Helper()
+	u, err := e.svc.CreateUser(context.Background(), auth.NewUser{Email: email, Password: testPassword, Roles: roles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func (e *env) login(t testing.TB, email string) *auth.Result {
+	t.Helper()
+	r, err := e.svc.Login(context.Background(), auth.LoginRequest{Email: email, Password: testPassword, UserAgent: "test", IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (e *env) refresh(tok string) (*auth.Result, error) {
+	return e.svc.Refresh(context.Background(), auth.RefreshRequest{Token: tok, IP: "192.0.2.1"})
+}
+
+func mustRefresh(t testing.TB, e *env, tok string) *auth.Result {
+	t.Helper()
+	r, err := e.refresh(tok)
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	return r
+}
+
+func wantErr(t testing.TB, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("got error %v, want %v", err, want)
+	}
+}
+
+// active asserts whether a session is live.
+func (e *env) active(t testing.TB, sid string, want bool) {
+	t.Helper()
+	ok, err := e.svc.SessionActive(context.Background(), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != want {
+		t.Fatalf("SessionActive(%s) = %v, want %v", sid, ok, want)
+	}
+}

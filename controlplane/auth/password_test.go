@@ -1,0 +1,190 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+)
+
+func TestCheckPassword(t *testing.T) {
+	cases := []struct {
+		name string
+		pw   string
+		ok   bool
+	}{
+		{"empty", "", false},
+		{"seven", "1234567", false},
+		{"eight", "12345678", true},
+		{"no composition rules", "aaaaaaaa", true},
+		{"eight runes of multibyte", "ñññññññ€", true},
+		{"seven runes of multibyte", "ñññññññ", false},
+		{"sixty-four", strings.Repeat("x", 64), true},
+		{"256", strings.Repeat("x", 256), true},
+		{"257", strings.Repeat("x", 257), false},
+		{"spaces count", "a b c d e", true},
+		{"invalid UTF-8", "abcdefgh\xff", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := auth.CheckPassword(c.pw)
+			if (err == nil) != c.ok || (err != nil && !errors.Is(err, auth.ErrPasswordPolicy)) {
+				t.Fatalf("CheckPassword = %v, want ok=%v", err, c.ok)
+			}
+		})
+	}
+}
+
+func TestCreateUser(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "  Frank@Example.test ", Password: testPassword, Roles: []string{"admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "Frank@Example.test" || !slices.Equal(u.Roles, []string{"admin"}) || u.ID == "" {
+		t.Fatalf("user %+v", u)
+	}
+	cases := []struct {
+		name string
+		nu   auth.NewUser
+		want error
+	}{
+		{"taken, other case", auth.NewUser{Email: "frank@EXAMPLE.test", Password: testPassword}, auth.ErrUserExists},
+		{"short password", auth.NewUser{Email: "g@example.test", Password: "short"}, auth.ErrPasswordPolicy},
+		{"empty e-mail", auth.NewUser{Email: " ", Password: testPassword}, auth.ErrInvalidEmail},
+		{"space in e-mail", auth.NewUser{Email: "a b@example.test", Password: testPassword}, auth.ErrInvalidEmail},
+		{"control character", auth.NewUser{Email: "a\x00b@example.test", Password: testPassword}, auth.ErrInvalidEmail},
+		{"SQL-looking e-mail is just a name", auth.NewUser{Email: "x'OR'1'='1@example.test", Password: testPassword}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := e.svc.CreateUser(ctx, c.nu)
+			if c.want == nil && err != nil || c.want != nil && !errors.Is(err, c.want) {
+				t.Fatalf("got %v, want %v", err, c.want)
+			}
+		})
+	}
+}
+
+// The stored hash is argon2id in PHC format with the OWASP parameters and a random salt;
+// the password is never stored.
+func TestStoredPasswordHash(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	a := e.user(t, "hash1@example.test")
+	b := e.user(t, "hash2@example.test")
+	var hashes []string
+	for _, u := range []auth.User{a, b} {
+		su, err := e.st.UserByID(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(su.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") || strings.Contains(su.PasswordHash, testPassword) {
+			t.Fatalf("stored hash %q", su.PasswordHash)
+		}
+		p, salt, key, err := auth.ParsePHC(su.PasswordHash)
+		if err != nil || p.Memory != 19*1024 || p.Time != 2 || p.Threads != 1 || len(salt) != 16 || len(key) != 32 {
+			t.Fatalf("parsed %+v salt %d key %d: %v", p, len(salt), len(key), err)
+		}
+		hashes = append(hashes, su.PasswordHash)
+	}
+	if hashes[0] == hashes[1] {
+		t.Fatal("same hash for the same password: salt not random")
+	}
+	// NFKC: a password typed with a compatibility character matches its normal form.
+	if _, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "nfkc@example.test", Password: "ｐａｓｓｗｏｒｄ１２"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: "nfkc@example.test", Password: "password12", IP: "192.0.2.9"}); err != nil {
+		t.Fatalf("normalized password refused: %v", err)
+	}
+}
+
+// Unknown accounts and wrong passwords get the same error after the same work (one
+// argon2id run each) and take similar time.
+func TestLoginDoesNotRevealAccounts(t *testing.T) {
+	e := newEnv(t, func(c *auth.Config) { c.MaxAccountFailures = 1000; c.MaxClientFailures = 1000 })
+	e.user(t, "known@example.test")
+	ctx := context.Background()
+	attempt := func(email string) (error, time.Duration, int64) {
+		before := auth.Argon2Runs()
+		start := time.Now()
+		_, err := e.svc.Login(ctx, auth.LoginRequest{Email: email, Password: "wrong password", IP: "192.0.2.7"})
+		return err, time.Since(start), auth.Argon2Runs() - before
+	}
+	var unknown, wrong []time.Duration
+	for range 7 {
+		err1, d1, n1 := attempt("nobody@example.test")
+		err2, d2, n2 := attempt("known@example.test")
+		if err1 != auth.ErrInvalidCredentials || err2 != auth.ErrInvalidCredentials {
+			t.Fatalf("errors differ or are wrapped: unknown %v, wrong password %v", err1, err2)
+		}
+		if n1 != 1 || n2 != 1 {
+			t.Fatalf("argon2id runs: unknown %d, wrong password %d; want 1 each", n1, n2)
+		}
+		unknown, wrong = append(unknown, d1), append(wrong, d2)
+	}
+	slices.Sort(unknown)
+	slices.Sort(wrong)
+	mu, mw := unknown[len(unknown)/2], wrong[len(wrong)/2]
+	// Generous: a shared CI machine is noisy; what matters is no fast path (a skipped
+	// argon2 would make one side several times faster).
+	if ratio := float64(mu) / float64(mw); ratio < 0.4 || ratio > 2.5 {
+		t.Fatalf("median unknown %v vs wrong password %v", mu, mw)
+	}
+}
+
+func TestLoginThrottling(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.user(t, "victim@example.test")
+	login := func(email, pw, ip string) error {
+		_, err := e.svc.Login(ctx, auth.LoginRequest{Email: email, Password: pw, IP: ip})
+		return err
+	}
+
+	t.Run("per account, with Retry-After, reset by success", func(t *testing.T) {
+		for i := range auth.DefaultMaxAccountFailures {
+			wantErr(t, login("victim@example.test", "bad password", "198.51.100."+string(rune('1'+i))), auth.ErrInvalidCredentials)
+			e.clock.Add(time.Minute)
+		}
+		// Even the right password is refused now, from any address, in any letter case.
+		err := login("VICTIM@example.test", testPassword, "203.0.113.5")
+		wantErr(t, err, auth.ErrThrottled)
+		ra, ok := auth.RetryAfter(err)
+		if want := auth.DefaultFailureWindow - 5*time.Minute; !ok || ra != want {
+			t.Fatalf("RetryAfter = %v, want %v", ra, want)
+		}
+		e.clock.Add(ra)
+		if err := login("victim@example.test", testPassword, "203.0.113.5"); err != nil {
+			t.Fatalf("after the wait: %v", err)
+		}
+		// Success cleared the account: four more failures do not throttle.
+		for range auth.DefaultMaxAccountFailures - 1 {
+			wantErr(t, login("victim@example.test", "bad password", "203.0.113.6"), auth.ErrInvalidCredentials)
+		}
+		if err := login("victim@example.test", testPassword, "203.0.113.6"); err != nil {
+			t.Fatalf("after reset: %v", err)
+		}
+	})
+
+	t.Run("per client address, IPv6 by /64", func(t *testing.T) {
+		for i := range auth.DefaultMaxClientFailures {
+			// Different (unknown) accounts: only the address adds up.
+			wantErr(t, login("spray"+string(rune('a'+i))+"@example.test", "bad password", "2001:db8::"+string(rune('a'+i%6))), auth.ErrInvalidCredentials)
+		}
+		err := login("victim@example.test", testPassword, "2001:db8::ffff")
+		wantErr(t, err, auth.ErrThrottled)
+		if ra, _ := auth.RetryAfter(err); ra <= 0 || ra > auth.DefaultFailureWindow {
+			t.Fatalf("RetryAfter %v", ra)
+		}
+		if err := login("victim@example.test", testPassword, "2001:db8:1::1"); err != nil {
+			t.Fatalf("another /64 throttled: %v", err)
+		}
+	})
+}
