@@ -3,40 +3,276 @@
 // answers one request at a time. TinyGo compiles it into verifier.wasm (package guest
 // only decodes pointers and calls it); Go programs use it through verifier.NewNative.
 //
+// Inputs and outputs are the JSON wire types of package verifier (Config, Request,
+// Decision, Claims), read with the strict parser of verifier/internal/strictjson and
+// written without reflection. Errors wrap the sentinels of verifier/abi, so
+// abi.StatusOf maps them to the module's status codes.
+//
 // A Gate is not safe for concurrent use: a wasm instance is single-threaded and the
-// native engine serialises calls.
+// native engine serialises calls. The package is TinyGo-safe: no reflection, no fmt,
+// no goroutines, no clock (now is passed in).
 package gate
 
-import "github.com/edgeauth/edgeauth/verifier/abi"
+import (
+	"errors"
+	"strings"
+
+	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/internal/strictjson"
+	"github.com/edgeauth/edgeauth/verifier/jose"
+	"github.com/edgeauth/edgeauth/verifier/policy"
+)
 
 // Gate decides requests. The zero value is not usable: call New.
-type Gate struct{}
+type Gate struct {
+	pol   *policy.Policy
+	val   jose.Validator
+	keys  *jose.KeySet
+	cache tokenCache
+
+	revoked map[string]struct{} // session ids of the loaded revocation list
+	revIat  int64               // iat of the loaded list (0: none loaded)
+
+	cookies     []string // reused by parseRequest
+	scratch     []byte   // reused for locations
+	lastInvalid string   // reason of the last tokenInvalid result
+}
 
 // New returns an unconfigured Gate: Decide and VerifyToken return abi.ErrNotConfigured
-// until Configure and LoadKeys have succeeded.
+// until Configure has succeeded; tokens verify only once LoadKeys has succeeded.
 func New() *Gate { return &Gate{} }
 
-// Configure validates and installs a configuration (JSON of verifier.Config).
-func (g *Gate) Configure(cfg []byte) error { return abi.ErrInvalidConfig }
+// Configure validates and installs a configuration: the JSON of verifier.Config,
+// parsed strictly (unknown members and wrong types refused). Every problem is
+// reported in one error wrapping abi.ErrInvalidConfig (a *policy.ConfigError), and a
+// refused configuration leaves the previous one in place. Success flushes the token
+// cache (sized to cache_entries); the key set is kept, and so is the revocation list
+// when the issuer is unchanged.
+func (g *Gate) Configure(cfg []byte) error {
+	pol, err := parseConfig(cfg)
+	if err != nil {
+		return err
+	}
+	c := pol.Config()
+	algs := make([]jose.Algorithm, len(c.Algorithms))
+	for i, a := range c.Algorithms {
+		algs[i] = jose.Algorithm(a)
+	}
+	if g.pol != nil && g.pol.Config().Issuer != c.Issuer {
+		g.revoked, g.revIat = nil, 0 // a list from another issuer means nothing now
+	}
+	g.pol = pol
+	g.val = jose.Validator{Issuer: c.Issuer, Audience: c.Audience, Algorithms: algs,
+		Leeway: c.LeewaySeconds, Type: jose.AccessTokenType}
+	g.cache = newTokenCache(c.CacheEntries)
+	return nil
+}
 
-// LoadKeys installs a JWKS.
-func (g *Gate) LoadKeys(jwks []byte) error { return abi.ErrInvalidKeySet }
+// LoadKeys installs a JWKS (jose.ParseJWKS: unusable keys skipped; symmetric keys or
+// no usable key refuse the set with abi.ErrInvalidKeySet and change nothing). Success
+// flushes the token cache: a token verified under a removed key must be checked again.
+func (g *Gate) LoadKeys(jwks []byte) error {
+	ks, err := jose.ParseJWKS(jwks)
+	if err != nil {
+		return err
+	}
+	g.keys = ks
+	g.cache.flush()
+	return nil
+}
 
-// LoadRevocations installs a signed revocation list.
+var (
+	errRevNoKeys    = wrap(abi.ErrInvalidRevocationList, "no key set loaded")
+	errRevIssuer    = wrap(abi.ErrInvalidRevocationList, "iss missing or not the configured issuer")
+	errRevTimes     = wrap(abi.ErrInvalidRevocationList, "iat and exp must be integers with iat <= now+leeway < ... and iat < exp")
+	errRevExpired   = wrap(abi.ErrInvalidRevocationList, "list expired (exp <= now)")
+	errRevRollback  = wrap(abi.ErrInvalidRevocationList, "list is older (iat) than the loaded one")
+	errRevSids      = wrap(abi.ErrInvalidRevocationList, "sids missing or not an array of non-empty strings")
+	errRevSignature = "signature or header check failed: "
+)
+
+// LoadRevocations installs a signed revocation list (compact JWS, typ
+// "edgeauth-revocations+jwt", payload {"iss","iat","exp","sids"}; see verifier/ABI.md),
+// checked at time now against the loaded keys and the configured algorithms: the
+// signature must hold, iss must be the configured issuer, exp must be after now, iat
+// not in the future (beyond the leeway) and not older than the loaded list's (no
+// rollback to a list that misses recent revocations; an equal iat reloads), and sids
+// must be an array of non-empty strings. Any failure returns an error wrapping
+// abi.ErrInvalidRevocationList and changes nothing. Other payload members are ignored.
+//
+// Revocation is by session id: a listed sid refuses every token of that session,
+// however the token is encoded. The list does not expire inside the gate: the host
+// polls it and decides how long a stale list may be used.
 func (g *Gate) LoadRevocations(list []byte, now int64) error {
-	return abi.ErrInvalidRevocationList
+	if g.pol == nil {
+		return abi.ErrNotConfigured
+	}
+	if g.keys == nil {
+		return errRevNoKeys
+	}
+	payload, err := jose.VerifyJWS(list, g.keys, g.val.Algorithms, jose.RevocationListType)
+	if err != nil {
+		return wrap(abi.ErrInvalidRevocationList, errRevSignature+err.Error())
+	}
+	if iss, ok := member(payload, "iss").Str(); !ok || iss != g.val.Issuer {
+		return errRevIssuer
+	}
+	iat, ok1 := member(payload, "iat").Int()
+	exp, ok2 := member(payload, "exp").Int()
+	if !ok1 || !ok2 || iat >= exp || iat > now+g.val.Leeway {
+		return errRevTimes
+	}
+	if exp <= now {
+		return errRevExpired
+	}
+	if iat < g.revIat {
+		return errRevRollback
+	}
+	sids := member(payload, "sids")
+	if sids.Kind() != strictjson.Array {
+		return errRevSids
+	}
+	set := make(map[string]struct{}, len(sids.Array()))
+	for _, v := range sids.Array() {
+		s, ok := v.Str()
+		if !ok || s == "" {
+			return errRevSids
+		}
+		set[s] = struct{}{}
+	}
+	g.revoked, g.revIat = set, iat
+	return nil
 }
 
-// Decide appends the decision JSON (verifier.Decision) for one request (JSON of
-// verifier.Request) to out.
-func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
-	return out, abi.ErrNotConfigured
+func member(v strictjson.Value, name string) strictjson.Value {
+	m, _ := v.Get(name)
+	return m
 }
 
-// VerifyToken appends the claims JSON (verifier.Claims) of a fully checked token to out.
+// VerifyToken checks one access token completely (structure, header, signature,
+// claims, time, revocation) at time now and appends its claims as the JSON of
+// verifier.Claims to out. Errors wrap abi sentinels (abi.ErrRevoked for a revoked
+// session).
 func (g *Gate) VerifyToken(token []byte, now int64, out []byte) ([]byte, error) {
-	return out, abi.ErrNotConfigured
+	if g.pol == nil {
+		return out, abi.ErrNotConfigured
+	}
+	c, err := g.check(string(token), now)
+	if err != nil {
+		return out, err
+	}
+	w := strictjson.Writer{B: out}
+	w.BeginObject()
+	w.Name("iss")
+	w.String(c.Issuer)
+	w.Name("sub")
+	w.String(c.Subject)
+	w.Name("aud")
+	w.Strings(c.Audience)
+	w.Name("sid")
+	w.String(c.SessionID)
+	if len(c.Roles) > 0 {
+		w.Name("roles")
+		w.Strings(c.Roles)
+	}
+	if c.TokenID != "" {
+		w.Name("jti")
+		w.String(c.TokenID)
+	}
+	if c.IssuedAt != 0 {
+		w.Name("iat")
+		w.Int(c.IssuedAt)
+	}
+	if c.NotBefore != 0 {
+		w.Name("nbf")
+		w.Int(c.NotBefore)
+	}
+	w.Name("exp")
+	w.Int(c.ExpiresAt)
+	w.EndObject()
+	return w.B, nil
 }
 
-// VerifySignature checks one raw signature (abi.EncodeSignatureCheck input).
-func VerifySignature(input []byte) error { return abi.ErrInternal }
+var (
+	errCachedExpired  = wrap(abi.ErrExpired, "exp is past (after leeway)")
+	errCachedNotYet   = wrap(abi.ErrNotValidYet, "nbf is in the future (after leeway)")
+	errCachedIatAhead = wrap(abi.ErrIssuedInFuture, "iat is in the future (after leeway)")
+	errRevokedSession = wrap(abi.ErrRevoked, "the token's session is on the revocation list")
+)
+
+// check verifies token at now: from the cache when the exact bytes were verified
+// before (the time claims and the revocation list are checked again on every hit),
+// else fully with jose.Validator.Verify, caching the claims on success. The returned
+// claims belong to the cache: read them before the next call.
+func (g *Gate) check(token string, now int64) (*jose.Claims, error) {
+	c, hit := g.cache.get(token)
+	if hit {
+		if err := g.checkTimes(c, now); err != nil {
+			return nil, err
+		}
+	} else {
+		claims, err := g.val.Verify([]byte(token), g.keys, now)
+		if err != nil {
+			return nil, err
+		}
+		// Clone: token may be a substring of a whole request that the cache must not
+		// keep alive.
+		g.cache.put(strings.Clone(token), claims)
+		if c, hit = g.cache.get(token); !hit {
+			c = &claims // cache disabled
+		}
+	}
+	if _, revoked := g.revoked[c.SessionID]; revoked {
+		return nil, errRevokedSession
+	}
+	return c, nil
+}
+
+// checkTimes repeats jose.Validator's time checks (same comparisons) for a cached token.
+func (g *Gate) checkTimes(c *jose.Claims, now int64) error {
+	lw := g.val.Leeway
+	if now >= addSat(c.ExpiresAt, lw) {
+		return errCachedExpired
+	}
+	if c.NotBefore != 0 && addSat(now, lw) < c.NotBefore {
+		return errCachedNotYet
+	}
+	if c.IssuedAt != 0 && c.IssuedAt > addSat(now, lw) {
+		return errCachedIatAhead
+	}
+	return nil
+}
+
+func addSat(a, b int64) int64 {
+	const maxInt64 = 1<<63 - 1
+	if a > maxInt64-b {
+		return maxInt64
+	}
+	return a + b
+}
+
+var errSigCheckInput = wrap(abi.ErrInvalidRequest, "verify_signature input framing is invalid")
+
+// VerifySignature checks one raw signature for conformance vectors (Wycheproof): the
+// input is abi.EncodeSignatureCheck(jwk, msg, sig); the JWK is parsed with
+// jose.ParseJWK (errors wrap abi.ErrInvalidKeySet) and the signature checked with
+// its algorithm (abi.ErrSignatureInvalid when it does not hold). Bad framing is
+// abi.ErrInvalidRequest.
+func VerifySignature(input []byte) error {
+	jwk, msg, sig, ok := abi.DecodeSignatureCheck(input)
+	if !ok {
+		return errSigCheckInput
+	}
+	k, err := jose.ParseJWK(jwk)
+	if err != nil {
+		return err
+	}
+	return k.VerifySignature(msg, sig)
+}
+
+// isInvalid reports token errors that mean "not ours or tampered with": everything
+// but expiry, clock skew and an unknown key.
+func isInvalid(err error) bool {
+	return !errors.Is(err, abi.ErrExpired) && !errors.Is(err, abi.ErrNotValidYet) &&
+		!errors.Is(err, abi.ErrIssuedInFuture) && !errors.Is(err, abi.ErrUnknownKey)
+}

@@ -1,0 +1,227 @@
+package gate
+
+import (
+	"errors"
+
+	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/cookie"
+	"github.com/edgeauth/edgeauth/verifier/internal/strictjson"
+	"github.com/edgeauth/edgeauth/verifier/jose"
+)
+
+// Actions, as in verifier.Action.
+const (
+	actionAllow    = "allow"
+	actionRedirect = "redirect"
+	actionRefresh  = "refresh"
+	actionDeny     = "deny"
+)
+
+// tokenState is what the gate made of the request's access token.
+type tokenState uint8
+
+const (
+	tokenNone       tokenState = iota // no access cookie (and no usable bearer token)
+	tokenValid                        // verified, not revoked
+	tokenExpired                      // well signed, ours, expired
+	tokenNotYet                       // well signed, ours, nbf/iat ahead of now
+	tokenUnknownKey                   // kid (with alg) not in the key set
+	tokenInvalid                      // anything else; cookies are cleared
+)
+
+// decision is the gate's answer before it is written out.
+type decision struct {
+	action, reason string
+	status         int
+	location       []byte // nil: none
+	locationStr    string // used when location is nil
+	claims         *jose.Claims
+	clear          bool
+}
+
+// Decide answers one request (the JSON of verifier.Request) at time now and appends
+// the JSON of verifier.Decision to out. It returns abi.ErrNotConfigured before a
+// successful Configure and an error wrapping abi.ErrInvalidRequest for input that is
+// not a well-formed request; any well-formed request gets a decision.
+//
+// The rules, in order (reasons in reasons.go):
+//
+//  1. The token is the access cookie, or with allow_bearer and no access cookie, an
+//     "Authorization: Bearer" token. A duplicated access cookie is invalid.
+//  2. Public path (policy.Match): the login path with a valid token redirects to the
+//     safe return_to or the after-login path ("already_signed_in"); otherwise allow,
+//     with identity when the token is valid; a present but invalid token (bad,
+//     revoked, duplicated) gets no identity and its cookies cleared.
+//  3. Protected path: no token: refresh when the refresh cookie is present, else
+//     login ("no_token"); expired (and authentic) token: refresh ("token_expired");
+//     invalid token: login, clearing both cookies; unknown key or clock skew: login
+//     without clearing; valid token without a required role: deny 403
+//     ("missing_role"); valid token: allow with identity ("authenticated").
+//
+// Login and refresh redirects carry return_to (the request's path and query) only
+// when it is a safe same-site relative path (policy.SafeReturnTo).
+func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
+	if g.pol == nil {
+		return out, abi.ErrNotConfigured
+	}
+	r, err := g.parseRequest(req)
+	if err != nil {
+		return out, err
+	}
+	cfg := g.pol.Config()
+	access, refresh, err := cookie.Get2(r.cookies, cfg.AccessCookie.Name, cfg.RefreshCookie.Name)
+	if err != nil {
+		return out, err
+	}
+	state, claims, fromCookie := tokenNone, (*jose.Claims)(nil), false
+	switch {
+	case access.Duplicated():
+		state, fromCookie = tokenInvalid, true
+	case access.Found() && access.Value != "":
+		fromCookie = true
+		state, claims = g.tokenState(access.Value, now)
+	case cfg.AllowBearer:
+		if t := bearer(r.authorization); t != "" {
+			state, claims = g.tokenState(t, now)
+		}
+	}
+	reason := ""
+	switch {
+	case access.Duplicated():
+		reason = ReasonDuplicateCookie
+	case state == tokenInvalid:
+		reason = g.lastInvalid
+	}
+
+	m := g.pol.Match(r.path)
+	var d decision
+	if !m.Protected {
+		d = decision{action: actionAllow, reason: ReasonPublic}
+		switch state {
+		case tokenValid:
+			if m.Login {
+				d = decision{action: actionRedirect, reason: ReasonAlreadySignedIn, status: 302,
+					locationStr: g.pol.AfterLoginTarget(r.query)}
+			} else {
+				d.reason, d.claims = ReasonPublicAuthenticated, claims
+			}
+		case tokenExpired:
+			d.reason = ReasonTokenExpired
+		case tokenNotYet:
+			d.reason = ReasonTokenNotYetValid
+		case tokenUnknownKey:
+			d.reason = ReasonUnknownKey
+		case tokenInvalid:
+			d.reason, d.clear = reason, fromCookie
+		}
+	} else {
+		switch state {
+		case tokenNone:
+			if refresh.Count > 0 {
+				d = g.redirect(actionRefresh, ReasonRefresh, &r)
+			} else {
+				d = g.redirect(actionRedirect, ReasonNoToken, &r)
+			}
+		case tokenExpired:
+			d = g.redirect(actionRefresh, ReasonTokenExpired, &r)
+		case tokenNotYet:
+			d = g.redirect(actionRedirect, ReasonTokenNotYetValid, &r)
+		case tokenUnknownKey:
+			d = g.redirect(actionRedirect, ReasonUnknownKey, &r)
+		case tokenInvalid:
+			d = g.redirect(actionRedirect, reason, &r)
+			d.clear = fromCookie
+		case tokenValid:
+			if m.Satisfied(claims.Roles) {
+				d = decision{action: actionAllow, reason: ReasonAuthenticated, claims: claims}
+			} else {
+				d = decision{action: actionDeny, reason: ReasonMissingRole, status: 403}
+			}
+		}
+	}
+	return g.write(out, &d), nil
+}
+
+// redirect builds a redirect to the login path (action redirect) or the refresh path
+// (action refresh) with the request's return_to, as a quoted JSON string in g.scratch.
+func (g *Gate) redirect(action, reason string, r *request) decision {
+	g.scratch = append(g.scratch[:0], '"')
+	if action == actionRefresh {
+		g.scratch = g.pol.AppendRefreshURL(g.scratch, r.path, r.query)
+	} else {
+		g.scratch = g.pol.AppendLoginURL(g.scratch, r.path, r.query)
+	}
+	g.scratch = append(g.scratch, '"')
+	return decision{action: action, reason: reason, status: 302, location: g.scratch}
+}
+
+// tokenState verifies a token and classifies the outcome; g.lastInvalid names the
+// reason of a tokenInvalid result.
+func (g *Gate) tokenState(token string, now int64) (tokenState, *jose.Claims) {
+	c, err := g.check(token, now)
+	switch {
+	case err == nil:
+		return tokenValid, c
+	case errors.Is(err, abi.ErrExpired):
+		// jose checks the signature, issuer and audience before exp: expired means
+		// authentic and ours, so a refresh will fix it.
+		return tokenExpired, nil
+	case errors.Is(err, abi.ErrNotValidYet), errors.Is(err, abi.ErrIssuedInFuture):
+		return tokenNotYet, nil
+	case errors.Is(err, abi.ErrUnknownKey):
+		return tokenUnknownKey, nil
+	case errors.Is(err, abi.ErrRevoked):
+		g.lastInvalid = ReasonRevoked
+	default:
+		g.lastInvalid = ReasonInvalidToken
+	}
+	return tokenInvalid, nil
+}
+
+func (g *Gate) write(out []byte, d *decision) []byte {
+	w := strictjson.Writer{B: out}
+	w.BeginObject()
+	w.Name("action")
+	w.String(d.action)
+	w.Name("reason")
+	w.String(d.reason)
+	if d.status != 0 {
+		w.Name("status")
+		w.Int(int64(d.status))
+	}
+	switch {
+	case d.location != nil:
+		// Login and refresh URLs hold only a canonical path and percent-encoded
+		// unreserved characters: nothing JSON must escape, so they are quoted as is.
+		w.Name("location")
+		w.Raw(d.location)
+	case d.locationStr != "":
+		w.Name("location")
+		w.String(d.locationStr)
+	}
+	if d.claims != nil {
+		w.Name("identity")
+		w.BeginObject()
+		w.Name("sub")
+		w.String(d.claims.Subject)
+		w.Name("sid")
+		w.String(d.claims.SessionID)
+		if len(d.claims.Roles) > 0 {
+			w.Name("roles")
+			w.Strings(d.claims.Roles)
+		}
+		w.Name("exp")
+		w.Int(d.claims.ExpiresAt)
+		w.EndObject()
+	}
+	if d.clear {
+		a, r := g.pol.ClearCookies()
+		w.Name("clear_cookies")
+		w.BeginArray()
+		w.String(a)
+		w.String(r)
+		w.EndArray()
+	}
+	w.EndObject()
+	return w.B
+}
