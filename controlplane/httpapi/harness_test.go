@@ -1,0 +1,253 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/app"
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+const (
+	testPublicURL = "https://auth.example.test"
+	testEmail     = "ada@example.test"
+	testPassword  = "correct horse battery staple"
+)
+
+// syncBuffer collects logs from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// clock is a settable test clock shared by every component.
+type clock struct{ ns atomic.Int64 }
+
+func newClock() *clock {
+	c := &clock{}
+	c.ns.Store(time.Now().UnixNano())
+	return c
+}
+func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
+func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
+
+// env is one control plane on its own database, served over HTTP on 127.0.0.1.
+type env struct {
+	t    *testing.T
+	cfg  config.Config
+	app  *app.App
+	srv  *httptest.Server
+	pool *pgxpool.Pool
+	logs *syncBuffer
+	hc   *http.Client
+}
+
+type envOptions struct {
+	mod   func(*config.Config)
+	clock *clock
+	start bool // run the background loops (revocation LISTEN, key lifecycle)
+}
+
+func newEnv(t *testing.T, o envOptions) *env {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := migrations.Apply(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.PublicURL = testPublicURL
+	cfg.Keys.KEK = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	if o.mod != nil {
+		o.mod(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	opts := app.Options{Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Pool: pool}
+	if o.clock != nil {
+		opts.Now = o.clock.Now
+	}
+	a, err := app.New(ctx, cfg, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.start {
+		a.Start(ctx)
+	}
+	t.Cleanup(a.Close)
+	srv := httptest.NewServer(a.Handler)
+	t.Cleanup(srv.Close)
+	return &env{t: t, cfg: cfg, app: a, srv: srv, pool: pool, logs: logs, hc: &http.Client{
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Transport:     &http.Transport{MaxIdleConnsPerHost: 128},
+	}}
+}
+
+func (e *env) createUser(email, password string) auth.User {
+	e.t.Helper()
+	u, err := e.app.Auth.CreateUser(context.Background(), auth.NewUser{Email: email, Password: password})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return u
+}
+
+// req describes one request. Origin defaults to the public origin on state-changing
+// methods (as a browser on the app would send it); set NoOrigin to leave it out.
+type req struct {
+	method, path string
+	body         string
+	contentType  string
+	header       map[string]string
+	cookies      []*http.Cookie
+	noOrigin     bool
+}
+
+type resp struct {
+	*http.Response
+	body []byte
+}
+
+// errorCode returns the "code" of an error body.
+func (r resp) errorCode() string {
+	var b struct {
+		Error struct{ Code, Message string }
+	}
+	_ = json.Unmarshal(r.body, &b)
+	return b.Error.Code
+}
+
+func (r resp) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("decoding %s: %v", r.body, err)
+	}
+}
+
+// setCookie returns the Set-Cookie header line for name, or "".
+func (r resp) setCookie(name string) string {
+	for _, v := range r.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(v, name+"=") {
+			return v
+		}
+	}
+	return ""
+}
+
+func (r resp) cookie(name string) *http.Cookie {
+	for _, c := range r.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func (e *env) do(q req) resp {
+	e.t.Helper()
+	var body io.Reader
+	if q.body != "" {
+		body = strings.NewReader(q.body)
+	}
+	r, err := http.NewRequest(q.method, e.srv.URL+q.path, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if q.contentType != "" {
+		r.Header.Set("Content-Type", q.contentType)
+	} else if q.body != "" {
+		r.Header.Set("Content-Type", "application/json")
+	}
+	if !q.noOrigin && q.method != http.MethodGet {
+		r.Header.Set("Origin", e.cfg.PublicOrigin())
+	}
+	r.Header.Set("User-Agent", "edgeauth-test")
+	for k, v := range q.header {
+		r.Header.Set(k, v)
+	}
+	for _, c := range q.cookies {
+		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	res, err := e.hc.Do(r)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return resp{res, b}
+}
+
+// login logs the test user in and returns the access and refresh cookies.
+func (e *env) login(email, password string) (access, refresh *http.Cookie) {
+	e.t.Helper()
+	r := e.do(req{method: "POST", path: "/auth/login", body: `{"email":` + jsonString(email) + `,"password":` + jsonString(password) + `}`})
+	if r.StatusCode != 200 {
+		e.t.Fatalf("login: %d %s", r.StatusCode, r.body)
+	}
+	access, refresh = r.cookie(e.cfg.AccessCookie().Name), r.cookie(e.cfg.RefreshCookie().Name)
+	if access == nil || refresh == nil {
+		e.t.Fatalf("login set %v", r.Header.Values("Set-Cookie"))
+	}
+	return access, refresh
+}
+
+func jsonString(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// counts returns the number of rows of each table, to show a request changed nothing.
+func (e *env) counts(tables ...string) map[string]int {
+	e.t.Helper()
+	out := map[string]int{}
+	for _, tb := range tables {
+		var n int
+		q := "SELECT count(*) FROM " + tb
+		if tb == "live_sessions" {
+			q = "SELECT count(*) FROM sessions WHERE revoked_at IS NULL"
+		}
+		if tb == "used_refresh_tokens" {
+			q = "SELECT count(*) FROM refresh_tokens WHERE used_at IS NOT NULL"
+		}
+		if err := e.pool.QueryRow(context.Background(), q).Scan(&n); err != nil {
+			e.t.Fatal(err)
+		}
+		out[tb] = n
+	}
+	return out
+}
