@@ -1,0 +1,269 @@
+package store_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/store"
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+func newStore(t *testing.T) *store.Store {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := migrations.Apply(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	return store.New(pool)
+}
+
+func hash(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+const phc = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"
+
+func mkUser(t *testing.T, s *store.Store, email string) store.User {
+	t.Helper()
+	u, err := s.CreateUser(context.Background(), store.User{Email: email, PasswordHash: phc, Roles: []string{"r"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func mkSession(t *testing.T, s *store.Store, id, userID, firstToken string) store.Session {
+	t.Helper()
+	ss := store.Session{ID: id, UserID: userID, UserAgent: "ua", IP: "192.0.2.1", Created: t0, LastUsed: t0,
+		IdleExpires: t0.Add(time.Hour), AbsoluteExpires: t0.Add(24 * time.Hour)}
+	if err := s.CreateSession(context.Background(), ss, hash(firstToken)); err != nil {
+		t.Fatal(err)
+	}
+	return ss
+}
+
+func is(t *testing.T, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("got %v, want %v", err, want)
+	}
+}
+
+// The store contract, run against PostgreSQL (the only implementation; no mocks).
+func TestStoreConformance(t *testing.T) {
+	ctx := context.Background()
+
+	t.Run("users", func(t *testing.T) {
+		s := newStore(t)
+		u := mkUser(t, s, "Ann@Example.test")
+		if u.ID == "" || u.Created.IsZero() || !slices.Equal(u.Roles, []string{"r"}) {
+			t.Fatalf("created %+v", u)
+		}
+		_, err := s.CreateUser(ctx, store.User{Email: "ann@example.TEST", PasswordHash: phc})
+		is(t, err, store.ErrConflict)
+		got, err := s.UserByEmail(ctx, "ANN@example.test")
+		if err != nil || got.ID != u.ID || got.PasswordHash != phc {
+			t.Fatalf("by email %+v %v", got, err)
+		}
+		_, err = s.UserByEmail(ctx, "nobody@example.test")
+		is(t, err, store.ErrNotFound)
+		_, err = s.UserByID(ctx, "not-a-uuid")
+		is(t, err, store.ErrNotFound)
+		if err := s.SetUserRoles(ctx, u.ID, []string{"a", "b"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.UserByID(ctx, u.ID); !slices.Equal(got.Roles, []string{"a", "b"}) {
+			t.Fatalf("roles %v", got.Roles)
+		}
+		is(t, s.SetUserRoles(ctx, "00000000-0000-0000-0000-000000000000", nil), store.ErrNotFound)
+		// The schema refuses anything but an argon2id hash.
+		_, err = s.CreateUser(ctx, store.User{Email: "plain@example.test", PasswordHash: "hunter2"})
+		if err == nil {
+			t.Fatal("plaintext password accepted")
+		}
+	})
+
+	t.Run("sessions", func(t *testing.T) {
+		s := newStore(t)
+		u := mkUser(t, s, "bo@example.test")
+		v := mkUser(t, s, "cy@example.test")
+		a := mkSession(t, s, "session-a-xxxxxxxxxxxxxxxx", u.ID, "ta")
+		mkSession(t, s, "session-b-xxxxxxxxxxxxxxxx", u.ID, "tb")
+		mkSession(t, s, "session-v-xxxxxxxxxxxxxxxx", v.ID, "tv")
+		is(t, s.CreateSession(ctx, a, hash("other")), store.ErrConflict)
+		got, err := s.SessionByID(ctx, a.ID)
+		if err != nil || got.UserID != u.ID || !got.IdleExpires.Equal(a.IdleExpires) || got.RevokedAt != nil {
+			t.Fatalf("session %+v %v", got, err)
+		}
+		list, err := s.ListActiveSessions(ctx, u.ID, t0)
+		if err != nil || len(list) != 2 {
+			t.Fatalf("list %v %v", list, err)
+		}
+		if list, _ := s.ListActiveSessions(ctx, u.ID, t0.Add(2*time.Hour)); len(list) != 0 {
+			t.Fatalf("idle-expired sessions listed: %v", list)
+		}
+		// Touch moves idle expiry, capped at absolute expiry.
+		if err := s.TouchSession(ctx, a.ID, t0.Add(time.Minute), t0.Add(48*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.SessionByID(ctx, a.ID); !got.IdleExpires.Equal(a.AbsoluteExpires) || !got.LastUsed.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("touched %+v", got)
+		}
+
+		// Revocation NOTIFYs from inside the transaction: heard after commit, not after rollback.
+		listener, err := pgx.ConnectConfig(ctx, s.Pool().Config().ConnConfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer listener.Close(ctx)
+		if _, err := listener.Exec(ctx, "LISTEN "+store.RevocationChannel); err != nil {
+			t.Fatal(err)
+		}
+		rollback := errors.New("rollback")
+		err = s.InTx(ctx, func(q store.Queries) error {
+			if err := q.RevokeSession(ctx, "session-b-xxxxxxxxxxxxxxxx", "", "test", t0); err != nil {
+				return err
+			}
+			return rollback
+		})
+		is(t, err, rollback)
+		if got, _ := s.SessionByID(ctx, "session-b-xxxxxxxxxxxxxxxx"); got.RevokedAt != nil {
+			t.Fatal("rolled-back revocation persisted")
+		}
+		is(t, s.RevokeSession(ctx, a.ID, v.ID, "test", t0), store.ErrNotFound) // not v's session
+		if err := s.RevokeSession(ctx, a.ID, u.ID, "test", t0.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		is(t, s.RevokeSession(ctx, a.ID, "", "again", t0), store.ErrNotFound) // already revoked
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		n, err := listener.WaitForNotification(wctx)
+		cancel()
+		if err != nil || n.Payload != a.ID { // the first heard: the rolled-back one never was
+			t.Fatalf("notification %+v %v", n, err)
+		}
+		if got, _ := s.SessionByID(ctx, a.ID); got.RevokedAt == nil || got.RevokeReason != "test" {
+			t.Fatalf("revoked %+v", got)
+		}
+		ids, err := s.RevokeUserSessions(ctx, u.ID, "", "all", t0.Add(2*time.Second))
+		if err != nil || !slices.Equal(ids, []string{"session-b-xxxxxxxxxxxxxxxx"}) {
+			t.Fatalf("revoke user sessions %v %v", ids, err)
+		}
+		revoked, err := s.RevokedSince(ctx, t0)
+		if err != nil || !slices.Equal(revoked, []string{a.ID, "session-b-xxxxxxxxxxxxxxxx"}) {
+			t.Fatalf("revoked since %v %v", revoked, err)
+		}
+		if revoked, _ := s.RevokedSince(ctx, t0.Add(time.Second)); len(revoked) != 1 {
+			t.Fatalf("window not applied: %v", revoked)
+		}
+		n2, err := s.DeleteSessionsBefore(ctx, t0.Add(3*time.Second))
+		if err != nil || n2 != 2 {
+			t.Fatalf("deleted %d %v", n2, err)
+		}
+		if rows, _ := s.SessionRefreshTokens(ctx, a.ID); len(rows) != 0 {
+			t.Fatal("tokens of a deleted session remain")
+		}
+	})
+
+	t.Run("refresh tokens", func(t *testing.T) {
+		s := newStore(t)
+		u := mkUser(t, s, "di@example.test")
+		ss := mkSession(t, s, "session-d-xxxxxxxxxxxxxxxx", u.ID, "t1")
+		var first store.RefreshToken
+		err := s.InTx(ctx, func(q store.Queries) error {
+			locked, lu, err := q.LockSessionForRefresh(ctx, hash("t1"))
+			if err != nil || locked.ID != ss.ID || lu.ID != u.ID {
+				t.Fatalf("lock %+v %+v %v", locked, lu, err)
+			}
+			tok, succ, err := q.RefreshTokenWithSuccessor(ctx, hash("t1"))
+			if err != nil || succ != nil || tok.Generation != 1 || tok.UsedAt != nil || tok.ParentID != nil {
+				t.Fatalf("token %+v %+v %v", tok, succ, err)
+			}
+			first = tok
+			next, err := q.RotateRefreshToken(ctx, store.Rotation{OldID: tok.ID, NewHash: hash("t2"), Sealed: []byte("box"), At: t0.Add(time.Minute), IdleExpires: t0.Add(2 * time.Hour)})
+			if err != nil || next.Generation != 2 || *next.ParentID != tok.ID || !bytes.Equal(next.Sealed, []byte("box")) {
+				t.Fatalf("rotated %+v %v", next, err)
+			}
+			_, err = q.RotateRefreshToken(ctx, store.Rotation{OldID: tok.ID, NewHash: hash("t2b"), At: t0.Add(time.Minute), IdleExpires: t0.Add(2 * time.Hour)})
+			is(t, err, store.ErrConflict) // one token, one successor
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, succ, err := s.RefreshTokenWithSuccessor(ctx, hash("t1"))
+		if err != nil || tok.UsedAt == nil || succ == nil || !bytes.Equal(succ.Hash, hash("t2")) || tok.Sealed != nil {
+			t.Fatalf("after rotation %+v %+v %v", tok, succ, err)
+		}
+		if got, _ := s.SessionByID(ctx, ss.ID); !got.LastUsed.Equal(t0.Add(time.Minute)) || !got.IdleExpires.Equal(t0.Add(2*time.Hour)) {
+			t.Fatalf("session not touched: %+v", got)
+		}
+		// Rotating t2 clears its sealed box.
+		if _, err := s.RotateRefreshToken(ctx, store.Rotation{OldID: succ.ID, NewHash: hash("t3"), At: t0.Add(2 * time.Minute), IdleExpires: t0.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := s.SessionRefreshTokens(ctx, ss.ID)
+		if len(rows) != 3 || rows[1].Sealed != nil || rows[0].ID != first.ID {
+			t.Fatalf("rows %+v", rows)
+		}
+		// The schema keeps one live token per session even against a direct insert.
+		_, err = s.Pool().Exec(ctx, `INSERT INTO refresh_tokens (session_id, hash, generation, created_at) VALUES ($1, $2, 1, now())`, ss.ID, hash("rogue"))
+		if err == nil {
+			t.Fatal("second live token accepted")
+		}
+		_, _, err = s.RefreshTokenWithSuccessor(ctx, hash("nope"))
+		is(t, err, store.ErrNotFound)
+		_, _, err = s.LockSessionForRefresh(ctx, hash("nope"))
+		is(t, err, store.ErrNotFound)
+	})
+
+	t.Run("audit and login failures", func(t *testing.T) {
+		s := newStore(t)
+		u := mkUser(t, s, "ed@example.test")
+		if err := s.AddAudit(ctx, store.AuditEvent{Kind: "login", UserID: u.ID, SessionID: "sx", IP: "192.0.2.1", At: t0, Detail: map[string]any{"n": 1}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddAudit(ctx, store.AuditEvent{Kind: "login_failed", At: t0}); err != nil {
+			t.Fatal(err)
+		}
+		ev, err := s.AuditEvents(ctx, "login", "", 10)
+		if err != nil || len(ev) != 1 || ev[0].UserID != u.ID || ev[0].Detail["n"] != float64(1) {
+			t.Fatalf("audit %+v %v", ev, err)
+		}
+		acct := hash("ed@example.test")
+		for i := range 3 {
+			if err := s.RecordLoginFailure(ctx, acct, "192.0.2.1", t0.Add(time.Duration(i)*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.RecordLoginFailure(ctx, hash("other"), "192.0.2.1", t0.Add(3*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.LoginFailures(ctx, acct, "192.0.2.1", t0.Add(30*time.Second))
+		if err != nil || c.Account != 2 || c.Client != 3 || !c.AccountOldest.Equal(t0.Add(time.Minute)) || !c.ClientOldest.Equal(t0.Add(time.Minute)) {
+			t.Fatalf("counts %+v %v", c, err)
+		}
+		if err := s.ClearAccountFailures(ctx, acct); err != nil {
+			t.Fatal(err)
+		}
+		c, _ = s.LoginFailures(ctx, acct, "192.0.2.1", t0.Add(-time.Hour))
+		if c.Account != 0 || c.Client != 1 || !c.AccountOldest.IsZero() {
+			t.Fatalf("after clear %+v", c)
+		}
+		if n, err := s.DeleteLoginFailuresBefore(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+			t.Fatalf("delete %d %v", n, err)
+		}
+	})
+}
