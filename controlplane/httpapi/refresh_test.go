@@ -1,0 +1,232 @@
+package httpapi_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/config"
+)
+
+// 100 tabs refresh with the same cookie at once: every one gets 200 and identical
+// cookies, one rotation happened, the session lives. A replay after the grace window
+// is reuse: 401, cookies cleared, session revoked everywhere (introspection, list).
+func TestConcurrentRefreshThenReplay(t *testing.T) {
+	const grace = 2 * time.Second
+	e := newEnv(t, envOptions{start: true, mod: func(c *config.Config) { c.Sessions.RefreshGrace = grace }})
+	e.createUser(testEmail, testPassword)
+	_, refresh := e.login(testEmail, testPassword)
+
+	const n = 100
+	results := make([]resp, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			results[i] = e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{refresh}})
+		}()
+	}
+	began := time.Now()
+	close(start)
+	wg.Wait()
+	if time.Since(began) >= grace {
+		t.Fatalf("the burst took %v, longer than the grace window", time.Since(began))
+	}
+	an, rn := e.cfg.AccessCookie().Name, e.cfg.RefreshCookie().Name
+	wantA, wantR := results[0].setCookie(an), results[0].setCookie(rn)
+	for i, r := range results {
+		if r.StatusCode != 200 {
+			t.Fatalf("refresh %d: %d %s", i, r.StatusCode, r.body)
+		}
+		if r.setCookie(an) != wantA || r.setCookie(rn) != wantR {
+			t.Fatalf("refresh %d set different cookies:\n%s\n%s\nvs\n%s\n%s", i, r.setCookie(an), r.setCookie(rn), wantA, wantR)
+		}
+	}
+	if wantA == "" || wantR == "" {
+		t.Fatal("no cookies set")
+	}
+	c := e.counts("live_sessions", "refresh_tokens", "used_refresh_tokens")
+	if c["live_sessions"] != 1 || c["refresh_tokens"] != 2 || c["used_refresh_tokens"] != 1 {
+		t.Fatalf("after the burst: %v (want one session, exactly one rotation, one live successor)", c)
+	}
+	newAccess := results[0].cookie(an)
+	if r := e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{newAccess}}); r.StatusCode != 200 {
+		t.Fatalf("successor access token: %d %s", r.StatusCode, r.body)
+	}
+	var sid struct{ Sid string }
+	e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{newAccess}}).decode(t, &sid)
+
+	// Replay of the old token after the grace window: reuse.
+	time.Sleep(grace - time.Since(began) + 200*time.Millisecond)
+	r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{refresh}})
+	if r.StatusCode != 401 || r.errorCode() != "refresh_token_reused" {
+		t.Fatalf("replay: %d %s", r.StatusCode, r.body)
+	}
+	clearingMatches(t, wantA, r.setCookie(an))
+	clearingMatches(t, wantR, r.setCookie(rn))
+	if c := e.counts("live_sessions"); c["live_sessions"] != 0 {
+		t.Fatalf("session still live after reuse: %v", c)
+	}
+	if r := e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{newAccess}}); r.StatusCode != 401 || r.errorCode() != "session_inactive" {
+		t.Fatalf("introspection after reuse: %d %s", r.StatusCode, r.body)
+	}
+	// The successor refresh token is dead too.
+	if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{results[0].cookie(rn)}}); r.StatusCode != 401 {
+		t.Fatalf("successor after reuse: %d %s", r.StatusCode, r.body)
+	}
+
+	// The revocation list names the session (rebuilt on NOTIFY).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		r := e.do(req{method: "GET", path: "/.well-known/edgeauth/revocations"})
+		if r.StatusCode != 200 {
+			t.Fatalf("revocations: %d %s", r.StatusCode, r.body)
+		}
+		if slices.Contains(revokedSIDs(t, r.body), sid.Sid) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("revocation list never named %s: %s", sid.Sid, r.body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := metricValue(t, e, `edgeauth_refresh_reuse_detections_total`); got != "1" {
+		t.Fatalf("reuse detections metric = %q", got)
+	}
+}
+
+// revokedSIDs decodes the payload of the signed list (the signature is the
+// verifier's business; see the revocation package's tests).
+func revokedSIDs(t *testing.T, jws []byte) []string {
+	t.Helper()
+	parts := strings.Split(string(jws), ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWS: %s", jws)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct{ Sids []string }
+	if err := json.Unmarshal(b, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p.Sids
+}
+
+// metricValue scrapes /metrics for one sample line's value.
+func metricValue(t *testing.T, e *env, sample string) string {
+	t.Helper()
+	r := e.do(req{method: "GET", path: "/metrics"})
+	for _, line := range strings.Split(string(r.body), "\n") {
+		if v, ok := strings.CutPrefix(line, sample+" "); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// The GET form of refresh, for edges that send the browser through it.
+func TestRefreshRedirect(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.createUser(testEmail, testPassword)
+	_, refresh := e.login(testEmail, testPassword)
+	an, rn := e.cfg.AccessCookie().Name, e.cfg.RefreshCookie().Name
+
+	for _, tc := range []struct{ returnTo, want string }{
+		{"/app/page?x=1", "/app/page?x=1"},
+		{"https://evil.example/", "/"},
+		{"//evil.example/", "/"},
+		{"/\\evil.example", "/"},
+		{"/%2Fevil.example", "/"},
+		{"", "/"},
+	} {
+		t.Run(tc.returnTo, func(t *testing.T) {
+			r := e.do(req{method: "GET", path: "/auth/refresh?return_to=" + urlQuery(tc.returnTo), cookies: []*http.Cookie{refresh}})
+			if r.StatusCode != http.StatusFound || r.Header.Get("Location") != tc.want {
+				t.Fatalf("%d Location %q, want %q", r.StatusCode, r.Header.Get("Location"), tc.want)
+			}
+			if r.cookie(an) == nil || r.cookie(rn) == nil || r.cookie(rn).Value == "" {
+				t.Fatal("no new cookies")
+			}
+			refresh = r.cookie(rn)
+		})
+	}
+	t.Run("garbage token: cleared, sent to login", func(t *testing.T) {
+		r := e.do(req{method: "GET", path: "/auth/refresh?return_to=%2Fapp", cookies: []*http.Cookie{{Name: rn, Value: "garbage"}}})
+		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/login?return_to=%2Fapp" {
+			t.Fatalf("%d Location %q", r.StatusCode, r.Header.Get("Location"))
+		}
+		if c := r.cookie(an); c == nil || c.MaxAge >= 0 {
+			t.Fatalf("access cookie not cleared: %v", r.Header.Values("Set-Cookie"))
+		}
+		if c := r.cookie(rn); c == nil || c.MaxAge >= 0 {
+			t.Fatalf("refresh cookie not cleared: %v", r.Header.Values("Set-Cookie"))
+		}
+	})
+}
+
+func urlQuery(s string) string {
+	r := strings.NewReplacer("%", "%25", "&", "%26", "?", "%3F", "#", "%23", "+", "%2B", " ", "%20", "\\", "%5C")
+	return r.Replace(s)
+}
+
+// Logging out everywhere, and revoking another device's session.
+func TestSessionsLogoutAllAndRevoke(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	e.createUser(testEmail, testPassword)
+	a1, _ := e.login(testEmail, testPassword)
+	a2, r2 := e.login(testEmail, testPassword)
+	a3, _ := e.login(testEmail, testPassword)
+
+	var sl struct {
+		Sessions []struct {
+			ID      string
+			Current bool
+		}
+	}
+	e.do(req{method: "GET", path: "/auth/sessions", cookies: []*http.Cookie{a1}}).decode(t, &sl)
+	if len(sl.Sessions) != 3 {
+		t.Fatalf("sessions: %+v", sl)
+	}
+	var sid2 string
+	var in struct{ Sid string }
+	e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{a2}}).decode(t, &in)
+	sid2 = in.Sid
+
+	// Device 1 revokes device 2.
+	if r := e.do(req{method: "DELETE", path: "/auth/sessions/" + sid2, cookies: []*http.Cookie{a1}}); r.StatusCode != 204 {
+		t.Fatalf("revoke: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do(req{method: "GET", path: "/auth/me", cookies: []*http.Cookie{a2}}); r.StatusCode != 401 {
+		t.Fatalf("revoked device still in: %d", r.StatusCode)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{r2}}); r.StatusCode != 401 || r.errorCode() != "refresh_token_invalid" {
+		t.Fatalf("revoked device refresh: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do(req{method: "DELETE", path: "/auth/sessions/" + sid2, cookies: []*http.Cookie{a1}}); r.StatusCode != 404 || r.errorCode() != "session_not_found" {
+		t.Fatalf("revoke twice: %d %s", r.StatusCode, r.body)
+	}
+
+	// Device 3 logs out everywhere.
+	r := e.do(req{method: "POST", path: "/auth/logout-all", cookies: []*http.Cookie{a3}})
+	if r.StatusCode != 200 || r.Header.Get("Clear-Site-Data") == "" {
+		t.Fatalf("logout-all: %d %s", r.StatusCode, r.body)
+	}
+	for _, a := range []*http.Cookie{a1, a3} {
+		if r := e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{a}}); r.StatusCode != 401 {
+			t.Fatalf("after logout-all: %d", r.StatusCode)
+		}
+	}
+	if c := e.counts("live_sessions"); c["live_sessions"] != 0 {
+		t.Fatal(c)
+	}
+}
