@@ -1,0 +1,256 @@
+package revocation_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/revocation"
+	"github.com/edgeauth/edgeauth/controlplane/store"
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+type signer struct {
+	priv ed25519.PrivateKey
+	pub  ed25519.PublicKey
+}
+
+func (s *signer) Sign(_ context.Context, c jwt.Claims, typ string) (string, error) {
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+	tok.Header["kid"] = "k1"
+	tok.Header["typ"] = typ
+	return tok.SignedString(s.priv)
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type fixture struct {
+	pool   *pgxpool.Pool
+	st     *store.Store
+	signer *signer
+	clock  *clock
+	user   string
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := migrations.Apply(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	pub, priv, _ := ed25519.GenerateKey(rand.Reader)
+	f := &fixture{pool: pool, st: store.New(pool), signer: &signer{priv, pub}, clock: &clock{t: time.Now().Truncate(time.Second)}}
+	u, err := f.st.CreateUser(ctx, store.User{Email: "u@example.test", PasswordHash: "$argon2id$v=19$m=1,t=1,p=1$x$y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.user = u.ID
+	return f
+}
+
+// session creates a live session and returns its id.
+func (f *fixture) session(t *testing.T) string {
+	t.Helper()
+	var b [24]byte
+	rand.Read(b[:])
+	id := base64.RawURLEncoding.EncodeToString(b[:])
+	now := f.clock.Now()
+	h := sha256.Sum256(b[:])
+	if err := f.st.CreateSession(context.Background(), store.Session{ID: id, UserID: f.user, Created: now, LastUsed: now,
+		IdleExpires: now.Add(time.Hour), AbsoluteExpires: now.Add(time.Hour)}, h[:]); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func (f *fixture) revoke(t *testing.T, st *store.Store, sid string) {
+	t.Helper()
+	if err := st.RevokeSession(context.Background(), sid, "", "logout", f.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *fixture) list(t *testing.T) *revocation.List {
+	t.Helper()
+	l, err := revocation.New(context.Background(), f.pool, f.signer, revocation.Config{
+		Issuer: "https://auth.example.test", Now: f.clock.Now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// verify checks the JWS with golang-jwt against the public key and returns its payload.
+func (f *fixture) verify(t *testing.T, body []byte) (map[string]any, map[string]any) {
+	t.Helper()
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithTimeFunc(f.clock.Now))
+	tok, err := p.Parse(string(body), func(*jwt.Token) (any, error) { return f.signer.pub, nil })
+	if err != nil {
+		t.Fatalf("list does not verify: %v", err)
+	}
+	parts := strings.Split(string(body), ".")
+	raw, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var payload map[string]any
+	if err := json.Unmarshal(raw, &payload); err != nil {
+		t.Fatal(err)
+	}
+	return tok.Header, payload
+}
+
+func sids(payload map[string]any) []string {
+	var out []string
+	for _, v := range payload["sids"].([]any) {
+		out = append(out, v.(string))
+	}
+	return out
+}
+
+func TestListFormatAndWindow(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	l := f.list(t)
+	body, etag := l.Body()
+	h, p := f.verify(t, body)
+	if h["typ"] != revocation.Type || h["kid"] != "k1" || h["alg"] != "EdDSA" {
+		t.Fatalf("header %v", h)
+	}
+	if len(p) != 4 || p["iss"] != "https://auth.example.test" || p["exp"].(float64)-p["iat"].(float64) != 60 ||
+		p["iat"].(float64) != float64(f.clock.Now().Unix()) || len(p["sids"].([]any)) != 0 {
+		t.Fatalf("payload %v (an empty list must be [] not null)", p)
+	}
+	if !strings.HasPrefix(etag, `"`) || !strings.HasSuffix(etag, `"`) {
+		t.Fatalf("etag %s", etag)
+	}
+
+	old, recent, live := f.session(t), f.session(t), f.session(t)
+	f.revoke(t, f.st, old)
+	f.clock.Add(revocation.DefaultWindow) // old's revocation leaves the window
+	f.revoke(t, f.st, recent)
+	f.clock.Add(time.Second)
+	if err := l.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	body2, etag2 := l.Body()
+	_, p = f.verify(t, body2)
+	if got := sids(p); !slices.Equal(got, []string{recent}) {
+		t.Fatalf("sids %v, want only %s (not %s, not live %s)", got, recent, old, live)
+	}
+	if etag2 == etag {
+		t.Fatal("etag unchanged")
+	}
+	if c := l.Current(); !slices.Equal(c.SessionIDs, []string{recent}) || c.ExpiresAt != c.IssuedAt+60 {
+		t.Fatalf("Current %+v", c)
+	}
+}
+
+func TestConfigRefused(t *testing.T) {
+	f := newFixture(t)
+	for name, cfg := range map[string]revocation.Config{
+		"no issuer":       {},
+		"cache too short": {Issuer: "x", CacheTTL: 10 * time.Second},
+		"cache too long":  {Issuer: "x", CacheTTL: time.Hour},
+		"negative window": {Issuer: "x", Window: -time.Second},
+	} {
+		if _, err := revocation.New(context.Background(), f.pool, f.signer, cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func listed(l *revocation.List, sid string) func() bool {
+	return func() bool { return slices.Contains(l.Current().SessionIDs, sid) }
+}
+
+// A revocation written by another replica (another pool) reaches this replica's list and
+// its subscribers through LISTEN/NOTIFY, also after the listening connection was killed.
+func TestRunFollowsRevocationsAcrossReplicas(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	l := f.list(t)
+	ch, unsubscribe := l.Subscribe(16)
+	defer unsubscribe()
+	done := make(chan struct{})
+	go func() { l.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	other, err := pgxpool.New(ctx, f.pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	otherStore := store.New(other)
+
+	// Wait until the listener is up (it rebuilds once connected).
+	waitFor(t, "listener", func() bool {
+		var n int
+		f.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`).Scan(&n)
+		return n == 1
+	})
+	a := f.session(t)
+	f.revoke(t, otherStore, a)
+	waitFor(t, "first revocation listed", listed(l, a))
+	select {
+	case got := <-ch:
+		if got != a {
+			t.Fatalf("subscriber got %s, want %s", got, a)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("subscriber heard nothing")
+	}
+
+	// Kill the listener's connection; it must come back by itself.
+	if _, err := f.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`); err != nil {
+		t.Fatal(err)
+	}
+	b := f.session(t)
+	f.revoke(t, otherStore, b)
+	waitFor(t, "revocation listed after reconnect", listed(l, b))
+	select {
+	case got := <-ch:
+		if got != b {
+			t.Fatalf("subscriber got %s, want %s", got, b)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("subscriber heard nothing after reconnect")
+	}
+}
