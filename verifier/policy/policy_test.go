@@ -167,19 +167,19 @@ func TestMatch(t *testing.T) {
 	}{
 		{path: "/", protected: false},
 		{path: "/login", login: true},
-		{path: "/login/", protected: true},             // exact public path only: default applies
-		{path: "/loginx", protected: true},             // not the login path
-		{path: "/auth/refresh"},                        // public prefix
-		{path: "/static/app.js"},                       // public prefix
-		{path: "/static", protected: true},             // "/static/" does not cover "/static"
-		{path: "/dashboard", protected: true},          // default_protected
+		{path: "/login/", protected: true},    // exact public path only: default applies
+		{path: "/loginx", protected: true},    // not the login path
+		{path: "/auth/refresh"},               // public prefix
+		{path: "/static/app.js"},              // public prefix
+		{path: "/static", protected: true},    // "/static/" does not cover "/static"
+		{path: "/dashboard", protected: true}, // default_protected
 		{path: "/admin", protected: true, rule: "/admin/", roles: admin},
 		{path: "/admin/", protected: true, rule: "/admin/", roles: admin},
 		{path: "/admin/users", protected: true, rule: "/admin/", roles: admin},
 		{path: "/admin/public-ish/reports/1", protected: true, rule: "/admin/public-ish/reports", roles: []string{"reports"}},
 		{path: "/api", protected: true, rule: "/api"},
 		{path: "/apidocs", protected: true, rule: "/api"}, // plain prefix: fail closed
-		{path: "/api/health"},                            // longer public rule wins
+		{path: "/api/health"},                             // longer public rule wins
 		{path: "/api/health/deep", protected: true, rule: "/api"},
 		{path: "/caf%C3%A9", protected: true},
 		// Non-canonical: never public, roles of literal and resolved path.
