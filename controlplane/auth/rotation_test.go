@@ -2,11 +2,13 @@ package auth_test
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/revocation"
 	"github.com/edgeauth/edgeauth/controlplane/store"
 )
 
@@ -107,6 +109,14 @@ func TestConcurrentRefreshGraceThenReplayRevokes(t *testing.T) {
 	}
 	if rows := tokenRows(t, e, sid); len(rows) != 2 {
 		t.Fatalf("tokens minted after revocation: %d rows", len(rows))
+	}
+	// The revocation list now names the session, so edges refuse its access tokens.
+	list, err := revocation.New(context.Background(), e.pool, e.signer, revocation.Config{Issuer: testIssuer, Now: e.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(list.Current().SessionIDs, sid) {
+		t.Fatalf("revocation list %v lacks %s", list.Current().SessionIDs, sid)
 	}
 }
 
