@@ -16,6 +16,20 @@ type tokenCache struct {
 	mask    uint64
 	next    int // ring position of the next insertion
 	n       int // live entries
+
+	hits, misses uint64
+}
+
+// CacheStats describes the verified-token cache, for tests and metrics.
+type CacheStats struct {
+	Entries, Capacity int    // live entries, configured bound
+	Hits, Misses      uint64 // lookups since the last Configure
+}
+
+// CacheStats returns the cache's counters.
+func (g *Gate) CacheStats() CacheStats {
+	c := &g.cache
+	return CacheStats{Entries: c.n, Capacity: len(c.entries), Hits: c.hits, Misses: c.misses}
 }
 
 type cacheEntry struct {
@@ -51,6 +65,16 @@ func hashToken(t string) uint64 {
 }
 
 func (c *tokenCache) get(token string) (*jose.Claims, bool) {
+	e, ok := c.find(token)
+	if ok {
+		c.hits++
+		return &e.claims, true
+	}
+	c.misses++
+	return nil, false
+}
+
+func (c *tokenCache) find(token string) (*cacheEntry, bool) {
 	if len(c.entries) == 0 {
 		return nil, false
 	}
@@ -62,17 +86,19 @@ func (c *tokenCache) get(token string) (*jose.Claims, bool) {
 		}
 		e := &c.entries[s-1]
 		if e.hash == h && e.token == token {
-			return &e.claims, true
+			return e, true
 		}
 	}
 }
 
-func (c *tokenCache) put(token string, claims jose.Claims) {
+// put stores claims under token (evicting the oldest entry when full) and returns
+// the stored copy; nil when the cache is disabled.
+func (c *tokenCache) put(token string, claims jose.Claims) *jose.Claims {
 	if len(c.entries) == 0 {
-		return
+		return nil
 	}
-	if _, ok := c.get(token); ok {
-		return
+	if e, ok := c.find(token); ok {
+		return &e.claims
 	}
 	idx := c.next
 	c.next = (c.next + 1) % len(c.entries)
@@ -89,6 +115,7 @@ func (c *tokenCache) put(token string, claims jose.Claims) {
 	}
 	c.slots[i] = int32(idx + 1)
 	c.n++
+	return &e.claims
 }
 
 // unindex removes the slot pointing at entry ref, then shifts later entries of the

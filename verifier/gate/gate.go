@@ -217,8 +217,7 @@ func (g *Gate) check(token string, now int64) (*jose.Claims, error) {
 		}
 		// Clone: token may be a substring of a whole request that the cache must not
 		// keep alive.
-		g.cache.put(strings.Clone(token), claims)
-		if c, hit = g.cache.get(token); !hit {
+		if c = g.cache.put(strings.Clone(token), claims); c == nil {
 			c = &claims // cache disabled
 		}
 	}

@@ -1,0 +1,90 @@
+package gate
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/verifier/jose"
+)
+
+func TestCacheMatchesReference(t *testing.T) {
+	for _, size := range []int{1, 2, 3, 7, 64} {
+		t.Run(strconv.Itoa(size), func(t *testing.T) {
+			c := newTokenCache(size)
+			rng := rand.New(rand.NewPCG(1, uint64(size)))
+			var order []string // insertion order of live keys (reference ring)
+			live := map[string]string{}
+			for step := range 20000 {
+				key := "tok-" + strconv.Itoa(rng.IntN(3*size+3))
+				if rng.IntN(2) == 0 {
+					if _, ok := live[key]; !ok {
+						if len(order) == size {
+							delete(live, order[0])
+							order = order[1:]
+						}
+						order = append(order, key)
+						live[key] = "sub-" + key
+					}
+					if got := c.put(key, jose.Claims{Subject: "sub-" + key}); got == nil || got.Subject != "sub-"+key {
+						t.Fatalf("step %d: put returned %+v", step, got)
+					}
+				}
+				got, ok := c.get(key)
+				want, wantOK := live[key]
+				if ok != wantOK || (ok && got.Subject != want) {
+					t.Fatalf("step %d: get(%s) = %v %v, want %v %v", step, key, got, ok, want, wantOK)
+				}
+				if c.n != len(live) {
+					t.Fatalf("step %d: %d entries, reference %d", step, c.n, len(live))
+				}
+			}
+			// Every live key is still reachable (no probe chain broken by deletions).
+			for k := range live {
+				if _, ok := c.get(k); !ok {
+					t.Fatalf("live key %s lost", k)
+				}
+			}
+		})
+	}
+}
+
+func TestCacheEvictsOldestAndStaysBounded(t *testing.T) {
+	c := newTokenCache(4)
+	slots, entries := len(c.slots), len(c.entries)
+	for i := range 1000 {
+		c.put("t"+strconv.Itoa(i), jose.Claims{})
+	}
+	if c.n != 4 || len(c.slots) != slots || len(c.entries) != entries {
+		t.Fatalf("cache grew: n=%d slots=%d entries=%d", c.n, len(c.slots), len(c.entries))
+	}
+	for i := 996; i < 1000; i++ {
+		if _, ok := c.get("t" + strconv.Itoa(i)); !ok {
+			t.Fatalf("recent entry t%d evicted", i)
+		}
+	}
+	if _, ok := c.get("t995"); ok {
+		t.Fatal("oldest entry kept")
+	}
+}
+
+func TestCacheFlushAndDisabled(t *testing.T) {
+	c := newTokenCache(8)
+	c.put("a", jose.Claims{Subject: "x"})
+	c.flush()
+	if _, ok := c.get("a"); ok || c.n != 0 {
+		t.Fatal("flush kept an entry")
+	}
+	c.put("a", jose.Claims{Subject: "y"})
+	if got, ok := c.get("a"); !ok || got.Subject != "y" {
+		t.Fatal("cache unusable after flush")
+	}
+	var off tokenCache // cache_entries 0
+	if off.put("a", jose.Claims{}) != nil {
+		t.Fatal("disabled cache stored")
+	}
+	if _, ok := off.get("a"); ok {
+		t.Fatal("disabled cache hit")
+	}
+	off.flush()
+}
