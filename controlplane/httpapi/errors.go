@@ -95,3 +95,12 @@ func asAPIError(err error) *Error {
 	}
 	return ErrInternal.with(err, "")
 }
+
+// ErrorCodes lists every code the API answers with.
+func ErrorCodes() []string {
+	out := make([]string, len(allErrors))
+	for i, e := range allErrors {
+		out[i] = e.Code
+	}
+	return out
+}
