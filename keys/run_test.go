@@ -1,0 +1,95 @@
+package keys
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/hex"
+	"log/slog"
+	"testing"
+	"time"
+)
+
+// TestRun: the background loop advances the lifecycle on its own (here with a fast
+// real ticker and the injected clock) and stops when its context ends.
+func TestRun(t *testing.T) {
+	c := newClock()
+	cfg := testConfig(t, c)
+	cfg.ReloadEvery = 20 * time.Millisecond // the ticker is real time; the lifecycle uses the clock
+	m := newManager(t, newPool(t), cfg)
+	first, _ := m.Active()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { m.Run(ctx); close(done) }()
+
+	c.Add(50 * time.Minute) // successor due
+	waitFor(t, func() bool { return len(publicKeys(t, must(m.JWKS()))) == 2 })
+	c.Add(10 * time.Minute) // successor active
+	waitFor(t, func() bool { a, _ := m.Active(); return a.KID != first.KID })
+
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after its context ended")
+	}
+}
+
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not reached in 5s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestLogsCarryNoKeyMaterial: logs of a whole lifecycle, a forced immediate rotation
+// and a failed start with the wrong KEK contain neither the KEK nor any private key.
+func TestLogsCarryNoKeyMaterial(t *testing.T) {
+	ctx := context.Background()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	c := newClock()
+	pool := newPool(t)
+	cfg := testConfig(t, c)
+	m, err := NewManager(ctx, pool, cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := [][]byte{cfg.KEK}
+	collect := func() { secrets = append(secrets, privateBytes(t, m)...) }
+	collect()
+	for range 3 {
+		c.Add(30 * time.Minute)
+		if err := m.Advance(ctx); err != nil {
+			t.Fatal(err)
+		}
+		collect()
+	}
+	if _, err := m.Rotate(ctx, RotateOptions{Immediate: true}); err != nil {
+		t.Fatal(err)
+	}
+	collect()
+	wrong := cfg
+	wrong.KEK = newKEK(t)
+	secrets = append(secrets, wrong.KEK)
+	if _, err := NewManager(ctx, pool, wrong, log); err == nil {
+		t.Fatal("wrong KEK accepted")
+	} else {
+		log.Error("start failed", "err", err)
+	}
+	if logs.Len() == 0 {
+		t.Fatal("nothing logged")
+	}
+	for _, s := range secrets {
+		for _, enc := range []string{string(s), hex.EncodeToString(s), base64.StdEncoding.EncodeToString(s), b64.EncodeToString(s)} {
+			if bytes.Contains(logs.Bytes(), []byte(enc)) {
+				t.Fatalf("logs contain key material:\n%s", logs.String())
+			}
+		}
+	}
+}
