@@ -433,7 +433,7 @@ func TestWycheproof(t *testing.T) {
 		NumberOfTests int `json:"numberOfTests"`
 		TestGroups    []struct {
 			PublicKey struct{ Wx, Wy string } `json:"publicKey"`
-			Sha       string                 `json:"sha"`
+			Sha       string                  `json:"sha"`
 			Tests     []struct {
 				TcID    int    `json:"tcId"`
 				Comment string `json:"comment"`
