@@ -53,15 +53,26 @@ func newTokenCache(size int) tokenCache {
 	}
 }
 
-// hashToken is FNV-1a (64 bit). Keys are attacker-chosen, but a collision only costs
-// a longer probe: the table is bounded and every probe compares the full token.
+// hashToken mixes the token eight bytes at a time (multiply and xor-shift, as in
+// wyhash/murmur finalisers): tokens are hundreds of bytes and hashing runs on every
+// decision. Keys are attacker-chosen, but a collision only costs a longer probe: the
+// table is bounded and every probe compares the full token.
 func hashToken(t string) uint64 {
-	h := uint64(14695981039346656037)
-	for i := 0; i < len(t); i++ {
-		h ^= uint64(t[i])
-		h *= 1099511628211
+	const m = 0x9E3779B97F4A7C15
+	h := uint64(len(t)) * m
+	for len(t) >= 8 {
+		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		h = (h ^ w) * m
+		h ^= h >> 32
+		t = t[8:]
 	}
-	return h
+	for i := 0; i < len(t); i++ {
+		h = (h ^ uint64(t[i])) * m
+	}
+	h ^= h >> 29
+	h *= 0xBF58476D1CE4E5B9
+	return h ^ h>>32
 }
 
 func (c *tokenCache) get(token string) (*jose.Claims, bool) {

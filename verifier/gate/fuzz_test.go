@@ -1,0 +1,62 @@
+package gate_test
+
+import (
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/gate"
+	"github.com/edgeauth/edgeauth/verifier/gate/gatetest"
+)
+
+// FuzzDecide feeds any bytes as a request: Decide must never panic and must return
+// either ErrInvalidRequest (leaving out untouched) or exactly one decision that
+// decodes into verifier.Decision with a known action and reason and a consistent
+// status.
+func FuzzDecide(f *testing.F) {
+	for _, c := range gatetest.Cases() {
+		f.Add(gatetest.MustJSON(c.Req))
+	}
+	f.Add([]byte(`{"path":"/","cookies":["a=1; a=2"],"query":"return_to=%2F%2Fx"}`))
+	f.Add([]byte(`{"path":"/login","query":"return_to=/\\x"}`))
+	f.Add([]byte(`{"path":"\u0000"}`))
+	reasons := map[string]bool{}
+	for _, r := range gate.Reasons {
+		reasons[r] = true
+	}
+	g := newGate(f, nil)
+	f.Fuzz(func(t *testing.T, req []byte) {
+		out, err := g.Decide(req, gatetest.Now, []byte{})
+		if err != nil {
+			if !errors.Is(err, abi.ErrInvalidRequest) || len(out) != 0 {
+				t.Fatalf("error %v with output %q", err, out)
+			}
+			return
+		}
+		var d verifier.Decision
+		if err := json.Unmarshal(out, &d); err != nil {
+			t.Fatalf("decision %q: %v", out, err)
+		}
+		if !reasons[d.Reason] {
+			t.Fatalf("unknown reason in %q", out)
+		}
+		switch d.Action {
+		case verifier.ActionAllow:
+			if d.Status != 0 || d.Location != "" {
+				t.Fatalf("allow with status or location: %q", out)
+			}
+		case verifier.ActionRedirect, verifier.ActionRefresh:
+			if d.Status != 302 || d.Location == "" || d.Location[0] != '/' || (len(d.Location) > 1 && (d.Location[1] == '/' || d.Location[1] == '\\')) {
+				t.Fatalf("redirect to an unsafe location: %q", out)
+			}
+		case verifier.ActionDeny:
+			if d.Status != 403 || d.Identity != nil {
+				t.Fatalf("bad deny: %q", out)
+			}
+		default:
+			t.Fatalf("unknown action in %q", out)
+		}
+	})
+}
