@@ -1,0 +1,99 @@
+package conformance
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/gate"
+	"github.com/edgeauth/edgeauth/verifier/gate/gatetest"
+	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
+)
+
+// The gate's decision table (verifier/gate/gatetest) through both engines: every
+// named request must get the same decision from the Go core and from verifier.wasm.
+
+// loadGateTable configures e with gatetest's configuration, keys and revocation list.
+func loadGateTable(t *testing.T, e verifier.Engine) {
+	t.Helper()
+	if err := e.Configure(gatetest.MustJSON(gatetest.Config())); err != nil {
+		t.Fatal("configure:", err)
+	}
+	if err := e.LoadKeys(gatetest.JWKS()); err != nil {
+		t.Fatal("load keys:", err)
+	}
+	if err := e.LoadRevocations(gatetest.Revocations(), gatetest.Now); err != nil {
+		t.Fatal("load revocations:", err)
+	}
+}
+
+func TestDecisionTable(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e verifier.Engine) {
+		loadGateTable(t, e)
+		// The second pass is answered from the verified-token cache.
+		for _, pass := range []string{"cold", "cached"} {
+			t.Run(pass, func(t *testing.T) {
+				for _, c := range gatetest.Cases() {
+					t.Run(c.Name, func(t *testing.T) {
+						got, err := e.Decide(c.Req, gatetest.Now)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if !reflect.DeepEqual(got, c.Want) {
+							t.Fatalf("decision\n got  %+v\n want %+v", got, c.Want)
+						}
+					})
+				}
+			})
+		}
+	})
+}
+
+func TestDecisionErrorsMatch(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e verifier.Engine) {
+		if _, err := e.Decide(verifier.Request{Path: "/"}, gatetest.Now); !errors.Is(err, verifier.ErrNotConfigured) {
+			t.Fatalf("unconfigured Decide: %v", err)
+		}
+		loadGateTable(t, e)
+		bad := gatetest.Config()
+		bad.LoginPath = "/admin/login" // protected: would loop
+		if err := e.Configure(gatetest.MustJSON(bad)); !errors.Is(err, verifier.ErrInvalidConfig) {
+			t.Fatalf("looping configuration: %v", err)
+		}
+		if err := e.Configure([]byte(`{"issuer":"x","bogus":1}`)); !errors.Is(err, verifier.ErrInvalidConfig) {
+			t.Fatalf("unknown field: %v", err)
+		}
+		stale := gatetest.RevocationList(vectors.EdDSAKey(), "edgeauth-revocations+jwt", map[string]any{
+			"iss": vectors.Issuer, "iat": gatetest.Now - 100, "exp": gatetest.Now + 200, "sids": []string{}})
+		if err := e.LoadRevocations(stale, gatetest.Now); !errors.Is(err, verifier.ErrInvalidRevocationList) {
+			t.Fatalf("rolled-back revocation list: %v", err)
+		}
+		if _, err := e.Decide(verifier.Request{Path: "/", Cookies: []string{string(make([]byte, 40<<10))}}, gatetest.Now); !errors.Is(err, verifier.ErrInvalidRequest) {
+			t.Fatalf("oversized cookies: %v", err)
+		}
+		// Still the table's state: the refused inputs changed nothing.
+		for _, tc := range []struct {
+			token string
+			want  error
+		}{
+			{gatetest.Valid, nil},
+			{gatetest.Revoked, verifier.ErrRevoked},
+			{gatetest.BadSig, verifier.ErrSignatureInvalid},
+			{gatetest.Expired, verifier.ErrExpired},
+			{gatetest.UnknownKey, verifier.ErrUnknownKey},
+		} {
+			c, err := e.VerifyToken(tc.token, gatetest.Now)
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("VerifyToken: %v, want %v", err, tc.want)
+			}
+			if err == nil && (c.Subject != "user-42" || c.SessionID != gatetest.ValidSID || c.ExpiresAt != gatetest.Now+540) {
+				t.Fatalf("claims %+v", c)
+			}
+		}
+		d, err := e.Decide(verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + gatetest.Revoked}}, gatetest.Now)
+		if err != nil || d.Reason != gate.ReasonRevoked {
+			t.Fatalf("revoked after refused inputs: %+v %v", d, err)
+		}
+	})
+}
