@@ -1,0 +1,483 @@
+// Command edgeauth is the control plane: one binary with the subcommands
+//
+//	edgeauth serve [--dev]       run the HTTP server (applies pending migrations first)
+//	edgeauth migrate [--status]  apply (or show) database migrations
+//	edgeauth users create --email E [--role R]...   password from stdin or a prompt
+//	edgeauth keys rotate [--immediate]
+//	edgeauth keys list
+//
+// Every subcommand takes --config FILE (YAML), reads EDGEAUTH_ environment variables
+// and answers --help. `edgeauth serve --help` lists every configuration key with its
+// environment variable.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/app"
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/controlplane/store"
+	"github.com/edgeauth/edgeauth/keys"
+	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
+)
+
+const usage = `edgeauth: session authentication control plane.
+
+Usage:
+  edgeauth serve [--dev] [flags]           run the HTTP server
+  edgeauth migrate [--status] [flags]      apply (or show) database migrations
+  edgeauth users create --email E [--role R]...
+                                           create a user; the password is read from
+                                           stdin, or prompted for on a terminal
+  edgeauth keys rotate [--immediate]       start a signing-key rotation
+  edgeauth keys list                       list signing keys and their states
+
+Run "edgeauth <command> --help" for the flags of a command; "edgeauth serve --help"
+also lists every configuration key and its EDGEAUTH_ environment variable.
+`
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ()))
+}
+
+// run executes one command line and returns the exit status (0 ok, 1 failure, 2 usage).
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return 2
+		}
+		return 0
+	}
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, environ: environ}
+	var err error
+	switch cmd, rest := args[0], args[1:]; {
+	case cmd == "serve":
+		err = c.serve(ctx, rest)
+	case cmd == "migrate":
+		err = c.migrate(ctx, rest)
+	case cmd == "users" && len(rest) > 0 && rest[0] == "create":
+		err = c.usersCreate(ctx, rest[1:])
+	case cmd == "keys" && len(rest) > 0 && rest[0] == "rotate":
+		err = c.keysRotate(ctx, rest[1:])
+	case cmd == "keys" && len(rest) > 0 && rest[0] == "list":
+		err = c.keysList(ctx, rest[1:])
+	default:
+		fmt.Fprintf(stderr, "edgeauth: unknown command %q\n\n%s", strings.Join(args, " "), usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, pflag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
+		return 2
+	default:
+		fmt.Fprintf(stderr, "edgeauth: %v\n", err)
+		return 1
+	}
+}
+
+var errUsage = errors.New("usage")
+
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	environ        []string
+}
+
+// flags returns a flag set with the flags every command shares.
+func (c *cli) flags(name, synopsis string) *pflag.FlagSet {
+	fs := pflag.NewFlagSet(name, pflag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.String("config", "", "YAML configuration file (also EDGEAUTH_CONFIG)")
+	fs.String("database-url", "", "PostgreSQL URL (database_url; default "+config.Default().DatabaseURL+")")
+	fs.Bool("dev", false, "development mode: plain HTTP on localhost, a public development KEK, the database created if missing (dev)")
+	fs.String("log-level", "", "debug, info, warn or error (log_level)")
+	fs.Usage = func() {
+		fmt.Fprintf(c.stdout, "Usage: edgeauth %s\n\nFlags:\n%s", synopsis, fs.FlagUsages())
+		if name == "serve" {
+			fmt.Fprint(c.stdout, "\n"+envHelp())
+		}
+	}
+	return fs
+}
+
+// parse parses args and loads the configuration. Problems are filtered to the keys
+// the command uses (relevant nil: all of them).
+func (c *cli) parse(fs *pflag.FlagSet, args []string, relevant func(key string) bool) (config.Config, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			return config.Config{}, err
+		}
+		return config.Config{}, errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(c.stderr, "edgeauth: unexpected arguments %q\n", fs.Args())
+		return config.Config{}, errUsage
+	}
+	cfg, err := loadConfig(fs, c.environ)
+	var ve *config.ValidationError
+	if errors.As(err, &ve) && relevant != nil {
+		var keep []config.Problem
+		for _, p := range ve.Problems {
+			if relevant(p.Key) {
+				keep = append(keep, p)
+			}
+		}
+		if len(keep) == 0 {
+			return cfg, nil
+		}
+		return cfg, &config.ValidationError{Problems: keep}
+	}
+	return cfg, err
+}
+
+func (c *cli) logger(cfg config.Config) *slog.Logger {
+	var lvl slog.Level
+	_ = lvl.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lvl}
+	if cfg.Dev {
+		return slog.New(slog.NewTextHandler(c.stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(c.stderr, opts))
+}
+
+// connect opens the pool; in development mode it first creates the database if the
+// server does not have it.
+func (c *cli) connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*pgxpool.Pool, error) {
+	if cfg.Dev {
+		if err := ensureDatabase(ctx, cfg.DatabaseURL, log); err != nil {
+			return nil, err
+		}
+	}
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("database unreachable (%s): %w", redactURL(cfg.DatabaseURL), err)
+	}
+	return pool, nil
+}
+
+// ensureDatabase creates the configured database through the server's "postgres"
+// database when it does not exist (development only).
+func ensureDatabase(ctx context.Context, url string, log *slog.Logger) error {
+	pc, err := pgx.ParseConfig(url)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(ctx, pc)
+	if err == nil {
+		return conn.Close(ctx)
+	}
+	name := pc.Database
+	admin := pc.Copy()
+	admin.Database = "postgres"
+	ac, aerr := pgx.ConnectConfig(ctx, admin)
+	if aerr != nil {
+		return fmt.Errorf("database unreachable (%s): %w", redactURL(url), err)
+	}
+	defer ac.Close(ctx)
+	var exists bool
+	if err := ac.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return fmt.Errorf("database %s: %w", redactURL(url), err)
+	}
+	if _, err := ac.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return fmt.Errorf("creating database %q: %w", name, err)
+	}
+	log.Warn("development mode: created the database", "database", name)
+	return nil
+}
+
+func redactURL(u string) string {
+	pc, err := pgx.ParseConfig(u)
+	if err != nil {
+		return "(unparseable URL)"
+	}
+	return fmt.Sprintf("%s@%s:%d/%s", pc.User, pc.Host, pc.Port, pc.Database)
+}
+
+func (c *cli) warnDevKEK(cfg config.Config, log *slog.Logger) {
+	if cfg.Dev && cfg.Keys.KEK == "" {
+		log.Warn("DEVELOPMENT MODE: signing keys are sealed with a PUBLIC development KEK; anyone with the database can read them. " +
+			"Never use this database in production; set keys.kek (EDGEAUTH_KEYS__KEK) to `head -c 32 /dev/urandom | base64` there.")
+	}
+	if cfg.Dev {
+		log.Warn("DEVELOPMENT MODE: plain HTTP allowed, cookies without Secure when public_url is http", "public_url", cfg.PublicURL)
+	}
+}
+
+func (c *cli) serve(ctx context.Context, args []string) error {
+	fs := c.flags("serve", "serve [flags]")
+	fs.String("listen", "", "address to listen on (listen; default "+config.Default().Listen+")")
+	fs.String("public-url", "", "origin browsers use, e.g. https://auth.example.com (public_url)")
+	fs.StringSlice("allowed-origins", nil, "extra origins allowed to make state-changing requests (allowed_origins)")
+	fs.Bool("signup", false, "enable POST /auth/signup (signup)")
+	migrate := fs.Bool("migrate", true, "apply pending migrations before serving")
+	cfg, err := c.parse(fs, args, nil)
+	if err != nil {
+		return err
+	}
+	log := c.logger(cfg)
+	c.warnDevKEK(cfg, log)
+
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	pool, err := c.connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if *migrate {
+		if err := migrations.Apply(ctx, pool); err != nil {
+			return err
+		}
+	} else if cur, latest, err := migrations.Status(ctx, pool); err != nil || cur != latest {
+		log.Warn("database schema is not current; /readyz will say so until `edgeauth migrate` runs", "version", cur, "latest", latest)
+	}
+	a, err := app.New(ctx, cfg, app.Options{Logger: log, Pool: pool})
+	if err != nil {
+		return err
+	}
+	a.Start(ctx)
+	defer a.Close()
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           a.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving", "listen", ln.Addr().String(), "public_url", cfg.PublicURL, "issuer", cfg.Issuer,
+		"access_cookie", cfg.AccessCookie().Name, "refresh_cookie", cfg.RefreshCookie().Name)
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	return nil
+}
+
+func onlyDatabase(key string) bool { return key == "database_url" }
+
+func (c *cli) migrate(ctx context.Context, args []string) error {
+	fs := c.flags("migrate", "migrate [--status] [flags]")
+	status := fs.Bool("status", false, "only print the current and latest versions")
+	cfg, err := c.parse(fs, args, onlyDatabase)
+	if err != nil {
+		return err
+	}
+	log := c.logger(cfg)
+	pool, err := c.connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if !*status {
+		if err := migrations.Apply(ctx, pool); err != nil {
+			return err
+		}
+	}
+	cur, latest, err := migrations.Status(ctx, pool)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "schema version %d of %d\n", cur, latest)
+	return nil
+}
+
+func (c *cli) usersCreate(ctx context.Context, args []string) error {
+	fs := c.flags("users create", "users create --email E [--role R]... [flags]\n\nThe password is read from stdin (one line), or prompted for twice on a terminal.\nIt is never a flag: flags end up in shell history and process lists.")
+	email := fs.String("email", "", "the user's e-mail or username (required)")
+	roles := fs.StringSlice("role", nil, "a role (repeatable)")
+	cfg, err := c.parse(fs, args, onlyDatabase)
+	if err != nil {
+		return err
+	}
+	if *email == "" {
+		fmt.Fprintln(c.stderr, "edgeauth: --email is required")
+		return errUsage
+	}
+	password, err := c.readPassword()
+	if err != nil {
+		return err
+	}
+	log := c.logger(cfg)
+	pool, err := c.connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if cur, latest, err := migrations.Status(ctx, pool); err != nil || cur != latest {
+		return fmt.Errorf("database schema at version %d of %d: run `edgeauth migrate` first", cur, latest)
+	}
+	svc, err := auth.New(store.New(pool), noSigner{}, app.AuthConfig(&cfg, log, nil))
+	if err != nil {
+		return err
+	}
+	u, err := svc.CreateUser(ctx, auth.NewUser{Email: *email, Password: password, Roles: *roles})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "created user %s (%s) roles=%v\n", u.ID, u.Email, u.Roles)
+	return nil
+}
+
+// noSigner satisfies auth.Signer for commands that never issue tokens.
+type noSigner struct{}
+
+func (noSigner) Sign(context.Context, jwtClaims, string) (string, error) {
+	return "", errors.New("edgeauth: this command does not sign tokens")
+}
+
+// readPassword reads the password: prompted twice without echo on a terminal,
+// otherwise the first line of stdin (the line ending removed, nothing else).
+func (c *cli) readPassword() (string, error) {
+	if f, ok := c.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(c.stderr, "Password: ")
+		p1, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(c.stderr, "Repeat: ")
+		p2, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(c.stderr)
+		if err != nil {
+			return "", err
+		}
+		if !bytes.Equal(p1, p2) {
+			return "", errors.New("the passwords differ")
+		}
+		return string(p1), nil
+	}
+	line, err := bufio.NewReaderSize(c.stdin, 4096).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", err
+	}
+	line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
+	if line == "" {
+		return "", errors.New("no password on stdin")
+	}
+	return line, nil
+}
+
+func keysRelevant(key string) bool { return key == "database_url" || strings.HasPrefix(key, "keys.") }
+
+func (c *cli) keysManager(ctx context.Context, fs *pflag.FlagSet, args []string) (*keys.Manager, func(), error) {
+	cfg, err := c.parse(fs, args, keysRelevant)
+	if err != nil {
+		return nil, nil, err
+	}
+	log := c.logger(cfg)
+	c.warnDevKEK(cfg, log)
+	pool, err := c.connect(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	kc, err := app.KeysConfig(&cfg)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	m, err := keys.NewManager(ctx, pool, kc, log)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return m, pool.Close, nil
+}
+
+func (c *cli) keysRotate(ctx context.Context, args []string) error {
+	fs := c.flags("keys rotate", "keys rotate [--immediate] [flags]")
+	immediate := fs.Bool("immediate", false, "activate the new key now and retire the current one (suspected compromise; edges refetch on the unknown kid)")
+	m, done, err := c.keysManager(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	k, err := m.Rotate(ctx, keys.RotateOptions{Immediate: *immediate})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "key %s (%s) is %s; it signs from %s\n", k.KID, k.Alg, k.State, k.ActivateAt.UTC().Format(time.RFC3339))
+	return nil
+}
+
+func (c *cli) keysList(ctx context.Context, args []string) error {
+	fs := c.flags("keys list", "keys list [flags]")
+	m, done, err := c.keysManager(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	list, err := m.List(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KID\tALG\tSTATE\tCREATED\tSIGNS FROM\tRETIRED\tUNPUBLISHED")
+	ts := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return t.UTC().Format(time.RFC3339)
+	}
+	for _, k := range list {
+		act := k.ActivatedAt
+		if act.IsZero() {
+			act = k.ActivateAt
+		}
+		gone := k.RemovedAt
+		if gone.IsZero() {
+			gone = k.RemoveAt
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, k.Alg, k.State, ts(k.CreatedAt), ts(act), ts(k.RetiredAt), ts(gone))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/spf13/pflag"
+)
+
+const testKEK = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+
+func serveFlags() *pflag.FlagSet {
+	c := &cli{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}}
+	fs := c.flags("serve", "serve")
+	fs.String("listen", "", "")
+	fs.String("public-url", "", "")
+	fs.StringSlice("allowed-origins", nil, "")
+	fs.Bool("signup", false, "")
+	return fs
+}
+
+// Precedence: defaults < file < environment (both nesting spellings) < flags.
+func TestLoadConfigSources(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "edgeauth.yaml")
+	err := os.WriteFile(file, []byte(`
+public_url: https://file.example.com
+listen: 0.0.0.0:9000
+cookies:
+  same_site: strict
+  domain: example.com
+sessions:
+  access_ttl: 5m
+keys:
+  kek: `+testKEK+`
+`), 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := serveFlags()
+	if err := fs.Parse([]string{"--config", file, "--listen", "127.0.0.1:7000"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(fs, []string{
+		"EDGEAUTH_PUBLIC_URL=https://auth.example.com",
+		"EDGEAUTH_SESSIONS__REFRESH_GRACE=5s",
+		"EDGEAUTH_THROTTLE_ACCOUNT_FAILURES=9",
+		"EDGEAUTH_ALLOWED_ORIGINS=https://a.example.com, https://b.example.com",
+		"EDGEAUTH_SIGNUP=true",
+		"EDGEAUTH_TEST_DATABASE_URL=ignored",
+		"PATH=/bin",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ok := range map[string]bool{
+		"flag beats file":               cfg.Listen == "127.0.0.1:7000",
+		"env beats file":                cfg.PublicURL == "https://auth.example.com",
+		"file beats default":            cfg.Cookies.SameSite == "strict" && cfg.Sessions.AccessTTL == 5*time.Minute,
+		"nested file key":               cfg.Cookies.Domain == "example.com",
+		"__ nesting":                    cfg.Sessions.RefreshGrace == 5*time.Second,
+		"_ nesting":                     cfg.Throttle.AccountFailures == 9,
+		"list from env":                 len(cfg.AllowedOrigins) == 2 && cfg.AllowedOrigins[1] == "https://b.example.com",
+		"bool from env":                 cfg.Signup,
+		"default kept":                  cfg.Keys.Algorithm == "EdDSA" && cfg.Sessions.AbsoluteLifetime == 30*24*time.Hour,
+		"derived issuer":                cfg.Issuer == "https://auth.example.com",
+		"derived __Secure- with domain": cfg.AccessCookie().Name == "__Secure-edgeauth_at",
+	} {
+		if !ok {
+			t.Errorf("%s: %+v", name, cfg)
+		}
+	}
+}
+
+// Every problem is listed at once, from every source, with how to fix it.
+func TestLoadConfigListsEveryProblem(t *testing.T) {
+	fs := serveFlags()
+	if err := fs.Parse([]string{"--public-url", "http://auth.example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadConfig(fs, []string{
+		"EDGEAUTH_COOKIES__SAME_SITE=relaxed",
+		"EDGEAUTH_SESSIONS__ACCESS_TTL=2h",
+		"EDGEAUTH_COOKIES__DOMAIN=other.org",
+		"EDGEAUTH_KEYS__PRE_PUBLISH=5m",
+	})
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"public_url: plain http", "cookies.same_site: must be lax", "sessions.access_ttl", "cookies.domain", "keys.kek: not set", "keys.pre_publish", "Fix:"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("missing %q in:\n%s", want, msg)
+		}
+	}
+	if len(ve.Problems) < 5 {
+		t.Errorf("%d problems:\n%s", len(ve.Problems), msg)
+	}
+}
+
+func TestLoadConfigRefusesUnknownKeys(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	if err := os.WriteFile(file, []byte("cookies:\n  samesite: lax\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs := serveFlags()
+	_ = fs.Parse([]string{"--config", file, "--dev"})
+	_, err := loadConfig(fs, []string{"EDGEAUTH_COOKIE_NAME=x"})
+	if err == nil || !strings.Contains(err.Error(), `unknown key "cookies.samesite"`) || !strings.Contains(err.Error(), "EDGEAUTH_COOKIE_NAME") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"users", "create", "--help"}, {"keys", "rotate", "--help"}, {"keys", "list", "--help"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			var out, errb bytes.Buffer
+			if code := run(context.Background(), args, strings.NewReader(""), &out, &errb, nil); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			if !strings.Contains(out.String(), "Usage") {
+				t.Fatalf("no usage: %s", out.String())
+			}
+		})
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"frobnicate"}, nil, &out, &errb, nil); code != 2 {
+		t.Fatalf("unknown command: exit %d", code)
+	}
+	if code := run(context.Background(), []string{"users", "create", "--password", "x"}, nil, &out, &errb, nil); code != 2 {
+		t.Fatalf("a --password flag must not exist: exit %d", code)
+	}
+}
+
+// migrate, users create (password on stdin), keys rotate and keys list against a
+// real database; then serve answers /readyz and stops cleanly when cancelled.
+func TestCommands(t *testing.T) {
+	db := pgtest.NewDatabase(t)
+	env := []string{"EDGEAUTH_DATABASE_URL=" + db, "EDGEAUTH_KEYS__KEK=" + testKEK, "EDGEAUTH_PUBLIC_URL=https://auth.example.test"}
+	ctx := context.Background()
+	cmd := func(stdin string, args ...string) string {
+		t.Helper()
+		var out, errb bytes.Buffer
+		if code := run(ctx, args, strings.NewReader(stdin), &out, &errb, env); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		if strings.Contains(errb.String(), "s3cret password") {
+			t.Fatal("password in the output")
+		}
+		return out.String()
+	}
+	if out := cmd("", "migrate"); !strings.Contains(out, "schema version") {
+		t.Fatal(out)
+	}
+	if out := cmd("s3cret password\n", "users", "create", "--email", "ops@example.test", "--role", "admin"); !strings.Contains(out, "created user") || !strings.Contains(out, "admin") {
+		t.Fatal(out)
+	}
+	var out, errb bytes.Buffer
+	if code := run(ctx, []string{"users", "create", "--email", "ops@example.test"}, strings.NewReader("another password\n"), &out, &errb, env); code != 1 || !strings.Contains(errb.String(), "exists") {
+		t.Fatalf("duplicate user: exit %d %s", code, errb.String())
+	}
+	if out := cmd("", "keys", "rotate"); !strings.Contains(out, "pending") {
+		t.Fatal(out)
+	}
+	if out := cmd("", "keys", "list"); strings.Count(out, "EdDSA") != 2 || !strings.Contains(out, "active") || !strings.Contains(out, "pending") {
+		t.Fatal(out)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan int)
+	go func() {
+		var o, e bytes.Buffer
+		done <- run(sctx, []string{"serve", "--listen", addr}, nil, &o, &e, env)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		r, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			r.Body.Close()
+			if r.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never became ready: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exit %d", code)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
