@@ -230,3 +230,5 @@ func TestSessionsLogoutAllAndRevoke(t *testing.T) {
 		t.Fatal(c)
 	}
 }
+
+func base64RawURL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
