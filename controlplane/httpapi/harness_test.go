@@ -59,7 +59,7 @@ func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // env is one control plane on its own database, served over HTTP on 127.0.0.1.
 type env struct {
-	t    *testing.T
+	t    testing.TB
 	cfg  config.Config
 	app  *app.App
 	srv  *httptest.Server
@@ -72,9 +72,11 @@ type envOptions struct {
 	mod   func(*config.Config)
 	clock *clock
 	start bool // run the background loops (revocation LISTEN, key lifecycle)
+	// quiet discards logs (benchmarks).
+	quiet bool
 }
 
-func newEnv(t *testing.T, o envOptions) *env {
+func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
@@ -95,7 +97,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	opts := app.Options{Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), Pool: pool}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	if o.quiet {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	opts := app.Options{Logger: logger, Pool: pool}
 	if o.clock != nil {
 		opts.Now = o.clock.Now
 	}

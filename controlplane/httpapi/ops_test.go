@@ -145,4 +145,15 @@ func TestSecurityHeaders(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"request_id":"`+r.Header.Get("X-Request-Id")+`"`) {
 		t.Error("request id not logged")
 	}
+	// The latency histogram is labelled by route pattern, not by raw path.
+	e.do(req{method: "GET", path: "/auth/sessions/abc"})
+	m := e.do(req{method: "GET", path: "/metrics"})
+	for _, want := range []string{
+		`edgeauth_http_request_duration_seconds_count{code="4xx",method="GET",route="GET /auth/me"} 1`,
+		`edgeauth_http_request_duration_seconds_count{code="4xx",method="GET",route="unmatched"} 1`,
+	} {
+		if !strings.Contains(string(m.body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
 }
