@@ -5,7 +5,6 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/gate/gatetest"
-	"github.com/edgeauth/edgeauth/verifier/internal/strictjson"
 )
 
 func hotRequest() []byte {
@@ -13,22 +12,23 @@ func hotRequest() []byte {
 		Cookies: []string{"theme=dark; _ga=GA1.2.3", gatetest.AccessName + "=" + gatetest.Valid}})
 }
 
-// TestCacheHitAllocations checks that a cache-hit decision allocates nothing beyond
-// parsing the request JSON (strictjson builds values): cookie lookup, path matching,
-// the cache, the location and the output (appended to the caller's buffer) add none.
+// TestCacheHitAllocations checks that a cache-hit decision allocates once (the copy
+// of the request the reader takes substrings of): cookie lookup, path matching, the
+// cache, the location and the output (appended to the caller's buffer) add nothing.
+// Allocation is what costs most inside wasm (TinyGo's precise GC).
 func TestCacheHitAllocations(t *testing.T) {
 	g := newGate(t, nil)
 	out := make([]byte, 0, 1024)
-	for _, path := range []string{"/admin/users", "/login", "/dashboard"} {
-		r := gatetest.MustJSON(verifier.Request{Path: path, Query: "page=2", Cookies: []string{"theme=dark; _ga=GA1.2.3", gatetest.AccessName + "=" + gatetest.Valid}})
-		if path == "/dashboard" {
-			r = gatetest.MustJSON(verifier.Request{Path: path, Query: "page=2"}) // redirect with return_to
-		}
-		parse := testing.AllocsPerRun(200, func() {
-			if _, err := strictjson.Parse(r, strictjson.Limits{MaxBytes: 64 << 10, MaxDepth: 3}); err != nil {
-				t.Fatal(err)
-			}
-		})
+	for _, tc := range []struct {
+		name string
+		req  verifier.Request
+	}{
+		{"allow", verifier.Request{Path: "/admin/users", Query: "page=2", Cookies: []string{"theme=dark; _ga=GA1.2.3", gatetest.AccessName + "=" + gatetest.Valid}}},
+		{"already signed in", verifier.Request{Path: "/login", Cookies: []string{gatetest.AccessName + "=" + gatetest.Valid}}},
+		{"deny", verifier.Request{Path: "/ops/x", Cookies: []string{gatetest.AccessName + "=" + gatetest.Valid}}},
+		{"redirect with return_to", verifier.Request{Path: "/dashboard", Query: "page=2"}},
+	} {
+		r := gatetest.MustJSON(tc.req)
 		g.Decide(r, gatetest.Now, out[:0])
 		allocs := testing.AllocsPerRun(200, func() {
 			var err error
@@ -36,9 +36,8 @@ func TestCacheHitAllocations(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		t.Logf("%s: decision %.0f allocations, parsing alone %.0f", path, allocs, parse)
-		if allocs > parse {
-			t.Errorf("%s: decision allocates %.0f times, parsing alone %.0f", path, allocs, parse)
+		if allocs > 1 {
+			t.Errorf("%s: decision allocates %.0f times", tc.name, allocs)
 		}
 	}
 }

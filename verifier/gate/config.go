@@ -7,11 +7,8 @@ import (
 	"github.com/edgeauth/edgeauth/verifier/policy"
 )
 
-// Limits for the JSON the gate reads.
-var (
-	configLimits  = strictjson.Limits{MaxBytes: 64 << 10, MaxDepth: 4}
-	requestLimits = strictjson.Limits{MaxBytes: 64 << 10, MaxDepth: 3}
-)
+// configLimits bound the configuration JSON.
+var configLimits = strictjson.Limits{MaxBytes: 64 << 10, MaxDepth: 4}
 
 // fieldReader reads the members of one JSON object, noting every problem (wrong
 // type, unknown member) with its JSON path. null counts as absent.
