@@ -16,6 +16,8 @@ var (
 	ErrPlaintextKey = errors.New("keys: stored private key is not encrypted")
 	// ErrNoActiveKey: there is no active key to sign with.
 	ErrNoActiveKey = errors.New("keys: no active signing key")
+	// ErrStale: the in-memory key set has not been reloaded for longer than MaxStale.
+	ErrStale = errors.New("keys: signing keys not reloaded recently (database unreachable?)")
 	// ErrUnknownAlgorithm: a stored key names an algorithm this build does not know.
 	ErrUnknownAlgorithm = errors.New("keys: unknown algorithm")
 )

@@ -68,6 +68,9 @@ func TestVerifierAcceptsManagerTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			c.Add(9 * time.Minute)
+			if err := m.Advance(ctx); err != nil { // Run would have reloaded meanwhile
+				t.Fatal(err)
+			}
 			beforeSwitch := access()
 			old, _ := m.Active()
 			c.Add(time.Minute)

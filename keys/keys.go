@@ -97,6 +97,7 @@ type signer struct {
 // snapshot is what one Reload saw: replaced as a whole, read without locks.
 type snapshot struct {
 	published []KeyInfo // not removed, oldest first
+	loadedAt  time.Time // clock time of the Reload that made it
 	active    *signer
 	body      []byte
 	etag      string
@@ -135,8 +136,16 @@ func NewManager(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog.L
 
 // Sign returns claims as a compact JWS signed by the active key, with header alg, kid
 // and typ (e.g. "at+jwt"). It satisfies the auth and revocation packages' Signer.
+//
+// It returns ErrStale when this replica has not reloaded the key set for longer than
+// MaxStale (its key may have been retired and soon removed elsewhere; its tokens
+// could then outlive their key), and ErrNoActiveKey when there is no key.
 func (m *Manager) Sign(ctx context.Context, claims jwt.Claims, typ string) (string, error) {
-	s := m.snap.Load().active
+	snap := m.snap.Load()
+	if err := m.fresh(snap); err != nil {
+		return "", err
+	}
+	s := snap.active
 	if s == nil {
 		return "", ErrNoActiveKey
 	}
@@ -164,6 +173,26 @@ func (m *Manager) JWKS() (body []byte, etag string) {
 // JWKSMaxAge is the max-age the HTTP layer should send with the JWKS
 // (Cache-Control: public, max-age=<seconds>).
 func (m *Manager) JWKSMaxAge() time.Duration { return m.cfg.JWKSMaxAge }
+
+// MaxStale is how old the in-memory key set may grow (failed reloads) before Sign
+// refuses and CheckFresh reports it: min(PrePublish - JWKSMaxAge, RetireAfter -
+// MaxTokenLifetime), at least ReloadEvery by Validate. Within it, the JWKS this replica
+// serves still lists every key that may sign, and every token it signs expires
+// before its key leaves the JWKS.
+func (m *Manager) MaxStale() time.Duration {
+	return min(m.cfg.PrePublish-m.cfg.JWKSMaxAge, m.cfg.RetireAfter-m.cfg.MaxTokenLifetime)
+}
+
+// CheckFresh returns nil when the key set was reloaded within MaxStale, ErrStale
+// otherwise: for readiness checks (a stale replica should leave the load balancer).
+func (m *Manager) CheckFresh() error { return m.fresh(m.snap.Load()) }
+
+func (m *Manager) fresh(s *snapshot) error {
+	if age := m.cfg.Now().Sub(s.loadedAt); age > m.MaxStale() {
+		return fmt.Errorf("%w: last reload %s ago (limit %s)", ErrStale, age.Truncate(time.Second), m.MaxStale())
+	}
+	return nil
+}
 
 // Active describes the key this replica signs with now; false if there is none.
 func (m *Manager) Active() (KeyInfo, bool) {
@@ -204,7 +233,7 @@ func (m *Manager) Reload(ctx context.Context) error {
 		return fmt.Errorf("keys: reload: %w", err)
 	}
 
-	next := &snapshot{}
+	next := &snapshot{loadedAt: m.now()}
 	var set []jwk
 	signers := map[string]*signer{}
 	jwks := map[string]jwk{}

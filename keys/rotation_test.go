@@ -199,11 +199,13 @@ func TestRotationSimDetectsUnsafeRotation(t *testing.T) {
 		{name: "pre-publication shorter than the JWKS cache time", setup: func(s *rotationSim) {
 			for _, m := range s.replicas {
 				m.cfg.PrePublish = 2 * time.Minute
+				m.cfg.JWKSMaxAge = 0 // keeps MaxStale positive; the edges use the simulation's own 5m
 			}
 		}},
 		{name: "retired keys removed before their tokens expire", setup: func(s *rotationSim) {
 			for _, m := range s.replicas {
 				m.cfg.RetireAfter = 4 * time.Minute
+				m.cfg.MaxTokenLifetime = 0 // keeps MaxStale positive; tokens still live 11m
 			}
 		}},
 	} {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -91,5 +92,34 @@ func TestLogsCarryNoKeyMaterial(t *testing.T) {
 				t.Fatalf("logs contain key material:\n%s", logs.String())
 			}
 		}
+	}
+}
+
+// TestStaleReplicaStopsSigning: a replica whose reloads fail for longer than MaxStale
+// refuses to sign (its tokens could outlive its key's publication) and reports it for
+// readiness; one successful reload restores it.
+func TestStaleReplicaStopsSigning(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	m := newManager(t, newPool(t), testConfig(t, c))
+	if got, want := m.MaxStale(), 4*time.Minute; got != want { // min(10m-5m, 15m-11m)
+		t.Fatalf("MaxStale = %s, want %s", got, want)
+	}
+	c.Add(4 * time.Minute)
+	if _, err := m.Sign(ctx, claims(c.Now(), time.Minute), "at+jwt"); err != nil || m.CheckFresh() != nil {
+		t.Fatalf("at the limit: Sign err %v, CheckFresh %v", err, m.CheckFresh())
+	}
+	c.Add(time.Second)
+	if _, err := m.Sign(ctx, claims(c.Now(), time.Minute), "at+jwt"); !errors.Is(err, ErrStale) {
+		t.Fatalf("past the limit: Sign err %v, want ErrStale", err)
+	}
+	if err := m.CheckFresh(); !errors.Is(err, ErrStale) {
+		t.Fatalf("CheckFresh = %v, want ErrStale", err)
+	}
+	if err := m.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Sign(ctx, claims(c.Now(), time.Minute), "at+jwt"); err != nil {
+		t.Fatalf("after Reload: %v", err)
 	}
 }
