@@ -117,8 +117,8 @@ func (v Value) Int() (int64, bool) {
 	return parseInt(v.s)
 }
 
-// Array returns the elements when v is an array (nil otherwise; an empty array gives a
-// non-nil empty slice only if the caller needs to distinguish: check Kind).
+// Array returns the elements when v is an array, nil otherwise (an empty array also
+// has no elements: check Kind to tell the two apart).
 func (v Value) Array() []Value {
 	if v.kind != Array {
 		return nil
