@@ -263,7 +263,7 @@ func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 		if asAPIError(err).Status >= 500 {
 			return err
 		}
-		s.clearCookies(w)
+		// rotate has cleared the cookies.
 		http.Redirect(w, r, s.cfg.LoginPath+"?return_to="+url.QueryEscape(back), http.StatusFound)
 		return nil
 	}
@@ -280,16 +280,26 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := noBody(w, r); err != nil {
 		return err
 	}
-	var err error
+	revoked := false
 	if tok, ok := s.refresh.Read(r); ok {
-		err = s.deps.Auth.LogoutByRefreshToken(r.Context(), tok)
-	} else if p, aerr := s.authenticate(r); aerr == nil {
-		err = s.deps.Auth.Logout(r.Context(), p.claims.SessionID)
+		switch err := s.deps.Auth.LogoutByRefreshToken(r.Context(), tok); {
+		case err == nil:
+			revoked = true
+		case !errors.Is(err, auth.ErrRefreshInvalid) && !errors.Is(err, auth.ErrRefreshReused):
+			return err
+		}
 	}
-	if err != nil && !errors.Is(err, auth.ErrSessionNotFound) && !errors.Is(err, auth.ErrRefreshInvalid) && !errors.Is(err, auth.ErrRefreshReused) {
-		return err
+	if !revoked {
+		if p, aerr := s.authenticate(r); aerr == nil {
+			switch err := s.deps.Auth.Logout(r.Context(), p.claims.SessionID); {
+			case err == nil:
+				revoked = true
+			case !errors.Is(err, auth.ErrSessionNotFound):
+				return err
+			}
+		}
 	}
-	if err == nil {
+	if revoked {
 		s.metrics.Revocation("logout", 1)
 	}
 	s.clearCookies(w)

@@ -165,6 +165,9 @@ func TestRefreshRedirect(t *testing.T) {
 		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/login?return_to=%2Fapp" {
 			t.Fatalf("%d Location %q", r.StatusCode, r.Header.Get("Location"))
 		}
+		if n := len(r.Header.Values("Set-Cookie")); n != 2 {
+			t.Fatalf("%d Set-Cookie headers, want 2: %v", n, r.Header.Values("Set-Cookie"))
+		}
 		if c := r.cookie(an); c == nil || c.MaxAge >= 0 {
 			t.Fatalf("access cookie not cleared: %v", r.Header.Values("Set-Cookie"))
 		}
@@ -216,8 +219,23 @@ func TestSessionsLogoutAllAndRevoke(t *testing.T) {
 		t.Fatalf("revoke twice: %d %s", r.StatusCode, r.body)
 	}
 
+	// Device 4 logs out with a refresh cookie that is not valid (but its access
+	// token is): the session still ends.
+	a4, _ := e.login(testEmail, testPassword)
+	r := e.do(req{method: "POST", path: "/auth/logout", cookies: []*http.Cookie{a4, {Name: e.cfg.RefreshCookie().Name, Value: "garbage"}}})
+	if r.StatusCode != 204 || len(r.Header.Values("Set-Cookie")) != 2 {
+		t.Fatalf("logout: %d %v", r.StatusCode, r.Header.Values("Set-Cookie"))
+	}
+	if r := e.do(req{method: "GET", path: "/auth/me", cookies: []*http.Cookie{a4}}); r.StatusCode != 401 {
+		t.Fatalf("after logout by access token: %d", r.StatusCode)
+	}
+	// Logging out without any session still clears and answers 204.
+	if r := e.do(req{method: "POST", path: "/auth/logout"}); r.StatusCode != 204 || len(r.Header.Values("Set-Cookie")) != 2 {
+		t.Fatalf("logout without a session: %d", r.StatusCode)
+	}
+
 	// Device 3 logs out everywhere.
-	r := e.do(req{method: "POST", path: "/auth/logout-all", cookies: []*http.Cookie{a3}})
+	r = e.do(req{method: "POST", path: "/auth/logout-all", cookies: []*http.Cookie{a3}})
 	if r.StatusCode != 200 || r.Header.Get("Clear-Site-Data") == "" {
 		t.Fatalf("logout-all: %d %s", r.StatusCode, r.body)
 	}
