@@ -67,13 +67,18 @@ func (ks *KeySet) Lookup(kid string, alg Algorithm) (*Key, bool) {
 
 // VerifySignature checks a raw signature over msg with the key's algorithm. It returns
 // nil or an error wrapping abi.ErrSignatureInvalid.
+//
+// The material is checked against Alg, so a Key whose exported Alg was changed after
+// parsing refuses to verify rather than misuse another algorithm's key.
 func (k *Key) VerifySignature(msg, sig []byte) error {
-	switch k.Alg {
-	case EdDSA:
+	switch {
+	case k == nil:
+		return errKidUnknown
+	case k.Alg == EdDSA && k.ed != nil:
 		return verifyEd25519(k.ed, msg, sig)
-	case ES256:
+	case k.Alg == ES256 && k.ec != nil:
 		return verifyES256(k.ec, msg, sig)
-	case RS256:
+	case k.Alg == RS256 && k.rsa != nil:
 		return verifyRS256(k.rsa, msg, sig)
 	}
 	return errAlgUnsupported

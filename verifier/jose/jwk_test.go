@@ -171,3 +171,17 @@ func TestLookupOneAlgorithmPerKey(t *testing.T) {
 		t.Error("nil set found a key")
 	}
 }
+
+func TestVerifySignatureRefusesMismatchedKey(t *testing.T) {
+	ks := mustKeySet(t, vectors.JWKS())
+	k, _ := ks.Lookup(vectors.KIDEdDSA, jose.EdDSA)
+	forged := *k
+	forged.Alg = jose.ES256
+	if err := forged.VerifySignature([]byte("m"), make([]byte, 64)); err == nil {
+		t.Fatal("verified with mismatched material")
+	}
+	var nilKey *jose.Key
+	if err := nilKey.VerifySignature([]byte("m"), nil); err == nil {
+		t.Fatal("nil key verified")
+	}
+}

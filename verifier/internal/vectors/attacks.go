@@ -104,7 +104,7 @@ func Attacks() []TokenCase {
 			for _, secret := range []struct {
 				name string
 				key  []byte
-			}{{"public key bytes", k.PublicKeyBytes()}, {"JWK JSON", MustJSON(k.PublicJWK())}} {
+			}{{"public key bytes", k.PublicKeyBytes()}, {"JWK JSON", MustJSON(k.PublicJWK())}, {"PEM", k.PublicKeyPEM()}} {
 				h := MustJSON(map[string]any{"alg": hs.alg, "kid": k.KID, "typ": "at+jwt"})
 				input := b64(h) + "." + b64(body())
 				m := hmac.New(hs.h, secret.key)
@@ -391,6 +391,7 @@ func Attacks() []TokenCase {
 		ops := ed.PublicJWK()
 		ops["key_ops"] = []string{"sign"}
 		addKS("jwks/key_ops without verify is unusable", JWKS(ops, es.PublicJWK()), ed.Token(claims), abi.ErrUnknownKey)
+		addKS("jwks/signing key no longer published", JWKS(es.PublicJWK(), rs.PublicJWK()), ed.Token(claims), abi.ErrUnknownKey)
 		addKS("jwks/empty", []byte(`{"keys":[]}`), ed.Token(claims), abi.ErrInvalidKeySet)
 		addKS("jwks/not JSON", []byte(`keys`), ed.Token(claims), abi.ErrInvalidKeySet)
 		addKS("jwks/duplicate member", []byte(`{"keys":[],"keys":`+string(JWKS()[8:])), ed.Token(claims), abi.ErrInvalidKeySet)

@@ -188,6 +188,16 @@ func (k TestKey) PublicKeyBytes() []byte {
 	}
 }
 
+// PublicKeyPEM returns the PKIX public key in PEM, the other classic HMAC secret of
+// algorithm-confusion attacks.
+func (k TestKey) PublicKeyPEM() []byte {
+	der, err := x509.MarshalPKIXPublicKey(k.Private.Public())
+	if err != nil {
+		panic(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+}
+
 // JWKS returns {"keys":[...]} holding the given JWK maps, or the public JWKs of the
 // published keys when none are given.
 func JWKS(jwks ...map[string]any) []byte {
