@@ -143,3 +143,24 @@ func BenchmarkJWKS(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSign measures access-token signing per algorithm (what a login or refresh
+// costs in signing).
+func BenchmarkSign(b *testing.B) {
+	for _, alg := range []string{AlgEdDSA, AlgES256, AlgRS256} {
+		b.Run(alg, func(b *testing.B) {
+			c := newClock()
+			cfg := testConfig(b, c)
+			cfg.Algorithm = alg
+			m := newManager(b, newPool(b), cfg)
+			cl := claims(c.Now(), 10*time.Minute)
+			ctx := context.Background()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := m.Sign(ctx, cl, "at+jwt"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
