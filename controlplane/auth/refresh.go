@@ -38,47 +38,39 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, err
 		res    *Result
 		reused store.Session
 	)
-	err := s.st.InTx(ctx, func(q store.Queries) error {
+	err := s.st.RefreshTx(ctx, hash, func(st store.RefreshState) (store.RefreshWrites, error) {
 		res, reused = nil, store.Session{}
-		sess, user, err := q.LockSessionForRefresh(ctx, hash)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrRefreshInvalid
-		}
-		if err != nil {
-			return err
-		}
+		sess, user, tok, succ := st.Session, st.User, st.Token, st.Successor
 		if !sess.ActiveAt(now) {
-			return ErrRefreshInvalid
-		}
-		tok, succ, err := q.RefreshTokenWithSuccessor(ctx, hash)
-		if err != nil {
-			return err
+			return store.RefreshWrites{}, ErrRefreshInvalid
 		}
 		switch {
 		case tok.UsedAt == nil:
-			res, err = s.rotate(ctx, q, sess, user, tok, raw, hash, now)
-			return err
+			var rot *store.Rotation
+			var err error
+			res, rot, err = s.rotate(ctx, sess, user, tok, raw, hash, now)
+			return store.RefreshWrites{Rotate: rot}, err
 		case succ != nil && succ.UsedAt == nil && succ.Sealed != nil && now.Sub(*tok.UsedAt) <= s.cfg.RefreshGrace:
 			t, err := unseal(raw, hash, succ.Sealed)
 			if err != nil {
-				return err
+				return store.RefreshWrites{}, err
 			}
 			res = &Result{User: userFrom(user), Session: sessionFrom(sess), Tokens: Tokens{
 				Access: t.Access, AccessExpires: time.Unix(t.AccessExpires, 0),
 				Refresh: t.Refresh, RefreshExpires: sess.IdleExpires,
 			}}
-			return nil
+			return store.RefreshWrites{}, nil
 		default:
-			if err := q.RevokeSession(ctx, sess.ID, "", ReasonRefreshReused, now); err != nil {
-				return err
-			}
 			reused = sess
-			return q.AddAudit(ctx, store.AuditEvent{
+			return store.RefreshWrites{Revoke: ReasonRefreshReused, At: now, Audit: &store.AuditEvent{
 				Kind: ReasonRefreshReused, UserID: sess.UserID, SessionID: sess.ID, IP: truncate(req.IP, 64), At: now,
 				Detail: map[string]any{"generation": tok.Generation, "used_at": tok.UsedAt.UTC().Format(time.RFC3339)},
-			})
+			}}, nil
 		}
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrRefreshInvalid
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -89,31 +81,28 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, err
 	return res, nil
 }
 
-// rotate mints the successor of the live token tok, inside the locked transaction.
-func (s *Service) rotate(ctx context.Context, q store.Queries, sess store.Session, user store.User,
-	tok store.RefreshToken, raw, hash []byte, now time.Time) (*Result, error) {
+// rotate mints the successor of the live token tok (inside the locked transaction) and
+// returns the result and the rotation to write.
+func (s *Service) rotate(ctx context.Context, sess store.Session, user store.User,
+	tok store.RefreshToken, raw, hash []byte, now time.Time) (*Result, *store.Rotation, error) {
 	next := randomToken(refreshTokenBytes)
 	nextRaw, _, _ := decodeRefreshToken(next)
 	nextHash := sha256.Sum256(nextRaw)
 	access, accessExp, err := s.issueAccess(ctx, user.ID, sess.ID, user.Roles, now)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	box, err := seal(raw, hash, sealedTokens{Access: access, AccessExpires: accessExp.Unix(), Refresh: next})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	idle := now.Add(s.cfg.IdleTTL)
 	if idle.After(sess.AbsoluteExpires) {
 		idle = sess.AbsoluteExpires
 	}
-	if _, err := q.RotateRefreshToken(ctx, store.Rotation{
-		OldID: tok.ID, NewHash: nextHash[:], Sealed: box, At: now, IdleExpires: idle,
-	}); err != nil {
-		return nil, err
-	}
 	sess.LastUsed, sess.IdleExpires = now, idle
 	return &Result{User: userFrom(user), Session: sessionFrom(sess), Tokens: Tokens{
-		Access: access, AccessExpires: accessExp, Refresh: next, RefreshExpires: idle,
-	}}, nil
+			Access: access, AccessExpires: accessExp, Refresh: next, RefreshExpires: idle,
+		}}, &store.Rotation{OldID: tok.ID, NewHash: nextHash[:], Sealed: box, At: now, IdleExpires: idle},
+		nil
 }

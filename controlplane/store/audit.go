@@ -19,17 +19,25 @@ type AuditEvent struct {
 
 // AddAudit records an event.
 func (q Queries) AddAudit(ctx context.Context, e AuditEvent) error {
+	sql, args, err := auditInsert(e)
+	if err != nil {
+		return err
+	}
+	_, err = q.db.Exec(ctx, sql, args...)
+	return translate("add audit event", err)
+}
+
+func auditInsert(e AuditEvent) (string, []any, error) {
 	detail := []byte("{}")
 	if len(e.Detail) > 0 {
 		var err error
 		if detail, err = json.Marshal(e.Detail); err != nil {
-			return translate("add audit event", err)
+			return "", nil, translate("add audit event", err)
 		}
 	}
-	_, err := q.db.Exec(ctx, `INSERT INTO audit_events (kind, user_id, session_id, ip, at, detail)
+	return `INSERT INTO audit_events (kind, user_id, session_id, ip, at, detail)
 		VALUES ($1, nullif($2, '')::uuid, nullif($3, ''), $4, $5, $6)`,
-		e.Kind, e.UserID, e.SessionID, e.IP, e.At, detail)
-	return translate("add audit event", err)
+		[]any{e.Kind, e.UserID, e.SessionID, e.IP, e.At, detail}, nil
 }
 
 // AuditEvents returns the events of a kind (all kinds if empty) for a session (any if

@@ -73,6 +73,11 @@ func (q Queries) ListActiveSessions(ctx context.Context, userID string, now time
 	return out, translate("list sessions", err)
 }
 
+const lockSessionSQL = `SELECT ` + sessionColumns + `, u.id::text, u.email, u.password_hash, u.roles, u.created_at
+	FROM sessions s JOIN users u ON u.id = s.user_id
+	WHERE s.id = (SELECT session_id FROM refresh_tokens WHERE hash = $1)
+	FOR UPDATE OF s`
+
 // LockSessionForRefresh locks (SELECT ... FOR UPDATE) the session that owns the refresh
 // token whose hash is tokenHash and returns it with its user. Only meaningful inside
 // InTx: every change to a session's refresh tokens happens under this lock, so after it
@@ -82,10 +87,7 @@ func (q Queries) LockSessionForRefresh(ctx context.Context, tokenHash []byte) (S
 	var s Session
 	var u User
 	dest := append(sessionDest(&s), &u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created)
-	err := q.db.QueryRow(ctx, `SELECT `+sessionColumns+`, u.id::text, u.email, u.password_hash, u.roles, u.created_at
-		FROM sessions s JOIN users u ON u.id = s.user_id
-		WHERE s.id = (SELECT session_id FROM refresh_tokens WHERE hash = $1)
-		FOR UPDATE OF s`, tokenHash).Scan(dest...)
+	err := q.db.QueryRow(ctx, lockSessionSQL, tokenHash).Scan(dest...)
 	return s, u, translate("lock session", err)
 }
 
@@ -97,19 +99,21 @@ func (q Queries) TouchSession(ctx context.Context, id string, now, idleExpires t
 	return translate("touch session", err)
 }
 
+const revokeSQL = `
+	WITH r AS (
+		UPDATE sessions SET revoked_at = $3, revoke_reason = $4
+		WHERE id = $1 AND ($2 = '' OR user_id::text = $2) AND revoked_at IS NULL
+		RETURNING id
+	)
+	SELECT id FROM r, pg_notify('` + RevocationChannel + `', r.id)`
+
 // RevokeSession marks a live (not yet revoked) session revoked at `at` with reason, and
 // NOTIFYs RevocationChannel with its id in the same statement (so the notification is sent
 // if and only if the transaction commits). If userID is not empty the session must belong
 // to that user. ErrNotFound if no such unrevoked session.
 func (q Queries) RevokeSession(ctx context.Context, id, userID, reason string, at time.Time) error {
 	var got string
-	err := q.db.QueryRow(ctx, `
-		WITH r AS (
-			UPDATE sessions SET revoked_at = $3, revoke_reason = $4
-			WHERE id = $1 AND ($2 = '' OR user_id::text = $2) AND revoked_at IS NULL
-			RETURNING id
-		)
-		SELECT id FROM r, pg_notify('`+RevocationChannel+`', r.id)`, id, userID, at, reason).Scan(&got)
+	err := q.db.QueryRow(ctx, revokeSQL, id, userID, at, reason).Scan(&got)
 	return translate("revoke session", err)
 }
 

@@ -229,6 +229,53 @@ func TestStoreConformance(t *testing.T) {
 		is(t, err, store.ErrNotFound)
 	})
 
+	t.Run("refresh transaction", func(t *testing.T) {
+		s := newStore(t)
+		u := mkUser(t, s, "fi@example.test")
+		ss := mkSession(t, s, "session-f-xxxxxxxxxxxxxxxx", u.ID, "f1")
+		is(t, s.RefreshTx(ctx, hash("nope"), func(store.RefreshState) (store.RefreshWrites, error) {
+			t.Fatal("decide called for an unknown token")
+			return store.RefreshWrites{}, nil
+		}), store.ErrNotFound)
+		boom := errors.New("boom")
+		is(t, s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
+			return store.RefreshWrites{}, boom
+		}), boom)
+		err := s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
+			if st.Session.ID != ss.ID || st.User.ID != u.ID || st.Token.UsedAt != nil || st.Successor != nil {
+				t.Fatalf("state %+v", st)
+			}
+			return store.RefreshWrites{Rotate: &store.Rotation{OldID: st.Token.ID, NewHash: hash("f2"), Sealed: []byte("box"),
+				At: t0.Add(time.Minute), IdleExpires: t0.Add(time.Hour)}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
+			if st.Token.UsedAt == nil || st.Successor == nil || !bytes.Equal(st.Successor.Sealed, []byte("box")) {
+				t.Fatalf("state after rotation %+v", st)
+			}
+			// A second rotation of a used token is refused by the schema's rules.
+			return store.RefreshWrites{Rotate: &store.Rotation{OldID: st.Token.ID, NewHash: hash("f2b"), At: t0, IdleExpires: t0.Add(time.Hour)}}, nil
+		})
+		is(t, err, store.ErrConflict)
+		err = s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
+			return store.RefreshWrites{Revoke: "refresh_token_reused", At: t0.Add(2 * time.Minute),
+				Audit: &store.AuditEvent{Kind: "refresh_token_reused", UserID: u.ID, SessionID: ss.ID, At: t0}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := s.SessionByID(ctx, ss.ID)
+		ev, _ := s.AuditEvents(ctx, "refresh_token_reused", ss.ID, 10)
+		if got.RevokedAt == nil || got.RevokeReason != "refresh_token_reused" || len(ev) != 1 {
+			t.Fatalf("revocation not written: %+v, %d events", got, len(ev))
+		}
+		if rows, _ := s.SessionRefreshTokens(ctx, ss.ID); len(rows) != 2 {
+			t.Fatalf("%d token rows", len(rows))
+		}
+	})
+
 	t.Run("audit and login failures", func(t *testing.T) {
 		s := newStore(t)
 		u := mkUser(t, s, "ed@example.test")

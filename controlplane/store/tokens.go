@@ -25,6 +25,13 @@ type RefreshToken struct {
 
 const tokenColumns = `id, session_id, hash, generation, parent_id, created_at, used_at, sealed`
 
+const tokenWithSuccessorSQL = `
+	SELECT ` + tokenColumns + `, 0 AS o FROM refresh_tokens WHERE hash = $1
+	UNION ALL
+	SELECT c.id, c.session_id, c.hash, c.generation, c.parent_id, c.created_at, c.used_at, c.sealed, 1
+	FROM refresh_tokens p JOIN refresh_tokens c ON c.parent_id = p.id WHERE p.hash = $1
+	ORDER BY o`
+
 func tokenDest(t *RefreshToken) []any {
 	return []any{&t.ID, &t.SessionID, &t.Hash, &t.Generation, &t.ParentID, &t.Created, &t.UsedAt, &t.Sealed}
 }
@@ -33,12 +40,7 @@ func tokenDest(t *RefreshToken) []any {
 // rotated, its successor (nil otherwise). ErrNotFound if no token has that hash. Call it
 // after LockSessionForRefresh in the same transaction for a stable answer.
 func (q Queries) RefreshTokenWithSuccessor(ctx context.Context, tokenHash []byte) (RefreshToken, *RefreshToken, error) {
-	rows, err := q.db.Query(ctx, `
-		SELECT `+tokenColumns+`, 0 AS o FROM refresh_tokens WHERE hash = $1
-		UNION ALL
-		SELECT c.id, c.session_id, c.hash, c.generation, c.parent_id, c.created_at, c.used_at, c.sealed, 1
-		FROM refresh_tokens p JOIN refresh_tokens c ON c.parent_id = p.id WHERE p.hash = $1
-		ORDER BY o`, tokenHash)
+	rows, err := q.db.Query(ctx, tokenWithSuccessorSQL, tokenHash)
 	if err != nil {
 		return RefreshToken{}, nil, translate("refresh token", err)
 	}
@@ -65,6 +67,19 @@ func (q Queries) RefreshTokenWithSuccessor(ctx context.Context, tokenHash []byte
 	}
 }
 
+const rotateSQL = `
+	WITH old AS (
+		UPDATE refresh_tokens SET used_at = $2, sealed = NULL
+		WHERE id = $1 AND used_at IS NULL
+		RETURNING id, session_id, generation
+	), touched AS (
+		UPDATE sessions SET last_used_at = $2, idle_expires_at = least($5, absolute_expires_at)
+		WHERE id = (SELECT session_id FROM old)
+	)
+	INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at, sealed)
+	SELECT session_id, $3, generation + 1, id, $2, $4 FROM old
+	RETURNING ` + tokenColumns
+
 // Rotation describes one refresh-token rotation.
 type Rotation struct {
 	OldID       int64     // the token presented; must still be live
@@ -80,18 +95,7 @@ type Rotation struct {
 // impossible (the schema allows one live token per session and one successor per token).
 func (q Queries) RotateRefreshToken(ctx context.Context, r Rotation) (RefreshToken, error) {
 	var t RefreshToken
-	err := q.db.QueryRow(ctx, `
-		WITH old AS (
-			UPDATE refresh_tokens SET used_at = $2, sealed = NULL
-			WHERE id = $1 AND used_at IS NULL
-			RETURNING id, session_id, generation
-		), touched AS (
-			UPDATE sessions SET last_used_at = $2, idle_expires_at = least($5, absolute_expires_at)
-			WHERE id = (SELECT session_id FROM old)
-		)
-		INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at, sealed)
-		SELECT session_id, $3, generation + 1, id, $2, $4 FROM old
-		RETURNING `+tokenColumns, r.OldID, r.At, r.NewHash, r.Sealed, r.IdleExpires).Scan(tokenDest(&t)...)
+	err := q.db.QueryRow(ctx, rotateSQL, r.OldID, r.At, r.NewHash, r.Sealed, r.IdleExpires).Scan(tokenDest(&t)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// The old token was no longer live.
 		return t, fmt.Errorf("rotate refresh token: %w", ErrConflict)
