@@ -250,13 +250,13 @@ func addSat(a, b int64) int64 {
 	return a + b
 }
 
-var errSigCheckInput = wrap(abi.ErrInvalidRequest, "verify_signature input framing is invalid")
+var errSigCheckInput = wrap(abi.ErrMalformed, "verify_signature input lengths do not fit")
 
 // VerifySignature checks one raw signature for conformance vectors (Wycheproof): the
 // input is abi.EncodeSignatureCheck(jwk, msg, sig); the JWK is parsed with
 // jose.ParseJWK (errors wrap abi.ErrInvalidKeySet) and the signature checked with
-// its algorithm (abi.ErrSignatureInvalid when it does not hold). Bad framing is
-// abi.ErrInvalidRequest.
+// its algorithm (abi.ErrSignatureInvalid when it does not hold). Input whose lengths
+// do not fit is abi.ErrMalformed.
 func VerifySignature(input []byte) error {
 	jwk, msg, sig, ok := abi.DecodeSignatureCheck(input)
 	if !ok {

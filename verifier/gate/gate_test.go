@@ -3,6 +3,7 @@ package gate_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -318,7 +319,31 @@ func TestVerifySignature(t *testing.T) {
 	if err := gate.VerifySignature(abi.EncodeSignatureCheck([]byte(`{"kty":"oct"}`), msg, sig)); !errors.Is(err, abi.ErrInvalidKeySet) {
 		t.Fatalf("bad JWK: %v", err)
 	}
-	if err := gate.VerifySignature([]byte{1, 2}); !errors.Is(err, abi.ErrInvalidRequest) {
+	if err := gate.VerifySignature([]byte{1, 2}); !errors.Is(err, abi.ErrMalformed) {
 		t.Fatalf("bad framing: %v", err)
 	}
+}
+
+func Example() {
+	g := gate.New()
+	cfg := `{"issuer":"https://auth.example.test","audience":"https://app.example.test",
+	  "access_cookie":{"name":"__Host-at","path":"/","secure":true,"http_only":true,"same_site":"Lax"},
+	  "refresh_cookie":{"name":"__Secure-rt","path":"/auth","secure":true,"http_only":true,"same_site":"Strict"},
+	  "login_path":"/login","refresh_path":"/auth/refresh","public_paths":["/login","/auth/"],
+	  "default_protected":true,"cache_entries":1024}`
+	if err := g.Configure([]byte(cfg)); err != nil {
+		fmt.Println(err)
+		return
+	}
+	if err := g.LoadKeys(vectors.JWKS()); err != nil {
+		fmt.Println(err)
+		return
+	}
+	out, _ := g.Decide([]byte(`{"method":"GET","path":"/orders","query":"page=2"}`), 1_800_000_000, nil)
+	fmt.Println(string(out))
+	out, _ = g.Decide([]byte(`{"method":"GET","path":"/orders","cookies":["__Secure-rt=opaque"]}`), 1_800_000_000, nil)
+	fmt.Println(string(out))
+	// Output:
+	// {"action":"redirect","reason":"no_token","status":302,"location":"/login?return_to=%2Forders%3Fpage%3D2"}
+	// {"action":"refresh","reason":"refresh","status":302,"location":"/auth/refresh?return_to=%2Forders"}
 }
