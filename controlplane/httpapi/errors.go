@@ -1,9 +1,15 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
+	"net"
 	"net/http"
+	"strings"
 	"time"
+
+	"github.com/edgeauth/edgeauth/keys"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Error is an API error: an HTTP status, a stable machine-readable code and a
@@ -79,8 +85,9 @@ var (
 
 // Server side.
 var (
-	ErrNotReady = apiError(http.StatusServiceUnavailable, "not_ready", "not ready")
-	ErrInternal = apiError(http.StatusInternalServerError, "internal", "internal error")
+	ErrNotReady    = apiError(http.StatusServiceUnavailable, "not_ready", "not ready")
+	ErrUnavailable = apiError(http.StatusServiceUnavailable, "unavailable", "temporarily unavailable; retry shortly")
+	ErrInternal    = apiError(http.StatusInternalServerError, "internal", "internal error")
 )
 
 // asAPIError turns any error into an *Error: API errors pass through, domain errors
@@ -91,6 +98,11 @@ func asAPIError(err error) *Error {
 		return e
 	}
 	if e := domainError(err); e != nil {
+		return e
+	}
+	if transient(err) {
+		e := ErrUnavailable.with(err, "")
+		e.RetryAfter = time.Second
 		return e
 	}
 	return ErrInternal.with(err, "")
@@ -104,3 +116,32 @@ func ErrorCodes() []string {
 	}
 	return out
 }
+
+// transient reports failures that go away by themselves (database unreachable or
+// restarting, keys not reloaded recently): the client may retry, and gets 503 with
+// Retry-After rather than 500.
+func transient(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	switch {
+	case errors.Is(err, keys.ErrStale), errors.Is(err, keys.ErrNoActiveKey),
+		errors.Is(err, context.DeadlineExceeded), errors.As(err, &ce), errors.As(err, &ne),
+		pgconn.SafeToRetry(err), pgconn.Timeout(err):
+		return true
+	case errors.As(err, &pe):
+		// Class 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown,
+		// cannot connect now (starting up or in recovery).
+		return pe.Code[:2] == "08" || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	// A connection cut mid-query surfaces as an unexpected EOF or a closed conn.
+	msg := err.Error()
+	for _, s := range []string{"unexpected EOF", "conn closed", "connection reset", "broken pipe", "connection refused"} {
+		if contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -74,12 +74,17 @@ type envOptions struct {
 	start bool // run the background loops (revocation LISTEN, key lifecycle)
 	// quiet discards logs (benchmarks).
 	quiet bool
+	// dbURL is an empty database to use instead of a fresh one on the shared server.
+	dbURL string
 }
 
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if o.dbURL == "" {
+		o.dbURL = pgtest.NewDatabase(t)
+	}
+	pool, err := pgxpool.New(ctx, o.dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

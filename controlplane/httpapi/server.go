@@ -301,6 +301,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if err := s.deps.Pool.Ping(ctx); err != nil {
 		return ErrNotReady.with(err, "database unreachable")
 	}
+	if f, ok := s.deps.Keys.(interface{ CheckFresh() error }); ok {
+		if err := f.CheckFresh(); err != nil {
+			return ErrNotReady.with(err, "signing keys not reloaded recently")
+		}
+	}
 	cur, latest, err := migrations.Status(ctx, s.deps.Pool)
 	if err != nil {
 		return ErrNotReady.with(err, "cannot read the schema version")

@@ -1,0 +1,126 @@
+package httpapi_test
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+)
+
+// PostgreSQL crashes and restarts while clients keep logging in and refreshing: the
+// service answers 503 (retryable) meanwhile, recovers by itself, and afterwards every
+// client's session is live with exactly one live refresh token (nothing lost, nothing
+// half-rotated); the last cookie of every client still refreshes.
+func TestSurvivesPostgresRestart(t *testing.T) {
+	pg := pgtest.StartServer(t)
+	e := newEnv(t, envOptions{dbURL: pg.NewDatabase(t), start: true})
+	e.createUser(testEmail, testPassword)
+
+	type client struct {
+		refresh      *http.Cookie
+		ok, retried  int
+		okAfter      atomic.Int64
+		unauthorized int
+	}
+	const n = 4
+	clients := make([]*client, n)
+	for i := range clients {
+		_, rt := e.login(testEmail, testPassword)
+		clients[i] = &client{refresh: rt}
+	}
+	var restarted atomic.Bool
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for i, c := range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for iter := 0; !stop.Load(); iter++ {
+				var r resp
+				if i == 0 && iter%10 == 9 {
+					// One client also keeps logging in (new sessions) throughout.
+					r = e.do(req{method: "POST", path: "/auth/login", body: `{"email":"` + testEmail + `","password":"` + testPassword + `"}`})
+					if r.StatusCode == 200 {
+						continue
+					}
+				} else {
+					r = e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{c.refresh}})
+				}
+				switch {
+				case r.StatusCode == 200:
+					if ck := r.cookie(e.cfg.RefreshCookie().Name); ck != nil {
+						c.refresh = ck
+					}
+					c.ok++
+					if restarted.Load() {
+						c.okAfter.Add(1)
+					}
+				case r.StatusCode == 503 || r.StatusCode == 500:
+					if r.StatusCode == 500 {
+						t.Errorf("500 (not retryable) during the restart: %s", r.body)
+					}
+					c.retried++
+					time.Sleep(20 * time.Millisecond)
+				default:
+					c.unauthorized++
+					t.Errorf("client %d: %d %s", i, r.StatusCode, r.body)
+					return
+				}
+			}
+		}()
+	}
+
+	time.Sleep(500 * time.Millisecond)
+	pg.Restart(t)
+	restarted.Store(true)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		all := true
+		for _, c := range clients {
+			all = all && c.okAfter.Load() >= 5
+		}
+		if all {
+			break
+		}
+		if time.Now().After(deadline) {
+			stop.Store(true)
+			wg.Wait()
+			t.Fatal("clients did not recover within 30 s after the restart")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	stop.Store(true)
+	wg.Wait()
+
+	retried := 0
+	for i, c := range clients {
+		retried += c.retried
+		if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{c.refresh}}); r.StatusCode != 200 {
+			t.Errorf("client %d: last cookie refused after the restart: %d %s", i, r.StatusCode, r.body)
+		}
+	}
+	t.Logf("requests answered 503 during the restart: %d", retried)
+
+	var bad, sessions int
+	err := e.pool.QueryRow(context.Background(), `
+		SELECT count(*) FILTER (WHERE live <> 1), count(*) FROM (
+			SELECT s.id, count(rt.id) FILTER (WHERE rt.used_at IS NULL) AS live
+			FROM sessions s LEFT JOIN refresh_tokens rt ON rt.session_id = s.id
+			GROUP BY s.id) x`).Scan(&bad, &sessions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bad != 0 || sessions < n {
+		t.Fatalf("%d of %d sessions do not have exactly one live refresh token", bad, sessions)
+	}
+	if c := e.counts("sessions", "live_sessions"); c["sessions"] != c["live_sessions"] {
+		t.Fatalf("sessions revoked by the restart: %v", c)
+	}
+	if r := e.do(req{method: "GET", path: "/readyz"}); r.StatusCode != 200 {
+		t.Fatalf("readyz after the restart: %d %s", r.StatusCode, r.body)
+	}
+}
