@@ -51,7 +51,9 @@ type decision struct {
 //  2. Public path (policy.Match): the login path with a valid token redirects to the
 //     safe return_to or the after-login path ("already_signed_in"); otherwise allow,
 //     with identity when the token is valid; a present but invalid token (bad,
-//     revoked, duplicated) gets no identity and its cookies cleared.
+//     revoked, duplicated) gets no identity and its cookies cleared (on allow the
+//     host adds clear_cookies to the forwarded response), except inside the control
+//     plane's auth area (policy.AuthArea), whose responses set the cookies.
 //  3. Protected path: no token: refresh when the refresh cookie is present, else
 //     login ("no_token"); expired (and authentic) token: refresh ("token_expired");
 //     invalid token: login, clearing both cookies; unknown key or clock skew: login
@@ -112,7 +114,9 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 		case tokenUnknownKey:
 			d.reason = ReasonUnknownKey
 		case tokenInvalid:
-			d.reason, d.clear = reason, fromCookie
+			// No clearing inside the control plane's auth area: its own responses
+			// set the cookies there (see policy.AuthArea).
+			d.reason, d.clear = reason, fromCookie && !g.pol.AuthArea(r.path)
 		}
 	} else {
 		switch state {

@@ -124,6 +124,24 @@ func (p *Policy) Match(path string) Match {
 	return m
 }
 
+// AuthArea reports whether path belongs to the control plane's auth endpoints: the
+// refresh path and everything under its directory ("/auth/" for "/auth/refresh"),
+// unless that directory is the root. The control plane sets and clears the auth
+// cookies in its own responses there (login, refresh, logout), so the gate must not
+// add clearing Set-Cookie headers to them: a host appending them after the control
+// plane's would delete the cookies a login or refresh has just set.
+func (p *Policy) AuthArea(path string) bool {
+	rp := p.cfg.RefreshPath
+	if path == rp {
+		return true
+	}
+	dir := rp
+	for len(dir) > 0 && dir[len(dir)-1] != '/' {
+		dir = dir[:len(dir)-1]
+	}
+	return len(dir) > 1 && hasPrefix(path, dir)
+}
+
 // Satisfied reports whether roles meet the match's role requirements.
 func (m *Match) Satisfied(roles []string) bool {
 	return hasAny(roles, m.Roles) && hasAny(roles, m.AlsoRoles)

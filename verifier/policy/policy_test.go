@@ -305,3 +305,19 @@ func equal(a, b []string) bool {
 	}
 	return true
 }
+
+func TestAuthArea(t *testing.T) {
+	c := validConfig() // refresh path /auth/refresh
+	p := mustNew(t, c)
+	for path, want := range map[string]bool{"/auth/refresh": true, "/auth/login": true, "/auth/": true, "/auth": false, "/authx": false, "/login": false, "/": false} {
+		if got := p.AuthArea(path); got != want {
+			t.Errorf("AuthArea(%q) = %v", path, got)
+		}
+	}
+	c.RefreshPath = "/refresh"
+	c.PublicPaths = append(c.PublicPaths, "/refresh")
+	p = mustNew(t, c)
+	if !p.AuthArea("/refresh") || p.AuthArea("/dashboard") || p.AuthArea("/refresh/x") {
+		t.Error("a root-level refresh path must cover only itself")
+	}
+}

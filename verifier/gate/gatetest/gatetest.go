@@ -212,6 +212,8 @@ func Cases() []Case {
 		{"public path with duplicated cookie clears cookies", get("/", "", []string{AccessName + "=" + Valid, AccessName + "=" + Valid}), verifier.Decision{Action: "allow", Reason: "duplicate_cookie", ClearCookies: clearBoth}},
 		{"public exact path under protected prefix", get("/api/health", "", nil), allow("public", nil)},
 		{"refresh endpoint is public", get("/auth/refresh", "return_to=%2F", []string{RefreshName + "=r"}), allow("public", nil)},
+		{"no clearing in the auth area", get("/auth/login", "", at(BadSig)), allow("invalid_token", nil)},
+		{"no clearing on the refresh endpoint", get("/auth/refresh", "", []string{AccessName + "=" + Revoked + "; " + RefreshName + "=r"}), allow("revoked", nil)},
 
 		// Protected paths without a usable token.
 		{"no token redirects to login", get("/dashboard", "", nil), redirect("no_token", login(dash), nil)},
