@@ -81,10 +81,15 @@ func (g *Gate) LoadKeys(jwks []byte) error {
 	return nil
 }
 
+// MaxRevocationLifetime bounds exp - iat of a revocation list (the format says
+// 60..300 s). A longer-lived list could be replayed to an edge that has none loaded
+// for longer, hiding the sessions revoked since it was issued.
+const MaxRevocationLifetime = 300
+
 var (
 	errRevNoKeys    = wrap(abi.ErrInvalidRevocationList, "no key set loaded")
 	errRevIssuer    = wrap(abi.ErrInvalidRevocationList, "iss missing or not the configured issuer")
-	errRevTimes     = wrap(abi.ErrInvalidRevocationList, "iat and exp must be integers with iat <= now+leeway < ... and iat < exp")
+	errRevTimes     = wrap(abi.ErrInvalidRevocationList, "iat and exp must be integers, iat not in the future, exp after iat by at most 300 s")
 	errRevExpired   = wrap(abi.ErrInvalidRevocationList, "list expired (exp <= now)")
 	errRevRollback  = wrap(abi.ErrInvalidRevocationList, "list is older (iat) than the loaded one")
 	errRevSids      = wrap(abi.ErrInvalidRevocationList, "sids missing or not an array of non-empty strings")
@@ -94,15 +99,15 @@ var (
 // LoadRevocations installs a signed revocation list (compact JWS, typ
 // "edgeauth-revocations+jwt", payload {"iss","iat","exp","sids"}; see verifier/ABI.md),
 // checked at time now against the loaded keys and the configured algorithms: the
-// signature must hold, iss must be the configured issuer, exp must be after now, iat
-// not in the future (beyond the leeway) and not older than the loaded list's (no
-// rollback to a list that misses recent revocations; an equal iat reloads), and sids
-// must be an array of non-empty strings. Any failure returns an error wrapping
+// signature must hold, iss must be the configured issuer, exp must be after now and
+// at most MaxRevocationLifetime after iat, iat not in the future (beyond the leeway)
+// and not older than the loaded list's (no rollback to a list that misses recent
+// revocations; an equal iat reloads), and sids must be an array of non-empty strings. Any failure returns an error wrapping
 // abi.ErrInvalidRevocationList and changes nothing. Other payload members are ignored.
 //
 // Revocation is by session id: a listed sid refuses every token of that session,
 // however the token is encoded. The list does not expire inside the gate: the host
-// polls it and decides how long a stale list may be used.
+// polls it and decides how long a stale list may be used before it fails closed.
 func (g *Gate) LoadRevocations(list []byte, now int64) error {
 	if g.pol == nil {
 		return abi.ErrNotConfigured
@@ -119,7 +124,7 @@ func (g *Gate) LoadRevocations(list []byte, now int64) error {
 	}
 	iat, ok1 := member(payload, "iat").Int()
 	exp, ok2 := member(payload, "exp").Int()
-	if !ok1 || !ok2 || iat >= exp || iat > now+g.val.Leeway {
+	if !ok1 || !ok2 || iat >= exp || exp-iat > MaxRevocationLifetime || iat > addSat(now, g.val.Leeway) {
 		return errRevTimes
 	}
 	if exp <= now {

@@ -210,6 +210,8 @@ func TestLoadRevocations(t *testing.T) {
 		{"other issuer", gatetest.RevocationList(ed, typ, payload(map[string]any{"iss": "https://evil.example"})), gatetest.Now, false},
 		{"no issuer", gatetest.RevocationList(ed, typ, payload(map[string]any{"iss": nil})), gatetest.Now, false},
 		{"iat in the future", gatetest.RevocationList(ed, typ, payload(map[string]any{"iat": gatetest.Now + 31, "exp": gatetest.Now + 331})), gatetest.Now, false},
+		{"lifetime longer than 300 s", gatetest.RevocationList(ed, typ, payload(map[string]any{"exp": gatetest.Now + 301})), gatetest.Now, false},
+		{"lifetime of 300 s", gatetest.RevocationList(ed, typ, payload(map[string]any{"exp": gatetest.Now + 300})), gatetest.Now, true},
 		{"exp before iat", gatetest.RevocationList(ed, typ, payload(map[string]any{"exp": gatetest.Now - 1})), gatetest.Now - 5, false},
 		{"iat not an integer", gatetest.RevocationList(ed, typ, payload(map[string]any{"iat": 1.5})), gatetest.Now, false},
 		{"sids missing", gatetest.RevocationList(ed, typ, payload(map[string]any{"sids": nil})), gatetest.Now, false},
