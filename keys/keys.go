@@ -18,6 +18,24 @@
 // and refreshes them with Reload; Run does that every ReloadEvery and advances the
 // lifecycle (activate due pending keys, retire the previous one, remove expired ones,
 // create the next pending key RotateEvery after activation).
+//
+// Why the timings hold with replicas: a key created by one replica is published by
+// the others at their next reload (within ReloadEvery), and an edge may keep a JWKS
+// for JWKSMaxAge, hence PrePublish > JWKSMaxAge + ReloadEvery. A replica learns of an
+// activation at its next reload and signs with the old key until then, hence
+// RetireAfter >= MaxTokenLifetime + ReloadEvery. If reloads keep failing, Sign refuses
+// with ErrStale once the in-memory set is older than MaxStale rather than sign tokens
+// that could outlive their key. JWKSMaxAge must bound the total age an edge sees:
+// caches between the control plane and the edges must honour max-age (and Age).
+//
+// The first key of an empty database is activated at once: nothing has been signed
+// yet, and an edge meeting the unknown kid refetches the JWKS. Rotate with Immediate
+// does the same on purpose (suspected compromise); see RotateOptions.
+//
+// Keys are identified by their RFC 7638 JWK thumbprint. Private keys are stored as
+// PKCS #8 sealed with AES-256-GCM under the KEK, the ciphertext bound to kid and alg
+// (see seal.go for the format and its version byte); nothing logged or returned
+// (KeyInfo, JWKS, errors) contains private material.
 package keys
 
 import (
