@@ -196,7 +196,7 @@ func TestLoadRevocations(t *testing.T) {
 		ok   bool
 	}{
 		{"newer list", gatetest.RevocationList(ed, typ, payload(nil)), gatetest.Now, true},
-		{"same iat reloads", gatetest.RevocationList(ed, typ, payload(map[string]any{"iat": gatetest.Now - 10})), gatetest.Now, true},
+		{"same iat reloads", gatetest.RevocationList(ed, typ, payload(map[string]any{"iat": gatetest.Now - 10, "exp": gatetest.Now + 290})), gatetest.Now, true},
 		{"ES256 signed", gatetest.RevocationList(vectors.ES256Key(), typ, payload(nil)), gatetest.Now, true},
 		{"empty sids", gatetest.RevocationList(ed, typ, payload(map[string]any{"sids": []string{}})), gatetest.Now, true},
 		{"extra members ignored", gatetest.RevocationList(ed, typ, payload(map[string]any{"jti": "l-1"})), gatetest.Now, true},
