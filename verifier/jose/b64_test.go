@@ -2,6 +2,7 @@ package jose
 
 import (
 	"bytes"
+	"crypto/elliptic"
 	"encoding/base64"
 	"testing"
 )
@@ -98,5 +99,35 @@ func TestAddSat(t *testing.T) {
 	const max = 1<<63 - 1
 	if addSat(max-1, 300) != max || addSat(5, 3) != 8 || addSat(-1<<63, 300) != -1<<63+300 {
 		t.Fatal("addSat")
+	}
+}
+
+func TestScalarInRange(t *testing.T) {
+	n := p256Order[:]
+	if !bytes.Equal(n, elliptic.P256().Params().N.FillBytes(make([]byte, 32))) {
+		t.Fatal("p256Order is not the P-256 group order")
+	}
+	minus1 := append([]byte{}, n...)
+	minus1[31]--
+	plus1 := append([]byte{}, n...)
+	plus1[31]++
+	one := make([]byte, 32)
+	one[31] = 1
+	max := bytes.Repeat([]byte{0xff}, 32)
+	for _, tc := range []struct {
+		name string
+		v    []byte
+		want bool
+	}{
+		{"zero", make([]byte, 32), false},
+		{"one", one, true},
+		{"n-1", minus1, true},
+		{"n", n, false},
+		{"n+1", plus1, false},
+		{"2^256-1", max, false},
+	} {
+		if got := scalarInRange(tc.v); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -20,9 +20,40 @@ func parseES256(k *Key, x, y []byte) error {
 	return nil
 }
 
+// p256Order is n, the order of the P-256 group, big-endian.
+var p256Order = [32]byte{
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+	0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+}
+
+// scalarInRange reports whether a 32-byte big-endian value v satisfies 0 < v < n.
+// p256.Verify checks the same; checking here too keeps this package's guarantee
+// independent of that package's internals.
+func scalarInRange(v []byte) bool {
+	zero := true
+	for _, b := range v {
+		if b != 0 {
+			zero = false
+			break
+		}
+	}
+	if zero {
+		return false
+	}
+	for i := range p256Order {
+		if v[i] != p256Order[i] {
+			return v[i] < p256Order[i]
+		}
+	}
+	return false // v == n
+}
+
 func verifyES256(pub *p256.PublicKey, msg, sig []byte) error {
 	if len(sig) != p256.SignatureSize {
 		return errSignatureSize
+	}
+	if !scalarInRange(sig[:32]) || !scalarInRange(sig[32:]) {
+		return errSignature
 	}
 	digest := sha256.Sum256(msg)
 	if !pub.Verify(digest[:], sig) {
