@@ -74,16 +74,26 @@ func accountKey(email string) []byte {
 	return h[:]
 }
 
-// clientKey is the throttling key of a client address: the address itself, an IPv6
-// address reduced to its /64 (one host usually owns a whole /64).
+// clientKey is the throttling key of a client address: the address itself (a port, as
+// in "192.0.2.1:5678" or "[2001:db8::1]:443", is dropped), an IPv6 address reduced to its
+// /64 (one host usually owns a whole /64). Empty when ip is empty: no per-client limit
+// then, rather than one bucket shared by every client.
 func clientKey(ip string) string {
-	a, err := netip.ParseAddr(strings.TrimSpace(ip))
-	if err != nil {
-		return truncate(ip, 64)
+	ip = strings.TrimSpace(ip)
+	if ip == "" {
+		return ""
 	}
-	a = a.Unmap()
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		ap, err2 := netip.ParseAddrPort(ip)
+		if err2 != nil {
+			return truncate(ip, 64)
+		}
+		a = ap.Addr()
+	}
+	a = a.Unmap().WithZone("")
 	if a.Is6() {
-		p, _ := a.WithZone("").Prefix(64)
+		p, _ := a.Prefix(64)
 		return p.String()
 	}
 	return a.String()
@@ -108,6 +118,8 @@ func (s *Service) throttled(c store.FailureCounts, now time.Time) error {
 	if c.Account < s.cfg.MaxAccountFailures && c.Client < s.cfg.MaxClientFailures {
 		return nil
 	}
+	// (Counting and recording are separate statements: a burst of concurrent attempts
+	// can overshoot a limit by the number in flight, which the next check then stops.)
 	// Round up to whole seconds, at least one.
 	wait = (wait + time.Second - 1).Truncate(time.Second)
 	if wait < time.Second {
@@ -127,6 +139,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 	counts, err := s.st.LoginFailures(ctx, acct, client, now.Add(-s.cfg.FailureWindow))
 	if err != nil {
 		return nil, err
+	}
+	if client == "" {
+		counts.Client = 0
 	}
 	if err := s.throttled(counts, now); err != nil {
 		s.cfg.Logger.InfoContext(ctx, "login throttled", "ip", req.IP)

@@ -108,7 +108,8 @@ func parsePHC(s string) (p Params, salt, key []byte, err error) {
 			return p, nil, nil, errBadHash
 		}
 	}
-	if p.Memory == 0 || p.Time == 0 || p.Threads == 0 {
+	// Bounds keep a tampered hash from making a login allocate gigabytes or spin.
+	if p.Memory == 0 || p.Memory > 1<<21 || p.Time == 0 || p.Time > 64 || p.Threads == 0 {
 		return p, nil, nil, errBadHash
 	}
 	if salt, err = b64.DecodeString(parts[4]); err != nil || len(salt) < 8 {

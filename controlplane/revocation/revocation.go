@@ -240,8 +240,8 @@ func (l *List) Run(ctx context.Context) {
 			return
 		}
 		l.cfg.Logger.Warn("revocation listener lost its connection; reconnecting", "err", err, "backoff", backoff)
-		// Keep the list signed while PostgreSQL is away is impossible (it needs the
-		// revoked ids); the last good list stays served until it expires.
+		// While PostgreSQL is away no list can be built (it needs the revoked ids); the
+		// last good list is served until it expires, then edges fail closed.
 		select {
 		case <-ctx.Done():
 			return
@@ -251,7 +251,9 @@ func (l *List) Run(ctx context.Context) {
 	}
 }
 
-// listen runs one connection's life.
+// listen runs one connection's life. A failed rebuild (database hiccup, signer without a
+// fresh key) is retried every second without dropping the listener; only a connection
+// error ends it.
 func (l *List) listen(ctx context.Context, connected func()) error {
 	conn, err := pgx.ConnectConfig(ctx, l.pool.Config().ConnConfig.Copy())
 	if err != nil {
@@ -262,20 +264,20 @@ func (l *List) listen(ctx context.Context, connected func()) error {
 		return err
 	}
 	connected()
-	if err := l.Rebuild(ctx); err != nil {
-		return err
-	}
-	last := time.Now()
+	var next time.Time // when to rebuild; zero: now (after connecting: notifications may have been missed)
 	for {
-		wait := l.cfg.Refresh - time.Since(last)
-		if wait <= 0 {
+		if !time.Now().Before(next) {
 			if err := l.Rebuild(ctx); err != nil {
-				return err
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				l.cfg.Logger.Warn("revocation list rebuild failed; keeping the last one", "err", err)
+				next = time.Now().Add(time.Second)
+			} else {
+				next = time.Now().Add(l.cfg.Refresh)
 			}
-			last = time.Now()
-			continue
 		}
-		wctx, cancel := context.WithTimeout(ctx, wait)
+		wctx, cancel := context.WithDeadline(ctx, next)
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if err != nil {
@@ -283,12 +285,12 @@ func (l *List) listen(ctx context.Context, connected func()) error {
 				return ctx.Err()
 			}
 			if errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed() {
-				continue // time for the periodic rebuild
+				continue // time to rebuild
 			}
 			return err
 		}
 		l.heardNotify(n.Payload)
-		// Coalesce a burst (logout-all revokes many sessions at once).
+		// Coalesce a burst (logout-all revokes many sessions at once) into one rebuild.
 		drain, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 		for {
 			n, err := conn.WaitForNotification(drain)
@@ -301,9 +303,6 @@ func (l *List) listen(ctx context.Context, connected func()) error {
 		if conn.IsClosed() {
 			return errors.New("revocation: listener connection closed")
 		}
-		if err := l.Rebuild(ctx); err != nil {
-			return err
-		}
-		last = time.Now()
+		next = time.Time{}
 	}
 }

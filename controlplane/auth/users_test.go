@@ -1,0 +1,87 @@
+package auth_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+)
+
+func TestSetPasswordRevokesOtherSessions(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "pw@example.test")
+	keep := e.login(t, "pw@example.test")
+	other := e.login(t, "pw@example.test")
+	wantErr(t, e.svc.SetPassword(ctx, u.ID, "short", keep.Session.ID), auth.ErrPasswordPolicy)
+	if err := e.svc.SetPassword(ctx, u.ID, "a brand new passphrase", keep.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.active(t, keep.Session.ID, true)
+	e.active(t, other.Session.ID, false)
+	_, err := e.svc.Login(ctx, auth.LoginRequest{Email: "pw@example.test", Password: testPassword, IP: "192.0.2.3"})
+	wantErr(t, err, auth.ErrInvalidCredentials)
+	if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: "pw@example.test", Password: "a brand new passphrase", IP: "192.0.2.3"}); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, e.svc.SetPassword(ctx, "00000000-0000-0000-0000-000000000000", "a brand new passphrase", ""), auth.ErrUserNotFound)
+}
+
+func TestSetRolesReachNextAccessToken(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "roles@example.test", "reader")
+	r := e.login(t, "roles@example.test")
+	if err := e.svc.SetRoles(ctx, u.ID, []string{"reader", "editor"}); err != nil {
+		t.Fatal(err)
+	}
+	r2 := mustRefresh(t, e, r.Tokens.Refresh)
+	if !slices.Equal(r2.User.Roles, []string{"reader", "editor"}) {
+		t.Fatalf("roles %v", r2.User.Roles)
+	}
+	_, c := e.signer.parse(t, r2.Tokens.Access, e.clock.Now())
+	if roles := c["roles"].([]any); len(roles) != 2 || roles[1] != "editor" {
+		t.Fatalf("roles claim %v", roles)
+	}
+	wantErr(t, e.svc.SetRoles(ctx, "00000000-0000-0000-0000-000000000000", nil), auth.ErrUserNotFound)
+}
+
+func TestPrune(t *testing.T) {
+	e := newEnv(t, func(c *auth.Config) { c.IdleTTL = time.Hour; c.AbsoluteTTL = 2 * time.Hour })
+	ctx := context.Background()
+	e.user(t, "prune@example.test")
+	old := e.login(t, "prune@example.test")
+	revoked := e.login(t, "prune@example.test")
+	if err := e.svc.Logout(ctx, revoked.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = e.svc.Login(ctx, auth.LoginRequest{Email: "prune@example.test", Password: "wrong password", IP: "192.0.2.4"})
+	e.clock.Add(90 * time.Minute) // old idles out
+	live := e.login(t, "prune@example.test")
+	e.clock.Add(24 * time.Hour) // cut-off for keep = 24 h: the moment live was created
+	live2 := e.login(t, "prune@example.test")
+	n, err := e.svc.Prune(ctx, 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// old (idle-expired 30 min before the cut-off) and revoked go; live (idle-expired 23 h
+	// ago, after the cut-off) and live2 stay.
+	if n != 2 {
+		t.Fatalf("pruned %d sessions, want 2", n)
+	}
+	for _, sid := range []string{old.Session.ID, revoked.Session.ID} {
+		if _, err := e.st.SessionByID(ctx, sid); err == nil {
+			t.Fatalf("session %s not pruned", sid)
+		}
+	}
+	for _, sid := range []string{live.Session.ID, live2.Session.ID} {
+		if _, err := e.st.SessionByID(ctx, sid); err != nil {
+			t.Fatalf("session %s pruned: %v", sid, err)
+		}
+	}
+	if c, _ := e.st.LoginFailures(ctx, make([]byte, 32), "192.0.2.4", time.Time{}); c.Client != 0 {
+		t.Fatalf("old login failures kept: %+v", c)
+	}
+}
