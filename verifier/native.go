@@ -34,7 +34,19 @@ type native struct {
 
 var errNativeClosed = errors.New("verifier: native engine closed")
 
+// fits applies the module's input limit (abi.BufferCap), so that both engines refuse
+// the same inputs.
+func fits(what string, input []byte) error {
+	if len(input) > abi.BufferCap {
+		return fmt.Errorf("verifier: %s: %w: %d bytes, the module's buffer holds %d", what, abi.ErrInputTooLarge, len(input), abi.BufferCap)
+	}
+	return nil
+}
+
 func (n *native) Configure(config []byte) error {
+	if err := fits("configure", config); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
@@ -44,6 +56,9 @@ func (n *native) Configure(config []byte) error {
 }
 
 func (n *native) LoadKeys(jwks []byte) error {
+	if err := fits("load keys", jwks); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
@@ -74,6 +89,9 @@ func (n *native) rebase(config, keys []byte, what string) error {
 }
 
 func (n *native) LoadRevocations(list []byte, now int64) error {
+	if err := fits("load revocations", list); err != nil {
+		return err
+	}
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.closed {
@@ -92,6 +110,9 @@ func (n *native) Decide(req Request, now int64) (Decision, error) {
 	if err != nil {
 		return d, fmt.Errorf("verifier: encoding request: %w", err)
 	}
+	if err := fits("decide", in); err != nil {
+		return d, err
+	}
 	out, err := n.call(func(g *gate.Gate, out []byte) ([]byte, error) { return g.Decide(in, now, out) })
 	if err != nil {
 		return d, fmt.Errorf("verifier: decide: %w", err)
@@ -104,6 +125,10 @@ func (n *native) Decide(req Request, now int64) (Decision, error) {
 
 func (n *native) VerifyToken(token string, now int64) (Claims, error) {
 	var c Claims
+	if len(token) > abi.BufferCap {
+		// The module's limit, so that both engines answer alike.
+		return c, fmt.Errorf("verifier: verify token: %w (%w: %d bytes)", abi.ErrTooLarge, abi.ErrInputTooLarge, len(token))
+	}
 	out, err := n.call(func(g *gate.Gate, out []byte) ([]byte, error) { return g.VerifyToken([]byte(token), now, out) })
 	if err != nil {
 		return c, fmt.Errorf("verifier: verify token: %w", err)

@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/gate"
 )
 
 // statusTable is the status vocabulary as ABI.md and the JS helper must spell it.
@@ -107,6 +109,21 @@ func TestABIDocumentListsEveryExportAndStatus(t *testing.T) {
 		want := fmt.Sprintf("| %d | `%s` | %s |", row.status, row.name, sentinel)
 		if !strings.Contains(doc, want) {
 			t.Errorf("ABI.md lacks the status row %q", want)
+		}
+	}
+}
+
+func TestABIDocumentListsEveryDecisionReason(t *testing.T) {
+	doc := readRepoFile(t, "verifier/ABI.md")
+	for _, r := range gate.Reasons {
+		if !strings.Contains(doc, "\n| `"+r+"` |") {
+			t.Errorf("ABI.md lacks the decision reason %q", r)
+		}
+	}
+	section := doc[strings.Index(doc, "## Decision reasons"):strings.Index(doc, "## Host state")]
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|").FindAllStringSubmatch(section, -1) {
+		if !slices.Contains(gate.Reasons[:], m[1]) {
+			t.Errorf("ABI.md documents reason %q, which package gate does not have", m[1])
 		}
 	}
 }

@@ -22,7 +22,7 @@ const config = {
   refresh_cookie: { name: "__Secure-edgeauth-refresh", path: "/auth", secure: true, http_only: true, same_site: "Lax" },
   login_path: "/login",
   refresh_path: "/auth/refresh",
-  public_paths: ["/login"],
+  public_paths: ["/login", "/auth/"],
   protected: [{ prefix: "/app/" }],
   default_protected: true,
   cache_entries: 64,

@@ -271,7 +271,7 @@ func (in *instance) call(ctx context.Context, fn api.Function, input []byte, now
 // instance is discarded and the error surfaces as abi.ErrInternal.
 type errTrap struct{ err error }
 
-func (e errTrap) Error() string { return "wasmhost: module trapped: " + e.err.Error() }
+func (e errTrap) Error() string   { return "wasmhost: module trapped: " + e.err.Error() }
 func (e errTrap) Unwrap() []error { return []error{abi.ErrInternal, e.err} }
 
 func isTrap(err error) bool {
@@ -496,6 +496,11 @@ func (h *Host) Decide(req verifier.Request, now int64) (verifier.Decision, error
 // VerifyToken implements verifier.Engine.
 func (h *Host) VerifyToken(token string, now int64) (verifier.Claims, error) {
 	var c verifier.Claims
+	if len(token) > abi.BufferCap {
+		// Too large for the buffer, and too large for any token rule: both sentinels
+		// match, and the status is TooLarge, as natively.
+		return c, fmt.Errorf("wasmhost: verify token: %w (%w: %d bytes)", abi.ErrTooLarge, abi.ErrInputTooLarge, len(token))
+	}
 	err := h.with(func(ctx context.Context, in *instance) error {
 		out, err := in.call(ctx, in.verifyToken, []byte(token), now, true)
 		if err != nil {

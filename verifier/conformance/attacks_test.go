@@ -1,0 +1,74 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
+)
+
+// TestAttacks runs H1's attack suite (vectors.Attacks) through both engines'
+// VerifyToken: each case must fail with its sentinel (or pass when it has none), the
+// same on both. A key set the engine refuses counts as the case's result; so does a
+// configuration the gate refuses (an allow-list naming "none" or HS256 cannot even be
+// loaded), as long as the case expects a rejection.
+func TestAttacks(t *testing.T) {
+	cases := vectors.Attacks()
+	if len(cases) == 0 {
+		t.Fatal("vectors.Attacks is empty")
+	}
+	results := map[string][2]abi.Status{}
+	for i, eng := range engines {
+		t.Run(eng.name, func(t *testing.T) {
+			e := eng.new(t)
+			for _, c := range cases {
+				err := runAttack(t, e, c)
+				if errors.Is(err, abi.ErrInvalidConfig) && c.WantErr != nil {
+					t.Logf("%s: refused at configuration: %v", c.Name, err)
+				} else if !errors.Is(err, c.WantErr) || (c.WantErr == nil) != (err == nil) {
+					t.Errorf("%s: got %v, want %v", c.Name, err, c.WantErr)
+				}
+				r := results[c.Name]
+				r[i] = abi.StatusOf(err)
+				results[c.Name] = r
+			}
+		})
+	}
+	perStatus := map[abi.Status]int{}
+	for name, r := range results {
+		if r[0] != r[1] {
+			t.Errorf("%s: engines differ: go %v, wasm %v", name, r[0].Err(), r[1].Err())
+		}
+		perStatus[r[0]]++
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d cases, identical status on both engines:\n\n| status | cases |\n|---|---:|\n", len(cases))
+	for _, st := range slices.Sorted(maps.Keys(perStatus)) {
+		name := "accepted (positive controls)"
+		if st != abi.StatusOK {
+			name = "`" + statusTable[st].name + "`"
+		}
+		fmt.Fprintf(&b, "| %s | %d |\n", name, perStatus[st])
+	}
+	checkSection(t, "attacks", b.String())
+}
+
+func runAttack(t *testing.T, e verifier.Engine, c vectors.TokenCase) error {
+	t.Helper()
+	cfg := testConfig(0, c.Config.Algorithms...)
+	cfg.Issuer, cfg.Audience, cfg.LeewaySeconds = c.Config.Issuer, c.Config.Audience, c.Config.Leeway
+	if err := e.Configure(mustJSON(t, cfg)); err != nil {
+		return err
+	}
+	if err := e.LoadKeys(c.JWKS); err != nil {
+		return err
+	}
+	_, err := e.VerifyToken(c.Token, c.Config.Now)
+	return err
+}

@@ -1,0 +1,60 @@
+package conformance
+
+import (
+	"testing"
+
+	"github.com/edgeauth/edgeauth/verifier"
+)
+
+// Benchmarks run each case natively ("go") and in wazero ("wasm") side by side; the
+// measured table is in verifier/CONFORMANCE.md ("Speed").
+
+// BenchmarkVerifyCold verifies a token with the cache disabled: parse, signature,
+// claims, every time.
+func BenchmarkVerifyCold(b *testing.B) {
+	for _, alg := range []string{"EdDSA", "ES256", "RS256"} {
+		s := signersFor(b)[alg]
+		token := s.mint(b, claims(nil))
+		for _, eng := range benchEngines {
+			b.Run(alg+"/"+eng.name, func(b *testing.B) {
+				e := eng.new(b)
+				setUp(b, e, testConfig(0, alg), s)
+				for b.Loop() {
+					if _, err := e.VerifyToken(token, testNow); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkDecideCacheHit decides a protected request whose token is in the
+// verified-token cache: cookie parsing, route policy, cache lookup, time and
+// revocation re-checks, JSON in and out.
+func BenchmarkDecideCacheHit(b *testing.B) {
+	s := signersFor(b)["EdDSA"]
+	req := verifier.Request{Method: "GET", Path: "/app/home", Query: "tab=1",
+		Cookies: []string{"theme=dark; " + accessCookie.Name + "=" + s.mint(b, claims(nil))}}
+	for _, eng := range benchEngines {
+		b.Run(eng.name, func(b *testing.B) {
+			e := eng.new(b)
+			setUp(b, e, testConfig(1024, "EdDSA"), s)
+			for b.Loop() {
+				if d, err := e.Decide(req, testNow); err != nil || d.Action != verifier.ActionAllow {
+					b.Fatal(d, err)
+				}
+			}
+		})
+	}
+}
+
+// benchEngines are the engines of eachEngine, the wasm one with a single instance (a
+// benchmark loop is sequential).
+var benchEngines = []struct {
+	name string
+	new  func(tb testing.TB) verifier.Engine
+}{
+	{"go", newNative},
+	{"wasm", func(tb testing.TB) verifier.Engine { return newWasm(tb, wasmOpts1) }},
+}

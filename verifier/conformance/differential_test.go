@@ -1,0 +1,125 @@
+package conformance
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/abi"
+)
+
+// outcome is what an engine said about one token, comparable across engines.
+type outcome struct {
+	claims verifier.Claims
+	status abi.Status
+}
+
+func (o outcome) String() string {
+	if o.status != abi.StatusOK {
+		return fmt.Sprintf("reject %v", o.status.Err())
+	}
+	return fmt.Sprintf("accept %+v", o.claims)
+}
+
+func verifyBoth(t *testing.T, native, wasm verifier.Engine, token string, now int64) (outcome, outcome) {
+	t.Helper()
+	var outs [2]outcome
+	for i, e := range []verifier.Engine{native, wasm} {
+		c, err := e.VerifyToken(token, now)
+		outs[i] = outcome{c, abi.StatusOf(err)}
+		if err != nil && outs[i].status == abi.StatusInternal {
+			t.Errorf("engine %d: internal error: %v", i, err)
+		}
+	}
+	return outs[0], outs[1]
+}
+
+// TestGolangJWTTokensVerifyIdentically mints tokens with golang-jwt, with fresh random
+// keys of every algorithm, valid ones and ones broken in a known way, and requires the
+// native engine and the module to agree on every one (claims or sentinel), and to
+// agree with the expected verdict.
+func TestGolangJWTTokensVerifyIdentically(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, alg := range []string{"EdDSA", "ES256", "RS256"} {
+		t.Run(alg, func(t *testing.T) {
+			s := newSigner(t, alg, "k-"+alg)
+			other := newSigner(t, alg, "k-"+alg) // same kid, key not published
+			native, wasm := newNative(t), newWasm(t, wasmOpts1)
+			for _, e := range []verifier.Engine{native, wasm} {
+				setUp(t, e, testConfig(16), s)
+			}
+			type tc struct {
+				name  string
+				token string
+				want  error
+			}
+			cases := []tc{
+				{"valid", s.mint(t, claims(nil)), nil},
+				{"aud list", s.mint(t, claims(map[string]any{"aud": []string{"other", testAudience}})), nil},
+				{"expired", s.mint(t, claims(map[string]any{"exp": testNow - 1})), abi.ErrExpired},
+				{"not yet valid", s.mint(t, claims(map[string]any{"nbf": testNow + 3600})), abi.ErrNotValidYet},
+				{"issued in future", s.mint(t, claims(map[string]any{"iat": testNow + 3600})), abi.ErrIssuedInFuture},
+				{"other issuer", s.mint(t, claims(map[string]any{"iss": "https://evil.test"})), abi.ErrInvalidIssuer},
+				{"other audience", s.mint(t, claims(map[string]any{"aud": "https://other.test"})), abi.ErrInvalidAudience},
+				{"no exp", s.mint(t, claims(map[string]any{"exp": nil})), abi.ErrInvalidClaims},
+				{"string exp", s.mint(t, claims(map[string]any{"exp": "2000000000"})), abi.ErrInvalidClaims},
+				{"unpublished key", other.mint(t, claims(nil)), abi.ErrSignatureInvalid},
+			}
+			valid := cases[0].token
+			parts := strings.Split(valid, ".")
+			forged := b64(mustJSON(t, claims(map[string]any{"roles": []string{"admin"}})))
+			cases = append(cases,
+				tc{"payload swapped", parts[0] + "." + forged + "." + parts[2], abi.ErrSignatureInvalid},
+				tc{"signature bit flipped", parts[0] + "." + parts[1] + "." + flipBit(t, parts[2]), abi.ErrSignatureInvalid},
+				tc{"signature truncated", valid[:len(valid)-4], abi.ErrMalformed},
+				tc{"padded", valid + "=", abi.ErrMalformed},
+			)
+			unknown := jwt.NewWithClaims(s.method, claims(nil))
+			unknown.Header["kid"], unknown.Header["typ"] = "nobody", "at+jwt"
+			if tok, err := unknown.SignedString(s.key); err == nil {
+				cases = append(cases, tc{"unknown kid", tok, abi.ErrUnknownKey})
+			}
+			// Random valid claim sets: subjects, roles and times vary.
+			for i := range 20 {
+				iat := testNow - int64(rng.IntN(500))
+				roles := []string{}
+				for r := range rng.IntN(4) {
+					roles = append(roles, fmt.Sprintf("role-%d", r))
+				}
+				cases = append(cases, tc{fmt.Sprintf("random %d", i), s.mint(t, claims(map[string]any{
+					"sub": fmt.Sprintf("user-%d", rng.Uint64()), "roles": roles, "jti": fmt.Sprint(i),
+					"iat": iat, "nbf": iat, "exp": iat + 600,
+				})), nil})
+			}
+			for _, c := range cases {
+				n, w := verifyBoth(t, native, wasm, c.token, testNow)
+				if n.status != w.status || !reflect.DeepEqual(n.claims, w.claims) {
+					t.Errorf("%s: engines differ: go %v, wasm %v", c.name, n, w)
+				}
+				if !errors.Is(n.status.Err(), c.want) {
+					t.Errorf("%s: got %v, want %v", c.name, n, c.want)
+				}
+				if c.want == nil && (n.claims.Subject == "" || n.claims.ExpiresAt == 0 || n.claims.Issuer != testIssuer) {
+					t.Errorf("%s: accepted with empty claims %+v", c.name, n.claims)
+				}
+			}
+		})
+	}
+}
+
+// flipBit flips one bit in the middle of a base64url signature.
+func flipBit(t *testing.T, sig string) string {
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw[len(raw)/2] ^= 0x10
+	return b64(raw)
+}
