@@ -75,24 +75,17 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 	if err != nil {
 		return out, err
 	}
-	state, claims, fromCookie := tokenNone, (*jose.Claims)(nil), false
+	state, claims, reason, fromCookie := tokenNone, (*jose.Claims)(nil), "", false
 	switch {
 	case access.Duplicated():
-		state, fromCookie = tokenInvalid, true
+		state, reason, fromCookie = tokenInvalid, ReasonDuplicateCookie, true
 	case access.Found() && access.Value != "":
 		fromCookie = true
-		state, claims = g.tokenState(access.Value, now)
+		state, claims, reason = g.tokenState(access.Value, now)
 	case cfg.AllowBearer:
 		if t := bearer(r.authorization); t != "" {
-			state, claims = g.tokenState(t, now)
+			state, claims, reason = g.tokenState(t, now)
 		}
-	}
-	reason := ""
-	switch {
-	case access.Duplicated():
-		reason = ReasonDuplicateCookie
-	case state == tokenInvalid:
-		reason = g.lastInvalid
 	}
 
 	m := g.pol.Match(r.path)
@@ -159,27 +152,25 @@ func (g *Gate) redirect(action, reason string, r *request) decision {
 	return decision{action: action, reason: reason, status: 302, location: g.scratch}
 }
 
-// tokenState verifies a token and classifies the outcome; g.lastInvalid names the
-// reason of a tokenInvalid result.
-func (g *Gate) tokenState(token string, now int64) (tokenState, *jose.Claims) {
+// tokenState verifies a token and classifies the outcome, with the reason code of a
+// tokenInvalid result.
+func (g *Gate) tokenState(token string, now int64) (tokenState, *jose.Claims, string) {
 	c, err := g.check(token, now)
 	switch {
 	case err == nil:
-		return tokenValid, c
+		return tokenValid, c, ""
 	case errors.Is(err, abi.ErrExpired):
 		// jose checks the signature, issuer and audience before exp: expired means
 		// authentic and ours, so a refresh will fix it.
-		return tokenExpired, nil
+		return tokenExpired, nil, ""
 	case errors.Is(err, abi.ErrNotValidYet), errors.Is(err, abi.ErrIssuedInFuture):
-		return tokenNotYet, nil
+		return tokenNotYet, nil, ""
 	case errors.Is(err, abi.ErrUnknownKey):
-		return tokenUnknownKey, nil
+		return tokenUnknownKey, nil, ""
 	case errors.Is(err, abi.ErrRevoked):
-		g.lastInvalid = ReasonRevoked
-	default:
-		g.lastInvalid = ReasonInvalidToken
+		return tokenInvalid, nil, ReasonRevoked
 	}
-	return tokenInvalid, nil
+	return tokenInvalid, nil, ReasonInvalidToken
 }
 
 func (g *Gate) write(out []byte, d *decision) []byte {

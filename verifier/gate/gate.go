@@ -14,7 +14,6 @@
 package gate
 
 import (
-	"errors"
 	"strings"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
@@ -33,9 +32,8 @@ type Gate struct {
 	revoked map[string]struct{} // session ids of the loaded revocation list
 	revIat  int64               // iat of the loaded list (0: none loaded)
 
-	cookies     []string // reused by parseRequest
-	scratch     []byte   // reused for locations
-	lastInvalid string   // reason of the last tokenInvalid result
+	cookies []string // reused by parseRequest
+	scratch []byte   // reused for locations
 }
 
 // New returns an unconfigured Gate: Decide and VerifyToken return abi.ErrNotConfigured
@@ -272,11 +270,4 @@ func VerifySignature(input []byte) error {
 		return err
 	}
 	return k.VerifySignature(msg, sig)
-}
-
-// isInvalid reports token errors that mean "not ours or tampered with": everything
-// but expiry, clock skew and an unknown key.
-func isInvalid(err error) bool {
-	return !errors.Is(err, abi.ErrExpired) && !errors.Is(err, abi.ErrNotValidYet) &&
-		!errors.Is(err, abi.ErrIssuedInFuture) && !errors.Is(err, abi.ErrUnknownKey)
 }
