@@ -214,3 +214,19 @@ func TestCommands(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+// The example configuration loads, and with a KEK validates.
+func TestExampleConfig(t *testing.T) {
+	fs := serveFlags()
+	if err := fs.Parse([]string{"--config", "../../edgeauth.example.yaml"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := loadConfig(fs, []string{"EDGEAUTH_KEYS__KEK=" + testKEK})
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := config.Default()
+	if cfg.PublicURL != "https://auth.example.com" || cfg.Sessions != def.Sessions || cfg.Keys.PrePublish != def.Keys.PrePublish || cfg.Cookies != def.Cookies || cfg.Throttle != def.Throttle || cfg.Revocations != def.Revocations || cfg.Keys.JWKSMaxAge != def.Keys.JWKSMaxAge {
+		t.Fatalf("example differs from the defaults it documents: %+v", cfg)
+	}
+}
