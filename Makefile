@@ -5,7 +5,7 @@ GO    ?= go
 include wasm.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help run test test-js bench fuzz vet
+.PHONY: help run demo test test-js bench fuzz vet
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -32,3 +32,8 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; done
+
+demo: ## control plane (dev) and the Go edge with verifier.wasm: open http://127.0.0.1:8000
+	@trap 'kill 0' EXIT; \
+	$(GO) run ./controlplane/cmd/edgeauth serve --dev --public-url http://127.0.0.1:8000 & \
+	sleep 3; $(GO) run ./hostdemo --control-plane http://127.0.0.1:8080 --listen 127.0.0.1:8000
