@@ -39,7 +39,14 @@ type Config struct {
 	AccessTTL    time.Duration // access-token lifetime; default 10 min
 	IdleTTL      time.Duration // a session unused this long ends; default 14 days
 	AbsoluteTTL  time.Duration // a session ends this long after login regardless; default 30 days
-	RefreshGrace time.Duration // replay window of the previous refresh token; default 30 s
+	// RefreshGrace is how long after a rotation the previous refresh token may be
+	// presented again and receive the same successor; default 30 s. It must cover tabs
+	// that wake together and a client retrying a refresh whose answer it lost (a mobile
+	// network, a proxy timeout, the database restart test); it can be short because every
+	// such replay happens within seconds. Widening it gives a thief nothing new: a replay
+	// yields the very tokens the legitimate client also holds, so whichever of the two
+	// rotates next makes the other's next refresh a detected reuse.
+	RefreshGrace time.Duration
 
 	MaxAccountFailures int           // failed logins per account per window before throttling; default 5
 	MaxClientFailures  int           // failed logins per client address per window; default 20
