@@ -7,9 +7,9 @@
 //	pending  published in the JWKS, not signing, for at least PrePublish (> JWKSMaxAge
 //	         + ReloadEvery) so every edge has cached it before the first token it signs
 //	active   signs; exactly one
-//	retired  stopped signing at retired_at; still published until retired_at +
-//	         RetireAfter, when every token it signed has expired
-//	removed  no longer published; the private key is erased from the row
+//	retired  stopped signing at retired_at, private key erased from the row; still
+//	         published until retired_at + RetireAfter, when every token it signed has expired
+//	removed  no longer published
 //
 // Every state change runs in one transaction holding a PostgreSQL advisory lock, so
 // several replicas may advance the lifecycle or rotate at once and the result is the

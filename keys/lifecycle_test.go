@@ -77,10 +77,14 @@ func TestLifecycle(t *testing.T) {
 	if r := list[0]; !r.RetiredAt.Equal(t0.Add(time.Hour)) || !r.RemoveAt.Equal(t0.Add(75*time.Minute)) {
 		t.Errorf("retired key %+v, want retired at 60m and removed at 75m", r)
 	}
+	var erased bool
+	if err := pool.QueryRow(ctx, `SELECT private_key IS NULL FROM signing_keys WHERE kid = $1`, first.KID).Scan(&erased); err != nil || !erased {
+		t.Fatalf("retired key keeps its private key: erased=%v err=%v", erased, err)
+	}
 	if !slices.Equal(published(), sorted(first.KID, second)) {
 		t.Errorf("JWKS %v, want retired and active keys", published())
 	}
-	// At 74m it is still published; at 75m it is removed and its private key erased.
+	// At 74m it is still published; at 75m it is removed.
 	step(14 * time.Minute)
 	if len(published()) != 2 {
 		t.Fatalf("at 74m: JWKS %v, want both keys", published())
@@ -89,7 +93,6 @@ func TestLifecycle(t *testing.T) {
 	if !slices.Equal(published(), []string{second}) {
 		t.Fatalf("at 75m: JWKS %v, want only %s", published(), second)
 	}
-	var erased bool
 	if err := pool.QueryRow(ctx, `SELECT state = 'removed' AND private_key IS NULL AND removed_at IS NOT NULL FROM signing_keys WHERE kid = $1`, first.KID).Scan(&erased); err != nil || !erased {
 		t.Fatalf("removed key row: erased=%v err=%v", erased, err)
 	}

@@ -130,14 +130,16 @@ func rotationHistory(t *testing.T, n, g int) []KeyInfo {
 }
 
 // TestSchemaForbidsTwoActiveKeys: the database itself refuses a second active key and
-// a removed key that keeps its private part, whatever code writes to it.
+// a retired or removed key that keeps its private part, whatever code writes to it.
 func TestSchemaForbidsTwoActiveKeys(t *testing.T) {
 	ctx := context.Background()
 	m := newManager(t, newPool(t), testConfig(t, newClock()))
 	for _, tc := range []struct{ name, sql string }{
 		{"second active key", `INSERT INTO signing_keys (kid, alg, state, public_key, private_key, created_at, activate_at, activated_at)
 			SELECT kid || 'x', alg, 'active', public_key, private_key, created_at, activate_at, activated_at FROM signing_keys`},
+		{"retired with private key", `UPDATE signing_keys SET state = 'retired', retired_at = created_at, remove_at = created_at`},
 		{"removed with private key", `UPDATE signing_keys SET state = 'removed'`},
+		{"active without private key", `UPDATE signing_keys SET private_key = NULL`},
 		{"unknown algorithm", `UPDATE signing_keys SET alg = 'HS256'`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

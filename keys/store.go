@@ -158,7 +158,7 @@ func (m *Manager) activate(ctx context.Context, tx txn, prev, p *KeyInfo, now ti
 }
 
 func setRetired(ctx context.Context, tx txn, kid string, now, removeAt time.Time) error {
-	if _, err := tx.Exec(ctx, `UPDATE signing_keys SET state = 'retired', retired_at = $2, remove_at = $3
+	if _, err := tx.Exec(ctx, `UPDATE signing_keys SET state = 'retired', retired_at = $2, remove_at = $3, private_key = NULL
 		WHERE kid = $1 AND state = 'active'`, kid, now, removeAt); err != nil {
 		return fmt.Errorf("keys: retire %s: %w", kid, err)
 	}
