@@ -36,9 +36,9 @@ type Config struct {
 	Issuer   string // iss claim; required
 	Audience string // aud claim; required
 
-	AccessTTL    time.Duration // access-token lifetime; default 10 min
-	IdleTTL      time.Duration // a session unused this long ends; default 14 days
-	AbsoluteTTL  time.Duration // a session ends this long after login regardless; default 30 days
+	AccessTTL   time.Duration // access-token lifetime; default 10 min
+	IdleTTL     time.Duration // a session unused this long ends; default 14 days
+	AbsoluteTTL time.Duration // a session ends this long after login regardless; default 30 days
 	// RefreshGrace is how long after a rotation the previous refresh token may be
 	// presented again and receive the same successor; default 30 s. It must cover tabs
 	// that wake together and a client retrying a refresh whose answer it lost (a mobile
