@@ -23,7 +23,8 @@ import (
 )
 
 // Signer signs JWTs with the active key, setting the kid and typ headers.
-// keys.Manager satisfies it.
+// keys.Manager satisfies it. Refresh calls Sign while it holds a session's row lock and a
+// pool connection, so Sign must work from memory and never wait on the database.
 type Signer interface {
 	Sign(ctx context.Context, claims jwt.Claims, typ string) (string, error)
 }
