@@ -257,6 +257,11 @@ func (s *Server) refreshPOST(w http.ResponseWriter, r *http.Request) error {
 // return_to (same-site relative paths only; anything else becomes "/"), failure clears
 // the cookies and redirects to the login page with the same return_to.
 func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
+	if r.Method != http.MethodGet {
+		// HEAD matches GET patterns; a HEAD (link checker, prefetcher) must not rotate.
+		w.Header().Set("Allow", "GET")
+		return ErrMethodNotAllowed
+	}
 	back := SafeReturnTo(r.URL.Query().Get("return_to"))
 	res, err := s.rotate(w, r)
 	if err != nil {

@@ -160,6 +160,17 @@ func TestRefreshRedirect(t *testing.T) {
 			refresh = r.cookie(rn)
 		})
 	}
+	t.Run("HEAD does not rotate", func(t *testing.T) {
+		r := e.do(req{method: "HEAD", path: "/auth/refresh?return_to=%2F", cookies: []*http.Cookie{refresh}})
+		if r.StatusCode != http.StatusMethodNotAllowed || len(r.Header.Values("Set-Cookie")) != 0 {
+			t.Fatalf("%d %v", r.StatusCode, r.Header.Values("Set-Cookie"))
+		}
+		if r := e.do(req{method: "GET", path: "/auth/refresh", cookies: []*http.Cookie{refresh}}); r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/" {
+			t.Fatalf("the cookie no longer refreshes after HEAD: %d %s", r.StatusCode, r.Header.Get("Location"))
+		} else {
+			refresh = r.cookie(rn)
+		}
+	})
 	t.Run("garbage token: cleared, sent to login", func(t *testing.T) {
 		r := e.do(req{method: "GET", path: "/auth/refresh?return_to=%2Fapp", cookies: []*http.Cookie{{Name: rn, Value: "garbage"}}})
 		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/login?return_to=%2Fapp" {
