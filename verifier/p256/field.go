@@ -106,71 +106,88 @@ func feNeg(z, x *element) {
 	feSub(z, &zero, x)
 }
 
-// feMul sets z = x * y mod p.
-func feMul(z, x, y *element) {
-	var t [16]uint64
-	for i := 0; i < 8; i++ {
-		var c uint64
-		xi := uint64(x[i])
-		for j := 0; j < 8; j++ {
-			v := xi*uint64(y[j]) + t[i+j] + c
-			t[i+j] = v & 0xffffffff
-			c = v >> 32
-		}
-		t[i+8] = c
-	}
-	reduce(z, &t)
+//go:generate go run gen_field.go
+
+// feMul and feSqr are generated (field_mul.go): straight-line schoolbook products
+// whose sixteen 64-bit column sums go to reduceColumns.
+
+// reduceColumns sets z = sum(c_k * 2^(32k)) mod p, for column sums 0 <= c_k < 2^37,
+// using the NIST fast reduction for P-256 (FIPS 186-4, D.2.3): for a product written
+// in 32-bit words, the residue is a sum of nine 256-bit terms made of those words with
+// small signed coefficients. The formula is linear, so it works just as well on
+// column sums that have not been carried into words yet, and the carries are done
+// once, after it.
+func reduceColumns(z *element, c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13, c14, c15 int64) {
+	w0 := c0 + c8 + c9 - c11 - c12 - c13 - c14
+	w1 := c1 + c9 + c10 - c12 - c13 - c14 - c15
+	w2 := c2 + c10 + c11 - c13 - c14 - c15
+	w3 := c3 + 2*c11 + 2*c12 + c13 - c15 - c8 - c9
+	w4 := c4 + 2*c12 + 2*c13 + c14 - c9 - c10
+	w5 := c5 + 2*c13 + 2*c14 + c15 - c10 - c11
+	w6 := c6 + 3*c14 + 2*c15 + c13 - c8 - c9
+	w7 := c7 + 3*c15 + c8 - c10 - c11 - c12 - c13
+	settle(z, w0, w1, w2, w3, w4, w5, w6, w7)
 }
 
-// feSqr sets z = x * x mod p.
-func feSqr(z, x *element) {
-	feMul(z, x, x)
-}
-
-// reduce sets z = c mod p for a 512-bit c given as sixteen 32-bit words (held in
-// uint64s), using the NIST fast reduction for P-256 (FIPS 186-4, D.2.3): c is the sum
-// of nine 256-bit terms made of its words, with small signed coefficients.
-func reduce(z *element, t *[16]uint64) {
-	c0, c1, c2, c3, c4, c5, c6, c7 := int64(t[0]), int64(t[1]), int64(t[2]), int64(t[3]), int64(t[4]), int64(t[5]), int64(t[6]), int64(t[7])
-	c8, c9, c10, c11, c12, c13, c14, c15 := int64(t[8]), int64(t[9]), int64(t[10]), int64(t[11]), int64(t[12]), int64(t[13]), int64(t[14]), int64(t[15])
-
-	var w [8]int64
-	w[0] = c0 + c8 + c9 - c11 - c12 - c13 - c14
-	w[1] = c1 + c9 + c10 - c12 - c13 - c14 - c15
-	w[2] = c2 + c10 + c11 - c13 - c14 - c15
-	w[3] = c3 + 2*c11 + 2*c12 + c13 - c15 - c8 - c9
-	w[4] = c4 + 2*c12 + 2*c13 + c14 - c9 - c10
-	w[5] = c5 + 2*c13 + 2*c14 + c15 - c10 - c11
-	w[6] = c6 + 3*c14 + 2*c15 + c13 - c8 - c9
-	w[7] = c7 + 3*c15 + c8 - c10 - c11 - c12 - c13
-	settle(z, &w)
-}
-
-// settle sets z to the value sum(w[i] * 2^(32i)) mod p, where each w[i] is a signed
-// word sum well inside int64.
-func settle(z *element, w *[8]int64) {
+// settle sets z = sum(w_i * 2^(32i)) mod p for signed word sums |w_i| < 2^62: it
+// carries into 32-bit words, folds what overflows 2^256 back in, and subtracts p if
+// needed, so z ends fully reduced.
+func settle(z *element, w0, w1, w2, w3, w4, w5, w6, w7 int64) {
 	for {
-		var carry int64
-		for i := 0; i < 8; i++ {
-			v := w[i] + carry
-			w[i] = v & 0xffffffff
-			carry = v >> 32 // arithmetic shift: floor division
-		}
+		// Carry into 32-bit words; >> on int64 is an arithmetic shift (floor).
+		w1 += w0 >> 32
+		w0 &= 0xffffffff
+		w2 += w1 >> 32
+		w1 &= 0xffffffff
+		w3 += w2 >> 32
+		w2 &= 0xffffffff
+		w4 += w3 >> 32
+		w3 &= 0xffffffff
+		w5 += w4 >> 32
+		w4 &= 0xffffffff
+		w6 += w5 >> 32
+		w5 &= 0xffffffff
+		w7 += w6 >> 32
+		w6 &= 0xffffffff
+		carry := w7 >> 32
+		w7 &= 0xffffffff
 		if carry == 0 {
 			break
 		}
-		// carry * 2^256 = carry * (2^224 - 2^192 - 2^96 + 1) mod p.
-		w[0] += carry
-		w[3] -= carry
-		w[6] -= carry
-		w[7] += carry
+		// carry * 2^256 = carry * (2^224 - 2^192 - 2^96 + 1) mod p. This converges in
+		// at most two more rounds (the value shrinks to within 2^256 of zero, then in).
+		w0 += carry
+		w3 -= carry
+		w6 -= carry
+		w7 += carry
 	}
-	for i := 0; i < 8; i++ {
-		z[i] = uint32(w[i])
-	}
+	z[0], z[1], z[2], z[3] = uint32(w0), uint32(w1), uint32(w2), uint32(w3)
+	z[4], z[5], z[6], z[7] = uint32(w4), uint32(w5), uint32(w6), uint32(w7)
 	if geq(z, &fieldP) {
 		subP(z)
 	}
+}
+
+// feComb2 sets z = ka*a + kb*b mod p, for small constants (|k| < 2^20).
+//
+// The point formulas are full of short linear combinations (3*alpha, r^2 - J - 2V,
+// ...). Done as chains of feAdd/feSub, each step carries and reduces; done here, the
+// limbs are combined as signed 64-bit sums and carried and reduced once.
+func feComb2(z, a *element, ka int64, b *element, kb int64) {
+	settle(z,
+		ka*int64(a[0])+kb*int64(b[0]), ka*int64(a[1])+kb*int64(b[1]),
+		ka*int64(a[2])+kb*int64(b[2]), ka*int64(a[3])+kb*int64(b[3]),
+		ka*int64(a[4])+kb*int64(b[4]), ka*int64(a[5])+kb*int64(b[5]),
+		ka*int64(a[6])+kb*int64(b[6]), ka*int64(a[7])+kb*int64(b[7]))
+}
+
+// feComb3 sets z = ka*a + kb*b + kc*c mod p, for small constants (|k| < 2^20).
+func feComb3(z, a *element, ka int64, b *element, kb int64, c *element, kc int64) {
+	settle(z,
+		ka*int64(a[0])+kb*int64(b[0])+kc*int64(c[0]), ka*int64(a[1])+kb*int64(b[1])+kc*int64(c[1]),
+		ka*int64(a[2])+kb*int64(b[2])+kc*int64(c[2]), ka*int64(a[3])+kb*int64(b[3])+kc*int64(c[3]),
+		ka*int64(a[4])+kb*int64(b[4])+kc*int64(c[4]), ka*int64(a[5])+kb*int64(b[5])+kc*int64(c[5]),
+		ka*int64(a[6])+kb*int64(b[6])+kc*int64(c[6]), ka*int64(a[7])+kb*int64(b[7])+kc*int64(c[7]))
 }
 
 // feInv sets z = 1/x mod p (0 for x = 0) by Fermat's little theorem, x^(p-2), with an

@@ -57,30 +57,22 @@ func (p *jacobianPoint) double() {
 	feSub(&t, &p.x, &delta)
 	feAdd(&u, &p.x, &delta)
 	feMul(&alpha, &t, &u)
-	feAdd(&t, &alpha, &alpha)
-	feAdd(&alpha, &alpha, &t) // alpha = 3(X-delta)(X+delta)
+	feComb2(&alpha, &alpha, 3, &alpha, 0) // alpha = 3(X-delta)(X+delta)
 
 	// Z3 = (Y+Z)^2 - gamma - delta
 	feAdd(&t, &p.y, &p.z)
 	feSqr(&t, &t)
-	feSub(&t, &t, &gamma)
-	feSub(&p.z, &t, &delta)
+	feComb3(&p.z, &t, 1, &gamma, -1, &delta, -1)
 
 	// X3 = alpha^2 - 8 beta
-	feAdd(&beta, &beta, &beta)
-	feAdd(&beta, &beta, &beta) // 4 beta
 	feSqr(&t, &alpha)
-	feAdd(&u, &beta, &beta)
-	feSub(&p.x, &t, &u)
+	feComb2(&p.x, &t, 1, &beta, -8)
 
 	// Y3 = alpha (4 beta - X3) - 8 gamma^2
-	feSub(&t, &beta, &p.x)
+	feComb2(&t, &beta, 4, &p.x, -1)
 	feMul(&t, &alpha, &t)
 	feSqr(&gamma, &gamma)
-	feAdd(&gamma, &gamma, &gamma)
-	feAdd(&gamma, &gamma, &gamma)
-	feAdd(&gamma, &gamma, &gamma) // 8 gamma^2
-	feSub(&p.y, &t, &gamma)
+	feComb2(&p.y, &t, 1, &gamma, -8)
 }
 
 // addAffine sets p = p + q, or p - q when neg is set ("madd-2007-bl", 7M + 4S).
@@ -108,30 +100,22 @@ func (p *jacobianPoint) addAffine(q *affinePoint, neg bool) {
 		*p = jacobianPoint{} // q = -p
 		return
 	}
-	feAdd(&r, &r, &r)   // r = 2(S2-Y1)
-	feSqr(&hh, &h)      // HH = H^2
-	feAdd(&i, &hh, &hh) //
-	feAdd(&i, &i, &i)   // I = 4HH
-	feMul(&j, &h, &i)   // J = H*I
-	feMul(&v, &p.x, &i) // V = X1*I
-	// X3 = r^2 - J - 2V
-	var t element
-	feSqr(&t, &r)
-	feSub(&t, &t, &j)
-	feSub(&t, &t, &v)
-	feSub(&t, &t, &v)
-	// Y3 = r(V - X3) - 2 Y1 J
-	feSub(&v, &v, &t)
-	feMul(&v, &r, &v)
-	feMul(&j, &p.y, &j)
-	feAdd(&j, &j, &j)
-	feSub(&p.y, &v, &j)
+	feAdd(&r, &r, &r)                  // r = 2(S2-Y1)
+	feSqr(&hh, &h)                     // HH = H^2
+	feComb2(&i, &hh, 4, &hh, 0)        // I = 4HH
+	feMul(&j, &h, &i)                  // J = H*I
+	feMul(&v, &p.x, &i)                // V = X1*I
+	var t element                      //
+	feSqr(&t, &r)                      //
+	feComb3(&t, &t, 1, &j, -1, &v, -2) // X3 = r^2 - J - 2V
+	feSub(&v, &v, &t)                  //
+	feMul(&v, &r, &v)                  //
+	feMul(&j, &p.y, &j)                //
+	feComb2(&p.y, &v, 1, &j, -2)       // Y3 = r(V - X3) - 2 Y1 J
 	p.x = t
-	// Z3 = (Z1+H)^2 - Z1Z1 - HH
 	feAdd(&t, &p.z, &h)
 	feSqr(&t, &t)
-	feSub(&t, &t, &z1z1)
-	feSub(&p.z, &t, &hh)
+	feComb3(&p.z, &t, 1, &z1z1, -1, &hh, -1) // Z3 = (Z1+H)^2 - Z1Z1 - HH
 }
 
 // add sets p = p + q for Jacobian q ("add-2007-bl", 11M + 5S). Only precomputation

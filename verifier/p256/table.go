@@ -16,17 +16,22 @@ package p256
 //   - Each piece is recoded in width-w NAF, so about one digit in w+1 is non-zero and
 //     each costs one mixed addition with a table entry or its negative.
 //
-// The table for G is built once at package initialisation; the table for a public key
-// is built by ParsePublicKey. Sizes: 2^(w-2) points of 64 bytes per piece, so
-// 16 KiB for G (w = 8) and 8 KiB per key (w = 7).
+// The table for G is built once at package initialisation (TinyGo evaluates that at
+// compile time, so it lands in the module's data segment and costs no start-up time);
+// the table of a public key is built by ParsePublicKey. Each table holds 2^(w-2)
+// affine points of 64 bytes per piece: 16 KiB for G (w = 7) and 8 KiB per key (w = 6).
+//
+// Measured under TinyGo in wazero (see the package's benchmark notes): eight 32-bit
+// pieces (33 doublings) beat four 64-bit ones (65 doublings) by about 15%; widening
+// both windows by one bit (32 KiB for G, 16 KiB per key) gained only about 7% more.
 
 const (
-	pieceBits  = 64
+	pieceBits  = 32
 	pieceCount = 256 / pieceBits
 	digitCount = pieceBits + 1 // a w-NAF of a pieceBits-bit number can be one digit longer
 
-	windowG = 8
-	windowQ = 7
+	windowG = 7
+	windowQ = 6
 )
 
 // generator is the base point G.
@@ -97,11 +102,15 @@ func recode(out *[digitCount]int8, k uint64, w uint) {
 	}
 }
 
-// scalarPieces splits s into pieceCount 64-bit pieces, least significant first.
+// scalarPieces splits s into pieceCount pieces of pieceBits bits, least significant
+// first.
 func scalarPieces(s *scalar) [pieceCount]uint64 {
+	const limbs = pieceBits / 32
 	var p [pieceCount]uint64
 	for i := range p {
-		p[i] = uint64(s[2*i]) | uint64(s[2*i+1])<<32
+		for j := 0; j < limbs; j++ {
+			p[i] |= uint64(s[i*limbs+j]) << (32 * j)
+		}
 	}
 	return p
 }
