@@ -82,7 +82,8 @@ type Match struct {
 //
 // A path that is not canonical (dot segments, "//", a backslash, ';' path parameters,
 // encoded '/', '\', '.', NUL, control or unreserved characters, lowercase or invalid
-// percent-encoding, characters that must be encoded, no leading '/') is never public:
+// percent-encoding, an escape for a character that may appear unencoded, characters
+// that must be encoded, no leading '/') is never public:
 // the edge and the origin may resolve such a path differently ("/public/../admin",
 // "/public%2F..%2Fadmin", "/public\..\admin" on a Windows origin, "/admin;x" on a
 // servlet container), and a public match at the edge would then expose a protected
@@ -206,8 +207,11 @@ func isCanonicalPath(path string) bool {
 			if i+2 >= len(path) || !isUpperHex(path[i+1]) || !isUpperHex(path[i+2]) {
 				return false
 			}
+			// Only bytes that cannot appear raw may be encoded: "%21" for '!' or
+			// "%61" for 'a' would give one resource two spellings, and a rule
+			// written in one would not see the other.
 			b := unhex(path[i+1])<<4 | unhex(path[i+2])
-			if isUnreserved(b) || b == '/' || b == '\\' || b < 0x20 || b == 0x7f {
+			if isPathChar(b) || b == '/' || b == '\\' || b < 0x20 || b == 0x7f {
 				return false
 			}
 			i += 2
@@ -253,70 +257,65 @@ func unhex(c byte) byte {
 const upperHex = "0123456789ABCDEF"
 
 // resolve returns the path a lenient origin could make of a non-canonical path:
-// percent-decoded once ('/' and '\' included), backslashes as '/', ';' parameters
-// dropped, empty and dot segments removed, re-encoded canonically. Used only to find
-// the roles a non-canonical path must also satisfy.
+// backslashes and percent-encoded '/' or '\' as separators, ';' path parameters
+// dropped, other escapes decoded once, empty and dot segments removed; then written
+// back in canonical form (see isCanonicalPath), so that the protected rules can be
+// matched against it. Used only to find the roles a non-canonical path must also
+// satisfy. For a canonical path it returns the path itself (a fuzz test checks this:
+// a canonical path has exactly one spelling).
 func resolve(path string) string {
-	dec := make([]byte, 0, len(path)+1)
-	dec = append(dec, '/')
-	for i := 0; i < len(path); i++ {
+	var segs []string
+	cur := make([]byte, 0, len(path))
+	inParam := false
+	for i := 0; i <= len(path); i++ {
+		if i == len(path) {
+			segs = append(segs, string(cur))
+			break
+		}
 		c := path[i]
+		sep := c == '/' || c == '\\'
 		if c == '%' && i+2 < len(path) && isHex(path[i+1]) && isHex(path[i+2]) {
 			c = unhex(path[i+1])<<4 | unhex(path[i+2])
 			i += 2
+			sep = c == '/' || c == '\\'
+		} else if c == ';' {
+			inParam = true
+			continue
 		}
-		if c == '\\' {
-			c = '/'
+		switch {
+		case sep:
+			segs = append(segs, string(cur))
+			cur, inParam = cur[:0], false
+		case !inParam:
+			cur = append(cur, c)
 		}
-		dec = append(dec, c)
 	}
-	var segs []string
-	last := ""
-	for _, seg := range splitSlash(string(dec)) {
-		for i := 0; i < len(seg); i++ {
-			if seg[i] == ';' {
-				seg = seg[:i]
-				break
-			}
-		}
-		last = seg
+	var kept []string
+	for _, seg := range segs {
 		switch seg {
 		case "", ".":
 		case "..":
-			if len(segs) > 0 {
-				segs = segs[:len(segs)-1]
+			if len(kept) > 0 {
+				kept = kept[:len(kept)-1]
 			}
 		default:
-			segs = append(segs, seg)
+			kept = append(kept, seg)
 		}
 	}
-	trailing := last == "" || last == "." || last == ".."
-	out := make([]byte, 0, len(dec)+8)
-	for _, seg := range segs {
+	last := segs[len(segs)-1]
+	out := make([]byte, 0, len(path)+8)
+	for _, seg := range kept {
 		out = append(out, '/')
 		for i := 0; i < len(seg); i++ {
-			c := seg[i]
-			if isPathChar(c) {
+			if c := seg[i]; isPathChar(c) {
 				out = append(out, c)
 			} else {
 				out = append(out, '%', upperHex[c>>4], upperHex[c&15])
 			}
 		}
 	}
-	if len(out) == 0 || trailing {
+	if len(out) == 0 || last == "" || last == "." || last == ".." {
 		out = append(out, '/')
 	}
 	return string(out)
-}
-
-func splitSlash(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == '/' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return out
 }
