@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"testing"
+	"time"
 )
 
 // privateBytes lists byte strings that would reveal the private key if stored.
@@ -82,7 +83,7 @@ func TestStoredKeyFailures(t *testing.T) {
 		msg    string
 	}{
 		{name: "wrong KEK", want: ErrWrongKEK, msg: "different key-encryption key",
-			tamper: func(t *testing.T, m *Manager, cfg *Config) { cfg.KEK = newKEK(t) }},
+			tamper: func(t *testing.T, m *Manager, cfg *Config) { cfg.KEK = randomKEK(t) }},
 		{name: "no KEK in development mode", want: ErrNoKEK, msg: "no key-encryption key",
 			tamper: func(t *testing.T, m *Manager, cfg *Config) { cfg.KEK, cfg.AllowPlaintext = nil, true }},
 		{name: "flipped ciphertext byte", want: ErrDecrypt, msg: "failed authentication",
@@ -151,7 +152,7 @@ func TestPlaintextDevelopmentMode(t *testing.T) {
 		t.Fatalf("replicas sign with %s and %s", a.KID, b.KID)
 	}
 	// Switching the deployment to a KEK without AllowPlaintext refuses the plaintext key.
-	cfg.KEK, cfg.AllowPlaintext = newKEK(t), false
+	cfg.KEK, cfg.AllowPlaintext = randomKEK(t), false
 	if _, err := NewManager(ctx, pool, cfg, nil); !errors.Is(err, ErrPlaintextKey) {
 		t.Fatalf("NewManager with KEK over plaintext keys = %v, want ErrPlaintextKey", err)
 	}
@@ -161,5 +162,75 @@ func exec(t *testing.T, m *Manager, sql string) {
 	t.Helper()
 	if _, err := m.pool.Exec(context.Background(), sql); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestKEKRotation: with the new KEK current and the old one in PreviousKEKs, a
+// replica opens the old rows and the next Advance re-seals them; afterwards the new
+// KEK alone suffices and the old one alone is refused. Plaintext development keys are
+// sealed the same way when a KEK is configured beside AllowPlaintext.
+func TestKEKRotation(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		start func(cfg *Config)
+	}{
+		{"previous KEK", func(cfg *Config) {}},
+		{"plaintext development keys", func(cfg *Config) { cfg.KEK, cfg.AllowPlaintext = nil, true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newClock()
+			pool := newPool(t)
+			old := testConfig(t, c)
+			tc.start(&old)
+			m := newManager(t, pool, old)
+			if _, err := m.Rotate(ctx, RotateOptions{}); err != nil { // a pending key too
+				t.Fatal(err)
+			}
+			kids := states(t, m)
+
+			next := testConfig(t, c)
+			next.KEK = randomKEK(t)
+			if old.KEK != nil {
+				next.PreviousKEKs = [][]byte{old.KEK}
+			} else {
+				next.AllowPlaintext = true
+			}
+			m2 := newManager(t, pool, next) // opens, then re-seals
+			rows, err := pool.Query(ctx, `SELECT private_key FROM signing_keys`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sealer, _ := newSealer(next.KEK, nil, false)
+			n := 0
+			for rows.Next() {
+				var stored []byte
+				if err := rows.Scan(&stored); err != nil {
+					t.Fatal(err)
+				}
+				if !sealer.current(stored) {
+					t.Errorf("a private key is not sealed under the new KEK (version %#x)", stored[0])
+				}
+				n++
+			}
+			if n != 2 || rows.Err() != nil {
+				t.Fatalf("%d keys, %v", n, rows.Err())
+			}
+			if after := states(t, m2); len(after[StateActive]) != 1 || after[StateActive][0] != kids[StateActive][0] || after[StatePending][0] != kids[StatePending][0] {
+				t.Fatalf("keys changed: %v -> %v", kids, after)
+			}
+
+			only := next
+			only.PreviousKEKs, only.AllowPlaintext = nil, false
+			m3 := newManager(t, pool, only)
+			if _, err := m3.Sign(ctx, claims(c.Now(), time.Minute), "at+jwt"); err != nil {
+				t.Fatal(err)
+			}
+			if old.KEK != nil {
+				if _, err := NewManager(ctx, pool, old, nil); !errors.Is(err, ErrWrongKEK) {
+					t.Fatalf("old KEK alone: %v, want ErrWrongKEK", err)
+				}
+			}
+		})
 	}
 }

@@ -48,6 +48,11 @@ type Config struct {
 	// before it is written to PostgreSQL. Required unless AllowPlaintext.
 	KEK []byte
 
+	// PreviousKEKs are earlier key-encryption keys, to rotate the KEK: private keys
+	// sealed under one of them are still opened, and the next Advance re-seals them
+	// under KEK. Once List shows the rotation done (a day later is plenty), drop them.
+	PreviousKEKs [][]byte
+
 	// AllowPlaintext lets private keys be stored unencrypted when KEK is empty.
 	// Development only: the control plane refuses it in production.
 	AllowPlaintext bool
@@ -121,6 +126,14 @@ func (c Config) Validate() error {
 		bad("a key-encryption key (KEK, %d bytes) is required to store private keys; plaintext storage is for development only", KEKSize)
 	case len(c.KEK) != 0 && len(c.KEK) != KEKSize:
 		bad("key-encryption key is %d bytes, want %d", len(c.KEK), KEKSize)
+	}
+	for i, p := range c.PreviousKEKs {
+		if len(p) != KEKSize {
+			bad("previous key-encryption key %d is %d bytes, want %d", i+1, len(p), KEKSize)
+		}
+	}
+	if len(c.PreviousKEKs) != 0 && len(c.KEK) == 0 {
+		bad("previous key-encryption keys are set but no current KEK")
 	}
 	for _, d := range []struct {
 		name string

@@ -51,7 +51,7 @@ func (c *clock) Add(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newKEK(t testing.TB) []byte {
+func randomKEK(t testing.TB) []byte {
 	k := make([]byte, KEKSize)
 	if _, err := rand.Read(k); err != nil {
 		t.Fatal(err)
@@ -63,7 +63,7 @@ func newKEK(t testing.TB) []byte {
 func testConfig(t testing.TB, c *clock) Config {
 	return Config{
 		Algorithm:        AlgEdDSA,
-		KEK:              newKEK(t),
+		KEK:              randomKEK(t),
 		Issuer:           "https://auth.example.test",
 		JWKSMaxAge:       5 * time.Minute,
 		ReloadEvery:      time.Minute,

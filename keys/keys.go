@@ -45,7 +45,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,11 +129,11 @@ func NewManager(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog.L
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	cfg.KEK = slices.Clone(cfg.KEK)
-	s, err := newSealer(cfg.KEK, cfg.AllowPlaintext)
+	s, err := newSealer(cfg.KEK, cfg.PreviousKEKs, cfg.AllowPlaintext)
 	if err != nil {
 		return nil, err
 	}
+	cfg.KEK, cfg.PreviousKEKs = nil, nil // kept only inside the sealer
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

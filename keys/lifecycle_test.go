@@ -111,7 +111,8 @@ func TestRotate(t *testing.T) {
 	ctx := context.Background()
 	c := newClock()
 	t0 := c.Now()
-	m := newManager(t, newPool(t), testConfig(t, c))
+	base := testConfig(t, c)
+	m := newManager(t, newPool(t), base)
 	first, _ := m.Active()
 
 	// A forced rotation publishes a pending key, due PrePublish later.
@@ -176,8 +177,8 @@ func TestRotate(t *testing.T) {
 	}
 	// A replica configured with a shorter PrePublish pulls it forward.
 	c.Add(time.Minute)
-	cfg := testConfig(t, c)
-	cfg.KEK, cfg.PrePublish = m.cfg.KEK, 7*time.Minute
+	cfg := base
+	cfg.PrePublish = 7 * time.Minute
 	got2, err := newManager(t, m.pool, cfg).Rotate(ctx, RotateOptions{})
 	if err != nil || got2.KID != succ.KID {
 		t.Fatalf("Rotate() = %+v, %v; want the scheduled successor", got2, err)

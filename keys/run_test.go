@@ -76,7 +76,7 @@ func TestLogsCarryNoKeyMaterial(t *testing.T) {
 	}
 	collect()
 	wrong := cfg
-	wrong.KEK = newKEK(t)
+	wrong.KEK = randomKEK(t)
 	secrets = append(secrets, wrong.KEK)
 	if _, err := NewManager(ctx, pool, wrong, log); err == nil {
 		t.Fatal("wrong KEK accepted")

@@ -17,8 +17,10 @@ import (
 //	0x01 || kekID[8] || nonce[12] || AES-256-GCM(PKCS#8)
 //
 // kekID identifies the key-encryption key (HMAC-SHA256(KEK, label), first 8 bytes),
-// so a wrong KEK is reported as such, distinct from a tampered ciphertext, and a later
-// KEK rotation can tell which KEK sealed each row. The additional authenticated data
+// so a wrong KEK is reported as such, distinct from a tampered ciphertext, and a KEK
+// rotation can tell which KEK sealed each row: rows sealed under one of
+// Config.PreviousKEKs are opened with it and re-sealed under the current KEK by the
+// next Advance. The additional authenticated data
 // binds the ciphertext to its header, kid and alg: a sealed key copied onto another
 // row fails to open.
 const (
@@ -31,30 +33,63 @@ const (
 )
 
 type sealer struct {
-	aead  cipher.AEAD // nil: plaintext (AllowPlaintext without KEK)
-	id    [kekIDSize]byte
-	plain bool // plaintext rows may be opened
+	aead     cipher.AEAD // nil: plaintext (AllowPlaintext without KEK)
+	id       [kekIDSize]byte
+	previous map[[kekIDSize]byte]cipher.AEAD // earlier KEKs, for opening only
+	plain    bool                            // plaintext rows may be opened
 }
 
-func newSealer(kek []byte, allowPlaintext bool) (*sealer, error) {
-	s := &sealer{plain: allowPlaintext}
+func newSealer(kek []byte, previous [][]byte, allowPlaintext bool) (*sealer, error) {
+	s := &sealer{plain: allowPlaintext, previous: map[[kekIDSize]byte]cipher.AEAD{}}
 	if len(kek) == 0 {
+		if len(previous) != 0 {
+			return nil, fmt.Errorf("%w: previous key-encryption keys without a current one", ErrInvalidConfig)
+		}
 		return s, nil
 	}
+	var err error
+	if s.aead, s.id, err = newKEK(kek); err != nil {
+		return nil, err
+	}
+	for _, p := range previous {
+		aead, id, err := newKEK(p)
+		if err != nil {
+			return nil, err
+		}
+		if id != s.id {
+			s.previous[id] = aead
+		}
+	}
+	return s, nil
+}
+
+// newKEK returns the AEAD and the id of a key-encryption key.
+func newKEK(kek []byte) (cipher.AEAD, [kekIDSize]byte, error) {
+	var id [kekIDSize]byte
 	if len(kek) != KEKSize {
-		return nil, fmt.Errorf("%w: key-encryption key is %d bytes, want %d", ErrInvalidConfig, len(kek), KEKSize)
+		return nil, id, fmt.Errorf("%w: key-encryption key is %d bytes, want %d", ErrInvalidConfig, len(kek), KEKSize)
 	}
 	block, err := aes.NewCipher(kek)
 	if err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
+		return nil, id, fmt.Errorf("keys: %w", err)
 	}
-	if s.aead, err = cipher.NewGCM(block); err != nil {
-		return nil, fmt.Errorf("keys: %w", err)
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, id, fmt.Errorf("keys: %w", err)
 	}
 	mac := hmac.New(sha256.New, kek)
 	mac.Write([]byte(kekIDLabel))
-	copy(s.id[:], mac.Sum(nil))
-	return s, nil
+	copy(id[:], mac.Sum(nil))
+	return aead, id, nil
+}
+
+// current reports whether stored is sealed under the current KEK (or, with no KEK,
+// stored in plaintext): false means the next Advance re-seals it.
+func (s *sealer) current(stored []byte) bool {
+	if s.aead == nil {
+		return len(stored) > 0 && stored[0] == sealPlain
+	}
+	return len(stored) >= 1+kekIDSize && stored[0] == sealAESGCM && hmac.Equal(stored[1:1+kekIDSize], s.id[:])
 }
 
 func sealAAD(header []byte, kid, alg string) []byte {
@@ -101,12 +136,16 @@ func (s *sealer) open(kid, alg string, stored []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: key %s: too short", ErrDecrypt, kid)
 		}
 		header := stored[:1+kekIDSize]
+		aead := s.aead
 		if !hmac.Equal(header[1:], s.id[:]) {
-			return nil, fmt.Errorf("%w: key %s was sealed by KEK id %s, the configured KEK has id %s",
-				ErrWrongKEK, kid, hex.EncodeToString(header[1:]), hex.EncodeToString(s.id[:]))
+			var ok bool
+			if aead, ok = s.previous[[kekIDSize]byte(header[1:])]; !ok {
+				return nil, fmt.Errorf("%w: key %s was sealed by KEK id %s, the configured KEK has id %s (and %d previous KEKs)",
+					ErrWrongKEK, kid, hex.EncodeToString(header[1:]), hex.EncodeToString(s.id[:]), len(s.previous))
+			}
 		}
 		nonce := stored[1+kekIDSize : 1+kekIDSize+12]
-		pt, err := s.aead.Open(nil, nonce, stored[1+kekIDSize+12:], sealAAD(header, kid, alg))
+		pt, err := aead.Open(nil, nonce, stored[1+kekIDSize+12:], sealAAD(header, kid, alg))
 		if err != nil {
 			return nil, fmt.Errorf("%w: key %s", ErrDecrypt, kid)
 		}

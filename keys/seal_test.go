@@ -12,7 +12,7 @@ import (
 // with one of the package's errors; never a panic.
 func FuzzOpenSealed(f *testing.F) {
 	kek := bytes.Repeat([]byte{7}, KEKSize)
-	s, err := newSealer(kek, false)
+	s, err := newSealer(kek, nil, false)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func FuzzOpenSealed(f *testing.F) {
 }
 
 func TestSealRoundTripAndBinding(t *testing.T) {
-	s, err := newSealer(bytes.Repeat([]byte{1}, KEKSize), false)
+	s, err := newSealer(bytes.Repeat([]byte{1}, KEKSize), nil, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -73,8 +73,60 @@ func (m *Manager) locked(ctx context.Context, fn func(ctx context.Context, tx tx
 //  3. with no active key (a new database), a first key is created and activated at
 //     once; nothing has been signed yet, so no verifier can miss it;
 //  4. with no pending key, the successor of the active key is created pending when
-//     RotateEvery - PrePublish has passed since activation, due RotateEvery after it.
+//     RotateEvery - PrePublish has passed since activation, due RotateEvery after it;
+//  5. private keys not sealed under the current KEK (one of PreviousKEKs, or
+//     plaintext from development with AllowPlaintext) are re-sealed under it.
 func (m *Manager) advance(ctx context.Context, tx txn, keys []KeyInfo, now time.Time) error {
+	if err := m.advanceStates(ctx, tx, keys, now); err != nil {
+		return err
+	}
+	return m.reseal(ctx, tx)
+}
+
+// reseal re-encrypts private keys sealed under anything but the current KEK.
+func (m *Manager) reseal(ctx context.Context, tx txn) error {
+	rows, err := tx.Query(ctx, `SELECT kid, alg, private_key FROM signing_keys WHERE state IN ('pending', 'active')`)
+	if err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	type row struct {
+		kid, alg string
+		stored   []byte
+	}
+	var stale []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.kid, &r.alg, &r.stored); err != nil {
+			rows.Close()
+			return fmt.Errorf("keys: %w", err)
+		}
+		if !m.sealer.current(r.stored) {
+			stale = append(stale, r)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("keys: %w", err)
+	}
+	for _, r := range stale {
+		der, err := m.sealer.open(r.kid, r.alg, r.stored)
+		if err != nil {
+			return err
+		}
+		sealed, err := m.sealer.seal(r.kid, r.alg, der)
+		clear(der)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE signing_keys SET private_key = $2 WHERE kid = $1`, r.kid, sealed); err != nil {
+			return fmt.Errorf("keys: re-seal %s: %w", r.kid, err)
+		}
+		m.log.Info("signing keys: private key re-sealed under the current key-encryption key", "kid", r.kid)
+	}
+	return nil
+}
+
+// advanceStates applies rules 1 to 4 of advance.
+func (m *Manager) advanceStates(ctx context.Context, tx txn, keys []KeyInfo, now time.Time) error {
 	var active *KeyInfo
 	var pending []KeyInfo
 	for i := range keys {
