@@ -270,7 +270,7 @@ func TestRecode(t *testing.T) {
 	for i := 0; i < 2000; i++ {
 		vals = append(vals, rng.Uint64())
 	}
-	const pieceMask = uint64(1)<<pieceBits - 1 // recode only ever sees pieceBits-bit values
+	const pieceMask = ^uint64(0) >> (64 - pieceBits) // recode only ever sees pieceBits-bit values
 	for _, w := range []uint{windowG, windowQ, 2, 5} {
 		for _, v := range vals {
 			v &= pieceMask

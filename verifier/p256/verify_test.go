@@ -208,6 +208,41 @@ func TestDifferential(t *testing.T) {
 		keys, c.accepted+c.rejected, c.accepted, c.rejected)
 }
 
+// TestDigestAboveN signs digests whose value is n or more (reduced mod n by both
+// signer and verifier) and longer digests whose leftmost 32 bytes are such values.
+func TestDigestAboveN(t *testing.T) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, y := keyCoords(&priv.PublicKey)
+	k, err := ParsePublicKey(x, y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := elliptic.P256().Params().N
+	ones := make([]byte, 40)
+	for i := range ones {
+		ones[i] = 0xff
+	}
+	var c counts
+	for name, digest := range map[string][]byte{
+		"n":              bytes32(n),
+		"n+5":            bytes32(new(big.Int).Add(n, big.NewInt(5))),
+		"all ones":       ones[:32],
+		"40 bytes ones":  ones,
+		"n then 8 bytes": append(bytes32(n), 1, 2, 3, 4, 5, 6, 7, 8),
+	} {
+		sig := sign(t, priv, digest)
+		if !c.compare(t, name, k, &priv.PublicKey, digest, sig) {
+			t.Fatalf("%s: crypto/ecdsa rejected its own signature", name)
+		}
+		// The digest reduced mod n is the same message to ECDSA.
+		reduced := bytes32(new(big.Int).Mod(new(big.Int).SetBytes(digest[:32]), n))
+		c.compare(t, name+" reduced", k, &priv.PublicKey, reduced, sig)
+	}
+}
+
 // TestExceptionalSums builds signatures whose verification hits the exceptional
 // cases of the group law: the same point added to itself, a point added to its
 // negative, and a result at infinity. Keys with private scalar 1, 2 and n-1 make
