@@ -261,3 +261,35 @@ func TestSessionsLogoutAllAndRevoke(t *testing.T) {
 }
 
 func base64RawURL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
+
+// An old refresh token replayed after several rotations (a stolen copy, used late)
+// revokes the session at once, grace window or not; the revocation list names it.
+func TestReuseAcrossRotations(t *testing.T) {
+	e := newEnv(t, envOptions{start: true})
+	e.createUser(testEmail, testPassword)
+	access, first := e.login(testEmail, testPassword)
+	var in struct{ Sid string }
+	e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{access}}).decode(t, &in)
+	cur := first
+	for i := range 3 {
+		r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{cur}})
+		if r.StatusCode != 200 {
+			t.Fatalf("rotation %d: %d %s", i, r.StatusCode, r.body)
+		}
+		cur = r.cookie(e.cfg.RefreshCookie().Name)
+	}
+	r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{first}})
+	if r.StatusCode != 401 || r.errorCode() != "refresh_token_reused" {
+		t.Fatalf("old token: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{cur}}); r.StatusCode != 401 {
+		t.Fatalf("current token after reuse: %d %s", r.StatusCode, r.body)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !slices.Contains(revokedSIDs(t, e.do(req{method: "GET", path: "/.well-known/edgeauth/revocations"}).body), in.Sid) {
+		if time.Now().After(deadline) {
+			t.Fatal("the revocation list never named the session")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
