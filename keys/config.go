@@ -48,9 +48,12 @@ type Config struct {
 	// before it is written to PostgreSQL. Required unless AllowPlaintext.
 	KEK []byte
 
-	// PreviousKEKs are earlier key-encryption keys, to rotate the KEK: private keys
-	// sealed under one of them are still opened, and the next Advance re-seals them
-	// under KEK. Once List shows the rotation done (a day later is plenty), drop them.
+	// PreviousKEKs are other key-encryption keys that may have sealed stored keys:
+	// rows sealed under one of them are opened, and the next Advance re-seals them
+	// under KEK. Rotating the KEK across replicas takes three rolling deploys:
+	// (1) add the new KEK here, (2) make it KEK with the old one here (rows are
+	// re-sealed), (3) drop the old one. Then every replica can open every row at
+	// every step.
 	PreviousKEKs [][]byte
 
 	// AllowPlaintext lets private keys be stored unencrypted when KEK is empty.
