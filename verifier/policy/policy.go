@@ -15,6 +15,9 @@ func New(c Config) (*Policy, error) {
 	c.Algorithms = append([]string(nil), c.Algorithms...)
 	c.PublicPaths = append([]string(nil), c.PublicPaths...)
 	c.Protected = append([]Route(nil), c.Protected...)
+	for i := range c.Protected {
+		c.Protected[i].Roles = append([]string(nil), c.Protected[i].Roles...)
+	}
 	list := validate(&c)
 	p := &Policy{cfg: c}
 	list = append(list, checkLoops(p)...)

@@ -148,7 +148,10 @@ func TestNewDoesNotAliasInput(t *testing.T) {
 	p := mustNew(t, c)
 	c.PublicPaths[0] = "/admin/"
 	c.Protected[0].Prefix = "/"
-	if m := p.Match("/login"); m.Protected {
+	c.Protected[1].Roles = append(c.Protected[1].Roles, "x")
+	c.Protected[0].Roles[0] = "user"
+	admin := p.Match("/admin/x")
+	if m := p.Match("/login"); m.Protected || !admin.Satisfied([]string{"admin"}) || admin.Satisfied([]string{"user"}) {
 		t.Fatal("policy changed when the caller's slices did")
 	}
 }
