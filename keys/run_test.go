@@ -23,6 +23,28 @@ func TestRun(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { m.Run(ctx); close(done) }()
+	// Signing and serving the JWKS go on concurrently (run with -race). Right after
+	// the clock jumps, the set is stale until Run's next tick: ErrStale is expected then.
+	signed := make(chan error, 1)
+	go func() {
+		n := 0
+		for ctx.Err() == nil {
+			if _, err := m.Sign(ctx, claims(c.Now(), time.Minute), "at+jwt"); err != nil && !errors.Is(err, ErrStale) {
+				signed <- err
+				return
+			}
+			if body, _ := m.JWKS(); len(body) == 0 {
+				signed <- errors.New("empty JWKS")
+				return
+			}
+			n++
+		}
+		if n == 0 {
+			signed <- errors.New("nothing signed")
+			return
+		}
+		signed <- nil
+	}()
 
 	c.Add(50 * time.Minute) // successor due
 	waitFor(t, func() bool { return len(publicKeys(t, must(m.JWKS()))) == 2 })
@@ -34,6 +56,9 @@ func TestRun(t *testing.T) {
 	case <-done:
 	case <-time.After(5 * time.Second):
 		t.Fatal("Run did not return after its context ended")
+	}
+	if err := <-signed; err != nil {
+		t.Fatalf("concurrent Sign: %v", err)
 	}
 }
 
