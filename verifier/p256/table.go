@@ -21,9 +21,9 @@ package p256
 // the table of a public key is built by ParsePublicKey. Each table holds 2^(w-2)
 // affine points of 64 bytes per piece: 16 KiB for G (w = 7) and 8 KiB per key (w = 6).
 //
-// Measured under TinyGo in wazero (see the package's benchmark notes): eight 32-bit
-// pieces (33 doublings) beat four 64-bit ones (65 doublings) by about 15%; widening
-// both windows by one bit (32 KiB for G, 16 KiB per key) gained only about 7% more.
+// Measured under TinyGo (-opt=2) in wazero: eight 32-bit pieces (33 doublings) beat
+// four 64-bit ones (65 doublings) by about 15%; widening both windows by one bit
+// (32 KiB for G, 16 KiB per key) gained only about 7% more, not worth the module size.
 
 const (
 	pieceBits  = 32

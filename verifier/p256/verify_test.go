@@ -607,3 +607,18 @@ func BenchmarkParsePublicKey(b *testing.B) {
 		}
 	}
 }
+
+// TestVerifyAllocs checks that Verify does not allocate: it runs for every token, and
+// inside the WebAssembly module every allocation is work for the garbage collector.
+func TestVerifyAllocs(t *testing.T) {
+	params := elliptic.P256().Params()
+	k, err := ParsePublicKey(bytes32(params.Gx), bytes32(params.Gy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, sig := make([]byte, 32), make([]byte, 64)
+	sig[31], sig[63] = 1, 1
+	if allocs := testing.AllocsPerRun(20, func() { k.Verify(digest, sig) }); allocs != 0 {
+		t.Fatalf("Verify allocates %v times", allocs)
+	}
+}
