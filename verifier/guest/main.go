@@ -18,10 +18,9 @@ import (
 )
 
 // buf is the shared input/output buffer. Inputs are read from it in place; outputs are
-// built in out and copied here only when they fit. It is allocated on the heap, not
-// as a static array: TinyGo's collector scans globals conservatively on every cycle,
-// and 256 KiB of static bytes made each cycle (and so each cache-hit decision) several
-// times slower; a heap []byte is known to hold no pointers and is never scanned.
+// built in out and copied here only when they fit. It is a heap slice rather than a
+// static array because TinyGo's collector scans the data and bss sections
+// conservatively on every cycle, and a pointer-free heap object is never scanned.
 var buf = make([]byte, abi.BufferCap)
 
 // out is the reusable output scratch space. The gate appends to out[:0], so outputs

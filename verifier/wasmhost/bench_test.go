@@ -1,0 +1,95 @@
+package wasmhost
+
+import (
+	"context"
+	"encoding/json"
+	"runtime"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
+)
+
+// benchHost is a one-instance host on the embedded module, configured with the
+// vectors' keys and a cache, plus a request whose token is already cached.
+func benchHost(b *testing.B) (*Host, verifier.Request) {
+	h, err := NewEmbedded(context.Background(), Options{PoolSize: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close() })
+	cookie := verifier.Cookie{Name: "__Host-edgeauth", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"}
+	cfg, _ := json.Marshal(verifier.Config{
+		Issuer: vectors.Issuer, Audience: vectors.Audience, Algorithms: []string{"EdDSA"}, LeewaySeconds: 30,
+		AccessCookie: cookie, RefreshCookie: verifier.Cookie{Name: "__Secure-edgeauth-refresh", Path: "/auth", Secure: true, HTTPOnly: true, SameSite: "Lax"},
+		LoginPath: "/login", RefreshPath: "/auth/refresh", PublicPaths: []string{"/login", "/auth/"},
+		DefaultProtected: true, CacheEntries: 1024,
+	})
+	if err := h.Configure(cfg); err != nil {
+		b.Fatal(err)
+	}
+	if err := h.LoadKeys(vectors.JWKS()); err != nil {
+		b.Fatal(err)
+	}
+	req := verifier.Request{Method: "GET", Path: "/app/home", Query: "tab=1",
+		Cookies: []string{"theme=dark; " + cookie.Name + "=" + vectors.EdDSAKey().Token(vectors.Claims(vectors.Now))}}
+	if d, err := h.Decide(req, vectors.Now); err != nil || d.Action != verifier.ActionAllow {
+		b.Fatal(d, err)
+	}
+	return h, req
+}
+
+// BenchmarkDecideCacheHitParts splits a cache-hit decision into the guest's share
+// (writing the request JSON into the buffer and calling decide) and the host's
+// (encoding the request, decoding the decision).
+func BenchmarkDecideCacheHitParts(b *testing.B) {
+	h, req := benchHost(b)
+	input, _ := json.Marshal(req)
+	b.Run("guest", func(b *testing.B) {
+		in, err := h.get(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.put(in)
+		loop(b, func() {
+			if _, err := in.call(context.Background(), in.decide, input, vectors.Now, true); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("host-codec", func(b *testing.B) {
+		out, _ := json.Marshal(verifier.Decision{Action: verifier.ActionAllow, Reason: "authenticated",
+			Identity: &verifier.Identity{Subject: "user-42", SessionID: "c2Vzc2lvbi0xMjM0NTY3ODkwYWJjZGVm", Roles: []string{"admin", "billing"}, ExpiresAt: vectors.Now + 540}})
+		loop(b, func() {
+			if _, err := json.Marshal(req); err != nil {
+				b.Fatal(err)
+			}
+			var d verifier.Decision
+			if err := json.Unmarshal(out, &d); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("total", func(b *testing.B) {
+		loop(b, func() {
+			if _, err := h.Decide(req, vectors.Now); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
+
+// loop runs fn b.N times on one locked OS thread and reports the thread's CPU time
+// per operation (cpu-ns/op), which does not depend on a loaded machine's neighbours.
+func loop(b *testing.B, fn func()) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	fn()
+	start := threadCPU()
+	for b.Loop() {
+		fn()
+	}
+	if start != 0 {
+		b.ReportMetric(float64(threadCPU()-start)/float64(b.N), "cpu-ns/op")
+	}
+}
