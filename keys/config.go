@@ -81,8 +81,9 @@ type Config struct {
 	// the longest an edge may keep an old key set.
 	JWKSMaxAge time.Duration
 
-	// ReloadEvery is how often Run reloads the key set from PostgreSQL (other
-	// replicas may have rotated) and advances the lifecycle.
+	// ReloadEvery is the longest a replica goes without reloading the key set from
+	// PostgreSQL (other replicas may have rotated) and advancing the lifecycle. Run
+	// does it twice per ReloadEvery, so one slow or failed attempt stays within it.
 	ReloadEvery time.Duration
 
 	// Now is the clock (time.Now when nil). Tests inject their own.

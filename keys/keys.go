@@ -15,9 +15,9 @@
 // several replicas may advance the lifecycle or rotate at once and the result is the
 // same as if one had (a partial unique index also forbids two active keys). Each
 // replica keeps the published set, the active private key and the JWKS body in memory
-// and refreshes them with Reload; Run does that every ReloadEvery and advances the
-// lifecycle (activate due pending keys, retire the previous one, remove expired ones,
-// create the next pending key RotateEvery after activation).
+// and refreshes them with Reload; Run does that twice per ReloadEvery and advances
+// the lifecycle (activate due pending keys, retire the previous one, remove expired
+// ones, create the next pending key RotateEvery after activation).
 //
 // Why the timings hold with replicas: a key created by one replica is published by
 // the others at their next reload (within ReloadEvery), and an edge may keep a JWKS
@@ -329,10 +329,10 @@ func (m *Manager) openSigner(kid, alg string, sealed []byte, pub jwk) (*signer, 
 	return &signer{kid: kid, alg: alg, method: meth, key: key}, nil
 }
 
-// Run advances the lifecycle and reloads every ReloadEvery until ctx ends. Errors are
-// logged (never with key material) and retried at the next tick.
+// Run advances the lifecycle and reloads twice per ReloadEvery until ctx ends. Errors
+// are logged (never with key material) and retried at the next tick.
 func (m *Manager) Run(ctx context.Context) {
-	t := time.NewTicker(m.cfg.ReloadEvery)
+	t := time.NewTicker(m.cfg.ReloadEvery / 2)
 	defer t.Stop()
 	for {
 		select {
