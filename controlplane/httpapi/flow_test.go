@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -199,11 +200,28 @@ func TestFullFlowCookieAttributes(t *testing.T) {
 }
 
 // Tokens the control plane issues are accepted by the verifier core (natively and as
-// the compiled verifier.wasm) and by golang-jwt, all against the published JWKS.
+// the compiled verifier.wasm) and by golang-jwt, all against the published JWKS; the
+// published revocation list loads into both engines and refuses a logged-out session.
 func TestTokensAcceptedByVerifiers(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := newEnv(t, envOptions{start: true})
 	user := e.createUser(testEmail, testPassword)
-	access, _ := e.login(testEmail, testPassword)
+	access, refresh := e.login(testEmail, testPassword)
+	var in struct{ Sid string }
+	e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{access}}).decode(t, &in)
+	// Log out, and wait for the published revocation list to name the session.
+	if r := e.do(req{method: "POST", path: "/auth/logout", cookies: []*http.Cookie{access, refresh}}); r.StatusCode != 204 {
+		t.Fatalf("logout: %d", r.StatusCode)
+	}
+	var revocations []byte
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		revocations = e.do(req{method: "GET", path: "/.well-known/edgeauth/revocations"}).body
+		if slices.Contains(revokedSIDs(t, revocations), in.Sid) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("revocation list never named the session")
+		}
+	}
 	r := e.do(req{method: "GET", path: "/.well-known/jwks.json"})
 	if r.StatusCode != 200 || r.Header.Get("Content-Type") != "application/jwk-set+json" {
 		t.Fatalf("jwks: %d %v", r.StatusCode, r.Header)
@@ -257,6 +275,13 @@ func TestTokensAcceptedByVerifiers(t *testing.T) {
 			}
 			if _, err := eng.VerifyToken(access.Value, now+3600); !errors.Is(err, verifier.ErrExpired) {
 				t.Fatalf("an hour later: %v, want ErrExpired", err)
+			}
+			// The control plane's signed revocation list loads, and refuses the token.
+			if err := eng.LoadRevocations(revocations, now); err != nil {
+				t.Fatalf("load revocations: %v", err)
+			}
+			if _, err := eng.VerifyToken(access.Value, now); !errors.Is(err, verifier.ErrRevoked) {
+				t.Fatalf("after logout: %v, want ErrRevoked", err)
 			}
 		})
 	}
