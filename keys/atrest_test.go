@@ -8,8 +8,12 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"errors"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // privateBytes lists byte strings that would reveal the private key if stored.
@@ -232,5 +236,18 @@ func TestKEKRotation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestNewManagerWithoutMigrations(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	_, err = NewManager(ctx, pool, testConfig(t, newClock()), nil)
+	if err == nil || !strings.Contains(err.Error(), "apply the migrations first") {
+		t.Fatalf("NewManager on an empty database = %v, want a hint to apply the migrations", err)
 	}
 }

@@ -50,6 +50,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -231,6 +232,9 @@ func (m *Manager) Reload(ctx context.Context) error {
 		CASE WHEN state IN ('pending', 'active') THEN private_key END
 		FROM signing_keys WHERE state <> 'removed' ORDER BY created_at, kid`)
 	if err != nil {
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42P01" { // undefined_table
+			return fmt.Errorf("keys: reload: table signing_keys does not exist: apply the migrations first: %w", err)
+		}
 		return fmt.Errorf("keys: reload: %w", err)
 	}
 	type loaded struct {
