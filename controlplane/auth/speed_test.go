@@ -37,12 +37,12 @@ COMMIT;
 // clients (p50/p99 latency) and pgbench running pgbenchScript with as many connections
 // on the same server in the same run, and prints both rates and their ratio (target:
 // rotations >= 0.5 x pgbench). Only with EDGEAUTH_BENCH=1 (make bench); each measurement
-// lasts EDGEAUTH_BENCH_SECONDS (default 5).
+// lasts EDGEAUTH_BENCH_SECONDS (default 6, split in three alternating rounds).
 func TestRefreshRotationSpeed(t *testing.T) {
 	if os.Getenv("EDGEAUTH_BENCH") != "1" {
 		t.Skip("benchmark: run with EDGEAUTH_BENCH=1 (make bench)")
 	}
-	secs := 5
+	secs := 6
 	if s, err := strconv.Atoi(os.Getenv("EDGEAUTH_BENCH_SECONDS")); err == nil && s > 0 {
 		secs = s
 	}
