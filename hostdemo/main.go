@@ -14,7 +14,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/http"
 	"net/http/httputil"
@@ -24,6 +23,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/edgeauth/edgeauth/hostdemo/demoapp"
 	"github.com/edgeauth/edgeauth/hostdemo/edge"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/wasmhost"
@@ -84,7 +84,7 @@ func run() error {
 	}
 	go source.Run(ctx)
 
-	app := http.Handler(demoApp())
+	var app http.Handler = demoapp.Handler()
 	if *upstream != "" {
 		u, err := url.Parse(*upstream)
 		if err != nil || u.Scheme == "" || u.Host == "" {
@@ -127,44 +127,8 @@ func loadGateConfig(path, origin string) ([]byte, error) {
 		AccessCookie:  verifier.Cookie{Name: "edgeauth_at", Path: "/", HTTPOnly: true, SameSite: "Lax"},
 		RefreshCookie: verifier.Cookie{Name: "edgeauth_rt", Path: "/auth", HTTPOnly: true, SameSite: "Lax"},
 		LoginPath:     "/login", RefreshPath: "/auth/refresh", AfterLoginPath: "/app/",
-		PublicPaths: []string{"/", "/auth/", "/.well-known/"},
-		Protected: []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/admin/", Roles: []string{"admin"}}},
+		PublicPaths:  []string{"/", "/auth/", "/.well-known/"},
+		Protected:    []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/admin/", Roles: []string{"admin"}}},
 		CacheEntries: 1024,
-	})
-}
-
-var page = template.Must(template.New("page").Parse(`<!doctype html>
-<meta charset="utf-8"><title>edgeauth demo</title>
-<h1>{{.Title}}</h1>
-{{if .Login}}
-<form id="login"><input name="email" type="email" placeholder="email" required>
-<input name="password" type="password" placeholder="password" required><button>Sign in</button></form>
-<p id="error"></p>
-<script>
-document.getElementById('login').onsubmit = async (e) => {
-  e.preventDefault();
-  const f = new FormData(e.target);
-  const r = await fetch('/auth/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
-    body: JSON.stringify({email: f.get('email'), password: f.get('password')})});
-  if (r.ok) { location = new URLSearchParams(location.search).get('return_to') || '/app/'; return; }
-  document.getElementById('error').textContent = (await r.json()).error.message;
-};
-</script>
-{{else}}
-<p>Subject: <code>{{.Subject}}</code> Session: <code>{{.Session}}</code> Roles: <code>{{.Roles}}</code></p>
-<form method="post" action="/auth/logout" onsubmit="event.preventDefault(); fetch('/auth/logout', {method: 'POST'}).then(() => location = '/')"><button>Sign out</button></form>
-{{end}}
-<p><a href="/">public</a> · <a href="/app/">app</a> · <a href="/admin/">admin</a></p>`))
-
-// demoApp shows what the gate forwards: identity headers set by the edge only.
-func demoApp() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		title := "edgeauth demo: " + r.URL.Path
-		page.Execute(w, map[string]any{
-			"Title": title, "Login": r.URL.Path == "/login",
-			"Subject": r.Header.Get(edge.HeaderSubject), "Session": r.Header.Get(edge.HeaderSession),
-			"Roles": r.Header.Get(edge.HeaderRoles),
-		})
 	})
 }

@@ -43,8 +43,23 @@ type world struct {
 
 func newWorld(t *testing.T, engine verifier.Engine) *world {
 	t.Helper()
-	ctx := context.Background()
 	w := &world{t: t}
+	return setupWorld(w, engine, http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		w.seen.Store(r.Header.Clone())
+		io.WriteString(rw, "app: "+r.URL.Path)
+	}))
+}
+
+// newWorldWithApp puts app behind the gate instead of the header-recording one.
+func newWorldWithApp(t *testing.T, engine verifier.Engine, app http.Handler) *world {
+	t.Helper()
+	return setupWorld(&world{t: t}, engine, app)
+}
+
+func setupWorld(w *world, engine verifier.Engine, appHandler http.Handler) *world {
+	t := w.t
+	t.Helper()
+	ctx := context.Background()
 
 	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
 	if err != nil {
@@ -80,8 +95,8 @@ func newWorld(t *testing.T, engine verifier.Engine) *world {
 		AccessCookie:  verifier.Cookie{Name: cfg.AccessCookie().Name, Path: "/", HTTPOnly: true, SameSite: "Lax"},
 		RefreshCookie: verifier.Cookie{Name: cfg.RefreshCookie().Name, Path: "/auth", HTTPOnly: true, SameSite: "Lax"},
 		LoginPath:     "/login", RefreshPath: "/auth/refresh", AfterLoginPath: "/app/",
-		PublicPaths: []string{"/", "/auth/", "/.well-known/"},
-		Protected: []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/admin/", Roles: []string{"admin"}}},
+		PublicPaths:  []string{"/", "/auth/", "/.well-known/"},
+		Protected:    []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/admin/", Roles: []string{"admin"}}},
 		CacheEntries: 64,
 	})
 	if err != nil {
@@ -100,10 +115,6 @@ func newWorld(t *testing.T, engine verifier.Engine) *world {
 	if err := w.source.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	appHandler := http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		w.seen.Store(r.Header.Clone())
-		io.WriteString(rw, "app: "+r.URL.Path)
-	})
 	cpURL, _ := url.Parse(w.cpSrv.URL)
 	toControlPlane := httputil.NewSingleHostReverseProxy(cpURL)
 	gate := &edge.Gate{Engine: engine, Source: w.source, Upstream: appHandler, Now: edgeNow, Logger: quiet}
