@@ -1,11 +1,15 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"testing"
 
+	"github.com/tetratelabs/wazero"
+
 	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/gate"
 	"github.com/edgeauth/edgeauth/verifier/gate/gatetest"
 	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
@@ -96,4 +100,60 @@ func TestDecisionErrorsMatch(t *testing.T) {
 			t.Fatalf("revoked after refused inputs: %+v %v", d, err)
 		}
 	})
+}
+
+// BenchmarkGateDecideInGuest measures the decide export alone inside the committed
+// module (request already in the buffer, no host-side JSON), the cost an edge pays
+// per request besides its own encoding.
+func BenchmarkGateDecideInGuest(b *testing.B) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	mod, err := rt.InstantiateWithConfig(ctx, verifier.Module, wazero.NewModuleConfig().WithStartFunctions(abi.ExportInitialize))
+	if err != nil {
+		b.Fatal(err)
+	}
+	res, err := mod.ExportedFunction(abi.ExportBufPtr).Call(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ptr := uint32(res[0])
+	call := func(name string, in []byte, args ...uint64) abi.Status {
+		if !mod.Memory().Write(ptr, in) {
+			b.Fatal("input does not fit")
+		}
+		res, err := mod.ExportedFunction(name).Call(ctx, append([]uint64{uint64(len(in))}, args...)...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, _ := abi.Unpack(res[0])
+		return st
+	}
+	if call(abi.ExportConfigure, gatetest.MustJSON(gatetest.Config())) != abi.StatusOK ||
+		call(abi.ExportLoadKeys, gatetest.JWKS()) != abi.StatusOK {
+		b.Fatal("set-up failed")
+	}
+	for _, tc := range []struct {
+		name string
+		req  verifier.Request
+	}{
+		{"cache-hit", verifier.Request{Method: "GET", Path: "/admin/users", Query: "tab=1",
+			Cookies: []string{"theme=dark; _ga=GA1.2.3", gatetest.AccessName + "=" + gatetest.Valid}}},
+		{"no-token", verifier.Request{Method: "GET", Path: "/dashboard", Query: "tab=1"}},
+	} {
+		req := gatetest.MustJSON(tc.req)
+		b.Run(tc.name, func(b *testing.B) {
+			decide := mod.ExportedFunction(abi.ExportDecide)
+			for b.Loop() {
+				mod.Memory().Write(ptr, req) // the previous output overwrote it
+				res, err := decide.Call(ctx, uint64(len(req)), uint64(gatetest.Now))
+				if err != nil {
+					b.Fatal(err)
+				}
+				if st, _ := abi.Unpack(res[0]); st != abi.StatusOK {
+					b.Fatal(st.Err())
+				}
+			}
+		})
+	}
 }
