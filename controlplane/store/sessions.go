@@ -60,8 +60,11 @@ func (q Queries) SessionByID(ctx context.Context, id string) (Session, error) {
 
 // ListActiveSessions returns the user's sessions that are active at now, newest first.
 func (q Queries) ListActiveSessions(ctx context.Context, userID string, now time.Time) ([]Session, error) {
+	if !isUUID(userID) {
+		return nil, nil
+	}
 	rows, err := q.db.Query(ctx, `SELECT `+sessionColumns+` FROM sessions s
-		WHERE s.user_id::text = $1 AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2
+		WHERE s.user_id = $1::uuid AND s.revoked_at IS NULL AND s.idle_expires_at > $2 AND s.absolute_expires_at > $2
 		ORDER BY s.created_at DESC, s.id`, userID, now)
 	if err != nil {
 		return nil, translate("list sessions", err)
@@ -102,7 +105,7 @@ func (q Queries) TouchSession(ctx context.Context, id string, now, idleExpires t
 const revokeSQL = `
 	WITH r AS (
 		UPDATE sessions SET revoked_at = $3, revoke_reason = $4
-		WHERE id = $1 AND ($2 = '' OR user_id::text = $2) AND revoked_at IS NULL
+		WHERE id = $1 AND ($2 = '' OR user_id = nullif($2, '')::uuid) AND revoked_at IS NULL
 		RETURNING id
 	)
 	SELECT id FROM r, pg_notify('` + RevocationChannel + `', r.id)`
@@ -112,6 +115,9 @@ const revokeSQL = `
 // if and only if the transaction commits). If userID is not empty the session must belong
 // to that user. ErrNotFound if no such unrevoked session.
 func (q Queries) RevokeSession(ctx context.Context, id, userID, reason string, at time.Time) error {
+	if userID != "" && !isUUID(userID) {
+		return translate("revoke session", errNoRows)
+	}
 	var got string
 	err := q.db.QueryRow(ctx, revokeSQL, id, userID, at, reason).Scan(&got)
 	return translate("revoke session", err)
@@ -120,10 +126,13 @@ func (q Queries) RevokeSession(ctx context.Context, id, userID, reason string, a
 // RevokeUserSessions revokes every unrevoked session of the user except `except` (may be
 // empty), NOTIFYing each id, and returns the ids revoked.
 func (q Queries) RevokeUserSessions(ctx context.Context, userID, except, reason string, at time.Time) ([]string, error) {
+	if !isUUID(userID) {
+		return nil, nil
+	}
 	rows, err := q.db.Query(ctx, `
 		WITH r AS (
 			UPDATE sessions SET revoked_at = $3, revoke_reason = $4
-			WHERE user_id::text = $1 AND id <> $2 AND revoked_at IS NULL
+			WHERE user_id = $1::uuid AND id <> $2 AND revoked_at IS NULL
 			RETURNING id
 		)
 		SELECT id FROM r, pg_notify('`+RevocationChannel+`', r.id)`, userID, except, at, reason)

@@ -112,6 +112,10 @@ func TestStoreConformance(t *testing.T) {
 		if err != nil || len(list) != 2 {
 			t.Fatalf("list %v %v", list, err)
 		}
+		if list, err := s.ListActiveSessions(ctx, "not-a-uuid", t0); err != nil || len(list) != 0 {
+			t.Fatalf("list for a malformed user id: %v %v", list, err)
+		}
+		is(t, s.RevokeSession(ctx, a.ID, "not-a-uuid", "test", t0), store.ErrNotFound)
 		if list, _ := s.ListActiveSessions(ctx, u.ID, t0.Add(2*time.Hour)); len(list) != 0 {
 			t.Fatalf("idle-expired sessions listed: %v", list)
 		}

@@ -20,6 +20,28 @@ func scanUser(row interface{ Scan(...any) error }, u *User) error {
 	return row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created)
 }
 
+// isUUID reports whether s is a UUID in the canonical 8-4-4-4-12 hex form (as user ids
+// are handed out). Ids of any other shape match nothing, without a query, and compared
+// as uuid (not as text) so the primary-key and user_id indexes are used.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case i == 8 || i == 13 || i == 18 || i == 23:
+			if c != '-' {
+				return false
+			}
+		case '0' <= c && c <= '9', 'a' <= c && c <= 'f', 'A' <= c && c <= 'F':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // CreateUser inserts u (ID and Created are assigned) and returns the stored row.
 // ErrConflict when the e-mail is taken, compared case-insensitively.
 func (q Queries) CreateUser(ctx context.Context, u User) (User, error) {
@@ -44,7 +66,10 @@ func (q Queries) UserByEmail(ctx context.Context, email string) (User, error) {
 // UserByID finds a user by id. ErrNotFound if none (or id is not a UUID).
 func (q Queries) UserByID(ctx context.Context, id string) (User, error) {
 	var u User
-	err := scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id::text = $1`, id), &u)
+	if !isUUID(id) {
+		return u, translate("user by id", errNoRows)
+	}
+	err := scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1::uuid`, id), &u)
 	return u, translate("user by id", err)
 }
 
@@ -53,7 +78,10 @@ func (q Queries) SetUserRoles(ctx context.Context, id string, roles []string) er
 	if roles == nil {
 		roles = []string{}
 	}
-	tag, err := q.db.Exec(ctx, `UPDATE users SET roles = $2 WHERE id::text = $1`, id, roles)
+	if !isUUID(id) {
+		return translate("set user roles", errNoRows)
+	}
+	tag, err := q.db.Exec(ctx, `UPDATE users SET roles = $2 WHERE id = $1::uuid`, id, roles)
 	if err != nil {
 		return translate("set user roles", err)
 	}
@@ -65,7 +93,10 @@ func (q Queries) SetUserRoles(ctx context.Context, id string, roles []string) er
 
 // SetPasswordHash replaces a user's password hash. ErrNotFound if the user does not exist.
 func (q Queries) SetPasswordHash(ctx context.Context, id, hash string) error {
-	tag, err := q.db.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id::text = $1`, id, hash)
+	if !isUUID(id) {
+		return translate("set password hash", errNoRows)
+	}
+	tag, err := q.db.Exec(ctx, `UPDATE users SET password_hash = $2 WHERE id = $1::uuid`, id, hash)
 	if err != nil {
 		return translate("set password hash", err)
 	}

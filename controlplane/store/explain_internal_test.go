@@ -1,0 +1,69 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Every hot query can be answered through an index: with sequential scans disabled, no
+// plan contains one (a missing index would leave the planner no other choice).
+func TestHotQueriesUseIndexes(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if err := migrations.Apply(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	h := make([]byte, 32)
+	now := time.Now()
+	uid := "00000000-0000-0000-0000-000000000001"
+	cases := []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"lock session by token hash", lockSessionSQL, []any{h}},
+		{"token and successor", tokenWithSuccessorSQL, []any{h}},
+		{"rotate", rotateSQL, []any{int64(1), now, h, []byte("x"), now}},
+		{"revoke", revokeSQL, []any{"sid", uid, now, "r"}},
+		{"revoked since", `SELECT id FROM sessions WHERE revoked_at > $1 ORDER BY revoked_at, id`, []any{now}},
+		{"user by e-mail", `SELECT ` + userColumns + ` FROM users WHERE lower(email) = lower($1)`, []any{"a@b"}},
+		{"user sessions", `SELECT id FROM sessions WHERE user_id = $1::uuid AND revoked_at IS NULL`, []any{uid}},
+		{"login failures", `SELECT (SELECT count(*) FROM login_failures WHERE account_key = $1 AND at > $3),
+			(SELECT count(*) FROM login_failures WHERE client_key = $2 AND at > $3)`, []any{h, "192.0.2.1", now}},
+		{"session tokens", `SELECT id FROM refresh_tokens WHERE session_id = $1`, []any{"sid"}},
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
+			return err
+		}
+		for _, c := range cases {
+			rows, err := tx.Query(ctx, "EXPLAIN "+c.sql, c.args...)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			plan := strings.Join(lines, "\n")
+			if strings.Contains(plan, "Seq Scan") {
+				t.Errorf("%s: sequential scan:\n%s", c.name, plan)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
