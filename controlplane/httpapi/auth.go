@@ -413,7 +413,7 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 	if len(body) == 0 {
 		return ErrNotReady.with(nil, "revocation list not built yet")
 	}
-	serveCached(w, r, body, etag, s.cfg.Revocations.MaxAge, "application/jwt")
+	serveCached(w, r, body, etag, s.revocationsCache, jwtType)
 	return nil
 }
 

@@ -44,6 +44,10 @@ type Server struct {
 	refresh  cookies.Spec
 	now      func() time.Time
 	verifier *tokenVerifier
+	// Cache-Control values of the published documents.
+	jwksCache, revocationsCache []string
+	// staticHeaders are set on every response (security headers, no-store).
+	staticHeaders http.Header
 }
 
 // Route is one registered endpoint.
@@ -69,6 +73,21 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.jwksCache, s.revocationsCache = publicMaxAge(cfg.Keys.JWKSMaxAge), publicMaxAge(cfg.Revocations.MaxAge)
+	s.staticHeaders = http.Header{}
+	sh := s.staticHeaders
+	sh.Set("X-Content-Type-Options", "nosniff")
+	sh.Set("Referrer-Policy", "no-referrer")
+	sh.Set("X-Frame-Options", "DENY")
+	sh.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	sh.Set("Cross-Origin-Opener-Policy", "same-origin")
+	sh.Set("Cache-Control", "no-store")
+	if cfg.Secure() {
+		sh.Set("Strict-Transport-Security", "max-age=63072000")
+	}
+	for k, v := range sh {
+		sh[k] = v[:1:1]
 	}
 	for _, o := range cfg.Origins() {
 		s.origins[o] = true
@@ -138,18 +157,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, pattern := s.mux.Handler(r)
 	rec := &recorder{ResponseWriter: w, status: 0}
 	h := w.Header()
-	h.Set("X-Request-Id", id)
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	h.Set("Cross-Origin-Opener-Policy", "same-origin")
-	h.Set("Cache-Control", "no-store")
-	if s.cfg.Secure() {
-		h.Set("Strict-Transport-Security", "max-age=63072000")
+	for k, v := range s.staticHeaders {
+		h[k] = v // shared read-only slices: Set and Del replace, Add reallocates (cap 1)
 	}
-	ctx := context.WithValue(r.Context(), requestIDKey{}, id)
-	r = r.WithContext(ctx)
+	h["X-Request-Id"] = []string{id}
+	ctx := r.Context()
 	if pattern == "" {
 		rec.intercept = true
 	}
@@ -192,8 +204,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.LogAttrs(ctx, lvl, "request", attrs...)
 }
-
-type requestIDKey struct{}
 
 // requestID keeps a client's X-Request-Id when it is short and plain, else makes one.
 func requestID(r *http.Request) string {
@@ -319,22 +329,34 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 
 // serveCached writes a public document with an ETag and max-age, answering 304 when
 // If-None-Match names the current ETag.
-func serveCached(w http.ResponseWriter, r *http.Request, body []byte, etag string, maxAge time.Duration, contentType string) {
+func serveCached(w http.ResponseWriter, r *http.Request, body []byte, etag string, cacheControl, contentType []string) {
 	h := w.Header()
-	h.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(maxAge/time.Second)))
-	h.Set("ETag", etag)
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	h["Cache-Control"] = cacheControl
+	h["Etag"] = []string{etag}
+	h["Access-Control-Allow-Origin"] = anyOrigin
+	h["Cross-Origin-Resource-Policy"] = crossOrigin
 	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", contentType)
-	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h["Content-Type"] = contentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(http.StatusOK)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(body)
 	}
+}
+
+// Read-only header values shared by every response (see ServeHTTP).
+var (
+	anyOrigin   = []string{"*"}
+	crossOrigin = []string{"cross-origin"}
+	jwksType    = []string{"application/jwk-set+json"}
+	jwtType     = []string{"application/jwt"}
+)
+
+func publicMaxAge(d time.Duration) []string {
+	return []string{"public, max-age=" + strconv.Itoa(int(d/time.Second))}
 }
 
 // etagMatch implements If-None-Match's weak comparison over a list of tags.
@@ -370,6 +392,6 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
 	if len(body) == 0 {
 		return ErrNotReady.with(nil, "no keys loaded")
 	}
-	serveCached(w, r, body, etag, s.cfg.Keys.JWKSMaxAge, "application/jwk-set+json")
+	serveCached(w, r, body, etag, s.jwksCache, jwksType)
 	return nil
 }
