@@ -19,12 +19,13 @@ import (
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/jose"
+	"github.com/edgeauth/edgeauth/verifier/wasmhost"
 )
 
 // With the real signing-key manager, access tokens and the revocation list are accepted
-// by the verifier core (verifier/jose, and the native gate engine) against the published
-// JWKS; a session revoked by refresh-token reuse is on the list and every access token
-// of it is refused at the edge.
+// by the verifier core (verifier/jose, and the gate natively and as verifier.wasm)
+// against the published JWKS; a session revoked by refresh-token reuse is on the list
+// and every access token of it is refused at the edge.
 func TestTokensAcceptedByVerifierCore(t *testing.T) {
 	ctx := context.Background()
 	pool := newPool(t, pgtest.NewDatabase(t))
@@ -120,35 +121,47 @@ func TestTokensAcceptedByVerifierCore(t *testing.T) {
 	if ea-ia != 60 {
 		t.Fatalf("iat %d exp %d", ia, ea)
 	}
-	// The edge gate (the verifier core, natively) takes the list and refuses every access
+	// The edge gate (natively and as verifier.wasm) takes the list and refuses every access
 	// token of the revoked session while another session's token still passes.
-	eng := verifier.NewNative()
-	defer eng.Close()
 	gcfg, _ := json.Marshal(verifier.Config{Issuer: testIssuer, Audience: testAudience, LeewaySeconds: 5,
 		AccessCookie:  verifier.Cookie{Name: "__Host-edgeauth", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"},
 		RefreshCookie: verifier.Cookie{Name: "__Host-edgeauth-refresh", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Strict"},
 		LoginPath:     "/login", RefreshPath: "/auth/refresh", DefaultProtected: true,
 		PublicPaths: []string{"/login", "/auth/refresh"}})
-	if err := eng.Configure(gcfg); err != nil {
-		t.Fatal(err)
+	engines := map[string]func() (verifier.Engine, error){
+		"go":   func() (verifier.Engine, error) { return verifier.NewNative(), nil },
+		"wasm": func() (verifier.Engine, error) { return wasmhost.NewEmbedded(ctx, wasmhost.Options{}) },
 	}
-	if err := eng.LoadKeys(jwks); err != nil {
-		t.Fatal(err)
-	}
-	now = time.Now().Unix()
-	if _, err := eng.VerifyToken(r2.Tokens.Access, now); err != nil {
-		t.Fatalf("gate refuses a token before revocation: %v", err)
-	}
-	if err := eng.LoadRevocations(body, now); err != nil {
-		t.Fatalf("gate refuses the revocation list: %v", err)
-	}
-	for _, tok := range []string{r.Tokens.Access, r2.Tokens.Access, third.Tokens.Access} {
-		if _, err := eng.VerifyToken(tok, now); !errors.Is(err, verifier.ErrRevoked) {
-			t.Fatalf("revoked session's token: %v, want ErrRevoked", err)
-		}
-	}
-	if _, err := eng.VerifyToken(other.Tokens.Access, now); err != nil {
-		t.Fatalf("other session's token refused: %v", err)
+	for _, name := range []string{"go", "wasm"} {
+		t.Run(name, func(t *testing.T) {
+			eng, err := engines[name]()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer eng.Close()
+			if err := eng.Configure(gcfg); err != nil {
+				t.Fatal(err)
+			}
+			if err := eng.LoadKeys(jwks); err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now().Unix()
+			c, err := eng.VerifyToken(r2.Tokens.Access, now)
+			if err != nil || c.SessionID != r.Session.ID || c.Subject != u.ID {
+				t.Fatalf("gate before revocation: %+v, %v", c, err)
+			}
+			if err := eng.LoadRevocations(body, now); err != nil {
+				t.Fatalf("gate refuses the revocation list: %v", err)
+			}
+			for _, tok := range []string{r.Tokens.Access, r2.Tokens.Access, third.Tokens.Access} {
+				if _, err := eng.VerifyToken(tok, now); !errors.Is(err, verifier.ErrRevoked) {
+					t.Fatalf("revoked session's token: %v, want ErrRevoked", err)
+				}
+			}
+			if _, err := eng.VerifyToken(other.Tokens.Access, now); err != nil {
+				t.Fatalf("other session's token refused: %v", err)
+			}
+		})
 	}
 
 	// An access-token verifier must not accept the list, nor the list check an access token.
