@@ -5,3 +5,6 @@ func Argon2Runs() int64 { return argon2Runs.Load() }
 
 // ParsePHC exposes the PHC parser to tests.
 var ParsePHC = parsePHC
+
+// HashWithParams hashes with chosen parameters (to plant old hashes).
+var HashWithParams = hashPassword

@@ -200,9 +200,24 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
+	// A hash made with older parameters is upgraded now that the password is at hand.
+	rehash := ""
+	if p, _, _, err := parsePHC(user.PasswordHash); err == nil && (p.Memory != DefaultParams.Memory ||
+		p.Time != DefaultParams.Time || p.Threads != DefaultParams.Threads || p.KeyLen != DefaultParams.KeyLen) {
+		if err := s.acquireHash(ctx); err != nil {
+			return nil, err
+		}
+		rehash = hashPassword(req.Password, DefaultParams)
+		s.releaseHash()
+	}
 	err = s.st.InTx(ctx, func(q store.Queries) error {
 		if err := q.ClearAccountFailures(ctx, acct); err != nil {
 			return err
+		}
+		if rehash != "" {
+			if err := q.SetPasswordHash(ctx, user.ID, rehash); err != nil {
+				return err
+			}
 		}
 		if err := q.CreateSession(ctx, sess, refreshHash); err != nil {
 			return err

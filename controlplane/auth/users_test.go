@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -84,4 +85,21 @@ func TestPrune(t *testing.T) {
 	if c, _ := e.st.LoginFailures(ctx, make([]byte, 32), "192.0.2.4", time.Time{}); c.Client != 0 {
 		t.Fatalf("old login failures kept: %+v", c)
 	}
+}
+
+// A password hash made with weaker parameters is upgraded at the next successful login.
+func TestLoginUpgradesOldHash(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "old@example.test")
+	weak := auth.HashWithParams(testPassword, auth.Params{Memory: 4096, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+	if err := e.st.SetPasswordHash(ctx, u.ID, weak); err != nil {
+		t.Fatal(err)
+	}
+	e.login(t, "old@example.test")
+	su, err := e.st.UserByID(ctx, u.ID)
+	if err != nil || !strings.HasPrefix(su.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash not upgraded: %q %v", su.PasswordHash, err)
+	}
+	e.login(t, "old@example.test") // the new hash verifies
 }
