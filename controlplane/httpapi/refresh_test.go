@@ -17,7 +17,7 @@ import (
 // cookies, one rotation happened, the session lives. A replay after the grace window
 // is reuse: 401, cookies cleared, session revoked everywhere (introspection, list).
 func TestConcurrentRefreshThenReplay(t *testing.T) {
-	const grace = 2 * time.Second
+	const grace = 5 * time.Second
 	e := newEnv(t, envOptions{start: true, mod: func(c *config.Config) { c.Sessions.RefreshGrace = grace }})
 	e.createUser(testEmail, testPassword)
 	_, refresh := e.login(testEmail, testPassword)
