@@ -22,8 +22,9 @@ type Config struct {
 	RefreshPath string `json:"refresh_path"`
 	// AfterLoginPath is where a signed-in user who opens the login page is sent.
 	AfterLoginPath string `json:"after_login_path,omitempty"`
-	// PublicPaths are exact paths, or prefixes when they end in "/", that need no
-	// token. Protected rules win over public ones when both match (longest match wins).
+	// PublicPaths are exact paths, or prefixes when they end in "/" ("/" alone is the
+	// home page only), that need no token. The longest matching rule wins; on a tie
+	// the protected rule wins. Paths that are not canonical are never public.
 	PublicPaths []string `json:"public_paths,omitempty"`
 	// Protected lists prefixes that need a valid token and, optionally, roles (any
 	// one of them suffices).
