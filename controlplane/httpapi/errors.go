@@ -129,7 +129,7 @@ func transient(err error) bool {
 		errors.Is(err, context.DeadlineExceeded), errors.As(err, &ce), errors.As(err, &ne),
 		pgconn.SafeToRetry(err), pgconn.Timeout(err):
 		return true
-	case errors.As(err, &pe):
+	case errors.As(err, &pe) && len(pe.Code) == 5:
 		// Class 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown,
 		// cannot connect now (starting up or in recovery).
 		return pe.Code[:2] == "08" || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
@@ -137,11 +137,9 @@ func transient(err error) bool {
 	// A connection cut mid-query surfaces as an unexpected EOF or a closed conn.
 	msg := err.Error()
 	for _, s := range []string{"unexpected EOF", "conn closed", "connection reset", "broken pipe", "connection refused"} {
-		if contains(msg, s) {
+		if strings.Contains(msg, s) {
 			return true
 		}
 	}
 	return false
 }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

@@ -1,9 +1,16 @@
 package httpapi
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/edgeauth/edgeauth/keys"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 func TestSafeReturnTo(t *testing.T) {
@@ -101,5 +108,28 @@ func TestErrorTable(t *testing.T) {
 			t.Errorf("%+v", e)
 		}
 		seen[e.Code] = true
+	}
+}
+
+func TestTransient(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"stale keys", fmt.Errorf("sign: %w", keys.ErrStale), true},
+		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, true},
+		{"connection failure", &pgconn.PgError{Code: "08006"}, true},
+		{"unique violation", &pgconn.PgError{Code: "23505"}, false},
+		{"cut mid-query", fmt.Errorf("query: %w", io.ErrUnexpectedEOF), true},
+		{"deadline", context.DeadlineExceeded, true},
+		{"programming error", errors.New("nil map"), false},
+	} {
+		if got := transient(tc.err); got != tc.want {
+			t.Errorf("%s: transient = %v", tc.name, got)
+		}
+		if e := asAPIError(tc.err); (e.Status == 503) != tc.want || (!tc.want && e.Status != 500) {
+			t.Errorf("%s: status %d", tc.name, e.Status)
+		}
 	}
 }
