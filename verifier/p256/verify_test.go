@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"math/big"
 	mrand "math/rand/v2"
 	"os"
@@ -107,8 +108,10 @@ func (c *counts) compare(t *testing.T, what string, k *PublicKey, ref *ecdsa.Pub
 	return want
 }
 
+var diffKeys = flag.Int("p256.keys", 150, "random keys in TestDifferential (8 signatures each)")
+
 func TestDifferential(t *testing.T) {
-	keys, msgs := 150, 8
+	keys, msgs := *diffKeys, 8
 	if testing.Short() {
 		keys = 20
 	}
