@@ -137,3 +137,32 @@ func TestEmbeddedModuleLoads(t *testing.T) {
 		t.Fatal("an unconfigured module accepted a token")
 	}
 }
+
+func TestCloseWhileCallsRun(t *testing.T) {
+	h, err := New(context.Background(), load(t, "fake"), Options{PoolSize: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 200 {
+				_, err := h.VerifyToken("x", 1)
+				if errors.Is(err, ErrClosed) {
+					return
+				}
+				if !errors.Is(err, abi.ErrExpired) && !errors.Is(err, abi.ErrInternal) {
+					t.Errorf("unexpected error: %v", err)
+					return
+				}
+			}
+		}()
+	}
+	h.Close()
+	wg.Wait()
+	if _, err := h.VerifyToken("x", 1); !errors.Is(err, ErrClosed) {
+		t.Fatalf("after Close: %v", err)
+	}
+}
