@@ -84,7 +84,7 @@ const lockSessionSQL = `SELECT ` + sessionColumns + `, u.id::text, u.email, u.pa
 // LockSessionForRefresh locks (SELECT ... FOR UPDATE) the session that owns the refresh
 // token whose hash is tokenHash and returns it with its user. Only meaningful inside
 // InTx: every change to a session's refresh tokens happens under this lock, so after it
-// returns, RefreshToken reads a state no concurrent rotation can change.
+// returns, RefreshTokenWithSuccessor reads a state no concurrent rotation can change.
 // ErrNotFound if no token has that hash.
 func (q Queries) LockSessionForRefresh(ctx context.Context, tokenHash []byte) (Session, User, error) {
 	var s Session
