@@ -94,14 +94,6 @@ func (q Queries) LockSessionForRefresh(ctx context.Context, tokenHash []byte) (S
 	return s, u, translate("lock session", err)
 }
 
-// TouchSession records a use of the session: last used at now, idle expiry moved to
-// idleExpires (capped at the absolute expiry).
-func (q Queries) TouchSession(ctx context.Context, id string, now, idleExpires time.Time) error {
-	_, err := q.db.Exec(ctx, `UPDATE sessions SET last_used_at = $2, idle_expires_at = least($3, absolute_expires_at) WHERE id = $1`,
-		id, now, idleExpires)
-	return translate("touch session", err)
-}
-
 const revokeSQL = `
 	WITH r AS (
 		UPDATE sessions SET revoked_at = $3, revoke_reason = $4
