@@ -78,7 +78,8 @@ func TestGolangJWTTokensVerifyIdentically(t *testing.T) {
 			cases = append(cases,
 				tc{"payload swapped", parts[0] + "." + forged + "." + parts[2], abi.ErrSignatureInvalid},
 				tc{"signature bit flipped", parts[0] + "." + parts[1] + "." + flipBit(t, parts[2]), abi.ErrSignatureInvalid},
-				tc{"signature truncated", valid[:len(valid)-4], abi.ErrMalformed},
+				tc{"signature one byte short", parts[0] + "." + parts[1] + "." + dropByte(t, parts[2]), abi.ErrSignatureInvalid},
+				tc{"signature non-canonical base64", parts[0] + "." + parts[1] + "." + setPadBit(parts[2]), abi.ErrMalformed},
 				tc{"padded", valid + "=", abi.ErrMalformed},
 			)
 			unknown := jwt.NewWithClaims(s.method, claims(nil))
@@ -122,4 +123,22 @@ func flipBit(t *testing.T, sig string) string {
 	}
 	raw[len(raw)/2] ^= 0x10
 	return b64(raw)
+}
+
+// dropByte removes the last byte of a base64url signature (canonically re-encoded).
+func dropByte(t *testing.T, sig string) string {
+	raw, err := base64.RawURLEncoding.DecodeString(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b64(raw[:len(raw)-1])
+}
+
+// setPadBit sets the lowest unused bit of the last base64url character: the bytes
+// decode the same in a lenient decoder, but the encoding is not canonical. (Every
+// signature length here, 64 and 256 bytes, leaves 4 unused bits.)
+func setPadBit(sig string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, sig[len(sig)-1])
+	return sig[:len(sig)-1] + string(alphabet[last|1])
 }
