@@ -41,7 +41,8 @@ func benchHost(b *testing.B) (*Host, verifier.Request) {
 
 // BenchmarkDecideCacheHitParts splits a cache-hit decision into the guest's share
 // (writing the request JSON into the buffer and calling decide) and the host's
-// (encoding the request, decoding the decision).
+// (encoding the request, decoding the decision), beside a cache-hit verify_token and an
+// empty call (abi_version) for scale.
 func BenchmarkDecideCacheHitParts(b *testing.B) {
 	h, req := benchHost(b)
 	input, _ := json.Marshal(req)
@@ -53,6 +54,32 @@ func BenchmarkDecideCacheHitParts(b *testing.B) {
 		defer h.put(in)
 		loop(b, func() {
 			if _, err := in.call(context.Background(), in.decide, input, vectors.Now, true); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("guest-verify_token", func(b *testing.B) {
+		in, err := h.get(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.put(in)
+		token := []byte(req.Cookies[0][len("theme=dark; __Host-edgeauth="):])
+		loop(b, func() {
+			if _, err := in.call(context.Background(), in.verifyToken, token, vectors.Now, true); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("guest-abi_version", func(b *testing.B) {
+		in, err := h.get(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.put(in)
+		fn := in.mod.ExportedFunction("abi_version")
+		loop(b, func() {
+			if err := fn.CallWithStack(context.Background(), in.stack[:]); err != nil {
 				b.Fatal(err)
 			}
 		})
