@@ -2,7 +2,9 @@
 // implements verifier.Engine on it, so Go programs can decide requests with exactly the
 // bytes the JS edges run.
 //
-// A Host compiles the module once, checks its exports and ABI version, and keeps a
+// A Host compiles the module once (with wazero's optimising compiler on amd64 and arm64,
+// its interpreter elsewhere; pass a CompilationCache to share the compilation between
+// hosts), checks its exports and ABI version, and keeps a
 // bounded pool of instances (an instance is single-threaded). Every instance holds the
 // current configuration, keys and revocation list: the host keeps the last inputs that
 // were applied successfully, with generation numbers, and brings an instance up to date
