@@ -84,13 +84,24 @@ func BenchmarkDecideCacheHitParts(b *testing.B) {
 			}
 		})
 	})
-	b.Run("host-codec", func(b *testing.B) {
-		out, _ := json.Marshal(verifier.Decision{Action: verifier.ActionAllow, Reason: "authenticated",
-			Identity: &verifier.Identity{Subject: "user-42", SessionID: "c2Vzc2lvbi0xMjM0NTY3ODkwYWJjZGVm", Roles: []string{"admin", "billing"}, ExpiresAt: vectors.Now + 540}})
+	out, _ := json.Marshal(verifier.Decision{Action: verifier.ActionAllow, Reason: "authenticated",
+		Identity: &verifier.Identity{Subject: "user-42", SessionID: "c2Vzc2lvbi0xMjM0NTY3ODkwYWJjZGVm", Roles: []string{"admin", "billing"}, ExpiresAt: vectors.Now + 540}})
+	b.Run("host-encode-request", func(b *testing.B) {
 		loop(b, func() {
 			if _, err := json.Marshal(req); err != nil {
 				b.Fatal(err)
 			}
+		})
+	})
+	b.Run("host-decode-decision", func(b *testing.B) {
+		loop(b, func() {
+			if _, err := decodeDecision(out); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("host-decode-decision-encoding-json", func(b *testing.B) {
+		loop(b, func() {
 			var d verifier.Decision
 			if err := json.Unmarshal(out, &d); err != nil {
 				b.Fatal(err)

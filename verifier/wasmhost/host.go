@@ -484,8 +484,8 @@ func (h *Host) Decide(req verifier.Request, now int64) (verifier.Decision, error
 		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal(out, &d); err != nil {
-			return fmt.Errorf("%w: decoding decision: %v", abi.ErrInternal, err)
+		if d, err = decodeDecision(out); err != nil {
+			return fmt.Errorf("%w: decoding decision: %w", abi.ErrInternal, err)
 		}
 		return nil
 	})
@@ -508,8 +508,8 @@ func (h *Host) VerifyToken(token string, now int64) (verifier.Claims, error) {
 		if err != nil {
 			return err
 		}
-		if err := json.Unmarshal(out, &c); err != nil {
-			return fmt.Errorf("%w: decoding claims: %v", abi.ErrInternal, err)
+		if c, err = decodeClaims(out); err != nil {
+			return fmt.Errorf("%w: decoding claims: %w", abi.ErrInternal, err)
 		}
 		return nil
 	})
