@@ -3,10 +3,9 @@
 --
 -- Invariants enforced here rather than trusted to the code:
 --   * an e-mail/username is unique case-insensitively;
---   * a refresh token has at most one successor (unique parent_id), and a session has one
---     first token (unique (session_id, generation), generation 1 <=> no parent): so a
---     session's tokens form a single chain and at most one of them is live (unused);
---   * a used token no longer holds a sealed successor box.
+--   * a session's refresh tokens form one chain: generations 1, 2, 3, ... unique per
+--     session, so one token never has two successors; the session row names the
+--     generation of its single live token.
 
 CREATE TABLE users (
     id            uuid        PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -30,9 +29,16 @@ CREATE TABLE sessions (
     absolute_expires_at timestamptz NOT NULL,
     revoked_at          timestamptz,
     revoke_reason       text,
+    -- Refresh state, changed only under this row's lock (SELECT ... FOR UPDATE):
+    -- the generation of the live refresh token, when it replaced its parent, and its
+    -- tokens sealed for a grace replay of the parent (see refresh_tokens).
+    generation          integer     NOT NULL DEFAULT 1 CHECK (generation >= 1),
+    rotated_at          timestamptz,
+    successor_box       bytea,
     CHECK ((revoked_at IS NULL) = (revoke_reason IS NULL)),
-    CHECK (idle_expires_at <= absolute_expires_at)
-) WITH (fillfactor = 80); -- every refresh updates last use: room for HOT updates
+    CHECK (idle_expires_at <= absolute_expires_at),
+    CHECK ((generation = 1) = (rotated_at IS NULL))
+) WITH (fillfactor = 80); -- every refresh updates the row: room for HOT updates
 -- A user's sessions (list, logout all).
 CREATE INDEX sessions_user ON sessions (user_id);
 -- The revocation list: sessions revoked within the last access-token lifetime.
@@ -42,31 +48,37 @@ CREATE INDEX sessions_absolute_expires_at ON sessions (absolute_expires_at);
 
 -- Refresh tokens. The token itself (256 random bits) is never stored: only SHA-256 of its
 -- bytes, which is useless to a reader of the database (the token cannot be recovered from
--- it and guessing 256 bits is hopeless). A rotation marks the presented token used and
--- inserts its successor with parent_id pointing back.
+-- it and guessing 256 bits is hopeless). A rotation inserts the successor (generation + 1,
+-- parent_id pointing back), marks the presented token used with its successor_id, and
+-- moves the session's generation on, all under the session's row lock.
 --
 -- Grace replay without plaintext: when several tabs present the same token at once, every
--- one must receive the successor the first rotation minted. The successor row keeps its
--- own access and refresh tokens in `sealed`: AES-256-GCM under a key derived with HKDF-SHA256
--- from the PARENT token's bytes (which the database never sees), with the parent's hash as
--- additional data. Only a holder of the parent token can open it; a database reader cannot.
--- `sealed` is cleared as soon as the row is itself rotated (the grace applies only to the
--- immediately previous token), so at most one sealed box exists per session.
+-- one must receive the successor the first rotation minted. The session keeps the live
+-- token's access and refresh tokens in successor_box: AES-256-GCM under a key derived with
+-- HKDF-SHA256 from the PARENT token's bytes (which the database never sees), with the
+-- parent's hash as additional data. Only a holder of the parent token can open it; a
+-- database reader cannot. Each rotation overwrites it and a revocation clears it, so a
+-- session holds at most one box, readable only with its previous token.
+--
+-- Decisions read only the locked session row and the token's immutable columns (id,
+-- generation), so one statement can lock and read; used_at, successor_id and parent_id
+-- are the record of the chain (no foreign keys on them: those would need indexes that
+-- every rotation pays for; tokens only ever go with their session, by cascade). No
+-- index covers a column a rotation changes, and pages keep free space: a rotation costs
+-- one insert (three index entries) and two heap-only (HOT) updates.
 CREATE TABLE refresh_tokens (
-    id         bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    session_id text        NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
-    hash       bytea       NOT NULL UNIQUE CHECK (length(hash) = 32),
-    generation integer     NOT NULL CHECK (generation >= 1),
-    parent_id  bigint      UNIQUE REFERENCES refresh_tokens (id) ON DELETE CASCADE,
-    created_at timestamptz NOT NULL,
-    used_at    timestamptz,
-    sealed     bytea,
+    id           bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    session_id   text        NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+    hash         bytea       NOT NULL UNIQUE CHECK (length(hash) = 32),
+    generation   integer     NOT NULL CHECK (generation >= 1),
+    parent_id    bigint,
+    created_at   timestamptz NOT NULL,
+    used_at      timestamptz,
+    successor_id bigint,
     CHECK ((parent_id IS NULL) = (generation = 1)),
-    CHECK (used_at IS NULL OR sealed IS NULL)
+    CHECK ((used_at IS NULL) = (successor_id IS NULL))
 ) WITH (fillfactor = 70);
--- One chain per session; also serves lookups by session. No index covers used_at or
--- sealed, and pages keep free space, so marking a token used is a HOT update: a rotation
--- costs one insert with four index entries and two heap-only updates.
+-- One chain per session; also serves lookups by session.
 CREATE UNIQUE INDEX refresh_tokens_session_generation ON refresh_tokens (session_id, generation);
 
 -- Security-relevant events. detail never holds secrets (no passwords, tokens, or the

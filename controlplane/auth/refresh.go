@@ -40,18 +40,19 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, err
 	)
 	err := s.st.RefreshTx(ctx, hash, func(st store.RefreshState) (store.RefreshWrites, error) {
 		res, reused = nil, store.Session{}
-		sess, user, tok, succ := st.Session, st.User, st.Token, st.Successor
+		sess, user := st.Session, st.User
 		if !sess.ActiveAt(now) {
 			return store.RefreshWrites{}, ErrRefreshInvalid
 		}
 		switch {
-		case tok.UsedAt == nil:
+		case st.Generation == sess.Generation: // the live token
 			var rot *store.Rotation
 			var err error
-			res, rot, err = s.rotate(ctx, sess, user, tok, raw, hash, now)
+			res, rot, err = s.rotate(ctx, sess, user, st.TokenID, raw, hash, now)
 			return store.RefreshWrites{Rotate: rot}, err
-		case succ != nil && succ.UsedAt == nil && succ.Sealed != nil && now.Sub(*tok.UsedAt) <= s.cfg.RefreshGrace:
-			t, err := unseal(raw, hash, succ.Sealed)
+		case st.Generation == sess.Generation-1 && sess.RotatedAt != nil && sess.SuccessorBox != nil &&
+			now.Sub(*sess.RotatedAt) <= s.cfg.RefreshGrace: // the previous one, within the grace
+			t, err := unseal(raw, hash, sess.SuccessorBox)
 			if err != nil {
 				return store.RefreshWrites{}, err
 			}
@@ -60,11 +61,11 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, err
 				Refresh: t.Refresh, RefreshExpires: sess.IdleExpires,
 			}}
 			return store.RefreshWrites{}, nil
-		default:
+		default: // reuse
 			reused = sess
 			return store.RefreshWrites{Revoke: ReasonRefreshReused, At: now, Audit: &store.AuditEvent{
 				Kind: ReasonRefreshReused, UserID: sess.UserID, SessionID: sess.ID, IP: truncate(req.IP, 64), At: now,
-				Detail: map[string]any{"generation": tok.Generation, "used_at": tok.UsedAt.UTC().Format(time.RFC3339)},
+				Detail: map[string]any{"generation": st.Generation, "live_generation": sess.Generation},
 			}}, nil
 		}
 	})
@@ -84,7 +85,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, err
 // rotate mints the successor of the live token tok (inside the locked transaction) and
 // returns the result and the rotation to write.
 func (s *Service) rotate(ctx context.Context, sess store.Session, user store.User,
-	tok store.RefreshToken, raw, hash []byte, now time.Time) (*Result, *store.Rotation, error) {
+	tokenID int64, raw, hash []byte, now time.Time) (*Result, *store.Rotation, error) {
 	next := randomToken(refreshTokenBytes)
 	nextRaw, _, _ := decodeRefreshToken(next)
 	nextHash := sha256.Sum256(nextRaw)
@@ -103,6 +104,7 @@ func (s *Service) rotate(ctx context.Context, sess store.Session, user store.Use
 	sess.LastUsed, sess.IdleExpires = now, idle
 	return &Result{User: userFrom(user), Session: sessionFrom(sess), Tokens: Tokens{
 			Access: access, AccessExpires: accessExp, Refresh: next, RefreshExpires: idle,
-		}}, &store.Rotation{OldID: tok.ID, NewHash: nextHash[:], Sealed: box, At: now, IdleExpires: idle},
+		}}, &store.Rotation{SessionID: sess.ID, OldID: tokenID, Generation: sess.Generation,
+			NewHash: nextHash[:], SuccessorBox: box, At: now, IdleExpires: idle},
 		nil
 }

@@ -137,14 +137,17 @@ func TestSurvivesPostgresRestart(t *testing.T) {
 	t.Logf("sessions %d, retried failures %d", len(latest), failures.Load())
 
 	checks := []struct{ name, sql string }{
-		{"used token without successor", `SELECT count(*) FROM refresh_tokens t WHERE used_at IS NOT NULL
-			AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.parent_id = t.id)`},
+		{"used token without its successor", `SELECT count(*) FROM refresh_tokens t WHERE used_at IS NOT NULL
+			AND NOT EXISTS (SELECT 1 FROM refresh_tokens c WHERE c.id = t.successor_id AND c.parent_id = t.id
+				AND c.session_id = t.session_id AND c.generation = t.generation + 1)`},
 		{"session with more than one live token", `SELECT count(*) FROM (SELECT session_id FROM refresh_tokens
 			WHERE used_at IS NULL GROUP BY session_id HAVING count(*) > 1) x`},
-		{"session without a live token", `SELECT count(*) FROM sessions s WHERE NOT EXISTS
-			(SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id AND t.used_at IS NULL)`},
-		{"generation gap", `SELECT count(*) FROM refresh_tokens c JOIN refresh_tokens p ON p.id = c.parent_id
-			WHERE c.generation <> p.generation + 1 OR c.session_id <> p.session_id`},
+		{"session whose generation is not its live token's", `SELECT count(*) FROM sessions s WHERE NOT EXISTS
+			(SELECT 1 FROM refresh_tokens t WHERE t.session_id = s.id AND t.used_at IS NULL AND t.generation = s.generation)`},
+		{"chain with a gap", `SELECT count(*) FROM sessions s
+			WHERE (SELECT count(*) FROM refresh_tokens t WHERE t.session_id = s.id) <> s.generation`},
+		{"rotated session without its sealed successor", `SELECT count(*) FROM sessions
+			WHERE generation > 1 AND (rotated_at IS NULL OR successor_box IS NULL)`},
 		{"revoked session", `SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL`},
 	}
 	for _, c := range checks {

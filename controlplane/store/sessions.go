@@ -21,6 +21,11 @@ type Session struct {
 	AbsoluteExpires time.Time
 	RevokedAt       *time.Time
 	RevokeReason    string
+
+	// Refresh state, changed only under the row lock.
+	Generation   int        // generation of the live refresh token
+	RotatedAt    *time.Time // when the live token replaced its parent; nil for generation 1
+	SuccessorBox []byte     // the live token's tokens sealed under its parent (see 001_core.sql)
 }
 
 // ActiveAt reports whether the session is usable at now: not revoked, not idle-expired,
@@ -30,11 +35,13 @@ func (s Session) ActiveAt(now time.Time) bool {
 }
 
 const sessionColumns = `s.id, s.user_id::text, s.user_agent, s.ip, s.created_at, s.last_used_at,
-	s.idle_expires_at, s.absolute_expires_at, s.revoked_at, coalesce(s.revoke_reason, '')`
+	s.idle_expires_at, s.absolute_expires_at, s.revoked_at, coalesce(s.revoke_reason, ''),
+	s.generation, s.rotated_at, s.successor_box`
 
 func sessionDest(s *Session) []any {
 	return []any{&s.ID, &s.UserID, &s.UserAgent, &s.IP, &s.Created, &s.LastUsed,
-		&s.IdleExpires, &s.AbsoluteExpires, &s.RevokedAt, &s.RevokeReason}
+		&s.IdleExpires, &s.AbsoluteExpires, &s.RevokedAt, &s.RevokeReason,
+		&s.Generation, &s.RotatedAt, &s.SuccessorBox}
 }
 
 // CreateSession inserts a session together with its first refresh token (generation 1),
@@ -83,9 +90,7 @@ const lockSessionSQL = `SELECT ` + sessionColumns + `, u.id::text, u.email, u.pa
 
 // LockSessionForRefresh locks (SELECT ... FOR UPDATE) the session that owns the refresh
 // token whose hash is tokenHash and returns it with its user. Only meaningful inside
-// InTx: every change to a session's refresh tokens happens under this lock, so after it
-// returns, RefreshTokenWithSuccessor reads a state no concurrent rotation can change.
-// ErrNotFound if no token has that hash.
+// InTx (RefreshTx does the same for a refresh). ErrNotFound if no token has that hash.
 func (q Queries) LockSessionForRefresh(ctx context.Context, tokenHash []byte) (Session, User, error) {
 	var s Session
 	var u User
@@ -96,7 +101,7 @@ func (q Queries) LockSessionForRefresh(ctx context.Context, tokenHash []byte) (S
 
 const revokeSQL = `
 	WITH r AS (
-		UPDATE sessions SET revoked_at = $3, revoke_reason = $4
+		UPDATE sessions SET revoked_at = $3, revoke_reason = $4, successor_box = NULL
 		WHERE id = $1 AND ($2 = '' OR user_id = nullif($2, '')::uuid) AND revoked_at IS NULL
 		RETURNING id
 	)
@@ -123,7 +128,7 @@ func (q Queries) RevokeUserSessions(ctx context.Context, userID, except, reason 
 	}
 	rows, err := q.db.Query(ctx, `
 		WITH r AS (
-			UPDATE sessions SET revoked_at = $3, revoke_reason = $4
+			UPDATE sessions SET revoked_at = $3, revoke_reason = $4, successor_box = NULL
 			WHERE user_id = $1::uuid AND id <> $2 AND revoked_at IS NULL
 			RETURNING id
 		)

@@ -173,58 +173,6 @@ func TestStoreConformance(t *testing.T) {
 		}
 	})
 
-	t.Run("refresh tokens", func(t *testing.T) {
-		s := newStore(t)
-		u := mkUser(t, s, "di@example.test")
-		ss := mkSession(t, s, "session-d-xxxxxxxxxxxxxxxx", u.ID, "t1")
-		var first store.RefreshToken
-		err := s.InTx(ctx, func(q store.Queries) error {
-			locked, lu, err := q.LockSessionForRefresh(ctx, hash("t1"))
-			if err != nil || locked.ID != ss.ID || lu.ID != u.ID {
-				t.Fatalf("lock %+v %+v %v", locked, lu, err)
-			}
-			tok, succ, err := q.RefreshTokenWithSuccessor(ctx, hash("t1"))
-			if err != nil || succ != nil || tok.Generation != 1 || tok.UsedAt != nil || tok.ParentID != nil {
-				t.Fatalf("token %+v %+v %v", tok, succ, err)
-			}
-			first = tok
-			next, err := q.RotateRefreshToken(ctx, store.Rotation{OldID: tok.ID, NewHash: hash("t2"), Sealed: []byte("box"), At: t0.Add(time.Minute), IdleExpires: t0.Add(2 * time.Hour)})
-			if err != nil || next.Generation != 2 || *next.ParentID != tok.ID || !bytes.Equal(next.Sealed, []byte("box")) {
-				t.Fatalf("rotated %+v %v", next, err)
-			}
-			_, err = q.RotateRefreshToken(ctx, store.Rotation{OldID: tok.ID, NewHash: hash("t2b"), At: t0.Add(time.Minute), IdleExpires: t0.Add(2 * time.Hour)})
-			is(t, err, store.ErrConflict) // one token, one successor
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, succ, err := s.RefreshTokenWithSuccessor(ctx, hash("t1"))
-		if err != nil || tok.UsedAt == nil || succ == nil || !bytes.Equal(succ.Hash, hash("t2")) || tok.Sealed != nil {
-			t.Fatalf("after rotation %+v %+v %v", tok, succ, err)
-		}
-		if got, _ := s.SessionByID(ctx, ss.ID); !got.LastUsed.Equal(t0.Add(time.Minute)) || !got.IdleExpires.Equal(t0.Add(2*time.Hour)) {
-			t.Fatalf("session not touched: %+v", got)
-		}
-		// Rotating t2 clears its sealed box.
-		if _, err := s.RotateRefreshToken(ctx, store.Rotation{OldID: succ.ID, NewHash: hash("t3"), At: t0.Add(2 * time.Minute), IdleExpires: t0.Add(time.Hour)}); err != nil {
-			t.Fatal(err)
-		}
-		rows, _ := s.SessionRefreshTokens(ctx, ss.ID)
-		if len(rows) != 3 || rows[1].Sealed != nil || rows[0].ID != first.ID {
-			t.Fatalf("rows %+v", rows)
-		}
-		// The schema keeps one live token per session even against a direct insert.
-		_, err = s.Pool().Exec(ctx, `INSERT INTO refresh_tokens (session_id, hash, generation, created_at) VALUES ($1, $2, 1, now())`, ss.ID, hash("rogue"))
-		if err == nil {
-			t.Fatal("second live token accepted")
-		}
-		_, _, err = s.RefreshTokenWithSuccessor(ctx, hash("nope"))
-		is(t, err, store.ErrNotFound)
-		_, _, err = s.LockSessionForRefresh(ctx, hash("nope"))
-		is(t, err, store.ErrNotFound)
-	})
-
 	t.Run("refresh transaction", func(t *testing.T) {
 		s := newStore(t)
 		u := mkUser(t, s, "fi@example.test")
@@ -237,39 +185,75 @@ func TestStoreConformance(t *testing.T) {
 		is(t, s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
 			return store.RefreshWrites{}, boom
 		}), boom)
+		rotate := func(st store.RefreshState, next string, at time.Time) store.RefreshWrites {
+			return store.RefreshWrites{Rotate: &store.Rotation{SessionID: st.Session.ID, OldID: st.TokenID, Generation: st.Generation,
+				NewHash: hash(next), SuccessorBox: []byte("box-" + next), At: at, IdleExpires: at.Add(time.Hour)}}
+		}
+		var first int64
 		err := s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
-			if st.Session.ID != ss.ID || st.User.ID != u.ID || st.Token.UsedAt != nil || st.Successor != nil {
+			if st.Session.ID != ss.ID || st.User.ID != u.ID || st.Generation != 1 || st.Session.Generation != 1 ||
+				st.Session.RotatedAt != nil || st.Session.SuccessorBox != nil {
 				t.Fatalf("state %+v", st)
 			}
-			return store.RefreshWrites{Rotate: &store.Rotation{OldID: st.Token.ID, NewHash: hash("f2"), Sealed: []byte("box"),
-				At: t0.Add(time.Minute), IdleExpires: t0.Add(time.Hour)}}, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		err = s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
-			if st.Token.UsedAt == nil || st.Successor == nil || !bytes.Equal(st.Successor.Sealed, []byte("box")) {
-				t.Fatalf("state after rotation %+v", st)
-			}
-			// A second rotation of a used token is refused by the schema's rules.
-			return store.RefreshWrites{Rotate: &store.Rotation{OldID: st.Token.ID, NewHash: hash("f2b"), At: t0, IdleExpires: t0.Add(time.Hour)}}, nil
-		})
-		is(t, err, store.ErrConflict)
-		err = s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
-			return store.RefreshWrites{Revoke: "refresh_token_reused", At: t0.Add(2 * time.Minute),
-				Audit: &store.AuditEvent{Kind: "refresh_token_reused", UserID: u.ID, SessionID: ss.ID, At: t0}}, nil
+			first = st.TokenID
+			return rotate(st, "f2", t0.Add(time.Minute)), nil
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
 		got, _ := s.SessionByID(ctx, ss.ID)
+		if got.Generation != 2 || !got.RotatedAt.Equal(t0.Add(time.Minute)) || string(got.SuccessorBox) != "box-f2" ||
+			!got.LastUsed.Equal(t0.Add(time.Minute)) || !got.IdleExpires.Equal(t0.Add(time.Hour+time.Minute)) {
+			t.Fatalf("session after rotation %+v", got)
+		}
+		rows, _ := s.SessionRefreshTokens(ctx, ss.ID)
+		if len(rows) != 2 || rows[0].ID != first || rows[0].UsedAt == nil || *rows[0].SuccessorID != rows[1].ID ||
+			*rows[1].ParentID != first || rows[1].Generation != 2 || rows[1].UsedAt != nil || !bytes.Equal(rows[1].Hash, hash("f2")) {
+			t.Fatalf("rows %+v", rows)
+		}
+		// Rotating from a generation the session has left changes nothing, atomically.
+		err = s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
+			if st.Generation != 1 || st.Session.Generation != 2 {
+				t.Fatalf("state %+v", st)
+			}
+			return rotate(st, "f2b", t0.Add(2*time.Minute)), nil
+		})
+		is(t, err, store.ErrConflict)
+		if rows, _ := s.SessionRefreshTokens(ctx, ss.ID); len(rows) != 2 {
+			t.Fatalf("%d rows after a refused rotation", len(rows))
+		}
+		if got, _ := s.SessionByID(ctx, ss.ID); got.Generation != 2 || string(got.SuccessorBox) != "box-f2" {
+			t.Fatalf("refused rotation changed the session: %+v", got)
+		}
+		// The schema keeps one chain: no second token of a generation.
+		_, err = s.Pool().Exec(ctx, `INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at) VALUES ($1, $2, 2, $3, now())`, ss.ID, hash("rogue"), first)
+		if err == nil {
+			t.Fatal("second successor accepted")
+		}
+		// Revocation with an audit event; the sealed box goes.
+		err = s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
+			return store.RefreshWrites{Revoke: "refresh_token_reused", At: t0.Add(3 * time.Minute),
+				Audit: &store.AuditEvent{Kind: "refresh_token_reused", UserID: u.ID, SessionID: ss.ID, At: t0}}, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.SessionByID(ctx, ss.ID)
 		ev, _ := s.AuditEvents(ctx, "refresh_token_reused", ss.ID, 10)
-		if got.RevokedAt == nil || got.RevokeReason != "refresh_token_reused" || len(ev) != 1 {
+		if got.RevokedAt == nil || got.RevokeReason != "refresh_token_reused" || got.SuccessorBox != nil || len(ev) != 1 {
 			t.Fatalf("revocation not written: %+v, %d events", got, len(ev))
 		}
-		if rows, _ := s.SessionRefreshTokens(ctx, ss.ID); len(rows) != 2 {
-			t.Fatalf("%d token rows", len(rows))
+		// A revoked session cannot rotate.
+		err = s.RefreshTx(ctx, hash("f2"), func(st store.RefreshState) (store.RefreshWrites, error) {
+			return rotate(st, "f3", t0.Add(4*time.Minute)), nil
+		})
+		is(t, err, store.ErrConflict)
+		locked, lu, err := s.LockSessionForRefresh(ctx, hash("f2"))
+		if err != nil || locked.ID != ss.ID || lu.ID != u.ID {
+			t.Fatalf("lock %+v %+v %v", locked, lu, err)
 		}
+		_, _, err = s.LockSessionForRefresh(ctx, hash("nope"))
+		is(t, err, store.ErrNotFound)
 	})
 
 	t.Run("audit and login failures", func(t *testing.T) {
