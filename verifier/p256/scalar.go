@@ -122,6 +122,10 @@ func scalarMul(z, x, y *scalar) {
 // algorithm (variable time; n is prime, so the inverse exists). It works on 64-bit
 // limbs: shifts and subtractions, no multiplies.
 func scalarInv(z, x *scalar) {
+	if x.isZero() { // no inverse; also, the loop below would never end
+		*z = scalar{}
+		return
+	}
 	n := to64(&orderN)
 	u, v := to64(x), n
 	x1, x2 := [4]uint64{1}, [4]uint64{}

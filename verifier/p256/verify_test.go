@@ -311,48 +311,68 @@ func TestExceptionalSums(t *testing.T) {
 	t.Logf("exceptional sums: %d cases agreeing with crypto/ecdsa (%d accepted, %d rejected)", c.accepted+c.rejected, c.accepted, c.rejected)
 }
 
-// TestLargeX builds keys and signatures for which x(R) >= n, so r = x(R) - n: these
-// are only valid through the (r+n)*Z^2 == X comparison. It also checks that r+n is not
-// tried when r+n >= p.
+// forge returns a key Q and a (digest e, signature (r, s)) pair such that
+// u1*G + u2*Q = R for the given R, u1, u2 and r: Q = (R - u1*G) / u2, s = r/u2,
+// e = u1*s. Whether the signature is valid is then up to x(R) and r.
+func forge(rx, ry, r, u1, u2 *big.Int) (x, y, e, sig []byte) {
+	curve := elliptic.P256()
+	n, p := curve.Params().N, curve.Params().P
+	gx, gy := curve.ScalarBaseMult(bytes32(u1))
+	gy.Sub(p, gy) // -u1 G
+	dx, dy := curve.Add(rx, ry, gx, gy)
+	inv := new(big.Int).ModInverse(u2, n)
+	qx, qy := curve.ScalarMult(dx, dy, bytes32(inv))
+	s := new(big.Int).Mul(r, inv)
+	s.Mod(s, n)
+	ev := new(big.Int).Mul(u1, s)
+	ev.Mod(ev, n)
+	return bytes32(qx), bytes32(qy), bytes32(ev), append(bytes32(r), bytes32(s)...)
+}
+
+// TestLargeX covers the final comparison, done without inverting Z: x(R) mod n == r
+// holds when x(R) == r or x(R) == r+n, and r+n is a candidate only when r+n < p.
 func TestLargeX(t *testing.T) {
 	curve := elliptic.P256()
 	params := curve.Params()
 	n, p := params.N, params.P
 	var c counts
+	check := func(name string, rx, ry, r *big.Int, off int64, want bool) {
+		t.Helper()
+		x, y, e, sig := forge(rx, ry, r, big.NewInt(1234567+off), big.NewInt(7654321+off))
+		k, err := ParsePublicKey(x, y)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.compare(t, name, k, refParse(x, y), e, sig); got != want {
+			t.Fatalf("%s: crypto/ecdsa says %v, want %v", name, got, want)
+		}
+	}
+	// Points R with x in [n, p): x = n + off. Valid only through r+n.
 	found := 0
 	for off := int64(0); found < 6; off++ {
-		// A point R with x in [n, p): x = n + off.
 		rx := new(big.Int).Add(n, big.NewInt(off))
 		ry := curveY(rx)
 		if ry == nil {
 			continue
 		}
 		found++
-		r := new(big.Int).Sub(rx, n)
-		// Choose u1, u2 and solve for Q = (R - u1 G) / u2.
-		u1 := big.NewInt(1234567 + off)
-		u2 := big.NewInt(7654321 + off)
-		gx, gy := curve.ScalarBaseMult(bytes32(u1))
-		gy.Sub(p, gy) // -u1 G
-		dx, dy := curve.Add(rx, ry, gx, gy)
-		inv := new(big.Int).ModInverse(u2, n)
-		qx, qy := curve.ScalarMult(dx, dy, bytes32(inv))
-		s := new(big.Int).Mul(r, inv)
-		s.Mod(s, n)
-		e := new(big.Int).Mul(u1, s)
-		e.Mod(e, n)
-		x, y := bytes32(qx), bytes32(qy)
-		k, err := ParsePublicKey(x, y)
-		if err != nil {
-			t.Fatal(err)
+		check("x(R) >= n, r = x(R)-n", rx, ry, new(big.Int).Sub(rx, n), off, true)
+		check("x(R) >= n, r = x(R) (out of range)", rx, ry, rx, off, false)
+	}
+	// Points R with a tiny x (below 2^256 - p), and r = x + (p - n) < n: then r+n =
+	// x + p is below 2^256 but not below p, and reduced mod p it would equal x(R).
+	// Accepting it would accept a wrong r.
+	found = 0
+	for off := int64(0); found < 6; off++ {
+		rx := big.NewInt(off)
+		ry := curveY(rx)
+		if ry == nil {
+			continue
 		}
-		ref := refParse(x, y)
-		sig := append(bytes32(r), bytes32(s)...)
-		if !c.compare(t, "x(R) >= n", k, ref, bytes32(e), sig) {
-			t.Fatal("crypto/ecdsa rejected a large-x signature")
-		}
-		// The same R with r' = x(R) itself is out of range (r' >= n): rejected.
-		c.compare(t, "r = x(R) >= n", k, ref, bytes32(e), append(bytes32(rx), bytes32(s)...))
+		found++
+		r := new(big.Int).Add(rx, new(big.Int).Sub(p, n))
+		check("r+n >= p would wrap to x(R)", rx, ry, r, off, false)
+		check("same R, right r", rx, ry, rx, off, rx.Sign() != 0)
 	}
 	t.Logf("large x: %d cases agreeing with crypto/ecdsa (%d accepted, %d rejected)", c.accepted+c.rejected, c.accepted, c.rejected)
 }
