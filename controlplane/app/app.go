@@ -31,6 +31,7 @@ type App struct {
 	Metrics     *metrics.Metrics
 	Handler     *httpapi.Server
 
+	log     *slog.Logger
 	cancel  context.CancelFunc
 	wg      sync.WaitGroup
 	ownPool bool
@@ -89,7 +90,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &App{Config: cfg, Pool: o.Pool}
+	a := &App{Config: cfg, Pool: o.Pool, log: log}
 	if a.Pool == nil {
 		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
 		if err != nil {
@@ -139,12 +140,42 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	return a, nil
 }
 
-// Start runs the key lifecycle and the revocation list's listener until Close.
+// PruneEvery is how often ended sessions and old failed-login records are deleted;
+// PruneKeep is how long an ended session is kept first (longer than the revocation
+// list's window, so a revoked session stays listed until its tokens have expired).
+const (
+	PruneEvery = time.Hour
+	PruneKeep  = 24 * time.Hour
+)
+
+// Start runs the key lifecycle, the revocation list's listener and the pruning of
+// ended sessions until Close.
 func (a *App) Start(ctx context.Context) {
 	ctx, a.cancel = context.WithCancel(ctx)
-	a.wg.Add(2)
+	a.wg.Add(3)
 	go func() { defer a.wg.Done(); a.Keys.Run(ctx) }()
 	go func() { defer a.wg.Done(); a.Revocations.Run(ctx) }()
+	go func() { defer a.wg.Done(); a.prune(ctx) }()
+}
+
+func (a *App) prune(ctx context.Context) {
+	t := time.NewTicker(PruneEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := a.Auth.Prune(ctx, PruneKeep)
+			if err != nil && ctx.Err() == nil {
+				a.log.Warn("pruning ended sessions failed", "err", err)
+				continue
+			}
+			if n > 0 {
+				a.log.Info("pruned ended sessions", "sessions", n)
+			}
+		}
+	}
 }
 
 // Close stops the background loops and closes the pool it opened.
