@@ -5,10 +5,10 @@ GO    ?= go
 include wasm.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-js bench fuzz vet
+.PHONY: help run demo test test-js bench bench-verifier bench-controlplane fuzz vet
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
 run: ## start the control plane for local development (PostgreSQL at 127.0.0.1:5432)
 	$(GO) run ./controlplane/cmd/edgeauth serve --dev
@@ -23,8 +23,15 @@ test-js: ## load verifier.wasm in Node with no imports and decide a request
 vet: ## go vet
 	$(GO) vet ./...
 
-bench: ## benchmarks, each beside its baseline (see README "Speed")
+bench: bench-verifier bench-controlplane ## every benchmark, each beside its baseline in the same run (README "Speed")
+
+bench-verifier: ## verifier: native Go vs verifier.wasm in wazero, per algorithm; cache hits; P-256 vs crypto/ecdsa
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./verifier/...
+
+bench-controlplane: ## control plane: refresh rotations vs pgbench on one server; JWKS and revocation list from memory
+	EDGEAUTH_BENCH=1 $(GO) test -count=1 -run '^TestRefreshRotationSpeed$$' -v ./controlplane/auth
+	$(GO) test -run '^$$' -bench 'BenchmarkPublished' -benchtime 2s ./controlplane/httpapi
+	$(GO) test -run '^$$' -bench 'BenchmarkJWKS' -benchtime 1s ./keys
 
 FUZZTIME ?= 10s
 fuzz: ## run every fuzz target for FUZZTIME each
