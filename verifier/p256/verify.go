@@ -58,9 +58,9 @@ type PublicKey struct {
 // point at infinity has no affine encoding, so it is never accepted). These are the
 // checks of crypto/ecdsa.ParseUncompressedPublicKey.
 //
-// It also does the per-key precomputation (about 0.7 ms in WebAssembly, the cost of
-// some ten verifications; the table takes 8 KiB), so a key set should be parsed once
-// and its keys reused for every token.
+// It also does the per-key precomputation (roughly 1 ms in WebAssembly, 0.3 ms
+// natively: the cost of ten-odd verifications; the table takes 8 KiB), so a key set
+// should be parsed once and its keys reused for every token.
 func ParsePublicKey(x, y []byte) (*PublicKey, error) {
 	k := new(PublicKey)
 	if !feFromBytes(&k.x, x) || !feFromBytes(&k.y, y) || !isOnCurve(&k.x, &k.y) {
