@@ -91,16 +91,16 @@ func (p *jacobianPoint) addAffine(q *affinePoint, neg bool) {
 	feMul(&s2, &p.z, &z1z1) //
 	feMul(&s2, &qy, &s2)    // S2 = Y2*Z1*Z1Z1
 	feSub(&h, &u2, &p.x)    // H = U2-X1
-	feSub(&r, &s2, &p.y)    //
-	if h.isZero() {
-		if r.isZero() { // same point
+	if h.isZero() {         // same x: q = p or q = -p
+		feSub(&r, &s2, &p.y)
+		if r.isZero() {
 			p.double()
 			return
 		}
-		*p = jacobianPoint{} // q = -p
+		*p = jacobianPoint{}
 		return
 	}
-	feAdd(&r, &r, &r)                  // r = 2(S2-Y1)
+	feComb2(&r, &s2, 2, &p.y, -2)      // r = 2(S2-Y1)
 	feSqr(&hh, &h)                     // HH = H^2
 	feComb2(&i, &hh, 4, &hh, 0)        // I = 4HH
 	feMul(&j, &h, &i)                  // J = H*I
