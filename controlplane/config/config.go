@@ -163,7 +163,7 @@ func Default() Config {
 			AccessTTL:        10 * time.Minute,
 			IdleTimeout:      7 * 24 * time.Hour,
 			AbsoluteLifetime: 30 * 24 * time.Hour,
-			RefreshGrace:     10 * time.Second,
+			RefreshGrace:     30 * time.Second,
 		},
 		Throttle: Throttle{
 			AccountFailures: 5,
@@ -439,7 +439,7 @@ func (c *Config) Validate() error {
 	inRange(add, "sessions.access_ttl", s.AccessTTL, time.Minute, time.Hour, "keep access tokens short: revocation reaches tokens at the edge only via the list")
 	inRange(add, "sessions.absolute_lifetime", s.AbsoluteLifetime, time.Hour, 400*24*time.Hour, "browsers cap cookie lifetimes at 400 days")
 	inRange(add, "sessions.idle_timeout", s.IdleTimeout, s.AccessTTL, s.AbsoluteLifetime, "the idle timeout lies between sessions.access_ttl and sessions.absolute_lifetime")
-	inRange(add, "sessions.refresh_grace", s.RefreshGrace, 0, 2*time.Minute, "a few seconds cover tabs refreshing at once; longer only widens a replay window")
+	inRange(add, "sessions.refresh_grace", s.RefreshGrace, 0, 2*time.Minute, "seconds cover tabs refreshing at once and a retried refresh whose answer was lost; a replay only ever yields the tokens the client already holds")
 
 	th := c.Throttle
 	if th.AccountFailures < 1 || th.AccountFailures > 1000 {
