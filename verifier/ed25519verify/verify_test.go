@@ -384,7 +384,8 @@ func TestParsePublicKey(t *testing.T) {
 	t.Logf("random keys: %d of 2000 parse", parsed)
 }
 
-// TestKeyTable checks the per-key table against math/big: entry i is (2i+1)(-A).
+// TestKeyTable checks the per-key tables against math/big: entry [c][i] is
+// (2i+1) 2^(64c) (-A).
 func TestKeyTable(t *testing.T) {
 	pub := ed25519.NewKeyFromSeed(make([]byte, 32)).Public().(ed25519.PublicKey)
 	for _, enc := range append(smallOrderEncodings(t), pub) {
@@ -393,15 +394,22 @@ func TestKeyTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		a, _ := refDecode(enc)
-		negA := refPoint{refMod(new(big.Int).Neg(a.x)), a.y}
-		checkPrecomp(t, k.table[:], negA)
+		p := refPoint{refMod(new(big.Int).Neg(a.x)), a.y}
+		for q := range k.tables {
+			checkPrecomp(t, k.tables[q][:], p)
+			p = refMul(new(big.Int).Lsh(big.NewInt(1), quarterBits), p)
+		}
 	}
 }
 
-// TestBaseTable checks the generated base table against math/big: entry i is (2i+1)B.
+// TestBaseTable checks the generated base tables against math/big: entry [c][i] is
+// (2i+1) 2^(64c) B.
 func TestBaseTable(t *testing.T) {
 	b, _ := refDecode(mustHex("5866666666666666666666666666666666666666666666666666666666666666"))
-	checkPrecomp(t, baseTable[:], b)
+	for q := range baseTables {
+		checkPrecomp(t, baseTables[q][:], b)
+		b = refMul(new(big.Int).Lsh(big.NewInt(1), quarterBits), b)
+	}
 }
 
 func checkPrecomp(t *testing.T, table []precomp, p refPoint) {
