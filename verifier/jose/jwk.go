@@ -1,11 +1,11 @@
 package jose
 
 import (
-	"crypto/ed25519"
 	"crypto/rsa"
 	"errors"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/ed25519verify"
 	"github.com/edgeauth/edgeauth/verifier/internal/strictjson"
 	"github.com/edgeauth/edgeauth/verifier/p256"
 )
@@ -38,7 +38,7 @@ type Key struct {
 	KID string
 	Alg Algorithm
 
-	ed  ed25519.PublicKey
+	ed  *ed25519verify.PublicKey
 	ec  *p256.PublicKey
 	rsa *rsa.PublicKey
 }
