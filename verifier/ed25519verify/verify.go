@@ -14,9 +14,11 @@
 //     (ref10's radix 2^25.5), multiply and square straight-line (gen_field.go);
 //   - scalar.go: reduction of the 512-bit hash mod L, the S < L check, wNAF recoding;
 //   - point.go: ref10's extended-coordinate group law, encoding and decoding;
-//   - table_base.go: odd multiples of the base point, generated (gen_table.go);
-//   - verify.go: per-key tables in ParsePublicKey and the interleaved double-scalar
-//     multiplication [k](-A) + [S]B in Verify.
+//   - table_base.go: odd multiples of B, 2^64 B, 2^128 B, 2^192 B, generated
+//     (gen_table.go) into the module's data section;
+//   - verify.go: the same four tables for -A, built once in ParsePublicKey, and the
+//     interleaved wNAF double-scalar multiplication [k](-A) + [S]B in Verify, split
+//     into quarters so that 64 doublings serve the whole computation.
 //
 // Verification only ever handles public data (public keys, signatures, messages), so
 // the implementation uses variable-time algorithms throughout: there is no secret

@@ -4,7 +4,7 @@ import "github.com/edgeauth/edgeauth/verifier/ed25519verify"
 
 // EdDSA here means Ed25519 (RFC 8037), the default algorithm. Verification uses
 // ed25519verify, which gives exactly crypto/ed25519.Verify's verdicts (differential,
-// Wycheproof and fuzz tests there) and is about twice as fast inside wasm. It is strict
+// Wycheproof and fuzz tests there) and is several times faster inside wasm. It is strict
 // in the ways that matter: it refuses signatures whose S is not reduced (S >= L, the
 // classic malleability), and a non-canonical R never compares equal. Key parsing
 // (point decoding and the per-key table) happens once when the JWKS is loaded; 32
