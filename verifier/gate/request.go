@@ -1,6 +1,7 @@
 package gate
 
 import (
+	"github.com/edgeauth/edgeauth/verifier/internal/strictjson"
 	"unicode/utf8"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
@@ -209,98 +210,15 @@ func (p *reqParser) str() (string, error) {
 }
 
 func (p *reqParser) strEscaped(start int) (string, error) {
-	s := p.s
-	var out []byte
-	for i := start; ; {
-		if i >= len(s) {
-			return "", errRequestJSON
-		}
-		c := s[i]
-		switch {
-		case c == '"':
-			p.pos = i + 1
-			return string(out), nil
-		case c < 0x20:
-			return "", errRequestJSON
-		case c < utf8.RuneSelf && c != '\\':
-			out = append(out, c)
-			i++
-		case c >= utf8.RuneSelf:
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && n <= 1 {
-				return "", errRequestUTF8
-			}
-			out = append(out, s[i:i+n]...)
-			i += n
-		default:
-			if i+1 >= len(s) {
-				return "", errRequestJSON
-			}
-			e := s[i+1]
-			i += 2
-			switch e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r, ok := hex4(s, i)
-				if !ok {
-					return "", errRequestJSON
-				}
-				i += 4
-				switch {
-				case r >= 0xDC00 && r <= 0xDFFF:
-					return "", errRequestUTF8
-				case r >= 0xD800 && r <= 0xDBFF:
-					if i+1 >= len(s) || s[i] != '\\' || s[i+1] != 'u' {
-						return "", errRequestUTF8
-					}
-					lo, ok := hex4(s, i+2)
-					if !ok {
-						return "", errRequestJSON
-					}
-					if lo < 0xDC00 || lo > 0xDFFF {
-						return "", errRequestUTF8
-					}
-					i += 6
-					r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
-				}
-				out = utf8.AppendRune(out, r)
-			default:
-				return "", errRequestJSON
-			}
-		}
+	out, end, err := strictjson.Unescape(p.s, start, nil)
+	switch {
+	case err == strictjson.ErrInvalidUTF8:
+		return "", errRequestUTF8
+	case err != nil:
+		return "", errRequestJSON
 	}
-}
-
-func hex4(s string, i int) (rune, bool) {
-	if len(s)-i < 4 {
-		return 0, false
-	}
-	var r rune
-	for j := i; j < i+4; j++ {
-		c := s[j]
-		switch {
-		case '0' <= c && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case 'a' <= c && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case 'A' <= c && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	return r, true
+	p.pos = end
+	return string(out), nil
 }
 
 // bearer returns the token of an "Authorization: Bearer <token>" header (scheme

@@ -262,97 +262,11 @@ func (p *parser) str() (string, error) {
 			return "", ErrSyntax
 		}
 	}
-	out := p.scratch[:0]
-	i := start
-	for {
-		if i >= len(d) {
-			return "", ErrSyntax
-		}
-		c := d[i]
-		switch {
-		case c == '"':
-			p.pos = i + 1
-			p.scratch = out
-			return string(out), nil
-		case c < 0x20:
-			return "", ErrSyntax
-		case c < utf8.RuneSelf && c != '\\':
-			out = append(out, c)
-			i++
-		case c >= utf8.RuneSelf:
-			r, n := utf8.DecodeRune(d[i:])
-			if r == utf8.RuneError && n <= 1 {
-				return "", ErrInvalidUTF8
-			}
-			out = append(out, d[i:i+n]...)
-			i += n
-		default: // backslash
-			if i+1 >= len(d) {
-				return "", ErrSyntax
-			}
-			e := d[i+1]
-			i += 2
-			switch e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r, ok := hex4(d, i)
-				if !ok {
-					return "", ErrSyntax
-				}
-				i += 4
-				switch {
-				case r >= 0xDC00 && r <= 0xDFFF:
-					return "", ErrInvalidUTF8 // lone low surrogate
-				case r >= 0xD800 && r <= 0xDBFF:
-					if i+1 >= len(d) || d[i] != '\\' || d[i+1] != 'u' {
-						return "", ErrInvalidUTF8 // high surrogate not followed by \u
-					}
-					lo, ok := hex4(d, i+2)
-					if !ok {
-						return "", ErrSyntax
-					}
-					if lo < 0xDC00 || lo > 0xDFFF {
-						return "", ErrInvalidUTF8
-					}
-					i += 6
-					r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
-				}
-				out = utf8.AppendRune(out, r)
-			default:
-				return "", ErrSyntax
-			}
-		}
+	out, end, err := Unescape(d, start, p.scratch[:0])
+	if err != nil {
+		return "", err
 	}
-}
-
-func hex4(d []byte, i int) (rune, bool) {
-	if len(d)-i < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range d[i : i+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			c -= '0'
-		case c >= 'a' && c <= 'f':
-			c = c - 'a' + 10
-		case c >= 'A' && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
+	p.pos = end
+	p.scratch = out
+	return string(out), nil
 }
