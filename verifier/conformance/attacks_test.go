@@ -13,7 +13,7 @@ import (
 	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
 )
 
-// TestAttacks runs H1's attack suite (vectors.Attacks) through both engines'
+// TestAttacks runs the attack suite (vectors.Attacks) through both engines'
 // VerifyToken: each case must fail with its sentinel (or pass when it has none), the
 // same on both. A key set the engine refuses counts as the case's result; so does a
 // configuration the gate refuses (an allow-list naming "none" or HS256 cannot even be
@@ -56,7 +56,7 @@ func TestAttacks(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "| %s | %d |\n", name, perStatus[st])
 	}
-	// The suite grows with H1's vectors: a stale count is reported, not a failure
+	// The suite grows with the vectors package: a stale count is reported, not a failure
 	// (-update rewrites it); the engines' agreement above is what must hold.
 	checkSectionSoft(t, "attacks", b.String())
 }
