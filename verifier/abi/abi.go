@@ -173,3 +173,20 @@ const (
 	ReservedExportVerifyPrepare  = "verify_prepare"
 	ReservedExportVerifyComplete = "verify_complete"
 )
+
+// Error is a sentinel with a reason that says which check failed. It is built without
+// fmt, so every TinyGo-safe package can use it, and errors.Is and StatusOf see the
+// sentinel. Reasons never contain token or key material.
+type Error struct {
+	Sentinel error  // one of the Err* values above
+	Reason   string // what failed
+}
+
+func (e *Error) Error() string { return e.Sentinel.Error() + ": " + e.Reason }
+
+// Unwrap returns the sentinel.
+func (e *Error) Unwrap() error { return e.Sentinel }
+
+// Wrap returns an *Error; packages preallocate their common errors with it so that a
+// refused input costs no allocation.
+func Wrap(sentinel error, reason string) *Error { return &Error{Sentinel: sentinel, Reason: reason} }

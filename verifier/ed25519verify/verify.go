@@ -61,16 +61,7 @@ const (
 // ErrInvalidPublicKey is returned by ParsePublicKey for 32 bytes that are not the
 // encoding of a curve point. It wraps abi.ErrInvalidKeySet, so
 // errors.Is(err, abi.ErrInvalidKeySet) holds.
-var ErrInvalidPublicKey error = &wrapError{msg: "ed25519verify: invalid public key", err: abi.ErrInvalidKeySet}
-
-// wrapError is a fmt-free error with a message that wraps a sentinel.
-type wrapError struct {
-	msg string
-	err error
-}
-
-func (e *wrapError) Error() string { return e.msg + ": " + e.err.Error() }
-func (e *wrapError) Unwrap() error { return e.err }
+var ErrInvalidPublicKey error = abi.Wrap(abi.ErrInvalidKeySet, "ed25519verify: invalid public key")
 
 // PublicKey is a parsed Ed25519 public key together with its precomputed table,
 // ready for repeated verification. It is immutable, so one key may be shared.

@@ -1,12 +1,5 @@
 package gate
 
-// gateError is an abi sentinel with context, built without fmt (TinyGo-safe).
-type gateError struct {
-	sentinel error
-	reason   string
-}
+import "github.com/edgeauth/edgeauth/verifier/abi"
 
-func (e *gateError) Error() string { return e.sentinel.Error() + ": " + e.reason }
-func (e *gateError) Unwrap() error { return e.sentinel }
-
-func wrap(sentinel error, reason string) error { return &gateError{sentinel, reason} }
+func wrap(sentinel error, reason string) error { return abi.Wrap(sentinel, reason) }

@@ -3,20 +3,11 @@ package jose
 import "github.com/edgeauth/edgeauth/verifier/abi"
 
 // Error is a jose failure: an abi sentinel (so errors.Is and abi.StatusOf work on every
-// host) plus a short reason that says which check failed. It is built without fmt so
-// the package stays TinyGo-safe, and the common errors are preallocated so a refused
-// token costs no allocation.
-type Error struct {
-	Sentinel error  // one of the abi.Err* values
-	Reason   string // what failed, never containing token or key material
-}
+// host) plus a short reason that says which check failed. The common errors are
+// preallocated so a refused token costs no allocation.
+type Error = abi.Error
 
-func (e *Error) Error() string { return e.Sentinel.Error() + ": " + e.Reason }
-
-// Unwrap returns the abi sentinel.
-func (e *Error) Unwrap() error { return e.Sentinel }
-
-func wrap(sentinel error, reason string) *Error { return &Error{Sentinel: sentinel, Reason: reason} }
+var wrap = abi.Wrap
 
 // Token structure.
 var (

@@ -34,16 +34,7 @@ const (
 // ErrInvalidPublicKey is returned by ParsePublicKey for coordinates that are not a
 // point of P-256. It wraps abi.ErrInvalidKeySet, so errors.Is(err, abi.ErrInvalidKeySet)
 // holds.
-var ErrInvalidPublicKey error = &wrapError{msg: "p256: invalid public key", err: abi.ErrInvalidKeySet}
-
-// wrapError is a fmt-free error with a message that wraps a sentinel.
-type wrapError struct {
-	msg string
-	err error
-}
-
-func (e *wrapError) Error() string { return e.msg + ": " + e.err.Error() }
-func (e *wrapError) Unwrap() error { return e.err }
+var ErrInvalidPublicKey error = abi.Wrap(abi.ErrInvalidKeySet, "p256: invalid public key")
 
 // PublicKey is a parsed P-256 public key together with its precomputed table, ready
 // for repeated verification. It is immutable, so one key may be shared.
