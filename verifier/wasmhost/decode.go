@@ -13,7 +13,9 @@ import (
 // reflection: encoding/json was a third of a cache-hit decision. The reader accepts
 // any JSON the gate may write and skips unknown members (outputs may gain optional
 // members within an ABI version); anything else is an error. Tests check it against
-// encoding/json.
+// encoding/json, whose string semantics it keeps (invalid UTF-8 and lone surrogates
+// become U+FFFD): that is why it does not share strictjson.Unescape, which refuses
+// them, as the gate must for untrusted input.
 
 var errDecode = errors.New("output JSON does not match the ABI")
 
