@@ -10,6 +10,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
 	"github.com/edgeauth/edgeauth/verifier/wasmhost"
 )
 
@@ -52,6 +53,16 @@ func eachEngine(t *testing.T, fn func(t *testing.T, e verifier.Engine)) {
 	for _, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) { fn(t, eng.new(t)) })
 	}
+}
+
+// wycheproofDir is the directory of the Wycheproof files the project carries.
+func wycheproofDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := vectors.WycheproofDir()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return dir
 }
 
 // repoRoot walks up from the test's directory to the one holding go.mod.

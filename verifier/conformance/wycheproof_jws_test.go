@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -24,7 +23,7 @@ import (
 //     that carries the token's algorithm; the engines must agree, and a token the native
 //     core accepts (jose.VerifyCompact) must verify on both engines under its kid.
 func TestWycheproofJWSBothEngines(t *testing.T) {
-	cases, err := vectors.WycheproofJWS(filepath.Join(repoRoot(t), "..", "shared", "vectors", "wycheproof"))
+	cases, err := vectors.WycheproofJWS(wycheproofDir(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite the generated sections of verif
 // counts are kept in verifier/CONFORMANCE.md; the test fails when they change
 // (go test -run TestWycheproof -update ./verifier/conformance rewrites them).
 func TestWycheproof(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "..", "shared", "vectors", "wycheproof")
+	dir := wycheproofDir(t)
 	cases, err := vectors.Wycheproof(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -456,7 +456,7 @@ func repoRoot(t testing.TB) string {
 }
 
 func TestWycheproof(t *testing.T) {
-	path := filepath.Join(repoRoot(t), "..", "shared", "vectors", "wycheproof", "ed25519_test.json")
+	path := filepath.Join(repoRoot(t), "verifier", "internal", "vectors", "testdata", "wycheproof", "ed25519_test.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("Wycheproof vectors: %v", err)

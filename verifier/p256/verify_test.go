@@ -482,7 +482,7 @@ func wycheproofKeyCoord(t *testing.T, h string) []byte {
 }
 
 func TestWycheproof(t *testing.T) {
-	path := filepath.Join(repoRoot(t), "..", "shared", "vectors", "wycheproof", "ecdsa_secp256r1_sha256_p1363_test.json")
+	path := filepath.Join(repoRoot(t), "verifier", "internal", "vectors", "testdata", "wycheproof", "ecdsa_secp256r1_sha256_p1363_test.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatalf("Wycheproof vectors: %v", err)

@@ -31,9 +31,12 @@ var signatureFiles = []struct{ file, alg string }{
 	{"rsa_signature_2048_sha256_test.json", "RS256"},
 }
 
-// WycheproofDir finds ../shared/vectors/wycheproof relative to the repository root,
-// which is found by walking up from the working directory to the directory holding
-// go.mod.
+// wycheproofPath is where the project carries the Wycheproof files its tests read,
+// relative to the repository root (provenance and licence in that directory's README.md).
+const wycheproofPath = "verifier/internal/vectors/testdata/wycheproof"
+
+// WycheproofDir returns the directory of the Wycheproof files the project carries,
+// found by walking up from the working directory to the directory holding go.mod.
 func WycheproofDir() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
@@ -41,7 +44,7 @@ func WycheproofDir() (string, error) {
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "vectors", "wycheproof"), nil
+			return filepath.Join(dir, filepath.FromSlash(wycheproofPath)), nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
