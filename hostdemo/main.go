@@ -1,20 +1,28 @@
 // Command hostdemo is a Go edge in front of a web app: it decides every request with
 // verifier.wasm in wazero (or the same core natively), forwards /auth/ and
-// /.well-known/ to the control plane, and keeps the verifier's keys and revocation
-// list current by polling the control plane.
+// /.well-known/ to the control plane, and keeps the verifier's configuration, keys and
+// revocation list current by polling the control plane.
 //
 //	hostdemo --control-plane http://127.0.0.1:8080 --listen 127.0.0.1:8000
+//
+// The verifier's configuration is the control plane's edge configuration
+// (/.well-known/edgeauth/edge-config: issuer, audience, cookies, login and refresh
+// paths) plus this edge's route rules (--routes). Until the control plane has answered,
+// the edge answers 503.
 //
 // Without --upstream it serves a small demo app (a login page, public and protected
 // pages that show the identity headers). `make demo` runs it beside the control plane.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
@@ -36,13 +44,16 @@ func main() {
 	}
 }
 
+// fetchTimeout bounds every request to the control plane for documents.
+const fetchTimeout = 10 * time.Second
+
 func run() error {
 	listen := flag.String("listen", "127.0.0.1:8000", "address to listen on")
 	controlPlane := flag.String("control-plane", "http://127.0.0.1:8080", "control plane base URL")
 	upstream := flag.String("upstream", "", "app to forward allowed requests to (default: the built-in demo app)")
-	gateConfig := flag.String("gate-config", "", "verifier configuration (JSON, see verifier/ABI.md); default: the development control plane's cookies, /app/ protected, /admin/ for role admin")
+	routesFile := flag.String("routes", "", "this edge's route rules: JSON with public_paths, protected, default_protected, after_login_path, cache_entries, allow_bearer (verifier/ABI.md); default: /app/ for any signed-in user, /admin/ for role admin, everything else public")
 	engineName := flag.String("engine", "wasm", "wasm (verifier.wasm in wazero) or native")
-	poll := flag.Duration("poll", 15*time.Second, "how often to fetch the JWKS and the revocation list")
+	poll := flag.Duration("poll", 15*time.Second, "how often to fetch the edge configuration, the JWKS and the revocation list")
 	maxStale := flag.Duration("max-stale", 10*time.Minute, "how long to use the last good keys while the control plane is unreachable before failing closed")
 	flag.Parse()
 
@@ -54,7 +65,7 @@ func run() error {
 	if err != nil || cpURL.Scheme == "" || cpURL.Host == "" {
 		return fmt.Errorf("--control-plane %q is not an absolute URL", *controlPlane)
 	}
-	cfg, err := loadGateConfig(*gateConfig, "http://"+*listen)
+	local, err := loadRoutes(*routesFile)
 	if err != nil {
 		return err
 	}
@@ -70,19 +81,14 @@ func run() error {
 		return fmt.Errorf("--engine must be wasm or native, not %q", *engineName)
 	}
 	defer engine.Close()
-	if err := engine.Configure(cfg); err != nil {
-		return fmt.Errorf("gate configuration: %w", err)
-	}
 
+	client := &http.Client{Timeout: fetchTimeout}
+	configurator := &edge.Configurator{URL: cpURL.JoinPath(edge.EdgeConfigPath).String(), Local: local, Engine: engine, Client: client}
 	source := &edge.Source{
 		JWKSURL:        cpURL.JoinPath("/.well-known/jwks.json").String(),
 		RevocationsURL: cpURL.JoinPath("/.well-known/edgeauth/revocations").String(),
-		Engine:         engine, PollEvery: *poll, MaxStale: *maxStale, Logger: log,
+		Engine:         engine, Client: client, PollEvery: *poll, MaxStale: *maxStale, Logger: log,
 	}
-	if err := source.Sync(ctx); err != nil {
-		log.Warn("control plane not reachable yet; failing closed until it is", "err", err)
-	}
-	go source.Run(ctx)
 
 	var app http.Handler = demoapp.Handler()
 	if *upstream != "" {
@@ -98,37 +104,94 @@ func run() error {
 	mux.Handle("/.well-known/", toControlPlane)
 	mux.Handle("/", &edge.Gate{Engine: engine, Source: source, Upstream: app, Logger: log})
 
-	srv := &http.Server{Addr: *listen, Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	log.Info("edge listening", "addr", *listen, "engine", *engineName, "control_plane", *controlPlane)
-	if err := srv.ListenAndServe(); err != http.ErrServerClosed {
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
 		return err
 	}
-	return nil
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("edge listening", "addr", ln.Addr().String(), "engine", *engineName, "control_plane", *controlPlane)
+	err = configure(ctx, configurator, log)
+	if err == nil {
+		go follow(ctx, configurator, source, *poll, log)
+		select {
+		case err = <-served:
+		case <-ctx.Done():
+		}
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutdown)
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
 }
 
-// loadGateConfig reads the verifier configuration, or builds the one that matches a
-// control plane started by `make run` behind this edge (development cookies).
-func loadGateConfig(path, origin string) ([]byte, error) {
-	if path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, err
+// configure applies the control plane's edge configuration with this edge's rules,
+// retrying while the control plane cannot be reached (the gate answers 503 meanwhile).
+// A configuration the verifier refuses is an error: retrying would not fix it.
+func configure(ctx context.Context, c *edge.Configurator, log *slog.Logger) error {
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
+		_, err := c.Sync(ctx)
+		if err == nil || errors.Is(err, verifier.ErrInvalidConfig) {
+			return err
 		}
-		return b, nil
+		log.Warn("control plane not reachable yet; failing closed until it is", "err", err)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
 	}
-	return json.Marshal(verifier.Config{
-		Issuer: origin, Audience: origin, Algorithms: []string{"EdDSA", "ES256", "RS256"}, LeewaySeconds: 30,
-		AccessCookie:  verifier.Cookie{Name: "edgeauth_at", Path: "/", HTTPOnly: true, SameSite: "Lax"},
-		RefreshCookie: verifier.Cookie{Name: "edgeauth_rt", Path: "/auth", HTTPOnly: true, SameSite: "Lax"},
-		LoginPath:     "/login", RefreshPath: "/auth/refresh", AfterLoginPath: "/app/",
-		PublicPaths:  []string{"/", "/auth/", "/.well-known/"},
-		Protected:    []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/admin/", Roles: []string{"admin"}}},
-		CacheEntries: 1024,
-	})
+}
+
+// follow loads keys and revocations, then keeps them and the edge configuration
+// current every poll interval. Until keys are loaded the gate answers 503.
+func follow(ctx context.Context, c *edge.Configurator, s *edge.Source, poll time.Duration, log *slog.Logger) {
+	if err := s.Sync(ctx); err != nil {
+		log.Warn("keys not loaded yet; failing closed until they are", "err", err)
+	}
+	go s.Run(ctx)
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			changed, err := c.Sync(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				log.Warn("edge configuration poll failed; keeping the current one", "err", err)
+			case changed:
+				log.Info("edge configuration changed; verifier reconfigured")
+			}
+		}
+	}
+}
+
+// loadRoutes reads this edge's route rules, or returns the demo's: /app/ for any
+// signed-in user, /admin/ for role admin, everything else public.
+func loadRoutes(path string) (verifier.LocalConfig, error) {
+	if path == "" {
+		return verifier.LocalConfig{
+			AfterLoginPath: "/app/",
+			PublicPaths:    []string{"/", "/auth/", "/.well-known/"},
+			Protected:      []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/admin/", Roles: []string{"admin"}}},
+			CacheEntries:   1024,
+		}, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return verifier.LocalConfig{}, fmt.Errorf("--routes: %w", err)
+	}
+	var local verifier.LocalConfig
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&local); err != nil {
+		return verifier.LocalConfig{}, fmt.Errorf("--routes %s: %w (members: public_paths, protected, default_protected, after_login_path, cache_entries, allow_bearer)", path, err)
+	}
+	return local, nil
 }

@@ -31,9 +31,9 @@ func TestEnginesAcceptManagerTokens(t *testing.T) {
 			cookie := verifier.Cookie{Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"}
 			at, rt := cookie, cookie
 			at.Name, rt.Name = "__Host-access", "__Host-refresh"
-			vc, err := json.Marshal(verifier.Config{Issuer: "https://auth.example.test", Audience: "app",
+			vc, err := json.Marshal(verifier.Config{EdgeConfig: verifier.EdgeConfig{Issuer: "https://auth.example.test", Audience: "app",
 				Algorithms: []string{alg}, LeewaySeconds: 60, AccessCookie: at, RefreshCookie: rt,
-				LoginPath: "/login", RefreshPath: "/auth/refresh"})
+				LoginPath: "/login", RefreshPath: "/auth/refresh"}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,17 +1,27 @@
 package verifier
 
-// Config is the gate's configuration. Hosts marshal it to JSON for Engine.Configure;
-// the module parses that JSON with its own strict parser (unknown fields are errors).
+// Config is the gate's configuration: what the edge must agree on with the control
+// plane (EdgeConfig, published by the control plane) and the edge's own rules
+// (LocalConfig). Hosts marshal it to JSON for Engine.Configure; the module parses that
+// JSON with its own strict parser (unknown fields are errors). The two halves are
+// embedded, so the JSON is one flat object (verifier/ABI.md, "configure").
 type Config struct {
+	EdgeConfig
+	LocalConfig
+}
+
+// EdgeConfig is what an edge must agree on with the control plane that issues its
+// tokens and sets its cookies. The control plane derives it from its own configuration
+// and publishes it at /.well-known/edgeauth/edge-config (and prints it with
+// `edgeauth edge-config`); an edge starts from that document instead of repeating its
+// values by hand.
+type EdgeConfig struct {
 	Issuer   string `json:"issuer"`
 	Audience string `json:"audience"`
 	// Algorithms allowed for access tokens; default ["EdDSA"].
 	Algorithms []string `json:"algorithms,omitempty"`
 	// LeewaySeconds tolerated on exp, nbf and iat (0..300).
 	LeewaySeconds int64 `json:"leeway_seconds,omitempty"`
-	// AllowBearer lets an "Authorization: Bearer" header stand in for the cookie
-	// (API clients); off by default.
-	AllowBearer bool `json:"allow_bearer,omitempty"`
 
 	AccessCookie  Cookie `json:"access_cookie"`
 	RefreshCookie Cookie `json:"refresh_cookie"`
@@ -20,6 +30,19 @@ type Config struct {
 	LoginPath string `json:"login_path"`
 	// RefreshPath is the control plane's GET refresh endpoint, with ?return_to=.
 	RefreshPath string `json:"refresh_path"`
+	// LogoutPath is the control plane's logout endpoint (POST). Optional; when set it
+	// must not need a token (a browser with an expired token must still be able to
+	// sign out), and the gate never adds clearing cookies to its responses.
+	LogoutPath string `json:"logout_path,omitempty"`
+}
+
+// LocalConfig holds the rules an edge adds to the control plane's EdgeConfig: which
+// of its paths need a token and which roles, where a signed-in user who opens the
+// login page goes, the token cache, and whether API clients may send bearer tokens.
+type LocalConfig struct {
+	// AllowBearer lets an "Authorization: Bearer" header stand in for the cookie
+	// (API clients); off by default.
+	AllowBearer bool `json:"allow_bearer,omitempty"`
 	// AfterLoginPath is where a signed-in user who opens the login page is sent.
 	AfterLoginPath string `json:"after_login_path,omitempty"`
 	// PublicPaths are exact paths, or prefixes when they end in "/" ("/" alone is the

@@ -123,11 +123,12 @@ func TestTokensAcceptedByVerifierCore(t *testing.T) {
 	}
 	// The edge gate (natively and as verifier.wasm) takes the list and refuses every access
 	// token of the revoked session while another session's token still passes.
-	gcfg, _ := json.Marshal(verifier.Config{Issuer: testIssuer, Audience: testAudience, LeewaySeconds: 5,
-		AccessCookie:  verifier.Cookie{Name: "__Host-edgeauth", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"},
-		RefreshCookie: verifier.Cookie{Name: "__Host-edgeauth-refresh", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Strict"},
-		LoginPath:     "/login", RefreshPath: "/auth/refresh", DefaultProtected: true,
-		PublicPaths: []string{"/login", "/auth/refresh"}})
+	gcfg, _ := json.Marshal(verifier.Config{
+		EdgeConfig: verifier.EdgeConfig{Issuer: testIssuer, Audience: testAudience, LeewaySeconds: 5,
+			AccessCookie:  verifier.Cookie{Name: "__Host-edgeauth", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"},
+			RefreshCookie: verifier.Cookie{Name: "__Host-edgeauth-refresh", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Strict"},
+			LoginPath:     "/login", RefreshPath: "/auth/refresh"},
+		LocalConfig: verifier.LocalConfig{DefaultProtected: true, PublicPaths: []string{"/login", "/auth/refresh"}}})
 	engines := map[string]func() (verifier.Engine, error){
 		"go":   func() (verifier.Engine, error) { return verifier.NewNative(), nil },
 		"wasm": func() (verifier.Engine, error) { return wasmhost.NewEmbedded(ctx, wasmhost.Options{}) },

@@ -241,12 +241,12 @@ func TestTokensAcceptedByVerifiers(t *testing.T) {
 		}
 	})
 
-	gateConfig, err := json.Marshal(verifier.Config{
+	gateConfig, err := json.Marshal(verifier.Config{EdgeConfig: verifier.EdgeConfig{
 		Issuer: testPublicURL, Audience: testPublicURL, Algorithms: []string{"EdDSA"},
 		AccessCookie:  verifierCookie(e.cfg.AccessCookie()),
 		RefreshCookie: verifierCookie(e.cfg.RefreshCookie()),
 		LoginPath:     "/login", RefreshPath: "/auth/refresh",
-	})
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}

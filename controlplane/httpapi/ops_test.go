@@ -60,6 +60,7 @@ func TestPublishedDocumentsETag(t *testing.T) {
 	}{
 		{"/.well-known/jwks.json", "max-age=600", "application/jwk-set+json"},
 		{"/.well-known/edgeauth/revocations", "max-age=30", "application/jwt"},
+		{"/.well-known/edgeauth/edge-config", "max-age=600", "application/json"},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
 			r := e.do(req{method: "GET", path: tc.path})

@@ -46,6 +46,9 @@ type Server struct {
 	verifier *tokenVerifier
 	// Cache-Control values of the published documents.
 	jwksCache, revocationsCache []string
+	// edgeConfig is the published edge configuration (JSON) and its ETag.
+	edgeConfig     []byte
+	edgeConfigETag string
 	// staticHeaders are set on every response (security headers, no-store).
 	staticHeaders http.Header
 }
@@ -95,6 +98,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	if err := s.init(); err != nil {
 		return nil, err
 	}
+	s.initEdgeConfig()
 
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
@@ -106,6 +110,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	}
 	s.handle("GET /.well-known/jwks.json", s.jwks)
 	s.handle("GET /.well-known/edgeauth/revocations", s.revocations)
+	s.handle("GET /.well-known/edgeauth/edge-config", s.serveEdgeConfig)
 	s.authRoutes()
 	return s, nil
 }

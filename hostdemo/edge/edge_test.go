@@ -90,20 +90,19 @@ func setupWorld(w *world, engine verifier.Engine, appHandler http.Handler) *worl
 	w.cpSrv = httptest.NewServer(w.cp.Handler)
 	t.Cleanup(w.cpSrv.Close)
 
-	gateCfg, err := json.Marshal(verifier.Config{
-		Issuer: cfg.Issuer, Audience: cfg.Audience, Algorithms: []string{"EdDSA"}, LeewaySeconds: 30,
-		AccessCookie:  verifier.Cookie{Name: cfg.AccessCookie().Name, Path: "/", HTTPOnly: true, SameSite: "Lax"},
-		RefreshCookie: verifier.Cookie{Name: cfg.RefreshCookie().Name, Path: "/auth", HTTPOnly: true, SameSite: "Lax"},
-		LoginPath:     "/login", RefreshPath: "/auth/refresh", AfterLoginPath: "/app/",
-		PublicPaths:  []string{"/", "/auth/", "/.well-known/"},
-		Protected:    []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/admin/", Roles: []string{"admin"}}},
-		CacheEntries: 64,
-	})
-	if err != nil {
-		t.Fatal(err)
+	// The gate starts from the control plane's published edge configuration and adds
+	// this edge's routes.
+	configurator := &edge.Configurator{URL: w.cpSrv.URL + edge.EdgeConfigPath, Engine: engine, Local: verifier.LocalConfig{
+		AfterLoginPath: "/app/",
+		PublicPaths:    []string{"/", "/auth/", "/.well-known/"},
+		Protected:      []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/admin/", Roles: []string{"admin"}}},
+		CacheEntries:   64,
+	}}
+	if changed, err := configurator.Sync(ctx); err != nil || !changed {
+		t.Fatalf("edge configuration: changed %v, %v", changed, err)
 	}
-	if err := engine.Configure(gateCfg); err != nil {
-		t.Fatal(err)
+	if changed, err := configurator.Sync(ctx); err != nil || changed {
+		t.Fatalf("edge configuration again (ETag): changed %v, %v", changed, err)
 	}
 	edgeNow := func() time.Time { return time.Now().Add(time.Duration(w.clock.Load()) * time.Second) }
 	w.source = &edge.Source{

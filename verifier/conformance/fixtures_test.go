@@ -39,13 +39,18 @@ func testConfig(cacheEntries int, algs ...string) verifier.Config {
 		algs = []string{"EdDSA", "ES256", "RS256"}
 	}
 	return verifier.Config{
-		Issuer: testIssuer, Audience: testAudience, Algorithms: algs,
-		AccessCookie: accessCookie, RefreshCookie: refreshCookie,
-		LoginPath: "/login", RefreshPath: "/auth/refresh", AfterLoginPath: "/app/",
-		PublicPaths:      []string{"/login", "/auth/", "/assets/"},
-		Protected:        []verifier.ProtectedRoute{{Prefix: "/admin/", Roles: []string{"admin"}}, {Prefix: "/app/"}},
-		DefaultProtected: true,
-		CacheEntries:     cacheEntries,
+		EdgeConfig: verifier.EdgeConfig{
+			Issuer: testIssuer, Audience: testAudience, Algorithms: algs,
+			AccessCookie: accessCookie, RefreshCookie: refreshCookie,
+			LoginPath: "/login", RefreshPath: "/auth/refresh",
+		},
+		LocalConfig: verifier.LocalConfig{
+			AfterLoginPath:   "/app/",
+			PublicPaths:      []string{"/login", "/auth/", "/assets/"},
+			Protected:        []verifier.ProtectedRoute{{Prefix: "/admin/", Roles: []string{"admin"}}, {Prefix: "/app/"}},
+			DefaultProtected: true,
+			CacheEntries:     cacheEntries,
+		},
 	}
 }
 

@@ -120,6 +120,8 @@ func parseConfig(data []byte) (*policy.Policy, error) {
 			r.str(v, m.Name, &c.LoginPath)
 		case "refresh_path":
 			r.str(v, m.Name, &c.RefreshPath)
+		case "logout_path":
+			r.str(v, m.Name, &c.LogoutPath)
 		case "after_login_path":
 			r.str(v, m.Name, &c.AfterLoginPath)
 		case "public_paths":

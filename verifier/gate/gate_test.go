@@ -34,7 +34,7 @@ func TestConfigureRefuses(t *testing.T) {
 		{"unknown top-level field", replace(`"issuer"`, `"isser":"x","issuer"`), []string{`"isser": unknown field`}},
 		{"unknown cookie field", replace(`"name":"__Host-at"`, `"name":"__Host-at","max_age":5`), []string{`access_cookie."max_age": unknown field`}},
 		{"unknown route field", replace(`"prefix":"/admin/"`, `"prefix":"/admin/","role":"x"`), []string{`protected[0]."role": unknown field`}},
-		{"wrong types", replace(`"leeway_seconds":30,"allow_bearer":true`, `"leeway_seconds":"30","allow_bearer":1`),
+		{"wrong types", strings.Replace(replace(`"leeway_seconds":30`, `"leeway_seconds":"30"`), `"allow_bearer":true`, `"allow_bearer":1`, 1),
 			[]string{"leeway_seconds: want an integer", "allow_bearer: want true or false"}},
 		{"leeway not an integer", replace(`"leeway_seconds":30`, `"leeway_seconds":30.0`), []string{"leeway_seconds: want an integer"}},
 		{"algorithms not strings", replace(`"algorithms":["EdDSA","ES256","RS256"]`, `"algorithms":["EdDSA",7]`), []string{"algorithms[1]: want a string"}},

@@ -42,6 +42,7 @@ type Config struct {
 	RefreshCookie    Cookie
 	LoginPath        string
 	RefreshPath      string
+	LogoutPath       string
 	AfterLoginPath   string
 	PublicPaths      []string
 	Protected        []Route
@@ -133,6 +134,9 @@ func validate(c *Config) []string {
 
 	checkEndpoint(&p, "login_path", c.LoginPath)
 	checkEndpoint(&p, "refresh_path", c.RefreshPath)
+	if c.LogoutPath != "" {
+		checkEndpoint(&p, "logout_path", c.LogoutPath)
+	}
 	if c.AfterLoginPath == "" {
 		c.AfterLoginPath = "/"
 	}
@@ -161,12 +165,14 @@ func validate(c *Config) []string {
 
 // checkLoops refuses a configuration in which the login or refresh endpoint needs a
 // token: an unauthenticated browser would be redirected to it, need a token there, be
-// redirected again, and so on.
+// redirected again, and so on. The logout endpoint must not need one either: a browser
+// whose token expired must still be able to end its session.
 func checkLoops(pol *Policy) []string {
 	var p problems
 	for _, ep := range [...]struct{ field, path string }{
 		{"login_path", pol.cfg.LoginPath},
 		{"refresh_path", pol.cfg.RefreshPath},
+		{"logout_path", pol.cfg.LogoutPath},
 	} {
 		if ep.path == "" || !isCanonicalPath(ep.path) {
 			continue // already reported

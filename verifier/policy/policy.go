@@ -129,14 +129,14 @@ func (p *Policy) Match(path string) Match {
 }
 
 // AuthArea reports whether path belongs to the control plane's auth endpoints: the
-// refresh path and everything under its directory ("/auth/" for "/auth/refresh"),
-// unless that directory is the root. The control plane sets and clears the auth
+// refresh and logout paths and everything under the refresh path's directory
+// ("/auth/" for "/auth/refresh"), unless that directory is the root. The control plane sets and clears the auth
 // cookies in its own responses there (login, refresh, logout), so the gate must not
 // add clearing Set-Cookie headers to them: a host appending them after the control
 // plane's would delete the cookies a login or refresh has just set.
 func (p *Policy) AuthArea(path string) bool {
 	rp := p.cfg.RefreshPath
-	if path == rp {
+	if path == rp || (path == p.cfg.LogoutPath && path != "") {
 		return true
 	}
 	dir := rp

@@ -104,6 +104,10 @@ func TestNewRefuses(t *testing.T) {
 			c.LoginPath = "/admin/login"
 			c.PublicPaths = append(c.PublicPaths, "/admin/")
 		}, []string{`login_path "/admin/login" needs a token (protected prefix "/admin/" covers it)`}},
+		{"logout path protected", func(c *Config) { c.LogoutPath = "/logout" },
+			[]string{`logout_path "/logout" needs a token (default_protected is true)`}},
+		{"logout path not canonical", func(c *Config) { c.LogoutPath = "/auth/../logout" },
+			[]string{`logout_path "/auth/../logout" is not a canonical path`}},
 		{"after login path is login", func(c *Config) { c.AfterLoginPath = "/login" },
 			[]string{"after_login_path is the login path"}},
 		{"after login path off-site", func(c *Config) { c.AfterLoginPath = "https://evil.com/" },
@@ -322,5 +326,11 @@ func TestAuthArea(t *testing.T) {
 	p = mustNew(t, c)
 	if !p.AuthArea("/refresh") || p.AuthArea("/dashboard") || p.AuthArea("/refresh/x") {
 		t.Error("a root-level refresh path must cover only itself")
+	}
+	c.LogoutPath = "/logout"
+	c.PublicPaths = append(c.PublicPaths, "/logout")
+	p = mustNew(t, c)
+	if !p.AuthArea("/logout") || p.AuthArea("/logout/x") {
+		t.Error("the logout path is in the auth area, and only itself")
 	}
 }

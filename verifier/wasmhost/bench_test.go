@@ -20,10 +20,12 @@ func benchHost(b *testing.B) (*Host, verifier.Request) {
 	b.Cleanup(func() { h.Close() })
 	cookie := verifier.Cookie{Name: "__Host-edgeauth", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"}
 	cfg, _ := json.Marshal(verifier.Config{
-		Issuer: vectors.Issuer, Audience: vectors.Audience, Algorithms: []string{"EdDSA"}, LeewaySeconds: 30,
-		AccessCookie: cookie, RefreshCookie: verifier.Cookie{Name: "__Secure-edgeauth-refresh", Path: "/auth", Secure: true, HTTPOnly: true, SameSite: "Lax"},
-		LoginPath: "/login", RefreshPath: "/auth/refresh", PublicPaths: []string{"/login", "/auth/"},
-		DefaultProtected: true, CacheEntries: 1024,
+		EdgeConfig: verifier.EdgeConfig{
+			Issuer: vectors.Issuer, Audience: vectors.Audience, Algorithms: []string{"EdDSA"}, LeewaySeconds: 30,
+			AccessCookie: cookie, RefreshCookie: verifier.Cookie{Name: "__Secure-edgeauth-refresh", Path: "/auth", Secure: true, HTTPOnly: true, SameSite: "Lax"},
+			LoginPath: "/login", RefreshPath: "/auth/refresh",
+		},
+		LocalConfig: verifier.LocalConfig{PublicPaths: []string{"/login", "/auth/"}, DefaultProtected: true, CacheEntries: 1024},
 	})
 	if err := h.Configure(cfg); err != nil {
 		b.Fatal(err)

@@ -20,11 +20,15 @@ func ExampleNewEmbedded() {
 	defer h.Close()
 
 	cfg, _ := json.Marshal(verifier.Config{
-		Issuer: vectors.Issuer, Audience: vectors.Audience, Algorithms: []string{"EdDSA"},
-		AccessCookie:  verifier.Cookie{Name: "__Host-edgeauth", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"},
-		RefreshCookie: verifier.Cookie{Name: "__Secure-edgeauth-refresh", Path: "/auth", Secure: true, HTTPOnly: true, SameSite: "Lax"},
-		LoginPath:     "/login", RefreshPath: "/auth/refresh", PublicPaths: []string{"/login", "/auth/"},
-		DefaultProtected: true, CacheEntries: 1024,
+		// What the control plane publishes at /.well-known/edgeauth/edge-config.
+		EdgeConfig: verifier.EdgeConfig{
+			Issuer: vectors.Issuer, Audience: vectors.Audience, Algorithms: []string{"EdDSA"},
+			AccessCookie:  verifier.Cookie{Name: "__Host-edgeauth", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"},
+			RefreshCookie: verifier.Cookie{Name: "__Secure-edgeauth-refresh", Path: "/auth", Secure: true, HTTPOnly: true, SameSite: "Lax"},
+			LoginPath:     "/login", RefreshPath: "/auth/refresh",
+		},
+		// This edge's own rules.
+		LocalConfig: verifier.LocalConfig{PublicPaths: []string{"/login", "/auth/"}, DefaultProtected: true, CacheEntries: 1024},
 	})
 	if err := h.Configure(cfg); err != nil {
 		panic(err)

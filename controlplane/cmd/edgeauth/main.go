@@ -5,6 +5,7 @@
 //	edgeauth users create --email E [--role R]...   password from stdin or a prompt
 //	edgeauth keys rotate [--immediate]
 //	edgeauth keys list
+//	edgeauth edge-config         print what edges must agree with (JSON)
 //
 // Every subcommand takes --config FILE (YAML), reads EDGEAUTH_ environment variables
 // and answers --help. `edgeauth serve --help` lists every configuration key with its
@@ -50,6 +51,10 @@ Usage:
                                            stdin, or prompted for on a terminal
   edgeauth keys rotate [--immediate]       start a signing-key rotation
   edgeauth keys list                       list signing keys and their states
+  edgeauth edge-config                     print the edge configuration (issuer, audience,
+                                           cookies, paths) that edges start from; the
+                                           server publishes the same document at
+                                           /.well-known/edgeauth/edge-config
 
 Run "edgeauth <command> --help" for the flags of a command; "edgeauth serve --help"
 also lists every configuration key and its EDGEAUTH_ environment variable.
@@ -81,6 +86,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.keysRotate(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "list":
 		err = c.keysList(ctx, rest[1:])
+	case cmd == "edge-config":
+		err = c.edgeConfig(rest)
 	default:
 		fmt.Fprintf(stderr, "edgeauth: unknown command %q\n\n%s", strings.Join(args, " "), usage)
 		return 2
@@ -480,4 +487,26 @@ func (c *cli) keysList(ctx context.Context, args []string) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", k.KID, k.Alg, k.State, ts(k.CreatedAt), ts(act), ts(k.RetiredAt), ts(gone))
 	}
 	return tw.Flush()
+}
+
+// edgeConfigRelevant: the keys config.EdgeConfig is derived from.
+func edgeConfigRelevant(key string) bool {
+	switch key {
+	case "public_url", "issuer", "audience", "login_path":
+		return true
+	}
+	return strings.HasPrefix(key, "cookies.")
+}
+
+// edgeConfig prints the document GET /.well-known/edgeauth/edge-config serves, from
+// the configuration alone (no database).
+func (c *cli) edgeConfig(args []string) error {
+	fs := c.flags("edge-config", "edge-config [flags]\n\nPrints the edge configuration (JSON) the server publishes at\n/.well-known/edgeauth/edge-config, from the configuration alone (no database).")
+	fs.String("public-url", "", "origin browsers use, e.g. https://auth.example.com (public_url)")
+	cfg, err := c.parse(fs, args, edgeConfigRelevant)
+	if err != nil {
+		return err
+	}
+	_, err = c.stdout.Write(cfg.EdgeConfigDocument())
+	return err
 }

@@ -124,7 +124,7 @@ func TestLoadConfigRefusesUnknownKeys(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"users", "create", "--help"}, {"keys", "rotate", "--help"}, {"keys", "list", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"users", "create", "--help"}, {"keys", "rotate", "--help"}, {"keys", "list", "--help"}, {"edge-config", "--help"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out, errb bytes.Buffer
 			if code := run(context.Background(), args, strings.NewReader(""), &out, &errb, nil); code != 0 {
@@ -228,5 +228,32 @@ func TestExampleConfig(t *testing.T) {
 	def := config.Default()
 	if cfg.PublicURL != "https://auth.example.com" || cfg.Sessions != def.Sessions || cfg.Keys.PrePublish != def.Keys.PrePublish || cfg.Cookies != def.Cookies || cfg.Throttle != def.Throttle || cfg.Revocations != def.Revocations || cfg.Keys.JWKSMaxAge != def.Keys.JWKSMaxAge {
 		t.Fatalf("example differs from the defaults it documents: %+v", cfg)
+	}
+}
+
+// edge-config prints, from the configuration alone (no database), the bytes the server
+// publishes at /.well-known/edgeauth/edge-config; without a public URL it says what to
+// pass.
+func TestEdgeConfigCommand(t *testing.T) {
+	var out, errb bytes.Buffer
+	env := []string{"EDGEAUTH_COOKIES__DOMAIN=example.com", "EDGEAUTH_DATABASE_URL=postgres://nobody@127.0.0.1:1/none"}
+	if code := run(context.Background(), []string{"edge-config", "--public-url", "https://auth.example.com"}, nil, &out, &errb, env); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	cfg := config.Default()
+	cfg.PublicURL, cfg.Cookies.Domain, cfg.Keys.KEK = "https://auth.example.com", "example.com", testKEK
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if want := cfg.EdgeConfigDocument(); out.String() != string(want) {
+		t.Fatalf("printed:\n%s\nwant:\n%s", out.String(), want)
+	}
+	if !strings.Contains(out.String(), `"name": "__Secure-edgeauth_at"`) {
+		t.Fatalf("access cookie name not derived from cookies.domain:\n%s", out.String())
+	}
+	out.Reset()
+	errb.Reset()
+	if code := run(context.Background(), []string{"edge-config"}, nil, &out, &errb, nil); code != 1 || !strings.Contains(errb.String(), "public_url") || out.Len() != 0 {
+		t.Fatalf("without public_url: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }

@@ -149,13 +149,13 @@ func setup(args []string, stderr io.Writer) (verifier.Engine, int64, error) {
 	if now == 0 {
 		now = time.Now().Unix()
 	}
-	cfg := verifier.Config{
+	cfg := verifier.Config{EdgeConfig: verifier.EdgeConfig{
 		Issuer: *issuer, Audience: *audience, LeewaySeconds: *leeway,
 		// The gate needs cookies and paths to be configured; verify_token ignores them.
 		AccessCookie:  verifier.Cookie{Name: "__Host-edgeauth", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"},
 		RefreshCookie: verifier.Cookie{Name: "__Secure-edgeauth-refresh", Path: "/auth", Secure: true, HTTPOnly: true, SameSite: "Lax"},
 		LoginPath:     "/login", RefreshPath: "/auth/refresh",
-	}
+	}}
 	for _, a := range strings.Split(*algs, ",") {
 		if a = strings.TrimSpace(a); a != "" {
 			cfg.Algorithms = append(cfg.Algorithms, a)

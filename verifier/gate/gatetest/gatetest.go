@@ -28,22 +28,27 @@ const (
 // Config is the configuration of the table.
 func Config() verifier.Config {
 	return verifier.Config{
-		Issuer: vectors.Issuer, Audience: vectors.Audience,
-		Algorithms:    []string{"EdDSA", "ES256", "RS256"},
-		LeewaySeconds: vectors.Leeway,
-		AllowBearer:   true,
-		AccessCookie:  verifier.Cookie{Name: AccessName, Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"},
-		RefreshCookie: verifier.Cookie{Name: RefreshName, Path: "/auth", Secure: true, HTTPOnly: true, SameSite: "Strict"},
-		LoginPath:     "/login", RefreshPath: "/auth/refresh", AfterLoginPath: "/home",
-		PublicPaths: []string{"/", "/login", "/auth/", "/static/", "/api/health"},
-		Protected: []verifier.ProtectedRoute{
-			{Prefix: "/admin/", Roles: []string{"admin"}},
-			{Prefix: "/finance/", Roles: []string{"owner", "billing"}},
-			{Prefix: "/ops/", Roles: []string{"ops"}},
-			{Prefix: "/api/"},
+		EdgeConfig: verifier.EdgeConfig{
+			Issuer: vectors.Issuer, Audience: vectors.Audience,
+			Algorithms:    []string{"EdDSA", "ES256", "RS256"},
+			LeewaySeconds: vectors.Leeway,
+			AccessCookie:  verifier.Cookie{Name: AccessName, Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"},
+			RefreshCookie: verifier.Cookie{Name: RefreshName, Path: "/auth", Secure: true, HTTPOnly: true, SameSite: "Strict"},
+			LoginPath:     "/login", RefreshPath: "/auth/refresh",
 		},
-		DefaultProtected: true,
-		CacheEntries:     64,
+		LocalConfig: verifier.LocalConfig{
+			AllowBearer:    true,
+			AfterLoginPath: "/home",
+			PublicPaths:    []string{"/", "/login", "/auth/", "/static/", "/api/health"},
+			Protected: []verifier.ProtectedRoute{
+				{Prefix: "/admin/", Roles: []string{"admin"}},
+				{Prefix: "/finance/", Roles: []string{"owner", "billing"}},
+				{Prefix: "/ops/", Roles: []string{"ops"}},
+				{Prefix: "/api/"},
+			},
+			DefaultProtected: true,
+			CacheEntries:     64,
+		},
 	}
 }
 

@@ -1,0 +1,249 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/app"
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// binary is the hostdemo executable, built from this package once per test run: the
+// tests here drive the real binary, flags and all, as a user runs it.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hostdemo-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "hostdemo")
+	build := exec.Command("go", "build", "-o", binary, ".") // go test puts its own go first on PATH
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building hostdemo:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// demo is a running hostdemo binary in front of a real control plane (in process, on
+// its own PostgreSQL database), seen from a client with a cookie jar.
+type demo struct {
+	t       *testing.T
+	url     string // the edge's origin, also the control plane's public URL
+	cp      *app.App
+	browser *http.Client
+	logs    *syncBuffer // the binary's stderr
+}
+
+type demoOptions struct {
+	// cp adjusts the control plane's configuration (development mode, public URL = the
+	// edge's origin, are set before).
+	cp func(*config.Config)
+	// args are extra hostdemo flags (--upstream, --routes, timeouts).
+	args []string
+}
+
+func startDemo(t *testing.T, o demoOptions) *demo {
+	t.Helper()
+	ctx := context.Background()
+	d := &demo{t: t, logs: &syncBuffer{}}
+
+	// The edge's address must be known before the control plane starts: it is the
+	// public URL cookies, CSRF checks and tokens are issued for.
+	reserve, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := reserve.Addr().String()
+	reserve.Close()
+	d.url = "http://" + addr
+
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := migrations.Apply(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Dev, cfg.PublicURL = true, d.url
+	if o.cp != nil {
+		o.cp(&cfg)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	d.cp, err = app.New(ctx, cfg, app.Options{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.cp.Start(ctx)
+	t.Cleanup(d.cp.Close)
+	cpSrv := httptest.NewServer(d.cp.Handler)
+	t.Cleanup(cpSrv.Close)
+
+	args := append([]string{"--control-plane", cpSrv.URL, "--listen", addr, "--poll", "1s"}, o.args...)
+	cmd := exec.Command(binary, args...)
+	cmd.Stdout, cmd.Stderr = d.logs, d.logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-exited
+		}
+		if t.Failed() {
+			t.Logf("hostdemo output:\n%s", d.logs.String())
+		}
+	})
+
+	jar, _ := cookiejar.New(nil)
+	d.browser = &http.Client{Jar: jar, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	// Ready once the gate answers something else than 503 (configuration and keys
+	// loaded from the control plane).
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		select {
+		case <-exited:
+			t.Fatalf("hostdemo exited:\n%s", d.logs.String())
+		default:
+		}
+		resp, err := http.Get(d.url + "/")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("hostdemo not ready (last: %v):\n%s", err, d.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return d
+}
+
+// do sends a request as the browser (cookie jar, no redirects followed) and returns the
+// response with its body read.
+func (d *demo) do(method, path string, body string, header http.Header) (*http.Response, string) {
+	d.t.Helper()
+	req, err := http.NewRequest(method, d.url+path, strings.NewReader(body))
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if method == http.MethodPost && req.Header.Get("Origin") == "" {
+		req.Header.Set("Origin", d.url)
+	}
+	resp, err := d.browser.Do(req)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// signIn creates a user with roles and signs the browser in through the edge.
+func (d *demo) signIn(email string, roles ...string) auth.User {
+	d.t.Helper()
+	const password = "a long enough passphrase"
+	u, err := d.cp.Auth.CreateUser(context.Background(), auth.NewUser{Email: email, Password: password, Roles: roles})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	if resp, b := d.do(http.MethodPost, "/auth/login", string(body), nil); resp.StatusCode != http.StatusOK {
+		d.t.Fatalf("login: %s %s", resp.Status, b)
+	}
+	return u
+}
+
+func (d *demo) cookieNames() []string {
+	u, _ := url.Parse(d.url + "/")
+	var names []string
+	for _, c := range d.browser.Jar.Cookies(u) {
+		names = append(names, c.Name)
+	}
+	return names
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// hostdemo takes cookie names, issuer and paths from the control plane's published
+// edge configuration: with cookies renamed on the control plane only, a signed-in
+// browser is let through with its identity and an anonymous one sent to login.
+func TestBinaryStartsFromTheControlPlanesEdgeConfig(t *testing.T) {
+	d := startDemo(t, demoOptions{cp: func(c *config.Config) {
+		c.Cookies.AccessName, c.Cookies.RefreshName = "shop_session", "shop_refresh"
+	}})
+	if resp, _ := d.do(http.MethodGet, "/app/orders", "", nil); resp.StatusCode != http.StatusFound ||
+		resp.Header.Get("Location") != "/login?return_to=%2Fapp%2Forders" {
+		t.Fatalf("anonymous: %s to %q", resp.Status, resp.Header.Get("Location"))
+	}
+	u := d.signIn("ada@example.test")
+	if names := strings.Join(d.cookieNames(), ","); names != "shop_session" {
+		t.Fatalf("cookies after login: %s", names)
+	}
+	resp, body := d.do(http.MethodGet, "/app/orders", "", nil)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<code id="subject">`+u.ID+`</code>`) {
+		t.Fatalf("signed in: %s\n%s", resp.Status, body)
+	}
+}
