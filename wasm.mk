@@ -5,13 +5,24 @@ WASM        := verifier/verifier.wasm
 WASM_PKG    := ./verifier/guest
 TINYGO_ROOT  = $(shell bash .ci/install-tinygo | tail -n 1)
 TINYGO_FLAGS := -target=wasm-unknown -gc=precise -opt=2 -no-debug -scheduler=none -panic=trap
+# The ABI's exports (verifier/ABI.md). TinyGo's runtime and os packages carry
+# `//export` stubs (fminimum, fmaximum, their f variants, syscall.seek) that wasm-ld
+# exports too; wasm-metadce keeps only these roots and drops the stubs and whatever
+# only they reach. A conformance test checks the module exports exactly this list.
+WASM_EXPORTS := memory _initialize abi_version buf_ptr buf_cap configure load_keys \
+	load_revocations decide verify_token verify_signature
+comma := ,
+WASM_ROOTS := [$(subst } {,}$(comma){,$(foreach e,$(WASM_EXPORTS),{"name":"$(e)","root":true,"export":"$(e)"}))]
 
-# $(call build-wasm,output): build the guest with the pinned TinyGo and strip it.
+# $(call build-wasm,output): build the guest with the pinned TinyGo, keep only the
+# ABI's exports (binaryen's wasm-metadce) and strip it.
 define build-wasm
 	@root='$(TINYGO_ROOT)'; \
 	TINYGOROOT="$$root" PATH="$$root/build:$$PATH" GOFLAGS=-mod=mod \
 		tinygo build $(TINYGO_FLAGS) -o $(1).tmp $(WASM_PKG) && \
-	wasm-strip $(1).tmp && mv $(1).tmp $(1)
+	echo '$(WASM_ROOTS)' >$(1).roots.json && \
+	wasm-metadce --enable-sign-ext --enable-nontrapping-float-to-int -f $(1).roots.json $(1).tmp -o $(1).tmp >/dev/null && \
+	rm -f $(1).roots.json && wasm-strip $(1).tmp && mv $(1).tmp $(1)
 endef
 
 .PHONY: wasm wasm-check

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,8 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/gate"
+	"github.com/tetratelabs/wazero"
 )
 
 // statusTable is the status vocabulary as ABI.md and the JS helper must spell it.
@@ -169,4 +172,44 @@ func count(list string) int {
 		return 0
 	}
 	return strings.Count(list, ",") + 1
+}
+
+// TestModuleExportsOnlyTheABI checks that the committed verifier.wasm exports the
+// ABI's functions and memory and nothing else (TinyGo's runtime carries `//export`
+// stubs that wasm.mk's post-link step removes), and that wasm.mk keeps the same list.
+func TestModuleExportsOnlyTheABI(t *testing.T) {
+	want := []string{abi.ExportMemory}
+	for _, e := range abi.RequiredExports {
+		want = append(want, e.Name)
+	}
+	slices.Sort(want)
+
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	m, err := rt.CompileModule(ctx, verifier.Module)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for name := range m.ExportedFunctions() {
+		got = append(got, name)
+	}
+	for name := range m.ExportedMemories() {
+		got = append(got, name)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("verifier.wasm exports %v, the ABI lists %v", got, want)
+	}
+
+	mk := regexp.MustCompile(`(?m)^WASM_EXPORTS := ((?:.*\\\n)*.*)$`).FindStringSubmatch(readRepoFile(t, "wasm.mk"))
+	if mk == nil {
+		t.Fatal("wasm.mk: WASM_EXPORTS not found")
+	}
+	listed := strings.Fields(strings.ReplaceAll(mk[1], "\\", " "))
+	slices.Sort(listed)
+	if !slices.Equal(listed, want) {
+		t.Errorf("wasm.mk WASM_EXPORTS is %v, the ABI lists %v", listed, want)
+	}
 }
