@@ -17,8 +17,8 @@ test: vet ## run every test (Go, then the verifier in Node)
 	$(GO) test -count=1 ./...
 	$(MAKE) --no-print-directory test-js
 
-test-js: ## load verifier.wasm in Node with no imports and decide a request
-	cd verifier/js && node --test
+test-js: ## the JS package (js/) in Node: verifier.wasm with no imports, createEdge against a scripted control plane
+	cd js && node --test test/
 
 vet: ## go vet
 	$(GO) vet ./...

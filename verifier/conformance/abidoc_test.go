@@ -132,7 +132,7 @@ func TestABIDocumentListsEveryDecisionReason(t *testing.T) {
 }
 
 func TestJSHelperMirrorsTheABI(t *testing.T) {
-	js := readRepoFile(t, "verifier/js/edgeauth.mjs")
+	js := readRepoFile(t, "js/src/verifier.mjs")
 	m := regexp.MustCompile(`(?s)export const STATUS = \[(.*?)\];`).FindStringSubmatch(js)
 	if m == nil {
 		t.Fatal("edgeauth.mjs: STATUS array not found")

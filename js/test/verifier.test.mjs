@@ -4,9 +4,9 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { generateKeyPairSync, sign } from "node:crypto";
-import { Verifier, EdgeauthError, REQUIRED_EXPORTS } from "./edgeauth.mjs";
+import { Verifier, EdgeauthError, REQUIRED_EXPORTS, toUnixSeconds, cookieHeaders } from "../src/verifier.mjs";
 
-const wasm = await readFile(new URL("../verifier.wasm", import.meta.url));
+const wasm = await readFile(new URL("../../verifier/verifier.wasm", import.meta.url));
 const module = await WebAssembly.compile(wasm);
 
 const NOW = 1767225600;
@@ -102,4 +102,42 @@ test("an expired token with a refresh cookie goes through refresh", () => {
 test("inputs larger than the buffer are refused before writing", () => {
   const v = ready();
   assert.throws(() => v.verifyToken("a".repeat(v.cap + 1), NOW), (e) => e.status === "InputTooLarge");
+});
+
+test("the module exports the ABI and nothing else", () => {
+  const names = WebAssembly.Module.exports(module).map((e) => e.name).sort();
+  assert.deepEqual(names, ["memory", ...Object.keys(REQUIRED_EXPORTS)].sort());
+});
+
+test("now: a Date, milliseconds and fractional seconds all mean the same second", () => {
+  const v = ready();
+  const t = token(claims());
+  const cookie = [`__Host-edgeauth=${t}`];
+  for (const now of [NOW, NOW + 0.75, NOW * 1000, NOW * 1000 + 999, new Date(NOW * 1000), BigInt(NOW)]) {
+    assert.equal(v.decide(request(cookie), now).action, "allow", String(now));
+  }
+  assert.equal(toUnixSeconds(Date.now() / 1000), BigInt(Math.floor(Date.now() / 1000)));
+  // Milliseconds are not taken for seconds far in the future (which would expire every token).
+  assert.equal(v.decide(request(cookie), (NOW + 601) * 1000).reason, "token_expired");
+  assert.throws(() => v.decide(request(cookie), NaN), RangeError);
+  assert.throws(() => v.decide(request(cookie), "soon"), TypeError);
+});
+
+test("cookies: none, null entries and Fetch's ', '-joined headers", () => {
+  const v = ready();
+  const t = token(claims());
+  for (const cookies of [undefined, null, [null], [], [undefined, ""]]) {
+    assert.equal(v.decide(request(cookies), NOW).reason, "no_token", JSON.stringify(cookies));
+  }
+  const h = new Headers();
+  h.append("cookie", "theme=dark");
+  h.append("cookie", `__Host-edgeauth=${t}`);
+  // Node joins repeated Cookie headers with "; ", Deno and workerd with ", " (as
+  // Fetch says for other headers): both must read.
+  assert.equal(v.decide(request(h), NOW).action, "allow");
+  assert.deepEqual(cookieHeaders(`theme=dark, __Host-edgeauth=${t}`), ["theme=dark", `__Host-edgeauth=${t}`]);
+  assert.equal(v.decide(request(`theme=dark, __Host-edgeauth=${t}`), NOW).action, "allow");
+  // Two access cookies in two headers are still a duplicate.
+  h.append("cookie", `__Host-edgeauth=${t}`);
+  assert.equal(v.decide(request(h), NOW).reason, "duplicate_cookie");
 });

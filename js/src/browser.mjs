@@ -1,0 +1,87 @@
+// The browser-side helper for single-page apps that call APIs with the session
+// cookies. On a 401 it refreshes the session once for every request in flight, and
+// once across the tabs of the site (Web Locks, plus a time stamp in localStorage that
+// a tab reads after waiting for the lock), retries, and sends the user to the login
+// page only when the refresh itself is refused.
+
+const LOCK = "edgeauth-refresh";
+const STAMP = "edgeauth:refreshed-at";
+
+/**
+ * createAuthFetch returns a fetch that carries credentials and survives an expired
+ * access token.
+ * @param {{refreshURL?: string, loginURL?: string, fetch?: typeof fetch, onSessionEnded?: () => void}} [options]
+ *   refreshURL: the control plane's refresh endpoint (POST), default "/auth/refresh";
+ *   loginURL: where to send the user when the session is gone, default "/login"
+ *   (return_to is added); onSessionEnded replaces that navigation.
+ */
+export function createAuthFetch(options = {}) {
+  const refreshURL = options.refreshURL ?? "/auth/refresh";
+  const loginURL = options.loginURL ?? "/login";
+  const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const onSessionEnded = options.onSessionEnded ?? (() => {
+    const back = location.pathname + location.search;
+    const sep = loginURL.includes("?") ? "&" : "?";
+    location.assign(`${loginURL}${sep}return_to=${encodeURIComponent(back)}`);
+  });
+  let inflight = null; // {since, promise}: one refresh for every request that failed before it began
+  let ended = false;
+
+  const lastRefresh = () => {
+    try {
+      return Number(globalThis.localStorage?.getItem(STAMP) ?? 0);
+    } catch {
+      return 0; // storage disabled: each tab refreshes itself (the control plane's grace covers it)
+    }
+  };
+
+  async function refreshOnce(sentAt) {
+    const run = async () => {
+      // Another tab may have refreshed while this one waited for the lock.
+      if (lastRefresh() >= sentAt) return true;
+      const res = await doFetch(refreshURL, { method: "POST", credentials: "include", headers: { accept: "application/json" } });
+      await res.body?.cancel();
+      if (!res.ok) return false;
+      try {
+        globalThis.localStorage?.setItem(STAMP, String(Date.now()));
+      } catch {
+        // see lastRefresh
+      }
+      return true;
+    };
+    const locks = globalThis.navigator?.locks;
+    return locks ? locks.request(LOCK, run) : run();
+  }
+
+  function refresh(sentAt) {
+    if (!inflight || inflight.since < sentAt) {
+      const since = Date.now();
+      const promise = refreshOnce(sentAt).finally(() => {
+        if (inflight?.promise === promise) inflight = null;
+      });
+      inflight = { since, promise };
+    }
+    return inflight.promise;
+  }
+
+  return async function authFetch(input, init = {}) {
+    const request = new Request(input, { credentials: "include", ...init });
+    const sentAt = Date.now();
+    const res = await doFetch(request.clone());
+    if (res.status !== 401 || ended) return res;
+    let ok;
+    try {
+      ok = await refresh(sentAt);
+    } catch {
+      return res; // the refresh endpoint was unreachable: let the caller see the 401
+    }
+    if (!ok) {
+      if (!ended) {
+        ended = true;
+        onSessionEnded();
+      }
+      return res;
+    }
+    return doFetch(request);
+  };
+}

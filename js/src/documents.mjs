@@ -1,0 +1,120 @@
+// Document is one published document of the control plane (edge configuration, JWKS,
+// revocation list) as the edge holds it: the last body that loaded, its ETag, when it
+// was last confirmed, and at most one fetch in flight. Fetches never follow redirects
+// (a redirected well-known URL is a misconfiguration, and following one could hand the
+// edge another party's keys) and are bounded by a timeout.
+
+const MIN_MAX_AGE_MS = 1000;
+const DEFAULT_MAX_AGE_MS = 30 * 1000;
+const RETRY_AFTER_FAILURE_MS = 2000;
+
+export class Document {
+  /**
+   * @param {{url: string, apply: (body: string) => void, fetch: typeof fetch, timeoutMs: number, nowMs: () => number, log: (e: object) => void}} o
+   * apply loads a new body and throws when it is refused (the previous one stays).
+   */
+  constructor(o) {
+    this.o = o;
+    this.body = null;
+    this.etag = null;
+    this.confirmedAt = -Infinity; // last 200 that loaded, or 304
+    this.maxAgeMs = DEFAULT_MAX_AGE_MS;
+    this.inflight = null;
+    this.lastAttempt = -Infinity;
+    this.lastError = null;
+  }
+
+  /** age in ms since the held body was last confirmed (Infinity before the first). */
+  age(now) {
+    return now - this.confirmedAt;
+  }
+
+  /** due: past its max-age, and not just failed or in flight. */
+  due(now) {
+    return !this.inflight && this.age(now) > this.maxAgeMs && now - this.lastAttempt > RETRY_AFTER_FAILURE_MS;
+  }
+
+  /** forget drops the held body (it no longer loads under new inputs). */
+  forget() {
+    this.body = null;
+    this.etag = null;
+    this.confirmedAt = -Infinity;
+  }
+
+  /** refresh fetches and applies the document; concurrent callers share one fetch. */
+  refresh() {
+    if (!this.inflight) {
+      this.inflight = this.fetchOnly()
+        .then((r) => this.accept(r))
+        .finally(() => {
+          this.inflight = null;
+        });
+    }
+    return this.inflight;
+  }
+
+  /**
+   * fetchOnly performs one conditional GET and returns what came back, without
+   * applying it; accept applies it. start() uses the two halves to fetch the three
+   * documents at once and load them in order.
+   */
+  async fetchOnly() {
+    const { url, timeoutMs } = this.o;
+    this.lastAttempt = this.o.nowMs();
+    const headers = { accept: "application/json, application/jwt, */*" };
+    if (this.etag && this.body != null) headers["if-none-match"] = this.etag;
+    let res;
+    try {
+      res = await this.o.fetch(url, { headers, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+    } catch (err) {
+      const why = err?.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : String(err?.message ?? err);
+      return this.failed(new Error(`edgeauth: GET ${url}: ${why}`, { cause: err }));
+    }
+    const maxAgeMs = maxAge(res.headers.get("cache-control"));
+    if (res.status === 304 && this.body != null) {
+      await res.body?.cancel();
+      return { status: 304, maxAgeMs };
+    }
+    if (res.status !== 200) {
+      await res.body?.cancel();
+      let why = `HTTP ${res.status}`;
+      if (res.status >= 300 && res.status < 400) why += ` redirect to ${res.headers.get("location")}: set controlPlane to the URL the control plane answers at (redirects are not followed)`;
+      else if (res.status === 404) why += ": is controlPlane the control plane's base URL, and is it recent enough to publish this document?";
+      return this.failed(new Error(`edgeauth: GET ${url}: ${why}`));
+    }
+    return { status: 200, body: await res.text(), etag: res.headers.get("etag"), maxAgeMs };
+  }
+
+  failed(err) {
+    this.lastError = err;
+    this.o.log({ level: "warn", event: "fetch_failed", url: this.o.url, error: err.message });
+    return { status: 0, error: err };
+  }
+
+  /** accept applies a fetchOnly result; it throws when the fetch failed or the body was refused. */
+  accept(r) {
+    if (r.status === 0) throw r.error;
+    if (r.status === 200 && r.body !== this.body) {
+      try {
+        this.o.apply(r.body);
+      } catch (err) {
+        this.lastError = err;
+        this.o.log({ level: "error", event: "document_refused", url: this.o.url, error: String(err.message ?? err) });
+        throw err;
+      }
+      this.body = r.body;
+    }
+    if (r.status === 200) this.etag = r.etag;
+    this.maxAgeMs = r.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    this.confirmedAt = this.o.nowMs();
+    this.lastError = null;
+  }
+}
+
+// maxAge reads Cache-Control's max-age in ms (at least one second; the default when
+// absent or no-cache).
+function maxAge(cc) {
+  const m = /(?:^|,)\s*max-age=(\d+)/i.exec(cc ?? "");
+  if (!m) return DEFAULT_MAX_AGE_MS;
+  return Math.max(MIN_MAX_AGE_MS, Number(m[1]) * 1000);
+}

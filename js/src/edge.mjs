@@ -1,0 +1,566 @@
+// createEdge: the edge in a JS runtime. It starts from the control plane's published
+// edge configuration plus local route rules, keeps the JWKS and the signed revocation
+// list current (ETag, one fetch in flight, timeouts, unknown-kid refetch with a
+// cooldown, fail closed after a maximum staleness), decides each request with
+// verifier.wasm and says what to do: forward (with identity headers, refreshed cookies
+// or a Bearer token) or answer (redirect, 401/403, 503).
+import { Verifier, EdgeauthError, cookieHeaders, toMillis } from "./verifier.mjs";
+import { Document } from "./documents.mjs";
+
+/** Identity headers set on forwarded requests (every client-sent spelling is removed first). */
+export const IDENTITY_HEADERS = Object.freeze({
+  subject: "x-edgeauth-subject",
+  session: "x-edgeauth-session",
+  roles: "x-edgeauth-roles",
+  expiresAt: "x-edgeauth-expires-at",
+});
+
+/** Route rules an edge sets itself; everything else comes from the control plane. */
+export const LOCAL_RULES = Object.freeze(["public_paths", "protected", "default_protected", "after_login_path", "cache_entries", "allow_bearer"]);
+
+// Members of the published edge configuration that the module's configuration takes.
+const MODULE_MEMBERS = ["issuer", "audience", "algorithms", "leeway_seconds", "access_cookie", "refresh_cookie", "login_path", "refresh_path"];
+
+export const WELL_KNOWN = Object.freeze({
+  edgeConfig: "/.well-known/edgeauth/edge-config",
+  jwks: "/.well-known/jwks.json",
+  revocations: "/.well-known/edgeauth/revocations",
+  revocationStream: "/.well-known/edgeauth/revocations/stream",
+});
+
+const DEFAULTS = {
+  timeoutMs: 5000,
+  maxStaleMs: 10 * 60 * 1000,
+  keyRefetchCooldownMs: 10 * 1000,
+  controlPlanePrefixes: ["/auth/", "/.well-known/"],
+  refreshAtEdge: true,
+};
+
+const OPTION_NAMES = new Set(["module", "controlPlane", "routes", "apiPrefixes", "bearerProxy", "controlPlanePrefixes", "refreshAtEdge",
+  "publicOrigin", "fetch", "now", "timeoutMs", "maxStaleMs", "keyRefetchCooldownMs", "log"]);
+
+/**
+ * isIdentityHeader reports whether a header name would reach a common server as one of
+ * the identity headers: any case, `_` for `-` (verifier/ABI.md, "Identity headers").
+ * Every `x-edgeauth-` name is reserved, so future identity headers are covered too.
+ */
+export function isIdentityHeader(name) {
+  return name.toLowerCase().replaceAll("_", "-").startsWith("x-edgeauth-");
+}
+
+/** stripIdentityHeaders returns a copy of headers without any client-sent identity header. */
+export function stripIdentityHeaders(headers) {
+  const out = new Headers(headers);
+  for (const name of [...out.keys()]) if (isIdentityHeader(name)) out.delete(name);
+  return out;
+}
+
+function configError(msg) {
+  return new TypeError(`edgeauth: createEdge: ${msg}`);
+}
+
+function checkPrefixes(name, list) {
+  if (!Array.isArray(list)) throw configError(`${name} must be a list of path prefixes like "/api/"`);
+  for (const p of list) {
+    if (typeof p !== "string" || !p.startsWith("/")) throw configError(`${name}: ${JSON.stringify(p)} is not a path prefix; write it like "/api/"`);
+  }
+}
+
+// matchPrefix: exact, or a prefix when it ends in "/" (the module's rule for public paths).
+function matchPrefix(path, prefix) {
+  return prefix.endsWith("/") ? path.startsWith(prefix) || path === prefix.slice(0, -1) : path === prefix;
+}
+
+function baseURL(name, value) {
+  let u;
+  try {
+    u = new URL(value);
+  } catch {
+    throw configError(`${name} must be an absolute http(s) URL like "https://auth.example.com", not ${JSON.stringify(value)}`);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw configError(`${name} must be http(s), not ${u.protocol}`);
+  if (u.search || u.hash) throw configError(`${name} must not have a query or fragment`);
+  return u.origin + u.pathname.replace(/\/+$/, "");
+}
+
+/**
+ * createEdge builds an edge. Options are checked here, once: a mistake throws a
+ * TypeError that says what to fix. The documents are fetched on the first request
+ * (or by edge.ready()).
+ */
+export function createEdge(options) {
+  if (options == null || typeof options !== "object") throw configError("takes an options object");
+  for (const k of Object.keys(options)) {
+    if (!OPTION_NAMES.has(k)) throw configError(`unknown option ${JSON.stringify(k)}; known: ${[...OPTION_NAMES].join(", ")}`);
+  }
+  const o = { ...DEFAULTS, ...options };
+  if (o.module == null) throw configError("module is required: the verifier.wasm module (import it from \"@edgeauth/edge/verifier.wasm\")");
+  const controlPlane = baseURL("controlPlane", o.controlPlane);
+  const routes = o.routes ?? {};
+  if (typeof routes !== "object" || Array.isArray(routes)) throw configError("routes must be an object of local route rules");
+  for (const k of Object.keys(routes)) {
+    if (!LOCAL_RULES.includes(k)) {
+      throw configError(MODULE_MEMBERS.includes(k) || k === "logout_path"
+        ? `routes.${k} comes from the control plane's edge configuration (${WELL_KNOWN.edgeConfig}); change it there, not at the edge`
+        : `routes.${k} is not a route rule; local rules are ${LOCAL_RULES.join(", ")}`);
+    }
+  }
+  checkPrefixes("apiPrefixes", o.apiPrefixes ?? []);
+  checkPrefixes("controlPlanePrefixes", o.controlPlanePrefixes);
+  const bearerProxy = (o.bearerProxy ?? []).map((b, i) => {
+    if (b == null || typeof b.prefix !== "string" || !b.prefix.startsWith("/")) throw configError(`bearerProxy[${i}].prefix must be a path prefix like "/api/"`);
+    return { prefix: b.prefix, upstream: baseURL(`bearerProxy[${i}].upstream`, b.upstream), stripPrefix: Boolean(b.stripPrefix) };
+  });
+  for (const k of ["timeoutMs", "maxStaleMs", "keyRefetchCooldownMs"]) {
+    if (typeof o[k] !== "number" || !(o[k] > 0)) throw configError(`${k} must be a positive number of milliseconds`);
+  }
+  if (o.publicOrigin != null) baseURL("publicOrigin", o.publicOrigin);
+  const doFetch = o.fetch ?? globalThis.fetch;
+  if (typeof doFetch !== "function") throw configError("no fetch: pass options.fetch");
+  const clock = o.now ?? Date.now;
+  const nowMs = () => toMillis(clock());
+  const log = o.log ?? ((e) => { if (e.level === "error" || e.level === "warn") console.warn("edgeauth:", JSON.stringify(e)); });
+  return new Edge({ ...o, controlPlane, routes, bearerProxy, apiPrefixes: o.apiPrefixes ?? [], fetch: doFetch, nowMs, log });
+}
+
+class Edge {
+  constructor(o) {
+    this.o = o;
+    this.module = null;
+    this.verifier = null;
+    this.edgeConfig = null; // the published document, parsed
+    this.refreshing = new Map(); // refresh token -> Promise (one refresh per token at a time)
+    this.lastKeyRefetch = -Infinity;
+    const cp = o.controlPlane;
+    const common = { fetch: o.fetch, timeoutMs: o.timeoutMs, nowMs: o.nowMs, log: o.log };
+    this.docs = {
+      config: new Document({ ...common, url: cp + WELL_KNOWN.edgeConfig, apply: (t) => this.applyConfig(t) }),
+      keys: new Document({ ...common, url: cp + WELL_KNOWN.jwks, apply: (t) => this.applyKeys(t) }),
+      revocations: new Document({ ...common, url: cp + WELL_KNOWN.revocations, apply: (t) => this.applyRevocations(t) }),
+    };
+    this.starting = null;
+  }
+
+  /** The module's configuration: the published edge configuration plus the local route rules. */
+  get config() {
+    if (!this.edgeConfig) return null;
+    const c = {};
+    for (const k of MODULE_MEMBERS) if (this.edgeConfig[k] !== undefined) c[k] = this.edgeConfig[k];
+    return { ...c, ...this.o.routes };
+  }
+
+  async compile() {
+    let m = await this.o.module;
+    if (m instanceof WebAssembly.Module) return m;
+    if (m instanceof ArrayBuffer || ArrayBuffer.isView(m)) return WebAssembly.compile(m);
+    if (m && typeof m === "object" && m.default instanceof WebAssembly.Module) return m.default;
+    throw configError("module must be a WebAssembly.Module (or its bytes where the runtime compiles wasm at run time)");
+  }
+
+  /**
+   * ready fetches the edge configuration, the JWKS and the revocation list and loads
+   * them into a module instance. It rejects with the reason when any is refused or
+   * unreachable; handle() calls it on the first request.
+   */
+  ready() {
+    if (!this.starting) {
+      this.starting = this.start().catch((err) => {
+        this.starting = null; // the next request tries again
+        throw err;
+      });
+    }
+    return this.starting;
+  }
+
+  async start() {
+    this.module ??= await this.compile();
+    // Fetch the three documents at once, load them in the order the module needs.
+    const fetched = await Promise.all([this.docs.config.fetchOnly(), this.docs.keys.fetchOnly(), this.docs.revocations.fetchOnly()]);
+    this.docs.config.accept(fetched[0]);
+    this.docs.keys.accept(fetched[1]);
+    this.docs.revocations.accept(fetched[2]);
+  }
+
+  // rebuild makes a fresh instance holding cfg, the current keys and revocation list
+  // (verifier/ABI.md, "Host state"); it is swapped in only when config and keys load.
+  rebuild(cfg, jwks = this.docs.keys.body) {
+    const v = new Verifier(this.module);
+    v.configure(cfg);
+    if (jwks != null) v.loadKeys(jwks);
+    const list = this.docs.revocations.body;
+    if (list != null) {
+      try {
+        v.loadRevocations(list, this.o.nowMs());
+      } catch (err) {
+        this.o.log({ level: "warn", event: "revocation_list_dropped", error: String(err) });
+        this.docs.revocations.forget();
+      }
+    }
+    return v;
+  }
+
+  applyConfig(text) {
+    let doc;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new Error(`edgeauth: ${WELL_KNOWN.edgeConfig} is not JSON; is controlPlane (${this.o.controlPlane}) the control plane's base URL?`);
+    }
+    const prev = this.edgeConfig;
+    this.edgeConfig = doc;
+    try {
+      this.verifier = this.rebuild(this.config);
+    } catch (err) {
+      this.edgeConfig = prev;
+      if (err instanceof EdgeauthError && err.status === "InvalidConfig") {
+        throw new Error(`edgeauth: the module refused the edge configuration plus routes: ${err.detail || err.message}`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  applyKeys(text) {
+    if (!this.verifier) throw new Error("edgeauth: keys before configuration");
+    this.verifier.loadKeys(text);
+  }
+
+  applyRevocations(text) {
+    if (!this.verifier) throw new Error("edgeauth: revocation list before configuration");
+    this.verifier.loadRevocations(text, this.o.nowMs());
+  }
+
+  // fresh: keys and revocation list no older than maxStaleMs.
+  fresh(now) {
+    return this.docs.keys.age(now) <= this.o.maxStaleMs && this.docs.revocations.age(now) <= this.o.maxStaleMs;
+  }
+
+  // keepCurrent starts a background refetch of every document past its max-age;
+  // waitUntil (workerd's ctx.waitUntil, Next's event.waitUntil) keeps it alive after
+  // the response.
+  keepCurrent(now, waitUntil) {
+    for (const d of Object.values(this.docs)) {
+      if (d.due(now)) {
+        const p = d.refresh().catch(() => {});
+        if (waitUntil) waitUntil(p);
+      }
+    }
+  }
+
+  /** status reports the documents' ages and last errors (for health endpoints and logs). */
+  status() {
+    const now = this.o.nowMs();
+    const out = { ready: this.verifier != null && this.docs.keys.body != null, fresh: this.fresh(now) };
+    for (const [k, d] of Object.entries(this.docs)) out[k] = { ageMs: d.age(now), etag: d.etag, error: d.lastError ? String(d.lastError) : undefined };
+    return out;
+  }
+
+  // decide runs the module, refetching the JWKS once (at most once per cooldown) when
+  // the token names a key it does not know, and rebuilding the instance after a trap.
+  async decide(facts) {
+    let now = this.o.nowMs();
+    let d = this.call(() => this.verifier.decide(facts, now));
+    if (d.reason === "unknown_key" && now - this.lastKeyRefetch >= this.o.keyRefetchCooldownMs) {
+      this.lastKeyRefetch = now;
+      this.o.log({ level: "info", event: "unknown_key_refetch" });
+      try {
+        await this.docs.keys.refresh();
+        now = this.o.nowMs();
+        d = this.call(() => this.verifier.decide(facts, now));
+      } catch (err) {
+        this.o.log({ level: "warn", event: "unknown_key_refetch_failed", error: String(err) });
+      }
+    }
+    return d;
+  }
+
+  call(fn) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!(err instanceof EdgeauthError)) {
+        // A trap leaves the instance unusable (verifier/ABI.md): replace it.
+        this.o.log({ level: "error", event: "instance_replaced", error: String(err) });
+        this.verifier = this.rebuild(this.config);
+      }
+      throw err;
+    }
+  }
+
+  isAPI(path) {
+    return this.o.apiPrefixes.some((p) => matchPrefix(path, p)) || this.o.bearerProxy.some((b) => matchPrefix(path, b.prefix));
+  }
+
+  /**
+   * handle decides one Fetch API request and returns what to do (an Outcome):
+   * `response` set: answer with it; otherwise forward to `upstream` (undefined: the app
+   * itself) with `requestHeaders`, and add every `setCookies` value to the response.
+   * @param {Request} request
+   * @param {{waitUntil?: (p: Promise<unknown>) => void}} [ctx]
+   */
+  async handle(request, ctx = {}) {
+    const url = new URL(request.url);
+    const path = url.pathname;
+    const headers = stripIdentityHeaders(request.headers);
+
+    if (this.o.controlPlanePrefixes.some((p) => matchPrefix(path, p))) {
+      return forward(`${this.o.controlPlane}${path}${url.search}`, headers, [], "control_plane");
+    }
+    const api = this.isAPI(path);
+    try {
+      await this.ready();
+    } catch (err) {
+      this.o.log({ level: "error", event: "not_ready", error: String(err) });
+      return respond(unavailable(api, "the edge could not load its configuration and keys from the control plane"), "unavailable");
+    }
+    let now = this.o.nowMs();
+    this.keepCurrent(now, ctx.waitUntil);
+    if (!this.fresh(now)) {
+      await Promise.allSettled([this.docs.keys.refresh(), this.docs.revocations.refresh()]);
+      now = this.o.nowMs();
+      if (!this.fresh(now)) {
+        this.o.log({ level: "error", event: "stale", keysAgeMs: this.docs.keys.age(now), revocationsAgeMs: this.docs.revocations.age(now) });
+        return respond(unavailable(api, "keys or revocation list too old: the control plane is unreachable"), "stale");
+      }
+    }
+
+    const facts = {
+      method: request.method,
+      path,
+      query: url.search.slice(1),
+      cookies: cookieHeaders(headers),
+      authorization: headers.get("authorization") ?? undefined,
+    };
+    let d;
+    try {
+      d = await this.decide(facts);
+    } catch (err) {
+      if (err instanceof EdgeauthError && (err.status === "InvalidRequest" || err.status === "InputTooLarge")) {
+        return respond(errorResponse(err.status === "InputTooLarge" ? 431 : 400, "invalid_request", "request refused by the edge", api), err.status);
+      }
+      this.o.log({ level: "error", event: "decide_failed", error: String(err) });
+      return respond(errorResponse(500, "internal", "the edge failed to decide", api), "internal");
+    }
+
+    if (d.action === "refresh" && this.o.refreshAtEdge) {
+      const refreshed = await this.refreshAtEdge(request, url, headers, facts, api);
+      if (refreshed) return refreshed;
+    }
+    return this.outcome(d, url, headers, api);
+  }
+
+  outcome(d, url, headers, api, setCookies = []) {
+    const clear = d.clear_cookies ?? [];
+    switch (d.action) {
+      case "allow": {
+        if (d.identity) setIdentity(headers, d.identity);
+        const bp = this.o.bearerProxy.find((b) => matchPrefix(url.pathname, b.prefix));
+        if (bp) {
+          const token = d.identity ? this.accessToken(headers) : null;
+          headers.delete("cookie");
+          if (token) headers.set("authorization", `Bearer ${token}`);
+          else if (!this.o.routes.allow_bearer) headers.delete("authorization");
+          const path = bp.stripPrefix ? url.pathname.slice(bp.prefix.length - 1) : url.pathname;
+          return forward(`${bp.upstream}${path}${url.search}`, headers, setCookies, d.reason, d);
+        }
+        return forward(undefined, headers, setCookies, d.reason, d);
+      }
+      case "deny":
+        return respond(withCookies(errorResponse(403, "forbidden", "signed in, but without a role this route requires", api), setCookies), d.reason, d);
+      case "refresh":
+        if (api) {
+          return respond(withCookies(errorResponse(401, "token_expired", "the access token expired: refresh the session (POST the refresh endpoint) and retry", api), setCookies), d.reason, d);
+        }
+        return respond(withCookies(redirect(d.location), setCookies), d.reason, d);
+      case "redirect":
+      default:
+        if (api && d.reason !== "already_signed_in") {
+          return respond(withCookies(errorResponse(401, "unauthenticated", `no valid session (${d.reason})`, api), [...setCookies, ...clear]), d.reason, d);
+        }
+        return respond(withCookies(redirect(d.location), [...setCookies, ...clear]), d.reason, d);
+    }
+  }
+
+  // cookieValue reads one cookie's value from the request's Cookie headers (first
+  // match: the module has already refused duplicates of the access cookie).
+  cookieValue(headers, name) {
+    for (const h of cookieHeaders(headers)) {
+      for (const pair of h.split(";")) {
+        const i = pair.indexOf("=");
+        if (i > 0 && pair.slice(0, i).trim() === name) return pair.slice(i + 1).trim();
+      }
+    }
+    return null;
+  }
+
+  accessToken(headers) {
+    return this.cookieValue(headers, this.edgeConfig.access_cookie.name);
+  }
+
+  // refreshAtEdge rotates the session with the control plane when the browser sent
+  // the refresh cookie (it does when the cookie's Path covers this route): the new
+  // cookies go both upstream and back to the browser in this one response. It
+  // returns null to fall back to the redirect form (no refresh cookie here, or the
+  // control plane unreachable).
+  async refreshAtEdge(request, url, headers, facts, api) {
+    const rc = this.edgeConfig.refresh_cookie;
+    const refreshToken = this.cookieValue(headers, rc.name);
+    if (!refreshToken) return null;
+    let p = this.refreshing.get(refreshToken);
+    if (!p) {
+      p = this.callRefresh(rc.name, refreshToken, url).finally(() => this.refreshing.delete(refreshToken));
+      this.refreshing.set(refreshToken, p);
+    }
+    const r = await p;
+    if (r.kind === "unreachable") return null;
+    if (r.kind === "refused") {
+      // The control plane cleared both cookies with their exact attributes; the login
+      // page is public, so the browser lands there once.
+      this.o.log({ level: "info", event: "refresh_refused", status: r.status });
+      const login = `${this.edgeConfig.login_path}?return_to=${encodeURIComponent(url.pathname + url.search)}`;
+      const res = api ? errorResponse(401, "session_ended", "the session ended: sign in again", true) : redirect(login);
+      return respond(withCookies(res, r.setCookies), "refresh_refused");
+    }
+    const cookies = replaceCookies(cookieHeaders(headers), r.cookies);
+    headers.delete("cookie");
+    headers.set("cookie", cookies);
+    const d = await this.decide({ ...facts, cookies: [cookies] });
+    this.o.log({ level: "info", event: "refreshed_at_edge", reason: d.reason });
+    if (d.action === "refresh") {
+      // A fresh token that still reads as expired: clocks disagree. Redirecting would
+      // loop, so answer once and say why.
+      this.o.log({ level: "error", event: "refresh_loop_prevented" });
+      return respond(withCookies(unavailable(api, "a freshly refreshed token is already expired here: check the edge's clock"), r.setCookies), "clock_skew");
+    }
+    return this.outcome(d, url, headers, api, r.setCookies);
+  }
+
+  async callRefresh(name, token, url) {
+    const origin = this.o.publicOrigin ? new URL(this.o.publicOrigin).origin : url.origin;
+    let res;
+    try {
+      res = await this.o.fetch(`${this.o.controlPlane}${this.edgeConfig.refresh_path}`, {
+        method: "POST",
+        headers: { cookie: `${name}=${token}`, origin, accept: "application/json" },
+        redirect: "manual",
+        signal: AbortSignal.timeout(this.o.timeoutMs),
+      });
+    } catch (err) {
+      this.o.log({ level: "warn", event: "refresh_unreachable", error: String(err) });
+      return { kind: "unreachable" };
+    }
+    await res.body?.cancel();
+    const setCookies = getSetCookies(res.headers);
+    if (res.status === 200) {
+      const cookies = {};
+      for (const c of setCookies) {
+        const [pair] = c.split(";");
+        const i = pair.indexOf("=");
+        if (i > 0) cookies[pair.slice(0, i).trim()] = pair.slice(i + 1).trim();
+      }
+      const ac = this.edgeConfig.access_cookie.name;
+      if (!cookies[ac]) {
+        this.o.log({ level: "error", event: "refresh_without_cookie" });
+        return { kind: "unreachable" };
+      }
+      return { kind: "rotated", cookies, setCookies };
+    }
+    if (res.status >= 500 || res.status === 429) {
+      this.o.log({ level: "warn", event: "refresh_unavailable", status: res.status });
+      return { kind: "unreachable" };
+    }
+    return { kind: "refused", status: res.status, setCookies };
+  }
+
+  /**
+   * fetch is the Fetch API adapter: it decides the request and either answers it or
+   * forwards it, to `app` (a function taking the forwarded Request, or an origin URL
+   * to proxy to) or to the control plane or Bearer backend the route names, and adds
+   * the outcome's cookies to the response.
+   * @param {Request} request
+   * @param {((req: Request) => Response | Promise<Response>) | string} app
+   */
+  async fetch(request, app, ctx = {}) {
+    const o = await this.handle(request, ctx);
+    if (o.response) return o.response;
+    let target = o.upstream;
+    if (target === undefined && typeof app === "string") {
+      const u = new URL(request.url);
+      target = `${app.replace(/\/+$/, "")}${u.pathname}${u.search}`;
+    }
+    const init = { method: request.method, headers: o.requestHeaders, redirect: "manual" };
+    if (request.body && request.method !== "GET" && request.method !== "HEAD") {
+      init.body = request.body;
+      init.duplex = "half";
+    }
+    const forwarded = new Request(target ?? request.url, init);
+    let res = target === undefined ? await app(forwarded) : await this.o.fetch(forwarded);
+    if (o.setCookies.length > 0) {
+      res = new Response(res.body, res);
+      for (const c of o.setCookies) res.headers.append("set-cookie", c);
+    }
+    return res;
+  }
+}
+
+function getSetCookies(headers) {
+  if (typeof headers.getSetCookie === "function") return headers.getSetCookie();
+  const v = headers.get("set-cookie");
+  return v ? [v] : [];
+}
+
+// replaceCookies rebuilds one Cookie header with the pairs in cookies (name -> value)
+// replacing those of the same name, as the browser will send them next time.
+function replaceCookies(headerValues, cookies) {
+  const out = [];
+  for (const h of headerValues) {
+    for (const pair of h.split(";")) {
+      const p = pair.trim();
+      if (p === "") continue;
+      const i = p.indexOf("=");
+      const name = i < 0 ? p : p.slice(0, i);
+      if (!(name in cookies)) out.push(p);
+    }
+  }
+  for (const [k, v] of Object.entries(cookies)) if (v !== "") out.push(`${k}=${v}`);
+  return out.join("; ");
+}
+
+function setIdentity(headers, id) {
+  headers.set(IDENTITY_HEADERS.subject, id.sub);
+  headers.set(IDENTITY_HEADERS.session, id.sid);
+  headers.set(IDENTITY_HEADERS.roles, (id.roles ?? []).join(","));
+  headers.set(IDENTITY_HEADERS.expiresAt, String(id.exp));
+}
+
+function forward(upstream, requestHeaders, setCookies, reason, decision = null) {
+  return { action: "forward", reason, decision, identity: decision?.identity ?? null, upstream, requestHeaders, setCookies, response: null };
+}
+
+function respond(response, reason, decision = null) {
+  return { action: "respond", reason, decision, identity: null, upstream: undefined, requestHeaders: null, setCookies: [], response };
+}
+
+function withCookies(res, cookies) {
+  for (const c of cookies) res.headers.append("set-cookie", c);
+  return res;
+}
+
+function redirect(location) {
+  return new Response(null, { status: 302, headers: { location, "cache-control": "no-store" } });
+}
+
+function errorResponse(status, code, message, json) {
+  if (json) {
+    return new Response(JSON.stringify({ error: { code, message } }), {
+      status,
+      headers: { "content-type": "application/json", "cache-control": "no-store" },
+    });
+  }
+  return new Response(`${message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+}
+
+function unavailable(api, message) {
+  const res = errorResponse(503, "unavailable", message, api);
+  res.headers.set("retry-after", "5");
+  return res;
+}

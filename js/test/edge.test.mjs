@@ -1,0 +1,271 @@
+// createEdge against a scripted control plane (a local HTTP server that serves the
+// well-known documents signed here and counts requests), so that failures the real
+// control plane cannot be made to show on demand (timeouts, redirects, outages, key
+// rotation at a chosen moment) are tested. The examples' tests run the same package
+// against the real control plane.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { createEdge, isIdentityHeader } from "../src/index.mjs";
+
+const module = await WebAssembly.compile(await readFile(new URL("../../verifier/verifier.wasm", import.meta.url)));
+
+const ISSUER = "https://auth.example.test";
+const b64url = (v) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
+
+function keyPair(kid) {
+  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  return { kid, privateKey, jwk: { ...publicKey.export({ format: "jwk" }), kid, alg: "EdDSA", use: "sig" } };
+}
+
+function jws(key, header, payload) {
+  const input = `${b64url({ alg: "EdDSA", kid: key.kid, ...header })}.${b64url(payload)}`;
+  return `${input}.${sign(null, Buffer.from(input), key.privateKey).toString("base64url")}`;
+}
+
+const edgeConfig = {
+  issuer: ISSUER,
+  audience: ISSUER,
+  algorithms: ["EdDSA"],
+  leeway_seconds: 0,
+  access_cookie: { name: "at", path: "/", secure: false, http_only: true, same_site: "Lax" },
+  refresh_cookie: { name: "rt", path: "/", secure: false, http_only: true, same_site: "Lax" },
+  login_path: "/login",
+  refresh_path: "/auth/refresh",
+};
+const routes = { public_paths: ["/login", "/auth/"], protected: [{ prefix: "/admin/", roles: ["admin"] }], default_protected: true };
+
+// controlPlane starts a scripted control plane; s.keys, s.revoked, s.down, s.hang,
+// s.refresh can be changed by a test; s.hits counts requests per path.
+async function controlPlane(clock = () => now) {
+  const s = { keys: [keyPair("k1")], revoked: [], down: false, hang: false, redirect: false, hits: {}, conditional: {}, refresh: null, clock };
+  s.sign = (claims, key = s.keys[0]) => jws(key, { typ: "at+jwt" }, { iss: ISSUER, aud: ISSUER, sub: "user-1", sid: "c2Vzc2lvbi1vbmUtMTIzNDU2", roles: ["member"], jti: "j", ...claims });
+  const server = createServer((req, res) => {
+    const path = new URL(req.url, "http://x").pathname;
+    s.hits[path] = (s.hits[path] ?? 0) + 1;
+    if (s.hang) return; // never answers
+    if (s.down) return res.writeHead(502).end();
+    if (s.redirect) return res.writeHead(302, { location: "https://elsewhere.example/" }).end();
+    const send = (body, type) => {
+      const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 16)}"`;
+      if (req.headers["if-none-match"] === etag) {
+        s.conditional[path] = (s.conditional[path] ?? 0) + 1;
+        return res.writeHead(304, { etag, "cache-control": "public, max-age=60" }).end();
+      }
+      res.writeHead(200, { "content-type": type, etag, "cache-control": "public, max-age=60" }).end(body);
+    };
+    const now = Math.floor(s.clock() / 1000);
+    switch (path) {
+      case "/.well-known/edgeauth/edge-config":
+        return send(JSON.stringify(edgeConfig), "application/json");
+      case "/.well-known/jwks.json":
+        return send(JSON.stringify({ keys: s.keys.map((k) => k.jwk) }), "application/json");
+      case "/.well-known/edgeauth/revocations":
+        return send(jws(s.keys[0], { typ: "edgeauth-revocations+jwt" }, { iss: ISSUER, iat: now, exp: now + 120, sids: s.revoked }), "application/jwt");
+      case "/auth/refresh":
+        return s.refresh(req, res);
+      default:
+        res.writeHead(200, { "content-type": "text/plain" }).end(`control plane saw ${path}`);
+    }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  s.url = `http://127.0.0.1:${server.address().port}`;
+  after(() => new Promise((r) => server.close(r)));
+  return s;
+}
+
+const get = (path, headers = {}) => new Request(`http://app.test${path}`, { headers });
+// Tests that move the edge's clock move the scripted control plane's with it.
+const now = Date.now();
+const fresh = () => ({ iat: Math.floor(now / 1000) - 5, exp: Math.floor(now / 1000) + 600 });
+
+test("forwards with identity headers after removing every client-sent spelling", async () => {
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  const o = await edge.handle(get("/dashboard", {
+    cookie: `at=${cp.sign(fresh())}`,
+    "X-Edgeauth-Subject": "admin", x_edgeauth_roles: "admin", "X-EDGEAUTH_SESSION": "s", "x-edgeauth-other": "1",
+  }));
+  assert.equal(o.action, "forward");
+  assert.equal(o.upstream, undefined);
+  const h = Object.fromEntries(o.requestHeaders);
+  assert.equal(h["x-edgeauth-subject"], "user-1");
+  assert.equal(h["x-edgeauth-roles"], "member");
+  assert.equal(h["x-edgeauth-session"], "c2Vzc2lvbi1vbmUtMTIzNDU2");
+  assert.match(h["x-edgeauth-expires-at"], /^\d+$/);
+  assert.equal(h["x_edgeauth_roles"], undefined);
+  assert.equal(h["x-edgeauth_session"], undefined);
+  assert.equal(h["x-edgeauth-other"], undefined);
+  for (const name of ["X-Edgeauth-Subject", "x_edgeauth_roles", "X_EDGEAUTH_EXPIRES_AT", "x-EdgeAuth-session"]) assert.ok(isIdentityHeader(name), name);
+  assert.ok(!isIdentityHeader("x-edgeauthsubject") && !isIdentityHeader("x-request-id"));
+});
+
+test("no session: pages redirect to login, API routes answer 401 JSON, roles 403", async () => {
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes, apiPrefixes: ["/api/"] });
+  let o = await edge.handle(get("/dashboard?tab=1"));
+  assert.equal(o.response.status, 302);
+  assert.equal(o.response.headers.get("location"), "/login?return_to=%2Fdashboard%3Ftab%3D1");
+  o = await edge.handle(get("/api/items"));
+  assert.equal(o.response.status, 401);
+  assert.equal((await o.response.json()).error.code, "unauthenticated");
+  o = await edge.handle(get("/admin/", { cookie: `at=${cp.sign(fresh())}` }));
+  assert.equal(o.response.status, 403);
+  // A forged token: redirect and clear both cookies with their attributes.
+  const forged = cp.sign(fresh()).slice(0, -4) + "AAAA";
+  o = await edge.handle(get("/dashboard", { cookie: `at=${forged}` }));
+  assert.equal(o.response.status, 302);
+  assert.deepEqual(o.response.headers.getSetCookie().map((c) => c.split("=")[0]), ["at", "rt"]);
+  assert.ok(o.response.headers.getSetCookie().every((c) => c.includes("Max-Age=0") && c.includes("Path=/")));
+});
+
+test("documents: one fetch each for concurrent first requests, ETag on the next, no redirects followed", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t });
+  const tok = cp.sign(fresh());
+  const outcomes = await Promise.all(Array.from({ length: 8 }, () => edge.handle(get("/dashboard", { cookie: `at=${tok}` }))));
+  assert.ok(outcomes.every((o) => o.action === "forward"));
+  assert.equal(cp.hits["/.well-known/jwks.json"], 1);
+  assert.equal(cp.hits["/.well-known/edgeauth/edge-config"], 1);
+  t += 61_000; // past max-age=60
+  await edge.handle(get("/dashboard", { cookie: `at=${tok}` }));
+  await new Promise((r) => setTimeout(r, 100)); // the background refetch
+  assert.equal(cp.conditional["/.well-known/jwks.json"], 1, "JWKS revalidated with If-None-Match");
+
+  const cp2 = await controlPlane();
+  cp2.redirect = true;
+  const edge2 = createEdge({ module, controlPlane: cp2.url, routes });
+  await assert.rejects(edge2.ready(), /redirect to https:\/\/elsewhere\.example\/: set controlPlane/);
+  assert.equal(cp2.hits["/"], undefined, "redirect not followed");
+  const o = await edge2.handle(get("/dashboard"));
+  assert.equal(o.response.status, 503);
+});
+
+test("a control plane that does not answer times out", async () => {
+  const cp = await controlPlane();
+  cp.hang = true;
+  const edge = createEdge({ module, controlPlane: cp.url, routes, timeoutMs: 200 });
+  await assert.rejects(edge.ready(), /no answer within 200 ms/);
+});
+
+test("unknown kid: one JWKS refetch, then at most one per cooldown", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t, keyRefetchCooldownMs: 10_000 });
+  await edge.ready();
+  const k2 = keyPair("k2");
+  cp.keys.push(k2);
+  const o = await edge.handle(get("/dashboard", { cookie: `at=${cp.sign(fresh(), k2)}` }));
+  assert.equal(o.action, "forward", "the new key was fetched and the token accepted");
+  assert.equal(cp.hits["/.well-known/jwks.json"], 2);
+  const forgedKid = keyPair("k3");
+  t += 10_001;
+  for (let i = 0; i < 5; i++) await edge.handle(get("/dashboard", { cookie: `at=${cp.sign(fresh(), forgedKid)}` }));
+  assert.equal(cp.hits["/.well-known/jwks.json"], 3, "one refetch for five unknown-kid requests within the cooldown");
+  t += 10_001;
+  await edge.handle(get("/dashboard", { cookie: `at=${cp.sign(fresh(), forgedKid)}` }));
+  assert.equal(cp.hits["/.well-known/jwks.json"], 4);
+});
+
+test("fails closed once keys and revocations are older than maxStaleMs, recovers after", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t, maxStaleMs: 120_000 });
+  const tok = `at=${cp.sign(fresh())}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  cp.down = true;
+  t += 90_000; // stale for max-age, not for maxStale: keeps serving
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  t += 60_000;
+  const o = await edge.handle(get("/dashboard", { cookie: tok }));
+  assert.equal(o.response?.status, 503);
+  assert.equal(o.reason, "stale");
+  cp.down = false;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+});
+
+test("a revoked session is refused once the list names it", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t });
+  const tok = `at=${cp.sign(fresh())}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  cp.revoked = ["c2Vzc2lvbi1vbmUtMTIzNDU2"];
+  t += 61_000;
+  await edge.handle(get("/dashboard", { cookie: tok }));
+  await new Promise((r) => setTimeout(r, 100));
+  const o = await edge.handle(get("/dashboard", { cookie: tok }));
+  assert.equal(o.reason, "revoked");
+  assert.equal(o.response.status, 302);
+});
+
+test("refresh at the edge: new cookies upstream and to the browser in one response; refused: login once", async () => {
+  const cp = await controlPlane();
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  const renewed = cp.sign(fresh());
+  const calls = [];
+  cp.refresh = (req, res) => {
+    calls.push(`${req.method} ${req.headers.cookie} ${req.headers.origin}`);
+    setTimeout(() => res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${renewed}; Path=/; HttpOnly`, "rt=new-refresh; Path=/; HttpOnly"] }).end("{}"), 50);
+  };
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  const cookie = `theme=dark; at=${expired}; rt=old-refresh`;
+  const [o, o2] = await Promise.all([edge.handle(get("/dashboard", { cookie })), edge.handle(get("/dashboard", { cookie }))]);
+  assert.deepEqual(calls, ["POST rt=old-refresh http://app.test"], "one refresh for concurrent requests with the same refresh token");
+  for (const x of [o, o2]) {
+    assert.equal(x.action, "forward");
+    assert.equal(x.requestHeaders.get("cookie"), `theme=dark; at=${renewed}; rt=new-refresh`);
+    assert.equal(x.requestHeaders.get("x-edgeauth-subject"), "user-1");
+    assert.deepEqual(x.setCookies, [`at=${renewed}; Path=/; HttpOnly`, "rt=new-refresh; Path=/; HttpOnly"]);
+  }
+  // The adapter adds them to the app's response.
+  const res = await edge.fetch(get("/dashboard", { cookie: `at=${expired}; rt=again` }), (req) => new Response(`hello ${req.headers.get("x-edgeauth-subject")}`));
+  assert.equal(await res.text(), "hello user-1");
+  assert.equal(res.headers.getSetCookie().length, 2);
+
+  const clearing = ["at=; Path=/; Max-Age=0; HttpOnly", "rt=; Path=/; Max-Age=0; HttpOnly"];
+  cp.refresh = (req, res) => res.writeHead(401, { "content-type": "application/json", "set-cookie": clearing }).end('{"error":{"code":"refresh_token_reused"}}');
+  const refused = await edge.handle(get("/dashboard?x=1", { cookie: `at=${expired}; rt=stolen` }));
+  assert.equal(refused.response.status, 302);
+  assert.equal(refused.response.headers.get("location"), "/login?return_to=%2Fdashboard%3Fx%3D1");
+  assert.deepEqual(refused.response.headers.getSetCookie(), clearing);
+  // Without the refresh cookie (its Path does not cover the route): the redirect form.
+  const viaBrowser = await edge.handle(get("/dashboard", { cookie: `at=${expired}` }));
+  assert.equal(viaBrowser.response.status, 302);
+  assert.match(viaBrowser.response.headers.get("location"), /^\/auth\/refresh\?return_to=/);
+});
+
+test("cookie-to-Bearer: API prefix forwarded with Authorization and without cookies", async () => {
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes, bearerProxy: [{ prefix: "/api/", upstream: "http://backend.internal:9000/v1", stripPrefix: true }] });
+  const tok = cp.sign(fresh());
+  const o = await edge.handle(get("/api/items?limit=5", { cookie: `theme=dark; at=${tok}`, authorization: "Bearer spoofed" }));
+  assert.equal(o.upstream, "http://backend.internal:9000/v1/items?limit=5");
+  assert.equal(o.requestHeaders.get("authorization"), `Bearer ${tok}`);
+  assert.equal(o.requestHeaders.get("cookie"), null);
+  const anon = await edge.handle(get("/api/items"));
+  assert.equal(anon.response.status, 401);
+  // The control plane's own paths pass through unchanged (cookies included).
+  const auth = await edge.handle(get("/auth/login", { cookie: "rt=x", "x-edgeauth-subject": "spoof" }));
+  assert.equal(auth.upstream, `${cp.url}/auth/login`);
+  assert.equal(auth.requestHeaders.get("cookie"), "rt=x");
+  assert.equal(auth.requestHeaders.get("x-edgeauth-subject"), null);
+});
+
+test("options: mistakes say what to fix", () => {
+  assert.throws(() => createEdge({ controlPlane: "http://x" }), /module is required/);
+  assert.throws(() => createEdge({ module, controlPlane: "auth.example.com" }), /controlPlane must be an absolute http\(s\) URL/);
+  assert.throws(() => createEdge({ module, controlPlane: "http://x", routes: { issuer: "y" } }), /routes.issuer comes from the control plane's edge configuration/);
+  assert.throws(() => createEdge({ module, controlPlane: "http://x", routes: { publik: [] } }), /routes.publik is not a route rule/);
+  assert.throws(() => createEdge({ module, controlPlane: "http://x", apiPrefixes: ["api"] }), /apiPrefixes: "api" is not a path prefix/);
+  assert.throws(() => createEdge({ module, controlPlane: "http://x", maxStale: 5 }), /unknown option "maxStale"/);
+});
+
+test("a configuration the module refuses is reported with the module's reason", async () => {
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes: { protected: [{ prefix: "/login" }] } });
+  await assert.rejects(edge.ready(), (err) => /refused the edge configuration plus routes/.test(err.message) && err.cause?.status === "InvalidConfig");
+});

@@ -1,0 +1,224 @@
+// Types of @edgeauth/edge (src/index.mjs). Checked by `tsc` against a typed consumer
+// (js/test/types/consumer.ts) in `make test-edge`.
+
+/** What a runtime hands over for time: a Date, milliseconds (Date.now()) or unix seconds. */
+export type TimeLike = Date | number | bigint;
+
+export interface CookieDescription {
+  name: string;
+  path: string;
+  domain?: string;
+  secure: boolean;
+  http_only: boolean;
+  same_site: "Strict" | "Lax" | "None";
+}
+
+/** The control plane's published edge configuration (GET /.well-known/edgeauth/edge-config). */
+export interface EdgeConfigDocument {
+  issuer: string;
+  audience: string;
+  algorithms: Array<"EdDSA" | "ES256" | "RS256">;
+  leeway_seconds: number;
+  access_cookie: CookieDescription;
+  refresh_cookie: CookieDescription;
+  login_path: string;
+  refresh_path: string;
+  logout_path: string;
+}
+
+export interface ProtectedPrefix {
+  prefix: string;
+  roles?: string[];
+}
+
+/** Route rules an edge sets itself (verifier/ABI.md, "configure"). */
+export interface RouteRules {
+  public_paths?: string[];
+  protected?: ProtectedPrefix[];
+  default_protected?: boolean;
+  after_login_path?: string;
+  cache_entries?: number;
+  allow_bearer?: boolean;
+}
+
+export interface Identity {
+  sub: string;
+  sid: string;
+  roles?: string[];
+  exp: number;
+}
+
+/** The module's decision (verifier/ABI.md, "decide"). */
+export interface Decision {
+  action: "allow" | "redirect" | "refresh" | "deny";
+  reason: string;
+  status?: number;
+  location?: string;
+  identity?: Identity;
+  clear_cookies?: string[];
+}
+
+export interface BearerRoute {
+  /** Path prefix, e.g. "/api/". */
+  prefix: string;
+  /** Backend base URL the requests go to, with `Authorization: Bearer` and no cookies. */
+  upstream: string;
+  /** Drop the prefix (keeping its final "/") from the forwarded path. */
+  stripPrefix?: boolean;
+}
+
+export interface EdgeEvent {
+  level: "debug" | "info" | "warn" | "error";
+  event: string;
+  [key: string]: unknown;
+}
+
+export type ModuleSource =
+  | WebAssembly.Module
+  | ArrayBuffer
+  | ArrayBufferView
+  | { default: WebAssembly.Module }
+  | Promise<WebAssembly.Module | ArrayBuffer | ArrayBufferView | { default: WebAssembly.Module }>;
+
+export interface EdgeOptions {
+  /** verifier.wasm, compiled (edge runtimes refuse to compile bytes at run time). */
+  module: ModuleSource;
+  /** The control plane's base URL, e.g. "https://auth.example.com". */
+  controlPlane: string;
+  /** Local route rules; the rest comes from the control plane's edge configuration. */
+  routes?: RouteRules;
+  /** Routes answered with 401/403 JSON instead of redirects. */
+  apiPrefixes?: string[];
+  /** Cookie-to-Bearer API proxy routes. */
+  bearerProxy?: BearerRoute[];
+  /** Paths forwarded to the control plane unchanged (default ["/auth/", "/.well-known/"]). */
+  controlPlanePrefixes?: string[];
+  /** Rotate the session at the edge when the refresh cookie reaches it (default true). */
+  refreshAtEdge?: boolean;
+  /** Origin sent with the edge's own refresh call (default: the request's origin). */
+  publicOrigin?: string;
+  fetch?: typeof fetch;
+  /** Clock: Date or milliseconds (or seconds). Default Date.now. */
+  now?: () => TimeLike;
+  /** Timeout of every call to the control plane (default 5000). */
+  timeoutMs?: number;
+  /** Fail closed (503) when keys or revocation list are older than this (default 600000). */
+  maxStaleMs?: number;
+  /** At most one JWKS refetch for an unknown kid per this many ms (default 10000). */
+  keyRefetchCooldownMs?: number;
+  /** Structured events (never tokens); default: warnings and errors to console.warn. */
+  log?: (event: EdgeEvent) => void;
+}
+
+/** What to do with a request. */
+export type Outcome =
+  | {
+      action: "forward";
+      reason: string;
+      decision: Decision | null;
+      identity: Identity | null;
+      /** Where to send it: undefined for the app itself, else a URL (control plane, Bearer backend). */
+      upstream: string | undefined;
+      /** Headers to forward: client identity headers removed, ours set, cookies refreshed or Bearer. */
+      requestHeaders: Headers;
+      /** Set-Cookie values to add to the response. */
+      setCookies: string[];
+      response: null;
+    }
+  | {
+      action: "respond";
+      reason: string;
+      decision: Decision | null;
+      identity: null;
+      upstream: undefined;
+      requestHeaders: null;
+      setCookies: string[];
+      /** The answer: redirect (with cookies cleared), 401/403, 503. */
+      response: Response;
+    };
+
+export interface DocumentStatus {
+  ageMs: number;
+  etag: string | null;
+  error?: string;
+}
+
+export interface EdgeStatus {
+  ready: boolean;
+  fresh: boolean;
+  config: DocumentStatus;
+  keys: DocumentStatus;
+  revocations: DocumentStatus;
+}
+
+export interface HandleContext {
+  /** Keeps background refetches alive after the response (ctx.waitUntil, event.waitUntil). */
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+export interface Edge {
+  /** Loads the edge configuration, keys and revocation list; handle() does it on the first request. */
+  ready(): Promise<void>;
+  handle(request: Request, ctx?: HandleContext): Promise<Outcome>;
+  /** Fetch API adapter: answer, or forward to app (a handler, or an origin to proxy to). */
+  fetch(request: Request, app: ((request: Request) => Response | Promise<Response>) | string, ctx?: HandleContext): Promise<Response>;
+  status(): EdgeStatus;
+  /** The module configuration in force (edge configuration plus routes). */
+  readonly config: Record<string, unknown> | null;
+}
+
+export function createEdge(options: EdgeOptions): Edge;
+
+export const IDENTITY_HEADERS: Readonly<{ subject: string; session: string; roles: string; expiresAt: string }>;
+export const LOCAL_RULES: readonly string[];
+export const WELL_KNOWN: Readonly<{ edgeConfig: string; jwks: string; revocations: string; revocationStream: string }>;
+export function isIdentityHeader(name: string): boolean;
+export function stripIdentityHeaders(headers: HeadersInit): Headers;
+
+export type CookieInput = string | null | undefined | Array<string | null | undefined> | Headers;
+export function cookieHeaders(cookies: CookieInput): string[];
+export function toUnixSeconds(now: TimeLike): bigint;
+export function toMillis(t: TimeLike): number;
+
+export const ABI_VERSION: number;
+export const STATUS: readonly string[];
+export const REQUIRED_EXPORTS: Readonly<Record<string, [string[], string[]]>>;
+
+export class EdgeauthError extends Error {
+  constructor(code: number, op: string, detail?: string);
+  readonly code: number;
+  readonly status: string;
+  /** The module's explanation, when it gives one (what to fix in a refused configuration). */
+  readonly detail: string;
+}
+
+export interface VerifyRequest {
+  method: string;
+  path: string;
+  query?: string;
+  cookies?: CookieInput;
+  authorization?: string | null;
+}
+
+export interface Claims {
+  iss: string;
+  sub: string;
+  aud: string[];
+  sid: string;
+  roles?: string[];
+  jti?: string;
+  iat?: number;
+  nbf?: number;
+  exp: number;
+}
+
+/** One module instance: the ABI, nothing more (createEdge builds on it). */
+export class Verifier {
+  constructor(module: WebAssembly.Module);
+  configure(config: object | string): void;
+  loadKeys(jwks: object | string): void;
+  loadRevocations(list: string | Uint8Array, now: TimeLike): void;
+  decide(request: VerifyRequest, now: TimeLike): Decision;
+  verifyToken(token: string | Uint8Array, now: TimeLike): Claims;
+  verifySignature(input: Uint8Array): void;
+}
