@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cgi"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
@@ -34,6 +35,10 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	if os.Getenv("HOSTDEMO_TEST_CGI") == "1" {
+		cgiEcho()
+		return
+	}
 	dir, err := os.MkdirTemp("", "hostdemo-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -50,6 +55,27 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// cgiEcho is a CGI program (this test binary, run by net/http/cgi): it answers with
+// every environment variable whose name mentions EDGEAUTH, the way a CGI, WSGI or PHP
+// app reads request headers (HTTP_ + name upper-cased, '-' as '_').
+func cgiEcho() {
+	seen := map[string]string{}
+	for _, kv := range os.Environ() {
+		if k, v, _ := strings.Cut(kv, "="); strings.Contains(k, "EDGEAUTH") {
+			seen[k] = v
+		}
+	}
+	body, _ := json.Marshal(seen)
+	fmt.Printf("Content-Type: application/json\r\n\r\n%s", body)
+}
+
+// cgiApp serves cgiEcho through net/http/cgi.
+func cgiApp(t *testing.T) string {
+	srv := httptest.NewServer(&cgi.Handler{Path: os.Args[0], Env: []string{"HOSTDEMO_TEST_CGI=1"}})
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // demo is a running hostdemo binary in front of a real control plane (in process, on
@@ -245,5 +271,44 @@ func TestBinaryStartsFromTheControlPlanesEdgeConfig(t *testing.T) {
 	resp, body := d.do(http.MethodGet, "/app/orders", "", nil)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<code id="subject">`+u.ID+`</code>`) {
 		t.Fatalf("signed in: %s\n%s", resp.Status, body)
+	}
+}
+
+// Issue 7, item 1: identity headers forged in another spelling (X_Edgeauth_Subject, any
+// case) reached a CGI-style upstream, which reads them as the edge's. Through the
+// binary in front of a real CGI program: an anonymous client's forged headers are all
+// gone, and a signed-in client sees exactly the edge's four values (no appended role).
+func TestBinaryStripsIdentityHeadersInEverySpelling(t *testing.T) {
+	d := startDemo(t, demoOptions{args: []string{"--upstream", cgiApp(t)}})
+	forged := http.Header{
+		"X_Edgeauth_Subject":    {"mallory"},
+		"X_EDGEAUTH_ROLES":      {"admin"},
+		"x-edgeauth-session":    {"c2Vzc2lvbi1vZi1tYWxsb3J5"},
+		"X-Edgeauth_Expires_At": {"2099-01-01T00:00:00Z"},
+		"X.Edgeauth.Roles":      {"admin"},
+		"Connection":            {"X-Edgeauth-Subject"},
+	}
+	env := func(path string) map[string]string {
+		t.Helper()
+		resp, body := d.do(http.MethodGet, path, "", forged)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %s %s", path, resp.Status, body)
+		}
+		var seen map[string]string
+		if err := json.Unmarshal([]byte(body), &seen); err != nil {
+			t.Fatalf("CGI answer %q: %v", body, err)
+		}
+		return seen
+	}
+
+	if seen := env("/"); len(seen) != 0 {
+		t.Fatalf("anonymous request: the CGI app reads %v", seen)
+	}
+	u := d.signIn("ada@example.test")
+	seen := env("/app/report")
+	if len(seen) != 4 || seen["HTTP_X_EDGEAUTH_SUBJECT"] != u.ID || seen["HTTP_X_EDGEAUTH_ROLES"] != "" ||
+		seen["HTTP_X_EDGEAUTH_SESSION"] == "" || seen["HTTP_X_EDGEAUTH_SESSION"] == forged["x-edgeauth-session"][0] ||
+		seen["HTTP_X_EDGEAUTH_EXPIRES_AT"] == forged["X-Edgeauth_Expires_At"][0] {
+		t.Fatalf("signed in as %s (no roles): the CGI app reads %v", u.ID, seen)
 	}
 }

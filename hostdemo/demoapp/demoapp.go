@@ -6,7 +6,7 @@ import (
 	"html/template"
 	"net/http"
 
-	"github.com/edgeauth/edgeauth/hostdemo/edge"
+	"github.com/edgeauth/edgeauth/verifier"
 )
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
@@ -40,8 +40,8 @@ func Handler() http.Handler {
 		title := "edgeauth demo: " + r.URL.Path
 		page.Execute(w, map[string]any{
 			"Title": title, "Login": r.URL.Path == "/login",
-			"Subject": r.Header.Get(edge.HeaderSubject), "Session": r.Header.Get(edge.HeaderSession),
-			"Roles": r.Header.Get(edge.HeaderRoles),
+			"Subject": r.Header.Get(verifier.HeaderSubject), "Session": r.Header.Get(verifier.HeaderSession),
+			"Roles": r.Header.Get(verifier.HeaderRoles),
 		})
 	})
 }

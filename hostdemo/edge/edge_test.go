@@ -216,7 +216,7 @@ func TestEdgeInFrontOfControlPlane(t *testing.T) {
 			t.Fatalf("signed in: %s", resp.Status)
 		}
 		seen := w.seen.Load().(http.Header)
-		if seen.Get(edge.HeaderSubject) != user.ID || seen.Get(edge.HeaderRoles) != "" || seen.Get(edge.HeaderSession) == "" {
+		if seen.Get(verifier.HeaderSubject) != user.ID || seen.Get(verifier.HeaderRoles) != "" || seen.Get(verifier.HeaderSession) == "" {
 			t.Fatalf("identity headers at the app: %v", seen)
 		}
 		if resp := w.do(http.MethodGet, "/admin/", "", nil); resp.StatusCode != http.StatusForbidden {

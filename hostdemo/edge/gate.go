@@ -4,23 +4,14 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/edgeauth/edgeauth/verifier"
 )
 
-// Identity headers the gate sets on forwarded requests. Any header with this prefix
-// that arrives from a client is removed first, so the upstream can trust them.
-const (
-	HeaderPrefix    = "X-Edgeauth-"
-	HeaderSubject   = "X-Edgeauth-Subject"
-	HeaderSession   = "X-Edgeauth-Session"
-	HeaderRoles     = "X-Edgeauth-Roles"
-	HeaderExpiresAt = "X-Edgeauth-Expires-At"
-)
-
-// Gate decides each request and forwards the allowed ones to Upstream.
+// Gate decides each request and forwards the allowed ones to Upstream, with the
+// identity headers (verifier.SetIdentityHeaders) set and every client-sent header an
+// upstream could read as one of them removed, in any spelling.
 type Gate struct {
 	Engine   verifier.Engine
 	Source   *Source
@@ -30,9 +21,13 @@ type Gate struct {
 }
 
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	for name := range r.Header {
-		if strings.HasPrefix(http.CanonicalHeaderKey(name), HeaderPrefix) {
-			r.Header.Del(name)
+	verifier.StripIdentityHeaders(r.Header)
+	for name := range r.Trailer {
+		// Trailers arrive after the gate has decided; an identity header announced as
+		// one is refused rather than left for an upstream to merge.
+		if verifier.IsReservedHeader(name) {
+			http.Error(w, "an identity header announced as a trailer", http.StatusBadRequest)
+			return
 		}
 	}
 	if g.Source != nil && !g.Source.Fresh() {
@@ -67,12 +62,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch d.Action {
 	case verifier.ActionAllow:
-		if id := d.Identity; id != nil {
-			r.Header.Set(HeaderSubject, id.Subject)
-			r.Header.Set(HeaderSession, id.SessionID)
-			r.Header.Set(HeaderRoles, strings.Join(id.Roles, ","))
-			r.Header.Set(HeaderExpiresAt, time.Unix(id.ExpiresAt, 0).UTC().Format(time.RFC3339))
-		}
+		verifier.SetIdentityHeaders(r.Header, d.Identity)
 		g.Upstream.ServeHTTP(w, r)
 	case verifier.ActionRedirect, verifier.ActionRefresh:
 		w.Header().Set("Cache-Control", "no-store")

@@ -1,0 +1,91 @@
+package verifier
+
+import (
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Identity headers: what an edge sets on a request it forwards with a valid token
+// (Decision.Identity). The upstream may trust them only because the edge first removes
+// every client-sent header an upstream could read as one of them (IsReservedHeader).
+const (
+	HeaderSubject   = "X-Edgeauth-Subject"    // the token's sub
+	HeaderSession   = "X-Edgeauth-Session"    // its sid
+	HeaderRoles     = "X-Edgeauth-Roles"      // its roles, comma-separated ("" for none)
+	HeaderExpiresAt = "X-Edgeauth-Expires-At" // its exp, RFC 3339 in UTC
+)
+
+// IsReservedHeader reports whether a request header named name could reach an
+// upstream as one of the identity headers, now or in a later version: whether the
+// name, with every byte that is not an ASCII letter or digit removed and letters
+// upper-cased, begins with "XEDGEAUTH".
+//
+// The rule covers every spelling a common server folds together: letter case (HTTP
+// names are case-insensitive), '_' for '-' (CGI, WSGI, PHP and Rack expose
+// "X_Edgeauth_Subject" and "X-Edgeauth-Subject" both as HTTP_X_EDGEAUTH_SUBJECT; some
+// servers turn any non-alphanumeric byte into '_'), and doubled or missing separators.
+// It reserves the whole X-Edgeauth namespace, so a header added later is covered
+// already. The test table verifier/testdata/identity-headers.json states it as data
+// for every edge (Go and JS) to check itself against.
+func IsReservedHeader(name string) bool {
+	const want = "XEDGEAUTH"
+	n := 0
+	for i := 0; i < len(name) && n < len(want); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z':
+			c -= 'a' - 'A'
+		case 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		default:
+			continue
+		}
+		if c != want[n] {
+			return false
+		}
+		n++
+	}
+	return n == len(want)
+}
+
+// StripIdentityHeaders removes every header IsReservedHeader names from h, and such
+// names from the Connection header (a proxy deletes the headers Connection lists, so a
+// client could otherwise have the identity headers the edge sets removed on the way).
+func StripIdentityHeaders(h http.Header) {
+	for name := range h {
+		if IsReservedHeader(name) {
+			delete(h, name)
+		}
+	}
+	conn, ok := h["Connection"]
+	if !ok {
+		return
+	}
+	var kept []string
+	for _, v := range conn {
+		for _, token := range strings.Split(v, ",") {
+			if token = strings.TrimSpace(token); token != "" && !IsReservedHeader(token) {
+				kept = append(kept, token)
+			}
+		}
+	}
+	if len(kept) == 0 {
+		delete(h, "Connection")
+	} else {
+		h["Connection"] = []string{strings.Join(kept, ", ")}
+	}
+}
+
+// SetIdentityHeaders prepares h for forwarding: it removes every reserved header
+// (StripIdentityHeaders), then, when id is not nil, sets the four identity headers.
+// Nothing a client sent survives or is appended to.
+func SetIdentityHeaders(h http.Header, id *Identity) {
+	StripIdentityHeaders(h)
+	if id == nil {
+		return
+	}
+	h[HeaderSubject] = []string{id.Subject}
+	h[HeaderSession] = []string{id.SessionID}
+	h[HeaderRoles] = []string{strings.Join(id.Roles, ",")}
+	h[HeaderExpiresAt] = []string{time.Unix(id.ExpiresAt, 0).UTC().Format(time.RFC3339)}
+}

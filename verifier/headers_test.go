@@ -1,0 +1,97 @@
+package verifier_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/verifier"
+)
+
+// identityHeaderTable is verifier/testdata/identity-headers.json, the test table every
+// edge (Go and JS) checks its header stripping against.
+type identityHeaderTable struct {
+	Reserved    []string `json:"reserved"`
+	NotReserved []string `json:"not_reserved"`
+}
+
+func readIdentityHeaderTable(t *testing.T) identityHeaderTable {
+	t.Helper()
+	b, err := os.ReadFile("testdata/identity-headers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table identityHeaderTable
+	if err := json.Unmarshal(b, &table); err != nil {
+		t.Fatal(err)
+	}
+	if len(table.Reserved) == 0 || len(table.NotReserved) == 0 {
+		t.Fatal("empty table")
+	}
+	return table
+}
+
+func TestIsReservedHeader(t *testing.T) {
+	table := readIdentityHeaderTable(t)
+	for _, name := range table.Reserved {
+		if !verifier.IsReservedHeader(name) {
+			t.Errorf("%q is not reserved", name)
+		}
+	}
+	for _, name := range table.NotReserved {
+		if verifier.IsReservedHeader(name) {
+			t.Errorf("%q is reserved", name)
+		}
+	}
+	// Every name an upstream reads identity from is reserved in every spelling CGI
+	// would give it.
+	for _, name := range []string{verifier.HeaderSubject, verifier.HeaderSession, verifier.HeaderRoles, verifier.HeaderExpiresAt} {
+		for _, spelling := range []string{name, strings.ToLower(name), strings.ToUpper(name), strings.ReplaceAll(name, "-", "_")} {
+			if !verifier.IsReservedHeader(spelling) {
+				t.Errorf("%q is not reserved", spelling)
+			}
+		}
+	}
+}
+
+// Whatever a client sends in any reserved spelling, only the edge's four values
+// remain, each exactly once; other headers are untouched; Connection can no longer
+// name an identity header.
+func TestSetIdentityHeaders(t *testing.T) {
+	table := readIdentityHeaderTable(t)
+	h := http.Header{}
+	for _, name := range table.Reserved {
+		h[name] = []string{"forged"}
+	}
+	for _, name := range table.NotReserved {
+		if name != "" {
+			h[name] = []string{"kept"}
+		}
+	}
+	h["Connection"] = []string{"X-Edgeauth-Subject, keep-alive", "x_edgeauth_roles"}
+	verifier.SetIdentityHeaders(h, &verifier.Identity{Subject: "user-1", SessionID: "sid-1", Roles: []string{"a", "b"}, ExpiresAt: 1767225600})
+	want := http.Header{
+		"X-Edgeauth-Subject":    {"user-1"},
+		"X-Edgeauth-Session":    {"sid-1"},
+		"X-Edgeauth-Roles":      {"a,b"},
+		"X-Edgeauth-Expires-At": {"2026-01-01T00:00:00Z"},
+		"Connection":            {"keep-alive"},
+	}
+	for _, name := range table.NotReserved {
+		if name != "" {
+			want[name] = []string{"kept"}
+		}
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Fatalf("headers:\n%v\nwant:\n%v", h, want)
+	}
+
+	h = http.Header{"X_edgeauth_subject": {"forged"}, "Connection": {"x-edgeauth-session"}}
+	verifier.SetIdentityHeaders(h, nil)
+	if len(h) != 0 {
+		t.Fatalf("anonymous request keeps %v", h)
+	}
+}
