@@ -185,7 +185,7 @@ func runPgbench(t *testing.T, url, script string, clients, secs int) float64 {
 	t.Helper()
 	bin := "/usr/bin/pgbench"
 	if _, err := os.Stat(bin); err != nil {
-		bin = filepath.Join(pgtest.BinDir(), "pgbench")
+		bin = filepath.Join(pgtest.BinDir(t), "pgbench")
 	}
 	cmd := exec.Command(bin, "-n", "-M", "prepared", "-c", strconv.Itoa(clients), "-j", "2",
 		"-T", strconv.Itoa(secs), "-f", script, url)
