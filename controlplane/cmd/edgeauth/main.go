@@ -6,6 +6,7 @@
 //	edgeauth keys rotate [--immediate]
 //	edgeauth keys list
 //	edgeauth edge-config         print what edges must agree with (JSON)
+//	edgeauth devdb start|stop|status   the private development PostgreSQL (serve --dev starts it)
 //
 // Every subcommand takes --config FILE (YAML), reads EDGEAUTH_ environment variables
 // and answers --help. `edgeauth serve --help` lists every configuration key with its
@@ -55,6 +56,9 @@ Usage:
                                            cookies, paths) that edges start from; the
                                            server publishes the same document at
                                            /.well-known/edgeauth/edge-config
+  edgeauth devdb start|stop|status         the private development PostgreSQL cluster,
+                                           which --dev starts when no server answers at
+                                           the default database_url
 
 Run "edgeauth <command> --help" for the flags of a command; "edgeauth serve --help"
 also lists every configuration key and its EDGEAUTH_ environment variable.
@@ -88,6 +92,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.keysList(ctx, rest[1:])
 	case cmd == "edge-config":
 		err = c.edgeConfig(rest)
+	case cmd == "devdb":
+		err = c.devdbCommand(ctx, rest)
 	default:
 		fmt.Fprintf(stderr, "edgeauth: unknown command %q\n\n%s", strings.Join(args, " "), usage)
 		return 2
@@ -170,10 +176,16 @@ func (c *cli) logger(cfg config.Config) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(c.stderr, opts))
 }
 
-// connect opens the pool; in development mode it first creates the database if the
+// connect opens the pool. In development mode it first starts the private development
+// cluster when no server answers at the default URL, and creates the database if the
 // server does not have it.
 func (c *cli) connect(ctx context.Context, cfg config.Config, log *slog.Logger) (*pgxpool.Pool, error) {
 	if cfg.Dev {
+		url, err := c.devDatabaseURL(ctx, cfg.DatabaseURL, log)
+		if err != nil {
+			return nil, err
+		}
+		cfg.DatabaseURL = url
 		if err := ensureDatabase(ctx, cfg.DatabaseURL, log); err != nil {
 			return nil, err
 		}
