@@ -5,7 +5,7 @@ GO    ?= go
 include wasm.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-js bench bench-verifier bench-controlplane fuzz vet
+.PHONY: help run demo test test-go test-js bench bench-verifier bench-controlplane fuzz vet
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -13,9 +13,12 @@ help: ## list the targets
 run: ## start the control plane for local development (PostgreSQL at 127.0.0.1:5432)
 	$(GO) run ./controlplane/cmd/edgeauth serve --dev
 
-test: vet ## run every test (Go, then the verifier in Node)
+test: ## every test (Go, then the verifier in Node); installs what is missing first (.ci/test-deps: chromium, a PostgreSQL)
+	@url=$$(bash .ci/test-deps) && export EDGEAUTH_TEST_DATABASE_URL="$$url" && \
+	$(MAKE) --no-print-directory vet test-go test-js
+
+test-go: ## Go tests (needs a PostgreSQL: EDGEAUTH_TEST_DATABASE_URL, default 127.0.0.1:5432)
 	$(GO) test -count=1 ./...
-	$(MAKE) --no-print-directory test-js
 
 test-js: ## the JS package (js/) in Node: verifier.wasm with no imports, createEdge against a scripted control plane
 	cd js && node --test test/
@@ -34,11 +37,8 @@ bench-controlplane: ## control plane: refresh rotations vs pgbench on one server
 	$(GO) test -run '^$$' -bench 'BenchmarkJWKS' -benchtime 1s ./keys
 
 FUZZTIME ?= 10s
-fuzz: ## run every fuzz target for FUZZTIME each
-	@set -e; for pkg in $$($(GO) list ./...); do \
-	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-	    echo "fuzz $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg; \
-	  done; done
+fuzz: ## run every fuzz target for FUZZTIME each: a duration (10s, 5m) or an execution count (5000x, what CI runs)
+	bash .ci/fuzz $(FUZZTIME)
 
 demo: ## control plane (dev) and the Go edge with verifier.wasm: open http://127.0.0.1:8000
 	@trap 'kill 0' EXIT; \
