@@ -10,7 +10,7 @@ include wasm.mk
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
 
-run: ## start the control plane for local development (PostgreSQL at 127.0.0.1:5432)
+run: ## start the control plane for local development (PostgreSQL at 127.0.0.1:5432, else a private one: README)
 	$(GO) run ./controlplane/cmd/edgeauth serve --dev
 
 test: ## every test (Go, then the verifier in Node); installs what is missing first (.ci/test-deps: chromium, a PostgreSQL)
