@@ -79,29 +79,20 @@ func (g *Gate) LoadKeys(jwks []byte) error {
 	return nil
 }
 
-// MaxRevocationLifetime bounds exp - iat of a revocation list (the format says
-// 60..300 s). A longer-lived list could be replayed to an edge that has none loaded
-// for longer, hiding the sessions revoked since it was issued.
-const MaxRevocationLifetime = 300
+// MaxRevocationLifetime bounds exp - iat of a revocation list (jose.MaxRevocationLifetime).
+const MaxRevocationLifetime = jose.MaxRevocationLifetime
 
 var (
-	errRevNoKeys    = wrap(abi.ErrInvalidRevocationList, "no key set loaded")
-	errRevIssuer    = wrap(abi.ErrInvalidRevocationList, "iss missing or not the configured issuer")
-	errRevTimes     = wrap(abi.ErrInvalidRevocationList, "iat and exp must be integers, iat not in the future, exp after iat by at most 300 s")
-	errRevExpired   = wrap(abi.ErrInvalidRevocationList, "list expired (exp <= now)")
-	errRevRollback  = wrap(abi.ErrInvalidRevocationList, "list is older (iat) than the loaded one")
-	errRevSids      = wrap(abi.ErrInvalidRevocationList, "sids missing or not an array of non-empty strings")
-	errRevSignature = "signature or header check failed: "
+	errRevNoKeys   = wrap(abi.ErrInvalidRevocationList, "no key set loaded")
+	errRevRollback = wrap(abi.ErrInvalidRevocationList, "list is older (iat) than the loaded one")
 )
 
 // LoadRevocations installs a signed revocation list (compact JWS, typ
 // "edgeauth-revocations+jwt", payload {"iss","iat","exp","sids"}; see verifier/ABI.md),
-// checked at time now against the loaded keys and the configured algorithms: the
-// signature must hold, iss must be the configured issuer, exp must be after now and
-// at most MaxRevocationLifetime after iat, iat not in the future (beyond the leeway)
-// and not older than the loaded list's (no rollback to a list that misses recent
-// revocations; an equal iat reloads), and sids must be an array of non-empty strings. Any failure returns an error wrapping
-// abi.ErrInvalidRevocationList and changes nothing. Other payload members are ignored.
+// checked at time now against the loaded keys, the configured algorithms and issuer by
+// jose.VerifyRevocationList, and refused when it is older (iat) than the loaded list
+// (no rollback to a list that misses recent revocations; an equal iat reloads). Any
+// failure returns an error wrapping abi.ErrInvalidRevocationList and changes nothing.
 //
 // Revocation is by session id: a listed sid refuses every token of that session,
 // however the token is encoded. The list does not expire inside the gate: the host
@@ -113,43 +104,19 @@ func (g *Gate) LoadRevocations(list []byte, now int64) error {
 	if g.keys == nil {
 		return errRevNoKeys
 	}
-	payload, err := jose.VerifyJWS(list, g.keys, g.val.Algorithms, jose.RevocationListType)
+	rl, err := jose.VerifyRevocationList(list, g.keys, g.val.Algorithms, g.val.Issuer, g.val.Leeway, now)
 	if err != nil {
-		return wrap(abi.ErrInvalidRevocationList, errRevSignature+err.Error())
+		return err
 	}
-	if iss, ok := member(payload, "iss").Str(); !ok || iss != g.val.Issuer {
-		return errRevIssuer
-	}
-	iat, ok1 := member(payload, "iat").Int()
-	exp, ok2 := member(payload, "exp").Int()
-	if !ok1 || !ok2 || iat >= exp || exp-iat > MaxRevocationLifetime || iat > addSat(now, g.val.Leeway) {
-		return errRevTimes
-	}
-	if exp <= now {
-		return errRevExpired
-	}
-	if iat < g.revIat {
+	if rl.IssuedAt < g.revIat {
 		return errRevRollback
 	}
-	sids := member(payload, "sids")
-	if sids.Kind() != strictjson.Array {
-		return errRevSids
-	}
-	set := make(map[string]struct{}, len(sids.Array()))
-	for _, v := range sids.Array() {
-		s, ok := v.Str()
-		if !ok || s == "" {
-			return errRevSids
-		}
+	set := make(map[string]struct{}, len(rl.SessionIDs))
+	for _, s := range rl.SessionIDs {
 		set[s] = struct{}{}
 	}
-	g.revoked, g.revIat = set, iat
+	g.revoked, g.revIat = set, rl.IssuedAt
 	return nil
-}
-
-func member(v strictjson.Value, name string) strictjson.Value {
-	m, _ := v.Get(name)
-	return m
 }
 
 // VerifyToken checks one access token completely (structure, header, signature,

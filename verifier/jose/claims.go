@@ -2,8 +2,9 @@ package jose
 
 import "github.com/edgeauth/edgeauth/verifier/internal/strictjson"
 
-// Claims are the checked claims of an access token (RFC 9068 plus our sid and roles).
-// Times are unix seconds; zero IssuedAt or NotBefore means the claim was absent.
+// Claims are the checked claims of an access token (RFC 9068 plus our sid, roles and
+// sess_exp). Times are unix seconds; zero IssuedAt, NotBefore or SessionExpiresAt means
+// the claim was absent.
 type Claims struct {
 	Issuer    string
 	Subject   string
@@ -14,6 +15,13 @@ type Claims struct {
 	IssuedAt  int64
 	NotBefore int64
 	ExpiresAt int64
+	// SessionExpiresAt is sess_exp: when the token's session ends at the latest (its
+	// absolute expiry), so that a long-lived connection authorized by a short-lived
+	// token can be bound to the session. Informational: Verify checks only exp.
+	SessionExpiresAt int64
+	// KeyID is not a claim: the kid of the key whose signature verified the token
+	// (a holder of the token can tell when that key leaves the published set).
+	KeyID string
 }
 
 // MaxLeeway is the largest clock skew a Validator tolerates.
@@ -39,8 +47,8 @@ type Validator struct {
 //
 //   - types: exp required integer; nbf, iat integer when present; iss string; aud a
 //     string or a non-empty array of strings; sub and sid non-empty strings; roles an
-//     array of strings and jti a string when present. Anything else, including null,
-//     is ErrInvalidClaims. NumericDates must be integers (1.0 and 1e9 are refused):
+//     array of strings, jti a string and sess_exp an integer when present. Anything
+//     else, including null, is ErrInvalidClaims. NumericDates must be integers (1.0 and 1e9 are refused):
 //     our issuer writes integers, and exact integers keep comparisons exact.
 //   - iss exact (ErrInvalidIssuer), then aud containing Audience (ErrInvalidAudience),
 //     before times, so that ErrExpired (which sends a browser to refresh) is only
@@ -58,7 +66,7 @@ func (v *Validator) Verify(token []byte, ks *KeySet, now int64) (Claims, error) 
 	if typ == "" {
 		typ = AccessTokenType
 	}
-	raw, err := verifyCompact(token, MaxTokenBytes, ks, v.Algorithms, typ)
+	raw, key, err := verifyCompact(token, MaxTokenBytes, ks, v.Algorithms, typ)
 	if err != nil {
 		return Claims{}, err
 	}
@@ -70,6 +78,7 @@ func (v *Validator) Verify(token []byte, ks *KeySet, now int64) (Claims, error) 
 	if err != nil {
 		return Claims{}, err
 	}
+	c.KeyID = key.KID
 	if c.Issuer != v.Issuer {
 		return Claims{}, errIssuer
 	}
@@ -130,6 +139,11 @@ func parseClaims(p strictjson.Value) (c Claims, hasNbf, hasIat bool, err error) 
 	if jti, present := p.Get("jti"); present {
 		if c.TokenID, ok = jti.Str(); !ok {
 			return c, false, false, errClaimJti
+		}
+	}
+	if se, present := p.Get("sess_exp"); present {
+		if c.SessionExpiresAt, ok = se.Int(); !ok {
+			return c, false, false, errClaimSessExp
 		}
 	}
 	return c, hasNbf, hasIat, nil

@@ -53,6 +53,7 @@ var (
 	errClaimSid       = wrap(abi.ErrInvalidClaims, "sid missing, empty or not a string")
 	errClaimRoles     = wrap(abi.ErrInvalidClaims, "roles not an array of strings")
 	errClaimJti       = wrap(abi.ErrInvalidClaims, "jti not a string")
+	errClaimSessExp   = wrap(abi.ErrInvalidClaims, "sess_exp not an integer NumericDate")
 	errIssuer         = wrap(abi.ErrInvalidIssuer, "iss is not the configured issuer")
 	errAudience       = wrap(abi.ErrInvalidAudience, "aud does not contain the configured audience")
 	errExpired        = wrap(abi.ErrExpired, "exp is past (after leeway)")

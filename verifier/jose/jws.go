@@ -99,30 +99,30 @@ func splitCompact(token []byte, max int) (compact, error) {
 // verifyCompact runs every check up to and including the signature, in the order
 // cheap-to-expensive and never trusting what is not yet verified: structure, header
 // JSON and header rules (checkHeader), then the signature. The payload is returned
-// unparsed.
-func verifyCompact(token []byte, max int, ks *KeySet, algs []Algorithm, typ string) ([]byte, error) {
+// unparsed, with the key that verified it.
+func verifyCompact(token []byte, max int, ks *KeySet, algs []Algorithm, typ string) ([]byte, *Key, error) {
 	c, err := splitCompact(token, max)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	h, err := strictjson.Parse(c.header, strictjson.Limits{MaxBytes: len(c.header) + 1, MaxDepth: MaxJSONDepth})
 	if err != nil {
 		if isLimit(err) {
-			return nil, errHeaderTooDeep
+			return nil, nil, errHeaderTooDeep
 		}
-		return nil, errHeaderJSON
+		return nil, nil, errHeaderJSON
 	}
 	if h.Kind() != strictjson.Object {
-		return nil, errHeaderJSON
+		return nil, nil, errHeaderJSON
 	}
 	key, err := checkHeader(h, ks, algs, typ)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := key.VerifySignature(c.signingInput, c.sig); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return c.payload, nil
+	return c.payload, key, nil
 }
 
 func isLimit(err error) bool {
@@ -134,7 +134,8 @@ func isLimit(err error) bool {
 // empty, kid naming a key of that alg in ks) and signature. It returns the payload
 // bytes, which it does not interpret. Most callers want VerifyJWS or Validator.Verify.
 func VerifyCompact(token []byte, ks *KeySet, algs []Algorithm, typ string) (payload []byte, err error) {
-	return verifyCompact(token, MaxJWSBytes, ks, algs, typ)
+	payload, _, err = verifyCompact(token, MaxJWSBytes, ks, algs, typ)
+	return payload, err
 }
 
 // VerifyJWS is VerifyCompact followed by strict parsing of the payload, which must be
@@ -142,7 +143,7 @@ func VerifyCompact(token []byte, ks *KeySet, algs []Algorithm, typ string) (payl
 // generic path used for the revocation list (typ RevocationListType); the caller checks
 // the payload's members. A typ of "" skips the typ check: pass the type you expect.
 func VerifyJWS(token []byte, ks *KeySet, algs []Algorithm, typ string) (payload strictjson.Value, err error) {
-	raw, err := verifyCompact(token, MaxJWSBytes, ks, algs, typ)
+	raw, _, err := verifyCompact(token, MaxJWSBytes, ks, algs, typ)
 	if err != nil {
 		return strictjson.Value{}, err
 	}

@@ -89,3 +89,78 @@ func TestVerifyTimes(t *testing.T) {
 type json1e string
 
 func (j json1e) MarshalJSON() ([]byte, error) { return []byte(j), nil }
+
+// sess_exp is read when it is an integer and refused otherwise; KeyID names the key
+// that verified the token.
+func TestVerifySessionExpiryAndKeyID(t *testing.T) {
+	ks := mustKeySet(t, vectors.JWKS())
+	v := defaultValidator()
+	for _, k := range vectors.Keys() {
+		claims := vectors.Claims(vectors.Now)
+		claims["sess_exp"] = vectors.Now + 86400
+		c, err := v.Verify([]byte(k.Token(claims)), ks, vectors.Now)
+		if err != nil {
+			t.Fatalf("%s: %v", k.KID, err)
+		}
+		if c.SessionExpiresAt != vectors.Now+86400 || c.KeyID != k.KID {
+			t.Fatalf("%s: sess_exp %d, kid %q", k.KID, c.SessionExpiresAt, c.KeyID)
+		}
+	}
+	ed := vectors.EdDSAKey()
+	c, err := v.Verify([]byte(ed.Token(vectors.Claims(vectors.Now))), ks, vectors.Now)
+	if err != nil || c.SessionExpiresAt != 0 {
+		t.Fatalf("without sess_exp: %d, %v", c.SessionExpiresAt, err)
+	}
+	for _, bad := range []any{"1800000000", 1.5, nil, []int{1}} {
+		claims := vectors.Claims(vectors.Now)
+		claims["sess_exp"] = bad
+		if _, err := v.Verify([]byte(ed.Token(claims)), ks, vectors.Now); !errors.Is(err, abi.ErrInvalidClaims) {
+			t.Fatalf("sess_exp %v: %v, want ErrInvalidClaims", bad, err)
+		}
+	}
+}
+
+func TestVerifyRevocationList(t *testing.T) {
+	ks := mustKeySet(t, vectors.JWKS())
+	ed := vectors.EdDSAKey()
+	algs := []jose.Algorithm{jose.EdDSA}
+	const now = vectors.Now
+	sign := func(payload map[string]any) []byte {
+		h := vectors.MustJSON(map[string]any{"alg": "EdDSA", "kid": vectors.KIDEdDSA, "typ": jose.RevocationListType})
+		return []byte(ed.Sign(h, vectors.MustJSON(payload)))
+	}
+	good := map[string]any{"iss": vectors.Issuer, "iat": now, "exp": now + 60, "sids": []string{"a", "b"}, "seq": 7}
+	rl, err := jose.VerifyRevocationList(sign(good), ks, algs, vectors.Issuer, 30, now)
+	if err != nil || rl.IssuedAt != now || rl.ExpiresAt != now+60 || len(rl.SessionIDs) != 2 || rl.SessionIDs[1] != "b" {
+		t.Fatalf("good list: %+v, %v", rl, err)
+	}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for kk, vv := range good {
+			m[kk] = vv
+		}
+		if v == nil {
+			delete(m, k)
+		} else {
+			m[k] = v
+		}
+		return m
+	}
+	for name, list := range map[string][]byte{
+		"other issuer":      sign(with("iss", "https://other.example")),
+		"expired":           sign(with("exp", now)),
+		"lives too long":    sign(with("exp", now+jose.MaxRevocationLifetime+1)),
+		"issued in future":  sign(with("iat", now+31)),
+		"sids missing":      sign(with("sids", nil)),
+		"empty sid":         sign(with("sids", []string{""})),
+		"iat not integer":   sign(with("iat", 1.5)),
+		"access token type": []byte(ed.Token(vectors.Claims(now))),
+	} {
+		if _, err := jose.VerifyRevocationList(list, ks, algs, vectors.Issuer, 30, now); !errors.Is(err, abi.ErrInvalidRevocationList) {
+			t.Errorf("%s: %v, want ErrInvalidRevocationList", name, err)
+		}
+	}
+	if _, err := jose.VerifyRevocationList(sign(good), nil, algs, vectors.Issuer, 30, now); !errors.Is(err, abi.ErrInvalidRevocationList) {
+		t.Errorf("no keys: %v", err)
+	}
+}
