@@ -11,11 +11,14 @@ import (
 	"errors"
 	"time"
 
+	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// AccessClaims are the claims of an access token (team contract): iss, aud (a single
-// string), sub (user id), sid (session id), roles, jti, iat, nbf, exp.
+// AccessClaims are the claims of an access token: iss, aud (a single string), sub (user
+// id), sid (session id), roles, jti, iat, nbf, exp, and sess_exp (the session's absolute
+// expiry, so that a WebSocket authorized by this short-lived token can be closed when
+// its session ends).
 type AccessClaims struct {
 	Issuer    string   `json:"iss"`
 	Audience  string   `json:"aud"`
@@ -26,6 +29,8 @@ type AccessClaims struct {
 	IssuedAt  int64    `json:"iat"`
 	NotBefore int64    `json:"nbf"`
 	ExpiresAt int64    `json:"exp"`
+	// SessionExpiresAt is the session's absolute expiry.
+	SessionExpiresAt int64 `json:"sess_exp"`
 }
 
 var _ jwt.Claims = AccessClaims{}
@@ -43,15 +48,16 @@ func (c AccessClaims) GetAudience() (jwt.ClaimStrings, error) {
 }
 
 // issueAccess signs an access token for the user's session at now.
-func (s *Service) issueAccess(ctx context.Context, userID, sid string, roles []string, now time.Time) (string, time.Time, error) {
+func (s *Service) issueAccess(ctx context.Context, userID string, sess store.Session, roles []string, now time.Time) (string, time.Time, error) {
 	if roles == nil {
 		roles = []string{}
 	}
 	exp := now.Add(s.cfg.AccessTTL)
 	c := AccessClaims{
-		Issuer: s.cfg.Issuer, Audience: s.cfg.Audience, Subject: userID, SessionID: sid,
+		Issuer: s.cfg.Issuer, Audience: s.cfg.Audience, Subject: userID, SessionID: sess.ID,
 		Roles: roles, TokenID: randomToken(jtiBytes),
 		IssuedAt: now.Unix(), NotBefore: now.Unix(), ExpiresAt: exp.Unix(),
+		SessionExpiresAt: sess.AbsoluteExpires.Unix(),
 	}
 	tok, err := s.signer.Sign(ctx, c, AccessTokenType)
 	if err != nil {

@@ -39,6 +39,9 @@ func TestLoginRefreshLogout(t *testing.T) {
 	if c["exp"].(float64)-c["iat"].(float64) != 600 || c["nbf"] != c["iat"] || c["jti"] == "" {
 		t.Fatalf("times/jti %v", c)
 	}
+	if se, _ := c["sess_exp"].(float64); int64(se) != r.Session.AbsoluteExpires.Unix() {
+		t.Fatalf("sess_exp %v, want the session's absolute expiry %v", c["sess_exp"], r.Session.AbsoluteExpires)
+	}
 	if !r.Tokens.AccessExpires.Equal(now.Add(10 * time.Minute)) {
 		t.Fatalf("AccessExpires %v", r.Tokens.AccessExpires)
 	}

@@ -196,7 +196,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 	}
 	refresh := randomToken(refreshTokenBytes)
 	_, refreshHash, _ := decodeRefreshToken(refresh)
-	access, accessExp, err := s.issueAccess(ctx, user.ID, sess.ID, user.Roles, now)
+	access, accessExp, err := s.issueAccess(ctx, user.ID, sess, user.Roles, now)
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func (s *Service) rotate(ctx context.Context, sess store.Session, user store.Use
 	next := randomToken(refreshTokenBytes)
 	nextRaw, _, _ := decodeRefreshToken(next)
 	nextHash := sha256.Sum256(nextRaw)
-	access, accessExp, err := s.issueAccess(ctx, user.ID, sess.ID, user.Roles, now)
+	access, accessExp, err := s.issueAccess(ctx, user.ID, sess, user.Roles, now)
 	if err != nil {
 		return nil, nil, err
 	}
