@@ -1,0 +1,197 @@
+package sessionauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/cookie"
+	"github.com/edgeauth/edgeauth/verifier/jose"
+)
+
+// DefaultAccessCookie is the control plane's access cookie name in production
+// (development mode uses "edgeauth_at"; a configured cookie domain "__Secure-edgeauth_at").
+const DefaultAccessCookie = "__Host-edgeauth_at"
+
+// ErrNoToken: the request carries no access token (no access cookie, and no Bearer
+// header where one is allowed).
+var ErrNoToken = errors.New("sessionauth: no access token")
+
+// ErrMissingRole: the token is valid but has none of the roles required.
+var ErrMissingRole = errors.New("sessionauth: none of the required roles")
+
+// ErrDuplicateCookie: the access cookie appears more than once (a cookie tossed from a
+// sibling subdomain, or a stale one with another Path); it wraps verifier.ErrMalformed.
+var ErrDuplicateCookie = fmt.Errorf("sessionauth: access cookie sent more than once: %w", verifier.ErrMalformed)
+
+// CheckerConfig configures a Checker.
+type CheckerConfig struct {
+	// Issuer tokens must name (iss); default the source's issuer.
+	Issuer string
+	// Audience tokens must contain (aud); required. The control plane's default is its
+	// public URL.
+	Audience string
+	// Algorithms allowed for access tokens; default the source's algorithms.
+	Algorithms []string
+	// Leeway tolerated on exp, nbf and iat; default 1 min (the control plane's), at
+	// most 5 min.
+	Leeway time.Duration
+	// AccessCookie is the name of the access cookie CheckRequest reads; default
+	// DefaultAccessCookie.
+	AccessCookie string
+	// AllowBearer lets CheckRequest read an "Authorization: Bearer" header when the
+	// request has no access cookie (API clients that are not browsers).
+	AllowBearer bool
+	Now         func() time.Time // default the source's clock
+}
+
+// Identity is who a valid access token speaks for.
+type Identity struct {
+	Subject   string
+	SessionID string
+	Roles     []string
+	// ExpiresAt is the access token's expiry: minutes away, refreshed by the client.
+	ExpiresAt time.Time
+	// SessionExpiresAt is the session's absolute expiry (the token's sess_exp); zero
+	// when the token does not carry it.
+	SessionExpiresAt time.Time
+	// KeyID is the kid of the key that signed the token.
+	KeyID string
+}
+
+// HasRole reports whether the identity has at least one of roles.
+func (id Identity) HasRole(roles ...string) bool {
+	for _, want := range roles {
+		for _, r := range id.Roles {
+			if r == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Checker verifies access tokens against a Source. Safe for concurrent use: checks
+// read the source's current snapshot and take no lock.
+type Checker struct {
+	src       *Source
+	validator jose.Validator
+	cookie    string
+	bearer    bool
+	now       func() time.Time
+}
+
+// NewChecker checks the configuration and returns a Checker reading keys and
+// revocations from src.
+func NewChecker(src *Source, cfg CheckerConfig) (*Checker, error) {
+	var errs []error
+	if src == nil {
+		return nil, errors.New("sessionauth: NewChecker needs a Source")
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = src.cfg.Issuer
+	}
+	if cfg.Audience == "" {
+		errs = append(errs, errors.New("sessionauth: Audience is required (the control plane's audience, its public URL by default)"))
+	}
+	algs := src.algs
+	if len(cfg.Algorithms) > 0 {
+		var err error
+		if algs, err = algorithms(cfg.Algorithms); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if cfg.Leeway == 0 {
+		cfg.Leeway = DefaultLeeway
+	}
+	if cfg.Leeway < 0 || cfg.Leeway > jose.MaxLeeway*time.Second {
+		errs = append(errs, errors.New("sessionauth: Leeway must be between 0 and 5 min"))
+	}
+	if cfg.AccessCookie == "" {
+		cfg.AccessCookie = DefaultAccessCookie
+	}
+	if cfg.Now == nil {
+		cfg.Now = src.cfg.Now
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Checker{
+		src: src,
+		validator: jose.Validator{Issuer: cfg.Issuer, Audience: cfg.Audience, Algorithms: algs,
+			Leeway: int64(cfg.Leeway / time.Second), Type: jose.AccessTokenType},
+		cookie: cfg.AccessCookie,
+		bearer: cfg.AllowBearer,
+		now:    cfg.Now,
+	}, nil
+}
+
+// Source returns the source the checker reads.
+func (c *Checker) Source() *Source { return c.src }
+
+// Check verifies one access token (its compact JWS, without "Bearer "): the source
+// must be fresh (else ErrStale), the token valid (errors wrap verifier.ErrExpired,
+// verifier.ErrSignatureInvalid, ...), and its session not revoked
+// (verifier.ErrRevoked). A token naming a key the source does not have triggers one
+// refetch (subject to the source's cooldown) before it is refused with
+// verifier.ErrUnknownKey.
+func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
+	if err := c.src.Fresh(); err != nil {
+		return Identity{}, err
+	}
+	claims, err := c.validator.Verify([]byte(token), c.src.keys(), c.now().Unix())
+	if errors.Is(err, verifier.ErrUnknownKey) && c.src.UnknownKey(ctx) {
+		claims, err = c.validator.Verify([]byte(token), c.src.keys(), c.now().Unix())
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("sessionauth: %w", err)
+	}
+	if r, revoked := c.src.Revoked(claims.SessionID); revoked {
+		how := "revoked"
+		if r.Reason != "" {
+			how = r.Reason
+		}
+		return Identity{}, fmt.Errorf("sessionauth: session %s: %w", how, verifier.ErrRevoked)
+	}
+	id := Identity{Subject: claims.Subject, SessionID: claims.SessionID, Roles: claims.Roles,
+		ExpiresAt: time.Unix(claims.ExpiresAt, 0), KeyID: claims.KeyID}
+	if claims.SessionExpiresAt != 0 {
+		id.SessionExpiresAt = time.Unix(claims.SessionExpiresAt, 0)
+	}
+	return id, nil
+}
+
+// Token returns the request's access token: the access cookie (which must appear
+// exactly once), else, with AllowBearer, an "Authorization: Bearer" header.
+func (c *Checker) Token(r *http.Request) (string, error) {
+	m, err := cookie.Get(r.Header.Values("Cookie"), c.cookie)
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("sessionauth: Cookie headers: %w", err)
+	case m.Duplicated():
+		return "", ErrDuplicateCookie
+	case m.Found() && m.Value != "":
+		return m.Value, nil
+	}
+	if c.bearer {
+		if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+			if tok := strings.TrimSpace(h[7:]); tok != "" {
+				return tok, nil
+			}
+		}
+	}
+	return "", ErrNoToken
+}
+
+// CheckRequest reads the request's token (Token) and checks it (Check).
+func (c *Checker) CheckRequest(r *http.Request) (Identity, error) {
+	tok, err := c.Token(r)
+	if err != nil {
+		return Identity{}, err
+	}
+	return c.Check(r.Context(), tok)
+}

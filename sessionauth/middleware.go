@@ -1,0 +1,116 @@
+package sessionauth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/edgeauth/edgeauth/verifier"
+)
+
+type identityKey struct{}
+
+// WithIdentity returns a copy of ctx that carries id (Middleware does this).
+func WithIdentity(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// IdentityFrom returns the identity Middleware put in the request's context.
+func IdentityFrom(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(Identity)
+	return id, ok
+}
+
+// Middleware authenticates every request before next runs: the access token is read
+// and checked (CheckRequest), and when roles are given the identity must have one of
+// them. next finds the identity with IdentityFrom. Refusals are answered with a JSON
+// error (see WriteError): 401 without a valid token or with a revoked session, 403
+// without a required role, 503 while the source is stale. Nothing redirects: an API
+// client that gets token_expired refreshes (POST /auth/refresh on the control plane)
+// and retries.
+func (c *Checker) Middleware(roles ...string) func(http.Handler) http.Handler {
+	roles = append([]string(nil), roles...)
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id, err := c.CheckRequest(r)
+			if err == nil && len(roles) > 0 && !id.HasRole(roles...) {
+				err = ErrMissingRole
+			}
+			if err != nil {
+				WriteError(w, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(WithIdentity(r.Context(), id)))
+		})
+	}
+}
+
+// Refusal is how a refused check is answered over HTTP.
+type Refusal struct {
+	Status  int
+	Code    string // stable, machine-readable
+	Message string
+}
+
+// Codes of refusals, with their HTTP status (also the WebSocket upgrade's answers):
+//
+//	unauthenticated   401  no token, or a token that is not valid (malformed, badly signed, another issuer or audience, unknown key)
+//	token_expired     401  a valid token past its exp: refresh (POST /auth/refresh) and retry
+//	session_inactive  401  the token's session was revoked (logout, logout-all, reuse detection)
+//	invalid_request   400  Cookie headers over the size limits
+//	missing_role      403  none of the required roles
+//	unavailable       503  keys or revocations stale (control plane unreachable): retry later
+var (
+	RefusalUnauthenticated = Refusal{http.StatusUnauthorized, "unauthenticated", "no valid access token: send the access cookie or an Authorization: Bearer header"}
+	RefusalTokenExpired    = Refusal{http.StatusUnauthorized, "token_expired", "the access token has expired: refresh it (POST /auth/refresh on the control plane) and retry"}
+	RefusalSessionInactive = Refusal{http.StatusUnauthorized, "session_inactive", "the session has ended or was revoked: sign in again"}
+	RefusalInvalidRequest  = Refusal{http.StatusBadRequest, "invalid_request", "the Cookie headers are too large"}
+	RefusalMissingRole     = Refusal{http.StatusForbidden, "missing_role", "signed in, but without a role this resource requires"}
+	RefusalUnavailable     = Refusal{http.StatusServiceUnavailable, "unavailable", "authentication is temporarily unavailable: retry shortly"}
+)
+
+// RefusalFor maps a Check, CheckRequest or Middleware error to its answer.
+func RefusalFor(err error) Refusal {
+	switch {
+	case errors.Is(err, ErrStale):
+		return RefusalUnavailable
+	case errors.Is(err, ErrMissingRole):
+		return RefusalMissingRole
+	case errors.Is(err, verifier.ErrRevoked):
+		return RefusalSessionInactive
+	case errors.Is(err, verifier.ErrExpired):
+		return RefusalTokenExpired
+	case errors.Is(err, verifier.ErrInvalidRequest):
+		return RefusalInvalidRequest
+	default:
+		return RefusalUnauthenticated
+	}
+}
+
+// WriteError answers a refused check with RefusalFor(err) as
+// {"error":{"code":...,"message":...}} (the control plane's error shape), with
+// Cache-Control: no-store, a WWW-Authenticate challenge on 401 (RFC 6750) and
+// Retry-After on 503. The error's own text, which may name internals, is not sent.
+func WriteError(w http.ResponseWriter, err error) {
+	f := RefusalFor(err)
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	switch f.Status {
+	case http.StatusUnauthorized:
+		challenge := `Bearer`
+		switch {
+		case errors.Is(err, verifier.ErrExpired):
+			challenge = `Bearer error="invalid_token", error_description="the access token expired"`
+		case !errors.Is(err, ErrNoToken):
+			challenge = `Bearer error="invalid_token"`
+		}
+		h.Set("WWW-Authenticate", challenge)
+	case http.StatusServiceUnavailable:
+		h.Set("Retry-After", "5")
+	}
+	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": f.Code, "message": f.Message}})
+	w.WriteHeader(f.Status)
+	_, _ = w.Write(append(body, '\n'))
+}

@@ -1,0 +1,565 @@
+package sessionauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/jose"
+	"golang.org/x/sync/singleflight"
+)
+
+// The control plane's published documents, relative to its base URL.
+const (
+	JWKSPath        = "/.well-known/jwks.json"
+	RevocationsPath = "/.well-known/edgeauth/revocations"
+)
+
+// Defaults of SourceConfig.
+const (
+	DefaultPollEvery       = 15 * time.Second
+	DefaultRefetchCooldown = 10 * time.Second
+	DefaultMaxStale        = 10 * time.Minute
+	DefaultFetchTimeout    = 10 * time.Second
+	DefaultLeeway          = time.Minute
+)
+
+// maxDocument bounds what is read of a published document: the largest JWKS and list
+// the verifier accepts (jose.MaxJWSBytes, 256 KiB) fit.
+const maxDocument = 1 << 20
+
+// ErrStale is wrapped by every check while the source's keys or revocations are older
+// than MaxStale (or were never fetched): the check fails closed rather than trust keys
+// and revocations of unknown age.
+var ErrStale = errors.New("sessionauth: keys or revocations are stale (control plane unreachable)")
+
+// SourceConfig configures a Source. ControlPlane and Issuer are required; zero values
+// elsewhere take the defaults noted.
+type SourceConfig struct {
+	// ControlPlane is the control plane's base URL (scheme and host, optionally a
+	// path prefix); the documents are fetched at JWKSPath and RevocationsPath below it.
+	ControlPlane string
+	// Issuer is the control plane's issuer: revocation lists and events must name it.
+	Issuer string
+	// Algorithms the control plane may sign lists and events with; default all that
+	// the verifier implements (EdDSA, ES256, RS256: a key is bound to one algorithm,
+	// so allowing the three cannot confuse one key's algorithm for another's).
+	Algorithms []string
+	// Leeway is the clock skew tolerated on a list's iat; default 1 min, at most 5.
+	Leeway time.Duration
+	// Client fetches the documents; default a client with DefaultFetchTimeout.
+	Client *http.Client
+	// PollEvery is how often the JWKS and the revocation list are fetched; default
+	// 15 s. A logout reaches this source within about PollEvery.
+	PollEvery time.Duration
+	// RefetchCooldown spaces refetches for unknown key ids (UnknownKey), so a flood of
+	// forged kids cannot hammer the control plane; default 10 s.
+	RefetchCooldown time.Duration
+	// MaxStale is how long the last good keys and list serve while nothing newer can
+	// be fetched; past it every check fails with ErrStale. Default 10 min; keep it
+	// shorter than the control plane's revocation window (access-token lifetime plus
+	// leeway, 11 min by default), which is all a list remembers.
+	MaxStale time.Duration
+	// Engine, when set, is given every key set and list the source accepts (a Go edge
+	// deciding with verifier.wasm keeps it current this way).
+	Engine verifier.Engine
+	Logger *slog.Logger     // default slog.Default()
+	Now    func() time.Time // default time.Now
+}
+
+// Revocation says that a session has ended.
+type Revocation struct {
+	SessionID string
+	// Reason is the control plane's revocation reason (logout, logout_all,
+	// logout_others, revoked_by_user, refresh_token_reused, password_changed, ...) when
+	// it came with a pushed event, and empty when the session was learned from a list.
+	Reason string
+}
+
+// Change is what a watcher (Source.Watch) is told.
+type Change struct {
+	// Revoked are sessions newly known to be revoked.
+	Revoked []Revocation
+	// Keys is set when the key set changed (keys may have been removed).
+	Keys bool
+	// Stale is set when the source has just become stale (see ErrStale).
+	Stale bool
+}
+
+// Source keeps the control plane's keys and revocations. Build it with NewSource,
+// fetch once with Sync, then keep it current with Run. Safe for concurrent use.
+type Source struct {
+	cfg     SourceConfig
+	algs    []jose.Algorithm
+	leeway  int64
+	jwksURL string
+	listURL string
+	client  *http.Client
+	log     *slog.Logger
+
+	snap   atomic.Pointer[state] // what request paths read
+	mu     sync.Mutex            // serialises updates (never held across I/O)
+	flight singleflight.Group
+
+	lastRefetch atomic.Int64 // unix nanoseconds of the last unknown-kid refetch
+
+	notifyMu sync.Mutex // watchers see changes one at a time, in order
+	watchMu  sync.Mutex
+	watchers map[int]func(Change)
+	nextW    int
+	stale    bool // last staleness reported to watchers (notifyMu)
+}
+
+// state is one immutable snapshot.
+type state struct {
+	keys     *jose.KeySet
+	jwks     []byte
+	jwksETag string
+	keysAt   time.Time // last time the key set was confirmed current
+	list     []byte
+	listETag string
+	listIat  int64
+	revAt    time.Time // same for the revocation list
+	revoked  map[string]revocation
+}
+
+type revocation struct {
+	reason  string
+	listed  bool      // named by a loaded list
+	learned time.Time // when this source first heard of it
+}
+
+// NewSource checks the configuration. It fetches nothing: call Sync.
+func NewSource(cfg SourceConfig) (*Source, error) {
+	var errs []error
+	base, err := url.Parse(cfg.ControlPlane)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		errs = append(errs, fmt.Errorf("sessionauth: ControlPlane %q must be an absolute http(s) URL", cfg.ControlPlane))
+	}
+	if cfg.Issuer == "" {
+		errs = append(errs, errors.New("sessionauth: Issuer is required (the control plane's issuer, its public URL by default)"))
+	}
+	if len(cfg.Algorithms) == 0 {
+		cfg.Algorithms = []string{string(jose.EdDSA), string(jose.ES256), string(jose.RS256)}
+	}
+	algs, aerr := algorithms(cfg.Algorithms)
+	if aerr != nil {
+		errs = append(errs, aerr)
+	}
+	if cfg.Leeway == 0 {
+		cfg.Leeway = DefaultLeeway
+	}
+	if cfg.Leeway < 0 || cfg.Leeway > jose.MaxLeeway*time.Second {
+		errs = append(errs, errors.New("sessionauth: Leeway must be between 0 and 5 min"))
+	}
+	cfg.PollEvery = orDefault(cfg.PollEvery, DefaultPollEvery)
+	cfg.RefetchCooldown = orDefault(cfg.RefetchCooldown, DefaultRefetchCooldown)
+	cfg.MaxStale = orDefault(cfg.MaxStale, DefaultMaxStale)
+	if cfg.PollEvery < 0 || cfg.RefetchCooldown < 0 || cfg.MaxStale < 0 {
+		errs = append(errs, errors.New("sessionauth: PollEvery, RefetchCooldown and MaxStale must not be negative"))
+	}
+	if cfg.MaxStale > 0 && cfg.MaxStale <= cfg.PollEvery {
+		errs = append(errs, errors.New("sessionauth: MaxStale must exceed PollEvery, or one late poll makes the source stale"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s := &Source{
+		cfg:      cfg,
+		algs:     algs,
+		leeway:   int64(cfg.Leeway / time.Second),
+		jwksURL:  base.JoinPath(JWKSPath).String(),
+		listURL:  base.JoinPath(RevocationsPath).String(),
+		client:   cfg.Client,
+		log:      cfg.Logger,
+		watchers: map[int]func(Change){},
+	}
+	if s.client == nil {
+		s.client = &http.Client{Timeout: DefaultFetchTimeout, Transport: defaultTransport()}
+	}
+	s.snap.Store(&state{revoked: map[string]revocation{}})
+	return s, nil
+}
+
+// defaultTransport is http.DefaultTransport with a bound on the wait for response
+// headers (a control plane that accepts connections but never answers must not hold a
+// fetch for the whole client timeout).
+func defaultTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.ResponseHeaderTimeout = DefaultFetchTimeout
+	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return t
+}
+
+func algorithms(names []string) ([]jose.Algorithm, error) {
+	out := make([]jose.Algorithm, 0, len(names))
+	for _, n := range names {
+		switch a := jose.Algorithm(n); a {
+		case jose.EdDSA, jose.ES256, jose.RS256:
+			out = append(out, a)
+		default:
+			return nil, fmt.Errorf("sessionauth: algorithm %q is not one of EdDSA, ES256, RS256", n)
+		}
+	}
+	return out, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func (s *Source) now() time.Time { return s.cfg.Now() }
+
+// Fresh returns nil when both the key set and the revocation list were confirmed
+// within MaxStale, and an error wrapping ErrStale otherwise.
+func (s *Source) Fresh() error {
+	st := s.snap.Load()
+	now := s.now()
+	switch {
+	case st.keys == nil:
+		return fmt.Errorf("%w: no key set fetched yet", ErrStale)
+	case st.revAt.IsZero():
+		return fmt.Errorf("%w: no revocation list fetched yet", ErrStale)
+	case now.Sub(st.keysAt) > s.cfg.MaxStale:
+		return fmt.Errorf("%w: key set last confirmed %s ago", ErrStale, now.Sub(st.keysAt).Round(time.Second))
+	case now.Sub(st.revAt) > s.cfg.MaxStale:
+		return fmt.Errorf("%w: revocation list last confirmed %s ago", ErrStale, now.Sub(st.revAt).Round(time.Second))
+	}
+	return nil
+}
+
+// Revoked reports whether the session is known to be revoked, and how.
+func (s *Source) Revoked(sessionID string) (Revocation, bool) {
+	r, ok := s.snap.Load().revoked[sessionID]
+	if !ok {
+		return Revocation{}, false
+	}
+	return Revocation{SessionID: sessionID, Reason: r.reason}, true
+}
+
+// HasKey reports whether the current key set holds a key with this kid.
+func (s *Source) HasKey(kid string) bool {
+	ks := s.snap.Load().keys
+	if ks == nil {
+		return false
+	}
+	for _, k := range ks.Keys() {
+		if k.KID == kid {
+			return true
+		}
+	}
+	return false
+}
+
+// keys returns the current key set (nil before the first fetch).
+func (s *Source) keys() *jose.KeySet { return s.snap.Load().keys }
+
+// Watch calls fn after every change (newly revoked sessions, a new key set, the
+// source turning stale), one change at a time and in order, from the goroutine that
+// made the change. fn must not block: hand long work to another goroutine. stop
+// unregisters fn.
+func (s *Source) Watch(fn func(Change)) (stop func()) {
+	s.watchMu.Lock()
+	id := s.nextW
+	s.nextW++
+	s.watchers[id] = fn
+	s.watchMu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			s.watchMu.Lock()
+			delete(s.watchers, id)
+			s.watchMu.Unlock()
+		})
+	}
+}
+
+func (s *Source) notify(c Change) {
+	if len(c.Revoked) == 0 && !c.Keys && !c.Stale {
+		return
+	}
+	s.watchMu.Lock()
+	fns := make([]func(Change), 0, len(s.watchers))
+	for _, fn := range s.watchers {
+		fns = append(fns, fn)
+	}
+	s.watchMu.Unlock()
+	for _, fn := range fns {
+		fn(c)
+	}
+}
+
+// Sync fetches the key set, then the revocation list (checked against those keys),
+// and returns the first error; what succeeded stays applied. Concurrent calls share
+// one fetch. The fetch is bounded by the client's timeouts, not by ctx, which only
+// bounds the caller's wait.
+func (s *Source) Sync(ctx context.Context) error {
+	_, err := s.shared(ctx, "sync", s.sync)
+	return err
+}
+
+func (s *Source) sync(ctx context.Context) (keysChanged bool, err error) {
+	changed, err := s.syncKeys(ctx)
+	if err != nil {
+		return false, err
+	}
+	return changed, s.syncList(ctx, changed)
+}
+
+// shared runs fn once for all concurrent callers with the same key, detached from any
+// one caller's cancellation; each caller waits until fn ends or its own ctx does.
+func (s *Source) shared(ctx context.Context, key string, fn func(context.Context) (bool, error)) (bool, error) {
+	ch := s.flight.DoChan(key, func() (any, error) {
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*DefaultFetchTimeout)
+		defer cancel()
+		return fn(fctx)
+	})
+	select {
+	case r := <-ch:
+		changed, _ := r.Val.(bool)
+		return changed, r.Err
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+}
+
+// UnknownKey is called when a token names a key the source does not have (a rotation
+// not yet fetched). Unless a refetch happened within RefetchCooldown it fetches the
+// documents (shared with concurrent callers) and reports whether the key set changed,
+// so the caller knows whether checking again can help.
+func (s *Source) UnknownKey(ctx context.Context) bool {
+	now := s.now().UnixNano()
+	last := s.lastRefetch.Load()
+	if now-last < int64(s.cfg.RefetchCooldown) || !s.lastRefetch.CompareAndSwap(last, now) {
+		return false
+	}
+	changed, err := s.shared(ctx, "sync", s.sync)
+	if err != nil {
+		s.log.Warn("sessionauth: unknown-kid refetch failed", "err", err)
+	}
+	return changed
+}
+
+// syncKeys fetches the JWKS and applies it when it changed.
+func (s *Source) syncKeys(ctx context.Context) (bool, error) {
+	body, etag, notModified, err := s.get(ctx, s.jwksURL, s.snap.Load().jwksETag)
+	if err != nil {
+		return false, fmt.Errorf("sessionauth: keys: %w", err)
+	}
+	if notModified {
+		s.update(func(st *state) { st.keysAt = s.now() })
+		return false, nil
+	}
+	ks, err := jose.ParseJWKS(body)
+	if err != nil {
+		return false, fmt.Errorf("sessionauth: keys from %s: %w", s.jwksURL, err)
+	}
+	if e := s.cfg.Engine; e != nil {
+		if err := e.LoadKeys(body); err != nil {
+			return false, fmt.Errorf("sessionauth: engine refused the key set: %w", err)
+		}
+	}
+	s.update(func(st *state) {
+		st.keys, st.jwks, st.jwksETag, st.keysAt = ks, body, etag, s.now()
+	})
+	s.notifyChange(Change{Keys: true})
+	return true, nil
+}
+
+// syncList fetches the revocation list (unconditionally after a key change: the list
+// may be signed by a new key, and an engine drops a list its new keys do not verify).
+func (s *Source) syncList(ctx context.Context, keysChanged bool) error {
+	etag := s.snap.Load().listETag
+	if keysChanged {
+		etag = ""
+	}
+	body, etag, notModified, err := s.get(ctx, s.listURL, etag)
+	if err != nil {
+		return fmt.Errorf("sessionauth: revocations: %w", err)
+	}
+	if notModified {
+		s.update(func(st *state) { st.revAt = s.now() })
+		return nil
+	}
+	return s.applyList(body, etag)
+}
+
+// applyList verifies a signed list and makes it current: its sessions become revoked,
+// and pushed revocations it no longer names are dropped once a list issued well after
+// them omits them (they aged out of the control plane's window).
+func (s *Source) applyList(body []byte, etag string) error {
+	now := s.now()
+	var fresh []Revocation
+	var err error
+	s.mu.Lock()
+	cur := s.snap.Load()
+	rl, verr := jose.VerifyRevocationList(body, cur.keys, s.algs, s.cfg.Issuer, s.leeway, now.Unix())
+	switch {
+	case verr != nil:
+		err = fmt.Errorf("sessionauth: revocation list refused: %w", verr)
+	case rl.IssuedAt < cur.listIat:
+		err = fmt.Errorf("sessionauth: revocation list refused: %w: older (iat %d) than the one held (%d)",
+			verifier.ErrInvalidRevocationList, rl.IssuedAt, cur.listIat)
+	default:
+		if e := s.cfg.Engine; e != nil {
+			if lerr := e.LoadRevocations(body, now.Unix()); lerr != nil {
+				err = fmt.Errorf("sessionauth: engine refused the revocation list: %w", lerr)
+				break
+			}
+		}
+		next := *cur
+		next.revoked = make(map[string]revocation, len(rl.SessionIDs))
+		for _, sid := range rl.SessionIDs {
+			r, known := cur.revoked[sid]
+			if !known {
+				r.learned = now
+				fresh = append(fresh, Revocation{SessionID: sid})
+			}
+			r.listed = true
+			next.revoked[sid] = r
+		}
+		issued := time.Unix(rl.IssuedAt, 0)
+		for sid, r := range cur.revoked {
+			if _, in := next.revoked[sid]; in || r.listed || issued.Sub(r.learned) > s.cfg.Leeway {
+				continue
+			}
+			next.revoked[sid] = r // pushed, and this list may predate it
+		}
+		next.list, next.listETag, next.listIat, next.revAt = body, etag, rl.IssuedAt, now
+		s.snap.Store(&next)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.notifyChange(Change{Revoked: fresh})
+	return nil
+}
+
+// revoke records pushed revocations (already verified) and tells watchers about the
+// new ones.
+func (s *Source) revoke(revs []Revocation) {
+	now := s.now()
+	var fresh []Revocation
+	s.mu.Lock()
+	cur := s.snap.Load()
+	for _, r := range revs {
+		if _, known := cur.revoked[r.SessionID]; !known {
+			fresh = append(fresh, r)
+		}
+	}
+	if len(fresh) > 0 {
+		next := *cur
+		next.revoked = make(map[string]revocation, len(cur.revoked)+len(fresh))
+		for sid, r := range cur.revoked {
+			next.revoked[sid] = r
+		}
+		for _, r := range fresh {
+			next.revoked[r.SessionID] = revocation{reason: r.Reason, learned: now}
+		}
+		s.snap.Store(&next)
+	}
+	s.mu.Unlock()
+	s.notifyChange(Change{Revoked: fresh})
+}
+
+// update applies fn to a copy of the current state and publishes it.
+func (s *Source) update(fn func(*state)) {
+	s.mu.Lock()
+	next := *s.snap.Load()
+	fn(&next)
+	s.snap.Store(&next)
+	s.mu.Unlock()
+}
+
+// notifyChange tells watchers, in order.
+func (s *Source) notifyChange(c Change) {
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	s.notify(c)
+}
+
+// checkStale tells watchers once when the source turns stale, and notes when it is
+// fresh again.
+func (s *Source) checkStale() {
+	err := s.Fresh()
+	s.notifyMu.Lock()
+	defer s.notifyMu.Unlock()
+	switch {
+	case err == nil:
+		s.stale = false
+	case !s.stale:
+		s.stale = true
+		s.log.Warn("sessionauth: failing closed", "err", err)
+		s.notify(Change{Stale: true})
+	}
+}
+
+// get fetches url with If-None-Match: etag when etag is not empty.
+func (s *Source) get(ctx context.Context, u, etag string) (body []byte, newETag string, notModified bool, err error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, "", false, err
+	}
+	if etag != "" {
+		req.Header.Set("If-None-Match", etag)
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return nil, "", false, err
+	}
+	defer resp.Body.Close()
+	switch resp.StatusCode {
+	case http.StatusNotModified:
+		return nil, etag, true, nil
+	case http.StatusOK:
+	default:
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+		return nil, "", false, fmt.Errorf("GET %s: %s", u, resp.Status)
+	}
+	body, err = io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
+	if err != nil {
+		return nil, "", false, fmt.Errorf("GET %s: %w", u, err)
+	}
+	if len(body) > maxDocument {
+		return nil, "", false, fmt.Errorf("GET %s: document larger than %d bytes", u, maxDocument)
+	}
+	return body, resp.Header.Get("ETag"), false, nil
+}
+
+// Run keeps the source current until ctx ends: it fetches both documents every
+// PollEvery and tells watchers when the source turns stale. Failures are logged;
+// checks fail closed once the documents are older than MaxStale.
+func (s *Source) Run(ctx context.Context) {
+	t := time.NewTicker(s.cfg.PollEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("sessionauth: control plane poll failed; using the last good documents", "err", err)
+		}
+		s.checkStale()
+	}
+}

@@ -1,0 +1,315 @@
+package sessionauth_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/sessionauth"
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// guard fails the test when ch is not closed within a generous deadline: a failure
+// guard for a hang, not a timing assertion.
+func guard(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not finish", what)
+	}
+}
+
+func newSource(t *testing.T, f *fakeCP, clk *clock, mod func(*sessionauth.SourceConfig)) (*sessionauth.Source, *sessionauth.Checker) {
+	t.Helper()
+	cfg := sessionauth.SourceConfig{ControlPlane: f.srv.URL, Issuer: f.issuer, Algorithms: []string{"EdDSA"},
+		Now: clk.Now, Logger: slog.New(slog.DiscardHandler)}
+	if mod != nil {
+		mod(&cfg)
+	}
+	src, err := sessionauth.NewSource(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chk, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{Audience: audience, AllowBearer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src, chk
+}
+
+// A control plane that accepts connections but answers slowly holds up the fetch, not
+// the checks: they read the last snapshot while the fetch waits, and concurrent
+// fetches share one request.
+func TestSlowControlPlaneDoesNotStallChecks(t *testing.T) {
+	f := newFakeCP(t)
+	clk := newClock()
+	src, chk := newSource(t, f, clk, nil)
+	ctx := context.Background()
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.token("sess-1", clk.Now())
+	jwksBefore := f.jwksHits.Load()
+
+	release := f.hold()
+	defer release()
+	var syncs sync.WaitGroup
+	for range 20 {
+		syncs.Add(1)
+		go func() { defer syncs.Done(); _ = src.Sync(ctx) }()
+	}
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		for range 1000 {
+			if _, err := chk.Check(ctx, tok); err != nil {
+				t.Errorf("check during a slow fetch: %v", err)
+				return
+			}
+		}
+	}()
+	guard(t, checked, "checks while the control plane hangs")
+	// A caller's own context bounds its wait, not the shared fetch.
+	short, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := src.Sync(short); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Sync with a cancelled context: %v", err)
+	}
+	release()
+	done := make(chan struct{})
+	go func() { syncs.Wait(); close(done) }()
+	guard(t, done, "the shared fetch")
+	if n := f.jwksHits.Load() - jwksBefore; n != 1 {
+		t.Fatalf("20 concurrent syncs fetched the JWKS %d times, want 1", n)
+	}
+}
+
+// Unchanged documents come back as 304 and still count as confirmed: the source stays
+// fresh on 304s alone.
+func TestNotModifiedKeepsSourceFresh(t *testing.T) {
+	f := newFakeCP(t)
+	clk := newClock()
+	src, chk := newSource(t, f, clk, func(c *sessionauth.SourceConfig) { c.MaxStale = time.Minute })
+	ctx := context.Background()
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		clk.Advance(40 * time.Second)
+		if err := src.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.notModified.Load(); n != 6 {
+		t.Fatalf("304 answers: %d, want 6 (JWKS and list, three rounds)", n)
+	}
+	if err := src.Fresh(); err != nil {
+		t.Fatalf("after 304s: %v", err)
+	}
+	if _, err := chk.Check(ctx, f.token("s", clk.Now())); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The last good documents serve while the control plane is down, until MaxStale; then
+// every check fails closed, the middleware answers 503, and watchers hear it once.
+func TestStaleSourceFailsClosed(t *testing.T) {
+	f := newFakeCP(t)
+	clk := newClock()
+	src, chk := newSource(t, f, clk, func(c *sessionauth.SourceConfig) {
+		c.MaxStale = 2 * time.Minute
+		c.PollEvery = 5 * time.Millisecond // real time: Run below
+	})
+	ctx := context.Background()
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.token("s", clk.Now())
+	f.setFail(true)
+	if err := src.Sync(ctx); err == nil {
+		t.Fatal("Sync against a failing control plane succeeded")
+	}
+	clk.Advance(time.Minute)
+	if _, err := chk.Check(ctx, tok); err != nil {
+		t.Fatalf("within MaxStale: %v", err)
+	}
+	stale := make(chan struct{})
+	var once sync.Once
+	stop := src.Watch(func(c sessionauth.Change) {
+		if c.Stale {
+			once.Do(func() { close(stale) })
+		}
+	})
+	defer stop()
+	clk.Advance(2 * time.Minute)
+	runCtx, cancel := context.WithCancel(ctx)
+	ran := make(chan struct{})
+	go func() { defer close(ran); src.Run(runCtx) }()
+	guard(t, stale, "the stale notification")
+	cancel()
+	<-ran
+	if _, err := chk.Check(ctx, tok); !errors.Is(err, sessionauth.ErrStale) {
+		t.Fatalf("past MaxStale: %v, want ErrStale", err)
+	}
+	rec := httptest.NewRecorder()
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	chk.Middleware()(http.NotFoundHandler()).ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("middleware while stale: %d %q", rec.Code, rec.Body)
+	}
+	// Back up: fresh again.
+	f.setFail(false)
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chk.Check(ctx, f.token("s", clk.Now())); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+}
+
+// Tokens naming unknown kids (forged, or a rotation not yet fetched) refetch the JWKS
+// at most once per cooldown however many arrive; a genuine new key is picked up.
+func TestUnknownKidRefetchIsLimitedByCooldown(t *testing.T) {
+	f := newFakeCP(t)
+	clk := newClock()
+	src, chk := newSource(t, f, clk, func(c *sessionauth.SourceConfig) { c.RefetchCooldown = 30 * time.Second })
+	ctx := context.Background()
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := f.jwksHits.Load()
+	var wg sync.WaitGroup
+	for i := range 500 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			forged := signWith(t, newFakeKey(t, "forged-"+strconv.Itoa(i)), "at+jwt", jwt.MapClaims{"iss": f.issuer, "aud": audience,
+				"sub": "mallory", "sid": "x", "exp": clk.Now().Add(time.Minute).Unix()})
+			if _, err := chk.Check(ctx, forged); !errors.Is(err, verifier.ErrUnknownKey) {
+				t.Errorf("forged kid: %v, want ErrUnknownKey", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := f.jwksHits.Load() - before; n != 1 {
+		t.Fatalf("500 forged kids fetched the JWKS %d times within one cooldown, want 1", n)
+	}
+
+	// A real rotation: the control plane publishes and signs with a new key.
+	f.mu.Lock()
+	f.keys = append([]fakeKey{newFakeKey(t, "k2")}, f.keys...)
+	f.mu.Unlock()
+	tok := f.token("s", clk.Now())
+	if _, err := chk.Check(ctx, tok); !errors.Is(err, verifier.ErrUnknownKey) {
+		t.Fatalf("new kid within the cooldown: %v, want ErrUnknownKey (no refetch yet)", err)
+	}
+	clk.Advance(31 * time.Second)
+	id, err := chk.Check(ctx, tok)
+	if err != nil || id.KeyID != "k2" {
+		t.Fatalf("new kid after the cooldown: %+v, %v", id, err)
+	}
+}
+
+// Bad documents change nothing: a JWKS that does not parse, a list from another
+// issuer, a list older than the one held.
+func TestBadDocumentsAreRefused(t *testing.T) {
+	f := newFakeCP(t)
+	clk := newClock()
+	src, chk := newSource(t, f, clk, nil)
+	ctx := context.Background()
+	f.revoke("gone")
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tok := f.token("live", clk.Now())
+
+	f.mu.Lock()
+	good := f.keys
+	f.keys = nil // {"keys":null}: refused
+	f.mu.Unlock()
+	if err := src.Sync(ctx); !errors.Is(err, verifier.ErrInvalidKeySet) {
+		t.Fatalf("empty JWKS: %v", err)
+	}
+	f.mu.Lock()
+	f.keys = good
+	f.issuer = "https://other.example.test"
+	f.sids = nil
+	f.listIat++
+	f.mu.Unlock()
+	if err := src.Sync(ctx); !errors.Is(err, verifier.ErrInvalidRevocationList) {
+		t.Fatalf("list from another issuer: %v", err)
+	}
+	f.mu.Lock()
+	f.issuer = "https://auth.example.test"
+	f.listIat -= 100
+	f.mu.Unlock()
+	if err := src.Sync(ctx); !errors.Is(err, verifier.ErrInvalidRevocationList) {
+		t.Fatalf("older list: %v", err)
+	}
+	if _, ok := src.Revoked("gone"); !ok {
+		t.Fatal("a refused list dropped a revocation")
+	}
+	if _, err := chk.Check(ctx, tok); err != nil {
+		t.Fatalf("keys kept after a refused JWKS: %v", err)
+	}
+}
+
+// With an Engine configured the source feeds it every accepted key set and list, so
+// a Go edge running verifier.wasm (or the native engine) decides with them.
+func TestSourceFeedsEngine(t *testing.T) {
+	f := newFakeCP(t)
+	clk := newClock()
+	engine := verifier.NewNative()
+	defer engine.Close()
+	cfg := []byte(`{"issuer":"https://auth.example.test","audience":"` + audience + `","algorithms":["EdDSA"],"leeway_seconds":30,
+		"access_cookie":{"name":"at","path":"/","same_site":"Lax"},"refresh_cookie":{"name":"rt","path":"/auth","same_site":"Lax"},
+		"login_path":"/login","refresh_path":"/auth/refresh"}`)
+	if err := engine.Configure(cfg); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := newSource(t, f, clk, func(c *sessionauth.SourceConfig) { c.Engine = engine })
+	ctx := context.Background()
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.VerifyToken(f.token("s1", clk.Now()), clk.Now().Unix()); err != nil {
+		t.Fatalf("engine after Sync: %v", err)
+	}
+	f.revoke("s1")
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := engine.VerifyToken(f.token("s1", clk.Now()), clk.Now().Unix()); !errors.Is(err, verifier.ErrRevoked) {
+		t.Fatalf("engine after the revocation: %v, want ErrRevoked", err)
+	}
+}
+
+func TestConfigErrorsListEveryProblem(t *testing.T) {
+	_, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: "auth.example.com", Algorithms: []string{"HS256"}, MaxStale: time.Second})
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, want := range []string{"ControlPlane", "Issuer", "HS256", "MaxStale"} {
+		if !contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %s", err, want)
+		}
+	}
+}
+
+func contains(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if s[i:i+len(sub)] == sub {
+			return true
+		}
+	}
+	return false
+}
