@@ -28,20 +28,23 @@ var ErrMissingRole = errors.New("sessionauth: none of the required roles")
 // sibling subdomain, or a stale one with another Path); it wraps verifier.ErrMalformed.
 var ErrDuplicateCookie = fmt.Errorf("sessionauth: access cookie sent more than once: %w", verifier.ErrMalformed)
 
-// CheckerConfig configures a Checker.
+// CheckerConfig configures a Checker. Fields left empty come from the control plane's
+// edge configuration when the source fetches it (SourceConfig.Issuer empty), else from
+// the defaults noted.
 type CheckerConfig struct {
 	// Issuer tokens must name (iss); default the source's issuer.
 	Issuer string
-	// Audience tokens must contain (aud); required. The control plane's default is its
-	// public URL.
+	// Audience tokens must contain (aud); required unless the source fetches the edge
+	// configuration. The control plane's default is its public URL.
 	Audience string
-	// Algorithms allowed for access tokens; default the source's algorithms.
+	// Algorithms allowed for access tokens; default the edge configuration's, else the
+	// source's.
 	Algorithms []string
-	// Leeway tolerated on exp, nbf and iat; default 1 min (the control plane's), at
-	// most 5 min.
+	// Leeway tolerated on exp, nbf and iat; default the edge configuration's, else
+	// 1 min (the control plane's); at most 5 min.
 	Leeway time.Duration
-	// AccessCookie is the name of the access cookie CheckRequest reads; default
-	// DefaultAccessCookie.
+	// AccessCookie is the name of the access cookie CheckRequest reads; default the
+	// edge configuration's, else DefaultAccessCookie.
 	AccessCookie string
 	// AllowBearer lets CheckRequest read an "Authorization: Bearer" header when the
 	// request has no access cookie (API clients that are not browsers).
@@ -78,11 +81,11 @@ func (id Identity) HasRole(roles ...string) bool {
 // Checker verifies access tokens against a Source. Safe for concurrent use: checks
 // read the source's current snapshot and take no lock.
 type Checker struct {
-	src       *Source
-	validator jose.Validator
-	cookie    string
-	bearer    bool
-	now       func() time.Time
+	src    *Source
+	cfg    CheckerConfig
+	algs   []jose.Algorithm // from cfg; nil: the edge configuration's or the source's
+	bearer bool
+	now    func() time.Time
 }
 
 // NewChecker checks the configuration and returns a Checker reading keys and
@@ -92,27 +95,19 @@ func NewChecker(src *Source, cfg CheckerConfig) (*Checker, error) {
 	if src == nil {
 		return nil, errors.New("sessionauth: NewChecker needs a Source")
 	}
-	if cfg.Issuer == "" {
-		cfg.Issuer = src.cfg.Issuer
+	fromEdge := src.cfg.Issuer == ""
+	if cfg.Audience == "" && !fromEdge {
+		errs = append(errs, errors.New("sessionauth: Audience is required (the control plane's audience, its public URL by default), unless the source takes it from the control plane's edge configuration (SourceConfig.Issuer empty)"))
 	}
-	if cfg.Audience == "" {
-		errs = append(errs, errors.New("sessionauth: Audience is required (the control plane's audience, its public URL by default)"))
-	}
-	algs := src.algs
+	var algs []jose.Algorithm
 	if len(cfg.Algorithms) > 0 {
 		var err error
 		if algs, err = algorithms(cfg.Algorithms); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if cfg.Leeway == 0 {
-		cfg.Leeway = DefaultLeeway
-	}
 	if cfg.Leeway < 0 || cfg.Leeway > jose.MaxLeeway*time.Second {
 		errs = append(errs, errors.New("sessionauth: Leeway must be between 0 and 5 min"))
-	}
-	if cfg.AccessCookie == "" {
-		cfg.AccessCookie = DefaultAccessCookie
 	}
 	if cfg.Now == nil {
 		cfg.Now = src.cfg.Now
@@ -120,18 +115,56 @@ func NewChecker(src *Source, cfg CheckerConfig) (*Checker, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Checker{
-		src: src,
-		validator: jose.Validator{Issuer: cfg.Issuer, Audience: cfg.Audience, Algorithms: algs,
-			Leeway: int64(cfg.Leeway / time.Second), Type: jose.AccessTokenType},
-		cookie: cfg.AccessCookie,
-		bearer: cfg.AllowBearer,
-		now:    cfg.Now,
-	}, nil
+	return &Checker{src: src, cfg: cfg, algs: algs, bearer: cfg.AllowBearer, now: cfg.Now}, nil
 }
 
 // Source returns the source the checker reads.
 func (c *Checker) Source() *Source { return c.src }
+
+// validator is the token validator for snapshot st: the configured values, the rest
+// from the edge configuration or the defaults.
+func (c *Checker) validator(st *state) (jose.Validator, error) {
+	v := jose.Validator{Issuer: c.cfg.Issuer, Audience: c.cfg.Audience, Algorithms: c.algs,
+		Leeway: int64(c.cfg.Leeway / time.Second), Type: jose.AccessTokenType}
+	if v.Issuer == "" {
+		v.Issuer = st.issuer(c.src.cfg.Issuer)
+	}
+	ec := st.edge
+	if v.Audience == "" && ec != nil {
+		v.Audience = ec.Audience
+	}
+	if v.Algorithms == nil {
+		v.Algorithms = c.src.algs
+		if ec != nil && len(ec.Algorithms) > 0 {
+			algs, err := algorithms(ec.Algorithms)
+			if err != nil {
+				return v, fmt.Errorf("%w: the edge configuration's algorithms: %v", ErrStale, err)
+			}
+			v.Algorithms = algs
+		}
+	}
+	if c.cfg.Leeway == 0 {
+		v.Leeway = int64(DefaultLeeway / time.Second)
+		if ec != nil && ec.LeewaySeconds > 0 && ec.LeewaySeconds <= jose.MaxLeeway {
+			v.Leeway = ec.LeewaySeconds
+		}
+	}
+	if v.Issuer == "" || v.Audience == "" {
+		return v, fmt.Errorf("%w: no edge configuration to take the issuer and audience from", ErrStale)
+	}
+	return v, nil
+}
+
+// accessCookie is the access cookie's name for snapshot st.
+func (c *Checker) accessCookie(st *state) string {
+	switch {
+	case c.cfg.AccessCookie != "":
+		return c.cfg.AccessCookie
+	case st.edge != nil && st.edge.AccessCookie.Name != "":
+		return st.edge.AccessCookie.Name
+	}
+	return DefaultAccessCookie
+}
 
 // Check verifies one access token (its compact JWS, without "Bearer "): the source
 // must be fresh (else ErrStale), the token valid (errors wrap verifier.ErrExpired,
@@ -143,9 +176,14 @@ func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
 	if err := c.src.Fresh(); err != nil {
 		return Identity{}, err
 	}
-	claims, err := c.validator.Verify([]byte(token), c.src.keys(), c.now().Unix())
+	st := c.src.snap.Load()
+	v, err := c.validator(st)
+	if err != nil {
+		return Identity{}, err
+	}
+	claims, err := v.Verify([]byte(token), st.keys, c.now().Unix())
 	if errors.Is(err, verifier.ErrUnknownKey) && c.src.UnknownKey(ctx) {
-		claims, err = c.validator.Verify([]byte(token), c.src.keys(), c.now().Unix())
+		claims, err = v.Verify([]byte(token), c.src.snap.Load().keys, c.now().Unix())
 	}
 	if err != nil {
 		return Identity{}, fmt.Errorf("sessionauth: %w", err)
@@ -168,7 +206,7 @@ func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
 // Token returns the request's access token: the access cookie (which must appear
 // exactly once), else, with AllowBearer, an "Authorization: Bearer" header.
 func (c *Checker) Token(r *http.Request) (string, error) {
-	m, err := cookie.Get(r.Header.Values("Cookie"), c.cookie)
+	m, err := cookie.Get(r.Header.Values("Cookie"), c.accessCookie(c.src.snap.Load()))
 	switch {
 	case err != nil:
 		return "", fmt.Errorf("sessionauth: Cookie headers: %w", err)

@@ -28,15 +28,19 @@ func TestAgainstControlPlane(t *testing.T) {
 	ctx := context.Background()
 
 	clk := newClock()
-	src, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: cp.URL, Issuer: cp.Config.Issuer, Now: clk.Now})
+	// Only the control plane's URL: issuer, audience, algorithms and the access
+	// cookie's name come from its edge configuration.
+	src, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: cp.URL, Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := src.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	chk, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{Audience: cp.Config.Audience,
-		AccessCookie: cp.Config.AccessCookie().Name, AllowBearer: true})
+	if ec, ok := src.EdgeConfig(); !ok || ec.Issuer != cp.Config.Issuer || ec.AccessCookie.Name != cp.Config.AccessCookie().Name {
+		t.Fatalf("edge configuration %+v", ec)
+	}
+	chk, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{AllowBearer: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +114,7 @@ func TestAgainstControlPlane(t *testing.T) {
 	}
 
 	// An expired token with a live session: refresh and retry, said in the answer.
-	expired, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{Audience: cp.Config.Audience, AllowBearer: true,
+	expired, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{AllowBearer: true,
 		Now: func() time.Time { return time.Now().Add(time.Hour) }})
 	if err != nil {
 		t.Fatal(err)

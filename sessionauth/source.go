@@ -2,6 +2,7 @@ package sessionauth
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 const (
 	JWKSPath        = "/.well-known/jwks.json"
 	RevocationsPath = "/.well-known/edgeauth/revocations"
+	EdgeConfigPath  = "/.well-known/edgeauth/edge-config"
 )
 
 // Defaults of SourceConfig.
@@ -42,13 +44,16 @@ const maxDocument = 1 << 20
 // and revocations of unknown age.
 var ErrStale = errors.New("sessionauth: keys or revocations are stale (control plane unreachable)")
 
-// SourceConfig configures a Source. ControlPlane and Issuer are required; zero values
-// elsewhere take the defaults noted.
+// SourceConfig configures a Source. ControlPlane is required; zero values elsewhere
+// take the defaults noted.
 type SourceConfig struct {
 	// ControlPlane is the control plane's base URL (scheme and host, optionally a
-	// path prefix); the documents are fetched at JWKSPath and RevocationsPath below it.
+	// path prefix); the documents are fetched at JWKSPath, RevocationsPath and
+	// EdgeConfigPath below it.
 	ControlPlane string
-	// Issuer is the control plane's issuer: revocation lists and events must name it.
+	// Issuer is the control plane's issuer: revocation lists must name it. Empty: the
+	// issuer of the control plane's edge configuration, which the source then fetches
+	// beside the keys (and which also gives a Checker its defaults).
 	Issuer string
 	// Algorithms the control plane may sign lists and events with; default all that
 	// the verifier implements (EdDSA, ES256, RS256: a key is bound to one algorithm,
@@ -103,6 +108,7 @@ type Source struct {
 	leeway  int64
 	jwksURL string
 	listURL string
+	edgeURL string
 	client  *http.Client
 	log     *slog.Logger
 
@@ -121,6 +127,9 @@ type Source struct {
 
 // state is one immutable snapshot.
 type state struct {
+	edge     *verifier.EdgeConfig // fetched only when SourceConfig.Issuer is empty
+	edgeETag string
+	edgeAt   time.Time
 	keys     *jose.KeySet
 	jwks     []byte
 	jwksETag string
@@ -144,9 +153,6 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 	base, err := url.Parse(cfg.ControlPlane)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		errs = append(errs, fmt.Errorf("sessionauth: ControlPlane %q must be an absolute http(s) URL", cfg.ControlPlane))
-	}
-	if cfg.Issuer == "" {
-		errs = append(errs, errors.New("sessionauth: Issuer is required (the control plane's issuer, its public URL by default)"))
 	}
 	if len(cfg.Algorithms) == 0 {
 		cfg.Algorithms = []string{string(jose.EdDSA), string(jose.ES256), string(jose.RS256)}
@@ -185,6 +191,7 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 		leeway:   int64(cfg.Leeway / time.Second),
 		jwksURL:  base.JoinPath(JWKSPath).String(),
 		listURL:  base.JoinPath(RevocationsPath).String(),
+		edgeURL:  base.JoinPath(EdgeConfigPath).String(),
 		client:   cfg.Client,
 		log:      cfg.Logger,
 		watchers: map[int]func(Change){},
@@ -228,12 +235,17 @@ func orDefault(d, def time.Duration) time.Duration {
 
 func (s *Source) now() time.Time { return s.cfg.Now() }
 
-// Fresh returns nil when both the key set and the revocation list were confirmed
-// within MaxStale, and an error wrapping ErrStale otherwise.
+// Fresh returns nil when the key set and the revocation list (and the edge
+// configuration, when the source uses it) were confirmed within MaxStale, and an error
+// wrapping ErrStale otherwise.
 func (s *Source) Fresh() error {
 	st := s.snap.Load()
 	now := s.now()
 	switch {
+	case s.cfg.Issuer == "" && st.edge == nil:
+		return fmt.Errorf("%w: no edge configuration fetched yet", ErrStale)
+	case s.cfg.Issuer == "" && now.Sub(st.edgeAt) > s.cfg.MaxStale:
+		return fmt.Errorf("%w: edge configuration last confirmed %s ago", ErrStale, now.Sub(st.edgeAt).Round(time.Second))
 	case st.keys == nil:
 		return fmt.Errorf("%w: no key set fetched yet", ErrStale)
 	case st.revAt.IsZero():
@@ -269,8 +281,23 @@ func (s *Source) HasKey(kid string) bool {
 	return false
 }
 
-// keys returns the current key set (nil before the first fetch).
-func (s *Source) keys() *jose.KeySet { return s.snap.Load().keys }
+// EdgeConfig returns the control plane's edge configuration, when the source fetches it
+// (SourceConfig.Issuer empty) and has.
+func (s *Source) EdgeConfig() (verifier.EdgeConfig, bool) {
+	if ec := s.snap.Load().edge; ec != nil {
+		return *ec, true
+	}
+	return verifier.EdgeConfig{}, false
+}
+
+// issuer is the issuer lists must name: the configured one, else the edge
+// configuration's ("" before it is fetched).
+func (st *state) issuer(configured string) string {
+	if configured != "" || st.edge == nil {
+		return configured
+	}
+	return st.edge.Issuer
+}
 
 // Watch calls fn after every change (newly revoked sessions, a new key set, the
 // source turning stale), one change at a time and in order, from the goroutine that
@@ -317,6 +344,11 @@ func (s *Source) Sync(ctx context.Context) error {
 }
 
 func (s *Source) sync(ctx context.Context) (keysChanged bool, err error) {
+	if s.cfg.Issuer == "" {
+		if err := s.syncEdge(ctx); err != nil {
+			return false, err
+		}
+	}
 	changed, err := s.syncKeys(ctx)
 	if err != nil {
 		return false, err
@@ -356,6 +388,31 @@ func (s *Source) UnknownKey(ctx context.Context) bool {
 		s.log.Warn("sessionauth: unknown-kid refetch failed", "err", err)
 	}
 	return changed
+}
+
+// syncEdge fetches the edge configuration. Members this package does not read are
+// ignored (it uses the issuer, audience, algorithms, leeway and access cookie name;
+// an edge, which applies every member, refuses a document it does not fully know).
+func (s *Source) syncEdge(ctx context.Context) error {
+	body, etag, notModified, err := s.get(ctx, s.edgeURL, s.snap.Load().edgeETag)
+	if err != nil {
+		return fmt.Errorf("sessionauth: edge configuration: %w", err)
+	}
+	if notModified {
+		s.update(func(st *state) { st.edgeAt = s.now() })
+		return nil
+	}
+	var ec verifier.EdgeConfig
+	if err := json.Unmarshal(body, &ec); err != nil || ec.Issuer == "" || ec.Audience == "" {
+		return fmt.Errorf("sessionauth: edge configuration from %s: not a JSON object with issuer and audience (%v)", s.edgeURL, err)
+	}
+	s.update(func(st *state) {
+		if st.edge != nil && st.edge.Issuer != ec.Issuer {
+			st.listIat, st.listETag = 0, "" // lists of the new issuer start afresh
+		}
+		st.edge, st.edgeETag, st.edgeAt = &ec, etag, s.now()
+	})
+	return nil
 }
 
 // syncKeys fetches the JWKS and applies it when it changed.
@@ -411,7 +468,7 @@ func (s *Source) applyList(body []byte, etag string) error {
 	var err error
 	s.mu.Lock()
 	cur := s.snap.Load()
-	rl, verr := jose.VerifyRevocationList(body, cur.keys, s.algs, s.cfg.Issuer, s.leeway, now.Unix())
+	rl, verr := jose.VerifyRevocationList(body, cur.keys, s.algs, cur.issuer(s.cfg.Issuer), s.leeway, now.Unix())
 	switch {
 	case verr != nil:
 		err = fmt.Errorf("sessionauth: revocation list refused: %w", verr)

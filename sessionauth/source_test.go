@@ -298,10 +298,17 @@ func TestConfigErrorsListEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
-	for _, want := range []string{"ControlPlane", "Issuer", "HS256", "MaxStale"} {
+	for _, want := range []string{"ControlPlane", "HS256", "MaxStale"} {
 		if !contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
+	}
+	src, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: "https://auth.example.com", Issuer: "https://auth.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{}); err == nil || !contains(err.Error(), "Audience") {
+		t.Fatalf("checker without an audience and without the edge configuration: %v", err)
 	}
 }
 
