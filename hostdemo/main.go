@@ -1,7 +1,8 @@
 // Command hostdemo is a Go edge in front of a web app: it decides every request with
 // verifier.wasm in wazero (or the same core natively), forwards /auth/ and
 // /.well-known/ to the control plane, and keeps the verifier's configuration, keys and
-// revocation list current by polling the control plane.
+// revocation list current from the control plane (keys and revocations through
+// sessionauth.Source).
 //
 //	hostdemo --control-plane http://127.0.0.1:8080 --listen 127.0.0.1:8000
 //
@@ -33,6 +34,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/hostdemo/demoapp"
 	"github.com/edgeauth/edgeauth/hostdemo/edge"
+	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/wasmhost"
 )
@@ -84,10 +86,11 @@ func run() error {
 
 	client := &http.Client{Timeout: fetchTimeout}
 	configurator := &edge.Configurator{URL: cpURL.JoinPath(edge.EdgeConfigPath).String(), Local: local, Engine: engine, Client: client}
-	source := &edge.Source{
-		JWKSURL:        cpURL.JoinPath("/.well-known/jwks.json").String(),
-		RevocationsURL: cpURL.JoinPath("/.well-known/edgeauth/revocations").String(),
-		Engine:         engine, Client: client, PollEvery: *poll, MaxStale: *maxStale, Logger: log,
+	source, err := sessionauth.NewSource(sessionauth.SourceConfig{
+		ControlPlane: cpURL.String(), Engine: engine, PollEvery: *poll, MaxStale: *maxStale, Logger: log,
+	})
+	if err != nil {
+		return err
 	}
 
 	var app http.Handler = demoapp.Handler()
@@ -149,7 +152,7 @@ func configure(ctx context.Context, c *edge.Configurator, log *slog.Logger) erro
 
 // follow loads keys and revocations, then keeps them and the edge configuration
 // current every poll interval. Until keys are loaded the gate answers 503.
-func follow(ctx context.Context, c *edge.Configurator, s *edge.Source, poll time.Duration, log *slog.Logger) {
+func follow(ctx context.Context, c *edge.Configurator, s *sessionauth.Source, poll time.Duration, log *slog.Logger) {
 	if err := s.Sync(ctx); err != nil {
 		log.Warn("keys not loaded yet; failing closed until they are", "err", err)
 	}

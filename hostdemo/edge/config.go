@@ -11,6 +11,9 @@ import (
 	"github.com/edgeauth/edgeauth/verifier"
 )
 
+// maxDocument bounds what is read of the edge configuration.
+const maxDocument = 1 << 20
+
 // EdgeConfigPath is where the control plane publishes the edge configuration
 // (verifier.EdgeConfig), relative to its base URL.
 const EdgeConfigPath = "/.well-known/edgeauth/edge-config"

@@ -22,6 +22,7 @@ import (
 	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/edgeauth/edgeauth/keys"
 	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/wasmhost"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -35,7 +36,7 @@ type world struct {
 	edgeURL string
 	cp      *app.App
 	cpSrv   *httptest.Server
-	source  *edge.Source
+	source  *sessionauth.Source
 	clock   atomic.Int64 // offset added to the edge's clock, in seconds
 	browser *http.Client
 	seen    atomic.Value // headers the app last received
@@ -105,11 +106,13 @@ func setupWorld(w *world, engine verifier.Engine, appHandler http.Handler) *worl
 		t.Fatalf("edge configuration again (ETag): changed %v, %v", changed, err)
 	}
 	edgeNow := func() time.Time { return time.Now().Add(time.Duration(w.clock.Load()) * time.Second) }
-	w.source = &edge.Source{
-		JWKSURL:        w.cpSrv.URL + "/.well-known/jwks.json",
-		RevocationsURL: w.cpSrv.URL + "/.well-known/edgeauth/revocations",
-		Engine:         engine, MaxStale: 5 * time.Minute, RefetchCooldown: time.Second,
+	w.source, err = sessionauth.NewSource(sessionauth.SourceConfig{
+		ControlPlane: w.cpSrv.URL, Issuer: cfg.Issuer, Algorithms: []string{"EdDSA"},
+		Engine: engine, MaxStale: 5 * time.Minute, RefetchCooldown: time.Second,
 		Now: edgeNow, Logger: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	if err := w.source.Sync(ctx); err != nil {
 		t.Fatal(err)

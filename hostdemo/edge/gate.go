@@ -6,15 +6,18 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
 )
 
 // Gate decides each request and forwards the allowed ones to Upstream, with the
 // identity headers (verifier.SetIdentityHeaders) set and every client-sent header an
-// upstream could read as one of them removed, in any spelling.
+// upstream could read as one of them removed, in any spelling. Source keeps Engine's
+// keys and revocation list current (sessionauth.SourceConfig.Engine) and says when
+// they are too old to trust.
 type Gate struct {
 	Engine   verifier.Engine
-	Source   *Source
+	Source   *sessionauth.Source
 	Upstream http.Handler
 	Now      func() time.Time
 	Logger   *slog.Logger
@@ -30,9 +33,9 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if g.Source != nil && !g.Source.Fresh() {
+	if err := g.fresh(); err != nil {
 		// Keys or revocations of unknown age: refuse rather than guess.
-		g.log().Warn("failing closed: keys or revocation list stale")
+		g.log().Warn("failing closed", "err", err)
 		http.Error(w, "authentication temporarily unavailable", http.StatusServiceUnavailable)
 		return
 	}
@@ -80,6 +83,13 @@ func (g *Gate) decide(r *http.Request, req verifier.Request) (verifier.Decision,
 		d, err = g.Engine.Decide(req, g.now().Unix())
 	}
 	return d, err
+}
+
+func (g *Gate) fresh() error {
+	if g.Source == nil {
+		return nil
+	}
+	return g.Source.Fresh()
 }
 
 func (g *Gate) now() time.Time {
