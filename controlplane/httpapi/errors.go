@@ -3,13 +3,11 @@ package httpapi
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
-	"strings"
 	"time"
 
+	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/edgeauth/edgeauth/keys"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Error is an API error: an HTTP status, a stable machine-readable code and a
@@ -91,7 +89,8 @@ var (
 )
 
 // asAPIError turns any error into an *Error: API errors pass through, domain errors
-// are mapped (see domainError), anything else is internal.
+// are mapped (see domainError), storage errors by the store's classification (bad input
+// 400, unavailable 503), anything else is internal.
 func asAPIError(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
@@ -99,6 +98,9 @@ func asAPIError(err error) *Error {
 	}
 	if e := domainError(err); e != nil {
 		return e
+	}
+	if errors.Is(err, store.ErrInvalidInput) {
+		return ErrInvalidField.with(err, "a value is not text that can be stored (NUL bytes, invalid UTF-8)")
 	}
 	if transient(err) {
 		e := ErrUnavailable.with(err, "")
@@ -117,29 +119,10 @@ func ErrorCodes() []string {
 	return out
 }
 
-// transient reports failures that go away by themselves (database unreachable or
-// restarting, keys not reloaded recently): the client may retry, and gets 503 with
-// Retry-After rather than 500.
+// transient reports failures that go away by themselves (the database unreachable or
+// restarting, as the store classifies it; signing keys not reloaded recently; a deadline):
+// the client may retry, and gets 503 with Retry-After rather than 500.
 func transient(err error) bool {
-	var ne net.Error
-	var ce *pgconn.ConnectError
-	var pe *pgconn.PgError
-	switch {
-	case errors.Is(err, keys.ErrStale), errors.Is(err, keys.ErrNoActiveKey),
-		errors.Is(err, context.DeadlineExceeded), errors.As(err, &ce), errors.As(err, &ne),
-		pgconn.SafeToRetry(err), pgconn.Timeout(err):
-		return true
-	case errors.As(err, &pe) && len(pe.Code) == 5:
-		// Class 08: connection exception; 57P01..57P03: admin shutdown, crash shutdown,
-		// cannot connect now (starting up or in recovery).
-		return pe.Code[:2] == "08" || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
-	}
-	// A connection cut mid-query surfaces as an unexpected EOF or a closed conn.
-	msg := err.Error()
-	for _, s := range []string{"unexpected EOF", "conn closed", "connection reset", "broken pipe", "connection refused"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, keys.ErrStale) ||
+		errors.Is(err, keys.ErrNoActiveKey) || errors.Is(err, context.DeadlineExceeded)
 }

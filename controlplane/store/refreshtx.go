@@ -133,8 +133,7 @@ func (s *Store) RefreshTx(ctx context.Context, tokenHash []byte, decide func(Ref
 	}
 	b.Queue("COMMIT")
 	if err := c.SendBatch(ctx, b).Close(); err != nil {
-		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "22012" { // division_by_zero: see rotateSQL
+		if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == sqlstateDivisionByZero { // see rotateSQL
 			return fmt.Errorf("refresh: rotation found the session moved on: %w", ErrConflict)
 		}
 		return translate("refresh: write", err)

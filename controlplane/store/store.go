@@ -2,26 +2,17 @@
 // tokens, audit events and failed-login records.
 //
 // Queries run either directly on the pool (Store) or inside one transaction (InTx), with
-// the same methods. The error vocabulary is tiny: ErrNotFound and ErrConflict, wrapped
-// with context; every other error is an infrastructure failure. pgx.ErrNoRows and unique
-// violations are translated in one place (translate).
+// the same methods. The error vocabulary is small (errors.go): ErrNotFound, ErrConflict,
+// ErrInvalidInput, ErrUnavailable and ErrInternal, wrapped with context; driver errors are
+// classified in one place (Classify), by SQLSTATE and the driver's error types.
 package store
 
 import (
 	"context"
-	"errors"
-	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-)
-
-var (
-	// ErrNotFound: the row asked for does not exist (or is not in the state asked for).
-	ErrNotFound = errors.New("store: not found")
-	// ErrConflict: a uniqueness rule or a concurrent change prevented the write.
-	ErrConflict = errors.New("store: conflict")
 )
 
 // RevocationChannel is the PostgreSQL NOTIFY channel on which the id of every revoked
@@ -57,25 +48,17 @@ func New(pool *pgxpool.Pool) *Store {
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
 // InTx runs fn in one transaction (READ COMMITTED), committed when fn returns nil and
-// rolled back otherwise. fn must not keep q after it returns.
+// rolled back otherwise. fn's error is returned as is; a failure to begin or commit is
+// classified like any other (ErrUnavailable when the database went away). fn must not
+// keep q after it returns.
 func (s *Store) InTx(ctx context.Context, fn func(q Queries) error) error {
-	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		return fn(Queries{db: tx})
+	var fnErr error
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		fnErr = fn(Queries{db: tx})
+		return fnErr
 	})
-}
-
-// translate maps driver errors onto the store vocabulary: no rows -> ErrNotFound,
-// unique or exclusion violation -> ErrConflict. what names the operation.
-func translate(what string, err error) error {
-	if err == nil {
-		return nil
+	if err != nil && fnErr == nil {
+		return translate("transaction", err)
 	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%s: %w", what, ErrNotFound)
-	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (pe.Code == "23505" || pe.Code == "23P01") {
-		return fmt.Errorf("%s: %w (%s)", what, ErrConflict, pe.ConstraintName)
-	}
-	return fmt.Errorf("%s: %w", what, err)
+	return err
 }
