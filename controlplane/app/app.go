@@ -68,17 +68,21 @@ func KeysConfig(cfg *config.Config) (keys.Config, error) {
 // AuthConfig is the auth.Service configuration that cfg describes.
 func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) auth.Config {
 	return auth.Config{
-		Issuer:             cfg.Issuer,
-		Audience:           cfg.Audience,
-		AccessTTL:          cfg.Sessions.AccessTTL,
-		IdleTTL:            cfg.Sessions.IdleTimeout,
-		AbsoluteTTL:        cfg.Sessions.AbsoluteLifetime,
-		RefreshGrace:       cfg.Sessions.RefreshGrace,
-		MaxAccountFailures: cfg.Throttle.AccountFailures,
-		MaxClientFailures:  cfg.Throttle.AddressFailures,
-		FailureWindow:      cfg.Throttle.Window,
-		Now:                now,
-		Logger:             log,
+		Issuer:       cfg.Issuer,
+		Audience:     cfg.Audience,
+		AccessTTL:    cfg.Sessions.AccessTTL,
+		IdleTTL:      cfg.Sessions.IdleTimeout,
+		AbsoluteTTL:  cfg.Sessions.AbsoluteLifetime,
+		RefreshGrace: cfg.Sessions.RefreshGrace,
+		Throttle: auth.Throttle{
+			PairFailures:    cfg.Throttle.AccountAddressFailures,
+			ClientFailures:  cfg.Throttle.AddressFailures,
+			Window:          cfg.Throttle.Window,
+			AccountFailures: cfg.Throttle.AccountFailures,
+			AccountWindow:   cfg.Throttle.AccountWindow,
+		},
+		Now:    now,
+		Logger: log,
 	}
 }
 

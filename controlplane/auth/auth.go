@@ -22,6 +22,20 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 )
 
+// Storage is what the Service needs from storage; *store.Store implements it. Writes
+// that belong together run in InTx, whose Queries share one transaction.
+type Storage interface {
+	AccountStorage
+	UserByEmail(ctx context.Context, email string) (store.User, error)
+	SessionByID(ctx context.Context, id string) (store.Session, error)
+	ListActiveSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error)
+	AddAudit(ctx context.Context, e store.AuditEvent) error
+	RefreshTx(ctx context.Context, tokenHash []byte, decide func(store.RefreshState) (store.RefreshWrites, error)) error
+	DeleteSessionsBefore(ctx context.Context, t time.Time) (int64, error)
+	DeleteLoginFailuresBefore(ctx context.Context, t time.Time) (int64, error)
+	DeleteLoginClientsBefore(ctx context.Context, t time.Time) (int64, error)
+}
+
 // Signer signs JWTs with the active key, setting the kid and typ headers.
 // keys.Manager satisfies it. Refresh calls Sign while it holds a session's row lock and a
 // pool connection, so Sign must work from memory and never wait on the database.
@@ -32,7 +46,8 @@ type Signer interface {
 // AccessTokenType is the typ header of access tokens.
 const AccessTokenType = "at+jwt"
 
-// Config tunes the service. Zero values take the defaults noted.
+// Config tunes the service. Zero values take the defaults noted; New checks the result
+// and reports every problem at once.
 type Config struct {
 	Issuer   string // iss claim; required
 	Audience string // aud claim; required
@@ -49,9 +64,8 @@ type Config struct {
 	// rotates next makes the other's next refresh a detected reuse.
 	RefreshGrace time.Duration
 
-	MaxAccountFailures int           // failed logins per account per window before throttling; default 5
-	MaxClientFailures  int           // failed logins per client address per window; default 20
-	FailureWindow      time.Duration // default 15 min
+	// Throttle limits failed logins (and signups that meet an existing account).
+	Throttle Throttle
 
 	// HashConcurrency bounds simultaneous argon2id computations (each takes 19 MiB);
 	// default GOMAXPROCS.
@@ -61,15 +75,44 @@ type Config struct {
 	Logger *slog.Logger     // default slog.Default(); never receives secrets
 }
 
+// Throttle is the login throttling model (RATIONALE.md, "Login throttling"). Failures
+// are counted in three buckets, and an attempt is refused (ErrThrottled) before any
+// password is checked when one of them is full:
+//
+//   - the account from this client address: PairFailures within Window. This is the
+//     budget that stops guessing from one place, and only its owner can spend it: an
+//     attacker elsewhere cannot exhaust it.
+//   - the client address, any account: ClientFailures within Window (one address
+//     spraying many accounts).
+//   - the account from anywhere: AccountFailures within AccountWindow, a ceiling on
+//     distributed guessing. It does not apply to an address the account signed in from
+//     within KnownClientFor, so a distributed attack cannot lock the owner out where
+//     the owner usually signs in.
+//
+// Counting and recording an attempt are one step (under per-bucket locks): concurrent
+// attempts cannot all see a bucket with room. A successful login clears the failures of
+// its own account and address only.
+type Throttle struct {
+	PairFailures    int           // default 5
+	ClientFailures  int           // default 20
+	Window          time.Duration // default 15 min
+	AccountFailures int           // default 100
+	AccountWindow   time.Duration // default 24 h; not shorter than Window
+	KnownClientFor  time.Duration // default 30 days
+}
+
 // Defaults.
 const (
-	DefaultAccessTTL          = 10 * time.Minute
-	DefaultIdleTTL            = 14 * 24 * time.Hour
-	DefaultAbsoluteTTL        = 30 * 24 * time.Hour
-	DefaultRefreshGrace       = 30 * time.Second
-	DefaultMaxAccountFailures = 5
-	DefaultMaxClientFailures  = 20
-	DefaultFailureWindow      = 15 * time.Minute
+	DefaultAccessTTL       = 10 * time.Minute
+	DefaultIdleTTL         = 14 * 24 * time.Hour
+	DefaultAbsoluteTTL     = 30 * 24 * time.Hour
+	DefaultRefreshGrace    = 30 * time.Second
+	DefaultPairFailures    = 5
+	DefaultClientFailures  = 20
+	DefaultFailureWindow   = 15 * time.Minute
+	DefaultAccountFailures = 100
+	DefaultAccountWindow   = 24 * time.Hour
+	DefaultKnownClientFor  = 30 * 24 * time.Hour
 )
 
 func (c *Config) setDefaults() error {
@@ -80,27 +123,24 @@ func (c *Config) setDefaults() error {
 	if c.Audience == "" {
 		errs = append(errs, errors.New("auth: Config.Audience is required"))
 	}
-	def := func(d *time.Duration, v time.Duration) {
-		if *d == 0 {
-			*d = v
-		}
-	}
 	def(&c.AccessTTL, DefaultAccessTTL)
 	def(&c.IdleTTL, DefaultIdleTTL)
 	def(&c.AbsoluteTTL, DefaultAbsoluteTTL)
 	def(&c.RefreshGrace, DefaultRefreshGrace)
-	def(&c.FailureWindow, DefaultFailureWindow)
-	if c.MaxAccountFailures == 0 {
-		c.MaxAccountFailures = DefaultMaxAccountFailures
+	t := &c.Throttle
+	def(&t.PairFailures, DefaultPairFailures)
+	def(&t.ClientFailures, DefaultClientFailures)
+	def(&t.Window, DefaultFailureWindow)
+	def(&t.AccountFailures, DefaultAccountFailures)
+	def(&t.AccountWindow, DefaultAccountWindow)
+	def(&t.KnownClientFor, DefaultKnownClientFor)
+	def(&c.HashConcurrency, runtime.GOMAXPROCS(0))
+	if c.Now == nil {
+		c.Now = time.Now
 	}
-	if c.MaxClientFailures == 0 {
-		c.MaxClientFailures = DefaultMaxClientFailures
-	}
-	if c.HashConcurrency == 0 {
-		c.HashConcurrency = runtime.GOMAXPROCS(0)
-	}
-	if c.AccessTTL < 0 || c.IdleTTL < 0 || c.AbsoluteTTL < 0 || c.RefreshGrace < 0 || c.FailureWindow < 0 ||
-		c.MaxAccountFailures < 0 || c.MaxClientFailures < 0 || c.HashConcurrency < 0 {
+	def(&c.Logger, slog.Default())
+	if c.AccessTTL < 0 || c.IdleTTL < 0 || c.AbsoluteTTL < 0 || c.RefreshGrace < 0 || t.Window < 0 || t.AccountWindow < 0 ||
+		t.KnownClientFor < 0 || t.PairFailures < 0 || t.ClientFailures < 0 || t.AccountFailures < 0 || c.HashConcurrency < 0 {
 		errs = append(errs, errors.New("auth: negative durations or limits in Config"))
 	}
 	if c.IdleTTL > c.AbsoluteTTL {
@@ -109,33 +149,44 @@ func (c *Config) setDefaults() error {
 	if c.RefreshGrace > c.AccessTTL {
 		errs = append(errs, errors.New("auth: Config.RefreshGrace exceeds AccessTTL"))
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
+	if t.AccountWindow < t.Window {
+		errs = append(errs, errors.New("auth: Config.Throttle.AccountWindow is shorter than Window"))
 	}
 	return errors.Join(errs...)
 }
 
-// Service is the identity service. It is safe for concurrent use.
+// def sets *v to d when it is the zero value.
+func def[T comparable](v *T, d T) {
+	var zero T
+	if *v == zero {
+		*v = d
+	}
+}
+
+// Service is the identity service: Accounts, plus login, signup, sessions and token
+// refresh. It is safe for concurrent use.
 type Service struct {
-	st     *store.Store
+	*Accounts
+	st     Storage
 	signer Signer
 	cfg    Config
-	hashes chan struct{} // semaphore for argon2id
-	dummy  string        // PHC hash verified for unknown accounts
+	dummy  string // PHC hash verified for unknown accounts
 }
 
 // New returns a service on st signing with signer. It reports every Config problem at once.
-func New(st *store.Store, signer Signer, cfg Config) (*Service, error) {
-	if err := cfg.setDefaults(); err != nil {
+func New(st Storage, signer Signer, cfg Config) (*Service, error) {
+	err := cfg.setDefaults()
+	if st == nil || signer == nil {
+		err = errors.Join(err, errors.New("auth: a store and a signer are required"))
+	}
+	if err != nil {
 		return nil, err
 	}
-	if st == nil || signer == nil {
-		return nil, errors.New("auth: store and signer are required")
+	accounts, err := NewAccounts(st, AccountsConfig{HashConcurrency: cfg.HashConcurrency, Now: cfg.Now, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
 	}
-	s := &Service{st: st, signer: signer, cfg: cfg, hashes: make(chan struct{}, cfg.HashConcurrency)}
+	s := &Service{Accounts: accounts, st: st, signer: signer, cfg: cfg}
 	s.dummy = hashPassword(randomToken(24), DefaultParams)
 	return s, nil
 }
@@ -187,6 +238,9 @@ type LoginRequest struct {
 	UserAgent string // stored with the session (truncated to 512 bytes)
 	IP        string // client address: stored, and the per-client throttling key
 }
+
+// SignupRequest creates an account and signs it in, like a LoginRequest.
+type SignupRequest = LoginRequest
 
 // NewUser is an account to create.
 type NewUser struct {

@@ -28,8 +28,11 @@ var (
 	// ErrUserExists: the e-mail/username is taken (case-insensitively).
 	ErrUserExists = errors.New("auth: user exists")
 	// ErrInvalidEmail: the e-mail/username is empty, too long or has spaces or control
-	// characters.
+	// characters (at login: is not valid UTF-8 or has control characters, NUL included).
 	ErrInvalidEmail = errors.New("auth: invalid e-mail or username")
+	// ErrInvalidSessionID: a session id that is not valid UTF-8 or has control
+	// characters (NUL included): malformed, as opposed to unknown (ErrSessionNotFound).
+	ErrInvalidSessionID = errors.New("auth: malformed session id")
 	// ErrUserNotFound: no user with that id.
 	ErrUserNotFound = errors.New("auth: user not found")
 )

@@ -2,192 +2,140 @@ package auth
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
-	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/store"
 )
 
-// CreateUser creates an account after checking the e-mail/username and the password
-// policy. Errors: ErrInvalidEmail, ErrPasswordPolicy (wrapped, with the rule), ErrUserExists.
-func (s *Service) CreateUser(ctx context.Context, nu NewUser) (User, error) {
-	email, err := normalizeEmail(nu.Email)
-	if err != nil {
-		return User{}, err
-	}
-	if err := CheckPassword(nu.Password); err != nil {
-		return User{}, err
-	}
-	if err := s.acquireHash(ctx); err != nil {
-		return User{}, err
-	}
-	hash := hashPassword(nu.Password, DefaultParams)
-	s.releaseHash()
-	roles := append([]string{}, nu.Roles...)
-	var u store.User
-	err = s.st.InTx(ctx, func(q store.Queries) error {
-		var err error
-		if u, err = q.CreateUser(ctx, store.User{Email: email, PasswordHash: hash, Roles: roles}); err != nil {
-			return err
-		}
-		return q.AddAudit(ctx, store.AuditEvent{Kind: "user_created", UserID: u.ID, At: s.cfg.Now()})
-	})
-	if errors.Is(err, store.ErrConflict) {
-		return User{}, ErrUserExists
-	}
-	if err != nil {
-		return User{}, err
-	}
-	return userFrom(u), nil
-}
-
-// User returns the account with that id. ErrUserNotFound if none.
-func (s *Service) User(ctx context.Context, id string) (User, error) {
-	u, err := s.st.UserByID(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return User{}, ErrUserNotFound
-	}
-	if err != nil {
-		return User{}, err
-	}
-	return userFrom(u), nil
-}
-
-func (s *Service) acquireHash(ctx context.Context) error {
-	select {
-	case s.hashes <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (s *Service) releaseHash() { <-s.hashes }
-
-// accountKey is the throttling key of a login name: SHA-256 of its lower-cased form, so
-// a password typed into the name field is not stored readable.
-func accountKey(email string) []byte {
-	h := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
-	return h[:]
-}
-
-// clientKey is the throttling key of a client address: the address itself (a port, as
-// in "192.0.2.1:5678" or "[2001:db8::1]:443", is dropped), an IPv6 address reduced to its
-// /64 (one host usually owns a whole /64). Empty when ip is empty: no per-client limit
-// then, rather than one bucket shared by every client.
-func clientKey(ip string) string {
-	ip = strings.TrimSpace(ip)
-	if ip == "" {
-		return ""
-	}
-	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		ap, err2 := netip.ParseAddrPort(ip)
-		if err2 != nil {
-			return truncate(ip, 64)
-		}
-		a = ap.Addr()
-	}
-	a = a.Unmap().WithZone("")
-	if a.Is6() {
-		p, _ := a.Prefix(64)
-		return p.String()
-	}
-	return a.String()
-}
-
-func truncate(s string, n int) string {
-	if len(s) > n {
-		s = s[:n]
-	}
-	return strings.ToValidUTF8(s, "")
-}
-
-// throttled returns a *ThrottledError if either limit is reached.
-func (s *Service) throttled(c store.FailureCounts, now time.Time) error {
-	var wait time.Duration
-	if c.Account >= s.cfg.MaxAccountFailures {
-		wait = max(wait, c.AccountOldest.Add(s.cfg.FailureWindow).Sub(now))
-	}
-	if c.Client >= s.cfg.MaxClientFailures {
-		wait = max(wait, c.ClientOldest.Add(s.cfg.FailureWindow).Sub(now))
-	}
-	if c.Account < s.cfg.MaxAccountFailures && c.Client < s.cfg.MaxClientFailures {
-		return nil
-	}
-	// (Counting and recording are separate statements: a burst of concurrent attempts
-	// can overshoot a limit by the number in flight, which the next check then stops.)
-	// Round up to whole seconds, at least one.
-	wait = (wait + time.Second - 1).Truncate(time.Second)
-	if wait < time.Second {
-		wait = time.Second
-	}
-	return &ThrottledError{RetryAfter: wait}
-}
-
 // Login checks the credentials and opens a new session (other sessions of the user are
 // untouched). Unknown accounts and wrong passwords both cost one argon2id computation and
-// both return ErrInvalidCredentials. Too many recent failures for the account or the
-// client address return a *ThrottledError (errors.Is ErrThrottled) before any password is
-// checked; a successful login clears the account's failures.
+// both return ErrInvalidCredentials. An attempt is refused with a *ThrottledError
+// (errors.Is ErrThrottled) before any password is checked when a throttling bucket is full
+// (see Throttle); a login name that is not text is ErrInvalidEmail, refused before any
+// lookup or count.
 func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) {
+	if !isText(req.Email) {
+		return nil, ErrInvalidEmail
+	}
 	now := s.cfg.Now()
-	acct, client := accountKey(req.Email), clientKey(req.IP)
-	counts, err := s.st.LoginFailures(ctx, acct, client, now.Add(-s.cfg.FailureWindow))
+	att, err := s.beginAttempt(ctx, req.Email, req.IP, now)
 	if err != nil {
 		return nil, err
 	}
-	if client == "" {
-		counts.Client = 0
-	}
-	if err := s.throttled(counts, now); err != nil {
-		s.cfg.Logger.InfoContext(ctx, "login throttled", "ip", req.IP)
+	user, ok, err := s.checkPassword(ctx, strings.TrimSpace(req.Email), req.Password)
+	if err != nil {
 		return nil, err
 	}
+	if !ok {
+		// The attempt is already recorded as a failure; the audit trail says whose.
+		ev := store.AuditEvent{Kind: "login_failed", UserID: user.ID, IP: truncate(req.IP, 64), At: now}
+		if err := s.st.AddAudit(ctx, ev); err != nil {
+			return nil, err
+		}
+		return nil, ErrInvalidCredentials
+	}
+	// A hash made with older parameters is upgraded now that the password is at hand.
+	rehash := ""
+	if p, _, _, err := parsePHC(user.PasswordHash); err == nil && (p.Memory != DefaultParams.Memory ||
+		p.Time != DefaultParams.Time || p.Threads != DefaultParams.Threads || p.KeyLen != DefaultParams.KeyLen) {
+		if rehash, err = s.hash(ctx, req.Password); err != nil {
+			return nil, err
+		}
+	}
+	var res *Result
+	err = s.st.InTx(ctx, func(q store.Queries) error {
+		if rehash != "" {
+			if err := q.SetPasswordHash(ctx, user.ID, rehash); err != nil {
+				return err
+			}
+		}
+		var err error
+		res, err = s.openSession(ctx, q, user, att, req, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
 
-	user, err := s.st.UserByEmail(ctx, strings.TrimSpace(req.Email))
+// checkPassword finds the account and checks the password, at the same cost whether
+// the account exists or not: an unknown account is checked against a dummy hash. ok is
+// false for an unknown account (user is then zero) or a wrong password.
+func (s *Service) checkPassword(ctx context.Context, email, password string) (user store.User, ok bool, err error) {
+	user, err = s.st.UserByEmail(ctx, email)
 	known := err == nil
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return user, false, err
 	}
 	hash := s.dummy
 	if known {
 		hash = user.PasswordHash
 	}
 	// An over-long password cannot match (CreateUser refuses it) but still costs the same.
-	pw := req.Password
-	tooLong := len(pw) > 4*MaxPasswordRunes
+	tooLong := len(password) > 4*MaxPasswordRunes
 	if tooLong {
-		pw = ""
+		password = ""
 	}
-	if err := s.acquireHash(ctx); err != nil {
-		return nil, err
+	ok, malformed, err := s.verify(ctx, password, hash)
+	if err != nil {
+		return user, false, err
 	}
-	ok, verr := verifyPassword(pw, hash)
-	s.releaseHash()
-	if verr != nil && known {
+	if malformed != nil && known {
 		s.cfg.Logger.ErrorContext(ctx, "stored password hash is malformed", "user", user.ID)
 	}
-	if !known || !ok || tooLong {
-		err := s.st.InTx(ctx, func(q store.Queries) error {
-			if err := q.RecordLoginFailure(ctx, acct, client, now); err != nil {
-				return err
-			}
-			ev := store.AuditEvent{Kind: "login_failed", IP: truncate(req.IP, 64), At: now}
-			if known {
-				ev.UserID = user.ID
-			}
-			return q.AddAudit(ctx, ev)
-		})
+	return user, known && ok && !tooLong, nil
+}
+
+// Signup creates an account and opens its first session, like a login. It is throttled
+// like a login: the attempt is counted in the same buckets before the account is
+// created, and an attempt that meets an existing account (ErrUserExists) stays counted
+// as a failure, so probing which addresses have accounts costs the prober its failure
+// budget. Errors: ErrInvalidEmail, ErrPasswordPolicy, ErrThrottled, ErrUserExists.
+func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error) {
+	email, err := normalizeEmail(req.Email)
+	if err != nil {
+		return nil, err
+	}
+	if err := CheckPassword(req.Password); err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	att, err := s.beginAttempt(ctx, email, req.IP, now)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := s.hash(ctx, req.Password)
+	if err != nil {
+		return nil, err
+	}
+	var res *Result
+	err = s.st.InTx(ctx, func(q store.Queries) error {
+		user, err := createUser(ctx, q, email, hash, nil, now)
 		if err != nil {
+			return err
+		}
+		res, err = s.openSession(ctx, q, user, att, req, now)
+		return err
+	})
+	if errors.Is(err, ErrUserExists) {
+		ev := store.AuditEvent{Kind: "signup_refused", IP: truncate(req.IP, 64), At: now, Detail: map[string]any{"reason": "user_exists"}}
+		if err := s.st.AddAudit(ctx, ev); err != nil {
 			return nil, err
 		}
-		return nil, ErrInvalidCredentials
 	}
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
 
+// openSession creates a session for user inside q's transaction: a new id, the first
+// refresh token, an access token, the attempt's failures taken back and the address
+// remembered, and the login audited.
+func (s *Service) openSession(ctx context.Context, q store.Queries, user store.User, att attempt, req LoginRequest, now time.Time) (*Result, error) {
 	sess := store.Session{
 		ID: randomToken(sessionIDBytes), UserID: user.ID,
 		UserAgent: truncate(req.UserAgent, 512), IP: truncate(req.IP, 64),
@@ -200,31 +148,13 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 	if err != nil {
 		return nil, err
 	}
-	// A hash made with older parameters is upgraded now that the password is at hand.
-	rehash := ""
-	if p, _, _, err := parsePHC(user.PasswordHash); err == nil && (p.Memory != DefaultParams.Memory ||
-		p.Time != DefaultParams.Time || p.Threads != DefaultParams.Threads || p.KeyLen != DefaultParams.KeyLen) {
-		if err := s.acquireHash(ctx); err != nil {
-			return nil, err
-		}
-		rehash = hashPassword(req.Password, DefaultParams)
-		s.releaseHash()
+	if err := att.succeed(ctx, q, now); err != nil {
+		return nil, err
 	}
-	err = s.st.InTx(ctx, func(q store.Queries) error {
-		if err := q.ClearAccountFailures(ctx, acct); err != nil {
-			return err
-		}
-		if rehash != "" {
-			if err := q.SetPasswordHash(ctx, user.ID, rehash); err != nil {
-				return err
-			}
-		}
-		if err := q.CreateSession(ctx, sess, refreshHash); err != nil {
-			return err
-		}
-		return q.AddAudit(ctx, store.AuditEvent{Kind: "login", UserID: user.ID, SessionID: sess.ID, IP: sess.IP, At: now})
-	})
-	if err != nil {
+	if err := q.CreateSession(ctx, sess, refreshHash); err != nil {
+		return nil, err
+	}
+	if err := q.AddAudit(ctx, store.AuditEvent{Kind: "login", UserID: user.ID, SessionID: sess.ID, IP: sess.IP, At: now}); err != nil {
 		return nil, err
 	}
 	return &Result{

@@ -40,7 +40,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	_, err := e.refresh(r.Tokens.Refresh) // reuse
 	wantErr(t, err, auth.ErrRefreshReused)
 	const typed = "my-secret-typo-password"
-	for range auth.DefaultMaxAccountFailures + 1 {
+	for range auth.DefaultPairFailures + 1 {
 		e.svc.Login(ctx, auth.LoginRequest{Email: "logs@example.test", Password: typed, IP: "192.0.2.8"})
 	}
 	out := logs.String()

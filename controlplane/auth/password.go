@@ -137,13 +137,29 @@ func verifyPassword(pw, phc string) (bool, error) {
 // without spaces or control characters. Case is kept (matching is case-insensitive).
 func normalizeEmail(email string) (string, error) {
 	email = strings.TrimSpace(email)
-	if email == "" || len(email) > 254 || !utf8.ValidString(email) {
+	if email == "" || len(email) > 254 || !isText(email) {
 		return "", ErrInvalidEmail
 	}
 	for _, r := range email {
-		if unicode.IsSpace(r) || unicode.IsControl(r) {
+		if unicode.IsSpace(r) {
 			return "", ErrInvalidEmail
 		}
 	}
 	return email, nil
+}
+
+// isText reports whether s is valid UTF-8 without control characters (NUL included).
+// Identifiers a client sends (login names, session ids) that are not text can match
+// nothing we store, and PostgreSQL refuses a NUL byte in text: they are malformed input,
+// refused before any lookup.
+func isText(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +109,9 @@ func TestStoredPasswordHash(t *testing.T) {
 // Unknown accounts and wrong passwords get the same error after the same work (one
 // argon2id run each) and take similar time.
 func TestLoginDoesNotRevealAccounts(t *testing.T) {
-	e := newEnv(t, func(c *auth.Config) { c.MaxAccountFailures = 1000; c.MaxClientFailures = 1000 })
+	e := newEnv(t, func(c *auth.Config) {
+		c.Throttle = auth.Throttle{PairFailures: 1000, ClientFailures: 1000, AccountFailures: 1000}
+	})
 	e.user(t, "known@example.test")
 	ctx := context.Background()
 	attempt := func(email string) (error, time.Duration, int64) {
@@ -148,33 +151,37 @@ func TestLoginThrottling(t *testing.T) {
 		return err
 	}
 
-	t.Run("per account, with Retry-After, reset by success", func(t *testing.T) {
-		for i := range auth.DefaultMaxAccountFailures {
-			wantErr(t, login("victim@example.test", "bad password", "198.51.100."+string(rune('1'+i))), auth.ErrInvalidCredentials)
+	t.Run("per account and address, with Retry-After, reset by success", func(t *testing.T) {
+		for range auth.DefaultPairFailures {
+			wantErr(t, login("victim@example.test", "bad password", "198.51.100.1"), auth.ErrInvalidCredentials)
 			e.clock.Add(time.Minute)
 		}
-		// Even the right password is refused now, from any address, in any letter case.
-		err := login("VICTIM@example.test", testPassword, "203.0.113.5")
+		// Even the right password is refused now from that address, in any letter case.
+		err := login("VICTIM@example.test", testPassword, "198.51.100.1")
 		wantErr(t, err, auth.ErrThrottled)
 		ra, ok := auth.RetryAfter(err)
 		if want := auth.DefaultFailureWindow - 5*time.Minute; !ok || ra != want {
 			t.Fatalf("RetryAfter = %v, want %v", ra, want)
 		}
-		e.clock.Add(ra)
+		// The owner elsewhere is not locked out.
 		if err := login("victim@example.test", testPassword, "203.0.113.5"); err != nil {
+			t.Fatalf("owner from another address: %v", err)
+		}
+		e.clock.Add(ra)
+		if err := login("victim@example.test", testPassword, "198.51.100.1"); err != nil {
 			t.Fatalf("after the wait: %v", err)
 		}
-		// Success cleared the account: four more failures do not throttle.
-		for range auth.DefaultMaxAccountFailures - 1 {
-			wantErr(t, login("victim@example.test", "bad password", "203.0.113.6"), auth.ErrInvalidCredentials)
+		// Success cleared the pair: four more failures do not throttle.
+		for range auth.DefaultPairFailures - 1 {
+			wantErr(t, login("victim@example.test", "bad password", "198.51.100.1"), auth.ErrInvalidCredentials)
 		}
-		if err := login("victim@example.test", testPassword, "203.0.113.6"); err != nil {
+		if err := login("victim@example.test", testPassword, "198.51.100.1"); err != nil {
 			t.Fatalf("after reset: %v", err)
 		}
 	})
 
 	t.Run("per client address, IPv6 by /64", func(t *testing.T) {
-		for i := range auth.DefaultMaxClientFailures {
+		for i := range auth.DefaultClientFailures {
 			// Different (unknown) accounts: only the address adds up.
 			wantErr(t, login("spray"+string(rune('a'+i))+"@example.test", "bad password", "2001:db8::"+string(rune('a'+i%6))), auth.ErrInvalidCredentials)
 		}
@@ -187,4 +194,38 @@ func TestLoginThrottling(t *testing.T) {
 			t.Fatalf("another /64 throttled: %v", err)
 		}
 	})
+}
+
+// Guessing from many addresses hits the account-wide ceiling, which refuses new
+// addresses but not those the owner signed in from.
+func TestLoginAccountCeiling(t *testing.T) {
+	e := newEnv(t, func(c *auth.Config) { c.Throttle.AccountFailures = 12 })
+	ctx := context.Background()
+	e.user(t, "owner@example.test")
+	login := func(pw, ip string) error {
+		_, err := e.svc.Login(ctx, auth.LoginRequest{Email: "owner@example.test", Password: pw, IP: ip})
+		return err
+	}
+	if err := login(testPassword, "192.0.2.10"); err != nil { // the owner's usual address
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Hour)
+	for i := range 12 { // three attackers, four guesses each: under their pair budgets
+		wantErr(t, login("guess", "198.51.100."+strconv.Itoa(1+i%3)), auth.ErrInvalidCredentials)
+	}
+	err := login("guess", "198.51.100.4")
+	wantErr(t, err, auth.ErrThrottled)
+	if ra, _ := auth.RetryAfter(err); ra <= 23*time.Hour || ra > auth.DefaultAccountWindow {
+		t.Fatalf("RetryAfter %v, want the account window's remainder", ra)
+	}
+	wantErr(t, login(testPassword, "203.0.113.9"), auth.ErrThrottled) // a new address, even with the password
+	if err := login(testPassword, "192.0.2.10"); err != nil {
+		t.Fatalf("owner at a known address locked out: %v", err)
+	}
+	// Known for KnownClientFor only.
+	e.clock.Add(auth.DefaultKnownClientFor + time.Minute)
+	for i := range 12 {
+		wantErr(t, login("guess", "198.51.100."+strconv.Itoa(1+i%3)), auth.ErrInvalidCredentials)
+	}
+	wantErr(t, login(testPassword, "192.0.2.10"), auth.ErrThrottled)
 }

@@ -39,8 +39,12 @@ func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string)
 }
 
 // RevokeSession revokes one of the user's own sessions. ErrSessionNotFound if the session
-// does not exist, belongs to someone else, or is already revoked.
+// does not exist, belongs to someone else, or is already revoked; ErrInvalidSessionID if
+// sid is not text.
 func (s *Service) RevokeSession(ctx context.Context, userID, sid string) error {
+	if !isText(sid) {
+		return ErrInvalidSessionID
+	}
 	return s.revoke(ctx, sid, userID, ReasonRevokedByUser, false)
 }
 
@@ -121,15 +125,20 @@ func (s *Service) SessionActive(ctx context.Context, sid string) (bool, error) {
 }
 
 // Prune deletes sessions that ended (expired or revoked) more than keep ago, with their
-// refresh tokens, and failed-login records older than the throttling window. keep must
-// exceed the revocation list's window (access-token lifetime plus leeway); a day is a
-// good value. Returns the number of sessions deleted.
+// refresh tokens, failed-login records older than the throttling windows, and sign-in
+// addresses older than Throttle.KnownClientFor. keep must exceed the revocation list's
+// window (access-token lifetime plus leeway); a day is a good value. Returns the number
+// of sessions deleted.
 func (s *Service) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 	now := s.cfg.Now()
 	if keep < s.cfg.AccessTTL {
 		keep = s.cfg.AccessTTL
 	}
-	if _, err := s.st.DeleteLoginFailuresBefore(ctx, now.Add(-s.cfg.FailureWindow)); err != nil {
+	t := s.cfg.Throttle
+	if _, err := s.st.DeleteLoginFailuresBefore(ctx, now.Add(-max(t.Window, t.AccountWindow))); err != nil {
+		return 0, err
+	}
+	if _, err := s.st.DeleteLoginClientsBefore(ctx, now.Add(-t.KnownClientFor)); err != nil {
 		return 0, err
 	}
 	return s.st.DeleteSessionsBefore(ctx, now.Add(-keep))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/store"
 )
 
 func TestSetPasswordRevokesOtherSessions(t *testing.T) {
@@ -82,7 +83,7 @@ func TestPrune(t *testing.T) {
 			t.Fatalf("session %s pruned: %v", sid, err)
 		}
 	}
-	if c, _ := e.st.LoginFailures(ctx, make([]byte, 32), "192.0.2.4", time.Time{}); c.Client != 0 {
+	if c, _ := e.st.LoginFailures(ctx, make([]byte, 32), "192.0.2.4", store.FailureSince{}); c.Client != 0 {
 		t.Fatalf("old login failures kept: %+v", c)
 	}
 }

@@ -27,6 +27,11 @@ import (
 type Config struct {
 	// Listen is the TCP address the HTTP server binds (host:port).
 	Listen string `koanf:"listen"`
+	// OpsListen, when set, is a second address (host:port) serving the operations
+	// endpoints only: /metrics, /healthz and /readyz. Bind it where only operators and
+	// the metrics scraper reach it. Without it /metrics is not served at all in
+	// production (health and readiness stay on Listen for load balancers).
+	OpsListen string `koanf:"ops_listen"`
 	// PublicURL is the origin browsers reach the control plane at, e.g.
 	// https://auth.example.com or https://app.example.com when the app and /auth share
 	// a host. Its scheme decides whether cookies can be Secure.
@@ -58,7 +63,8 @@ type Config struct {
 	// for server-to-server clients that cannot keep cookies. Off by default: browsers
 	// never need it, and a token a script can read is a token XSS can steal.
 	TokenInBody bool `koanf:"token_in_body"`
-	// Metrics serves Prometheus metrics at /metrics.
+	// Metrics collects Prometheus metrics and serves them at /metrics on OpsListen (in
+	// development without OpsListen, on Listen).
 	Metrics bool `koanf:"metrics"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `koanf:"log_level"`
@@ -77,8 +83,23 @@ type Cookies struct {
 	SameSite    string `koanf:"same_site"`
 	AccessName  string `koanf:"access_name"`
 	RefreshName string `koanf:"refresh_name"`
-	// RefreshPath scopes the refresh cookie; it must cover /auth/refresh.
+	// RefreshPath scopes the refresh cookie; it must cover every endpoint that reads
+	// the cookie (RefreshCookieEndpoints).
 	RefreshPath string `koanf:"refresh_path"`
+}
+
+// RefreshCookieEndpoints are the paths that read the refresh cookie: refresh rotates
+// it, logout ends its session (with only an expired access token left, the refresh
+// cookie is what names the session). Cookies.RefreshPath must cover all of them.
+var RefreshCookieEndpoints = []string{"/auth/refresh", "/auth/logout"}
+
+// cookiePathMatches reports whether a cookie with Path cookiePath is sent with a
+// request for path (RFC 6265 section 5.1.4, path-match).
+func cookiePathMatches(cookiePath, path string) bool {
+	if !strings.HasPrefix(path, cookiePath) {
+		return false
+	}
+	return len(path) == len(cookiePath) || strings.HasSuffix(cookiePath, "/") || path[len(cookiePath)] == '/'
 }
 
 // Sessions configures token and session lifetimes.
@@ -94,13 +115,21 @@ type Sessions struct {
 	RefreshGrace time.Duration `koanf:"refresh_grace"`
 }
 
-// Throttle configures login throttling.
+// Throttle configures login (and signup) throttling; see auth.Throttle for the model.
 type Throttle struct {
-	// AccountFailures failed logins for one account within Window throttle it.
-	AccountFailures int `koanf:"account_failures"`
-	// AddressFailures failed logins from one client address within Window throttle it.
+	// AccountAddressFailures failed logins for one account from one client address
+	// within Window throttle that pair: the guessing budget from one place, which
+	// failures from elsewhere cannot use up.
+	AccountAddressFailures int `koanf:"account_address_failures"`
+	// AddressFailures failed logins from one client address (any accounts) within
+	// Window throttle that address.
 	AddressFailures int           `koanf:"address_failures"`
 	Window          time.Duration `koanf:"window"`
+	// AccountFailures failed logins for one account (any addresses) within
+	// AccountWindow throttle the account, except from addresses it signed in from
+	// recently: a ceiling on distributed guessing that cannot lock the owner out.
+	AccountFailures int           `koanf:"account_failures"`
+	AccountWindow   time.Duration `koanf:"account_window"`
 	// TrustForwardedFor takes the client address from the last X-Forwarded-For hop
 	// (set it only behind a proxy that writes that header).
 	TrustForwardedFor bool `koanf:"trust_forwarded_for"`
@@ -166,9 +195,11 @@ func Default() Config {
 			RefreshGrace:     30 * time.Second,
 		},
 		Throttle: Throttle{
-			AccountFailures: 5,
-			AddressFailures: 20,
-			Window:          15 * time.Minute,
+			AccountAddressFailures: 5,
+			AddressFailures:        20,
+			Window:                 15 * time.Minute,
+			AccountFailures:        100,
+			AccountWindow:          24 * time.Hour,
 		},
 		Keys: Keys{
 			Algorithm:   "EdDSA",
@@ -206,6 +237,10 @@ func (c *Config) Normalize() {
 		c.AllowedOrigins[i] = strings.TrimRight(strings.TrimSpace(o), "/")
 	}
 }
+
+// MetricsOnPublicListener reports whether /metrics is served on Listen: only in
+// development mode without an OpsListen (production keeps it off the public listener).
+func (c *Config) MetricsOnPublicListener() bool { return c.Metrics && c.Dev && c.OpsListen == "" }
 
 // Secure reports whether cookies carry the Secure attribute: always, except in
 // development mode over plain HTTP.
@@ -357,6 +392,13 @@ func (c *Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		add("listen", "not a host:port address ("+err.Error()+")", `use e.g. "127.0.0.1:8080" or ":8080"`)
 	}
+	if c.OpsListen != "" {
+		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil {
+			add("ops_listen", "not a host:port address ("+err.Error()+")", `use e.g. "127.0.0.1:9090", or leave it empty`)
+		} else if c.OpsListen == c.Listen {
+			add("ops_listen", "same address as listen", "give the operations endpoints an address of their own, e.g. 127.0.0.1:9090")
+		}
+	}
 
 	// Public URL, and with it whether cookies can be Secure.
 	var publicHost string
@@ -417,8 +459,16 @@ func (c *Config) Validate() error {
 	if c.Cookies.AccessName == c.Cookies.RefreshName {
 		add("cookies.refresh_name", "same as cookies.access_name", "give the two cookies different names")
 	}
-	if rp := c.Cookies.RefreshPath; !strings.HasPrefix(rp, "/") || !(rp == "/" || rp == "/auth" || rp == "/auth/" || rp == "/auth/refresh") {
-		add("cookies.refresh_path", "must cover /auth/refresh so browsers send the refresh cookie there: "+quote(rp), `use "/auth" (default) or "/"`)
+	if rp := c.Cookies.RefreshPath; !strings.HasPrefix(rp, "/") || strings.ContainsAny(rp, ";,\\ \t\r\n") {
+		add("cookies.refresh_path", "not a cookie path: "+quote(rp), `use "/auth" (default) or "/"`)
+	} else {
+		for _, ep := range RefreshCookieEndpoints {
+			if !cookiePathMatches(rp, ep) {
+				add("cookies.refresh_path", quote(rp)+" does not cover "+ep+", so browsers would not send the refresh cookie there",
+					`use "/auth" (default) or "/": the path must cover `+strings.Join(RefreshCookieEndpoints, " and "))
+				break
+			}
+		}
 	}
 	if d := c.Cookies.Domain; d != "" {
 		switch {
@@ -442,13 +492,18 @@ func (c *Config) Validate() error {
 	inRange(add, "sessions.refresh_grace", s.RefreshGrace, 0, 2*time.Minute, "seconds cover tabs refreshing at once and a retried refresh whose answer was lost; a replay only ever yields the tokens the client already holds")
 
 	th := c.Throttle
-	if th.AccountFailures < 1 || th.AccountFailures > 1000 {
-		add("throttle.account_failures", "out of range 1..1000: "+itoa(max(th.AccountFailures, 0)), "use e.g. 5")
+	if th.AccountAddressFailures < 1 || th.AccountAddressFailures > 1000 {
+		add("throttle.account_address_failures", "out of range 1..1000: "+itoa(max(th.AccountAddressFailures, 0)), "use e.g. 5")
 	}
 	if th.AddressFailures < 1 || th.AddressFailures > 100000 {
 		add("throttle.address_failures", "out of range 1..100000: "+itoa(max(th.AddressFailures, 0)), "use e.g. 20")
 	}
+	if th.AccountFailures < max(th.AccountAddressFailures, 1) || th.AccountFailures > 100000 {
+		add("throttle.account_failures", "out of range "+itoa(max(th.AccountAddressFailures, 1))+"..100000 (at least throttle.account_address_failures): "+itoa(max(th.AccountFailures, 0)),
+			"use e.g. 100: a ceiling for guesses from many addresses, well above one address's budget")
+	}
 	inRange(add, "throttle.window", th.Window, time.Second, 24*time.Hour, "use e.g. 15m")
+	inRange(add, "throttle.account_window", th.AccountWindow, max(th.Window, time.Second), 30*24*time.Hour, "use e.g. 24h (not shorter than throttle.window)")
 
 	// Keys.
 	k := c.Keys

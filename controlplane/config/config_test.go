@@ -107,6 +107,21 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	}
 }
 
+// /metrics is on the public listener only in development without ops_listen.
+func TestMetricsListener(t *testing.T) {
+	for _, tc := range []struct {
+		dev       bool
+		opsListen string
+		public    bool
+	}{{false, "", false}, {false, "127.0.0.1:9090", false}, {true, "", true}, {true, "127.0.0.1:9090", false}} {
+		c := prod()
+		c.Dev, c.OpsListen = tc.dev, tc.opsListen
+		if got := c.MetricsOnPublicListener(); got != tc.public {
+			t.Errorf("dev %v ops_listen %q: public %v", tc.dev, tc.opsListen, got)
+		}
+	}
+}
+
 func TestValidateCookieCombinations(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -129,6 +144,16 @@ func TestValidateCookieCombinations(t *testing.T) {
 		}, "cookies.domain", "needs Secure"},
 		{"Domain on an IP host", func(c *Config) { c.PublicURL = "https://10.0.0.1"; c.Cookies.Domain = "example.com" }, "cookies.domain", "IP"},
 		{"refresh path misses the endpoint", func(c *Config) { c.Cookies.RefreshPath = "/api" }, "cookies.refresh_path", "/auth/refresh"},
+		{"refresh path misses logout", func(c *Config) { c.Cookies.RefreshPath = "/auth/refresh" }, "cookies.refresh_path", "/auth/logout"},
+		{"refresh path a prefix but not a segment", func(c *Config) { c.Cookies.RefreshPath = "/au" }, "cookies.refresh_path", "does not cover"},
+		{"refresh path with a trailing slash", func(c *Config) { c.Cookies.RefreshPath = "/auth/" }, "", ""},
+		{"refresh path at the root", func(c *Config) { c.Cookies.RefreshPath = "/" }, "", ""},
+		{"refresh path with an attribute", func(c *Config) { c.Cookies.RefreshPath = "/auth; Domain=evil" }, "cookies.refresh_path", "not a cookie path"},
+		{"ops listen malformed", func(c *Config) { c.OpsListen = "9090" }, "ops_listen", "host:port"},
+		{"ops listen on the public address", func(c *Config) { c.OpsListen = c.Listen }, "ops_listen", "same address"},
+		{"ops listen", func(c *Config) { c.OpsListen = "127.0.0.1:9090" }, "", ""},
+		{"throttle ceiling below one address's budget", func(c *Config) { c.Throttle.AccountFailures = 3 }, "throttle.account_failures", "at least"},
+		{"throttle account window shorter than the window", func(c *Config) { c.Throttle.AccountWindow = time.Minute }, "throttle.account_window", "out of range"},
 		{"same names", func(c *Config) { c.Cookies.RefreshName = c.Cookies.AccessName }, "cookies.refresh_name", "same"},
 		{"production over plain http", func(c *Config) { c.PublicURL = "http://auth.example.com" }, "public_url", "plain http"},
 		{"production without KEK", func(c *Config) { c.Keys.KEK = "" }, "keys.kek", "not set"},

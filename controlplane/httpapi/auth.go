@@ -1,17 +1,23 @@
 package httpapi
 
 import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/controlplane/metrics"
+	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/jose"
+	"github.com/edgeauth/edgeauth/verifier/policy"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -20,9 +26,24 @@ type RevocationSource interface {
 	Body() (body []byte, etag string)
 }
 
+// Identity is what the handlers need from the identity service; *auth.Service
+// implements it.
+type Identity interface {
+	Login(ctx context.Context, req auth.LoginRequest) (*auth.Result, error)
+	Signup(ctx context.Context, req auth.SignupRequest) (*auth.Result, error)
+	Refresh(ctx context.Context, req auth.RefreshRequest) (*auth.Result, error)
+	Logout(ctx context.Context, sid string) error
+	LogoutByRefreshToken(ctx context.Context, refreshToken string) error
+	LogoutAll(ctx context.Context, userID string) (int, error)
+	ListSessions(ctx context.Context, userID, currentSID string) ([]auth.Session, error)
+	RevokeSession(ctx context.Context, userID, sid string) error
+	SessionActive(ctx context.Context, sid string) (bool, error)
+	User(ctx context.Context, id string) (auth.User, error)
+}
+
 // Deps are the services the handlers use.
 type Deps struct {
-	Auth        *auth.Service
+	Auth        Identity
 	Keys        JWKSSource
 	Revocations RevocationSource
 	// Pool is used by /readyz only.
@@ -57,9 +78,9 @@ func (s *Server) init() error {
 }
 
 // verify checks an access token completely but for revocation (signature against the
-// current JWKS, issuer, audience, type, time); authenticate then asks the database
-// whether the session is live.
-func (s *Server) verify(token string) (jose.Claims, error) {
+// current JWKS, issuer, audience, type, time) at now (unix seconds); authenticate then
+// asks the database whether the session is live.
+func (s *Server) verify(token string, now int64) (jose.Claims, error) {
 	v := s.verifier
 	body, etag := s.deps.Keys.JWKS()
 	v.mu.RLock()
@@ -74,7 +95,51 @@ func (s *Server) verify(token string) (jose.Claims, error) {
 		v.keys, v.etag = ks, etag
 		v.mu.Unlock()
 	}
-	return v.validator.Verify([]byte(token), ks, s.now().Unix())
+	return v.validator.Verify([]byte(token), ks, now)
+}
+
+// verifyAllowExpired is verify, except that a token refused only because it expired
+// passes: it is checked again, completely, at a moment before its exp. (The exp read
+// from the unverified payload only chooses that moment; the second check proves the
+// signature, issuer, audience and type.) Logout uses it.
+func (s *Server) verifyAllowExpired(token string) (jose.Claims, error) {
+	c, err := s.verify(token, s.now().Unix())
+	if !errors.Is(err, abi.ErrExpired) {
+		return c, err
+	}
+	exp, ok := unverifiedExpiry(token)
+	if !ok {
+		return c, err
+	}
+	return s.verify(token, exp-1)
+}
+
+// unverifiedExpiry reads the exp claim of a compact JWS without checking anything.
+func unverifiedExpiry(token string) (int64, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return 0, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return 0, false
+	}
+	var c struct {
+		Exp int64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Exp <= 0 {
+		return 0, false
+	}
+	return c.Exp, true
+}
+
+// accessToken returns the access token of the request: the access cookie, or else an
+// Authorization: Bearer header.
+func (s *Server) accessToken(r *http.Request) (string, bool) {
+	if tok, ok := s.access.Read(r); ok {
+		return tok, true
+	}
+	return bearer(r)
 }
 
 // principal is the caller of an authenticated endpoint.
@@ -85,14 +150,11 @@ type principal struct {
 // authenticate requires a valid access token (cookie, or Bearer header) whose session
 // is still live in the database.
 func (s *Server) authenticate(r *http.Request) (principal, error) {
-	tok, ok := s.access.Read(r)
-	if !ok {
-		tok, ok = bearer(r)
-	}
+	tok, ok := s.accessToken(r)
 	if !ok {
 		return principal{}, ErrUnauthenticated.with(nil, "no access token: send the access cookie or an Authorization: Bearer header")
 	}
-	c, err := s.verify(tok)
+	c, err := s.verify(tok, s.now().Unix())
 	if err != nil {
 		return principal{}, ErrUnauthenticated.with(err, "")
 	}
@@ -191,7 +253,9 @@ func loginResult(err error) string {
 	}
 }
 
-// signup creates an account and logs it in (a first session on this device).
+// signup creates an account and logs it in (a first session on this device). It is
+// throttled like a login; an existing account is answered 409 user_exists (see
+// RATIONALE.md, "Signup and account enumeration").
 func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 	if !s.cfg.Signup {
 		return ErrSignupDisabled
@@ -203,16 +267,28 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	if _, err := s.deps.Auth.CreateUser(r.Context(), auth.NewUser{Email: c.Email, Password: c.Password}); err != nil {
-		return err
-	}
-	res, err := s.deps.Auth.Login(r.Context(), auth.LoginRequest{Email: c.Email, Password: c.Password, UserAgent: r.UserAgent(), IP: s.clientIP(r)})
-	s.metrics.Login(loginResult(err))
+	res, err := s.deps.Auth.Signup(r.Context(), auth.SignupRequest{Email: c.Email, Password: c.Password, UserAgent: r.UserAgent(), IP: s.clientIP(r)})
+	s.metrics.Signup(signupResult(err))
 	if err != nil {
 		return err
 	}
 	s.issue(w, http.StatusCreated, res)
 	return nil
+}
+
+func signupResult(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.Is(err, auth.ErrUserExists):
+		return "user_exists"
+	case errors.Is(err, auth.ErrThrottled):
+		return "throttled"
+	case errors.Is(err, auth.ErrPasswordPolicy), errors.Is(err, auth.ErrInvalidEmail):
+		return "invalid"
+	default:
+		return "error"
+	}
 }
 
 // rotate runs one refresh from the refresh cookie. On any refusal the cookies are
@@ -254,15 +330,20 @@ func (s *Server) refreshPOST(w http.ResponseWriter, r *http.Request) error {
 }
 
 // refreshGET is the refresh the edge sends a browser through: success redirects to
-// return_to (same-site relative paths only; anything else becomes "/"), failure clears
-// the cookies and redirects to the login page with the same return_to.
+// return_to, failure clears the cookies and redirects to the login page with the same
+// return_to. return_to follows the edge's rule (verifier/policy.SafeReturnTo: a canonical
+// same-site path and query, no fragment, no encoded control characters); anything else
+// becomes "/".
 func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet {
 		// HEAD matches GET patterns; a HEAD (link checker, prefetcher) must not rotate.
 		w.Header().Set("Allow", "GET")
 		return ErrMethodNotAllowed
 	}
-	back := SafeReturnTo(r.URL.Query().Get("return_to"))
+	back := r.URL.Query().Get("return_to")
+	if !policy.SafeReturnTo(back) {
+		back = "/"
+	}
 	res, err := s.rotate(w, r)
 	if err != nil {
 		if asAPIError(err).Status >= 500 {
@@ -278,9 +359,12 @@ func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// logout ends the current session, found from the refresh cookie (sent to /auth
-// paths) or else from the access token, and clears the cookies whatever happens. It
-// answers 204 even when there was no session: the client's state is the same.
+// logout ends the session of every cookie in the request that we issued, whatever its
+// state: the refresh token of any generation (LogoutByRefreshToken), and the access token
+// (cookie or Bearer) when its signature, issuer, audience and type hold, expired or not:
+// an expired token still names its session, and a browser whose refresh cookie is not
+// sent here must still be able to end it. It clears both cookies whatever happens and
+// answers 204 even when no session was found: the client's state is the same.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := noBody(w, r); err != nil {
 		return err
@@ -294,9 +378,9 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if !revoked {
-		if p, aerr := s.authenticate(r); aerr == nil {
-			switch err := s.deps.Auth.Logout(r.Context(), p.claims.SessionID); {
+	if tok, ok := s.accessToken(r); ok {
+		if c, err := s.verifyAllowExpired(tok); err == nil {
+			switch err := s.deps.Auth.Logout(r.Context(), c.SessionID); {
 			case err == nil:
 				revoked = true
 			case !errors.Is(err, auth.ErrSessionNotFound):
@@ -308,7 +392,6 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 		s.metrics.Revocation("logout", 1)
 	}
 	s.clearCookies(w)
-	w.Header().Set("Clear-Site-Data", `"cookies"`)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -327,7 +410,6 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.metrics.Revocation("logout_all", n)
 	s.clearCookies(w)
-	w.Header().Set("Clear-Site-Data", `"cookies"`)
 	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
 	return nil
 }
@@ -439,7 +521,9 @@ func domainError(err error) *Error {
 	case errors.Is(err, auth.ErrUserExists):
 		return ErrUserExists.with(err, "")
 	case errors.Is(err, auth.ErrInvalidEmail):
-		return ErrInvalidField.with(err, "the email is empty, too long, or has spaces or control characters")
+		return ErrInvalidField.with(err, "the email is empty, too long, not UTF-8, or has spaces or control characters")
+	case errors.Is(err, auth.ErrInvalidSessionID):
+		return ErrInvalidField.with(err, "the session id is not UTF-8 or has control characters")
 	}
 	return nil
 }

@@ -63,6 +63,7 @@ type env struct {
 	cfg  config.Config
 	app  *app.App
 	srv  *httptest.Server
+	ops  *httptest.Server // the operations listener (metrics)
 	pool *pgxpool.Pool
 	logs *syncBuffer
 	hc   *http.Client
@@ -120,7 +121,9 @@ func newEnv(t testing.TB, o envOptions) *env {
 	t.Cleanup(a.Close)
 	srv := httptest.NewServer(a.Handler)
 	t.Cleanup(srv.Close)
-	return &env{t: t, cfg: cfg, app: a, srv: srv, pool: pool, logs: logs, hc: &http.Client{
+	ops := httptest.NewServer(a.Handler.Ops())
+	t.Cleanup(ops.Close)
+	return &env{t: t, cfg: cfg, app: a, srv: srv, ops: ops, pool: pool, logs: logs, hc: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport:     &http.Transport{MaxIdleConnsPerHost: 128},
 	}}
@@ -188,11 +191,26 @@ func (r resp) cookie(name string) *http.Cookie {
 
 func (e *env) do(q req) resp {
 	e.t.Helper()
+	return e.doAt(e.srv.URL, q)
+}
+
+// scrape returns the metrics served on the operations listener.
+func (e *env) scrape() string {
+	e.t.Helper()
+	r := e.doAt(e.ops.URL, req{method: "GET", path: "/metrics"})
+	if r.StatusCode != 200 {
+		e.t.Fatalf("metrics: %d %s", r.StatusCode, r.body)
+	}
+	return string(r.body)
+}
+
+func (e *env) doAt(base string, q req) resp {
+	e.t.Helper()
 	var body io.Reader
 	if q.body != "" {
 		body = strings.NewReader(q.body)
 	}
-	r, err := http.NewRequest(q.method, e.srv.URL+q.path, body)
+	r, err := http.NewRequest(q.method, base+q.path, body)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{name: "alg none token", q: req{method: "GET", path: "/auth/session", header: map[string]string{"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."}}, status: 401, code: "unauthenticated"},
 		{name: "SQL-looking session id", q: req{method: "DELETE", path: "/auth/sessions/'%3B%20DROP%20TABLE%20users%3B--", cookies: []*http.Cookie{access}}, status: 404, code: "session_not_found"},
 		{name: "signup with short password", q: req{method: "POST", path: "/auth/signup", body: `{"email":"new@example.test","password":"short"}`}, status: 422, code: "password_policy"},
-		{name: "signup with existing email", q: req{method: "POST", path: "/auth/signup", body: `{"email":"ADA@example.test","password":"long enough password"}`}, status: 409, code: "user_exists"},
+		{name: "signup with existing email", q: req{method: "POST", path: "/auth/signup", body: `{"email":"ADA@example.test","password":"long enough password"}`}, status: 409, code: "user_exists", attempt: true},
 		{name: "signup with SQL-looking email", q: req{method: "POST", path: "/auth/signup", body: `{"email":"x' OR 1=1; --","password":"long enough password"}`}, status: 400, code: "invalid_field"},
 		{name: "unknown endpoint", q: req{method: "GET", path: "/auth/nope"}, status: 404, code: "not_found"},
 		{name: "wrong method", q: req{method: "PUT", path: "/auth/login", body: `{}`}, status: 405, code: "method_not_allowed"},
@@ -102,10 +102,10 @@ func TestNoUserEnumeration(t *testing.T) {
 	}
 }
 
-// Failed logins for one account are throttled with 429 and Retry-After, even when the
-// password finally is right; another account from another address is not affected.
+// Failed logins for one account from one address are throttled with 429 and
+// Retry-After, even when the password finally is right; another account is not affected.
 func TestLoginThrottling(t *testing.T) {
-	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.Throttle.AccountFailures = 3 }})
+	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.Throttle.AccountAddressFailures = 3 }})
 	e.createUser(testEmail, testPassword)
 	e.createUser("bob@example.test", testPassword)
 	for i := range 3 {

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // 100 tabs refresh with the same cookie at once: every one gets 200 and identical
@@ -125,8 +127,7 @@ func revokedSIDs(t *testing.T, jws []byte) []string {
 // metricValue scrapes /metrics for one sample line's value.
 func metricValue(t *testing.T, e *env, sample string) string {
 	t.Helper()
-	r := e.do(req{method: "GET", path: "/metrics"})
-	for _, line := range strings.Split(string(r.body), "\n") {
+	for _, line := range strings.Split(e.scrape(), "\n") {
 		if v, ok := strings.CutPrefix(line, sample+" "); ok {
 			return v
 		}
@@ -247,8 +248,8 @@ func TestSessionsLogoutAllAndRevoke(t *testing.T) {
 
 	// Device 3 logs out everywhere.
 	r = e.do(req{method: "POST", path: "/auth/logout-all", cookies: []*http.Cookie{a3}})
-	if r.StatusCode != 200 || r.Header.Get("Clear-Site-Data") == "" {
-		t.Fatalf("logout-all: %d %s", r.StatusCode, r.body)
+	if r.StatusCode != 200 || len(r.Header.Values("Set-Cookie")) != 2 || r.Header.Get("Clear-Site-Data") != "" {
+		t.Fatalf("logout-all: %d %s %v", r.StatusCode, r.body, r.Header)
 	}
 	for _, a := range []*http.Cookie{a1, a3} {
 		if r := e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{a}}); r.StatusCode != 401 {
@@ -292,4 +293,57 @@ func TestReuseAcrossRotations(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// Logout ends the session named by an expired access token when no refresh cookie comes
+// with it (a browser does not send a cookie scoped to another path); a token we did not
+// sign ends nothing.
+func TestLogoutWithExpiredAccessTokenOnly(t *testing.T) {
+	c := newClock()
+	e := newEnv(t, envOptions{clock: c})
+	e.createUser(testEmail, testPassword)
+	access, refresh := e.login(testEmail, testPassword)
+	victimAccess, victimRefresh := e.login(testEmail, testPassword)
+	c.Advance(e.cfg.Sessions.AccessTTL + config.Leeway + time.Minute)
+	if r := e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{access}}); r.StatusCode != 401 {
+		t.Fatalf("the access token has not expired: %d", r.StatusCode)
+	}
+
+	// A token with the victim's sid, signed by another key with the same kid: nothing ends.
+	claims, header := tokenParts(t, victimAccess.Value)
+	forged := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	forged.Header["kid"], forged.Header["typ"] = header["kid"], header["typ"]
+	_, otherKey, _ := ed25519.GenerateKey(nil)
+	signed, err := forged.SignedString(otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/logout", cookies: []*http.Cookie{{Name: access.Name, Value: signed}}}); r.StatusCode != 204 {
+		t.Fatalf("logout with a forged token: %d", r.StatusCode)
+	}
+	if n := e.counts("live_sessions")["live_sessions"]; n != 2 {
+		t.Fatalf("a forged token ended a session: %d live", n)
+	}
+
+	r := e.do(req{method: "POST", path: "/auth/logout", cookies: []*http.Cookie{access}})
+	if r.StatusCode != 204 || len(r.Header.Values("Set-Cookie")) != 2 {
+		t.Fatalf("logout: %d %v", r.StatusCode, r.Header)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{refresh}}); r.StatusCode != 401 {
+		t.Fatalf("the session outlived its logout: refresh %d %s", r.StatusCode, r.body)
+	}
+	// The other session is untouched.
+	if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{victimRefresh}}); r.StatusCode != 200 {
+		t.Fatalf("the other session: refresh %d %s", r.StatusCode, r.body)
+	}
+}
+
+// tokenParts decodes a JWT's claims and header without verifying it.
+func tokenParts(t *testing.T, tok string) (jwt.MapClaims, map[string]any) {
+	t.Helper()
+	parsed, _, err := jwt.NewParser().ParseUnverified(tok, jwt.MapClaims{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return parsed.Claims.(jwt.MapClaims), parsed.Header
 }

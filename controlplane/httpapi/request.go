@@ -1,14 +1,15 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -19,8 +20,13 @@ const MaxBodyBytes = 64 << 10
 // header is absent (older browsers) and Origin names an allowed origin. An Origin
 // header, whenever present, must be in the allow-list. A request with neither header
 // is refused: non-browser clients send Origin: <public origin> (documented in the
-// OpenAPI document), which costs them nothing and leaves no unchecked path.
+// OpenAPI document), which costs them nothing and leaves no unchecked path. Either
+// header sent twice is refused: browsers send each once, and a second one would be
+// judged by nobody.
 func (s *Server) checkCSRF(r *http.Request) error {
+	if len(r.Header.Values("Origin")) > 1 || len(r.Header.Values("Sec-Fetch-Site")) > 1 {
+		return ErrCrossSite.with(errors.New("repeated Origin or Sec-Fetch-Site"), "cross-site request refused: send Origin and Sec-Fetch-Site at most once each")
+	}
 	origin := r.Header.Get("Origin")
 	if origin != "" && !s.origins[origin] {
 		return ErrCrossSite.with(errors.New("origin not allowed"), "cross-site request refused: Origin "+quoteHeader(origin)+" is not an allowed origin")
@@ -66,41 +72,49 @@ func isJSON(ct string) bool {
 }
 
 // decodeJSON reads exactly one JSON object into v: application/json only (a form or
-// text/plain body is what a cross-site form can send), at most MaxBodyBytes, no
-// unknown fields, nothing after the value.
+// text/plain body is what a cross-site form can send), at most MaxBodyBytes, valid UTF-8,
+// member names matched exactly (case included), no duplicate or unknown members, nothing
+// after the object. It decodes with JSON v2 semantics (github.com/go-json-experiment/json),
+// as strict as the verifier's own parser: a body has one meaning or is refused.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if !isJSON(r.Header.Get("Content-Type")) {
 		return ErrUnsupportedMediaType
 	}
-	body := http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	dec := jsontext.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if dec.PeekKind() != '{' {
+		if _, err := dec.ReadValue(); err != nil {
+			return jsonError(err)
+		}
+		return ErrInvalidJSON.with(nil, "the request body must be a JSON object")
+	}
+	if err := json.UnmarshalDecode(dec, v, json.RejectUnknownMembers(true)); err != nil {
 		return jsonError(err)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+	if _, err := dec.ReadToken(); err != io.EOF {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return ErrBodyTooLarge.with(err, "")
 		}
-		return ErrTrailingData
+		return ErrTrailingData.with(err, "")
 	}
 	return nil
 }
 
 func jsonError(err error) error {
-	var mbe *http.MaxBytesError
-	var ute *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &mbe):
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 		return ErrBodyTooLarge.with(err, "")
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return ErrUnknownField.with(err, "unknown field "+strings.TrimPrefix(err.Error(), "json: unknown field "))
-	case errors.As(err, &ute):
-		return ErrInvalidJSON.with(err, "field "+quoteHeader(ute.Field)+" has the wrong type")
-	default:
-		return ErrInvalidJSON.with(err, "")
 	}
+	se, semantic := errors.AsType[*json.SemanticError](err)
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF) && !semantic:
+		return ErrInvalidJSON.with(err, "the request body is empty or cut short")
+	case errors.Is(err, jsontext.ErrDuplicateName):
+		return ErrInvalidJSON.with(err, "the request body names a field twice")
+	case errors.Is(err, json.ErrUnknownName):
+		return ErrUnknownField.with(err, "unknown field "+quoteHeader(strings.TrimPrefix(string(se.JSONPointer), "/"))+" (names are case-sensitive)")
+	case semantic && se.JSONPointer != "":
+		return ErrInvalidJSON.with(err, "field "+quoteHeader(strings.TrimPrefix(string(se.JSONPointer), "/"))+" has the wrong type")
+	}
+	return ErrInvalidJSON.with(err, "")
 }
 
 // noBody refuses a request body on endpoints that take none, and form content types
@@ -139,29 +153,6 @@ func (s *Server) clientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// SafeReturnTo returns p when it is a same-site relative path that cannot turn into
-// another origin (no scheme, no host, no "//" or "/\" start, no control characters or
-// backslashes), and "/" otherwise. It is what GET /auth/refresh redirects to.
-func SafeReturnTo(p string) string {
-	if p == "" || len(p) > 2048 || p[0] != '/' || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\") {
-		return "/"
-	}
-	for i := 0; i < len(p); i++ {
-		if p[i] < 0x21 || p[i] == 0x7f {
-			return "/"
-		}
-	}
-	u, err := url.Parse(p)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
-		return "/"
-	}
-	// A percent-encoded slash or backslash at the start decodes to "//" in some routers.
-	if dp, err := url.PathUnescape(u.EscapedPath()); err != nil || strings.HasPrefix(dp, "//") || strings.HasPrefix(dp, "/\\") {
-		return "/"
-	}
-	return p
 }
 
 // bearer returns the token of an "Authorization: Bearer" header.

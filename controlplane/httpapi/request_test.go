@@ -5,63 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"strings"
 	"testing"
 
 	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/edgeauth/edgeauth/keys"
 )
-
-func TestSafeReturnTo(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"/app", "/app"},
-		{"/app/x?y=1&z=%2F#frag", "/app/x?y=1&z=%2F#frag"},
-		{"/", "/"},
-		{"", "/"},
-		{"app", "/"},
-		{"//evil.example", "/"},
-		{"///evil.example", "/"},
-		{"/\\evil.example", "/"},
-		{"\\\\evil.example", "/"},
-		{"https://evil.example/", "/"},
-		{"javascript:alert(1)", "/"},
-		{"/%2Fevil.example", "/"},
-		{"/%5Cevil.example", "/"},
-		{"/a\tb", "/"},
-		{"/a\r\nSet-Cookie: x=y", "/"},
-		{"/" + strings.Repeat("a", 3000), "/"},
-	} {
-		if got := SafeReturnTo(tc.in); got != tc.want {
-			t.Errorf("SafeReturnTo(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
-// Whatever comes in, what goes out is "/" or the input, and resolves against any base
-// to the base's own host.
-func FuzzSafeReturnTo(f *testing.F) {
-	for _, s := range []string{"/app", "//x", "/\\x", "/%2F%2Fx", "https://x", "/a?b=//c"} {
-		f.Add(s)
-	}
-	base, _ := url.Parse("https://app.example.com/start")
-	f.Fuzz(func(t *testing.T, in string) {
-		out := SafeReturnTo(in)
-		if out != "/" && out != in {
-			t.Fatalf("%q -> %q", in, out)
-		}
-		u, err := url.Parse(out)
-		if err != nil {
-			t.Fatalf("%q -> unparseable %q", in, out)
-		}
-		if r := base.ResolveReference(u); r.Host != base.Host || r.Scheme != base.Scheme {
-			t.Fatalf("%q resolves to %s", out, r)
-		}
-		if strings.HasPrefix(out, "//") || strings.HasPrefix(out, "/\\") {
-			t.Fatalf("%q -> %q", in, out)
-		}
-	})
-}
 
 func TestIsJSON(t *testing.T) {
 	for ct, want := range map[string]bool{

@@ -16,8 +16,10 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/config"
@@ -38,6 +40,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics.Metrics
 	mux      *http.ServeMux
+	ops      *http.ServeMux // operations endpoints for their own listener (Ops)
 	routes   []Route
 	origins  map[string]bool
 	access   cookies.Spec
@@ -66,6 +69,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 		log:     d.Logger,
 		metrics: d.Metrics,
 		mux:     http.NewServeMux(),
+		ops:     http.NewServeMux(),
 		origins: map[string]bool{},
 		access:  cfg.AccessCookie(),
 		refresh: cfg.RefreshCookie(),
@@ -102,11 +106,17 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
+	s.handleOps("GET /healthz", s.healthz)
+	s.handleOps("GET /readyz", s.readyz)
 	if s.metrics != nil && cfg.Metrics {
-		s.handle("GET /metrics", func(w http.ResponseWriter, r *http.Request) error {
+		serveMetrics := func(w http.ResponseWriter, r *http.Request) error {
 			s.metrics.Handler().ServeHTTP(w, r)
 			return nil
-		})
+		}
+		s.handleOps("GET /metrics", serveMetrics)
+		if cfg.MetricsOnPublicListener() {
+			s.handle("GET /metrics", serveMetrics)
+		}
 	}
 	s.handle("GET /.well-known/jwks.json", s.jwks)
 	s.handle("GET /.well-known/edgeauth/revocations", s.revocations)
@@ -115,8 +125,8 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	return s, nil
 }
 
-// Routes lists the registered endpoints, sorted (the OpenAPI test compares them with
-// the document).
+// Routes lists the endpoints of both handlers (ServeHTTP and Ops), sorted and without
+// repeats (the OpenAPI test compares them with the document).
 func (s *Server) Routes() []Route {
 	out := append([]Route(nil), s.routes...)
 	sort.Slice(out, func(i, j int) bool {
@@ -125,22 +135,30 @@ func (s *Server) Routes() []Route {
 		}
 		return out[i].Method < out[j].Method
 	})
-	return out
+	return slices.Compact(out)
 }
 
-// handle registers pattern ("METHOD /path"). State-changing methods get the CSRF check
-// before the handler runs.
+// Ops is the handler of the operations listener (config ops_listen): /healthz, /readyz
+// and, when metrics are on, /metrics. Only operators should reach it; the public
+// handler (ServeHTTP) serves /metrics only in development without ops_listen.
+func (s *Server) Ops() http.Handler { return s.ops }
+
+// handle registers pattern ("METHOD /path") on the public handler. State-changing
+// methods get the CSRF check before the handler runs.
 func (s *Server) handle(pattern string, h handlerFunc) {
-	var rt Route
-	for i := 0; i < len(pattern); i++ {
-		if pattern[i] == ' ' {
-			rt = Route{Method: pattern[:i], Path: pattern[i+1:]}
-			break
-		}
-	}
-	s.routes = append(s.routes, rt)
-	unsafe := rt.Method != http.MethodGet && rt.Method != http.MethodHead && rt.Method != http.MethodOptions
-	s.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.register(s.mux, pattern, h)
+}
+
+// handleOps registers pattern on the operations handler.
+func (s *Server) handleOps(pattern string, h handlerFunc) {
+	s.register(s.ops, pattern, h)
+}
+
+func (s *Server) register(mux *http.ServeMux, pattern string, h handlerFunc) {
+	method, path, _ := strings.Cut(pattern, " ")
+	s.routes = append(s.routes, Route{Method: method, Path: path})
+	unsafe := method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
+	mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var err error
 		if unsafe {
 			err = s.checkCSRF(r)
@@ -194,7 +212,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	d := time.Since(start)
 	s.metrics.Request(route, r.Method, rec.status, d)
 	attrs := []slog.Attr{
-		slog.String("request_id", id), slog.String("method", r.Method), slog.String("route", route),
+		slog.String("request_id", id), slog.String("method", metrics.Method(r.Method)), slog.String("route", route),
 		slog.Int("status", rec.status), slog.Duration("duration", d),
 	}
 	if rec.code != "" {

@@ -1,5 +1,9 @@
 // Package metrics holds the control plane's Prometheus collectors on a registry of
 // its own (no global state, so tests can build several servers in one process).
+//
+// Every label takes its value from a fixed set: nothing a client sends becomes a label
+// value as sent (an unknown HTTP method is "other"; a path that matched no route is the
+// route "unmatched"), so unauthenticated requests cannot grow the number of series.
 package metrics
 
 import (
@@ -16,6 +20,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	logins          *prometheus.CounterVec
+	signups         *prometheus.CounterVec
 	refreshes       *prometheus.CounterVec
 	reuseDetections prometheus.Counter
 	revocations     *prometheus.CounterVec
@@ -30,6 +35,9 @@ func New() *Metrics {
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeauth_logins_total", Help: "Login attempts by result (ok, invalid_credentials, throttled, error).",
 		}, []string{"result"}),
+		signups: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "edgeauth_signups_total", Help: "Signup attempts by result (ok, user_exists, invalid, throttled, error).",
+		}, []string{"result"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeauth_refreshes_total", Help: "Refresh attempts by result (rotated, invalid, reused, error).",
 		}, []string{"result"}),
@@ -41,11 +49,11 @@ func New() *Metrics {
 		}, []string{"reason"}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "edgeauth_http_request_duration_seconds",
-			Help:    "HTTP request latency by route pattern, method and status class.",
+			Help:    "HTTP request latency by route pattern (or unmatched), method (standard methods; other) and status class.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "method", "code"}),
 	}
-	m.Registry.MustRegister(m.logins, m.refreshes, m.reuseDetections, m.revocations, m.httpDuration,
+	m.Registry.MustRegister(m.logins, m.signups, m.refreshes, m.reuseDetections, m.revocations, m.httpDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -59,6 +67,13 @@ func (m *Metrics) Handler() http.Handler {
 func (m *Metrics) Login(result string) {
 	if m != nil {
 		m.logins.WithLabelValues(result).Inc()
+	}
+}
+
+// Signup records one signup attempt.
+func (m *Metrics) Signup(result string) {
+	if m != nil {
+		m.signups.WithLabelValues(result).Inc()
 	}
 }
 
@@ -81,11 +96,24 @@ func (m *Metrics) Revocation(reason string, n int) {
 	}
 }
 
-// Request records one HTTP request's latency.
+// Request records one HTTP request's latency. route must be a registered pattern or
+// "unmatched" (never the raw path); method is reduced to Method(method).
 func (m *Metrics) Request(route, method string, status int, d time.Duration) {
 	if m != nil {
-		m.httpDuration.WithLabelValues(route, method, statusClass(status)).Observe(d.Seconds())
+		m.httpDuration.WithLabelValues(route, Method(method), statusClass(status)).Observe(d.Seconds())
 	}
+}
+
+// Method returns an HTTP method as a label value: the standard methods (RFC 9110 and
+// PATCH) as they are, anything else "other". Methods are case-sensitive, so "get" is
+// other too.
+func Method(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "other"
 }
 
 func statusClass(s int) string {

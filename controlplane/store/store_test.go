@@ -270,26 +270,50 @@ func TestStoreConformance(t *testing.T) {
 			t.Fatalf("audit %+v %v", ev, err)
 		}
 		acct := hash("ed@example.test")
-		for i := range 3 {
-			if err := s.RecordLoginFailure(ctx, acct, "192.0.2.1", t0.Add(time.Duration(i)*time.Minute)); err != nil {
+		for i, client := range []string{"192.0.2.1", "192.0.2.1", "192.0.2.1", "192.0.2.2"} {
+			if _, err := s.RecordLoginFailure(ctx, acct, client, t0.Add(time.Duration(i)*time.Minute)); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := s.RecordLoginFailure(ctx, hash("other"), "192.0.2.1", t0.Add(3*time.Minute)); err != nil {
+		if _, err := s.RecordLoginFailure(ctx, hash("other"), "192.0.2.1", t0.Add(4*time.Minute)); err != nil {
 			t.Fatal(err)
 		}
-		c, err := s.LoginFailures(ctx, acct, "192.0.2.1", t0.Add(30*time.Second))
-		if err != nil || c.Account != 2 || c.Client != 3 || !c.AccountOldest.Equal(t0.Add(time.Minute)) || !c.ClientOldest.Equal(t0.Add(time.Minute)) {
-			t.Fatalf("counts %+v %v", c, err)
+		// Windows: the pair's and the client's from 30 s (the first failure is out), the
+		// account's from the start.
+		since := store.FailureSince{Pair: t0.Add(30 * time.Second), Client: t0.Add(30 * time.Second), Account: t0.Add(-time.Hour)}
+		c, err := s.LoginFailures(ctx, acct, "192.0.2.1", since)
+		want := store.FailureCounts{Pair: 2, PairOldest: t0.Add(time.Minute), Client: 3, ClientOldest: t0.Add(time.Minute),
+			Account: 4, AccountOldest: t0}
+		if err != nil || c.Pair != want.Pair || c.Client != want.Client || c.Account != want.Account ||
+			!c.PairOldest.Equal(want.PairOldest) || !c.ClientOldest.Equal(want.ClientOldest) || !c.AccountOldest.Equal(want.AccountOldest) {
+			t.Fatalf("counts %+v %v, want %+v", c, err, want)
 		}
-		if err := s.ClearAccountFailures(ctx, acct); err != nil {
+		if err := s.ClearPairFailures(ctx, acct, "192.0.2.1"); err != nil {
 			t.Fatal(err)
 		}
-		c, _ = s.LoginFailures(ctx, acct, "192.0.2.1", t0.Add(-time.Hour))
-		if c.Account != 0 || c.Client != 1 || !c.AccountOldest.IsZero() {
-			t.Fatalf("after clear %+v", c)
+		c, _ = s.LoginFailures(ctx, acct, "192.0.2.1", store.FailureSince{Pair: t0.Add(-time.Hour), Client: t0.Add(-time.Hour), Account: t0.Add(-time.Hour)})
+		if c.Pair != 0 || c.Client != 1 || c.Account != 1 || !c.PairOldest.IsZero() {
+			t.Fatalf("after clearing the pair %+v", c)
 		}
-		if n, err := s.DeleteLoginFailuresBefore(ctx, t0.Add(time.Hour)); err != nil || n != 1 {
+		// Sign-in addresses: remembered, newest time kept, forgotten when pruned.
+		if known, err := s.KnownClient(ctx, acct, "192.0.2.1", t0.Add(-time.Hour)); err != nil || known {
+			t.Fatalf("known before any login: %v %v", known, err)
+		}
+		for _, at := range []time.Time{t0, t0.Add(time.Hour), t0.Add(time.Minute)} {
+			if err := s.RememberClient(ctx, acct, "192.0.2.1", at); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if known, err := s.KnownClient(ctx, acct, "192.0.2.1", t0.Add(30*time.Minute)); err != nil || !known {
+			t.Fatalf("known after logins: %v %v", known, err)
+		}
+		if known, _ := s.KnownClient(ctx, acct, "192.0.2.2", t0.Add(-time.Hour)); known {
+			t.Fatal("another address known")
+		}
+		if n, err := s.DeleteLoginClientsBefore(ctx, t0.Add(2*time.Hour)); err != nil || n != 1 {
+			t.Fatalf("delete clients %d %v", n, err)
+		}
+		if n, err := s.DeleteLoginFailuresBefore(ctx, t0.Add(time.Hour)); err != nil || n != 2 {
 			t.Fatalf("delete %d %v", n, err)
 		}
 	})

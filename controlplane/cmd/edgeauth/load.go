@@ -34,6 +34,7 @@ var envIgnored = map[string]bool{"EDGEAUTH_CONFIG": true, "EDGEAUTH_TEST_DATABAS
 // override the file and the environment.
 var flagKeys = map[string]string{
 	"listen":          "listen",
+	"ops-listen":      "ops_listen",
 	"public-url":      "public_url",
 	"database-url":    "database_url",
 	"dev":             "dev",

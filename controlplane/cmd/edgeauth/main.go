@@ -259,6 +259,7 @@ func (c *cli) warnDevKEK(cfg config.Config, log *slog.Logger) {
 func (c *cli) serve(ctx context.Context, args []string) error {
 	fs := c.flags("serve", "serve [flags]")
 	fs.String("listen", "", "address to listen on (listen; default "+config.Default().Listen+")")
+	fs.String("ops-listen", "", "address for /metrics, /healthz and /readyz only (ops_listen; default none)")
 	fs.String("public-url", "", "origin browsers use, e.g. https://auth.example.com (public_url)")
 	fs.StringSlice("allowed-origins", nil, "extra origins allowed to make state-changing requests (allowed_origins)")
 	fs.Bool("signup", false, "enable POST /auth/signup (signup)")
@@ -291,12 +292,54 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	a.Start(ctx)
 	defer a.Close()
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return err
+	servers := []*http.Server{c.httpServer(a.Handler, log)}
+	listeners := []string{cfg.Listen}
+	if cfg.OpsListen != "" {
+		servers = append(servers, c.httpServer(a.Handler.Ops(), log))
+		listeners = append(listeners, cfg.OpsListen)
 	}
-	srv := &http.Server{
-		Handler:           a.Handler,
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		ln, err := net.Listen("tcp", listeners[i])
+		if err != nil {
+			for _, s := range servers[:i] {
+				s.Close()
+			}
+			return err
+		}
+		listeners[i] = ln.Addr().String()
+		go func() { errc <- srv.Serve(ln) }()
+	}
+	log.Info("serving", "listen", listeners[0], "public_url", cfg.PublicURL, "issuer", cfg.Issuer,
+		"access_cookie", cfg.AccessCookie().Name, "refresh_cookie", cfg.RefreshCookie().Name)
+	switch {
+	case cfg.OpsListen != "":
+		log.Info("serving operations endpoints (/metrics, /healthz, /readyz)", "ops_listen", listeners[1])
+	case cfg.MetricsOnPublicListener():
+		log.Warn("development mode: /metrics is served on the public listener; in production set ops_listen")
+	case cfg.Metrics:
+		log.Warn("metrics are collected but not served: set ops_listen (e.g. 127.0.0.1:9090) to scrape /metrics")
+	}
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	for _, srv := range servers {
+		if err := srv.Shutdown(sctx); err != nil && serveErr == nil {
+			serveErr = err
+		}
+	}
+	return serveErr
+}
+
+// httpServer is an HTTP server with the timeouts every listener uses.
+func (c *cli) httpServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -304,22 +347,6 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "listen", ln.Addr().String(), "public_url", cfg.PublicURL, "issuer", cfg.Issuer,
-		"access_cookie", cfg.AccessCookie().Name, "refresh_cookie", cfg.RefreshCookie().Name)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return err
-	}
-	return nil
 }
 
 func onlyDatabase(key string) bool { return key == "database_url" }
@@ -375,23 +402,16 @@ func (c *cli) usersCreate(ctx context.Context, args []string) error {
 	if cur, latest, err := migrations.Status(ctx, pool); err != nil || cur != latest {
 		return fmt.Errorf("database schema at version %d of %d: run `edgeauth migrate` first", cur, latest)
 	}
-	svc, err := auth.New(store.New(pool), noSigner{}, app.AuthConfig(&cfg, log, nil))
+	accounts, err := auth.NewAccounts(store.New(pool), auth.AccountsConfig{Logger: log})
 	if err != nil {
 		return err
 	}
-	u, err := svc.CreateUser(ctx, auth.NewUser{Email: *email, Password: password, Roles: *roles})
+	u, err := accounts.CreateUser(ctx, auth.NewUser{Email: *email, Password: password, Roles: *roles})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "created user %s (%s) roles=%v\n", u.ID, u.Email, u.Roles)
 	return nil
-}
-
-// noSigner satisfies auth.Signer for commands that never issue tokens.
-type noSigner struct{}
-
-func (noSigner) Sign(context.Context, jwtClaims, string) (string, error) {
-	return "", errors.New("edgeauth: this command does not sign tokens")
 }
 
 // readPassword reads the password: prompted twice without echo on a terminal,

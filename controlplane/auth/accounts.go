@@ -1,0 +1,187 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/store"
+)
+
+// AccountStorage is what Accounts needs from storage; *store.Store implements it.
+type AccountStorage interface {
+	InTx(ctx context.Context, fn func(q store.Queries) error) error
+	UserByID(ctx context.Context, id string) (store.User, error)
+}
+
+// AccountsConfig tunes Accounts. Zero values take the defaults noted.
+type AccountsConfig struct {
+	// HashConcurrency bounds simultaneous argon2id computations (each takes 19 MiB);
+	// default GOMAXPROCS.
+	HashConcurrency int
+	Now             func() time.Time // clock; default time.Now
+	Logger          *slog.Logger     // default slog.Default(); never receives secrets
+}
+
+// Accounts manages users: creation, passwords and roles. It needs storage only (no
+// signing key, no issuer), so a command-line tool can create a user with nothing but a
+// database. Service embeds it. Safe for concurrent use.
+type Accounts struct {
+	st     AccountStorage
+	cfg    AccountsConfig
+	hashes chan struct{} // semaphore for argon2id
+}
+
+// NewAccounts returns Accounts on st.
+func NewAccounts(st AccountStorage, cfg AccountsConfig) (*Accounts, error) {
+	if st == nil {
+		return nil, errors.New("auth: a store is required")
+	}
+	if cfg.HashConcurrency < 0 {
+		return nil, errors.New("auth: negative AccountsConfig.HashConcurrency")
+	}
+	def(&cfg.HashConcurrency, runtime.GOMAXPROCS(0))
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	def(&cfg.Logger, slog.Default())
+	return &Accounts{st: st, cfg: cfg, hashes: make(chan struct{}, cfg.HashConcurrency)}, nil
+}
+
+// Revocation reason for sessions ended by a password change.
+const ReasonPasswordChanged = "password_changed"
+
+// CreateUser creates an account after checking the e-mail/username and the password
+// policy. Errors: ErrInvalidEmail, ErrPasswordPolicy (wrapped, with the rule), ErrUserExists.
+func (a *Accounts) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+	email, hash, err := a.prepare(ctx, nu.Email, nu.Password)
+	if err != nil {
+		return User{}, err
+	}
+	var u store.User
+	err = a.st.InTx(ctx, func(q store.Queries) error {
+		var err error
+		u, err = createUser(ctx, q, email, hash, nu.Roles, a.cfg.Now())
+		return err
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return userFrom(u), nil
+}
+
+// prepare checks a new account's login name and password and hashes the password.
+func (a *Accounts) prepare(ctx context.Context, email, password string) (string, string, error) {
+	email, err := normalizeEmail(email)
+	if err != nil {
+		return "", "", err
+	}
+	if err := CheckPassword(password); err != nil {
+		return "", "", err
+	}
+	hash, err := a.hash(ctx, password)
+	return email, hash, err
+}
+
+// createUser inserts the account and its audit event inside a transaction.
+// ErrUserExists when the name is taken.
+func createUser(ctx context.Context, q store.Queries, email, hash string, roles []string, now time.Time) (store.User, error) {
+	u, err := q.CreateUser(ctx, store.User{Email: email, PasswordHash: hash, Roles: append([]string{}, roles...)})
+	if errors.Is(err, store.ErrConflict) {
+		return u, ErrUserExists
+	}
+	if err != nil {
+		return u, err
+	}
+	return u, q.AddAudit(ctx, store.AuditEvent{Kind: "user_created", UserID: u.ID, At: now})
+}
+
+// User returns the account with that id. ErrUserNotFound if none.
+func (a *Accounts) User(ctx context.Context, id string) (User, error) {
+	u, err := a.st.UserByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return User{}, ErrUserNotFound
+	}
+	if err != nil {
+		return User{}, err
+	}
+	return userFrom(u), nil
+}
+
+// SetPassword replaces the user's password (policy checked, ErrPasswordPolicy) and revokes
+// every session of the user except keepSID (empty: all), since a password change is how
+// users evict an intruder. ErrUserNotFound if there is no such user.
+func (a *Accounts) SetPassword(ctx context.Context, userID, password, keepSID string) error {
+	if err := CheckPassword(password); err != nil {
+		return err
+	}
+	hash, err := a.hash(ctx, password)
+	if err != nil {
+		return err
+	}
+	now := a.cfg.Now()
+	err = a.st.InTx(ctx, func(q store.Queries) error {
+		if err := q.SetPasswordHash(ctx, userID, hash); err != nil {
+			return err
+		}
+		ids, err := q.RevokeUserSessions(ctx, userID, keepSID, ReasonPasswordChanged, now)
+		if err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonPasswordChanged, UserID: userID, SessionID: keepSID, At: now,
+			Detail: map[string]any{"sessions_revoked": len(ids)}})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrUserNotFound
+	}
+	return err
+}
+
+// SetRoles replaces the user's roles. Access tokens carry the new roles from the next
+// refresh on (at most one access-token lifetime). ErrUserNotFound if there is no such user.
+func (a *Accounts) SetRoles(ctx context.Context, userID string, roles []string) error {
+	roles = append([]string{}, roles...)
+	err := a.st.InTx(ctx, func(q store.Queries) error {
+		if err := q.SetUserRoles(ctx, userID, roles); err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: "roles_changed", UserID: userID, At: a.cfg.Now(),
+			Detail: map[string]any{"roles": roles}})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrUserNotFound
+	}
+	return err
+}
+
+// hash computes a new argon2id hash of pw, waiting for a free hashing slot.
+func (a *Accounts) hash(ctx context.Context, pw string) (string, error) {
+	if err := a.acquireHash(ctx); err != nil {
+		return "", err
+	}
+	defer a.releaseHash()
+	return hashPassword(pw, DefaultParams), nil
+}
+
+// verify checks pw against a PHC hash, waiting for a free hashing slot.
+func (a *Accounts) verify(ctx context.Context, pw, phc string) (ok bool, malformed error, err error) {
+	if err := a.acquireHash(ctx); err != nil {
+		return false, nil, err
+	}
+	defer a.releaseHash()
+	ok, malformed = verifyPassword(pw, phc)
+	return ok, malformed, nil
+}
+
+func (a *Accounts) acquireHash(ctx context.Context) error {
+	select {
+	case a.hashes <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (a *Accounts) releaseHash() { <-a.hashes }
