@@ -312,3 +312,71 @@ func TestBinaryStripsIdentityHeadersInEverySpelling(t *testing.T) {
 		t.Fatalf("signed in as %s (no roles): the CGI app reads %v", u.ID, seen)
 	}
 }
+
+// recordingApp is an upstream that answers 200 and records the paths it was asked for.
+func recordingApp(t *testing.T) (string, func() []string) {
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, r.URL.EscapedPath())
+		mu.Unlock()
+		io.WriteString(w, "upstream")
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), seen...)
+	}
+}
+
+// Issue 7, item 2: with a token lacking admin, /admin/ was refused but other spellings
+// of it (letter case, trailing dot, encoded space, ...) were forwarded with the user's
+// identity. Through the binary: every spelling is refused (403, or 400 for the ones no
+// upstream should read) and never reaches the upstream, while an admin reaches them.
+func TestBinaryProtectsEverySpellingOfAProtectedPath(t *testing.T) {
+	upstream, seen := recordingApp(t)
+	d := startDemo(t, demoOptions{args: []string{"--upstream", upstream}})
+	d.signIn("member@example.test")
+	before := len(seen()) // the readiness probes
+	spellings := map[string]int{
+		"/admin/":                        http.StatusForbidden,
+		"/ADMIN/":                        http.StatusForbidden,
+		"/Admin/users":                   http.StatusForbidden,
+		"/admin./":                       http.StatusForbidden,
+		"/admin%20/":                     http.StatusForbidden,
+		"/admin%2e/":                     http.StatusForbidden,
+		"/admin;x/":                      http.StatusForbidden,
+		"/admin::$DATA/":                 http.StatusForbidden,
+		"/%2561dmin/":                    http.StatusForbidden,
+		"/adm%C4%B1n/":                   http.StatusForbidden,
+		"/%EF%BD%81dmin/":                http.StatusForbidden,
+		"/ad%C2%ADmin/":                  http.StatusForbidden,
+		"/app/..%2Fadmin/":               http.StatusBadRequest,
+		"/app/%2e%2e/admin/":             http.StatusBadRequest,
+		"/admin%09/":                     http.StatusBadRequest,
+		"/admin%00/":                     http.StatusBadRequest,
+		"/%C0%AE%C0%AE/admin/":           http.StatusBadRequest,
+		"/app/%EF%BC%8E%EF%BC%8E/admin/": http.StatusBadRequest,
+	}
+	for path, want := range spellings {
+		if resp, body := d.do(http.MethodGet, path, "", nil); resp.StatusCode != want {
+			t.Errorf("member GET %s: %s %q, want %d", path, resp.Status, body, want)
+		}
+	}
+	if got := seen()[before:]; len(got) != 0 {
+		t.Fatalf("the upstream was reached for %q", got)
+	}
+	if resp, _ := d.do(http.MethodGet, "/app/x", "", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("member GET /app/x: %s", resp.Status)
+	}
+
+	admin := startDemo(t, demoOptions{args: []string{"--upstream", upstream}})
+	admin.signIn("root@example.test", "admin")
+	for _, path := range []string{"/ADMIN/", "/admin./", "/adm%C4%B1n/"} {
+		if resp, body := admin.do(http.MethodGet, path, "", nil); resp.StatusCode != http.StatusOK || body != "upstream" {
+			t.Errorf("admin GET %s: %s %q", path, resp.Status, body)
+		}
+	}
+}

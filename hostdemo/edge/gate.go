@@ -70,8 +70,12 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case verifier.ActionRedirect, verifier.ActionRefresh:
 		w.Header().Set("Cache-Control", "no-store")
 		http.Redirect(w, r, d.Location, http.StatusFound)
-	default: // deny, and anything a newer module might invent
-		http.Error(w, http.StatusText(http.StatusForbidden), http.StatusForbidden)
+	default: // deny (403, or 400 for a refused path), and anything a newer module might invent
+		status := http.StatusForbidden
+		if d.Action == verifier.ActionDeny && d.Status == http.StatusBadRequest {
+			status = http.StatusBadRequest
+		}
+		http.Error(w, http.StatusText(status), status)
 	}
 }
 

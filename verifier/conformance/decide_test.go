@@ -13,6 +13,7 @@ import (
 	"github.com/edgeauth/edgeauth/verifier/gate"
 	"github.com/edgeauth/edgeauth/verifier/gate/gatetest"
 	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
+	"github.com/edgeauth/edgeauth/verifier/wasmhost"
 )
 
 // The gate's decision table (verifier/gate/gatetest) through both engines: every
@@ -156,4 +157,31 @@ func BenchmarkGateDecideInGuest(b *testing.B) {
 			}
 		})
 	}
+}
+
+// Path spellings (case, escapes, Unicode the fold table maps, separators, dot segments,
+// control characters) get the same decision from both engines: the fold and its
+// generated table behave alike under Go and TinyGo.
+func TestPathSpellingsBothEngines(t *testing.T) {
+	native, wasm := newNative(t), newWasm(t, wasmhost.Options{})
+	loadGateTable(t, native)
+	loadGateTable(t, wasm)
+	pieces := []string{"/", "admin", "ADMIN", "adm%C4%B1n", "%EF%BD%81", "%61", "%2561", "static", "..", "%2E", "%20",
+		"%2F", "%5C", "\\", ";x", ":x", "%C2%AD", "%EF%BC%8F", "%E2%88%95", "%09", "%C0%AE", "%FF", "%E2%80%8B", "."}
+	member := []string{gatetest.AccessName + "=" + gatetest.Member}
+	n := 0
+	for _, a := range pieces {
+		for _, b := range pieces {
+			for _, path := range []string{"/" + a + b + "/users", "/" + a + "/" + b} {
+				req := verifier.Request{Method: "GET", Path: path, Cookies: member}
+				want, err1 := native.Decide(req, gatetest.Now)
+				got, err2 := wasm.Decide(req, gatetest.Now)
+				if err1 != nil || err2 != nil || !reflect.DeepEqual(got, want) {
+					t.Fatalf("%q: native %+v (%v), wasm %+v (%v)", path, want, err1, got, err2)
+				}
+				n++
+			}
+		}
+	}
+	t.Logf("%d paths, identical decisions", n)
 }

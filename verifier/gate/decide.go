@@ -46,6 +46,9 @@ type decision struct {
 //
 // The rules, in order (reasons in reasons.go):
 //
+//  0. A path no upstream should be asked to read (policy.Match: control characters,
+//     invalid UTF-8, dot segments however spelled) is refused: deny with status 400
+//     ("invalid_path"), whatever the token.
 //  1. The token is the access cookie, or with allow_bearer and no access cookie, an
 //     "Authorization: Bearer" token. A duplicated access cookie is invalid.
 //  2. Public path (policy.Match): the login path with a valid token redirects to the
@@ -75,6 +78,12 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 	if err != nil {
 		return out, err
 	}
+	m := g.pol.Match(r.path)
+	if m.Invalid {
+		// No upstream should be asked to read this path (policy.Match): refused
+		// whoever asks, before any token is looked at.
+		return g.write(out, &decision{action: actionDeny, reason: ReasonInvalidPath, status: 400}), nil
+	}
 	state, claims, reason, fromCookie := tokenNone, (*jose.Claims)(nil), "", false
 	switch {
 	case access.Duplicated():
@@ -88,7 +97,6 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 		}
 	}
 
-	m := g.pol.Match(r.path)
 	var d decision
 	if !m.Protected {
 		d = decision{action: actionAllow, reason: ReasonPublic}

@@ -52,7 +52,8 @@ func FuzzDecide(f *testing.F) {
 				t.Fatalf("redirect to an unsafe location: %q", out)
 			}
 		case verifier.ActionDeny:
-			if d.Status != 403 || d.Identity != nil {
+			if !(d.Status == 403 && d.Reason == gate.ReasonMissingRole || d.Status == 400 && d.Reason == gate.ReasonInvalidPath) ||
+				d.Identity != nil || len(d.ClearCookies) != 0 {
 				t.Fatalf("bad deny: %q", out)
 			}
 		default:

@@ -52,6 +52,11 @@ const (
 	// ReasonAlreadySignedIn: the login path opened with a valid token. Action redirect
 	// to the safe return_to of the login URL, else the after-login path.
 	ReasonAlreadySignedIn = "already_signed_in"
+	// ReasonInvalidPath: the path is one no upstream should be asked to read (control
+	// characters or NUL, invalid UTF-8, more than 8 levels of percent-encoding, a
+	// segment of only dots and spaces however spelled; see policy.Match). Browsers
+	// never send such paths. Action deny with status 400, whatever the token.
+	ReasonInvalidPath = "invalid_path"
 )
 
 // Reasons lists every reason code, in the order above.
@@ -59,5 +64,5 @@ var Reasons = [...]string{
 	ReasonAuthenticated, ReasonPublic, ReasonPublicAuthenticated, ReasonNoToken,
 	ReasonRefresh, ReasonTokenExpired, ReasonTokenNotYetValid, ReasonUnknownKey,
 	ReasonInvalidToken, ReasonDuplicateCookie, ReasonRevoked, ReasonMissingRole,
-	ReasonAlreadySignedIn,
+	ReasonAlreadySignedIn, ReasonInvalidPath,
 }

@@ -6,6 +6,9 @@ type Policy struct {
 	cfg          Config
 	clearAccess  string
 	clearRefresh string
+	// publicFolds and protectedFolds are the folds of the rules' paths (see fold),
+	// in the order of cfg.PublicPaths and cfg.Protected.
+	publicFolds, protectedFolds []string
 }
 
 // New validates c and builds its Policy. Every problem is reported in one
@@ -20,6 +23,14 @@ func New(c Config) (*Policy, error) {
 	}
 	list := validate(&c)
 	p := &Policy{cfg: c}
+	p.publicFolds = make([]string, len(c.PublicPaths))
+	for i, s := range c.PublicPaths {
+		p.publicFolds[i] = foldRule(s)
+	}
+	p.protectedFolds = make([]string, len(c.Protected))
+	for i, r := range c.Protected {
+		p.protectedFolds[i] = foldRule(r.Prefix)
+	}
 	list = append(list, checkLoops(p)...)
 	if len(list) > 0 {
 		return nil, &ConfigError{Problems: list}
@@ -27,6 +38,15 @@ func New(c Config) (*Policy, error) {
 	p.clearAccess = clearCookie(c.AccessCookie)
 	p.clearRefresh = clearCookie(c.RefreshCookie)
 	return p, nil
+}
+
+// foldRule folds a rule's path (see fold). A canonical path always folds; one that
+// does not is refused by validation and kept as it is meanwhile.
+func foldRule(path string) string {
+	if f, ok := fold(path); ok {
+		return f
+	}
+	return path
 }
 
 // Config returns the validated configuration, defaults filled in. Callers must not
@@ -63,69 +83,178 @@ type Match struct {
 	// NonCanonical is true for paths that are not in canonical form (see
 	// Policy.Match); they are always Protected.
 	NonCanonical bool
+	// Invalid is true for a path the gate refuses outright: no upstream should be
+	// asked to read it (see Policy.Match).
+	Invalid bool
 	// Rule is the protected prefix that decided ("" for the default rule).
 	Rule string
-	// Roles lists the roles of the deciding protected rule: the token must carry one
-	// of them (none listed: any valid token).
-	Roles []string
-	// AlsoRoles, for non-canonical paths only, are the roles of the rule matching the
-	// path as an origin server might resolve it; the token must carry one of these
-	// too.
-	AlsoRoles []string
+	// rules are the protected rules whose roles the token must meet, one role of each
+	// (none listed: any valid token). Most paths need one; more spill into extra.
+	rules [4]*Route
+	n     int
+	extra []*Route
+}
+
+func (m *Match) require(r *Route) {
+	for i := 0; i < m.n && i < len(m.rules); i++ {
+		if m.rules[i] == r {
+			return
+		}
+	}
+	for _, e := range m.extra {
+		if e == r {
+			return
+		}
+	}
+	if m.n < len(m.rules) {
+		m.rules[m.n] = r
+	} else {
+		m.extra = append(m.extra, r)
+	}
+	m.n++
+}
+
+// Roles returns the role lists the token must meet: one role of each list (tests and
+// diagnostics; it allocates).
+func (m *Match) Roles() [][]string {
+	var out [][]string
+	for i := 0; i < m.n; i++ {
+		if r := m.rule(i); len(r.Roles) > 0 {
+			out = append(out, r.Roles)
+		}
+	}
+	return out
+}
+
+func (m *Match) rule(i int) *Route {
+	if i < len(m.rules) {
+		return m.rules[i]
+	}
+	return m.extra[i-len(m.rules)]
 }
 
 // Match classifies a request path (percent-encoded as received, no query).
 //
-// For a canonical path, the longest matching rule wins: a public path (exact, or a
-// prefix when it ends in '/'; "/" alone means the home page only, not every path:
-// "everything public" is DefaultProtected false) or a protected prefix (a plain string prefix, so
-// "/admin" also covers "/admin-tools"; "/admin/" covers "/admin" and everything
-// below it). On a tie the protected rule wins; when nothing matches,
-// DefaultProtected decides.
+// The gate decides on the path it sees, but the upstream serves the resource the path
+// names in its own reading, and upstreams read paths differently: some ignore letter
+// case, decode twice, take '\' for '/', drop ";parameters", trim trailing dots and
+// spaces, or map "ı" or fullwidth letters to ASCII. So a protected rule must hold for
+// every spelling an upstream may serve as its path. The rule, failing closed:
 //
-// A path that is not canonical (dot segments, "//", a backslash, ';' path parameters,
-// encoded '/', '\', '.', NUL, control or unreserved characters, lowercase or invalid
-// percent-encoding, an escape for a character that may appear unencoded, characters
-// that must be encoded, no leading '/') is never public:
-// the edge and the origin may resolve such a path differently ("/public/../admin",
-// "/public%2F..%2Fadmin", "/public\..\admin" on a Windows origin, "/admin;x" on a
-// servlet container), and a public match at the edge would then expose a protected
-// resource. Such paths are treated as protected (fail closed), and the roles of both
-// the literal path and the resolved path are required. Browsers send canonical paths,
-// so real users are not affected; an odd client gets a redirect to login or a 403.
+//  1. A path that no upstream should be asked to read is Invalid, and refused: control
+//     characters or NUL, invalid UTF-8, more than 8 levels of percent-encoding, or a
+//     segment of only dots and spaces ("..", "%2E%2E", "..;x", ". ."; browsers resolve
+//     dot segments before they send a URL). See fold.
+//  2. Public rules match the path literally, and only a canonical path (see
+//     isCanonicalPath: the form browsers send) can be public. Public paths are exact,
+//     or prefixes when they end in '/'; "/" alone means the home page only.
+//  3. Protected rules match the path literally (a plain string prefix: "/admin" also
+//     covers "/admin-tools"; "/admin/" covers "/admin" and everything below it) and
+//     also its fold (see fold: the path as the most lenient upstream reads it,
+//     lower-cased), against the fold of their prefix.
+//  4. The literal match decides as before: the longest literal rule wins, the
+//     protected one on a tie, DefaultProtected when none matches. On top of it, every
+//     protected rule that matches the fold at least as specifically (folded prefix at
+//     least as long) as the literally deciding rule applies too: the path is protected
+//     and the token must carry one role of each such rule. A shorter one does not:
+//     every reading of the path still falls under the longer rule the literal match
+//     found, so more specific rules keep their meaning ("/admin/" for admin,
+//     "/admin/reports" for reports).
 //
-// Matching is case-sensitive: an origin that routes case-insensitively should protect
-// its role-restricted areas with DefaultProtected and rules in every casing it serves.
+// So "/ADMIN/", "/admin./", "/admin%20/", "/adm%C4%B1n/", "/%EF%BD%81dmin/" and
+// "/admin;x/" all need the roles of "/admin/", while the canonical "/admin/..." keeps
+// exactly its configured meaning. A path that is not canonical is never public.
 func (p *Policy) Match(path string) Match {
-	if !isCanonicalPath(path) {
-		m := Match{Protected: true, NonCanonical: true}
-		if r, _ := p.longestProtected(path); r != nil {
-			m.Rule, m.Roles = r.Prefix, r.Roles
+	canonical := isCanonicalPath(path)
+	folded := path
+	if !canonical || needsFold(path) {
+		f, ok := fold(path)
+		if !ok {
+			return Match{Protected: true, NonCanonical: !canonical, Invalid: true}
 		}
-		if r, _ := p.longestProtected(resolve(path)); r != nil {
-			if m.Rule == "" {
-				m.Rule = r.Prefix
+		folded = f
+	}
+	m := Match{Login: canonical && path == p.cfg.LoginPath, NonCanonical: !canonical}
+
+	// The literal decision.
+	threshold := -1 // folded length of the literally deciding rule
+	pub, pubFolded := -1, -1
+	if canonical {
+		for i, s := range p.cfg.PublicPaths {
+			if len(s) > pub && matchPublic(path, s) {
+				pub, pubFolded = len(s), len(p.publicFolds[i])
 			}
-			m.AlsoRoles = r.Roles
-		}
-		return m
-	}
-	m := Match{Login: path == p.cfg.LoginPath}
-	pubLen := -1
-	for _, s := range p.cfg.PublicPaths {
-		if len(s) > pubLen && matchPublic(path, s) {
-			pubLen = len(s)
 		}
 	}
-	r, n := p.longestProtected(path)
+	lit, litLen := p.longestProtected(path)
 	switch {
-	case r != nil && n >= pubLen:
-		m.Protected, m.Rule, m.Roles = true, r.Prefix, r.Roles
-	case pubLen >= 0:
+	case lit >= 0 && litLen >= pub:
+		r := &p.cfg.Protected[lit]
+		m.Protected, m.Rule = true, r.Prefix
+		m.require(r)
+		threshold = len(p.protectedFolds[lit])
+	case pub >= 0:
+		threshold = pubFolded
 	default:
 		m.Protected = p.cfg.DefaultProtected
 	}
+	// Every protected rule the fold reaches at least as specifically.
+	for i := range p.cfg.Protected {
+		f := p.protectedFolds[i]
+		if len(f) >= threshold && matchFolded(folded, f) {
+			r := &p.cfg.Protected[i]
+			if !m.Protected || m.Rule == "" {
+				m.Rule = r.Prefix
+			}
+			m.Protected = true
+			m.require(r)
+		}
+	}
+	if !canonical {
+		m.Protected = true
+	}
 	return m
+}
+
+// needsFold reports whether a canonical path may read differently to an upstream than
+// as itself lower-cased: when it has an escape, a ':' or a segment ending in '.'.
+// Canonical paths have no control characters, spaces, ';', '\' or non-ASCII bytes.
+func needsFold(path string) bool {
+	for i := 0; i < len(path); i++ {
+		switch path[i] {
+		case '%', ':':
+			return true
+		case '.':
+			if i+1 == len(path) || path[i+1] == '/' {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matchFolded reports whether the folded path fp falls under the folded protected
+// prefix fr (lower-case): fp starts with fr, ignoring ASCII case (fp of a canonical
+// path is not lower-cased, see needsFold), or fr is "x/" and fp is "x".
+func matchFolded(fp, fr string) bool {
+	if len(fp) >= len(fr) {
+		return equalFold(fp[:len(fr)], fr)
+	}
+	return len(fr) > 1 && fr[len(fr)-1] == '/' && len(fp) == len(fr)-1 && equalFold(fp, fr[:len(fp)])
+}
+
+// equalFold compares a with the lower-case b, ignoring the case of ASCII letters in a.
+func equalFold(a, b string) bool {
+	for i := 0; i < len(a); i++ {
+		c := a[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // AuthArea reports whether path belongs to the control plane's auth endpoints: the
@@ -146,9 +275,15 @@ func (p *Policy) AuthArea(path string) bool {
 	return len(dir) > 1 && hasPrefix(path, dir)
 }
 
-// Satisfied reports whether roles meet the match's role requirements.
+// Satisfied reports whether roles meet the match's role requirements: one role of
+// every rule that applies.
 func (m *Match) Satisfied(roles []string) bool {
-	return hasAny(roles, m.Roles) && hasAny(roles, m.AlsoRoles)
+	for i := 0; i < m.n; i++ {
+		if !hasAny(roles, m.rule(i).Roles) {
+			return false
+		}
+	}
+	return true
 }
 
 func hasAny(have, need []string) bool {
@@ -172,17 +307,17 @@ func matchPublic(path, rule string) bool {
 	return path == rule
 }
 
-func (p *Policy) longestProtected(path string) (*Route, int) {
-	var best *Route
-	n := -1
+// longestProtected returns the index of the longest protected rule matching path
+// literally (-1 for none) and its length.
+func (p *Policy) longestProtected(path string) (int, int) {
+	best, n := -1, -1
 	for i := range p.cfg.Protected {
-		r := &p.cfg.Protected[i]
-		pre := r.Prefix
+		pre := p.cfg.Protected[i].Prefix
 		if len(pre) <= n {
 			continue
 		}
 		if hasPrefix(path, pre) || (len(pre) > 1 && pre[len(pre)-1] == '/' && path == pre[:len(pre)-1]) {
-			best, n = r, len(pre)
+			best, n = i, len(pre)
 		}
 	}
 	return best, n
@@ -258,67 +393,3 @@ func unhex(c byte) byte {
 }
 
 const upperHex = "0123456789ABCDEF"
-
-// resolve returns the path a lenient origin could make of a non-canonical path:
-// backslashes and percent-encoded '/' or '\' as separators, ';' path parameters
-// dropped, other escapes decoded once, empty and dot segments removed; then written
-// back in canonical form (see isCanonicalPath), so that the protected rules can be
-// matched against it. Used only to find the roles a non-canonical path must also
-// satisfy. For a canonical path it returns the path itself (a fuzz test checks this:
-// a canonical path has exactly one spelling).
-func resolve(path string) string {
-	var segs []string
-	cur := make([]byte, 0, len(path))
-	inParam := false
-	for i := 0; i <= len(path); i++ {
-		if i == len(path) {
-			segs = append(segs, string(cur))
-			break
-		}
-		c := path[i]
-		sep := c == '/' || c == '\\'
-		if c == '%' && i+2 < len(path) && isHex(path[i+1]) && isHex(path[i+2]) {
-			c = unhex(path[i+1])<<4 | unhex(path[i+2])
-			i += 2
-			sep = c == '/' || c == '\\'
-		} else if c == ';' {
-			inParam = true
-			continue
-		}
-		switch {
-		case sep:
-			segs = append(segs, string(cur))
-			cur, inParam = cur[:0], false
-		case !inParam:
-			cur = append(cur, c)
-		}
-	}
-	var kept []string
-	for _, seg := range segs {
-		switch seg {
-		case "", ".":
-		case "..":
-			if len(kept) > 0 {
-				kept = kept[:len(kept)-1]
-			}
-		default:
-			kept = append(kept, seg)
-		}
-	}
-	last := segs[len(segs)-1]
-	out := make([]byte, 0, len(path)+8)
-	for _, seg := range kept {
-		out = append(out, '/')
-		for i := 0; i < len(seg); i++ {
-			if c := seg[i]; isPathChar(c) {
-				out = append(out, c)
-			} else {
-				out = append(out, '%', upperHex[c>>4], upperHex[c&15])
-			}
-		}
-	}
-	if len(out) == 0 || last == "" || last == "." || last == ".." {
-		out = append(out, '/')
-	}
-	return string(out)
-}

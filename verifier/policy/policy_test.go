@@ -2,6 +2,7 @@ package policy
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -163,14 +164,15 @@ func TestNewDoesNotAliasInput(t *testing.T) {
 func TestMatch(t *testing.T) {
 	p := mustNew(t, validConfig())
 	admin := []string{"admin", "ops"}
+	reports := []string{"reports"}
 	tests := []struct {
 		path         string
 		protected    bool
 		login        bool
 		nonCanonical bool
+		invalid      bool
 		rule         string
-		roles        []string
-		alsoRoles    []string
+		roles        [][]string // one role of each list
 	}{
 		{path: "/", protected: false},
 		{path: "/login", login: true},
@@ -180,30 +182,43 @@ func TestMatch(t *testing.T) {
 		{path: "/static/app.js"},              // public prefix
 		{path: "/static", protected: true},    // "/static/" does not cover "/static"
 		{path: "/dashboard", protected: true}, // default_protected
-		{path: "/admin", protected: true, rule: "/admin/", roles: admin},
-		{path: "/admin/", protected: true, rule: "/admin/", roles: admin},
-		{path: "/admin/users", protected: true, rule: "/admin/", roles: admin},
-		{path: "/admin/public-ish/reports/1", protected: true, rule: "/admin/public-ish/reports", roles: []string{"reports"}},
+		{path: "/admin", protected: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/admin/", protected: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/admin/users", protected: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/admin/public-ish/reports/1", protected: true, rule: "/admin/public-ish/reports", roles: [][]string{reports}},
 		{path: "/api", protected: true, rule: "/api"},
 		{path: "/apidocs", protected: true, rule: "/api"}, // plain prefix: fail closed
-		{path: "/api/health"},                             // longer public rule wins
+		{path: "/api/health"}, // longer public rule wins
 		{path: "/api/health/deep", protected: true, rule: "/api"},
 		{path: "/caf%C3%A9", protected: true},
-		// Non-canonical: never public, roles of literal and resolved path.
-		{path: "/static/../admin/x", protected: true, nonCanonical: true, rule: "/admin/", alsoRoles: admin},
-		{path: "/static/%2E%2E/admin/x", protected: true, nonCanonical: true, rule: "/admin/", alsoRoles: admin},
-		{path: "/static/%2e%2e%2fadmin", protected: true, nonCanonical: true, rule: "/admin/", alsoRoles: admin},
-		{path: "/static%2F..%2Fadmin", protected: true, nonCanonical: true, rule: "/admin/", alsoRoles: admin},
-		{path: "/static\\..\\admin", protected: true, nonCanonical: true, rule: "/admin/", alsoRoles: admin},
-		{path: "/static%5C..%5Cadmin", protected: true, nonCanonical: true, rule: "/admin/", alsoRoles: admin},
-		{path: "//admin/x", protected: true, nonCanonical: true, rule: "/admin/", alsoRoles: admin},
+
+		// Spellings an upstream may serve as a protected path need its roles (issue 7).
+		{path: "/ADMIN/", protected: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/Admin/users", protected: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/admin./", protected: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/admin.", protected: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/admin%20/", protected: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/%20admin%20./x", protected: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/admin%2E/", protected: true, nonCanonical: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/admin::$DATA/", protected: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/adm%C4%B1n/", protected: true, rule: "/admin/", roles: [][]string{admin}},    // dotless i
+		{path: "/%EF%BD%81dmin/", protected: true, rule: "/admin/", roles: [][]string{admin}}, // fullwidth a
+		{path: "/ad%C2%ADmin/", protected: true, rule: "/admin/", roles: [][]string{admin}},   // soft hyphen
+		{path: "/x%EF%BC%8F..%EF%BC%8Fadmin/", protected: true, invalid: true},                // fullwidth slashes
+		{path: "/static%EF%BC%8Fadmin/", protected: true},                                     // "/static/admin/": no protected rule
+		{path: "/%2561dmin/", protected: true, rule: "/admin/", roles: [][]string{admin}},     // decoded twice
+		{path: "/API", protected: true, rule: "/api"},
+		{path: "/Admin/public-ish/reports/1", protected: true, rule: "/admin/", roles: [][]string{admin, reports}},
+		{path: "/admin/Public-ish/reports/1", protected: true, rule: "/admin/", roles: [][]string{admin, reports}},
+		{path: "/Static/x", protected: true}, // public rules match literally only
+		{path: "/api/health.", protected: true, rule: "/api"},
+
+		// Not canonical: never public, roles of every rule the fold reaches.
+		{path: "//admin/x", protected: true, nonCanonical: true, rule: "/admin/", roles: [][]string{admin}},
 		{path: "/static//x", protected: true, nonCanonical: true},
-		{path: "/%61dmin/x", protected: true, nonCanonical: true, rule: "/admin/", alsoRoles: admin},
-		{path: "/admin;jsessionid=1/x", protected: true, nonCanonical: true, rule: "/admin/", alsoRoles: admin},
-		{path: "/admin/;x/../../static/", protected: true, nonCanonical: true, rule: "/admin/", roles: admin},
-		{path: "/static/x%00", protected: true, nonCanonical: true},
-		{path: "/static/./x", protected: true, nonCanonical: true},
-		{path: "/static/.", protected: true, nonCanonical: true},
+		{path: "/%61dmin/x", protected: true, nonCanonical: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/admin;jsessionid=1/x", protected: true, nonCanonical: true, rule: "/admin/", roles: [][]string{admin}},
+		{path: "/static\\admin", protected: true, nonCanonical: true},
 		{path: "/static/%zz", protected: true, nonCanonical: true},
 		{path: "/static/%4", protected: true, nonCanonical: true},
 		{path: "/static/%c3%a9", protected: true, nonCanonical: true},
@@ -212,14 +227,37 @@ func TestMatch(t *testing.T) {
 		{path: "", protected: true, nonCanonical: true},
 		{path: "static/x", protected: true, nonCanonical: true},
 		{path: "*", protected: true, nonCanonical: true},
-		{path: "/login/../login", protected: true, nonCanonical: true},
+
+		// Refused: no upstream should be asked to read these.
+		{path: "/static/../admin/x", protected: true, nonCanonical: true, invalid: true},
+		{path: "/static/%2E%2E/admin/x", protected: true, nonCanonical: true, invalid: true},
+		{path: "/static/%2e%2e%2fadmin", protected: true, nonCanonical: true, invalid: true},
+		{path: "/static%2F..%2Fadmin", protected: true, nonCanonical: true, invalid: true},
+		{path: "/static\\..\\admin", protected: true, nonCanonical: true, invalid: true},
+		{path: "/static%5C..%5Cadmin", protected: true, nonCanonical: true, invalid: true},
+		{path: "/admin/;x/../../static/", protected: true, nonCanonical: true, invalid: true},
+		{path: "/static/..;x/admin", protected: true, nonCanonical: true, invalid: true},
+		{path: "/static/%252E%252E/admin", protected: true, invalid: true},
+		{path: "/static/%2E%20/admin", protected: true, nonCanonical: true, invalid: true},
+		{path: "/static/x%00", protected: true, nonCanonical: true, invalid: true},
+		{path: "/admin%09/", protected: true, nonCanonical: true, invalid: true},
+		{path: "/admin%0D%0A/", protected: true, nonCanonical: true, invalid: true},
+		{path: "/admin%C2%85/", protected: true, invalid: true},       // C1 control
+		{path: "/%C0%AE%C0%AE/admin", protected: true, invalid: true}, // overlong "."
+		{path: "/%C1%81dmin", protected: true, invalid: true},         // overlong "A"
+		{path: "/%ED%A0%80", protected: true, invalid: true},          // surrogate
+		{path: "/static/./x", protected: true, nonCanonical: true, invalid: true},
+		{path: "/static/.", protected: true, nonCanonical: true, invalid: true},
+		{path: "/static/...", protected: true, invalid: true},
+		{path: "/login/../login", protected: true, nonCanonical: true, invalid: true},
+		{path: "/%25252525252525252561", protected: true, invalid: true}, // more than 8 rounds
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
 			m := p.Match(tt.path)
-			if m.Protected != tt.protected || m.Login != tt.login || m.NonCanonical != tt.nonCanonical ||
-				m.Rule != tt.rule || !equal(m.Roles, tt.roles) || !equal(m.AlsoRoles, tt.alsoRoles) {
-				t.Fatalf("Match(%q) = %+v, want %+v", tt.path, m, tt)
+			if m.Protected != tt.protected || m.Login != tt.login || m.NonCanonical != tt.nonCanonical || m.Invalid != tt.invalid ||
+				(!tt.invalid && m.Rule != tt.rule) || !reflect.DeepEqual(m.Roles(), tt.roles) {
+				t.Fatalf("Match(%q) = %+v (roles %q), want %+v", tt.path, m, m.Roles(), tt)
 			}
 		})
 	}
@@ -230,12 +268,26 @@ func TestMatchDefaultOpen(t *testing.T) {
 	c.DefaultProtected = false
 	c.PublicPaths = nil
 	p := mustNew(t, c)
-	if p.Match("/anything").Protected || !p.Match("/api/x").Protected || !p.Match("/x/../y").Protected {
+	other := p.Match("/x%2Fy")
+	if p.Match("/anything").Protected || !p.Match("/api/x").Protected || !p.Match("/x/../y").Protected ||
+		!p.Match("/API/x").Protected || !other.Protected || !other.Satisfied(nil) {
 		t.Fatal("default-open policy matched wrongly")
 	}
 }
 
 func TestSatisfied(t *testing.T) {
+	a, b, ab := &Route{Roles: []string{"a"}}, &Route{Roles: []string{"b"}}, &Route{Roles: []string{"admin", "ops"}}
+	match := func(rules ...*Route) Match {
+		var m Match
+		for _, r := range rules {
+			m.require(r)
+		}
+		return m
+	}
+	many := make([]*Route, 9)
+	for i := range many {
+		many[i] = &Route{Roles: []string{string(rune('a' + i))}}
+	}
 	tests := []struct {
 		name  string
 		m     Match
@@ -243,12 +295,16 @@ func TestSatisfied(t *testing.T) {
 		want  bool
 	}{
 		{"no roles needed", Match{}, nil, true},
-		{"one of several", Match{Roles: []string{"admin", "ops"}}, []string{"user", "ops"}, true},
-		{"missing", Match{Roles: []string{"admin"}}, []string{"user"}, false},
-		{"none held", Match{Roles: []string{"admin"}}, nil, false},
-		{"both sets met", Match{Roles: []string{"a"}, AlsoRoles: []string{"b"}}, []string{"a", "b"}, true},
-		{"second set missing", Match{Roles: []string{"a"}, AlsoRoles: []string{"b"}}, []string{"a"}, false},
-		{"case sensitive", Match{Roles: []string{"admin"}}, []string{"Admin"}, false},
+		{"rule without roles", match(&Route{}), nil, true},
+		{"one of several", match(ab), []string{"user", "ops"}, true},
+		{"missing", match(a), []string{"user"}, false},
+		{"none held", match(a), nil, false},
+		{"both sets met", match(a, b), []string{"a", "b"}, true},
+		{"second set missing", match(a, b), []string{"a"}, false},
+		{"same rule twice counts once", match(a, a), []string{"a"}, true},
+		{"case sensitive", match(ab), []string{"Admin"}, false},
+		{"more rules than the array", match(many...), []string{"a", "b", "c", "d", "e", "f", "g", "h", "i"}, true},
+		{"last of many missing", match(many...), []string{"a", "b", "c", "d", "e", "f", "g", "h"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -259,26 +315,45 @@ func TestSatisfied(t *testing.T) {
 	}
 }
 
-func TestResolve(t *testing.T) {
+func TestFold(t *testing.T) {
 	tests := map[string]string{
-		"/a/../b":         "/b",
-		"/a/./b/":         "/a/b/",
-		"/a/b/..":         "/a/",
-		"/../../x":        "/x",
-		"//x//y":          "/x/y",
-		"/a%2Fb":          "/a/b",
-		"/a\\b":           "/a/b",
-		"/a;p=1/b;q":      "/a/b",
-		"/%61":            "/a",
-		"/caf%c3%a9":      "/caf%C3%A9",
-		"x":               "/x",
-		"":                "/",
-		"/a%zz":           "/a%25zz",
-		"/a%2e%2e/%2e%2e": "/",
+		"/Admin/Users":        "/admin/users",
+		"/a%2Fb":              "/a/b",
+		"/a\\b":               "/a/b",
+		"/a;p=1/b;q":          "/a/b",
+		"/a:stream/b::$DATA":  "/a/b",
+		"/%61":                "/a",
+		"/%2561":              "/a",
+		"/caf%c3%a9":          "/caf\u00e9",
+		"/CAF%C3%89":          "/caf\u00c9", // only ASCII letters are lower-cased; É stays
+		"x":                   "/x",
+		"":                    "/",
+		"//x//y/":             "/x/y/",
+		"/a%zz":               "/a%zz",
+		"/a.. . /b":           "/a/b",
+		"/%20a":               "/a",
+		"/a%E2%80%8Bb":        "/ab", // zero-width space dropped
+		"/%EF%BC%A1%EF%BD%82": "/ab", // fullwidth
+		"/%E2%84%AA":          "/k",  // Kelvin sign
+		"/%C5%BF":             "/s",  // long s
+		"/%C4%B0":             "/i",  // dotted capital I
+		"/stra%C3%9Fe":        "/strasse",
+		"/%EF%AC%81le":        "/file", // fi ligature
+		"/a%C2%A5b":           "/a/b",  // yen sign: a backslash in code page 932
+		"/a%E2%88%95b":        "/a/b",  // division slash
+		"/%F0%9D%90%9Aa":      "/aa",   // mathematical bold a
+		"/a%E3%80%80":         "/a",    // ideographic space trimmed
+		"/a/%3B/b":            "/a/b",  // ";" alone: empty segment
 	}
 	for in, want := range tests {
-		if got := resolve(in); got != want {
-			t.Errorf("resolve(%q) = %q, want %q", in, got, want)
+		if got, ok := fold(in); !ok || got != want {
+			t.Errorf("fold(%q) = %q, %v, want %q", in, got, ok, want)
+		}
+	}
+	for _, in := range []string{"/..", "/a/.", "/%2e", "/a/%2E%2E/b", "/a/..;x", "/a/.. /b", "/a/ /b", "/\x00", "/a%00", "/a%7F",
+		"/%C0%AF", "/%FF", "/%E2%80%A4%E2%80%A4/x" /* one-dot leaders */, "/a/%EF%BC%8E%EF%BC%8E/b" /* fullwidth dots */} {
+		if got, ok := fold(in); ok {
+			t.Errorf("fold(%q) = %q, want refused", in, got)
 		}
 	}
 }

@@ -204,6 +204,7 @@ func Cases() []Case {
 		return verifier.Decision{Action: verifier.ActionRefresh, Reason: reason, Status: 302, Location: loc}
 	}
 	deny := verifier.Decision{Action: verifier.ActionDeny, Reason: "missing_role", Status: 403}
+	refused := verifier.Decision{Action: verifier.ActionDeny, Reason: "invalid_path", Status: 400}
 	dash := "%2Fdashboard"
 	return []Case{
 		// Public paths.
@@ -283,11 +284,32 @@ func Cases() []Case {
 		{"encoded slashes path", get("/%2F%2Fevil.com", "", nil), redirect("no_token", "/login", nil)},
 		{"absolute URL as path", get("https://evil.com/", "", nil), redirect("no_token", "/login", nil)},
 		{"encoded CRLF in query", get("/dashboard", "x=%0D%0ALocation:%20https://evil.com", nil), redirect("no_token", "/login", nil)},
-		{"dot segments out of a public prefix", get("/static/../admin/users", "", nil), redirect("no_token", "/login", nil)},
-		{"dot segments keep the role check", get("/static/../admin/users", "", at(Member)), deny},
-		{"encoded dot segments keep the role check", get("/static/%2e%2e/admin/users", "", at(Member)), deny},
 		{"encoded letters keep the role check", get("/%61dmin/users", "", at(Member)), deny},
 		{"double slash in a public prefix", get("/static//app.js", "", nil), redirect("no_token", "/login", nil)},
-		{"non-canonical path with valid token", get("/static/../dashboard", "", at(Valid)), allow("authenticated", standardIDs)},
+		{"non-canonical path with valid token", get("/static//dashboard", "", at(Valid)), allow("authenticated", standardIDs)},
+
+		// Spellings a normalising upstream serves as a protected path keep its roles.
+		{"letter case keeps the role check", get("/ADMIN/users", "", at(Member)), deny},
+		{"letter case with the role", get("/Admin/users", "", at(Valid)), allow("authenticated", standardIDs)},
+		{"trailing dot keeps the role check", get("/admin./users", "", at(Member)), deny},
+		{"encoded space keeps the role check", get("/admin%20/users", "", at(Member)), deny},
+		{"path parameter keeps the role check", get("/admin;x/users", "", at(Member)), deny},
+		{"stream suffix keeps the role check", get("/admin::$DATA/users", "", at(Member)), deny},
+		{"double encoding keeps the role check", get("/%2561dmin/users", "", at(Member)), deny},
+		{"dotless i keeps the role check", get("/adm%C4%B1n/users", "", at(Member)), deny},
+		{"fullwidth letter keeps the role check", get("/%EF%BD%81dmin/users", "", at(Member)), deny},
+		{"soft hyphen keeps the role check", get("/ad%C2%ADmin/users", "", at(Member)), deny},
+		{"public rules match literally", get("/STATIC/app.js", "", nil), redirect("no_token", login("%2FSTATIC%2Fapp.js"), nil)},
+
+		// Paths no upstream should be asked to read: refused, whatever the token.
+		{"dot segments out of a public prefix", get("/static/../admin/users", "", nil), refused},
+		{"dot segments with a token", get("/static/../admin/users", "", at(Valid)), refused},
+		{"encoded dot segments", get("/static/%2e%2e/admin/users", "", at(Member)), refused},
+		{"dot segment after a path parameter", get("/static/..;x/admin/users", "", at(Member)), refused},
+		{"double-encoded dot segments", get("/static/%252E%252E/admin/users", "", at(Member)), refused},
+		{"control character", get("/admin%09/users", "", at(Valid)), refused},
+		{"NUL", get("/admin%00/users", "", nil), refused},
+		{"overlong UTF-8", get("/%C0%AE%C0%AE/admin", "", at(Member)), refused},
+		{"refused before the token is read", get("/static/%2E%2E/x", "", at(BadSig)), refused},
 	}
 }
