@@ -2,13 +2,20 @@
 // revoked within the last access-token lifetime plus leeway, as a compact JWS (typ
 // "edgeauth-revocations+jwt") that edges poll beside the JWKS. Payload:
 //
-//	{"iss": <issuer>, "iat": <unix>, "exp": <iat + CacheTTL>, "sids": ["<session id>", ...]}
+//	{"iss": <issuer>, "iat": <unix>, "exp": <iat + CacheTTL>, "sids": ["<session id>", ...], "seq": <n>}
+//
+// seq is the highest revocation number drawn when the list was built (see below).
 //
 // The list is kept in memory and rebuilt when PostgreSQL announces a revocation
 // (LISTEN on store.RevocationChannel, on a dedicated connection that reconnects with
 // backoff; every replica hears every revocation) and periodically, so it is re-signed
-// well before it expires. Subscribe delivers revoked session ids as they are heard (the
-// WebSocket gateway closes sockets with them).
+// well before it expires.
+//
+// Subscribers (the revocation stream) receive every revocation as it is heard, as a
+// signed event (typ "edgeauth-revocation+jwt", payload {"iss","iat","sid","seq",
+// "reason"}), and every list as it is built. Every revocation draws a number from one
+// database-wide sequence (migration 004), so a subscriber that reconnects, to this
+// replica or another, resumes after the last number it saw (Replay).
 package revocation
 
 import (
@@ -18,6 +25,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/store"
@@ -28,6 +36,9 @@ import (
 
 // Type is the typ header of a revocation list.
 const Type = "edgeauth-revocations+jwt"
+
+// EventType is the typ header of one signed revocation event.
+const EventType = "edgeauth-revocation+jwt"
 
 // Signer signs JWTs with the active key (keys.Manager satisfies it).
 type Signer interface {
@@ -60,6 +71,9 @@ type Claims struct {
 	IssuedAt   int64    `json:"iat"`
 	ExpiresAt  int64    `json:"exp"`
 	SessionIDs []string `json:"sids"`
+	// Seq is the highest revocation number drawn when the list was built: a stream
+	// subscriber that starts from this list resumes after it.
+	Seq int64 `json:"seq"`
 }
 
 func nd(v int64) *jwt.NumericDate                             { return jwt.NewNumericDate(time.Unix(v, 0)) }
@@ -69,6 +83,53 @@ func (c Claims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil 
 func (c Claims) GetIssuer() (string, error)                   { return c.Issuer, nil }
 func (c Claims) GetSubject() (string, error)                  { return "", nil }
 func (c Claims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+
+// EventClaims is the payload of one revocation event.
+type EventClaims struct {
+	Issuer    string `json:"iss"`
+	IssuedAt  int64  `json:"iat"`
+	SessionID string `json:"sid"`
+	Seq       int64  `json:"seq"`
+	Reason    string `json:"reason"`
+}
+
+func (c EventClaims) GetExpirationTime() (*jwt.NumericDate, error) { return nil, nil }
+func (c EventClaims) GetIssuedAt() (*jwt.NumericDate, error)       { return nd(c.IssuedAt), nil }
+func (c EventClaims) GetNotBefore() (*jwt.NumericDate, error)      { return nil, nil }
+func (c EventClaims) GetIssuer() (string, error)                   { return c.Issuer, nil }
+func (c EventClaims) GetSubject() (string, error)                  { return "", nil }
+func (c EventClaims) GetAudience() (jwt.ClaimStrings, error)       { return nil, nil }
+
+// Kinds of Event.
+const (
+	KindList    = "revocations" // a new list (Data is the signed list)
+	KindRevoked = "revoked"     // one revocation (Data is a signed event)
+)
+
+// Event is what a subscriber receives.
+type Event struct {
+	Kind      string
+	Seq       int64  // the revocation's number; for a list, the highest number it covers
+	Data      []byte // compact JWS: the list, or the event
+	SessionID string // KindRevoked only
+}
+
+// Subscription is one subscriber's feed; see Subscribe.
+type Subscription struct {
+	// C receives events in the order they are heard.
+	C      <-chan Event
+	ch     chan Event
+	lagged chan struct{}
+	cancel func()
+}
+
+// Lagged is closed when the subscriber fell so far behind that an event could not be
+// queued: the feed has stopped, and the subscriber must start again (a stream client
+// reconnects and resumes from its last number).
+func (s *Subscription) Lagged() <-chan struct{} { return s.lagged }
+
+// Close ends the subscription.
+func (s *Subscription) Close() { s.cancel() }
 
 // List is the revocation list of one replica. Safe for concurrent use.
 type List struct {
@@ -83,10 +144,14 @@ type List struct {
 	body    []byte
 	etag    string
 	claims  Claims
-	listed  map[string]bool // sids in the current list
-	heard   map[string]bool // sids delivered to subscribers since the last build
-	subs    map[int]chan string
+	subs    map[int]*Subscription
 	nextSub int
+
+	signed  sync.Map // seq -> []byte: revocation events, signed once per replica
+	nSigned atomic.Int64
+
+	ending    chan struct{} // closed by EndStreams
+	endingOne sync.Once
 }
 
 // New builds the first list (so Body is ready) and returns it. Call Run to keep it current.
@@ -123,7 +188,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, signer Signer, cfg Config) (*L
 		return nil, err
 	}
 	l := &List{pool: pool, st: store.New(pool), signer: signer, cfg: cfg,
-		listed: map[string]bool{}, heard: map[string]bool{}, subs: map[int]chan string{}}
+		subs: map[int]*Subscription{}, ending: make(chan struct{})}
 	if err := l.Rebuild(ctx); err != nil {
 		return nil, err
 	}
@@ -146,21 +211,27 @@ func (l *List) Current() Claims {
 	return c
 }
 
-// Rebuild reads the revoked sessions, signs a new list and makes it current. Sessions that
-// appear for the first time and were not already heard through NOTIFY are delivered to
-// subscribers (a reconnect may have missed their notification).
+// CurrentEvent returns the current list as an event.
+func (l *List) CurrentEvent() Event {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return Event{Kind: KindList, Seq: l.claims.Seq, Data: l.body}
+}
+
+// Rebuild reads the revoked sessions, signs a new list, makes it current and hands it
+// to subscribers.
 func (l *List) Rebuild(ctx context.Context) error {
 	l.buildMu.Lock()
 	defer l.buildMu.Unlock()
 	now := l.cfg.Now()
-	sids, err := l.st.RevokedSince(ctx, now.Add(-l.cfg.Window))
+	sids, seq, err := l.st.RevocationListSince(ctx, now.Add(-l.cfg.Window))
 	if err != nil {
 		return err
 	}
 	if sids == nil {
 		sids = []string{}
 	}
-	c := Claims{Issuer: l.cfg.Issuer, IssuedAt: now.Unix(), ExpiresAt: now.Add(l.cfg.CacheTTL).Unix(), SessionIDs: sids}
+	c := Claims{Issuer: l.cfg.Issuer, IssuedAt: now.Unix(), ExpiresAt: now.Add(l.cfg.CacheTTL).Unix(), SessionIDs: sids, Seq: seq}
 	tok, err := l.signer.Sign(ctx, c, Type)
 	if err != nil {
 		return errors.Join(errors.New("revocation: sign list"), err)
@@ -169,70 +240,141 @@ func (l *List) Rebuild(ctx context.Context) error {
 	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
 
 	l.mu.Lock()
-	listed := make(map[string]bool, len(sids))
-	var fresh []string
-	for _, sid := range sids {
-		listed[sid] = true
-		if !l.listed[sid] && !l.heard[sid] {
-			fresh = append(fresh, sid)
-		}
-	}
-	l.body, l.etag, l.claims, l.listed, l.heard = []byte(tok), etag, c, listed, map[string]bool{}
+	l.body, l.etag, l.claims = []byte(tok), etag, c
 	l.mu.Unlock()
-	for _, sid := range fresh {
-		l.deliver(sid)
-	}
+	l.deliver(Event{Kind: KindList, Seq: seq, Data: []byte(tok)})
 	return nil
 }
 
-// Subscribe returns a channel receiving the id of every session revoked from now on (from
-// any replica), and a cancel function. Ids may repeat; a subscriber too slow to keep up
-// with a buffer of buf misses ids (they stay on the list).
-func (l *List) Subscribe(buf int) (<-chan string, func()) {
-	ch := make(chan string, max(buf, 1))
+// Subscribe returns a feed of every revocation heard from now on (from any replica) and
+// every list built. An event is never dropped silently: a subscriber whose buffer of buf
+// events is full is cut off (Lagged) and must start again.
+func (l *List) Subscribe(buf int) *Subscription {
+	ch := make(chan Event, max(buf, 1))
+	sub := &Subscription{C: ch, ch: ch, lagged: make(chan struct{})}
 	l.mu.Lock()
 	id := l.nextSub
 	l.nextSub++
-	l.subs[id] = ch
+	l.subs[id] = sub
 	l.mu.Unlock()
 	var once sync.Once
-	return ch, func() {
+	sub.cancel = func() {
 		once.Do(func() {
 			l.mu.Lock()
 			delete(l.subs, id)
 			l.mu.Unlock()
 		})
 	}
+	return sub
 }
 
-func (l *List) deliver(sid string) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	for _, ch := range l.subs {
+func (l *List) deliver(ev Event) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, sub := range l.subs {
 		select {
-		case ch <- sid:
+		case sub.ch <- ev:
 		default:
-			l.cfg.Logger.Warn("revocation subscriber too slow; id dropped", "session", sid)
+			l.cfg.Logger.Warn("revocation subscriber too slow; cut off (it resumes after reconnecting)")
+			delete(l.subs, id)
+			close(sub.lagged)
 		}
 	}
 }
 
-// heardNotify records and delivers a sid announced through NOTIFY.
-func (l *List) heardNotify(sid string) {
-	l.mu.Lock()
-	dup := l.listed[sid] || l.heard[sid]
-	l.heard[sid] = true
-	l.mu.Unlock()
-	if !dup {
-		l.deliver(sid)
+// heardNotify signs the revocation announced through NOTIFY and hands it to
+// subscribers. A notice without a number (from a replica of an older version) or one
+// that cannot be signed (no fresh key) is left to the next list.
+func (l *List) heardNotify(ctx context.Context, payload string) {
+	n, ok := store.ParseRevocationNotice(payload)
+	if !ok {
+		l.cfg.Logger.Warn("revocation notification not understood; the next list covers it")
+		return
+	}
+	if n.Seq == 0 {
+		return
+	}
+	data, err := l.signEvent(ctx, store.Revoked{Seq: n.Seq, SessionID: n.SessionID, Reason: n.Reason})
+	if err != nil {
+		l.cfg.Logger.Warn("revocation event not signed; the next list covers it", "err", err)
+		return
+	}
+	l.deliver(Event{Kind: KindRevoked, Seq: n.Seq, Data: data, SessionID: n.SessionID})
+}
+
+// maxSigned bounds the cache of signed events (a few hundred bytes each).
+const maxSigned = 8192
+
+// signEvent returns the signed event of one revocation, signing it once per replica.
+func (l *List) signEvent(ctx context.Context, r store.Revoked) ([]byte, error) {
+	if b, ok := l.signed.Load(r.Seq); ok {
+		return b.([]byte), nil
+	}
+	tok, err := l.signer.Sign(ctx, EventClaims{Issuer: l.cfg.Issuer, IssuedAt: l.cfg.Now().Unix(),
+		SessionID: r.SessionID, Seq: r.Seq, Reason: r.Reason}, EventType)
+	if err != nil {
+		return nil, err
+	}
+	if l.nSigned.Add(1) > maxSigned {
+		l.signed.Clear() // events are re-signed on demand; a full cache just starts over
+		l.nSigned.Store(1)
+	}
+	l.signed.Store(r.Seq, []byte(tok))
+	return []byte(tok), nil
+}
+
+// ReplayLookback covers revocations that commit after one with a higher number (see
+// store.RevocationsAfter): far longer than a revocation's transaction takes.
+const ReplayLookback = 30 * time.Second
+
+// replayPage bounds one query of Replay.
+const replayPage = 1000
+
+// Replay returns, signed and in number order, the revocations a subscriber that saw
+// number after may have missed: those numbered after it, and those that happened up
+// to ReplayLookback before it (repeats, which receivers ignore, are the price of
+// never missing one that committed late).
+func (l *List) Replay(ctx context.Context, after int64) ([]Event, error) {
+	var out []Event
+	for cursor, first := after, true; ; first = false {
+		lookback := ReplayLookback
+		if !first {
+			lookback = 0
+		}
+		rows, err := l.st.RevocationsAfter(ctx, cursor, lookback, replayPage)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			if !first && r.Seq <= cursor {
+				continue
+			}
+			data, err := l.signEvent(ctx, r)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, Event{Kind: KindRevoked, Seq: r.Seq, Data: data, SessionID: r.SessionID})
+		}
+		if len(rows) < replayPage {
+			return out, nil
+		}
+		cursor = rows[len(rows)-1].Seq
 	}
 }
+
+// EndStreams tells every stream to end (the server is shutting down: its clients
+// reconnect to another replica). Run ending does the same.
+func (l *List) EndStreams() { l.endingOne.Do(func() { close(l.ending) }) }
+
+// Ending is closed when streams should end.
+func (l *List) Ending() <-chan struct{} { return l.ending }
 
 // Run keeps the list current until ctx ends: it LISTENs on a dedicated connection
 // (reconnecting with exponential backoff, 100 ms up to 10 s, and rebuilding after every
 // reconnect since notifications may have been missed), rebuilds shortly after each
 // notification (bursts coalesce into one build) and at least every Config.Refresh.
 func (l *List) Run(ctx context.Context) {
+	defer l.EndStreams()
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
 		err := l.listen(ctx, func() { backoff = 100 * time.Millisecond })
@@ -289,7 +431,7 @@ func (l *List) listen(ctx context.Context, connected func()) error {
 			}
 			return err
 		}
-		l.heardNotify(n.Payload)
+		l.heardNotify(ctx, n.Payload)
 		// Coalesce a burst (logout-all revokes many sessions at once) into one rebuild.
 		drain, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 		for {
@@ -297,7 +439,7 @@ func (l *List) listen(ctx context.Context, connected func()) error {
 			if err != nil {
 				break
 			}
-			l.heardNotify(n.Payload)
+			l.heardNotify(ctx, n.Payload)
 		}
 		cancel()
 		if conn.IsClosed() {

@@ -141,7 +141,7 @@ func TestListFormatAndWindow(t *testing.T) {
 	if h["typ"] != revocation.Type || h["kid"] != "k1" || h["alg"] != "EdDSA" {
 		t.Fatalf("header %v", h)
 	}
-	if len(p) != 4 || p["iss"] != "https://auth.example.test" || p["exp"].(float64)-p["iat"].(float64) != 60 ||
+	if len(p) != 5 || p["iss"] != "https://auth.example.test" || p["seq"] != 0.0 || p["exp"].(float64)-p["iat"].(float64) != 60 ||
 		p["iat"].(float64) != float64(f.clock.Now().Unix()) || len(p["sids"].([]any)) != 0 {
 		t.Fatalf("payload %v (an empty list must be [] not null)", p)
 	}
@@ -200,15 +200,35 @@ func listed(l *revocation.List, sid string) func() bool {
 	return func() bool { return slices.Contains(l.Current().SessionIDs, sid) }
 }
 
+// next returns the next event of a kind, skipping others, or fails after a generous
+// deadline (a failure guard, not a timing assertion).
+func next(t *testing.T, sub *revocation.Subscription, kind string, match func(revocation.Event) bool) revocation.Event {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case ev := <-sub.C:
+			if ev.Kind == kind && (match == nil || match(ev)) {
+				return ev
+			}
+		case <-sub.Lagged():
+			t.Fatal("subscription lagged")
+		case <-deadline:
+			t.Fatalf("no %s event", kind)
+		}
+	}
+}
+
 // A revocation written by another replica (another pool) reaches this replica's list and
-// its subscribers through LISTEN/NOTIFY, also after the listening connection was killed.
+// its subscribers through LISTEN/NOTIFY, as a signed event with its number and reason,
+// and after the listening connection was killed, through the list rebuilt on reconnect.
 func TestRunFollowsRevocationsAcrossReplicas(t *testing.T) {
 	f := newFixture(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	l := f.list(t)
-	ch, unsubscribe := l.Subscribe(16)
-	defer unsubscribe()
+	sub := l.Subscribe(64)
+	defer sub.Close()
 	done := make(chan struct{})
 	go func() { l.Run(ctx); close(done) }()
 	defer func() { cancel(); <-done }()
@@ -228,29 +248,127 @@ func TestRunFollowsRevocationsAcrossReplicas(t *testing.T) {
 	})
 	a := f.session(t)
 	f.revoke(t, otherStore, a)
+	ev := next(t, sub, revocation.KindRevoked, nil)
+	h, p := f.verify(t, ev.Data)
+	if ev.SessionID != a || ev.Seq < 1 || h["typ"] != revocation.EventType || p["sid"] != a || p["reason"] != "logout" ||
+		p["seq"] != float64(ev.Seq) || p["iss"] != "https://auth.example.test" {
+		t.Fatalf("event %+v: header %v payload %v", ev, h, p)
+	}
 	waitFor(t, "first revocation listed", listed(l, a))
-	select {
-	case got := <-ch:
-		if got != a {
-			t.Fatalf("subscriber got %s, want %s", got, a)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("subscriber heard nothing")
+	lst := next(t, sub, revocation.KindList, func(e revocation.Event) bool { return e.Seq >= ev.Seq })
+	if _, p := f.verify(t, lst.Data); !slices.Contains(sids(p), a) || p["seq"] != float64(lst.Seq) {
+		t.Fatalf("list after the revocation: %v", p)
 	}
 
-	// Kill the listener's connection; it must come back by itself.
+	// Kill the listener's connection; it must come back by itself, and a revocation
+	// made meanwhile reaches subscribers at the latest in the list rebuilt on reconnect.
 	if _, err := f.pool.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'`); err != nil {
 		t.Fatal(err)
 	}
 	b := f.session(t)
 	f.revoke(t, otherStore, b)
 	waitFor(t, "revocation listed after reconnect", listed(l, b))
-	select {
-	case got := <-ch:
-		if got != b {
-			t.Fatalf("subscriber got %s, want %s", got, b)
+	deadline := time.After(10 * time.Second)
+	for heard := false; !heard; {
+		select {
+		case ev := <-sub.C:
+			if ev.Kind == revocation.KindRevoked && ev.SessionID == b {
+				heard = true
+			} else if ev.Kind == revocation.KindList {
+				_, p := f.verify(t, ev.Data)
+				heard = slices.Contains(sids(p), b)
+			}
+		case <-deadline:
+			t.Fatal("subscriber heard nothing of the revocation made during the reconnect")
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("subscriber heard nothing after reconnect")
+	}
+}
+
+// Replay gives a subscriber that saw number n every later revocation, plus those of
+// the lookback before n (a revocation may commit after a higher-numbered one), in
+// number order, signed.
+func TestReplayFromANumber(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	l := f.list(t)
+	var ids []string
+	for range 5 {
+		sid := f.session(t)
+		f.revoke(t, f.st, sid)
+		ids = append(ids, sid)
+		f.clock.Add(time.Minute) // beyond the lookback apart
+	}
+	all, err := l.Replay(ctx, 0)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("replay from 0: %d events, %v", len(all), err)
+	}
+	for i, ev := range all {
+		_, p := f.verify(t, ev.Data)
+		if ev.SessionID != ids[i] || p["sid"] != ids[i] || (i > 0 && ev.Seq <= all[i-1].Seq) {
+			t.Fatalf("event %d: %+v %v", i, ev, p)
+		}
+	}
+	after, err := l.Replay(ctx, all[2].Seq)
+	if err != nil || len(after) != 3 || after[0].Seq != all[2].Seq || after[2].SessionID != ids[4] {
+		t.Fatalf("replay after the third: %+v, %v (the third itself is within the lookback)", after, err)
+	}
+	// A revocation that draws its number first but commits after a later one: a
+	// subscriber that saw the later one still gets it.
+	slow, fast := f.session(t), f.session(t)
+	drawn, commit := make(chan struct{}), make(chan struct{})
+	txDone := make(chan error, 1)
+	go func() {
+		txDone <- f.st.InTx(ctx, func(q store.Queries) error {
+			if err := q.RevokeSession(ctx, slow, "", "logout", f.clock.Now()); err != nil {
+				return err
+			}
+			close(drawn)
+			<-commit
+			return nil
+		})
+	}()
+	<-drawn
+	f.revoke(t, f.st, fast) // draws a higher number, commits first
+	seen, err := l.Replay(ctx, all[4].Seq)
+	if err != nil || len(seen) != 2 || seen[1].SessionID != fast {
+		t.Fatalf("replay while the slow revocation is uncommitted: %+v, %v", seen, err)
+	}
+	close(commit)
+	if err := <-txDone; err != nil {
+		t.Fatal(err)
+	}
+	got, err := l.Replay(ctx, seen[1].Seq) // the subscriber saw fast's number last
+	if err != nil || !slices.ContainsFunc(got, func(e revocation.Event) bool { return e.SessionID == slow && e.Seq < seen[1].Seq }) {
+		t.Fatalf("replay after the later number misses the earlier-numbered, later-committed revocation: %+v, %v", got, err)
+	}
+	if none, err := l.Replay(ctx, seen[1].Seq+1000); err != nil || len(none) != 0 {
+		t.Fatalf("replay after an unknown number: %+v, %v", none, err)
+	}
+}
+
+// A subscriber that stops reading is cut off, not fed with gaps.
+func TestSlowSubscriberIsCutOff(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	l := f.list(t)
+	sub := l.Subscribe(1)
+	defer sub.Close()
+	for range 3 {
+		if err := l.Rebuild(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	select {
+	case <-sub.Lagged():
+	default:
+		t.Fatal("a subscriber that fell behind was not cut off")
+	}
+	fresh := l.Subscribe(4)
+	defer fresh.Close()
+	if err := l.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-fresh.C; ev.Kind != revocation.KindList {
+		t.Fatalf("event %+v", ev)
 	}
 }

@@ -103,13 +103,13 @@ const revokeSQL = `
 	WITH r AS (
 		UPDATE sessions SET revoked_at = $3, revoke_reason = $4, successor_box = NULL
 		WHERE id = $1 AND ($2 = '' OR user_id = nullif($2, '')::uuid) AND revoked_at IS NULL
-		RETURNING id
+		RETURNING id, revocation_seq, revoke_reason
 	)
-	SELECT id FROM r, pg_notify('` + RevocationChannel + `', r.id)`
+	SELECT id FROM r, ` + notifyRevoked
 
 // RevokeSession marks a live (not yet revoked) session revoked at `at` with reason, and
-// NOTIFYs RevocationChannel with its id in the same statement (so the notification is sent
-// if and only if the transaction commits). If userID is not empty the session must belong
+// NOTIFYs RevocationChannel (RevocationNotice) in the same statement (so the
+// notification is sent if and only if the transaction commits). If userID is not empty the session must belong
 // to that user. ErrNotFound if no such unrevoked session.
 func (q Queries) RevokeSession(ctx context.Context, id, userID, reason string, at time.Time) error {
 	if userID != "" && !isUUID(userID) {
@@ -130,9 +130,9 @@ func (q Queries) RevokeUserSessions(ctx context.Context, userID, except, reason 
 		WITH r AS (
 			UPDATE sessions SET revoked_at = $3, revoke_reason = $4, successor_box = NULL
 			WHERE user_id = $1::uuid AND id <> $2 AND revoked_at IS NULL
-			RETURNING id
+			RETURNING id, revocation_seq, revoke_reason
 		)
-		SELECT id FROM r, pg_notify('`+RevocationChannel+`', r.id)`, userID, except, at, reason)
+		SELECT id FROM r, `+notifyRevoked, userID, except, at, reason)
 	if err != nil {
 		return nil, translate("revoke user sessions", err)
 	}

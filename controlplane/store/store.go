@@ -15,8 +15,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// RevocationChannel is the PostgreSQL NOTIFY channel on which the id of every revoked
-// session is published, from inside the transaction that revokes it.
+// RevocationChannel is the PostgreSQL NOTIFY channel on which every revocation is
+// published (a RevocationNotice), from inside the transaction that revokes it.
 const RevocationChannel = "edgeauth_revocations"
 
 // dbtx is what both a pool and a transaction offer.

@@ -1,0 +1,80 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// RevocationNotice is the payload of a NOTIFY on RevocationChannel (JSON): the session,
+// the number its revocation drew (migration 004: one database-wide sequence), and the
+// reason.
+type RevocationNotice struct {
+	SessionID string `json:"sid"`
+	Seq       int64  `json:"seq"`
+	Reason    string `json:"reason"`
+}
+
+// notifyRevoked ends a statement whose CTE r returns the revoked rows' id,
+// revocation_seq and revoke_reason: it NOTIFYs each as a RevocationNotice.
+const notifyRevoked = `pg_notify('` + RevocationChannel + `', json_build_object('sid', r.id, 'seq', r.revocation_seq, 'reason', r.revoke_reason)::text)`
+
+// ParseRevocationNotice reads a NOTIFY payload. A replica of an older version sends the
+// bare session id: that is returned with Seq 0 and ok true.
+func ParseRevocationNotice(payload string) (RevocationNotice, bool) {
+	var n RevocationNotice
+	if len(payload) > 0 && payload[0] == '{' {
+		if err := json.Unmarshal([]byte(payload), &n); err != nil || n.SessionID == "" {
+			return RevocationNotice{}, false
+		}
+		return n, true
+	}
+	if payload == "" {
+		return RevocationNotice{}, false
+	}
+	return RevocationNotice{SessionID: payload}, true
+}
+
+// Revoked is one revocation, for resuming a subscriber.
+type Revoked struct {
+	Seq       int64
+	SessionID string
+	Reason    string
+	At        time.Time
+}
+
+// RevocationListSince returns the ids of sessions revoked after since (oldest
+// revocation first) and, from the same snapshot, the highest revocation number drawn
+// so far (0 when none).
+func (q Queries) RevocationListSince(ctx context.Context, since time.Time) (ids []string, lastSeq int64, err error) {
+	err = q.db.QueryRow(ctx, `SELECT
+		coalesce((SELECT max(revocation_seq) FROM sessions), 0),
+		coalesce((SELECT array_agg(id ORDER BY revoked_at, id) FROM sessions WHERE revoked_at > $1), '{}')`, since).Scan(&lastSeq, &ids)
+	return ids, lastSeq, translate("revocation list", err)
+}
+
+// RevocationsAfter returns up to limit revocations, in number order, whose number is
+// above after, or that happened at most lookback before revocation number after did:
+// a revocation may commit after one with a higher number, so a subscriber that saw
+// number after may still miss a slightly older one, and gets those again (receivers
+// ignore repeats). Revocations of pruned sessions are gone.
+func (q Queries) RevocationsAfter(ctx context.Context, after int64, lookback time.Duration, limit int) ([]Revoked, error) {
+	rows, err := q.db.Query(ctx, `
+		WITH p AS (SELECT revoked_at - $2::interval AS t FROM sessions WHERE revocation_seq = $1)
+		SELECT revocation_seq, id, revoke_reason, revoked_at FROM sessions WHERE revocation_seq > $1
+		UNION
+		SELECT s.revocation_seq, s.id, s.revoke_reason, s.revoked_at FROM sessions s, p
+		WHERE s.revoked_at >= p.t AND s.revocation_seq IS NOT NULL
+		ORDER BY 1
+		LIMIT $3`, after, lookback, limit)
+	if err != nil {
+		return nil, translate("revocations after", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Revoked, error) {
+		var v Revoked
+		return v, r.Scan(&v.Seq, &v.SessionID, &v.Reason, &v.At)
+	})
+	return out, translate("revocations after", err)
+}
