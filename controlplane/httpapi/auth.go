@@ -21,11 +21,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// RevocationSource serves the signed revocation list (controlplane/revocation).
-type RevocationSource interface {
-	Body() (body []byte, etag string)
-}
-
 // Identity is what the handlers need from the identity service; *auth.Service
 // implements it.
 type Identity interface {

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/config"
@@ -54,6 +55,8 @@ type Server struct {
 	edgeConfigETag string
 	// staticHeaders are set on every response (security headers, no-store).
 	staticHeaders http.Header
+	// streams counts the open revocation streams.
+	streams atomic.Int64
 }
 
 // Route is one registered endpoint.
@@ -120,6 +123,7 @@ func New(cfg config.Config, d Deps) (*Server, error) {
 	}
 	s.handle("GET /.well-known/jwks.json", s.jwks)
 	s.handle("GET /.well-known/edgeauth/revocations", s.revocations)
+	s.handle("GET /.well-known/edgeauth/revocations/stream", s.revocationStream)
 	s.handle("GET /.well-known/edgeauth/edge-config", s.serveEdgeConfig)
 	s.authRoutes()
 	return s, nil

@@ -91,6 +91,7 @@ func Start(t testing.TB, o Options) *ControlPlane {
 	srv.Config.Handler = cp.App.Handler
 	srv.Start()
 	t.Cleanup(srv.Close)
+	t.Cleanup(cp.App.Revocations.EndStreams) // before srv.Close, which waits for every request
 	return cp
 }
 

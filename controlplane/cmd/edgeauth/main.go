@@ -293,6 +293,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	defer a.Close()
 
 	servers := []*http.Server{c.httpServer(a.Handler, log)}
+	servers[0].RegisterOnShutdown(a.Revocations.EndStreams) // stream clients resume on another replica
 	listeners := []string{cfg.Listen}
 	if cfg.OpsListen != "" {
 		servers = append(servers, c.httpServer(a.Handler.Ops(), log))
