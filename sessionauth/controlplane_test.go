@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -174,5 +176,141 @@ func TestAgainstControlPlane(t *testing.T) {
 	defer mu.Unlock()
 	if len(heard) != 1 || heard[0].SessionID != laptop.SessionID {
 		t.Fatalf("watchers heard %+v", heard)
+	}
+}
+
+// switchProxy stands between a source and the control plane: it can refuse streams and
+// cut the open ones (a replica restarting, a load balancer dropping connections).
+type switchProxy struct {
+	srv  *httptest.Server
+	mu   sync.Mutex
+	down bool
+	open map[*http.Request]context.CancelFunc
+}
+
+func newSwitchProxy(t *testing.T, target string) *switchProxy {
+	p := &switchProxy{open: map[*http.Request]context.CancelFunc{}}
+	u, _ := url.Parse(target)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !strings.HasSuffix(r.URL.Path, "/stream") {
+			rp.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		p.mu.Lock()
+		if p.down {
+			p.mu.Unlock()
+			cancel()
+			http.Error(w, "restarting", http.StatusServiceUnavailable)
+			return
+		}
+		r = r.WithContext(ctx)
+		p.open[r] = cancel
+		p.mu.Unlock()
+		defer func() { p.mu.Lock(); delete(p.open, r); p.mu.Unlock(); cancel() }()
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(p.srv.Close)
+	t.Cleanup(p.cut)
+	return p
+}
+
+// cut refuses new streams and ends the open ones.
+func (p *switchProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	for _, cancel := range p.open {
+		cancel()
+	}
+}
+
+func (p *switchProxy) restore() {
+	p.mu.Lock()
+	p.down = false
+	p.mu.Unlock()
+}
+
+// With polling out of the picture, revocations arrive over the stream as they happen,
+// each with its reason; after the stream is cut and comes back, the source resumes from
+// the last event it applied and misses nothing, reasons included.
+func TestStreamPushesAndResumes(t *testing.T) {
+	cp := cptest.Start(t, cptest.Options{})
+	cp.CreateUser(t, "ada@example.test", "correct horse battery staple")
+	login := func(ua string) cptest.Login { return cp.Login(t, "ada@example.test", "correct horse battery staple", ua) }
+	laptop, phone, tablet, tv := login("laptop"), login("phone"), login("tablet"), login("tv")
+	proxy := newSwitchProxy(t, cp.URL)
+
+	src, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: proxy.srv.URL, PollEvery: time.Hour, MaxStale: 2 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	heard := make(chan sessionauth.Revocation, 16)
+	defer src.Watch(func(c sessionauth.Change) {
+		for _, r := range c.Revoked {
+			heard <- r
+		}
+	})()
+	ran := make(chan struct{})
+	go func() { defer close(ran); src.Run(ctx) }()
+	defer func() { cancel(); <-ran }()
+	waitUntil(t, "the stream", src.Streaming)
+
+	expect := func(want map[string]string) {
+		t.Helper()
+		deadline := time.After(30 * time.Second)
+		for len(want) > 0 {
+			select {
+			case r := <-heard:
+				reason, ok := want[r.SessionID]
+				if !ok || r.Reason != reason {
+					t.Fatalf("heard %+v, want one of %v", r, want)
+				}
+				delete(want, r.SessionID)
+			case <-deadline:
+				t.Fatalf("not heard: %v", want)
+			}
+		}
+	}
+	if resp := cp.As(t, laptop, http.MethodPost, "/auth/logout"); resp.StatusCode != http.StatusNoContent {
+		t.Fatal(resp.Status)
+	}
+	expect(map[string]string{laptop.SessionID: "logout"})
+
+	proxy.cut()
+	waitUntil(t, "the stream to drop", func() bool { return !src.Streaming() })
+	if resp := cp.As(t, tablet, http.MethodDelete, "/auth/sessions/"+phone.SessionID); resp.StatusCode != http.StatusNoContent {
+		t.Fatal(resp.Status)
+	}
+	if resp := cp.As(t, tablet, http.MethodPost, "/auth/logout-all"); resp.StatusCode != http.StatusOK {
+		t.Fatal(resp.Status)
+	}
+	proxy.restore()
+	expect(map[string]string{phone.SessionID: "revoked_by_user", tablet.SessionID: "logout_all", tv.SessionID: "logout_all"})
+	for _, l := range []cptest.Login{laptop, phone, tablet, tv} {
+		if _, revoked := src.Revoked(l.SessionID); !revoked {
+			t.Fatalf("%s not revoked", l.SessionID)
+		}
+	}
+	select {
+	case r := <-heard:
+		t.Fatalf("heard twice: %+v", r)
+	default:
+	}
+}
+
+// waitUntil polls cond, failing after a generous deadline (a guard, not a timing assertion).
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
 	}
 }

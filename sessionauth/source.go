@@ -39,6 +39,10 @@ const (
 // the verifier accepts (jose.MaxJWSBytes, 256 KiB) fit.
 const maxDocument = 1 << 20
 
+// errOlderList: a list older than the one held (a replica's cached list after a poll
+// fetched a newer one); it wraps verifier.ErrInvalidRevocationList.
+var errOlderList = fmt.Errorf("%w: older than the list held", verifier.ErrInvalidRevocationList)
+
 // ErrStale is wrapped by every check while the source's keys or revocations are older
 // than MaxStale (or were never fetched): the check fails closed rather than trust keys
 // and revocations of unknown age.
@@ -61,10 +65,12 @@ type SourceConfig struct {
 	Algorithms []string
 	// Leeway is the clock skew tolerated on a list's iat; default 1 min, at most 5.
 	Leeway time.Duration
-	// Client fetches the documents; default a client with DefaultFetchTimeout.
+	// Client fetches the documents; default a client with DefaultFetchTimeout. The
+	// stream uses its Transport without the overall timeout.
 	Client *http.Client
-	// PollEvery is how often the JWKS and the revocation list are fetched; default
-	// 15 s. A logout reaches this source within about PollEvery.
+	// PollEvery is how often the JWKS is fetched, and the revocation list when the
+	// stream has not delivered one within PollEvery; default 15 s. Without the stream
+	// a logout reaches this source within about PollEvery.
 	PollEvery time.Duration
 	// RefetchCooldown spaces refetches for unknown key ids (UnknownKey), so a flood of
 	// forged kids cannot hammer the control plane; default 10 s.
@@ -74,6 +80,10 @@ type SourceConfig struct {
 	// shorter than the control plane's revocation window (access-token lifetime plus
 	// leeway, 11 min by default), which is all a list remembers.
 	MaxStale time.Duration
+	// NoStream leaves the revocation stream alone: Run only polls (for a runtime that
+	// cannot hold a connection open). With the stream, a revocation reaches the source
+	// as soon as the control plane has committed it.
+	NoStream bool
 	// Engine, when set, is given every key set and list the source accepts (a Go edge
 	// deciding with verifier.wasm keeps it current this way).
 	Engine verifier.Engine
@@ -103,14 +113,16 @@ type Change struct {
 // Source keeps the control plane's keys and revocations. Build it with NewSource,
 // fetch once with Sync, then keep it current with Run. Safe for concurrent use.
 type Source struct {
-	cfg     SourceConfig
-	algs    []jose.Algorithm
-	leeway  int64
-	jwksURL string
-	listURL string
-	edgeURL string
-	client  *http.Client
-	log     *slog.Logger
+	cfg          SourceConfig
+	algs         []jose.Algorithm
+	leeway       int64
+	jwksURL      string
+	listURL      string
+	edgeURL      string
+	streamURL    string
+	client       *http.Client
+	streamClient *http.Client
+	log          *slog.Logger
 
 	snap   atomic.Pointer[state] // what request paths read
 	mu     sync.Mutex            // serialises updates (never held across I/O)
@@ -123,6 +135,10 @@ type Source struct {
 	watchers map[int]func(Change)
 	nextW    int
 	stale    bool // last staleness reported to watchers (notifyMu)
+
+	streamLive atomic.Bool  // a stream is connected
+	lastPush   atomic.Int64 // unix nanoseconds of the last list the stream delivered
+	streamSeq  atomic.Int64 // id of the last stream event applied (-1: none): the resume point
 }
 
 // state is one immutable snapshot.
@@ -186,19 +202,22 @@ func NewSource(cfg SourceConfig) (*Source, error) {
 		cfg.Now = time.Now
 	}
 	s := &Source{
-		cfg:      cfg,
-		algs:     algs,
-		leeway:   int64(cfg.Leeway / time.Second),
-		jwksURL:  base.JoinPath(JWKSPath).String(),
-		listURL:  base.JoinPath(RevocationsPath).String(),
-		edgeURL:  base.JoinPath(EdgeConfigPath).String(),
-		client:   cfg.Client,
-		log:      cfg.Logger,
-		watchers: map[int]func(Change){},
+		cfg:       cfg,
+		algs:      algs,
+		leeway:    int64(cfg.Leeway / time.Second),
+		jwksURL:   base.JoinPath(JWKSPath).String(),
+		listURL:   base.JoinPath(RevocationsPath).String(),
+		edgeURL:   base.JoinPath(EdgeConfigPath).String(),
+		streamURL: base.JoinPath(StreamPath).String(),
+		client:    cfg.Client,
+		log:       cfg.Logger,
+		watchers:  map[int]func(Change){},
 	}
 	if s.client == nil {
 		s.client = &http.Client{Timeout: DefaultFetchTimeout, Transport: defaultTransport()}
 	}
+	s.streamClient = &http.Client{Transport: s.client.Transport, CheckRedirect: s.client.CheckRedirect}
+	s.streamSeq.Store(-1)
 	s.snap.Store(&state{revoked: map[string]revocation{}})
 	return s, nil
 }
@@ -257,6 +276,9 @@ func (s *Source) Fresh() error {
 	}
 	return nil
 }
+
+// Streaming reports whether the revocation stream is connected.
+func (s *Source) Streaming() bool { return s.streamLive.Load() }
 
 // Revoked reports whether the session is known to be revoked, and how.
 func (s *Source) Revoked(sessionID string) (Revocation, bool) {
@@ -473,8 +495,7 @@ func (s *Source) applyList(body []byte, etag string) error {
 	case verr != nil:
 		err = fmt.Errorf("sessionauth: revocation list refused: %w", verr)
 	case rl.IssuedAt < cur.listIat:
-		err = fmt.Errorf("sessionauth: revocation list refused: %w: older (iat %d) than the one held (%d)",
-			verifier.ErrInvalidRevocationList, rl.IssuedAt, cur.listIat)
+		err = fmt.Errorf("sessionauth: revocation list refused: %w (iat %d, held %d)", errOlderList, rl.IssuedAt, cur.listIat)
 	default:
 		if e := s.cfg.Engine; e != nil {
 			if lerr := e.LoadRevocations(body, now.Unix()); lerr != nil {
@@ -602,10 +623,17 @@ func (s *Source) get(ctx context.Context, u, etag string) (body []byte, newETag 
 	return body, resp.Header.Get("ETag"), false, nil
 }
 
-// Run keeps the source current until ctx ends: it fetches both documents every
-// PollEvery and tells watchers when the source turns stale. Failures are logged;
-// checks fail closed once the documents are older than MaxStale.
+// Run keeps the source current until ctx ends: it holds the revocation stream (unless
+// NoStream), fetches the JWKS every PollEvery, the revocation list too unless the stream
+// delivered one within PollEvery, and tells watchers when the source turns stale.
+// Failures are logged; checks fail closed once the documents are older than MaxStale.
 func (s *Source) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if !s.cfg.NoStream {
+		wg.Add(1)
+		go func() { defer wg.Done(); s.runStream(ctx) }()
+	}
 	t := time.NewTicker(s.cfg.PollEvery)
 	defer t.Stop()
 	for {
@@ -614,9 +642,31 @@ func (s *Source) Run(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if err := s.Sync(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("sessionauth: control plane poll failed; using the last good documents", "err", err)
-		}
+		s.poll(ctx)
 		s.checkStale()
+	}
+}
+
+// poll runs one polling round.
+func (s *Source) poll(ctx context.Context) {
+	pushed := time.Unix(0, s.lastPush.Load())
+	listByStream := s.streamLive.Load() && s.now().Sub(pushed) < s.cfg.PollEvery
+	_, err := s.shared(ctx, "sync", func(ctx context.Context) (bool, error) {
+		if !listByStream {
+			return s.sync(ctx)
+		}
+		if s.cfg.Issuer == "" {
+			if err := s.syncEdge(ctx); err != nil {
+				return false, err
+			}
+		}
+		changed, err := s.syncKeys(ctx)
+		if err != nil || !changed {
+			return false, err
+		}
+		return true, s.syncList(ctx, true)
+	})
+	if err != nil && ctx.Err() == nil {
+		s.log.Warn("sessionauth: control plane poll failed; using the last good documents", "err", err)
 	}
 }
