@@ -33,6 +33,13 @@ func AdminURL() string {
 // database is dropped (connections forced closed) when the test and its subtests end.
 func NewDatabase(t testing.TB) string {
 	t.Helper()
+	return newDatabase(t, "")
+}
+
+// newDatabase creates a database with CREATE DATABASE's options (e.g. "TEMPLATE x"),
+// dropped when the test ends, and returns its URL.
+func newDatabase(t testing.TB, options string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, AdminURL())
@@ -41,29 +48,31 @@ func NewDatabase(t testing.TB) string {
 	}
 	defer admin.Close(ctx)
 
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "edgeauth_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	name := randomName("edgeauth_test_")
+	if err := createRetrying(ctx, admin, "CREATE DATABASE "+name+" "+options); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		c, err := pgx.Connect(ctx, AdminURL())
-		if err != nil {
-			t.Errorf("pgtest: drop %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		if err := exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			t.Errorf("pgtest: drop %s: %v", name, err)
 		}
 	})
+	return urlOf(name)
+}
 
+func randomName(prefix string) string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// urlOf is the URL of database name on the admin URL's server.
+func urlOf(name string) string {
 	cfg, err := pgx.ParseConfig(AdminURL())
 	if err != nil {
-		t.Fatalf("pgtest: parse admin URL: %v", err)
+		return withDatabase(AdminURL(), "", name)
 	}
 	return withDatabase(AdminURL(), cfg.Database, name)
 }
