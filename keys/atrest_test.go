@@ -41,9 +41,11 @@ func privateBytes(t *testing.T, m *Manager) [][]byte {
 }
 
 func TestPrivateKeysEncryptedAtRest(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, alg := range []string{AlgEdDSA, AlgES256, AlgRS256} {
 		t.Run(alg, func(t *testing.T) {
+			t.Parallel()
 			pool := newPool(t)
 			cfg := testConfig(t, newClock())
 			cfg.Algorithm = alg
@@ -79,6 +81,7 @@ func hexString(b []byte) string {
 // TestStoredKeyFailures: each way a stored key can fail to open fails NewManager with
 // a clear error (never a panic), and nothing new is written.
 func TestStoredKeyFailures(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name   string
@@ -116,12 +119,13 @@ func TestStoredKeyFailures(t *testing.T) {
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			pool := newPool(t)
 			cfg := testConfig(t, newClock())
 			m := newManager(t, pool, cfg)
 			tc.tamper(t, m, &cfg)
 			before := states(t, m)
-			_, err := NewManager(ctx, pool, cfg, nil)
+			_, err := NewManager(ctx, pool, cfg)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("NewManager = %v, want %v", err, tc.want)
 			}
@@ -136,6 +140,7 @@ func TestStoredKeyFailures(t *testing.T) {
 }
 
 func TestPlaintextDevelopmentMode(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := newPool(t)
 	cfg := testConfig(t, newClock())
@@ -157,7 +162,7 @@ func TestPlaintextDevelopmentMode(t *testing.T) {
 	}
 	// Switching the deployment to a KEK without AllowPlaintext refuses the plaintext key.
 	cfg.KEK, cfg.AllowPlaintext = randomKEK(t), false
-	if _, err := NewManager(ctx, pool, cfg, nil); !errors.Is(err, ErrPlaintextKey) {
+	if _, err := NewManager(ctx, pool, cfg); !errors.Is(err, ErrPlaintextKey) {
 		t.Fatalf("NewManager with KEK over plaintext keys = %v, want ErrPlaintextKey", err)
 	}
 }
@@ -174,6 +179,7 @@ func exec(t *testing.T, m *Manager, sql string) {
 // KEK alone suffices and the old one alone is refused. Plaintext development keys are
 // sealed the same way when a KEK is configured beside AllowPlaintext.
 func TestKEKRotation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name  string
@@ -231,7 +237,7 @@ func TestKEKRotation(t *testing.T) {
 				t.Fatal(err)
 			}
 			if old.KEK != nil {
-				if _, err := NewManager(ctx, pool, old, nil); !errors.Is(err, ErrWrongKEK) {
+				if _, err := NewManager(ctx, pool, old); !errors.Is(err, ErrWrongKEK) {
 					t.Fatalf("old KEK alone: %v, want ErrWrongKEK", err)
 				}
 			}
@@ -240,13 +246,14 @@ func TestKEKRotation(t *testing.T) {
 }
 
 func TestNewManagerWithoutMigrations(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	_, err = NewManager(ctx, pool, testConfig(t, newClock()), nil)
+	_, err = NewManager(ctx, pool, testConfig(t, newClock()))
 	if err == nil || !strings.Contains(err.Error(), "apply the migrations first") {
 		t.Fatalf("NewManager on an empty database = %v, want a hint to apply the migrations", err)
 	}

@@ -3,6 +3,7 @@ package keys
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -88,6 +89,10 @@ type Config struct {
 
 	// Now is the clock (time.Now when nil). Tests inject their own.
 	Now func() time.Time
+
+	// Logger receives lifecycle events (nil: discarded). Nothing logged ever contains
+	// key material.
+	Logger *slog.Logger
 }
 
 // withDefaults returns c with every zero field set to its default.
@@ -108,6 +113,9 @@ func (c Config) withDefaults() Config {
 	def(&c.RetireAfter, DefaultRetireAfter)
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	return c
 }

@@ -9,6 +9,7 @@ import (
 )
 
 func TestConfigValidate(t *testing.T) {
+	t.Parallel()
 	kek := make([]byte, KEKSize)
 	for _, tc := range []struct {
 		name  string

@@ -16,6 +16,7 @@ import (
 // compiled verifier.wasm in wazero) load the Manager's JWKS and its signed revocation
 // list and accept its access tokens, for every algorithm; a revoked session is refused.
 func TestEnginesAcceptManagerTokens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	wasm, err := wasmhost.NewEmbedded(ctx, wasmhost.Options{PoolSize: 1})
 	if err != nil {

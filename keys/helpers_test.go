@@ -11,29 +11,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/pgtest"
-	"github.com/edgeauth/edgeauth/migrations"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
 // newPool returns a pool on a fresh, migrated database.
 func newPool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := migrations.Apply(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	return pool
+	return pgtest.NewPool(t)
 }
 
 // clock is a settable time source shared by Managers in a test.
@@ -77,7 +70,7 @@ func testConfig(t testing.TB, c *clock) Config {
 
 func newManager(t testing.TB, pool *pgxpool.Pool, cfg Config) *Manager {
 	t.Helper()
-	m, err := NewManager(context.Background(), pool, cfg, nil)
+	m, err := NewManager(context.Background(), pool, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

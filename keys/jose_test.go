@@ -16,6 +16,7 @@ import (
 // revocation lists for every algorithm, across a rotation (pending, active and retired
 // keys published together), and refuses a token whose key was removed.
 func TestVerifierAcceptsManagerTokens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, alg := range []string{AlgEdDSA, AlgES256, AlgRS256} {
 		t.Run(alg, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 // TestSignEachAlgorithm: a token signed by the Manager carries alg, kid and typ and
 // verifies with golang-jwt against the key parsed from the JWKS; a changed byte fails.
 func TestSignEachAlgorithm(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, alg := range []string{AlgEdDSA, AlgES256, AlgRS256} {
 		t.Run(alg, func(t *testing.T) {
@@ -60,6 +61,7 @@ func TestSignEachAlgorithm(t *testing.T) {
 
 // TestThumbprintRFC7638 checks the kid computation against RFC 7638, section 3.1.
 func TestThumbprintRFC7638(t *testing.T) {
+	t.Parallel()
 	j := jwk{Kty: "RSA", E: "AQAB",
 		N: "0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"}
 	if got, want := thumbprint(j), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"; got != want {
@@ -70,6 +72,7 @@ func TestThumbprintRFC7638(t *testing.T) {
 // TestJWKSETag: the body and its ETag change exactly when the published set changes,
 // are identical on every replica, and are served from memory.
 func TestJWKSETag(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClock()
 	pool := newPool(t)

@@ -50,7 +50,6 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -124,9 +123,12 @@ type snapshot struct {
 // NewManager checks cfg, opens the stored keys (a wrong or missing KEK fails here,
 // with ErrWrongKEK, ErrNoKEK or ErrDecrypt), creates and activates a first key if the
 // database has none, and returns a Manager ready to sign. Start Run to keep it current.
-// log may be nil; nothing logged ever contains key material.
-func NewManager(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog.Logger) (*Manager, error) {
-	if err := cfg.Validate(); err != nil {
+func NewManager(ctx context.Context, pool *pgxpool.Pool, cfg Config) (*Manager, error) {
+	err := cfg.Validate()
+	if pool == nil {
+		err = errors.Join(err, errors.New("keys: a pool is required"))
+	}
+	if err != nil {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
@@ -135,10 +137,7 @@ func NewManager(ctx context.Context, pool *pgxpool.Pool, cfg Config, log *slog.L
 		return nil, err
 	}
 	cfg.KEK, cfg.PreviousKEKs = nil, nil // kept only inside the sealer
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	m := &Manager{pool: pool, cfg: cfg, log: log, sealer: s,
+	m := &Manager{pool: pool, cfg: cfg, log: cfg.Logger, sealer: s,
 		signers: map[string]*signer{}, jwks: map[string]jwk{}}
 	body, _ := jwksBody(nil)
 	m.snap.Store(&snapshot{body: body, etag: etag(body)})
@@ -228,30 +227,9 @@ func (m *Manager) Active() (KeyInfo, bool) {
 func (m *Manager) Reload(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	rows, err := m.pool.Query(ctx, `SELECT `+infoColumns+`, public_key,
-		CASE WHEN state IN ('pending', 'active') THEN private_key END
-		FROM signing_keys WHERE state <> 'removed' ORDER BY created_at, kid`)
+	all, err := loadPublished(ctx, m.pool)
 	if err != nil {
-		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == "42P01" { // undefined_table
-			return fmt.Errorf("keys: reload: table signing_keys does not exist: apply the migrations first: %w", err)
-		}
-		return fmt.Errorf("keys: reload: %w", err)
-	}
-	type loaded struct {
-		info           KeyInfo
-		public, sealed []byte
-	}
-	var all []loaded
-	for rows.Next() {
-		var l loaded
-		if err := scanInfo(rows, &l.info, &l.public, &l.sealed); err != nil {
-			rows.Close()
-			return fmt.Errorf("keys: reload: %w", err)
-		}
-		all = append(all, l)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("keys: reload: %w", err)
+		return err
 	}
 
 	next := &snapshot{loadedAt: m.now()}
@@ -393,8 +371,8 @@ func (m *Manager) Rotate(ctx context.Context, opts RotateOptions) (KeyInfo, erro
 		for _, k := range keys {
 			if k.State == StatePending && k.Alg == m.cfg.Algorithm {
 				if k.ActivateAt.After(due) {
-					if _, err := tx.Exec(ctx, `UPDATE signing_keys SET activate_at = $2 WHERE kid = $1`, k.KID, due); err != nil {
-						return fmt.Errorf("keys: rotate: %w", err)
+					if err := setActivateAt(ctx, tx, k.KID, due); err != nil {
+						return err
 					}
 					k.ActivateAt = due
 				}
@@ -416,23 +394,7 @@ func (m *Manager) Rotate(ctx context.Context, opts RotateOptions) (KeyInfo, erro
 
 // List returns every key the database knows, removed ones included, oldest first.
 func (m *Manager) List(ctx context.Context) ([]KeyInfo, error) {
-	rows, err := m.pool.Query(ctx, `SELECT `+infoColumns+` FROM signing_keys ORDER BY created_at, kid`)
-	if err != nil {
-		return nil, fmt.Errorf("keys: list: %w", err)
-	}
-	defer rows.Close()
-	var out []KeyInfo
-	for rows.Next() {
-		var k KeyInfo
-		if err := scanInfo(rows, &k); err != nil {
-			return nil, fmt.Errorf("keys: list: %w", err)
-		}
-		out = append(out, k)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("keys: list: %w", err)
-	}
-	return out, nil
+	return listAll(ctx, m.pool)
 }
 
 func (m *Manager) now() time.Time { return m.cfg.Now().UTC().Truncate(time.Microsecond) }

@@ -10,6 +10,7 @@ import (
 // TestLifecycle walks one key through pending -> active -> retired -> removed with the
 // injected clock (testConfig: RotateEvery 1h, PrePublish 10m, RetireAfter 15m).
 func TestLifecycle(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClock()
 	t0 := c.Now()
@@ -108,6 +109,7 @@ func TestLifecycle(t *testing.T) {
 }
 
 func TestRotate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClock()
 	t0 := c.Now()

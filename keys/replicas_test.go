@@ -12,6 +12,7 @@ import (
 // TestReplicasStartTogether: several replicas starting on an empty database create
 // exactly one first key and all sign with it.
 func TestReplicasStartTogether(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	pool := newPool(t)
 	cfg := testConfig(t, newClock())
@@ -28,7 +29,7 @@ func TestReplicasStartTogether(t *testing.T) {
 				return
 			}
 			t.Cleanup(p.Close)
-			ms[i], errs[i] = NewManager(ctx, p, cfg, nil)
+			ms[i], errs[i] = NewManager(ctx, p, cfg)
 		})
 	}
 	wg.Wait()
@@ -54,6 +55,7 @@ func TestReplicasStartTogether(t *testing.T) {
 // both replicas sign with it, and at the end the key history (states and times) is
 // exactly what a single replica doing the same steps alone produces.
 func TestReplicasRotateConcurrently(t *testing.T) {
+	t.Parallel()
 	concurrent := rotationHistory(t, 2, 3)
 	alone := rotationHistory(t, 1, 1)
 	if len(concurrent) != len(alone) {
@@ -132,6 +134,7 @@ func rotationHistory(t *testing.T, n, g int) []KeyInfo {
 // TestSchemaForbidsTwoActiveKeys: the database itself refuses a second active key and
 // a retired or removed key that keeps its private part, whatever code writes to it.
 func TestSchemaForbidsTwoActiveKeys(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newManager(t, newPool(t), testConfig(t, newClock()))
 	for _, tc := range []struct{ name, sql string }{

@@ -154,6 +154,7 @@ func verifyLeeway(token string, keys map[string]publicKey, now time.Time, leeway
 // sign continuously and five edges verify every token when issued and at its last
 // valid moment: no verification fails.
 func TestRotationWhileSigningAndVerifying(t *testing.T) {
+	t.Parallel()
 	s := newRotationSim(t)
 	s.run(5*time.Hour, func(at time.Duration, m *Manager) {
 		if at == 95*time.Minute || at == 200*time.Minute+20*time.Second {
@@ -184,6 +185,7 @@ func TestRotationWhileSigningAndVerifying(t *testing.T) {
 // TestRotationSimDetectsUnsafeRotation shows the simulation above can fail: rotations
 // that skip pre-publication, or remove keys too early, make edges refuse tokens.
 func TestRotationSimDetectsUnsafeRotation(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name  string
 		setup func(s *rotationSim)
@@ -210,6 +212,7 @@ func TestRotationSimDetectsUnsafeRotation(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			s := newRotationSim(t)
 			if tc.setup != nil {
 				tc.setup(s)

@@ -14,6 +14,7 @@ import (
 // TestRun: the background loop advances the lifecycle on its own (here with a fast
 // real ticker and the injected clock) and stops when its context ends.
 func TestRun(t *testing.T) {
+	t.Parallel()
 	c := newClock()
 	cfg := testConfig(t, c)
 	cfg.ReloadEvery = 20 * time.Millisecond // the ticker is real time; the lifecycle uses the clock
@@ -76,13 +77,15 @@ func waitFor(t *testing.T, cond func() bool) {
 // TestLogsCarryNoKeyMaterial: logs of a whole lifecycle, a forced immediate rotation
 // and a failed start with the wrong KEK contain neither the KEK nor any private key.
 func TestLogsCarryNoKeyMaterial(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := newClock()
 	pool := newPool(t)
 	cfg := testConfig(t, c)
-	m, err := NewManager(ctx, pool, cfg, log)
+	cfg.Logger = log
+	m, err := NewManager(ctx, pool, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +106,8 @@ func TestLogsCarryNoKeyMaterial(t *testing.T) {
 	wrong := cfg
 	wrong.KEK = randomKEK(t)
 	secrets = append(secrets, wrong.KEK)
-	if _, err := NewManager(ctx, pool, wrong, log); err == nil {
+	wrong.Logger = log
+	if _, err := NewManager(ctx, pool, wrong); err == nil {
 		t.Fatal("wrong KEK accepted")
 	} else {
 		log.Error("start failed", "err", err)
@@ -124,6 +128,7 @@ func TestLogsCarryNoKeyMaterial(t *testing.T) {
 // refuses to sign (its tokens could outlive its key's publication) and reports it for
 // readiness; one successful reload restores it.
 func TestStaleReplicaStopsSigning(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClock()
 	m := newManager(t, newPool(t), testConfig(t, c))

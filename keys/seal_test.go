@@ -40,6 +40,7 @@ func FuzzOpenSealed(f *testing.F) {
 }
 
 func TestSealRoundTripAndBinding(t *testing.T) {
+	t.Parallel()
 	s, err := newSealer(bytes.Repeat([]byte{1}, KEKSize), nil, false)
 	if err != nil {
 		t.Fatal(err)
@@ -72,6 +73,7 @@ func TestSealRoundTripAndBinding(t *testing.T) {
 // TestReloadFailureKeepsServing: when the database is unreachable, Reload fails and
 // the replica keeps its JWKS and signing key (until MaxStale).
 func TestReloadFailureKeepsServing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	c := newClock()
 	m := newManager(t, newPool(t), testConfig(t, c))

@@ -3,12 +3,18 @@ package keys
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
+
+// Every SQL statement of the package is in this file; keys.go works on what these
+// functions return.
 
 // lockID is the transaction-scoped advisory lock every lifecycle change takes
 // ("edgekeys" in ASCII), so replicas change the key set one at a time.
@@ -35,6 +41,61 @@ func scanInfo(row pgx.Row, k *KeyInfo, extra ...any) error {
 	set(&k.RetiredAt, retired)
 	set(&k.RemoveAt, removeAt)
 	set(&k.RemovedAt, removed)
+	return nil
+}
+
+// sqlstateUndefinedTable is PostgreSQL's undefined_table: the migrations did not run.
+const sqlstateUndefinedTable = "42P01"
+
+// storedKey is a published key as Reload reads it: its description, its public key
+// (PKIX DER) and, for pending and active keys, its sealed private key.
+type storedKey struct {
+	info           KeyInfo
+	public, sealed []byte
+}
+
+// loadPublished reads every key that is not removed, oldest first.
+func loadPublished(ctx context.Context, pool *pgxpool.Pool) ([]storedKey, error) {
+	rows, err := pool.Query(ctx, `SELECT `+infoColumns+`, public_key,
+		CASE WHEN state IN ('pending', 'active') THEN private_key END
+		FROM signing_keys WHERE state <> 'removed' ORDER BY created_at, kid`)
+	if err != nil {
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == sqlstateUndefinedTable {
+			return nil, fmt.Errorf("keys: reload: table signing_keys does not exist: apply the migrations first: %w", err)
+		}
+		return nil, fmt.Errorf("keys: reload: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (storedKey, error) {
+		var k storedKey
+		return k, scanInfo(r, &k.info, &k.public, &k.sealed)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("keys: reload: %w", err)
+	}
+	return all, nil
+}
+
+// listAll reads every key, removed ones included, oldest first.
+func listAll(ctx context.Context, pool *pgxpool.Pool) ([]KeyInfo, error) {
+	rows, err := pool.Query(ctx, `SELECT `+infoColumns+` FROM signing_keys ORDER BY created_at, kid`)
+	if err != nil {
+		return nil, fmt.Errorf("keys: list: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (KeyInfo, error) {
+		var k KeyInfo
+		return k, scanInfo(r, &k)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("keys: list: %w", err)
+	}
+	return out, nil
+}
+
+// setActivateAt moves a pending key's activation.
+func setActivateAt(ctx context.Context, tx txn, kid string, at time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE signing_keys SET activate_at = $2 WHERE kid = $1`, kid, at); err != nil {
+		return fmt.Errorf("keys: rotate: %w", err)
+	}
 	return nil
 }
 

@@ -115,10 +115,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if o.Now != nil {
 		kc.Now = o.Now
 	}
-	if a.Keys, err = keys.NewManager(ctx, a.Pool, kc, log.With("component", "keys")); err != nil {
+	kc.Logger = log.With("component", "keys")
+	if a.Keys, err = keys.NewManager(ctx, a.Pool, kc); err != nil {
 		return fail(err)
 	}
-	if a.Auth, err = auth.New(store.New(a.Pool), a.Keys, AuthConfig(&cfg, log.With("component", "auth"), o.Now)); err != nil {
+	st := store.New(a.Pool)
+	if a.Auth, err = auth.New(st, a.Keys, AuthConfig(&cfg, log.With("component", "auth"), o.Now)); err != nil {
 		return fail(err)
 	}
 	a.Revocations, err = revocation.New(ctx, a.Pool, a.Keys, revocation.Config{
@@ -134,10 +136,10 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if cfg.Metrics {
 		a.Metrics = metrics.New()
 	}
-	a.Handler, err = httpapi.New(cfg, httpapi.Deps{
-		Auth: a.Auth, Keys: a.Keys, Revocations: a.Revocations, Pool: a.Pool,
+	a.Handler, err = httpapi.New(httpapi.Deps{
+		Auth: a.Auth, Keys: a.Keys, Revocations: a.Revocations, Database: st,
 		Metrics: a.Metrics, Logger: log.With("component", "http"), Now: o.Now,
-	})
+	}, cfg)
 	if err != nil {
 		return fail(err)
 	}

@@ -34,19 +34,34 @@ type Accounts struct {
 	hashes chan struct{} // semaphore for argon2id
 }
 
+// withDefaults returns c with every zero field set to its default.
+func (c AccountsConfig) withDefaults() AccountsConfig {
+	def(&c.HashConcurrency, runtime.GOMAXPROCS(0))
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	def(&c.Logger, slog.Default())
+	return c
+}
+
+// Validate reports every problem of the configuration (after defaults are applied), or nil.
+func (c AccountsConfig) Validate() error {
+	if c.HashConcurrency < 0 {
+		return errors.New("auth: negative AccountsConfig.HashConcurrency")
+	}
+	return nil
+}
+
 // NewAccounts returns Accounts on st.
 func NewAccounts(st AccountStorage, cfg AccountsConfig) (*Accounts, error) {
+	err := cfg.Validate()
 	if st == nil {
-		return nil, errors.New("auth: a store is required")
+		err = errors.Join(err, errors.New("auth: a store is required"))
 	}
-	if cfg.HashConcurrency < 0 {
-		return nil, errors.New("auth: negative AccountsConfig.HashConcurrency")
+	if err != nil {
+		return nil, err
 	}
-	def(&cfg.HashConcurrency, runtime.GOMAXPROCS(0))
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	def(&cfg.Logger, slog.Default())
+	cfg = cfg.withDefaults()
 	return &Accounts{st: st, cfg: cfg, hashes: make(chan struct{}, cfg.HashConcurrency)}, nil
 }
 

@@ -115,14 +115,8 @@ const (
 	DefaultKnownClientFor  = 30 * 24 * time.Hour
 )
 
-func (c *Config) setDefaults() error {
-	var errs []error
-	if c.Issuer == "" {
-		errs = append(errs, errors.New("auth: Config.Issuer is required"))
-	}
-	if c.Audience == "" {
-		errs = append(errs, errors.New("auth: Config.Audience is required"))
-	}
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
 	def(&c.AccessTTL, DefaultAccessTTL)
 	def(&c.IdleTTL, DefaultIdleTTL)
 	def(&c.AbsoluteTTL, DefaultAbsoluteTTL)
@@ -139,6 +133,21 @@ func (c *Config) setDefaults() error {
 		c.Now = time.Now
 	}
 	def(&c.Logger, slog.Default())
+	return c
+}
+
+// Validate reports every problem of the configuration (after defaults are applied),
+// joined in one error, or nil. New calls it.
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	t := c.Throttle
+	var errs []error
+	if c.Issuer == "" {
+		errs = append(errs, errors.New("auth: Config.Issuer is required"))
+	}
+	if c.Audience == "" {
+		errs = append(errs, errors.New("auth: Config.Audience is required"))
+	}
 	if c.AccessTTL < 0 || c.IdleTTL < 0 || c.AbsoluteTTL < 0 || c.RefreshGrace < 0 || t.Window < 0 || t.AccountWindow < 0 ||
 		t.KnownClientFor < 0 || t.PairFailures < 0 || t.ClientFailures < 0 || t.AccountFailures < 0 || c.HashConcurrency < 0 {
 		errs = append(errs, errors.New("auth: negative durations or limits in Config"))
@@ -173,15 +182,17 @@ type Service struct {
 	dummy  string // PHC hash verified for unknown accounts
 }
 
-// New returns a service on st signing with signer. It reports every Config problem at once.
+// New returns a service on st signing with signer. It reports every problem (Config's
+// and missing collaborators) at once.
 func New(st Storage, signer Signer, cfg Config) (*Service, error) {
-	err := cfg.setDefaults()
+	err := cfg.Validate()
 	if st == nil || signer == nil {
 		err = errors.Join(err, errors.New("auth: a store and a signer are required"))
 	}
 	if err != nil {
 		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	accounts, err := NewAccounts(st, AccountsConfig{HashConcurrency: cfg.HashConcurrency, Now: cfg.Now, Logger: cfg.Logger})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 )
 
 func TestLoginRefreshLogout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	u := e.user(t, "Alice@Example.test", "admin", "staff")
@@ -73,6 +74,7 @@ func TestLoginRefreshLogout(t *testing.T) {
 }
 
 func TestLoginKeepsOtherSessionsAndListsThem(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	u := e.user(t, "bob@example.test")
@@ -137,6 +139,7 @@ func TestLoginKeepsOtherSessionsAndListsThem(t *testing.T) {
 }
 
 func TestLogoutByRefreshToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user(t, "dan@example.test")
 	r := e.login(t, "dan@example.test")
@@ -148,6 +151,7 @@ func TestLogoutByRefreshToken(t *testing.T) {
 }
 
 func TestRefreshInvalid(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *auth.Config) { c.IdleTTL = time.Hour; c.AbsoluteTTL = 3 * time.Hour })
 	e.user(t, "erin@example.test")
 	cases := []struct {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -13,7 +14,6 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/auth"
 	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
-	"github.com/edgeauth/edgeauth/migrations"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -90,14 +90,12 @@ func newPool(t testing.TB, url string) *pgxpool.Pool {
 	return pool
 }
 
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
 // newEnv gives the test its own database, migrated, and a service on it.
 func newEnv(t testing.TB, mod func(*auth.Config)) *env {
 	t.Helper()
-	pool := newPool(t, pgtest.NewDatabase(t))
-	if err := migrations.Apply(context.Background(), pool); err != nil {
-		t.Fatal(err)
-	}
-	return envOn(t, pool, mod)
+	return envOn(t, pgtest.NewPool(t), mod)
 }
 
 func envOn(t testing.TB, pool *pgxpool.Pool, mod func(*auth.Config)) *env {
@@ -151,6 +149,17 @@ func wantErr(t testing.TB, err, want error) {
 	if !errors.Is(err, want) {
 		t.Fatalf("got error %v, want %v", err, want)
 	}
+}
+
+// waitUntil polls cond until it holds (true) or timeout passes (false): for progress of
+// other goroutines, never for time to pass (tests move the fake clock for that).
+func waitUntil(timeout time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+	return true
 }
 
 // active asserts whether a session is live.

@@ -3,6 +3,7 @@ package auth
 import "testing"
 
 func TestClientKey(t *testing.T) {
+	t.Parallel()
 	cases := []struct{ name, in, want string }{
 		{"IPv4", "192.0.2.1", "192.0.2.1"},
 		{"IPv4 with port", "192.0.2.1:5678", "192.0.2.1"},
@@ -24,6 +25,7 @@ func TestClientKey(t *testing.T) {
 }
 
 func TestPHCRejectsMalformed(t *testing.T) {
+	t.Parallel()
 	good := hashPassword("password1", Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
 	if ok, err := verifyPassword("password1", good); !ok || err != nil {
 		t.Fatalf("good hash: %v %v", ok, err)

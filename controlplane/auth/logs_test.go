@@ -28,6 +28,7 @@ func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return 
 // throttled logins, reuse. (Failed logins keep a hash of the typed name, not the name:
 // people type passwords into it.)
 func TestLogsHoldNoSecrets(t *testing.T) {
+	t.Parallel()
 	var logs syncBuffer
 	e := newEnv(t, func(c *auth.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))

@@ -13,6 +13,7 @@ import (
 )
 
 func TestCheckPassword(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		pw   string
@@ -41,6 +42,7 @@ func TestCheckPassword(t *testing.T) {
 }
 
 func TestCreateUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	u, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "  Frank@Example.test ", Password: testPassword, Roles: []string{"admin"}})
@@ -75,6 +77,7 @@ func TestCreateUser(t *testing.T) {
 // The stored hash is argon2id in PHC format with the OWASP parameters and a random salt;
 // the password is never stored.
 func TestStoredPasswordHash(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	a := e.user(t, "hash1@example.test")
@@ -143,6 +146,7 @@ func TestLoginDoesNotRevealAccounts(t *testing.T) {
 }
 
 func TestLoginThrottling(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	e.user(t, "victim@example.test")
@@ -199,6 +203,7 @@ func TestLoginThrottling(t *testing.T) {
 // Guessing from many addresses hits the account-wide ceiling, which refuses new
 // addresses but not those the owner signed in from.
 func TestLoginAccountCeiling(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *auth.Config) { c.Throttle.AccountFailures = 12 })
 	ctx := context.Background()
 	e.user(t, "owner@example.test")

@@ -30,6 +30,7 @@ func isDomainError(err error) bool {
 // failed operations carry on, and afterwards every session is consistent: no half-rotated
 // token, one live token per session, nothing revoked, every client's latest token works.
 func TestSurvivesPostgresRestart(t *testing.T) {
+	t.Parallel()
 	srv := pgtest.StartServer(t)
 	ctx := context.Background()
 	pcfg, err := pgxpool.ParseConfig(srv.NewDatabase(t))
@@ -59,6 +60,7 @@ func TestSurvivesPostgresRestart(t *testing.T) {
 		mu        sync.Mutex
 		latest    = map[string]string{} // session id -> the client's newest refresh token
 		failures  atomic.Int64          // infrastructure errors seen (and retried)
+		beforeOK  = make([]atomic.Int64, clients)
 		afterOK   = make([]atomic.Int64, clients)
 		clientErr = make([]error, clients)
 	)
@@ -111,15 +113,32 @@ func TestSurvivesPostgresRestart(t *testing.T) {
 				mu.Unlock()
 				if restarted.Load() {
 					afterOK[i].Add(1)
+				} else {
+					beforeOK[i].Add(1)
 				}
 			}
 		}()
 	}
 
-	time.Sleep(1500 * time.Millisecond)
+	// every reports whether each client has done at least n operations in counts.
+	every := func(counts []atomic.Int64, n int64) func() bool {
+		return func() bool {
+			for i := range counts {
+				if counts[i].Load() < n {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	if !waitUntil(30*time.Second, every(beforeOK, 5)) {
+		t.Error("the clients did not get under way within 30 s")
+	}
 	srv.Restart(t)
 	restarted.Store(true)
-	time.Sleep(2500 * time.Millisecond)
+	if !waitUntil(60*time.Second, every(afterOK, 5)) {
+		t.Error("the clients did not recover within 60 s of the restart")
+	}
 	stop.Store(true)
 	wg.Wait()
 

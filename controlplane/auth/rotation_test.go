@@ -45,6 +45,7 @@ func auditCount(t testing.TB, e *env, kind, sid string) int {
 // rotation happened, one live successor, the session lives. Then the same token after the
 // grace window revokes the session and nothing of it works any more.
 func TestConcurrentRefreshGraceThenReplayRevokes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user(t, "tabs@example.test")
 	r := e.login(t, "tabs@example.test")
@@ -121,6 +122,7 @@ func TestConcurrentRefreshGraceThenReplayRevokes(t *testing.T) {
 }
 
 func TestReuseRules(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		name string
 		// run rotates; it returns the token to replay, the latest token, and whether the
@@ -158,6 +160,7 @@ func TestReuseRules(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, nil)
 			e.user(t, "reuse@example.test")
 			r := e.login(t, "reuse@example.test")
@@ -187,6 +190,7 @@ func TestReuseRules(t *testing.T) {
 
 // A reuse of one session leaves the user's other sessions alone.
 func TestReuseRevokesOnlyThatSession(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	e.user(t, "two@example.test")
 	a := e.login(t, "two@example.test")

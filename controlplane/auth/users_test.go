@@ -12,6 +12,7 @@ import (
 )
 
 func TestSetPasswordRevokesOtherSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	u := e.user(t, "pw@example.test")
@@ -32,6 +33,7 @@ func TestSetPasswordRevokesOtherSessions(t *testing.T) {
 }
 
 func TestSetRolesReachNextAccessToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	u := e.user(t, "roles@example.test", "reader")
@@ -51,6 +53,7 @@ func TestSetRolesReachNextAccessToken(t *testing.T) {
 }
 
 func TestPrune(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, func(c *auth.Config) { c.IdleTTL = time.Hour; c.AbsoluteTTL = 2 * time.Hour })
 	ctx := context.Background()
 	e.user(t, "prune@example.test")
@@ -90,6 +93,7 @@ func TestPrune(t *testing.T) {
 
 // A password hash made with weaker parameters is upgraded at the next successful login.
 func TestLoginUpgradesOldHash(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	u := e.user(t, "old@example.test")

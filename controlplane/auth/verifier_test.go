@@ -15,7 +15,6 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/edgeauth/edgeauth/keys"
-	"github.com/edgeauth/edgeauth/migrations"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/jose"
@@ -27,14 +26,12 @@ import (
 // against the published JWKS; a session revoked by refresh-token reuse is on the list
 // and every access token of it is refused at the edge.
 func TestTokensAcceptedByVerifierCore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	pool := newPool(t, pgtest.NewDatabase(t))
-	if err := migrations.Apply(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
+	pool := pgtest.NewPool(t)
 	kek := make([]byte, keys.KEKSize)
 	rand.Read(kek)
-	km, err := keys.NewManager(ctx, pool, keys.Config{KEK: kek, Issuer: testIssuer}, slog.New(slog.DiscardHandler))
+	km, err := keys.NewManager(ctx, pool, keys.Config{KEK: kek, Issuer: testIssuer, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

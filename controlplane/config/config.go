@@ -386,85 +386,124 @@ func itoa(n int) string {
 // problem found, or nil.
 func (c *Config) Validate() error {
 	c.Normalize()
-	var ps []Problem
-	add := func(key, msg, fix string) { ps = append(ps, Problem{key, msg, fix}) }
+	var p problems
+	c.checkListeners(&p)
+	publicHost := c.checkPublicURL(&p)
+	c.checkIdentity(&p)
+	c.checkCookies(&p, publicHost)
+	c.checkSessions(&p)
+	c.checkThrottle(&p)
+	c.checkKeys(&p)
+	c.checkRevocations(&p)
+	if len(p) == 0 {
+		return nil
+	}
+	return &ValidationError{Problems: p}
+}
 
+// problems collects what Validate finds.
+type problems []Problem
+
+func (p *problems) add(key, msg, fix string) { *p = append(*p, Problem{key, msg, fix}) }
+
+func (p *problems) inRange(key string, d, lo, hi time.Duration, why string) {
+	if d < lo || d > hi {
+		p.add(key, d.String()+" is out of range "+lo.String()+" .. "+hi.String(), why)
+	}
+}
+
+// checkListeners checks listen and ops_listen.
+func (c *Config) checkListeners(p *problems) {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		add("listen", "not a host:port address ("+err.Error()+")", `use e.g. "127.0.0.1:8080" or ":8080"`)
+		p.add("listen", "not a host:port address ("+err.Error()+")", `use e.g. "127.0.0.1:8080" or ":8080"`)
 	}
 	if c.OpsListen != "" {
 		if _, _, err := net.SplitHostPort(c.OpsListen); err != nil {
-			add("ops_listen", "not a host:port address ("+err.Error()+")", `use e.g. "127.0.0.1:9090", or leave it empty`)
+			p.add("ops_listen", "not a host:port address ("+err.Error()+")", `use e.g. "127.0.0.1:9090", or leave it empty`)
 		} else if c.OpsListen == c.Listen {
-			add("ops_listen", "same address as listen", "give the operations endpoints an address of their own, e.g. 127.0.0.1:9090")
+			p.add("ops_listen", "same address as listen", "give the operations endpoints an address of their own, e.g. 127.0.0.1:9090")
 		}
 	}
+}
 
-	// Public URL, and with it whether cookies can be Secure.
-	var publicHost string
+// checkPublicURL checks public_url, which also decides whether cookies can be Secure,
+// and returns its host ("" when unusable).
+func (c *Config) checkPublicURL(p *problems) (publicHost string) {
 	u, err := url.Parse(c.PublicURL)
 	switch {
 	case c.PublicURL == "":
-		add("public_url", "not set", "set it to the https origin browsers use, e.g. https://auth.example.com (or run with --dev for http://localhost:8080)")
+		p.add("public_url", "not set", "set it to the https origin browsers use, e.g. https://auth.example.com (or run with --dev for http://localhost:8080)")
 	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-		add("public_url", "not an http(s) URL: "+c.PublicURL, "use e.g. https://auth.example.com")
+		p.add("public_url", "not an http(s) URL: "+c.PublicURL, "use e.g. https://auth.example.com")
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
-		add("public_url", "must be an origin without path, query or credentials", "use scheme://host[:port] only")
+		p.add("public_url", "must be an origin without path, query or credentials", "use scheme://host[:port] only")
 	default:
 		publicHost = u.Hostname()
 		if u.Scheme == "http" && !c.Dev {
-			add("public_url", "plain http in production: Secure cookies would never be sent back, so no one could stay logged in",
+			p.add("public_url", "plain http in production: Secure cookies would never be sent back, so no one could stay logged in",
 				"serve the control plane over https (TLS at the proxy is fine), or set dev: true (--dev) for local development only")
 		}
 	}
-	secure := c.Secure()
+	return publicHost
+}
 
+// checkIdentity checks issuer, audience, database_url, allowed_origins, login_path and
+// log_level.
+func (c *Config) checkIdentity(p *problems) {
 	if c.Issuer == "" {
-		add("issuer", "empty", "set issuer (defaults to public_url)")
+		p.add("issuer", "empty", "set issuer (defaults to public_url)")
 	}
 	if c.Audience == "" {
-		add("audience", "empty", "set audience (defaults to public_url)")
+		p.add("audience", "empty", "set audience (defaults to public_url)")
 	}
 	if c.DatabaseURL == "" {
-		add("database_url", "not set", "set it to a PostgreSQL URL, e.g. postgres://user@host:5432/edgeauth")
+		p.add("database_url", "not set", "set it to a PostgreSQL URL, e.g. postgres://user@host:5432/edgeauth")
 	} else if _, err := pgx.ParseConfig(c.DatabaseURL); err != nil {
-		add("database_url", "not a valid PostgreSQL URL", "use postgres://user[:password]@host:port/database")
+		p.add("database_url", "not a valid PostgreSQL URL", "use postgres://user[:password]@host:port/database")
 	}
 	for _, o := range c.AllowedOrigins {
 		ou, err := url.Parse(o)
 		if o == "*" || o == "null" || err != nil || (ou.Scheme != "https" && ou.Scheme != "http") || ou.Host == "" || ou.Path != "" || ou.RawQuery != "" || ou.User != nil {
-			add("allowed_origins", "not an exact origin: "+o, "list exact origins like https://app.example.com (no wildcards, no path)")
+			p.add("allowed_origins", "not an exact origin: "+o, "list exact origins like https://app.example.com (no wildcards, no path)")
 		}
 	}
 	if !strings.HasPrefix(c.LoginPath, "/") || strings.HasPrefix(c.LoginPath, "//") || strings.ContainsAny(c.LoginPath, "\\\r\n") {
-		add("login_path", "must be a same-site absolute path: "+c.LoginPath, `use e.g. "/login"`)
+		p.add("login_path", "must be a same-site absolute path: "+c.LoginPath, `use e.g. "/login"`)
 	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p.add("log_level", "must be debug, info, warn or error, not "+quote(c.LogLevel), "use info")
+	}
+}
 
-	// Cookies.
+// checkCookies checks the cookies.* keys.
+func (c *Config) checkCookies(p *problems, publicHost string) {
+	secure := c.Secure()
 	ss, ok := cookies.ParseSameSite(c.Cookies.SameSite)
 	if !ok {
-		add("cookies.same_site", "must be lax, strict or none, not "+quote(c.Cookies.SameSite), "use lax (default) unless you know you need another")
+		p.add("cookies.same_site", "must be lax, strict or none, not "+quote(c.Cookies.SameSite), "use lax (default) unless you know you need another")
 	} else if ss == http.SameSiteNoneMode && !secure {
-		add("cookies.same_site", "none without Secure: browsers reject such cookies", "use lax, or serve over https")
+		p.add("cookies.same_site", "none without Secure: browsers reject such cookies", "use lax, or serve over https")
 	}
 	for _, kn := range [][2]string{{"cookies.access_name", c.Cookies.AccessName}, {"cookies.refresh_name", c.Cookies.RefreshName}} {
 		key, name := kn[0], kn[1]
 		switch {
 		case !validCookieName(name):
-			add(key, "not a valid cookie name: "+quote(name), "use letters, digits, '_' and '-'")
+			p.add(key, "not a valid cookie name: "+quote(name), "use letters, digits, '_' and '-'")
 		case strings.HasPrefix(strings.ToLower(name), "__host-") || strings.HasPrefix(strings.ToLower(name), "__secure-"):
-			add(key, "includes a prefix; prefixes are derived", "give the bare name (e.g. edgeauth_at): __Host- is added for Path=/ without Domain, __Secure- otherwise")
+			p.add(key, "includes a prefix; prefixes are derived", "give the bare name (e.g. edgeauth_at): __Host- is added for Path=/ without Domain, __Secure- otherwise")
 		}
 	}
 	if c.Cookies.AccessName == c.Cookies.RefreshName {
-		add("cookies.refresh_name", "same as cookies.access_name", "give the two cookies different names")
+		p.add("cookies.refresh_name", "same as cookies.access_name", "give the two cookies different names")
 	}
 	if rp := c.Cookies.RefreshPath; !strings.HasPrefix(rp, "/") || strings.ContainsAny(rp, ";,\\ \t\r\n") {
-		add("cookies.refresh_path", "not a cookie path: "+quote(rp), `use "/auth" (default) or "/"`)
+		p.add("cookies.refresh_path", "not a cookie path: "+quote(rp), `use "/auth" (default) or "/"`)
 	} else {
 		for _, ep := range RefreshCookieEndpoints {
 			if !cookiePathMatches(rp, ep) {
-				add("cookies.refresh_path", quote(rp)+" does not cover "+ep+", so browsers would not send the refresh cookie there",
+				p.add("cookies.refresh_path", quote(rp)+" does not cover "+ep+", so browsers would not send the refresh cookie there",
 					`use "/auth" (default) or "/": the path must cover `+strings.Join(RefreshCookieEndpoints, " and "))
 				break
 			}
@@ -473,88 +512,81 @@ func (c *Config) Validate() error {
 	if d := c.Cookies.Domain; d != "" {
 		switch {
 		case !secure:
-			add("cookies.domain", "a Domain cookie uses the __Secure- prefix, which needs Secure", "unset cookies.domain in plain-http development, or serve over https")
+			p.add("cookies.domain", "a Domain cookie uses the __Secure- prefix, which needs Secure", "unset cookies.domain in plain-http development, or serve over https")
 		case strings.ContainsAny(d, "/: ") || !strings.Contains(d, "."):
-			add("cookies.domain", "not a registrable parent domain: "+quote(d), "use the parent shared by app and API, e.g. example.com")
+			p.add("cookies.domain", "not a registrable parent domain: "+quote(d), "use the parent shared by app and API, e.g. example.com")
 		case isIP(d) || isIP(publicHost):
-			add("cookies.domain", "cookies for IP addresses cannot have a Domain", "unset cookies.domain, or use host names")
+			p.add("cookies.domain", "cookies for IP addresses cannot have a Domain", "unset cookies.domain, or use host names")
 		case publicHost != "" && publicHost != d && !strings.HasSuffix(publicHost, "."+d):
-			add("cookies.domain", d+" is not a parent of public_url's host "+publicHost+"; the browser would reject the cookie",
+			p.add("cookies.domain", d+" is not a parent of public_url's host "+publicHost+"; the browser would reject the cookie",
 				"set cookies.domain to a suffix of "+publicHost+", or unset it for __Host- cookies on that host alone")
 		}
 	}
+}
 
-	// Lifetimes.
+// checkSessions checks the sessions.* lifetimes.
+func (c *Config) checkSessions(p *problems) {
 	s := c.Sessions
-	inRange(add, "sessions.access_ttl", s.AccessTTL, time.Minute, time.Hour, "keep access tokens short: revocation reaches tokens at the edge only via the list")
-	inRange(add, "sessions.absolute_lifetime", s.AbsoluteLifetime, time.Hour, 400*24*time.Hour, "browsers cap cookie lifetimes at 400 days")
-	inRange(add, "sessions.idle_timeout", s.IdleTimeout, s.AccessTTL, s.AbsoluteLifetime, "the idle timeout lies between sessions.access_ttl and sessions.absolute_lifetime")
-	inRange(add, "sessions.refresh_grace", s.RefreshGrace, 0, 2*time.Minute, "seconds cover tabs refreshing at once and a retried refresh whose answer was lost; a replay only ever yields the tokens the client already holds")
+	p.inRange("sessions.access_ttl", s.AccessTTL, time.Minute, time.Hour, "keep access tokens short: revocation reaches tokens at the edge only via the list")
+	p.inRange("sessions.absolute_lifetime", s.AbsoluteLifetime, time.Hour, 400*24*time.Hour, "browsers cap cookie lifetimes at 400 days")
+	p.inRange("sessions.idle_timeout", s.IdleTimeout, s.AccessTTL, s.AbsoluteLifetime, "the idle timeout lies between sessions.access_ttl and sessions.absolute_lifetime")
+	p.inRange("sessions.refresh_grace", s.RefreshGrace, 0, 2*time.Minute, "seconds cover tabs refreshing at once and a retried refresh whose answer was lost; a replay only ever yields the tokens the client already holds")
+}
 
+// checkThrottle checks the throttle.* keys.
+func (c *Config) checkThrottle(p *problems) {
 	th := c.Throttle
 	if th.AccountAddressFailures < 1 || th.AccountAddressFailures > 1000 {
-		add("throttle.account_address_failures", "out of range 1..1000: "+itoa(max(th.AccountAddressFailures, 0)), "use e.g. 5")
+		p.add("throttle.account_address_failures", "out of range 1..1000: "+itoa(max(th.AccountAddressFailures, 0)), "use e.g. 5")
 	}
 	if th.AddressFailures < 1 || th.AddressFailures > 100000 {
-		add("throttle.address_failures", "out of range 1..100000: "+itoa(max(th.AddressFailures, 0)), "use e.g. 20")
+		p.add("throttle.address_failures", "out of range 1..100000: "+itoa(max(th.AddressFailures, 0)), "use e.g. 20")
 	}
 	if th.AccountFailures < max(th.AccountAddressFailures, 1) || th.AccountFailures > 100000 {
-		add("throttle.account_failures", "out of range "+itoa(max(th.AccountAddressFailures, 1))+"..100000 (at least throttle.account_address_failures): "+itoa(max(th.AccountFailures, 0)),
+		p.add("throttle.account_failures", "out of range "+itoa(max(th.AccountAddressFailures, 1))+"..100000 (at least throttle.account_address_failures): "+itoa(max(th.AccountFailures, 0)),
 			"use e.g. 100: a ceiling for guesses from many addresses, well above one address's budget")
 	}
-	inRange(add, "throttle.window", th.Window, time.Second, 24*time.Hour, "use e.g. 15m")
-	inRange(add, "throttle.account_window", th.AccountWindow, max(th.Window, time.Second), 30*24*time.Hour, "use e.g. 24h (not shorter than throttle.window)")
+	p.inRange("throttle.window", th.Window, time.Second, 24*time.Hour, "use e.g. 15m")
+	p.inRange("throttle.account_window", th.AccountWindow, max(th.Window, time.Second), 30*24*time.Hour, "use e.g. 24h (not shorter than throttle.window)")
+}
 
-	// Keys.
+// checkKeys checks the keys.* keys and how they fit the token lifetimes.
+func (c *Config) checkKeys(p *problems) {
 	k := c.Keys
 	switch k.Algorithm {
 	case "EdDSA", "ES256", "RS256":
 	default:
-		add("keys.algorithm", "must be EdDSA, ES256 or RS256, not "+quote(k.Algorithm), "use EdDSA (default, fastest at the edge)")
+		p.add("keys.algorithm", "must be EdDSA, ES256 or RS256, not "+quote(k.Algorithm), "use EdDSA (default, fastest at the edge)")
 	}
 	if k.KEK == "" {
 		if !c.Dev {
-			add("keys.kek", "not set: private signing keys would be stored unencrypted",
+			p.add("keys.kek", "not set: private signing keys would be stored unencrypted",
 				"generate one with `head -c 32 /dev/urandom | base64` and set EDGEAUTH_KEYS__KEK (keep it in your secret store)")
 		}
 	} else if _, err := decodeKEK(k.KEK); err != nil {
-		add("keys.kek", strings.TrimPrefix(err.Error(), "config: keys.kek "), "generate one with `head -c 32 /dev/urandom | base64`")
+		p.add("keys.kek", strings.TrimPrefix(err.Error(), "config: keys.kek "), "generate one with `head -c 32 /dev/urandom | base64`")
 	}
-	inRange(add, "keys.jwks_max_age", k.JWKSMaxAge, time.Minute, 24*time.Hour, "use e.g. 10m")
+	p.inRange("keys.jwks_max_age", k.JWKSMaxAge, time.Minute, 24*time.Hour, "use e.g. 10m")
 	if k.PrePublish <= k.JWKSMaxAge+KeyReloadEvery {
-		add("keys.pre_publish", "must exceed keys.jwks_max_age ("+k.JWKSMaxAge.String()+") plus the key reload interval ("+KeyReloadEvery.String()+"), or an edge with a cached JWKS meets tokens signed by a key it does not know",
+		p.add("keys.pre_publish", "must exceed keys.jwks_max_age ("+k.JWKSMaxAge.String()+") plus the key reload interval ("+KeyReloadEvery.String()+"), or an edge with a cached JWKS meets tokens signed by a key it does not know",
 			"set keys.pre_publish to at least twice keys.jwks_max_age")
 	}
 	if k.RotateEvery <= k.PrePublish {
-		add("keys.rotate_every", "must exceed keys.pre_publish ("+k.PrePublish.String()+")", "rotate less often, e.g. 720h")
+		p.add("keys.rotate_every", "must exceed keys.pre_publish ("+k.PrePublish.String()+")", "rotate less often, e.g. 720h")
 	}
 	if need := c.MaxTokenLifetime() + KeyReloadEvery; k.RetireAfter < need {
-		add("keys.retire_after", "shorter than the longest token lifetime plus reload ("+need.String()+"): tokens signed by a retired key would fail before they expire",
+		p.add("keys.retire_after", "shorter than the longest token lifetime plus reload ("+need.String()+"): tokens signed by a retired key would fail before they expire",
 			"set keys.retire_after to at least "+need.String())
 	}
-
-	inRange(add, "revocations.lifetime", c.Revocations.Lifetime, time.Minute, 5*time.Minute, "the list format allows 60 s .. 300 s")
-	inRange(add, "revocations.max_age", c.Revocations.MaxAge, time.Second, 5*time.Minute, "a logout reaches edges within this time; keep it short")
-	if c.Revocations.MaxAge >= c.Revocations.Lifetime {
-		add("revocations.max_age", "must be shorter than revocations.lifetime ("+c.Revocations.Lifetime.String()+"), or caches could serve an expired list",
-			"use e.g. half the lifetime")
-	}
-
-	switch c.LogLevel {
-	case "debug", "info", "warn", "error":
-	default:
-		add("log_level", "must be debug, info, warn or error, not "+quote(c.LogLevel), "use info")
-	}
-
-	if len(ps) == 0 {
-		return nil
-	}
-	return &ValidationError{Problems: ps}
 }
 
-func inRange(add func(k, m, f string), key string, d, lo, hi time.Duration, why string) {
-	if d < lo || d > hi {
-		add(key, d.String()+" is out of range "+lo.String()+" .. "+hi.String(), why)
+// checkRevocations checks the revocations.* keys.
+func (c *Config) checkRevocations(p *problems) {
+	p.inRange("revocations.lifetime", c.Revocations.Lifetime, time.Minute, 5*time.Minute, "the list format allows 60 s .. 300 s")
+	p.inRange("revocations.max_age", c.Revocations.MaxAge, time.Second, 5*time.Minute, "a logout reaches edges within this time; keep it short")
+	if c.Revocations.MaxAge >= c.Revocations.Lifetime {
+		p.add("revocations.max_age", "must be shorter than revocations.lifetime ("+c.Revocations.Lifetime.String()+"), or caches could serve an expired list",
+			"use e.g. half the lifetime")
 	}
 }
 

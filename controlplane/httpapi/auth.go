@@ -18,7 +18,6 @@ import (
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/jose"
 	"github.com/edgeauth/edgeauth/verifier/policy"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Identity is what the handlers need from the identity service; *auth.Service
@@ -41,11 +40,11 @@ type Deps struct {
 	Auth        Identity
 	Keys        JWKSSource
 	Revocations RevocationSource
-	// Pool is used by /readyz only.
-	Pool    *pgxpool.Pool
-	Metrics *metrics.Metrics
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// Database is asked by /readyz only.
+	Database Database
+	Metrics  *metrics.Metrics
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // tokenVerifier checks access tokens with the verifier core (package jose, the code

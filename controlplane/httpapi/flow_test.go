@@ -74,6 +74,7 @@ func clearingMatches(t *testing.T, set, clear string) {
 }
 
 func TestFullFlowCookieAttributes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name            string
 		mod             func(*config.Config)
@@ -99,6 +100,7 @@ func TestFullFlowCookieAttributes(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			e := newEnv(t, envOptions{mod: tc.mod})
 			user := e.createUser(testEmail, testPassword)
 
@@ -204,6 +206,7 @@ func TestFullFlowCookieAttributes(t *testing.T) {
 // the compiled verifier.wasm) and by golang-jwt, all against the published JWKS; the
 // published revocation list loads into both engines and refuses a logged-out session.
 func TestTokensAcceptedByVerifiers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{start: true})
 	user := e.createUser(testEmail, testPassword)
 	access, refresh := e.login(testEmail, testPassword)

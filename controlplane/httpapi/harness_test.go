@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -79,19 +80,23 @@ type envOptions struct {
 	dbURL string
 }
 
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
 func newEnv(t testing.TB, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
+	var pool *pgxpool.Pool
 	if o.dbURL == "" {
-		o.dbURL = pgtest.NewDatabase(t)
-	}
-	pool, err := pgxpool.New(ctx, o.dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := migrations.Apply(ctx, pool); err != nil {
-		t.Fatal(err)
+		pool = pgtest.NewPool(t)
+	} else {
+		var err error
+		if pool, err = pgxpool.New(ctx, o.dbURL); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+		if err := migrations.Apply(ctx, pool); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg := config.Default()
 	cfg.PublicURL = testPublicURL
@@ -258,6 +263,17 @@ func (e *env) login(email, password string) (access, refresh *http.Cookie) {
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+// waitUntil polls cond until it holds, failing the test after timeout: for events of
+// other goroutines or processes (a NOTIFY, a server coming up), never for time to pass.
+func waitUntil(t testing.TB, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not reached within %v", timeout)
+		}
+	}
 }
 
 // counts returns the number of rows of each table, to show a request changed nothing.

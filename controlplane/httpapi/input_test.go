@@ -14,6 +14,7 @@ import (
 // the database. (A failed login attempt is recorded for throttling and audit: those two
 // tables are left out of the comparison for the login cases, and only those.)
 func TestBadInputChangesNothing(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.Signup = true }})
 	e.createUser(testEmail, testPassword)
 	access, refresh := e.login(testEmail, testPassword)
@@ -90,6 +91,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 
 // An unknown account and a wrong password get the same status and body, byte for byte.
 func TestNoUserEnumeration(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	e.createUser(testEmail, testPassword)
 	unknown := e.do(req{method: "POST", path: "/auth/login", body: `{"email":"nobody@example.test","password":"whatever it is"}`})
@@ -105,6 +107,7 @@ func TestNoUserEnumeration(t *testing.T) {
 // Failed logins for one account from one address are throttled with 429 and
 // Retry-After, even when the password finally is right; another account is not affected.
 func TestLoginThrottling(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.Throttle.AccountAddressFailures = 3 }})
 	e.createUser(testEmail, testPassword)
 	e.createUser("bob@example.test", testPassword)
@@ -133,6 +136,7 @@ func TestLoginThrottling(t *testing.T) {
 
 // Cross-site requests are refused on every state-changing endpoint, login included.
 func TestCSRF(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.AllowedOrigins = []string{"https://app.example.test"} }})
 	e.createUser(testEmail, testPassword)
 	access, refresh := e.login(testEmail, testPassword)

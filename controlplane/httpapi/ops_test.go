@@ -8,6 +8,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/controlplane/httpapi"
+	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/edgeauth/edgeauth/migrations"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -17,6 +18,7 @@ import (
 // /readyz is 503 while the schema is behind and 200 once migrations ran; /healthz only
 // says the process is up.
 func TestReadyzFollowsMigrations(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	ctx := context.Background()
 	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t)) // a fresh, unmigrated database
@@ -24,7 +26,7 @@ func TestReadyzFollowsMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	h, err := httpapi.New(e.cfg, httpapi.Deps{Auth: e.app.Auth, Keys: e.app.Keys, Revocations: e.app.Revocations, Pool: pool})
+	h, err := httpapi.New(httpapi.Deps{Auth: e.app.Auth, Keys: e.app.Keys, Revocations: e.app.Revocations, Database: store.New(pool)}, e.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,6 +56,7 @@ func TestReadyzFollowsMigrations(t *testing.T) {
 // The JWKS and the revocation list carry Cache-Control and an ETag, and answer 304
 // to a matching If-None-Match.
 func TestPublishedDocumentsETag(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	for _, tc := range []struct {
 		path, maxAge, contentType string
@@ -82,7 +85,9 @@ func TestPublishedDocumentsETag(t *testing.T) {
 }
 
 func TestSignup(t *testing.T) {
+	t.Parallel()
 	t.Run("disabled by default", func(t *testing.T) {
+		t.Parallel()
 		e := newEnv(t, envOptions{})
 		r := e.do(req{method: "POST", path: "/auth/signup", body: `{"email":"new@example.test","password":"long enough password"}`})
 		if r.StatusCode != 404 || r.errorCode() != "signup_disabled" {
@@ -93,6 +98,7 @@ func TestSignup(t *testing.T) {
 		}
 	})
 	t.Run("enabled: account created and logged in", func(t *testing.T) {
+		t.Parallel()
 		e := newEnv(t, envOptions{mod: func(c *config.Config) { c.Signup = true }})
 		r := e.do(req{method: "POST", path: "/auth/signup", body: `{"email":"new@example.test","password":"long enough password"}`})
 		if r.StatusCode != 201 || r.cookie(e.cfg.AccessCookie().Name) == nil || !strings.Contains(string(r.body), "new@example.test") {
@@ -107,6 +113,7 @@ func TestSignup(t *testing.T) {
 // Token-in-body mode returns the tokens for server-to-server clients; the default
 // never does (checked in TestFullFlowCookieAttributes).
 func TestTokenInBody(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.TokenInBody = true }})
 	e.createUser(testEmail, testPassword)
 	r := e.do(req{method: "POST", path: "/auth/login", body: `{"email":"` + testEmail + `","password":"` + testPassword + `"}`})
@@ -126,6 +133,7 @@ func TestTokenInBody(t *testing.T) {
 
 // Every response carries the security headers; token responses are never cached.
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, envOptions{})
 	r := e.do(req{method: "GET", path: "/auth/me"})
 	for k, v := range map[string]string{

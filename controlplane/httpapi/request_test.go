@@ -12,6 +12,7 @@ import (
 )
 
 func TestIsJSON(t *testing.T) {
+	t.Parallel()
 	for ct, want := range map[string]bool{
 		"application/json":                  true,
 		"application/json; charset=utf-8":   true,
@@ -31,6 +32,7 @@ func TestIsJSON(t *testing.T) {
 }
 
 func TestETagMatch(t *testing.T) {
+	t.Parallel()
 	const tag = `"abc"`
 	for h, want := range map[string]bool{
 		`"abc"`:          true,
@@ -50,6 +52,7 @@ func TestETagMatch(t *testing.T) {
 
 // Every declared error has a distinct code and a 4xx/5xx status.
 func TestErrorTable(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, e := range allErrors {
 		if seen[e.Code] || e.Status < 400 || e.Status > 599 || e.Message == "" {
@@ -62,6 +65,7 @@ func TestErrorTable(t *testing.T) {
 // Storage failures are told apart by the store's classification (store.Classify),
 // never here: an unavailable database is 503, bad stored input 400, anything else 500.
 func TestTransient(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		err    error

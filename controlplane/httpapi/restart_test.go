@@ -16,6 +16,7 @@ import (
 // client's session is live with exactly one live refresh token (nothing lost, nothing
 // half-rotated); the last cookie of every client still refreshes.
 func TestSurvivesPostgresRestart(t *testing.T) {
+	t.Parallel()
 	pg := pgtest.StartServer(t)
 	e := newEnv(t, envOptions{dbURL: pg.NewDatabase(t), start: true})
 	e.createUser(testEmail, testPassword)
@@ -23,6 +24,7 @@ func TestSurvivesPostgresRestart(t *testing.T) {
 	type client struct {
 		refresh      *http.Cookie
 		ok, retried  int
+		okBefore     atomic.Int64
 		okAfter      atomic.Int64
 		unauthorized int
 	}
@@ -58,6 +60,8 @@ func TestSurvivesPostgresRestart(t *testing.T) {
 					c.ok++
 					if restarted.Load() {
 						c.okAfter.Add(1)
+					} else {
+						c.okBefore.Add(1)
 					}
 				case r.StatusCode == 503 || r.StatusCode == 500:
 					if r.StatusCode == 500 {
@@ -74,7 +78,15 @@ func TestSurvivesPostgresRestart(t *testing.T) {
 		}()
 	}
 
-	time.Sleep(500 * time.Millisecond)
+	// Restart once every client is under way.
+	waitUntil(t, 30*time.Second, func() bool {
+		for _, c := range clients {
+			if c.okBefore.Load() < 3 {
+				return false
+			}
+		}
+		return true
+	})
 	pg.Restart(t)
 	restarted.Store(true)
 	deadline := time.Now().Add(30 * time.Second)

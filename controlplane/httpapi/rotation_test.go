@@ -79,6 +79,7 @@ func (c *edgeClient) step(t *testing.T) (string, error) {
 // their requests). The same clients then meet an immediate rotation, which skips
 // pre-publication, and do fail: the check above could have failed.
 func TestKeyRotationWhileRefreshing(t *testing.T) {
+	t.Parallel()
 	clk := newClock()
 	e := newEnv(t, envOptions{clock: clk, mod: func(c *config.Config) {
 		c.Keys.JWKSMaxAge = time.Minute
@@ -102,17 +103,19 @@ func TestKeyRotationWhileRefreshing(t *testing.T) {
 		pause              sync.RWMutex // held by the test while time moves
 		stop               atomic.Bool
 		verified, failures atomic.Int64
+		steps              = make([]atomic.Int64, len(clients)) // steps taken by each client
 		wg                 sync.WaitGroup
 		kidsMu             sync.Mutex
 		kidsSeen           = map[string]bool{}
 	)
-	for _, c := range clients {
+	for i, c := range clients {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for !stop.Load() {
 				pause.RLock()
 				at, err := c.step(t)
+				steps[i].Add(1) // under the read lock: a step counted after advance took its snapshot ran wholly at the new time
 				pause.RUnlock()
 				if at == "" {
 					continue
@@ -129,6 +132,14 @@ func TestKeyRotationWhileRefreshing(t *testing.T) {
 			}
 		}()
 	}
+	// ranAt waits until every client has taken one whole step at the current time.
+	ranAt := func() {
+		for i := range steps {
+			for target := steps[i].Load() + 1; steps[i].Load() < target; {
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
 	advance := func(d time.Duration) {
 		pause.Lock()
 		clk.Advance(d)
@@ -136,10 +147,10 @@ func TestKeyRotationWhileRefreshing(t *testing.T) {
 			t.Error(err)
 		}
 		pause.Unlock()
-		time.Sleep(40 * time.Millisecond) // let the clients run at this time
+		ranAt()
 	}
 
-	time.Sleep(100 * time.Millisecond)
+	ranAt()
 	pending, err := e.app.Keys.Rotate(ctx, keys.RotateOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -26,8 +26,14 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/controlplane/cookies"
 	"github.com/edgeauth/edgeauth/controlplane/metrics"
-	"github.com/edgeauth/edgeauth/migrations"
 )
+
+// Database is what readiness asks the database; *store.Store implements it.
+type Database interface {
+	Ping(ctx context.Context) error
+	// SchemaVersion returns the database's schema version and the one this binary needs.
+	SchemaVersion(ctx context.Context) (current, latest int32, err error)
+}
 
 // JWKSSource serves the published key set from memory (keys.Manager).
 type JWKSSource interface {
@@ -64,8 +70,8 @@ type Route struct{ Method, Path string }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// New builds the handler. cfg must have passed Validate.
-func New(cfg config.Config, d Deps) (*Server, error) {
+// New builds the handler on the services in d. cfg must have passed Validate.
+func New(d Deps, cfg config.Config) (*Server, error) {
 	s := &Server{
 		cfg:     cfg,
 		deps:    d,
@@ -330,12 +336,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 // readyz answers 200 when the database answers and its schema is the version this
 // binary expects; 503 otherwise (a load balancer then keeps traffic away).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
-	if s.deps.Pool == nil {
+	if s.deps.Database == nil {
 		return ErrNotReady.with(nil, "no database")
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	if err := s.deps.Pool.Ping(ctx); err != nil {
+	if err := s.deps.Database.Ping(ctx); err != nil {
 		return ErrNotReady.with(err, "database unreachable")
 	}
 	if f, ok := s.deps.Keys.(interface{ CheckFresh() error }); ok {
@@ -343,7 +349,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 			return ErrNotReady.with(err, "signing keys not reloaded recently")
 		}
 	}
-	cur, latest, err := migrations.Status(ctx, s.deps.Pool)
+	cur, latest, err := s.deps.Database.SchemaVersion(ctx)
 	if err != nil {
 		return ErrNotReady.with(err, "cannot read the schema version")
 	}

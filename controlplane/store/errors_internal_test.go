@@ -16,6 +16,7 @@ import (
 // Driver errors are classified by SQLSTATE and error type; translate keeps the driver
 // error in the chain.
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		err  error

@@ -7,23 +7,15 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/pgtest"
-	"github.com/edgeauth/edgeauth/migrations"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Every hot query can be answered through an index: with sequential scans disabled, no
 // plan contains one (a missing index would leave the planner no other choice).
 func TestHotQueriesUseIndexes(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if err := migrations.Apply(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
+	pool := pgtest.NewPool(t)
 	h := make([]byte, 32)
 	now := time.Now()
 	uid := "00000000-0000-0000-0000-000000000001"
@@ -43,7 +35,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"known login client", `SELECT 1 FROM login_clients WHERE account_key = $1 AND client_key = $2 AND last_login_at > $3`, []any{h, "192.0.2.1", now}},
 		{"session tokens", `SELECT id FROM refresh_tokens WHERE session_id = $1`, []any{"sid"}},
 	}
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ package store
 import (
 	"context"
 
+	"github.com/edgeauth/edgeauth/migrations"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -44,8 +45,14 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{Queries: Queries{db: pool}, pool: pool}
 }
 
-// Pool returns the underlying pool.
-func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// SchemaVersion returns the database's schema version and the latest this binary has
+// (migrations.Status).
+func (s *Store) SchemaVersion(ctx context.Context) (current, latest int32, err error) {
+	return migrations.Status(ctx, s.pool)
+}
 
 // InTx runs fn in one transaction (READ COMMITTED), committed when fn returns nil and
 // rolled back otherwise. fn's error is returned as is; a failure to begin or commit is

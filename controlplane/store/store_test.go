@@ -5,29 +5,24 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"os"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
-	"github.com/edgeauth/edgeauth/migrations"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-func newStore(t *testing.T) *store.Store {
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// newStore returns a store on a fresh, migrated database, and its pool.
+func newStore(t *testing.T) (*store.Store, *pgxpool.Pool) {
 	t.Helper()
-	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := migrations.Apply(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
-	return store.New(pool)
+	pool := pgtest.NewPool(t)
+	return store.New(pool), pool
 }
 
 func hash(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
@@ -64,10 +59,12 @@ func is(t *testing.T, err, want error) {
 
 // The store contract, run against PostgreSQL (the only implementation; no mocks).
 func TestStoreConformance(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 
 	t.Run("users", func(t *testing.T) {
-		s := newStore(t)
+		t.Parallel()
+		s, _ := newStore(t)
 		u := mkUser(t, s, "Ann@Example.test")
 		if u.ID == "" || u.Created.IsZero() || !slices.Equal(u.Roles, []string{"r"}) {
 			t.Fatalf("created %+v", u)
@@ -97,7 +94,8 @@ func TestStoreConformance(t *testing.T) {
 	})
 
 	t.Run("sessions", func(t *testing.T) {
-		s := newStore(t)
+		t.Parallel()
+		s, pool := newStore(t)
 		u := mkUser(t, s, "bo@example.test")
 		v := mkUser(t, s, "cy@example.test")
 		a := mkSession(t, s, "session-a-xxxxxxxxxxxxxxxx", u.ID, "ta")
@@ -120,7 +118,7 @@ func TestStoreConformance(t *testing.T) {
 			t.Fatalf("idle-expired sessions listed: %v", list)
 		}
 		// Revocation NOTIFYs from inside the transaction: heard after commit, not after rollback.
-		listener, err := pgx.ConnectConfig(ctx, s.Pool().Config().ConnConfig)
+		listener, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +175,8 @@ func TestStoreConformance(t *testing.T) {
 	})
 
 	t.Run("refresh transaction", func(t *testing.T) {
-		s := newStore(t)
+		t.Parallel()
+		s, pool := newStore(t)
 		u := mkUser(t, s, "fi@example.test")
 		ss := mkSession(t, s, "session-f-xxxxxxxxxxxxxxxx", u.ID, "f1")
 		is(t, s.RefreshTx(ctx, hash("nope"), func(store.RefreshState) (store.RefreshWrites, error) {
@@ -229,7 +228,7 @@ func TestStoreConformance(t *testing.T) {
 			t.Fatalf("refused rotation changed the session: %+v", got)
 		}
 		// The schema keeps one chain: no second token of a generation.
-		_, err = s.Pool().Exec(ctx, `INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at) VALUES ($1, $2, 2, $3, now())`, ss.ID, hash("rogue"), first)
+		_, err = pool.Exec(ctx, `INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at) VALUES ($1, $2, 2, $3, now())`, ss.ID, hash("rogue"), first)
 		if err == nil {
 			t.Fatal("second successor accepted")
 		}
@@ -260,7 +259,8 @@ func TestStoreConformance(t *testing.T) {
 	})
 
 	t.Run("audit and login failures", func(t *testing.T) {
-		s := newStore(t)
+		t.Parallel()
+		s, _ := newStore(t)
 		u := mkUser(t, s, "ed@example.test")
 		if err := s.AddAudit(ctx, store.AuditEvent{Kind: "login", UserID: u.ID, SessionID: "sx", IP: "192.0.2.1", At: t0, Detail: map[string]any{"n": 1}}); err != nil {
 			t.Fatal(err)

@@ -63,7 +63,7 @@ type buildError struct {
 func (e *buildError) Error() string { return e.err.Error() + "\n" + string(e.out) }
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pgtest.Main(m)
 	if built.dir != "" {
 		os.RemoveAll(built.dir)
 	}
@@ -131,15 +131,12 @@ func runBinary(t *testing.T, env []string, stdin string, args ...string) (stdout
 	return o.String(), e.String(), 0
 }
 
-// startServer migrates a fresh database, runs `edgeauth serve` on it with env added to
-// the production-like base, and stops it when the test ends.
+// startServer runs `edgeauth serve` on a fresh migrated database with env added to the
+// production-like base, and stops it when the test ends.
 func startServer(t *testing.T, withOps bool, env ...string) *server {
 	t.Helper()
-	db := pgtest.NewDatabase(t)
+	db := pgtest.NewMigratedDatabase(t)
 	all := append(baseEnv(db), env...)
-	if _, errs, code := runBinary(t, all, "", "migrate"); code != 0 {
-		t.Fatalf("migrate: %s", errs)
-	}
 	s := &server{t: t, db: db, origin: "https://auth.example.test", logs: &syncBuffer{}, hc: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport:     &http.Transport{MaxIdleConnsPerHost: 128},

@@ -465,7 +465,8 @@ func (c *cli) keysManager(ctx context.Context, fs *pflag.FlagSet, args []string)
 		pool.Close()
 		return nil, nil, err
 	}
-	m, err := keys.NewManager(ctx, pool, kc, log)
+	kc.Logger = log
+	m, err := keys.NewManager(ctx, pool, kc)
 	if err != nil {
 		pool.Close()
 		return nil, nil, err

@@ -31,6 +31,7 @@ func serveFlags() *pflag.FlagSet {
 
 // Precedence: defaults < file < environment (both nesting spellings) < flags.
 func TestLoadConfigSources(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "edgeauth.yaml")
 	err := os.WriteFile(file, []byte(`
@@ -84,6 +85,7 @@ keys:
 
 // Every problem is listed at once, from every source, with how to fix it.
 func TestLoadConfigListsEveryProblem(t *testing.T) {
+	t.Parallel()
 	fs := serveFlags()
 	if err := fs.Parse([]string{"--public-url", "http://auth.example.com"}); err != nil {
 		t.Fatal(err)
@@ -110,6 +112,7 @@ func TestLoadConfigListsEveryProblem(t *testing.T) {
 }
 
 func TestLoadConfigRefusesUnknownKeys(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	file := filepath.Join(dir, "c.yaml")
 	if err := os.WriteFile(file, []byte("cookies:\n  samesite: lax\n"), 0o600); err != nil {
@@ -124,6 +127,7 @@ func TestLoadConfigRefusesUnknownKeys(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"users", "create", "--help"}, {"keys", "rotate", "--help"}, {"keys", "list", "--help"}, {"edge-config", "--help"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out, errb bytes.Buffer
@@ -147,6 +151,7 @@ func TestHelp(t *testing.T) {
 // migrate, users create (password on stdin), keys rotate and keys list against a
 // real database; then serve answers /readyz and stops cleanly when cancelled.
 func TestCommands(t *testing.T) {
+	t.Parallel()
 	db := pgtest.NewDatabase(t)
 	env := []string{"EDGEAUTH_DATABASE_URL=" + db, "EDGEAUTH_KEYS__KEK=" + testKEK, "EDGEAUTH_PUBLIC_URL=https://auth.example.test"}
 	ctx := context.Background()
@@ -217,6 +222,7 @@ func TestCommands(t *testing.T) {
 
 // The example configuration loads, and with a KEK validates.
 func TestExampleConfig(t *testing.T) {
+	t.Parallel()
 	fs := serveFlags()
 	if err := fs.Parse([]string{"--config", "../../edgeauth.example.yaml"}); err != nil {
 		t.Fatal(err)
@@ -235,6 +241,7 @@ func TestExampleConfig(t *testing.T) {
 // publishes at /.well-known/edgeauth/edge-config; without a public URL it says what to
 // pass.
 func TestEdgeConfigCommand(t *testing.T) {
+	t.Parallel()
 	var out, errb bytes.Buffer
 	env := []string{"EDGEAUTH_COOKIES__DOMAIN=example.com", "EDGEAUTH_DATABASE_URL=postgres://nobody@127.0.0.1:1/none"}
 	if code := run(context.Background(), []string{"edge-config", "--public-url", "https://auth.example.com"}, nil, &out, &errb, env); code != 0 {
