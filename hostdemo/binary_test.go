@@ -27,6 +27,7 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -378,5 +379,59 @@ func TestBinaryProtectsEverySpellingOfAProtectedPath(t *testing.T) {
 		if resp, body := admin.do(http.MethodGet, path, "", nil); resp.StatusCode != http.StatusOK || body != "upstream" {
 			t.Errorf("admin GET %s: %s %q", path, resp.Status, body)
 		}
+	}
+}
+
+// Issue 7, item 15: a CORS preflight (OPTIONS, Origin, Access-Control-Request-Method,
+// never credentials) on a protected path was redirected to the login page, so every
+// cross-origin call failed before it started. Through the binary: the preflight
+// reaches the upstream, which answers it with its CORS policy, and carries no identity
+// (forged identity headers stripped); an OPTIONS with credentials is decided like any
+// request.
+func TestBinaryLetsPreflightsThroughWithoutIdentity(t *testing.T) {
+	var mu sync.Mutex
+	var got http.Header
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got = r.Header.Clone()
+		mu.Unlock()
+		if r.Method == http.MethodOptions && r.Header.Get("Origin") == "https://spa.example" {
+			w.Header().Set("Access-Control-Allow-Origin", "https://spa.example")
+			w.Header().Set("Access-Control-Allow-Methods", "PUT")
+			w.Header().Set("Access-Control-Allow-Credentials", "true")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		io.WriteString(w, "data")
+	}))
+	t.Cleanup(api.Close)
+	d := startDemo(t, demoOptions{args: []string{"--upstream", api.URL}})
+	preflight := http.Header{
+		"Origin":                         {"https://spa.example"},
+		"Access-Control-Request-Method":  {"PUT"},
+		"Access-Control-Request-Headers": {"content-type"},
+		"X_Edgeauth_Subject":             {"mallory"},
+	}
+	resp, _ := d.do(http.MethodOptions, "/app/items/7", "", preflight)
+	if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Access-Control-Allow-Origin") != "https://spa.example" {
+		t.Fatalf("preflight: %s %v", resp.Status, resp.Header)
+	}
+	mu.Lock()
+	seen := got
+	mu.Unlock()
+	for name := range seen {
+		if verifier.IsReservedHeader(name) {
+			t.Fatalf("the preflight reached the upstream with %s: %v", name, seen)
+		}
+	}
+	// The same OPTIONS with the session's cookie is an ordinary request: a member
+	// without admin is refused /admin/, and an anonymous GET still goes to login.
+	d.signIn("member@example.test")
+	if resp, _ := d.do(http.MethodOptions, "/admin/x", "", preflight); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("OPTIONS with a session cookie on /admin/: %s", resp.Status)
+	}
+	anon := startDemo(t, demoOptions{args: []string{"--upstream", api.URL}})
+	if resp, _ := anon.do(http.MethodGet, "/app/items/7", "", nil); resp.StatusCode != http.StatusFound {
+		t.Fatalf("anonymous GET: %s", resp.Status)
 	}
 }

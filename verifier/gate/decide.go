@@ -57,8 +57,10 @@ type decision struct {
 //     revoked, duplicated) gets no identity and its cookies cleared (on allow the
 //     host adds clear_cookies to the forwarded response), except inside the control
 //     plane's auth area (policy.AuthArea), whose responses set the cookies.
-//  3. Protected path: no token: refresh when the refresh cookie is present, else
-//     login ("no_token"); expired (and authentic) token: refresh ("token_expired");
+//  3. Protected path: an OPTIONS request without any credential (no access or refresh
+//     cookie, no Authorization header), as browsers send CORS preflights, is allowed
+//     without identity ("preflight"); no token: refresh when the refresh cookie is
+//     present, else login ("no_token"); expired (and authentic) token: refresh ("token_expired");
 //     invalid token: login, clearing both cookies; unknown key or clock skew: login
 //     without clearing; valid token without a required role: deny 403
 //     ("missing_role"); valid token: allow with identity ("authenticated").
@@ -122,7 +124,12 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 	} else {
 		switch state {
 		case tokenNone:
-			if refresh.Count > 0 {
+			if r.method == "OPTIONS" && !access.Found() && refresh.Count == 0 && r.authorization == "" {
+				// A CORS preflight: browsers send it without credentials before a
+				// cross-origin call; the upstream answers it. Nothing is granted: no
+				// identity, and no credential came with it.
+				d = decision{action: actionAllow, reason: ReasonPreflight}
+			} else if refresh.Count > 0 {
 				d = g.redirect(actionRefresh, ReasonRefresh, &r)
 			} else {
 				d = g.redirect(actionRedirect, ReasonNoToken, &r)

@@ -57,6 +57,11 @@ const (
 	// segment of only dots and spaces however spelled; see policy.Match). Browsers
 	// never send such paths. Action deny with status 400, whatever the token.
 	ReasonInvalidPath = "invalid_path"
+	// ReasonPreflight: an OPTIONS request on a protected path without any credential
+	// (no access or refresh cookie, no Authorization header): a CORS preflight, which
+	// browsers send without credentials before a cross-origin call. Action allow,
+	// without identity: the upstream answers it with its CORS policy.
+	ReasonPreflight = "preflight"
 )
 
 // Reasons lists every reason code, in the order above.
@@ -64,5 +69,5 @@ var Reasons = [...]string{
 	ReasonAuthenticated, ReasonPublic, ReasonPublicAuthenticated, ReasonNoToken,
 	ReasonRefresh, ReasonTokenExpired, ReasonTokenNotYetValid, ReasonUnknownKey,
 	ReasonInvalidToken, ReasonDuplicateCookie, ReasonRevoked, ReasonMissingRole,
-	ReasonAlreadySignedIn, ReasonInvalidPath,
+	ReasonAlreadySignedIn, ReasonInvalidPath, ReasonPreflight,
 }

@@ -301,6 +301,18 @@ func Cases() []Case {
 		{"soft hyphen keeps the role check", get("/ad%C2%ADmin/users", "", at(Member)), deny},
 		{"public rules match literally", get("/STATIC/app.js", "", nil), redirect("no_token", login("%2FSTATIC%2Fapp.js"), nil)},
 
+		// CORS preflights: OPTIONS without any credential passes, without identity.
+		{"preflight on a protected path", verifier.Request{Method: "OPTIONS", Path: "/admin/users"}, allow("preflight", nil)},
+		{"preflight with other cookies", verifier.Request{Method: "OPTIONS", Path: "/api/orders", Cookies: []string{"theme=dark"}}, allow("preflight", nil)},
+		{"OPTIONS with a valid token is an ordinary request", verifier.Request{Method: "OPTIONS", Path: "/admin/users", Cookies: at(Member)}, deny},
+		{"OPTIONS with a bad token is an ordinary request", verifier.Request{Method: "OPTIONS", Path: "/dashboard", Cookies: at(BadSig)}, redirect("invalid_token", login(dash), clearBoth)},
+		{"OPTIONS with a refresh cookie is an ordinary request", verifier.Request{Method: "OPTIONS", Path: "/dashboard", Cookies: []string{RefreshName + "=r"}}, refresh("refresh", "/auth/refresh?return_to="+dash)},
+		{"OPTIONS with a bearer token is an ordinary request", verifier.Request{Method: "OPTIONS", Path: "/api/orders", Authorization: "Bearer " + BadSig}, redirect("invalid_token", login("%2Fapi%2Forders"), nil)},
+		{"OPTIONS with an empty access cookie is an ordinary request", verifier.Request{Method: "OPTIONS", Path: "/dashboard", Cookies: []string{AccessName + "="}}, redirect("no_token", login(dash), nil)},
+		{"preflight on a public path", verifier.Request{Method: "OPTIONS", Path: "/static/app.js"}, allow("public", nil)},
+		{"lower-case options is not a preflight", verifier.Request{Method: "options", Path: "/dashboard"}, redirect("no_token", login(dash), nil)},
+		{"preflight on a refused path", verifier.Request{Method: "OPTIONS", Path: "/static/../admin"}, refused},
+
 		// Paths no upstream should be asked to read: refused, whatever the token.
 		{"dot segments out of a public prefix", get("/static/../admin/users", "", nil), refused},
 		{"dot segments with a token", get("/static/../admin/users", "", at(Valid)), refused},
