@@ -213,20 +213,31 @@ func (d *demo) do(method, path string, body string, header http.Header) (*http.R
 	return resp, string(b)
 }
 
-// signIn creates a user with roles and signs the browser in through the edge.
-func (d *demo) signIn(email string, roles ...string) auth.User {
+// demoPassword is the password of every user the tests create.
+const demoPassword = "a long enough passphrase"
+
+// createUser creates a user with roles on the control plane.
+func (d *demo) createUser(email string, roles ...string) auth.User {
 	d.t.Helper()
-	const password = "a long enough passphrase"
-	u, err := d.cp.Auth.CreateUser(context.Background(), auth.NewUser{Email: email, Password: password, Roles: roles})
+	u, err := d.cp.Auth.CreateUser(context.Background(), auth.NewUser{Email: email, Password: demoPassword, Roles: roles})
 	if err != nil {
 		d.t.Fatal(err)
 	}
-	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
+	return u
+}
+
+// signIn creates a user with roles and signs the client in through the edge.
+func (d *demo) signIn(email string, roles ...string) auth.User {
+	d.t.Helper()
+	u := d.createUser(email, roles...)
+	body, _ := json.Marshal(map[string]string{"email": email, "password": demoPassword})
 	if resp, b := d.do(http.MethodPost, "/auth/login", string(body), nil); resp.StatusCode != http.StatusOK {
 		d.t.Fatalf("login: %s %s", resp.Status, b)
 	}
 	return u
 }
+
+func urlQueryEscape(s string) string { return url.QueryEscape(s) }
 
 func (d *demo) cookieNames() []string {
 	u, _ := url.Parse(d.url + "/")

@@ -51,12 +51,6 @@ func newWorld(t *testing.T, engine verifier.Engine) *world {
 	}))
 }
 
-// newWorldWithApp puts app behind the gate instead of the header-recording one.
-func newWorldWithApp(t *testing.T, engine verifier.Engine, app http.Handler) *world {
-	t.Helper()
-	return setupWorld(&world{t: t}, engine, app)
-}
-
 func setupWorld(w *world, engine verifier.Engine, appHandler http.Handler) *world {
 	t := w.t
 	t.Helper()
