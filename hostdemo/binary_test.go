@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -445,4 +446,101 @@ func TestBinaryLetsPreflightsThroughWithoutIdentity(t *testing.T) {
 	if resp, _ := anon.do(http.MethodGet, "/app/items/7", "", nil); resp.StatusCode != http.StatusFound {
 		t.Fatalf("anonymous GET: %s", resp.Status)
 	}
+}
+
+// Issue 7, item 3: the edge had no body, write or idle timeouts (a body sent one byte
+// every few seconds held a request open for minutes, an idle keep-alive connection
+// lived on). Through the binary, with short timeouts: a slow body is cut off before it
+// completes and never reaches the upstream whole, an idle keep-alive connection is
+// closed, and a stuck upstream costs a 502. The deadlines below only keep a broken
+// edge from hanging the test; nothing is timed.
+func TestBinaryBoundsSlowClientsAndUpstreams(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var bodies []int
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/stuck" {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+			return
+		}
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, len(b))
+		mu.Unlock()
+		io.WriteString(w, "upstream")
+	}))
+	t.Cleanup(func() { close(release); app.Close() })
+	d := startDemo(t, demoOptions{args: []string{"--upstream", app.URL,
+		"--read-timeout", "1s", "--idle-timeout", "1s", "--upstream-timeout", "1s"}})
+	addr := strings.TrimPrefix(d.url, "http://")
+
+	t.Run("slow body", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		const size = 40
+		fmt.Fprintf(conn, "POST /upload HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n", addr, size)
+		answered := make(chan string, 1)
+		go func() {
+			b, _ := io.ReadAll(conn) // until the edge closes the connection
+			answered <- string(b)
+		}()
+		cut := false // the edge answered or closed the connection before the body ended
+		for sent := 0; sent < size && !cut; sent++ {
+			if _, err := conn.Write([]byte("x")); err != nil {
+				cut = true
+				break
+			}
+			select {
+			case <-answered:
+				cut = true
+			case <-time.After(250 * time.Millisecond):
+			}
+		}
+		if !cut {
+			t.Fatalf("the edge accepted a %d-byte body sent one byte per 250 ms with a 1 s read timeout", size)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, n := range bodies {
+			if n == size {
+				t.Fatal("the upstream received the whole slow body")
+			}
+		}
+	})
+
+	t.Run("idle keep-alive", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
+		br := bufio.NewReader(conn)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || resp.Close {
+			t.Fatalf("first request: %s, close %v", resp.Status, resp.Close)
+		}
+		// Idle now: the edge must close the connection (read sees EOF).
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		if _, err := br.ReadByte(); err != io.EOF {
+			t.Fatalf("idle keep-alive connection not closed by the edge: %v", err)
+		}
+	})
+
+	t.Run("stuck upstream", func(t *testing.T) {
+		if resp, _ := d.do(http.MethodGet, "/stuck", "", nil); resp.StatusCode != http.StatusBadGateway {
+			t.Fatalf("stuck upstream: %s, want 502", resp.Status)
+		}
+	})
 }

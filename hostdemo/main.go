@@ -57,6 +57,10 @@ func run() error {
 	engineName := flag.String("engine", "wasm", "wasm (verifier.wasm in wazero) or native")
 	poll := flag.Duration("poll", 15*time.Second, "how often to fetch the edge configuration, the JWKS and the revocation list")
 	maxStale := flag.Duration("max-stale", 10*time.Minute, "how long to use the last good keys while the control plane is unreachable before failing closed")
+	readTimeout := flag.Duration("read-timeout", 30*time.Second, "longest time to read a request, body included: a client sending slower is cut off")
+	writeTimeout := flag.Duration("write-timeout", 60*time.Second, "longest time to write a response")
+	idleTimeout := flag.Duration("idle-timeout", 60*time.Second, "how long an idle keep-alive connection is kept open")
+	upstreamTimeout := flag.Duration("upstream-timeout", 30*time.Second, "longest wait for the upstream's (or the control plane's) response headers; 502 after that")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -99,9 +103,9 @@ func run() error {
 		if err != nil || u.Scheme == "" || u.Host == "" {
 			return fmt.Errorf("--upstream %q is not an absolute URL", *upstream)
 		}
-		app = httputil.NewSingleHostReverseProxy(u)
+		app = proxyTo(u, *upstreamTimeout, log)
 	}
-	toControlPlane := httputil.NewSingleHostReverseProxy(cpURL)
+	toControlPlane := proxyTo(cpURL, *upstreamTimeout, log)
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", toControlPlane)
 	mux.Handle("/.well-known/", toControlPlane)
@@ -111,7 +115,17 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, MaxHeaderBytes: 64 << 10}
+	// Every phase of a connection is bounded: a client cannot hold one open by sending
+	// its headers or body slowly, reading slowly, or idling between requests.
+	srv := &http.Server{
+		Handler:           mux,
+		ReadHeaderTimeout: min(10*time.Second, *readTimeout),
+		ReadTimeout:       *readTimeout,
+		WriteTimeout:      *writeTimeout,
+		IdleTimeout:       *idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	log.Info("edge listening", "addr", ln.Addr().String(), "engine", *engineName, "control_plane", *controlPlane)
@@ -130,6 +144,24 @@ func run() error {
 		return nil
 	}
 	return err
+}
+
+// proxyTo forwards to target with every step of the upstream exchange bounded
+// (connect, TLS, response headers), so a stuck upstream costs a 502, not a goroutine
+// and a connection held forever.
+func proxyTo(target *url.URL, timeout time.Duration, log *slog.Logger) *httputil.ReverseProxy {
+	p := httputil.NewSingleHostReverseProxy(target)
+	p.Transport = &http.Transport{
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: timeout,
+		ExpectContinueTimeout: time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxIdleConnsPerHost:   64,
+		ForceAttemptHTTP2:     true,
+	}
+	p.ErrorLog = slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	return p
 }
 
 // configure applies the control plane's edge configuration with this edge's rules,
