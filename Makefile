@@ -31,8 +31,9 @@ bench: bench-verifier bench-controlplane ## every benchmark, each beside its bas
 bench-verifier: ## verifier: native Go vs verifier.wasm in wazero, per algorithm; cache hits; P-256 vs crypto/ecdsa
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./verifier/...
 
-bench-controlplane: ## control plane: refresh rotations vs pgbench on one server; JWKS and revocation list from memory
-	EDGEAUTH_BENCH=1 $(GO) test -count=1 -run '^TestRefreshRotationSpeed$$' -v ./controlplane/auth
+CPBENCH ?=
+bench-controlplane: ## control plane: the edgeauth binary refreshing over HTTP vs pgbench on one server (internal/cpbench; CPBENCH= passes flags); JWKS and revocation list from memory
+	$(GO) run ./internal/cpbench $(CPBENCH)
 	$(GO) test -run '^$$' -bench 'BenchmarkPublished' -benchtime 2s ./controlplane/httpapi
 	$(GO) test -run '^$$' -bench 'BenchmarkJWKS' -benchtime 1s ./keys
 

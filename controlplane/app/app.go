@@ -96,7 +96,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	}
 	a := &App{Config: cfg, Pool: o.Pool, log: log}
 	if a.Pool == nil {
-		pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+		pc, err := cfg.PoolConfig()
+		if err != nil {
+			return nil, errors.Join(errors.New("app: database"), err)
+		}
+		pool, err := pgxpool.NewWithConfig(ctx, pc)
 		if err != nil {
 			return nil, errors.Join(errors.New("app: database"), err)
 		}

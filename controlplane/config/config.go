@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/cookies"
-	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // Config is the whole control-plane configuration. The zero value is not usable:
@@ -41,6 +41,10 @@ type Config struct {
 	Audience string `koanf:"audience"`
 	// DatabaseURL is a PostgreSQL connection URL.
 	DatabaseURL string `koanf:"database_url"`
+	// DatabasePoolSize is the most connections the control plane holds open to
+	// PostgreSQL. 0 sizes the pool from the machine (DefaultPoolSize) unless
+	// DatabaseURL sets pool_max_conns.
+	DatabasePoolSize int `koanf:"database_pool_size"`
 	// Dev is the explicit development mode: plain HTTP on PublicURL (cookies without
 	// Secure and without name prefixes), a generated development KEK, text logs. Never
 	// in production.
@@ -447,8 +451,8 @@ func (c *Config) checkPublicURL(p *problems) (publicHost string) {
 	return publicHost
 }
 
-// checkIdentity checks issuer, audience, database_url, allowed_origins, login_path and
-// log_level.
+// checkIdentity checks issuer, audience, database_url, database_pool_size, allowed_origins,
+// login_path and log_level.
 func (c *Config) checkIdentity(p *problems) {
 	if c.Issuer == "" {
 		p.add("issuer", "empty", "set issuer (defaults to public_url)")
@@ -458,8 +462,12 @@ func (c *Config) checkIdentity(p *problems) {
 	}
 	if c.DatabaseURL == "" {
 		p.add("database_url", "not set", "set it to a PostgreSQL URL, e.g. postgres://user@host:5432/edgeauth")
-	} else if _, err := pgx.ParseConfig(c.DatabaseURL); err != nil {
+	} else if _, err := pgxpool.ParseConfig(c.DatabaseURL); err != nil {
 		p.add("database_url", "not a valid PostgreSQL URL", "use postgres://user[:password]@host:port/database")
+	}
+	if c.DatabasePoolSize < 0 || c.DatabasePoolSize > MaxPoolSize {
+		p.add("database_pool_size", "out of range 0.."+itoa(MaxPoolSize)+": "+itoa(max(c.DatabasePoolSize, 0)),
+			"use 0 to size the pool from the machine, or at most the server's max_connections divided by the replicas")
 	}
 	for _, o := range c.AllowedOrigins {
 		ou, err := url.Parse(o)

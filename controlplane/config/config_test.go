@@ -163,6 +163,8 @@ func TestValidateCookieCombinations(t *testing.T) {
 		{"pre-publish equal to JWKS max-age", func(c *Config) { c.Keys.PrePublish = c.Keys.JWKSMaxAge }, "keys.pre_publish", "exceed"},
 		{"bad listen", func(c *Config) { c.Listen = "8080" }, "listen", "host:port"},
 		{"bad database URL", func(c *Config) { c.DatabaseURL = "postgres://%zz" }, "database_url", "valid"},
+		{"negative pool size", func(c *Config) { c.DatabasePoolSize = -1 }, "database_pool_size", "out of range"},
+		{"pool size beyond any server", func(c *Config) { c.DatabasePoolSize = MaxPoolSize + 1 }, "database_pool_size", "out of range"},
 		{"open-redirect login path", func(c *Config) { c.LoginPath = "//evil.example" }, "login_path", "same-site"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,6 +187,33 @@ func TestValidateCookieCombinations(t *testing.T) {
 				}
 			}
 			t.Fatalf("want %s (%q), got:\n%v", tc.key, tc.msg, err)
+		})
+	}
+}
+
+// The pool is sized from the machine unless the configuration or the URL says otherwise.
+func TestPoolConfig(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		url  string
+		size int
+		want int32
+	}{
+		{"from the machine", "postgres://u@db:5432/edgeauth", 0, int32(DefaultPoolSize())},
+		{"from the URL", "postgres://u@db:5432/edgeauth?pool_max_conns=3", 0, 3},
+		{"from the key=value form", "host=db user=u dbname=edgeauth pool_max_conns=5", 0, 5},
+		{"database_pool_size wins over the URL", "postgres://u@db:5432/edgeauth?pool_max_conns=3", 40, 40},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			c.DatabaseURL, c.DatabasePoolSize = tc.url, tc.size
+			pc, err := c.PoolConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pc.MaxConns != tc.want {
+				t.Fatalf("MaxConns %d, want %d", pc.MaxConns, tc.want)
+			}
 		})
 	}
 }

@@ -190,7 +190,11 @@ func (c *cli) connect(ctx context.Context, cfg config.Config, log *slog.Logger) 
 			return nil, err
 		}
 	}
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pc, err := cfg.PoolConfig()
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
@@ -311,7 +315,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		listeners[i] = ln.Addr().String()
 		go func() { errc <- srv.Serve(ln) }()
 	}
-	log.Info("serving", "listen", listeners[0], "public_url", cfg.PublicURL, "issuer", cfg.Issuer,
+	log.Info("serving", "listen", listeners[0], "public_url", cfg.PublicURL, "issuer", cfg.Issuer, "database_pool", pool.Config().MaxConns,
 		"access_cookie", cfg.AccessCookie().Name, "refresh_cookie", cfg.RefreshCookie().Name)
 	switch {
 	case cfg.OpsListen != "":
