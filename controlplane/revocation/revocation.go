@@ -146,6 +146,8 @@ type List struct {
 	claims  Claims
 	subs    map[int]*Subscription
 	nextSub int
+	listed  map[string]bool // sessions in the current list: their events went out already
+	heard   map[int64]bool  // revocations delivered since the last build
 
 	signed  sync.Map // seq -> []byte: revocation events, signed once per replica
 	nSigned atomic.Int64
@@ -188,7 +190,7 @@ func New(ctx context.Context, pool *pgxpool.Pool, signer Signer, cfg Config) (*L
 		return nil, err
 	}
 	l := &List{pool: pool, st: store.New(pool), signer: signer, cfg: cfg,
-		subs: map[int]*Subscription{}, ending: make(chan struct{})}
+		subs: map[int]*Subscription{}, listed: map[string]bool{}, heard: map[int64]bool{}, ending: make(chan struct{})}
 	if err := l.Rebuild(ctx); err != nil {
 		return nil, err
 	}
@@ -219,18 +221,30 @@ func (l *List) CurrentEvent() Event {
 }
 
 // Rebuild reads the revoked sessions, signs a new list, makes it current and hands it
-// to subscribers.
+// to subscribers, after the events of the revocations it lists for the first time that
+// no notification has delivered yet (a notification may still be on its way, or was
+// missed while the listener reconnected): a subscriber always hears of a revocation
+// with its reason before it finds it in a list.
 func (l *List) Rebuild(ctx context.Context) error {
 	l.buildMu.Lock()
 	defer l.buildMu.Unlock()
 	now := l.cfg.Now()
-	sids, seq, err := l.st.RevocationListSince(ctx, now.Add(-l.cfg.Window))
+	revoked, seq, err := l.st.RevocationListSince(ctx, now.Add(-l.cfg.Window))
 	if err != nil {
 		return err
 	}
-	if sids == nil {
-		sids = []string{}
+	sids := make([]string, 0, len(revoked))
+	listed := make(map[string]bool, len(revoked))
+	var unheard []store.Revoked
+	l.mu.RLock()
+	for _, r := range revoked {
+		sids = append(sids, r.SessionID)
+		listed[r.SessionID] = true
+		if !l.listed[r.SessionID] && !l.heard[r.Seq] && r.Seq > 0 {
+			unheard = append(unheard, r)
+		}
 	}
+	l.mu.RUnlock()
 	c := Claims{Issuer: l.cfg.Issuer, IssuedAt: now.Unix(), ExpiresAt: now.Add(l.cfg.CacheTTL).Unix(), SessionIDs: sids, Seq: seq}
 	tok, err := l.signer.Sign(ctx, c, Type)
 	if err != nil {
@@ -238,9 +252,12 @@ func (l *List) Rebuild(ctx context.Context) error {
 	}
 	sum := sha256.Sum256([]byte(tok))
 	etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:18]) + `"`
+	for _, r := range unheard {
+		l.deliverRevoked(ctx, r)
+	}
 
 	l.mu.Lock()
-	l.body, l.etag, l.claims = []byte(tok), etag, c
+	l.body, l.etag, l.claims, l.listed, l.heard = []byte(tok), etag, c, listed, map[int64]bool{}
 	l.mu.Unlock()
 	l.deliver(Event{Kind: KindList, Seq: seq, Data: []byte(tok)})
 	return nil
@@ -282,9 +299,9 @@ func (l *List) deliver(ev Event) {
 	}
 }
 
-// heardNotify signs the revocation announced through NOTIFY and hands it to
-// subscribers. A notice without a number (from a replica of an older version) or one
-// that cannot be signed (no fresh key) is left to the next list.
+// heardNotify hands the revocation announced through NOTIFY to subscribers, unless a
+// list built since has already delivered it. A notice without a number (from a replica
+// of an older version) is left to the next list.
 func (l *List) heardNotify(ctx context.Context, payload string) {
 	n, ok := store.ParseRevocationNotice(payload)
 	if !ok {
@@ -294,12 +311,26 @@ func (l *List) heardNotify(ctx context.Context, payload string) {
 	if n.Seq == 0 {
 		return
 	}
-	data, err := l.signEvent(ctx, store.Revoked{Seq: n.Seq, SessionID: n.SessionID, Reason: n.Reason})
+	l.deliverRevoked(ctx, store.Revoked{Seq: n.Seq, SessionID: n.SessionID, Reason: n.Reason})
+}
+
+// deliverRevoked signs one revocation and hands it to subscribers, once per list
+// (the list that names it, and the notification, may both bring it here). One that
+// cannot be signed (no fresh key) is left to the list.
+func (l *List) deliverRevoked(ctx context.Context, r store.Revoked) {
+	l.mu.Lock()
+	dup := l.listed[r.SessionID] || l.heard[r.Seq]
+	l.heard[r.Seq] = true
+	l.mu.Unlock()
+	if dup {
+		return
+	}
+	data, err := l.signEvent(ctx, r)
 	if err != nil {
 		l.cfg.Logger.Warn("revocation event not signed; the next list covers it", "err", err)
 		return
 	}
-	l.deliver(Event{Kind: KindRevoked, Seq: n.Seq, Data: data, SessionID: n.SessionID})
+	l.deliver(Event{Kind: KindRevoked, Seq: r.Seq, Data: data, SessionID: r.SessionID})
 }
 
 // maxSigned bounds the cache of signed events (a few hundred bytes each).

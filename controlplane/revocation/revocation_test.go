@@ -372,3 +372,34 @@ func TestSlowSubscriberIsCutOff(t *testing.T) {
 		t.Fatalf("event %+v", ev)
 	}
 }
+
+// A list that names a revocation for the first time comes after that revocation's
+// event, even when the notification has not arrived yet (subscribers learn the reason
+// first), and the event is not repeated by later lists.
+func TestEventBeforeTheListThatNamesIt(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	l := f.list(t)
+	sub := l.Subscribe(16)
+	defer sub.Close()
+	sid := f.session(t)
+	f.revoke(t, f.st, sid) // not listening: no notification reaches l
+	for range 2 {
+		if err := l.Rebuild(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var kinds []string
+	for len(kinds) < 3 {
+		ev := <-sub.C
+		kinds = append(kinds, ev.Kind)
+		if ev.Kind == revocation.KindRevoked {
+			if _, p := f.verify(t, ev.Data); p["sid"] != sid || p["reason"] != "logout" {
+				t.Fatalf("event %v", p)
+			}
+		}
+	}
+	if !slices.Equal(kinds, []string{revocation.KindRevoked, revocation.KindList, revocation.KindList}) {
+		t.Fatalf("events %v", kinds)
+	}
+}

@@ -45,14 +45,32 @@ type Revoked struct {
 	At        time.Time
 }
 
-// RevocationListSince returns the ids of sessions revoked after since (oldest
-// revocation first) and, from the same snapshot, the highest revocation number drawn
-// so far (0 when none).
-func (q Queries) RevocationListSince(ctx context.Context, since time.Time) (ids []string, lastSeq int64, err error) {
-	err = q.db.QueryRow(ctx, `SELECT
-		coalesce((SELECT max(revocation_seq) FROM sessions), 0),
-		coalesce((SELECT array_agg(id ORDER BY revoked_at, id) FROM sessions WHERE revoked_at > $1), '{}')`, since).Scan(&lastSeq, &ids)
-	return ids, lastSeq, translate("revocation list", err)
+// RevocationListSince returns the revocations after since (oldest first) and, from the
+// same snapshot, the highest revocation number drawn so far (0 when none).
+func (q Queries) RevocationListSince(ctx context.Context, since time.Time) (revoked []Revoked, lastSeq int64, err error) {
+	rows, err := q.db.Query(ctx, `
+		SELECT coalesce(s.revocation_seq, 0), s.id, s.revoke_reason, s.revoked_at, m.seq
+		FROM (SELECT coalesce(max(revocation_seq), 0) AS seq FROM sessions) m
+		LEFT JOIN sessions s ON s.revoked_at > $1
+		ORDER BY s.revoked_at, s.id`, since)
+	if err != nil {
+		return nil, 0, translate("revocation list", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r Revoked
+		var id, reason *string
+		var at *time.Time
+		if err := rows.Scan(&r.Seq, &id, &reason, &at, &lastSeq); err != nil {
+			return nil, 0, translate("revocation list", err)
+		}
+		if id == nil {
+			continue // no revocation in the window: the one row carries only lastSeq
+		}
+		r.SessionID, r.Reason, r.At = *id, *reason, *at
+		revoked = append(revoked, r)
+	}
+	return revoked, lastSeq, translate("revocation list", rows.Err())
 }
 
 // RevocationsAfter returns up to limit revocations, in number order, whose number is
