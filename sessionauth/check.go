@@ -204,30 +204,32 @@ func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
 }
 
 // Token returns the request's access token: the access cookie (which must appear
-// exactly once), else, with AllowBearer, an "Authorization: Bearer" header.
-func (c *Checker) Token(r *http.Request) (string, error) {
+// exactly once), else, with AllowBearer, an "Authorization: Bearer" header. viaCookie
+// says which: a cookie is sent by the browser on its own, so whoever accepts it must
+// also check where the request comes from (CSRF, or a WebSocket's Origin).
+func (c *Checker) Token(r *http.Request) (token string, viaCookie bool, err error) {
 	m, err := cookie.Get(r.Header.Values("Cookie"), c.accessCookie(c.src.snap.Load()))
 	switch {
 	case err != nil:
-		return "", fmt.Errorf("sessionauth: Cookie headers: %w", err)
+		return "", false, fmt.Errorf("sessionauth: Cookie headers: %w", err)
 	case m.Duplicated():
-		return "", ErrDuplicateCookie
+		return "", true, ErrDuplicateCookie
 	case m.Found() && m.Value != "":
-		return m.Value, nil
+		return m.Value, true, nil
 	}
 	if c.bearer {
 		if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 			if tok := strings.TrimSpace(h[7:]); tok != "" {
-				return tok, nil
+				return tok, false, nil
 			}
 		}
 	}
-	return "", ErrNoToken
+	return "", false, ErrNoToken
 }
 
 // CheckRequest reads the request's token (Token) and checks it (Check).
 func (c *Checker) CheckRequest(r *http.Request) (Identity, error) {
-	tok, err := c.Token(r)
+	tok, _, err := c.Token(r)
 	if err != nil {
 		return Identity{}, err
 	}

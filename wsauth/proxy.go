@@ -1,0 +1,182 @@
+package wsauth
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/edgeauth/edgeauth/sessionauth"
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/gorilla/websocket"
+)
+
+// Proxy authorizes WebSocket upgrades and relays each authorized connection to an
+// upstream WebSocket server, with the identity headers set (X-Edgeauth-Subject,
+// -Session, -Roles, -Expires-At; every client-sent spelling of them removed first, by
+// verifier.SetIdentityHeaders). When the session ends both sides are closed with the
+// same close code; when either side closes, the other is closed with its code.
+type Proxy struct {
+	// Server authorizes the upgrades and holds the client connections.
+	Server *Server
+	// Upstream is the upstream server's base URL (ws://, wss://, http:// or https://);
+	// the request's path and query are appended to its path.
+	Upstream *url.URL
+	// Dialer connects to the upstream; default a websocket.Dialer with a 10 s
+	// handshake timeout.
+	Dialer *websocket.Dialer
+}
+
+// Refused upstream answers.
+var (
+	RefusalUpstream = sessionauth.Refusal{Status: http.StatusBadGateway, Code: "upstream_unavailable",
+		Message: "the WebSocket server behind this edge did not accept the connection"}
+	RefusalNotWebSocket = sessionauth.Refusal{Status: http.StatusBadRequest, Code: "not_websocket",
+		Message: "this path accepts WebSocket upgrades only"}
+)
+
+// hopHeaders are not relayed: hop-by-hop headers and the handshake's own (the dialer
+// sets them).
+var hopHeaders = []string{"Connection", "Upgrade", "Keep-Alive", "Proxy-Connection", "Proxy-Authorization",
+	"Te", "Trailer", "Transfer-Encoding", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions",
+	"Sec-Websocket-Accept"}
+
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	id, err := p.Server.Authorize(r)
+	if err != nil {
+		WriteRefusal(w, err)
+		return
+	}
+	if !websocket.IsWebSocketUpgrade(r) {
+		writeJSON(w, RefusalNotWebSocket)
+		return
+	}
+	up, resp, err := p.dial(r, id)
+	if err != nil {
+		p.Server.log.Warn("wsauth: upstream refused the connection", "upstream", p.Upstream.Redacted(), "err", err)
+		if resp != nil && resp.StatusCode == http.StatusUnauthorized || resp != nil && resp.StatusCode == http.StatusForbidden {
+			writeJSON(w, sessionauth.Refusal{Status: resp.StatusCode, Code: "upstream_refused", Message: "the WebSocket server refused the connection"})
+			return
+		}
+		writeJSON(w, RefusalUpstream)
+		return
+	}
+	var answer http.Header
+	if proto := up.Subprotocol(); proto != "" {
+		answer = http.Header{"Sec-Websocket-Protocol": {proto}}
+	}
+	// The session ending closes the upstream with the same code.
+	var upMu sync.Mutex
+	closeUp := func(code int, reason string) {
+		upMu.Lock()
+		defer upMu.Unlock()
+		_ = up.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(p.Server.handshake))
+		time.AfterFunc(p.Server.handshake, func() { _ = up.Close() })
+	}
+	c, err := p.Server.upgradeAuthorized(w, r, answer, id, closeUp)
+	if err != nil {
+		_ = up.Close()
+		return
+	}
+	p.relay(c, up)
+}
+
+// dial opens the upstream connection with the client's headers (hop-by-hop and
+// handshake headers removed; Host and Origin kept, as a reverse proxy keeps them) and
+// the identity headers set.
+func (p *Proxy) dial(r *http.Request, id sessionauth.Identity) (*websocket.Conn, *http.Response, error) {
+	u := *p.Upstream
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	}
+	u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
+	u.RawPath = ""
+	u.RawQuery = r.URL.RawQuery
+	h := r.Header.Clone()
+	for _, name := range hopHeaders {
+		h.Del(name)
+	}
+	if c := r.Header.Values("Connection"); len(c) > 0 {
+		for _, v := range c {
+			for _, token := range strings.Split(v, ",") {
+				h.Del(strings.TrimSpace(token))
+			}
+		}
+	}
+	verifier.SetIdentityHeaders(h, &verifier.Identity{Subject: id.Subject, SessionID: id.SessionID, Roles: id.Roles, ExpiresAt: id.ExpiresAt.Unix()})
+	h.Set("Host", r.Host) // as the HTTP reverse proxy does: the upstream sees the site's host (and Origin)
+	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		if prior := h.Get("X-Forwarded-For"); prior != "" {
+			ip = prior + ", " + ip
+		}
+		h.Set("X-Forwarded-For", ip)
+	}
+	d := p.Dialer
+	if d == nil {
+		d = &websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 15*time.Second)
+	defer cancel()
+	conn, resp, err := d.DialContext(ctx, u.String(), h)
+	if resp != nil && resp.Body != nil {
+		resp.Body.Close()
+	}
+	return conn, resp, err
+}
+
+// relay copies messages both ways until either side ends, then closes the other with
+// the close code the ending side gave.
+func (p *Proxy) relay(c *Conn, up *websocket.Conn) {
+	defer c.Close()
+	defer up.Close()
+	errc := make(chan error, 2)
+	go func() { errc <- copyMessages(up, c.Conn) }() // client -> upstream
+	go func() { errc <- copyMessages(c.Conn, up) }() // upstream -> client
+	err := <-errc
+	if code, _ := c.CloseCode(); code != 0 {
+		<-errc // the session ended: both sides are being closed with its code
+		return
+	}
+	code, reason := websocket.CloseNormalClosure, ""
+	var ce *websocket.CloseError
+	if errors.As(err, &ce) && ce.Code != websocket.CloseNoStatusReceived && ce.Code != websocket.CloseAbnormalClosure {
+		code, reason = ce.Code, ce.Text
+	}
+	deadline := time.Now().Add(p.Server.handshake)
+	msg := websocket.FormatCloseMessage(code, reason)
+	_ = up.WriteControl(websocket.CloseMessage, msg, deadline)
+	_ = c.WriteControl(websocket.CloseMessage, msg, deadline)
+	select {
+	case <-errc:
+	case <-time.After(p.Server.handshake):
+	}
+}
+
+// copyMessages relays data messages from src to dst until src fails (its close frame
+// included) or dst refuses a write.
+func copyMessages(dst, src *websocket.Conn) error {
+	for {
+		kind, r, err := src.NextReader()
+		if err != nil {
+			return err
+		}
+		w, err := dst.NextWriter(kind)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(w, r); err != nil {
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+	}
+}

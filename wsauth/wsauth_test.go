@@ -1,0 +1,400 @@
+package wsauth_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/internal/cptest"
+	"github.com/edgeauth/edgeauth/keys"
+	"github.com/edgeauth/edgeauth/sessionauth"
+	"github.com/edgeauth/edgeauth/wsauth"
+	"github.com/gorilla/websocket"
+)
+
+const (
+	appOrigin = "https://app.example.test"
+	password  = "correct horse battery staple"
+)
+
+// world is a control plane and, in another "process" (it shares nothing with the
+// control plane but its URL), an application WebSocket server using wsauth.
+type world struct {
+	t      *testing.T
+	cp     *cptest.ControlPlane
+	src    *sessionauth.Source
+	ws     *wsauth.Server
+	app    *httptest.Server
+	wsURL  string
+	clock  atomic.Int64 // seconds added to the WebSocket server's clock
+	cancel context.CancelFunc
+}
+
+type worldOptions struct {
+	configure func(*config.Config)
+	cpNow     func() time.Time
+	srcNow    func() time.Time
+	maxStale  time.Duration
+	pollEvery time.Duration
+}
+
+func newWorld(t *testing.T, o worldOptions) *world {
+	t.Helper()
+	w := &world{t: t}
+	w.cp = cptest.Start(t, cptest.Options{Configure: o.configure, Now: o.cpNow})
+	quiet := slog.New(slog.DiscardHandler)
+	var err error
+	w.src, err = sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: w.cp.URL, Logger: quiet,
+		Now: o.srcNow, MaxStale: o.maxStale, PollEvery: o.pollEvery})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := w.src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ran := make(chan struct{})
+	go func() { defer close(ran); w.src.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-ran })
+	chk, err := sessionauth.NewChecker(w.src, sessionauth.CheckerConfig{AllowBearer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.ws, err = wsauth.New(wsauth.Config{Checker: chk, AllowedOrigins: []string{appOrigin}, Logger: quiet,
+		CloseHandshake: 200 * time.Millisecond,
+		Now:            func() time.Time { return time.Now().Add(time.Duration(w.clock.Load()) * time.Second) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.ws.Close() })
+	// The application: greets with the identity, then echoes.
+	w.app = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		c, err := w.ws.Upgrade(rw, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		id := c.Identity()
+		if err := c.WriteMessage(websocket.TextMessage, []byte("hello "+id.Subject+" "+id.SessionID)); err != nil {
+			return
+		}
+		for {
+			kind, msg, err := c.ReadMessage()
+			if err != nil {
+				return
+			}
+			if err := c.WriteMessage(kind, msg); err != nil {
+				return
+			}
+		}
+	}))
+	t.Cleanup(w.app.Close)
+	w.wsURL = "ws" + strings.TrimPrefix(w.app.URL, "http") + "/live"
+	return w
+}
+
+// dial opens a socket as a browser on the app's origin would, with the login's
+// cookies; h adds or replaces headers.
+func (w *world) dial(l *cptest.Login, h http.Header) (*websocket.Conn, *http.Response, error) {
+	hdr := http.Header{"Origin": {appOrigin}}
+	if l != nil {
+		hdr.Set("Cookie", l.Header())
+	}
+	for k, v := range h {
+		if v == nil {
+			hdr.Del(k)
+		} else {
+			hdr[k] = v
+		}
+	}
+	return websocket.DefaultDialer.Dial(w.wsURL, hdr)
+}
+
+// open dials and reads the greeting.
+func (w *world) open(l cptest.Login) *websocket.Conn {
+	w.t.Helper()
+	c, resp, err := w.dial(&l, nil)
+	if err != nil {
+		w.t.Fatalf("dial: %v (%v)", err, status(resp))
+	}
+	w.t.Cleanup(func() { c.Close() })
+	_, msg, err := c.ReadMessage()
+	if err != nil || !strings.HasSuffix(string(msg), " "+l.SessionID) {
+		w.t.Fatalf("greeting %q, %v", msg, err)
+	}
+	return c
+}
+
+func status(resp *http.Response) string {
+	if resp == nil {
+		return "no response"
+	}
+	return resp.Status
+}
+
+// refusal returns the status and error code of a refused handshake.
+func refusal(t *testing.T, resp *http.Response, err error) (int, string, string) {
+	t.Helper()
+	if !errors.Is(err, websocket.ErrBadHandshake) || resp == nil {
+		t.Fatalf("handshake not refused: %v", err)
+	}
+	var body struct {
+		Error struct{ Code, Message string }
+	}
+	b, _ := io.ReadAll(resp.Body)
+	json.Unmarshal(b, &body)
+	return resp.StatusCode, body.Error.Code, body.Error.Message
+}
+
+// closed waits for the server to close c and returns the close code and text.
+func closed(t *testing.T, c *websocket.Conn) (int, string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second)) // failure guard
+	for {
+		_, _, err := c.ReadMessage()
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return ce.Code, ce.Text
+		}
+		if err != nil {
+			t.Fatalf("socket ended without a close frame: %v", err)
+		}
+	}
+}
+
+// alive proves c is open: an echo round trip.
+func alive(t *testing.T, c *websocket.Conn, who string) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if err := c.WriteMessage(websocket.TextMessage, []byte("ping")); err != nil {
+		t.Fatalf("%s: write: %v", who, err)
+	}
+	if _, msg, err := c.ReadMessage(); err != nil || string(msg) != "ping" {
+		t.Fatalf("%s: %q, %v", who, msg, err)
+	}
+}
+
+func (w *world) waitCount(n int) {
+	w.t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); w.ws.Count() != n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("%d connections registered, want %d", w.ws.Count(), n)
+		}
+	}
+}
+
+// Upgrades are refused, each with its documented answer, before anything is upgraded.
+func TestUpgradeRefusals(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	ada := w.cp.Login(t, "ada@example.test", password, "laptop")
+	gone := w.cp.Login(t, "ada@example.test", password, "old phone")
+	if resp := w.cp.As(t, gone, http.MethodPost, "/auth/logout"); resp.StatusCode != http.StatusNoContent {
+		t.Fatal(resp.Status)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, revoked := w.src.Revoked(gone.SessionID); revoked {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("logout never reached the source")
+		}
+	}
+	for name, tc := range map[string]struct {
+		login  *cptest.Login
+		h      http.Header
+		status int
+		code   string
+	}{
+		"foreign origin":         {&ada, http.Header{"Origin": {"https://evil.example"}}, 403, "origin_not_allowed"},
+		"origin with a path":     {&ada, http.Header{"Origin": {appOrigin + "/"}}, 403, "origin_not_allowed"},
+		"missing origin":         {&ada, http.Header{"Origin": nil}, 403, "origin_not_allowed"},
+		"two origins":            {&ada, http.Header{"Origin": {appOrigin, appOrigin}}, 403, "origin_not_allowed"},
+		"no cookie":              {nil, nil, 401, "unauthenticated"},
+		"no cookie, no origin":   {nil, http.Header{"Origin": nil}, 403, "origin_not_allowed"},
+		"forged token":           {nil, http.Header{"Cookie": {ada.Access.Name + "=" + ada.Access.Value[:len(ada.Access.Value)-3] + "AAA"}}, 401, "unauthenticated"},
+		"revoked session":        {&gone, nil, 401, "session_inactive"},
+		"bearer, foreign origin": {nil, http.Header{"Authorization": {"Bearer " + ada.Access.Value}, "Origin": {"https://evil.example"}}, 403, "origin_not_allowed"},
+	} {
+		_, resp, err := w.dial(tc.login, tc.h)
+		if st, code, _ := refusal(t, resp, err); st != tc.status || code != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", name, st, code, tc.status, tc.code)
+		}
+	}
+	// A non-browser client: Bearer, no Origin.
+	c, resp, err := w.dial(nil, http.Header{"Authorization": {"Bearer " + ada.Access.Value}, "Origin": nil})
+	if err != nil {
+		t.Fatalf("bearer without origin: %v %s", err, status(resp))
+	}
+	c.Close()
+
+	// An expired access token with a live session: refresh and retry, no redirect.
+	w.clock.Store(0)
+	expired, err := sessionauth.NewChecker(w.src, sessionauth.CheckerConfig{Now: func() time.Time { return time.Now().Add(time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later, err := wsauth.New(wsauth.Config{Checker: expired, AllowedOrigins: []string{appOrigin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer later.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		if c, err := later.Upgrade(rw, r, nil); err == nil {
+			c.Close()
+		}
+	}))
+	defer srv.Close()
+	_, resp, err = websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), http.Header{"Origin": {appOrigin}, "Cookie": {ada.Header()}})
+	st, code, msg := refusal(t, resp, err)
+	if st != 401 || code != "token_expired" || !strings.Contains(msg, "refresh") || resp.Header.Get("Location") != "" ||
+		!strings.Contains(resp.Header.Get("WWW-Authenticate"), "expired") {
+		t.Fatalf("expired token: %d %s %q %v", st, code, msg, resp.Header)
+	}
+	w.waitCount(0)
+}
+
+// A socket lives as long as its session: each way a session ends closes its sockets,
+// and only its sockets, with the documented code; nothing stays registered.
+func TestSessionEndClosesItsSockets(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	w.cp.CreateUser(t, "bob@example.test", password)
+	laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
+	phone := w.cp.Login(t, "ada@example.test", password, "phone")
+	tablet := w.cp.Login(t, "ada@example.test", password, "tablet")
+	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
+	sLaptop, sLaptop2, sPhone, sTablet, sBob := w.open(laptop), w.open(laptop), w.open(phone), w.open(tablet), w.open(bob)
+	w.waitCount(5)
+
+	if resp := w.cp.As(t, laptop, http.MethodPost, "/auth/logout"); resp.StatusCode != http.StatusNoContent {
+		t.Fatal(resp.Status)
+	}
+	for _, c := range []*websocket.Conn{sLaptop, sLaptop2} {
+		if code, text := closed(t, c); code != wsauth.CloseLogout || text != "logout" {
+			t.Fatalf("laptop after logout: %d %q", code, text)
+		}
+	}
+	alive(t, sPhone, "phone")
+	alive(t, sBob, "bob")
+
+	// Sign the phone out from the tablet ("your devices").
+	if resp := w.cp.As(t, tablet, http.MethodDelete, "/auth/sessions/"+phone.SessionID); resp.StatusCode != http.StatusNoContent {
+		t.Fatal(resp.Status)
+	}
+	if code, text := closed(t, sPhone); code != wsauth.CloseRevokedByUser || text != "revoked_by_user" {
+		t.Fatalf("phone signed out from the tablet: %d %q", code, text)
+	}
+	alive(t, sTablet, "tablet")
+
+	// Bob's refresh token is replayed after two rotations: reuse, session revoked.
+	rt1 := bob.Refresh
+	rt2 := refresh(t, w.cp, rt1)
+	refresh(t, w.cp, rt2)
+	resp := w.cp.Do(t, http.MethodPost, "/auth/refresh", nil, http.Header{"Cookie": {rt1.Name + "=" + rt1.Value}})
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("replayed refresh token: %s", resp.Status)
+	}
+	if code, text := closed(t, sBob); code != wsauth.CloseRefreshReused || text != "refresh_token_reused" {
+		t.Fatalf("bob after reuse: %d %q", code, text)
+	}
+	alive(t, sTablet, "tablet")
+
+	// Logout-all closes every device of the user.
+	sTablet2 := w.open(tablet)
+	if resp := w.cp.As(t, tablet, http.MethodPost, "/auth/logout-all"); resp.StatusCode != http.StatusOK {
+		t.Fatal(resp.Status)
+	}
+	for _, c := range []*websocket.Conn{sTablet, sTablet2} {
+		if code, text := closed(t, c); code != wsauth.CloseLogoutAll || text != "logout_all" {
+			t.Fatalf("tablet after logout-all: %d %q", code, text)
+		}
+	}
+	w.waitCount(0)
+}
+
+func refresh(t *testing.T, cp *cptest.ControlPlane, rt *http.Cookie) *http.Cookie {
+	t.Helper()
+	resp := cp.Do(t, http.MethodPost, "/auth/refresh", nil, http.Header{"Cookie": {rt.Name + "=" + rt.Value}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("refresh: %s", resp.Status)
+	}
+	for _, c := range resp.Cookies() {
+		if c.Name == rt.Name {
+			return c
+		}
+	}
+	t.Fatal("no refresh cookie")
+	return nil
+}
+
+// The session's absolute expiry closes its sockets (4010).
+func TestAbsoluteExpiryClosesSocket(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	l := w.cp.Login(t, "ada@example.test", password, "laptop")
+	// The WebSocket server's clock is one second short of the session's end.
+	w.clock.Store(int64((w.cp.Config.Sessions.AbsoluteLifetime - time.Second) / time.Second))
+	c := w.open(l)
+	if code, text := closed(t, c); code != wsauth.CloseSessionExpired || text != "session_expired" {
+		t.Fatalf("at the session's absolute expiry: %d %q", code, text)
+	}
+	w.waitCount(0)
+}
+
+// Removing the key that signed a socket's token closes it (4011); a socket authorized
+// by a token of the new key stays.
+func TestSigningKeyRemovalClosesSocket(t *testing.T) {
+	var offset atomic.Int64
+	cpNow := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	w := newWorld(t, worldOptions{cpNow: cpNow})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	old := w.open(w.cp.Login(t, "ada@example.test", password, "laptop"))
+	ctx := context.Background()
+	if _, err := w.cp.App.Keys.Rotate(ctx, keys.RotateOptions{Immediate: true}); err != nil {
+		t.Fatal(err)
+	}
+	fresh := w.open(w.cp.Login(t, "ada@example.test", password, "phone"))
+	// The retired key stays published until its tokens have expired, then goes.
+	offset.Store(int64(w.cp.Config.Keys.RetireAfter + time.Minute))
+	if err := w.cp.App.Keys.Advance(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = w.src.Sync(ctx) // the new JWKS (the list, signed at the control plane's later time, may be refused)
+	if code, text := closed(t, old); code != wsauth.CloseSigningKeyGone || text != "signing_key_removed" {
+		t.Fatalf("after its key was removed: %d %q", code, text)
+	}
+	alive(t, fresh, "socket of the new key")
+}
+
+// A WebSocket server that cannot reach the control plane for longer than MaxStale
+// closes its sockets with 1013 (try again later) and refuses new ones with 503.
+func TestStaleSourceClosesSockets(t *testing.T) {
+	var offset atomic.Int64
+	srcNow := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	w := newWorld(t, worldOptions{srcNow: srcNow, maxStale: time.Minute, pollEvery: 20 * time.Millisecond})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	l := w.cp.Login(t, "ada@example.test", password, "laptop")
+	c := w.open(l)
+	w.cp.Server.CloseClientConnections()
+	w.cp.Server.Listener.Close() // the control plane is gone
+	w.cp.App.Revocations.EndStreams()
+	offset.Store(int64(2 * time.Minute))
+	if code, text := closed(t, c); code != wsauth.CloseAuthUnavailable || text != "auth_unavailable" {
+		t.Fatalf("stale: %d %q", code, text)
+	}
+	_, resp, err := w.dial(&l, nil)
+	if st, code, _ := refusal(t, resp, err); st != 503 || code != "unavailable" {
+		t.Fatalf("upgrade while stale: %d %s", st, code)
+	}
+	w.waitCount(0)
+}
