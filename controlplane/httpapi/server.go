@@ -210,6 +210,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}()
+		if answered, err := s.cors(rec, r); answered {
+			pattern = "preflight"
+			if err != nil {
+				rec.intercept = false
+				s.renderError(rec, r, err)
+			}
+			return
+		}
 		s.mux.ServeHTTP(rec, r)
 	}()
 	if rec.status == 0 {

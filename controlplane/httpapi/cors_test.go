@@ -1,0 +1,74 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/controlplane/config"
+)
+
+// An app on a sibling subdomain (allowed_origins) calls the API with credentials: the
+// preflight is answered for routes that exist, answers carry the CORS headers for
+// that origin only, and every other origin gets none.
+func TestCORSForAllowedOrigins(t *testing.T) {
+	const app = "https://app.example.test"
+	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.AllowedOrigins = []string{app} }})
+	e.createUser("cors@example.com", "correct horse battery staple")
+
+	pre := e.do(req{method: http.MethodOptions, path: "/auth/login", noOrigin: true, header: map[string]string{
+		"Origin": app, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type",
+	}})
+	if pre.StatusCode != http.StatusNoContent {
+		t.Fatalf("preflight: %d %s", pre.StatusCode, pre.body)
+	}
+	for k, want := range map[string]string{
+		"Access-Control-Allow-Origin":      app,
+		"Access-Control-Allow-Credentials": "true",
+		"Access-Control-Allow-Methods":     "GET, POST, DELETE",
+		"Access-Control-Allow-Headers":     "Content-Type, X-Request-Id",
+		"Access-Control-Max-Age":           "600",
+	} {
+		if got := pre.Header.Get(k); got != want {
+			t.Errorf("preflight %s = %q, want %q", k, got, want)
+		}
+	}
+	if v := strings.Join(pre.Header.Values("Vary"), ", "); !strings.Contains(v, "Origin") || !strings.Contains(v, "Access-Control-Request-Method") {
+		t.Errorf("preflight Vary = %q", v)
+	}
+
+	login := e.do(req{method: http.MethodPost, path: "/auth/login", noOrigin: true, contentType: "application/json",
+		body:   `{"email":"cors@example.com","password":"correct horse battery staple"}`,
+		header: map[string]string{"Origin": app, "Sec-Fetch-Site": "same-site"}})
+	if login.StatusCode != http.StatusOK {
+		t.Fatalf("login: %d %s", login.StatusCode, login.body)
+	}
+	if login.Header.Get("Access-Control-Allow-Origin") != app || login.Header.Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("login answer lacks CORS headers: %v", login.Header)
+	}
+	if got := login.Header.Get("Access-Control-Expose-Headers"); got != "Retry-After, X-Request-Id" {
+		t.Errorf("Expose-Headers = %q", got)
+	}
+	// Errors carry them too, so the app can read why (401 from /auth/me without a session).
+	me := e.do(req{method: http.MethodGet, path: "/auth/me", header: map[string]string{"Origin": app}})
+	if me.StatusCode != http.StatusUnauthorized || me.Header.Get("Access-Control-Allow-Origin") != app {
+		t.Errorf("/auth/me: %d, Allow-Origin %q", me.StatusCode, me.Header.Get("Access-Control-Allow-Origin"))
+	}
+
+	// Another origin: no CORS headers on answers, preflight refused.
+	other := e.do(req{method: http.MethodGet, path: "/auth/me", header: map[string]string{"Origin": "https://evil.example"}})
+	if other.Header.Get("Access-Control-Allow-Origin") != "" || other.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Errorf("CORS headers for an origin not allowed: %v", other.Header)
+	}
+	bad := e.do(req{method: http.MethodOptions, path: "/auth/login", noOrigin: true, header: map[string]string{
+		"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}})
+	if bad.StatusCode != http.StatusForbidden || bad.errorCode() != "cross_site_request" || bad.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("preflight from another origin: %d %s %v", bad.StatusCode, bad.body, bad.Header)
+	}
+	// A method the path does not have.
+	none := e.do(req{method: http.MethodOptions, path: "/auth/login", noOrigin: true, header: map[string]string{
+		"Origin": app, "Access-Control-Request-Method": "PUT"}})
+	if none.StatusCode != http.StatusMethodNotAllowed || none.Header.Get("Access-Control-Allow-Methods") != "" {
+		t.Errorf("preflight for PUT: %d %v", none.StatusCode, none.Header)
+	}
+}
