@@ -15,7 +15,7 @@ run: ## start the control plane for local development (PostgreSQL at 127.0.0.1:5
 
 test: ## every test (Go, then the verifier in Node); installs what is missing first (.ci/test-deps: chromium, a PostgreSQL)
 	@url=$$(bash .ci/test-deps) && export EDGEAUTH_TEST_DATABASE_URL="$$url" && \
-	$(MAKE) --no-print-directory vet test-go test-js
+	$(MAKE) --no-print-directory vet test-go test-js test-edge
 
 test-go: ## Go tests (needs a PostgreSQL: EDGEAUTH_TEST_DATABASE_URL, default 127.0.0.1:5432)
 	$(GO) test -count=1 ./...
@@ -45,3 +45,23 @@ demo: ## control plane (dev) and the Go edge with verifier.wasm: open http://127
 	@trap 'kill 0' EXIT; \
 	$(GO) run ./controlplane/cmd/edgeauth serve --dev --public-url http://127.0.0.1:8000 & \
 	sleep 3; $(GO) run ./hostdemo --control-plane http://127.0.0.1:8080 --listen 127.0.0.1:8000
+
+# --- the JS package and its examples (js/, examples/; README "JavaScript edge") ---
+.PHONY: js-pack examples-deps test-edge
+JS_TARBALL = build/edgeauth-edge-$(shell node -p 'require("./js/package.json").version').tgz
+
+js-pack: ## pack js/ with verifier.wasm (npm pack) into build/: the tarball the examples install
+	@mkdir -p build && cp $(WASM) js/verifier.wasm
+	cd js && npm pack --silent --pack-destination ../build >/dev/null
+	@echo "$(JS_TARBALL)"
+
+# npm ci only when the lockfile changed (~/.npm caches the downloads); then the package
+# from the tarball, never from the lockfile (its integrity would pin a stale build).
+examples-deps: js-pack
+	@cd examples && sum=$$(sha256sum package-lock.json | cut -d' ' -f1); \
+	if [ "$$(cat node_modules/.lock-sha256 2>/dev/null)" != "$$sum" ]; then \
+		npm ci --prefer-offline --no-audit --no-fund && echo "$$sum" >node_modules/.lock-sha256; fi
+	cd examples && npm install --no-save --prefer-offline --no-audit --no-fund ../$(JS_TARBALL)
+
+test-edge: examples-deps ## the package from its tarball in Next.js (middleware.ts and proxy.ts), workerd, Deno; types; chromium end to end; real control plane
+	cd examples && node test/build-next.mjs && EXAMPLES_NEXT_PREBUILT=1 node --test --test-concurrency=1 test/*.test.mjs

@@ -31,7 +31,7 @@ export class Document {
 
   /** due: past its max-age, and not just failed or in flight. */
   due(now) {
-    return !this.inflight && this.age(now) > this.maxAgeMs && now - this.lastAttempt > RETRY_AFTER_FAILURE_MS;
+    return (!this.inflight || now - this.inflightSince > 2 * this.o.timeoutMs) && this.age(now) > this.maxAgeMs && now - this.lastAttempt > RETRY_AFTER_FAILURE_MS;
   }
 
   /** forget drops the held body (it no longer loads under new inputs). */
@@ -41,14 +41,21 @@ export class Document {
     this.confirmedAt = -Infinity;
   }
 
-  /** refresh fetches and applies the document; concurrent callers share one fetch. */
+  /**
+   * refresh fetches and applies the document; concurrent callers share one fetch. A
+   * fetch still pending well past its timeout is abandoned: workerd cancels the I/O of
+   * a request that has ended, leaving a promise another request would wait on forever.
+   */
   refresh() {
-    if (!this.inflight) {
-      this.inflight = this.fetchOnly()
+    const now = this.o.nowMs();
+    if (!this.inflight || now - this.inflightSince > 2 * this.o.timeoutMs) {
+      const p = this.fetchOnly()
         .then((r) => this.accept(r))
         .finally(() => {
-          this.inflight = null;
+          if (this.inflight === p) this.inflight = null;
         });
+      this.inflight = p;
+      this.inflightSince = now;
     }
     return this.inflight;
   }

@@ -4,7 +4,7 @@
 // cooldown, fail closed after a maximum staleness), decides each request with
 // verifier.wasm and says what to do: forward (with identity headers, refreshed cookies
 // or a Bearer token) or answer (redirect, 401/403, 503).
-import { Verifier, EdgeauthError, cookieHeaders, toMillis } from "./verifier.mjs";
+import { Verifier, EdgeauthError, cookieHeaders, toMillis, isWasmModule } from "./verifier.mjs";
 import { Document } from "./documents.mjs";
 
 /** Identity headers set on forwarded requests (every client-sent spelling is removed first). */
@@ -19,7 +19,7 @@ export const IDENTITY_HEADERS = Object.freeze({
 export const LOCAL_RULES = Object.freeze(["public_paths", "protected", "default_protected", "after_login_path", "cache_entries", "allow_bearer"]);
 
 // Members of the published edge configuration that the module's configuration takes.
-const MODULE_MEMBERS = ["issuer", "audience", "algorithms", "leeway_seconds", "access_cookie", "refresh_cookie", "login_path", "refresh_path"];
+const MODULE_MEMBERS = ["issuer", "audience", "algorithms", "leeway_seconds", "access_cookie", "refresh_cookie", "login_path", "refresh_path", "logout_path"];
 
 export const WELL_KNOWN = Object.freeze({
   edgeConfig: "/.well-known/edgeauth/edge-config",
@@ -100,7 +100,7 @@ export function createEdge(options) {
   if (typeof routes !== "object" || Array.isArray(routes)) throw configError("routes must be an object of local route rules");
   for (const k of Object.keys(routes)) {
     if (!LOCAL_RULES.includes(k)) {
-      throw configError(MODULE_MEMBERS.includes(k) || k === "logout_path"
+      throw configError(MODULE_MEMBERS.includes(k)
         ? `routes.${k} comes from the control plane's edge configuration (${WELL_KNOWN.edgeConfig}); change it there, not at the edge`
         : `routes.${k} is not a route rule; local rules are ${LOCAL_RULES.join(", ")}`);
     }
@@ -115,8 +115,10 @@ export function createEdge(options) {
     if (typeof o[k] !== "number" || !(o[k] > 0)) throw configError(`${k} must be a positive number of milliseconds`);
   }
   if (o.publicOrigin != null) baseURL("publicOrigin", o.publicOrigin);
-  const doFetch = o.fetch ?? globalThis.fetch;
-  if (typeof doFetch !== "function") throw configError("no fetch: pass options.fetch");
+  const userFetch = o.fetch ?? globalThis.fetch;
+  if (typeof userFetch !== "function") throw configError("no fetch: pass options.fetch");
+  // Called as a plain function: workerd refuses fetch called with another `this`.
+  const doFetch = (input, init) => (o.fetch ?? globalThis.fetch)(input, init);
   const clock = o.now ?? Date.now;
   const nowMs = () => toMillis(clock());
   const log = o.log ?? ((e) => { if (e.level === "error" || e.level === "warn") console.warn("edgeauth:", JSON.stringify(e)); });
@@ -150,10 +152,10 @@ class Edge {
   }
 
   async compile() {
-    let m = await this.o.module;
-    if (m instanceof WebAssembly.Module) return m;
-    if (m instanceof ArrayBuffer || ArrayBuffer.isView(m)) return WebAssembly.compile(m);
-    if (m && typeof m === "object" && m.default instanceof WebAssembly.Module) return m.default;
+    const m = await this.o.module;
+    if (isWasmModule(m)) return m;
+    if (m instanceof ArrayBuffer || ArrayBuffer.isView(m) || Object.prototype.toString.call(m) === "[object ArrayBuffer]") return WebAssembly.compile(m);
+    if (m && typeof m === "object" && isWasmModule(m.default)) return m.default;
     throw configError("module must be a WebAssembly.Module (or its bytes where the runtime compiles wasm at run time)");
   }
 
@@ -237,11 +239,11 @@ class Edge {
   // keepCurrent starts a background refetch of every document past its max-age;
   // waitUntil (workerd's ctx.waitUntil, Next's event.waitUntil) keeps it alive after
   // the response.
-  keepCurrent(now, waitUntil) {
+  keepCurrent(now, ctx) {
     for (const d of Object.values(this.docs)) {
       if (d.due(now)) {
         const p = d.refresh().catch(() => {});
-        if (waitUntil) waitUntil(p);
+        if (typeof ctx.waitUntil === "function") ctx.waitUntil(p); // a method: workerd refuses it detached
       }
     }
   }
@@ -313,7 +315,7 @@ class Edge {
       return respond(unavailable(api, "the edge could not load its configuration and keys from the control plane"), "unavailable");
     }
     let now = this.o.nowMs();
-    this.keepCurrent(now, ctx.waitUntil);
+    this.keepCurrent(now, ctx);
     if (!this.fresh(now)) {
       await Promise.allSettled([this.docs.keys.refresh(), this.docs.revocations.refresh()]);
       now = this.o.nowMs();

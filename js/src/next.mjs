@@ -2,6 +2,12 @@
 // (Node), turning an Outcome into what Next expects: the answer itself, or
 // NextResponse.next/rewrite with the forwarded request headers, plus cookies.
 import { NextResponse } from "next/server";
+// Next's bundler turns a ?module import into a WebAssembly.Module, on the edge runtime
+// and on Node alike (edge runtimes refuse to compile wasm bytes at run time).
+import verifier from "../verifier.wasm?module";
+
+/** verifier.wasm as a WebAssembly.Module, for createEdge({ module }). */
+export const verifierModule = verifier;
 
 /**
  * nextHandler returns a middleware/proxy function for the edge.
@@ -10,13 +16,21 @@ import { NextResponse } from "next/server";
 export function nextHandler(edge) {
   return async function edgeauth(request, event) {
     const o = await edge.handle(request, { waitUntil: event?.waitUntil?.bind(event) });
-    return toNextResponse(o);
+    return toNextResponse(o, request);
   };
 }
 
-/** toNextResponse turns an Outcome into a NextResponse (or the Response to answer with). */
-export function toNextResponse(o) {
-  if (o.response) return o.response;
+/**
+ * toNextResponse turns an Outcome into a NextResponse (or the Response to answer with).
+ * Next refuses a relative Location from middleware and proxy, so redirects are made
+ * absolute against the request's URL.
+ */
+export function toNextResponse(o, request) {
+  if (o.response) {
+    const loc = o.response.headers.get("location");
+    if (loc && request && !/^[a-z][a-z0-9+.-]*:/i.test(loc)) o.response.headers.set("location", new URL(loc, request.url).href);
+    return o.response;
+  }
   const init = { request: { headers: o.requestHeaders } };
   const res = o.upstream === undefined ? NextResponse.next(init) : NextResponse.rewrite(new URL(o.upstream), init);
   for (const c of o.setCookies) res.headers.append("set-cookie", c);

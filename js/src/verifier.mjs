@@ -117,11 +117,19 @@ export function cookieHeaders(cookies) {
   return out;
 }
 
+/**
+ * isWasmModule recognises a WebAssembly.Module from any realm (edge-runtime's VM has
+ * its own globals, so instanceof is not enough).
+ */
+export function isWasmModule(m) {
+  return m instanceof WebAssembly.Module || Object.prototype.toString.call(m) === "[object WebAssembly.Module]";
+}
+
 /** One module instance (single-threaded, like every wasm instance). */
 export class Verifier {
   /** @param {WebAssembly.Module} module */
   constructor(module) {
-    if (!(module instanceof WebAssembly.Module)) {
+    if (!isWasmModule(module)) {
       throw new TypeError("edgeauth: Verifier takes a compiled WebAssembly.Module (import it with ?module, or WebAssembly.compile the bytes where the runtime allows it)");
     }
     const exports = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));

@@ -34,6 +34,7 @@ const edgeConfig = {
   refresh_cookie: { name: "rt", path: "/", secure: false, http_only: true, same_site: "Lax" },
   login_path: "/login",
   refresh_path: "/auth/refresh",
+  logout_path: "/auth/logout",
 };
 const routes = { public_paths: ["/login", "/auth/"], protected: [{ prefix: "/admin/", roles: ["admin"] }], default_protected: true };
 

@@ -1,0 +1,54 @@
+// The demo app behind the workerd, Deno and edge-runtime examples: a home page, a
+// login page, a protected page, an API route and sign-out. It trusts the identity
+// headers because the edge in front of it set them (after removing any a client sent).
+// The Next.js example has the same pages as App Router routes.
+
+const page = (title, body) =>
+  new Response(`<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body>${body}</body></html>`, {
+    headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" },
+  });
+
+const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+// The login page posts to the control plane's /auth/login (same origin, through the
+// edge) and then goes back to return_to, if it is a path on this site.
+const loginScript = `
+const form = document.querySelector("form");
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const res = await fetch("/auth/login", {
+    method: "POST", headers: { "content-type": "application/json" },
+    body: JSON.stringify({ email: form.email.value, password: form.password.value }),
+  });
+  if (!res.ok) { document.querySelector("#error").textContent = "Sign-in failed"; return; }
+  const back = new URLSearchParams(location.search).get("return_to") || "/dashboard";
+  location.assign(back.startsWith("/") && !back.startsWith("//") && !back.startsWith("/\\\\") ? back : "/dashboard");
+});`;
+
+const signOutScript = `
+document.querySelector("#signout").addEventListener("click", async () => {
+  await fetch("/auth/logout", { method: "POST" });
+  location.assign("/login");
+});`;
+
+/** app answers a request the edge forwarded. */
+export function app(request) {
+  const url = new URL(request.url);
+  const h = request.headers;
+  switch (url.pathname) {
+    case "/":
+      return page("Home", `<h1>Home</h1><a href="/dashboard">Dashboard</a>`);
+    case "/login":
+      return page("Sign in", `<h1>Sign in</h1><form><input name="email" type="email" autocomplete="username">
+<input name="password" type="password" autocomplete="current-password"><button type="submit">Sign in</button></form>
+<p id="error"></p><script type="module">${loginScript}</script>`);
+    case "/dashboard":
+      return page("Dashboard", `<h1>Dashboard</h1><p>Signed in as <span id="subject">${escape(h.get("x-edgeauth-subject"))}</span>,
+session <span id="session">${escape(h.get("x-edgeauth-session"))}</span>, token expires at <span id="expires">${escape(h.get("x-edgeauth-expires-at"))}</span>.</p>
+<button id="signout">Sign out</button><script type="module">${signOutScript}</script>`);
+    case "/api/me":
+      return Response.json({ sub: h.get("x-edgeauth-subject"), sid: h.get("x-edgeauth-session"), roles: h.get("x-edgeauth-roles") });
+    default:
+      return new Response("not found\n", { status: 404 });
+  }
+}

@@ -1,0 +1,230 @@
+// End to end in Debian's chromium (playwright-core, never a downloaded browser): the
+// Next.js app with proxy.ts and with middleware.ts, and the workerd example, each in
+// front of its own real control plane with one-minute access tokens. Every wait is on
+// a condition; the one long wait (past the tokens' lifetime plus leeway) is shared by
+// all sites.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { chromium } from "playwright-core";
+import { readFile } from "node:fs/promises";
+import { startEdge, buildNext, examples } from "./edges.mjs";
+import { waitFor, startControlPlane, freePort } from "./controlplane.mjs";
+import { makeCertificate, chromiumArgs, serveTLS, proxyTo } from "./tls.mjs";
+
+const EMAIL = "grace@example.com";
+const PASSWORD = "correct horse battery staple";
+const CHROMIUM = process.env.EDGEAUTH_CHROMIUM ?? "/usr/bin/chromium";
+
+// workerd gets a refresh cookie with Path=/ so it reaches the edge, which then
+// refreshes without a browser round trip; the Next apps keep the default Path=/auth
+// and go through the redirect form.
+const SITES = [
+  { kind: "next-proxy", cpEnv: {} },
+  { kind: "next-middleware", cpEnv: {} },
+  { kind: "workerd", cpEnv: { EDGEAUTH_COOKIES__REFRESH_PATH: "/" }, refreshAtEdge: true },
+];
+const COMMON_ENV = { EDGEAUTH_SESSIONS__ACCESS_TTL: "1m", EDGEAUTH_REVOCATIONS__MAX_AGE: "1s" };
+
+let browser;
+const sites = [];
+// The cross-subdomain app: examples/spa on https://app.example.test:<port>, the
+// control plane behind TLS on https://api.example.test:<port>, cookies for Domain
+// example.test (so __Secure- names), CORS for the app's origin.
+const spa = {};
+
+before(async () => {
+  await buildNext("proxy");
+  await buildNext("middleware");
+  for (const s of SITES) {
+    const e = await startEdge(s.kind, { cpEnv: { ...COMMON_ENV, ...s.cpEnv } });
+    await e.cp.createUser(EMAIL, PASSWORD);
+    const ec = await (await fetch(`${e.cp.url}/.well-known/edgeauth/edge-config`)).json();
+    sites.push({ ...s, e, leeway: ec.leeway_seconds });
+  }
+  const tls = await makeCertificate();
+  const [appPort, apiPort] = [await freePort(), await freePort()];
+  spa.app = `https://app.example.test:${appPort}`;
+  spa.api = `https://api.example.test:${apiPort}`;
+  spa.cp = await startControlPlane({
+    publicURL: spa.api,
+    env: { ...COMMON_ENV, EDGEAUTH_COOKIES__DOMAIN: "example.test", EDGEAUTH_ALLOWED_ORIGINS: spa.app },
+  });
+  await spa.cp.createUser(EMAIL, PASSWORD);
+  spa.apiServer = await serveTLS(tls, apiPort, proxyTo(spa.cp.url));
+  const files = {
+    "/": ["text/html", await readFile(`${examples}spa/index.html`)],
+    "/edgeauth-browser.mjs": ["text/javascript", await readFile(`${examples}node_modules/@edgeauth/edge/src/browser.mjs`)],
+  };
+  spa.appServer = await serveTLS(tls, appPort, (req, res) => {
+    const f = files[new URL(req.url, spa.app).pathname];
+    if (!f) return res.writeHead(404).end();
+    res.writeHead(200, { "content-type": f[0], "cache-control": "no-store" }).end(f[1]);
+  });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", ...chromiumArgs(tls.spki)],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  for (const s of sites) await s.e.stop();
+  await spa.appServer?.close();
+  await spa.apiServer?.close();
+  await spa.cp?.stop();
+});
+
+const each = (fn) => Promise.all(sites.map(async (s) => {
+  try {
+    return await fn(s);
+  } catch (err) {
+    err.message = `${s.kind}: ${err.message}\n--- ${s.kind} logs ---\n${s.e.logs.join("").slice(-4000)}`;
+    throw err;
+  }
+}));
+
+// signIn fills the login page the edge sent the browser to and waits for the page
+// the login page goes on to.
+async function signIn(page) {
+  await page.fill('input[name="email"]', EMAIL);
+  await page.fill('input[name="password"]', PASSWORD);
+  await page.click('button[type="submit"]');
+}
+
+async function identity(page) {
+  await page.waitForSelector("#session");
+  return {
+    subject: await page.textContent("#subject"),
+    session: await page.textContent("#session"),
+    expires: Number(await page.textContent("#expires")),
+  };
+}
+
+test("sign in: the protected page sends the browser to login and back", async () => {
+  await each(async (s) => {
+    s.context = await browser.newContext();
+    s.page = await s.context.newPage();
+    await s.page.goto(`${s.e.origin}/dashboard`);
+    assert.equal(s.page.url(), `${s.e.origin}/login?return_to=%2Fdashboard`);
+    await signIn(s.page);
+    await s.page.waitForURL(`${s.e.origin}/dashboard`);
+    s.id = await identity(s.page);
+    assert.match(s.id.subject, /^[0-9a-f-]{36}$/);
+    // A second tab of the same browser is in the same session.
+    s.page2 = await s.context.newPage();
+    await s.page2.goto(`${s.e.origin}/dashboard`);
+    assert.equal((await identity(s.page2)).session, s.id.session);
+  });
+});
+
+test("return_to naming another site is kept on ours", async () => {
+  await each(async (s) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${s.e.origin}/login?return_to=${encodeURIComponent("https://evil.example/steal")}`);
+    await signIn(page);
+    await page.waitForURL(`${s.e.origin}/dashboard`);
+    // Signed in, the login page itself sends the browser on: to our site only.
+    await page.goto(`${s.e.origin}/login?return_to=${encodeURIComponent("//evil.example/x")}`);
+    assert.equal(new URL(page.url()).origin, s.e.origin);
+    await context.close();
+  });
+});
+
+test("sign out, then the old cookie replayed is refused and cleared", async () => {
+  await each(async (s) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${s.e.origin}/dashboard`);
+    await signIn(page);
+    await page.waitForURL(`${s.e.origin}/dashboard`);
+    const old = (await context.cookies()).filter((c) => c.name === "edgeauth_at");
+    assert.equal(old.length, 1);
+    await page.click("#signout");
+    await page.waitForURL(`${s.e.origin}/login`);
+    assert.deepEqual((await context.cookies()).filter((c) => c.name.startsWith("edgeauth_")), []);
+    await context.close();
+
+    // Someone kept the access cookie (still unexpired): once the revocation list
+    // names the session, the edge refuses it, sends the browser to login and clears it.
+    const replay = await browser.newContext();
+    await replay.addCookies(old);
+    const p = await replay.newPage();
+    await waitFor("the edge to refuse the replayed cookie", async () => {
+      await p.goto(`${s.e.origin}/dashboard`);
+      return new URL(p.url()).pathname === "/login";
+    }, { timeoutMs: 30_000, everyMs: 500 });
+    assert.deepEqual((await replay.cookies()).filter((c) => c.name === "edgeauth_at"), []);
+    await replay.close();
+  });
+});
+
+test("cross-subdomain SPA over TLS: sign in with credentials (CORS), __Secure- Domain cookies, two tabs", async () => {
+  spa.context = await browser.newContext();
+  spa.tabs = [await spa.context.newPage(), await spa.context.newPage()];
+  for (const tab of spa.tabs) {
+    await tab.goto(`${spa.app}/?api=${encodeURIComponent(spa.api)}`);
+    await tab.waitForFunction(() => window.ready === true);
+  }
+  const login = await spa.tabs[0].evaluate(([e, p]) => window.signIn(e, p), [EMAIL, PASSWORD]);
+  assert.equal(login.status, 200, JSON.stringify(login.body));
+  spa.expires = login.body.access_expires_at;
+  const cookies = await spa.context.cookies();
+  for (const name of ["__Secure-edgeauth_at", "__Secure-edgeauth_rt"]) {
+    const c = cookies.find((x) => x.name === name);
+    assert.ok(c, `${name} set: ${cookies.map((x) => x.name)}`);
+    assert.equal(c.domain, ".example.test");
+    assert.equal(c.secure, true);
+    assert.equal(c.httpOnly, true);
+  }
+  const [a, b] = await Promise.all(spa.tabs.map((t) => t.evaluate(() => window.me())));
+  assert.equal(a.status, 200);
+  assert.equal(b.status, 200);
+  assert.equal(a.body.session_id, login.body.session_id);
+  assert.equal(b.body.session_id, login.body.session_id);
+  spa.session = login.body.session_id;
+});
+
+test("past the access token's lifetime, two tabs reloading at once stay in the same session", async () => {
+  // The control plane tolerates the same leeway the edges read from its edge configuration.
+  const deadline = Math.max(...sites.map((s) => s.id.expires + s.leeway), spa.expires + sites[0].leeway) + 1;
+  await waitFor("every site's access token to expire (lifetime plus leeway)", () => Date.now() / 1000 > deadline,
+    { timeoutMs: 4 * 60_000, everyMs: 1000 });
+  await each(async (s) => {
+    const refreshes = [];
+    s.context.on("request", (r) => {
+      if (new URL(r.url()).pathname === "/auth/refresh") refreshes.push(r.url());
+    });
+    await Promise.all([s.page.reload(), s.page2.reload()]);
+    for (const page of [s.page, s.page2]) {
+      assert.equal(page.url(), `${s.e.origin}/dashboard`);
+      const id = await identity(page);
+      assert.equal(id.session, s.id.session, "same session, nobody logged out");
+      assert.ok(id.expires > s.id.expires, "a new access token");
+    }
+    if (s.refreshAtEdge) assert.deepEqual(refreshes, [], "refreshed at the edge, no browser round trip");
+    else assert.ok(refreshes.length >= 1, "refreshed through the control plane's redirect");
+  });
+});
+
+test("cross-subdomain SPA: the 401 of both tabs leads to one refresh, a retry, the same session", async () => {
+  const refreshes = [];
+  spa.context.on("request", (r) => {
+    if (r.method() === "POST" && r.url() === `${spa.api}/auth/refresh`) refreshes.push(r.url());
+  });
+  const [a, b] = await Promise.all(spa.tabs.map((t) => t.evaluate(() => window.me())));
+  assert.equal(a.status, 200, JSON.stringify(a.body));
+  assert.equal(b.status, 200, JSON.stringify(b.body));
+  assert.equal(a.body.session_id, spa.session);
+  assert.equal(b.body.session_id, spa.session);
+  assert.equal(refreshes.length, 1, "one refresh for both tabs (Web Locks)");
+
+  // Signed out elsewhere: the next 401's refresh is refused, and only then the app is
+  // sent to login, once.
+  assert.equal(await spa.tabs[0].evaluate(() => window.signOut()), 204);
+  const after = await spa.tabs[1].evaluate(async () => {
+    const r = await Promise.all([window.me(), window.me()]);
+    return { statuses: r.map((x) => x.status), ended: window.sessionEnded };
+  });
+  assert.deepEqual(after, { statuses: [401, 401], ended: 1 });
+});
