@@ -96,7 +96,7 @@ async function identity(page) {
   return {
     subject: await page.textContent("#subject"),
     session: await page.textContent("#session"),
-    expires: Number(await page.textContent("#expires")),
+    expires: Date.parse(await page.textContent("#expires")) / 1000, // RFC 3339 (X-Edgeauth-Expires-At)
   };
 }
 

@@ -91,3 +91,21 @@ for (const kind of ["workerd", "deno", "next-proxy", "next-middleware"]) {
     });
   });
 }
+
+// workerd reads no node_modules: its configuration names each module of the package
+// that index.mjs imports, and a module added to the package must be added there too.
+test("workerd's config.capnp lists every module the package's entry point imports", async () => {
+  const { readFile, readdir } = await import("node:fs/promises");
+  const { examples } = await import("./edges.mjs");
+  const config = await readFile(`${examples}workerd/config.capnp`, "utf8");
+  const src = `${examples}node_modules/@edgeauth/edge/src`;
+  const seen = new Set();
+  const visit = async (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const m of (await readFile(`${src}/${file}`, "utf8")).matchAll(/from "\.\/([\w.-]+\.mjs)"/g)) await visit(m[1]);
+  };
+  await visit("index.mjs");
+  assert.ok((await readdir(src)).includes("index.mjs"));
+  for (const f of seen) assert.ok(config.includes(`"@edgeauth/edge/src/${f}"`), `config.capnp lacks ${f}`);
+});

@@ -23,6 +23,7 @@ const edge :Workerd.Worker = (
     (name = "@edgeauth/edge/src/edge.mjs", esModule = embed "../node_modules/@edgeauth/edge/src/edge.mjs"),
     (name = "@edgeauth/edge/src/documents.mjs", esModule = embed "../node_modules/@edgeauth/edge/src/documents.mjs"),
     (name = "@edgeauth/edge/src/verifier.mjs", esModule = embed "../node_modules/@edgeauth/edge/src/verifier.mjs"),
+    (name = "@edgeauth/edge/src/stream.mjs", esModule = embed "../node_modules/@edgeauth/edge/src/stream.mjs"),
   ],
   bindings = [(name = "EDGEAUTH_CONTROL_PLANE", fromEnvironment = "EDGEAUTH_CONTROL_PLANE")],
 );

@@ -98,6 +98,11 @@ export class Document {
     return { status: 0, error: err };
   }
 
+  /** acceptBody applies a body that came another way (the revocation stream). */
+  acceptBody(body) {
+    this.accept({ status: 200, body, etag: this.body === body ? this.etag : null, maxAgeMs: this.maxAgeMs });
+  }
+
   /** accept applies a fetchOnly result; it throws when the fetch failed or the body was refused. */
   accept(r) {
     if (r.status === 0) throw r.error;

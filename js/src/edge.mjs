@@ -6,6 +6,7 @@
 // or a Bearer token) or answer (redirect, 401/403, 503).
 import { Verifier, EdgeauthError, cookieHeaders, toMillis, isWasmModule } from "./verifier.mjs";
 import { Document } from "./documents.mjs";
+import { RevocationStream } from "./stream.mjs";
 
 /** Identity headers set on forwarded requests (every client-sent spelling is removed first). */
 export const IDENTITY_HEADERS = Object.freeze({
@@ -36,22 +37,39 @@ const DEFAULTS = {
   refreshAtEdge: true,
 };
 
-const OPTION_NAMES = new Set(["module", "controlPlane", "routes", "apiPrefixes", "bearerProxy", "controlPlanePrefixes", "refreshAtEdge",
+const OPTION_NAMES = new Set(["module", "controlPlane", "routes", "apiPrefixes", "bearerProxy", "controlPlanePrefixes", "refreshAtEdge", "revocationStream",
   "publicOrigin", "fetch", "now", "timeoutMs", "maxStaleMs", "keyRefetchCooldownMs", "log"]);
 
 /**
- * isIdentityHeader reports whether a header name would reach a common server as one of
- * the identity headers: any case, `_` for `-` (verifier/ABI.md, "Identity headers").
- * Every `x-edgeauth-` name is reserved, so future identity headers are covered too.
+ * isIdentityHeader reports whether a header name is reserved for the identity headers
+ * (verifier/ABI.md, "Identity headers"): with every byte that is not an ASCII letter or
+ * digit dropped and letters upper-cased, it begins with XEDGEAUTH. That folds every
+ * spelling a server could read as one of ours (case, `_` for `-`, doubled or missing
+ * separators) and reserves the whole namespace.
  */
 export function isIdentityHeader(name) {
-  return name.toLowerCase().replaceAll("_", "-").startsWith("x-edgeauth-");
+  return name.replace(/[^A-Za-z0-9]/g, "").toUpperCase().startsWith("XEDGEAUTH");
 }
 
-/** stripIdentityHeaders returns a copy of headers without any client-sent identity header. */
+/**
+ * stripIdentityHeaders returns a copy of headers without any reserved header, and with
+ * reserved names removed from Connection (a proxy deletes the headers Connection
+ * lists, which would remove ours). It throws a TypeError when Trailer announces a
+ * reserved name (such a request is refused with 400).
+ */
 export function stripIdentityHeaders(headers) {
   const out = new Headers(headers);
   for (const name of [...out.keys()]) if (isIdentityHeader(name)) out.delete(name);
+  const trailer = out.get("trailer");
+  if (trailer && trailer.split(",").some((t) => isIdentityHeader(t.trim()))) {
+    throw new TypeError("edgeauth: a reserved identity header announced as a trailer");
+  }
+  const connection = out.get("connection");
+  if (connection) {
+    const kept = connection.split(",").map((t) => t.trim()).filter((t) => t && !isIdentityHeader(t));
+    if (kept.length > 0) out.set("connection", kept.join(", "));
+    else out.delete("connection");
+  }
   return out;
 }
 
@@ -181,6 +199,22 @@ class Edge {
     this.docs.config.accept(fetched[0]);
     this.docs.keys.accept(fetched[1]);
     this.docs.revocations.accept(fetched[2]);
+    if (this.o.revocationStream && !this.stream) {
+      this.stream = new RevocationStream({
+        url: this.o.controlPlane + WELL_KNOWN.revocationStream,
+        fetch: this.o.fetch,
+        timeoutMs: this.o.timeoutMs,
+        log: this.o.log,
+        onList: (jws) => this.docs.revocations.acceptBody(jws),
+        onRevoked: () => void this.docs.revocations.refresh().catch(() => {}),
+      }).start();
+    }
+  }
+
+  /** close stops the revocation stream (when one is held); the edge keeps deciding, polling. */
+  close() {
+    this.stream?.stop();
+    this.stream = null;
   }
 
   // rebuild makes a fresh instance holding cfg, the current keys and revocation list
@@ -241,6 +275,7 @@ class Edge {
   // the response.
   keepCurrent(now, ctx) {
     for (const d of Object.values(this.docs)) {
+      if (d === this.docs.revocations && this.stream?.connected) continue; // pushed
       if (d.due(now)) {
         const p = d.refresh().catch(() => {});
         if (typeof ctx.waitUntil === "function") ctx.waitUntil(p); // a method: workerd refuses it detached
@@ -302,7 +337,12 @@ class Edge {
   async handle(request, ctx = {}) {
     const url = new URL(request.url);
     const path = url.pathname;
-    const headers = stripIdentityHeaders(request.headers);
+    let headers;
+    try {
+      headers = stripIdentityHeaders(request.headers);
+    } catch {
+      return respond(errorResponse(400, "invalid_request", "a reserved X-Edgeauth header announced as a trailer", true), "reserved_trailer");
+    }
 
     if (this.o.controlPlanePrefixes.some((p) => matchPrefix(path, p))) {
       return forward(`${this.o.controlPlane}${path}${url.search}`, headers, [], "control_plane");
@@ -531,7 +571,8 @@ function setIdentity(headers, id) {
   headers.set(IDENTITY_HEADERS.subject, id.sub);
   headers.set(IDENTITY_HEADERS.session, id.sid);
   headers.set(IDENTITY_HEADERS.roles, (id.roles ?? []).join(","));
-  headers.set(IDENTITY_HEADERS.expiresAt, String(id.exp));
+  // RFC 3339 in UTC without fractions, as every edge writes it (verifier/ABI.md).
+  headers.set(IDENTITY_HEADERS.expiresAt, new Date(id.exp * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"));
 }
 
 function forward(upstream, requestHeaders, setCookies, reason, decision = null) {

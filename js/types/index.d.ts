@@ -95,6 +95,13 @@ export interface EdgeOptions {
   controlPlanePrefixes?: string[];
   /** Rotate the session at the edge when the refresh cookie reaches it (default true). */
   refreshAtEdge?: boolean;
+  /**
+   * Hold the control plane's revocation stream (Server-Sent Events) where the runtime
+   * keeps a connection open (Node, Deno): a sign-out reaches the edge at once instead of
+   * at the next poll. Default false (request-scoped isolates such as workerd and Next
+   * middleware poll).
+   */
+  revocationStream?: boolean;
   /** Origin sent with the edge's own refresh call (default: the request's origin). */
   publicOrigin?: string;
   fetch?: typeof fetch;
@@ -163,6 +170,8 @@ export interface Edge {
   /** Fetch API adapter: answer, or forward to app (a handler, or an origin to proxy to). */
   fetch(request: Request, app: ((request: Request) => Response | Promise<Response>) | string, ctx?: HandleContext): Promise<Response>;
   status(): EdgeStatus;
+  /** Stops the revocation stream, if one is held. */
+  close(): void;
   /** The module configuration in force (edge configuration plus routes). */
   readonly config: Record<string, unknown> | null;
 }

@@ -1,0 +1,112 @@
+// RevocationStream holds the control plane's revocation stream
+// (GET /.well-known/edgeauth/revocations/stream, Server-Sent Events) where the runtime
+// can keep a connection open (Node, Deno; not a request-scoped workerd or Next
+// middleware isolate). `revocations` events carry the signed list, which the module
+// verifies and loads like a polled one; a `revoked` event makes the edge fetch the list
+// at once (the event only hints: nothing in it is trusted unverified). It reconnects
+// with backoff and Last-Event-ID, and after 45 s without a byte (heartbeats come every
+// 15 s) it reconnects too.
+
+const IDLE_MS = 45_000;
+const MAX_BACKOFF_MS = 30_000;
+
+export class RevocationStream {
+  /**
+   * @param {{url: string, fetch: typeof fetch, timeoutMs: number, log: (e: object) => void,
+   *   onList: (jws: string) => void, onRevoked: () => void}} o
+   */
+  constructor(o) {
+    this.o = o;
+    this.lastEventId = null;
+    this.connected = false;
+    this.stopped = false;
+    this.controller = null;
+    this.loop = null;
+  }
+
+  start() {
+    this.loop ??= this.run();
+    return this;
+  }
+
+  stop() {
+    this.stopped = true;
+    this.controller?.abort();
+  }
+
+  async run() {
+    let backoff = 500;
+    while (!this.stopped) {
+      try {
+        await this.connect();
+        backoff = 500; // the stream ended after working: reconnect soon
+      } catch (err) {
+        if (this.stopped) break;
+        this.o.log({ level: "warn", event: "revocation_stream_failed", error: String(err?.message ?? err) });
+      }
+      this.connected = false;
+      if (this.stopped) break;
+      await new Promise((r) => setTimeout(r, backoff));
+      backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  async connect() {
+    this.controller = new AbortController();
+    const headers = { accept: "text/event-stream" };
+    if (this.lastEventId !== null) headers["last-event-id"] = this.lastEventId;
+    const connectTimer = setTimeout(() => this.controller.abort(), this.o.timeoutMs);
+    const res = await this.o.fetch(this.o.url, { headers, redirect: "manual", signal: this.controller.signal });
+    clearTimeout(connectTimer);
+    if (res.status !== 200 || !(res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
+      await res.body?.cancel();
+      throw new Error(`GET ${this.o.url}: HTTP ${res.status} ${res.headers.get("content-type") ?? ""}`);
+    }
+    this.connected = true;
+    this.o.log({ level: "info", event: "revocation_stream_connected" });
+    let idle = setTimeout(() => this.controller.abort(), IDLE_MS);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = "";
+    let event = { type: "message", data: [], id: null };
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        clearTimeout(idle);
+        idle = setTimeout(() => this.controller.abort(), IDLE_MS);
+        buf += value;
+        let nl;
+        while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + (buf[nl] === "\r" && buf[nl + 1] === "\n" ? 2 : 1));
+          if (line === "") {
+            if (event.data.length > 0) this.dispatch(event);
+            event = { type: "message", data: [], id: null };
+            continue;
+          }
+          if (line.startsWith(":")) continue; // heartbeat
+          const i = line.indexOf(":");
+          const field = i < 0 ? line : line.slice(0, i);
+          const val = i < 0 ? "" : line.slice(i + 1).replace(/^ /, "");
+          if (field === "event") event.type = val;
+          else if (field === "data") event.data.push(val);
+          else if (field === "id") event.id = val;
+        }
+      }
+    } finally {
+      clearTimeout(idle);
+    }
+  }
+
+  dispatch(e) {
+    const data = e.data.join("\n");
+    try {
+      if (e.type === "revocations") this.o.onList(data);
+      else if (e.type === "revoked") this.o.onRevoked();
+      else return;
+      if (e.id !== null) this.lastEventId = e.id; // only once applied: a resume replays what failed
+    } catch (err) {
+      this.o.log({ level: "warn", event: "revocation_event_refused", type: e.type, error: String(err?.message ?? err) });
+    }
+  }
+}
