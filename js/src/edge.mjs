@@ -33,7 +33,9 @@ const DEFAULTS = {
   timeoutMs: 5000,
   maxStaleMs: 10 * 60 * 1000,
   keyRefetchCooldownMs: 10 * 1000,
-  controlPlanePrefixes: ["/auth/", "/.well-known/"],
+  // The control plane's paths the browser reaches through the edge (same site): its API
+  // and its published documents, not the app's other /.well-known/ files.
+  controlPlanePrefixes: ["/auth/", "/.well-known/jwks.json", "/.well-known/edgeauth/"],
   refreshAtEdge: true,
 };
 

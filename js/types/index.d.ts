@@ -91,7 +91,7 @@ export interface EdgeOptions {
   apiPrefixes?: string[];
   /** Cookie-to-Bearer API proxy routes. */
   bearerProxy?: BearerRoute[];
-  /** Paths forwarded to the control plane unchanged (default ["/auth/", "/.well-known/"]). */
+  /** Paths forwarded to the control plane unchanged (default ["/auth/", "/.well-known/jwks.json", "/.well-known/edgeauth/"]). */
   controlPlanePrefixes?: string[];
   /** Rotate the session at the edge when the refresh cookie reaches it (default true). */
   refreshAtEdge?: boolean;
