@@ -10,6 +10,7 @@ const edge = createEdge({
   controlPlane: Deno.env.get("EDGEAUTH_CONTROL_PLANE") ?? "http://127.0.0.1:8080",
   routes: { public_paths: ["/", "/login", "/auth/"], default_protected: true },
   apiPrefixes: ["/api/"],
+  revocationStream: true, // a long-lived process holds the revocation stream: sign-outs arrive at once
 });
 
 Deno.serve(
