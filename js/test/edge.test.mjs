@@ -169,8 +169,10 @@ test("documents: one fetch each for concurrent first requests, ETag on the next,
   assert.equal(cp.hits["/.well-known/jwks.json"], 1);
   assert.equal(cp.hits["/.well-known/edgeauth/edge-config"], 1);
   t += 61_000; // past max-age=60
-  await edge.handle(get("/dashboard", { cookie: `at=${tok}` }));
-  await new Promise((r) => setTimeout(r, 100)); // the background refetch
+  const background = [];
+  await edge.handle(get("/dashboard", { cookie: `at=${tok}` }), { waitUntil: (p) => background.push(p) });
+  assert.equal(background.length, 3, "edge configuration, JWKS and revocation list refetched in the background");
+  await Promise.all(background);
   assert.equal(cp.conditional["/.well-known/jwks.json"], 1, "JWKS revalidated with If-None-Match");
 
   const cp2 = await controlPlane();
@@ -233,8 +235,10 @@ test("a revoked session is refused once the list names it", async () => {
   assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
   cp.revoked = ["c2Vzc2lvbi1vbmUtMTIzNDU2"];
   t += 61_000;
-  await edge.handle(get("/dashboard", { cookie: tok }));
-  await new Promise((r) => setTimeout(r, 100));
+  const background = [];
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }), { waitUntil: (p) => background.push(p) })).action, "forward",
+    "the old list still holds while the new one is fetched");
+  await Promise.all(background);
   const o = await edge.handle(get("/dashboard", { cookie: tok }));
   assert.equal(o.reason, "revoked");
   assert.equal(o.response.status, 302);
@@ -247,7 +251,7 @@ test("refresh at the edge: new cookies upstream and to the browser in one respon
   const calls = [];
   cp.refresh = (req, res) => {
     calls.push(`${req.method} ${req.headers.cookie} ${req.headers.origin}`);
-    setTimeout(() => res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${renewed}; Path=/; HttpOnly`, "rt=new-refresh; Path=/; HttpOnly"] }).end("{}"), 50);
+    setTimeout(() => res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${renewed}; Path=/; HttpOnly`, "rt=new-refresh; Path=/; HttpOnly"] }).end("{}"), 200);
   };
   const edge = createEdge({ module, controlPlane: cp.url, routes });
   const cookie = `theme=dark; at=${expired}; rt=old-refresh`;
@@ -316,7 +320,7 @@ test("revocation stream: a pushed list is loaded at once, a revoked event fetche
   const tok = `at=${cp.sign(fresh())}`;
   assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
   const waitUntil = async (what, cond) => {
-    for (let i = 0; i < 200 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 1000 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
     assert.ok(await cond(), what);
   };
   await waitUntil("stream connected", () => cp.streams.length === 1 && edge.stream.connected);
