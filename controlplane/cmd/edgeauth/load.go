@@ -27,8 +27,15 @@ import (
 // are comma-separated. EDGEAUTH_CONFIG names the YAML file like --config.
 const envPrefix = "EDGEAUTH_"
 
-// envIgnored are EDGEAUTH_ variables that are not configuration keys.
-var envIgnored = map[string]bool{"EDGEAUTH_CONFIG": true, "EDGEAUTH_TEST_DATABASE_URL": true}
+// envIgnored are EDGEAUTH_ variables that are not configuration keys: the
+// configuration file's name, and the variables of the development database
+// (EDGEAUTH_CACHE, EDGEAUTH_PG_BIN: `serve --dev` reads them) and of the tests.
+var envIgnored = map[string]bool{
+	"EDGEAUTH_CONFIG":            true,
+	"EDGEAUTH_CACHE":             true,
+	"EDGEAUTH_PG_BIN":            true,
+	"EDGEAUTH_TEST_DATABASE_URL": true,
+}
 
 // flagKeys maps command-line flags to configuration keys. Only flags the user set
 // override the file and the environment.

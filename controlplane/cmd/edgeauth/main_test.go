@@ -59,6 +59,8 @@ keys:
 		"EDGEAUTH_ALLOWED_ORIGINS=https://a.example.com, https://b.example.com",
 		"EDGEAUTH_SIGNUP=true",
 		"EDGEAUTH_TEST_DATABASE_URL=ignored",
+		"EDGEAUTH_CACHE=/tmp/ignored",
+		"EDGEAUTH_PG_BIN=/ignored",
 		"PATH=/bin",
 	})
 	if err != nil {
