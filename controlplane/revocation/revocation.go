@@ -156,39 +156,53 @@ type List struct {
 	endingOne sync.Once
 }
 
-// New builds the first list (so Body is ready) and returns it. Call Run to keep it current.
-func New(ctx context.Context, pool *pgxpool.Pool, signer Signer, cfg Config) (*List, error) {
+// withDefaults returns c with every zero field set to its default.
+func (c Config) withDefaults() Config {
+	if c.Window == 0 {
+		c.Window = DefaultWindow
+	}
+	if c.CacheTTL == 0 {
+		c.CacheTTL = DefaultCacheTTL
+	}
+	if c.Refresh <= 0 {
+		c.Refresh = c.CacheTTL / 3
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	return c
+}
+
+// Validate reports every problem of the configuration (after defaults are applied),
+// joined in one error, or nil. New calls it.
+func (c Config) Validate() error {
+	c = c.withDefaults()
 	var errs []error
-	if cfg.Issuer == "" {
+	if c.Issuer == "" {
 		errs = append(errs, errors.New("revocation: Config.Issuer is required"))
 	}
-	if cfg.Window == 0 {
-		cfg.Window = DefaultWindow
-	}
-	if cfg.CacheTTL == 0 {
-		cfg.CacheTTL = DefaultCacheTTL
-	}
-	if cfg.CacheTTL < 60*time.Second || cfg.CacheTTL > 300*time.Second {
+	if c.CacheTTL < 60*time.Second || c.CacheTTL > 300*time.Second {
 		errs = append(errs, errors.New("revocation: Config.CacheTTL must be between 60 s and 300 s"))
 	}
-	if cfg.Window <= 0 {
+	if c.Window <= 0 {
 		errs = append(errs, errors.New("revocation: Config.Window must be positive"))
 	}
-	if cfg.Refresh <= 0 {
-		cfg.Refresh = cfg.CacheTTL / 3
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	return errors.Join(errs...)
+}
+
+// New builds the first list (so Body is ready) and returns it. Call Run to keep it current.
+func New(ctx context.Context, pool *pgxpool.Pool, signer Signer, cfg Config) (*List, error) {
+	err := cfg.Validate()
 	if pool == nil || signer == nil {
-		errs = append(errs, errors.New("revocation: pool and signer are required"))
+		err = errors.Join(err, errors.New("revocation: pool and signer are required"))
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err != nil {
 		return nil, err
 	}
+	cfg = cfg.withDefaults()
 	l := &List{pool: pool, st: store.New(pool), signer: signer, cfg: cfg,
 		subs: map[int]*Subscription{}, listed: map[string]bool{}, heard: map[int64]bool{}, ending: make(chan struct{})}
 	if err := l.Rebuild(ctx); err != nil {
