@@ -35,9 +35,10 @@ type Params struct {
 // DefaultParams are OWASP's first recommended argon2id configuration: m=19 MiB, t=2, p=1.
 var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-// argon2Runs counts argon2id computations (tests use it to show that unknown accounts
-// cost the same work as wrong passwords).
-var argon2Runs atomic.Int64
+// argon2Runs counts argon2id computations and argon2Work their cost (memory in KiB times
+// passes): tests use them to show that unknown accounts cost the same work as wrong
+// passwords, without measuring time.
+var argon2Runs, argon2Work atomic.Int64
 
 // normalizePassword applies NFKC (NIST SP 800-63B 5.1.1.2) so the same password typed on
 // different keyboards matches.
@@ -69,6 +70,7 @@ func hashPassword(pw string, p Params) string {
 		panic("auth: no randomness: " + err.Error())
 	}
 	argon2Runs.Add(1)
+	argon2Work.Add(int64(p.Memory) * int64(p.Time))
 	key := argon2.IDKey([]byte(normalizePassword(pw)), salt, p.Time, p.Memory, p.Threads, uint32(p.KeyLen))
 	return "$argon2id$v=" + strconv.Itoa(argon2.Version) +
 		"$m=" + strconv.FormatUint(uint64(p.Memory), 10) +
@@ -129,6 +131,7 @@ func verifyPassword(pw, phc string) (bool, error) {
 		return false, err
 	}
 	argon2Runs.Add(1)
+	argon2Work.Add(int64(p.Memory) * int64(p.Time))
 	got := argon2.IDKey([]byte(normalizePassword(pw)), salt, p.Time, p.Memory, p.Threads, uint32(len(key)))
 	return subtle.ConstantTimeCompare(got, key) == 1, nil
 }
