@@ -11,8 +11,14 @@
 // paths) plus this edge's route rules (--routes). Until the control plane has answered,
 // the edge answers 503.
 //
+// WebSocket routes (--ws PATH=URL) are relayed to an upstream WebSocket server after
+// the upgrade is authorized by the session (wsauth.Proxy: Origin allow-list, access
+// cookie, identity headers), and closed on both sides when the session ends: the edge
+// holds the control plane's revocation stream, so a logout anywhere closes them at once.
+//
 // Without --upstream it serves a small demo app (a login page, public and protected
-// pages that show the identity headers). `make demo` runs it beside the control plane.
+// pages that show the identity headers, a live chat over a WebSocket, "your devices").
+// `make demo` runs it beside the control plane.
 package main
 
 import (
@@ -29,6 +35,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -37,6 +44,7 @@ import (
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/wasmhost"
+	"github.com/edgeauth/edgeauth/wsauth"
 )
 
 func main() {
@@ -61,6 +69,9 @@ func run() error {
 	writeTimeout := flag.Duration("write-timeout", 60*time.Second, "longest time to write a response")
 	idleTimeout := flag.Duration("idle-timeout", 60*time.Second, "how long an idle keep-alive connection is kept open")
 	upstreamTimeout := flag.Duration("upstream-timeout", 30*time.Second, "longest wait for the upstream's (or the control plane's) response headers; 502 after that")
+	var wsRoutes wsRouteFlag
+	flag.Var(&wsRoutes, "ws", "PATH=URL: relay WebSocket upgrades at PATH (a prefix when it ends in /) to the WebSocket server at URL (ws:// or wss://) once the session authorizes them; repeatable. Default with the built-in demo app: "+demoapp.LivePath+" to its chat")
+	wsOrigins := flag.String("ws-origins", "", "comma-separated origins whose pages may open WebSockets with the session cookie (default: http:// and this edge's --listen address)")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -97,7 +108,23 @@ func run() error {
 		return err
 	}
 
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
 	var app http.Handler = demoapp.Handler()
+	if *upstream == "" && len(wsRoutes) == 0 {
+		// The demo's chat server, reachable only through this edge: it trusts the
+		// identity headers.
+		liveLn, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		live := &http.Server{Handler: demoapp.Live(), ReadHeaderTimeout: 10 * time.Second}
+		go live.Serve(liveLn)
+		defer live.Close()
+		wsRoutes = append(wsRoutes, wsRoute{path: demoapp.LivePath, upstream: &url.URL{Scheme: "ws", Host: liveLn.Addr().String()}})
+	}
 	if *upstream != "" {
 		u, err := url.Parse(*upstream)
 		if err != nil || u.Scheme == "" || u.Host == "" {
@@ -110,10 +137,22 @@ func run() error {
 	mux.Handle("/auth/", toControlPlane)
 	mux.Handle("/.well-known/", toControlPlane)
 	mux.Handle("/", &edge.Gate{Engine: engine, Source: source, Upstream: app, Logger: log})
-
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return err
+	var sockets *wsauth.Server
+	if len(wsRoutes) > 0 {
+		origins := []string{"http://" + ln.Addr().String()}
+		if *wsOrigins != "" {
+			origins = strings.Split(*wsOrigins, ",")
+		}
+		checker, err := sessionauth.NewChecker(source, sessionauth.CheckerConfig{AllowBearer: local.AllowBearer})
+		if err != nil {
+			return err
+		}
+		if sockets, err = wsauth.New(wsauth.Config{Checker: checker, AllowedOrigins: origins, Logger: log}); err != nil {
+			return err
+		}
+		for _, r := range wsRoutes {
+			mux.Handle(r.path, &wsauth.Proxy{Server: sockets, Upstream: r.upstream})
+		}
 	}
 	// Every phase of a connection is bounded: a client cannot hold one open by sending
 	// its headers or body slowly, reading slowly, or idling between requests.
@@ -125,6 +164,10 @@ func run() error {
 		IdleTimeout:       *idleTimeout,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if sockets != nil {
+		// Hijacked connections are not the server's to wait for: close them (1001).
+		srv.RegisterOnShutdown(func() { sockets.Close() })
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -205,6 +248,27 @@ func follow(ctx context.Context, c *edge.Configurator, s *sessionauth.Source, po
 			}
 		}
 	}
+}
+
+// wsRoute relays WebSocket upgrades at path to upstream.
+type wsRoute struct {
+	path     string
+	upstream *url.URL
+}
+
+// wsRouteFlag collects --ws PATH=URL.
+type wsRouteFlag []wsRoute
+
+func (f *wsRouteFlag) String() string { return fmt.Sprint(*f) }
+
+func (f *wsRouteFlag) Set(v string) error {
+	path, target, ok := strings.Cut(v, "=")
+	u, err := url.Parse(target)
+	if !ok || !strings.HasPrefix(path, "/") || err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+		return fmt.Errorf("want PATH=URL with an absolute path and a ws:// or wss:// URL, not %q", v)
+	}
+	*f = append(*f, wsRoute{path: path, upstream: u})
+	return nil
 }
 
 // loadRoutes reads this edge's route rules, or returns the demo's: /app/ for any

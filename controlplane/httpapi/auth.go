@@ -29,6 +29,7 @@ type Identity interface {
 	Logout(ctx context.Context, sid string) error
 	LogoutByRefreshToken(ctx context.Context, refreshToken string) error
 	LogoutAll(ctx context.Context, userID string) (int, error)
+	LogoutOthers(ctx context.Context, userID, keepSID string) (int, error)
 	ListSessions(ctx context.Context, userID, currentSID string) ([]auth.Session, error)
 	RevokeSession(ctx context.Context, userID, sid string) error
 	SessionActive(ctx context.Context, sid string) (bool, error)
@@ -169,6 +170,7 @@ func (s *Server) authRoutes() {
 	s.handle("GET /auth/refresh", s.refreshGET)
 	s.handle("POST /auth/logout", s.logout)
 	s.handle("POST /auth/logout-all", s.logoutAll)
+	s.handle("POST /auth/logout-others", s.logoutOthers)
 	s.handle("GET /auth/sessions", s.sessions)
 	s.handle("DELETE /auth/sessions/{id}", s.deleteSession)
 	s.handle("GET /auth/me", s.me)
@@ -404,6 +406,25 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.metrics.Revocation("logout_all", n)
 	s.clearCookies(w)
+	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+	return nil
+}
+
+// logoutOthers ends every session of the user but the caller's ("sign out all other
+// devices"); the caller's cookies stay.
+func (s *Server) logoutOthers(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(w, r); err != nil {
+		return err
+	}
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	n, err := s.deps.Auth.LogoutOthers(r.Context(), p.claims.Subject, p.claims.SessionID)
+	if err != nil {
+		return err
+	}
+	s.metrics.Revocation("logout_others", n)
 	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
 	return nil
 }

@@ -192,3 +192,39 @@ func TestRevocationStream(t *testing.T) {
 		t.Fatal("stream still open after EndStreams")
 	}
 }
+
+// "Sign out all other devices" ends every other session of the user, not the caller's
+// and not another user's; the stream says why.
+func TestLogoutOthers(t *testing.T) {
+	e := newEnv(t, envOptions{start: true})
+	e.createUser(testEmail, testPassword)
+	e.createUser("bob@example.test", testPassword)
+	here, _ := e.login(testEmail, testPassword)
+	other1, _ := e.login(testEmail, testPassword)
+	other2, _ := e.login(testEmail, testPassword)
+	bob, _ := e.login("bob@example.test", testPassword)
+	s := e.openStream("")
+	s.next() // the list
+	r := e.do(req{method: "POST", path: "/auth/logout-others", cookies: []*http.Cookie{here}})
+	var out struct{ Revoked int }
+	r.decode(t, &out)
+	if r.StatusCode != http.StatusOK || out.Revoked != 2 || r.setCookie(e.cfg.AccessCookie().Name) != "" {
+		t.Fatalf("logout-others: %d %s %v", r.StatusCode, r.body, r.Header.Values("Set-Cookie"))
+	}
+	for c, want := range map[*http.Cookie]int{here: 200, other1: 401, other2: 401, bob: 200} {
+		if r := e.do(req{method: "GET", path: "/auth/me", cookies: []*http.Cookie{c}}); r.StatusCode != want {
+			t.Errorf("after logout-others: %d, want %d", r.StatusCode, want)
+		}
+	}
+	for n := 0; n < 2; {
+		if ev := s.next(); ev.event == revocation.KindRevoked {
+			if p := e.payload(ev.data, revocation.EventType); p["reason"] != "logout_others" {
+				t.Fatalf("event %v", p)
+			}
+			n++
+		}
+	}
+	if r := e.do(req{method: "POST", path: "/auth/logout-others"}); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("without a session: %d", r.StatusCode)
+	}
+}

@@ -22,7 +22,7 @@ import (
 const AfterLogin = "/app/"
 
 // script is the demo's only script: it signs in and out through the control plane's
-// JSON API. It reads the return target from the page, where the server put it after
+// JSON API, runs the live page's socket and lists the user's devices. It reads the return target from the page, where the server put it after
 // checking it; it never reads the URL.
 const script = `
 const login = document.getElementById('login');
@@ -44,6 +44,76 @@ if (logout) logout.addEventListener('submit', async (e) => {
   await fetch('/auth/logout', {method: 'POST'});
   location.assign('/');
 });
+// The live page: a chat over a WebSocket the edge authorizes with the session cookie
+// and closes, with a close code saying why, when the session ends.
+const live = document.getElementById('live');
+if (live) {
+  const status = document.getElementById('status'), messages = document.getElementById('messages');
+  let socket, refreshed = false;
+  const connect = () => {
+    let opened = false;
+    socket = new WebSocket(location.origin.replace(/^http/, 'ws') + live.dataset.socket);
+    socket.addEventListener('open', () => { opened = true; status.textContent = 'open'; status.dataset.code = ''; });
+    socket.addEventListener('message', (e) => {
+      const li = document.createElement('li');
+      li.textContent = e.data;
+      messages.append(li);
+    });
+    socket.addEventListener('close', async (e) => {
+      status.dataset.code = String(e.code);
+      status.textContent = 'closed ' + e.code + ' ' + e.reason;
+      if (!opened && !refreshed) {
+        // Refused before opening (a browser cannot see why): the access token may have
+        // expired. Refresh once and retry once; then send the user to sign in.
+        refreshed = true;
+        const r = await fetch('/auth/refresh', {method: 'POST'});
+        if (r.ok) { connect(); return; }
+        location.assign('/login?return_to=' + encodeURIComponent(location.pathname));
+      }
+    });
+  };
+  live.addEventListener('submit', (e) => {
+    e.preventDefault();
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(live.elements.text.value);
+    live.elements.text.value = '';
+  });
+  connect();
+}
+// "Your devices": the sessions of this user, each signed out separately or all others.
+const devices = document.getElementById('devices');
+if (devices) {
+  const browser = (ua) => (ua.match(/(Edg|OPR|Firefox|Chrome|Chromium|Safari)\/[0-9]+/) || [ua.slice(0, 40) || 'unknown'])[0].replace('Edg/', 'Edge/').replace('OPR/', 'Opera/');
+  const render = async () => {
+    const r = await fetch('/auth/sessions');
+    if (!r.ok) { location.assign('/login?return_to=' + encodeURIComponent(location.pathname)); return; }
+    const rows = (await r.json()).sessions.map((s) => {
+      const tr = document.createElement('tr');
+      tr.dataset.session = s.id;
+      for (const text of [browser(s.user_agent), s.ip, new Date(s.last_used).toLocaleString(), s.current ? 'this device' : '']) {
+        const td = document.createElement('td');
+        td.textContent = text;
+        tr.append(td);
+      }
+      const out = document.createElement('button');
+      out.textContent = 'Sign out';
+      out.className = 'signout';
+      out.addEventListener('click', async () => {
+        await fetch('/auth/sessions/' + encodeURIComponent(s.id), {method: 'DELETE'});
+        if (s.current) location.assign('/'); else render();
+      });
+      const td = document.createElement('td');
+      td.append(out);
+      tr.append(td);
+      return tr;
+    });
+    devices.querySelector('tbody').replaceChildren(...rows);
+  };
+  document.getElementById('others').addEventListener('click', async () => {
+    await fetch('/auth/logout-others', {method: 'POST'});
+    render();
+  });
+  render();
+}
 `
 
 // ContentSecurityPolicy is the policy of every demo page: nothing by default, the
@@ -62,14 +132,26 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <input name="password" type="password" placeholder="password" required><button>Sign in</button></form>
 <p id="error"></p>
 {{else}}
-<p>Subject: <code id="subject">{{.Subject}}</code> Session: <code>{{.Session}}</code> Roles: <code>{{.Roles}}</code></p>
+<p>Subject: <code id="subject">{{.Subject}}</code> Session: <code id="session">{{.Session}}</code> Roles: <code>{{.Roles}}</code></p>
 <form id="logout" method="post" action="/auth/logout"><button>Sign out</button></form>
+{{if .Live}}
+<p>Socket: <code id="status">connecting</code></p>
+<form id="live" data-socket="{{.Socket}}"><input name="text" placeholder="say something" autocomplete="off"><button>Send</button></form>
+<ul id="messages"></ul>
 {{end}}
-<p><a href="/">public</a> · <a href="/app/">app</a> · <a href="/admin/">admin</a></p>
+{{if .Devices}}
+<table id="devices"><thead><tr><th>browser</th><th>address</th><th>last used</th><th></th><th></th></tr></thead><tbody></tbody></table>
+<p><button id="others">Sign out all other devices</button></p>
+{{end}}
+{{end}}
+<p><a href="/">public</a> · <a href="/app/">app</a> · <a href="/app/live">live</a> · <a href="/app/devices">your devices</a> · <a href="/admin/">admin</a></p>
 <script>{{.Script}}</script>`))
 
 // Handler serves the demo app: a login page at /login that signs in through the
-// control plane's JSON API, and pages that show the identity headers the edge set.
+// control plane's JSON API, pages that show the identity headers the edge set, a live
+// page (/app/live, a chat over a WebSocket to Live) and "your devices" (/app/devices:
+// the user's sessions, each with its browser and last use, signed out one by one or
+// all others at once).
 func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -85,6 +167,7 @@ func Handler() http.Handler {
 		}
 		page.Execute(w, map[string]any{
 			"Title": "edgeauth demo: " + r.URL.Path, "Login": r.URL.Path == "/login", "Next": next,
+			"Live": r.URL.Path == "/app/live", "Socket": LivePath, "Devices": r.URL.Path == "/app/devices",
 			"Subject": r.Header.Get(verifier.HeaderSubject), "Session": r.Header.Get(verifier.HeaderSession),
 			"Roles": r.Header.Get(verifier.HeaderRoles), "Script": template.JS(script),
 		})
