@@ -54,7 +54,7 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := pgtest.Main(m) // drops the migrated template database the tests clone
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
