@@ -47,7 +47,7 @@ demo: ## control plane (dev) and the Go edge with verifier.wasm: open http://127
 	sleep 3; $(GO) run ./hostdemo --control-plane http://127.0.0.1:8080 --listen 127.0.0.1:8000
 
 # --- the JS package and its examples (js/, examples/; README "JavaScript edge") ---
-.PHONY: js-pack examples-deps test-edge
+.PHONY: js-pack examples-deps test-edge bench-js
 JS_TARBALL = build/edgeauth-edge-$(shell node -p 'require("./js/package.json").version').tgz
 
 js-pack: ## pack js/ with verifier.wasm (npm pack) into build/: the tarball the examples install
@@ -65,3 +65,6 @@ examples-deps: js-pack
 
 test-edge: examples-deps ## the package from its tarball in Next.js (middleware.ts and proxy.ts), workerd, Deno; types; chromium end to end; real control plane
 	cd examples && node test/build-next.mjs && EXAMPLES_NEXT_PREBUILT=1 node --test --test-concurrency=1 test/*.test.mjs
+
+bench-js: examples-deps ## edgeauth beside jose in Node, Deno and workerd: cold verification per algorithm, repeat visitor, instance ready (ratios)
+	cd examples && node bench/run.mjs

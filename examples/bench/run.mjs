@@ -1,0 +1,128 @@
+// make bench-js: edgeauth beside jose in Node, Deno and workerd, one process per
+// runtime, interleaved rounds, ratios. Each runtime serves GET /?op=X&n=N (run op N
+// times); the driver times requests from outside (workerd's clocks stand still during
+// computation) and subtracts an empty request's time measured in the same round.
+import { spawn } from "node:child_process";
+import { mkdir, writeFile, readdir } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { relative } from "node:path";
+import { makeFixture } from "./fixture.mjs";
+import { freePort, waitFor } from "../test/controlplane.mjs";
+
+const examples = fileURLToPath(new URL("../", import.meta.url));
+const work = `${examples}.build/bench`;
+const ROUNDS = Number(process.env.ROUNDS ?? 7);
+const TARGET_MS = Number(process.env.TARGET_MS ?? 80);
+await mkdir(work, { recursive: true });
+const fixture = `${work}/fixture.json`;
+await writeFile(fixture, JSON.stringify(makeFixture()));
+
+async function filesUnder(dir) {
+  const out = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else if (e.name.endsWith(".js")) out.push(p);
+  }
+  return out;
+}
+
+// workerd reads no node_modules: every module is listed, named by its path under
+// examples/ so relative imports resolve.
+async function workerdConfig() {
+  const rel = (p) => relative(work, p);
+  const mods = [
+    `(name = "bench/workerd-worker.mjs", esModule = embed "${rel(`${examples}bench/workerd-worker.mjs`)}")`,
+    `(name = "bench/ops.mjs", esModule = embed "${rel(`${examples}bench/ops.mjs`)}")`,
+    `(name = "bench/verifier.wasm", wasm = embed "${rel(`${examples}node_modules/@edgeauth/edge/verifier.wasm`)}")`,
+    `(name = "bench/fixture.json", json = embed "fixture.json")`,
+  ];
+  for (const f of [...(await filesUnder(`${examples}node_modules/@edgeauth/edge/src`)), ...(await filesUnder(`${examples}node_modules/jose/dist/webapi`))]) {
+    mods.push(`(name = "${relative(examples, f)}", esModule = embed "${rel(f)}")`);
+  }
+  for (const f of await readdir(`${examples}node_modules/@edgeauth/edge/src`)) {
+    if (f.endsWith(".mjs")) mods.push(`(name = "node_modules/@edgeauth/edge/src/${f}", esModule = embed "${rel(`${examples}node_modules/@edgeauth/edge/src/${f}`)}")`);
+  }
+  const config = `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "bench", worker = (compatibilityDate = "2026-11-01", modules = [
+    ${[...new Set(mods)].join(",\n    ")}
+  ]))],
+  sockets = [(name = "http", address = "127.0.0.1:0", http = (), service = "bench")],
+);
+`;
+  await writeFile(`${work}/bench.capnp`, config);
+  return `${work}/bench.capnp`;
+}
+
+const bin = (n) => `${examples}node_modules/.bin/${n}`;
+const runtimes = [
+  { name: "Node", cmd: process.execPath, args: (port) => [`${examples}bench/node-server.mjs`, fixture, String(port)], cwd: `${examples}bench` },
+  { name: "Deno", cmd: bin("deno"), args: (port) => ["run", "-A", `${examples}bench/deno-server.ts`, fixture, String(port)], cwd: `${examples}bench` },
+  { name: "workerd", cmd: bin("workerd"), args: (port) => ["serve", "bench.capnp", "--experimental", "--socket-addr", `http=127.0.0.1:${port}`], cwd: work, config: true },
+];
+
+const procs = [];
+process.on("exit", () => procs.forEach((p) => p.kill()));
+try {
+  for (const r of runtimes) {
+    if (r.config) await workerdConfig();
+    r.port = await freePort();
+    r.url = `http://127.0.0.1:${r.port}`;
+    const p = spawn(r.cmd, r.args(r.port), { cwd: r.cwd, stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, DENO_NO_UPDATE_CHECK: "1" } });
+    procs.push(p);
+    r.ops = await waitFor(`${r.name} to serve`, async () => (await fetch(`${r.url}/ops`)).json(), { timeoutMs: 60_000 });
+  }
+  const ops = runtimes[0].ops.filter((o) => o !== "noop");
+
+  const time = async (r, op, n) => {
+    const t0 = process.hrtime.bigint();
+    const res = await fetch(`${r.url}/?op=${encodeURIComponent(op)}&n=${n}`);
+    const body = await res.text();
+    if (!res.ok) throw new Error(`${r.name} ${op}: ${body}`);
+    return Number(process.hrtime.bigint() - t0) / 1e6;
+  };
+  // Calibrate: N per op and runtime so that one request computes for about TARGET_MS.
+  for (const r of runtimes) {
+    r.n = {};
+    const scale = (n, t, ms) => Math.max(1, Math.min(100000, Math.round((n * ms) / Math.max(t, 0.05))));
+    for (const op of ops) {
+      // Warm up for about 300 ms (JIT and wasm tiers), then size N for TARGET_MS.
+      let n = 10;
+      let t = (await time(r, op, n)) - (await time(r, "noop", 1));
+      n = scale(n, t, 300);
+      t = (await time(r, op, n)) - (await time(r, "noop", 1));
+      r.n[op] = scale(n, t, TARGET_MS);
+    }
+    r.samples = Object.fromEntries(ops.map((o) => [o, []]));
+  }
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const r of runtimes) {
+      const order = ops.map((_, k) => ops[(k + round) % ops.length]);
+      for (const op of order) {
+        const base = await time(r, "noop", 1);
+        const t = await time(r, op, r.n[op]);
+        r.samples[op].push(((t - base) * 1000) / r.n[op]); // µs per op
+      }
+    }
+  }
+
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const fmt = (us) => (us >= 1000 ? `${(us / 1000).toFixed(2)} ms` : `${us.toFixed(1)} µs`);
+  console.log(`\nmake bench-js: median of ${ROUNDS} interleaved rounds; µs per operation (lower is better)\n`);
+  console.log(`| operation | ${runtimes.map((r) => r.name).join(" | ")} |`);
+  console.log(`|---|${runtimes.map(() => "---:").join("|")}|`);
+  for (const op of ops) console.log(`| ${op} | ${runtimes.map((r) => fmt(median(r.samples[op]))).join(" | ")} |`);
+  const ratio = (r, a, b) => (median(r.samples[b]) / median(r.samples[a])).toFixed(2);
+  console.log(`\nratios (jose time / edgeauth time; above 1: edgeauth faster)\n`);
+  console.log(`| comparison | ${runtimes.map((r) => r.name).join(" | ")} |`);
+  console.log(`|---|${runtimes.map(() => "---:").join("|")}|`);
+  for (const alg of ["EdDSA", "ES256", "RS256"]) {
+    console.log(`| cold ${alg} | ${runtimes.map((r) => ratio(r, `cold ${alg}: edgeauth`, `cold ${alg}: jose`)).join(" | ")} |`);
+  }
+  console.log(`| repeat visitor, jose without cache | ${runtimes.map((r) => ratio(r, "repeat visitor: edgeauth edge.handle", "repeat visitor: jose, no cache")).join(" | ")} |`);
+  console.log(`| repeat visitor, jose + Map | ${runtimes.map((r) => ratio(r, "repeat visitor: edgeauth edge.handle", "repeat visitor: jose + Map cache")).join(" | ")} |`);
+  console.log(`| instance ready vs jose key import | ${runtimes.map((r) => ratio(r, "instance ready: edgeauth Verifier + configure + load_keys", "instance ready: jose importJWK x3")).join(" | ")} |`);
+} finally {
+  procs.forEach((p) => p.kill());
+}
