@@ -7,7 +7,7 @@ import (
 	"sync"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate"
 )
 
 // NewNative returns an Engine that runs the gate compiled by Go: the same package and

@@ -1,6 +1,6 @@
 package verifier
 
-import "github.com/edgeauth/edgeauth/verifier/policy"
+import "github.com/edgeauth/edgeauth/verifier/internal/policy"
 
 // SafeReturnTo reports whether s (a path with an optional query) may be used as a
 // redirect target after login or refresh: the gate's rule for return_to, which the

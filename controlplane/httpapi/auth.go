@@ -15,9 +15,9 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/auth"
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/controlplane/metrics"
+	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/jose"
-	"github.com/edgeauth/edgeauth/verifier/policy"
 )
 
 // Identity is what the handlers need from the identity service; *auth.Service
@@ -327,7 +327,7 @@ func (s *Server) refreshPOST(w http.ResponseWriter, r *http.Request) error {
 
 // refreshGET is the refresh the edge sends a browser through: success redirects to
 // return_to, failure clears the cookies and redirects to the login page with the same
-// return_to. return_to follows the edge's rule (verifier/policy.SafeReturnTo: a canonical
+// return_to. return_to follows the edge's rule (verifier.SafeReturnTo: a canonical
 // same-site path and query, no fragment, no encoded control characters); anything else
 // becomes "/".
 func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
@@ -337,7 +337,7 @@ func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 		return ErrMethodNotAllowed
 	}
 	back := r.URL.Query().Get("return_to")
-	if !policy.SafeReturnTo(back) {
+	if !verifier.SafeReturnTo(back) {
 		back = "/"
 	}
 	res, err := s.rotate(w, r)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate"
 	"github.com/tetratelabs/wazero"
 )
 

@@ -10,13 +10,13 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/gate"
-	"github.com/edgeauth/edgeauth/verifier/gate/gatetest"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate/gatetest"
 	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
 	"github.com/edgeauth/edgeauth/verifier/wasmhost"
 )
 
-// The gate's decision table (verifier/gate/gatetest) through both engines: every
+// The gate's decision table (verifier/internal/gate/gatetest) through both engines: every
 // named request must get the same decision from the Go core and from verifier.wasm.
 
 // loadGateTable configures e with gatetest's configuration, keys and revocation list.

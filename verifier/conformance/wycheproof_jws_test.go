@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate"
 	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
 	"github.com/edgeauth/edgeauth/verifier/jose"
 )

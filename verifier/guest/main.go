@@ -14,7 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate"
 )
 
 // buf is the shared input/output buffer. Inputs are read from it in place; outputs are

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/edgeauth/edgeauth/verifier/policy"
+	"github.com/edgeauth/edgeauth/verifier"
 )
 
 // Regression tests for the control-plane findings of the black-box test (issue 7,
@@ -234,7 +234,7 @@ func TestBinaryStrictJSON(t *testing.T) {
 }
 
 // Item 11: GET /auth/refresh keeps return_to exactly when the edge's rule
-// (policy.SafeReturnTo) does, and sends "/" otherwise.
+// (verifier.SafeReturnTo) does, and sends "/" otherwise.
 func TestBinaryReturnToFollowsTheEdgeRule(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, false)
@@ -244,7 +244,7 @@ func TestBinaryReturnToFollowsTheEdgeRule(t *testing.T) {
 		"https://evil.example/", "javascript:alert(1)", "/a\tb", "/a b", "/a%00b", "/" + strings.Repeat("a", 3000),
 	} {
 		want := "/"
-		if policy.SafeReturnTo(in) {
+		if verifier.SafeReturnTo(in) {
 			want = in
 		}
 		r := s.do("GET", "/auth/refresh?return_to="+url.QueryEscape(in), "", nil) // no cookie: back to the login page

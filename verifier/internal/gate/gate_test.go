@@ -10,10 +10,10 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/gate"
-	"github.com/edgeauth/edgeauth/verifier/gate/gatetest"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate/gatetest"
+	"github.com/edgeauth/edgeauth/verifier/internal/policy"
 	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
-	"github.com/edgeauth/edgeauth/verifier/policy"
 )
 
 func TestConfigureRefuses(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/gate"
-	"github.com/edgeauth/edgeauth/verifier/gate/gatetest"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate/gatetest"
 )
 
 // newGate returns a gate with gatetest's configuration, keys and revocation list.

@@ -7,8 +7,8 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/gate"
-	"github.com/edgeauth/edgeauth/verifier/gate/gatetest"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate/gatetest"
 )
 
 // FuzzDecide feeds any bytes as a request: Decide must never panic and must return

@@ -4,7 +4,7 @@ import (
 	"testing"
 
 	"github.com/edgeauth/edgeauth/verifier"
-	"github.com/edgeauth/edgeauth/verifier/gate/gatetest"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate/gatetest"
 )
 
 func hotRequest() []byte {

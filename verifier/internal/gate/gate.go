@@ -17,9 +17,9 @@ import (
 	"strings"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/internal/policy"
 	"github.com/edgeauth/edgeauth/verifier/internal/strictjson"
 	"github.com/edgeauth/edgeauth/verifier/jose"
-	"github.com/edgeauth/edgeauth/verifier/policy"
 )
 
 // Gate decides requests. The zero value is not usable: call New.

@@ -3,8 +3,8 @@ package gate
 import (
 	"strconv"
 
+	"github.com/edgeauth/edgeauth/verifier/internal/policy"
 	"github.com/edgeauth/edgeauth/verifier/internal/strictjson"
-	"github.com/edgeauth/edgeauth/verifier/policy"
 )
 
 // configLimits bound the configuration JSON.
