@@ -70,8 +70,9 @@ const (
 // Decision is the gate's answer for one request.
 type Decision struct {
 	Action Action `json:"action"`
-	// Reason is a stable machine-readable code, for logs and metrics (see ABI.md).
-	Reason string `json:"reason"`
+	// Reason is a stable machine-readable code, for logs, metrics and hosts (see
+	// ABI.md, "Decision reasons").
+	Reason Reason `json:"reason"`
 	// Status is the HTTP status the edge answers with when it does not forward
 	// (302 for redirect and refresh, 403 for deny, 0 for allow).
 	Status   int       `json:"status,omitempty"`
@@ -81,6 +82,29 @@ type Decision struct {
 	// cookies with exactly the attributes they were set with.
 	ClearCookies []string `json:"clear_cookies,omitempty"`
 }
+
+// Reason is the stable code of a decision; compare with the constants below, never with
+// string literals.
+type Reason = abi.Reason
+
+// Decision reasons (verifier/ABI.md, "Decision reasons").
+const (
+	ReasonAuthenticated       = abi.ReasonAuthenticated
+	ReasonPublic              = abi.ReasonPublic
+	ReasonPublicAuthenticated = abi.ReasonPublicAuthenticated
+	ReasonNoToken             = abi.ReasonNoToken
+	ReasonRefresh             = abi.ReasonRefresh
+	ReasonTokenExpired        = abi.ReasonTokenExpired
+	ReasonTokenNotYetValid    = abi.ReasonTokenNotYetValid
+	ReasonUnknownKey          = abi.ReasonUnknownKey
+	ReasonInvalidToken        = abi.ReasonInvalidToken
+	ReasonDuplicateCookie     = abi.ReasonDuplicateCookie
+	ReasonRevoked             = abi.ReasonRevoked
+	ReasonMissingRole         = abi.ReasonMissingRole
+	ReasonAlreadySignedIn     = abi.ReasonAlreadySignedIn
+	ReasonInvalidPath         = abi.ReasonInvalidPath
+	ReasonPreflight           = abi.ReasonPreflight
+)
 
 // Identity is who a verified access token speaks for.
 type Identity struct {

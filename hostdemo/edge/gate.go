@@ -83,7 +83,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // key the engine does not know yet (a rotation this edge has not polled).
 func (g *Gate) decide(r *http.Request, req verifier.Request) (verifier.Decision, error) {
 	d, err := g.Engine.Decide(req, g.now().Unix())
-	if err == nil && d.Reason == "unknown_key" && g.Source != nil && g.Source.UnknownKey(r.Context()) {
+	if err == nil && d.Reason == verifier.ReasonUnknownKey && g.Source != nil && g.Source.UnknownKey(r.Context()) {
 		d, err = g.Engine.Decide(req, g.now().Unix())
 	}
 	return d, err

@@ -143,6 +143,48 @@ var statusErrors = [statusCount]error{
 	StatusInternal:              ErrInternal,
 }
 
+// statusNames are the names of verifier/ABI.md's status table.
+var statusNames = [statusCount]string{
+	StatusOK:                    "OK",
+	StatusMalformed:             "Malformed",
+	StatusTooLarge:              "TooLarge",
+	StatusUnsupportedHeader:     "UnsupportedHeader",
+	StatusAlgorithmNotAllowed:   "AlgorithmNotAllowed",
+	StatusUnknownKey:            "UnknownKey",
+	StatusSignatureInvalid:      "SignatureInvalid",
+	StatusExpired:               "Expired",
+	StatusNotValidYet:           "NotValidYet",
+	StatusIssuedInFuture:        "IssuedInFuture",
+	StatusInvalidIssuer:         "InvalidIssuer",
+	StatusInvalidAudience:       "InvalidAudience",
+	StatusInvalidType:           "InvalidType",
+	StatusInvalidClaims:         "InvalidClaims",
+	StatusRevoked:               "Revoked",
+	StatusInvalidConfig:         "InvalidConfig",
+	StatusInvalidKeySet:         "InvalidKeySet",
+	StatusInvalidRevocationList: "InvalidRevocationList",
+	StatusInvalidRequest:        "InvalidRequest",
+	StatusInputTooLarge:         "InputTooLarge",
+	StatusNotConfigured:         "NotConfigured",
+	StatusInternal:              "Internal",
+}
+
+// String returns the status's name in verifier/ABI.md ("SignatureInvalid"), or
+// "Status(n)" for a code this version does not know.
+func (s Status) String() string {
+	if int(s) < len(statusNames) {
+		return statusNames[s]
+	}
+	n, d := uint32(s), []byte{}
+	for {
+		d = append([]byte{byte('0' + n%10)}, d...)
+		if n /= 10; n == 0 {
+			break
+		}
+	}
+	return "Status(" + string(d) + ")"
+}
+
 // Err returns the sentinel error for a status (nil for StatusOK, ErrInternal for a
 // code this version does not know).
 func (s Status) Err() error {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/internal/gate"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -118,14 +117,14 @@ func TestABIDocumentListsEveryExportAndStatus(t *testing.T) {
 
 func TestABIDocumentListsEveryDecisionReason(t *testing.T) {
 	doc := readRepoFile(t, "verifier/ABI.md")
-	for _, r := range gate.Reasons {
-		if !strings.Contains(doc, "\n| `"+r+"` |") {
+	for _, r := range abi.Reasons {
+		if !strings.Contains(doc, "\n| `"+string(r)+"` |") {
 			t.Errorf("ABI.md lacks the decision reason %q", r)
 		}
 	}
 	section := doc[strings.Index(doc, "## Decision reasons"):strings.Index(doc, "## Host state")]
 	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|").FindAllStringSubmatch(section, -1) {
-		if !slices.Contains(gate.Reasons[:], m[1]) {
+		if !slices.Contains(abi.Reasons[:], abi.Reason(m[1])) {
 			t.Errorf("ABI.md documents reason %q, which package gate does not have", m[1])
 		}
 	}

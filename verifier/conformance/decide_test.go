@@ -10,7 +10,6 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/internal/gate"
 	"github.com/edgeauth/edgeauth/verifier/internal/gate/gatetest"
 	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
 	"github.com/edgeauth/edgeauth/verifier/wasmhost"
@@ -97,7 +96,7 @@ func TestDecisionErrorsMatch(t *testing.T) {
 			}
 		}
 		d, err := e.Decide(verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + gatetest.Revoked}}, gatetest.Now)
-		if err != nil || d.Reason != gate.ReasonRevoked {
+		if err != nil || d.Reason != abi.ReasonRevoked {
 			t.Fatalf("revoked after refused inputs: %+v %v", d, err)
 		}
 	})

@@ -294,7 +294,9 @@ func decodeDecision(b []byte) (verifier.Decision, error) {
 			a, ok = r.str()
 			d.Action = verifier.Action(a)
 		case "reason":
-			d.Reason, ok = r.str()
+			var reason string
+			reason, ok = r.str()
+			d.Reason = verifier.Reason(reason)
 		case "status":
 			var n int64
 			n, ok = r.int()

@@ -20,8 +20,8 @@ func decisionCases() []verifier.Decision {
 	for i, s := range oddStrings {
 		o := oddStrings[(i+3)%len(oddStrings)]
 		ds = append(ds,
-			verifier.Decision{Action: verifier.Action(s), Reason: o, Status: 302 - i, Location: s + o, ClearCookies: []string{s, o}},
-			verifier.Decision{Action: verifier.ActionAllow, Reason: s, Identity: &verifier.Identity{Subject: s, SessionID: o, Roles: []string{o, s}, ExpiresAt: int64(i) - 1<<40}},
+			verifier.Decision{Action: verifier.Action(s), Reason: verifier.Reason(o), Status: 302 - i, Location: s + o, ClearCookies: []string{s, o}},
+			verifier.Decision{Action: verifier.ActionAllow, Reason: verifier.Reason(s), Identity: &verifier.Identity{Subject: s, SessionID: o, Roles: []string{o, s}, ExpiresAt: int64(i) - 1<<40}},
 			verifier.Decision{Action: verifier.ActionDeny, Identity: &verifier.Identity{Roles: []string{}}, ClearCookies: []string{}},
 		)
 	}
@@ -112,8 +112,8 @@ func FuzzDecodeDecision(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s, o string, n int64) {
 		for _, d := range []verifier.Decision{
-			{Action: verifier.Action(s), Reason: o, Status: int(n), Location: s, ClearCookies: []string{o}},
-			{Reason: s, Identity: &verifier.Identity{Subject: o, SessionID: s, Roles: []string{s, o}, ExpiresAt: n}},
+			{Action: verifier.Action(s), Reason: verifier.Reason(o), Status: int(n), Location: s, ClearCookies: []string{o}},
+			{Reason: verifier.Reason(s), Identity: &verifier.Identity{Subject: o, SessionID: s, Roles: []string{s, o}, ExpiresAt: n}},
 		} {
 			raw, err := json.Marshal(d)
 			if err != nil {

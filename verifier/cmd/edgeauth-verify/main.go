@@ -35,38 +35,22 @@ import (
 
 func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
 
-// reasons are the reject codes, indexed by abi.Status.
-var reasons = [...]string{
-	abi.StatusOK:                    "ok",
-	abi.StatusMalformed:             "malformed",
-	abi.StatusTooLarge:              "too_large",
-	abi.StatusUnsupportedHeader:     "unsupported_header",
-	abi.StatusAlgorithmNotAllowed:   "algorithm_not_allowed",
-	abi.StatusUnknownKey:            "unknown_key",
-	abi.StatusSignatureInvalid:      "signature_invalid",
-	abi.StatusExpired:               "expired",
-	abi.StatusNotValidYet:           "not_valid_yet",
-	abi.StatusIssuedInFuture:        "issued_in_future",
-	abi.StatusInvalidIssuer:         "invalid_issuer",
-	abi.StatusInvalidAudience:       "invalid_audience",
-	abi.StatusInvalidType:           "invalid_type",
-	abi.StatusInvalidClaims:         "invalid_claims",
-	abi.StatusRevoked:               "revoked",
-	abi.StatusInvalidConfig:         "invalid_config",
-	abi.StatusInvalidKeySet:         "invalid_key_set",
-	abi.StatusInvalidRevocationList: "invalid_revocation_list",
-	abi.StatusInvalidRequest:        "invalid_request",
-	abi.StatusInputTooLarge:         "input_too_large",
-	abi.StatusNotConfigured:         "not_configured",
-	abi.StatusInternal:              "internal",
-}
-
-// reason returns the stable reject code of an error.
+// reason returns the stable reject code of an error: its status name in snake case
+// ("SignatureInvalid" -> "signature_invalid").
 func reason(err error) string {
-	if s := abi.StatusOf(err); int(s) < len(reasons) {
-		return reasons[s]
+	name := abi.StatusOf(err).String()
+	b := make([]byte, 0, len(name)+4)
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			if i > 0 {
+				b = append(b, '_')
+			}
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
 	}
-	return reasons[abi.StatusInternal]
+	return string(b)
 }
 
 type usageError struct{ msg string }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -100,13 +101,17 @@ func TestUsageErrors(t *testing.T) {
 
 func TestEveryStatusHasAReason(t *testing.T) {
 	seen := map[string]bool{}
-	for s, r := range reasons {
-		if r == "" || seen[r] {
-			t.Errorf("status %d: reason %q empty or repeated", s, r)
+	for s := abi.StatusMalformed; s.Err() != abi.ErrInternal; s++ {
+		r := reason(s.Err())
+		if r == "" || seen[r] || strings.ContainsAny(r, "ABCDEFGHIJKLMNOPQRSTUVWXYZ ") {
+			t.Errorf("status %d: reason %q empty, repeated or not snake case", s, r)
 		}
 		seen[r] = true
 	}
-	if next := abi.Status(len(reasons)); next.Err() != abi.ErrInternal {
-		t.Errorf("status %d (%v) has no reason", next, next.Err())
+	for err, want := range map[error]string{abi.ErrSignatureInvalid: "signature_invalid", abi.ErrInvalidRevocationList: "invalid_revocation_list",
+		abi.ErrExpired: "expired", errors.New("other"): "internal"} {
+		if got := reason(err); got != want {
+			t.Errorf("reason(%v) = %q, want %q", err, got, want)
+		}
 	}
 }

@@ -31,8 +31,9 @@ const (
 
 // decision is the gate's answer before it is written out.
 type decision struct {
-	action, reason string
-	status         int
+	action string
+	reason abi.Reason
+	status int
 	location       []byte // nil: none
 	locationStr    string // used when location is nil
 	claims         *jose.Claims
@@ -84,12 +85,12 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 	if m.Invalid {
 		// No upstream should be asked to read this path (policy.Match): refused
 		// whoever asks, before any token is looked at.
-		return g.write(out, &decision{action: actionDeny, reason: ReasonInvalidPath, status: 400}), nil
+		return g.write(out, &decision{action: actionDeny, reason: abi.ReasonInvalidPath, status: 400}), nil
 	}
-	state, claims, reason, fromCookie := tokenNone, (*jose.Claims)(nil), "", false
+	state, claims, reason, fromCookie := tokenNone, (*jose.Claims)(nil), abi.Reason(""), false
 	switch {
 	case access.Duplicated():
-		state, reason, fromCookie = tokenInvalid, ReasonDuplicateCookie, true
+		state, reason, fromCookie = tokenInvalid, abi.ReasonDuplicateCookie, true
 	case access.Found() && access.Value != "":
 		fromCookie = true
 		state, claims, reason = g.tokenState(access.Value, now)
@@ -101,21 +102,21 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 
 	var d decision
 	if !m.Protected {
-		d = decision{action: actionAllow, reason: ReasonPublic}
+		d = decision{action: actionAllow, reason: abi.ReasonPublic}
 		switch state {
 		case tokenValid:
 			if m.Login {
-				d = decision{action: actionRedirect, reason: ReasonAlreadySignedIn, status: 302,
+				d = decision{action: actionRedirect, reason: abi.ReasonAlreadySignedIn, status: 302,
 					locationStr: g.pol.AfterLoginTarget(r.query)}
 			} else {
-				d.reason, d.claims = ReasonPublicAuthenticated, claims
+				d.reason, d.claims = abi.ReasonPublicAuthenticated, claims
 			}
 		case tokenExpired:
-			d.reason = ReasonTokenExpired
+			d.reason = abi.ReasonTokenExpired
 		case tokenNotYet:
-			d.reason = ReasonTokenNotYetValid
+			d.reason = abi.ReasonTokenNotYetValid
 		case tokenUnknownKey:
-			d.reason = ReasonUnknownKey
+			d.reason = abi.ReasonUnknownKey
 		case tokenInvalid:
 			// No clearing inside the control plane's auth area: its own responses
 			// set the cookies there (see policy.AuthArea).
@@ -128,26 +129,26 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 				// A CORS preflight: browsers send it without credentials before a
 				// cross-origin call; the upstream answers it. Nothing is granted: no
 				// identity, and no credential came with it.
-				d = decision{action: actionAllow, reason: ReasonPreflight}
+				d = decision{action: actionAllow, reason: abi.ReasonPreflight}
 			} else if refresh.Count > 0 {
-				d = g.redirect(actionRefresh, ReasonRefresh, &r)
+				d = g.redirect(actionRefresh, abi.ReasonRefresh, &r)
 			} else {
-				d = g.redirect(actionRedirect, ReasonNoToken, &r)
+				d = g.redirect(actionRedirect, abi.ReasonNoToken, &r)
 			}
 		case tokenExpired:
-			d = g.redirect(actionRefresh, ReasonTokenExpired, &r)
+			d = g.redirect(actionRefresh, abi.ReasonTokenExpired, &r)
 		case tokenNotYet:
-			d = g.redirect(actionRedirect, ReasonTokenNotYetValid, &r)
+			d = g.redirect(actionRedirect, abi.ReasonTokenNotYetValid, &r)
 		case tokenUnknownKey:
-			d = g.redirect(actionRedirect, ReasonUnknownKey, &r)
+			d = g.redirect(actionRedirect, abi.ReasonUnknownKey, &r)
 		case tokenInvalid:
 			d = g.redirect(actionRedirect, reason, &r)
 			d.clear = fromCookie
 		case tokenValid:
 			if m.Satisfied(claims.Roles) {
-				d = decision{action: actionAllow, reason: ReasonAuthenticated, claims: claims}
+				d = decision{action: actionAllow, reason: abi.ReasonAuthenticated, claims: claims}
 			} else {
-				d = decision{action: actionDeny, reason: ReasonMissingRole, status: 403}
+				d = decision{action: actionDeny, reason: abi.ReasonMissingRole, status: 403}
 			}
 		}
 	}
@@ -156,7 +157,7 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 
 // redirect builds a redirect to the login path (action redirect) or the refresh path
 // (action refresh) with the request's return_to, as a quoted JSON string in g.scratch.
-func (g *Gate) redirect(action, reason string, r *request) decision {
+func (g *Gate) redirect(action string, reason abi.Reason, r *request) decision {
 	g.scratch = append(g.scratch[:0], '"')
 	if action == actionRefresh {
 		g.scratch = g.pol.AppendRefreshURL(g.scratch, r.path, r.query)
@@ -169,7 +170,7 @@ func (g *Gate) redirect(action, reason string, r *request) decision {
 
 // tokenState verifies a token and classifies the outcome, with the reason code of a
 // tokenInvalid result.
-func (g *Gate) tokenState(token string, now int64) (tokenState, *jose.Claims, string) {
+func (g *Gate) tokenState(token string, now int64) (tokenState, *jose.Claims, abi.Reason) {
 	c, err := g.check(token, now)
 	switch {
 	case err == nil:
@@ -183,9 +184,9 @@ func (g *Gate) tokenState(token string, now int64) (tokenState, *jose.Claims, st
 	case errors.Is(err, abi.ErrUnknownKey):
 		return tokenUnknownKey, nil, ""
 	case errors.Is(err, abi.ErrRevoked):
-		return tokenInvalid, nil, ReasonRevoked
+		return tokenInvalid, nil, abi.ReasonRevoked
 	}
-	return tokenInvalid, nil, ReasonInvalidToken
+	return tokenInvalid, nil, abi.ReasonInvalidToken
 }
 
 func (g *Gate) write(out []byte, d *decision) []byte {
@@ -194,7 +195,7 @@ func (g *Gate) write(out []byte, d *decision) []byte {
 	w.Name("action")
 	w.String(d.action)
 	w.Name("reason")
-	w.String(d.reason)
+	w.String(string(d.reason))
 	if d.status != 0 {
 		w.Name("status")
 		w.Int(int64(d.status))

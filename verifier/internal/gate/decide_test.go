@@ -66,24 +66,24 @@ func TestDecisionTable(t *testing.T) {
 }
 
 func TestEveryReasonIsCovered(t *testing.T) {
-	seen := map[string]bool{}
+	seen := map[abi.Reason]bool{}
 	for _, c := range gatetest.Cases() {
 		seen[c.Want.Reason] = true
 	}
-	for _, r := range gate.Reasons {
+	for _, r := range abi.Reasons {
 		if !seen[r] {
 			t.Errorf("reason %q has no case in the decision table", r)
 		}
 	}
-	if len(seen) != len(gate.Reasons) {
-		t.Errorf("the table uses %d reasons, gate.Reasons lists %d", len(seen), len(gate.Reasons))
+	if len(seen) != len(abi.Reasons) {
+		t.Errorf("the table uses %d reasons, abi.Reasons lists %d", len(seen), len(abi.Reasons))
 	}
 }
 
 func TestBearerDisabled(t *testing.T) {
 	g := newGate(t, func(c *verifier.Config) { c.AllowBearer = false })
 	d := decide(t, g, verifier.Request{Path: "/api/orders", Authorization: "Bearer " + gatetest.Valid}, gatetest.Now)
-	if d.Action != verifier.ActionRedirect || d.Reason != gate.ReasonNoToken {
+	if d.Action != verifier.ActionRedirect || d.Reason != abi.ReasonNoToken {
 		t.Fatalf("bearer honoured while disabled: %+v", d)
 	}
 }
@@ -141,7 +141,7 @@ func TestNotConfigured(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := decide(t, g, verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + gatetest.Valid}}, gatetest.Now)
-	if d.Reason != gate.ReasonUnknownKey {
+	if d.Reason != abi.ReasonUnknownKey {
 		t.Fatalf("without keys: %+v", d)
 	}
 	if err := g.LoadRevocations(gatetest.Revocations(), gatetest.Now); !errors.Is(err, abi.ErrInvalidRevocationList) {

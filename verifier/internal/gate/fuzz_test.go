@@ -7,7 +7,6 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
-	"github.com/edgeauth/edgeauth/verifier/internal/gate"
 	"github.com/edgeauth/edgeauth/verifier/internal/gate/gatetest"
 )
 
@@ -22,8 +21,8 @@ func FuzzDecide(f *testing.F) {
 	f.Add([]byte(`{"path":"/","cookies":["a=1; a=2"],"query":"return_to=%2F%2Fx"}`))
 	f.Add([]byte(`{"path":"/login","query":"return_to=/\\x"}`))
 	f.Add([]byte(`{"path":"\u0000"}`))
-	reasons := map[string]bool{}
-	for _, r := range gate.Reasons {
+	reasons := map[abi.Reason]bool{}
+	for _, r := range abi.Reasons {
 		reasons[r] = true
 	}
 	g := newGate(f, nil)
@@ -52,7 +51,7 @@ func FuzzDecide(f *testing.F) {
 				t.Fatalf("redirect to an unsafe location: %q", out)
 			}
 		case verifier.ActionDeny:
-			if !(d.Status == 403 && d.Reason == gate.ReasonMissingRole || d.Status == 400 && d.Reason == gate.ReasonInvalidPath) ||
+			if !(d.Status == 403 && d.Reason == abi.ReasonMissingRole || d.Status == 400 && d.Reason == abi.ReasonInvalidPath) ||
 				d.Identity != nil || len(d.ClearCookies) != 0 {
 				t.Fatalf("bad deny: %q", out)
 			}

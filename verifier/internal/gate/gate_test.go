@@ -62,7 +62,7 @@ func TestConfigureRefuses(t *testing.T) {
 			}
 			// The previous configuration, keys and revocations are still in place.
 			d := decide(t, g, verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + gatetest.Revoked}}, gatetest.Now)
-			if d.Reason != gate.ReasonRevoked {
+			if d.Reason != abi.ReasonRevoked {
 				t.Fatalf("state changed after a refused configuration: %+v", d)
 			}
 		})
@@ -82,7 +82,7 @@ func TestConfigureFlushesCacheAndKeepsKeys(t *testing.T) {
 	if s := g.CacheStats(); s.Entries != 0 {
 		t.Fatalf("cache not flushed by Configure: %+v", s)
 	}
-	if d := decide(t, g, req, gatetest.Now); d.Reason != gate.ReasonAuthenticated {
+	if d := decide(t, g, req, gatetest.Now); d.Reason != abi.ReasonAuthenticated {
 		t.Fatalf("keys lost by Configure: %+v", d)
 	}
 }
@@ -90,23 +90,23 @@ func TestConfigureFlushesCacheAndKeepsKeys(t *testing.T) {
 func TestCacheHitRechecksTimeAndRevocation(t *testing.T) {
 	g := newGate(t, nil)
 	req := verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + gatetest.Member}}
-	if d := decide(t, g, req, gatetest.Now); d.Reason != gate.ReasonAuthenticated {
+	if d := decide(t, g, req, gatetest.Now); d.Reason != abi.ReasonAuthenticated {
 		t.Fatalf("first: %+v", d)
 	}
-	if d := decide(t, g, req, gatetest.Now); d.Reason != gate.ReasonAuthenticated || g.CacheStats().Hits != 1 {
+	if d := decide(t, g, req, gatetest.Now); d.Reason != abi.ReasonAuthenticated || g.CacheStats().Hits != 1 {
 		t.Fatalf("second (cached): %+v %+v", d, g.CacheStats())
 	}
 	// Past exp + leeway: the cached claims must not be trusted.
 	exp := gatetest.Now + 540
-	if d := decide(t, g, req, exp+vectors.Leeway-1); d.Reason != gate.ReasonAuthenticated {
+	if d := decide(t, g, req, exp+vectors.Leeway-1); d.Reason != abi.ReasonAuthenticated {
 		t.Fatalf("just before exp+leeway: %+v", d)
 	}
-	if d := decide(t, g, req, exp+vectors.Leeway); d.Action != verifier.ActionRefresh || d.Reason != gate.ReasonTokenExpired {
+	if d := decide(t, g, req, exp+vectors.Leeway); d.Action != verifier.ActionRefresh || d.Reason != abi.ReasonTokenExpired {
 		t.Fatalf("at exp+leeway from cache: %+v", d)
 	}
 	// Before nbf - leeway (a host clock going backwards).
 	nbf := gatetest.Now - 60
-	if d := decide(t, g, req, nbf-vectors.Leeway-1); d.Reason != gate.ReasonTokenNotYetValid {
+	if d := decide(t, g, req, nbf-vectors.Leeway-1); d.Reason != abi.ReasonTokenNotYetValid {
 		t.Fatalf("before nbf from cache: %+v", d)
 	}
 	// A newer revocation list naming the session refuses the cached token.
@@ -116,7 +116,7 @@ func TestCacheHitRechecksTimeAndRevocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	hits := g.CacheStats().Hits
-	if d := decide(t, g, req, gatetest.Now); d.Reason != gate.ReasonRevoked || len(d.ClearCookies) != 2 {
+	if d := decide(t, g, req, gatetest.Now); d.Reason != abi.ReasonRevoked || len(d.ClearCookies) != 2 {
 		t.Fatalf("revoked session from cache: %+v", d)
 	}
 	if g.CacheStats().Hits != hits+1 {
@@ -145,7 +145,7 @@ func TestLoadKeysFlushesCache(t *testing.T) {
 	if g.CacheStats().Entries != 0 {
 		t.Fatal("cache not flushed by LoadKeys")
 	}
-	if d := decide(t, g, req, gatetest.Now); d.Reason != gate.ReasonUnknownKey {
+	if d := decide(t, g, req, gatetest.Now); d.Reason != abi.ReasonUnknownKey {
 		t.Fatalf("token of a withdrawn key: %+v", d)
 	}
 }
@@ -154,7 +154,7 @@ func TestCacheDisabled(t *testing.T) {
 	g := newGate(t, func(c *verifier.Config) { c.CacheEntries = 0 })
 	req := verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + gatetest.Valid}}
 	for range 3 {
-		if d := decide(t, g, req, gatetest.Now); d.Reason != gate.ReasonAuthenticated {
+		if d := decide(t, g, req, gatetest.Now); d.Reason != abi.ReasonAuthenticated {
 			t.Fatalf("%+v", d)
 		}
 	}
@@ -167,7 +167,7 @@ func TestCacheBoundedUnderDistinctTokens(t *testing.T) {
 	g := newGate(t, func(c *verifier.Config) { c.CacheEntries = 8 })
 	for i := range 50 {
 		tok := vectors.EdDSAKey().Token(gatetest.Claims(map[string]any{"jti": strconv.Itoa(i)}))
-		if d := decide(t, g, verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + tok}}, gatetest.Now); d.Reason != gate.ReasonAuthenticated {
+		if d := decide(t, g, verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + tok}}, gatetest.Now); d.Reason != abi.ReasonAuthenticated {
 			t.Fatalf("%d: %+v", i, d)
 		}
 	}

@@ -194,13 +194,13 @@ func Cases() []Case {
 	get := func(path, query string, cookies []string) verifier.Request {
 		return verifier.Request{Method: "GET", Path: path, Query: query, Cookies: cookies}
 	}
-	allow := func(reason string, id *verifier.Identity) verifier.Decision {
+	allow := func(reason verifier.Reason, id *verifier.Identity) verifier.Decision {
 		return verifier.Decision{Action: verifier.ActionAllow, Reason: reason, Identity: id}
 	}
-	redirect := func(reason, loc string, clear []string) verifier.Decision {
+	redirect := func(reason verifier.Reason, loc string, clear []string) verifier.Decision {
 		return verifier.Decision{Action: verifier.ActionRedirect, Reason: reason, Status: 302, Location: loc, ClearCookies: clear}
 	}
-	refresh := func(reason, loc string) verifier.Decision {
+	refresh := func(reason verifier.Reason, loc string) verifier.Decision {
 		return verifier.Decision{Action: verifier.ActionRefresh, Reason: reason, Status: 302, Location: loc}
 	}
 	deny := verifier.Decision{Action: verifier.ActionDeny, Reason: "missing_role", Status: 403}
