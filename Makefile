@@ -63,7 +63,7 @@ examples-deps: js-pack
 		npm ci --prefer-offline --no-audit --no-fund && echo "$$sum" >node_modules/.lock-sha256; fi
 	cd examples && npm install --no-save --prefer-offline --no-audit --no-fund ../$(JS_TARBALL)
 
-test-edge: examples-deps ## the package from its tarball in Next.js (middleware.ts and proxy.ts), workerd, Deno; types; chromium end to end; real control plane
+test-edge: examples-deps ## the package from its tarball in Next.js (middleware.ts and proxy.ts), workerd, Deno, edge-runtime; types; chromium end to end; real control plane
 	cd examples && node test/build-next.mjs && EXAMPLES_NEXT_PREBUILT=1 node --test --test-concurrency=1 test/*.test.mjs
 
 bench-js: examples-deps ## edgeauth beside jose in Node, Deno and workerd: cold verification per algorithm, repeat visitor, instance ready (ratios)

@@ -35,7 +35,7 @@ export function buildNext(convention) {
 }
 
 /**
- * startEdge starts one example ("workerd", "deno", "next-proxy", "next-middleware")
+ * startEdge starts one example ("workerd", "deno", "edge-runtime", "next-proxy", "next-middleware")
  * and a control plane whose public URL is the example's origin. cpEnv adds control
  * plane settings (EDGEAUTH_*). Returns {origin, cp, stop}.
  */
@@ -55,6 +55,11 @@ export async function startEdge(kind, { cpEnv = {}, host = "127.0.0.1" } = {}) {
       case "deno":
         proc = await startProcess(kind, bin("deno"), ["run", "--allow-net", "--allow-read", "--allow-env", "main.ts"], {
           cwd: `${examples}deno`, env: { ...env, PORT: String(port), DENO_NO_UPDATE_CHECK: "1" }, url: `http://127.0.0.1:${port}/`,
+        });
+        break;
+      case "edge-runtime":
+        proc = await startProcess(kind, process.execPath, ["serve.mjs"], {
+          cwd: `${examples}edge-runtime`, env: { ...env, PORT: String(port) }, url: `http://127.0.0.1:${port}/`,
         });
         break;
       case "next-proxy":

@@ -1,5 +1,5 @@
 // Every example over HTTP, in front of the real control plane (Go binary, PostgreSQL):
-// workerd, Deno, and the Next.js app built with proxy.ts (Node) and with middleware.ts
+// workerd, Deno, Vercel's edge-runtime (standalone), and the Next.js app built with proxy.ts (Node) and with middleware.ts
 // (edge runtime, Vercel's edge-runtime sandbox inside `next start`).
 import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -29,7 +29,7 @@ const CP_ENV = {
   deno: { EDGEAUTH_REVOCATIONS__MAX_AGE: "4m", EDGEAUTH_REVOCATIONS__LIFETIME: "5m" },
 };
 
-for (const kind of ["workerd", "deno", "next-proxy", "next-middleware"]) {
+for (const kind of ["workerd", "deno", "edge-runtime", "next-proxy", "next-middleware"]) {
   describe(kind, () => {
     let e;
     const get = (path, headers = {}) => fetch(`${e.origin}${path}`, { headers, redirect: "manual" });
