@@ -4,7 +4,11 @@
 WASM        := verifier/verifier.wasm
 WASM_PKG    := ./verifier/guest
 TINYGO_ROOT  = $(shell bash .ci/install-tinygo | tail -n 1)
-TINYGO_FLAGS := -target=wasm-unknown -gc=precise -opt=2 -no-debug -scheduler=none -panic=trap
+# Initial linear memory (bytes): room for _initialize, configure and load_keys without
+# a collection, each of which costs ~0.25 ms (RATIONALE.md, "Instance ready").
+WASM_INITIAL_MEMORY := 1048576
+TINYGO_FLAGS := -target=wasm-unknown -gc=precise -opt=2 -no-debug -scheduler=none -panic=trap \
+	-ldflags='-extldflags "--initial-memory=$(WASM_INITIAL_MEMORY)"'
 # The ABI's exports (verifier/ABI.md). TinyGo's runtime and os packages carry
 # `//export` stubs (fminimum, fmaximum, their f variants, syscall.seek) that wasm-ld
 # exports too; wasm-metadce keeps only these roots and drops the stubs and whatever

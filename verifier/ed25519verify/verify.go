@@ -16,7 +16,9 @@
 //   - point.go: ref10's extended-coordinate group law, encoding and decoding;
 //   - table_base.go: odd multiples of B, 2^64 B, 2^128 B, 2^192 B, generated
 //     (gen_table.go) into the module's data section;
-//   - verify.go: the same four tables for -A, built once in ParsePublicKey, and the
+//   - verify.go: the same four tables for -A, built once per key on its first Verify
+//     (not in ParsePublicKey: an instance that loads a key set pays for the keys it
+//     uses, not for every key it is given), and the
 //     interleaved wNAF double-scalar multiplication [k](-A) + [S]B in Verify, split
 //     into quarters so that 64 doublings serve the whole computation.
 //
@@ -30,6 +32,7 @@ package ed25519verify
 
 import (
 	"crypto/sha512"
+	"sync"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
 )
@@ -52,7 +55,7 @@ const (
 // table of multiples of 2^(64c)(-A) or 2^(64c)B. One shared chain of 64 doublings then
 // serves all eight parts, instead of 253 doublings for the plain interleaved method;
 // the number of additions is the same. The price is four tables per key (built in
-// ParsePublicKey, about 7.7 KB per key) and four for B (in the data section).
+// on a key's first Verify, about 7.7 KB per key) and four for B (in the data section).
 const (
 	quarters    = 4
 	quarterBits = 64
@@ -63,14 +66,20 @@ const (
 // errors.Is(err, abi.ErrInvalidKeySet) holds.
 var ErrInvalidPublicKey error = abi.Wrap(abi.ErrInvalidKeySet, "ed25519verify: invalid public key")
 
-// PublicKey is a parsed Ed25519 public key together with its precomputed table,
-// ready for repeated verification. It is immutable, so one key may be shared.
+// PublicKey is a parsed Ed25519 public key, ready for repeated verification. Its
+// precomputed table is built on the first Verify (about a millisecond inside wasm, the
+// cost of a dozen verifications), so loading a key set costs only the point decoding.
+// It is safe for concurrent use, so one key may be shared.
 type PublicKey struct {
-	enc    [32]byte                                // the key's bytes as given: they are hashed as such
+	enc  [32]byte // the key's bytes as given: they are hashed as such
+	x, y fe       // the decoded point A
+
+	once   sync.Once
 	tables [quarters][1 << (keyWindow - 2)]precomp // [c][i] = (2i+1) 2^(64c) (-A), affine
 }
 
-// ParsePublicKey parses a 32-byte Ed25519 public key and precomputes its table. It
+// ParsePublicKey parses a 32-byte Ed25519 public key (its table is built on the first
+// Verify). It
 // accepts exactly the keys crypto/ed25519 can verify with (those that
 // edwards25519.Point.SetBytes decodes): non-canonical y (p <= y < 2^255) and x = 0
 // with the sign bit set are accepted as there, and so are points of small order or
@@ -83,15 +92,20 @@ func ParsePublicKey(b []byte) (*PublicKey, error) {
 	}
 	k := &PublicKey{}
 	copy(k.enc[:], b)
-	var x, y fe
-	if !decodePoint(&x, &y, &k.enc) {
+	if !decodePoint(&k.x, &k.y, &k.enc) {
 		return nil, ErrInvalidPublicKey
 	}
+	return k, nil
+}
+
+// precompute builds k.tables (once, on the first Verify).
+func (k *PublicKey) precompute() {
+	x, y := &k.x, &k.y
 	// P_0 = -A in extended coordinates, P_c = 2^(64c) P_0.
 	var base [quarters]extP3
-	feNeg(&base[0].X, &x)
+	feNeg(&base[0].X, x)
 	feCarry(&base[0].X, &base[0].X)
-	feCarry(&base[0].Y, &y)
+	feCarry(&base[0].Y, y)
 	base[0].Z = feOne
 	feMul(&base[0].T, &base[0].X, &base[0].Y)
 	var c completed
@@ -149,7 +163,6 @@ func ParsePublicKey(b []byte) (*PublicKey, error) {
 		feMul(&t, &ax, &ay)
 		feMul(&e.xy2d, &t, &feD2)
 	}
-	return k, nil
 }
 
 // Bytes returns the key's 32 bytes as given to ParsePublicKey.
@@ -165,6 +178,7 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 	if k == nil || len(sig) != SignatureSize || sig[63]&224 != 0 || !scIsCanonical(sig[32:]) {
 		return false
 	}
+	k.once.Do(k.precompute)
 	h := sha512.New()
 	h.Write(sig[:32])
 	h.Write(k.enc[:])

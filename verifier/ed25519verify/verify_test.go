@@ -393,6 +393,7 @@ func TestKeyTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		k.Verify(nil, make([]byte, SignatureSize)) // the table is built on the first Verify
 		a, _ := refDecode(enc)
 		p := refPoint{refMod(new(big.Int).Neg(a.x)), a.y}
 		for q := range k.tables {

@@ -8,8 +8,8 @@ import (
 
 // ES256 is ECDSA over P-256 with SHA-256. JWS signatures are the fixed 64-byte R||S
 // form (RFC 7518 §3.4), never DER; p256.Verify refuses any other length and r or s
-// outside 1..n-1. Key parsing (on-curve check and any precomputation) happens once
-// when the JWKS is loaded, in p256.ParsePublicKey.
+// outside 1..n-1. The on-curve check happens when the JWKS is loaded, in
+// p256.ParsePublicKey; the per-key table is built on the key's first verification.
 
 func parseES256(k *Key, x, y []byte) error {
 	pub, err := p256.ParsePublicKey(x, y)

@@ -261,6 +261,12 @@ func TestTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if k.table != nil {
+		t.Fatal("ParsePublicKey built the table; it is built on the first Verify")
+	}
+	sig := make([]byte, SignatureSize) // r = s = 1: in range, so Verify reaches the table
+	sig[31], sig[63] = 1, 1
+	k.Verify(make([]byte, 32), sig)
 	check("Q", k.table, qx, qy, windowQ)
 }
 

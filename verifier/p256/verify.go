@@ -23,7 +23,11 @@
 // math/big, and Verify does not allocate.
 package p256
 
-import "github.com/edgeauth/edgeauth/verifier/abi"
+import (
+	"sync"
+
+	"github.com/edgeauth/edgeauth/verifier/abi"
+)
 
 // Sizes of the encodings this package accepts.
 const (
@@ -36,11 +40,13 @@ const (
 // holds.
 var ErrInvalidPublicKey error = abi.Wrap(abi.ErrInvalidKeySet, "p256: invalid public key")
 
-// PublicKey is a parsed P-256 public key together with its precomputed table, ready
-// for repeated verification. It is immutable, so one key may be shared.
+// PublicKey is a parsed P-256 public key, ready for repeated verification. Its
+// precomputed table is built on the first Verify, so loading a key set costs only the
+// on-curve checks. It is safe for concurrent use, so one key may be shared.
 type PublicKey struct {
 	x, y  element
-	table []affinePoint // see newTable; built once, used by every Verify
+	once  sync.Once
+	table []affinePoint // see newTable; built on the first Verify, used by every Verify
 }
 
 // ParsePublicKey parses the affine coordinates of a P-256 public key, each exactly 32
@@ -49,15 +55,15 @@ type PublicKey struct {
 // point at infinity has no affine encoding, so it is never accepted). These are the
 // checks of crypto/ecdsa.ParseUncompressedPublicKey.
 //
-// It also does the per-key precomputation (roughly 1 ms in WebAssembly, 0.3 ms
-// natively: the cost of ten-odd verifications; the table takes 8 KiB), so a key set
-// should be parsed once and its keys reused for every token.
+// The per-key precomputation (roughly 1 ms in WebAssembly, 0.3 ms natively: the cost
+// of ten-odd verifications; the table takes 8 KiB) runs on the key's first Verify, so
+// an edge that loads a key set pays only for the keys tokens use; parse a key set once
+// and reuse its keys for every token.
 func ParsePublicKey(x, y []byte) (*PublicKey, error) {
 	k := new(PublicKey)
 	if !feFromBytes(&k.x, x) || !feFromBytes(&k.y, y) || !isOnCurve(&k.x, &k.y) {
 		return nil, ErrInvalidPublicKey
 	}
-	k.table = newTable(&affinePoint{x: k.x, y: k.y}, windowQ)
 	return k, nil
 }
 
@@ -83,6 +89,7 @@ func (k *PublicKey) Verify(digest []byte, sig []byte) bool {
 	scalarMul(&u1, &e, &w)
 	scalarMul(&u2, &r, &w)
 
+	k.once.Do(func() { k.table = newTable(&affinePoint{x: k.x, y: k.y}, windowQ) })
 	var p jacobianPoint
 	mulAdd(&p, &u1, &u2, k.table)
 	if p.isInfinity() {

@@ -5,16 +5,20 @@ import "github.com/edgeauth/edgeauth/verifier/jose"
 // tokenCache remembers the claims of tokens whose signature and claims checked out,
 // keyed by the exact token bytes, so a repeated token skips the signature check.
 //
-// Memory is fixed when the cache is created: a ring of entries (the oldest is evicted
-// first) and an open-addressing index of twice as many slots (linear probing,
-// backward-shift deletion, no tombstones), so a stream of distinct tokens never grows
-// it. Every operation is O(1) on average. The cache stores claims only: a hit still
-// re-checks the time claims and the revocation list (see Gate.check).
+// It is a ring of entries (the oldest is evicted first) and an open-addressing index
+// of at least twice as many slots (linear probing, backward-shift deletion, no
+// tombstones). Memory grows with use, not up front: both start small and double as
+// entries arrive, up to the configured bound (a serverless edge creates instances
+// often, and most see few tokens); from then on a stream of distinct tokens only
+// evicts, so memory stays flat. Every operation is O(1) on average (amortised over
+// the doublings). The cache stores claims only: a hit still re-checks the time claims
+// and the revocation list (see Gate.check).
 type tokenCache struct {
-	entries []cacheEntry
-	slots   []int32 // entry index + 1; 0 is empty
+	entries []cacheEntry // len: entries in use so far; grows to limit, then a ring
+	slots   []int32      // entry index + 1; 0 is empty
 	mask    uint64
-	next    int // ring position of the next insertion
+	limit   int // configured bound on entries (0: disabled)
+	next    int // ring position of the next insertion, once len(entries) == limit
 	n       int // live entries
 
 	hits, misses uint64
@@ -29,7 +33,7 @@ type CacheStats struct {
 // CacheStats returns the cache's counters.
 func (g *Gate) CacheStats() CacheStats {
 	c := &g.cache
-	return CacheStats{Entries: c.n, Capacity: len(c.entries), Hits: c.hits, Misses: c.misses}
+	return CacheStats{Entries: c.n, Capacity: c.limit, Hits: c.hits, Misses: c.misses}
 }
 
 type cacheEntry struct {
@@ -38,19 +42,48 @@ type cacheEntry struct {
 	claims jose.Claims
 }
 
+// initialEntries is how many entries a cache holds before it first grows.
+const initialEntries = 16
+
+// newTokenCache returns a cache bounded to size entries (size <= 0: disabled). It
+// allocates nothing until the first put.
 func newTokenCache(size int) tokenCache {
 	if size <= 0 {
 		return tokenCache{}
 	}
-	slots := 1
-	for slots < 2*size {
-		slots <<= 1
+	return tokenCache{limit: size}
+}
+
+// grow makes room for one more entry before the bound is reached: it doubles the
+// entries' capacity (up to the bound) and keeps the index at least twice that size,
+// reindexing when the index grows.
+func (c *tokenCache) grow() {
+	if len(c.entries) == cap(c.entries) {
+		n := min(max(2*cap(c.entries), initialEntries), c.limit)
+		e := make([]cacheEntry, len(c.entries), n)
+		copy(e, c.entries)
+		c.entries = e
 	}
-	return tokenCache{
-		entries: make([]cacheEntry, size),
-		slots:   make([]int32, slots),
-		mask:    uint64(slots - 1),
+	want := 1
+	for want < 2*cap(c.entries) {
+		want <<= 1
 	}
+	if len(c.slots) >= want {
+		return
+	}
+	c.slots, c.mask = make([]int32, want), uint64(want-1)
+	for idx := range c.entries {
+		c.index(c.entries[idx].hash, int32(idx+1))
+	}
+}
+
+// index puts ref into the first free slot of h's probe run.
+func (c *tokenCache) index(h uint64, ref int32) {
+	i := h & c.mask
+	for c.slots[i] != 0 {
+		i = (i + 1) & c.mask
+	}
+	c.slots[i] = ref
 }
 
 // hashToken mixes the token eight bytes at a time (multiply and xor-shift, as in
@@ -86,7 +119,7 @@ func (c *tokenCache) get(token string) (*jose.Claims, bool) {
 }
 
 func (c *tokenCache) find(token string) (*cacheEntry, bool) {
-	if len(c.entries) == 0 {
+	if c.n == 0 {
 		return nil, false
 	}
 	h := hashToken(token)
@@ -105,26 +138,27 @@ func (c *tokenCache) find(token string) (*cacheEntry, bool) {
 // put stores claims under token (evicting the oldest entry when full) and returns
 // the stored copy; nil when the cache is disabled.
 func (c *tokenCache) put(token string, claims jose.Claims) *jose.Claims {
-	if len(c.entries) == 0 {
+	if c.limit == 0 {
 		return nil
 	}
 	if e, ok := c.find(token); ok {
 		return &e.claims
 	}
-	idx := c.next
-	c.next = (c.next + 1) % len(c.entries)
-	e := &c.entries[idx]
-	if e.token != "" {
-		c.unindex(e.hash, int32(idx+1))
+	var idx int
+	if len(c.entries) < c.limit {
+		c.grow()
+		idx = len(c.entries)
+		c.entries = c.entries[:idx+1]
+	} else {
+		idx = c.next
+		c.next = (c.next + 1) % c.limit
+		c.unindex(c.entries[idx].hash, int32(idx+1))
 		c.n--
 	}
 	h := hashToken(token)
+	e := &c.entries[idx]
 	*e = cacheEntry{hash: h, token: token, claims: claims}
-	i := h & c.mask
-	for c.slots[i] != 0 {
-		i = (i + 1) & c.mask
-	}
-	c.slots[i] = int32(idx + 1)
+	c.index(h, int32(idx+1))
 	c.n++
 	return &e.claims
 }
@@ -147,13 +181,7 @@ func (c *tokenCache) unindex(h uint64, ref int32) {
 	}
 }
 
-// flush empties the cache, keeping its memory.
+// flush empties the cache and releases its memory (it grows again with use).
 func (c *tokenCache) flush() {
-	for i := range c.entries {
-		c.entries[i] = cacheEntry{}
-	}
-	for i := range c.slots {
-		c.slots[i] = 0
-	}
-	c.next, c.n = 0, 0
+	*c = tokenCache{limit: c.limit, hits: c.hits, misses: c.misses}
 }

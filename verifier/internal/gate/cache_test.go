@@ -51,12 +51,15 @@ func TestCacheMatchesReference(t *testing.T) {
 
 func TestCacheEvictsOldestAndStaysBounded(t *testing.T) {
 	c := newTokenCache(4)
-	slots, entries := len(c.slots), len(c.entries)
-	for i := range 1000 {
+	for i := range 4 {
 		c.put("t"+strconv.Itoa(i), jose.Claims{})
 	}
-	if c.n != 4 || len(c.slots) != slots || len(c.entries) != entries {
-		t.Fatalf("cache grew: n=%d slots=%d entries=%d", c.n, len(c.slots), len(c.entries))
+	slots, entries := len(c.slots), cap(c.entries)
+	for i := 4; i < 1000; i++ {
+		c.put("t"+strconv.Itoa(i), jose.Claims{})
+	}
+	if c.n != 4 || len(c.slots) != slots || cap(c.entries) != entries || entries != 4 {
+		t.Fatalf("cache grew past its bound: n=%d slots=%d entries=%d", c.n, len(c.slots), cap(c.entries))
 	}
 	for i := 996; i < 1000; i++ {
 		if _, ok := c.get("t" + strconv.Itoa(i)); !ok {
@@ -65,6 +68,38 @@ func TestCacheEvictsOldestAndStaysBounded(t *testing.T) {
 	}
 	if _, ok := c.get("t995"); ok {
 		t.Fatal("oldest entry kept")
+	}
+}
+
+// TestCacheGrowsWithUse checks that memory follows the number of entries, not the
+// bound: a 65,536-entry cache holding a few tokens is small, and one filled to its
+// bound holds exactly that many entries and an index of twice as many slots.
+func TestCacheGrowsWithUse(t *testing.T) {
+	const limit = 1 << 16
+	c := newTokenCache(limit)
+	if c.entries != nil || c.slots != nil {
+		t.Fatal("a new cache allocated up front")
+	}
+	for i := range 3 {
+		c.put("t"+strconv.Itoa(i), jose.Claims{})
+	}
+	if cap(c.entries) != initialEntries || len(c.slots) != 2*initialEntries {
+		t.Fatalf("3 entries: capacity %d, %d slots; want %d and %d", cap(c.entries), len(c.slots), initialEntries, 2*initialEntries)
+	}
+	for i := 3; i < limit+1000; i++ {
+		c.put("t"+strconv.Itoa(i), jose.Claims{})
+	}
+	if c.n != limit || cap(c.entries) != limit || len(c.slots) != 2*limit {
+		t.Fatalf("full: n=%d capacity %d, %d slots", c.n, cap(c.entries), len(c.slots))
+	}
+	for i := limit + 1000 - limit; i < limit+1000; i++ {
+		if _, ok := c.get("t" + strconv.Itoa(i)); !ok {
+			t.Fatalf("t%d lost while growing", i)
+		}
+	}
+	c.flush()
+	if c.entries != nil || c.slots != nil || c.limit != limit {
+		t.Fatal("flush kept the memory or lost the bound")
 	}
 }
 
