@@ -5,7 +5,7 @@ GO    ?= go
 include wasm.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-go test-js bench bench-verifier bench-controlplane fuzz vet
+.PHONY: help run demo test test-go test-js bench bench-verifier bench-controlplane bench-ws fuzz vet
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ test-js: ## the JS package (js/) in Node: verifier.wasm with no imports, createE
 vet: ## go vet
 	$(GO) vet ./...
 
-bench: bench-verifier bench-controlplane ## every benchmark, each beside its baseline in the same run (README "Speed")
+bench: bench-verifier bench-controlplane bench-ws ## every benchmark, each beside its baseline in the same run (README "Speed")
 
 bench-verifier: ## verifier: native Go vs verifier.wasm in wazero, per algorithm; cache hits; P-256 vs crypto/ecdsa
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./verifier/...
@@ -36,6 +36,10 @@ bench-controlplane: ## control plane: the edgeauth binary refreshing over HTTP v
 	$(GO) run ./internal/cpbench $(CPBENCH)
 	$(GO) test -run '^$$' -bench 'BenchmarkPublished' -benchtime 2s ./controlplane/httpapi
 	$(GO) test -run '^$$' -bench 'BenchmarkJWKS' -benchtime 1s ./keys
+
+WSBENCH ?=
+bench-ws: ## WebSockets (internal/wsbench): revocation-to-close latency across 3 replicas (processes), memory per idle authorized socket, upgrades/s vs plain gorilla/websocket (WSBENCH= passes flags)
+	ulimit -Hn 65536 2>/dev/null; ulimit -n 32768 2>/dev/null; $(GO) run ./internal/wsbench $(WSBENCH)
 
 FUZZTIME ?= 10s
 fuzz: ## run every fuzz target for FUZZTIME each: a duration (10s, 5m) or an execution count (5000x, what CI runs)
