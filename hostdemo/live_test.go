@@ -3,7 +3,6 @@ package main
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -15,32 +14,31 @@ func (b *browser) tab() *browser {
 	return &browser{t: b.t, ctx: ctx}
 }
 
-// waitText polls until the element's text satisfies ok.
-func (b *browser) waitText(sel string, what string, ok func(string) bool) string {
-	b.t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); ; {
-		v, err := chromedp.Run(b.ctx, chromedp.Text(sel))
-		if err == nil && ok(v) {
-			return v
-		}
-		if time.Now().After(deadline) {
-			b.t.Fatalf("%s: %s is %q (%v)", what, sel, v, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-// signInAt opens path, signs in on the login page it is sent to, and waits for path.
+// signInAt opens path, signs in on the login page it is sent to, and waits for the
+// page of path.
 func (b *browser) signInAt(base, path, email string) {
 	b.t.Helper()
 	b.do(chromedp.Navigate(base+path), chromedp.WaitVisible(`#login`),
 		chromedp.SendKeys(`input[name=email]`, email),
 		chromedp.SendKeys(`input[name=password]`, demoPassword),
 		chromedp.Click(`#login button`))
-	b.waitLocation("sign-in", func(l string) bool { return l == base+path })
+	if loc := b.waitPage("sign-in", path); loc != base+path {
+		b.t.Fatalf("sign-in led to %s, want %s", loc, base+path)
+	}
 }
 
-func is(want string) func(string) bool { return func(s string) bool { return s == want } }
+// socketOpen waits for the live page's open event (its status says "open").
+func (b *browser) socketOpen() {
+	b.t.Helper()
+	b.waitFor("socket", `#status`, `e.textContent === 'open'`)
+}
+
+// socketClosed waits for the live page's close event (it writes the code to the
+// status's data-code) and returns the status it shows ("closed CODE REASON").
+func (b *browser) socketClosed(what string) string {
+	b.t.Helper()
+	return b.waitFor(what, `#status`, `e.dataset.code`)
+}
 
 // The demo's live page and "your devices" page in real browsers, through the hostdemo
 // binary (which relays the page's WebSocket to its chat server after authorizing it
@@ -54,18 +52,20 @@ func TestBrowserLiveSocketEndsWithTheSession(t *testing.T) {
 	laptop := newBrowser(t)
 
 	laptop.signInAt(d.url, "/app/live", "grace@example.test")
-	laptop.waitText(`#status`, "socket", is("open"))
+	laptop.socketOpen()
 	laptop.do(chromedp.SendKeys(`#live input[name=text]`, "hello from the laptop"), chromedp.Click(`#live button`))
-	laptop.waitText(`#messages`, "chat", func(s string) bool { return strings.Contains(s, ": hello from the laptop") })
+	laptop.waitFor("chat", `#messages li`, `e.textContent.endsWith(': hello from the laptop')`)
 
 	second := laptop.tab()
 	second.do(chromedp.Navigate(d.url+"/app/"), chromedp.WaitVisible(`#logout`), chromedp.Click(`#logout button`))
-	second.waitLocation("sign-out in the second tab", func(l string) bool { return l == d.url+"/" })
-	laptop.waitText(`#status`, "the first tab after sign-out", is("closed 4001 logout"))
+	second.waitPage("sign-out in the second tab", "/")
+	if st := laptop.socketClosed("the first tab after sign-out"); st != "closed 4001 logout" {
+		t.Fatalf("the first tab after sign-out: %q", st)
+	}
 
 	// Two devices: the phone signs the laptop out from its "your devices" page.
 	laptop.signInAt(d.url, "/app/live", "grace@example.test")
-	laptop.waitText(`#status`, "socket", is("open"))
+	laptop.socketOpen()
 	laptopSession := laptop.text(chromedp.Text(`#session`))
 	phone := newBrowser(t)
 	phone.signInAt(d.url, "/app/devices", "grace@example.test")
@@ -75,14 +75,16 @@ func TestBrowserLiveSocketEndsWithTheSession(t *testing.T) {
 		t.Fatalf("the laptop's row names its browser as %q", ua)
 	}
 	phone.do(chromedp.Click(row + ` button.signout`))
-	laptop.waitText(`#status`, "the laptop after the phone signed it out", is("closed 4004 revoked_by_user"))
+	if st := laptop.socketClosed("the laptop after the phone signed it out"); st != "closed 4004 revoked_by_user" {
+		t.Fatalf("the laptop after the phone signed it out: %q", st)
+	}
 
 	// "Sign out all other devices".
 	laptop.signInAt(d.url, "/app/live", "grace@example.test")
-	laptop.waitText(`#status`, "socket", is("open"))
+	laptop.socketOpen()
 	phone.do(chromedp.Navigate(d.url+"/app/devices"), chromedp.WaitVisible(`#devices tbody tr`), chromedp.Click(`#others`))
-	laptop.waitText(`#status`, "the laptop after sign out all others", is("closed 4003 logout_others"))
-	phone.waitText(`#devices tbody`, "the phone's devices", func(s string) bool {
-		return strings.Contains(s, "this device") && strings.Count(s, "Sign out") == 1
-	})
+	if st := laptop.socketClosed("the laptop after sign out all others"); st != "closed 4003 logout_others" {
+		t.Fatalf("the laptop after sign out all others: %q", st)
+	}
+	phone.waitFor("the phone's devices", `#devices tbody`, `e.rows.length === 1 && e.textContent.includes('this device')`)
 }
