@@ -36,8 +36,8 @@ import (
 
 // Close codes a connection is closed with when its session ends (RFC 6455 §7.4.2: 4000
 // to 4999 are for applications). The close reason is the code's name. Clients should
-// not reconnect on 4000-4009 (the session is over: sign in again), may reconnect after
-// refreshing on 4010-4011, and may reconnect later on 1013 and 1001.
+// not reconnect on 4000-4010 (the session is over: sign in again), may reconnect after
+// refreshing on 4011, and may reconnect later, with backoff, on 1013 and 1001.
 const (
 	// CloseSessionRevoked (reason session_revoked): revoked, cause not known (learned
 	// from the revocation list).
