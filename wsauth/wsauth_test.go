@@ -374,6 +374,7 @@ func TestSigningKeyRemovalClosesSocket(t *testing.T) {
 		t.Fatalf("after its key was removed: %d %q", code, text)
 	}
 	alive(t, fresh, "socket of the new key")
+	w.waitCount(1) // the closed one is not registered any more
 }
 
 // A WebSocket server that cannot reach the control plane for longer than MaxStale
