@@ -30,7 +30,7 @@ type Storage interface {
 	SessionByID(ctx context.Context, id string) (store.Session, error)
 	ListActiveSessions(ctx context.Context, userID string, now time.Time) ([]store.Session, error)
 	AddAudit(ctx context.Context, e store.AuditEvent) error
-	RefreshTx(ctx context.Context, tokenHash []byte, decide func(store.RefreshState) (store.RefreshWrites, error)) error
+	Refresh(ctx context.Context, a store.RefreshAttempt) (store.RefreshResult, error)
 	DeleteSessionsBefore(ctx context.Context, t time.Time) (int64, error)
 	DeleteLoginFailuresBefore(ctx context.Context, t time.Time) (int64, error)
 	DeleteLoginClientsBefore(ctx context.Context, t time.Time) (int64, error)

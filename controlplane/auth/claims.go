@@ -7,7 +7,7 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/json"
+	"encoding/base64"
 	"errors"
 	"time"
 
@@ -47,15 +47,18 @@ func (c AccessClaims) GetAudience() (jwt.ClaimStrings, error) {
 	return jwt.ClaimStrings{c.Audience}, nil
 }
 
-// issueAccess signs an access token for the user's session at now.
-func (s *Service) issueAccess(ctx context.Context, userID string, sess store.Session, roles []string, now time.Time) (string, time.Time, error) {
+// issueAccess signs an access token for the user's session at now, with token id jti.
+// Its claims follow from the arguments alone (times in whole seconds), so the same
+// arguments sign the same claims: with a deterministic signature (EdDSA, RS256) under
+// the same key, the very same token (see Refresh).
+func (s *Service) issueAccess(ctx context.Context, userID string, sess store.Session, roles []string, now time.Time, jti string) (string, time.Time, error) {
 	if roles == nil {
 		roles = []string{}
 	}
 	exp := now.Add(s.cfg.AccessTTL)
 	c := AccessClaims{
 		Issuer: s.cfg.Issuer, Audience: s.cfg.Audience, Subject: userID, SessionID: sess.ID,
-		Roles: roles, TokenID: randomToken(jtiBytes),
+		Roles: roles, TokenID: jti,
 		IssuedAt: now.Unix(), NotBefore: now.Unix(), ExpiresAt: exp.Unix(),
 		SessionExpiresAt: sess.AbsoluteExpires.Unix(),
 	}
@@ -66,21 +69,27 @@ func (s *Service) issueAccess(ctx context.Context, userID string, sess store.Ses
 	return tok, time.Unix(exp.Unix(), 0), nil
 }
 
-// Sealing of a successor's tokens (grace replay without storing plaintext).
-//
-// key = HKDF-SHA256(ikm = parent refresh token bytes, salt = sealSalt, info = parent hash),
-// box = nonce(12) || AES-256-GCM(key, nonce, json(sealedTokens), aad = parent hash).
-// The database holds the box and SHA-256(parent), neither of which yields the key.
-const sealSalt = "edgeauth refresh successor v1"
-
-type sealedTokens struct {
-	Access        string `json:"a"`
-	AccessExpires int64  `json:"ae"`
-	Refresh       string `json:"r"`
+// successorTokenID is the jti of the access token issued with a rotation: derived from
+// the successor refresh token's secret, so that a grace replay, which can open the
+// successor, signs the same claims again; it reveals nothing of the secret.
+func successorTokenID(successor refreshToken) string {
+	id, err := hkdf.Key(sha256.New, successor.secret, []byte("edgeauth access token id v1"), successor.sessionID, jtiBytes)
+	if err != nil {
+		panic("auth: hkdf: " + err.Error()) // only for lengths out of range
+	}
+	return base64.RawURLEncoding.EncodeToString(id)
 }
 
-func sealKey(parentRaw, parentHash []byte) (cipher.AEAD, error) {
-	key, err := hkdf.Key(sha256.New, parentRaw, []byte(sealSalt), string(parentHash), 32)
+// Sealing of a successor (grace replay without storing plaintext).
+//
+// key = HKDF-SHA256(ikm = parent token's secret, salt = sealSalt, info = parent hash),
+// box = nonce(12) || AES-256-GCM(key, nonce, successor refresh token, aad = parent hash).
+// The database holds the box and SHA-256(parent secret), neither of which yields the
+// key: only a holder of the parent token can open it.
+const sealSalt = "edgeauth refresh successor v2"
+
+func sealKey(parent refreshToken) (cipher.AEAD, error) {
+	key, err := hkdf.Key(sha256.New, parent.secret, []byte(sealSalt), string(parent.hash), 32)
 	if err != nil {
 		return nil, err
 	}
@@ -91,39 +100,36 @@ func sealKey(parentRaw, parentHash []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-func seal(parentRaw, parentHash []byte, t sealedTokens) ([]byte, error) {
-	aead, err := sealKey(parentRaw, parentHash)
+func seal(parent refreshToken, successor string) ([]byte, error) {
+	aead, err := sealKey(parent)
 	if err != nil {
 		return nil, err
 	}
-	plain, err := json.Marshal(t)
-	if err != nil {
-		return nil, err
-	}
-	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(successor)+aead.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return nil, err
 	}
-	return aead.Seal(nonce, nonce, plain, parentHash), nil
+	return aead.Seal(nonce, nonce, []byte(successor), parent.hash), nil
 }
 
 var errSealed = errors.New("auth: cannot open sealed successor")
 
-func unseal(parentRaw, parentHash, box []byte) (sealedTokens, error) {
-	var t sealedTokens
-	aead, err := sealKey(parentRaw, parentHash)
+// unseal opens the box sealed under parent and returns the successor it holds.
+func unseal(parent refreshToken, box []byte) (string, refreshToken, error) {
+	aead, err := sealKey(parent)
 	if err != nil {
-		return t, err
+		return "", refreshToken{}, err
 	}
 	if len(box) < aead.NonceSize() {
-		return t, errSealed
+		return "", refreshToken{}, errSealed
 	}
-	plain, err := aead.Open(nil, box[:aead.NonceSize()], box[aead.NonceSize():], parentHash)
+	plain, err := aead.Open(nil, box[:aead.NonceSize()], box[aead.NonceSize():], parent.hash)
 	if err != nil {
-		return t, errSealed
+		return "", refreshToken{}, errSealed
 	}
-	if err := json.Unmarshal(plain, &t); err != nil {
-		return t, errSealed
+	t, ok := parseRefreshToken(string(plain))
+	if !ok || t.sessionID != parent.sessionID || t.generation != parent.generation+1 {
+		return "", refreshToken{}, errSealed
 	}
-	return t, nil
+	return string(plain), t, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,8 +24,11 @@ func TestLoginRefreshLogout(t *testing.T) {
 	if raw, err := base64.RawURLEncoding.DecodeString(r.Session.ID); err != nil || len(raw) < 16 {
 		t.Fatalf("session id %q: not >= 128 bits base64url", r.Session.ID)
 	}
-	if raw, err := base64.RawURLEncoding.DecodeString(r.Tokens.Refresh); err != nil || len(raw) != 32 {
-		t.Fatalf("refresh token is not 256 bits base64url")
+	// <session id>.<generation>.<256 bits base64url>
+	if sid, rest, _ := strings.Cut(r.Tokens.Refresh, "."); sid != r.Session.ID || !strings.HasPrefix(rest, "1.") {
+		t.Fatalf("refresh token %q does not name its session and generation 1", r.Tokens.Refresh)
+	} else if raw, err := base64.RawURLEncoding.Strict().DecodeString(strings.TrimPrefix(rest, "1.")); err != nil || len(raw) != 32 {
+		t.Fatalf("refresh token's secret is not 256 bits base64url")
 	}
 	now := e.clock.Now()
 	h, c := e.signer.parse(t, r.Tokens.Access, now)

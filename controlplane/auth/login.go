@@ -142,16 +142,15 @@ func (s *Service) openSession(ctx context.Context, q store.Queries, user store.U
 		Created: now, LastUsed: now,
 		IdleExpires: now.Add(s.cfg.IdleTTL), AbsoluteExpires: now.Add(s.cfg.AbsoluteTTL),
 	}
-	refresh := randomToken(refreshTokenBytes)
-	_, refreshHash, _ := decodeRefreshToken(refresh)
-	access, accessExp, err := s.issueAccess(ctx, user.ID, sess, user.Roles, now)
+	refresh, refreshTok := newRefreshToken(sess.ID, 1)
+	access, accessExp, err := s.issueAccess(ctx, user.ID, sess, user.Roles, now, randomToken(jtiBytes))
 	if err != nil {
 		return nil, err
 	}
 	if err := att.succeed(ctx, q, now); err != nil {
 		return nil, err
 	}
-	if err := q.CreateSession(ctx, sess, refreshHash); err != nil {
+	if err := q.CreateSession(ctx, sess, refreshTok.hash); err != nil {
 		return nil, err
 	}
 	if err := q.AddAudit(ctx, store.AuditEvent{Kind: "login", UserID: user.ID, SessionID: sess.ID, IP: sess.IP, At: now}); err != nil {

@@ -18,13 +18,13 @@ func (s *Service) Logout(ctx context.Context, sid string) error {
 // logout whose access token has already expired). ErrRefreshInvalid if the token is
 // malformed or unknown.
 func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string) error {
-	_, hash, ok := decodeRefreshToken(refreshToken)
+	tok, ok := parseRefreshToken(refreshToken)
 	if !ok {
 		return ErrRefreshInvalid
 	}
 	now := s.cfg.Now()
 	return s.st.InTx(ctx, func(q store.Queries) error {
-		sess, _, err := q.LockSessionForRefresh(ctx, hash)
+		sess, _, err := q.LockSessionForRefresh(ctx, tok.sessionID, tok.generation, tok.hash)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrRefreshInvalid
 		}

@@ -13,7 +13,7 @@ import (
 )
 
 // The store's error vocabulary. Every error a Store method returns is nil, a domain
-// error a caller handed in (InTx and RefreshTx pass those through), or wraps exactly
+// error a caller handed in (InTx passes those through), or wraps exactly
 // one of these (test with errors.Is); the driver's error stays in the chain for logs.
 var (
 	// ErrNotFound: the row asked for does not exist (or is not in the state asked for).
@@ -37,7 +37,7 @@ const (
 	sqlstateExclusionViolation       = "23P01"
 	sqlstateCharacterNotInRepertoire = "22021" // e.g. a NUL byte in text
 	sqlstateUntranslatableCharacter  = "22P05"
-	sqlstateDivisionByZero           = "22012" // rotateSQL's way to abort (see there)
+	sqlstateDivisionByZero           = "22012" // RefreshSQL's way to abort (see there)
 	sqlstateSerializationFailure     = "40001"
 	sqlstateDeadlockDetected         = "40P01"
 	sqlstateAdminShutdown            = "57P01"

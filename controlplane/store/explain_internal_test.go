@@ -24,9 +24,8 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		sql  string
 		args []any
 	}{
-		{"lock and read for a refresh", lockRefreshSQL, []any{h}},
-		{"lock session by token hash", lockSessionSQL, []any{h}},
-		{"rotate", rotateSQL, []any{int64(1), now, h, []byte("x"), now, "sid", 1}},
+		{"refresh", RefreshSQL, []any{"sid", 2, h, now, now, h, []byte("x"), now, "r", "192.0.2.1"}},
+		{"lock session by refresh token", lockSessionSQL, []any{"sid", 1, h}},
 		{"revoke", revokeSQL, []any{"sid", uid, now, "r"}},
 		{"revoked since", `SELECT id FROM sessions WHERE revoked_at > $1 ORDER BY revoked_at, id`, []any{now}},
 		{"user by e-mail", `SELECT ` + userColumns + ` FROM users WHERE lower(email) = lower($1)`, []any{"a@b"}},

@@ -6,140 +6,181 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// RefreshState is what a refresh decides on: the session (locked, current), its user, and
-// the immutable facts of the token presented. Whether that token is the live one, the
-// previous one or older follows from Generation against Session.Generation.
-type RefreshState struct {
+// RefreshAttempt is one presented refresh token and the rotation it makes if it is its
+// session's live one. The token names its session and generation; Hash is SHA-256 of
+// its secret. Everything a rotation writes is prepared before the statement runs, so a
+// refresh takes one statement, one round trip and one commit (RefreshSQL).
+type RefreshAttempt struct {
+	SessionID  string
+	Generation int    // the generation the token names
+	Hash       []byte // SHA-256 of the token's secret
+	At         time.Time
+	// GraceFrom: a rotation at or after it lets the previous token be presented again
+	// (At minus the grace window).
+	GraceFrom time.Time
+
+	NewHash      []byte    // SHA-256 of the successor's secret
+	SuccessorBox []byte    // the successor sealed under the presented token (auth)
+	IdleExpires  time.Time // the session's new idle expiry (capped at its absolute expiry)
+
+	ReuseReason string // revocation reason and audit kind when the token is reused
+	IP          string // for the audit event of a reuse
+}
+
+// RefreshOutcome is what a refresh did.
+type RefreshOutcome int
+
+const (
+	// RefreshInvalid: no such session, a secret that is not one of its tokens', a
+	// generation it never had, or a session revoked or expired. Nothing was written.
+	RefreshInvalid RefreshOutcome = iota
+	// RefreshRotated: the token was the live one; the successor is now (session's
+	// generation + 1, NewHash), the presented token is marked used, the session's last
+	// use and idle expiry moved, SuccessorBox stored.
+	RefreshRotated
+	// RefreshGrace: the token is the live one's parent and the rotation that replaced it
+	// is at or after GraceFrom; Session.SuccessorBox holds the successor. Nothing was
+	// written.
+	RefreshGrace
+	// RefreshReused: any other genuine token of the session (older, or the previous
+	// one after the grace). The session is now revoked with ReuseReason (NOTIFYed on
+	// RevocationChannel) and the reuse audited, in the same statement.
+	RefreshReused
+)
+
+// RefreshResult is the outcome and the session (as the refresh left it) with its user
+// (without the password hash).
+type RefreshResult struct {
+	Outcome RefreshOutcome
 	Session Session
 	User    User
-	TokenID int64
-	// Generation of the token presented.
-	Generation int
 }
 
-// Rotation replaces a session's live refresh token by its successor.
-type Rotation struct {
-	SessionID    string
-	OldID        int64     // the live token
-	Generation   int       // its generation (the session's current one)
-	NewHash      []byte    // SHA-256 of the successor token
-	SuccessorBox []byte    // the successor's tokens sealed under the old token
-	At           time.Time // rotation time: the old token's use, the successor's creation, the session's last use
-	IdleExpires  time.Time // the session's new idle expiry (capped at its absolute expiry)
-}
-
-// RefreshWrites are the changes a refresh makes; the zero value makes none.
-type RefreshWrites struct {
-	Rotate *Rotation   // rotate the live token
-	Revoke string      // revoke the session with this reason (NOTIFYing its id)
-	At     time.Time   // revocation time
-	Audit  *AuditEvent // record an event
-}
-
-const lockRefreshSQL = `SELECT ` + sessionColumns + `, u.id::text, u.email, u.password_hash, u.roles, u.created_at,
-	t.id, t.generation
-	FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id
-	WHERE t.hash = $1
-	FOR UPDATE OF s`
-
-// rotateSQL moves the session to the next generation (only from the expected one),
-// inserts the successor and marks the old token used with its successor, in one
-// statement. All three happen or none: when a part matches nothing the final division by
-// zero aborts the statement (and the transaction).
-const rotateSQL = `
-	WITH s AS (
-		UPDATE sessions SET generation = generation + 1, rotated_at = $2, successor_box = $4,
-			last_used_at = $2, idle_expires_at = least($5, absolute_expires_at)
-		WHERE id = $6 AND generation = $7 AND revoked_at IS NULL
-		RETURNING id, generation
+// RefreshSQL is a refresh: one statement keyed by the session's primary key.
+//
+//	$1 session id, $2 generation named, $3 hash of the secret, $4 now, $5 grace from,
+//	$6 successor hash, $7 successor box, $8 new idle expiry, $9 reuse reason, $10 ip
+//
+// t is the presented token's row if the secret is that generation's (an index lookup by
+// (session_id, generation), then the hash compared). The UPDATE of the session matches
+// only when the refresh writes: the session is active and the token is either its live
+// one (rotate) or a genuine older one outside the grace rule (revoke). PostgreSQL's row
+// lock serialises concurrent refreshes of one session: a refresh that waited for
+// another re-checks these conditions against the row that one left (READ COMMITTED's
+// re-check of an UPDATE's WHERE), so one token never rotates twice. From the rotation
+// follow, in the same statement, the successor's row and the presented token marked
+// used (n, o); from a revocation the audit event (a) and the NOTIFY. Every part happens
+// or none: a rotation whose token row was already used aborts the statement by a
+// division by zero (impossible under the lock, checked anyway).
+//
+// When the UPDATE wrote nothing, the second branch returns the session as the
+// statement's snapshot saw it, and whether the secret matched: the caller then has a
+// grace replay (nothing to write), an invalid token, or, if the snapshot says the
+// statement should have written, a refresh that lost a race for the row while it was
+// changing (Refresh runs the statement again, with a new snapshot).
+var RefreshSQL = `
+	WITH t AS (
+		SELECT id FROM refresh_tokens WHERE session_id = $1 AND generation = $2 AND hash = $3
+	), s AS (
+		UPDATE sessions SET
+			generation      = CASE WHEN sessions.generation = $2 THEN sessions.generation + 1 ELSE sessions.generation END,
+			rotated_at      = CASE WHEN sessions.generation = $2 THEN $4 ELSE sessions.rotated_at END,
+			successor_box   = CASE WHEN sessions.generation = $2 THEN $7::bytea END,
+			last_used_at    = CASE WHEN sessions.generation = $2 THEN $4 ELSE sessions.last_used_at END,
+			idle_expires_at = CASE WHEN sessions.generation = $2 THEN least($8, sessions.absolute_expires_at) ELSE sessions.idle_expires_at END,
+			revoked_at      = CASE WHEN sessions.generation = $2 THEN NULL ELSE $4::timestamptz END,
+			revoke_reason   = CASE WHEN sessions.generation = $2 THEN NULL ELSE $9::text END
+		FROM users u
+		WHERE sessions.id = $1 AND u.id = sessions.user_id AND EXISTS (SELECT FROM t)
+			AND sessions.revoked_at IS NULL AND sessions.idle_expires_at > $4 AND sessions.absolute_expires_at > $4
+			AND (sessions.generation = $2
+				OR ($2 < sessions.generation AND NOT ($2 = sessions.generation - 1 AND sessions.rotated_at >= $5)))
+		RETURNING sessions.*, u.id AS uid, u.email, u.roles, u.created_at AS user_created_at,
+			sessions.revoked_at IS NULL AS rotated
 	), n AS (
 		INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at)
-		SELECT id, $3, generation, $1, $2 FROM s
-		RETURNING id
+		SELECT s.id, $6, s.generation, t.id, $4 FROM s, t WHERE s.rotated
+		RETURNING id, parent_id
 	), o AS (
-		UPDATE refresh_tokens SET used_at = $2, successor_id = n.id
-		FROM n WHERE refresh_tokens.id = $1 AND refresh_tokens.used_at IS NULL
-		RETURNING n.id
+		UPDATE refresh_tokens SET used_at = $4, successor_id = n.id
+		FROM n WHERE refresh_tokens.id = n.parent_id AND refresh_tokens.used_at IS NULL
+		RETURNING 1
+	), a AS (
+		INSERT INTO audit_events (kind, user_id, session_id, ip, at, detail)
+		SELECT $9, s.user_id, s.id, $10, $4, jsonb_build_object('generation', $2::int, 'live_generation', s.generation)
+		FROM s WHERE NOT s.rotated
 	)
-	SELECT 1 / (SELECT count(*) FROM o)`
+	SELECT true, ` + refreshSessionColumns("s") + `, s.uid::text, s.email, s.roles, s.user_created_at, s.rotated, true,
+		CASE WHEN s.rotated THEN 1 / (SELECT count(*) FROM o)
+			ELSE length(pg_notify('` + RevocationChannel + `', json_build_object('sid', s.id, 'seq', s.revocation_seq, 'reason', s.revoke_reason)::text)::text) END
+	FROM s
+	UNION ALL
+	SELECT false, ` + refreshSessionColumns("x") + `, u.id::text, u.email, u.roles, u.created_at, false, EXISTS (SELECT FROM t), 0
+	FROM sessions x JOIN users u ON u.id = x.user_id
+	WHERE x.id = $1 AND NOT EXISTS (SELECT FROM s)`
 
-// RefreshTx runs one refresh as a single transaction in two network round trips:
-//
-//  1. BEGIN, then one statement that finds the token by hash and locks its session
-//     (SELECT ... FOR UPDATE). A refresh waiting for the lock sees the session as the
-//     rotation it waited for left it, and the token's columns it reads never change.
-//  2. decide(state) returns the writes, sent pipelined with COMMIT.
-//
-// A refresh is the control plane's hot path (one per access-token lifetime per active
-// session): this keeps it to two round trips where BEGIN/SELECT/UPDATE/INSERT/COMMIT issued
-// one by one take five. ErrNotFound if no token has that hash; decide's error is returned
-// as is (after ROLLBACK); ErrConflict if a rotation found the session moved on (impossible
-// under the lock, checked anyway).
-func (s *Store) RefreshTx(ctx context.Context, tokenHash []byte, decide func(RefreshState) (RefreshWrites, error)) error {
-	c, err := s.pool.Acquire(ctx)
+// refreshSessionColumns lists a session's columns (sessionDest's order) from a.
+func refreshSessionColumns(a string) string {
+	return a + `.id, ` + a + `.user_id::text, ` + a + `.user_agent, ` + a + `.ip, ` + a + `.created_at, ` + a + `.last_used_at, ` +
+		a + `.idle_expires_at, ` + a + `.absolute_expires_at, ` + a + `.revoked_at, coalesce(` + a + `.revoke_reason, ''), ` +
+		a + `.generation, ` + a + `.rotated_at, ` + a + `.successor_box`
+}
+
+// refreshAttempts bounds how often Refresh runs the statement when it lost a race for
+// the row: each run after the first starts from a snapshot in which the change it lost
+// to is visible, so a second run settles it unless the session moved on again.
+const refreshAttempts = 4
+
+// Refresh runs one refresh (RefreshSQL) and returns its outcome. ErrInvalidInput if the
+// attempt is incomplete; ErrConflict if the session kept changing under it (after
+// refreshAttempts runs); otherwise the vocabulary's errors for database failures.
+func (s *Store) Refresh(ctx context.Context, a RefreshAttempt) (RefreshResult, error) {
+	if a.SessionID == "" || a.Generation < 1 || len(a.Hash) != 32 || len(a.NewHash) != 32 ||
+		len(a.SuccessorBox) == 0 || a.ReuseReason == "" {
+		return RefreshResult{}, fmt.Errorf("refresh: incomplete attempt: %w", ErrInvalidInput)
+	}
+	for range refreshAttempts {
+		r, settled, err := s.refreshOnce(ctx, a)
+		if err != nil || settled {
+			return r, err
+		}
+	}
+	return RefreshResult{}, fmt.Errorf("refresh: the session kept changing: %w", ErrConflict)
+}
+
+// refreshOnce runs RefreshSQL once; settled is false when it lost a race for the row.
+func (s *Store) refreshOnce(ctx context.Context, a RefreshAttempt) (r RefreshResult, settled bool, err error) {
+	var (
+		wrote, rotated, matched bool
+		check                   int64
+	)
+	sess, u := &r.Session, &r.User
+	dest := append(sessionDest(sess), &u.ID, &u.Email, &u.Roles, &u.Created, &rotated, &matched, &check)
+	err = s.pool.QueryRow(ctx, RefreshSQL, a.SessionID, a.Generation, a.Hash, a.At, a.GraceFrom,
+		a.NewHash, a.SuccessorBox, a.IdleExpires, a.ReuseReason, a.IP).Scan(append([]any{&wrote}, dest...)...)
+	if errors.Is(err, errNoRows) {
+		return RefreshResult{Outcome: RefreshInvalid}, true, nil
+	}
 	if err != nil {
-		return translate("refresh", err)
-	}
-	// A connection left inside a transaction (any failure below) is destroyed on release.
-	defer c.Release()
-
-	var st RefreshState
-	found := false
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	b.Queue(lockRefreshSQL, tokenHash).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			found = true
-			u := &st.User
-			dest := append(sessionDest(&st.Session), &u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created, &st.TokenID, &st.Generation)
-			if err := rows.Scan(dest...); err != nil {
-				return err
-			}
+		if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == sqlstateDivisionByZero { // see RefreshSQL
+			return RefreshResult{}, true, fmt.Errorf("refresh: the presented token was already used: %w", ErrConflict)
 		}
-		return rows.Err()
-	})
-	if err := c.SendBatch(ctx, b).Close(); err != nil {
-		return translate("refresh: lock", err)
+		return RefreshResult{}, true, translate("refresh", err)
 	}
-	rollback := func() { _, _ = c.Exec(ctx, "ROLLBACK") }
-	if !found {
-		rollback()
-		return translate("refresh: lock", errNoRows)
+	switch {
+	case wrote && rotated:
+		r.Outcome = RefreshRotated
+	case wrote:
+		r.Outcome = RefreshReused
+	case !matched || !sess.ActiveAt(a.At) || a.Generation > sess.Generation:
+		r.Outcome = RefreshInvalid
+	case a.Generation == sess.Generation-1 && sess.RotatedAt != nil && !sess.RotatedAt.Before(a.GraceFrom) && sess.SuccessorBox != nil:
+		r.Outcome = RefreshGrace
+	default: // the snapshot says the statement should have written: the row changed under it
+		return RefreshResult{}, false, nil
 	}
-
-	w, err := decide(st)
-	if err != nil {
-		rollback()
-		return err
-	}
-	b = &pgx.Batch{}
-	if r := w.Rotate; r != nil {
-		b.Queue(rotateSQL, r.OldID, r.At, r.NewHash, r.SuccessorBox, r.IdleExpires, r.SessionID, r.Generation)
-	}
-	if w.Revoke != "" {
-		b.Queue(revokeSQL, st.Session.ID, "", w.At, w.Revoke)
-	}
-	if e := w.Audit; e != nil {
-		sql, args, err := auditInsert(*e)
-		if err != nil {
-			rollback()
-			return err
-		}
-		b.Queue(sql, args...)
-	}
-	b.Queue("COMMIT")
-	if err := c.SendBatch(ctx, b).Close(); err != nil {
-		if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == sqlstateDivisionByZero { // see rotateSQL
-			return fmt.Errorf("refresh: rotation found the session moved on: %w", ErrConflict)
-		}
-		return translate("refresh: write", err)
-	}
-	if c.Conn().PgConn().TxStatus() != 'I' {
-		return errors.New("refresh: transaction not closed")
-	}
-	return nil
+	return r, true, nil
 }

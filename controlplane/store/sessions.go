@@ -25,7 +25,7 @@ type Session struct {
 	// Refresh state, changed only under the row lock.
 	Generation   int        // generation of the live refresh token
 	RotatedAt    *time.Time // when the live token replaced its parent; nil for generation 1
-	SuccessorBox []byte     // the live token's tokens sealed under its parent (see 001_core.sql)
+	SuccessorBox []byte     // the live token sealed under its parent (auth; see 001_core.sql)
 }
 
 // ActiveAt reports whether the session is usable at now: not revoked, not idle-expired,
@@ -45,7 +45,7 @@ func sessionDest(s *Session) []any {
 }
 
 // CreateSession inserts a session together with its first refresh token (generation 1),
-// whose hash is firstTokenHash. ErrConflict if the id or the hash exists.
+// whose hash is firstTokenHash. ErrConflict if the id exists.
 func (q Queries) CreateSession(ctx context.Context, s Session, firstTokenHash []byte) error {
 	_, err := q.db.Exec(ctx, `
 		WITH s AS (
@@ -85,17 +85,18 @@ func (q Queries) ListActiveSessions(ctx context.Context, userID string, now time
 
 const lockSessionSQL = `SELECT ` + sessionColumns + `, u.id::text, u.email, u.password_hash, u.roles, u.created_at
 	FROM sessions s JOIN users u ON u.id = s.user_id
-	WHERE s.id = (SELECT session_id FROM refresh_tokens WHERE hash = $1)
+	WHERE s.id = $1 AND EXISTS (SELECT FROM refresh_tokens t WHERE t.session_id = $1 AND t.generation = $2 AND t.hash = $3)
 	FOR UPDATE OF s`
 
-// LockSessionForRefresh locks (SELECT ... FOR UPDATE) the session that owns the refresh
-// token whose hash is tokenHash and returns it with its user. Only meaningful inside
-// InTx (RefreshTx does the same for a refresh). ErrNotFound if no token has that hash.
-func (q Queries) LockSessionForRefresh(ctx context.Context, tokenHash []byte) (Session, User, error) {
+// LockSessionForRefresh locks (SELECT ... FOR UPDATE) the session sessionID if one of
+// its refresh tokens has generation and tokenHash (of any generation: used or live),
+// and returns it with its user. Only meaningful inside InTx. ErrNotFound if there is
+// no such session or token.
+func (q Queries) LockSessionForRefresh(ctx context.Context, sessionID string, generation int, tokenHash []byte) (Session, User, error) {
 	var s Session
 	var u User
 	dest := append(sessionDest(&s), &u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created)
-	err := q.db.QueryRow(ctx, lockSessionSQL, tokenHash).Scan(dest...)
+	err := q.db.QueryRow(ctx, lockSessionSQL, sessionID, generation, tokenHash).Scan(dest...)
 	return s, u, translate("lock session", err)
 }
 

@@ -174,87 +174,99 @@ func TestStoreConformance(t *testing.T) {
 		}
 	})
 
-	t.Run("refresh transaction", func(t *testing.T) {
+	t.Run("refresh statement", func(t *testing.T) {
 		t.Parallel()
 		s, pool := newStore(t)
 		u := mkUser(t, s, "fi@example.test")
 		ss := mkSession(t, s, "session-f-xxxxxxxxxxxxxxxx", u.ID, "f1")
-		is(t, s.RefreshTx(ctx, hash("nope"), func(store.RefreshState) (store.RefreshWrites, error) {
-			t.Fatal("decide called for an unknown token")
-			return store.RefreshWrites{}, nil
-		}), store.ErrNotFound)
-		boom := errors.New("boom")
-		is(t, s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
-			return store.RefreshWrites{}, boom
-		}), boom)
-		rotate := func(st store.RefreshState, next string, at time.Time) store.RefreshWrites {
-			return store.RefreshWrites{Rotate: &store.Rotation{SessionID: st.Session.ID, OldID: st.TokenID, Generation: st.Generation,
-				NewHash: hash(next), SuccessorBox: []byte("box-" + next), At: at, IdleExpires: at.Add(time.Hour)}}
+		const grace = 30 * time.Second
+		attempt := func(gen int, tok, next string, at time.Time) store.RefreshAttempt {
+			return store.RefreshAttempt{SessionID: ss.ID, Generation: gen, Hash: hash(tok), At: at, GraceFrom: at.Add(-grace),
+				NewHash: hash(next), SuccessorBox: []byte("box-" + next), IdleExpires: at.Add(time.Hour),
+				ReuseReason: "refresh_token_reused", IP: "192.0.2.9"}
 		}
-		var first int64
-		err := s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
-			if st.Session.ID != ss.ID || st.User.ID != u.ID || st.Generation != 1 || st.Session.Generation != 1 ||
-				st.Session.RotatedAt != nil || st.Session.SuccessorBox != nil {
-				t.Fatalf("state %+v", st)
+		refresh := func(a store.RefreshAttempt, want store.RefreshOutcome) store.RefreshResult {
+			t.Helper()
+			r, err := s.Refresh(ctx, a)
+			if err != nil {
+				t.Fatal(err)
 			}
-			first = st.TokenID
-			return rotate(st, "f2", t0.Add(time.Minute)), nil
-		})
-		if err != nil {
-			t.Fatal(err)
+			if r.Outcome != want {
+				t.Fatalf("outcome %v, want %v (%+v)", r.Outcome, want, r)
+			}
+			return r
+		}
+		count := func() int {
+			t.Helper()
+			rows, err := s.SessionRefreshTokens(ctx, ss.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(rows)
+		}
+		// Invalid: nothing written.
+		for name, a := range map[string]store.RefreshAttempt{
+			"unknown session":   func() store.RefreshAttempt { a := attempt(1, "f1", "x", t0); a.SessionID = "nope"; return a }(),
+			"wrong secret":      attempt(1, "nope", "x", t0),
+			"future generation": attempt(2, "f1", "x", t0),
+			"expired session":   attempt(1, "f1", "x", t0.Add(2*time.Hour)),
+		} {
+			if r := refresh(a, store.RefreshInvalid); name != "unknown session" && r.Session.ID != ss.ID {
+				t.Fatalf("%s: %+v", name, r)
+			}
+		}
+		if _, err := s.Refresh(ctx, store.RefreshAttempt{SessionID: ss.ID}); !errors.Is(err, store.ErrInvalidInput) {
+			t.Fatalf("incomplete attempt: %v", err)
+		}
+		if n := count(); n != 1 {
+			t.Fatalf("%d token rows after refusals", n)
+		}
+		// Rotation.
+		r := refresh(attempt(1, "f1", "f2", t0.Add(time.Minute)), store.RefreshRotated)
+		if r.User.ID != u.ID || !slices.Equal(r.User.Roles, []string{"r"}) || r.Session.Generation != 2 ||
+			!r.Session.RotatedAt.Equal(t0.Add(time.Minute)) || string(r.Session.SuccessorBox) != "box-f2" {
+			t.Fatalf("rotation result %+v", r)
 		}
 		got, _ := s.SessionByID(ctx, ss.ID)
 		if got.Generation != 2 || !got.RotatedAt.Equal(t0.Add(time.Minute)) || string(got.SuccessorBox) != "box-f2" ||
-			!got.LastUsed.Equal(t0.Add(time.Minute)) || !got.IdleExpires.Equal(t0.Add(time.Hour+time.Minute)) {
+			!got.LastUsed.Equal(t0.Add(time.Minute)) || !got.IdleExpires.Equal(t0.Add(time.Hour+time.Minute)) || got.RevokedAt != nil {
 			t.Fatalf("session after rotation %+v", got)
 		}
 		rows, _ := s.SessionRefreshTokens(ctx, ss.ID)
-		if len(rows) != 2 || rows[0].ID != first || rows[0].UsedAt == nil || *rows[0].SuccessorID != rows[1].ID ||
+		first := rows[0].ID
+		if len(rows) != 2 || rows[0].UsedAt == nil || *rows[0].SuccessorID != rows[1].ID ||
 			*rows[1].ParentID != first || rows[1].Generation != 2 || rows[1].UsedAt != nil || !bytes.Equal(rows[1].Hash, hash("f2")) {
 			t.Fatalf("rows %+v", rows)
 		}
-		// Rotating from a generation the session has left changes nothing, atomically.
-		err = s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
-			if st.Generation != 1 || st.Session.Generation != 2 {
-				t.Fatalf("state %+v", st)
-			}
-			return rotate(st, "f2b", t0.Add(2*time.Minute)), nil
-		})
-		is(t, err, store.ErrConflict)
-		if rows, _ := s.SessionRefreshTokens(ctx, ss.ID); len(rows) != 2 {
-			t.Fatalf("%d rows after a refused rotation", len(rows))
-		}
-		if got, _ := s.SessionByID(ctx, ss.ID); got.Generation != 2 || string(got.SuccessorBox) != "box-f2" {
-			t.Fatalf("refused rotation changed the session: %+v", got)
+		// The previous token within the grace: the box, nothing written.
+		r = refresh(attempt(1, "f1", "f2b", t0.Add(time.Minute+grace)), store.RefreshGrace)
+		if string(r.Session.SuccessorBox) != "box-f2" || r.Session.Generation != 2 || count() != 2 {
+			t.Fatalf("grace %+v", r)
 		}
 		// The schema keeps one chain: no second token of a generation.
-		_, err = pool.Exec(ctx, `INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at) VALUES ($1, $2, 2, $3, now())`, ss.ID, hash("rogue"), first)
+		_, err := pool.Exec(ctx, `INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at) VALUES ($1, $2, 2, $3, now())`, ss.ID, hash("rogue"), first)
 		if err == nil {
 			t.Fatal("second successor accepted")
 		}
-		// Revocation with an audit event; the sealed box goes.
-		err = s.RefreshTx(ctx, hash("f1"), func(st store.RefreshState) (store.RefreshWrites, error) {
-			return store.RefreshWrites{Revoke: "refresh_token_reused", At: t0.Add(3 * time.Minute),
-				Audit: &store.AuditEvent{Kind: "refresh_token_reused", UserID: u.ID, SessionID: ss.ID, At: t0}}, nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		// The previous token after the grace: revocation with an audit event; the sealed box goes.
+		r = refresh(attempt(1, "f1", "f2c", t0.Add(2*time.Minute)), store.RefreshReused)
 		got, _ = s.SessionByID(ctx, ss.ID)
 		ev, _ := s.AuditEvents(ctx, "refresh_token_reused", ss.ID, 10)
-		if got.RevokedAt == nil || got.RevokeReason != "refresh_token_reused" || got.SuccessorBox != nil || len(ev) != 1 {
-			t.Fatalf("revocation not written: %+v, %d events", got, len(ev))
+		if got.RevokedAt == nil || got.RevokeReason != "refresh_token_reused" || got.SuccessorBox != nil || got.Generation != 2 ||
+			len(ev) != 1 || ev[0].UserID != u.ID || ev[0].IP != "192.0.2.9" || ev[0].Detail["generation"] != float64(1) || ev[0].Detail["live_generation"] != float64(2) {
+			t.Fatalf("revocation not written: %+v, events %+v", got, ev)
 		}
-		// A revoked session cannot rotate.
-		err = s.RefreshTx(ctx, hash("f2"), func(st store.RefreshState) (store.RefreshWrites, error) {
-			return rotate(st, "f3", t0.Add(4*time.Minute)), nil
-		})
-		is(t, err, store.ErrConflict)
-		locked, lu, err := s.LockSessionForRefresh(ctx, hash("f2"))
+		// A revoked session neither rotates nor revokes again.
+		refresh(attempt(2, "f2", "f3", t0.Add(3*time.Minute)), store.RefreshInvalid)
+		refresh(attempt(1, "f1", "f3", t0.Add(3*time.Minute)), store.RefreshInvalid)
+		if ev, _ := s.AuditEvents(ctx, "refresh_token_reused", ss.ID, 10); len(ev) != 1 || count() != 2 {
+			t.Fatalf("%d events, %d rows after refusals", len(ev), count())
+		}
+		locked, lu, err := s.LockSessionForRefresh(ctx, ss.ID, 2, hash("f2"))
 		if err != nil || locked.ID != ss.ID || lu.ID != u.ID {
 			t.Fatalf("lock %+v %+v %v", locked, lu, err)
 		}
-		_, _, err = s.LockSessionForRefresh(ctx, hash("nope"))
+		_, _, err = s.LockSessionForRefresh(ctx, ss.ID, 2, hash("nope"))
 		is(t, err, store.ErrNotFound)
 	})
 

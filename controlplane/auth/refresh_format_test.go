@@ -1,0 +1,96 @@
+package auth_test
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/store"
+)
+
+// A refresh token names its session, so anyone who knows a session id (it is every
+// access token's sid) can name it. Without one of its secrets that changes nothing: no
+// reuse detection, no revocation, no audit, no rotation.
+func TestNamingASessionWithoutItsSecretChangesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.user(t, "named@example.test")
+	r := e.login(t, "named@example.test")
+	second := mustRefresh(t, e, r.Tokens.Refresh).Tokens.Refresh
+	third := mustRefresh(t, e, second).Tokens.Refresh
+	forge := func(gen string) string {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return r.Session.ID + "." + gen + "." + base64.RawURLEncoding.EncodeToString(b)
+	}
+	e.clock.Add(time.Hour)
+	for _, gen := range []string{"1", "2", "3", "4", "2147483647"} {
+		_, err := e.refresh(forge(gen))
+		wantErr(t, err, auth.ErrRefreshInvalid)
+		wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), forge(gen)), auth.ErrRefreshInvalid)
+	}
+	e.active(t, r.Session.ID, true)
+	if n := auditCount(t, e, auth.ReasonRefreshReused, r.Session.ID); n != 0 {
+		t.Fatalf("%d reuse events", n)
+	}
+	if rows := tokenRows(t, e, r.Session.ID); len(rows) != 3 {
+		t.Fatalf("%d token rows", len(rows))
+	}
+	mustRefresh(t, e, third)
+}
+
+// Refresh tokens of the earlier format (the secret alone, 43 characters; migration 005)
+// are refused cleanly: the client gets ErrRefreshInvalid (the HTTP layer clears the
+// cookies and the user signs in again) and nothing is written.
+func TestOldFormatRefreshTokenIsRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	u := e.user(t, "old@example.test")
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	old := base64.RawURLEncoding.EncodeToString(raw)
+	h := sha256.Sum256(raw)
+	now := e.clock.Now()
+	sid := strings.Repeat("o", 32)
+	err := e.st.CreateSession(context.Background(), store.Session{ID: sid, UserID: u.ID, Created: now, LastUsed: now,
+		IdleExpires: now.Add(time.Hour), AbsoluteExpires: now.Add(24 * time.Hour)}, h[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.refresh(old)
+	wantErr(t, err, auth.ErrRefreshInvalid)
+	wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), old), auth.ErrRefreshInvalid)
+	e.active(t, sid, true)
+	if rows := tokenRows(t, e, sid); len(rows) != 1 || rows[0].UsedAt != nil {
+		t.Fatalf("token rows %+v", rows)
+	}
+	if ev, err := e.st.AuditEvents(context.Background(), "", sid, 10); err != nil || len(ev) != 0 {
+		t.Fatalf("audit %+v %v", ev, err)
+	}
+}
+
+// A grace replay answers with the very tokens of the rotation (EdDSA signs
+// deterministically, and the access token's claims follow from the rotation), even when
+// it comes later in the window, and the user's roles as they are now.
+func TestGraceReplayReturnsTheRotationsTokens(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.user(t, "replay@example.test", "a")
+	r := e.login(t, "replay@example.test")
+	e.clock.Add(time.Minute)
+	first := mustRefresh(t, e, r.Tokens.Refresh)
+	e.clock.Add(auth.DefaultRefreshGrace / 2)
+	again := mustRefresh(t, e, r.Tokens.Refresh)
+	if again.Tokens != first.Tokens || again.Session != first.Session {
+		t.Fatalf("replay %+v\nfirst %+v", again, first)
+	}
+	_, c := e.signer.parse(t, again.Tokens.Access, e.clock.Now())
+	if int64(c["iat"].(float64)) != first.Session.LastUsed.Unix() {
+		t.Fatalf("iat %v, rotation at %v", c["iat"], first.Session.LastUsed)
+	}
+}
