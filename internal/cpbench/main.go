@@ -6,7 +6,7 @@
 //
 //   - pgbench running a single-row UPDATE by primary key (the cheapest durable write
 //     one round trip can make: the ceiling for any one-commit operation);
-//   - pgbench running the service's exact rotation statement (store.RotateSQL) on real
+//   - pgbench running the service's exact rotation statement (store.RefreshSQL) on real
 //     sessions, which separates the cost of the SQL from the cost of the service;
 //   - the same service called in-process (auth.Service.Refresh on app.New's service, no
 //     HTTP, cookies, CSRF, JSON, logs or metrics), on a pool of the binary's size.

@@ -2,11 +2,77 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/store"
 )
 
-// rotationPgbench runs the service's rotation statement under pgbench; false when this
-// tree has none to run on its own.
+// rotationRuns numbers the pgbench runs of the rotation statement: each run rotates
+// sessions of its own.
+var rotationRuns atomic.Int64
+
+// rotationScript is store.RefreshSQL, the statement the service runs for every refresh,
+// with its parameters bound by pgbench: each client rotates its own session (like each
+// HTTP client), presenting the live token every time. A token's secret is stood in for by
+// "<session id>.<generation>" (its hash computed by the statement, as the service
+// computes it before sending), the successor box by 73 constant bytes (the size of a
+// sealed successor), the clock by now().
+func rotationScript() string {
+	sid := `(:prefix::text || lpad(:client_id::text, 12, '0'))`
+	args := map[int]string{
+		1:  sid,
+		2:  `:g`,
+		3:  `sha256(convert_to(` + sid + ` || '.' || :g, 'UTF8'))`,
+		4:  `now()`,
+		5:  `now() - interval '30 seconds'`,
+		6:  `sha256(convert_to(` + sid + ` || '.' || :next, 'UTF8'))`,
+		7:  `'\x` + strings.Repeat("ab", 73) + `'::bytea`,
+		8:  `now() + interval '14 days'`,
+		9:  `'refresh_token_reused'`,
+		10: `'192.0.2.1'`,
+	}
+	sql := store.RefreshSQL
+	for n := 10; n >= 1; n-- { // $10 before $1
+		sql = strings.ReplaceAll(sql, "$"+strconv.Itoa(n), args[n])
+	}
+	// pgbench reads one statement per line unless continued.
+	sql = strings.Join(strings.Fields(sql), " ")
+	return "\\set next :g + 1\n" + sql + ";\n\\set g :g + 1\n"
+}
+
+// rotationPgbench runs the service's rotation statement under pgbench, `clients`
+// connections each rotating a session of its own (created for the run), and checks
+// afterwards that every transaction was a rotation.
 func (e *env) rotationPgbench(ctx context.Context, clients int, d time.Duration) (sample, bool, error) {
-	return sample{}, false, nil
+	run := rotationRuns.Add(1)
+	prefix := fmt.Sprintf("pgbench-run-%04d-", run)
+	_, err := e.db.Exec(ctx, `
+		WITH s AS (
+			INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at, absolute_expires_at)
+			SELECT $1 || lpad(c::text, 12, '0'), u.id, now(), now(), now() + interval '14 days', now() + interval '30 days'
+			FROM users u, generate_series(0, $2 - 1) c WHERE u.email = $3
+			RETURNING id
+		)
+		INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
+		SELECT id, sha256(convert_to(id || '.1', 'UTF8')), 1, now() FROM s`, prefix, clients, email)
+	if err != nil {
+		return sample{}, false, fmt.Errorf("rotation sessions: %w", err)
+	}
+	s, err := e.pgbench(ctx, "rotation", rotationScript(), clients, d, "prefix="+prefix, "g=1")
+	if err != nil {
+		return sample{}, false, err
+	}
+	var rotations int
+	if err := e.db.QueryRow(ctx, `SELECT coalesce(sum(generation - 1), 0) FROM sessions WHERE id LIKE $1 || '%' AND revoked_at IS NULL`,
+		prefix).Scan(&rotations); err != nil {
+		return sample{}, false, err
+	}
+	if rotations != len(s.lat) {
+		return sample{}, false, fmt.Errorf("pgbench rotation: %d transactions but %d rotations", len(s.lat), rotations)
+	}
+	return s, true, nil
 }
