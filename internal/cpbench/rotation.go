@@ -62,7 +62,7 @@ func (e *env) rotationPgbench(ctx context.Context, clients int, d time.Duration)
 	if err != nil {
 		return sample{}, false, fmt.Errorf("rotation sessions: %w", err)
 	}
-	s, err := e.pgbench(ctx, "rotation", rotationScript(), clients, d, "prefix="+prefix, "g=1")
+	s, total, err := e.pgbench(ctx, "rotation", rotationScript(), clients, d, "prefix="+prefix, "g=1")
 	if err != nil {
 		return sample{}, false, err
 	}
@@ -71,8 +71,8 @@ func (e *env) rotationPgbench(ctx context.Context, clients int, d time.Duration)
 		prefix).Scan(&rotations); err != nil {
 		return sample{}, false, err
 	}
-	if rotations != len(s.lat) {
-		return sample{}, false, fmt.Errorf("pgbench rotation: %d transactions but %d rotations", len(s.lat), rotations)
+	if rotations != total {
+		return sample{}, false, fmt.Errorf("pgbench rotation: %d transactions but %d rotations", total, rotations)
 	}
 	return s, true, nil
 }

@@ -26,7 +26,7 @@ func (e *env) measureClients(ctx context.Context, c int, o options) (clientRow, 
 		if err != nil {
 			return row, err
 		}
-		u, err := e.pgbench(ctx, "update", updateScript, c, o.duration)
+		u, _, err := e.pgbench(ctx, "update", updateScript, c, o.duration)
 		if err != nil {
 			return row, err
 		}
@@ -57,8 +57,8 @@ func (e *env) measureClients(ctx context.Context, c int, o options) (clientRow, 
 }
 
 func printTable(w io.Writer, e *env, o options, rows []clientRow, storms []stormResult) {
-	fmt.Fprintf(w, "Control plane (`make bench-controlplane`; %s; PostgreSQL %s, %s; %d CPUs shared by the load generator, the binary and the server; binary's pool %d connections; %d interleaved rounds of %v):\n\n",
-		e.rev, e.pgVersion, e.pgSettings, e.cpus, e.pool, o.rounds, o.duration)
+	fmt.Fprintf(w, "Control plane (`make bench-controlplane`; %s; PostgreSQL %s, %s; %d CPUs shared by the load generator, the binary and the server; binary's pool %d connections; %d interleaved rounds of %v, pgbench's after a %v warm-up of its fresh connections):\n\n",
+		e.rev, e.pgVersion, e.pgSettings, e.cpus, e.pool, o.rounds, o.duration, pgbenchWarmUp)
 	fmt.Fprintln(w, "| clients | | per second | p50 | p99 | max | ÷ pgbench UPDATE (rounds) |")
 	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
