@@ -97,7 +97,7 @@ func run() error {
 	default:
 		return fmt.Errorf("--engine must be wasm or native, not %q", *engineName)
 	}
-	defer engine.Close()
+	defer engine.Close(context.Background())
 
 	client := &http.Client{Timeout: fetchTimeout}
 	configurator := &edge.Configurator{URL: cpURL.JoinPath(edge.EdgeConfigPath).String(), Local: local, Engine: engine, Client: client}

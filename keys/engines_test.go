@@ -2,7 +2,6 @@ package keys
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ func TestEnginesAcceptManagerTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer wasm.Close()
+	defer wasm.Close(context.Background())
 	for _, alg := range []string{AlgEdDSA, AlgES256, AlgRS256} {
 		t.Run(alg, func(t *testing.T) {
 			c := newClock()
@@ -32,12 +31,9 @@ func TestEnginesAcceptManagerTokens(t *testing.T) {
 			cookie := verifier.Cookie{Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"}
 			at, rt := cookie, cookie
 			at.Name, rt.Name = "__Host-access", "__Host-refresh"
-			vc, err := json.Marshal(verifier.Config{EdgeConfig: verifier.EdgeConfig{Issuer: "https://auth.example.test", Audience: "app",
+			vc := verifier.Config{EdgeConfig: verifier.EdgeConfig{Issuer: "https://auth.example.test", Audience: "app",
 				Algorithms: []string{alg}, LeewaySeconds: 60, AccessCookie: at, RefreshCookie: rt,
-				LoginPath: "/login", RefreshPath: "/auth/refresh"}})
-			if err != nil {
-				t.Fatal(err)
-			}
+				LoginPath: "/login", RefreshPath: "/auth/refresh"}}
 			now := c.Now()
 			access := func(sid string) string {
 				tok, err := m.Sign(ctx, jwt.MapClaims{"iss": "https://auth.example.test", "aud": "app", "sub": "user-1",
@@ -58,20 +54,20 @@ func TestEnginesAcceptManagerTokens(t *testing.T) {
 				name   string
 				engine verifier.Engine
 			}{{"native", verifier.NewNative()}, {"wasm", wasm}} {
-				if err := e.engine.Configure(vc); err != nil {
+				if err := e.engine.Configure(ctx, vc); err != nil {
 					t.Fatalf("%s: Configure: %v", e.name, err)
 				}
-				if err := e.engine.LoadKeys(must(m.JWKS())); err != nil {
+				if err := e.engine.LoadKeys(context.Background(), must(m.JWKS())); err != nil {
 					t.Fatalf("%s: LoadKeys(JWKS): %v", e.name, err)
 				}
-				if err := e.engine.LoadRevocations([]byte(list), now.Unix()); err != nil {
+				if err := e.engine.LoadRevocations(context.Background(), []byte(list), now.Unix()); err != nil {
 					t.Fatalf("%s: LoadRevocations: %v", e.name, err)
 				}
-				cl, err := e.engine.VerifyToken(live, now.Unix())
+				cl, err := e.engine.VerifyToken(context.Background(), live, now.Unix())
 				if err != nil || cl.Subject != "user-1" {
 					t.Fatalf("%s: VerifyToken = %+v, %v", e.name, cl, err)
 				}
-				if _, err := e.engine.VerifyToken(revoked, now.Unix()); err == nil || !errors.Is(err, verifier.ErrRevoked) {
+				if _, err := e.engine.VerifyToken(context.Background(), revoked, now.Unix()); err == nil || !errors.Is(err, verifier.ErrRevoked) {
 					t.Fatalf("%s: revoked session: %v, want ErrRevoked", e.name, err)
 				}
 			}

@@ -452,7 +452,7 @@ func (s *Source) syncKeys(ctx context.Context) (bool, error) {
 		return false, fmt.Errorf("sessionauth: keys from %s: %w", s.jwksURL, err)
 	}
 	if e := s.cfg.Engine; e != nil {
-		if err := e.LoadKeys(body); err != nil {
+		if err := e.LoadKeys(ctx, body); err != nil {
 			return false, fmt.Errorf("sessionauth: engine refused the key set: %w", err)
 		}
 	}
@@ -478,13 +478,13 @@ func (s *Source) syncList(ctx context.Context, keysChanged bool) error {
 		s.update(func(st *state) { st.revAt = s.now() })
 		return nil
 	}
-	return s.applyList(body, etag)
+	return s.applyList(ctx, body, etag)
 }
 
 // applyList verifies a signed list and makes it current: its sessions become revoked,
 // and pushed revocations it no longer names are dropped once a list issued well after
 // them omits them (they aged out of the control plane's window).
-func (s *Source) applyList(body []byte, etag string) error {
+func (s *Source) applyList(ctx context.Context, body []byte, etag string) error {
 	now := s.now()
 	var fresh []Revocation
 	var err error
@@ -498,7 +498,7 @@ func (s *Source) applyList(body []byte, etag string) error {
 		err = fmt.Errorf("sessionauth: revocation list refused: %w (iat %d, held %d)", errOlderList, rl.IssuedAt, cur.listIat)
 	default:
 		if e := s.cfg.Engine; e != nil {
-			if lerr := e.LoadRevocations(body, now.Unix()); lerr != nil {
+			if lerr := e.LoadRevocations(ctx, body, now.Unix()); lerr != nil {
 				err = fmt.Errorf("sessionauth: engine refused the revocation list: %w", lerr)
 				break
 			}

@@ -269,11 +269,12 @@ func TestSourceFeedsEngine(t *testing.T) {
 	f := newFakeCP(t)
 	clk := newClock()
 	engine := verifier.NewNative()
-	defer engine.Close()
-	cfg := []byte(`{"issuer":"https://auth.example.test","audience":"` + audience + `","algorithms":["EdDSA"],"leeway_seconds":30,
-		"access_cookie":{"name":"at","path":"/","same_site":"Lax"},"refresh_cookie":{"name":"rt","path":"/auth","same_site":"Lax"},
-		"login_path":"/login","refresh_path":"/auth/refresh"}`)
-	if err := engine.Configure(cfg); err != nil {
+	defer engine.Close(context.Background())
+	cfg := verifier.Config{EdgeConfig: verifier.EdgeConfig{Issuer: "https://auth.example.test", Audience: audience,
+		Algorithms: []string{"EdDSA"}, LeewaySeconds: 30,
+		AccessCookie: verifier.Cookie{Name: "at", Path: "/", SameSite: "Lax"}, RefreshCookie: verifier.Cookie{Name: "rt", Path: "/auth", SameSite: "Lax"},
+		LoginPath: "/login", RefreshPath: "/auth/refresh"}}
+	if err := engine.Configure(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	src, _ := newSource(t, f, clk, func(c *sessionauth.SourceConfig) { c.Engine = engine })
@@ -281,14 +282,14 @@ func TestSourceFeedsEngine(t *testing.T) {
 	if err := src.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := engine.VerifyToken(f.token("s1", clk.Now()), clk.Now().Unix()); err != nil {
+	if _, err := engine.VerifyToken(context.Background(), f.token("s1", clk.Now()), clk.Now().Unix()); err != nil {
 		t.Fatalf("engine after Sync: %v", err)
 	}
 	f.revoke("s1")
 	if err := src.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := engine.VerifyToken(f.token("s1", clk.Now()), clk.Now().Unix()); !errors.Is(err, verifier.ErrRevoked) {
+	if _, err := engine.VerifyToken(context.Background(), f.token("s1", clk.Now()), clk.Now().Unix()); !errors.Is(err, verifier.ErrRevoked) {
 		t.Fatalf("engine after the revocation: %v, want ErrRevoked", err)
 	}
 }

@@ -166,9 +166,9 @@ func (s *Source) dispatch(ctx context.Context, event, id string, data []byte) bo
 	var err error
 	switch event {
 	case "revocations":
-		err = s.applyList(data, "")
+		err = s.applyList(ctx, data, "")
 		if errors.Is(err, verifier.ErrUnknownKey) && s.UnknownKey(ctx) {
-			err = s.applyList(data, "")
+			err = s.applyList(ctx, data, "")
 		}
 		if err == nil {
 			s.lastPush.Store(s.now().UnixNano())

@@ -7,32 +7,43 @@
 // verifier.wasm; this package only encodes requests and decodes results.
 package verifier
 
-import "github.com/edgeauth/edgeauth/verifier/abi"
+import (
+	"context"
+
+	"github.com/edgeauth/edgeauth/verifier/abi"
+)
 
 // Engine decides requests. Implementations: NewNative (the core compiled by Go) and
 // wasmhost.Host (the core compiled by TinyGo, run in wazero). An Engine is safe for
 // concurrent use.
 //
-// Errors wrap the sentinels of package abi (re-exported below), so errors.Is works
-// whichever engine ran the check.
+// Every method takes a context, as wazero's api.Function.Call does: a context that is
+// already done refuses the call, and the wasm host also stops a call that is running
+// inside the module when its context is cancelled or its deadline passes. Such a call
+// returns an error wrapping ctx.Err() and changes nothing.
+//
+// Other errors wrap the sentinels of package abi (re-exported below), so errors.Is
+// works whichever engine ran the check.
 type Engine interface {
-	// Configure validates and installs the configuration (JSON, see Config). A bad
-	// configuration returns ErrInvalidConfig and leaves the previous one in place.
-	Configure(config []byte) error
+	// Configure validates and installs the configuration. A bad configuration returns
+	// an error wrapping ErrInvalidConfig that says what to fix (the same text from
+	// every engine), and leaves the previous configuration in place.
+	Configure(ctx context.Context, cfg Config) error
 	// LoadKeys installs a JWKS (RFC 7517 JSON). Unusable keys are skipped; a set with
 	// symmetric keys, or with no usable key, returns ErrInvalidKeySet and changes
 	// nothing. A successful load flushes the verified-token cache.
-	LoadKeys(jwks []byte) error
+	LoadKeys(ctx context.Context, jwks []byte) error
 	// LoadRevocations installs a signed revocation list (compact JWS, format in
 	// verifier/ABI.md), checked against the loaded keys at time now (unix seconds).
-	LoadRevocations(list []byte, now int64) error
+	LoadRevocations(ctx context.Context, list []byte, now int64) error
 	// Decide returns what to do with one request at time now (unix seconds).
-	Decide(req Request, now int64) (Decision, error)
+	Decide(ctx context.Context, req Request, now int64) (Decision, error)
 	// VerifyToken checks one access token completely (signature, claims, revocation)
 	// and returns its claims.
-	VerifyToken(token string, now int64) (Claims, error)
-	// Close releases the engine's resources.
-	Close() error
+	VerifyToken(ctx context.Context, token string, now int64) (Claims, error)
+	// Close releases the engine's resources; later calls fail. Like wazero's
+	// Runtime.Close, it takes the context used to close the resources.
+	Close(ctx context.Context) error
 }
 
 // Request carries the facts of one HTTP request the gate needs. JSON field names are

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -43,28 +44,47 @@ func fits(what string, input []byte) error {
 	return nil
 }
 
-func (n *native) Configure(config []byte) error {
+func (n *native) Configure(ctx context.Context, cfg Config) error {
+	config, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("verifier: configure: encoding: %w", err)
+	}
 	if err := fits("configure", config); err != nil {
 		return err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return errNativeClosed
+	if err := n.lock(ctx); err != nil {
+		return fmt.Errorf("verifier: configure: %w", err)
 	}
-	return n.rebase(clone(config), n.keys, "configure")
+	defer n.mu.Unlock()
+	return n.rebase(config, n.keys, "configure")
 }
 
-func (n *native) LoadKeys(jwks []byte) error {
+func (n *native) LoadKeys(ctx context.Context, jwks []byte) error {
 	if err := fits("load keys", jwks); err != nil {
 		return err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return errNativeClosed
+	if err := n.lock(ctx); err != nil {
+		return fmt.Errorf("verifier: load keys: %w", err)
 	}
+	defer n.mu.Unlock()
 	return n.rebase(n.config, clone(jwks), "load keys")
+}
+
+// lock takes n.mu for one call: it refuses a done context (checked before and after
+// waiting for the lock) and a closed engine. On error the lock is not held.
+func (n *native) lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	n.mu.Lock()
+	err := ctx.Err()
+	if err == nil && n.closed {
+		err = errNativeClosed
+	}
+	if err != nil {
+		n.mu.Unlock()
+	}
+	return err
 }
 
 // rebase builds a gate from config, keys and the current revocation list and, when
@@ -88,15 +108,14 @@ func (n *native) rebase(config, keys []byte, what string) error {
 	return nil
 }
 
-func (n *native) LoadRevocations(list []byte, now int64) error {
+func (n *native) LoadRevocations(ctx context.Context, list []byte, now int64) error {
 	if err := fits("load revocations", list); err != nil {
 		return err
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return errNativeClosed
+	if err := n.lock(ctx); err != nil {
+		return fmt.Errorf("verifier: load revocations: %w", err)
 	}
+	defer n.mu.Unlock()
 	if err := n.g.LoadRevocations(list, now); err != nil {
 		return fmt.Errorf("verifier: load revocations: %w", err)
 	}
@@ -104,7 +123,7 @@ func (n *native) LoadRevocations(list []byte, now int64) error {
 	return nil
 }
 
-func (n *native) Decide(req Request, now int64) (Decision, error) {
+func (n *native) Decide(ctx context.Context, req Request, now int64) (Decision, error) {
 	var d Decision
 	in, err := json.Marshal(req)
 	if err != nil {
@@ -113,7 +132,7 @@ func (n *native) Decide(req Request, now int64) (Decision, error) {
 	if err := fits("decide", in); err != nil {
 		return d, err
 	}
-	out, err := n.call(func(g *gate.Gate, out []byte) ([]byte, error) { return g.Decide(in, now, out) })
+	out, err := n.call(ctx, func(g *gate.Gate, out []byte) ([]byte, error) { return g.Decide(in, now, out) })
 	if err != nil {
 		return d, fmt.Errorf("verifier: decide: %w", err)
 	}
@@ -123,13 +142,13 @@ func (n *native) Decide(req Request, now int64) (Decision, error) {
 	return d, nil
 }
 
-func (n *native) VerifyToken(token string, now int64) (Claims, error) {
+func (n *native) VerifyToken(ctx context.Context, token string, now int64) (Claims, error) {
 	var c Claims
 	if len(token) > abi.BufferCap {
 		// The module's limit, so that both engines answer alike.
 		return c, fmt.Errorf("verifier: verify token: %w (%w: %d bytes)", abi.ErrTooLarge, abi.ErrInputTooLarge, len(token))
 	}
-	out, err := n.call(func(g *gate.Gate, out []byte) ([]byte, error) { return g.VerifyToken([]byte(token), now, out) })
+	out, err := n.call(ctx, func(g *gate.Gate, out []byte) ([]byte, error) { return g.VerifyToken([]byte(token), now, out) })
 	if err != nil {
 		return c, fmt.Errorf("verifier: verify token: %w", err)
 	}
@@ -140,17 +159,19 @@ func (n *native) VerifyToken(token string, now int64) (Claims, error) {
 }
 
 // call runs fn on the current gate under the lock, with an output buffer of its own.
-func (n *native) call(fn func(g *gate.Gate, out []byte) ([]byte, error)) ([]byte, error) {
+// A gate call is short (microseconds), so the context is checked when the call starts,
+// not while it runs.
+func (n *native) call(ctx context.Context, fn func(g *gate.Gate, out []byte) ([]byte, error)) ([]byte, error) {
 	out := make([]byte, 0, 512)
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.closed {
-		return nil, errNativeClosed
+	if err := n.lock(ctx); err != nil {
+		return nil, err
 	}
+	defer n.mu.Unlock()
 	return fn(n.g, out)
 }
 
-func (n *native) Close() error {
+// Close implements Engine; the context is unused (nothing to release but memory).
+func (n *native) Close(context.Context) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.closed, n.g = true, nil

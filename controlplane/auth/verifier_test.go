@@ -3,7 +3,6 @@ package auth_test
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"slices"
@@ -120,12 +119,12 @@ func TestTokensAcceptedByVerifierCore(t *testing.T) {
 	}
 	// The edge gate (natively and as verifier.wasm) takes the list and refuses every access
 	// token of the revoked session while another session's token still passes.
-	gcfg, _ := json.Marshal(verifier.Config{
+	gcfg := verifier.Config{
 		EdgeConfig: verifier.EdgeConfig{Issuer: testIssuer, Audience: testAudience, LeewaySeconds: 5,
 			AccessCookie:  verifier.Cookie{Name: "__Host-edgeauth", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"},
 			RefreshCookie: verifier.Cookie{Name: "__Host-edgeauth-refresh", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Strict"},
 			LoginPath:     "/login", RefreshPath: "/auth/refresh"},
-		LocalConfig: verifier.LocalConfig{DefaultProtected: true, PublicPaths: []string{"/login", "/auth/refresh"}}})
+		LocalConfig: verifier.LocalConfig{DefaultProtected: true, PublicPaths: []string{"/login", "/auth/refresh"}}}
 	engines := map[string]func() (verifier.Engine, error){
 		"go":   func() (verifier.Engine, error) { return verifier.NewNative(), nil },
 		"wasm": func() (verifier.Engine, error) { return wasmhost.NewEmbedded(ctx, wasmhost.Options{}) },
@@ -136,27 +135,27 @@ func TestTokensAcceptedByVerifierCore(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer eng.Close()
-			if err := eng.Configure(gcfg); err != nil {
+			defer eng.Close(context.Background())
+			if err := eng.Configure(ctx, gcfg); err != nil {
 				t.Fatal(err)
 			}
-			if err := eng.LoadKeys(jwks); err != nil {
+			if err := eng.LoadKeys(context.Background(), jwks); err != nil {
 				t.Fatal(err)
 			}
 			now := time.Now().Unix()
-			c, err := eng.VerifyToken(r2.Tokens.Access, now)
+			c, err := eng.VerifyToken(context.Background(), r2.Tokens.Access, now)
 			if err != nil || c.SessionID != r.Session.ID || c.Subject != u.ID {
 				t.Fatalf("gate before revocation: %+v, %v", c, err)
 			}
-			if err := eng.LoadRevocations(body, now); err != nil {
+			if err := eng.LoadRevocations(context.Background(), body, now); err != nil {
 				t.Fatalf("gate refuses the revocation list: %v", err)
 			}
 			for _, tok := range []string{r.Tokens.Access, r2.Tokens.Access, third.Tokens.Access} {
-				if _, err := eng.VerifyToken(tok, now); !errors.Is(err, verifier.ErrRevoked) {
+				if _, err := eng.VerifyToken(context.Background(), tok, now); !errors.Is(err, verifier.ErrRevoked) {
 					t.Fatalf("revoked session's token: %v, want ErrRevoked", err)
 				}
 			}
-			if _, err := eng.VerifyToken(other.Tokens.Access, now); err != nil {
+			if _, err := eng.VerifyToken(context.Background(), other.Tokens.Access, now); err != nil {
 				t.Fatalf("other session's token refused: %v", err)
 			}
 		})

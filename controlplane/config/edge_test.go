@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -40,14 +41,14 @@ func TestEdgeConfigMatchesTheControlPlanesCookies(t *testing.T) {
 				t.Fatalf("document %+v", doc)
 			}
 			engine := verifier.NewNative()
-			defer engine.Close()
-			full, _ := json.Marshal(verifier.Config{EdgeConfig: ec, LocalConfig: verifier.LocalConfig{
-				PublicPaths: []string{"/auth/", cfg.LoginPath}, DefaultProtected: true}})
-			if err := engine.Configure(full); err != nil {
+			defer engine.Close(context.Background())
+			full := verifier.Config{EdgeConfig: ec, LocalConfig: verifier.LocalConfig{
+				PublicPaths: []string{"/auth/", cfg.LoginPath}, DefaultProtected: true}}
+			if err := engine.Configure(context.Background(), full); err != nil {
 				t.Fatalf("the verifier refuses the published configuration: %v", err)
 			}
 			// A malformed access cookie on a protected path: the gate clears both cookies.
-			d, err := engine.Decide(verifier.Request{Method: "GET", Path: "/app/",
+			d, err := engine.Decide(context.Background(), verifier.Request{Method: "GET", Path: "/app/",
 				Cookies: []string{ec.AccessCookie.Name + "=not-a-token"}}, 1767225600)
 			if err != nil || len(d.ClearCookies) != 2 {
 				t.Fatalf("decision %+v, %v", d, err)

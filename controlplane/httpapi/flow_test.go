@@ -245,15 +245,12 @@ func TestTokensAcceptedByVerifiers(t *testing.T) {
 		}
 	})
 
-	gateConfig, err := json.Marshal(verifier.Config{EdgeConfig: verifier.EdgeConfig{
+	gateConfig := verifier.Config{EdgeConfig: verifier.EdgeConfig{
 		Issuer: testPublicURL, Audience: testPublicURL, Algorithms: []string{"EdDSA"},
 		AccessCookie:  verifierCookie(e.cfg.AccessCookie()),
 		RefreshCookie: verifierCookie(e.cfg.RefreshCookie()),
 		LoginPath:     "/login", RefreshPath: "/auth/refresh",
-	}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	}}
 	engines := map[string]func() (verifier.Engine, error){
 		"native engine": func() (verifier.Engine, error) { return verifier.NewNative(), nil },
 		"verifier.wasm": func() (verifier.Engine, error) {
@@ -266,25 +263,25 @@ func TestTokensAcceptedByVerifiers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer eng.Close()
-			if err := eng.Configure(gateConfig); err != nil {
+			defer eng.Close(context.Background())
+			if err := eng.Configure(context.Background(), gateConfig); err != nil {
 				t.Fatal(err)
 			}
-			if err := eng.LoadKeys(jwks); err != nil {
+			if err := eng.LoadKeys(context.Background(), jwks); err != nil {
 				t.Fatal(err)
 			}
-			c, err := eng.VerifyToken(access.Value, now)
+			c, err := eng.VerifyToken(context.Background(), access.Value, now)
 			if err != nil || c.Subject != user.ID {
 				t.Fatalf("claims %+v, err %v", c, err)
 			}
-			if _, err := eng.VerifyToken(access.Value, now+3600); !errors.Is(err, verifier.ErrExpired) {
+			if _, err := eng.VerifyToken(context.Background(), access.Value, now+3600); !errors.Is(err, verifier.ErrExpired) {
 				t.Fatalf("an hour later: %v, want ErrExpired", err)
 			}
 			// The control plane's signed revocation list loads, and refuses the token.
-			if err := eng.LoadRevocations(revocations, now); err != nil {
+			if err := eng.LoadRevocations(context.Background(), revocations, now); err != nil {
 				t.Fatalf("load revocations: %v", err)
 			}
-			if _, err := eng.VerifyToken(access.Value, now); !errors.Is(err, verifier.ErrRevoked) {
+			if _, err := eng.VerifyToken(context.Background(), access.Value, now); !errors.Is(err, verifier.ErrRevoked) {
 				t.Fatalf("after logout: %v, want ErrRevoked", err)
 			}
 		})

@@ -76,11 +76,7 @@ func (c *Configurator) Sync(ctx context.Context) (bool, error) {
 	if err := dec.Decode(&ec); err != nil {
 		return false, fmt.Errorf("edge: edge configuration from %s: %w (is this edge older than the control plane?)", c.URL, err)
 	}
-	cfg, err := json.Marshal(verifier.Config{EdgeConfig: ec, LocalConfig: c.Local})
-	if err != nil {
-		return false, err
-	}
-	if err := c.Engine.Configure(cfg); err != nil {
+	if err := c.Engine.Configure(ctx, verifier.Config{EdgeConfig: ec, LocalConfig: c.Local}); err != nil {
 		return false, fmt.Errorf("edge: the control plane's edge configuration with this edge's rules: %w", err)
 	}
 	c.etag = resp.Header.Get("ETag")

@@ -172,7 +172,7 @@ func (w *world) accessCookie() *http.Cookie {
 func eachEngine(t *testing.T, fn func(t *testing.T, e verifier.Engine)) {
 	t.Run("go", func(t *testing.T) {
 		e := verifier.NewNative()
-		t.Cleanup(func() { e.Close() })
+		t.Cleanup(func() { e.Close(context.Background()) })
 		fn(t, e)
 	})
 	t.Run("wasm", func(t *testing.T) {
@@ -180,7 +180,7 @@ func eachEngine(t *testing.T, fn func(t *testing.T, e verifier.Engine)) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { e.Close() })
+		t.Cleanup(func() { e.Close(context.Background()) })
 		fn(t, e)
 	})
 }

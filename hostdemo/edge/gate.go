@@ -82,9 +82,9 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // decide asks the engine, and once more after a JWKS refetch when the token names a
 // key the engine does not know yet (a rotation this edge has not polled).
 func (g *Gate) decide(r *http.Request, req verifier.Request) (verifier.Decision, error) {
-	d, err := g.Engine.Decide(req, g.now().Unix())
+	d, err := g.Engine.Decide(r.Context(), req, g.now().Unix())
 	if err == nil && d.Reason == verifier.ReasonUnknownKey && g.Source != nil && g.Source.UnknownKey(r.Context()) {
-		d, err = g.Engine.Decide(req, g.now().Unix())
+		d, err = g.Engine.Decide(r.Context(), req, g.now().Unix())
 	}
 	return d, err
 }

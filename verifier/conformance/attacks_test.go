@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -65,12 +66,12 @@ func runAttack(t *testing.T, e verifier.Engine, c vectors.TokenCase) error {
 	t.Helper()
 	cfg := testConfig(0, c.Config.Algorithms...)
 	cfg.Issuer, cfg.Audience, cfg.LeewaySeconds = c.Config.Issuer, c.Config.Audience, c.Config.Leeway
-	if err := e.Configure(mustJSON(t, cfg)); err != nil {
+	if err := e.Configure(context.Background(), cfg); err != nil {
 		return err
 	}
-	if err := e.LoadKeys(c.JWKS); err != nil {
+	if err := e.LoadKeys(context.Background(), c.JWKS); err != nil {
 		return err
 	}
-	_, err := e.VerifyToken(c.Token, c.Config.Now)
+	_, err := e.VerifyToken(context.Background(), c.Token, c.Config.Now)
 	return err
 }

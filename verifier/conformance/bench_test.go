@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"runtime"
 	"testing"
 
@@ -21,7 +22,7 @@ func BenchmarkVerifyCold(b *testing.B) {
 				e := eng.new(b)
 				setUp(b, e, testConfig(0, alg), s)
 				loop(b, func() {
-					if _, err := e.VerifyToken(token, testNow); err != nil {
+					if _, err := e.VerifyToken(context.Background(), token, testNow); err != nil {
 						b.Fatal(err)
 					}
 				})
@@ -42,7 +43,7 @@ func BenchmarkDecideCacheHit(b *testing.B) {
 			e := eng.new(b)
 			setUp(b, e, testConfig(1024, "EdDSA"), s)
 			loop(b, func() {
-				if d, err := e.Decide(req, testNow); err != nil || d.Action != verifier.ActionAllow {
+				if d, err := e.Decide(context.Background(), req, testNow); err != nil || d.Action != verifier.ActionAllow {
 					b.Fatal(d, err)
 				}
 			})

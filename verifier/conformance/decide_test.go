@@ -21,13 +21,13 @@ import (
 // loadGateTable configures e with gatetest's configuration, keys and revocation list.
 func loadGateTable(t *testing.T, e verifier.Engine) {
 	t.Helper()
-	if err := e.Configure(gatetest.MustJSON(gatetest.Config())); err != nil {
+	if err := e.Configure(context.Background(), gatetest.Config()); err != nil {
 		t.Fatal("configure:", err)
 	}
-	if err := e.LoadKeys(gatetest.JWKS()); err != nil {
+	if err := e.LoadKeys(context.Background(), gatetest.JWKS()); err != nil {
 		t.Fatal("load keys:", err)
 	}
-	if err := e.LoadRevocations(gatetest.Revocations(), gatetest.Now); err != nil {
+	if err := e.LoadRevocations(context.Background(), gatetest.Revocations(), gatetest.Now); err != nil {
 		t.Fatal("load revocations:", err)
 	}
 }
@@ -40,7 +40,7 @@ func TestDecisionTable(t *testing.T) {
 			t.Run(pass, func(t *testing.T) {
 				for _, c := range gatetest.Cases() {
 					t.Run(c.Name, func(t *testing.T) {
-						got, err := e.Decide(c.Req, gatetest.Now)
+						got, err := e.Decide(context.Background(), c.Req, gatetest.Now)
 						if err != nil {
 							t.Fatal(err)
 						}
@@ -56,24 +56,24 @@ func TestDecisionTable(t *testing.T) {
 
 func TestDecisionErrorsMatch(t *testing.T) {
 	eachEngine(t, func(t *testing.T, e verifier.Engine) {
-		if _, err := e.Decide(verifier.Request{Path: "/"}, gatetest.Now); !errors.Is(err, verifier.ErrNotConfigured) {
+		if _, err := e.Decide(context.Background(), verifier.Request{Path: "/"}, gatetest.Now); !errors.Is(err, verifier.ErrNotConfigured) {
 			t.Fatalf("unconfigured Decide: %v", err)
 		}
 		loadGateTable(t, e)
 		bad := gatetest.Config()
 		bad.LoginPath = "/admin/login" // protected: would loop
-		if err := e.Configure(gatetest.MustJSON(bad)); !errors.Is(err, verifier.ErrInvalidConfig) {
+		if err := e.Configure(context.Background(), bad); !errors.Is(err, verifier.ErrInvalidConfig) {
 			t.Fatalf("looping configuration: %v", err)
 		}
-		if err := e.Configure([]byte(`{"issuer":"x","bogus":1}`)); !errors.Is(err, verifier.ErrInvalidConfig) {
-			t.Fatalf("unknown field: %v", err)
+		if err := e.Configure(context.Background(), verifier.Config{EdgeConfig: verifier.EdgeConfig{Issuer: "x"}}); !errors.Is(err, verifier.ErrInvalidConfig) {
+			t.Fatalf("incomplete configuration: %v", err)
 		}
 		stale := gatetest.RevocationList(vectors.EdDSAKey(), "edgeauth-revocations+jwt", map[string]any{
 			"iss": vectors.Issuer, "iat": gatetest.Now - 100, "exp": gatetest.Now + 200, "sids": []string{}})
-		if err := e.LoadRevocations(stale, gatetest.Now); !errors.Is(err, verifier.ErrInvalidRevocationList) {
+		if err := e.LoadRevocations(context.Background(), stale, gatetest.Now); !errors.Is(err, verifier.ErrInvalidRevocationList) {
 			t.Fatalf("rolled-back revocation list: %v", err)
 		}
-		if _, err := e.Decide(verifier.Request{Path: "/", Cookies: []string{string(make([]byte, 40<<10))}}, gatetest.Now); !errors.Is(err, verifier.ErrInvalidRequest) {
+		if _, err := e.Decide(context.Background(), verifier.Request{Path: "/", Cookies: []string{string(make([]byte, 40<<10))}}, gatetest.Now); !errors.Is(err, verifier.ErrInvalidRequest) {
 			t.Fatalf("oversized cookies: %v", err)
 		}
 		// Still the table's state: the refused inputs changed nothing.
@@ -87,7 +87,7 @@ func TestDecisionErrorsMatch(t *testing.T) {
 			{gatetest.Expired, verifier.ErrExpired},
 			{gatetest.UnknownKey, verifier.ErrUnknownKey},
 		} {
-			c, err := e.VerifyToken(tc.token, gatetest.Now)
+			c, err := e.VerifyToken(context.Background(), tc.token, gatetest.Now)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("VerifyToken: %v, want %v", err, tc.want)
 			}
@@ -95,7 +95,7 @@ func TestDecisionErrorsMatch(t *testing.T) {
 				t.Fatalf("claims %+v", c)
 			}
 		}
-		d, err := e.Decide(verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + gatetest.Revoked}}, gatetest.Now)
+		d, err := e.Decide(context.Background(), verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + gatetest.Revoked}}, gatetest.Now)
 		if err != nil || d.Reason != abi.ReasonRevoked {
 			t.Fatalf("revoked after refused inputs: %+v %v", d, err)
 		}
@@ -173,8 +173,8 @@ func TestPathSpellingsBothEngines(t *testing.T) {
 		for _, b := range pieces {
 			for _, path := range []string{"/" + a + b + "/users", "/" + a + "/" + b} {
 				req := verifier.Request{Method: "GET", Path: path, Cookies: member}
-				want, err1 := native.Decide(req, gatetest.Now)
-				got, err2 := wasm.Decide(req, gatetest.Now)
+				want, err1 := native.Decide(context.Background(), req, gatetest.Now)
+				got, err2 := wasm.Decide(context.Background(), req, gatetest.Now)
 				if err1 != nil || err2 != nil || !reflect.DeepEqual(got, want) {
 					t.Fatalf("%q: native %+v (%v), wasm %+v (%v)", path, want, err1, got, err2)
 				}

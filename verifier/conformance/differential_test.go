@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -32,7 +33,7 @@ func verifyBoth(t *testing.T, native, wasm verifier.Engine, token string, now in
 	t.Helper()
 	var outs [2]outcome
 	for i, e := range []verifier.Engine{native, wasm} {
-		c, err := e.VerifyToken(token, now)
+		c, err := e.VerifyToken(context.Background(), token, now)
 		outs[i] = outcome{c, abi.StatusOf(err)}
 		if err != nil && outs[i].status == abi.StatusInternal {
 			t.Errorf("engine %d: internal error: %v", i, err)

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -66,10 +67,10 @@ func mustJSON(tb testing.TB, v any) []byte {
 // setUp configures e and loads the JWKS of signers.
 func setUp(tb testing.TB, e verifier.Engine, cfg verifier.Config, signers ...*signer) {
 	tb.Helper()
-	if err := e.Configure(mustJSON(tb, cfg)); err != nil {
+	if err := e.Configure(context.Background(), cfg); err != nil {
 		tb.Fatal("configure:", err)
 	}
-	if err := e.LoadKeys(jwksOf(tb, signers...)); err != nil {
+	if err := e.LoadKeys(context.Background(), jwksOf(tb, signers...)); err != nil {
 		tb.Fatal("load keys:", err)
 	}
 }

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"reflect"
 	"testing"
 
@@ -44,8 +45,8 @@ func FuzzDecideBothEngines(f *testing.F) {
 		if cookie != "" {
 			req.Cookies = []string{cookie}
 		}
-		dn, errN := native.Decide(req, testNow)
-		dw, errW := wasm.Decide(req, testNow)
+		dn, errN := native.Decide(context.Background(), req, testNow)
+		dw, errW := wasm.Decide(context.Background(), req, testNow)
 		if abi.StatusOf(errN) != abi.StatusOf(errW) || !reflect.DeepEqual(dn, dw) {
 			t.Fatalf("engines differ on %+v:\ngo   %+v %v\nwasm %+v %v", req, dn, errN, dw, errW)
 		}

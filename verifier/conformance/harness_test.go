@@ -26,14 +26,14 @@ func newWasm(tb testing.TB, opts wasmhost.Options) *wasmhost.Host {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { h.Close() })
+	tb.Cleanup(func() { h.Close(context.Background()) })
 	return h
 }
 
 // newNative returns a fresh native engine, closed with the test.
 func newNative(tb testing.TB) verifier.Engine {
 	e := verifier.NewNative()
-	tb.Cleanup(func() { e.Close() })
+	tb.Cleanup(func() { e.Close(context.Background()) })
 	return e
 }
 

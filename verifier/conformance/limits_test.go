@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"strings"
@@ -31,8 +32,8 @@ func TestLargeInputsAnswerAlike(t *testing.T) {
 		{"request beyond the buffer", verifier.Request{Method: "GET", Path: "/app/" + strings.Repeat("a", abi.BufferCap)}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			dn, errN := native.Decide(tc.req, testNow)
-			dw, errW := wasm.Decide(tc.req, testNow)
+			dn, errN := native.Decide(context.Background(), tc.req, testNow)
+			dw, errW := wasm.Decide(context.Background(), tc.req, testNow)
 			if abi.StatusOf(errN) != abi.StatusOf(errW) || !reflect.DeepEqual(dn, dw) {
 				t.Fatalf("engines differ:\ngo   %.200v %v\nwasm %.200v %v", dn, errN, dw, errW)
 			}

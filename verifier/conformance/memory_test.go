@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -42,7 +43,7 @@ func TestModuleMemoryStaysFlat(t *testing.T) {
 			cold.Cookies = []string{accessCookie.Name + "=" + distinct[(i/every)%len(distinct)]}
 			req = cold
 		}
-		d, err := h.Decide(req, testNow)
+		d, err := h.Decide(context.Background(), req, testNow)
 		if err != nil || d.Action != verifier.ActionAllow {
 			t.Fatalf("decision %d: %+v %v", i, d, err)
 		}

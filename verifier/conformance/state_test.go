@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -56,7 +57,7 @@ func TestStateReachesEveryInstance(t *testing.T) {
 					go func() {
 						defer wg.Done()
 						for range 10 {
-							_, err := e.VerifyToken(tok, now)
+							_, err := e.VerifyToken(context.Background(), tok, now)
 							if !errors.Is(err, want) || (want == nil) != (err == nil) {
 								errs <- err
 							}
@@ -69,54 +70,54 @@ func TestStateReachesEveryInstance(t *testing.T) {
 					t.Fatalf("%s: got %v, want %v", step, err, want)
 				}
 			}
-			if _, err := e.VerifyToken(token, now); !errors.Is(err, abi.ErrNotConfigured) {
+			if _, err := e.VerifyToken(context.Background(), token, now); !errors.Is(err, abi.ErrNotConfigured) {
 				t.Fatalf("before configuration: %v", err)
 			}
-			if err := e.Configure(mustJSON(t, cfg)); err != nil {
+			if err := e.Configure(context.Background(), cfg); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.LoadKeys(vectors.JWKS()); err != nil {
+			if err := e.LoadKeys(context.Background(), vectors.JWKS()); err != nil {
 				t.Fatal(err)
 			}
 			everywhere("configured", token, nil)
 
-			if err := e.LoadRevocations(revocationList(t, vectors.Issuer, now-10, sid), now); err != nil {
+			if err := e.LoadRevocations(context.Background(), revocationList(t, vectors.Issuer, now-10, sid), now); err != nil {
 				t.Fatal(err)
 			}
 			everywhere("session revoked", token, abi.ErrRevoked)
 
-			if err := e.Configure([]byte(`{"issuer":`)); !errors.Is(err, abi.ErrInvalidConfig) {
+			if err := e.Configure(context.Background(), verifier.Config{EdgeConfig: verifier.EdgeConfig{Issuer: vectors.Issuer}}); !errors.Is(err, abi.ErrInvalidConfig) {
 				t.Fatalf("broken configuration: %v", err)
 			}
-			if err := e.LoadKeys([]byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"h","alg":"HS256"}]}`)); !errors.Is(err, abi.ErrInvalidKeySet) {
+			if err := e.LoadKeys(context.Background(), []byte(`{"keys":[{"kty":"oct","k":"c2VjcmV0","kid":"h","alg":"HS256"}]}`)); !errors.Is(err, abi.ErrInvalidKeySet) {
 				t.Fatalf("symmetric key set: %v", err)
 			}
-			if err := e.LoadRevocations(revocationList(t, vectors.Issuer, now-20), now); !errors.Is(err, abi.ErrInvalidRevocationList) {
+			if err := e.LoadRevocations(context.Background(), revocationList(t, vectors.Issuer, now-20), now); !errors.Is(err, abi.ErrInvalidRevocationList) {
 				t.Fatalf("older revocation list: %v", err)
 			}
 			everywhere("refused inputs change nothing", token, abi.ErrRevoked)
 
-			if err := e.LoadKeys(vectors.JWKS(vectors.ES256Key().PublicJWK())); err != nil {
+			if err := e.LoadKeys(context.Background(), vectors.JWKS(vectors.ES256Key().PublicJWK())); err != nil {
 				t.Fatal(err)
 			}
 			everywhere("signing key removed", token, abi.ErrUnknownKey)
-			if err := e.LoadKeys(vectors.JWKS()); err != nil {
+			if err := e.LoadKeys(context.Background(), vectors.JWKS()); err != nil {
 				t.Fatal(err)
 			}
 			everywhere("keys back, list dropped with the key that signed it", token, nil)
 
-			if err := e.LoadRevocations(revocationList(t, vectors.Issuer, now-5, sid), now); err != nil {
+			if err := e.LoadRevocations(context.Background(), revocationList(t, vectors.Issuer, now-5, sid), now); err != nil {
 				t.Fatal(err)
 			}
 			cfg2 := cfg
 			cfg2.LeewaySeconds = 60
-			if err := e.Configure(mustJSON(t, cfg2)); err != nil {
+			if err := e.Configure(context.Background(), cfg2); err != nil {
 				t.Fatal(err)
 			}
 			everywhere("new configuration keeps a list that still verifies", token, abi.ErrRevoked)
 
 			cfg2.Issuer = otherIss
-			if err := e.Configure(mustJSON(t, cfg2)); err != nil {
+			if err := e.Configure(context.Background(), cfg2); err != nil {
 				t.Fatal(err)
 			}
 			everywhere("issuer changed: the old issuer's list is dropped", tokenOtherIss, nil)

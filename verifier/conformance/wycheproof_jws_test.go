@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -36,7 +37,7 @@ func TestWycheproofJWSBothEngines(t *testing.T) {
 			continue // HMAC (out of scope, refused by design) or no key set
 		}
 		native, wasm := newNative(t), h
-		nErr, wErr := native.LoadKeys(c.JWKS), wasm.LoadKeys(c.JWKS)
+		nErr, wErr := native.LoadKeys(context.Background(), c.JWKS), wasm.LoadKeys(context.Background(), c.JWKS)
 		if abi.StatusOf(nErr) != abi.StatusOf(wErr) {
 			t.Errorf("%s: LoadKeys differs: go %v, wasm %v", id, nErr, wErr)
 		}
@@ -64,7 +65,7 @@ func TestWycheproofJWSBothEngines(t *testing.T) {
 				continue
 			}
 			in := abi.EncodeSignatureCheck(k.raw, input, sig)
-			n, w := abi.StatusOf(gate.VerifySignature(in)), abi.StatusOf(h.VerifySignature(in))
+			n, w := abi.StatusOf(gate.VerifySignature(in)), abi.StatusOf(h.VerifySignature(context.Background(), in))
 			checks++
 			if n != w {
 				t.Errorf("%s kid %q: raw signature check differs: go %v, wasm %v", id, k.Kid, n.Err(), w.Err())

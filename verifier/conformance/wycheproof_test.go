@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"maps"
@@ -38,7 +39,7 @@ func TestWycheproof(t *testing.T) {
 	for _, c := range cases {
 		in := abi.EncodeSignatureCheck(c.JWK, c.Msg, c.Sig)
 		native := abi.StatusOf(gate.VerifySignature(in))
-		wasm := abi.StatusOf(h.VerifySignature(in))
+		wasm := abi.StatusOf(h.VerifySignature(context.Background(), in))
 		id := fmt.Sprintf("%s tcId %d (%s)", c.File, c.TcID, c.Comment)
 		if native != wasm {
 			t.Errorf("%s: engines differ: go %v, wasm %v", id, native.Err(), wasm.Err())

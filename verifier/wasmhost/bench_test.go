@@ -17,25 +17,25 @@ func benchHost(b *testing.B) (*Host, verifier.Request) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { h.Close() })
+	b.Cleanup(func() { h.Close(context.Background()) })
 	cookie := verifier.Cookie{Name: "__Host-edgeauth", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"}
-	cfg, _ := json.Marshal(verifier.Config{
+	cfg := verifier.Config{
 		EdgeConfig: verifier.EdgeConfig{
 			Issuer: vectors.Issuer, Audience: vectors.Audience, Algorithms: []string{"EdDSA"}, LeewaySeconds: 30,
 			AccessCookie: cookie, RefreshCookie: verifier.Cookie{Name: "__Secure-edgeauth-refresh", Path: "/auth", Secure: true, HTTPOnly: true, SameSite: "Lax"},
 			LoginPath: "/login", RefreshPath: "/auth/refresh",
 		},
 		LocalConfig: verifier.LocalConfig{PublicPaths: []string{"/login", "/auth/"}, DefaultProtected: true, CacheEntries: 1024},
-	})
-	if err := h.Configure(cfg); err != nil {
+	}
+	if err := h.Configure(context.Background(), cfg); err != nil {
 		b.Fatal(err)
 	}
-	if err := h.LoadKeys(vectors.JWKS()); err != nil {
+	if err := h.LoadKeys(context.Background(), vectors.JWKS()); err != nil {
 		b.Fatal(err)
 	}
 	req := verifier.Request{Method: "GET", Path: "/app/home", Query: "tab=1",
 		Cookies: []string{"theme=dark; " + cookie.Name + "=" + vectors.EdDSAKey().Token(vectors.Claims(vectors.Now))}}
-	if d, err := h.Decide(req, vectors.Now); err != nil || d.Action != verifier.ActionAllow {
+	if d, err := h.Decide(context.Background(), req, vectors.Now); err != nil || d.Action != verifier.ActionAllow {
 		b.Fatal(d, err)
 	}
 	return h, req
@@ -112,7 +112,7 @@ func BenchmarkDecideCacheHitParts(b *testing.B) {
 	})
 	b.Run("total", func(b *testing.B) {
 		loop(b, func() {
-			if _, err := h.Decide(req, vectors.Now); err != nil {
+			if _, err := h.Decide(context.Background(), req, vectors.Now); err != nil {
 				b.Fatal(err)
 			}
 		})

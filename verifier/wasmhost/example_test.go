@@ -2,7 +2,6 @@ package wasmhost_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/edgeauth/edgeauth/verifier"
@@ -17,9 +16,9 @@ func ExampleNewEmbedded() {
 	if err != nil {
 		panic(err)
 	}
-	defer h.Close()
+	defer h.Close(ctx)
 
-	cfg, _ := json.Marshal(verifier.Config{
+	cfg := verifier.Config{
 		// What the control plane publishes at /.well-known/edgeauth/edge-config.
 		EdgeConfig: verifier.EdgeConfig{
 			Issuer: vectors.Issuer, Audience: vectors.Audience, Algorithms: []string{"EdDSA"},
@@ -29,19 +28,19 @@ func ExampleNewEmbedded() {
 		},
 		// This edge's own rules.
 		LocalConfig: verifier.LocalConfig{PublicPaths: []string{"/login", "/auth/"}, DefaultProtected: true, CacheEntries: 1024},
-	})
-	if err := h.Configure(cfg); err != nil {
+	}
+	if err := h.Configure(ctx, cfg); err != nil {
 		panic(err)
 	}
-	if err := h.LoadKeys(vectors.JWKS()); err != nil { // the control plane's /.well-known/jwks.json
+	if err := h.LoadKeys(ctx, vectors.JWKS()); err != nil { // the control plane's /.well-known/jwks.json
 		panic(err)
 	}
 
 	token := vectors.EdDSAKey().Token(vectors.Claims(vectors.Now))
-	d, err := h.Decide(verifier.Request{Method: "GET", Path: "/app/", Cookies: []string{"__Host-edgeauth=" + token}}, vectors.Now)
+	d, err := h.Decide(ctx, verifier.Request{Method: "GET", Path: "/app/", Cookies: []string{"__Host-edgeauth=" + token}}, vectors.Now)
 	fmt.Println(d.Action, d.Reason, d.Identity.Subject, err)
 
-	d, err = h.Decide(verifier.Request{Method: "GET", Path: "/app/", Query: "tab=2"}, vectors.Now)
+	d, err = h.Decide(ctx, verifier.Request{Method: "GET", Path: "/app/", Query: "tab=2"}, vectors.Now)
 	fmt.Println(d.Action, d.Reason, d.Location, err)
 	// Output:
 	// allow authenticated user-42 <nil>

@@ -9,6 +9,12 @@
 // current configuration, keys and revocation list: the host keeps the last inputs that
 // were applied successfully, with generation numbers, and brings an instance up to date
 // when it is checked out. An instance that traps or fails is closed, never reused.
+//
+// Every call takes a context and honours it as wazero does with
+// RuntimeConfig.WithCloseOnContextDone: a call whose context is cancelled or reaches its
+// deadline while it waits for an instance, or while it runs inside the module, returns
+// an error wrapping ctx.Err(); an instance interrupted that way is discarded, and the
+// host's state (configuration, keys, revocation list) is unchanged.
 package wasmhost
 
 import (
@@ -100,7 +106,10 @@ func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 	if opts.MemoryLimitPages == 0 {
 		opts.MemoryLimitPages = DefaultMemoryLimitPages
 	}
-	cfg := wazero.NewRuntimeConfig().WithMemoryLimitPages(opts.MemoryLimitPages)
+	// CloseOnContextDone makes compiled code check for a done context at loop headers
+	// and function calls (wazero's RATIONALE.md), so a cancelled call stops inside the
+	// module instead of running to its end.
+	cfg := wazero.NewRuntimeConfig().WithMemoryLimitPages(opts.MemoryLimitPages).WithCloseOnContextDone(true)
 	if opts.CompilationCache != nil {
 		cfg = cfg.WithCompilationCache(opts.CompilationCache)
 	}
@@ -253,6 +262,9 @@ func (in *instance) call(ctx context.Context, fn api.Function, input []byte, now
 	in.stack[0] = api.EncodeU32(uint32(len(input)))
 	in.stack[1] = api.EncodeI64(now)
 	if err := fn.CallWithStack(ctx, in.stack[:]); err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return nil, errInterrupted{ctx: cerr, err: err}
+		}
 		return nil, errTrap{err}
 	}
 	status, n := abi.Unpack(in.stack[0])
@@ -276,15 +288,53 @@ type errTrap struct{ err error }
 func (e errTrap) Error() string   { return "wasmhost: module trapped: " + e.err.Error() }
 func (e errTrap) Unwrap() []error { return []error{abi.ErrInternal, e.err} }
 
-func isTrap(err error) bool {
+// errInterrupted marks a call stopped inside the module because its context was done:
+// wazero closed the instance, so it is discarded like a trapped one, and the error
+// wraps the context's error (context.Canceled or context.DeadlineExceeded).
+type errInterrupted struct{ ctx, err error }
+
+func (e errInterrupted) Error() string {
+	return "wasmhost: call interrupted: " + e.ctx.Error() + " (" + e.err.Error() + ")"
+}
+func (e errInterrupted) Unwrap() error { return e.ctx }
+
+// discard reports whether err leaves the instance unusable (a trap, or a call
+// interrupted by its context).
+func discard(err error) bool {
 	var t errTrap
-	return errors.As(err, &t)
+	var i errInterrupted
+	return errors.As(err, &t) || errors.As(err, &i)
+}
+
+// ctxErr makes err wrap ctx's error when the context is done and err does not say so
+// already (wazero reports an instance closed by a done context during instantiation as
+// a sys.ExitError only).
+func ctxErr(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); err != nil && cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("%w (%w)", err, cerr)
+	}
+	return err
+}
+
+// acquire takes a pool slot, giving up when ctx is done first.
+func (h *Host) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case h.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // get checks out an instance brought up to date with the current state, waiting for
 // a free slot when the pool is at its bound.
 func (h *Host) get(ctx context.Context) (*instance, error) {
-	h.slots <- struct{}{}
+	if err := h.acquire(ctx); err != nil {
+		return nil, err
+	}
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -300,7 +350,7 @@ func (h *Host) get(ctx context.Context) (*instance, error) {
 	in, err := h.sync(ctx, in, st)
 	if err != nil {
 		<-h.slots
-		return nil, err
+		return nil, ctxErr(ctx, err)
 	}
 	return in, nil
 }
@@ -310,7 +360,7 @@ func (h *Host) get(ctx context.Context) (*instance, error) {
 // place. On error the instance is closed.
 func (h *Host) sync(ctx context.Context, in *instance, st state) (*instance, error) {
 	if in != nil && in.epoch != st.epoch {
-		in.mod.Close(ctx)
+		in.mod.Close(context.WithoutCancel(ctx))
 		in = nil
 	}
 	if in == nil {
@@ -319,14 +369,14 @@ func (h *Host) sync(ctx context.Context, in *instance, st state) (*instance, err
 			return nil, err
 		}
 		if err := in.replay(ctx, st); err != nil {
-			in.mod.Close(ctx)
+			in.mod.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("wasmhost: bringing a new instance up to date: %w", err)
 		}
 		return in, nil
 	}
 	if in.revGen != st.revGen {
 		if _, err := in.call(ctx, in.loadRevs, st.revs, st.revsNow, true); err != nil {
-			in.mod.Close(ctx)
+			in.mod.Close(context.WithoutCancel(ctx))
 			return nil, fmt.Errorf("wasmhost: bringing an instance's revocation list up to date: %w", err)
 		}
 		in.revGen = st.revGen
@@ -368,10 +418,11 @@ func (h *Host) put(in *instance) {
 	<-h.slots
 }
 
-// release ends a checkout: a trapped instance is closed, any other goes back.
+// release ends a checkout: a trapped or interrupted instance is closed, any other
+// goes back.
 func (h *Host) release(ctx context.Context, in *instance, err error) {
-	if err != nil && isTrap(err) {
-		in.mod.Close(ctx)
+	if err != nil && discard(err) {
+		in.mod.Close(context.WithoutCancel(ctx))
 		<-h.slots
 		return
 	}
@@ -379,8 +430,7 @@ func (h *Host) release(ctx context.Context, in *instance, err error) {
 }
 
 // with runs fn on an up-to-date instance and releases it.
-func (h *Host) with(fn func(ctx context.Context, in *instance) error) error {
-	ctx := context.Background()
+func (h *Host) with(ctx context.Context, fn func(ctx context.Context, in *instance) error) error {
 	in, err := h.get(ctx)
 	if err != nil {
 		return err
@@ -394,23 +444,28 @@ func (h *Host) with(fn func(ctx context.Context, in *instance) error) error {
 // instance that also replays the current keys and revocation list; on success every
 // instance is brought to the new state before its next call. A revocation list that no
 // longer loads under the new configuration (another issuer) is dropped.
-func (h *Host) Configure(config []byte) error {
-	return h.rebase(func(st *state) { st.config = clone(config) }, "configure")
+func (h *Host) Configure(ctx context.Context, cfg verifier.Config) error {
+	config, err := json.Marshal(cfg)
+	if err != nil {
+		return fmt.Errorf("wasmhost: configure: encoding: %w", err)
+	}
+	return h.rebase(ctx, func(st *state) { st.config = config }, "configure")
 }
 
 // LoadKeys implements verifier.Engine, with the same replay rule as Configure: a
 // revocation list signed by a key that is no longer in the set is dropped.
-func (h *Host) LoadKeys(jwks []byte) error {
-	return h.rebase(func(st *state) { st.keys = clone(jwks) }, "load keys")
+func (h *Host) LoadKeys(ctx context.Context, jwks []byte) error {
+	return h.rebase(ctx, func(st *state) { st.keys = clone(jwks) }, "load keys")
 }
 
 // rebase applies a configuration or key change on a fresh instance and, on success,
 // makes it the new epoch.
-func (h *Host) rebase(change func(*state), what string) error {
+func (h *Host) rebase(ctx context.Context, change func(*state), what string) error {
 	h.change.Lock()
 	defer h.change.Unlock()
-	ctx := context.Background()
-	h.slots <- struct{}{}
+	if err := h.acquire(ctx); err != nil {
+		return fmt.Errorf("wasmhost: %s: %w", what, err)
+	}
 	h.mu.Lock()
 	closed, next := h.closed, h.state
 	h.mu.Unlock()
@@ -423,20 +478,20 @@ func (h *Host) rebase(change func(*state), what string) error {
 	in, err := h.instantiate(ctx)
 	if err != nil {
 		<-h.slots
-		return fmt.Errorf("wasmhost: %s: %w", what, err)
+		return fmt.Errorf("wasmhost: %s: %w", what, ctxErr(ctx, err))
 	}
 	revs := next.revs
 	next.revs = nil
 	if err := in.replay(ctx, next); err != nil {
-		in.mod.Close(ctx)
+		in.mod.Close(context.WithoutCancel(ctx))
 		<-h.slots
 		return fmt.Errorf("wasmhost: %s: %w", what, err)
 	}
 	if revs != nil {
 		if _, err := in.call(ctx, in.loadRevs, revs, next.revsNow, true); err == nil {
 			next.revs = revs
-		} else if isTrap(err) {
-			in.mod.Close(ctx)
+		} else if discard(err) {
+			in.mod.Close(context.WithoutCancel(ctx))
 			<-h.slots
 			return fmt.Errorf("wasmhost: %s: replaying the revocation list: %w", what, err)
 		} else {
@@ -456,10 +511,10 @@ func (h *Host) rebase(change func(*state), what string) error {
 
 // LoadRevocations implements verifier.Engine. The list is checked on one instance;
 // the others load it before their next call.
-func (h *Host) LoadRevocations(list []byte, now int64) error {
+func (h *Host) LoadRevocations(ctx context.Context, list []byte, now int64) error {
 	h.change.Lock()
 	defer h.change.Unlock()
-	return h.with(func(ctx context.Context, in *instance) error {
+	return h.with(ctx, func(ctx context.Context, in *instance) error {
 		if _, err := in.call(ctx, in.loadRevs, list, now, true); err != nil {
 			return fmt.Errorf("wasmhost: load revocations: %w", err)
 		}
@@ -473,13 +528,13 @@ func (h *Host) LoadRevocations(list []byte, now int64) error {
 }
 
 // Decide implements verifier.Engine.
-func (h *Host) Decide(req verifier.Request, now int64) (verifier.Decision, error) {
+func (h *Host) Decide(ctx context.Context, req verifier.Request, now int64) (verifier.Decision, error) {
 	var d verifier.Decision
 	input, err := json.Marshal(req)
 	if err != nil {
 		return d, fmt.Errorf("wasmhost: encoding request: %w", err)
 	}
-	err = h.with(func(ctx context.Context, in *instance) error {
+	err = h.with(ctx, func(ctx context.Context, in *instance) error {
 		out, err := in.call(ctx, in.decide, input, now, true)
 		if err != nil {
 			return err
@@ -496,14 +551,14 @@ func (h *Host) Decide(req verifier.Request, now int64) (verifier.Decision, error
 }
 
 // VerifyToken implements verifier.Engine.
-func (h *Host) VerifyToken(token string, now int64) (verifier.Claims, error) {
+func (h *Host) VerifyToken(ctx context.Context, token string, now int64) (verifier.Claims, error) {
 	var c verifier.Claims
 	if len(token) > abi.BufferCap {
 		// Too large for the buffer, and too large for any token rule: both sentinels
 		// match, and the status is TooLarge, as natively.
 		return c, fmt.Errorf("wasmhost: verify token: %w (%w: %d bytes)", abi.ErrTooLarge, abi.ErrInputTooLarge, len(token))
 	}
-	err := h.with(func(ctx context.Context, in *instance) error {
+	err := h.with(ctx, func(ctx context.Context, in *instance) error {
 		out, err := in.call(ctx, in.verifyToken, []byte(token), now, true)
 		if err != nil {
 			return err
@@ -522,8 +577,8 @@ func (h *Host) VerifyToken(token string, now int64) (verifier.Claims, error) {
 // VerifySignature runs the module's raw signature check (the verify_signature export,
 // input built with abi.EncodeSignatureCheck). It exists for conformance vectors that
 // are not JWS; it needs no configuration or keys.
-func (h *Host) VerifySignature(input []byte) error {
-	err := h.with(func(ctx context.Context, in *instance) error {
+func (h *Host) VerifySignature(ctx context.Context, input []byte) error {
+	err := h.with(ctx, func(ctx context.Context, in *instance) error {
 		_, err := in.call(ctx, in.verSig, input, 0, false)
 		return err
 	})
@@ -546,7 +601,7 @@ func (h *Host) MemorySize() uint32 {
 
 // Close releases the runtime and every instance. Calls made after Close return
 // ErrClosed; Close waits for no call in progress but their instances are closed too.
-func (h *Host) Close() error {
+func (h *Host) Close(ctx context.Context) error {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
@@ -555,7 +610,7 @@ func (h *Host) Close() error {
 	h.closed = true
 	h.idle = nil
 	h.mu.Unlock()
-	return h.rt.Close(context.Background())
+	return h.rt.Close(ctx)
 }
 
 func clone(b []byte) []byte { return append([]byte{}, b...) }

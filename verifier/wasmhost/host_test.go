@@ -36,7 +36,7 @@ func TestNewRejectsModulesOutsideTheABI(t *testing.T) {
 		t.Run(tc.module, func(t *testing.T) {
 			h, err := New(context.Background(), load(t, tc.module), Options{})
 			if err == nil {
-				h.Close()
+				h.Close(context.Background())
 				t.Fatal("module accepted")
 			}
 			if !errors.Is(err, ErrModule) || !strings.Contains(err.Error(), tc.want) {
@@ -54,8 +54,8 @@ func TestStatusesBecomeSentinelsAndTrapsDiscardInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Close()
-	if err := h.Configure([]byte(`{}`)); err != nil {
+	defer h.Close(context.Background())
+	if err := h.Configure(context.Background(), verifier.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
@@ -65,10 +65,10 @@ func TestStatusesBecomeSentinelsAndTrapsDiscardInstances(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 50 {
-				if _, err := h.VerifyToken("x", 1); !errors.Is(err, abi.ErrExpired) {
+				if _, err := h.VerifyToken(context.Background(), "x", 1); !errors.Is(err, abi.ErrExpired) {
 					errs <- err
 				}
-				if _, err := h.Decide(verifier.Request{Path: "/"}, 1); !errors.Is(err, abi.ErrInternal) {
+				if _, err := h.Decide(context.Background(), verifier.Request{Path: "/"}, 1); !errors.Is(err, abi.ErrInternal) {
 					errs <- err
 				}
 			}
@@ -79,7 +79,7 @@ func TestStatusesBecomeSentinelsAndTrapsDiscardInstances(t *testing.T) {
 	for err := range errs {
 		t.Fatalf("unexpected result: %v", err)
 	}
-	if err := h.VerifySignature(nil); !errors.Is(err, abi.ErrSignatureInvalid) {
+	if err := h.VerifySignature(context.Background(), nil); !errors.Is(err, abi.ErrSignatureInvalid) {
 		t.Fatalf("verify_signature: %v", err)
 	}
 	h.mu.Lock()
@@ -95,15 +95,15 @@ func TestInputLargerThanBufferRefusedBeforeWriting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Close()
+	defer h.Close(context.Background())
 	big := strings.Repeat("a", abi.BufferCap+1)
-	if _, err := h.VerifyToken(big, 1); !errors.Is(err, abi.ErrInputTooLarge) {
+	if _, err := h.VerifyToken(context.Background(), big, 1); !errors.Is(err, abi.ErrInputTooLarge) {
 		t.Fatalf("got %v", err)
 	}
-	if err := h.LoadKeys([]byte(big)); !errors.Is(err, abi.ErrInputTooLarge) {
+	if err := h.LoadKeys(context.Background(), []byte(big)); !errors.Is(err, abi.ErrInputTooLarge) {
 		t.Fatalf("got %v", err)
 	}
-	if _, err := h.VerifyToken(big[:abi.BufferCap], 1); !errors.Is(err, abi.ErrExpired) {
+	if _, err := h.VerifyToken(context.Background(), big[:abi.BufferCap], 1); !errors.Is(err, abi.ErrExpired) {
 		t.Fatalf("an input of exactly buf_cap bytes: %v", err)
 	}
 }
@@ -113,16 +113,16 @@ func TestClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.Close(); err != nil {
+	if err := h.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.VerifyToken("x", 1); !errors.Is(err, ErrClosed) {
+	if _, err := h.VerifyToken(context.Background(), "x", 1); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: %v", err)
 	}
-	if err := h.Configure([]byte(`{}`)); !errors.Is(err, ErrClosed) {
+	if err := h.Configure(context.Background(), verifier.Config{}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: %v", err)
 	}
-	if err := h.Close(); err != nil {
+	if err := h.Close(context.Background()); err != nil {
 		t.Fatal("second Close:", err)
 	}
 }
@@ -132,8 +132,8 @@ func TestEmbeddedModuleLoads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer h.Close()
-	if _, err := h.VerifyToken("x", 1); err == nil {
+	defer h.Close(context.Background())
+	if _, err := h.VerifyToken(context.Background(), "x", 1); err == nil {
 		t.Fatal("an unconfigured module accepted a token")
 	}
 }
@@ -149,7 +149,7 @@ func TestCloseWhileCallsRun(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 200 {
-				_, err := h.VerifyToken("x", 1)
+				_, err := h.VerifyToken(context.Background(), "x", 1)
 				if errors.Is(err, ErrClosed) {
 					return
 				}
@@ -160,9 +160,9 @@ func TestCloseWhileCallsRun(t *testing.T) {
 			}
 		}()
 	}
-	h.Close()
+	h.Close(context.Background())
 	wg.Wait()
-	if _, err := h.VerifyToken("x", 1); !errors.Is(err, ErrClosed) {
+	if _, err := h.VerifyToken(context.Background(), "x", 1); !errors.Is(err, ErrClosed) {
 		t.Fatalf("after Close: %v", err)
 	}
 }

@@ -18,7 +18,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -58,14 +57,15 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	e, now, err := setup(args, stderr)
+	ctx := context.Background()
+	e, now, err := setup(ctx, args, stderr)
 	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(stderr, "edgeauth-verify:", err)
 		}
 		return 2
 	}
-	defer e.Close()
+	defer e.Close(ctx)
 	in := bufio.NewReaderSize(stdin, 64<<10)
 	out := bufio.NewWriter(stdout)
 	for {
@@ -78,7 +78,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			break
 		}
 		token := strings.TrimRight(line, "\r\n")
-		if _, verr := e.VerifyToken(token, now); verr != nil {
+		if _, verr := e.VerifyToken(ctx, token, now); verr != nil {
 			fmt.Fprintln(out, "reject", reason(verr))
 		} else {
 			fmt.Fprintln(out, "accept")
@@ -95,7 +95,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 }
 
 // setup parses the flags and returns a configured engine and the time to check at.
-func setup(args []string, stderr io.Writer) (verifier.Engine, int64, error) {
+func setup(ctx context.Context, args []string, stderr io.Writer) (verifier.Engine, int64, error) {
 	fs := flag.NewFlagSet("edgeauth-verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -161,7 +161,7 @@ func setup(args []string, stderr io.Writer) (verifier.Engine, int64, error) {
 	case "native":
 		e = verifier.NewNative()
 	case "wasm":
-		h, err := wasmhost.NewEmbedded(context.Background(), wasmhost.Options{PoolSize: 1})
+		h, err := wasmhost.NewEmbedded(ctx, wasmhost.Options{PoolSize: 1})
 		if err != nil {
 			return nil, 0, fmt.Errorf("loading verifier.wasm: %w", err)
 		}
@@ -169,26 +169,22 @@ func setup(args []string, stderr io.Writer) (verifier.Engine, int64, error) {
 	default:
 		return nil, 0, usageError{fmt.Sprintf("--engine %q: want native or wasm", *engine)}
 	}
-	if err := configure(e, cfg, jwks, revs, now); err != nil {
-		e.Close()
+	if err := configure(ctx, e, cfg, jwks, revs, now); err != nil {
+		e.Close(ctx)
 		return nil, 0, err
 	}
 	return e, now, nil
 }
 
-func configure(e verifier.Engine, cfg verifier.Config, jwks, revs []byte, now int64) error {
-	raw, err := json.Marshal(cfg)
-	if err != nil {
-		return err
-	}
-	if err := e.Configure(raw); err != nil {
+func configure(ctx context.Context, e verifier.Engine, cfg verifier.Config, jwks, revs []byte, now int64) error {
+	if err := e.Configure(ctx, cfg); err != nil {
 		return fmt.Errorf("--issuer/--audience/--alg/--leeway refused: %w", err)
 	}
-	if err := e.LoadKeys(jwks); err != nil {
+	if err := e.LoadKeys(ctx, jwks); err != nil {
 		return fmt.Errorf("--jwks: %w", err)
 	}
 	if revs != nil {
-		if err := e.LoadRevocations(revs, now); err != nil {
+		if err := e.LoadRevocations(ctx, revs, now); err != nil {
 			return fmt.Errorf("--revocations: %w", err)
 		}
 	}
