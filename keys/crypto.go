@@ -9,6 +9,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -42,11 +43,37 @@ func method(alg string) (jwt.SigningMethod, error) {
 	case AlgEdDSA:
 		return jwt.SigningMethodEdDSA, nil
 	case AlgES256:
-		return jwt.SigningMethodES256, nil
+		return es256Deterministic{jwt.SigningMethodES256}, nil
 	case AlgRS256:
 		return jwt.SigningMethodRS256, nil
 	}
 	return nil, fmt.Errorf("%w %q", ErrUnknownAlgorithm, alg)
+}
+
+// es256Deterministic is ES256 with RFC 6979 deterministic nonces (crypto/ecdsa with no
+// random source), so that, as with EdDSA and RS256, the same claims under the same key
+// sign to the same token: a refresh's grace replay relies on that to return the access
+// token the rotation returned (auth.Service.Refresh). Verification is golang-jwt's.
+type es256Deterministic struct{ *jwt.SigningMethodECDSA }
+
+func (m es256Deterministic) Sign(signingString string, key any) ([]byte, error) {
+	priv, ok := key.(*ecdsa.PrivateKey)
+	if !ok || priv.Curve != elliptic.P256() {
+		return nil, jwt.ErrInvalidKeyType
+	}
+	digest := sha256.Sum256([]byte(signingString))
+	der, err := priv.Sign(nil, digest[:], crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	var sig struct{ R, S *big.Int }
+	if rest, err := asn1.Unmarshal(der, &sig); err != nil || len(rest) != 0 {
+		return nil, fmt.Errorf("keys: ES256 signature: %v", err)
+	}
+	out := make([]byte, 64) // R || S, 32 bytes each (RFC 7518, section 3.4)
+	sig.R.FillBytes(out[:32])
+	sig.S.FillBytes(out[32:])
+	return out, nil
 }
 
 // checkKey reports whether pub is the kind of key alg uses (a row whose alg and key

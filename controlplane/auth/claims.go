@@ -49,7 +49,7 @@ func (c AccessClaims) GetAudience() (jwt.ClaimStrings, error) {
 
 // issueAccess signs an access token for the user's session at now, with token id jti.
 // Its claims follow from the arguments alone (times in whole seconds), so the same
-// arguments sign the same claims: with a deterministic signature (EdDSA, RS256) under
+// arguments sign the same claims: with a deterministic signature (keys.Manager's) under
 // the same key, the very same token (see Refresh).
 func (s *Service) issueAccess(ctx context.Context, userID string, sess store.Session, roles []string, now time.Time, jti string) (string, time.Time, error) {
 	if roles == nil {

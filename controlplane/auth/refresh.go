@@ -32,9 +32,9 @@ const (
 // trip and one commit, and no lock is held while the access token is signed. The
 // access token's claims follow from the rotation (its time, the successor's derived
 // token id, the user's roles), so a grace replay, which opens the sealed successor,
-// signs the same claims again and, with the default EdDSA (or RS256) under the same
-// key, returns the very same access token; ES256 signatures are randomised, so there a
-// replay returns an equally valid token with the same claims.
+// signs the same claims again and, since keys.Manager signs deterministically (EdDSA,
+// RS256, and ES256 with RFC 6979 nonces), returns the very same access token while the
+// active key is the same (after a key rotation: an equally valid token, same claims).
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, error) {
 	tok, ok := parseRefreshToken(req.Token)
 	if !ok || tok.generation >= math.MaxInt32 {
