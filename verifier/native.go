@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/internal/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/policy"
 )
 
 // NewNative returns an Engine that runs the gate compiled by Go: the same package and
@@ -93,6 +94,10 @@ func (n *native) rebase(config, keys []byte, what string) error {
 	g := gate.New()
 	if config != nil {
 		if err := g.Configure(config); err != nil {
+			if refused := (*policy.ConfigError)(nil); errors.As(err, &refused) {
+				// Says what to fix; the wasm host gives the same message.
+				return abi.Wrap(ErrInvalidConfig, refused.Reason())
+			}
 			return fmt.Errorf("verifier: %s: configure: %w", what, err)
 		}
 	}

@@ -309,7 +309,9 @@ test("options: mistakes say what to fix", () => {
 test("a configuration the module refuses is reported with the module's reason", async () => {
   const cp = await controlPlane();
   const edge = createEdge({ module, controlPlane: cp.url, routes: { protected: [{ prefix: "/login" }] } });
-  await assert.rejects(edge.ready(), (err) => /refused the edge configuration plus routes/.test(err.message) && err.cause?.status === "InvalidConfig");
+  await assert.rejects(edge.ready(), (err) =>
+    /refused the edge configuration plus routes: login_path "\/login" needs a token .* add "\/login" to public_paths/.test(err.message) &&
+    err.cause?.status === "InvalidConfig");
 });
 
 test("revocation stream: a pushed list is loaded at once, a revoked event fetches the list, Last-Event-ID on reconnect", async () => {

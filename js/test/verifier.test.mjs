@@ -141,3 +141,22 @@ test("cookies: none, null entries and Fetch's ', '-joined headers", () => {
   h.append("cookie", `__Host-edgeauth=${t}`);
   assert.equal(v.decide(request(h), NOW).reason, "duplicate_cookie");
 });
+
+// verifier/testdata/refused-configs.json: the module writes the reason of a refused
+// configuration as configure's output; the error carries it, the same text the Go
+// engines give (verifier/conformance/refused_test.go reads the same table).
+test("a refused configuration says what to fix: the module's reason, as in Go", async () => {
+  const table = JSON.parse(await readFile(new URL("../../verifier/testdata/refused-configs.json", import.meta.url), "utf8"));
+  for (const c of table.cases) {
+    const v = new Verifier(module);
+    assert.throws(() => v.configure({ ...table.base, ...c.set }), (err) => {
+      assert.ok(err instanceof EdgeauthError, c.name);
+      assert.equal(err.status, "InvalidConfig", c.name);
+      assert.equal(err.detail, c.reason, c.name);
+      assert.ok(err.message.endsWith(`: ${c.reason}`), `${c.name}: ${err.message}`);
+      return true;
+    });
+  }
+  // JSON only a JS host can send: the module's own strict parser explains it too.
+  assert.throws(() => new Verifier(module).configure(`{"issuer":"x","bogus":1}`), /InvalidConfig \(15\): .*"bogus": unknown field/);
+});

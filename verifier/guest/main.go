@@ -11,10 +11,12 @@
 package main
 
 import (
+	"errors"
 	"unsafe"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/internal/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/policy"
 )
 
 // buf is the shared input/output buffer. Inputs are read from it in place; outputs are
@@ -47,7 +49,14 @@ func configure(n uint32) uint64 {
 	if !ok {
 		return abi.Pack(abi.StatusInputTooLarge, 0)
 	}
-	return status(g.Configure(in))
+	err := g.Configure(in)
+	var refused *policy.ConfigError
+	if errors.As(err, &refused) {
+		// The one status with an output: the reason, so that every host can say what
+		// to fix (verifier/ABI.md, "configure").
+		return abi.Pack(abi.StatusInvalidConfig, uint32(copy(buf, refused.Reason())))
+	}
+	return status(err)
 }
 
 //export load_keys

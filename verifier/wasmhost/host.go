@@ -268,15 +268,20 @@ func (in *instance) call(ctx context.Context, fn api.Function, input []byte, now
 		return nil, errTrap{err}
 	}
 	status, n := abi.Unpack(in.stack[0])
-	if err := status.Err(); err != nil {
-		return nil, err
-	}
 	if n > in.bufCap {
 		return nil, errTrap{fmt.Errorf("output length %d exceeds the buffer", n)}
 	}
 	out, ok := in.mem.Read(in.bufPtr, n)
 	if !ok {
 		return nil, errTrap{errors.New("output outside memory")}
+	}
+	if err := status.Err(); err != nil {
+		if status == abi.StatusInvalidConfig && n > 0 {
+			// configure's refusal carries its reason (verifier/ABI.md, "configure"):
+			// the same message as the native engine's.
+			return nil, abi.Wrap(err, string(out))
+		}
+		return nil, err
 	}
 	return out, nil
 }
@@ -440,7 +445,9 @@ func (h *Host) with(ctx context.Context, fn func(ctx context.Context, in *instan
 	return err
 }
 
-// Configure implements verifier.Engine. The configuration is validated by a fresh
+// Configure implements verifier.Engine. A refused configuration returns an
+// *abi.Error wrapping abi.ErrInvalidConfig whose Reason is the module's explanation
+// (the same message as the native engine's). The configuration is validated by a fresh
 // instance that also replays the current keys and revocation list; on success every
 // instance is brought to the new state before its next call. A revocation list that no
 // longer loads under the new configuration (another issuer) is dropped.
@@ -485,6 +492,9 @@ func (h *Host) rebase(ctx context.Context, change func(*state), what string) err
 	if err := in.replay(ctx, next); err != nil {
 		in.mod.Close(context.WithoutCancel(ctx))
 		<-h.slots
+		if refused := (*abi.Error)(nil); errors.As(err, &refused) && refused.Sentinel == abi.ErrInvalidConfig {
+			return refused // says what to fix, in the native engine's words
+		}
 		return fmt.Errorf("wasmhost: %s: %w", what, err)
 	}
 	if revs != nil {

@@ -73,8 +73,12 @@ type ConfigError struct {
 	Problems []string
 }
 
-func (e *ConfigError) Error() string {
-	s := "edgeauth: invalid configuration: "
+func (e *ConfigError) Error() string { return abi.ErrInvalidConfig.Error() + ": " + e.Reason() }
+
+// Reason is what to fix: every problem, separated by "; ". The module writes it as
+// configure's output (verifier/ABI.md, "configure"), so every host can show it.
+func (e *ConfigError) Reason() string {
+	s := ""
 	for i, p := range e.Problems {
 		if i > 0 {
 			s += "; "
