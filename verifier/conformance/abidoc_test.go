@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,9 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/internal/gate/gatetest"
+	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
+	"github.com/edgeauth/edgeauth/verifier/jose"
 	"github.com/tetratelabs/wazero"
 )
 
@@ -210,5 +214,145 @@ func TestModuleExportsOnlyTheABI(t *testing.T) {
 	slices.Sort(listed)
 	if !slices.Equal(listed, want) {
 		t.Errorf("wasm.mk WASM_EXPORTS is %v, the ABI lists %v", listed, want)
+	}
+}
+
+// docRows returns the rows of the Markdown table that follows heading in ABI.md, each
+// as its cells (trimmed, header and separator rows skipped).
+func docRows(t *testing.T, doc, heading string) [][]string {
+	t.Helper()
+	i := strings.Index(doc, heading)
+	if i < 0 {
+		t.Fatalf("ABI.md has no %q", heading)
+	}
+	var rows [][]string
+	inTable := false
+	for _, line := range strings.Split(doc[i:], "\n")[1:] {
+		if !strings.HasPrefix(line, "|") {
+			if inTable {
+				break
+			}
+			continue
+		}
+		inTable = true
+		cells := strings.Split(strings.Trim(line, "|"), " | ")
+		for k := range cells {
+			cells[k] = strings.TrimSpace(cells[k])
+		}
+		if strings.HasPrefix(cells[0], "---") || strings.HasPrefix(cells[0], "--:") || cells[0] == "code" || cells[0] == "reason" {
+			continue
+		}
+		rows = append(rows, cells)
+	}
+	return rows
+}
+
+var backticked = regexp.MustCompile("`([^`]+)`")
+
+// Each status row names its code's sentinel, as package abi does.
+func TestABIDocumentStatusRowsMeanWhatTheCodeDoes(t *testing.T) {
+	doc := readRepoFile(t, "verifier/ABI.md")
+	rows := docRows(t, doc, "## Status codes")
+	if len(rows) != len(statusTable) {
+		t.Fatalf("ABI.md lists %d status rows, package abi has %d codes", len(rows), len(statusTable))
+	}
+	for i, row := range rows {
+		want := statusTable[i]
+		if row[0] != fmt.Sprint(int(want.status)) || row[1] != "`"+want.name+"`" ||
+			strings.Trim(row[2], "`") != want.sentinel {
+			t.Errorf("ABI.md row %v, want code %d %s %s", row[:3], want.status, want.name, want.sentinel)
+		}
+	}
+
+	// UnsupportedHeader: the members the row names are exactly the code's list, and
+	// each is refused by both engines.
+	var members []string
+	for _, m := range backticked.FindAllStringSubmatch(rows[abi.StatusUnsupportedHeader][3], -1) {
+		members = append(members, m[1])
+	}
+	slices.Sort(members)
+	code := jose.UnsupportedHeaderMembers()
+	slices.Sort(code)
+	if !slices.Equal(members, code) {
+		t.Errorf("ABI.md's UnsupportedHeader row lists %v, the code refuses %v", members, code)
+	}
+	eachEngine(t, func(t *testing.T, e verifier.Engine) {
+		loadGateTable(t, e)
+		for _, m := range code {
+			h := map[string]any{"alg": "EdDSA", "kid": vectors.KIDEdDSA, "typ": "at+jwt", m: "x"}
+			tok := vectors.EdDSAKey().Sign(gatetest.MustJSON(h), gatetest.MustJSON(gatetest.Claims(nil)))
+			if _, err := e.VerifyToken(context.Background(), tok, gatetest.Now); !errors.Is(err, abi.ErrUnsupportedHeader) {
+				t.Errorf("header member %q: %v, want UnsupportedHeader", m, err)
+			}
+		}
+	})
+
+	// NotConfigured: what the row says happens before configure, and after configure
+	// without load_keys.
+	notConfigured := rows[abi.StatusNotConfigured][3]
+	for _, phrase := range []string{"`redirect`/`unknown_key`", "`verify_token` `UnknownKey`", "`load_revocations` `InvalidRevocationList`"} {
+		if !strings.Contains(notConfigured, phrase) {
+			t.Errorf("ABI.md's NotConfigured row lacks %q", phrase)
+		}
+	}
+	eachEngine(t, func(t *testing.T, e verifier.Engine) {
+		ctx := context.Background()
+		protected := verifier.Request{Method: "GET", Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + gatetest.Valid}}
+		if _, err := e.Decide(ctx, protected, gatetest.Now); !errors.Is(err, abi.ErrNotConfigured) {
+			t.Errorf("decide before configure: %v", err)
+		}
+		if _, err := e.VerifyToken(ctx, gatetest.Valid, gatetest.Now); !errors.Is(err, abi.ErrNotConfigured) {
+			t.Errorf("verify_token before configure: %v", err)
+		}
+		if err := e.LoadRevocations(ctx, gatetest.Revocations(), gatetest.Now); !errors.Is(err, abi.ErrNotConfigured) {
+			t.Errorf("load_revocations before configure: %v", err)
+		}
+		if err := e.Configure(ctx, gatetest.Config()); err != nil {
+			t.Fatal(err)
+		}
+		if d, err := e.Decide(ctx, protected, gatetest.Now); err != nil || d.Action != verifier.ActionRedirect || d.Reason != verifier.ReasonUnknownKey {
+			t.Errorf("decide without keys: %+v %v", d, err)
+		}
+		if _, err := e.VerifyToken(ctx, gatetest.Valid, gatetest.Now); !errors.Is(err, abi.ErrUnknownKey) {
+			t.Errorf("verify_token without keys: %v", err)
+		}
+		if err := e.LoadRevocations(ctx, gatetest.Revocations(), gatetest.Now); !errors.Is(err, abi.ErrInvalidRevocationList) {
+			t.Errorf("load_revocations without keys: %v", err)
+		}
+	})
+}
+
+// Every decision of the gate's table has the action ABI.md's reasons table gives for
+// its reason, and every reason is emitted by some case.
+func TestABIDocumentReasonsMeanWhatTheGateDoes(t *testing.T) {
+	rows := docRows(t, readRepoFile(t, "verifier/ABI.md"), "## Decision reasons")
+	action := map[abi.Reason]string{}
+	for _, row := range rows {
+		action[abi.Reason(strings.Trim(row[0], "`"))] = row[2]
+	}
+	for r, doc := range action { // "as `invalid_token` (...)": that row's actions
+		if m := backticked.FindStringSubmatch(doc); strings.HasPrefix(doc, "as `") && m != nil {
+			action[r] = action[abi.Reason(m[1])]
+		}
+	}
+	if len(action) != len(abi.Reasons) {
+		t.Errorf("ABI.md's reasons table has %d rows, package abi %d reasons", len(action), len(abi.Reasons))
+	}
+	emitted := map[abi.Reason]bool{}
+	for _, c := range gatetest.Cases() {
+		emitted[c.Want.Reason] = true
+		doc, ok := action[c.Want.Reason]
+		if !ok {
+			t.Errorf("%s: reason %q is not in ABI.md", c.Name, c.Want.Reason)
+			continue
+		}
+		if !strings.Contains(doc, "`"+string(c.Want.Action)+"`") {
+			t.Errorf("%s: reason %s gets action %s, ABI.md says %q", c.Name, c.Want.Reason, c.Want.Action, doc)
+		}
+	}
+	for _, r := range abi.Reasons {
+		if !emitted[r] {
+			t.Errorf("no case of the gate's decision table (gatetest.Cases) emits %q", r)
+		}
 	}
 }

@@ -7,6 +7,17 @@ import "github.com/edgeauth/edgeauth/verifier/internal/strictjson"
 // sets them, so their presence marks a forged or foreign token (RFC 8725 §3.10).
 var keyCarryingMembers = [...]string{"jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256"}
 
+// Header members that change how the payload is read (RFC 7797 b64, RFC 7516 zip).
+var otherEncodingMembers = [...]string{"b64", "zip"}
+
+// UnsupportedHeaderMembers lists every header member whose presence is
+// ErrUnsupportedHeader: crit, the key-carrying members and the encoding members
+// (verifier/ABI.md, status 3; a doc test compares the two).
+func UnsupportedHeaderMembers() []string {
+	m := append([]string{"crit"}, keyCarryingMembers[:]...)
+	return append(m, otherEncodingMembers[:]...)
+}
+
 // checkHeader applies the header rules and returns the key to verify with:
 //
 //  1. alg: a string (else ErrMalformed), implemented and in algs (else
@@ -38,8 +49,10 @@ func checkHeader(h strictjson.Value, ks *KeySet, algs []Algorithm, want string) 
 			return nil, errKeyInHeader
 		}
 	}
-	if h.Has("b64") || h.Has("zip") {
-		return nil, errOtherEncoding
+	for _, m := range otherEncodingMembers {
+		if h.Has(m) {
+			return nil, errOtherEncoding
+		}
 	}
 	if want != "" {
 		typ, ok := str(h, "typ")
