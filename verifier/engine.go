@@ -18,9 +18,10 @@ import (
 // concurrent use.
 //
 // Every method takes a context, as wazero's api.Function.Call does: a context that is
-// already done refuses the call, and the wasm host also stops a call that is running
-// inside the module when its context is cancelled or its deadline passes. Such a call
-// returns an error wrapping ctx.Err() and changes nothing.
+// already done refuses the call (and the wasm host gives up waiting for an instance
+// when it becomes done; with wasmhost.Options.StopOnContextDone it also stops a call
+// running inside the module). Such a call returns an error wrapping ctx.Err() and
+// changes nothing.
 //
 // Other errors wrap the sentinels of package abi (re-exported below), so errors.Is
 // works whichever engine ran the check.

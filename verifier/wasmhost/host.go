@@ -10,11 +10,12 @@
 // were applied successfully, with generation numbers, and brings an instance up to date
 // when it is checked out. An instance that traps or fails is closed, never reused.
 //
-// Every call takes a context and honours it as wazero does with
-// RuntimeConfig.WithCloseOnContextDone: a call whose context is cancelled or reaches its
-// deadline while it waits for an instance, or while it runs inside the module, returns
-// an error wrapping ctx.Err(); an instance interrupted that way is discarded, and the
-// host's state (configuration, keys, revocation list) is unchanged.
+// Every call takes a context: a call whose context is done before it starts, or while
+// it waits for an instance, returns an error wrapping ctx.Err() and changes nothing.
+// With Options.StopOnContextDone (wazero's RuntimeConfig.WithCloseOnContextDone) a
+// context done while the call runs inside the module stops it there too; the
+// interrupted instance is discarded and the host's state (configuration, keys,
+// revocation list) is unchanged.
 package wasmhost
 
 import (
@@ -50,6 +51,14 @@ type Options struct {
 	// CompilationCache, when set, is shared with other runtimes so the module is
 	// compiled once per process (or once per machine with a directory cache).
 	CompilationCache wazero.CompilationCache
+	// StopOnContextDone stops a call inside the module when its context is cancelled
+	// or its deadline passes (wazero's WithCloseOnContextDone). Off by default: the
+	// compiled code then checks at every loop header, which costs several times the
+	// CPU of a call (RATIONALE.md, "A context on every engine call"), while the
+	// module's inputs are bounded (abi.BufferCap, size and depth limits) so a call
+	// ends on its own. Without it the context is still honoured before a call and
+	// while it waits for an instance.
+	StopOnContextDone bool
 }
 
 // DefaultMemoryLimitPages is the default per-instance memory cap (16 MiB).
@@ -106,10 +115,9 @@ func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 	if opts.MemoryLimitPages == 0 {
 		opts.MemoryLimitPages = DefaultMemoryLimitPages
 	}
-	// CloseOnContextDone makes compiled code check for a done context at loop headers
-	// and function calls (wazero's RATIONALE.md), so a cancelled call stops inside the
-	// module instead of running to its end.
-	cfg := wazero.NewRuntimeConfig().WithMemoryLimitPages(opts.MemoryLimitPages).WithCloseOnContextDone(true)
+	// CloseOnContextDone makes compiled code check for a done context at loop headers,
+	// so a cancelled call stops inside the module instead of running to its end.
+	cfg := wazero.NewRuntimeConfig().WithMemoryLimitPages(opts.MemoryLimitPages).WithCloseOnContextDone(opts.StopOnContextDone)
 	if opts.CompilationCache != nil {
 		cfg = cfg.WithCompilationCache(opts.CompilationCache)
 	}
