@@ -108,6 +108,7 @@ type memResult struct {
 	n                     int
 	before, after         stats
 	rssPer, heapStacksPer float64 // bytes per socket
+	stacksPer             float64 // of which goroutine stacks
 	goroutinesPer         float64
 	open                  time.Duration
 }
@@ -159,9 +160,10 @@ func (e *env) idleMemory(ctx context.Context, o options, auth bool) (memResult, 
 	}
 	m.rssPer = (float64(m.after.RSS) - float64(m.before.RSS)) / float64(o.idle)
 	m.heapStacksPer = (float64(m.after.HeapStacks) - float64(m.before.HeapStacks)) / float64(o.idle)
+	m.stacksPer = (float64(m.after.Stacks) - float64(m.before.Stacks)) / float64(o.idle)
 	m.goroutinesPer = float64(m.after.Goroutines-m.before.Goroutines) / float64(o.idle)
-	fmt.Printf("%d idle %s sockets (opened in %s): RSS +%.1f KiB, heap+stacks +%.1f KiB, %.1f goroutines per socket\n",
-		o.idle, name, m.open.Round(time.Millisecond), m.rssPer/1024, m.heapStacksPer/1024, m.goroutinesPer)
+	fmt.Printf("%d idle %s sockets (opened in %s): RSS +%.1f KiB, heap+stacks +%.1f KiB (stacks %.1f KiB), %.1f goroutines per socket\n",
+		o.idle, name, m.open.Round(time.Millisecond), m.rssPer/1024, m.heapStacksPer/1024, m.stacksPer/1024, m.goroutinesPer)
 	return m, nil
 }
 

@@ -86,7 +86,7 @@ func serve(controlPlane, origin string) error {
 		runtime.ReadMemStats(&m)
 		json.NewEncoder(w).Encode(stats{
 			Auth: srv.Count(), Plain: int(plainOpen.Load()), Goroutines: runtime.NumGoroutine(),
-			HeapStacks: m.HeapInuse + m.StackInuse, RSS: rss(), Streaming: src.Streaming(),
+			HeapStacks: m.HeapInuse + m.StackInuse, Stacks: m.StackInuse, RSS: rss(), Streaming: src.Streaming(),
 		})
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -104,6 +104,7 @@ type stats struct {
 	Plain      int    `json:"plain"`       // sockets open on /plain
 	Goroutines int    `json:"goroutines"`  // runtime.NumGoroutine
 	HeapStacks uint64 `json:"heap_stacks"` // MemStats.HeapInuse + StackInuse, after runtime.GC
+	Stacks     uint64 `json:"stacks"`      // MemStats.StackInuse
 	RSS        uint64 `json:"rss"`         // VmRSS of /proc/self/status, bytes
 	Streaming  bool   `json:"streaming"`   // the source holds the revocation stream
 }

@@ -48,10 +48,10 @@ func printTable(w io.Writer, e *env, o options, up upgradeResult, plain, auth me
 	if lat.wrong > 0 || lat.missed > 0 {
 		fmt.Fprintf(w, "| sockets closed with another code / not closed within 30 s | %d / %d |\n", lat.wrong, lat.missed)
 	}
-	fmt.Fprintf(w, "| %d idle authorized sockets, server process memory per socket | RSS %.1f KiB, Go heap+stacks %.1f KiB |\n",
-		auth.n, auth.rssPer/1024, auth.heapStacksPer/1024)
-	fmt.Fprintf(w, "| %d idle plain gorilla/websocket sockets, same measure (baseline) | RSS %.1f KiB, Go heap+stacks %.1f KiB |\n",
-		plain.n, plain.rssPer/1024, plain.heapStacksPer/1024)
+	fmt.Fprintf(w, "| %d idle authorized sockets, server process memory per socket | RSS %.1f KiB, Go heap+stacks %.1f KiB (stacks %.1f KiB) |\n",
+		auth.n, auth.rssPer/1024, auth.heapStacksPer/1024, auth.stacksPer/1024)
+	fmt.Fprintf(w, "| %d idle plain gorilla/websocket sockets, same measure (baseline) | RSS %.1f KiB, Go heap+stacks %.1f KiB (stacks %.1f KiB) |\n",
+		plain.n, plain.rssPer/1024, plain.heapStacksPer/1024, plain.stacksPer/1024)
 	pr, ar := sum(up.plain)/float64(len(up.plain)), sum(up.auth)/float64(len(up.auth))
 	fmt.Fprintf(w, "| upgrades per second, %d clients: authorized / plain (baseline) | %.0f / %.0f = %.2f (rounds: %s) |\n",
 		o.concurrency, ar, pr, ar/pr, ratios(up.auth, up.plain))
