@@ -386,11 +386,30 @@ func TestStaleSourceClosesSockets(t *testing.T) {
 	w.cp.CreateUser(t, "ada@example.test", password)
 	l := w.cp.Login(t, "ada@example.test", password, "laptop")
 	c := w.open(l)
+	// The control plane is gone: no new connections first, then none of the open ones
+	// (the other order leaves a connection accepted in between serving polls).
+	w.cp.Server.Listener.Close()
 	w.cp.Server.CloseClientConnections()
-	w.cp.Server.Listener.Close() // the control plane is gone
 	w.cp.App.Revocations.EndStreams()
-	offset.Store(int64(2 * time.Minute))
-	if code, text := closed(t, c); code != wsauth.CloseAuthUnavailable || text != "auth_unavailable" {
+	// The source's clock runs on, a minute per tick, until the socket ends: a poll that
+	// reached the control plane just before it went away may still succeed and be
+	// stamped with an advanced clock, so one fixed jump past MaxStale is not enough.
+	stopClock := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				offset.Add(int64(time.Minute))
+			case <-stopClock:
+				return
+			}
+		}
+	}()
+	code, text := closed(t, c)
+	close(stopClock)
+	if code != wsauth.CloseAuthUnavailable || text != "auth_unavailable" {
 		t.Fatalf("stale: %d %q", code, text)
 	}
 	_, resp, err := w.dial(&l, nil)
