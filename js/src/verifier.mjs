@@ -44,7 +44,38 @@ export const REQUIRED_EXPORTS = {
   decide: [["i32", "i64"], ["i64"]],
   verify_token: [["i32", "i64"], ["i64"]],
   verify_signature: [["i32"], ["i64"]],
+  decide_compact: [["i32", "i64"], ["i64"]],
+  identity: [[], ["i64"]],
+  heap_allocs: [[], ["i64"]],
 };
+
+/** Action codes of the compact decision record (verifier/ABI.md, "decide_compact"). */
+export const ACTIONS = ["allow", "redirect", "refresh", "deny"];
+
+/** Reason codes of the compact decision record: index = code (abi.Reasons). */
+export const REASONS = [
+  "authenticated",
+  "public",
+  "public_authenticated",
+  "no_token",
+  "refresh",
+  "token_expired",
+  "token_not_yet_valid",
+  "unknown_key",
+  "invalid_token",
+  "duplicate_cookie",
+  "revoked",
+  "missing_role",
+  "already_signed_in",
+  "invalid_path",
+  "preflight",
+];
+
+// The compact form reads requests of at most this many bytes (the gate's limit);
+// larger ones go through the JSON form, which refuses them the same way.
+const COMPACT_MAX = 64 << 10;
+// Identities kept per instance, by identity key (the cache entry's serial number).
+const IDENTITY_CACHE = 1024;
 
 /**
  * An error returned by the module: code is the status number, status its name,
@@ -125,6 +156,22 @@ export function isWasmModule(m) {
   return m instanceof WebAssembly.Module || Object.prototype.toString.call(m) === "[object WebAssembly.Module]";
 }
 
+function u32(u8, off, v) {
+  u8[off] = v;
+  u8[off + 1] = v >>> 8;
+  u8[off + 2] = v >>> 16;
+  u8[off + 3] = v >>> 24;
+}
+
+function rd32(u8, off) {
+  return (u8[off] | (u8[off + 1] << 8) | (u8[off + 2] << 16) | (u8[off + 3] << 24)) >>> 0;
+}
+
+const wellFormed =
+  typeof String.prototype.isWellFormed === "function"
+    ? (s) => s.isWellFormed()
+    : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+
 /** One module instance (single-threaded, like every wasm instance). */
 export class Verifier {
   /** @param {WebAssembly.Module} module */
@@ -154,6 +201,15 @@ export class Verifier {
     }
     this.ptr = this.x.buf_ptr() >>> 0;
     this.cap = this.x.buf_cap() >>> 0;
+    this.u8 = new Uint8Array(this.x.memory.buffer);
+    this.identities = new Map(); // identity key -> frozen identity (see decide)
+  }
+
+  // bytes is a view of the whole memory, renewed when the memory has grown.
+  bytes() {
+    const buf = this.x.memory.buffer;
+    if (this.u8.buffer !== buf) this.u8 = new Uint8Array(buf);
+    return this.u8;
   }
 
   // call writes input (string or bytes) into the buffer, calls the export and returns
@@ -191,12 +247,150 @@ export class Verifier {
    * @returns {{action: string, reason: string, status?: number, location?: string, identity?: {sub: string, sid: string, roles?: string[], exp: number}, clear_cookies?: string[]}}
    */
   decide(request, now) {
+    const { method, path } = request;
+    const query = request.query || "";
+    const auth = request.authorization || "";
+    const cookies = cookieHeaders(request.cookies);
+    if (typeof method !== "string" || typeof path !== "string" || typeof query !== "string" || typeof auth !== "string") {
+      return this.decideJSON(request, now); // the JSON form refuses what it must, as before
+    }
+    // decide_compact (verifier/ABI.md): the lengths, then every field at once.
+    const n = cookies.length;
+    const head = 20 + 4 * n;
+    const data = n === 0 ? method + path + query + auth : n === 1 ? method + path + query + auth + cookies[0] : method + path + query + auth + cookies.join("");
+    if (head + data.length > COMPACT_MAX) return this.decideJSON(request, now);
+    const u8 = this.bytes();
+    const p = this.ptr;
+    const { read, written } = encoder.encodeInto(data, u8.subarray(p + head, p + this.cap));
+    if (written !== data.length || read !== data.length) {
+      // Not ASCII: the UTF-8 lengths of the fields differ from their JS lengths.
+      return this.decideNonASCII(request, method, path, query, auth, cookies, now);
+    }
+    u32(u8, p, method.length);
+    u32(u8, p + 4, path.length);
+    u32(u8, p + 8, query.length);
+    u32(u8, p + 12, auth.length);
+    u32(u8, p + 16, n);
+    for (let i = 0; i < n; i++) u32(u8, p + 20 + 4 * i, cookies[i].length);
+    return this.decideCompact(head + written, now);
+  }
+
+  // decideNonASCII encodes each field on its own; strings with lone surrogates (which
+  // UTF-8 cannot carry) go through the JSON form, which refuses them as before.
+  decideNonASCII(request, method, path, query, auth, cookies, now) {
+    const fields = [method, path, query, auth, ...cookies];
+    if (!fields.every(wellFormed)) return this.decideJSON(request, now);
+    const enc = fields.map((f) => encoder.encode(f));
+    const head = 4 * (fields.length + 1);
+    let size = head;
+    for (const e of enc) size += e.length;
+    if (size > COMPACT_MAX) return this.decideJSON(request, now);
+    const u8 = this.bytes();
+    const p = this.ptr;
+    for (let i = 0; i < 4; i++) u32(u8, p + 4 * i, enc[i].length);
+    u32(u8, p + 16, cookies.length);
+    for (let i = 4; i < enc.length; i++) u32(u8, p + 20 + 4 * (i - 4), enc[i].length);
+    let off = p + head;
+    for (const e of enc) {
+      u8.set(e, off);
+      off += e.length;
+    }
+    return this.decideCompact(size, now);
+  }
+
+  // decideCompact calls decide_compact on the request in the buffer and reads the
+  // record; the identity is read only when the record names one this instance has not
+  // read yet (identity key), and is shared, frozen, by every decision on that token.
+  decideCompact(len, now) {
+    const packed = BigInt.asUintN(64, this.x.decide_compact(len, toUnixSeconds(now)));
+    const code = Number(packed >> 32n);
+    const outLen = Number(packed & 0xffffffffn);
+    if (code !== 0 || outLen > this.cap || outLen < 24) {
+      if (code === 0) throw new EdgeauthError(21, "decide_compact", `output length ${outLen} does not fit the ABI`);
+      throw new EdgeauthError(code, "decide_compact", decoder.decode(this.bytes().slice(this.ptr, this.ptr + Math.min(outLen, this.cap))));
+    }
+    const u8 = this.bytes();
+    const p = this.ptr;
+    const action = ACTIONS[u8[p]];
+    const reason = REASONS[u8[p + 1]];
+    if (action === undefined || reason === undefined) throw new EdgeauthError(21, "decide_compact", "unknown action or reason code");
+    const d = { action, reason };
+    const status = u8[p + 2] | (u8[p + 3] << 8);
+    if (status !== 0) d.status = status;
+    const flags = u8[p + 4];
+    const locLen = rd32(u8, p + 12);
+    let off = p + 24;
+    if (locLen > 0) {
+      d.location = decoder.decode(u8.subarray(off, off + locLen));
+      off += locLen;
+    }
+    if (flags & 2) {
+      const a = rd32(u8, p + 16);
+      const r = rd32(u8, p + 20);
+      d.clear_cookies = [decoder.decode(u8.subarray(off, off + a)), decoder.decode(u8.subarray(off + a, off + a + r))];
+    }
+    if (flags & 1) {
+      const key = rd32(u8, p + 8);
+      let id = key !== 0 ? this.identities.get(key) : undefined;
+      if (id === undefined) {
+        id = this.readIdentity(); // overwrites the buffer: everything else is read
+        if (key !== 0) {
+          if (this.identities.size >= IDENTITY_CACHE) this.identities.clear();
+          this.identities.set(key, id);
+        }
+      }
+      d.identity = id;
+    }
+    return d;
+  }
+
+  // readIdentity calls identity and decodes its output (verifier/ABI.md).
+  readIdentity() {
+    const packed = BigInt.asUintN(64, this.x.identity());
+    const code = Number(packed >> 32n);
+    const len = Number(packed & 0xffffffffn);
+    if (code !== 0 || len < 20 || len > this.cap) throw new EdgeauthError(code || 21, "identity");
+    const u8 = this.bytes();
+    let off = this.ptr;
+    const end = off + len;
+    const lo = rd32(u8, off);
+    const hi = rd32(u8, off + 4) | 0;
+    const exp = hi * 4294967296 + lo;
+    off += 8;
+    const str = () => {
+      const n = rd32(u8, off);
+      const s = decoder.decode(u8.subarray(off + 4, off + 4 + n));
+      off += 4 + n;
+      return s;
+    };
+    const sub = str();
+    const sid = str();
+    const count = rd32(u8, off);
+    off += 4;
+    const id = { sub, sid };
+    if (count > 0) {
+      const roles = [];
+      for (let i = 0; i < count; i++) roles.push(str());
+      id.roles = Object.freeze(roles);
+    }
+    id.exp = exp;
+    if (off !== end) throw new EdgeauthError(21, "identity", "identity does not match the ABI");
+    return Object.freeze(id);
+  }
+
+  /** decideJSON decides through the JSON export (decide): the reference form, and
+   * the one used for requests the compact form cannot carry as is. */
+  decideJSON(request, now) {
     const r = { method: request.method, path: request.path };
     if (request.query) r.query = request.query;
     const cookies = cookieHeaders(request.cookies);
     if (cookies.length > 0) r.cookies = cookies;
     if (request.authorization) r.authorization = request.authorization;
     return JSON.parse(decoder.decode(this.call("decide", JSON.stringify(r), now)));
+  }
+  /** heapAllocs is the instance's heap allocation count (a diagnostic for tests). */
+  heapAllocs() {
+    return BigInt.asUintN(64, this.x.heap_allocs());
   }
   verifyToken(token, now) {
     return JSON.parse(decoder.decode(this.call("verify_token", token, now)));

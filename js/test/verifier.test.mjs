@@ -142,6 +142,59 @@ test("cookies: none, null entries and Fetch's ', '-joined headers", () => {
   assert.equal(v.decide(request(h), NOW).reason, "duplicate_cookie");
 });
 
+test("decide (decide_compact) and decideJSON (decide) agree, cold and cached", () => {
+  const t = token(claims());
+  const admin = token(claims({ roles: [] }));
+  const expired = token(claims({ iat: NOW - 700, nbf: NOW - 700, exp: NOW - 100 }));
+  const [h, , s] = t.split(".");
+  const forged = `${h}.${b64url(claims({ roles: ["admin"] }))}.${s}`;
+  const at = (x) => `__Host-edgeauth=${x}`;
+  const requests = [
+    { method: "GET", path: "/app/home", query: "tab=1", cookies: [`theme=dark; ${at(t)}`] },
+    { method: "GET", path: "/", cookies: [at(t)] },
+    { method: "GET", path: "/login", query: "return_to=%2Fapp%2Fx", cookies: [at(t)] },
+    { method: "GET", path: "/app/home", query: "a=é&b=😀" },
+    { method: "GET", path: "/app/home", cookies: [at(forged)] },
+    { method: "GET", path: "/", cookies: [at(forged)] },
+    { method: "GET", path: "/app/x", cookies: [`${at(expired)}; __Secure-edgeauth-refresh=r`] },
+    { method: "GET", path: "/app/x", cookies: [at(admin), at(admin)] },
+    { method: "OPTIONS", path: "/app/x" },
+    { method: "GET", path: "/app/../admin" },
+    { method: "GET", path: "/app/x", cookies: "theme=dårk; x=\u00ff" },
+    { method: "GET", path: "/app/\ud800x" }, // a lone surrogate: refused by both forms
+    { method: "GET", path: "/app/x", cookies: [`t=${"ü".repeat(40000)}`] }, // larger than the compact limit
+    { method: "GET", path: 42 }, // not a string
+    { path: "/app/home", authorization: `Bearer ${t}` },
+  ];
+  const outcome = (fn) => {
+    try {
+      return fn();
+    } catch (e) {
+      return { error: e.status };
+    }
+  };
+  const v = ready();
+  for (const pass of ["cold", "cached"]) {
+    for (const r of requests) {
+      const compact = outcome(() => v.decide(r, NOW));
+      const json = outcome(() => v.decideJSON(r, NOW));
+      assert.deepEqual(compact, json, `${pass} ${JSON.stringify(r).slice(0, 80)}`);
+    }
+  }
+  const a = v.decide(requests[0], NOW).identity;
+  assert.ok(Object.isFrozen(a) && Object.isFrozen(a.roles));
+  assert.equal(v.decide(requests[0], NOW).identity, a, "one identity object per cached token");
+});
+
+test("a cache hit through decide allocates nothing in the module", () => {
+  const v = ready();
+  const r = { method: "GET", path: "/app/home", query: "tab=1", cookies: [`theme=dark; __Host-edgeauth=${token(claims())}`] };
+  v.decide(r, NOW);
+  const before = v.heapAllocs();
+  for (let i = 0; i < 2000; i++) assert.equal(v.decide(r, NOW).action, "allow");
+  assert.equal(v.heapAllocs() - before, 0n);
+});
+
 // verifier/testdata/refused-configs.json: the module writes the reason of a refused
 // configuration as configure's output; the error carries it, the same text the Go
 // engines give (verifier/conformance/refused_test.go reads the same table).

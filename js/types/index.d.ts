@@ -48,13 +48,14 @@ export interface Identity {
   exp: number;
 }
 
-/** The module's decision (verifier/ABI.md, "decide"). */
+/** The module's decision (verifier/ABI.md, "decide" and "decide_compact"). */
 export interface Decision {
   action: "allow" | "redirect" | "refresh" | "deny";
   reason: string;
   status?: number;
   location?: string;
-  identity?: Identity;
+  /** Frozen: one object is shared by every decision on the same cached token. */
+  identity?: Readonly<Identity>;
   clear_cookies?: string[];
 }
 
@@ -227,7 +228,12 @@ export class Verifier {
   configure(config: object | string): void;
   loadKeys(jwks: object | string): void;
   loadRevocations(list: string | Uint8Array, now: TimeLike): void;
+  /** Decides through decide_compact (no JSON; identity read once per cached token). */
   decide(request: VerifyRequest, now: TimeLike): Decision;
+  /** Decides through the JSON export (decide): the reference form. */
+  decideJSON(request: VerifyRequest, now: TimeLike): Decision;
+  /** The instance's heap allocation count so far (a diagnostic for tests). */
+  heapAllocs(): bigint;
   verifyToken(token: string | Uint8Array, now: TimeLike): Claims;
   verifySignature(input: Uint8Array): void;
 }

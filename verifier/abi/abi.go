@@ -53,6 +53,9 @@ var RequiredExports = []struct {
 	{ExportDecide, 2, 1},
 	{ExportVerifyToken, 2, 1},
 	{ExportVerifySignature, 1, 1},
+	{ExportDecideCompact, 2, 1},
+	{ExportIdentity, 0, 1},
+	{ExportHeapAllocs, 0, 1},
 }
 
 // Pack puts a status and an output length into the i64 an export returns: status in

@@ -67,7 +67,9 @@ const (
 	ReasonPreflight Reason = "preflight"
 )
 
-// Reasons lists every reason code, in the order above.
+// Reasons lists every reason code, in the order above: a reason's index is its code in
+// the compact decision record (verifier/ABI.md, "decide_compact"), so new ones are
+// appended.
 var Reasons = [...]Reason{
 	ReasonAuthenticated, ReasonPublic, ReasonPublicAuthenticated, ReasonNoToken,
 	ReasonRefresh, ReasonTokenExpired, ReasonTokenNotYetValid, ReasonUnknownKey,

@@ -87,7 +87,7 @@ func TestABIDocumentListsEveryExportAndStatus(t *testing.T) {
 		results := "()"
 		if e.Results == 1 {
 			results = "i64"
-			if e.Params == 0 {
+			if e.Params == 0 && e.Name != abi.ExportIdentity && e.Name != abi.ExportHeapAllocs {
 				results = "i32"
 			}
 		}
@@ -165,9 +165,32 @@ func TestJSHelperMirrorsTheABI(t *testing.T) {
 			t.Errorf("edgeauth.mjs: %s has %d results, want %d", e.Name, got, e.Results)
 		}
 	}
+	// The compact record's codes: actions and reasons by index.
+	for name, want := range map[string][]string{"ACTIONS": abi.Actions[:], "REASONS": reasonNames()} {
+		m := regexp.MustCompile(`(?s)export const ` + name + ` = \[(.*?)\];`).FindStringSubmatch(js)
+		if m == nil {
+			t.Errorf("verifier.mjs: %s not found", name)
+			continue
+		}
+		var got []string
+		for _, q := range regexp.MustCompile(`"([a-z_]+)"`).FindAllStringSubmatch(m[1], -1) {
+			got = append(got, q[1])
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("verifier.mjs %s = %v, package abi has %v", name, got, want)
+		}
+	}
 	if code := strings.Index(js, "new EdgeauthError(19,"); code < 0 || statusTable[19].name != "InputTooLarge" {
 		t.Error("edgeauth.mjs must refuse oversized inputs with status 19 (InputTooLarge)")
 	}
+}
+
+func reasonNames() []string {
+	var out []string
+	for _, r := range abi.Reasons {
+		out = append(out, string(r))
+	}
+	return out
 }
 
 func count(list string) int {

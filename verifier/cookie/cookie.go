@@ -146,28 +146,32 @@ func Get(headers []string, name string) (Match, error) {
 
 // Get2 looks up two cookies (the access and the refresh cookie) in one pass.
 func Get2(headers []string, a, b string) (ma, mb Match, err error) {
+	// No pointer to ma or mb is taken: TinyGo would move them to the heap, and this
+	// runs on every decision.
 	s := NewScanner(headers)
 	for s.Next() {
-		var m *Match
 		switch {
 		case a != "" && s.name == a:
-			m = &ma
+			ma = ma.add(s.value)
 		case b != "" && s.name == b:
-			m = &mb
-		default:
-			continue
-		}
-		if m.Count == 0 {
-			m.Value = s.value
-		}
-		if m.Count < 2 {
-			m.Count++
+			mb = mb.add(s.value)
 		}
 	}
 	if s.err != nil {
 		return Match{}, Match{}, s.err
 	}
 	return ma, mb, nil
+}
+
+// add counts one more occurrence with value v (the first one's value is kept).
+func (m Match) add(v string) Match {
+	if m.Count == 0 {
+		m.Value = v
+	}
+	if m.Count < 2 {
+		m.Count++
+	}
+	return m
 }
 
 func indexByte(s string, c byte) int {

@@ -12,6 +12,7 @@ package main
 
 import (
 	"errors"
+	"runtime"
 	"unsafe"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
@@ -85,6 +86,26 @@ func decide(n uint32, now int64) uint64 {
 	}
 	res, err := g.Decide(in, now, out[:0])
 	return output(res, err)
+}
+
+//export decide_compact
+func decideCompact(n uint32, now int64) uint64 {
+	in, ok := input(n)
+	if !ok {
+		return abi.Pack(abi.StatusInputTooLarge, 0)
+	}
+	res, err := g.DecideCompact(in, now, out[:0])
+	return output(res, err)
+}
+
+//export identity
+func identity() uint64 { return output(g.AppendLastIdentity(out[:0]), nil) }
+
+//export heap_allocs
+func heapAllocs() uint64 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.Mallocs
 }
 
 //export verify_token

@@ -12,7 +12,7 @@ import (
 
 // benchHost is a one-instance host on the embedded module, configured with the
 // vectors' keys and a cache, plus a request whose token is already cached.
-func benchHost(b *testing.B) (*Host, verifier.Request) {
+func benchHost(b testing.TB) (*Host, verifier.Request) {
 	h, err := NewEmbedded(context.Background(), Options{PoolSize: 1})
 	if err != nil {
 		b.Fatal(err)
@@ -56,6 +56,18 @@ func BenchmarkDecideCacheHitParts(b *testing.B) {
 		defer h.put(in)
 		loop(b, func() {
 			if _, err := in.call(context.Background(), in.decide, input, vectors.Now, true); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+	b.Run("guest-compact", func(b *testing.B) {
+		in, err := h.get(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer h.put(in)
+		loop(b, func() {
+			if _, err := in.decideCompactCall(context.Background(), req, vectors.Now); err != nil {
 				b.Fatal(err)
 			}
 		})
@@ -117,6 +129,60 @@ func BenchmarkDecideCacheHitParts(b *testing.B) {
 			}
 		})
 	})
+	b.Run("total-json", func(b *testing.B) {
+		loop(b, func() {
+			if _, err := h.decideJSON(context.Background(), req, vectors.Now); err != nil {
+				b.Fatal(err)
+			}
+		})
+	})
+}
+
+// BenchmarkDecideCacheHit is a repeat visitor's decision through the Engine interface:
+// the wasm host (compact form, the default), the wasm host through the JSON export,
+// and the native engine, in one run.
+func BenchmarkDecideCacheHit(b *testing.B) {
+	h, req := benchHost(b)
+	n := verifier.NewNative()
+	defer n.Close(context.Background())
+	if err := replayInto(h, n); err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range []struct {
+		name   string
+		decide func() (verifier.Decision, error)
+	}{
+		{"wasm", func() (verifier.Decision, error) { return h.Decide(context.Background(), req, vectors.Now) }},
+		{"wasm-json", func() (verifier.Decision, error) { return h.decideJSON(context.Background(), req, vectors.Now) }},
+		{"native", func() (verifier.Decision, error) { return n.Decide(context.Background(), req, vectors.Now) }},
+	} {
+		if d, err := e.decide(); err != nil || d.Identity == nil {
+			b.Fatal(e.name, d, err)
+		}
+		b.Run(e.name, func(b *testing.B) {
+			b.ReportAllocs()
+			loop(b, func() {
+				if _, err := e.decide(); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
+}
+
+// replayInto gives engine the host's configuration and keys.
+func replayInto(h *Host, engine verifier.Engine) error {
+	h.mu.Lock()
+	st := h.state
+	h.mu.Unlock()
+	var cfg verifier.Config
+	if err := json.Unmarshal(st.config, &cfg); err != nil {
+		return err
+	}
+	if err := engine.Configure(context.Background(), cfg); err != nil {
+		return err
+	}
+	return engine.LoadKeys(context.Background(), st.keys)
 }
 
 // loop runs fn b.N times on one locked OS thread and reports the thread's CPU time

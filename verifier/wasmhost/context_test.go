@@ -74,10 +74,10 @@ func firesOn(exports ...string) context.Context {
 		}))
 }
 
-// spin.wasm is fake.wasm whose decide and load_keys loop forever: only a done context
+// spin.wasm is fake.wasm whose decide, decide_compact and load_keys loop forever: only a done context
 // ends them.
 func TestContextStopsACallInsideTheModule(t *testing.T) {
-	h, err := New(firesOn(abi.ExportDecide, abi.ExportLoadKeys), load(t, "spin"), Options{PoolSize: 1, StopOnContextDone: true})
+	h, err := New(firesOn(abi.ExportDecideCompact, abi.ExportLoadKeys), load(t, "spin"), Options{PoolSize: 1, StopOnContextDone: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +120,7 @@ func TestContextStopsACallInsideTheModule(t *testing.T) {
 // A call waiting for an instance (the pool is at its bound) gives up when its context
 // is done, and the pool is intact afterwards.
 func TestContextStopsAWaitForAnInstance(t *testing.T) {
-	h, err := New(firesOn(abi.ExportDecide), load(t, "spin"), Options{PoolSize: 1, StopOnContextDone: true})
+	h, err := New(firesOn(abi.ExportDecideCompact), load(t, "spin"), Options{PoolSize: 1, StopOnContextDone: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func (c holdCtx) Value(key any) any {
 // The committed module: a context done while decide runs stops it inside the module
 // (its loops check the context), and the next call works.
 func TestContextStopsTheRealModule(t *testing.T) {
-	h, err := NewEmbedded(firesOn(abi.ExportDecide, abi.ExportVerifyToken), Options{PoolSize: 1, StopOnContextDone: true})
+	h, err := NewEmbedded(firesOn(abi.ExportDecideCompact, abi.ExportVerifyToken), Options{PoolSize: 1, StopOnContextDone: true})
 	if err != nil {
 		t.Fatal(err)
 	}

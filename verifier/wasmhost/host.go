@@ -100,8 +100,14 @@ type instance struct {
 	configure, loadKeys api.Function
 	loadRevs, decide    api.Function
 	verifyToken, verSig api.Function
+	decideCompact       api.Function
+	identity            api.Function
 	stack               [2]uint64
 	epoch, revGen       uint64
+
+	// clear holds the clearing cookies of the latest decision that had them: they
+	// depend only on the configuration, so a decision reuses the strings.
+	clear [2]string
 }
 
 // New compiles a module and checks it against the ABI: required exports with their
@@ -161,6 +167,9 @@ var signatures = map[string][2][]api.ValueType{
 	abi.ExportDecide:          {{i32, i64}, {i64}},
 	abi.ExportVerifyToken:     {{i32, i64}, {i64}},
 	abi.ExportVerifySignature: {{i32}, {i64}},
+	abi.ExportDecideCompact:   {{i32, i64}, {i64}},
+	abi.ExportIdentity:        {nil, {i64}},
+	abi.ExportHeapAllocs:      {nil, {i64}},
 }
 
 func checkExports(m wazero.CompiledModule) error {
@@ -253,6 +262,8 @@ func (h *Host) instantiate(ctx context.Context) (*instance, error) {
 	in.decide = mod.ExportedFunction(abi.ExportDecide)
 	in.verifyToken = mod.ExportedFunction(abi.ExportVerifyToken)
 	in.verSig = mod.ExportedFunction(abi.ExportVerifySignature)
+	in.decideCompact = mod.ExportedFunction(abi.ExportDecideCompact)
+	in.identity = mod.ExportedFunction(abi.ExportIdentity)
 	return in, nil
 }
 
@@ -545,22 +556,30 @@ func (h *Host) LoadRevocations(ctx context.Context, list []byte, now int64) erro
 	})
 }
 
-// Decide implements verifier.Engine.
+// Decide implements verifier.Engine. It uses the compact form (decide_compact, and
+// identity only when the decision has one): the request is encoded straight into the
+// module's buffer, and no JSON is written or read on either side.
 func (h *Host) Decide(ctx context.Context, req verifier.Request, now int64) (verifier.Decision, error) {
 	var d verifier.Decision
-	input, err := json.Marshal(req)
+	err := h.with(ctx, func(ctx context.Context, in *instance) error {
+		var err error
+		d, err = in.decideCompactCall(ctx, req, now)
+		return err
+	})
 	if err != nil {
-		return d, fmt.Errorf("wasmhost: encoding request: %w", err)
+		return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w", err)
 	}
-	err = h.with(ctx, func(ctx context.Context, in *instance) error {
-		out, err := in.call(ctx, in.decide, input, now, true)
-		if err != nil {
-			return err
-		}
-		if d, err = decodeDecision(out); err != nil {
-			return fmt.Errorf("%w: decoding decision: %w", abi.ErrInternal, err)
-		}
-		return nil
+	return d, nil
+}
+
+// decideJSON decides through the JSON export (decide), for tests that check both
+// forms agree.
+func (h *Host) decideJSON(ctx context.Context, req verifier.Request, now int64) (verifier.Decision, error) {
+	var d verifier.Decision
+	err := h.with(ctx, func(ctx context.Context, in *instance) error {
+		var err error
+		d, err = in.decideJSONCall(ctx, req, now)
+		return err
 	})
 	if err != nil {
 		return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w", err)

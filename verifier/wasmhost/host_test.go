@@ -14,7 +14,7 @@ import (
 
 // The modules under testdata are built from the .wat files beside them with wat2wasm;
 // fake.wasm satisfies the ABI with canned answers: verify_token returns
-// StatusExpired, verify_signature StatusSignatureInvalid, and decide traps.
+// StatusExpired, verify_signature StatusSignatureInvalid, and decide and decide_compact trap.
 
 func load(t *testing.T, name string) []byte {
 	t.Helper()

@@ -42,6 +42,43 @@ func TestCacheHitAllocations(t *testing.T) {
 	}
 }
 
+// TestCompactCacheHitAllocatesNothing: the compact form reads the request in place, so
+// a cache-hit decision and its identity allocate nothing at all.
+func TestCompactCacheHitAllocatesNothing(t *testing.T) {
+	g := newGate(t, nil)
+	out := make([]byte, 0, 1024)
+	for _, req := range []verifier.Request{
+		{Method: "GET", Path: "/admin/users", Query: "page=2", Cookies: []string{"theme=dark; _ga=GA1.2.3", gatetest.AccessName + "=" + gatetest.Valid}},
+		{Method: "GET", Path: "/login", Cookies: []string{gatetest.AccessName + "=" + gatetest.Valid}},
+		{Method: "GET", Path: "/ops/x", Cookies: []string{gatetest.AccessName + "=" + gatetest.Valid}},
+		{Method: "GET", Path: "/dashboard", Query: "page=2"},
+	} {
+		in := compactRequest(req)
+		g.DecideCompact(in, gatetest.Now, out[:0])
+		allocs := testing.AllocsPerRun(200, func() {
+			var err error
+			if out, err = g.DecideCompact(in, gatetest.Now, out[:0]); err != nil {
+				t.Fatal(err)
+			}
+			out = g.AppendLastIdentity(out[:0])
+		})
+		if allocs != 0 {
+			t.Errorf("%s: compact decision allocates %.0f times", req.Path, allocs)
+		}
+	}
+}
+
+func BenchmarkDecideCompactCacheHit(b *testing.B) {
+	g := newGate(b, nil)
+	in := compactRequest(verifier.Request{Method: "GET", Path: "/admin/users", Query: "page=2",
+		Cookies: []string{"theme=dark; _ga=GA1.2.3", gatetest.AccessName + "=" + gatetest.Valid}})
+	out := make([]byte, 0, 1024)
+	b.ReportAllocs()
+	for b.Loop() {
+		out, _ = g.DecideCompact(in, gatetest.Now, out[:0])
+	}
+}
+
 func BenchmarkDecideCacheHit(b *testing.B) {
 	g := newGate(b, nil)
 	req, out := hotRequest(), make([]byte, 0, 1024)

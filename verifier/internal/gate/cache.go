@@ -38,6 +38,7 @@ func (g *Gate) CacheStats() CacheStats {
 
 type cacheEntry struct {
 	hash   uint64
+	serial uint32 // the identity key of the entry (see Gate.check)
 	token  string
 	claims jose.Claims
 }
@@ -108,11 +109,11 @@ func hashToken(t string) uint64 {
 	return h ^ h>>32
 }
 
-func (c *tokenCache) get(token string) (*jose.Claims, bool) {
+func (c *tokenCache) get(token string) (*cacheEntry, bool) {
 	e, ok := c.find(token)
 	if ok {
 		c.hits++
-		return &e.claims, true
+		return e, true
 	}
 	c.misses++
 	return nil, false
@@ -135,14 +136,14 @@ func (c *tokenCache) find(token string) (*cacheEntry, bool) {
 	}
 }
 
-// put stores claims under token (evicting the oldest entry when full) and returns
-// the stored copy; nil when the cache is disabled.
-func (c *tokenCache) put(token string, claims jose.Claims) *jose.Claims {
+// put stores claims under token with an identity key (evicting the oldest entry
+// when full) and returns the stored entry; nil when the cache is disabled.
+func (c *tokenCache) put(token string, claims jose.Claims, serial uint32) *cacheEntry {
 	if c.limit == 0 {
 		return nil
 	}
 	if e, ok := c.find(token); ok {
-		return &e.claims
+		return e
 	}
 	var idx int
 	if len(c.entries) < c.limit {
@@ -157,10 +158,10 @@ func (c *tokenCache) put(token string, claims jose.Claims) *jose.Claims {
 	}
 	h := hashToken(token)
 	e := &c.entries[idx]
-	*e = cacheEntry{hash: h, token: token, claims: claims}
+	*e = cacheEntry{hash: h, serial: serial, token: token, claims: claims}
 	c.index(h, int32(idx+1))
 	c.n++
-	return &e.claims
+	return e
 }
 
 // unindex removes the slot pointing at entry ref, then shifts later entries of the

@@ -26,13 +26,13 @@ func TestCacheMatchesReference(t *testing.T) {
 						order = append(order, key)
 						live[key] = "sub-" + key
 					}
-					if got := c.put(key, jose.Claims{Subject: "sub-" + key}); got == nil || got.Subject != "sub-"+key {
+					if got := c.put(key, jose.Claims{Subject: "sub-" + key}, 1); got == nil || got.claims.Subject != "sub-"+key {
 						t.Fatalf("step %d: put returned %+v", step, got)
 					}
 				}
 				got, ok := c.get(key)
 				want, wantOK := live[key]
-				if ok != wantOK || (ok && got.Subject != want) {
+				if ok != wantOK || (ok && got.claims.Subject != want) {
 					t.Fatalf("step %d: get(%s) = %v %v, want %v %v", step, key, got, ok, want, wantOK)
 				}
 				if c.n != len(live) {
@@ -52,11 +52,11 @@ func TestCacheMatchesReference(t *testing.T) {
 func TestCacheEvictsOldestAndStaysBounded(t *testing.T) {
 	c := newTokenCache(4)
 	for i := range 4 {
-		c.put("t"+strconv.Itoa(i), jose.Claims{})
+		c.put("t"+strconv.Itoa(i), jose.Claims{}, 1)
 	}
 	slots, entries := len(c.slots), cap(c.entries)
 	for i := 4; i < 1000; i++ {
-		c.put("t"+strconv.Itoa(i), jose.Claims{})
+		c.put("t"+strconv.Itoa(i), jose.Claims{}, 1)
 	}
 	if c.n != 4 || len(c.slots) != slots || cap(c.entries) != entries || entries != 4 {
 		t.Fatalf("cache grew past its bound: n=%d slots=%d entries=%d", c.n, len(c.slots), cap(c.entries))
@@ -81,13 +81,13 @@ func TestCacheGrowsWithUse(t *testing.T) {
 		t.Fatal("a new cache allocated up front")
 	}
 	for i := range 3 {
-		c.put("t"+strconv.Itoa(i), jose.Claims{})
+		c.put("t"+strconv.Itoa(i), jose.Claims{}, 1)
 	}
 	if cap(c.entries) != initialEntries || len(c.slots) != 2*initialEntries {
 		t.Fatalf("3 entries: capacity %d, %d slots; want %d and %d", cap(c.entries), len(c.slots), initialEntries, 2*initialEntries)
 	}
 	for i := 3; i < limit+1000; i++ {
-		c.put("t"+strconv.Itoa(i), jose.Claims{})
+		c.put("t"+strconv.Itoa(i), jose.Claims{}, 1)
 	}
 	if c.n != limit || cap(c.entries) != limit || len(c.slots) != 2*limit {
 		t.Fatalf("full: n=%d capacity %d, %d slots", c.n, cap(c.entries), len(c.slots))
@@ -105,17 +105,17 @@ func TestCacheGrowsWithUse(t *testing.T) {
 
 func TestCacheFlushAndDisabled(t *testing.T) {
 	c := newTokenCache(8)
-	c.put("a", jose.Claims{Subject: "x"})
+	c.put("a", jose.Claims{Subject: "x"}, 1)
 	c.flush()
 	if _, ok := c.get("a"); ok || c.n != 0 {
 		t.Fatal("flush kept an entry")
 	}
-	c.put("a", jose.Claims{Subject: "y"})
-	if got, ok := c.get("a"); !ok || got.Subject != "y" {
+	c.put("a", jose.Claims{Subject: "y"}, 1)
+	if got, ok := c.get("a"); !ok || got.claims.Subject != "y" {
 		t.Fatal("cache unusable after flush")
 	}
 	var off tokenCache // cache_entries 0
-	if off.put("a", jose.Claims{}) != nil {
+	if off.put("a", jose.Claims{}, 1) != nil {
 		t.Fatal("disabled cache stored")
 	}
 	if _, ok := off.get("a"); ok {

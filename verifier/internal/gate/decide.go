@@ -31,13 +31,13 @@ const (
 
 // decision is the gate's answer before it is written out.
 type decision struct {
-	action string
-	reason abi.Reason
-	status int
-	location       []byte // nil: none
-	locationStr    string // used when location is nil
-	claims         *jose.Claims
-	clear          bool
+	action      string
+	reason      abi.Reason
+	status      int
+	location    []byte // nil: none
+	locationStr string // used when location is nil
+	claims      *jose.Claims
+	clear       bool
 }
 
 // Decide answers one request (the JSON of verifier.Request) at time now and appends
@@ -69,6 +69,7 @@ type decision struct {
 // Login and refresh redirects carry return_to (the request's path and query) only
 // when it is a safe same-site relative path (policy.SafeReturnTo).
 func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
+	g.last.ok = false
 	if g.pol == nil {
 		return out, abi.ErrNotConfigured
 	}
@@ -76,16 +77,27 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 	if err != nil {
 		return out, err
 	}
+	d, err := g.decide(&r, now)
+	if err != nil {
+		return out, err
+	}
+	return g.write(out, &d), nil
+}
+
+// decide applies the rules of Decide to a parsed request and remembers the identity
+// of the decision (for AppendLastIdentity).
+func (g *Gate) decide(r *request, now int64) (decision, error) {
+	g.checkedKey = 0
 	cfg := g.pol.Config()
 	access, refresh, err := cookie.Get2(r.cookies, cfg.AccessCookie.Name, cfg.RefreshCookie.Name)
 	if err != nil {
-		return out, err
+		return decision{}, err
 	}
 	m := g.pol.Match(r.path)
 	if m.Invalid {
 		// No upstream should be asked to read this path (policy.Match): refused
 		// whoever asks, before any token is looked at.
-		return g.write(out, &decision{action: actionDeny, reason: abi.ReasonInvalidPath, status: 400}), nil
+		return decision{action: actionDeny, reason: abi.ReasonInvalidPath, status: 400}, nil
 	}
 	state, claims, reason, fromCookie := tokenNone, (*jose.Claims)(nil), abi.Reason(""), false
 	switch {
@@ -131,18 +143,18 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 				// identity, and no credential came with it.
 				d = decision{action: actionAllow, reason: abi.ReasonPreflight}
 			} else if refresh.Count > 0 {
-				d = g.redirect(actionRefresh, abi.ReasonRefresh, &r)
+				d = g.redirect(actionRefresh, abi.ReasonRefresh, r)
 			} else {
-				d = g.redirect(actionRedirect, abi.ReasonNoToken, &r)
+				d = g.redirect(actionRedirect, abi.ReasonNoToken, r)
 			}
 		case tokenExpired:
-			d = g.redirect(actionRefresh, abi.ReasonTokenExpired, &r)
+			d = g.redirect(actionRefresh, abi.ReasonTokenExpired, r)
 		case tokenNotYet:
-			d = g.redirect(actionRedirect, abi.ReasonTokenNotYetValid, &r)
+			d = g.redirect(actionRedirect, abi.ReasonTokenNotYetValid, r)
 		case tokenUnknownKey:
-			d = g.redirect(actionRedirect, abi.ReasonUnknownKey, &r)
+			d = g.redirect(actionRedirect, abi.ReasonUnknownKey, r)
 		case tokenInvalid:
-			d = g.redirect(actionRedirect, reason, &r)
+			d = g.redirect(actionRedirect, reason, r)
 			d.clear = fromCookie
 		case tokenValid:
 			if m.Satisfied(claims.Roles) {
@@ -152,7 +164,10 @@ func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
 			}
 		}
 	}
-	return g.write(out, &d), nil
+	if d.claims != nil {
+		g.last = lastIdentity{ok: true, key: g.checkedKey, claims: *d.claims}
+	}
+	return d, nil
 }
 
 // redirect builds a redirect to the login path (action redirect) or the refresh path

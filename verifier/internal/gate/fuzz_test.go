@@ -3,6 +3,7 @@ package gate_test
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"testing"
 
 	"github.com/edgeauth/edgeauth/verifier"
@@ -57,6 +58,44 @@ func FuzzDecide(f *testing.F) {
 			}
 		default:
 			t.Fatalf("unknown action in %q", out)
+		}
+	})
+}
+
+// FuzzDecideCompact feeds any bytes as a compact request: DecideCompact must never
+// panic, must refuse with ErrInvalidRequest (leaving out untouched) or return a record
+// that parses; and a request it accepts, sent as JSON, gets the same decision.
+func FuzzDecideCompact(f *testing.F) {
+	for _, c := range gatetest.Cases() {
+		f.Add(compactRequest(c.Req))
+	}
+	f.Add([]byte{})
+	f.Add(compactRequest(verifier.Request{Path: "/\x00", Cookies: []string{"", "a=1; a=2"}}))
+	jsonGate, compactGate := newGate(f, nil), newGate(f, nil)
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, err := compactGate.DecideCompact(in, gatetest.Now, []byte{})
+		if err != nil {
+			if !errors.Is(err, abi.ErrInvalidRequest) || len(out) != 0 {
+				t.Fatalf("error %v with output %q", err, out)
+			}
+			return
+		}
+		got := recordDecision(t, compactGate, out)
+		lens, count, pos, _ := abi.CompactRequestHeader(in, 300)
+		var req verifier.Request
+		fields := make([]string, 4)
+		for i := range fields {
+			fields[i] = string(in[pos : pos+int(lens[i])])
+			pos += int(lens[i])
+		}
+		req.Method, req.Path, req.Query, req.Authorization = fields[0], fields[1], fields[2], fields[3]
+		for i := 0; i < int(count); i++ {
+			n := int(abi.CompactCookieLen(in, i))
+			req.Cookies = append(req.Cookies, string(in[pos:pos+n]))
+			pos += n
+		}
+		if want := decide(t, jsonGate, req, gatetest.Now); !reflect.DeepEqual(got, want) {
+			t.Fatalf("compact %+v, json %+v", got, want)
 		}
 	})
 }

@@ -15,6 +15,7 @@ package gate
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/internal/policy"
@@ -34,6 +35,10 @@ type Gate struct {
 
 	cookies []string // reused by parseRequest
 	scratch []byte   // reused for locations
+
+	serial     uint32       // identity key of the latest cache entry (never reset)
+	checkedKey uint32       // identity key of the token check just made (0: not cached)
+	last       lastIdentity // identity of the latest decision
 }
 
 // New returns an unconfigured Gate: Decide and VerifyToken return abi.ErrNotConfigured
@@ -127,7 +132,11 @@ func (g *Gate) VerifyToken(token []byte, now int64, out []byte) ([]byte, error) 
 	if g.pol == nil {
 		return out, abi.ErrNotConfigured
 	}
-	c, err := g.check(string(token), now)
+	if len(token) == 0 {
+		token = []byte{}
+	}
+	// The token is read in place (the cache keeps a copy): no allocation on a hit.
+	c, err := g.check(unsafe.String(unsafe.SliceData(token), len(token)), now)
 	if err != nil {
 		return out, err
 	}
@@ -175,8 +184,10 @@ var (
 // else fully with jose.Validator.Verify, caching the claims on success. The returned
 // claims belong to the cache: read them before the next call.
 func (g *Gate) check(token string, now int64) (*jose.Claims, error) {
-	c, hit := g.cache.get(token)
+	var c *jose.Claims
+	e, hit := g.cache.get(token)
 	if hit {
+		c = &e.claims
 		if err := g.checkTimes(c, now); err != nil {
 			return nil, err
 		}
@@ -185,11 +196,19 @@ func (g *Gate) check(token string, now int64) (*jose.Claims, error) {
 		if err != nil {
 			return nil, err
 		}
-		// Clone: token may be a substring of a whole request that the cache must not
-		// keep alive.
-		if c = g.cache.put(strings.Clone(token), claims); c == nil {
-			c = &claims // cache disabled
+		// Clone: token may be a substring of a whole request (or alias the module's
+		// buffer) that the cache must not keep.
+		if g.serial++; g.serial == 0 {
+			g.serial = 1 // 0 means "no key"
 		}
+		if e = g.cache.put(strings.Clone(token), claims, g.serial); e == nil {
+			c = &claims // cache disabled
+		} else {
+			c = &e.claims
+		}
+	}
+	if e != nil {
+		g.checkedKey = e.serial
 	}
 	if _, revoked := g.revoked[c.SessionID]; revoked {
 		return nil, errRevokedSession

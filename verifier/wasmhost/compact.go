@@ -1,0 +1,156 @@
+package wasmhost
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/abi"
+)
+
+// decideCompactCall decides one request with decide_compact (layouts in
+// verifier/abi/compact.go): the request is appended straight into the module's
+// buffer, the record read in place, and the identity fetched only when the decision
+// has one.
+func (in *instance) decideCompactCall(ctx context.Context, req verifier.Request, now int64) (verifier.Decision, error) {
+	var d verifier.Decision
+	req = validRequest(req)
+	size := abi.CompactRequestSize(req.Method, req.Path, req.Query, req.Authorization, req.Cookies)
+	if size > compactMax {
+		// Beyond the compact form's limit: the JSON form answers (refuses) as it did.
+		return in.decideJSONCall(ctx, req, now)
+	}
+	view, ok := in.mem.Read(in.bufPtr, in.bufCap)
+	if !ok {
+		return d, errTrap{errors.New("buffer outside memory")}
+	}
+	abi.AppendCompactRequest(view[:0:in.bufCap], req.Method, req.Path, req.Query, req.Authorization, req.Cookies)
+	in.stack[0] = api.EncodeU32(uint32(size))
+	in.stack[1] = api.EncodeI64(now)
+	if err := in.decideCompact.CallWithStack(ctx, in.stack[:]); err != nil {
+		return d, callError(ctx, err)
+	}
+	out, err := in.result()
+	if err != nil {
+		return d, err
+	}
+	rec, ok := abi.ParseDecisionRecord(out)
+	if !ok {
+		return d, fmt.Errorf("%w: decision record does not match the ABI", abi.ErrInternal)
+	}
+	d.Action = verifier.Action(abi.Actions[rec.Action])
+	d.Reason = abi.Reasons[rec.Reason]
+	d.Status = int(rec.Status)
+	if len(rec.Location) > 0 {
+		d.Location = string(rec.Location)
+	}
+	if rec.Flags&abi.FlagClearCookies != 0 {
+		if in.clear[0] != string(rec.ClearAccess) || in.clear[1] != string(rec.ClearRefresh) {
+			in.clear = [2]string{string(rec.ClearAccess), string(rec.ClearRefresh)}
+		}
+		d.ClearCookies = in.clear[:]
+	}
+	if rec.Flags&abi.FlagIdentity != 0 {
+		if err := in.identity.CallWithStack(ctx, in.stack[:]); err != nil {
+			return d, callError(ctx, err)
+		}
+		out, err := in.result()
+		if err != nil {
+			return d, err
+		}
+		sub, sid, roles, exp, ok := abi.ParseIdentity(out)
+		if !ok {
+			return d, fmt.Errorf("%w: identity does not match the ABI", abi.ErrInternal)
+		}
+		d.Identity = &verifier.Identity{Subject: sub, SessionID: sid, Roles: roles, ExpiresAt: exp}
+	}
+	return d, nil
+}
+
+// compactMax is the gate's limit on a request (either form): larger ones go through
+// the JSON form, so that oversized requests are refused exactly as before.
+const compactMax = 64 << 10
+
+// decideJSONCall decides through the JSON export (decide).
+func (in *instance) decideJSONCall(ctx context.Context, req verifier.Request, now int64) (verifier.Decision, error) {
+	input, err := json.Marshal(req)
+	if err != nil {
+		return verifier.Decision{}, fmt.Errorf("wasmhost: encoding request: %w", err)
+	}
+	out, err := in.call(ctx, in.decide, input, now, true)
+	if err != nil {
+		return verifier.Decision{}, err
+	}
+	d, err := decodeDecision(out)
+	if err != nil {
+		return verifier.Decision{}, fmt.Errorf("%w: decoding decision: %w", abi.ErrInternal, err)
+	}
+	return d, nil
+}
+
+// callError classifies a failed call as call does: interrupted by its context, or a
+// trap.
+func callError(ctx context.Context, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return errInterrupted{ctx: cerr, err: err}
+	}
+	return errTrap{err}
+}
+
+// result reads the packed result on the stack: the output (aliasing guest memory
+// until the next call) or the status's error.
+func (in *instance) result() ([]byte, error) {
+	status, n := abi.Unpack(in.stack[0])
+	if err := status.Err(); err != nil {
+		return nil, err
+	}
+	if n > in.bufCap {
+		return nil, errTrap{fmt.Errorf("output length %d exceeds the buffer", n)}
+	}
+	out, ok := in.mem.Read(in.bufPtr, n)
+	if !ok {
+		return nil, errTrap{errors.New("output outside memory")}
+	}
+	return out, nil
+}
+
+// validRequest replaces every byte of invalid UTF-8 with U+FFFD, as encoding/json
+// does for the JSON form (and the native engine), so both forms decide the same
+// request.
+func validRequest(r verifier.Request) verifier.Request {
+	r.Method, r.Path, r.Query = validString(r.Method), validString(r.Path), validString(r.Query)
+	r.Authorization = validString(r.Authorization)
+	copied := false
+	for i, c := range r.Cookies {
+		if v := validString(c); len(v) != len(c) || v != c {
+			if !copied {
+				r.Cookies, copied = append([]string(nil), r.Cookies...), true
+			}
+			r.Cookies[i] = v
+		}
+	}
+	return r
+}
+
+func validString(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
