@@ -5,7 +5,7 @@ GO    ?= go
 include wasm.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-go test-js bench bench-verifier bench-controlplane bench-ws fuzz vet
+.PHONY: help run demo test test-go test-js bench bench-verifier bench-controlplane bench-ws bench-edge fuzz vet
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -26,7 +26,7 @@ test-js: ## the JS package (js/) in Node: verifier.wasm with no imports, createE
 vet: ## go vet
 	$(GO) vet ./...
 
-bench: bench-verifier bench-controlplane bench-ws ## every benchmark, each beside its baseline in the same run (README "Speed")
+bench: bench-verifier bench-controlplane bench-ws bench-edge ## every benchmark, each beside its baseline in the same run (README "Speed")
 
 bench-verifier: ## verifier: native Go vs verifier.wasm in wazero, per algorithm; cache hits; P-256 vs crypto/ecdsa
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./verifier/...
@@ -40,6 +40,10 @@ bench-controlplane: ## control plane: the edgeauth binary refreshing over HTTP v
 WSBENCH ?=
 bench-ws: ## WebSockets (internal/wsbench): revocation-to-close latency across 3 replicas (processes), memory per idle authorized socket, upgrades/s vs plain gorilla/websocket (WSBENCH= passes flags)
 	ulimit -Hn 65536 2>/dev/null; ulimit -n 32768 2>/dev/null; $(GO) run ./internal/wsbench $(WSBENCH)
+
+EDGEBENCH ?=
+bench-edge: ## the Go edge (internal/edgebench): hostdemo, wasm and native engines, vs a bare httputil.ReverseProxy to the same upstream, 16 and 64 clients, a repeat visitor's cookie (EDGEBENCH= passes flags, e.g. -cpuprofile /tmp/edge)
+	$(GO) run ./internal/edgebench $(EDGEBENCH)
 
 FUZZTIME ?= 10s
 fuzz: ## run every fuzz target for FUZZTIME each: a duration (10s, 5m) or an execution count (5000x, what CI runs)
