@@ -38,9 +38,10 @@ type env struct {
 	adminURL  string
 	dbName    string
 	binEnv    []string
-	cp        string // the control plane's base URL
-	upstream  string // the app's base URL
-	bare      target
+	cp        string   // the control plane's base URL
+	upstream  string   // the app's base URL
+	bare      target   // the baseline: httputil.ReverseProxy as it comes
+	pooled    target   // the same with hostdemo's buffer pool
 	edges     []target // hostdemo, one per engine
 	rev       string
 	pgVersion string
@@ -116,6 +117,11 @@ func setUp(ctx context.Context, o options) (e *env, err error) {
 		return e, err
 	}
 	e.bare = target{name: "bare httputil.ReverseProxy (baseline)", base: bareAddr, child: bare}
+	pooledAddr, pooled, err := e.startPrinting(ctx, "bare httputil.ReverseProxy with a buffer pool", self, "-serve-bare", "-buffer-pool", "-upstream", e.upstream)
+	if err != nil {
+		return e, err
+	}
+	e.pooled = target{name: "bare httputil.ReverseProxy + hostdemo's buffer pool", base: pooledAddr, child: pooled}
 
 	cookie, err := e.login(ctx, o.path)
 	if err != nil {

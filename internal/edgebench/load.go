@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,7 +31,7 @@ type results map[int]map[string][]turn
 // client count (an access token lives 10 minutes).
 func (e *env) measure(ctx context.Context, o options) (results, error) {
 	res := results{}
-	targets := append([]target{e.bare}, e.edges...)
+	targets := append([]target{e.bare, e.pooled}, e.edges...)
 	for _, n := range o.clients {
 		cookie, err := e.login(ctx, o.path)
 		if err != nil {
@@ -152,6 +153,19 @@ func (e *env) profile(ctx context.Context, t target, o options, file string) err
 	}()
 	time.Sleep(500 * time.Millisecond)
 	u := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", t.pprof, int(o.profileFor.Seconds()))
+	if err := fetch(ctx, u, file); err != nil {
+		<-loaded
+		return err
+	}
+	if err := <-loaded; err != nil {
+		return err
+	}
+	// Every allocation since the process started, nearly all of it under load.
+	return fetch(ctx, "http://"+t.pprof+"/debug/pprof/allocs", strings.TrimSuffix(file, ".pprof")+".allocs.pprof")
+}
+
+// fetch writes what GET u answers to file.
+func fetch(ctx context.Context, u, file string) error {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -170,8 +184,5 @@ func (e *env) profile(ctx context.Context, t target, o options, file string) err
 		f.Close()
 		return err
 	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return <-loaded
+	return f.Close()
 }

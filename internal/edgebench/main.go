@@ -10,19 +10,22 @@
 //     edge configuration) and forwarding to the upstream;
 //   - the baseline: a bare httputil.ReverseProxy (this command with -serve-bare) to the
 //     same upstream, with the same transport and server timeouts as hostdemo's proxy;
+//     and beside it the same proxy lending its copy buffers from a pool as hostdemo's
+//     does (hostdemo's proxy without the gate), so the gate's own cost shows too;
 //   - this process: the clients, each on one keep-alive connection, sending GET on a
 //     protected path with the repeat visitor's cookies (the access token is verified
 //     once, then every request is a cache hit).
 //
 // Targets take turns in interleaved rounds (the order rotates each round) at each
-// client count; it reports requests/s, p50/p99 and the ratio to the bare proxy of the
-// same round. Every answer must be the upstream's 200: anything else fails the run.
+// client count; it reports requests/s, p50/p99 and the ratios to both baselines in the
+// same rounds. Every answer must be the upstream's 200: anything else fails the run.
 // It reports and never asserts timings. Run by `make bench-edge`; not part of
 // `make test`.
 //
 // With -cpuprofile PREFIX, hostdemo is built with the pprof tag (hostdemo/pprof.go) and,
 // after the rounds, each engine's edge process is profiled under 16 clients' load into
-// PREFIX-wasm.pprof and PREFIX-native.pprof.
+// PREFIX-wasm.pprof and PREFIX-native.pprof (CPU), with the process's allocations in
+// PREFIX-ENGINE.allocs.pprof.
 package main
 
 import (
@@ -54,10 +57,11 @@ func main() {
 	upstreamMode := flag.Bool("serve-upstream", false, "run as the tiny upstream app (internal: started by edgebench itself)")
 	bareMode := flag.Bool("serve-bare", false, "run as the bare reverse proxy to -upstream (internal: started by edgebench itself)")
 	upstream := flag.String("upstream", "", "with -serve-bare: the upstream's URL")
+	pooled := flag.Bool("buffer-pool", false, "with -serve-bare: copy buffers from a pool, as hostdemo's proxy does")
 	clients := flag.String("clients", "16,64", "concurrent clients, comma-separated")
-	flag.IntVar(&o.rounds, "rounds", 5, "interleaved rounds per client count")
-	flag.DurationVar(&o.duration, "duration", 2*time.Second, "measured length of each target's turn in each round")
-	flag.DurationVar(&o.warmup, "warmup", 500*time.Millisecond, "unmeasured load before each turn (connections opened, caches warm)")
+	flag.IntVar(&o.rounds, "rounds", 8, "interleaved rounds per client count")
+	flag.DurationVar(&o.duration, "duration", 1500*time.Millisecond, "measured length of each target's turn in each round")
+	flag.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "unmeasured load before each turn (connections opened, caches warm)")
 	flag.StringVar(&o.databaseURL, "database-url", "", "a PostgreSQL server's URL to create the benchmark database on (default: EDGEAUTH_TEST_DATABASE_URL, else 127.0.0.1:5432, else the development cluster)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "after the rounds, profile each engine's edge process under load into PREFIX-ENGINE.pprof")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "with -cpuprofile: how long to profile each engine")
@@ -69,7 +73,7 @@ func main() {
 		fail(serveUpstream())
 		return
 	case *bareMode:
-		fail(serveBare(*upstream))
+		fail(serveBare(*upstream, *pooled))
 		return
 	}
 	for _, s := range strings.Split(*clients, ",") {

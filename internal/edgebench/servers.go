@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -45,8 +46,9 @@ func serveUpstream() error {
 
 // serveBare is the baseline: httputil.ReverseProxy to upstream with hostdemo's
 // transport settings and server timeouts (hostdemo/main.go, proxyTo and run), and
-// nothing else.
-func serveBare(upstream string) error {
+// nothing else. With pooled, it also lends its copy buffers from a pool as hostdemo's
+// proxy does: the same proxy as hostdemo's without the gate.
+func serveBare(upstream string, pooled bool) error {
 	u, err := url.Parse(upstream)
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("-upstream %q is not an absolute URL", upstream)
@@ -62,6 +64,9 @@ func serveBare(upstream string) error {
 		ForceAttemptHTTP2:     true,
 	}
 	p.ErrorLog = log.New(os.Stderr, "", log.LstdFlags)
+	if pooled {
+		p.BufferPool = &bufferPool{}
+	}
 	return listenAndPrint(&http.Server{
 		Handler:           p,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -70,4 +75,22 @@ func serveBare(upstream string) error {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	})
+}
+
+// bufferPool is hostdemo's (hostdemo/main.go).
+type bufferPool struct{ p sync.Pool }
+
+const copyBufferSize = 32 << 10
+
+func (b *bufferPool) Get() []byte {
+	if buf, ok := b.p.Get().(*[copyBufferSize]byte); ok {
+		return buf[:]
+	}
+	return new([copyBufferSize]byte)[:]
+}
+
+func (b *bufferPool) Put(buf []byte) {
+	if len(buf) == copyBufferSize {
+		b.p.Put((*[copyBufferSize]byte)(buf))
+	}
 }

@@ -44,27 +44,43 @@ func loadAverage() string {
 func printTable(w io.Writer, e *env, o options, res results) {
 	fmt.Fprintf(w, "\nGo edge (`make bench-edge`; %s; %s; %d CPUs shared by the clients, the proxies, the upstream, the control plane and PostgreSQL %s; load average at the end %s; %d interleaved rounds of %s per target):\n\n",
 		e.rev, runtime.Version(), runtime.NumCPU(), e.pgVersion, loadAverage(), o.rounds, o.duration)
-	fmt.Fprintln(w, "| clients | | requests/s | p50 | p99 | ÷ bare proxy (rounds) |")
-	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|")
+	fmt.Fprintln(w, "| clients | | requests/s | p50 | p99 | ÷ bare proxy (rounds) | ÷ bare proxy + buffer pool |")
+	fmt.Fprintln(w, "|---:|---|---:|---:|---:|---:|---:|")
 	for _, n := range o.clients {
-		bare := res[n][e.bare.name]
-		for _, t := range append(append([]target{}, e.edges...), e.bare) {
+		for _, t := range append(append([]target{}, e.edges...), e.pooled, e.bare) {
 			turns := res[n][t.name]
 			var lat []time.Duration
-			var total, baseTotal float64
-			var rounds []string
-			for i, tr := range turns {
+			var total float64
+			for _, tr := range turns {
 				lat = append(lat, tr.lat...)
 				total += tr.rate()
-				baseTotal += bare[i].rate()
-				rounds = append(rounds, fmt.Sprintf("%.2f", tr.rate()/bare[i].rate()))
 			}
-			ratio := "1"
-			if t.engine != "" {
-				ratio = fmt.Sprintf("%.2f (%s)", total/baseTotal, strings.Join(rounds, ", "))
+			vsBare, vsPooled := "1", ""
+			switch t.name {
+			case e.pooled.name:
+				vsBare, vsPooled = ratio(turns, res[n][e.bare.name], true), "1"
+			case e.bare.name:
+				vsPooled = ratio(turns, res[n][e.pooled.name], false)
+			default:
+				vsBare, vsPooled = ratio(turns, res[n][e.bare.name], true), ratio(turns, res[n][e.pooled.name], false)
 			}
-			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s |\n", n, t.name, thousands(total/float64(len(turns))), ms(quantile(lat, 0.5)), ms(quantile(lat, 0.99)), ratio)
+			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s |\n", n, t.name, thousands(total/float64(len(turns))), ms(quantile(lat, 0.5)), ms(quantile(lat, 0.99)), vsBare, vsPooled)
 		}
 	}
-	fmt.Fprintf(w, "\nEach client sends GET %s with the repeat visitor's access cookie on one keep-alive connection, one request at a time; every answer is the upstream's 200. requests/s is the mean over rounds; p50/p99 over every request of every round; the ratio is the edge's requests over the bare proxy's in the same rounds.\n", o.path)
+	fmt.Fprintf(w, "\nEach client sends GET %s with the repeat visitor's access cookie on one keep-alive connection, one request at a time; every answer is the upstream's 200. requests/s is the mean over rounds; p50/p99 over every request of every round; a ratio is the requests served over the baseline's in the same rounds (the rounds' own ratios in brackets).\n", o.path)
+}
+
+// ratio is a's requests over b's in the same rounds, with each round's when rounds.
+func ratio(a, b []turn, rounds bool) string {
+	var ta, tb float64
+	var each []string
+	for i := range a {
+		ta += a[i].rate()
+		tb += b[i].rate()
+		each = append(each, fmt.Sprintf("%.2f", a[i].rate()/b[i].rate()))
+	}
+	if !rounds {
+		return fmt.Sprintf("%.2f", ta/tb)
+	}
+	return fmt.Sprintf("%.2f (%s)", ta/tb, strings.Join(each, ", "))
 }
