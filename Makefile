@@ -26,7 +26,7 @@ test-js: ## the JS package (js/) in Node: verifier.wasm with no imports, createE
 vet: ## go vet
 	$(GO) vet ./...
 
-bench: bench-verifier bench-controlplane bench-ws bench-edge ## every benchmark, each beside its baseline in the same run (README "Speed")
+bench: bench-verifier bench-controlplane bench-ws bench-edge bench-js ## every benchmark, each beside its baseline in the same run (README "Speed")
 
 bench-verifier: ## verifier: native Go vs verifier.wasm in wazero, per algorithm; cache hits; P-256 vs crypto/ecdsa
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./verifier/...
@@ -74,5 +74,6 @@ examples-deps: js-pack
 test-edge: examples-deps ## the package from its tarball in Next.js (middleware.ts and proxy.ts), workerd, Deno, edge-runtime; types; chromium end to end; real control plane
 	cd examples && node test/build-next.mjs && EXAMPLES_NEXT_PREBUILT=1 node --test --test-concurrency=1 test/*.test.mjs
 
-bench-js: examples-deps ## edgeauth beside jose in Node, Deno and workerd: cold verification per algorithm, repeat visitor, instance ready (ratios)
-	cd examples && node bench/run.mjs
+BENCHJS ?=
+bench-js: examples-deps ## edgeauth beside jose in Node, Deno and workerd: cold verification per algorithm, a repeat visitor's decision and whole request, instance ready (ratios; BENCHJS= sets ROUNDS=, OPS=)
+	cd examples && env $(BENCHJS) node bench/run.mjs
