@@ -50,8 +50,20 @@ const OPTION_NAMES = new Set(["module", "controlPlane", "routes", "apiPrefixes",
  * separators) and reserves the whole namespace.
  */
 export function isIdentityHeader(name) {
-  return name.replace(/[^A-Za-z0-9]/g, "").toUpperCase().startsWith("XEDGEAUTH");
+  // The letters and digits of name, upper-cased, compared with XEDGEAUTH as they come:
+  // name.replace(/[^A-Za-z0-9]/g, "").toUpperCase().startsWith("XEDGEAUTH") without
+  // making a string (every request's every header name passes here).
+  let k = 0;
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 97 && c <= 122) c -= 32;
+    else if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57))) continue;
+    if (c !== RESERVED.charCodeAt(k)) return false;
+    if (++k === RESERVED.length) return true;
+  }
+  return false;
 }
+const RESERVED = "XEDGEAUTH";
 
 /**
  * stripIdentityHeaders returns a copy of headers without any reserved header, and with
@@ -60,19 +72,47 @@ export function isIdentityHeader(name) {
  * reserved name (such a request is refused with 400).
  */
 export function stripIdentityHeaders(headers) {
+  return cleanHeaders(headers).headers;
+}
+
+// cleanHeaders is stripIdentityHeaders, also returning the Cookie and Authorization
+// values it met on the way (null when absent): one pass over the copy, no lookups.
+function cleanHeaders(headers) {
   const out = new Headers(headers);
-  for (const name of [...out.keys()]) if (isIdentityHeader(name)) out.delete(name);
-  const trailer = out.get("trailer");
+  // Read the source when it is a Headers (its names come sorted and combined, as the
+  // copy's would, and a runtime may keep that order between calls); else the copy.
+  const from = headers instanceof Headers ? headers : out;
+  let reserved = null;
+  let cookie = null;
+  let authorization = null;
+  let trailer = null;
+  let connection = null;
+  for (const [name, value] of from) {
+    // Names come lower-cased; the checks below are the rare cases.
+    if (name.charCodeAt(0) === 120 /* x */ || !isTokenStart(name)) {
+      if (isIdentityHeader(name)) (reserved ??= []).push(name);
+    } else if (name === "cookie") cookie = value;
+    else if (name === "authorization") authorization = value;
+    else if (name === "trailer") trailer = value;
+    else if (name === "connection") connection = value;
+  }
+  if (reserved !== null) for (const name of reserved) out.delete(name);
   if (trailer && trailer.split(",").some((t) => isIdentityHeader(t.trim()))) {
     throw new TypeError("edgeauth: a reserved identity header announced as a trailer");
   }
-  const connection = out.get("connection");
   if (connection) {
     const kept = connection.split(",").map((t) => t.trim()).filter((t) => t && !isIdentityHeader(t));
     if (kept.length > 0) out.set("connection", kept.join(", "));
     else out.delete("connection");
   }
-  return out;
+  return { headers: out, cookie, authorization };
+}
+
+// isTokenStart: name begins with a lower-case letter or a digit other than x, so that its
+// first letter or digit is not X (isIdentityHeader is false).
+function isTokenStart(name) {
+  const c = name.charCodeAt(0);
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 }
 
 function configError(msg) {
@@ -160,7 +200,9 @@ class Edge {
       keys: new Document({ ...common, url: cp + WELL_KNOWN.jwks, apply: (t) => this.applyKeys(t) }),
       revocations: new Document({ ...common, url: cp + WELL_KNOWN.revocations, apply: (t) => this.applyRevocations(t) }),
     };
+    this.docList = Object.values(this.docs);
     this.starting = null;
+    this.started = false; // start() has succeeded once: handle() need not wait for ready()
   }
 
   /** The module's configuration: the published edge configuration plus the local route rules. */
@@ -211,6 +253,7 @@ class Edge {
         onRevoked: () => void this.docs.revocations.refresh().catch(() => {}),
       }).start();
     }
+    this.started = true;
   }
 
   /** close stops the revocation stream (when one is held); the edge keeps deciding, polling. */
@@ -276,7 +319,7 @@ class Edge {
   // waitUntil (workerd's ctx.waitUntil, Next's event.waitUntil) keeps it alive after
   // the response.
   keepCurrent(now, ctx) {
-    for (const d of Object.values(this.docs)) {
+    for (const d of this.docList) {
       if (d === this.docs.revocations && this.stream?.connected) continue; // pushed
       if (d.due(now)) {
         const p = d.refresh().catch(() => {});
@@ -295,26 +338,31 @@ class Edge {
 
   // decide runs the module, refetching the JWKS once (at most once per cooldown) when
   // the token names a key it does not know, and rebuilding the instance after a trap.
-  async decide(facts) {
-    let now = this.o.nowMs();
-    let d = this.call(() => this.verifier.decide(facts, now));
+  // It answers at once (no promise) unless it refetches.
+  decide(facts) {
+    const now = this.o.nowMs();
+    const d = this.call(facts, now);
     if (d.reason === "unknown_key" && now - this.lastKeyRefetch >= this.o.keyRefetchCooldownMs) {
-      this.lastKeyRefetch = now;
-      this.o.log({ level: "info", event: "unknown_key_refetch" });
-      try {
-        await this.docs.keys.refresh();
-        now = this.o.nowMs();
-        d = this.call(() => this.verifier.decide(facts, now));
-      } catch (err) {
-        this.o.log({ level: "warn", event: "unknown_key_refetch_failed", error: String(err) });
-      }
+      return this.decideAfterKeyRefetch(facts, now, d);
     }
     return d;
   }
 
-  call(fn) {
+  async decideAfterKeyRefetch(facts, now, d) {
+    this.lastKeyRefetch = now;
+    this.o.log({ level: "info", event: "unknown_key_refetch" });
     try {
-      return fn();
+      await this.docs.keys.refresh();
+      d = this.call(facts, this.o.nowMs());
+    } catch (err) {
+      this.o.log({ level: "warn", event: "unknown_key_refetch_failed", error: String(err) });
+    }
+    return d;
+  }
+
+  call(facts, now) {
+    try {
+      return this.verifier.decide(facts, now);
     } catch (err) {
       if (!(err instanceof EdgeauthError)) {
         // A trap leaves the instance unusable (verifier/ABI.md): replace it.
@@ -326,7 +374,9 @@ class Edge {
   }
 
   isAPI(path) {
-    return this.o.apiPrefixes.some((p) => matchPrefix(path, p)) || this.o.bearerProxy.some((b) => matchPrefix(path, b.prefix));
+    for (const p of this.o.apiPrefixes) if (matchPrefix(path, p)) return true;
+    for (const b of this.o.bearerProxy) if (matchPrefix(path, b.prefix)) return true;
+    return false;
   }
 
   /**
@@ -339,22 +389,25 @@ class Edge {
   async handle(request, ctx = {}) {
     const url = new URL(request.url);
     const path = url.pathname;
-    let headers;
+    let cleaned;
     try {
-      headers = stripIdentityHeaders(request.headers);
+      cleaned = cleanHeaders(request.headers);
     } catch {
       return respond(errorResponse(400, "invalid_request", "a reserved X-Edgeauth header announced as a trailer", true), "reserved_trailer");
     }
+    const headers = cleaned.headers;
 
-    if (this.o.controlPlanePrefixes.some((p) => matchPrefix(path, p))) {
-      return forward(`${this.o.controlPlane}${path}${url.search}`, headers, [], "control_plane");
+    for (const p of this.o.controlPlanePrefixes) {
+      if (matchPrefix(path, p)) return forward(`${this.o.controlPlane}${path}${url.search}`, headers, [], "control_plane");
     }
     const api = this.isAPI(path);
-    try {
-      await this.ready();
-    } catch (err) {
-      this.o.log({ level: "error", event: "not_ready", error: String(err) });
-      return respond(unavailable(api, "the edge could not load its configuration and keys from the control plane"), "unavailable");
+    if (!this.started) {
+      try {
+        await this.ready();
+      } catch (err) {
+        this.o.log({ level: "error", event: "not_ready", error: String(err) });
+        return respond(unavailable(api, "the edge could not load its configuration and keys from the control plane"), "unavailable");
+      }
     }
     let now = this.o.nowMs();
     this.keepCurrent(now, ctx);
@@ -371,12 +424,13 @@ class Edge {
       method: request.method,
       path,
       query: url.search.slice(1),
-      cookies: cookieHeaders(headers),
-      authorization: headers.get("authorization") ?? undefined,
+      cookies: cleaned.cookie,
+      authorization: cleaned.authorization ?? undefined,
     };
     let d;
     try {
-      d = await this.decide(facts);
+      d = this.decide(facts);
+      if (typeof d.then === "function") d = await d;
     } catch (err) {
       if (err instanceof EdgeauthError && (err.status === "InvalidRequest" || err.status === "InputTooLarge")) {
         return respond(errorResponse(err.status === "InputTooLarge" ? 431 : 400, "invalid_request", "request refused by the edge", api), err.status);
@@ -393,11 +447,16 @@ class Edge {
   }
 
   outcome(d, url, headers, api, setCookies = []) {
-    const clear = d.clear_cookies ?? [];
     switch (d.action) {
       case "allow": {
         if (d.identity) setIdentity(headers, d.identity);
-        const bp = this.o.bearerProxy.find((b) => matchPrefix(url.pathname, b.prefix));
+        let bp;
+        for (const b of this.o.bearerProxy) {
+          if (matchPrefix(url.pathname, b.prefix)) {
+            bp = b;
+            break;
+          }
+        }
         if (bp) {
           const token = d.identity ? this.accessToken(headers) : null;
           headers.delete("cookie");
@@ -416,11 +475,13 @@ class Edge {
         }
         return respond(withCookies(redirect(d.location), setCookies), d.reason, d);
       case "redirect":
-      default:
+      default: {
+        const clear = d.clear_cookies ?? [];
         if (api && d.reason !== "already_signed_in") {
           return respond(withCookies(errorResponse(401, "unauthenticated", `no valid session (${d.reason})`, api), [...setCookies, ...clear]), d.reason, d);
         }
         return respond(withCookies(redirect(d.location), [...setCookies, ...clear]), d.reason, d);
+      }
     }
   }
 
@@ -569,12 +630,21 @@ function replaceCookies(headerValues, cookies) {
   return out.join("; ");
 }
 
+// Header values per identity: the module's host shares one frozen identity per cached
+// token, so a repeat visitor's values are formatted once.
+const identityValues = new WeakMap();
+
 function setIdentity(headers, id) {
-  headers.set(IDENTITY_HEADERS.subject, id.sub);
-  headers.set(IDENTITY_HEADERS.session, id.sid);
-  headers.set(IDENTITY_HEADERS.roles, (id.roles ?? []).join(","));
-  // RFC 3339 in UTC without fractions, as every edge writes it (verifier/ABI.md).
-  headers.set(IDENTITY_HEADERS.expiresAt, new Date(id.exp * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"));
+  let v = identityValues.get(id);
+  if (v === undefined) {
+    // RFC 3339 in UTC without fractions, as every edge writes it (verifier/ABI.md).
+    v = [id.sub, id.sid, (id.roles ?? []).join(","), new Date(id.exp * 1000).toISOString().replace(/\.\d{3}Z$/, "Z")];
+    if (Object.isFrozen(id)) identityValues.set(id, v);
+  }
+  headers.set(IDENTITY_HEADERS.subject, v[0]);
+  headers.set(IDENTITY_HEADERS.session, v[1]);
+  headers.set(IDENTITY_HEADERS.roles, v[2]);
+  headers.set(IDENTITY_HEADERS.expiresAt, v[3]);
 }
 
 function forward(upstream, requestHeaders, setCookies, reason, decision = null) {

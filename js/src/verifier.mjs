@@ -143,7 +143,8 @@ export function cookieHeaders(cookies) {
   for (const c of list) {
     if (c == null || c === "") continue;
     if (typeof c !== "string") throw new TypeError("edgeauth: each Cookie header must be a string");
-    for (const part of c.split(", ")) if (part !== "") out.push(part);
+    if (c.indexOf(", ") < 0) out.push(c);
+    else for (const part of c.split(", ")) if (part !== "") out.push(part);
   }
   return out;
 }
@@ -202,14 +203,42 @@ export class Verifier {
     this.ptr = this.x.buf_ptr() >>> 0;
     this.cap = this.x.buf_cap() >>> 0;
     this.u8 = new Uint8Array(this.x.memory.buffer);
+    this.tail = null; // this.u8 from buf_ptr + tailAt to the buffer's end (decide's encodeInto target)
+    this.tailAt = -1;
+    this.second = NaN; // the latest `now` in whole seconds, and as the BigInt the module takes
+    this.secondBig = 0n;
     this.identities = new Map(); // identity key -> frozen identity (see decide)
   }
 
-  // bytes is a view of the whole memory, renewed when the memory has grown.
+  // bytes is a view of the whole memory, renewed when the memory has grown (growing
+  // detaches the old buffer, which empties every view of it).
   bytes() {
-    const buf = this.x.memory.buffer;
-    if (this.u8.buffer !== buf) this.u8 = new Uint8Array(buf);
+    if (this.u8.length === 0) {
+      this.u8 = new Uint8Array(this.x.memory.buffer);
+      this.tailAt = -1;
+    }
     return this.u8;
+  }
+
+  // tailFrom is the buffer from buf_ptr + at to its end, kept while `at` and the memory stay.
+  tailFrom(at) {
+    const u8 = this.bytes();
+    if (this.tailAt !== at) {
+      this.tail = u8.subarray(this.ptr + at, this.ptr + this.cap);
+      this.tailAt = at;
+    }
+    return this.tail;
+  }
+
+  // seconds is toUnixSeconds(now), without making a BigInt per call within one second.
+  seconds(now) {
+    if (typeof now === "bigint") return now;
+    const s = Math.floor(toMillis(now) / 1000);
+    if (s !== this.second) {
+      this.secondBig = BigInt(s);
+      this.second = s;
+    }
+    return this.secondBig;
   }
 
   // call writes input (string or bytes) into the buffer, calls the export and returns
@@ -250,28 +279,32 @@ export class Verifier {
     const { method, path } = request;
     const query = request.query || "";
     const auth = request.authorization || "";
-    const cookies = cookieHeaders(request.cookies);
+    // One Cookie header without ", " (the usual case) needs no list.
+    const c = request.cookies;
+    const single = typeof c === "string" && c !== "" && c.indexOf(", ") < 0;
+    const cookies = single ? null : cookieHeaders(c);
     if (typeof method !== "string" || typeof path !== "string" || typeof query !== "string" || typeof auth !== "string") {
       return this.decideJSON(request, now); // the JSON form refuses what it must, as before
     }
     // decide_compact (verifier/ABI.md): the lengths, then every field at once.
-    const n = cookies.length;
+    const n = single ? 1 : cookies.length;
     const head = 20 + 4 * n;
-    const data = n === 0 ? method + path + query + auth : n === 1 ? method + path + query + auth + cookies[0] : method + path + query + auth + cookies.join("");
+    const data = single ? method + path + query + auth + c : n === 0 ? method + path + query + auth : n === 1 ? method + path + query + auth + cookies[0] : method + path + query + auth + cookies.join("");
     if (head + data.length > COMPACT_MAX) return this.decideJSON(request, now);
-    const u8 = this.bytes();
-    const p = this.ptr;
-    const { read, written } = encoder.encodeInto(data, u8.subarray(p + head, p + this.cap));
+    const { read, written } = encoder.encodeInto(data, this.tailFrom(head));
     if (written !== data.length || read !== data.length) {
       // Not ASCII: the UTF-8 lengths of the fields differ from their JS lengths.
-      return this.decideNonASCII(request, method, path, query, auth, cookies, now);
+      return this.decideNonASCII(request, method, path, query, auth, cookies ?? [c], now);
     }
+    const u8 = this.u8;
+    const p = this.ptr;
     u32(u8, p, method.length);
     u32(u8, p + 4, path.length);
     u32(u8, p + 8, query.length);
     u32(u8, p + 12, auth.length);
     u32(u8, p + 16, n);
-    for (let i = 0; i < n; i++) u32(u8, p + 20 + 4 * i, cookies[i].length);
+    if (single) u32(u8, p + 20, c.length);
+    else for (let i = 0; i < n; i++) u32(u8, p + 20 + 4 * i, cookies[i].length);
     return this.decideCompact(head + written, now);
   }
 
@@ -302,12 +335,15 @@ export class Verifier {
   // record; the identity is read only when the record names one this instance has not
   // read yet (identity key), and is shared, frozen, by every decision on that token.
   decideCompact(len, now) {
-    const packed = BigInt.asUintN(64, this.x.decide_compact(len, toUnixSeconds(now)));
-    const code = Number(packed >> 32n);
-    const outLen = Number(packed & 0xffffffffn);
-    if (code !== 0 || outLen > this.cap || outLen < 24) {
-      if (code === 0) throw new EdgeauthError(21, "decide_compact", `output length ${outLen} does not fit the ABI`);
-      throw new EdgeauthError(code, "decide_compact", decoder.decode(this.bytes().slice(this.ptr, this.ptr + Math.min(outLen, this.cap))));
+    const r = this.x.decide_compact(len, this.seconds(now));
+    // Status 0 (the high half) leaves the length alone: a small non-negative result.
+    const outLen = r >= 0n && r <= 0xffffffffn ? Number(r) : -1;
+    if (outLen > this.cap || outLen < 24) {
+      const packed = BigInt.asUintN(64, r);
+      const code = Number(packed >> 32n);
+      const n = Number(packed & 0xffffffffn);
+      if (code === 0) throw new EdgeauthError(21, "decide_compact", `output length ${n} does not fit the ABI`);
+      throw new EdgeauthError(code, "decide_compact", decoder.decode(this.bytes().slice(this.ptr, this.ptr + Math.min(n, this.cap))));
     }
     const u8 = this.bytes();
     const p = this.ptr;

@@ -118,6 +118,17 @@ test("identity headers: the shared table of reserved and not-reserved names (ver
   const table = JSON.parse(await readFile(new URL("../../verifier/testdata/identity-headers.json", import.meta.url), "utf8"));
   for (const name of table.reserved) assert.ok(isIdentityHeader(name), `reserved: ${name}`);
   for (const name of table.not_reserved) assert.ok(!isIdentityHeader(name), `not reserved: ${name}`);
+  // The rule as README states it, against the allocation-free scan, on random names.
+  const rule = (n) => n.replace(/[^A-Za-z0-9]/g, "").toUpperCase().startsWith("XEDGEAUTH");
+  const alphabet = ["x", "X", "e", "E", "d", "g", "a", "u", "t", "h", "H", "-", "_", ".", " ", "0", "9", "ı", "ſ", "é", "\u0000", "~", "%", "y"];
+  let seed = 7;
+  const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  for (let i = 0; i < 20000; i++) {
+    let name = i % 2 ? "x-edgeauth".slice(0, rand(11)) : "";
+    for (let k = rand(14); k > 0; k--) name += alphabet[rand(alphabet.length)];
+    if (i % 3 === 0) name = [...name].map((c) => (rand(4) === 0 ? c + alphabet[rand(alphabet.length)] : c)).join("");
+    assert.equal(isIdentityHeader(name), rule(name), JSON.stringify(name));
+  }
   // Every reserved name that Headers accepts is removed from a forwarded request.
   const cp = await controlPlane();
   const edge = createEdge({ module, controlPlane: cp.url, routes });

@@ -161,6 +161,11 @@ test("decide (decide_compact) and decideJSON (decide) agree, cold and cached", (
     { method: "OPTIONS", path: "/app/x" },
     { method: "GET", path: "/app/../admin" },
     { method: "GET", path: "/app/x", cookies: "theme=dårk; x=\u00ff" },
+    { method: "GET", path: "/app/home", cookies: `theme=dark; ${at(t)}` }, // one Cookie header, a string
+    { method: "GET", path: "/app/home", cookies: `theme=dark, ${at(t)}` }, // Fetch's joined headers
+    { method: "GET", path: "/app/home", cookies: `${at(t)}; ${at(admin)}` },
+    { method: "GET", path: "/app/home", cookies: "" },
+    { method: "GET", path: "/app/home", cookies: `é=${at(t)}` },
     { method: "GET", path: "/app/\ud800x" }, // a lone surrogate: refused by both forms
     { method: "GET", path: "/app/x", cookies: [`t=${"ü".repeat(40000)}`] }, // larger than the compact limit
     { method: "GET", path: 42 }, // not a string
@@ -184,6 +189,23 @@ test("decide (decide_compact) and decideJSON (decide) agree, cold and cached", (
   const a = v.decide(requests[0], NOW).identity;
   assert.ok(Object.isFrozen(a) && Object.isFrozen(a.roles));
   assert.equal(v.decide(requests[0], NOW).identity, a, "one identity object per cached token");
+});
+
+test("decide after the memory grew, and across seconds", () => {
+  const v = ready();
+  const r = request(`theme=dark; __Host-edgeauth=${token(claims())}`);
+  assert.equal(v.decide(r, NOW).action, "allow");
+  // Growing detaches the buffer the host's views were made on: they are renewed.
+  v.x.memory.grow(1);
+  assert.equal(v.decide(r, NOW).action, "allow");
+  assert.equal(v.decide(request(`theme=dark, ${r.cookies}`), NOW).identity.sub, "user-1");
+  v.x.memory.grow(1);
+  assert.equal(v.decideJSON(r, NOW).action, "allow");
+  assert.equal(v.decide(r, NOW).action, "allow");
+  // The host keeps the latest second it passed: each new one is passed as it is.
+  for (const [t, want] of [[NOW * 1000 + 999, "allow"], [(NOW + 599) * 1000, "allow"], [(NOW + 601) * 1000, "refresh"], [NOW + 0.5, "allow"], [BigInt(NOW + 601), "refresh"], [new Date(NOW * 1000), "allow"]]) {
+    assert.equal(v.decide(r, t).action, want, String(t));
+  }
 });
 
 test("a cache hit through decide allocates nothing in the module", () => {
