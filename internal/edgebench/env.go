@@ -52,7 +52,7 @@ type env struct {
 // target is one proxy under test.
 type target struct {
 	name   string
-	engine string // "" for the bare proxy
+	engine string // "wasm", "native"; for the baselines, "" or "pooled-bare"
 	base   string
 	pprof  string // with -cpuprofile: the edge's pprof address
 	*child
@@ -109,19 +109,25 @@ func setUp(ctx context.Context, o options) (e *env, err error) {
 		return e, err
 	}
 
-	if e.upstream, _, err = e.startPrinting(ctx, "upstream", self, "-serve-upstream"); err != nil {
+	if e.upstream, _, err = e.startPrinting(ctx, "upstream", nil, self, "-serve-upstream"); err != nil {
 		return e, err
 	}
-	bareAddr, bare, err := e.startPrinting(ctx, "bare httputil.ReverseProxy", self, "-serve-bare", "-upstream", e.upstream)
+	bareAddr, bare, err := e.startPrinting(ctx, "bare httputil.ReverseProxy", nil, self, "-serve-bare", "-upstream", e.upstream)
 	if err != nil {
 		return e, err
 	}
 	e.bare = target{name: "bare httputil.ReverseProxy (baseline)", base: bareAddr, child: bare}
-	pooledAddr, pooled, err := e.startPrinting(ctx, "bare httputil.ReverseProxy with a buffer pool", self, "-serve-bare", "-buffer-pool", "-upstream", e.upstream)
-	if err != nil {
+	e.pooled = target{name: "bare httputil.ReverseProxy + hostdemo's buffer pool", engine: "pooled-bare"}
+	var env []string
+	if e.pprof {
+		if e.pooled.pprof, err = freeAddr(); err != nil {
+			return e, err
+		}
+		env = []string{"EDGEBENCH_PPROF=" + e.pooled.pprof}
+	}
+	if e.pooled.base, e.pooled.child, err = e.startPrinting(ctx, "bare httputil.ReverseProxy with a buffer pool", env, self, "-serve-bare", "-buffer-pool", "-upstream", e.upstream); err != nil {
 		return e, err
 	}
-	e.pooled = target{name: "bare httputil.ReverseProxy + hostdemo's buffer pool", base: pooledAddr, child: pooled}
 
 	cookie, err := e.login(ctx, o.path)
 	if err != nil {
@@ -257,13 +263,13 @@ func (e *env) start(name string, env []string, stdout io.Writer, bin string, arg
 
 // startPrinting starts a process that prints the address it listens on as its first
 // line, and returns that address as a base URL.
-func (e *env) startPrinting(ctx context.Context, name, bin string, args ...string) (string, *child, error) {
+func (e *env) startPrinting(ctx context.Context, name string, env []string, bin string, args ...string) (string, *child, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return "", nil, err
 	}
 	defer r.Close()
-	c, err := e.start(name, nil, w, bin, args...)
+	c, err := e.start(name, env, w, bin, args...)
 	w.Close()
 	if err != nil {
 		return "", nil, err

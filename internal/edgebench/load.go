@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +21,38 @@ type turn struct {
 	requests int
 	elapsed  time.Duration
 	lat      []time.Duration
+	cpu      time.Duration // the proxy process's CPU time (user+system) in the window
+}
+
+// cpuPerRequest is the proxy process's CPU time per request served.
+func (t turn) cpuPerRequest() time.Duration {
+	if t.requests == 0 {
+		return 0
+	}
+	return t.cpu / time.Duration(t.requests)
+}
+
+// processCPU is a process's CPU time so far, all threads, user and system
+// (/proc/PID/stat utime and stime, in clock ticks of 1/100 s).
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("/proc/%d/stat: %q", pid, b)
+	}
+	var ticks int64
+	for _, s := range f[11:13] { // fields 14 and 15
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, err
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond, nil
 }
 
 func (t turn) rate() float64 { return float64(t.requests) / t.elapsed.Seconds() }
@@ -38,10 +72,17 @@ func (e *env) measure(ctx context.Context, o options) (results, error) {
 			return nil, err
 		}
 		res[n] = map[string][]turn{}
+		// A client per target for all rounds: its connections, opened in the first
+		// warm-up, wait idle (well within every proxy's idle timeout) for the next turn.
+		clients := map[string]*http.Client{}
+		for _, t := range targets {
+			clients[t.name] = httpClient(n)
+			defer clients[t.name].CloseIdleConnections()
+		}
 		for r := range o.rounds {
 			for i := range targets {
 				t := targets[(i+r)%len(targets)]
-				tr, err := load(ctx, t, o.path, cookie, n, o.warmup, o.duration)
+				tr, err := load(ctx, clients[t.name], t, o.path, cookie, n, o.warmup, o.duration)
 				if err != nil {
 					return nil, fmt.Errorf("%s, %d clients: %w", t.name, n, err)
 				}
@@ -54,12 +95,9 @@ func (e *env) measure(ctx context.Context, o options) (results, error) {
 }
 
 // load runs n clients against t for warmup, then for d measured: each client sends GET
-// path with cookie on its own keep-alive connection, one request at a time. Any answer
-// but 200 is an error.
-func load(ctx context.Context, t target, path, cookie string, n int, warmup, d time.Duration) (turn, error) {
-	tr := &http.Transport{MaxIdleConns: n, MaxIdleConnsPerHost: n, MaxConnsPerHost: n, IdleConnTimeout: time.Minute, DisableCompression: true}
-	defer tr.CloseIdleConnections()
-	hc := &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+// path with cookie on its own keep-alive connection of hc, one request at a time. Any
+// answer but 200 is an error.
+func load(ctx context.Context, hc *http.Client, t target, path, cookie string, n int, warmup, d time.Duration) (turn, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var (
@@ -71,6 +109,18 @@ func load(ctx context.Context, t target, path, cookie string, n int, warmup, d t
 		count = begin.Add(warmup)
 		end   = count.Add(d)
 	)
+	var cpu0, cpu1 time.Duration
+	var cpuErr error
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		time.Sleep(time.Until(count))
+		cpu0, cpuErr = processCPU(t.cmd.Process.Pid)
+		time.Sleep(time.Until(end))
+		if cpuErr == nil {
+			cpu1, cpuErr = processCPU(t.cmd.Process.Pid)
+		}
+	}()
 	for i := range n {
 		wg.Add(1)
 		go func() {
@@ -86,12 +136,21 @@ func load(ctx context.Context, t target, path, cookie string, n int, warmup, d t
 	if first != nil {
 		return turn{}, first
 	}
-	out := turn{elapsed: d}
+	if cpuErr != nil {
+		return turn{}, cpuErr
+	}
+	out := turn{elapsed: d, cpu: cpu1 - cpu0}
 	for _, l := range lats {
 		out.lat = append(out.lat, l...)
 	}
 	out.requests = len(out.lat)
 	return out, nil
+}
+
+// httpClient is a keep-alive client with up to n connections, following no redirects.
+func httpClient(n int) *http.Client {
+	tr := &http.Transport{MaxIdleConns: n, MaxIdleConnsPerHost: n, MaxConnsPerHost: n, IdleConnTimeout: time.Minute, DisableCompression: true}
+	return &http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // client is one browser tab: requests one after the other until end, latencies kept
@@ -148,7 +207,12 @@ func (e *env) profile(ctx context.Context, t target, o options, file string) err
 	}
 	loaded := make(chan error, 1)
 	go func() {
-		_, err := load(ctx, t, o.path, cookie, 16, 0, o.profileFor+time.Second)
+		hc := httpClient(16)
+		defer hc.CloseIdleConnections()
+		tr, err := load(ctx, hc, t, o.path, cookie, 16, 0, o.profileFor+time.Second)
+		if err == nil {
+			fmt.Printf("edgebench: profiling %s: %.0f req/s, %.0f µs CPU per request\n", t.name, tr.rate(), float64(tr.cpuPerRequest())/1e3)
+		}
 		loaded <- err
 	}()
 	time.Sleep(500 * time.Millisecond)

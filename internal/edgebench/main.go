@@ -23,9 +23,10 @@
 // `make test`.
 //
 // With -cpuprofile PREFIX, hostdemo is built with the pprof tag (hostdemo/pprof.go) and,
-// after the rounds, each engine's edge process is profiled under 16 clients' load into
-// PREFIX-wasm.pprof and PREFIX-native.pprof (CPU), with the process's allocations in
-// PREFIX-ENGINE.allocs.pprof.
+// after the rounds, each engine's edge process and the pooled bare proxy are profiled
+// under 16 clients' load into PREFIX-wasm.pprof, PREFIX-native.pprof and
+// PREFIX-pooled-bare.pprof (CPU), with each process's allocations in
+// PREFIX-*.allocs.pprof.
 package main
 
 import (
@@ -59,9 +60,9 @@ func main() {
 	upstream := flag.String("upstream", "", "with -serve-bare: the upstream's URL")
 	pooled := flag.Bool("buffer-pool", false, "with -serve-bare: copy buffers from a pool, as hostdemo's proxy does")
 	clients := flag.String("clients", "16,64", "concurrent clients, comma-separated")
-	flag.IntVar(&o.rounds, "rounds", 8, "interleaved rounds per client count")
-	flag.DurationVar(&o.duration, "duration", 1500*time.Millisecond, "measured length of each target's turn in each round")
-	flag.DurationVar(&o.warmup, "warmup", 300*time.Millisecond, "unmeasured load before each turn (connections opened, caches warm)")
+	flag.IntVar(&o.rounds, "rounds", 12, "interleaved rounds per client count")
+	flag.DurationVar(&o.duration, "duration", time.Second, "measured length of each target's turn in each round")
+	flag.DurationVar(&o.warmup, "warmup", 200*time.Millisecond, "unmeasured load before each turn (the first opens the connections and warms the caches)")
 	flag.StringVar(&o.databaseURL, "database-url", "", "a PostgreSQL server's URL to create the benchmark database on (default: EDGEAUTH_TEST_DATABASE_URL, else 127.0.0.1:5432, else the development cluster)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "after the rounds, profile each engine's edge process under load into PREFIX-ENGINE.pprof")
 	flag.DurationVar(&o.profileFor, "profile-for", 10*time.Second, "with -cpuprofile: how long to profile each engine")
@@ -119,7 +120,7 @@ func run(ctx context.Context, o options) error {
 	}
 	printTable(os.Stdout, e, o, res)
 	if o.cpuProfile != "" {
-		for _, t := range e.edges {
+		for _, t := range append([]target{e.pooled}, e.edges...) {
 			file := o.cpuProfile + "-" + t.engine + ".pprof"
 			if err := e.profile(ctx, t, o, file); err != nil {
 				return fmt.Errorf("profiling %s: %w", t.name, err)

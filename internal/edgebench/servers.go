@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	_ "net/http/pprof"
 	"net/url"
 	"os"
 	"os/signal"
@@ -64,6 +65,9 @@ func serveBare(upstream string, pooled bool) error {
 		ForceAttemptHTTP2:     true,
 	}
 	p.ErrorLog = log.New(os.Stderr, "", log.LstdFlags)
+	if addr := os.Getenv("EDGEBENCH_PPROF"); addr != "" {
+		go http.ListenAndServe(addr, nil) // net/http/pprof, for -cpuprofile
+	}
 	if pooled {
 		p.BufferPool = &bufferPool{}
 	}
