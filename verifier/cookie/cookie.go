@@ -13,7 +13,10 @@
 // The package is TinyGo-safe (no reflection, no fmt, no allocation on the lookup path).
 package cookie
 
-import "github.com/edgeauth/edgeauth/verifier/abi"
+import (
+	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/internal/words"
+)
 
 // Limits applied to the Cookie headers of one request. Browsers send at most a few
 // kilobytes (RFC 6265bis asks them to support 3000 cookies in total, 50 per domain and
@@ -174,14 +177,9 @@ func (m Match) add(v string) Match {
 	return m
 }
 
-func indexByte(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
-}
+// indexByte is words.IndexByte: eight bytes at a time, since a header's last pair is
+// usually the ~300-byte access token.
+func indexByte(s string, c byte) int { return words.IndexByte(s, c) }
 
 // trimOWS removes optional white space (SP and HTAB, RFC 9110) from both ends.
 func trimOWS(s string) string {

@@ -1,6 +1,9 @@
 package gate
 
-import "github.com/edgeauth/edgeauth/verifier/jose"
+import (
+	"github.com/edgeauth/edgeauth/verifier/internal/words"
+	"github.com/edgeauth/edgeauth/verifier/jose"
+)
 
 // tokenCache remembers the claims of tokens whose signature and claims checked out,
 // keyed by the exact token bytes, so a repeated token skips the signature check.
@@ -94,14 +97,12 @@ func (c *tokenCache) index(h uint64, ref int32) {
 func hashToken(t string) uint64 {
 	const m = 0x9E3779B97F4A7C15
 	h := uint64(len(t)) * m
-	for len(t) >= 8 {
-		w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-		h = (h ^ w) * m
+	i := 0
+	for ; i+8 <= len(t); i += 8 {
+		h = (h ^ words.Load64(t, i)) * m
 		h ^= h >> 32
-		t = t[8:]
 	}
-	for i := 0; i < len(t); i++ {
+	for ; i < len(t); i++ {
 		h = (h ^ uint64(t[i])) * m
 	}
 	h ^= h >> 29
@@ -130,7 +131,7 @@ func (c *tokenCache) find(token string) (*cacheEntry, bool) {
 			return nil, false
 		}
 		e := &c.entries[s-1]
-		if e.hash == h && e.token == token {
+		if e.hash == h && words.Equal(e.token, token) {
 			return e, true
 		}
 	}

@@ -123,3 +123,37 @@ func TestCacheFlushAndDisabled(t *testing.T) {
 	}
 	off.flush()
 }
+
+// TestHashTokenWords: hashToken reads words with words.Load64; its values are those of
+// composing each word from its bytes, at every length around the word size.
+func TestHashTokenWords(t *testing.T) {
+	ref := func(t string) uint64 {
+		const m = 0x9E3779B97F4A7C15
+		h := uint64(len(t)) * m
+		for len(t) >= 8 {
+			w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+			h = (h ^ w) * m
+			h ^= h >> 32
+			t = t[8:]
+		}
+		for i := 0; i < len(t); i++ {
+			h = (h ^ uint64(t[i])) * m
+		}
+		h ^= h >> 29
+		h *= 0xBF58476D1CE4E5B9
+		return h ^ h>>32
+	}
+	b := make([]byte, 41)
+	for i := range b {
+		b[i] = byte(0x35*i + 0x80)
+	}
+	for n := 0; n <= len(b); n++ {
+		for off := 0; off+n <= len(b) && off < 8; off++ {
+			s := string(b[off : off+n])
+			if got, want := hashToken(s), ref(s); got != want {
+				t.Fatalf("len %d at %d: %#x, want %#x", n, off, got, want)
+			}
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/internal/words"
 	"github.com/edgeauth/edgeauth/verifier/jose"
 )
 
@@ -87,15 +88,9 @@ func str(in []byte, pos int, n uint32) (string, int) {
 	return unsafe.String(&in[pos], int(n)), pos + int(n)
 }
 
-// validUTF8 is utf8.ValidString with an ASCII fast path.
-func validUTF8(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return utf8.ValidString(s[i:])
-		}
-	}
-	return true
-}
+// validUTF8 is utf8.ValidString with an ASCII fast path eight bytes at a time (a
+// request is ASCII but for the odd non-ASCII path or cookie).
+func validUTF8(s string) bool { return words.ASCII(s) || utf8.ValidString(s) }
 
 // actionCode is the record's code for an action.
 func actionCode(a string) uint8 {
@@ -152,6 +147,17 @@ func reasonCode(r abi.Reason) uint8 {
 		}
 	}
 	panic("gate: reason missing from abi.Reasons: " + string(r))
+}
+
+// LastIdentity returns the identity of the latest Decide or DecideCompact, ok false
+// when that decision had none. The strings are the cached claims' own (immutable); roles
+// is the gate's slice: a caller that hands it on copies it.
+func (g *Gate) LastIdentity() (sub, sid string, roles []string, exp int64, ok bool) {
+	if !g.last.ok {
+		return "", "", nil, 0, false
+	}
+	c := &g.last.claims
+	return c.Subject, c.SessionID, c.Roles, c.ExpiresAt, true
 }
 
 // AppendLastIdentity appends the identity of the latest Decide or DecideCompact
