@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
@@ -13,11 +14,11 @@ import (
 )
 
 // NewNative returns an Engine that runs the gate compiled by Go: the same package and
-// the same byte-level calls as the WebAssembly guest (JSON in, JSON out), so both
-// engines decide identically. Calls are serialised by a mutex (a gate is
-// single-threaded); a cold EdDSA verification takes tens of microseconds and a
-// cache-hit decision a few (README, "Speed": 3.8-7.2 µs with the host's encoding), so
-// one gate serves a control plane's introspection load.
+// the same byte-level calls as the WebAssembly guest (Decide: the compact request and
+// decision record of decide_compact), so both engines decide identically. Calls are
+// serialised by a mutex (a gate is single-threaded); a cold EdDSA verification takes
+// tens of microseconds and a cache-hit decision about a microsecond (README, "Speed"),
+// so one gate serves a control plane's introspection load.
 //
 // State follows the same rule as the wasm host (verifier/ABI.md, "Host state"): a new
 // configuration or key set is applied to a fresh gate that replays the other current
@@ -33,6 +34,9 @@ type native struct {
 	revs    []byte
 	revsNow int64
 	closed  bool
+
+	in, out []byte    // Decide's request and record, reused under mu
+	clear   [2]string // the clearing cookies of the latest decision that had them
 }
 
 var errNativeClosed = errors.New("verifier: native engine closed")
@@ -129,7 +133,61 @@ func (n *native) LoadRevocations(ctx context.Context, list []byte, now int64) er
 	return nil
 }
 
+// Decide decides with the gate's compact form (gate.DecideCompact, as the wasm host's
+// decide_compact): the request is written into a buffer the engine keeps, and the
+// identity is read from the gate directly. Nothing is encoded as JSON; a cache hit
+// allocates only the Identity (and a copy of its roles).
 func (n *native) Decide(ctx context.Context, req Request, now int64) (Decision, error) {
+	req = validRequest(req)
+	size := abi.CompactRequestSize(req.Method, req.Path, req.Query, req.Authorization, req.Cookies)
+	if size > compactMax {
+		// Beyond the gate's limit: the JSON form refuses it as it always did (and as
+		// the wasm host does).
+		return n.decideJSON(ctx, req, now)
+	}
+	if err := n.lock(ctx); err != nil {
+		return Decision{}, fmt.Errorf("verifier: decide: %w", err)
+	}
+	defer n.mu.Unlock()
+	n.in = abi.AppendCompactRequest(n.in[:0], req.Method, req.Path, req.Query, req.Authorization, req.Cookies)
+	out, err := n.g.DecideCompact(n.in, now, n.out[:0])
+	n.out = out[:0]
+	if err != nil {
+		return Decision{}, fmt.Errorf("verifier: decide: %w", err)
+	}
+	rec, ok := abi.ParseDecisionRecord(out)
+	if !ok {
+		return Decision{}, fmt.Errorf("verifier: decide: %w: decision record does not match the ABI", abi.ErrInternal)
+	}
+	d := Decision{Action: Action(abi.Actions[rec.Action]), Reason: abi.Reasons[rec.Reason], Status: int(rec.Status)}
+	if len(rec.Location) > 0 {
+		d.Location = string(rec.Location)
+	}
+	if rec.Flags&abi.FlagClearCookies != 0 {
+		if n.clear[0] != string(rec.ClearAccess) || n.clear[1] != string(rec.ClearRefresh) {
+			n.clear = [2]string{string(rec.ClearAccess), string(rec.ClearRefresh)}
+		}
+		d.ClearCookies = n.clear[:]
+	}
+	if rec.Flags&abi.FlagIdentity != 0 {
+		sub, sid, roles, exp, ok := n.g.LastIdentity()
+		if !ok {
+			return Decision{}, fmt.Errorf("verifier: decide: %w: a decision flagged with an identity has none", abi.ErrInternal)
+		}
+		// The strings are the cache's (immutable); the roles slice is copied, since a
+		// caller may change its Decision.
+		d.Identity = &Identity{Subject: sub, SessionID: sid, Roles: slices.Clone(roles), ExpiresAt: exp}
+	}
+	return d, nil
+}
+
+// compactMax is the gate's limit on a request (either form).
+const compactMax = 64 << 10
+
+// decideJSON decides with the gate's JSON form (gate.Decide), the reference: encoding/json
+// in and out. Decide uses it for requests beyond the compact form's limit, which the
+// gate refuses, so that they are refused exactly as before.
+func (n *native) decideJSON(ctx context.Context, req Request, now int64) (Decision, error) {
 	var d Decision
 	in, err := json.Marshal(req)
 	if err != nil {
@@ -146,6 +204,24 @@ func (n *native) Decide(ctx context.Context, req Request, now int64) (Decision, 
 		return Decision{}, fmt.Errorf("verifier: decide: %w: decoding decision: %v", abi.ErrInternal, err)
 	}
 	return d, nil
+}
+
+// validRequest replaces every byte of invalid UTF-8 with U+FFFD (abi.ToValidUTF8), as
+// encoding/json does for the JSON form and the wasm host does, so every path decides
+// the same request.
+func validRequest(r Request) Request {
+	r.Method, r.Path, r.Query = abi.ToValidUTF8(r.Method), abi.ToValidUTF8(r.Path), abi.ToValidUTF8(r.Query)
+	r.Authorization = abi.ToValidUTF8(r.Authorization)
+	copied := false
+	for i, c := range r.Cookies {
+		if v := abi.ToValidUTF8(c); len(v) != len(c) {
+			if !copied {
+				r.Cookies, copied = slices.Clone(r.Cookies), true
+			}
+			r.Cookies[i] = v
+		}
+	}
+	return r
 }
 
 func (n *native) VerifyToken(ctx context.Context, token string, now int64) (Claims, error) {

@@ -1,5 +1,10 @@
 package abi
 
+import (
+	"strings"
+	"unicode/utf8"
+)
+
 // The compact decision form (verifier/ABI.md, "decide_compact"): the hot path of an
 // edge, with no JSON on either side. decide_compact takes the request as
 // length-prefixed fields and returns a fixed little-endian record followed by the
@@ -79,6 +84,28 @@ func AppendCompactRequest(dst []byte, method, path, query, authorization string,
 		dst = append(dst, c...)
 	}
 	return dst
+}
+
+// ToValidUTF8 returns s with every byte that is not part of valid UTF-8 replaced by
+// U+FFFD, as encoding/json writes such a string. Go hosts pass every field of a request
+// through it before AppendCompactRequest (decide_compact refuses invalid UTF-8), so a
+// request decides the same in the compact form as in the JSON form. s itself (no copy)
+// when it is valid.
+func ToValidUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // CompactRequestSize is the length of AppendCompactRequest's output.

@@ -184,3 +184,29 @@ func TestPathSpellingsBothEngines(t *testing.T) {
 	}
 	t.Logf("%d paths, identical decisions", n)
 }
+
+// TestRepeatVisitorIdentities decides two visitors' cached tokens in turns: each
+// decision carries its own token's identity (the wasm host keeps the identity it read
+// under the token's identity key, the native engine reads the gate's), and a caller
+// that changes the roles of a Decision it got changes no later decision.
+func TestRepeatVisitorIdentities(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e verifier.Engine) {
+		loadGateTable(t, e)
+		want := map[string]verifier.Identity{
+			gatetest.Valid:  {Subject: "user-42", SessionID: gatetest.ValidSID, Roles: []string{"admin", "billing"}, ExpiresAt: gatetest.Now + 540},
+			gatetest.Member: {Subject: "user-7", SessionID: gatetest.MemberSID, Roles: []string{"member"}, ExpiresAt: gatetest.Now + 540},
+		}
+		for i, token := range []string{gatetest.Valid, gatetest.Valid, gatetest.Member, gatetest.Valid, gatetest.Member, gatetest.Member, gatetest.Valid} {
+			req := verifier.Request{Method: "GET", Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + token}}
+			d, err := e.Decide(context.Background(), req, gatetest.Now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Identity == nil || !reflect.DeepEqual(*d.Identity, want[token]) {
+				t.Fatalf("decision %d: identity %+v, want %+v", i, d.Identity, want[token])
+			}
+			d.Identity.Roles[0] = "changed by the caller"
+			d.Identity.Subject = "changed too"
+		}
+	})
+}

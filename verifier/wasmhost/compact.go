@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
-	"unicode/utf8"
+	"slices"
 
 	"github.com/tetratelabs/wazero/api"
 
@@ -57,20 +56,39 @@ func (in *instance) decideCompactCall(ctx context.Context, req verifier.Request,
 		d.ClearCookies = in.clear[:]
 	}
 	if rec.Flags&abi.FlagIdentity != 0 {
-		if err := in.identity.CallWithStack(ctx, in.stack[:]); err != nil {
-			return d, callError(ctx, err)
-		}
-		out, err := in.result()
+		id, err := in.identityOf(ctx, rec.IdentityKey)
 		if err != nil {
 			return d, err
 		}
-		sub, sid, roles, exp, ok := abi.ParseIdentity(out)
-		if !ok {
-			return d, fmt.Errorf("%w: identity does not match the ABI", abi.ErrInternal)
-		}
-		d.Identity = &verifier.Identity{Subject: sub, SessionID: sid, Roles: roles, ExpiresAt: exp}
+		// The strings are shared with the instance's copy (immutable); the roles slice
+		// is copied, since a caller may change its Decision.
+		id.Roles = slices.Clone(id.Roles)
+		d.Identity = &id
 	}
 	return d, nil
+}
+
+// identityOf returns the identity of the decision just made: the one kept for its
+// identity key when the key is that of the latest identity read (a repeat visitor:
+// verifier/ABI.md, "identity key"), else read with the identity export and kept.
+func (in *instance) identityOf(ctx context.Context, key uint32) (verifier.Identity, error) {
+	if key != 0 && key == in.idKey {
+		return in.id, nil
+	}
+	if err := in.identity.CallWithStack(ctx, in.stack[:]); err != nil {
+		return verifier.Identity{}, callError(ctx, err)
+	}
+	out, err := in.result()
+	if err != nil {
+		return verifier.Identity{}, err
+	}
+	sub, sid, roles, exp, ok := abi.ParseIdentity(out)
+	if !ok {
+		return verifier.Identity{}, fmt.Errorf("%w: identity does not match the ABI", abi.ErrInternal)
+	}
+	id := verifier.Identity{Subject: sub, SessionID: sid, Roles: roles, ExpiresAt: exp}
+	in.idKey, in.id = key, id
+	return id, nil
 }
 
 // compactMax is the gate's limit on a request (either form): larger ones go through
@@ -120,15 +138,15 @@ func (in *instance) result() ([]byte, error) {
 	return out, nil
 }
 
-// validRequest replaces every byte of invalid UTF-8 with U+FFFD, as encoding/json
-// does for the JSON form (and the native engine), so both forms decide the same
-// request.
+// validRequest replaces every byte of invalid UTF-8 with U+FFFD (abi.ToValidUTF8), as
+// encoding/json does for the JSON form (and the native engine), so both forms decide
+// the same request.
 func validRequest(r verifier.Request) verifier.Request {
-	r.Method, r.Path, r.Query = validString(r.Method), validString(r.Path), validString(r.Query)
-	r.Authorization = validString(r.Authorization)
+	r.Method, r.Path, r.Query = abi.ToValidUTF8(r.Method), abi.ToValidUTF8(r.Path), abi.ToValidUTF8(r.Query)
+	r.Authorization = abi.ToValidUTF8(r.Authorization)
 	copied := false
 	for i, c := range r.Cookies {
-		if v := validString(c); len(v) != len(c) || v != c {
+		if v := abi.ToValidUTF8(c); len(v) != len(c) || v != c {
 			if !copied {
 				r.Cookies, copied = append([]string(nil), r.Cookies...), true
 			}
@@ -136,21 +154,4 @@ func validRequest(r verifier.Request) verifier.Request {
 		}
 	}
 	return r
-}
-
-func validString(s string) string {
-	if utf8.ValidString(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b.WriteString("\uFFFD")
-		} else {
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
 }

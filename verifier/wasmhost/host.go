@@ -108,6 +108,10 @@ type instance struct {
 	// clear holds the clearing cookies of the latest decision that had them: they
 	// depend only on the configuration, so a decision reuses the strings.
 	clear [2]string
+	// id is the identity read last, under its identity key idKey (0: none): a
+	// decision with the same key has the same identity and skips the identity call.
+	idKey uint32
+	id    verifier.Identity
 }
 
 // New compiles a module and checks it against the ABI: required exports with their
@@ -557,15 +561,17 @@ func (h *Host) LoadRevocations(ctx context.Context, list []byte, now int64) erro
 }
 
 // Decide implements verifier.Engine. It uses the compact form (decide_compact, and
-// identity only when the decision has one): the request is encoded straight into the
-// module's buffer, and no JSON is written or read on either side.
+// identity only when the decision has one whose identity key the instance has not
+// read already): the request is encoded straight into the module's buffer, and no JSON
+// is written or read on either side.
 func (h *Host) Decide(ctx context.Context, req verifier.Request, now int64) (verifier.Decision, error) {
-	var d verifier.Decision
-	err := h.with(ctx, func(ctx context.Context, in *instance) error {
-		var err error
-		d, err = in.decideCompactCall(ctx, req, now)
-		return err
-	})
+	// h.with's closure would put d on the heap: the checkout is spelled out.
+	in, err := h.get(ctx)
+	if err != nil {
+		return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w", err)
+	}
+	d, err := in.decideCompactCall(ctx, req, now)
+	h.release(ctx, in, err)
 	if err != nil {
 		return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w", err)
 	}
