@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { createEdge, isIdentityHeader } from "../src/index.mjs";
+import { cleanHeaders } from "../src/edge.mjs";
 
 const module = await WebAssembly.compile(await readFile(new URL("../../verifier/verifier.wasm", import.meta.url)));
 
@@ -149,6 +150,41 @@ test("identity headers: the shared table of reserved and not-reserved names (ver
   assert.equal(o.requestHeaders.get("x-request-id"), "r1");
   const trailer = await edge.handle(get("/login", { trailer: "X-Edgeauth-Subject" }));
   assert.equal(trailer.response.status, 400);
+});
+
+test("cleanHeaders: both ways of copying (Deno's and the others') keep and drop the same headers", () => {
+  // The rule as written before the one-pass copy: copy, drop reserved names, then Trailer and Connection.
+  const reference = (init) => {
+    const out = new Headers(init);
+    for (const name of [...out.keys()]) if (isIdentityHeader(name)) out.delete(name);
+    const connection = out.get("connection");
+    if (connection) {
+      const kept = connection.split(",").map((t) => t.trim()).filter((t) => t && !isIdentityHeader(t));
+      if (kept.length > 0) out.set("connection", kept.join(", "));
+      else out.delete("connection");
+    }
+    return out;
+  };
+  const cases = [
+    [["accept", "text/html"], ["cookie", "a=1"], ["cookie", "b=2"], ["authorization", "Bearer t"], ["x-request-id", "r"], ["X-Edgeauth-Subject", "spoof"], ["x_edgeauth_roles", "admin"]],
+    [["set-cookie", "a=1"], ["set-cookie", "b=2"], ["x-edgeauth-session", "s"], ["connection", "keep-alive, X-Edgeauth-Subject"]],
+    [["connection", "x-edgeauth-roles"], ["__proto__", "p"], ["123", "n"], ["zzz", ""]],
+    [],
+  ];
+  for (const pairs of cases) {
+    const source = new Headers(pairs);
+    const want = [...reference(source)];
+    for (const collect of [false, true]) {
+      const got = cleanHeaders(source, collect);
+      assert.deepEqual([...got.headers], want, `collect=${collect} ${JSON.stringify(pairs)}`);
+      assert.equal(got.cookie, source.get("cookie"));
+      assert.equal(got.authorization, source.get("authorization"));
+    }
+    assert.deepEqual([...cleanHeaders(pairs).headers], want, "from pairs");
+  }
+  for (const collect of [false, true]) {
+    assert.throws(() => cleanHeaders(new Headers({ trailer: "Expires, X-Edgeauth-Subject" }), collect), TypeError);
+  }
 });
 
 test("no session: pages redirect to login, API routes answer 401 JSON, roles 403", async () => {
