@@ -90,13 +90,22 @@ func (c *tokenCache) index(h uint64, ref int32) {
 	c.slots[i] = ref
 }
 
-// hashToken mixes the token eight bytes at a time (multiply and xor-shift, as in
-// wyhash/murmur finalisers): tokens are hundreds of bytes and hashing runs on every
-// decision. Keys are attacker-chosen, but a collision only costs a longer probe: the
-// table is bounded and every probe compares the full token.
+// hashedBytes is how much of a token's end hashToken reads.
+const hashedBytes = 32
+
+// hashToken mixes the token's length and its last hashedBytes bytes (all of a shorter
+// token), eight at a time (multiply and xor-shift, as in wyhash/murmur finalisers). A
+// compact JWS ends with its signature, and only tokens whose signature verified enter
+// the cache: their last 32 characters (24 bytes of signature) tell them apart as well
+// as the whole would, and hashing runs on every decision. Lookup keys are
+// attacker-chosen, but a collision only costs a longer probe: the chains hold cached
+// tokens only, the table is bounded, and every probe compares the full token.
 func hashToken(t string) uint64 {
 	const m = 0x9E3779B97F4A7C15
 	h := uint64(len(t)) * m
+	if len(t) > hashedBytes {
+		t = t[len(t)-hashedBytes:]
+	}
 	i := 0
 	for ; i+8 <= len(t); i += 8 {
 		h = (h ^ words.Load64(t, i)) * m

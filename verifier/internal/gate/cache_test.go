@@ -125,11 +125,13 @@ func TestCacheFlushAndDisabled(t *testing.T) {
 }
 
 // TestHashTokenWords: hashToken reads words with words.Load64; its values are those of
-// composing each word from its bytes, at every length around the word size.
+// composing each word of the token's last hashedBytes bytes from its bytes, at every
+// length around the word size and past hashedBytes.
 func TestHashTokenWords(t *testing.T) {
 	ref := func(t string) uint64 {
 		const m = 0x9E3779B97F4A7C15
 		h := uint64(len(t)) * m
+		t = t[max(0, len(t)-hashedBytes):]
 		for len(t) >= 8 {
 			w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
 				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
@@ -144,7 +146,7 @@ func TestHashTokenWords(t *testing.T) {
 		h *= 0xBF58476D1CE4E5B9
 		return h ^ h>>32
 	}
-	b := make([]byte, 41)
+	b := make([]byte, hashedBytes+17)
 	for i := range b {
 		b[i] = byte(0x35*i + 0x80)
 	}
@@ -154,6 +156,39 @@ func TestHashTokenWords(t *testing.T) {
 			if got, want := hashToken(s), ref(s); got != want {
 				t.Fatalf("len %d at %d: %#x, want %#x", n, off, got, want)
 			}
+		}
+	}
+}
+
+// TestCacheSameTails: tokens that end alike hash alike (hashToken reads the last
+// hashedBytes bytes), and the cache still tells them apart by comparing them whole;
+// the reference test runs again with such keys.
+func TestCacheSameTails(t *testing.T) {
+	tail := "." + string(make([]byte, hashedBytes))
+	c := newTokenCache(8)
+	for i := range 8 {
+		c.put("head-"+strconv.Itoa(i)+tail, jose.Claims{Subject: strconv.Itoa(i)}, uint32(i+1))
+	}
+	for i := range 8 {
+		e, ok := c.get("head-" + strconv.Itoa(i) + tail)
+		if !ok || e.claims.Subject != strconv.Itoa(i) {
+			t.Fatalf("token %d: %+v %v", i, e, ok)
+		}
+	}
+	for _, k := range []string{"head-8" + tail, "head-0" + tail[1:] + "x", "hezd-0" + tail} {
+		if e, ok := c.get(k); ok {
+			t.Fatalf("%q found as %+v", k, e)
+		}
+	}
+	for i := 8; i < 100; i++ { // evictions inside one probe run
+		c.put("head-"+strconv.Itoa(i)+tail, jose.Claims{Subject: strconv.Itoa(i)}, uint32(i+1))
+		for j := i - 7; j <= i; j++ {
+			if e, ok := c.get("head-" + strconv.Itoa(j) + tail); !ok || e.claims.Subject != strconv.Itoa(j) {
+				t.Fatalf("after put %d: token %d: %+v %v", i, j, e, ok)
+			}
+		}
+		if _, ok := c.get("head-" + strconv.Itoa(i-8) + tail); ok {
+			t.Fatalf("after put %d: evicted token %d found", i, i-8)
 		}
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/internal/words"
-	"github.com/edgeauth/edgeauth/verifier/jose"
 )
 
 // The compact form of Decide (verifier/ABI.md, "decide_compact"; layouts in
@@ -14,11 +13,15 @@ import (
 // hit. The identity of a decision is written only when the host asks for it
 // (AppendLastIdentity).
 
-// lastIdentity is the identity of the latest decision, kept for AppendLastIdentity.
+// lastIdentity is the identity of the latest decision, kept for AppendLastIdentity: the
+// fields of its claims an identity has (the strings and roles are the claims' own,
+// which nothing changes once they are made).
 type lastIdentity struct {
-	ok     bool
-	key    uint32 // identity key (cache entry serial), 0 when the token was not cached
-	claims jose.Claims
+	ok       bool
+	key      uint32 // identity key (cache entry serial), 0 when the token was not cached
+	sub, sid string
+	roles    []string
+	exp      int64
 }
 
 var (
@@ -156,8 +159,8 @@ func (g *Gate) LastIdentity() (sub, sid string, roles []string, exp int64, ok bo
 	if !g.last.ok {
 		return "", "", nil, 0, false
 	}
-	c := &g.last.claims
-	return c.Subject, c.SessionID, c.Roles, c.ExpiresAt, true
+	l := &g.last
+	return l.sub, l.sid, l.roles, l.exp, true
 }
 
 // AppendLastIdentity appends the identity of the latest Decide or DecideCompact
@@ -166,6 +169,6 @@ func (g *Gate) AppendLastIdentity(out []byte) []byte {
 	if !g.last.ok {
 		return out
 	}
-	c := &g.last.claims
-	return abi.AppendIdentity(out, c.Subject, c.SessionID, c.Roles, c.ExpiresAt)
+	l := &g.last
+	return abi.AppendIdentity(out, l.sub, l.sid, l.roles, l.exp)
 }

@@ -165,7 +165,8 @@ func (g *Gate) decide(r *request, now int64) (decision, error) {
 		}
 	}
 	if d.claims != nil {
-		g.last = lastIdentity{ok: true, key: g.checkedKey, claims: *d.claims}
+		c := d.claims
+		g.last = lastIdentity{ok: true, key: g.checkedKey, sub: c.Subject, sid: c.SessionID, roles: c.Roles, exp: c.ExpiresAt}
 	}
 	return d, nil
 }

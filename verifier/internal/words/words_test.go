@@ -37,8 +37,9 @@ func refEqual(a, b string) bool {
 	return true
 }
 
-// maxLen covers the tail loops (lengths 0-7 past every multiple of 8) and several words.
-const maxLen = 41
+// maxLen covers the short strings (0-7 bytes), every remainder past the two-word steps
+// (an extra word or not, an overlapping last word or not) and three steps.
+const maxLen = 50
 
 // base is a string of n bytes none of which is special to the tests (0x41 + i%26).
 func base(n int) []byte {
