@@ -199,3 +199,40 @@ func loop(b *testing.B, fn func()) {
 		b.ReportMetric(float64(threadCPU()-start)/float64(b.N), "cpu-ns/op")
 	}
 }
+
+// BenchmarkDecideCacheHitParallel is a repeat visitor's decision as a Go edge makes it:
+// Host.Decide from GOMAXPROCS goroutines on a host with the default pool (one instance
+// per CPU), beside the native engine (one gate behind a mutex). ns/op is wall time per
+// decision over all goroutines: on a shared machine, compare the two within one run.
+func BenchmarkDecideCacheHitParallel(b *testing.B) {
+	_, req := benchHost(b)
+	h, err := NewEmbedded(context.Background(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	one, _ := benchHost(b)
+	if err := replayInto(one, h); err != nil {
+		b.Fatal(err)
+	}
+	n := verifier.NewNative()
+	defer n.Close(context.Background())
+	if err := replayInto(one, n); err != nil {
+		b.Fatal(err)
+	}
+	for _, e := range []struct {
+		name   string
+		engine verifier.Engine
+	}{{"wasm", h}, {"native", n}} {
+		b.Run(e.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if d, err := e.engine.Decide(context.Background(), req, vectors.Now); err != nil || d.Identity == nil {
+						b.Fatal(d, err)
+					}
+				}
+			})
+		})
+	}
+}
