@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/controlplane/app"
 	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/internal/benchenv"
 	"github.com/edgeauth/edgeauth/internal/pgcluster"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -94,7 +94,7 @@ func setUp(ctx context.Context, o options) (e *env, err error) {
 		}
 		os.RemoveAll(e.dir)
 	})
-	e.rev = gitRevision()
+	e.rev = benchenv.Revision()
 
 	// The binary, built from this tree.
 	e.bin = filepath.Join(e.dir, "edgeauth")
@@ -140,14 +140,6 @@ func (e *env) tearDown() {
 	for i := len(e.cleanups) - 1; i >= 0; i-- {
 		e.cleanups[i]()
 	}
-}
-
-func gitRevision() string {
-	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
-	if err != nil {
-		return "(unknown revision)"
-	}
-	return strings.TrimSpace(string(out))
 }
 
 // startServer starts the private PostgreSQL server (or uses -database-url's) and
@@ -249,7 +241,14 @@ var poolLine = regexp.MustCompile(`"database_pool":(\d+)`)
 // startBinary runs `edgeauth serve` with its logs in a file (every request is logged,
 // as in production) and metrics on an operations listener, and waits until it is ready.
 func (e *env) startBinary(ctx context.Context, env []string) error {
-	listen, ops := freeAddr(), freeAddr()
+	listen, err := benchenv.FreeAddr()
+	if err != nil {
+		return err
+	}
+	ops, err := benchenv.FreeAddr()
+	if err != nil {
+		return err
+	}
 	logPath := filepath.Join(e.dir, "edgeauth.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
@@ -300,15 +299,6 @@ func (e *env) startBinary(ctx context.Context, env []string) error {
 	}
 	e.pool, _ = strconv.Atoi(string(m[1]))
 	return nil
-}
-
-func freeAddr() string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // readEdgeConfig learns the cookie names from the published edge configuration.

@@ -241,14 +241,3 @@ func (e *env) storm(ctx context.Context, n int) (stormResult, error) {
 	r.slowest, r.median = st.quantile(1), st.quantile(0.5)
 	return r, nil
 }
-
-func ms(d time.Duration) string {
-	switch {
-	case d >= 100*time.Millisecond:
-		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
-	case d >= 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
-	default:
-		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
-	}
-}

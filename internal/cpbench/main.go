@@ -35,6 +35,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/edgeauth/edgeauth/internal/benchenv"
 )
 
 type options struct {
@@ -104,7 +106,7 @@ func run(ctx context.Context, o options) error {
 			return fmt.Errorf("storm %d: %w", i+1, err)
 		}
 		fmt.Printf("storm %d: %d x %d, %d successor(s), session generation %d -> %d, slowest answer %v\n",
-			i+1, s.ok, 200, s.successors, s.genBefore, s.genAfter, ms(s.slowest))
+			i+1, s.ok, 200, s.successors, s.genBefore, s.genAfter, benchenv.Millis(s.slowest))
 		storms = append(storms, s)
 	}
 	fmt.Println()

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/edgeauth/edgeauth/internal/benchenv"
 )
 
 // clientRow is everything measured at one client count, summed over the rounds.
@@ -44,7 +46,7 @@ func (e *env) measureClients(ctx context.Context, c int, o options) (clientRow, 
 		row.httpUpdate = append(row.httpUpdate, h.rate()/u.rate())
 		row.httpInproc = append(row.httpInproc, h.rate()/in.rate())
 		line := fmt.Sprintf("%d clients, round %d: HTTP %.0f/s (p99 %s), in-process %.0f/s, pgbench UPDATE %.0f tps",
-			c, r+1, h.rate(), ms(h.quantile(0.99)), in.rate(), u.rate())
+			c, r+1, h.rate(), benchenv.Millis(h.quantile(0.99)), in.rate(), u.rate())
 		if ok {
 			row.hasRotation = true
 			row.rotation.add(rot)
@@ -64,7 +66,7 @@ func printTable(w io.Writer, e *env, o options, rows []clientRow, storms []storm
 	for _, r := range rows {
 		line := func(what string, s sample, ratio string) {
 			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s |\n", r.clients, what, thousands(s.rate()),
-				ms(s.quantile(0.5)), ms(s.quantile(0.99)), ms(s.quantile(1)), ratio)
+				benchenv.Millis(s.quantile(0.5)), benchenv.Millis(s.quantile(0.99)), benchenv.Millis(s.quantile(1)), ratio)
 		}
 		u := r.update.rate()
 		line("refresh through the `edgeauth` binary over HTTP", r.http, ratio(r.http.rate()/u, r.httpUpdate))
@@ -118,9 +120,9 @@ func spread(ds []time.Duration) string {
 		lo, hi = min(lo, d), max(hi, d)
 	}
 	if lo == hi {
-		return ms(lo)
+		return benchenv.Millis(lo)
 	}
-	return strings.TrimSuffix(ms(lo), " ms") + "–" + ms(hi)
+	return strings.TrimSuffix(benchenv.Millis(lo), " ms") + "–" + benchenv.Millis(hi)
 }
 
 // thousands formats a rate with thousands separators.

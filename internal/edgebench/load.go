@@ -115,10 +115,10 @@ func load(ctx context.Context, hc *http.Client, t target, path, cookie string, n
 	go func() {
 		defer wg.Done()
 		time.Sleep(time.Until(count))
-		cpu0, cpuErr = processCPU(t.cmd.Process.Pid)
+		cpu0, cpuErr = processCPU(t.Cmd.Process.Pid)
 		time.Sleep(time.Until(end))
 		if cpuErr == nil {
-			cpu1, cpuErr = processCPU(t.cmd.Process.Pid)
+			cpu1, cpuErr = processCPU(t.Cmd.Process.Pid)
 		}
 	}()
 	for i := range n {

@@ -8,17 +8,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-)
 
-func ms(d time.Duration) string {
-	switch {
-	case d >= 100*time.Millisecond:
-		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
-	case d >= 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
-	}
-	return fmt.Sprintf("%.2f ms", float64(d)/1e6)
-}
+	"github.com/edgeauth/edgeauth/internal/benchenv"
+)
 
 func thousands(v float64) string {
 	s := fmt.Sprintf("%.0f", v)
@@ -69,7 +61,7 @@ func printTable(w io.Writer, e *env, o options, res results) {
 			default:
 				vsBare, vsPooled = ratio(turns, res[n][e.bare.name], true), ratio(turns, res[n][e.pooled.name], false)
 			}
-			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %.0f µs |\n", n, t.name, thousands(total/float64(len(turns))), ms(quantile(lat, 0.5)), ms(quantile(lat, 0.99)), vsBare, vsPooled, float64(cpu)/float64(requests)/1e3)
+			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %.0f µs |\n", n, t.name, thousands(total/float64(len(turns))), benchenv.Millis(quantile(lat, 0.5)), benchenv.Millis(quantile(lat, 0.99)), vsBare, vsPooled, float64(cpu)/float64(requests)/1e3)
 		}
 	}
 	fmt.Fprintf(w, "\nEach client sends GET %s with the repeat visitor's access cookie on one keep-alive connection, one request at a time; every answer is the upstream's 200. requests/s is the mean over rounds; p50/p99 over every request of every round; a ratio is the requests served over the baseline's in the same rounds (in brackets: the median and range of the rounds' own ratios). Proxy CPU per request: the proxy process's user+system CPU time (/proc/PID/stat, all threads) over the measured windows, divided by the requests it served: steadier than requests/s on a shared machine, though contention inflates it too.\n", o.path)

@@ -1,27 +1,20 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/edgeauth/edgeauth/internal/benchenv"
 )
 
 const (
@@ -36,8 +29,6 @@ const (
 // signed-in sessions.
 type env struct {
 	dir       string
-	adminURL  string
-	dbName    string
 	bin       string // edgeauth
 	self      string // this command, for -serve
 	binEnv    []string
@@ -55,23 +46,14 @@ type session struct {
 	cookie string // Cookie header: access and refresh cookies
 }
 
-// child is a process the run started.
-type child struct {
-	name   string
-	cmd    *exec.Cmd
-	exited chan struct{}
-	logs   *bytes.Buffer
-	mu     sync.Mutex
-}
-
 // server is one WebSocket server process.
 type server struct {
-	*child
+	*benchenv.Child
 	addr string
 }
 
 func setUp(ctx context.Context, o options) (e *env, err error) {
-	e = &env{rev: gitRevision()}
+	e = &env{rev: benchenv.Revision()}
 	if e.dir, err = os.MkdirTemp("", "edgeauth-wsbench-"); err != nil {
 		return e, err
 	}
@@ -95,16 +77,17 @@ func setUp(ctx context.Context, o options) (e *env, err error) {
 		}
 	}
 	for i := range 3 {
-		addr, err := freeAddr()
+		addr, err := benchenv.FreeAddr()
 		if err != nil {
 			return e, err
 		}
 		base := "http://" + addr
-		c, err := e.start(fmt.Sprintf("replica %c", 'A'+i), append(append([]string{}, e.binEnv...), "EDGEAUTH_LISTEN="+addr), nil, e.bin, "serve", "--migrate=false")
+		c, err := benchenv.Start(fmt.Sprintf("replica %c", 'A'+i), append(append([]string{}, e.binEnv...), "EDGEAUTH_LISTEN="+addr), nil, e.bin, "serve", "--migrate=false")
 		if err != nil {
 			return e, err
 		}
-		if err := c.waitHTTP(ctx, base+"/readyz"); err != nil {
+		e.cleanups = append(e.cleanups, c.Stop)
+		if err := c.WaitHTTP(ctx, base+"/readyz", ""); err != nil {
 			return e, err
 		}
 		e.replicas = append(e.replicas, base)
@@ -127,163 +110,34 @@ func (e *env) tearDown() {
 
 func email(u int) string { return fmt.Sprintf("user%d@example.test", u) }
 
-func gitRevision() string {
-	out, err := exec.Command("git", "describe", "--always", "--dirty").Output()
-	if err != nil {
-		return "(unknown revision)"
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func freeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
-}
-
-// createDatabase creates edgeauth_wsbench_<random> on the server and drops it at the
-// end of the run.
+// createDatabase creates edgeauth_wsbench_<random> (benchenv.CreateDatabase) and
+// drops it at the end of the run.
 func (e *env) createDatabase(ctx context.Context, o options) error {
-	e.adminURL = o.adminURL
-	if e.adminURL == "" {
-		e.adminURL = os.Getenv("EDGEAUTH_TEST_DATABASE_URL")
-	}
-	if e.adminURL == "" {
-		e.adminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	e.dbName = "edgeauth_wsbench_" + hex.EncodeToString(b)
-	admin, err := pgx.Connect(ctx, e.adminURL)
-	if err != nil {
-		return fmt.Errorf("PostgreSQL (-database-url): %w", err)
-	}
-	defer admin.Close(ctx)
-	if err := admin.QueryRow(ctx, `SELECT current_setting('server_version')`).Scan(&e.pgVersion); err != nil {
-		return err
-	}
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+e.dbName); err != nil {
-		return err
-	}
-	e.cleanups = append(e.cleanups, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if admin, err := pgx.Connect(ctx, e.adminURL); err == nil {
-			_, _ = admin.Exec(ctx, "DROP DATABASE IF EXISTS "+e.dbName+" WITH (FORCE)")
-			admin.Close(ctx)
-		}
-	})
-	u, err := url.Parse(e.adminURL)
+	db, err := benchenv.CreateDatabase(ctx, o.adminURL, "edgeauth_wsbench")
 	if err != nil {
 		return err
 	}
-	u.Path = "/" + e.dbName
-	e.binEnv = []string{"EDGEAUTH_DATABASE_URL=" + u.String(), "EDGEAUTH_KEYS__KEK=" + kek, "EDGEAUTH_PUBLIC_URL=" + origin}
+	e.cleanups = append(e.cleanups, db.Drop)
+	e.pgVersion = db.PGVersion
+	e.binEnv = []string{"EDGEAUTH_DATABASE_URL=" + db.URL, "EDGEAUTH_KEYS__KEK=" + kek, "EDGEAUTH_PUBLIC_URL=" + origin}
 	return nil
 }
 
 func (e *env) runBinary(ctx context.Context, stdin string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, e.bin, args...)
-	cmd.Env = append(os.Environ(), e.binEnv...)
-	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return out, fmt.Errorf("edgeauth %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out, nil
-}
-
-// start starts a process that the run's tear-down stops (SIGTERM, then SIGKILL);
-// stdout, when set, receives its standard output.
-func (e *env) start(name string, env []string, stdout io.Writer, bin string, args ...string) (*child, error) {
-	c := &child{name: name, cmd: exec.Command(bin, args...), exited: make(chan struct{}), logs: &bytes.Buffer{}}
-	c.cmd.Env = append(os.Environ(), env...)
-	c.cmd.Stderr = lockedWriter{c}
-	c.cmd.Stdout = stdout
-	if stdout == nil {
-		c.cmd.Stdout = lockedWriter{c}
-	}
-	if err := c.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() { c.cmd.Wait(); close(c.exited) }()
-	e.cleanups = append(e.cleanups, c.stop)
-	return c, nil
-}
-
-type lockedWriter struct{ c *child }
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.c.mu.Lock()
-	defer w.c.mu.Unlock()
-	return w.c.logs.Write(p)
-}
-
-func (c *child) output() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.logs.String()
-}
-
-func (c *child) stop() {
-	select {
-	case <-c.exited:
-		return
-	default:
-	}
-	c.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-c.exited:
-	case <-time.After(20 * time.Second):
-		c.cmd.Process.Kill()
-		<-c.exited
-	}
-}
-
-// waitHTTP waits until url answers 200.
-func (c *child) waitHTTP(ctx context.Context, u string) error {
-	for deadline := time.Now().Add(60 * time.Second); ; {
-		if resp, err := http.Get(u); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-c.exited:
-			return fmt.Errorf("%s exited:\n%s", c.name, c.output())
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond): // readiness poll
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready at %s:\n%s", c.name, u, c.output())
-		}
-	}
+	return benchenv.RunBinary(ctx, e.bin, e.binEnv, stdin, args...)
 }
 
 // startServer starts a WebSocket server process following the replica at cp and waits
 // until it prints its address (it has keys and a list) and holds the revocation stream.
 func (e *env) startServer(ctx context.Context, name, cp string) (*server, error) {
-	r, w, err := os.Pipe()
+	addr, c, err := benchenv.StartPrinting(name, nil, e.self, "-serve", "-control-plane", cp, "-origin", origin)
+	if c != nil {
+		e.cleanups = append(e.cleanups, c.Stop)
+	}
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
-	c, err := e.start(name, nil, w, e.self, "-serve", "-control-plane", cp, "-origin", origin)
-	w.Close()
-	if err != nil {
-		return nil, err
-	}
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil {
-		<-c.exited
-		return nil, fmt.Errorf("%s: %v\n%s", name, err, c.output())
-	}
-	s := &server{child: c, addr: strings.TrimSpace(line)}
+	s := &server{Child: c, addr: addr}
 	for deadline := time.Now().Add(60 * time.Second); ; {
 		st, err := s.stats(ctx)
 		if err != nil {
@@ -293,7 +147,7 @@ func (e *env) startServer(ctx context.Context, name, cp string) (*server, error)
 			return s, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s never held the revocation stream:\n%s", name, c.output())
+			return nil, fmt.Errorf("%s never held the revocation stream:\n%s", name, c.Output())
 		}
 		select {
 		case <-ctx.Done():
@@ -308,7 +162,7 @@ func (s *server) stats(ctx context.Context) (stats, error) {
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.addr+"/stats", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return stats{}, fmt.Errorf("%s: %w", s.name, err)
+		return stats{}, fmt.Errorf("%s: %w", s.Name, err)
 	}
 	defer resp.Body.Close()
 	var st stats

@@ -53,7 +53,7 @@ func main() {
 	flag.IntVar(&o.upgrades, "upgrades", 1500, "upgrades per kind per round for the upgrade rate")
 	flag.IntVar(&o.rounds, "rounds", 3, "interleaved rounds of the upgrade rate")
 	flag.IntVar(&o.concurrency, "concurrency", 16, "concurrent clients opening sockets")
-	flag.StringVar(&o.adminURL, "database-url", "", "a PostgreSQL server's URL to create the benchmark database on (default: EDGEAUTH_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)")
+	flag.StringVar(&o.adminURL, "database-url", "", "a PostgreSQL server's URL to create the benchmark database on (default: EDGEAUTH_TEST_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres, else the development cluster)")
 	flag.Parse()
 	if *serveMode {
 		if err := serve(*controlPlane, *origin); err != nil {

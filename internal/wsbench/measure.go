@@ -124,7 +124,7 @@ func (e *env) idleMemory(ctx context.Context, o options, auth bool) (memResult, 
 	if err != nil {
 		return memResult{}, err
 	}
-	defer s.stop()
+	defer s.Stop()
 	m := memResult{n: o.idle}
 	if m.before, err = s.stats(ctx); err != nil {
 		return m, err

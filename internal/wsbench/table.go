@@ -5,7 +5,8 @@ import (
 	"io"
 	"runtime"
 	"strings"
-	"time"
+
+	"github.com/edgeauth/edgeauth/internal/benchenv"
 )
 
 func sum(v []float64) float64 {
@@ -14,16 +15,6 @@ func sum(v []float64) float64 {
 		t += x
 	}
 	return t
-}
-
-func ms(d time.Duration) string {
-	switch {
-	case d >= 100*time.Millisecond:
-		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
-	case d >= 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
-	}
-	return fmt.Sprintf("%.2f ms", float64(d)/1e6)
 }
 
 func ratios(a, b []float64) string {
@@ -41,10 +32,10 @@ func printTable(w io.Writer, e *env, o options, up upgradeResult, plain, auth me
 	fmt.Fprintln(w, "| measurement | figure |")
 	fmt.Fprintln(w, "|---|---|")
 	fmt.Fprintf(w, "| revocation to close, across replicas (%d sessions, logout through replica i+1, socket on a server following replica i) | p50 %s, p99 %s, max %s |\n",
-		lat.sessions, ms(quantile(lat.toClose, 0.5)), ms(quantile(lat.toClose, 0.99)), ms(quantile(lat.toClose, 1)))
+		lat.sessions, benchenv.Millis(quantile(lat.toClose, 0.5)), benchenv.Millis(quantile(lat.toClose, 0.99)), benchenv.Millis(quantile(lat.toClose, 1)))
 	fmt.Fprintf(w, "| push path: the revocation event on the committing replica's stream to the close frame | p50 %s, p99 %s, max %s |\n",
-		ms(quantile(lat.push, 0.5)), ms(quantile(lat.push, 0.99)), ms(quantile(lat.push, 1)))
-	fmt.Fprintf(w, "| the logout request itself (sent to answered) | p50 %s, p99 %s, max %s |\n", ms(quantile(lat.logout, 0.5)), ms(quantile(lat.logout, 0.99)), ms(quantile(lat.logout, 1)))
+		benchenv.Millis(quantile(lat.push, 0.5)), benchenv.Millis(quantile(lat.push, 0.99)), benchenv.Millis(quantile(lat.push, 1)))
+	fmt.Fprintf(w, "| the logout request itself (sent to answered) | p50 %s, p99 %s, max %s |\n", benchenv.Millis(quantile(lat.logout, 0.5)), benchenv.Millis(quantile(lat.logout, 0.99)), benchenv.Millis(quantile(lat.logout, 1)))
 	if lat.wrong > 0 || lat.missed > 0 {
 		fmt.Fprintf(w, "| sockets closed with another code / not closed within 30 s | %d / %d |\n", lat.wrong, lat.missed)
 	}
