@@ -36,7 +36,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -209,27 +208,8 @@ func proxyTo(target *url.URL, timeout time.Duration, log *slog.Logger) *httputil
 	return p
 }
 
-// copyBuffers lends the proxies their response-copying buffers: without a pool,
-// httputil.ReverseProxy allocates and zeroes 32 KiB for every response (make
-// bench-edge's profile: a tenth of the edge's CPU with the collector's share).
-var copyBuffers = &bufferPool{}
-
-type bufferPool struct{ p sync.Pool }
-
-const copyBufferSize = 32 << 10
-
-func (b *bufferPool) Get() []byte {
-	if buf, ok := b.p.Get().(*[copyBufferSize]byte); ok {
-		return buf[:]
-	}
-	return new([copyBufferSize]byte)[:]
-}
-
-func (b *bufferPool) Put(buf []byte) {
-	if len(buf) == copyBufferSize {
-		b.p.Put((*[copyBufferSize]byte)(buf)) // a pointer: nothing allocated to pool it
-	}
-}
+// copyBuffers lends the proxies their response-copying buffers (edge.BufferPool).
+var copyBuffers = &edge.BufferPool{}
 
 // configure applies the control plane's edge configuration with this edge's rules,
 // retrying while the control plane cannot be reached (the gate answers 503 meanwhile).

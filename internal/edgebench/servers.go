@@ -10,9 +10,10 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/edgeauth/edgeauth/hostdemo/edge"
 )
 
 // listenAndPrint listens on a free 127.0.0.1 port, prints the address for edgebench to
@@ -69,7 +70,7 @@ func serveBare(upstream string, pooled bool) error {
 		go http.ListenAndServe(addr, nil) // net/http/pprof, for -cpuprofile
 	}
 	if pooled {
-		p.BufferPool = &bufferPool{}
+		p.BufferPool = &edge.BufferPool{} // the type hostdemo's proxies use
 	}
 	return listenAndPrint(&http.Server{
 		Handler:           p,
@@ -79,22 +80,4 @@ func serveBare(upstream string, pooled bool) error {
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	})
-}
-
-// bufferPool is hostdemo's (hostdemo/main.go).
-type bufferPool struct{ p sync.Pool }
-
-const copyBufferSize = 32 << 10
-
-func (b *bufferPool) Get() []byte {
-	if buf, ok := b.p.Get().(*[copyBufferSize]byte); ok {
-		return buf[:]
-	}
-	return new([copyBufferSize]byte)[:]
-}
-
-func (b *bufferPool) Put(buf []byte) {
-	if len(buf) == copyBufferSize {
-		b.p.Put((*[copyBufferSize]byte)(buf))
-	}
 }
