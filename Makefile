@@ -37,7 +37,6 @@ CPBENCH ?=
 bench-controlplane: ## control plane: the edgeauth binary refreshing over HTTP vs pgbench on one server (internal/cpbench; CPBENCH= passes flags); JWKS and revocation list from memory
 	$(GO) run ./internal/cpbench $(CPBENCH)
 	$(GO) test -run '^$$' -bench 'BenchmarkPublished' -benchtime 2s ./controlplane/httpapi
-	$(GO) test -run '^$$' -bench 'BenchmarkJWKS' -benchtime 1s ./keys
 
 WSBENCH ?=
 bench-ws: ## WebSockets (internal/wsbench): revocation-to-close latency across 3 replicas (processes), memory per idle authorized socket, upgrades/s vs plain gorilla/websocket (WSBENCH= passes flags)
