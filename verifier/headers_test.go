@@ -95,3 +95,24 @@ func TestSetIdentityHeaders(t *testing.T) {
 		t.Fatalf("anonymous request keeps %v", h)
 	}
 }
+
+// The four identity values share one backing array; each header's slice is capped at
+// its own value, so an upstream adding to one header cannot overwrite the next.
+func TestSetIdentityHeadersValuesAreIndependent(t *testing.T) {
+	h := http.Header{}
+	verifier.SetIdentityHeaders(h, &verifier.Identity{Subject: "user-1", SessionID: "sid-1", Roles: []string{"a"}, ExpiresAt: 1767225600})
+	h.Add(verifier.HeaderSubject, "appended")
+	if got := h[verifier.HeaderSession]; len(got) != 1 || got[0] != "sid-1" {
+		t.Fatalf("session header after adding to the subject: %v", got)
+	}
+}
+
+// An edge calls SetIdentityHeaders on every request it forwards: on a browser's
+// headers with nothing to strip it allocates the values and the formatted expiry only.
+func TestSetIdentityHeadersAllocations(t *testing.T) {
+	id := &verifier.Identity{Subject: "user-1", SessionID: "sid-1", Roles: []string{"admin"}, ExpiresAt: 1767225600}
+	h := http.Header{"Accept": {"text/html"}, "Cookie": {"a=b"}, "User-Agent": {"test"}, "Accept-Language": {"en"}}
+	if n := testing.AllocsPerRun(100, func() { verifier.SetIdentityHeaders(h, id) }); n > 2 {
+		t.Errorf("%v allocations per call, want at most 2", n)
+	}
+}

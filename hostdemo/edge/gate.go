@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/edgeauth/edgeauth/sessionauth"
@@ -25,7 +24,6 @@ type Gate struct {
 }
 
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	verifier.StripIdentityHeaders(r.Header)
 	for name := range r.Trailer {
 		// Trailers arrive after the gate has decided; an identity header announced as
 		// one is refused rather than left for an upstream to merge.
@@ -71,7 +69,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch d.Action {
 	case verifier.ActionAllow:
-		setIdentity(r.Header, d.Identity)
+		verifier.SetIdentityHeaders(r.Header, d.Identity) // strips every client-sent spelling first
 		g.Upstream.ServeHTTP(w, r)
 	case verifier.ActionRedirect, verifier.ActionRefresh:
 		w.Header().Set("Cache-Control", "no-store")
@@ -116,19 +114,3 @@ func (g *Gate) log() *slog.Logger {
 	return slog.Default()
 }
 
-// setIdentity sets the identity headers (verifier.SetIdentityHeaders) on h, from which
-// ServeHTTP has already removed every reserved header: SetIdentityHeaders without its
-// second pass over the headers, the four values sharing one allocation.
-func setIdentity(h http.Header, id *verifier.Identity) {
-	if id == nil {
-		return
-	}
-	v := make([]string, 4)
-	v[0], v[1] = id.Subject, id.SessionID
-	v[2] = strings.Join(id.Roles, ",")
-	v[3] = time.Unix(id.ExpiresAt, 0).UTC().Format(time.RFC3339)
-	h[verifier.HeaderSubject] = v[0:1:1]
-	h[verifier.HeaderSession] = v[1:2:2]
-	h[verifier.HeaderRoles] = v[2:3:3]
-	h[verifier.HeaderExpiresAt] = v[3:4:4]
-}
