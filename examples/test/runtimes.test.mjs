@@ -20,12 +20,31 @@ function cookiesOf(res) {
   return out;
 }
 
+// cookieAttr is one attribute of a Set-Cookie value.
+function cookieAttr(setCookie, attr) {
+  return new RegExp(`;\\s*${attr}=([^;]*)`, "i").exec(setCookie)?.[1]?.trim();
+}
+
+// cookiePath is the Path attribute of the Set-Cookie header that sets name.
+function cookiePath(res, name) {
+  return cookieAttr(res.headers.getSetCookie().find((s) => s.startsWith(`${name}=`)) ?? "", "Path");
+}
+
+// pageIdentity reads the subject and session the protected page was given.
+async function pageIdentity(res) {
+  const html = await res.text();
+  return { subject: /id="subject">([^<]+)</.exec(html)?.[1], session: /id="session">([^<]+)</.exec(html)?.[1] };
+}
+
 // Revocation list max-age 1 s: a sign-out reaches a polling edge within a second or
 // two. The Deno example holds the revocation stream instead; its control plane's list
 // may be cached for 4 minutes, so only the stream can deliver a sign-out within the
-// test's 30 s.
+// test's 30 s. workerd gets a refresh cookie on Path=/, as in browser.test.mjs: it
+// reaches the pages, and the edge refreshes there without a browser round trip. The
+// others keep the default Path=/auth and refresh through the control plane's redirect.
 const CP_ENV = {
   default: { EDGEAUTH_REVOCATIONS__MAX_AGE: "1s" },
+  workerd: { EDGEAUTH_REVOCATIONS__MAX_AGE: "1s", EDGEAUTH_COOKIES__REFRESH_PATH: "/" },
   deno: { EDGEAUTH_REVOCATIONS__MAX_AGE: "4m", EDGEAUTH_REVOCATIONS__LIFETIME: "5m" },
 };
 
@@ -40,7 +59,7 @@ for (const kind of ["workerd", "deno", "edge-runtime", "next-proxy", "next-middl
         body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
       });
       assert.equal(res.status, 200, await res.clone().text());
-      return cookiesOf(res);
+      return Object.defineProperty(cookiesOf(res), "refreshPath", { value: cookiePath(res, "edgeauth_rt") });
     };
 
     before(async () => {
@@ -96,7 +115,62 @@ for (const kind of ["workerd", "deno", "edge-runtime", "next-proxy", "next-middl
       assert.equal(new URL(refused.headers.get("location"), e.origin).pathname, "/login");
       const cleared = refused.headers.getSetCookie();
       assert.ok(cleared.some((s) => s.startsWith("edgeauth_at=;") && /Max-Age=0/.test(s) && /Path=\//.test(s)), cleared.join(" | "));
-      assert.ok(cleared.some((s) => s.startsWith("edgeauth_rt=;") && /Path=\/auth/.test(s)), cleared.join(" | "));
+      assert.ok(cleared.some((s) => s.startsWith("edgeauth_rt=;") && cookieAttr(s, "Path") === c.refreshPath), cleared.join(" | "));
+    });
+
+    // A browser refreshes when its access token has expired. Waiting for that (the
+    // lifetime plus the leeway) is browser.test.mjs's job; here the refresh starts
+    // where a browser's does without waiting:
+    // - refresh cookie on Path=/ (workerd): it reaches the page, and a page request
+    //   carrying it without an access cookie is refreshed at the edge, which answers
+    //   the page itself with the new cookies;
+    // - refresh cookie on Path=/auth (the others): a page never sees it; the edge
+    //   sends an expired session to the refresh path with return_to, which it forwards
+    //   to the control plane, whose redirect must come back with its cookies (not be
+    //   followed by the edge, which drops them). The browser's hop starts at that
+    //   redirect's target, built as the edge builds it.
+    // Either way the rotated refresh cookie must work for one more refresh.
+    test("a session is refreshed through the control plane, new cookies reach the browser, the rotated one refreshes again", async () => {
+      const c = await signIn();
+      const signedIn = await get("/dashboard?tab=2", { cookie: `edgeauth_at=${c.edgeauth_at}` });
+      assert.equal(signedIn.status, 200);
+      const id = await pageIdentity(signedIn);
+      assert.match(id.subject ?? "", /^[0-9a-f-]{36}$/);
+      const atEdge = c.refreshPath === "/";
+      assert.equal(c.refreshPath, kind === "workerd" ? "/" : "/auth");
+
+      let [at, rt] = [c.edgeauth_at, c.edgeauth_rt];
+      // rotated checks that res set both cookies anew, with their paths.
+      const rotated = (res, what) => {
+        const fresh = cookiesOf(res);
+        const all = res.headers.getSetCookie().join(" | ");
+        assert.ok(fresh.edgeauth_at && fresh.edgeauth_rt, `${what}: both cookies set: ${all}`);
+        assert.notEqual(fresh.edgeauth_at, at, `${what}: a new access token`);
+        assert.notEqual(fresh.edgeauth_rt, rt, `${what}: the refresh token rotated`);
+        assert.equal(cookiePath(res, "edgeauth_at"), "/", `${what}: ${all}`);
+        assert.equal(cookiePath(res, "edgeauth_rt"), c.refreshPath, `${what}: ${all}`);
+        return fresh;
+      };
+      for (const what of ["refresh", "refresh with the rotated cookie"]) {
+        let fresh;
+        if (atEdge) {
+          const page = await get("/dashboard?tab=2", { cookie: `edgeauth_rt=${rt}` });
+          assert.equal(page.status, 200, `${what}: the edge refreshes and answers the page itself`);
+          fresh = rotated(page, what);
+          assert.deepEqual(await pageIdentity(page), id, `${what}: same subject and session`);
+        } else {
+          const ec = await (await get("/.well-known/edgeauth/edge-config")).json();
+          const back = `${ec.refresh_path}?return_to=${encodeURIComponent("/dashboard?tab=2")}`;
+          const refreshed = await get(back, { cookie: `edgeauth_at=${at}; edgeauth_rt=${rt}` });
+          assert.equal(refreshed.status, 302, `${what}: the control plane's redirect, not followed by the edge`);
+          assert.equal(new URL(refreshed.headers.get("location"), e.origin).href, `${e.origin}/dashboard?tab=2`, what);
+          fresh = rotated(refreshed, what);
+          const page = await get("/dashboard?tab=2", { cookie: `edgeauth_at=${fresh.edgeauth_at}` });
+          assert.equal(page.status, 200, `${what}: the page with the new access cookie`);
+          assert.deepEqual(await pageIdentity(page), id, `${what}: same subject and session`);
+        }
+        [at, rt] = [fresh.edgeauth_at, fresh.edgeauth_rt];
+      }
     });
   });
 }
