@@ -33,31 +33,40 @@ func decodedLen(n int) int {
 // appendB64 decodes src, appends the bytes to dst, and reports whether src was a
 // canonical unpadded base64url encoding.
 func appendB64(dst, src []byte) ([]byte, bool) {
-	if decodedLen(len(src)) < 0 {
+	n := decodedLen(len(src))
+	if n < 0 {
 		return dst, false
 	}
-	i := 0
-	for ; i+4 <= len(src); i += 4 {
+	// The bytes are stored by index into room made once: append per byte is a runtime
+	// call in TinyGo, and tokens are decoded on every cold verification.
+	start := len(dst)
+	if cap(dst)-start < n {
+		dst = append(dst, make([]byte, n)...)
+	}
+	dst = dst[:start+n]
+	out := dst[start:]
+	i, j := 0, 0
+	for ; i+4 <= len(src); i, j = i+4, j+3 {
 		a, b, c, d := b64Value[src[i]], b64Value[src[i+1]], b64Value[src[i+2]], b64Value[src[i+3]]
 		if (a|b|c|d)&0xC0 != 0 { // 0xFF (not in the alphabet) has these bits set
-			return dst, false
+			return dst[:start], false
 		}
 		v := uint32(a)<<18 | uint32(b)<<12 | uint32(c)<<6 | uint32(d)
-		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
+		out[j], out[j+1], out[j+2] = byte(v>>16), byte(v>>8), byte(v)
 	}
 	switch len(src) - i {
 	case 2:
 		a, b := b64Value[src[i]], b64Value[src[i+1]]
 		if (a|b)&0xC0 != 0 || b&0x0F != 0 { // 4 unused bits must be zero
-			return dst, false
+			return dst[:start], false
 		}
-		dst = append(dst, a<<2|b>>4)
+		out[j] = a<<2 | b>>4
 	case 3:
 		a, b, c := b64Value[src[i]], b64Value[src[i+1]], b64Value[src[i+2]]
 		if (a|b|c)&0xC0 != 0 || c&0x03 != 0 { // 2 unused bits must be zero
-			return dst, false
+			return dst[:start], false
 		}
-		dst = append(dst, a<<2|b>>4, b<<4|c>>2)
+		out[j], out[j+1] = a<<2|b>>4, b<<4|c>>2
 	}
 	return dst, true
 }

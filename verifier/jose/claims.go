@@ -59,18 +59,71 @@ type Validator struct {
 // A Validator with an empty Issuer or Audience, no Algorithms or a Leeway outside
 // 0..MaxLeeway returns abi.ErrInvalidConfig.
 func (v *Validator) Verify(token []byte, ks *KeySet, now int64) (Claims, error) {
+	p, err := v.Prepare(token, ks)
+	if err != nil {
+		return Claims{}, err
+	}
+	if err := p.key.VerifySignature(p.c.signingInput, p.c.sig); err != nil {
+		return Claims{}, err
+	}
+	return v.Finish(&p, now)
+}
+
+// Prepared is an access token that passed every check of Verify that comes before the
+// signature arithmetic: size, structure, header, key lookup and the signature's length
+// (Key.CheckSignatureLength). What remains is the arithmetic, done by the caller (the
+// two-phase path hands it to the host), and Finish.
+type Prepared struct {
+	c   compact
+	key *Key
+}
+
+// Key returns the key the signature must verify under.
+func (p *Prepared) Key() *Key { return p.key }
+
+// SigningInput returns the bytes the signature covers (header.payload, as in the token).
+func (p *Prepared) SigningInput() []byte { return p.c.signingInput }
+
+// Signature returns the decoded signature.
+func (p *Prepared) Signature() []byte { return p.c.sig }
+
+// Rebase makes p read the signing input from token, a copy of the token p was prepared
+// from (the only part of it p still reads), so that p outlives the caller's buffer.
+// It reports false, and changes nothing, when token cannot be such a copy.
+func (p *Prepared) Rebase(token []byte) bool {
+	n := len(p.c.signingInput)
+	if len(token) <= n || string(token[:n]) != string(p.c.signingInput) {
+		return false
+	}
+	p.c.signingInput = token[:n:n]
+	return true
+}
+
+// Prepare runs Verify's checks up to the signature arithmetic (see Prepared). Its errors
+// are Verify's for the same token.
+func (v *Validator) Prepare(token []byte, ks *KeySet) (Prepared, error) {
 	if v.Issuer == "" || v.Audience == "" || len(v.Algorithms) == 0 || v.Leeway < 0 || v.Leeway > MaxLeeway {
-		return Claims{}, errConfig
+		return Prepared{}, errConfig
 	}
 	typ := v.Type
 	if typ == "" {
 		typ = AccessTokenType
 	}
-	raw, key, err := verifyCompact(token, MaxTokenBytes, ks, v.Algorithms, typ)
+	c, key, err := prepareCompact(token, MaxTokenBytes, ks, v.Algorithms, typ)
 	if err != nil {
-		return Claims{}, err
+		return Prepared{}, err
 	}
-	payload, err := parsePayload(raw)
+	if err := key.CheckSignatureLength(c.sig); err != nil {
+		return Prepared{}, err
+	}
+	return Prepared{c: c, key: key}, nil
+}
+
+// Finish runs Verify's checks after the signature on a prepared token whose signature
+// the caller has verified under p.Key(): the payload and the claims at time now (see
+// Verify). Prepare, the signature check, then Finish decide exactly as Verify.
+func (v *Validator) Finish(p *Prepared, now int64) (Claims, error) {
+	payload, err := parsePayload(p.c.payload)
 	if err != nil {
 		return Claims{}, err
 	}
@@ -78,7 +131,7 @@ func (v *Validator) Verify(token []byte, ks *KeySet, now int64) (Claims, error) 
 	if err != nil {
 		return Claims{}, err
 	}
-	c.KeyID = key.KID
+	c.KeyID = p.key.KID
 	if c.Issuer != v.Issuer {
 		return Claims{}, errIssuer
 	}

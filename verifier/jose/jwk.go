@@ -41,6 +41,10 @@ type Key struct {
 	ed  *ed25519verify.PublicKey
 	ec  *p256.PublicKey
 	rsa *rsa.PublicKey
+
+	index int    // position among the set's usable keys; -1 outside a set (ParseJWK)
+	rsaN  []byte // RS256: the modulus as the JWK gave it (big-endian, no leading zero)
+	rsaE  uint32 // RS256: the public exponent
 }
 
 // KeySet is a parsed JWKS: the usable keys, kids unique. It is immutable, so one set
@@ -82,6 +86,44 @@ func (k *Key) VerifySignature(msg, sig []byte) error {
 		return verifyRS256(k.rsa, msg, sig)
 	}
 	return errAlgUnsupported
+}
+
+// Index returns the key's position among the usable keys of its set (KeySet.Keys),
+// stable for the set's life; -1 for a key parsed alone (ParseJWK).
+func (k *Key) Index() int { return k.index }
+
+// RSAPublic returns an RS256 key's public exponent and modulus (big-endian, no leading
+// zero, as the JWK gave it), for a host that checks the signature itself (the
+// two-phase path); ok is false for any other key. The modulus must not be modified.
+func (k *Key) RSAPublic() (e uint32, n []byte, ok bool) {
+	if k == nil || k.Alg != RS256 || k.rsa == nil {
+		return 0, nil, false
+	}
+	return k.rsaE, k.rsaN, true
+}
+
+// CheckSignatureLength runs the checks of VerifySignature that need no arithmetic: the
+// signature's length for the algorithm (Ed25519 and ES256 64 bytes, RS256 the modulus's
+// length), and the key's material matching Alg. A caller that has the arithmetic done
+// elsewhere (SignatureChecker) runs this first, as VerifyWith does.
+func (k *Key) CheckSignatureLength(sig []byte) error {
+	want := 0
+	switch {
+	case k == nil:
+		return errKidUnknown
+	case k.Alg == EdDSA && k.ed != nil:
+		want = ed25519verify.SignatureSize
+	case k.Alg == ES256 && k.ec != nil:
+		want = p256.SignatureSize
+	case k.Alg == RS256 && k.rsa != nil:
+		want = k.rsa.Size()
+	default:
+		return errAlgUnsupported
+	}
+	if len(sig) != want {
+		return errSignatureSize
+	}
+	return nil
 }
 
 // ParseJWKS parses a JWK Set (RFC 7517 §5) for verification. Rules, strictest first:
@@ -141,6 +183,7 @@ func ParseJWKS(data []byte) (*KeySet, error) {
 		if err != nil || k.KID == "" {
 			continue // unusable: skipped, see above
 		}
+		k.index = len(ks.keys)
 		ks.keys = append(ks.keys, k)
 	}
 	if len(ks.keys) == 0 {
@@ -185,7 +228,7 @@ func parseKey(v strictjson.Value) (*Key, error) {
 			return nil, errKeyUse
 		}
 	}
-	k := &Key{}
+	k := &Key{index: -1}
 	if kid, ok := v.Get("kid"); ok {
 		if k.KID, ok = kid.Str(); !ok {
 			return nil, errKeyKid

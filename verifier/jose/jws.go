@@ -45,7 +45,7 @@ func splitCompact(token []byte, max int) (compact, error) {
 	dot1, dot2 := -1, -1
 	for i, c := range token {
 		switch {
-		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '-', c == '_':
+		case b64Value[c] != 0xFF: // the base64url alphabet (a table: one load per byte)
 		case c == '.':
 			switch {
 			case dot1 < 0:
@@ -96,26 +96,36 @@ func splitCompact(token []byte, max int) (compact, error) {
 	}, nil
 }
 
-// verifyCompact runs every check up to and including the signature, in the order
+// prepareCompact runs every check before the signature, in the order
 // cheap-to-expensive and never trusting what is not yet verified: structure, header
-// JSON and header rules (checkHeader), then the signature. The payload is returned
-// unparsed, with the key that verified it.
-func verifyCompact(token []byte, max int, ks *KeySet, algs []Algorithm, typ string) ([]byte, *Key, error) {
+// JSON and header rules (checkHeader, which finds the key). It returns the decoded
+// token and the key its signature must verify under.
+func prepareCompact(token []byte, max int, ks *KeySet, algs []Algorithm, typ string) (compact, *Key, error) {
 	c, err := splitCompact(token, max)
 	if err != nil {
-		return nil, nil, err
+		return compact{}, nil, err
 	}
 	h, err := strictjson.Parse(c.header, strictjson.Limits{MaxBytes: len(c.header) + 1, MaxDepth: MaxJSONDepth})
 	if err != nil {
 		if isLimit(err) {
-			return nil, nil, errHeaderTooDeep
+			return compact{}, nil, errHeaderTooDeep
 		}
-		return nil, nil, errHeaderJSON
+		return compact{}, nil, errHeaderJSON
 	}
 	if h.Kind() != strictjson.Object {
-		return nil, nil, errHeaderJSON
+		return compact{}, nil, errHeaderJSON
 	}
 	key, err := checkHeader(h, ks, algs, typ)
+	if err != nil {
+		return compact{}, nil, err
+	}
+	return c, key, nil
+}
+
+// verifyCompact runs every check up to and including the signature: prepareCompact,
+// then the signature. The payload is returned unparsed, with the key that verified it.
+func verifyCompact(token []byte, max int, ks *KeySet, algs []Algorithm, typ string) ([]byte, *Key, error) {
+	c, key, err := prepareCompact(token, max, ks, algs, typ)
 	if err != nil {
 		return nil, nil, err
 	}

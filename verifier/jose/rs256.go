@@ -41,6 +41,7 @@ func parseRS256(k *Key, n, e []byte) error {
 		return errKeyRSAExponent
 	}
 	k.rsa = &rsa.PublicKey{N: mod, E: int(exp)}
+	k.rsaN, k.rsaE = n, uint32(exp)
 	return nil
 }
 
