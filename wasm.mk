@@ -14,7 +14,8 @@ TINYGO_FLAGS := -target=wasm-unknown -gc=precise -opt=2 -no-debug -scheduler=non
 # exports too; wasm-metadce keeps only these roots and drops the stubs and whatever
 # only they reach. A conformance test checks the module exports exactly this list.
 WASM_EXPORTS := memory _initialize abi_version buf_ptr buf_cap configure load_keys \
-	load_revocations decide verify_token verify_signature decide_compact identity heap_allocs
+	load_revocations decide verify_token verify_signature decide_compact identity heap_allocs \
+	host_signatures signature_verdict
 comma := ,
 WASM_ROOTS := [$(subst } {,}$(comma){,$(foreach e,$(WASM_EXPORTS),{"name":"$(e)","root":true,"export":"$(e)"}))]
 

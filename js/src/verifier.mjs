@@ -30,6 +30,7 @@ export const STATUS = [
   "InputTooLarge",
   "NotConfigured",
   "Internal",
+  "NeedSignature",
 ];
 
 /** Exports a module must have, with [params, results] types. */

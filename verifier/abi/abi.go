@@ -92,6 +92,7 @@ const (
 	StatusInputTooLarge
 	StatusNotConfigured
 	StatusInternal
+	StatusNeedSignature
 	statusCount
 )
 
@@ -119,6 +120,10 @@ var (
 	ErrInputTooLarge         = errors.New("edgeauth: input larger than the module's buffer")
 	ErrNotConfigured         = errors.New("edgeauth: verifier not configured")
 	ErrInternal              = errors.New("edgeauth: internal verifier error")
+	// ErrNeedSignature is the module asking its host to check a signature (the
+	// two-phase path, twophase.go): hosts answer it themselves, so a caller sees it
+	// only from a host that declared a capability it then did not honour.
+	ErrNeedSignature = errors.New("edgeauth: the host must check a signature first")
 )
 
 var statusErrors = [statusCount]error{
@@ -144,6 +149,7 @@ var statusErrors = [statusCount]error{
 	StatusInputTooLarge:         ErrInputTooLarge,
 	StatusNotConfigured:         ErrNotConfigured,
 	StatusInternal:              ErrInternal,
+	StatusNeedSignature:         ErrNeedSignature,
 }
 
 // statusNames are the names of verifier/ABI.md's status table.
@@ -170,6 +176,7 @@ var statusNames = [statusCount]string{
 	StatusInputTooLarge:         "InputTooLarge",
 	StatusNotConfigured:         "NotConfigured",
 	StatusInternal:              "Internal",
+	StatusNeedSignature:         "NeedSignature",
 }
 
 // String returns the status's name in verifier/ABI.md ("SignatureInvalid"), or
@@ -203,6 +210,16 @@ func StatusOf(err error) Status {
 	if err == nil {
 		return StatusOK
 	}
+	// Fast path, without errors.Is (slow in TinyGo): a sentinel, or an *Error around one.
+	direct := err
+	if e, ok := err.(*Error); ok {
+		direct = e.Sentinel
+	}
+	for s := Status(1); s < statusCount; s++ {
+		if direct == statusErrors[s] {
+			return s
+		}
+	}
 	for s := Status(1); s < statusCount; s++ {
 		if errors.Is(err, statusErrors[s]) {
 			return s
@@ -210,14 +227,6 @@ func StatusOf(err error) Status {
 	}
 	return StatusInternal
 }
-
-// Reserved for the two-phase path (see verifier/ABI.md): a host with native crypto
-// asks the module to do every check but the signature arithmetic, performs that
-// itself, and hands the result back. Not exported by version 1 modules.
-const (
-	ReservedExportVerifyPrepare  = "verify_prepare"
-	ReservedExportVerifyComplete = "verify_complete"
-)
 
 // Error is a sentinel with a reason that says which check failed. It is built without
 // fmt, so every TinyGo-safe package can use it, and errors.Is and StatusOf see the

@@ -47,7 +47,7 @@ func TestSignatureCheckEncoding(t *testing.T) {
 
 func TestStatusString(t *testing.T) {
 	for s, want := range map[Status]string{StatusOK: "OK", StatusSignatureInvalid: "SignatureInvalid",
-		StatusInternal: "Internal", statusCount: "Status(22)", 1 << 31: "Status(2147483648)"} {
+		StatusInternal: "Internal", statusCount: "Status(23)", 1 << 31: "Status(2147483648)"} {
 		if got := s.String(); got != want {
 			t.Errorf("Status(%d).String() = %q, want %q", uint32(s), got, want)
 		}

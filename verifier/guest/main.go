@@ -124,8 +124,14 @@ func verifySignature(n uint32) uint64 {
 	if !ok {
 		return abi.Pack(abi.StatusInputTooLarge, 0)
 	}
-	return status(gate.VerifySignature(in))
+	return output(nil, g.VerifySignature(in))
 }
+
+//export host_signatures
+func hostSignatures(mask uint32) uint64 { return status(g.SetHostSignatures(mask)) }
+
+//export signature_verdict
+func signatureVerdict(valid uint32) uint64 { return status(g.SignatureVerdict(valid)) }
 
 // input returns the n bytes the host wrote at buf_ptr; ok is false when n exceeds the
 // buffer (a host bug: hosts refuse such inputs before writing).
@@ -148,7 +154,13 @@ func output(res []byte, err error) uint64 {
 		out = res[:0]
 	}
 	if err != nil {
-		return abi.Pack(abi.StatusOf(err), 0)
+		st := abi.StatusOf(err)
+		if st == abi.StatusNeedSignature {
+			// The other status with an output: the signature question for the host
+			// (verifier/ABI.md, "Two-phase verification"); it always fits.
+			return abi.Pack(st, uint32(copy(buf, g.SignatureQuestion())))
+		}
+		return abi.Pack(st, 0)
 	}
 	if len(res) > abi.BufferCap {
 		return abi.Pack(abi.StatusTooLarge, 0)

@@ -34,6 +34,13 @@ var (
 // refuse the request with abi.ErrInvalidRequest). The request's strings alias in for
 // the duration of the call only; the record is appended to out.
 func (g *Gate) DecideCompact(in []byte, now int64, out []byte) ([]byte, error) {
+	g.beginCheck()
+	res, err := g.decideCompact(in, now, out)
+	g.endCheck()
+	return res, err
+}
+
+func (g *Gate) decideCompact(in []byte, now int64, out []byte) ([]byte, error) {
 	g.last.ok = false
 	if g.pol == nil {
 		return out, abi.ErrNotConfigured

@@ -69,6 +69,13 @@ type decision struct {
 // Login and refresh redirects carry return_to (the request's path and query) only
 // when it is a safe same-site relative path (policy.SafeReturnTo).
 func (g *Gate) Decide(req []byte, now int64, out []byte) ([]byte, error) {
+	g.beginCheck()
+	res, err := g.decideJSON(req, now, out)
+	g.endCheck()
+	return res, err
+}
+
+func (g *Gate) decideJSON(req []byte, now int64, out []byte) ([]byte, error) {
 	g.last.ok = false
 	if g.pol == nil {
 		return out, abi.ErrNotConfigured
@@ -105,11 +112,14 @@ func (g *Gate) decide(r *request, now int64) (decision, error) {
 		state, reason, fromCookie = tokenInvalid, abi.ReasonDuplicateCookie, true
 	case access.Found() && access.Value != "":
 		fromCookie = true
-		state, claims, reason = g.tokenState(access.Value, now)
+		state, claims, reason, err = g.tokenState(access.Value, now)
 	case cfg.AllowBearer:
 		if t := bearer(r.authorization); t != "" {
-			state, claims, reason = g.tokenState(t, now)
+			state, claims, reason, err = g.tokenState(t, now)
 		}
+	}
+	if err != nil {
+		return decision{}, err // the host checks the signature first (twophase.go)
 	}
 
 	var d decision
@@ -185,24 +195,27 @@ func (g *Gate) redirect(action string, reason abi.Reason, r *request) decision {
 }
 
 // tokenState verifies a token and classifies the outcome, with the reason code of a
-// tokenInvalid result.
-func (g *Gate) tokenState(token string, now int64) (tokenState, *jose.Claims, abi.Reason) {
+// tokenInvalid result. The error is not a verdict on the token: the host's signature
+// check comes first (abi.ErrNeedSignature, twophase.go), and the call ends there.
+func (g *Gate) tokenState(token string, now int64) (tokenState, *jose.Claims, abi.Reason, error) {
 	c, err := g.check(token, now)
 	switch {
 	case err == nil:
-		return tokenValid, c, ""
+		return tokenValid, c, "", nil
+	case err == errNeedSignature:
+		return tokenNone, nil, "", err
 	case errors.Is(err, abi.ErrExpired):
 		// jose checks the signature, issuer and audience before exp: expired means
 		// authentic and ours, so a refresh will fix it.
-		return tokenExpired, nil, ""
+		return tokenExpired, nil, "", nil
 	case errors.Is(err, abi.ErrNotValidYet), errors.Is(err, abi.ErrIssuedInFuture):
-		return tokenNotYet, nil, ""
+		return tokenNotYet, nil, "", nil
 	case errors.Is(err, abi.ErrUnknownKey):
-		return tokenUnknownKey, nil, ""
+		return tokenUnknownKey, nil, "", nil
 	case errors.Is(err, abi.ErrRevoked):
-		return tokenInvalid, nil, abi.ReasonRevoked
+		return tokenInvalid, nil, abi.ReasonRevoked, nil
 	}
-	return tokenInvalid, nil, abi.ReasonInvalidToken
+	return tokenInvalid, nil, abi.ReasonInvalidToken, nil
 }
 
 func (g *Gate) write(out []byte, d *decision) []byte {

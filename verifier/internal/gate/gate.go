@@ -39,6 +39,9 @@ type Gate struct {
 	serial     uint32       // identity key of the latest cache entry (never reset)
 	checkedKey uint32       // identity key of the token check just made (0: not cached)
 	last       lastIdentity // identity of the latest decision
+
+	hostAlgs uint32   // algorithms the host checks (SetHostSignatures)
+	sig      exchange // the two-phase path's question and verdict
 }
 
 // New returns an unconfigured Gate: Decide and VerifyToken return abi.ErrNotConfigured
@@ -52,6 +55,7 @@ func New() *Gate { return &Gate{} }
 // cache (sized to cache_entries); the key set is kept, and so is the revocation list
 // when the issuer is unchanged.
 func (g *Gate) Configure(cfg []byte) error {
+	g.discardExchange()
 	pol, err := parseConfig(cfg)
 	if err != nil {
 		return err
@@ -75,6 +79,7 @@ func (g *Gate) Configure(cfg []byte) error {
 // no usable key refuse the set with abi.ErrInvalidKeySet and change nothing). Success
 // flushes the token cache: a token verified under a removed key must be checked again.
 func (g *Gate) LoadKeys(jwks []byte) error {
+	g.discardExchange()
 	ks, err := jose.ParseJWKS(jwks)
 	if err != nil {
 		return err
@@ -103,6 +108,7 @@ var (
 // however the token is encoded. The list does not expire inside the gate: the host
 // polls it and decides how long a stale list may be used before it fails closed.
 func (g *Gate) LoadRevocations(list []byte, now int64) error {
+	g.discardExchange()
 	if g.pol == nil {
 		return abi.ErrNotConfigured
 	}
@@ -129,6 +135,13 @@ func (g *Gate) LoadRevocations(list []byte, now int64) error {
 // verifier.Claims to out. Errors wrap abi sentinels (abi.ErrRevoked for a revoked
 // session).
 func (g *Gate) VerifyToken(token []byte, now int64, out []byte) ([]byte, error) {
+	g.beginCheck()
+	res, err := g.verifyToken(token, now, out)
+	g.endCheck()
+	return res, err
+}
+
+func (g *Gate) verifyToken(token []byte, now int64, out []byte) ([]byte, error) {
 	if g.pol == nil {
 		return out, abi.ErrNotConfigured
 	}
@@ -181,7 +194,8 @@ var (
 
 // check verifies token at now: from the cache when the exact bytes were verified
 // before (the time claims and the revocation list are checked again on every hit),
-// else fully with jose.Validator.Verify, caching the claims on success. The returned
+// else fully with jose.Validator.Verify (the signature checked by the host when it
+// checks that algorithm: g.verify, twophase.go), caching the claims on success. The returned
 // claims belong to the cache: read them before the next call.
 func (g *Gate) check(token string, now int64) (*jose.Claims, error) {
 	var c *jose.Claims
@@ -192,7 +206,7 @@ func (g *Gate) check(token string, now int64) (*jose.Claims, error) {
 			return nil, err
 		}
 	} else {
-		claims, err := g.val.Verify([]byte(token), g.keys, now)
+		claims, err := g.verify(token, now)
 		if err != nil {
 			return nil, err
 		}
@@ -256,4 +270,32 @@ func VerifySignature(input []byte) error {
 		return err
 	}
 	return k.VerifySignature(msg, sig)
+}
+
+// VerifySignature is the package's VerifySignature (the verify_signature export), with
+// the arithmetic of the algorithms the host checks left to the host (twophase.go): a
+// signature of the right length under a key of such an algorithm asks the host, unless
+// the call holds its verdict on that very question.
+func (g *Gate) VerifySignature(input []byte) error {
+	g.beginCheck()
+	defer g.endCheck()
+	if g.hostAlgs == 0 {
+		return VerifySignature(input)
+	}
+	jwk, msg, sig, ok := abi.DecodeSignatureCheck(input)
+	if !ok {
+		return errSigCheckInput
+	}
+	k, err := jose.ParseJWK(jwk)
+	if err != nil {
+		return err
+	}
+	e, n, host := g.hostChecks(k)
+	if !host {
+		return k.VerifySignature(msg, sig)
+	}
+	if err := k.CheckSignatureLength(sig); err != nil {
+		return err
+	}
+	return g.verifyRaw(input, k, e, n, msg, sig)
 }
