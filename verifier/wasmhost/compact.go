@@ -29,15 +29,31 @@ func (in *instance) decideCompactCall(ctx context.Context, req verifier.Request,
 	if !ok {
 		return d, errTrap{errors.New("buffer outside memory")}
 	}
-	abi.AppendCompactRequest(view[:0:in.bufCap], req.Method, req.Path, req.Query, req.Authorization, req.Cookies)
-	in.stack[0] = api.EncodeU32(uint32(size))
-	in.stack[1] = api.EncodeI64(now)
-	if err := in.decideCompact.CallWithStack(ctx, in.stack[:]); err != nil {
-		return d, callError(ctx, err)
-	}
-	out, err := in.result()
-	if err != nil {
-		return d, err
+	var out []byte
+	for asked := false; ; asked = true {
+		abi.AppendCompactRequest(view[:0:in.bufCap], req.Method, req.Path, req.Query, req.Authorization, req.Cookies)
+		in.stack[0] = api.EncodeU32(uint32(size))
+		in.stack[1] = api.EncodeI64(now)
+		if err := in.decideCompact.CallWithStack(ctx, in.stack[:]); err != nil {
+			return d, callError(ctx, err)
+		}
+		if st, _ := abi.Unpack(in.stack[0]); st == abi.StatusNeedSignature && !asked && in.hostMask != 0 {
+			// A cold token of an algorithm the host checks (the two-phase path): answer
+			// the module's question, then decide again.
+			q, err := in.output()
+			if err == nil {
+				err = in.answer(ctx, q)
+			}
+			if err != nil {
+				return d, err
+			}
+			continue
+		}
+		var err error
+		if out, err = in.result(); err != nil {
+			return d, err
+		}
+		break
 	}
 	rec, ok := abi.ParseDecisionRecord(out)
 	if !ok {
@@ -124,10 +140,15 @@ func callError(ctx context.Context, err error) error {
 // result reads the packed result on the stack: the output (aliasing guest memory
 // until the next call) or the status's error.
 func (in *instance) result() ([]byte, error) {
-	status, n := abi.Unpack(in.stack[0])
-	if err := status.Err(); err != nil {
+	if err := status(in.stack[0]).Err(); err != nil {
 		return nil, err
 	}
+	return in.output()
+}
+
+// output reads the output of the packed result on the stack, whatever its status.
+func (in *instance) output() ([]byte, error) {
+	_, n := abi.Unpack(in.stack[0])
 	if n > in.bufCap {
 		return nil, errTrap{fmt.Errorf("output length %d exceeds the buffer", n)}
 	}
@@ -136,6 +157,12 @@ func (in *instance) result() ([]byte, error) {
 		return nil, errTrap{errors.New("output outside memory")}
 	}
 	return out, nil
+}
+
+// status is the status of a packed result.
+func status(r uint64) abi.Status {
+	st, _ := abi.Unpack(r)
+	return st
 }
 
 // validRequest replaces every byte of invalid UTF-8 with U+FFFD (abi.ToValidUTF8), as

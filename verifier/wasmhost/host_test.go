@@ -32,6 +32,7 @@ func TestNewRejectsModulesOutsideTheABI(t *testing.T) {
 		{"missing", `export "verify_signature" missing`},
 		{"badtype", `export "decide" has type (i32, i32) -> (i64), want (i32, i64) -> (i64)`},
 		{"version2", "abi_version is 2, this host speaks 1"},
+		{"halftwophase", `export "signature_verdict" missing`},
 	} {
 		t.Run(tc.module, func(t *testing.T) {
 			h, err := New(context.Background(), load(t, tc.module), Options{})
