@@ -14,9 +14,9 @@ import (
 	"github.com/edgeauth/edgeauth/verifier/internal/vectors"
 )
 
-// TestAttacks runs the attack suite (vectors.Attacks) through both engines'
-// VerifyToken: each case must fail with its sentinel (or pass when it has none), the
-// same on both. A key set the engine refuses counts as the case's result; so does a
+// TestAttacks runs the attack suite (vectors.Attacks) through every engine's
+// VerifyToken (the module with its own crypto and on the two-phase path): each case
+// must fail with its sentinel (or pass when it has none), the same on all. A key set the engine refuses counts as the case's result; so does a
 // configuration the gate refuses (an allow-list naming "none" or HS256 cannot even be
 // loaded), as long as the case expects a rejection.
 func TestAttacks(t *testing.T) {
@@ -24,10 +24,11 @@ func TestAttacks(t *testing.T) {
 	if len(cases) == 0 {
 		t.Fatal("vectors.Attacks is empty")
 	}
-	results := map[string][2]abi.Status{}
+	results := map[string][3]abi.Status{}
 	for i, eng := range engines {
 		t.Run(eng.name, func(t *testing.T) {
 			e := eng.new(t)
+			defer checkHostChecked(t, e)
 			for _, c := range cases {
 				err := runAttack(t, e, c)
 				if errors.Is(err, abi.ErrInvalidConfig) && c.WantErr != nil {
@@ -43,13 +44,13 @@ func TestAttacks(t *testing.T) {
 	}
 	perStatus := map[abi.Status]int{}
 	for name, r := range results {
-		if r[0] != r[1] {
-			t.Errorf("%s: engines differ: go %v, wasm %v", name, r[0].Err(), r[1].Err())
+		if r[0] != r[1] || r[0] != r[2] {
+			t.Errorf("%s: engines differ: go %v, wasm %v, wasm-twophase %v", name, r[0].Err(), r[1].Err(), r[2].Err())
 		}
 		perStatus[r[0]]++
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d cases, identical status on both engines:\n\n| status | cases |\n|---|---:|\n", len(cases))
+	fmt.Fprintf(&b, "%d cases, identical status on every engine and path (go, wasm, wasm-twophase):\n\n| status | cases |\n|---|---:|\n", len(cases))
 	for _, st := range slices.Sorted(maps.Keys(perStatus)) {
 		name := "accepted (positive controls)"
 		if st != abi.StatusOK {

@@ -29,31 +29,33 @@ func (o outcome) String() string {
 	return fmt.Sprintf("accept %+v", o.claims)
 }
 
-func verifyBoth(t *testing.T, native, wasm verifier.Engine, token string, now int64) (outcome, outcome) {
+// verifyAll verifies token on every engine given and returns their outcomes.
+func verifyAll(t *testing.T, es []verifier.Engine, token string, now int64) []outcome {
 	t.Helper()
-	var outs [2]outcome
-	for i, e := range []verifier.Engine{native, wasm} {
+	outs := make([]outcome, len(es))
+	for i, e := range es {
 		c, err := e.VerifyToken(context.Background(), token, now)
 		outs[i] = outcome{c, abi.StatusOf(err)}
 		if err != nil && outs[i].status == abi.StatusInternal {
 			t.Errorf("engine %d: internal error: %v", i, err)
 		}
 	}
-	return outs[0], outs[1]
+	return outs
 }
 
 // TestGolangJWTTokensVerifyIdentically mints tokens with golang-jwt, with fresh random
 // keys of every algorithm, valid ones and ones broken in a known way, and requires the
-// native engine and the module to agree on every one (claims or sentinel), and to
-// agree with the expected verdict.
+// native engine, the module and the module on the two-phase path to agree on every one
+// (claims or sentinel), and to agree with the expected verdict.
 func TestGolangJWTTokensVerifyIdentically(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, alg := range []string{"EdDSA", "ES256", "RS256"} {
 		t.Run(alg, func(t *testing.T) {
 			s := newSigner(t, alg, "k-"+alg)
 			other := newSigner(t, alg, "k-"+alg) // same kid, key not published
-			native, wasm := newNative(t), newWasm(t, wasmOpts1)
-			for _, e := range []verifier.Engine{native, wasm} {
+			twoPhase := newWasm(t, wasmOpts1)
+			es := []verifier.Engine{newNative(t), newWasm(t, moduleSigs(wasmOpts1)), twoPhase}
+			for _, e := range es {
 				setUp(t, e, testConfig(16), s)
 			}
 			type tc struct {
@@ -101,9 +103,11 @@ func TestGolangJWTTokensVerifyIdentically(t *testing.T) {
 				})), nil})
 			}
 			for _, c := range cases {
-				n, w := verifyBoth(t, native, wasm, c.token, testNow)
-				if n.status != w.status || !reflect.DeepEqual(n.claims, w.claims) {
-					t.Errorf("%s: engines differ: go %v, wasm %v", c.name, n, w)
+				outs := verifyAll(t, es, c.token, testNow)
+				n, w, w2 := outs[0], outs[1], outs[2]
+				if n.status != w.status || !reflect.DeepEqual(n.claims, w.claims) ||
+					n.status != w2.status || !reflect.DeepEqual(n.claims, w2.claims) {
+					t.Errorf("%s: engines differ: go %v, wasm %v, wasm-twophase %v", c.name, n, w, w2)
 				}
 				if !errors.Is(n.status.Err(), c.want) {
 					t.Errorf("%s: got %v, want %v", c.name, n, c.want)
@@ -111,6 +115,9 @@ func TestGolangJWTTokensVerifyIdentically(t *testing.T) {
 				if c.want == nil && (n.claims.Subject == "" || n.claims.ExpiresAt == 0 || n.claims.Issuer != testIssuer) {
 					t.Errorf("%s: accepted with empty claims %+v", c.name, n.claims)
 				}
+			}
+			if got := twoPhase.HostSignatureChecks(); (alg == "RS256") != (got > 0) {
+				t.Errorf("%s: the host checked %d signatures on the two-phase path", alg, got)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -37,17 +38,29 @@ func newNative(tb testing.TB) verifier.Engine {
 	return e
 }
 
-// engines names the two engines every conformance test runs against.
+// moduleSigs returns opts with every signature checked inside the module (its own
+// crypto, the reference); without it the host checks RS256 signatures (the two-phase
+// path, wasmhost's default).
+func moduleSigs(opts wasmhost.Options) wasmhost.Options {
+	opts.ModuleSignatures = true
+	return opts
+}
+
+// engines names the engines and paths every conformance test runs against: the native
+// engine, the module with its own crypto, and the module on the two-phase path (RS256
+// signatures checked by the host with crypto/rsa, every other check in the module).
 var engines = []struct {
 	name string
 	new  func(tb testing.TB) verifier.Engine
 }{
 	{"go", newNative},
-	{"wasm", func(tb testing.TB) verifier.Engine { return newWasm(tb, wasmhost.Options{}) }},
+	{"wasm", func(tb testing.TB) verifier.Engine { return newWasm(tb, moduleSigs(wasmhost.Options{})) }},
+	{"wasm-twophase", func(tb testing.TB) verifier.Engine { return newWasm(tb, wasmhost.Options{}) }},
 }
 
-// eachEngine runs fn as t.Run("go", ...) with the native engine and t.Run("wasm", ...)
-// with the module in wazero, each with a fresh engine.
+// eachEngine runs fn as t.Run("go", ...) with the native engine, t.Run("wasm", ...)
+// with the module in wazero and t.Run("wasm-twophase", ...) with the module on the
+// two-phase path, each with a fresh engine.
 func eachEngine(t *testing.T, fn func(t *testing.T, e verifier.Engine)) {
 	t.Helper()
 	for _, eng := range engines {
@@ -81,5 +94,22 @@ func repoRoot(tb testing.TB) string {
 			tb.Fatal("go.mod not found above the test directory")
 		}
 		dir = parent
+	}
+}
+
+// checkHostChecked checks that the path under test is the one named: on
+// "wasm-twophase" the host checked signatures for the module, on "wasm" none. Call it
+// (deferred) in suites that verify RS256 tokens.
+func checkHostChecked(t *testing.T, e verifier.Engine) {
+	t.Helper()
+	h, ok := e.(*wasmhost.Host)
+	if !ok {
+		return
+	}
+	switch n := h.HostSignatureChecks(); {
+	case strings.HasSuffix(t.Name(), "/wasm-twophase") && n == 0:
+		t.Error("wasm-twophase: the host checked no signature: the two-phase path did not run")
+	case strings.HasSuffix(t.Name(), "/wasm") && n != 0:
+		t.Errorf("wasm: the host checked %d signatures: the module's own crypto did not run", n)
 	}
 }

@@ -20,7 +20,8 @@ import (
 //   - every case's key set is loaded by both engines' LoadKeys, which must agree (loaded,
 //     or refused with the same status);
 //   - every compact token whose segments are canonical base64url has its signature
-//     checked through both engines' raw-signature path against every key of its set
+//     checked through both engines' raw-signature path (the module with its own crypto
+//     and on the two-phase path, where the host checks RS256) against every key of its set
 //     that carries the token's algorithm; the engines must agree, and a token the native
 //     core accepts (jose.VerifyCompact) must verify on both engines under its kid.
 func TestWycheproofJWSBothEngines(t *testing.T) {
@@ -28,7 +29,7 @@ func TestWycheproofJWSBothEngines(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newWasm(t, wasmOpts1)
+	h, twoPhase := newWasm(t, moduleSigs(wasmOpts1)), newWasm(t, wasmOpts1)
 	algs := []jose.Algorithm{jose.EdDSA, jose.ES256, jose.RS256}
 	var keySets, refusedSets, checks, accepted int
 	for _, c := range cases {
@@ -66,9 +67,10 @@ func TestWycheproofJWSBothEngines(t *testing.T) {
 			}
 			in := abi.EncodeSignatureCheck(k.raw, input, sig)
 			n, w := abi.StatusOf(gate.VerifySignature(in)), abi.StatusOf(h.VerifySignature(context.Background(), in))
+			w2 := abi.StatusOf(twoPhase.VerifySignature(context.Background(), in))
 			checks++
-			if n != w {
-				t.Errorf("%s kid %q: raw signature check differs: go %v, wasm %v", id, k.Kid, n.Err(), w.Err())
+			if n != w || n != w2 {
+				t.Errorf("%s kid %q: raw signature check differs: go %v, wasm %v, wasm-twophase %v", id, k.Kid, n.Err(), w.Err(), w2.Err())
 			}
 			if n == abi.StatusOK && k.Kid == hdr.Kid {
 				verifiedUnderKid = true

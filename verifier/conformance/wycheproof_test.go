@@ -19,8 +19,9 @@ import (
 var update = flag.Bool("update", false, "rewrite the generated sections of verifier/CONFORMANCE.md")
 
 // TestWycheproof runs every Wycheproof signature case through the raw-signature path of
-// both engines (gate.VerifySignature natively, the verify_signature export in wazero):
-// the two must return the same status on every case, "valid" cases must verify and
+// both engines (gate.VerifySignature natively, the verify_signature export in wazero,
+// with the module's own crypto and on the two-phase path, where the host checks RS256):
+// all three must return the same status on every case, "valid" cases must verify and
 // "invalid" ones must not ("acceptable" ones may go either way, identically). The
 // counts are kept in verifier/CONFORMANCE.md; the test fails when they change
 // (go test -run TestWycheproof -update ./verifier/conformance rewrites them).
@@ -33,16 +34,17 @@ func TestWycheproof(t *testing.T) {
 	if len(cases) == 0 {
 		t.Fatal("no Wycheproof cases loaded from " + dir)
 	}
-	h := newWasm(t, wasmOpts1)
+	h, twoPhase := newWasm(t, moduleSigs(wasmOpts1)), newWasm(t, wasmOpts1)
 	type counts struct{ valid, invalid, acceptable, accepted, rejected int }
 	perFile := map[string]*counts{}
 	for _, c := range cases {
 		in := abi.EncodeSignatureCheck(c.JWK, c.Msg, c.Sig)
 		native := abi.StatusOf(gate.VerifySignature(in))
 		wasm := abi.StatusOf(h.VerifySignature(context.Background(), in))
+		wasm2 := abi.StatusOf(twoPhase.VerifySignature(context.Background(), in))
 		id := fmt.Sprintf("%s tcId %d (%s)", c.File, c.TcID, c.Comment)
-		if native != wasm {
-			t.Errorf("%s: engines differ: go %v, wasm %v", id, native.Err(), wasm.Err())
+		if native != wasm || native != wasm2 {
+			t.Errorf("%s: engines differ: go %v, wasm %v, wasm-twophase %v", id, native.Err(), wasm.Err(), wasm2.Err())
 		}
 		if native == abi.StatusInternal || native == abi.StatusInputTooLarge {
 			t.Errorf("%s: %v", id, native.Err())
@@ -74,6 +76,11 @@ func TestWycheproof(t *testing.T) {
 			n.rejected++
 		}
 	}
+	if h.HostSignatureChecks() != 0 || twoPhase.HostSignatureChecks() == 0 {
+		t.Errorf("host signature checks: %d with the module's crypto, %d on the two-phase path",
+			h.HostSignatureChecks(), twoPhase.HostSignatureChecks())
+	}
+	t.Logf("the host checked %d RS256 signatures on the two-phase path", twoPhase.HostSignatureChecks())
 	var b strings.Builder
 	b.WriteString("| file | cases | valid | invalid | acceptable | accepted | rejected |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	files := slices.Sorted(maps.Keys(perFile))
