@@ -93,6 +93,20 @@ func ParseSignatureQuestion(b []byte) (q SignatureQuestion, ok bool) {
 	return q, true
 }
 
+// AppendRSAQuestion appends an RS256 signature question to dst, its key given as
+// exponent and modulus (the same bytes as AppendSignatureQuestion with AppendRSAKey).
+func AppendRSAQuestion(dst []byte, keyIndex, e uint32, n, msg, sig []byte) []byte {
+	dst = append(dst, AlgRS256, 0, 0, 0)
+	dst = appendU32(dst, keyIndex)
+	dst = appendU32(dst, uint32(4+len(n)))
+	dst = appendU32(dst, uint32(len(msg)))
+	dst = appendU32(dst, uint32(len(sig)))
+	dst = appendU32(dst, e)
+	dst = append(dst, n...)
+	dst = append(dst, msg...)
+	return append(dst, sig...)
+}
+
 // AppendRSAKey appends an RS256 question's key: u32 LE exponent, then the modulus.
 func AppendRSAKey(dst []byte, e uint32, n []byte) []byte {
 	return append(appendU32(dst, e), n...)

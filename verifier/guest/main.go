@@ -157,8 +157,13 @@ func output(res []byte, err error) uint64 {
 		st := abi.StatusOf(err)
 		if st == abi.StatusNeedSignature {
 			// The other status with an output: the signature question for the host
-			// (verifier/ABI.md, "Two-phase verification"); it always fits.
-			return abi.Pack(st, uint32(copy(buf, g.SignatureQuestion())))
+			// (verifier/ABI.md, "Two-phase verification"), written straight into the
+			// buffer (the gate builds it from its own copies); it always fits.
+			q := g.AppendSignatureQuestion(buf[:0])
+			if len(q) == 0 || len(q) > len(buf) || &q[0] != &buf[0] {
+				return abi.Pack(abi.StatusInternal, 0)
+			}
+			return abi.Pack(st, uint32(len(q)))
 		}
 		return abi.Pack(st, 0)
 	}

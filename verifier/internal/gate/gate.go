@@ -290,12 +290,11 @@ func (g *Gate) VerifySignature(input []byte) error {
 	if err != nil {
 		return err
 	}
-	e, n, host := g.hostChecks(k)
-	if !host {
+	if !g.hostChecks(k) {
 		return k.VerifySignature(msg, sig)
 	}
 	if err := k.CheckSignatureLength(sig); err != nil {
 		return err
 	}
-	return g.verifyRaw(input, k, e, n, msg, sig)
+	return g.verifyRaw(input, k)
 }

@@ -33,8 +33,8 @@ import (
 type exchange struct {
 	subject  []byte        // the token (or verify_signature's input) asked about, a copy; empty: none
 	prepared jose.Prepared // for a token: its prepared state (reads subject)
-	asked    []byte        // the question record
-	key      []byte        // scratch: the question's key material
+	key      *jose.Key     // the key of the question
+	raw      bool          // the subject is a verify_signature input
 	answered bool
 	valid    bool
 
@@ -65,15 +65,28 @@ func (g *Gate) SetHostSignatures(mask uint32) error {
 	return nil
 }
 
-// SignatureQuestion returns the signature question awaiting a verdict
-// (abi.AppendSignatureQuestion's layout), nil when none is. It is the gate's buffer:
-// copy it before the next call.
-func (g *Gate) SignatureQuestion() []byte {
-	if len(g.sig.subject) == 0 || g.sig.answered || g.sig.held {
-		return nil
+// AppendSignatureQuestion appends the signature question awaiting a verdict
+// (abi.AppendRSAQuestion's layout) to dst; nothing when none is. The question is built
+// from the gate's copies, so dst may be the buffer the call's input was read from.
+func (g *Gate) AppendSignatureQuestion(dst []byte) []byte {
+	s := &g.sig
+	if len(s.subject) == 0 || s.answered || s.held {
+		return dst
 	}
-	return g.sig.asked
+	e, n, _ := s.key.RSAPublic()
+	idx := abi.NoKeyIndex
+	if i := s.key.Index(); i >= 0 {
+		idx = uint32(i)
+	}
+	if s.raw {
+		_, msg, sig, _ := abi.DecodeSignatureCheck(s.subject)
+		return abi.AppendRSAQuestion(dst, idx, e, n, msg, sig)
+	}
+	return abi.AppendRSAQuestion(dst, idx, e, n, s.prepared.SigningInput(), s.prepared.Signature())
 }
+
+// SignatureQuestion returns AppendSignatureQuestion(nil), nil when no question awaits.
+func (g *Gate) SignatureQuestion() []byte { return g.AppendSignatureQuestion(nil) }
 
 // SignatureVerdict answers the pending question: valid 1 when the signature verifies,
 // 0 when it does not. Without a pending, unanswered question, or with another value,
@@ -114,15 +127,16 @@ func (g *Gate) endCheck() {
 // discardExchange forgets any question and verdict.
 func (g *Gate) discardExchange() {
 	s := &g.sig
-	s.subject, s.prepared, s.answered, s.held = nil, jose.Prepared{}, false, false
+	s.subject, s.prepared, s.key, s.answered, s.held = s.subject[:0], jose.Prepared{}, nil, false, false
 }
 
-// hostChecks reports whether the host checks signatures under k, with k's material.
-func (g *Gate) hostChecks(k *jose.Key) (e uint32, n []byte, ok bool) {
+// hostChecks reports whether the host checks signatures under k.
+func (g *Gate) hostChecks(k *jose.Key) bool {
 	if g.hostAlgs&(1<<abi.AlgRS256) == 0 {
-		return 0, nil, false
+		return false
 	}
-	return k.RSAPublic()
+	_, _, ok := k.RSAPublic()
+	return ok
 }
 
 // takeVerdict returns the held verdict when it is about subject, and uses it up.
@@ -135,17 +149,12 @@ func (g *Gate) takeVerdict(subject string) (valid, ok bool) {
 	return s.heldValid, true
 }
 
-// ask records a question about subject (copied) and returns errNeedSignature.
-func (g *Gate) ask(subject string, k *jose.Key, e uint32, n, msg, sig []byte) error {
-	idx := abi.NoKeyIndex
-	if i := k.Index(); i >= 0 {
-		idx = uint32(i)
-	}
+// ask records a question about subject (copied) under key k and returns
+// errNeedSignature.
+func (g *Gate) ask(subject string, k *jose.Key, raw bool) error {
 	s := &g.sig
 	s.subject = append(s.subject[:0], subject...)
-	s.key = abi.AppendRSAKey(s.key[:0], e, n)
-	s.asked = abi.AppendSignatureQuestion(s.asked[:0], abi.AlgRS256, idx, s.key, msg, sig)
-	s.answered, s.held = false, false
+	s.key, s.raw, s.answered, s.held = k, raw, false, false
 	return errNeedSignature
 }
 
@@ -168,14 +177,13 @@ func (g *Gate) verify(token string, now int64) (jose.Claims, error) {
 		return jose.Claims{}, err
 	}
 	k := p.Key()
-	e, n, ok := g.hostChecks(k)
-	if !ok {
+	if !g.hostChecks(k) {
 		if err := k.VerifySignature(p.SigningInput(), p.Signature()); err != nil {
 			return jose.Claims{}, err
 		}
 		return g.val.Finish(&p, now)
 	}
-	err = g.ask(token, k, e, n, p.SigningInput(), p.Signature())
+	err = g.ask(token, k, false)
 	// The token may alias the module's buffer, which the host overwrites: the kept
 	// state reads the gate's copy.
 	if !p.Rebase(g.sig.subject) {
@@ -187,8 +195,8 @@ func (g *Gate) verify(token string, now int64) (jose.Claims, error) {
 }
 
 // verifyRaw is the raw signature check of VerifySignature for a key whose signatures
-// the host checks (e, n: its material); input is the whole verify_signature input.
-func (g *Gate) verifyRaw(input []byte, k *jose.Key, e uint32, n, msg, sig []byte) error {
+// the host checks; input is the whole verify_signature input.
+func (g *Gate) verifyRaw(input []byte, k *jose.Key) error {
 	subject := unsafe.String(unsafe.SliceData(input), len(input))
 	if valid, ok := g.takeVerdict(subject); ok {
 		g.discardExchange()
@@ -197,7 +205,7 @@ func (g *Gate) verifyRaw(input []byte, k *jose.Key, e uint32, n, msg, sig []byte
 		}
 		return nil
 	}
-	return g.ask(subject, k, e, n, msg, sig)
+	return g.ask(subject, k, true)
 }
 
 // bytesOf returns the bytes of s without a copy (the token checks only read them; a
