@@ -1,6 +1,11 @@
 package jose
 
-import "github.com/edgeauth/edgeauth/verifier/internal/strictjson"
+import (
+	"unsafe"
+
+	"github.com/edgeauth/edgeauth/verifier/internal/strictjson"
+	"github.com/edgeauth/edgeauth/verifier/internal/words"
+)
 
 // Claims are the checked claims of an access token (RFC 9068 plus our sid, roles and
 // sess_exp). Times are unix seconds; zero IssuedAt, NotBefore or SessionExpiresAt means
@@ -92,7 +97,7 @@ func (p *Prepared) Signature() []byte { return p.c.sig }
 // It reports false, and changes nothing, when token cannot be such a copy.
 func (p *Prepared) Rebase(token []byte) bool {
 	n := len(p.c.signingInput)
-	if len(token) <= n || string(token[:n]) != string(p.c.signingInput) {
+	if len(token) <= n || !words.Equal(unsafe.String(unsafe.SliceData(token), n), unsafe.String(unsafe.SliceData(p.c.signingInput), n)) {
 		return false
 	}
 	p.c.signingInput = token[:n:n]
