@@ -28,10 +28,11 @@ vet: ## go vet
 
 bench: bench-verifier bench-controlplane bench-ws bench-edge bench-js ## every benchmark, each beside its baseline in the same run (README "Speed")
 
-bench-verifier: ## verifier: native Go vs verifier.wasm in wazero, per algorithm; cache hits, compact beside JSON form; P-256 vs crypto/ecdsa
+bench-verifier: ## verifier: native Go vs verifier.wasm in wazero, per algorithm (RS256 also on the two-phase path); cache hits, compact beside JSON form; P-256 vs crypto/ecdsa
 	@mkdir -p build
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchtime 2s ./verifier/... | tee build/bench-verifier.txt
 	@awk -f .ci/repeat-visitor.awk build/bench-verifier.txt
+	@awk -f .ci/cold-rs256.awk build/bench-verifier.txt
 
 CPBENCH ?=
 bench-controlplane: ## control plane: the edgeauth binary refreshing over HTTP vs pgbench on one server (internal/cpbench; CPBENCH= passes flags); JWKS and revocation list from memory
