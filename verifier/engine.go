@@ -163,4 +163,7 @@ var (
 	ErrInputTooLarge         = abi.ErrInputTooLarge
 	ErrNotConfigured         = abi.ErrNotConfigured
 	ErrInternal              = abi.ErrInternal
+	// ErrNeedSignature comes with ErrInternal only, from a host that left a signature
+	// question of the two-phase path unanswered (a bug).
+	ErrNeedSignature = abi.ErrNeedSignature
 )

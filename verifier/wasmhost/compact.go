@@ -140,7 +140,11 @@ func callError(ctx context.Context, err error) error {
 // result reads the packed result on the stack: the output (aliasing guest memory
 // until the next call) or the status's error.
 func (in *instance) result() ([]byte, error) {
-	if err := status(in.stack[0]).Err(); err != nil {
+	st := status(in.stack[0])
+	if st == abi.StatusNeedSignature {
+		return nil, errUnanswered
+	}
+	if err := st.Err(); err != nil {
 		return nil, err
 	}
 	return in.output()

@@ -359,6 +359,9 @@ func (in *instance) call(ctx context.Context, fn api.Function, input []byte, now
 			}
 			continue
 		}
+		if status == abi.StatusNeedSignature {
+			return nil, errUnanswered
+		}
 		if err := status.Err(); err != nil {
 			if status == abi.StatusInvalidConfig && n > 0 {
 				// configure's refusal carries its reason (verifier/ABI.md, "configure"):

@@ -21,6 +21,12 @@ import (
 // and reads nothing else: it checks exactly the signature, message and key the module
 // hands it, and the module decides.
 
+// errUnanswered is a signature question the host does not answer: one it was not
+// told to expect (no host_signatures), or a second one for the same call. Either is a
+// bug, never a decision.
+var errUnanswered = fmt.Errorf("%w: the module asked about a signature the host does not answer (%w)",
+	abi.ErrInternal, abi.ErrNeedSignature)
+
 // rsaKey is a parsed RS256 key of a question, kept under its key index with the
 // material it was parsed from.
 type rsaKey struct {

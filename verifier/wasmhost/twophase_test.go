@@ -109,3 +109,23 @@ func TestTwoPhaseRefusesABrokenExchange(t *testing.T) {
 		t.Errorf("unasked question: %v, want ErrInternal", err)
 	}
 }
+
+// A question the host was not told to expect is an internal error, never a decision.
+func TestUnexpectedQuestionIsInternal(t *testing.T) {
+	ctx := context.Background()
+	h, token := rs256Host(t, Options{})
+	in, err := h.get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.put(in)
+	in.hostMask = 0 // the module still checks RS256 with the host; this host no longer answers
+	_, err = in.call(ctx, in.verifyToken, []byte(token), vectors.Now, true)
+	if !errors.Is(err, abi.ErrInternal) || !errors.Is(err, abi.ErrNeedSignature) || abi.StatusOf(err) != abi.StatusInternal {
+		t.Errorf("verify_token: %v, want ErrInternal", err)
+	}
+	req := verifier.Request{Method: "GET", Path: "/app", Cookies: []string{"__Host-edgeauth=" + token}}
+	if _, err := in.decideCompactCall(ctx, req, vectors.Now); abi.StatusOf(err) != abi.StatusInternal {
+		t.Errorf("decide_compact: %v, want ErrInternal", err)
+	}
+}
