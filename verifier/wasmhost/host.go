@@ -16,6 +16,12 @@
 // context done while the call runs inside the module stops it there too; the
 // interrupted instance is discarded and the host's state (configuration, keys,
 // revocation list) is unchanged.
+//
+// RS256 signatures are checked by the host with crypto/rsa on the module's two-phase
+// path (verifier/ABI.md, "Two-phase verification"): the module asks about one signature
+// under the key it parsed, the host answers and calls again, within the same Decide or
+// VerifyToken. Every other check and the decision stay in the module; a cached token
+// never leaves it. Options.ModuleSignatures keeps the arithmetic in the module too.
 package wasmhost
 
 import (

@@ -15,8 +15,8 @@ import (
 // the host's verdict on that very token:
 //
 //  1. the check ends with abi.ErrNeedSignature; the gate keeps a copy of the token, its
-//     prepared state and the question (algorithm, key index, key material, message,
-//     signature), which SignatureQuestion returns;
+//     prepared state and the key, from which AppendSignatureQuestion writes the question
+//     (algorithm, key index, key material, message, signature);
 //  2. the host checks that signature and answers with SignatureVerdict;
 //  3. the host makes the same call again: the request is decided from the start, and
 //     when the token to check is byte-for-byte the one asked about, its prepared state
