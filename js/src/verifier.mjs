@@ -50,6 +50,15 @@ export const REQUIRED_EXPORTS = {
   heap_allocs: [[], ["i64"]],
 };
 
+/**
+ * Exports of the two-phase path (verifier/ABI.md, "Two-phase verification"): the module
+ * has them, but this package does not use them yet (the module checks every signature).
+ */
+export const TWO_PHASE_EXPORTS = {
+  host_signatures: [["i32"], ["i64"]],
+  signature_verdict: [["i32"], ["i64"]],
+};
+
 /** Action codes of the compact decision record (verifier/ABI.md, "decide_compact"). */
 export const ACTIONS = ["allow", "redirect", "refresh", "deny"];
 
