@@ -45,6 +45,7 @@ type worldOptions struct {
 	srcNow    func() time.Time
 	maxStale  time.Duration
 	pollEvery time.Duration
+	noStream  bool // the source only polls the signed list
 }
 
 func newWorld(t *testing.T, o worldOptions) *world {
@@ -54,7 +55,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	quiet := slog.New(slog.DiscardHandler)
 	var err error
 	w.src, err = sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: w.cp.URL, Logger: quiet,
-		Now: o.srcNow, MaxStale: o.maxStale, PollEvery: o.pollEvery})
+		Now: o.srcNow, MaxStale: o.maxStale, PollEvery: o.pollEvery, NoStream: o.noStream})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -415,6 +416,109 @@ func TestStaleSourceClosesSockets(t *testing.T) {
 	_, resp, err := w.dial(&l, nil)
 	if st, code, _ := refusal(t, resp, err); st != 503 || code != "unavailable" {
 		t.Fatalf("upgrade while stale: %d %s", st, code)
+	}
+	w.waitCount(0)
+}
+
+// A password change closes the user's sockets with 4006 password_changed, except those
+// of the session it keeps; nobody else's. The numbers are the documented ones
+// (controlplane/README.md, "WebSockets"), not the constants, so that changing a
+// constant fails here too.
+func TestPasswordChangeClosesSockets(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	ada := w.cp.CreateUser(t, "ada@example.test", password)
+	w.cp.CreateUser(t, "bob@example.test", password)
+	laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
+	phone := w.cp.Login(t, "ada@example.test", password, "phone")
+	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
+	sLaptop, sLaptop2, sPhone, sBob := w.open(laptop), w.open(laptop), w.open(phone), w.open(bob)
+	w.waitCount(4)
+	ctx := context.Background()
+
+	// Changed from the laptop, which keeps its session: the phone is signed out.
+	if err := w.cp.App.Auth.SetPassword(ctx, ada.ID, "a brand new passphrase", laptop.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	if code, text := closed(t, sPhone); code != 4006 || text != "password_changed" {
+		t.Fatalf("phone after the password change: %d %q", code, text)
+	}
+	alive(t, sLaptop, "laptop (kept)")
+	alive(t, sLaptop2, "laptop (kept)")
+	alive(t, sBob, "bob")
+	w.waitCount(3)
+
+	// Changed keeping no session (an administrator's reset): every socket of ada's goes.
+	if err := w.cp.App.Auth.SetPassword(ctx, ada.ID, "yet another passphrase", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []*websocket.Conn{sLaptop, sLaptop2} {
+		if code, text := closed(t, c); code != 4006 || text != "password_changed" {
+			t.Fatalf("laptop after the reset: %d %q", code, text)
+		}
+	}
+	alive(t, sBob, "bob")
+	w.waitCount(1) // bob's only
+	sBob.Close()
+	w.waitCount(0)
+}
+
+// A revocation learned only from the signed list, which names sessions without a
+// cause, closes with 4000 session_revoked: here a source that does not hold the stream
+// (NoStream) hears of a logout, which the stream would have called 4001 logout, by
+// polling.
+func TestRevocationFromListClosesSocket(t *testing.T) {
+	w := newWorld(t, worldOptions{noStream: true, pollEvery: 20 * time.Millisecond})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	w.cp.CreateUser(t, "bob@example.test", password)
+	laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
+	phone := w.cp.Login(t, "ada@example.test", password, "phone")
+	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
+	sLaptop, sPhone, sBob := w.open(laptop), w.open(phone), w.open(bob)
+	w.waitCount(3)
+	if w.src.Streaming() {
+		t.Fatal("a NoStream source holds the stream")
+	}
+	if resp := w.cp.As(t, laptop, http.MethodPost, "/auth/logout"); resp.StatusCode != http.StatusNoContent {
+		t.Fatal(resp.Status)
+	}
+	if code, text := closed(t, sLaptop); code != 4000 || text != "session_revoked" {
+		t.Fatalf("laptop after a logout learned from the list: %d %q", code, text)
+	}
+	alive(t, sPhone, "phone")
+	alive(t, sBob, "bob")
+	w.waitCount(2)
+}
+
+// Closing the Server (the application shutting down) closes every socket with 1001
+// going_away, whoever it belongs to; a socket upgraded after Close is closed at once
+// the same way; nothing stays registered.
+func TestServerCloseClosesEverySocket(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	w.cp.CreateUser(t, "bob@example.test", password)
+	laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
+	phone := w.cp.Login(t, "ada@example.test", password, "phone")
+	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
+	socks := []*websocket.Conn{w.open(laptop), w.open(laptop), w.open(phone), w.open(bob)}
+	w.waitCount(len(socks))
+	if err := w.ws.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range socks {
+		if code, text := closed(t, c); code != 1001 || text != "going_away" {
+			t.Fatalf("socket %d after Close: %d %q", i, code, text)
+		}
+	}
+	w.waitCount(0)
+
+	// The session is still live and the upgrade is authorized, but the server is closing.
+	late, resp, err := w.dial(&bob, nil)
+	if err != nil {
+		t.Fatalf("dial after Close: %v (%v)", err, status(resp))
+	}
+	defer late.Close()
+	if code, text := closed(t, late); code != 1001 || text != "going_away" {
+		t.Fatalf("socket opened after Close: %d %q", code, text)
 	}
 	w.waitCount(0)
 }
