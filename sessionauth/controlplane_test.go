@@ -238,7 +238,9 @@ func (p *switchProxy) restore() {
 func TestStreamPushesAndResumes(t *testing.T) {
 	cp := cptest.Start(t, cptest.Options{})
 	cp.CreateUser(t, "ada@example.test", "correct horse battery staple")
-	login := func(ua string) cptest.Login { return cp.Login(t, "ada@example.test", "correct horse battery staple", ua) }
+	login := func(ua string) cptest.Login {
+		return cp.Login(t, "ada@example.test", "correct horse battery staple", ua)
+	}
 	laptop, phone, tablet, tv := login("laptop"), login("phone"), login("tablet"), login("tv")
 	proxy := newSwitchProxy(t, cp.URL)
 

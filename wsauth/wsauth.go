@@ -1,8 +1,9 @@
 // Package wsauth authorizes WebSocket connections with edgeauth sessions and binds each
 // connection's life to its session: a socket opened with a session's access token is
 // closed, with a documented close code, when that session ends (logout, logout-all,
-// sign-out of that device from another, refresh-token reuse, the session's absolute
-// expiry) or when the key that signed its token leaves the published key set.
+// sign-out of that device from another, refresh-token reuse, a password change, the
+// session's absolute expiry) or when the key that signed its token leaves the published
+// key set.
 //
 // It works in any Go process: keys and revocations come from the control plane over
 // HTTP through a sessionauth.Source, whose revocation stream delivers a revocation to

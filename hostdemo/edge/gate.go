@@ -113,4 +113,3 @@ func (g *Gate) log() *slog.Logger {
 	}
 	return slog.Default()
 }
-
