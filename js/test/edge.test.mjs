@@ -327,6 +327,40 @@ test("refresh at the edge: new cookies upstream and to the browser in one respon
   assert.match(viaBrowser.response.headers.get("location"), /^\/auth\/refresh\?return_to=/);
 });
 
+test("a refreshed token that is already expired here (clock skew): 503 once with the new cookies, never a redirect loop", async () => {
+  const cp = await controlPlane();
+  // The control plane's clock is ten minutes behind the edge's: what it issues as fresh
+  // has expired by the edge's clock.
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 1300, exp: Math.floor(now / 1000) - 700 });
+  const stale = cp.sign({ iat: Math.floor(now / 1000) - 605, exp: Math.floor(now / 1000) - 5 });
+  let refreshes = 0;
+  cp.refresh = (req, res) => {
+    refreshes++;
+    res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${stale}; Path=/; HttpOnly`, `rt=next-${refreshes}; Path=/; HttpOnly`] }).end("{}");
+  };
+  const logs = [];
+  const edge = createEdge({ module, controlPlane: cp.url, routes, apiPrefixes: ["/api/"], log: (e) => logs.push(e) });
+  let cookie = `at=${expired}; rt=first`;
+  for (const [path, json] of [["/dashboard", false], ["/api/me", true], ["/dashboard", false]]) {
+    const before = refreshes;
+    const o = await edge.handle(get(path, { cookie }));
+    assert.equal(refreshes, before + 1, `${path}: one refresh call, not a retry loop`);
+    assert.equal(o.action, "respond");
+    assert.equal(o.reason, "clock_skew");
+    assert.equal(o.response.status, 503, `${path}: an answer, not a redirect to refresh or login`);
+    assert.equal(o.response.headers.get("location"), null);
+    assert.equal(o.response.headers.get("retry-after"), "5");
+    assert.equal(o.response.headers.get("content-type").startsWith("application/json"), json);
+    assert.match(await o.response.text(), /check the edge's clock/);
+    // The rotation happened: the browser must keep the successor, or its next visit
+    // would present a used refresh token (reuse detection would end the session).
+    const set = o.response.headers.getSetCookie();
+    assert.deepEqual(set, [`at=${stale}; Path=/; HttpOnly`, `rt=next-${refreshes}; Path=/; HttpOnly`]);
+    cookie = `at=${stale}; rt=next-${refreshes}`;
+  }
+  assert.equal(logs.filter((e) => e.event === "refresh_loop_prevented").length, 3);
+});
+
 test("cookie-to-Bearer: API prefix forwarded with Authorization and without cookies", async () => {
   const cp = await controlPlane();
   const edge = createEdge({ module, controlPlane: cp.url, routes, bearerProxy: [{ prefix: "/api/", upstream: "http://backend.internal:9000/v1", stripPrefix: true }] });
