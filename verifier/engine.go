@@ -3,8 +3,8 @@
 // WebAssembly module (see package wasmhost) implement, so that the same table of
 // tests runs against both and a Go program may use either.
 //
-// The decision logic itself lives in package gate, which TinyGo compiles into
-// verifier.wasm; this package only encodes requests and decodes results.
+// The decision logic itself lives in verifier/internal/gate, which TinyGo compiles
+// into verifier.wasm; this package only encodes requests and decodes results.
 package verifier
 
 import (

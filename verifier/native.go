@@ -17,7 +17,7 @@ import (
 // the same byte-level calls as the WebAssembly guest (Decide: the compact request and
 // decision record of decide_compact), so both engines decide identically. Calls are
 // serialised by a mutex (a gate is single-threaded); a cold EdDSA verification takes
-// tens of microseconds and a cache-hit decision about a microsecond (README, "Speed"),
+// tens of microseconds and a cache-hit decision about half a microsecond (README, "Speed"),
 // so one gate serves a control plane's introspection load.
 //
 // State follows the same rule as the wasm host (verifier/ABI.md, "Host state"): a new
