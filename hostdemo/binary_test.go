@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -451,9 +453,9 @@ func TestBinaryLetsPreflightsThroughWithoutIdentity(t *testing.T) {
 // Issue 7, item 3: the edge had no body, write or idle timeouts (a body sent one byte
 // every few seconds held a request open for minutes, an idle keep-alive connection
 // lived on). Through the binary, with short timeouts: a slow body is cut off before it
-// completes and never reaches the upstream whole, an idle keep-alive connection is
-// closed, and a stuck upstream costs a 502. The deadlines below only keep a broken
-// edge from hanging the test; nothing is timed.
+// completes and never reaches the upstream whole, and a stuck upstream costs a 502
+// (idle and unread connections: TestBinaryClosesIdleAndUnreadConnections). The
+// deadlines below only keep a broken edge from hanging the test; nothing is timed.
 func TestBinaryBoundsSlowClientsAndUpstreams(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
@@ -514,6 +516,45 @@ func TestBinaryBoundsSlowClientsAndUpstreams(t *testing.T) {
 		}
 	})
 
+	t.Run("stuck upstream", func(t *testing.T) {
+		if resp, _ := d.do(http.MethodGet, "/stuck", "", nil); resp.StatusCode != http.StatusBadGateway {
+			t.Fatalf("stuck upstream: %s, want 502", resp.Status)
+		}
+	})
+}
+
+// Issue 7, item 3, the idle and write timeouts on their own: the read timeout is long
+// (5 minutes; it would also bound idle connections if no idle timeout were set), so
+// what closes the connections below is --idle-timeout and --write-timeout. An idle
+// keep-alive connection is closed by the edge; a response the client stops reading is
+// given up: the edge stops taking it from the upstream and closes the connection, so
+// the client gets less than the announced length, then the end of the connection. The
+// deadlines only keep a broken edge from hanging the test; nothing is timed.
+func TestBinaryClosesIdleAndUnreadConnections(t *testing.T) {
+	const size = 1 << 30 // far more than the socket buffers between edge and client hold
+	chunk := bytes.Repeat([]byte("x"), 64<<10)
+	gaveUp := make(chan error, 1) // the upstream's failed write: the edge dropped the response
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/large" {
+			io.WriteString(w, "upstream")
+			return
+		}
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		for sent := 0; sent < size; sent += len(chunk) {
+			if _, err := w.Write(chunk); err != nil {
+				select {
+				case gaveUp <- err:
+				default:
+				}
+				return
+			}
+		}
+	}))
+	t.Cleanup(app.Close)
+	d := startDemo(t, demoOptions{args: []string{"--upstream", app.URL,
+		"--read-timeout", "5m", "--idle-timeout", "1s", "--write-timeout", "2s"}})
+	addr := strings.TrimPrefix(d.url, "http://")
+
 	t.Run("idle keep-alive", func(t *testing.T) {
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
@@ -534,13 +575,37 @@ func TestBinaryBoundsSlowClientsAndUpstreams(t *testing.T) {
 		// Idle now: the edge must close the connection (read sees EOF).
 		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 		if _, err := br.ReadByte(); err != io.EOF {
-			t.Fatalf("idle keep-alive connection not closed by the edge: %v", err)
+			t.Fatalf("idle keep-alive connection (1 s idle timeout, 5 min read timeout) not closed by the edge within 30 s: %v", err)
 		}
 	})
 
-	t.Run("stuck upstream", func(t *testing.T) {
-		if resp, _ := d.do(http.MethodGet, "/stuck", "", nil); resp.StatusCode != http.StatusBadGateway {
-			t.Fatalf("stuck upstream: %s, want 502", resp.Status)
+	t.Run("unread response", func(t *testing.T) {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
 		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "GET /large HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
+		// Read nothing until the edge has given the response up.
+		select {
+		case err := <-gaveUp:
+			t.Logf("the upstream's write failed: %v", err)
+		case <-time.After(60 * time.Second):
+			t.Fatal("the edge still writes, after 60 s, a response its client does not read (2 s write timeout, 5 min read timeout)")
+		}
+		// What the sockets held, short of the announced length, then the connection's end.
+		conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode != http.StatusOK || resp.ContentLength != size {
+			t.Fatalf("large response: %s, Content-Length %d", resp.Status, resp.ContentLength)
+		}
+		n, err := io.Copy(io.Discard, resp.Body)
+		if n >= size || !(errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET)) {
+			t.Fatalf("read %d of %d bytes, then %v: want the connection closed before the end", n, size, err)
+		}
+		t.Logf("the client got %d of %d bytes, then %v", n, size, err)
 	})
 }
