@@ -1,13 +1,16 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/verifier"
 )
 
@@ -164,6 +167,89 @@ func TestBinaryRefusesRefreshPathThatMissesLogout(t *testing.T) {
 		if code != 1 || !strings.Contains(errs, "cookies.refresh_path") || !strings.Contains(errs, "/auth/logout") {
 			t.Fatalf("refresh_path %s: exit %d\n%s", rp, code, errs)
 		}
+	}
+}
+
+// Item 8: a browser whose refresh cookie is not sent to /auth/logout (the finding had
+// cookies.refresh_path=/auth/refresh, now refused at start) logs out with its access
+// cookie alone, after the JWT in it has expired. With the shortest access TTL the
+// configuration accepts (1m), the test waits for real until the control plane itself
+// refuses the token (exp plus the verifiers' leeway) while the session is still live;
+// then logout with only that cookie answers 204 and ends the session: its refresh token
+// is refused, it is revoked in the database and no longer listed.
+func TestBinaryLogoutWithOnlyAnExpiredAccessCookieEndsTheSession(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, false, "EDGEAUTH_SESSIONS__ACCESS_TTL=1m")
+	s.createUser(ownerEmail, ownerPassword)
+	login := s.do("POST", "/auth/login", loginBody(ownerEmail, ownerPassword), nil)
+	if login.status != 200 {
+		t.Fatalf("login: %d %s", login.status, login.body)
+	}
+	var issued struct {
+		SessionID     string `json:"session_id"`
+		AccessExpires int64  `json:"access_expires_at"`
+	}
+	if err := json.Unmarshal([]byte(login.body), &issued); err != nil || issued.SessionID == "" || issued.AccessExpires == 0 {
+		t.Fatalf("login answer %s: %v", login.body, err)
+	}
+	var access, refresh *http.Cookie
+	for _, c := range login.cookie {
+		switch c.Name {
+		case "__Host-edgeauth_at":
+			access = c
+		case "__Secure-edgeauth_rt":
+			refresh = c
+		}
+	}
+	if access == nil || refresh == nil {
+		t.Fatalf("login set %v", login.header.Values("Set-Cookie"))
+	}
+	live := func() bool {
+		return s.count(`SELECT count(*) FROM sessions WHERE id = $1 AND revoked_at IS NULL`, issued.SessionID) == 1
+	}
+	if r := s.do("GET", "/auth/session", "", nil, access); r.status != 200 {
+		t.Fatalf("fresh access cookie: %d %s", r.status, r.body)
+	}
+
+	// Let the token expire for real: wait out exp and the leeway, then until the control
+	// plane refuses it (bounded generously; nothing is timed).
+	refusedBy := time.Unix(issued.AccessExpires, 0).Add(config.Leeway)
+	time.Sleep(time.Until(refusedBy))
+	for {
+		r := s.do("GET", "/auth/session", "", nil, access)
+		if r.status == 401 && r.code() == "unauthenticated" {
+			break
+		}
+		if r.status != 200 || time.Now().After(refusedBy.Add(time.Minute)) {
+			t.Fatalf("access cookie past its exp and the leeway: %d %s", r.status, r.body)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if !live() {
+		t.Fatal("the session ended before logout: only its access token was to expire")
+	}
+
+	if r := s.do("POST", "/auth/logout", "", nil, access); r.status != 204 {
+		t.Fatalf("logout with only the expired access cookie: %d %s", r.status, r.body)
+	}
+	if r := s.do("POST", "/auth/refresh", "", nil, refresh); r.status != 401 || r.code() != "refresh_token_invalid" {
+		t.Errorf("refresh after logout: %d %s, want 401 refresh_token_invalid", r.status, r.body)
+	}
+	if live() || s.count(`SELECT count(*) FROM sessions WHERE id = $1 AND revoke_reason = 'logout'`, issued.SessionID) != 1 {
+		t.Errorf("session %s not revoked by the logout in the database", issued.SessionID)
+	}
+	// Signed in again on another device: the ended session is not among the user's.
+	again := s.do("POST", "/auth/login", loginBody(ownerEmail, ownerPassword), nil)
+	if again.status != 200 {
+		t.Fatalf("second login: %d %s", again.status, again.body)
+	}
+	list := s.do("GET", "/auth/sessions", "", nil, again.cookie...)
+	var listed struct{ Sessions []struct{ ID string } }
+	if err := json.Unmarshal([]byte(list.body), &listed); list.status != 200 || err != nil {
+		t.Fatalf("sessions: %d %s", list.status, list.body)
+	}
+	if len(listed.Sessions) != 1 || listed.Sessions[0].ID == issued.SessionID {
+		t.Errorf("sessions after logout: %s, want only the new one (ended: %s)", list.body, issued.SessionID)
 	}
 }
 
