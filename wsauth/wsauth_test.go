@@ -323,6 +323,53 @@ func TestSessionEndClosesItsSockets(t *testing.T) {
 	w.waitCount(0)
 }
 
+// Logout-all from one of several devices ends every session of the user, so the
+// sockets of each device close with 4002 logout_all, not only the caller's; another
+// user's socket stays open, and none of the ended sessions can open a new one. The
+// numbers are the documented ones (controlplane/README.md, "WebSockets"), not the
+// constants.
+func TestLogoutAllClosesEveryDevicesSockets(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	w.cp.CreateUser(t, "bob@example.test", password)
+	devices := []string{"laptop", "phone", "tablet"}
+	logins := make([]cptest.Login, len(devices))
+	socks := make([]*websocket.Conn, len(devices))
+	for i, name := range devices {
+		logins[i] = w.cp.Login(t, "ada@example.test", password, name)
+		socks[i] = w.open(logins[i])
+	}
+	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
+	sBob := w.open(bob)
+	w.waitCount(len(devices) + 1)
+
+	resp := w.cp.As(t, logins[1], http.MethodPost, "/auth/logout-all") // from the phone
+	if resp.StatusCode != http.StatusOK {
+		t.Fatal(resp.Status)
+	}
+	for i, c := range socks {
+		t.Run(devices[i], func(t *testing.T) {
+			if code, text := closed(t, c); code != 4002 || text != "logout_all" {
+				t.Fatalf("%s after logout-all from the phone: %d %q", devices[i], code, text)
+			}
+		})
+	}
+	alive(t, sBob, "bob")
+	w.waitCount(1) // bob's only
+
+	var out struct{ Revoked int }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Revoked != len(devices) {
+		t.Fatalf("logout-all answered %+v, %v; want %d sessions revoked", out, err, len(devices))
+	}
+	for i, l := range logins {
+		_, resp, err := w.dial(&l, nil)
+		if st, code, _ := refusal(t, resp, err); st != 401 || code != "session_inactive" {
+			t.Errorf("%s after logout-all: %d %s, want 401 session_inactive", devices[i], st, code)
+		}
+	}
+	alive(t, sBob, "bob")
+}
+
 func refresh(t *testing.T, cp *cptest.ControlPlane, rt *http.Cookie) *http.Cookie {
 	t.Helper()
 	resp := cp.Do(t, http.MethodPost, "/auth/refresh", nil, http.Header{"Cookie": {rt.Name + "=" + rt.Value}})
