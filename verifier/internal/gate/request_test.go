@@ -99,6 +99,67 @@ func TestParseRequestMatchesReference(t *testing.T) {
 	checkRequestParse(t, []byte(`{"path":"`+strings.Repeat("a", maxRequestBytes)+`"}`))
 }
 
+// TestParseRequestErrors pins which error each kind of refusal gets, where the
+// reference comparison only checks that a request is refused. Where an input breaks
+// several rules, the first one met reading left to right decides.
+func TestParseRequestErrors(t *testing.T) {
+	manyCookies := `"cookies":[` + strings.Repeat(`"a",`, maxCookieHeaders) + `"b"]`
+	for _, tc := range []struct {
+		in   string
+		want error
+	}{
+		{`{"path":"/"}`, nil},
+		{`{"path":"` + strings.Repeat("a", maxRequestBytes) + `"}`, errRequestTooBig},
+		{``, errRequestJSON},
+		{`[]`, errRequestJSON},
+		{"\ufeff{\"path\":\"/\"}", errRequestJSON},
+		{`{`, errRequestJSON},
+		{`{"path"`, errRequestJSON},
+		{`{"path" "/"}`, errRequestJSON},
+		{`{"host" "x"}`, errRequestJSON},
+		{`{"path":"/","path" "x"}`, errRequestJSON},
+		{`{"path":"/",}`, errRequestJSON},
+		{`{"path":"/"`, errRequestJSON},
+		{`{"path":"/"}}`, errRequestJSON},
+		{`{"method":"GET"} x`, errRequestJSON},
+		{"{\"path\":\"/\x01\"}", errRequestJSON},
+		{`{"path":"/\x"}`, errRequestJSON},
+		{`{"path":"/","cookies":["a" "b"]}`, errRequestJSON},
+		{`{"path":"/","cookies":["a"`, errRequestJSON},
+		{`{"path":"/","cookies":[]`, errRequestJSON},
+		{"{\"path\":\"/\xff\"}", errRequestUTF8},
+		{`{"path":"\ud800"}`, errRequestUTF8},
+		{`{"\ud800":1}`, errRequestUTF8},
+		{`{"path":"/","cookies":["\ud800"]}`, errRequestUTF8},
+		{`{"path":"/","host":null}`, errRequestField},
+		{`{"host":1,"path":"/"}`, errRequestField},
+		{`{"path":"/","p\u0061th":"/x"}`, errRequestField},
+		{`{"cookies":[],"cookies":[]}`, errRequestField},
+		{`{"path":1}`, errRequestField},
+		{`{"path":nul}`, errRequestField},
+		{`{"path":"/","method":["a"]}`, errRequestField},
+		{`{"path":"/","cookies":"a"}`, errRequestField},
+		{`{"path":"/","cookies":{}}`, errRequestField},
+		{`{"path":"/","cookies":[`, errRequestField},
+		{`{"path":"/","cookies":["a",]}`, errRequestField},
+		{`{"path":"/","cookies":["a",1]}`, errRequestField},
+		{`{` + manyCookies + `}`, errRequestCookies},
+		{`{"path":"/",` + manyCookies + `}`, errRequestCookies},
+		{`{}`, errRequestPath},
+		{`{ }`, errRequestPath},
+		{`{"path":null}`, errRequestPath},
+		{`{"method":"GET","cookies":["a"]}`, errRequestPath},
+	} {
+		if _, err := New().parseRequest([]byte(tc.in)); err != tc.want {
+			in := tc.in
+			if len(in) > 80 {
+				in = in[:80] + "..."
+			}
+			t.Errorf("%q: error %v, want %v", in, err, tc.want)
+		}
+	}
+}
+
 func FuzzParseRequest(f *testing.F) {
 	for _, s := range requestSeeds {
 		f.Add([]byte(s))
