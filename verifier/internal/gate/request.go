@@ -1,10 +1,10 @@
 package gate
 
 import (
-	"github.com/edgeauth/edgeauth/verifier/internal/strictjson"
 	"unicode/utf8"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/internal/strictjson"
 )
 
 // request is a parsed verifier.Request. Its strings are substrings of one copy of the
@@ -41,105 +41,183 @@ const (
 // so a decision allocates almost nothing (strictjson builds a value tree, about a
 // dozen allocations, which dominates a cache-hit decision inside wasm). A test
 // checks that it accepts exactly what the strictjson-based reading accepts.
+//
+// Where an input breaks several rules, the first one met reading left to right
+// decides the error (TestParseRequestErrors); the size comes first, the missing path
+// last.
 func (g *Gate) parseRequest(data []byte) (request, error) {
 	if len(data) > maxRequestBytes {
 		return request{}, errRequestTooBig
 	}
 	p := reqParser{s: string(data)}
 	r := request{cookies: g.cookies[:0]}
-	var seen uint8
-	hasPath := false
-	p.ws()
-	if !p.eat('{') {
-		return request{}, errRequestJSON
-	}
-	p.ws()
-	if !p.eat('}') {
-		for {
-			p.ws()
-			name, err := p.str()
-			if err != nil {
-				return request{}, err
-			}
-			p.ws()
-			if !p.eat(':') {
-				return request{}, errRequestJSON
-			}
-			p.ws()
-			var bit uint8
-			var dst *string
-			switch name {
-			case "method":
-				bit, dst = 1, &r.method
-			case "path":
-				bit, dst = 2, &r.path
-			case "query":
-				bit, dst = 4, &r.query
-			case "authorization":
-				bit, dst = 8, &r.authorization
-			case "cookies":
-				bit = 16
-			default:
-				return request{}, errRequestField
-			}
-			if seen&bit != 0 {
-				return request{}, errRequestField
-			}
-			seen |= bit
-			switch {
-			case p.null():
-			case p.peek() == '"' && dst != nil:
-				if *dst, err = p.str(); err != nil {
-					return request{}, err
-				}
-				hasPath = hasPath || bit == 2
-			case p.peek() == '[' && dst == nil:
-				p.pos++
-				p.ws()
-				if !p.eat(']') {
-					for {
-						p.ws()
-						if p.peek() != '"' {
-							return request{}, errRequestField
-						}
-						s, err := p.str()
-						if err != nil {
-							return request{}, err
-						}
-						if len(r.cookies) == maxCookieHeaders {
-							return request{}, errRequestCookies
-						}
-						r.cookies = append(r.cookies, s)
-						p.ws()
-						if p.eat(']') {
-							break
-						}
-						if !p.eat(',') {
-							return request{}, errRequestJSON
-						}
-					}
-				}
-			default:
-				return request{}, errRequestField
-			}
-			p.ws()
-			if p.eat('}') {
-				break
-			}
-			if !p.eat(',') {
-				return request{}, errRequestJSON
-			}
-		}
+	given, err := p.requestObject(&r)
+	if err != nil {
+		return request{}, err
 	}
 	p.ws()
 	if p.pos != len(p.s) {
 		return request{}, errRequestJSON
 	}
-	if !hasPath {
+	if given&memberPath == 0 {
 		return request{}, errRequestPath
 	}
 	g.cookies = r.cookies[:0]
 	return r, nil
+}
+
+// member is one member of a request, as a bit of a set.
+type member uint8
+
+const (
+	memberMethod member = 1 << iota
+	memberPath
+	memberQuery
+	memberAuthorization
+	memberCookies
+)
+
+// requestMember returns the member called name, or 0 if a request has none.
+func requestMember(name string) member {
+	switch name {
+	case "method":
+		return memberMethod
+	case "path":
+		return memberPath
+	case "query":
+		return memberQuery
+	case "authorization":
+		return memberAuthorization
+	case "cookies":
+		return memberCookies
+	}
+	return 0
+}
+
+// requestObject reads the request's object into r and returns the members given a
+// value other than null. A member may appear once, null or not.
+func (p *reqParser) requestObject(r *request) (member, error) {
+	p.ws()
+	if !p.eat('{') {
+		return 0, errRequestJSON
+	}
+	p.ws()
+	if p.eat('}') {
+		return 0, nil
+	}
+	var seen, given member
+	for {
+		m, err := p.memberName()
+		if err != nil {
+			return 0, err
+		}
+		if seen&m != 0 {
+			return 0, errRequestField
+		}
+		seen |= m
+		if !p.null() {
+			if err := p.memberValue(m, r); err != nil {
+				return 0, err
+			}
+			given |= m
+		}
+		p.ws()
+		if p.eat('}') {
+			return given, nil
+		}
+		if !p.eat(',') {
+			return 0, errRequestJSON
+		}
+	}
+}
+
+// memberName reads a member's name and the colon after it, and returns the member;
+// a name a request does not have is errRequestField.
+func (p *reqParser) memberName() (member, error) {
+	p.ws()
+	name, err := p.str()
+	if err != nil {
+		return 0, err
+	}
+	p.ws()
+	if !p.eat(':') {
+		return 0, errRequestJSON
+	}
+	p.ws()
+	m := requestMember(name)
+	if m == 0 {
+		return 0, errRequestField
+	}
+	return m, nil
+}
+
+// memberValue reads the value, not null, of member m into r: an array of strings for
+// cookies, a string for the others; any other value is errRequestField.
+func (p *reqParser) memberValue(m member, r *request) error {
+	if m == memberCookies {
+		return p.cookieHeaders(&r.cookies)
+	}
+	return p.stringValue(r.text(m))
+}
+
+// text returns the field of r that holds string member m.
+func (r *request) text(m member) *string {
+	switch m {
+	case memberMethod:
+		return &r.method
+	case memberPath:
+		return &r.path
+	case memberQuery:
+		return &r.query
+	default: // memberAuthorization
+		return &r.authorization
+	}
+}
+
+// stringValue reads a string into dst; any other value is errRequestField.
+func (p *reqParser) stringValue(dst *string) error {
+	if p.peek() != '"' {
+		return errRequestField
+	}
+	s, err := p.str()
+	if err != nil {
+		return err
+	}
+	*dst = s
+	return nil
+}
+
+// cookieHeaders reads an array of strings, one Cookie header each, and appends them
+// to cookies: at most maxCookieHeaders in all.
+func (p *reqParser) cookieHeaders(cookies *[]string) error {
+	if !p.eat('[') {
+		return errRequestField
+	}
+	p.ws()
+	if p.eat(']') {
+		return nil
+	}
+	for {
+		p.ws()
+		if p.peek() != '"' {
+			return errRequestField
+		}
+		s, err := p.str()
+		if err != nil {
+			return err
+		}
+		if len(*cookies) == maxCookieHeaders {
+			return errRequestCookies
+		}
+		*cookies = append(*cookies, s)
+		p.ws()
+		if p.eat(']') {
+			return nil
+		}
+		if !p.eat(',') {
+			return errRequestJSON
+		}
+	}
 }
 
 type reqParser struct {
