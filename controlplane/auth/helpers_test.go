@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/revocation"
 	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/golang-jwt/jwt/v5"
@@ -51,6 +52,20 @@ func (s *testSigner) parse(t testing.TB, tok string, now time.Time) (map[string]
 		t.Fatalf("access token does not verify: %v", err)
 	}
 	return parsed.Header, parsed.Claims.(jwt.MapClaims)
+}
+
+// parseList verifies the revocation list l publishes (its Body, as an edge fetches
+// it) and returns its payload.
+func (s *testSigner) parseList(t testing.TB, l *revocation.List, now time.Time) revocation.Claims {
+	t.Helper()
+	body, _ := l.Body()
+	var c revocation.Claims
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithTimeFunc(func() time.Time { return now }),
+		jwt.WithExpirationRequired())
+	if _, err := p.ParseWithClaims(string(body), &c, func(*jwt.Token) (any, error) { return s.pub, nil }); err != nil {
+		t.Fatalf("revocation list does not verify: %v", err)
+	}
+	return c
 }
 
 // clock is a settable time source.

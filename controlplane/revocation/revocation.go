@@ -143,7 +143,7 @@ type List struct {
 	mu      sync.RWMutex
 	body    []byte
 	etag    string
-	claims  Claims
+	seq     int64 // of the current list
 	subs    map[int]*Subscription
 	nextSub int
 	listed  map[string]bool // sessions in the current list: their events went out already
@@ -218,20 +218,11 @@ func (l *List) Body() ([]byte, string) {
 	return l.body, l.etag
 }
 
-// Current returns the payload of the current list.
-func (l *List) Current() Claims {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	c := l.claims
-	c.SessionIDs = append([]string(nil), c.SessionIDs...)
-	return c
-}
-
 // CurrentEvent returns the current list as an event.
 func (l *List) CurrentEvent() Event {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
-	return Event{Kind: KindList, Seq: l.claims.Seq, Data: l.body}
+	return Event{Kind: KindList, Seq: l.seq, Data: l.body}
 }
 
 // Rebuild reads the revoked sessions, signs a new list, makes it current and hands it
@@ -271,7 +262,7 @@ func (l *List) Rebuild(ctx context.Context) error {
 	}
 
 	l.mu.Lock()
-	l.body, l.etag, l.claims, l.listed, l.heard = []byte(tok), etag, c, listed, map[int64]bool{}
+	l.body, l.etag, l.seq, l.listed, l.heard = []byte(tok), etag, seq, listed, map[int64]bool{}
 	l.mu.Unlock()
 	l.deliver(Event{Kind: KindList, Seq: seq, Data: []byte(tok)})
 	return nil
