@@ -40,7 +40,7 @@ const DEFAULTS = {
 };
 
 const OPTION_NAMES = new Set(["module", "controlPlane", "routes", "apiPrefixes", "bearerProxy", "controlPlanePrefixes", "refreshAtEdge", "revocationStream",
-  "publicOrigin", "fetch", "now", "timeoutMs", "maxStaleMs", "keyRefetchCooldownMs", "log"]);
+  "moduleSignatures", "publicOrigin", "fetch", "now", "timeoutMs", "maxStaleMs", "keyRefetchCooldownMs", "log"]);
 
 /**
  * isIdentityHeader reports whether a header name is reserved for the identity headers
@@ -201,6 +201,7 @@ export function createEdge(options) {
   for (const k of ["timeoutMs", "maxStaleMs", "keyRefetchCooldownMs"]) {
     if (typeof o[k] !== "number" || !(o[k] > 0)) throw configError(`${k} must be a positive number of milliseconds`);
   }
+  if (o.moduleSignatures != null && typeof o.moduleSignatures !== "boolean") throw configError("moduleSignatures must be true or false");
   if (o.publicOrigin != null) baseURL("publicOrigin", o.publicOrigin);
   const userFetch = o.fetch ?? globalThis.fetch;
   if (typeof userFetch !== "function") throw configError("no fetch: pass options.fetch");
@@ -292,7 +293,7 @@ class Edge {
   // rebuild makes a fresh instance holding cfg, the current keys and revocation list
   // (verifier/ABI.md, "Host state"); it is swapped in only when config and keys load.
   rebuild(cfg, jwks = this.docs.keys.body) {
-    const v = new Verifier(this.module);
+    const v = new Verifier(this.module, { moduleSignatures: Boolean(this.o.moduleSignatures) });
     v.configure(cfg);
     if (jwks != null) v.loadKeys(jwks);
     const list = this.docs.revocations.body;
@@ -365,10 +366,15 @@ class Edge {
 
   // decide runs the module, refetching the JWKS once (at most once per cooldown) when
   // the token names a key it does not know, and rebuilding the instance after a trap.
-  // It answers at once (no promise) unless it refetches.
+  // It answers at once (no promise) unless WebCrypto checks a signature or it refetches.
   decide(facts) {
     const now = this.o.nowMs();
     const d = this.call(facts, now);
+    if (typeof d.then === "function") return d.then((d) => this.afterDecide(facts, now, d));
+    return this.afterDecide(facts, now, d);
+  }
+
+  afterDecide(facts, now, d) {
     if (d.reason === "unknown_key" && now - this.lastKeyRefetch >= this.o.keyRefetchCooldownMs) {
       return this.decideAfterKeyRefetch(facts, now, d);
     }
@@ -380,24 +386,32 @@ class Edge {
     this.o.log({ level: "info", event: "unknown_key_refetch" });
     try {
       await this.docs.keys.refresh();
-      d = this.call(facts, this.o.nowMs());
+      d = await this.call(facts, this.o.nowMs());
     } catch (err) {
       this.o.log({ level: "warn", event: "unknown_key_refetch_failed", error: String(err) });
     }
     return d;
   }
 
+  // call decides on the two-phase path (verifier.mjs, decideTwoPhase): RS256 signatures
+  // checked by WebCrypto unless options.moduleSignatures, which declared nothing.
   call(facts, now) {
+    const v = this.verifier;
     try {
-      return this.verifier.decide(facts, now);
+      const d = v.decideTwoPhase(facts, now);
+      return typeof d.then === "function" ? d.catch((err) => this.failed(v, err)) : d;
     } catch (err) {
-      if (!(err instanceof EdgeauthError)) {
-        // A trap leaves the instance unusable (verifier/ABI.md): replace it.
-        this.o.log({ level: "error", event: "instance_replaced", error: String(err) });
-        this.verifier = this.rebuild(this.config);
-      }
-      throw err;
+      return this.failed(v, err);
     }
+  }
+
+  failed(v, err) {
+    if (!(err instanceof EdgeauthError) && v === this.verifier) {
+      // A trap leaves the instance unusable (verifier/ABI.md): replace it.
+      this.o.log({ level: "error", event: "instance_replaced", error: String(err) });
+      this.verifier = this.rebuild(this.config);
+    }
+    throw err;
   }
 
   isAPI(path) {

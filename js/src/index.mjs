@@ -1,4 +1,4 @@
 // @edgeauth/edge: the edge for JS runtimes (Next.js middleware and proxy, workerd,
 // Deno, Vercel's edge-runtime, Node). See README.md "JavaScript edge".
 export { createEdge, isIdentityHeader, stripIdentityHeaders, IDENTITY_HEADERS, LOCAL_RULES, WELL_KNOWN } from "./edge.mjs";
-export { Verifier, EdgeauthError, STATUS, ABI_VERSION, REQUIRED_EXPORTS, cookieHeaders, toUnixSeconds, toMillis } from "./verifier.mjs";
+export { Verifier, EdgeauthError, STATUS, ABI_VERSION, REQUIRED_EXPORTS, TWO_PHASE_EXPORTS, cookieHeaders, toUnixSeconds, toMillis } from "./verifier.mjs";

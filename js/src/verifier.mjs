@@ -51,13 +51,21 @@ export const REQUIRED_EXPORTS = {
 };
 
 /**
- * Exports of the two-phase path (verifier/ABI.md, "Two-phase verification"): the module
- * has them, but this package does not use them yet (the module checks every signature).
+ * Exports of the two-phase path (verifier/ABI.md, "Two-phase verification"), used when
+ * the module has them: the module asks about an RS256 signature, WebCrypto checks it.
  */
 export const TWO_PHASE_EXPORTS = {
   host_signatures: [["i32"], ["i64"]],
   signature_verdict: [["i32"], ["i64"]],
 };
+
+// Algorithm code of a signature question that this host answers (abi.AlgRS256), the key
+// index of a key that is in no key set (abi.NoKeyIndex), and the question's fixed part.
+const ALG_RS256 = 2;
+const NO_KEY_INDEX = 0xffffffff;
+const QUESTION_SIZE = 20;
+const RSASSA = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+const VERIFIER_OPTIONS = new Set(["moduleSignatures"]);
 
 /** Action codes of the compact decision record (verifier/ABI.md, "decide_compact"). */
 export const ACTIONS = ["allow", "redirect", "refresh", "deny"];
@@ -178,15 +186,57 @@ function rd32(u8, off) {
   return (u8[off] | (u8[off + 1] << 8) | (u8[off + 2] << 16) | (u8[off + 3] << 24)) >>> 0;
 }
 
+function equalBytes(a, b) {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function base64url(bytes) {
+  let s = "";
+  for (let i = 0; i < bytes.length; i++) s += String.fromCharCode(bytes[i]);
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+// Question is a signature question the module asked (status NeedSignature): a copy of
+// its bytes, the export that asked, and the instance's call count when it asked. It is
+// thrown past the export's reader and caught by the Verifier method that called it,
+// never by a user.
+class Question {
+  constructor(bytes, op, epoch) {
+    this.bytes = bytes;
+    this.op = op;
+    this.epoch = epoch;
+  }
+}
+
 const wellFormed =
   typeof String.prototype.isWellFormed === "function"
     ? (s) => s.isWellFormed()
     : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 
-/** One module instance (single-threaded, like every wasm instance). */
+/**
+ * One module instance (single-threaded, like every wasm instance).
+ *
+ * RS256 signatures: where the module has the two-phase exports and the runtime has
+ * WebCrypto, the instance declares RS256 with host_signatures at construction, and the
+ * *Async methods check those signatures with crypto.subtle (verifier/ABI.md, "Two-phase
+ * verification"); the synchronous methods keep the module's own crypto. Option
+ * moduleSignatures: true declares nothing, so every method uses the module's crypto.
+ */
 export class Verifier {
-  /** @param {WebAssembly.Module} module */
-  constructor(module) {
+  /**
+   * @param {WebAssembly.Module} module
+   * @param {{moduleSignatures?: boolean}} [options]
+   */
+  constructor(module, options = {}) {
+    if (options === null || typeof options !== "object") throw new TypeError("edgeauth: Verifier options must be an object");
+    for (const k of Object.keys(options)) {
+      if (!VERIFIER_OPTIONS.has(k)) throw new TypeError(`edgeauth: unknown Verifier option ${JSON.stringify(k)}; known: ${[...VERIFIER_OPTIONS].join(", ")}`);
+    }
+    if (options.moduleSignatures != null && typeof options.moduleSignatures !== "boolean") {
+      throw new TypeError("edgeauth: Verifier option moduleSignatures must be a boolean");
+    }
     if (!isWasmModule(module)) {
       throw new TypeError("edgeauth: Verifier takes a compiled WebAssembly.Module (import it with ?module, or WebAssembly.compile the bytes where the runtime allows it)");
     }
@@ -218,6 +268,134 @@ export class Verifier {
     this.second = NaN; // the latest `now` in whole seconds, and as the BigInt the module takes
     this.secondBig = 0n;
     this.identities = new Map(); // identity key -> frozen identity (see decide)
+    // The two-phase path. epoch counts the calls that may discard or replace a pending
+    // signature question (every export but identity and the getters).
+    this.epoch = 0;
+    this.hostMask = 0; // the algorithms this host checks (host_signatures), declared once
+    this.declared = 0; // what the module holds now (0 while a synchronous call falls back)
+    this.subtle = null;
+    this.rsaKeys = new Map(); // key index -> {material, key: Promise<CryptoKey>}, for one key set
+    this.hostChecks = 0; // signatures WebCrypto checked (a diagnostic for tests)
+    const twoPhase = Object.entries(TWO_PHASE_EXPORTS).every(([name, [params]]) => exports.get(name) === "function" && this.x[name].length === params.length);
+    const subtle = globalThis.crypto?.subtle;
+    if (twoPhase && subtle && !options.moduleSignatures) {
+      this.subtle = subtle;
+      this.hostMask = 1 << ALG_RS256;
+      this.declare(this.hostMask);
+    }
+  }
+
+  // declare calls host_signatures(mask), which discards a pending question or verdict.
+  declare(mask) {
+    this.epoch++;
+    const packed = BigInt.asUintN(64, this.x.host_signatures(mask));
+    const code = Number(packed >> 32n);
+    if (code !== 0) throw new EdgeauthError(code, "host_signatures", `mask ${mask}`);
+    this.declared = mask;
+  }
+
+  // question turns a NeedSignature result into the Question to answer, or into an
+  // Internal error when this host declared nothing: such a question is a bug, never
+  // passed on as its own status or a decision.
+  question(op, bytes) {
+    if (this.declared === 0) return new EdgeauthError(21, op, "the module asked about a signature this host did not declare (NeedSignature)");
+    return new Question(bytes, op, this.epoch);
+  }
+
+  // withModuleCrypto runs fn (one export call) with nothing declared: a synchronous
+  // method's answer to a signature question, the module's own crypto.
+  withModuleCrypto(fn) {
+    this.declare(0);
+    try {
+      return fn();
+    } finally {
+      this.declare(this.hostMask);
+    }
+  }
+
+  // settle completes a call that asked question q: WebCrypto checks the signature, the
+  // module gets the verdict, and again() (the same export with the same input and now)
+  // decides. Other calls may use the instance while WebCrypto works, discarding or
+  // replacing the question: then the call is made anew, and the verdict given only to
+  // the very question it checked. A failure of WebCrypto fails closed (Internal).
+  async settle(q, again) {
+    for (let round = 0; round < 3; round++) {
+      const valid = await this.checkSignature(q);
+      if (this.epoch !== q.epoch) {
+        try {
+          return again(); // e.g. another request cached the token meanwhile
+        } catch (err) {
+          if (!(err instanceof Question)) throw err;
+          const same = equalBytes(err.bytes, q.bytes);
+          q = err;
+          if (!same) continue; // another key set: check again
+        }
+      }
+      this.epoch++;
+      const packed = BigInt.asUintN(64, this.x.signature_verdict(valid ? 1 : 0));
+      const code = Number(packed >> 32n);
+      if (code !== 0) throw new EdgeauthError(21, "signature_verdict", `answered ${STATUS[code] ?? code}`);
+      try {
+        return again();
+      } catch (err) {
+        if (err instanceof Question) throw new EdgeauthError(21, q.op, "the module asked about a signature again after its verdict");
+        throw err;
+      }
+    }
+    throw new EdgeauthError(21, q.op, "the key set changed under every signature check");
+  }
+
+  // checkSignature answers a question (verifier/ABI.md, "Two-phase verification"):
+  // RSASSA-PKCS1-v1_5 with SHA-256 of exactly its message under exactly its key. A
+  // question that does not match the ABI or names an algorithm this host did not
+  // declare, and any failure of WebCrypto, is an Internal error.
+  async checkSignature(q) {
+    const b = q.bytes;
+    const fail = (why) => new EdgeauthError(21, q.op, why);
+    if (b.length < QUESTION_SIZE || (b[1] | b[2] | b[3]) !== 0) throw fail("signature question does not match the ABI");
+    if (b[0] !== ALG_RS256 || (this.hostMask & (1 << b[0])) === 0) throw fail(`the module asked about algorithm ${b[0]}, which this host did not declare`);
+    const nk = rd32(b, 8);
+    const nm = rd32(b, 12);
+    const ns = rd32(b, 16);
+    if (QUESTION_SIZE + nk + nm + ns !== b.length || nk < 5) throw fail("signature question does not match the ABI");
+    const key = await this.rsaKey(rd32(b, 4), b.subarray(QUESTION_SIZE, QUESTION_SIZE + nk), q.op);
+    const msg = b.subarray(QUESTION_SIZE + nk, QUESTION_SIZE + nk + nm);
+    const sig = b.subarray(QUESTION_SIZE + nk + nm);
+    let valid;
+    try {
+      valid = await this.subtle.verify(RSASSA, key, sig, msg);
+    } catch (err) {
+      throw new EdgeauthError(21, q.op, `WebCrypto could not check the signature: ${err}`);
+    }
+    if (typeof valid !== "boolean") throw fail("WebCrypto answered no verdict");
+    this.hostChecks++;
+    return valid;
+  }
+
+  // rsaKey imports a question's RS256 key (u32 exponent, then the modulus), once per key
+  // index of the loaded key set (loadKeys forgets them), comparing the material.
+  rsaKey(index, material, op) {
+    const kept = this.rsaKeys.get(index);
+    if (kept !== undefined && equalBytes(kept.material, material)) return kept.key;
+    const e = rd32(material, 0);
+    const exponent = [e >>> 24, (e >>> 16) & 255, (e >>> 8) & 255, e & 255];
+    while (exponent.length > 1 && exponent[0] === 0) exponent.shift();
+    const jwk = { kty: "RSA", n: base64url(material.subarray(4)), e: base64url(exponent), alg: "RS256", ext: true };
+    const key = (async () => {
+      try {
+        return await this.subtle.importKey("jwk", jwk, RSASSA, false, ["verify"]);
+      } catch (err) {
+        throw new EdgeauthError(21, op, `WebCrypto refused the RS256 key: ${err}`);
+      }
+    })();
+    if (index !== NO_KEY_INDEX) {
+      const entry = { material: material.slice(), key };
+      this.rsaKeys.set(index, entry);
+      key.catch(() => {
+        if (this.rsaKeys.get(index) === entry) this.rsaKeys.delete(index); // the next question tries again
+      });
+    }
+    return key;
   }
 
   // bytes is a view of the whole memory, renewed when the memory has grown (growing
@@ -254,10 +432,11 @@ export class Verifier {
   // call writes input (string or bytes) into the buffer, calls the export and returns
   // the output bytes (a copy) or throws an EdgeauthError. On a refusal the module may
   // leave a reason text in the buffer (its length in the low half): it becomes the
-  // error's detail.
+  // error's detail. A signature question is thrown as a Question (see question).
   call(op, input, now) {
     const bytes = typeof input === "string" ? encoder.encode(input) : input;
     if (bytes.length > this.cap) throw new EdgeauthError(19, op);
+    this.epoch++;
     new Uint8Array(this.x.memory.buffer, this.ptr, bytes.length).set(bytes);
     const r = now === undefined ? this.x[op](bytes.length) : this.x[op](bytes.length, toUnixSeconds(now));
     const packed = BigInt.asUintN(64, r);
@@ -265,6 +444,7 @@ export class Verifier {
     const len = Number(packed & 0xffffffffn);
     if (len > this.cap) throw new EdgeauthError(21, op, `output length ${len} exceeds the buffer`);
     const out = new Uint8Array(this.x.memory.buffer, this.ptr, len).slice();
+    if (code === 22) throw this.question(op, out);
     if (code !== 0) throw new EdgeauthError(code, op, decoder.decode(out));
     return out;
   }
@@ -273,6 +453,7 @@ export class Verifier {
     this.call("configure", typeof config === "string" ? config : JSON.stringify(config));
   }
   loadKeys(jwks) {
+    this.rsaKeys.clear(); // key indices name positions in the loaded set
     this.call("load_keys", typeof jwks === "string" ? jwks : JSON.stringify(jwks));
   }
   /** @param {string|Uint8Array} list the compact JWS  @param {Date|number|bigint} now */
@@ -280,12 +461,50 @@ export class Verifier {
     this.call("load_revocations", list, now);
   }
   /**
-   * decide one request. cookies may be a string, a list, null or absent.
+   * decide one request. cookies may be a string, a list, null or absent. Signatures are
+   * checked by the module (decideAsync hands RS256 ones to WebCrypto).
    * @param {{method: string, path: string, query?: string, cookies?: string|null|Array<string|null|undefined>, authorization?: string|null}} request
    * @param {Date|number|bigint} now
    * @returns {{action: string, reason: string, status?: number, location?: string, identity?: {sub: string, sid: string, roles?: string[], exp: number}, clear_cookies?: string[]}}
    */
   decide(request, now) {
+    try {
+      return this.decideOnce(request, now);
+    } catch (err) {
+      if (!(err instanceof Question)) throw err;
+      return this.withModuleCrypto(() => this.decideOnce(request, now));
+    }
+  }
+
+  /**
+   * decideAsync decides one request as decide does, and gives the same decision; a
+   * cold RS256 token's signature is checked by WebCrypto on the two-phase path (the
+   * module does every other check and decides). Rejects with an EdgeauthError
+   * (Internal) when WebCrypto fails: never a decision without the check.
+   * @param {Parameters<Verifier["decide"]>[0]} request
+   * @param {Date|number|bigint} now
+   */
+  async decideAsync(request, now) {
+    return this.decideTwoPhase(request, now);
+  }
+
+  /**
+   * decideTwoPhase is decideAsync without a promise when none is needed: a cache hit, or
+   * any token the module checks itself, is decided at once; a question to WebCrypto
+   * returns a Promise. createEdge's path; not part of the typed API.
+   */
+  decideTwoPhase(request, now) {
+    try {
+      return this.decideOnce(request, now);
+    } catch (err) {
+      if (!(err instanceof Question)) throw err;
+      return this.settle(err, () => this.decideOnce(request, now));
+    }
+  }
+
+  // decideOnce is one decision through decide_compact (or decide): a Question when the
+  // module asks about a signature.
+  decideOnce(request, now) {
     const { method, path } = request;
     const query = request.query || "";
     const auth = request.authorization || "";
@@ -294,13 +513,13 @@ export class Verifier {
     const single = typeof c === "string" && c !== "" && c.indexOf(", ") < 0;
     const cookies = single ? null : cookieHeaders(c);
     if (typeof method !== "string" || typeof path !== "string" || typeof query !== "string" || typeof auth !== "string") {
-      return this.decideJSON(request, now); // the JSON form refuses what it must, as before
+      return this.decideJSONOnce(request, now); // the JSON form refuses what it must, as before
     }
     // decide_compact (verifier/ABI.md): the lengths, then every field at once.
     const n = single ? 1 : cookies.length;
     const head = 20 + 4 * n;
     const data = single ? method + path + query + auth + c : n === 0 ? method + path + query + auth : n === 1 ? method + path + query + auth + cookies[0] : method + path + query + auth + cookies.join("");
-    if (head + data.length > COMPACT_MAX) return this.decideJSON(request, now);
+    if (head + data.length > COMPACT_MAX) return this.decideJSONOnce(request, now);
     const { read, written } = encoder.encodeInto(data, this.tailFrom(head));
     if (written !== data.length || read !== data.length) {
       // Not ASCII: the UTF-8 lengths of the fields differ from their JS lengths.
@@ -322,12 +541,12 @@ export class Verifier {
   // UTF-8 cannot carry) go through the JSON form, which refuses them as before.
   decideNonASCII(request, method, path, query, auth, cookies, now) {
     const fields = [method, path, query, auth, ...cookies];
-    if (!fields.every(wellFormed)) return this.decideJSON(request, now);
+    if (!fields.every(wellFormed)) return this.decideJSONOnce(request, now);
     const enc = fields.map((f) => encoder.encode(f));
     const head = 4 * (fields.length + 1);
     let size = head;
     for (const e of enc) size += e.length;
-    if (size > COMPACT_MAX) return this.decideJSON(request, now);
+    if (size > COMPACT_MAX) return this.decideJSONOnce(request, now);
     const u8 = this.bytes();
     const p = this.ptr;
     for (let i = 0; i < 4; i++) u32(u8, p + 4 * i, enc[i].length);
@@ -345,6 +564,7 @@ export class Verifier {
   // record; the identity is read only when the record names one this instance has not
   // read yet (identity key), and is shared, frozen, by every decision on that token.
   decideCompact(len, now) {
+    this.epoch++;
     const r = this.x.decide_compact(len, this.seconds(now));
     // Status 0 (the high half) leaves the length alone: a small non-negative result.
     const outLen = r >= 0n && r <= 0xffffffffn ? Number(r) : -1;
@@ -353,6 +573,7 @@ export class Verifier {
       const code = Number(packed >> 32n);
       const n = Number(packed & 0xffffffffn);
       if (code === 0) throw new EdgeauthError(21, "decide_compact", `output length ${n} does not fit the ABI`);
+      if (code === 22) throw this.question("decide_compact", this.bytes().slice(this.ptr, this.ptr + Math.min(n, this.cap)));
       throw new EdgeauthError(code, "decide_compact", decoder.decode(this.bytes().slice(this.ptr, this.ptr + Math.min(n, this.cap))));
     }
     const u8 = this.bytes();
@@ -427,6 +648,15 @@ export class Verifier {
   /** decideJSON decides through the JSON export (decide): the reference form, and
    * the one used for requests the compact form cannot carry as is. */
   decideJSON(request, now) {
+    try {
+      return this.decideJSONOnce(request, now);
+    } catch (err) {
+      if (!(err instanceof Question)) throw err;
+      return this.withModuleCrypto(() => this.decideJSONOnce(request, now));
+    }
+  }
+
+  decideJSONOnce(request, now) {
     const r = { method: request.method, path: request.path };
     if (request.query) r.query = request.query;
     const cookies = cookieHeaders(request.cookies);
@@ -438,11 +668,38 @@ export class Verifier {
   heapAllocs() {
     return BigInt.asUintN(64, this.x.heap_allocs());
   }
+  /** verifyToken checks one access token and returns its claims (the module's crypto). */
   verifyToken(token, now) {
-    return JSON.parse(decoder.decode(this.call("verify_token", token, now)));
+    return JSON.parse(decoder.decode(this.callModuleCrypto("verify_token", token, now)));
   }
-  /** Raw signature check; input laid out as abi.EncodeSignatureCheck. */
+  /** verifyTokenAsync is verifyToken with RS256 signatures checked by WebCrypto. */
+  async verifyTokenAsync(token, now) {
+    return JSON.parse(decoder.decode(await this.callTwoPhase("verify_token", token, now)));
+  }
+  /** Raw signature check; input laid out as abi.EncodeSignatureCheck (the module's crypto). */
   verifySignature(input) {
-    this.call("verify_signature", input);
+    this.callModuleCrypto("verify_signature", input);
+  }
+  /** verifySignatureAsync is verifySignature with RS256 signatures checked by WebCrypto. */
+  async verifySignatureAsync(input) {
+    await this.callTwoPhase("verify_signature", input);
+  }
+
+  callModuleCrypto(op, input, now) {
+    try {
+      return this.call(op, input, now);
+    } catch (err) {
+      if (!(err instanceof Question)) throw err;
+      return this.withModuleCrypto(() => this.call(op, input, now));
+    }
+  }
+
+  callTwoPhase(op, input, now) {
+    try {
+      return this.call(op, input, now);
+    } catch (err) {
+      if (!(err instanceof Question)) throw err;
+      return this.settle(err, () => this.call(op, input, now));
+    }
   }
 }

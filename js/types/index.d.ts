@@ -1,5 +1,5 @@
 // Types of @edgeauth/edge (src/index.mjs). Checked by `tsc` against a typed consumer
-// (js/test/types/consumer.ts) in `make test-edge`.
+// (examples/test/types/consumer.ts) in `make test-edge`.
 
 /** What a runtime hands over for time: a Date, milliseconds (Date.now()) or unix seconds. */
 export type TimeLike = Date | number | bigint;
@@ -103,6 +103,12 @@ export interface EdgeOptions {
    * middleware poll).
    */
   revocationStream?: boolean;
+  /**
+   * Keep every signature check in the module (default false). By default a cold RS256
+   * token's signature is checked by WebCrypto on the two-phase path (verifier/ABI.md,
+   * "Two-phase verification"): same decisions, several times faster.
+   */
+  moduleSignatures?: boolean;
   /** Origin sent with the edge's own refresh call (default: the request's origin). */
   publicOrigin?: string;
   fetch?: typeof fetch;
@@ -193,6 +199,8 @@ export function toMillis(t: TimeLike): number;
 export const ABI_VERSION: number;
 export const STATUS: readonly string[];
 export const REQUIRED_EXPORTS: Readonly<Record<string, [string[], string[]]>>;
+/** Exports of the two-phase path, used when the module has them. */
+export const TWO_PHASE_EXPORTS: Readonly<Record<string, [string[], string[]]>>;
 
 export class EdgeauthError extends Error {
   constructor(code: number, op: string, detail?: string);
@@ -222,18 +230,40 @@ export interface Claims {
   exp: number;
 }
 
-/** One module instance: the ABI, nothing more (createEdge builds on it). */
+export interface VerifierOptions {
+  /**
+   * Declare no host signatures: the *Async methods check every signature in the module,
+   * as the synchronous ones always do (default false: RS256 goes to WebCrypto where the
+   * runtime has it).
+   */
+  moduleSignatures?: boolean;
+}
+
+/**
+ * One module instance: the ABI, nothing more (createEdge builds on it). The synchronous
+ * methods check signatures in the module; the *Async ones hand a cold RS256 token's
+ * signature to WebCrypto (the two-phase path) and give the same answers.
+ */
 export class Verifier {
-  constructor(module: WebAssembly.Module);
+  constructor(module: WebAssembly.Module, options?: VerifierOptions);
   configure(config: object | string): void;
   loadKeys(jwks: object | string): void;
   loadRevocations(list: string | Uint8Array, now: TimeLike): void;
   /** Decides through decide_compact (no JSON; identity read once per cached token). */
   decide(request: VerifyRequest, now: TimeLike): Decision;
+  /**
+   * decide, with a cold RS256 token's signature checked by WebCrypto; rejects with an
+   * EdgeauthError (status "Internal") when WebCrypto fails.
+   */
+  decideAsync(request: VerifyRequest, now: TimeLike): Promise<Decision>;
   /** Decides through the JSON export (decide): the reference form. */
   decideJSON(request: VerifyRequest, now: TimeLike): Decision;
   /** The instance's heap allocation count so far (a diagnostic for tests). */
   heapAllocs(): bigint;
   verifyToken(token: string | Uint8Array, now: TimeLike): Claims;
+  verifyTokenAsync(token: string | Uint8Array, now: TimeLike): Promise<Claims>;
   verifySignature(input: Uint8Array): void;
+  verifySignatureAsync(input: Uint8Array): Promise<void>;
+  /** Signatures WebCrypto has checked for this instance (a diagnostic for tests). */
+  readonly hostChecks: number;
 }

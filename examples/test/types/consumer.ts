@@ -45,6 +45,12 @@ void fresh;
 const v = new Verifier(module);
 v.configure({});
 const d: Decision = v.decide({ method: "GET", path: "/", cookies: [null, "a=b"] }, new Date());
+const later: Promise<Decision> = v.decideAsync({ method: "GET", path: "/" }, Date.now());
+const own = new Verifier(module, { moduleSignatures: true });
+const checks: number = own.hostChecks;
+void [later, checks, own.verifyTokenAsync("x", 0), createEdge({ module, controlPlane: "x", moduleSignatures: true })];
+// @ts-expect-error: moduleSignatures is a boolean
+createEdge({ module, controlPlane: "x", moduleSignatures: "yes" });
 if (d.action === "allow" && d.identity) {
   const sub: string = d.identity.sub;
   void sub;
