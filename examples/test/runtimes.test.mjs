@@ -42,10 +42,16 @@ async function pageIdentity(res) {
 // test's 30 s. workerd gets a refresh cookie on Path=/, as in browser.test.mjs: it
 // reaches the pages, and the edge refreshes there without a browser round trip. The
 // others keep the default Path=/auth and refresh through the control plane's redirect.
+// The control planes of workerd, Deno, edge-runtime and Next's middleware sign RS256:
+// their edges check those signatures with the runtime's WebCrypto (the two-phase path,
+// verifier/ABI.md); Next's proxy (Node) and browser.test.mjs keep the default EdDSA.
+const RS256 = { EDGEAUTH_KEYS__ALGORITHM: "RS256" };
 const CP_ENV = {
   default: { EDGEAUTH_REVOCATIONS__MAX_AGE: "1s" },
-  workerd: { EDGEAUTH_REVOCATIONS__MAX_AGE: "1s", EDGEAUTH_COOKIES__REFRESH_PATH: "/" },
-  deno: { EDGEAUTH_REVOCATIONS__MAX_AGE: "4m", EDGEAUTH_REVOCATIONS__LIFETIME: "5m" },
+  workerd: { EDGEAUTH_REVOCATIONS__MAX_AGE: "1s", EDGEAUTH_COOKIES__REFRESH_PATH: "/", ...RS256 },
+  deno: { EDGEAUTH_REVOCATIONS__MAX_AGE: "4m", EDGEAUTH_REVOCATIONS__LIFETIME: "5m", ...RS256 },
+  "edge-runtime": { EDGEAUTH_REVOCATIONS__MAX_AGE: "1s", ...RS256 },
+  "next-middleware": { EDGEAUTH_REVOCATIONS__MAX_AGE: "1s", ...RS256 },
 };
 
 for (const kind of ["workerd", "deno", "edge-runtime", "next-proxy", "next-middleware"]) {
@@ -81,6 +87,8 @@ for (const kind of ["workerd", "deno", "edge-runtime", "next-proxy", "next-middl
     test("signed in through the edge: page and API see our identity, never a client-sent one", async () => {
       const c = await signIn();
       assert.ok(c.edgeauth_at && c.edgeauth_rt, JSON.stringify(Object.keys(c)));
+      const { alg } = JSON.parse(Buffer.from(c.edgeauth_at.split(".")[0], "base64url"));
+      assert.equal(alg, (CP_ENV[kind] ?? CP_ENV.default).EDGEAUTH_KEYS__ALGORITHM ?? "EdDSA");
       const cookie = `edgeauth_at=${c.edgeauth_at}`;
       const page = await get("/dashboard", { cookie });
       assert.equal(page.status, 200);
