@@ -346,10 +346,11 @@ export class Verifier {
   }
 
   // checkSignature answers a question (verifier/ABI.md, "Two-phase verification"):
-  // RSASSA-PKCS1-v1_5 with SHA-256 of exactly its message under exactly its key. A
-  // question that does not match the ABI or names an algorithm this host did not
-  // declare, and any failure of WebCrypto, is an Internal error.
-  async checkSignature(q) {
+  // RSASSA-PKCS1-v1_5 with SHA-256 of exactly its message under exactly its key,
+  // resolving to the verdict. A question that does not match the ABI or names an
+  // algorithm this host did not declare, and any failure of WebCrypto, is an Internal
+  // error. (Promises rather than async functions: a cold token's every microtask counts.)
+  checkSignature(q) {
     const b = q.bytes;
     const fail = (why) => new EdgeauthError(21, q.op, why);
     if (b.length < QUESTION_SIZE || (b[1] | b[2] | b[3]) !== 0) throw fail("signature question does not match the ABI");
@@ -358,44 +359,50 @@ export class Verifier {
     const nm = rd32(b, 12);
     const ns = rd32(b, 16);
     if (QUESTION_SIZE + nk + nm + ns !== b.length || nk < 5) throw fail("signature question does not match the ABI");
-    const key = await this.rsaKey(rd32(b, 4), b.subarray(QUESTION_SIZE, QUESTION_SIZE + nk), q.op);
     const msg = b.subarray(QUESTION_SIZE + nk, QUESTION_SIZE + nk + nm);
     const sig = b.subarray(QUESTION_SIZE + nk + nm);
-    let valid;
-    try {
-      valid = await this.subtle.verify(RSASSA, key, sig, msg);
-    } catch (err) {
-      throw new EdgeauthError(21, q.op, `WebCrypto could not check the signature: ${err}`);
-    }
-    if (typeof valid !== "boolean") throw fail("WebCrypto answered no verdict");
-    this.hostChecks++;
-    return valid;
+    const entry = this.rsaKey(rd32(b, 4), b.subarray(QUESTION_SIZE, QUESTION_SIZE + nk), q.op);
+    const check = (key) => {
+      let verdict;
+      try {
+        verdict = this.subtle.verify(RSASSA, key, sig, msg);
+      } catch (err) {
+        verdict = Promise.reject(err);
+      }
+      return verdict.then((valid) => {
+        if (typeof valid !== "boolean") throw fail("WebCrypto answered no verdict");
+        this.hostChecks++;
+        return valid;
+      }, (err) => {
+        throw err instanceof EdgeauthError ? err : fail(`WebCrypto could not check the signature: ${err}`);
+      });
+    };
+    return entry.key !== null ? check(entry.key) : entry.imported.then(check);
   }
 
-  // rsaKey imports a question's RS256 key (u32 exponent, then the modulus), once per key
-  // index of the loaded key set (loadKeys forgets them), comparing the material.
+  // rsaKey returns a question's RS256 key (u32 exponent, then the modulus) as an entry:
+  // key once imported, imported the import's promise. Imported once per key index of
+  // the loaded key set (loadKeys forgets them), the material compared on every use; a
+  // refused import is forgotten, so the next question tries again.
   rsaKey(index, material, op) {
     const kept = this.rsaKeys.get(index);
-    if (kept !== undefined && equalBytes(kept.material, material)) return kept.key;
+    if (kept !== undefined && equalBytes(kept.material, material)) return kept;
     const e = rd32(material, 0);
     const exponent = [e >>> 24, (e >>> 16) & 255, (e >>> 8) & 255, e & 255];
     while (exponent.length > 1 && exponent[0] === 0) exponent.shift();
     const jwk = { kty: "RSA", n: base64url(material.subarray(4)), e: base64url(exponent), alg: "RS256", ext: true };
-    const key = (async () => {
+    const entry = { material: material.slice(), key: null, imported: null };
+    entry.imported = (async () => {
       try {
-        return await this.subtle.importKey("jwk", jwk, RSASSA, false, ["verify"]);
+        entry.key = await this.subtle.importKey("jwk", jwk, RSASSA, false, ["verify"]);
+        return entry.key;
       } catch (err) {
+        if (this.rsaKeys.get(index) === entry) this.rsaKeys.delete(index);
         throw new EdgeauthError(21, op, `WebCrypto refused the RS256 key: ${err}`);
       }
     })();
-    if (index !== NO_KEY_INDEX) {
-      const entry = { material: material.slice(), key };
-      this.rsaKeys.set(index, entry);
-      key.catch(() => {
-        if (this.rsaKeys.get(index) === entry) this.rsaKeys.delete(index); // the next question tries again
-      });
-    }
-    return key;
+    if (index !== NO_KEY_INDEX) this.rsaKeys.set(index, entry);
+    return entry;
   }
 
   // bytes is a view of the whole memory, renewed when the memory has grown (growing
@@ -695,11 +702,12 @@ export class Verifier {
   }
 
   callTwoPhase(op, input, now) {
+    const bytes = typeof input === "string" ? encoder.encode(input) : input; // once for both calls
     try {
-      return this.call(op, input, now);
+      return this.call(op, bytes, now);
     } catch (err) {
       if (!(err instanceof Question)) throw err;
-      return this.settle(err, () => this.call(op, input, now));
+      return this.settle(err, () => this.call(op, bytes, now));
     }
   }
 }
