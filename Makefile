@@ -77,5 +77,5 @@ test-edge: examples-deps ## the package from its tarball in Next.js (middleware.
 	cd examples && node test/build-next.mjs && EXAMPLES_NEXT_PREBUILT=1 node --test --test-concurrency=1 test/*.test.mjs
 
 BENCHJS ?=
-bench-js: examples-deps ## edgeauth beside jose in Node, Deno and workerd: cold verification per algorithm, a repeat visitor's decision and whole request, instance ready (ratios; BENCHJS= sets ROUNDS=, OPS=)
+bench-js: examples-deps ## edgeauth beside jose in Node, Deno and workerd: cold verification per algorithm (RS256 also on the two-phase path, WebCrypto), a repeat visitor's decision and whole request, instance ready (ratios; BENCHJS= sets ROUNDS=, OPS=)
 	cd examples && env $(BENCHJS) node bench/run.mjs

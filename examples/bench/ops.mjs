@@ -36,9 +36,14 @@ export async function prepare({ fx, module, createEdge, Verifier, jose }) {
   const edge = createEdge({ module, controlPlane: "https://cp.bench.test", routes, fetch: memoryFetch, now: nowMs, maxStaleMs: 365 * 864e5 });
   await edge.ready();
 
-  const cold = new Verifier(module); // no verified-token cache: every call verifies the signature
-  cold.configure({ ...fx.edgeConfig, ...routes, cache_entries: 0 });
-  cold.loadKeys(fx.jwks);
+  // No verified-token cache: every call verifies the signature. cold checks every
+  // signature in the module; twoPhase hands RS256 ones to WebCrypto (verifyTokenAsync).
+  const cold = new Verifier(module, { moduleSignatures: true });
+  const twoPhase = new Verifier(module);
+  for (const v of [cold, twoPhase]) {
+    v.configure({ ...fx.edgeConfig, ...routes, cache_entries: 0 });
+    v.loadKeys(fx.jwks);
+  }
 
   // The public Verifier API as a host uses it: configured, keys and revocation list loaded.
   const verifier = new Verifier(module);
@@ -93,6 +98,8 @@ export async function prepare({ fx, module, createEdge, Verifier, jose }) {
     ops[`cold ${alg}: edgeauth`] = () => cold.verifyToken(next(alg), fx.now);
     ops[`cold ${alg}: jose`] = () => jose.jwtVerify(next(alg), jwks, policy);
   }
+  // The two-phase path: the module checks everything but the arithmetic, WebCrypto that.
+  ops["cold RS256: edgeauth two-phase (verifyTokenAsync, WebCrypto)"] = () => twoPhase.verifyTokenAsync(next("RS256"), fx.now);
   // Decision only: method, path and Cookie header in, allow with the identity out.
   ops["repeat visitor, decision: edgeauth Verifier.decide (compact form)"] = () => {
     const d = verifier.decide({ method: "GET", path, cookies: cookie }, fx.now * 1000);
