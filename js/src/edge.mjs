@@ -17,6 +17,9 @@ export const IDENTITY_HEADERS = Object.freeze({
 });
 
 /** Route rules an edge sets itself; everything else comes from the control plane. */
+// The verified-token cache's bound when routes set none: the Go edge's default.
+const DEFAULT_CACHE_ENTRIES = 1024;
+
 export const LOCAL_RULES = Object.freeze(["public_paths", "protected", "default_protected", "after_login_path", "cache_entries", "allow_bearer"]);
 
 // Members of the published edge configuration that the module's configuration takes.
@@ -238,7 +241,10 @@ class Edge {
     if (!this.edgeConfig) return null;
     const c = {};
     for (const k of MODULE_MEMBERS) if (this.edgeConfig[k] !== undefined) c[k] = this.edgeConfig[k];
-    return { ...c, ...this.o.routes };
+    // A repeat visitor's token is verified once, not on every request (the module's own
+    // default is no cache). The cache grows with use, so an instance that serves a few
+    // requests pays for a few entries; routes.cache_entries: 0 turns it off.
+    return { cache_entries: DEFAULT_CACHE_ENTRIES, ...c, ...this.o.routes };
   }
 
   async compile() {

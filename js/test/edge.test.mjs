@@ -115,6 +115,28 @@ test("forwards with identity headers after removing every client-sent spelling",
   assert.equal(h["x-edgeauth-other"], undefined);
 });
 
+test("a repeat visitor's token is verified once: the edge caches by default, routes.cache_entries: 0 turns it off", async () => {
+  const cp = await controlPlane();
+  const cookie = `at=${cp.sign(fresh())}`;
+  const twice = async (edge) => {
+    const a = await edge.handle(get("/dashboard", { cookie }));
+    const b = await edge.handle(get("/dashboard", { cookie }));
+    assert.equal(a.action, "forward");
+    assert.equal(b.identity.sub, "user-1");
+    return [a, b];
+  };
+  const cached = createEdge({ module, controlPlane: cp.url, routes });
+  const [a, b] = await twice(cached);
+  assert.equal(cached.config.cache_entries, 1024);
+  // A cached token's identity is read from the module once and shared (a cold
+  // verification reads a new one), so the same object means the second was a hit.
+  assert.equal(b.decision.identity, a.decision.identity, "second request answered from the cache");
+  const uncached = createEdge({ module, controlPlane: cp.url, routes: { ...routes, cache_entries: 0 } });
+  const [c, d] = await twice(uncached);
+  assert.notEqual(d.decision.identity, c.decision.identity, "cache_entries: 0 verifies every time");
+  assert.deepEqual(d.decision.identity, c.decision.identity);
+});
+
 test("identity headers: the shared table of reserved and not-reserved names (verifier/testdata)", async () => {
   const table = JSON.parse(await readFile(new URL("../../verifier/testdata/identity-headers.json", import.meta.url), "utf8"));
   for (const name of table.reserved) assert.ok(isIdentityHeader(name), `reserved: ${name}`);

@@ -37,6 +37,7 @@ export interface RouteRules {
   protected?: ProtectedPrefix[];
   default_protected?: boolean;
   after_login_path?: string;
+  /** Bound of the verified-token cache, which grows with use (default 1024; 0 turns it off). */
   cache_entries?: number;
   allow_bearer?: boolean;
 }
