@@ -5,9 +5,9 @@ WASM        := verifier/verifier.wasm
 WASM_PKG    := ./verifier/guest
 TINYGO_ROOT  = $(shell bash .ci/install-tinygo | tail -n 1)
 # Initial linear memory (bytes): room for _initialize, configure and load_keys without
-# a collection (~0.25 ms each), and no more: 1 MiB made instances slower to start
-# (RATIONALE.md, "Instance ready").
-WASM_INITIAL_MEMORY := 524288
+# a collection (~0.25 ms each), and for a young instance's cold verifications (512 KiB
+# starts sooner but verifies slower: RATIONALE.md, "Instance ready").
+WASM_INITIAL_MEMORY := 1048576
 TINYGO_FLAGS := -target=wasm-unknown -gc=precise -opt=2 -no-debug -scheduler=none -panic=trap \
 	-ldflags='-extldflags "--initial-memory=$(WASM_INITIAL_MEMORY)"'
 # The ABI's exports (verifier/ABI.md). TinyGo's runtime and os packages carry
