@@ -194,6 +194,16 @@ func (s *server) createUser(email, password string) {
 	}
 }
 
+// signIn logs the owner in and fails the test unless that succeeds.
+func (s *server) signIn() reply {
+	s.t.Helper()
+	r := s.do("POST", "/auth/login", loginBody(ownerEmail, ownerPassword), nil)
+	if r.status != 200 {
+		s.t.Fatalf("login: %d %s", r.status, r.body)
+	}
+	return r
+}
+
 type reply struct {
 	status int
 	header http.Header

@@ -181,10 +181,7 @@ func TestBinaryLogoutWithOnlyAnExpiredAccessCookieEndsTheSession(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, false, "EDGEAUTH_SESSIONS__ACCESS_TTL=1m")
 	s.createUser(ownerEmail, ownerPassword)
-	login := s.do("POST", "/auth/login", loginBody(ownerEmail, ownerPassword), nil)
-	if login.status != 200 {
-		t.Fatalf("login: %d %s", login.status, login.body)
-	}
+	login := s.signIn()
 	var issued struct {
 		SessionID     string `json:"session_id"`
 		AccessExpires int64  `json:"access_expires_at"`
@@ -239,10 +236,7 @@ func TestBinaryLogoutWithOnlyAnExpiredAccessCookieEndsTheSession(t *testing.T) {
 		t.Errorf("session %s not revoked by the logout in the database", issued.SessionID)
 	}
 	// Signed in again on another device: the ended session is not among the user's.
-	again := s.do("POST", "/auth/login", loginBody(ownerEmail, ownerPassword), nil)
-	if again.status != 200 {
-		t.Fatalf("second login: %d %s", again.status, again.body)
-	}
+	again := s.signIn()
 	list := s.do("GET", "/auth/sessions", "", nil, again.cookie...)
 	var listed struct{ Sessions []struct{ ID string } }
 	if err := json.Unmarshal([]byte(list.body), &listed); list.status != 200 || err != nil {
@@ -260,10 +254,7 @@ func TestBinaryNonTextInputIsBadRequest(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, false, "EDGEAUTH_SIGNUP=true")
 	s.createUser(ownerEmail, ownerPassword)
-	login := s.do("POST", "/auth/login", loginBody(ownerEmail, ownerPassword), nil)
-	if login.status != 200 {
-		t.Fatalf("login: %d %s", login.status, login.body)
-	}
+	login := s.signIn()
 	failures := func() int { return s.count(`SELECT count(*) FROM login_failures`) }
 	for _, tc := range []struct {
 		name, method, path, body, code string
@@ -347,10 +338,7 @@ func TestBinaryLogoutAndRequestChecks(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, false)
 	s.createUser(ownerEmail, ownerPassword) // only EDGEAUTH_DATABASE_URL: no --dev, no public_url
-	login := s.do("POST", "/auth/login", loginBody(ownerEmail, ownerPassword), nil)
-	if login.status != 200 {
-		t.Fatalf("login: %d %s", login.status, login.body)
-	}
+	login := s.signIn()
 	for _, h := range []http.Header{
 		{"Origin": {"https://auth.example.test", "https://evil.example"}},
 		{"Origin": {"https://auth.example.test", "https://auth.example.test"}},
