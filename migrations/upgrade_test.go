@@ -44,7 +44,7 @@ func TestUpgradeTo005(t *testing.T) {
 			exec(`UPDATE sessions SET revoked_at = $2, revoke_reason = 'logout' WHERE id = $1`, s.id, now)
 		}
 	}
-	if err := migrations.Apply(ctx, pool); err != nil {
+	if err := migrations.ApplyTo(ctx, pool, 5); err != nil {
 		t.Fatal(err)
 	}
 	var ended, revokedUntouched bool
@@ -65,5 +65,81 @@ func TestUpgradeTo005(t *testing.T) {
 	exec(`UPDATE sessions SET revoked_at = now(), revoke_reason = 'logout' WHERE id = 'live-session-xxxxxxxxxxxxxxxxxxxx'`)
 	if err := pool.QueryRow(ctx, `SELECT revocation_seq FROM sessions WHERE id = 'live-session-xxxxxxxxxxxxxxxxxxxx'`).Scan(&seq); err != nil || seq == nil {
 		t.Fatalf("a revocation drew no number (%v)", err)
+	}
+}
+
+// Migration 006 (a refresh writes the session row only): each session's live token's
+// hash and its parent's move into the row, so the tokens clients hold keep working; a
+// session without its live token's row (none should exist) gets a hash no secret has;
+// the refresh_tokens table goes.
+func TestUpgradeTo006(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if err := migrations.ApplyTo(ctx, pool, 5); err != nil {
+		t.Fatal(err)
+	}
+	exec := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	exec(`INSERT INTO users (id, email, password_hash) VALUES ('00000000-0000-0000-0000-000000000001', 'a@b', '$argon2id$x')`)
+	session := func(id string, generation int) {
+		t.Helper()
+		var rotated *time.Time
+		if generation > 1 {
+			rotated = &now
+		}
+		exec(`INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at, absolute_expires_at, generation, rotated_at)
+			VALUES ($1, '00000000-0000-0000-0000-000000000001', $2, $2, $3, $3, $4, $5)`, id, now, now.Add(time.Hour), generation, rotated)
+	}
+	token := func(sid string, generation int) {
+		t.Helper()
+		var parent *int64
+		if generation > 1 {
+			one := int64(1)
+			parent = &one
+		}
+		exec(`INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at)
+			VALUES ($1, sha256(convert_to($1 || '.' || $2::int, 'UTF8')), $2, $3, $4)`, sid, generation, parent, now)
+	}
+	session("fresh-session-xxxxxxxxxxxxxxxxxx", 1)
+	token("fresh-session-xxxxxxxxxxxxxxxxxx", 1)
+	session("rotated-session-xxxxxxxxxxxxxxxx", 3)
+	for g := 1; g <= 3; g++ {
+		token("rotated-session-xxxxxxxxxxxxxxxx", g)
+	}
+	session("tokenless-session-xxxxxxxxxxxxxx", 1)
+	if err := migrations.ApplyTo(ctx, pool, 6); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		id           string
+		live, parent string // the tokens' hashed text; "" for none
+	}{
+		{"fresh-session-xxxxxxxxxxxxxxxxxx", "fresh-session-xxxxxxxxxxxxxxxxxx.1", ""},
+		{"rotated-session-xxxxxxxxxxxxxxxx", "rotated-session-xxxxxxxxxxxxxxxx.3", "rotated-session-xxxxxxxxxxxxxxxx.2"},
+	} {
+		var live, parent bool
+		err := pool.QueryRow(ctx, `SELECT token_hash = sha256(convert_to($2, 'UTF8')),
+			coalesce(previous_hash = sha256(convert_to($3, 'UTF8')), $3 = '' AND previous_hash IS NULL)
+			FROM sessions WHERE id = $1`, c.id, c.live, c.parent).Scan(&live, &parent)
+		if err != nil || !live || !parent {
+			t.Errorf("%s: live hash moved %v, parent's %v (%v)", c.id, live, parent, err)
+		}
+	}
+	var zero bool
+	if err := pool.QueryRow(ctx, `SELECT token_hash = decode(repeat('00', 32), 'hex') FROM sessions WHERE id = 'tokenless-session-xxxxxxxxxxxxxx'`).Scan(&zero); err != nil || !zero {
+		t.Errorf("a session without its token's row: zero hash %v (%v)", zero, err)
+	}
+	var table *string
+	if err := pool.QueryRow(ctx, `SELECT to_regclass('refresh_tokens')::text`).Scan(&table); err != nil || table != nil {
+		t.Errorf("refresh_tokens still there: %v (%v)", table, err)
 	}
 }

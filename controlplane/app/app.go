@@ -6,6 +6,8 @@ package app
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"sync"
@@ -65,15 +67,26 @@ func KeysConfig(cfg *config.Config) (keys.Config, error) {
 	}, nil
 }
 
-// AuthConfig is the auth.Service configuration that cfg describes.
-func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) auth.Config {
+// AuthConfig is the auth.Service configuration that cfg describes. The refresh tokens'
+// tag key is derived from keys.kek (HKDF-SHA256), so it is as secret as the KEK, kept
+// out of the database like it, and the same on every replica.
+func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) (auth.Config, error) {
+	kek, err := cfg.KEKBytes()
+	if err != nil {
+		return auth.Config{}, err
+	}
+	tagKey, err := hkdf.Key(sha256.New, kek, nil, "edgeauth refresh token tags v1", 32)
+	if err != nil {
+		return auth.Config{}, err
+	}
 	return auth.Config{
-		Issuer:       cfg.Issuer,
-		Audience:     cfg.Audience,
-		AccessTTL:    cfg.Sessions.AccessTTL,
-		IdleTTL:      cfg.Sessions.IdleTimeout,
-		AbsoluteTTL:  cfg.Sessions.AbsoluteLifetime,
-		RefreshGrace: cfg.Sessions.RefreshGrace,
+		RefreshTagKey: tagKey,
+		Issuer:        cfg.Issuer,
+		Audience:      cfg.Audience,
+		AccessTTL:     cfg.Sessions.AccessTTL,
+		IdleTTL:       cfg.Sessions.IdleTimeout,
+		AbsoluteTTL:   cfg.Sessions.AbsoluteLifetime,
+		RefreshGrace:  cfg.Sessions.RefreshGrace,
 		Throttle: auth.Throttle{
 			PairFailures:    cfg.Throttle.AccountAddressFailures,
 			ClientFailures:  cfg.Throttle.AddressFailures,
@@ -83,7 +96,7 @@ func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) auth
 		},
 		Now:    now,
 		Logger: log,
-	}
+	}, nil
 }
 
 // New connects, loads (or creates) the signing keys, builds the first revocation list
@@ -124,7 +137,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		return fail(err)
 	}
 	st := store.New(a.Pool)
-	if a.Auth, err = auth.New(st, a.Keys, AuthConfig(&cfg, log.With("component", "auth"), o.Now)); err != nil {
+	ac, err := AuthConfig(&cfg, log.With("component", "auth"), o.Now)
+	if err != nil {
+		return fail(err)
+	}
+	if a.Auth, err = auth.New(st, a.Keys, ac); err != nil {
 		return fail(err)
 	}
 	a.Revocations, err = revocation.New(ctx, a.Pool, a.Keys, revocation.Config{

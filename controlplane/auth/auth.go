@@ -12,6 +12,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -63,6 +64,16 @@ type Config struct {
 	// yields the very tokens the legitimate client also holds, so whichever of the two
 	// rotates next makes the other's next refresh a detected reuse.
 	RefreshGrace time.Duration
+
+	// RefreshTagKey tags every refresh token this service issues (HMAC-SHA256; see
+	// "Refresh tokens" in random.go), so that a token of an older generation can be told
+	// apart from one made up by someone who knows the session id: the first is reuse and
+	// revokes the session, the second is refused and changes nothing. Required: at least
+	// 32 secret bytes, the same on every replica and across restarts (a new key makes
+	// the older tokens outstanding unrecognisable, and their reuse is then refused
+	// instead of detected). Keep it out of the database: its readers must not be able to
+	// make tokens. The control plane derives it from keys.kek (app.AuthConfig).
+	RefreshTagKey []byte
 
 	// Throttle limits failed logins (and signups that meet an existing account).
 	Throttle Throttle
@@ -158,6 +169,9 @@ func (c Config) Validate() error {
 	if c.RefreshGrace > c.AccessTTL {
 		errs = append(errs, errors.New("auth: Config.RefreshGrace exceeds AccessTTL"))
 	}
+	if len(c.RefreshTagKey) < 32 {
+		errs = append(errs, errors.New("auth: Config.RefreshTagKey must hold at least 32 bytes"))
+	}
 	if t.AccountWindow < t.Window {
 		errs = append(errs, errors.New("auth: Config.Throttle.AccountWindow is shorter than Window"))
 	}
@@ -179,6 +193,7 @@ type Service struct {
 	st     Storage
 	signer Signer
 	cfg    Config
+	tags   tagger // mints refresh tokens, recognises the ones it minted
 	dummy  string // PHC hash verified for unknown accounts
 }
 
@@ -197,7 +212,7 @@ func New(st Storage, signer Signer, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{Accounts: accounts, st: st, signer: signer, cfg: cfg}
+	s := &Service{Accounts: accounts, st: st, signer: signer, cfg: cfg, tags: tagger{key: bytes.Clone(cfg.RefreshTagKey)}}
 	s.dummy = hashPassword(randomToken(24), DefaultParams)
 	return s, nil
 }

@@ -107,6 +107,9 @@ func newPool(t testing.TB, url string) *pgxpool.Pool {
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 
+// testTagKey is the tests' auth.Config.RefreshTagKey.
+var testTagKey = []byte("edgeauth auth tests: a tag key of 32 bytes or more")
+
 // newEnv gives the test its own database, migrated, and a service on it.
 func newEnv(t testing.TB, mod func(*auth.Config)) *env {
 	t.Helper()
@@ -116,7 +119,7 @@ func newEnv(t testing.TB, mod func(*auth.Config)) *env {
 func envOn(t testing.TB, pool *pgxpool.Pool, mod func(*auth.Config)) *env {
 	t.Helper()
 	e := &env{st: store.New(pool), pool: pool, clock: &clock{t: time.Now().Truncate(time.Second)}, signer: newSigner(t)}
-	cfg := auth.Config{Issuer: testIssuer, Audience: testAudience, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	cfg := auth.Config{Issuer: testIssuer, Audience: testAudience, RefreshTagKey: testTagKey, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -142,7 +142,8 @@ func (s *Service) openSession(ctx context.Context, q store.Queries, user store.U
 		Created: now, LastUsed: now,
 		IdleExpires: now.Add(s.cfg.IdleTTL), AbsoluteExpires: now.Add(s.cfg.AbsoluteTTL),
 	}
-	refresh, refreshTok := newRefreshToken(sess.ID, 1)
+	refresh, refreshTok := s.tags.mint(sess.ID, 1)
+	sess.TokenHash = refreshTok.hash
 	access, accessExp, err := s.issueAccess(ctx, user.ID, sess, user.Roles, now, randomToken(jtiBytes))
 	if err != nil {
 		return nil, err
@@ -150,7 +151,7 @@ func (s *Service) openSession(ctx context.Context, q store.Queries, user store.U
 	if err := att.succeed(ctx, q, now); err != nil {
 		return nil, err
 	}
-	if err := q.CreateSession(ctx, sess, refreshTok.hash); err != nil {
+	if err := q.CreateSession(ctx, sess); err != nil {
 		return nil, err
 	}
 	if err := q.AddAudit(ctx, store.AuditEvent{Kind: "login", UserID: user.ID, SessionID: sess.ID, IP: sess.IP, At: now}); err != nil {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
@@ -21,7 +22,7 @@ func randomToken(n int) string {
 // Sizes of the random identifiers.
 const (
 	sessionIDBytes    = 24 // 192 bits
-	refreshTokenBytes = 32 // 256 bits
+	refreshTokenBytes = 32 // a refresh token's secret: 128 random bits and a 128-bit tag
 	jtiBytes          = 16
 )
 
@@ -29,20 +30,36 @@ const (
 //
 // A refresh token is <session id>.<generation>.<secret>: the session's id (base64url of
 // sessionIDBytes), the token's generation in its session's chain (decimal, no leading
-// zero), and refreshTokenBytes random bytes (base64url). Only the secret is secret: the
-// id is also the access token's sid claim, and the generation counts refreshes. The
-// database keeps SHA-256 of the secret, which a reader cannot turn back into a token;
-// naming the session and generation lets a refresh find the token's row by the
-// session's primary key and (session_id, generation) instead of searching by hash, and
-// compare the hash there (a timing difference in that comparison could only reveal bytes
-// of a SHA-256 of 256 random bits, which no one can invert; there is no secret for a
-// constant-time comparison to protect). Tokens of the earlier format (43 characters,
-// the secret alone) are malformed now: migration 005.
+// zero), and refreshTokenBytes bytes (base64url): tagNonceBytes random bytes followed by
+// a tag, HMAC-SHA256 under Config.RefreshTagKey over the session id, the generation and
+// those random bytes. Only the secret is secret: the id is also the access token's sid
+// claim, and the generation counts refreshes.
+//
+// The session row keeps SHA-256 of its live token's secret and of that token's parent
+// (store.RefreshSQL), which a reader of the database cannot turn back into tokens: a
+// refresh is decided by the live hash, a grace replay by the parent's. The tag answers
+// the one question the row cannot: is a token of an older generation one this service
+// issued (reuse: the session is revoked) or made up by someone who knows the session
+// id (refused, nothing changes)? The key never reaches the database, so its readers
+// cannot make such a token either. Comparing hashes needs no constant time (a timing
+// difference could only reveal bytes of a SHA-256 of a secret no one can guess);
+// comparing tags does (hmac.Equal).
+//
+// Tokens of the first format (43 characters, the secret alone) are malformed since
+// migration 005; tokens of migration 005's format (random secrets, no tag) keep
+// working as the live token or its parent (migration 006 moved their hashes into the
+// session row), and an older one is refused rather than counted as reuse.
 var (
 	sessionIDLen    = base64.RawURLEncoding.EncodedLen(sessionIDBytes)
 	refreshTokenLen = base64.RawURLEncoding.EncodedLen(refreshTokenBytes)
 	// refreshTokenMax is the longest refresh token: id, dot, 10 digits, dot, secret.
 	refreshTokenMax = sessionIDLen + 1 + 10 + 1 + refreshTokenLen
+)
+
+const (
+	tagNonceBytes = 16                                // random part of a secret
+	tagBytes      = refreshTokenBytes - tagNonceBytes // HMAC-SHA256 truncated to 128 bits
+	tagContext    = "edgeauth refresh token v3\x00"   // domain separation for the HMAC
 )
 
 // refreshToken is a parsed refresh token.
@@ -53,14 +70,36 @@ type refreshToken struct {
 	hash       []byte // SHA-256 of secret: the stored form
 }
 
-// newRefreshToken returns a fresh token of the session's generation.
-func newRefreshToken(sessionID string, generation int) (string, refreshToken) {
-	tok := sessionID + "." + strconv.Itoa(generation) + "." + randomToken(refreshTokenBytes)
+// tagger mints refresh tokens and recognises the ones minted under its key.
+type tagger struct{ key []byte }
+
+// mint returns a fresh token of the session's generation.
+func (g tagger) mint(sessionID string, generation int) (string, refreshToken) {
+	secret := make([]byte, tagNonceBytes, refreshTokenBytes)
+	if _, err := rand.Read(secret); err != nil {
+		panic("auth: no randomness: " + err.Error()) // see randomToken
+	}
+	secret = append(secret, g.tag(sessionID, generation, secret)...)
+	tok := sessionID + "." + strconv.Itoa(generation) + "." + base64.RawURLEncoding.EncodeToString(secret)
 	t, ok := parseRefreshToken(tok)
 	if !ok {
 		panic("auth: minted an unparsable refresh token")
 	}
 	return tok, t
+}
+
+// issued reports whether t's tag is the one mint gave it: whether this service (or
+// another replica with the same key) issued t.
+func (g tagger) issued(t refreshToken) bool {
+	return hmac.Equal(t.secret[tagNonceBytes:], g.tag(t.sessionID, t.generation, t.secret[:tagNonceBytes]))
+}
+
+// tag is the HMAC of a token's session id (fixed length), generation and nonce.
+func (g tagger) tag(sessionID string, generation int, nonce []byte) []byte {
+	m := hmac.New(sha256.New, g.key)
+	m.Write([]byte(tagContext + sessionID + "." + strconv.Itoa(generation) + "."))
+	m.Write(nonce)
+	return m.Sum(nil)[:tagBytes]
 }
 
 // parseRefreshToken reads a refresh token, or returns false if tok is not exactly the

@@ -29,7 +29,7 @@ const (
 //
 // Everything a rotation writes is prepared first (the successor, sealed under the
 // presented token), then one statement decides and writes (store.RefreshSQL): one round
-// trip and one commit, and no lock is held while the access token is signed. The
+// trip, one row (the session's) and one commit, and no lock is held while the access token is signed. The
 // access token's claims follow from the rotation (its time, the successor's derived
 // token id, the user's roles), so a grace replay, which opens the sealed successor,
 // signs the same claims again and, since keys.Manager signs deterministically (EdDSA,
@@ -41,13 +41,13 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, err
 		return nil, ErrRefreshInvalid
 	}
 	now := s.cfg.Now()
-	next, nextTok := newRefreshToken(tok.sessionID, tok.generation+1)
+	next, nextTok := s.tags.mint(tok.sessionID, tok.generation+1)
 	box, err := seal(tok, next)
 	if err != nil {
 		return nil, err
 	}
 	r, err := s.st.Refresh(ctx, store.RefreshAttempt{
-		SessionID: tok.sessionID, Generation: tok.generation, Hash: tok.hash,
+		SessionID: tok.sessionID, Generation: tok.generation, Hash: tok.hash, Issued: s.tags.issued(tok),
 		At: now, GraceFrom: now.Add(-s.cfg.RefreshGrace),
 		NewHash: nextTok.hash, SuccessorBox: box, IdleExpires: now.Add(s.cfg.IdleTTL),
 		ReuseReason: ReasonRefreshReused, IP: truncate(req.IP, 64),

@@ -28,19 +28,33 @@ func TestNamingASessionWithoutItsSecretChangesNothing(t *testing.T) {
 		_, _ = rand.Read(b)
 		return r.Session.ID + "." + gen + "." + base64.RawURLEncoding.EncodeToString(b)
 	}
+	// Genuine secrets moved to another generation or session: each token's tag covers
+	// its session and generation, so neither passes for an issued token.
+	secretOf := func(tok string) string { return tok[strings.LastIndexByte(tok, '.')+1:] }
+	other := e.login(t, "named@example.test")
+	otherFirst := other.Tokens.Refresh
+	mustRefresh(t, e, otherFirst)
+	spliced := []string{
+		r.Session.ID + ".1." + secretOf(second),
+		r.Session.ID + ".1." + secretOf(third),
+		r.Session.ID + ".1." + secretOf(otherFirst),
+	}
 	e.clock.Add(time.Hour)
 	for _, gen := range []string{"1", "2", "3", "4", "2147483647"} {
 		_, err := e.refresh(forge(gen))
 		wantErr(t, err, auth.ErrRefreshInvalid)
 		wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), forge(gen)), auth.ErrRefreshInvalid)
 	}
+	for _, tok := range spliced {
+		_, err := e.refresh(tok)
+		wantErr(t, err, auth.ErrRefreshInvalid)
+		wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), tok), auth.ErrRefreshInvalid)
+	}
 	e.active(t, r.Session.ID, true)
 	if n := auditCount(t, e, auth.ReasonRefreshReused, r.Session.ID); n != 0 {
 		t.Fatalf("%d reuse events", n)
 	}
-	if rows := tokenRows(t, e, r.Session.ID); len(rows) != 3 {
-		t.Fatalf("%d token rows", len(rows))
-	}
+	wantChain(t, e, r.Session.ID, 3, third, second)
 	mustRefresh(t, e, third)
 }
 
@@ -58,7 +72,7 @@ func TestOldFormatRefreshTokenIsRefused(t *testing.T) {
 	now := e.clock.Now()
 	sid := strings.Repeat("o", 32)
 	err := e.st.CreateSession(context.Background(), store.Session{ID: sid, UserID: u.ID, Created: now, LastUsed: now,
-		IdleExpires: now.Add(time.Hour), AbsoluteExpires: now.Add(24 * time.Hour)}, h[:])
+		IdleExpires: now.Add(time.Hour), AbsoluteExpires: now.Add(24 * time.Hour), TokenHash: h[:]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,8 +80,8 @@ func TestOldFormatRefreshTokenIsRefused(t *testing.T) {
 	wantErr(t, err, auth.ErrRefreshInvalid)
 	wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), old), auth.ErrRefreshInvalid)
 	e.active(t, sid, true)
-	if rows := tokenRows(t, e, sid); len(rows) != 1 || rows[0].UsedAt != nil {
-		t.Fatalf("token rows %+v", rows)
+	if s := sessionRow(t, e, sid); s.Generation != 1 || s.RotatedAt != nil {
+		t.Fatalf("session %+v", s)
 	}
 	if ev, err := e.st.AuditEvents(context.Background(), "", sid, 10); err != nil || len(ev) != 0 {
 		t.Fatalf("audit %+v %v", ev, err)

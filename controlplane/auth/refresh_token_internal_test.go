@@ -7,10 +7,55 @@ import (
 	"testing"
 )
 
+// testTags mints the internal tests' tokens.
+var testTags = tagger{key: bytes.Repeat([]byte{7}, 32)}
+
+// A token's tag covers its session, generation and random part under the key: change
+// any of them, or the key, and the token is no longer recognised as issued; a random
+// secret (migration 005's tokens) never is.
+func TestRefreshTokenTag(t *testing.T) {
+	t.Parallel()
+	sid := randomToken(sessionIDBytes)
+	tok, p := testTags.mint(sid, 7)
+	if !testTags.issued(p) {
+		t.Fatalf("%q: its own tag is not recognised", tok)
+	}
+	if other := (tagger{key: bytes.Repeat([]byte{8}, 32)}); other.issued(p) {
+		t.Fatal("recognised under another key")
+	}
+	parse := func(s string) refreshToken {
+		t.Helper()
+		q, ok := parseRefreshToken(s)
+		if !ok {
+			t.Fatalf("%q does not parse", s)
+		}
+		return q
+	}
+	secret := strings.SplitN(tok, ".", 3)[2]
+	otherSid := randomToken(sessionIDBytes)
+	for name, q := range map[string]refreshToken{
+		"another generation": parse(sid + ".8." + secret),
+		"another session":    parse(otherSid + ".7." + secret),
+		"random secret":      parse(sid + ".7." + randomToken(refreshTokenBytes)),
+	} {
+		if testTags.issued(q) {
+			t.Errorf("%s: recognised as issued", name)
+		}
+	}
+	flipped := bytes.Clone(p.secret)
+	flipped[0] ^= 1 // the random part
+	if testTags.issued(refreshToken{sessionID: sid, generation: 7, secret: flipped}) {
+		t.Error("a changed random part keeps its tag")
+	}
+	if _, q := testTags.mint(sid, 7); bytes.Equal(q.secret, p.secret) {
+		t.Error("two mints gave the same secret")
+	}
+}
+
 func TestRefreshTokenFormat(t *testing.T) {
 	t.Parallel()
 	sid := randomToken(sessionIDBytes)
-	tok, parsed := newRefreshToken(sid, 7)
+	tok, parsed := testTags.mint(sid, 7)
 	if parsed.sessionID != sid || parsed.generation != 7 || len(parsed.secret) != refreshTokenBytes {
 		t.Fatalf("minted %q parsed as %+v", tok, parsed)
 	}
@@ -66,7 +111,7 @@ func secretCanonical(s string) bool {
 // Whatever parses prints back as itself (one token, one spelling), names a generation
 // in range and carries a secret of the right size.
 func FuzzRefreshToken(f *testing.F) {
-	tok, _ := newRefreshToken(randomToken(sessionIDBytes), 1)
+	tok, _ := testTags.mint(randomToken(sessionIDBytes), 1)
 	f.Add(tok)
 	f.Add(randomToken(refreshTokenBytes))
 	f.Add("a.1.b")
@@ -78,7 +123,7 @@ func FuzzRefreshToken(f *testing.F) {
 		if p.generation < 1 || len(p.secret) != refreshTokenBytes || len(p.sessionID) != sessionIDLen {
 			t.Fatalf("%q parsed as %+v", s, p)
 		}
-		again, _ := newRefreshToken(p.sessionID, p.generation)
+		again, _ := testTags.mint(p.sessionID, p.generation)
 		if strings.SplitN(again, ".", 3)[0] != strings.SplitN(s, ".", 3)[0] || strings.SplitN(again, ".", 3)[1] != strings.SplitN(s, ".", 3)[1] {
 			t.Fatalf("%q does not print back", s)
 		}
@@ -89,8 +134,8 @@ func FuzzRefreshToken(f *testing.F) {
 func TestSealOpensOnlyWithTheParent(t *testing.T) {
 	t.Parallel()
 	sid := randomToken(sessionIDBytes)
-	_, parent := newRefreshToken(sid, 3)
-	succ, succTok := newRefreshToken(sid, 4)
+	_, parent := testTags.mint(sid, 3)
+	succ, succTok := testTags.mint(sid, 4)
 	box, err := seal(parent, succ)
 	if err != nil {
 		t.Fatal(err)
@@ -99,12 +144,12 @@ func TestSealOpensOnlyWithTheParent(t *testing.T) {
 	if err != nil || got != succ || successorTokenID(gotTok) != successorTokenID(succTok) {
 		t.Fatalf("unseal: %q, %v", got, err)
 	}
-	_, other := newRefreshToken(sid, 3)
+	_, other := testTags.mint(sid, 3)
 	if _, _, err := unseal(other, box); err == nil {
 		t.Fatal("opened with another token of the same generation")
 	}
 	// A box holding a token of another generation is refused.
-	wrong, _ := newRefreshToken(sid, 9)
+	wrong, _ := testTags.mint(sid, 9)
 	box, _ = seal(parent, wrong)
 	if _, _, err := unseal(parent, box); err == nil {
 		t.Fatal("accepted a successor of the wrong generation")

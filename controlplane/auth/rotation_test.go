@@ -1,8 +1,12 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,24 +16,40 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/store"
 )
 
-// tokenRows returns the session's refresh-token rows.
-func tokenRows(t testing.TB, e *env, sid string) []store.RefreshToken {
+// sessionRow returns the session's row as stored.
+func sessionRow(t testing.TB, e *env, sid string) store.Session {
 	t.Helper()
-	rows, err := e.st.SessionRefreshTokens(context.Background(), sid)
+	s, err := e.st.SessionByID(context.Background(), sid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rows
+	return s
 }
 
-func liveCount(rows []store.RefreshToken) int {
-	n := 0
-	for _, r := range rows {
-		if r.UsedAt == nil {
-			n++
-		}
+// secretHash is SHA-256 of a refresh token's secret: what the session row holds.
+func secretHash(t testing.TB, tok string) []byte {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	raw, err := base64.RawURLEncoding.DecodeString(parts[len(parts)-1])
+	if err != nil {
+		t.Fatalf("%q: %v", tok, err)
 	}
-	return n
+	h := sha256.Sum256(raw)
+	return h[:]
+}
+
+// wantChain fails unless the session's row says it was rotated exactly to generation
+// with live as its live token and parent as that token's parent ("" for none).
+func wantChain(t testing.TB, e *env, sid string, generation int, live, parent string) {
+	t.Helper()
+	s := sessionRow(t, e, sid)
+	var parentHash []byte
+	if parent != "" {
+		parentHash = secretHash(t, parent)
+	}
+	if s.Generation != generation || !bytes.Equal(s.TokenHash, secretHash(t, live)) || !bytes.Equal(s.PreviousHash, parentHash) {
+		t.Fatalf("session at generation %d (want %d), live hash %x, parent hash %x", s.Generation, generation, s.TokenHash, s.PreviousHash)
+	}
 }
 
 func auditCount(t testing.TB, e *env, kind, sid string) int {
@@ -77,10 +97,7 @@ func TestConcurrentRefreshGraceThenReplayRevokes(t *testing.T) {
 	if results[0].Tokens.Refresh == r.Tokens.Refresh {
 		t.Fatal("no rotation")
 	}
-	rows := tokenRows(t, e, sid)
-	if len(rows) != 2 || liveCount(rows) != 1 || rows[0].UsedAt == nil || rows[1].ParentID == nil || *rows[1].ParentID != rows[0].ID {
-		t.Fatalf("want exactly one rotation and one live successor, got %+v", rows)
-	}
+	wantChain(t, e, sid, 2, results[0].Tokens.Refresh, r.Tokens.Refresh) // one rotation, one live successor
 	e.active(t, sid, true)
 	if n := auditCount(t, e, auth.ReasonRefreshReused, sid); n != 0 {
 		t.Fatalf("%d reuse events", n)
@@ -108,9 +125,7 @@ func TestConcurrentRefreshGraceThenReplayRevokes(t *testing.T) {
 	if err != nil || s.RevokedAt == nil || s.RevokeReason != auth.ReasonRefreshReused {
 		t.Fatalf("session %+v, %v", s, err)
 	}
-	if rows := tokenRows(t, e, sid); len(rows) != 2 {
-		t.Fatalf("tokens minted after revocation: %d rows", len(rows))
-	}
+	wantChain(t, e, sid, 2, succ.Refresh, r.Tokens.Refresh) // nothing rotated after the revocation
 	// The revocation list now names the session, so edges refuse its access tokens.
 	list, err := revocation.New(context.Background(), e.pool, e.signer, revocation.Config{Issuer: testIssuer, Now: e.clock.Now})
 	if err != nil {

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -15,8 +16,9 @@ func (s *Service) Logout(ctx context.Context, sid string) error {
 }
 
 // LogoutByRefreshToken revokes the session that the refresh token belongs to (for a
-// logout whose access token has already expired). ErrRefreshInvalid if the token is
-// malformed or unknown.
+// logout whose access token has already expired): its live token, the live token's
+// parent, or an older token the service issued. ErrRefreshInvalid if the token is
+// malformed or none of these.
 func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string) error {
 	tok, ok := parseRefreshToken(refreshToken)
 	if !ok {
@@ -24,8 +26,8 @@ func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string)
 	}
 	now := s.cfg.Now()
 	return s.st.InTx(ctx, func(q store.Queries) error {
-		sess, _, err := q.LockSessionForRefresh(ctx, tok.sessionID, tok.generation, tok.hash)
-		if errors.Is(err, store.ErrNotFound) {
+		sess, _, err := q.LockSession(ctx, tok.sessionID)
+		if errors.Is(err, store.ErrNotFound) || err == nil && !s.ofSession(tok, sess) {
 			return ErrRefreshInvalid
 		}
 		if err != nil || sess.RevokedAt != nil {
@@ -36,6 +38,15 @@ func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string)
 		}
 		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonLogout, UserID: sess.UserID, SessionID: sess.ID, At: now})
 	})
+}
+
+// ofSession reports whether tok is one of sess's refresh tokens: the live one, its
+// parent (their hashes are in the row), or an older one the service issued (its tag).
+func (s *Service) ofSession(tok refreshToken, sess store.Session) bool {
+	g := sess.Generation
+	return tok.generation == g && bytes.Equal(tok.hash, sess.TokenHash) ||
+		tok.generation == g-1 && bytes.Equal(tok.hash, sess.PreviousHash) ||
+		tok.generation < g && s.tags.issued(tok)
 }
 
 // RevokeSession revokes one of the user's own sessions. ErrSessionNotFound if the session

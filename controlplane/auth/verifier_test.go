@@ -34,7 +34,7 @@ func TestTokensAcceptedByVerifierCore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := auth.New(store.New(pool), km, auth.Config{Issuer: testIssuer, Audience: testAudience, Logger: slog.New(slog.DiscardHandler)})
+	svc, err := auth.New(store.New(pool), km, auth.Config{Issuer: testIssuer, Audience: testAudience, RefreshTagKey: testTagKey, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 	access, refresh := e.login(testEmail, testPassword)
 	an, rn := e.cfg.AccessCookie().Name, e.cfg.RefreshCookie().Name
 
-	core := []string{"users", "sessions", "live_sessions", "refresh_tokens", "used_refresh_tokens", "signing_keys"}
+	core := []string{"users", "sessions", "live_sessions", "rotations", "signing_keys"}
 	all := append(append([]string{}, core...), "audit_events", "login_failures")
 	big := `{"email":"` + strings.Repeat("a", 70<<10) + `","password":"x"}`
 
@@ -164,12 +164,12 @@ func TestCSRF(t *testing.T) {
 		{"login with Sec-Fetch-Site same-origin only", req{method: "POST", path: "/auth/login", body: login, noOrigin: true, header: map[string]string{"Sec-Fetch-Site": "same-origin"}}, 200, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			before := e.counts("sessions", "live_sessions", "refresh_tokens")
+			before := e.counts("sessions", "live_sessions", "rotations")
 			r := e.do(tc.q)
 			if r.StatusCode != tc.status || r.errorCode() != tc.code {
 				t.Fatalf("got %d %s, want %d %s", r.StatusCode, r.body, tc.status, tc.code)
 			}
-			if tc.status >= 400 && !maps.Equal(before, e.counts("sessions", "live_sessions", "refresh_tokens")) {
+			if tc.status >= 400 && !maps.Equal(before, e.counts("sessions", "live_sessions", "rotations")) {
 				t.Fatal("a refused request changed the database")
 			}
 		})

@@ -84,7 +84,7 @@ func (f *fixture) session(t *testing.T) string {
 	now := f.clock.Now()
 	h := sha256.Sum256(b[:])
 	if err := f.st.CreateSession(context.Background(), store.Session{ID: id, UserID: f.user, Created: now, LastUsed: now,
-		IdleExpires: now.Add(time.Hour), AbsoluteExpires: now.Add(time.Hour)}, h[:]); err != nil {
+		IdleExpires: now.Add(time.Hour), AbsoluteExpires: now.Add(time.Hour), TokenHash: h[:]}); err != nil {
 		t.Fatal(err)
 	}
 	return id

@@ -37,7 +37,6 @@ const (
 	sqlstateExclusionViolation       = "23P01"
 	sqlstateCharacterNotInRepertoire = "22021" // e.g. a NUL byte in text
 	sqlstateUntranslatableCharacter  = "22P05"
-	sqlstateDivisionByZero           = "22012" // RefreshSQL's way to abort (see there)
 	sqlstateSerializationFailure     = "40001"
 	sqlstateDeadlockDetected         = "40P01"
 	sqlstateAdminShutdown            = "57P01"

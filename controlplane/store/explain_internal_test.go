@@ -24,15 +24,14 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		sql  string
 		args []any
 	}{
-		{"refresh", RefreshSQL, []any{"sid", 2, h, now, now, h, []byte("x"), now, "r", "192.0.2.1"}},
-		{"lock session by refresh token", lockSessionSQL, []any{"sid", 1, h}},
+		{"refresh", RefreshSQL, []any{"sid", 2, h, now, now, h, []byte("x"), now, "r", "192.0.2.1", true}},
+		{"lock session", lockSessionSQL, []any{"sid"}},
 		{"revoke", revokeSQL, []any{"sid", uid, now, "r"}},
 		{"revoked since", `SELECT id FROM sessions WHERE revoked_at > $1 ORDER BY revoked_at, id`, []any{now}},
 		{"user by e-mail", `SELECT ` + userColumns + ` FROM users WHERE lower(email) = lower($1)`, []any{"a@b"}},
 		{"user sessions", `SELECT id FROM sessions WHERE user_id = $1::uuid AND revoked_at IS NULL`, []any{uid}},
 		{"login failures", failureCountsSQL, []any{h, "192.0.2.1", now, now, now}},
 		{"known login client", `SELECT 1 FROM login_clients WHERE account_key = $1 AND client_key = $2 AND last_login_at > $3`, []any{h, "192.0.2.1", now}},
-		{"session tokens", `SELECT id FROM refresh_tokens WHERE session_id = $1`, []any{"sid"}},
 	}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SET LOCAL enable_seqscan = off"); err != nil {

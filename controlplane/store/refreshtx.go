@@ -1,23 +1,26 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // RefreshAttempt is one presented refresh token and the rotation it makes if it is its
 // session's live one. The token names its session and generation; Hash is SHA-256 of
 // its secret. Everything a rotation writes is prepared before the statement runs, so a
-// refresh takes one statement, one round trip and one commit (RefreshSQL).
+// refresh takes one statement, one round trip, one row and one commit (RefreshSQL).
 type RefreshAttempt struct {
 	SessionID  string
 	Generation int    // the generation the token names
 	Hash       []byte // SHA-256 of the token's secret
-	At         time.Time
+	// Issued: the token's tag shows that the service issued it (auth checks the tag;
+	// the store cannot). It decides whether a token older than the live one's parent is
+	// reuse or made up.
+	Issued bool
+	At     time.Time
 	// GraceFrom: a rotation at or after it lets the previous token be presented again
 	// (At minus the grace window).
 	GraceFrom time.Time
@@ -34,20 +37,22 @@ type RefreshAttempt struct {
 type RefreshOutcome int
 
 const (
-	// RefreshInvalid: no such session, a secret that is not one of its tokens', a
-	// generation it never had, or a session revoked or expired. Nothing was written.
+	// RefreshInvalid: no such session, a secret that is neither its live token's nor
+	// its parent's nor (without Issued) any other, a generation it never had, or a
+	// session revoked or expired. Nothing was written.
 	RefreshInvalid RefreshOutcome = iota
 	// RefreshRotated: the token was the live one; the successor is now (session's
-	// generation + 1, NewHash), the presented token is marked used, the session's last
-	// use and idle expiry moved, SuccessorBox stored.
+	// generation + 1, NewHash), the presented token its parent, the session's last use
+	// and idle expiry moved, SuccessorBox stored.
 	RefreshRotated
 	// RefreshGrace: the token is the live one's parent and the rotation that replaced it
 	// is at or after GraceFrom; Session.SuccessorBox holds the successor. Nothing was
 	// written.
 	RefreshGrace
-	// RefreshReused: any other genuine token of the session (older, or the previous
-	// one after the grace). The session is now revoked with ReuseReason (NOTIFYed on
-	// RevocationChannel) and the reuse audited, in the same statement.
+	// RefreshReused: any other genuine token of the session (the parent after the
+	// grace, or an older one that was Issued). The session is now revoked with
+	// ReuseReason (NOTIFYed on RevocationChannel) and the reuse audited, in the same
+	// statement.
 	RefreshReused
 )
 
@@ -59,34 +64,35 @@ type RefreshResult struct {
 	User    User
 }
 
-// RefreshSQL is a refresh: one statement keyed by the session's primary key.
+// RefreshSQL is a refresh: one statement keyed by the session's primary key, writing
+// one row.
 //
 //	$1 session id, $2 generation named, $3 hash of the secret, $4 now, $5 grace from,
-//	$6 successor hash, $7 successor box, $8 new idle expiry, $9 reuse reason, $10 ip
+//	$6 successor hash, $7 successor box, $8 new idle expiry, $9 reuse reason, $10 ip,
+//	$11 issued (the token's tag is valid)
 //
-// t is the presented token's row if the secret is that generation's (an index lookup by
-// (session_id, generation), then the hash compared). The UPDATE of the session matches
-// only when the refresh writes: the session is active and the token is either its live
-// one (rotate) or a genuine older one outside the grace rule (revoke). PostgreSQL's row
-// lock serialises concurrent refreshes of one session: a refresh that waited for
-// another re-checks these conditions against the row that one left (READ COMMITTED's
-// re-check of an UPDATE's WHERE), so one token never rotates twice. From the rotation
-// follow, in the same statement, the successor's row and the presented token marked
-// used (n, o); from a revocation the audit event (a) and the NOTIFY. Every part happens
-// or none: a rotation whose token row was already used aborts the statement by a
-// division by zero (impossible under the lock, checked anyway).
+// The UPDATE of the session matches only when the refresh writes: the session is
+// active and the token is either its live one (generation and hash: rotate) or a
+// genuine older one outside the grace rule (revoke). Genuine means the live token's
+// parent (its hash is in the row) or a token the service issued ($11). A rotation moves
+// the live hash to previous_hash and the successor's in; the SET list reads the row as
+// it was. PostgreSQL's row lock serialises concurrent refreshes of one session: a
+// refresh that waited for another re-checks these conditions against the row that one
+// left (READ COMMITTED's re-check of an UPDATE's WHERE), so one token never rotates
+// twice. From a revocation follow, in the same statement, the audit event (a) and the
+// NOTIFY; every part happens or none.
 //
 // When the UPDATE wrote nothing, the second branch returns the session as the
-// statement's snapshot saw it, and whether the secret matched: the caller then has a
-// grace replay (nothing to write), an invalid token, or, if the snapshot says the
-// statement should have written, a refresh that lost a race for the row while it was
-// changing (Refresh runs the statement again, with a new snapshot).
+// statement's snapshot saw it, hashes included: the caller then has a grace replay
+// (nothing to write), an invalid token, or, if the snapshot says the statement should
+// have written, a refresh that lost a race for the row while it was changing (Refresh
+// runs the statement again, with a new snapshot).
 var RefreshSQL = `
-	WITH t AS (
-		SELECT id FROM refresh_tokens WHERE session_id = $1 AND generation = $2 AND hash = $3
-	), s AS (
+	WITH s AS (
 		UPDATE sessions SET
 			generation      = CASE WHEN sessions.generation = $2 THEN sessions.generation + 1 ELSE sessions.generation END,
+			token_hash      = CASE WHEN sessions.generation = $2 THEN $6::bytea ELSE sessions.token_hash END,
+			previous_hash   = CASE WHEN sessions.generation = $2 THEN sessions.token_hash ELSE sessions.previous_hash END,
 			rotated_at      = CASE WHEN sessions.generation = $2 THEN $4 ELSE sessions.rotated_at END,
 			successor_box   = CASE WHEN sessions.generation = $2 THEN $7::bytea END,
 			last_used_at    = CASE WHEN sessions.generation = $2 THEN $4 ELSE sessions.last_used_at END,
@@ -94,31 +100,25 @@ var RefreshSQL = `
 			revoked_at      = CASE WHEN sessions.generation = $2 THEN NULL ELSE $4::timestamptz END,
 			revoke_reason   = CASE WHEN sessions.generation = $2 THEN NULL ELSE $9::text END
 		FROM users u
-		WHERE sessions.id = $1 AND u.id = sessions.user_id AND EXISTS (SELECT FROM t)
+		WHERE sessions.id = $1 AND u.id = sessions.user_id
 			AND sessions.revoked_at IS NULL AND sessions.idle_expires_at > $4 AND sessions.absolute_expires_at > $4
-			AND (sessions.generation = $2
-				OR ($2 < sessions.generation AND NOT ($2 = sessions.generation - 1 AND sessions.rotated_at >= $5)))
+			AND ((sessions.generation = $2 AND sessions.token_hash = $3)
+				OR ($2 < sessions.generation
+					AND ($11 OR ($2 = sessions.generation - 1 AND sessions.previous_hash = $3))
+					AND NOT ($2 = sessions.generation - 1 AND sessions.previous_hash = $3 AND sessions.rotated_at >= $5)))
 		RETURNING sessions.*, u.id AS uid, u.email, u.roles, u.created_at AS user_created_at,
 			sessions.revoked_at IS NULL AS rotated
-	), n AS (
-		INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at)
-		SELECT s.id, $6, s.generation, t.id, $4 FROM s, t WHERE s.rotated
-		RETURNING id, parent_id
-	), o AS (
-		UPDATE refresh_tokens SET used_at = $4, successor_id = n.id
-		FROM n WHERE refresh_tokens.id = n.parent_id AND refresh_tokens.used_at IS NULL
-		RETURNING 1
 	), a AS (
 		INSERT INTO audit_events (kind, user_id, session_id, ip, at, detail)
 		SELECT $9, s.user_id, s.id, $10, $4, jsonb_build_object('generation', $2::int, 'live_generation', s.generation)
 		FROM s WHERE NOT s.rotated
 	)
-	SELECT true, ` + refreshSessionColumns("s") + `, s.uid::text, s.email, s.roles, s.user_created_at, s.rotated, true,
-		CASE WHEN s.rotated THEN 1 / (SELECT count(*) FROM o)
+	SELECT true, ` + refreshSessionColumns("s") + `, s.uid::text, s.email, s.roles, s.user_created_at, s.rotated,
+		CASE WHEN s.rotated THEN 0
 			ELSE length(pg_notify('` + RevocationChannel + `', json_build_object('sid', s.id, 'seq', s.revocation_seq, 'reason', s.revoke_reason)::text)::text) END
 	FROM s
 	UNION ALL
-	SELECT false, ` + refreshSessionColumns("x") + `, u.id::text, u.email, u.roles, u.created_at, false, EXISTS (SELECT FROM t), 0
+	SELECT false, ` + refreshSessionColumns("x") + `, u.id::text, u.email, u.roles, u.created_at, false, 0
 	FROM sessions x JOIN users u ON u.id = x.user_id
 	WHERE x.id = $1 AND NOT EXISTS (SELECT FROM s)`
 
@@ -126,7 +126,7 @@ var RefreshSQL = `
 func refreshSessionColumns(a string) string {
 	return a + `.id, ` + a + `.user_id::text, ` + a + `.user_agent, ` + a + `.ip, ` + a + `.created_at, ` + a + `.last_used_at, ` +
 		a + `.idle_expires_at, ` + a + `.absolute_expires_at, ` + a + `.revoked_at, coalesce(` + a + `.revoke_reason, ''), ` +
-		a + `.generation, ` + a + `.rotated_at, ` + a + `.successor_box`
+		a + `.generation, ` + a + `.token_hash, ` + a + `.previous_hash, ` + a + `.rotated_at, ` + a + `.successor_box`
 }
 
 // refreshAttempts bounds how often Refresh runs the statement when it lost a race for
@@ -154,30 +154,29 @@ func (s *Store) Refresh(ctx context.Context, a RefreshAttempt) (RefreshResult, e
 // refreshOnce runs RefreshSQL once; settled is false when it lost a race for the row.
 func (s *Store) refreshOnce(ctx context.Context, a RefreshAttempt) (r RefreshResult, settled bool, err error) {
 	var (
-		wrote, rotated, matched bool
-		check                   int64
+		wrote, rotated bool
+		notified       int64
 	)
 	sess, u := &r.Session, &r.User
-	dest := append(sessionDest(sess), &u.ID, &u.Email, &u.Roles, &u.Created, &rotated, &matched, &check)
+	dest := append(sessionDest(sess), &u.ID, &u.Email, &u.Roles, &u.Created, &rotated, &notified)
 	err = s.pool.QueryRow(ctx, RefreshSQL, a.SessionID, a.Generation, a.Hash, a.At, a.GraceFrom,
-		a.NewHash, a.SuccessorBox, a.IdleExpires, a.ReuseReason, a.IP).Scan(append([]any{&wrote}, dest...)...)
+		a.NewHash, a.SuccessorBox, a.IdleExpires, a.ReuseReason, a.IP, a.Issued).Scan(append([]any{&wrote}, dest...)...)
 	if errors.Is(err, errNoRows) {
 		return RefreshResult{Outcome: RefreshInvalid}, true, nil
 	}
 	if err != nil {
-		if pe, ok := errors.AsType[*pgconn.PgError](err); ok && pe.Code == sqlstateDivisionByZero { // see RefreshSQL
-			return RefreshResult{}, true, fmt.Errorf("refresh: the presented token was already used: %w", ErrConflict)
-		}
 		return RefreshResult{}, true, translate("refresh", err)
 	}
+	live := a.Generation == sess.Generation && bytes.Equal(a.Hash, sess.TokenHash)
+	parent := a.Generation == sess.Generation-1 && bytes.Equal(a.Hash, sess.PreviousHash)
 	switch {
 	case wrote && rotated:
 		r.Outcome = RefreshRotated
 	case wrote:
 		r.Outcome = RefreshReused
-	case !matched || !sess.ActiveAt(a.At) || a.Generation > sess.Generation:
+	case !sess.ActiveAt(a.At) || !(live || parent || a.Issued && a.Generation < sess.Generation):
 		r.Outcome = RefreshInvalid
-	case a.Generation == sess.Generation-1 && sess.RotatedAt != nil && !sess.RotatedAt.Before(a.GraceFrom) && sess.SuccessorBox != nil:
+	case parent && sess.RotatedAt != nil && !sess.RotatedAt.Before(a.GraceFrom) && sess.SuccessorBox != nil:
 		r.Outcome = RefreshGrace
 	default: // the snapshot says the statement should have written: the row changed under it
 		return RefreshResult{}, false, nil

@@ -22,8 +22,10 @@ type Session struct {
 	RevokedAt       *time.Time
 	RevokeReason    string
 
-	// Refresh state, changed only under the row lock.
+	// Refresh state, changed by one statement at a time (the row lock; RefreshSQL).
 	Generation   int        // generation of the live refresh token
+	TokenHash    []byte     // SHA-256 of the live refresh token's secret
+	PreviousHash []byte     // SHA-256 of its parent's secret; nil for generation 1
 	RotatedAt    *time.Time // when the live token replaced its parent; nil for generation 1
 	SuccessorBox []byte     // the live token sealed under its parent (auth; see 001_core.sql)
 }
@@ -36,25 +38,21 @@ func (s Session) ActiveAt(now time.Time) bool {
 
 const sessionColumns = `s.id, s.user_id::text, s.user_agent, s.ip, s.created_at, s.last_used_at,
 	s.idle_expires_at, s.absolute_expires_at, s.revoked_at, coalesce(s.revoke_reason, ''),
-	s.generation, s.rotated_at, s.successor_box`
+	s.generation, s.token_hash, s.previous_hash, s.rotated_at, s.successor_box`
 
 func sessionDest(s *Session) []any {
 	return []any{&s.ID, &s.UserID, &s.UserAgent, &s.IP, &s.Created, &s.LastUsed,
 		&s.IdleExpires, &s.AbsoluteExpires, &s.RevokedAt, &s.RevokeReason,
-		&s.Generation, &s.RotatedAt, &s.SuccessorBox}
+		&s.Generation, &s.TokenHash, &s.PreviousHash, &s.RotatedAt, &s.SuccessorBox}
 }
 
-// CreateSession inserts a session together with its first refresh token (generation 1),
-// whose hash is firstTokenHash. ErrConflict if the id exists.
-func (q Queries) CreateSession(ctx context.Context, s Session, firstTokenHash []byte) error {
+// CreateSession inserts a session at generation 1 whose live refresh token's secret
+// hashes to s.TokenHash. ErrConflict if the id exists.
+func (q Queries) CreateSession(ctx context.Context, s Session) error {
 	_, err := q.db.Exec(ctx, `
-		WITH s AS (
-			INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at, idle_expires_at, absolute_expires_at)
-			VALUES ($1, $2::uuid, $3, $4, $5, $5, $6, $7) RETURNING id
-		)
-		INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
-		SELECT id, $8, 1, $5 FROM s`,
-		s.ID, s.UserID, s.UserAgent, s.IP, s.Created, s.IdleExpires, s.AbsoluteExpires, firstTokenHash)
+		INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at, idle_expires_at, absolute_expires_at, token_hash)
+		VALUES ($1, $2::uuid, $3, $4, $5, $5, $6, $7, $8)`,
+		s.ID, s.UserID, s.UserAgent, s.IP, s.Created, s.IdleExpires, s.AbsoluteExpires, s.TokenHash)
 	return translate("create session", err)
 }
 
@@ -84,19 +82,16 @@ func (q Queries) ListActiveSessions(ctx context.Context, userID string, now time
 }
 
 const lockSessionSQL = `SELECT ` + sessionColumns + `, u.id::text, u.email, u.password_hash, u.roles, u.created_at
-	FROM sessions s JOIN users u ON u.id = s.user_id
-	WHERE s.id = $1 AND EXISTS (SELECT FROM refresh_tokens t WHERE t.session_id = $1 AND t.generation = $2 AND t.hash = $3)
-	FOR UPDATE OF s`
+	FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 FOR UPDATE OF s`
 
-// LockSessionForRefresh locks (SELECT ... FOR UPDATE) the session sessionID if one of
-// its refresh tokens has generation and tokenHash (of any generation: used or live),
-// and returns it with its user. Only meaningful inside InTx. ErrNotFound if there is
-// no such session or token.
-func (q Queries) LockSessionForRefresh(ctx context.Context, sessionID string, generation int, tokenHash []byte) (Session, User, error) {
+// LockSession locks (SELECT ... FOR UPDATE) the session id and returns it with its
+// user, so that what the caller decides from it holds until its transaction ends. Only
+// meaningful inside InTx. ErrNotFound if there is no such session.
+func (q Queries) LockSession(ctx context.Context, id string) (Session, User, error) {
 	var s Session
 	var u User
 	dest := append(sessionDest(&s), &u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created)
-	err := q.db.QueryRow(ctx, lockSessionSQL, sessionID, generation, tokenHash).Scan(dest...)
+	err := q.db.QueryRow(ctx, lockSessionSQL, id).Scan(dest...)
 	return s, u, translate("lock session", err)
 }
 
@@ -151,8 +146,8 @@ func (q Queries) RevokedSince(ctx context.Context, since time.Time) ([]string, e
 	return ids, translate("revoked sessions", err)
 }
 
-// DeleteSessionsBefore deletes sessions (and, by cascade, their refresh tokens) whose
-// absolute expiry, idle expiry or revocation is before t. It returns how many went.
+// DeleteSessionsBefore deletes sessions whose absolute expiry, idle expiry or
+// revocation is before t. It returns how many went.
 func (q Queries) DeleteSessionsBefore(ctx context.Context, t time.Time) (int64, error) {
 	tag, err := q.db.Exec(ctx, `DELETE FROM sessions WHERE absolute_expires_at < $1 OR idle_expires_at < $1 OR revoked_at < $1`, t)
 	return tag.RowsAffected(), translate("delete sessions", err)

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"os"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -43,8 +44,8 @@ func mkUser(t *testing.T, s *store.Store, email string) store.User {
 func mkSession(t *testing.T, s *store.Store, id, userID, firstToken string) store.Session {
 	t.Helper()
 	ss := store.Session{ID: id, UserID: userID, UserAgent: "ua", IP: "192.0.2.1", Created: t0, LastUsed: t0,
-		IdleExpires: t0.Add(time.Hour), AbsoluteExpires: t0.Add(24 * time.Hour)}
-	if err := s.CreateSession(context.Background(), ss, hash(firstToken)); err != nil {
+		IdleExpires: t0.Add(time.Hour), AbsoluteExpires: t0.Add(24 * time.Hour), TokenHash: hash(firstToken)}
+	if err := s.CreateSession(context.Background(), ss); err != nil {
 		t.Fatal(err)
 	}
 	return ss
@@ -101,7 +102,7 @@ func TestStoreConformance(t *testing.T) {
 		a := mkSession(t, s, "session-a-xxxxxxxxxxxxxxxx", u.ID, "ta")
 		mkSession(t, s, "session-b-xxxxxxxxxxxxxxxx", u.ID, "tb")
 		mkSession(t, s, "session-v-xxxxxxxxxxxxxxxx", v.ID, "tv")
-		is(t, s.CreateSession(ctx, a, hash("other")), store.ErrConflict)
+		is(t, s.CreateSession(ctx, a), store.ErrConflict)
 		got, err := s.SessionByID(ctx, a.ID)
 		if err != nil || got.UserID != u.ID || !got.IdleExpires.Equal(a.IdleExpires) || got.RevokedAt != nil {
 			t.Fatalf("session %+v %v", got, err)
@@ -169,9 +170,6 @@ func TestStoreConformance(t *testing.T) {
 		if err != nil || n2 != 2 {
 			t.Fatalf("deleted %d %v", n2, err)
 		}
-		if rows, _ := s.SessionRefreshTokens(ctx, a.ID); len(rows) != 0 {
-			t.Fatal("tokens of a deleted session remain")
-		}
 	})
 
 	t.Run("refresh statement", func(t *testing.T) {
@@ -196,15 +194,22 @@ func TestStoreConformance(t *testing.T) {
 			}
 			return r
 		}
-		count := func() int {
+		row := func() store.Session {
 			t.Helper()
-			rows, err := s.SessionRefreshTokens(ctx, ss.ID)
+			got, err := s.SessionByID(ctx, ss.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			return len(rows)
+			return got
+		}
+		unchanged := func(what string, before store.Session) {
+			t.Helper()
+			if after := row(); !reflect.DeepEqual(before, after) {
+				t.Fatalf("%s changed the session:\n%+v\n%+v", what, before, after)
+			}
 		}
 		// Invalid: nothing written.
+		before := row()
 		for name, a := range map[string]store.RefreshAttempt{
 			"unknown session":   func() store.RefreshAttempt { a := attempt(1, "f1", "x", t0); a.SessionID = "nope"; return a }(),
 			"wrong secret":      attempt(1, "nope", "x", t0),
@@ -218,56 +223,84 @@ func TestStoreConformance(t *testing.T) {
 		if _, err := s.Refresh(ctx, store.RefreshAttempt{SessionID: ss.ID}); !errors.Is(err, store.ErrInvalidInput) {
 			t.Fatalf("incomplete attempt: %v", err)
 		}
-		if n := count(); n != 1 {
-			t.Fatalf("%d token rows after refusals", n)
-		}
-		// Rotation.
+		unchanged("refusals", before)
+		// Rotation: one row, the session's: the successor's hash in, the presented one's
+		// kept as the parent's.
 		r := refresh(attempt(1, "f1", "f2", t0.Add(time.Minute)), store.RefreshRotated)
 		if r.User.ID != u.ID || !slices.Equal(r.User.Roles, []string{"r"}) || r.Session.Generation != 2 ||
 			!r.Session.RotatedAt.Equal(t0.Add(time.Minute)) || string(r.Session.SuccessorBox) != "box-f2" {
 			t.Fatalf("rotation result %+v", r)
 		}
-		got, _ := s.SessionByID(ctx, ss.ID)
+		got := row()
 		if got.Generation != 2 || !got.RotatedAt.Equal(t0.Add(time.Minute)) || string(got.SuccessorBox) != "box-f2" ||
+			!bytes.Equal(got.TokenHash, hash("f2")) || !bytes.Equal(got.PreviousHash, hash("f1")) ||
 			!got.LastUsed.Equal(t0.Add(time.Minute)) || !got.IdleExpires.Equal(t0.Add(time.Hour+time.Minute)) || got.RevokedAt != nil {
 			t.Fatalf("session after rotation %+v", got)
 		}
-		rows, _ := s.SessionRefreshTokens(ctx, ss.ID)
-		first := rows[0].ID
-		if len(rows) != 2 || rows[0].UsedAt == nil || *rows[0].SuccessorID != rows[1].ID ||
-			*rows[1].ParentID != first || rows[1].Generation != 2 || rows[1].UsedAt != nil || !bytes.Equal(rows[1].Hash, hash("f2")) {
-			t.Fatalf("rows %+v", rows)
-		}
-		// The previous token within the grace: the box, nothing written.
+		// The previous token within the grace: the box, nothing written. Issued or not,
+		// a made-up secret for that generation is not the parent.
+		before = row()
 		r = refresh(attempt(1, "f1", "f2b", t0.Add(time.Minute+grace)), store.RefreshGrace)
-		if string(r.Session.SuccessorBox) != "box-f2" || r.Session.Generation != 2 || count() != 2 {
+		if string(r.Session.SuccessorBox) != "box-f2" || r.Session.Generation != 2 {
 			t.Fatalf("grace %+v", r)
 		}
-		// The schema keeps one chain: no second token of a generation.
-		_, err := pool.Exec(ctx, `INSERT INTO refresh_tokens (session_id, hash, generation, parent_id, created_at) VALUES ($1, $2, 2, $3, now())`, ss.ID, hash("rogue"), first)
-		if err == nil {
-			t.Fatal("second successor accepted")
+		refresh(attempt(1, "made-up", "f2b", t0.Add(time.Minute+grace)), store.RefreshInvalid)
+		unchanged("a grace replay", before)
+		// Two more rotations; then an older token: reuse if issued (the tag, which auth
+		// checks), refused otherwise (the row cannot tell it from a made-up one).
+		refresh(attempt(2, "f2", "f3", t0.Add(2*time.Minute)), store.RefreshRotated)
+		refresh(attempt(3, "f3", "f4", t0.Add(2*time.Minute)), store.RefreshRotated)
+		before = row()
+		refresh(attempt(1, "f1", "x", t0.Add(2*time.Minute)), store.RefreshInvalid)
+		refresh(attempt(2, "f2", "x", t0.Add(2*time.Minute)), store.RefreshInvalid)
+		unchanged("older tokens not issued", before)
+		// The constraints keep the row coherent: a generation above 1 has a parent.
+		if _, err := pool.Exec(ctx, `UPDATE sessions SET previous_hash = NULL, generation = 2 WHERE id = $1`, ss.ID); err == nil {
+			t.Fatal("a rotated session without its parent's hash accepted")
 		}
-		// The previous token after the grace: revocation with an audit event; the sealed box goes.
-		r = refresh(attempt(1, "f1", "f2c", t0.Add(2*time.Minute)), store.RefreshReused)
-		got, _ = s.SessionByID(ctx, ss.ID)
+		if _, err := pool.Exec(ctx, `UPDATE sessions SET token_hash = NULL WHERE id = $1`, ss.ID); err == nil {
+			t.Fatal("a session without a live hash accepted")
+		}
+		issued := attempt(2, "f2", "x", t0.Add(2*time.Minute))
+		issued.Issued = true
+		refresh(issued, store.RefreshReused)
+		got = row()
 		ev, _ := s.AuditEvents(ctx, "refresh_token_reused", ss.ID, 10)
-		if got.RevokedAt == nil || got.RevokeReason != "refresh_token_reused" || got.SuccessorBox != nil || got.Generation != 2 ||
-			len(ev) != 1 || ev[0].UserID != u.ID || ev[0].IP != "192.0.2.9" || ev[0].Detail["generation"] != float64(1) || ev[0].Detail["live_generation"] != float64(2) {
+		if got.RevokedAt == nil || got.RevokeReason != "refresh_token_reused" || got.SuccessorBox != nil || got.Generation != 4 ||
+			len(ev) != 1 || ev[0].UserID != u.ID || ev[0].IP != "192.0.2.9" || ev[0].Detail["generation"] != float64(2) || ev[0].Detail["live_generation"] != float64(4) {
 			t.Fatalf("revocation not written: %+v, events %+v", got, ev)
 		}
 		// A revoked session neither rotates nor revokes again.
-		refresh(attempt(2, "f2", "f3", t0.Add(3*time.Minute)), store.RefreshInvalid)
-		refresh(attempt(1, "f1", "f3", t0.Add(3*time.Minute)), store.RefreshInvalid)
-		if ev, _ := s.AuditEvents(ctx, "refresh_token_reused", ss.ID, 10); len(ev) != 1 || count() != 2 {
-			t.Fatalf("%d events, %d rows after refusals", len(ev), count())
+		before = row()
+		refresh(attempt(4, "f4", "f5", t0.Add(3*time.Minute)), store.RefreshInvalid)
+		refresh(attempt(3, "f3", "f5", t0.Add(3*time.Minute)), store.RefreshInvalid)
+		refresh(issued, store.RefreshInvalid)
+		unchanged("refreshes of a revoked session", before)
+		if ev, _ := s.AuditEvents(ctx, "refresh_token_reused", ss.ID, 10); len(ev) != 1 {
+			t.Fatalf("%d events after refusals", len(ev))
 		}
-		locked, lu, err := s.LockSessionForRefresh(ctx, ss.ID, 2, hash("f2"))
-		if err != nil || locked.ID != ss.ID || lu.ID != u.ID {
+		locked, lu, err := s.LockSession(ctx, ss.ID)
+		if err != nil || locked.ID != ss.ID || lu.ID != u.ID || locked.Generation != 4 {
 			t.Fatalf("lock %+v %+v %v", locked, lu, err)
 		}
-		_, _, err = s.LockSessionForRefresh(ctx, ss.ID, 2, hash("nope"))
+		_, _, err = s.LockSession(ctx, "nope")
 		is(t, err, store.ErrNotFound)
+	})
+
+	t.Run("the parent after the grace is reuse without a tag", func(t *testing.T) {
+		t.Parallel()
+		s, _ := newStore(t)
+		u := mkUser(t, s, "gi@example.test")
+		ss := mkSession(t, s, "session-g-xxxxxxxxxxxxxxxx", u.ID, "g1")
+		a := store.RefreshAttempt{SessionID: ss.ID, Generation: 1, Hash: hash("g1"), At: t0, GraceFrom: t0.Add(-time.Second),
+			NewHash: hash("g2"), SuccessorBox: []byte("box"), IdleExpires: t0.Add(time.Hour), ReuseReason: "refresh_token_reused"}
+		if r, err := s.Refresh(ctx, a); err != nil || r.Outcome != store.RefreshRotated {
+			t.Fatalf("%+v %v", r, err)
+		}
+		a.At, a.GraceFrom = t0.Add(time.Minute), t0.Add(time.Minute-time.Second)
+		if r, err := s.Refresh(ctx, a); err != nil || r.Outcome != store.RefreshReused || r.Session.RevokedAt == nil {
+			t.Fatalf("%+v %v", r, err)
+		}
 	})
 
 	t.Run("audit and login failures", func(t *testing.T) {

@@ -20,7 +20,8 @@ var rotationRuns atomic.Int64
 // HTTP client), presenting the live token every time. A token's secret is stood in for by
 // "<session id>.<generation>" (its hash computed by the statement, as the service
 // computes it before sending), the successor box by 73 constant bytes (the size of a
-// sealed successor), the clock by now().
+// sealed successor), the tag's verdict by true (every token the service mints is
+// tagged), the clock by now().
 func rotationScript() string {
 	sid := `(:prefix::text || lpad(:client_id::text, 12, '0'))`
 	args := map[int]string{
@@ -34,9 +35,10 @@ func rotationScript() string {
 		8:  `now() + interval '14 days'`,
 		9:  `'refresh_token_reused'`,
 		10: `'192.0.2.1'`,
+		11: `true`,
 	}
 	sql := store.RefreshSQL
-	for n := 10; n >= 1; n-- { // $10 before $1
+	for n := 11; n >= 1; n-- { // $11 and $10 before $1
 		sql = strings.ReplaceAll(sql, "$"+strconv.Itoa(n), args[n])
 	}
 	// pgbench reads one statement per line unless continued.
@@ -51,14 +53,10 @@ func (e *env) rotationPgbench(ctx context.Context, clients int, d time.Duration)
 	run := rotationRuns.Add(1)
 	prefix := fmt.Sprintf("pgbench-run-%04d-", run)
 	_, err := e.db.Exec(ctx, `
-		WITH s AS (
-			INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at, absolute_expires_at)
-			SELECT $1 || lpad(c::text, 12, '0'), u.id, now(), now(), now() + interval '14 days', now() + interval '30 days'
-			FROM users u, generate_series(0, $2 - 1) c WHERE u.email = $3
-			RETURNING id
-		)
-		INSERT INTO refresh_tokens (session_id, hash, generation, created_at)
-		SELECT id, sha256(convert_to(id || '.1', 'UTF8')), 1, now() FROM s`, prefix, clients, email)
+		INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at, absolute_expires_at, token_hash)
+		SELECT id, u.id, now(), now(), now() + interval '14 days', now() + interval '30 days', sha256(convert_to(id || '.1', 'UTF8'))
+		FROM users u, generate_series(0, $2 - 1) c, LATERAL (SELECT $1 || lpad(c::text, 12, '0') AS id) n
+		WHERE u.email = $3`, prefix, clients, email)
 	if err != nil {
 		return sample{}, false, fmt.Errorf("rotation sessions: %w", err)
 	}
