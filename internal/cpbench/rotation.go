@@ -54,8 +54,8 @@ func (e *env) rotationPgbench(ctx context.Context, clients int, d time.Duration)
 	prefix := fmt.Sprintf("pgbench-run-%04d-", run)
 	_, err := e.db.Exec(ctx, `
 		INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at, absolute_expires_at, token_hash)
-		SELECT id, u.id, now(), now(), now() + interval '14 days', now() + interval '30 days', sha256(convert_to(id || '.1', 'UTF8'))
-		FROM users u, generate_series(0, $2 - 1) c, LATERAL (SELECT $1 || lpad(c::text, 12, '0') AS id) n
+		SELECT n.sid, u.id, now(), now(), now() + interval '14 days', now() + interval '30 days', sha256(convert_to(n.sid || '.1', 'UTF8'))
+		FROM users u, generate_series(0, $2 - 1) c, LATERAL (SELECT $1 || lpad(c::text, 12, '0') AS sid) n
 		WHERE u.email = $3`, prefix, clients, email)
 	if err != nil {
 		return sample{}, false, fmt.Errorf("rotation sessions: %w", err)
