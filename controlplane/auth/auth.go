@@ -8,7 +8,9 @@
 // answer was lost) returns the very same successor tokens the first rotation issued, so
 // every tab ends with identical cookies. Any other reuse (an older token, the previous one
 // after the grace, or the previous one once its successor was itself rotated) revokes the
-// whole session and returns ErrRefreshReused.
+// whole session and returns ErrRefreshReused. The session row holds the hashes of the live
+// token and its parent; an older token is recognised as issued by its tag
+// (Config.RefreshTagKey), so a made-up one naming a known session changes nothing.
 package auth
 
 import (
@@ -38,8 +40,8 @@ type Storage interface {
 }
 
 // Signer signs JWTs with the active key, setting the kid and typ headers.
-// keys.Manager satisfies it. Refresh calls Sign while it holds a session's row lock and a
-// pool connection, so Sign must work from memory and never wait on the database.
+// keys.Manager satisfies it. Login calls Sign inside its transaction, holding a pool
+// connection, so Sign must work from memory and never wait on the database.
 type Signer interface {
 	Sign(ctx context.Context, claims jwt.Claims, typ string) (string, error)
 }
