@@ -17,6 +17,10 @@
 -- session row, and so does their parent's. Older ones had no tag: presented, they are
 -- refused (refresh_invalid) instead of revoking their session.
 --
+-- Replicas of earlier versions cannot log in or refresh once this has run (their
+-- statements name the table dropped below); their /readyz answers 503 as soon as the
+-- schema is newer than they know, so a load balancer moves traffic to upgraded ones.
+--
 -- The chain's record (used_at, successor_id, created_at per token) goes with the table.
 -- What the audit needs stays: audit_events records logins, logouts and every reuse.
 ALTER TABLE sessions

@@ -152,6 +152,20 @@ func TestLogoutByRefreshToken(t *testing.T) {
 	}
 	e.active(t, r.Session.ID, false)
 	wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), "garbage"), auth.ErrRefreshInvalid)
+
+	// Any token the session issued ends it: the live one's parent, or one older still
+	// (a browser whose cookie jar lagged behind another tab's).
+	for _, older := range []int{1, 2} {
+		r := e.login(t, "dan@example.test")
+		toks := []string{r.Tokens.Refresh}
+		for range 2 {
+			toks = append(toks, mustRefresh(t, e, toks[len(toks)-1]).Tokens.Refresh)
+		}
+		if err := e.svc.LogoutByRefreshToken(context.Background(), toks[len(toks)-1-older]); err != nil {
+			t.Fatalf("logout with a token %d generation(s) behind: %v", older, err)
+		}
+		e.active(t, r.Session.ID, false)
+	}
 }
 
 func TestRefreshInvalid(t *testing.T) {

@@ -108,3 +108,57 @@ func TestGraceReplayReturnsTheRotationsTokens(t *testing.T) {
 		t.Fatalf("iat %v, rotation at %v", c["iat"], first.Session.LastUsed)
 	}
 }
+
+// Refresh tokens of migration 005's format (a random secret, no tag) keep working as
+// the live token and its parent (migration 006 moved their hashes into the session
+// row): the live one rotates into a tagged successor, the parent within the grace is a
+// replay and after it a reuse. An older one cannot be told from a made-up one and is
+// refused, changing nothing.
+func TestUntaggedRefreshTokens(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	u := e.user(t, "untagged@example.test")
+	untagged := func(t *testing.T) (sid, tok string) {
+		t.Helper()
+		raw := make([]byte, 32)
+		_, _ = rand.Read(raw)
+		sidRaw := make([]byte, 24)
+		_, _ = rand.Read(sidRaw)
+		sid = base64.RawURLEncoding.EncodeToString(sidRaw)
+		h := sha256.Sum256(raw)
+		now := e.clock.Now()
+		err := e.st.CreateSession(context.Background(), store.Session{ID: sid, UserID: u.ID, Created: now, LastUsed: now,
+			IdleExpires: now.Add(time.Hour), AbsoluteExpires: now.Add(24 * time.Hour), TokenHash: h[:]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sid, sid + ".1." + base64.RawURLEncoding.EncodeToString(raw)
+	}
+	t.Run("live, then the parent after the grace", func(t *testing.T) {
+		sid, first := untagged(t)
+		second := mustRefresh(t, e, first).Tokens.Refresh
+		wantChain(t, e, sid, 2, second, first)
+		if again := mustRefresh(t, e, first).Tokens.Refresh; again != second {
+			t.Fatal("grace replay of an untagged parent returned another token")
+		}
+		e.clock.Add(auth.DefaultRefreshGrace + time.Second)
+		_, err := e.refresh(first)
+		wantErr(t, err, auth.ErrRefreshReused)
+		e.active(t, sid, false)
+	})
+	t.Run("older than the parent", func(t *testing.T) {
+		sid, first := untagged(t)
+		second := mustRefresh(t, e, first).Tokens.Refresh
+		third := mustRefresh(t, e, second).Tokens.Refresh
+		_, err := e.refresh(first)
+		wantErr(t, err, auth.ErrRefreshInvalid)
+		wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), first), auth.ErrRefreshInvalid)
+		e.active(t, sid, true)
+		wantChain(t, e, sid, 3, third, second)
+		// Its tagged successors are recognised: the same replay of a tagged token revokes.
+		mustRefresh(t, e, third)
+		_, err = e.refresh(second)
+		wantErr(t, err, auth.ErrRefreshReused)
+		e.active(t, sid, false)
+	})
+}
