@@ -487,7 +487,7 @@ class Edge {
     }
 
     if (d.action === "refresh" && this.o.refreshAtEdge) {
-      const refreshed = await this.refreshAtEdge(request, url, headers, facts, api);
+      const refreshed = await this.refreshAtEdge(d, url, headers, facts, api);
       if (refreshed) return refreshed;
     }
     return this.outcome(d, url, headers, api);
@@ -553,7 +553,7 @@ class Edge {
   // cookies go both upstream and back to the browser in this one response. It
   // returns null to fall back to the redirect form (no refresh cookie here, or the
   // control plane unreachable).
-  async refreshAtEdge(request, url, headers, facts, api) {
+  async refreshAtEdge(asked, url, headers, facts, api) {
     const rc = this.edgeConfig.refresh_cookie;
     const refreshToken = this.cookieValue(headers, rc.name);
     if (!refreshToken) return null;
@@ -568,7 +568,10 @@ class Edge {
       // The control plane cleared both cookies with their exact attributes; the login
       // page is public, so the browser lands there once.
       this.o.log({ level: "info", event: "refresh_refused", status: r.status });
-      const login = `${this.edgeConfig.login_path}?return_to=${encodeURIComponent(url.pathname + url.search)}`;
+      // The login redirect replaces the module's refresh redirect and carries its query:
+      // the module adds return_to only when it is safe (one rule: SafeReturnTo).
+      const q = asked.location ? asked.location.indexOf("?") : -1;
+      const login = this.edgeConfig.login_path + (q >= 0 ? asked.location.slice(q) : "");
       const res = api ? errorResponse(401, "session_ended", "the session ended: sign in again", true) : redirect(login);
       return respond(withCookies(res, r.setCookies), "refresh_refused");
     }

@@ -343,6 +343,13 @@ test("refresh at the edge: new cookies upstream and to the browser in one respon
   assert.equal(refused.response.status, 302);
   assert.equal(refused.response.headers.get("location"), "/login?return_to=%2Fdashboard%3Fx%3D1");
   assert.deepEqual(refused.response.headers.getSetCookie(), clearing);
+  // return_to follows the module's rule (SafeReturnTo) there too: a path that would
+  // read as another site's address, or one too long to carry, goes without it.
+  for (const path of ["//evil.example/x", `/dashboard?q=${"a".repeat(2100)}`]) {
+    const unsafe = await edge.handle(get(path, { cookie: `at=${expired}; rt=stolen` }));
+    assert.equal(unsafe.reason, "refresh_refused", path);
+    assert.equal(unsafe.response.headers.get("location"), "/login", path);
+  }
   // Without the refresh cookie (its Path does not cover the route): the redirect form.
   const viaBrowser = await edge.handle(get("/dashboard", { cookie: `at=${expired}` }));
   assert.equal(viaBrowser.response.status, 302);
