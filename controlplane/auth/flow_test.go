@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/store"
 )
 
 func TestLoginRefreshLogout(t *testing.T) {
@@ -214,6 +215,56 @@ func TestRefreshInvalid(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := e.refresh(c.token(t))
 			wantErr(t, err, auth.ErrRefreshInvalid)
+		})
+	}
+}
+
+// New refuses a configuration it cannot work with, naming every problem at once, and
+// takes one it can.
+func TestNewRefusesWhatCannotWork(t *testing.T) {
+	t.Parallel()
+	st, signer := store.New(nil), newSigner(t)
+	good := auth.Config{Issuer: testIssuer, Audience: testAudience, RefreshTagKey: testTagKey}
+	if _, err := auth.New(st, signer, good); err != nil {
+		t.Fatalf("a complete configuration refused: %v", err)
+	}
+	cases := []struct {
+		name   string
+		mod    func(*auth.Config)
+		nilArg bool
+		want   []string
+	}{
+		{"no issuer or audience", func(c *auth.Config) { c.Issuer, c.Audience = "", "" }, false, []string{"Issuer is required", "Audience is required"}},
+		{"no tag key", func(c *auth.Config) { c.RefreshTagKey = nil }, false, []string{"RefreshTagKey must hold at least 32 bytes"}},
+		{"short tag key", func(c *auth.Config) { c.RefreshTagKey = make([]byte, 31) }, false, []string{"RefreshTagKey"}},
+		{"negative duration", func(c *auth.Config) { c.IdleTTL = -time.Second }, false, []string{"negative"}},
+		{"idle beyond absolute", func(c *auth.Config) { c.IdleTTL, c.AbsoluteTTL = 2*time.Hour, time.Hour }, false, []string{"IdleTTL exceeds AbsoluteTTL"}},
+		{"grace beyond the access lifetime", func(c *auth.Config) { c.RefreshGrace, c.AccessTTL = time.Hour, time.Minute }, false, []string{"RefreshGrace exceeds AccessTTL"}},
+		{"account window shorter than the window", func(c *auth.Config) { c.Throttle.Window, c.Throttle.AccountWindow = time.Hour, time.Minute }, false, []string{"AccountWindow is shorter"}},
+		{"no store or signer", nil, true, []string{"a store and a signer are required"}},
+		{"everything at once", func(c *auth.Config) { c.Issuer, c.RefreshTagKey = "", nil }, true,
+			[]string{"Issuer is required", "RefreshTagKey", "a store and a signer are required"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := good
+			if c.mod != nil {
+				c.mod(&cfg)
+			}
+			var err error
+			if c.nilArg {
+				_, err = auth.New(nil, nil, cfg)
+			} else {
+				_, err = auth.New(st, signer, cfg)
+			}
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q does not say %q", err, w)
+				}
+			}
 		})
 	}
 }

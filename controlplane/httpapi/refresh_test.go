@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -348,4 +349,30 @@ func tokenParts(t *testing.T, tok string) (jwt.MapClaims, map[string]any) {
 		t.Fatal(err)
 	}
 	return parsed.Claims.(jwt.MapClaims), parsed.Header
+}
+
+// Replicas recognise each other's refresh tokens: every replica derives the tag key
+// from the same keys.kek, so an old token rotated away on one replica and replayed on
+// another is reuse there too (not merely refused), and revokes the session.
+func TestReuseDetectedByAnotherReplica(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDatabase(t)
+	a := newEnv(t, envOptions{dbURL: db})
+	b := newEnv(t, envOptions{dbURL: db})
+	a.createUser(testEmail, testPassword)
+	_, first := a.login(testEmail, testPassword)
+	cur := first
+	for i := range 2 {
+		r := a.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{cur}})
+		if r.StatusCode != 200 {
+			t.Fatalf("rotation %d on replica a: %d %s", i, r.StatusCode, r.body)
+		}
+		cur = r.cookie(a.cfg.RefreshCookie().Name)
+	}
+	if r := b.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{first}}); r.StatusCode != 401 || r.errorCode() != "refresh_token_reused" {
+		t.Fatalf("replica b, the first token after two rotations on a: %d %s", r.StatusCode, r.body)
+	}
+	if r := a.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{cur}}); r.StatusCode != 401 {
+		t.Fatalf("replica a, the live token after the reuse: %d %s", r.StatusCode, r.body)
+	}
 }
