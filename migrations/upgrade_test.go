@@ -10,26 +10,34 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// atVersion returns a pool on a fresh database migrated to version, and exec, which runs
+// a statement on it or fails the test.
+func atVersion(t *testing.T, version int32) (*pgxpool.Pool, func(sql string, args ...any)) {
+	t.Helper()
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := migrations.ApplyTo(ctx, pool, version); err != nil {
+		t.Fatal(err)
+	}
+	return pool, func(sql string, args ...any) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, sql, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 // Migration 005 (refresh tokens name their session): sessions from before it, whose
 // refresh tokens can no longer be presented, end (idle expiry now) without being
 // revoked; refresh-token hashes need not be unique any more; a revocation still draws its
 // number, a rotation-like update that leaves revoked_at NULL draws none.
 func TestUpgradeTo005(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if err := migrations.ApplyTo(ctx, pool, 4); err != nil {
-		t.Fatal(err)
-	}
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := pool.Exec(ctx, sql, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pool, exec := atVersion(t, 4)
 	now := time.Now()
 	exec(`INSERT INTO users (id, email, password_hash) VALUES ('00000000-0000-0000-0000-000000000001', 'a@b', '$argon2id$x')`)
 	for _, s := range []struct {
@@ -49,7 +57,7 @@ func TestUpgradeTo005(t *testing.T) {
 	}
 	var ended, revokedUntouched bool
 	var seq *int64
-	err = pool.QueryRow(ctx, `SELECT
+	err := pool.QueryRow(ctx, `SELECT
 		(SELECT idle_expires_at <= now() AND revoked_at IS NULL FROM sessions WHERE id = 'live-session-xxxxxxxxxxxxxxxxxxxx'),
 		(SELECT idle_expires_at = $1 AND revocation_seq IS NOT NULL FROM sessions WHERE id = 'revoked-session-xxxxxxxxxxxxxxxxx')`,
 		now.Add(time.Hour).Truncate(time.Microsecond)).Scan(&ended, &revokedUntouched)
@@ -74,20 +82,7 @@ func TestUpgradeTo005(t *testing.T) {
 // the refresh_tokens table goes.
 func TestUpgradeTo006(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	if err := migrations.ApplyTo(ctx, pool, 5); err != nil {
-		t.Fatal(err)
-	}
-	exec := func(sql string, args ...any) {
-		t.Helper()
-		if _, err := pool.Exec(ctx, sql, args...); err != nil {
-			t.Fatal(err)
-		}
-	}
+	pool, exec := atVersion(t, 5)
 	now := time.Now()
 	exec(`INSERT INTO users (id, email, password_hash) VALUES ('00000000-0000-0000-0000-000000000001', 'a@b', '$argon2id$x')`)
 	session := func(id string, generation int) {

@@ -264,6 +264,20 @@ func TestSessionsLogoutAllAndRevoke(t *testing.T) {
 
 func base64RawURL(s string) ([]byte, error) { return base64.RawURLEncoding.DecodeString(s) }
 
+// rotate refreshes n times, starting from the refresh cookie c, and returns the last
+// refresh cookie.
+func (e *env) rotate(c *http.Cookie, n int) *http.Cookie {
+	e.t.Helper()
+	for i := range n {
+		r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{c}})
+		if r.StatusCode != 200 {
+			e.t.Fatalf("rotation %d: %d %s", i, r.StatusCode, r.body)
+		}
+		c = r.cookie(e.cfg.RefreshCookie().Name)
+	}
+	return c
+}
+
 // An old refresh token replayed after several rotations (a stolen copy, used late)
 // revokes the session at once, grace window or not; the revocation list names it.
 func TestReuseAcrossRotations(t *testing.T) {
@@ -273,14 +287,7 @@ func TestReuseAcrossRotations(t *testing.T) {
 	access, first := e.login(testEmail, testPassword)
 	var in struct{ Sid string }
 	e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{access}}).decode(t, &in)
-	cur := first
-	for i := range 3 {
-		r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{cur}})
-		if r.StatusCode != 200 {
-			t.Fatalf("rotation %d: %d %s", i, r.StatusCode, r.body)
-		}
-		cur = r.cookie(e.cfg.RefreshCookie().Name)
-	}
+	cur := e.rotate(first, 3)
 	r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{first}})
 	if r.StatusCode != 401 || r.errorCode() != "refresh_token_reused" {
 		t.Fatalf("old token: %d %s", r.StatusCode, r.body)
@@ -361,14 +368,7 @@ func TestReuseDetectedByAnotherReplica(t *testing.T) {
 	b := newEnv(t, envOptions{dbURL: db})
 	a.createUser(testEmail, testPassword)
 	_, first := a.login(testEmail, testPassword)
-	cur := first
-	for i := range 2 {
-		r := a.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{cur}})
-		if r.StatusCode != 200 {
-			t.Fatalf("rotation %d on replica a: %d %s", i, r.StatusCode, r.body)
-		}
-		cur = r.cookie(a.cfg.RefreshCookie().Name)
-	}
+	cur := a.rotate(first, 2)
 	if r := b.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{first}}); r.StatusCode != 401 || r.errorCode() != "refresh_token_reused" {
 		t.Fatalf("replica b, the first token after two rotations on a: %d %s", r.StatusCode, r.body)
 	}
