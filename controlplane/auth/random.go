@@ -59,7 +59,7 @@ var (
 const (
 	tagNonceBytes = 16                                // random part of a secret
 	tagBytes      = refreshTokenBytes - tagNonceBytes // HMAC-SHA256 truncated to 128 bits
-	tagContext    = "edgeauth refresh token v3\x00"   // domain separation for the HMAC
+	tagContext    = "edgeauth refresh token v3\x00"   // domain separation (the third token format)
 )
 
 // refreshToken is a parsed refresh token.
