@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"time"
@@ -27,7 +26,7 @@ func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string)
 	now := s.cfg.Now()
 	return s.st.InTx(ctx, func(q store.Queries) error {
 		sess, _, err := q.LockSession(ctx, tok.sessionID)
-		if errors.Is(err, store.ErrNotFound) || err == nil && !s.ofSession(tok, sess) {
+		if errors.Is(err, store.ErrNotFound) || err == nil && !sess.Holds(tok.generation, tok.hash, s.tags.issued(tok)) {
 			return ErrRefreshInvalid
 		}
 		if err != nil || sess.RevokedAt != nil {
@@ -38,15 +37,6 @@ func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string)
 		}
 		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonLogout, UserID: sess.UserID, SessionID: sess.ID, At: now})
 	})
-}
-
-// ofSession reports whether tok is one of sess's refresh tokens: the live one, its
-// parent (their hashes are in the row), or an older one the service issued (its tag).
-func (s *Service) ofSession(tok refreshToken, sess store.Session) bool {
-	g := sess.Generation
-	return tok.generation == g && bytes.Equal(tok.hash, sess.TokenHash) ||
-		tok.generation == g-1 && bytes.Equal(tok.hash, sess.PreviousHash) ||
-		tok.generation < g && s.tags.issued(tok)
 }
 
 // RevokeSession revokes one of the user's own sessions. ErrSessionNotFound if the session

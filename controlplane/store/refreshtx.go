@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -167,16 +166,14 @@ func (s *Store) refreshOnce(ctx context.Context, a RefreshAttempt) (r RefreshRes
 	if err != nil {
 		return RefreshResult{}, true, translate("refresh", err)
 	}
-	live := a.Generation == sess.Generation && bytes.Equal(a.Hash, sess.TokenHash)
-	parent := a.Generation == sess.Generation-1 && bytes.Equal(a.Hash, sess.PreviousHash)
 	switch {
 	case wrote && rotated:
 		r.Outcome = RefreshRotated
 	case wrote:
 		r.Outcome = RefreshReused
-	case !sess.ActiveAt(a.At) || !(live || parent || a.Issued && a.Generation < sess.Generation):
+	case !sess.ActiveAt(a.At) || !sess.Holds(a.Generation, a.Hash, a.Issued):
 		r.Outcome = RefreshInvalid
-	case parent && sess.RotatedAt != nil && !sess.RotatedAt.Before(a.GraceFrom) && sess.SuccessorBox != nil:
+	case sess.IsParent(a.Generation, a.Hash) && sess.RotatedAt != nil && !sess.RotatedAt.Before(a.GraceFrom) && sess.SuccessorBox != nil:
 		r.Outcome = RefreshGrace
 	default: // the snapshot says the statement should have written: the row changed under it
 		return RefreshResult{}, false, nil

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -34,6 +35,24 @@ type Session struct {
 // not past its absolute expiry.
 func (s Session) ActiveAt(now time.Time) bool {
 	return s.RevokedAt == nil && now.Before(s.IdleExpires) && now.Before(s.AbsoluteExpires)
+}
+
+// IsLive reports whether a refresh token naming generation, whose secret hashes to hash,
+// is the session's live one.
+func (s Session) IsLive(generation int, hash []byte) bool {
+	return generation == s.Generation && bytes.Equal(hash, s.TokenHash)
+}
+
+// IsParent reports whether such a token is the live one's parent.
+func (s Session) IsParent(generation int, hash []byte) bool {
+	return generation == s.Generation-1 && bytes.Equal(hash, s.PreviousHash)
+}
+
+// Holds reports whether such a token is one of the session's: the live one, its parent,
+// or an older one the service issued (issued: the token's tag verified, which auth
+// checks; the row keeps no trace of older tokens).
+func (s Session) Holds(generation int, hash []byte, issued bool) bool {
+	return s.IsLive(generation, hash) || s.IsParent(generation, hash) || issued && generation < s.Generation
 }
 
 const sessionColumns = `s.id, s.user_id::text, s.user_agent, s.ip, s.created_at, s.last_used_at,
