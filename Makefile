@@ -35,9 +35,9 @@ bench-verifier: ## verifier: native Go vs verifier.wasm in wazero, per algorithm
 	@awk -f .ci/cold-rs256.awk build/bench-verifier.txt
 
 CPBENCH ?=
-bench-controlplane: ## control plane: the edgeauth binary refreshing over HTTP vs pgbench on one server (internal/cpbench; CPBENCH= passes flags); JWKS and revocation list from memory
+bench-controlplane: ## control plane: the edgeauth binary refreshing over HTTP vs pgbench on one server (internal/cpbench; CPBENCH= passes flags); JWKS and revocation list from memory; the service's CPU per refresh through the handler
 	$(GO) run ./internal/cpbench $(CPBENCH)
-	$(GO) test -run '^$$' -bench 'BenchmarkPublished' -benchtime 2s ./controlplane/httpapi
+	$(GO) test -run '^$$' -bench 'BenchmarkPublished|BenchmarkRefreshHandler' -benchtime 2s ./controlplane/httpapi
 
 WSBENCH ?=
 bench-ws: ## WebSockets (internal/wsbench): revocation-to-close latency across 3 replicas (processes), memory per idle authorized socket, upgrades/s vs plain gorilla/websocket (WSBENCH= passes flags)
