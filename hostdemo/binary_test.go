@@ -480,11 +480,7 @@ func TestBinaryBoundsSlowClientsAndUpstreams(t *testing.T) {
 	addr := strings.TrimPrefix(d.url, "http://")
 
 	t.Run("slow body", func(t *testing.T) {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := dialRaw(t, addr)
 		const size = 40
 		fmt.Fprintf(conn, "POST /upload HTTP/1.1\r\nHost: %s\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n", addr, size)
 		answered := make(chan string, 1)
@@ -556,11 +552,7 @@ func TestBinaryClosesIdleAndUnreadConnections(t *testing.T) {
 	addr := strings.TrimPrefix(d.url, "http://")
 
 	t.Run("idle keep-alive", func(t *testing.T) {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := dialRaw(t, addr)
 		fmt.Fprintf(conn, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
 		br := bufio.NewReader(conn)
 		resp, err := http.ReadResponse(br, nil)
@@ -580,11 +572,7 @@ func TestBinaryClosesIdleAndUnreadConnections(t *testing.T) {
 	})
 
 	t.Run("unread response", func(t *testing.T) {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn := dialRaw(t, addr)
 		fmt.Fprintf(conn, "GET /large HTTP/1.1\r\nHost: %s\r\n\r\n", addr)
 		// Read nothing until the edge has given the response up.
 		select {
@@ -608,4 +596,17 @@ func TestBinaryClosesIdleAndUnreadConnections(t *testing.T) {
 		}
 		t.Logf("the client got %d of %d bytes, then %v", n, size, err)
 	})
+}
+
+// dialRaw opens a TCP connection to addr for a test that writes HTTP by hand (what
+// net/http's client would not send: a slow body, an unread response); it is closed when
+// the test ends.
+func dialRaw(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }

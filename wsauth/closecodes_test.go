@@ -160,11 +160,8 @@ var tableRow = regexp.MustCompile("^\\|\\s*(\\d+)\\s*\\|\\s*`([a-z_]+)`\\s*\\|")
 // "| code | reason |" and returns code -> reason.
 func closeCodeTable(t *testing.T, path string) map[int]string {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(b), "\n## WebSockets\n")
+	b := readDoc(t, path)
+	_, section, ok := strings.Cut(b, "\n## WebSockets\n")
 	if !ok {
 		t.Fatalf("%s has no \"## WebSockets\" section", path)
 	}
@@ -201,12 +198,9 @@ var mention = regexp.MustCompile("\\b([14]\\d{3})\\s+`([a-z_]+)`")
 // mentioned with two reasons is an error.
 func closeCodeMentions(t *testing.T, path string) map[int]string {
 	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := readDoc(t, path)
 	got := map[int]string{}
-	for _, m := range mention.FindAllStringSubmatch(string(b), -1) {
+	for _, m := range mention.FindAllStringSubmatch(b, -1) {
 		code, _ := strconv.Atoi(m[1])
 		if prev, ok := got[code]; ok && prev != m[2] {
 			t.Errorf("%s: %d is both %s and %s", path, code, prev, m[2])
@@ -214,4 +208,14 @@ func closeCodeMentions(t *testing.T, path string) map[int]string {
 		got[code] = m[2]
 	}
 	return got
+}
+
+// readDoc returns the text of a documentation file the test checks.
+func readDoc(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
