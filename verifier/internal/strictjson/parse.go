@@ -1,6 +1,9 @@
 package strictjson
 
-import "unicode/utf8"
+import (
+	"sync"
+	"unicode/utf8"
+)
 
 // Limits bound what Parse accepts. A zero field takes its default.
 type Limits struct {
@@ -33,24 +36,67 @@ func Parse(data []byte, lim Limits) (Value, error) {
 	if len(data) > lim.MaxBytes {
 		return Value{}, ErrTooLarge
 	}
-	p := parser{data: data, maxDepth: lim.MaxDepth}
+	st := stacks.Get().(*stack)
+	p := parser{data: data, text: string(data), maxDepth: lim.MaxDepth, stack: st}
 	p.skipSpace()
 	v, err := p.value(0)
+	if err == nil {
+		p.skipSpace()
+		if p.pos != len(p.data) {
+			err = ErrSyntax
+		}
+	}
+	st.reset()
+	stacks.Put(st)
 	if err != nil {
 		return Value{}, err
-	}
-	p.skipSpace()
-	if p.pos != len(p.data) {
-		return Value{}, ErrSyntax
 	}
 	return v, nil
 }
 
+// stack is a parser's working space, kept between parses.
+type stack struct {
+	scratch []byte   // Unescape's output
+	members []Member // the members of the open objects, innermost last
+	elems   []Value  // the elements of the open arrays, innermost last
+}
+
+var stacks = sync.Pool{New: func() any { return new(stack) }}
+
+// keptStack bounds the entries a stack keeps between parses: a large document's stacks
+// are left to the collector.
+const keptStack = 256
+
+// reset empties the stacks for the next parse. Every closed object and array cleared its
+// entries; an error leaves the open ones', cleared here, so that the stacks keep no
+// Values alive.
+func (st *stack) reset() {
+	clear(st.members)
+	clear(st.elems)
+	st.members, st.elems = st.members[:0], st.elems[:0]
+	if cap(st.members) > keptStack {
+		st.members = nil
+	}
+	if cap(st.elems) > keptStack {
+		st.elems = nil
+	}
+	if cap(st.scratch) > keptStack*16 {
+		st.scratch = nil
+	}
+}
+
+// parser allocates little, because the verifier parses a token's header and payload on
+// every cold verification and TinyGo's allocator is slow: the input is copied once into
+// text, whose slices are the names, strings without escapes and numbers; the members
+// and elements being collected sit on two stacks shared by every level of nesting and
+// kept between parses, and each object or array is copied off them once, at its exact
+// size.
 type parser struct {
 	data     []byte
+	text     string // data, copied once (Values outlive the caller's buffer)
 	pos      int
 	maxDepth int
-	scratch  []byte
+	*stack
 }
 
 func (p *parser) skipSpace() {
@@ -102,12 +148,12 @@ func (p *parser) object(depth int) (Value, error) {
 	}
 	p.pos++ // '{'
 	p.skipSpace()
-	members := []Member{}
-	var seen map[string]struct{}
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return Value{kind: Object, obj: members}, nil
+		return Value{kind: Object, obj: []Member{}}, nil
 	}
+	base := len(p.members) // this object's members are p.members[base:]
+	var seen map[string]struct{}
 	for {
 		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
 			return Value{}, ErrSyntax
@@ -122,15 +168,16 @@ func (p *parser) object(depth int) (Value, error) {
 			}
 			seen[name] = struct{}{}
 		} else {
-			for i := range members {
-				if members[i].Name == name {
+			open := p.members[base:]
+			for i := range open {
+				if open[i].Name == name {
 					return Value{}, ErrDuplicateName
 				}
 			}
-			if len(members) == smallObject {
+			if len(open) == smallObject {
 				seen = make(map[string]struct{}, 2*smallObject)
-				for i := range members {
-					seen[members[i].Name] = struct{}{}
+				for i := range open {
+					seen[open[i].Name] = struct{}{}
 				}
 				seen[name] = struct{}{}
 			}
@@ -141,11 +188,11 @@ func (p *parser) object(depth int) (Value, error) {
 		}
 		p.pos++
 		p.skipSpace()
-		v, err := p.value(depth)
+		v, err := p.value(depth) // a nested object leaves p.members as it found it
 		if err != nil {
 			return Value{}, err
 		}
-		members = append(members, Member{Name: name, Value: v})
+		p.members = append(p.members, Member{Name: name, Value: v})
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return Value{}, ErrSyntax
@@ -156,7 +203,11 @@ func (p *parser) object(depth int) (Value, error) {
 			p.skipSpace()
 		case '}':
 			p.pos++
-			return Value{kind: Object, obj: members}, nil
+			obj := make([]Member, len(p.members)-base)
+			copy(obj, p.members[base:])
+			clear(p.members[base:])
+			p.members = p.members[:base]
+			return Value{kind: Object, obj: obj}, nil
 		default:
 			return Value{}, ErrSyntax
 		}
@@ -169,17 +220,17 @@ func (p *parser) array(depth int) (Value, error) {
 	}
 	p.pos++ // '['
 	p.skipSpace()
-	elems := []Value{}
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
-		return Value{kind: Array, arr: elems}, nil
+		return Value{kind: Array, arr: []Value{}}, nil
 	}
+	base := len(p.elems) // this array's elements are p.elems[base:]
 	for {
-		v, err := p.value(depth)
+		v, err := p.value(depth) // a nested array leaves p.elems as it found it
 		if err != nil {
 			return Value{}, err
 		}
-		elems = append(elems, v)
+		p.elems = append(p.elems, v)
 		p.skipSpace()
 		if p.pos >= len(p.data) {
 			return Value{}, ErrSyntax
@@ -190,7 +241,11 @@ func (p *parser) array(depth int) (Value, error) {
 			p.skipSpace()
 		case ']':
 			p.pos++
-			return Value{kind: Array, arr: elems}, nil
+			arr := make([]Value, len(p.elems)-base)
+			copy(arr, p.elems[base:])
+			clear(p.elems[base:])
+			p.elems = p.elems[:base]
+			return Value{kind: Array, arr: arr}, nil
 		default:
 			return Value{}, ErrSyntax
 		}
@@ -237,7 +292,7 @@ func (p *parser) number() (Value, error) {
 		}
 	}
 	p.pos = i
-	return Value{kind: Number, s: string(d[start:i])}, nil
+	return Value{kind: Number, s: p.text[start:i]}, nil
 }
 
 // str parses a string starting at the opening quote and returns it unescaped.
@@ -253,7 +308,7 @@ func (p *parser) str() (string, error) {
 				return "", ErrInvalidUTF8
 			}
 			p.pos = i + 1
-			return string(d[start:i]), nil
+			return p.text[start:i], nil
 		}
 		if c == '\\' {
 			break

@@ -139,6 +139,47 @@ func TestParseAccepts(t *testing.T) {
 	}
 }
 
+// TestParseKeepsNothingOfTheInput: Values are copies (the verifier parses out of a
+// buffer the host overwrites on the next call), and one parse leaves nothing for the
+// next, even when it fails deep inside nested objects and arrays.
+func TestParseKeepsNothingOfTheInput(t *testing.T) {
+	doc := `{"sub":"user-1","aud":["a","b",{"x":[1,2]}],"o":{"sub":"inner","n":[[3],[4]]},"exp":1700000600}`
+	want := func(v Value) {
+		t.Helper()
+		var w Writer
+		w.Value(v)
+		if string(w.B) != doc {
+			t.Fatalf("parsed %s, want %s", w.B, doc)
+		}
+	}
+	buf := []byte(doc)
+	v, err := Parse(buf, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range buf {
+		buf[i] = 'x'
+	}
+	want(v)
+	for _, bad := range []string{`{"a":[1,{"b":[2,{"c":`, `{"a":{"b":{"a":1,"a":2}}}`, `[[[{"a":[1,2,]}]]]`} {
+		if _, err := Parse([]byte(bad), Limits{}); err == nil {
+			t.Fatalf("%s parsed", bad)
+		}
+		v, err := Parse([]byte(doc), Limits{})
+		if err != nil {
+			t.Fatalf("after %s: %v", bad, err)
+		}
+		want(v)
+	}
+	// Names are unique per object, not across nesting levels.
+	if _, err := Parse([]byte(`{"a":{"a":{"a":1}},"b":[{"a":1},{"a":2}]}`), Limits{}); err != nil {
+		t.Errorf("the same name at other levels: %v", err)
+	}
+	if _, err := Parse([]byte(`{"a":{"b":1},"a":2}`), Limits{}); !errors.Is(err, ErrDuplicateName) {
+		t.Errorf("a name repeated after a nested object: %v", err)
+	}
+}
+
 func mustGet(t *testing.T, v Value, name string) Value {
 	t.Helper()
 	m, ok := v.Get(name)
