@@ -175,6 +175,10 @@ export function isWasmModule(m) {
   return m instanceof WebAssembly.Module || Object.prototype.toString.call(m) === "[object WebAssembly.Module]";
 }
 
+// readJSON decodes an export's JSON output; ignore reads nothing.
+const readJSON = (out) => JSON.parse(decoder.decode(out));
+const ignore = () => undefined;
+
 function u32(u8, off, v) {
   u8[off] = v;
   u8[off + 1] = v >>> 8;
@@ -186,9 +190,10 @@ function rd32(u8, off) {
   return (u8[off] | (u8[off + 1] << 8) | (u8[off + 2] << 16) | (u8[off + 3] << 24)) >>> 0;
 }
 
-function equalBytes(a, b) {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+// equalAt reports whether b[at, at + a.length) holds the bytes of a.
+function equalAt(a, b, at) {
+  if (at + a.length > b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[at + i]) return false;
   return true;
 }
 
@@ -199,16 +204,25 @@ function base64url(bytes) {
 }
 
 // Question is a signature question the module asked (status NeedSignature): a copy of
-// its bytes, the export that asked, and the instance's call count when it asked. It is
-// thrown past the export's reader and caught by the Verifier method that called it,
-// never by a user.
+// its bytes (the first len bytes of buf, a spare buffer of the instance's; see
+// Verifier.question), the export that asked, and the instance's call count when it
+// asked. It is thrown past the export's reader and caught by the Verifier method that
+// called it, never by a user.
 class Question {
-  constructor(bytes, op, epoch) {
-    this.bytes = bytes;
+  constructor(buf, len, op, epoch) {
+    this.buf = buf;
+    this.len = len;
     this.op = op;
     this.epoch = epoch;
   }
+  get bytes() {
+    return this.buf.subarray(0, this.len);
+  }
 }
+
+// SPARE_QUESTIONS bounds the question buffers an instance keeps for reuse: one per
+// signature check in flight at once, beyond which buffers are left to the collector.
+const SPARE_QUESTIONS = 8;
 
 const wellFormed =
   typeof String.prototype.isWellFormed === "function"
@@ -275,6 +289,7 @@ export class Verifier {
     this.declared = 0; // what the module holds now (0 while a synchronous call falls back)
     this.subtle = null;
     this.rsaKeys = new Map(); // key index -> {material, key: Promise<CryptoKey>}, for one key set
+    this.spare = []; // question buffers for reuse (see question)
     this.hostChecks = 0; // signatures WebCrypto checked (a diagnostic for tests)
     const twoPhase = Object.entries(TWO_PHASE_EXPORTS).every(([name, [params]]) => exports.get(name) === "function" && this.x[name].length === params.length);
     const subtle = globalThis.crypto?.subtle;
@@ -297,9 +312,21 @@ export class Verifier {
   // question turns a NeedSignature result into the Question to answer, or into an
   // Internal error when this host declared nothing: such a question is a bug, never
   // passed on as its own status or a decision.
-  question(op, bytes) {
+  // The question is copied out of the module's buffer, which the next call overwrites,
+  // into a spare buffer: allocating one per cold token costs more than a copy (an
+  // ArrayBuffer is dear in every runtime), and settle hands it back.
+  question(op, out) {
     if (this.declared === 0) return new EdgeauthError(21, op, "the module asked about a signature this host did not declare (NeedSignature)");
-    return new Question(bytes, op, this.epoch);
+    let buf = this.spare.pop();
+    if (buf === undefined || buf.length < out.length) buf = new Uint8Array(Math.max(out.length, 2048));
+    buf.set(out);
+    return new Question(buf, out.length, op, this.epoch);
+  }
+
+  // release hands a settled question's buffer back for reuse.
+  release(q) {
+    if (this.spare.length < SPARE_QUESTIONS) this.spare.push(q.buf);
+    q.buf = null;
   }
 
   // withModuleCrypto runs fn (one export call) with nothing declared: a synchronous
@@ -315,34 +342,41 @@ export class Verifier {
 
   // settle completes a call that asked question q: WebCrypto checks the signature, the
   // module gets the verdict, and again() (the same export with the same input and now)
-  // decides. Other calls may use the instance while WebCrypto works, discarding or
-  // replacing the question: then the call is made anew, and the verdict given only to
-  // the very question it checked. A failure of WebCrypto fails closed (Internal).
+  // decides; again reads what it needs from the module's buffer before it returns,
+  // since any call may overwrite it once this one awaits. Other calls may use the
+  // instance while WebCrypto works, discarding or replacing the question: then the call
+  // is made anew, and the verdict given only to the very question it checked. A failure
+  // of WebCrypto fails closed (Internal).
   async settle(q, again) {
-    for (let round = 0; round < 3; round++) {
-      const valid = await this.checkSignature(q);
-      if (this.epoch !== q.epoch) {
+    try {
+      for (let round = 0; round < 3; round++) {
+        const valid = await this.checkSignature(q);
+        if (this.epoch !== q.epoch) {
+          try {
+            return again(); // e.g. another request cached the token meanwhile
+          } catch (err) {
+            if (!(err instanceof Question)) throw err;
+            const same = err.len === q.len && equalAt(err.bytes, q.buf, 0);
+            this.release(q);
+            q = err;
+            if (!same) continue; // another key set: check again
+          }
+        }
+        this.epoch++;
+        const packed = BigInt.asUintN(64, this.x.signature_verdict(valid ? 1 : 0));
+        const code = Number(packed >> 32n);
+        if (code !== 0) throw new EdgeauthError(21, "signature_verdict", `answered ${STATUS[code] ?? code}`);
         try {
-          return again(); // e.g. another request cached the token meanwhile
+          return again();
         } catch (err) {
-          if (!(err instanceof Question)) throw err;
-          const same = equalBytes(err.bytes, q.bytes);
-          q = err;
-          if (!same) continue; // another key set: check again
+          if (err instanceof Question) throw new EdgeauthError(21, q.op, "the module asked about a signature again after its verdict");
+          throw err;
         }
       }
-      this.epoch++;
-      const packed = BigInt.asUintN(64, this.x.signature_verdict(valid ? 1 : 0));
-      const code = Number(packed >> 32n);
-      if (code !== 0) throw new EdgeauthError(21, "signature_verdict", `answered ${STATUS[code] ?? code}`);
-      try {
-        return again();
-      } catch (err) {
-        if (err instanceof Question) throw new EdgeauthError(21, q.op, "the module asked about a signature again after its verdict");
-        throw err;
-      }
+      throw new EdgeauthError(21, q.op, "the key set changed under every signature check");
+    } finally {
+      this.release(q);
     }
-    throw new EdgeauthError(21, q.op, "the key set changed under every signature check");
   }
 
   // checkSignature answers a question (verifier/ABI.md, "Two-phase verification"):
@@ -351,17 +385,17 @@ export class Verifier {
   // algorithm this host did not declare, and any failure of WebCrypto, is an Internal
   // error. (Promises rather than async functions: a cold token's every microtask counts.)
   checkSignature(q) {
-    const b = q.bytes;
+    const b = q.buf;
     const fail = (why) => new EdgeauthError(21, q.op, why);
-    if (b.length < QUESTION_SIZE || (b[1] | b[2] | b[3]) !== 0) throw fail("signature question does not match the ABI");
+    if (q.len < QUESTION_SIZE || (b[1] | b[2] | b[3]) !== 0) throw fail("signature question does not match the ABI");
     if (b[0] !== ALG_RS256 || (this.hostMask & (1 << b[0])) === 0) throw fail(`the module asked about algorithm ${b[0]}, which this host did not declare`);
     const nk = rd32(b, 8);
     const nm = rd32(b, 12);
     const ns = rd32(b, 16);
-    if (QUESTION_SIZE + nk + nm + ns !== b.length || nk < 5) throw fail("signature question does not match the ABI");
+    if (QUESTION_SIZE + nk + nm + ns !== q.len || nk < 5) throw fail("signature question does not match the ABI");
     const msg = b.subarray(QUESTION_SIZE + nk, QUESTION_SIZE + nk + nm);
-    const sig = b.subarray(QUESTION_SIZE + nk + nm);
-    const entry = this.rsaKey(rd32(b, 4), b.subarray(QUESTION_SIZE, QUESTION_SIZE + nk), q.op);
+    const sig = b.subarray(QUESTION_SIZE + nk + nm, q.len);
+    const entry = this.rsaKey(rd32(b, 4), b, nk, q.op);
     const check = (key) => {
       let verdict;
       try {
@@ -384,14 +418,16 @@ export class Verifier {
   // key once imported, imported the import's promise. Imported once per key index of
   // the loaded key set (loadKeys forgets them), the material compared on every use; a
   // refused import is forgotten, so the next question tries again.
-  rsaKey(index, material, op) {
+  // The material is the nk bytes of question buffer b after the question's fixed part.
+  rsaKey(index, b, nk, op) {
     const kept = this.rsaKeys.get(index);
-    if (kept !== undefined && equalBytes(kept.material, material)) return kept;
+    if (kept !== undefined && kept.material.length === nk && equalAt(kept.material, b, QUESTION_SIZE)) return kept;
+    const material = b.slice(QUESTION_SIZE, QUESTION_SIZE + nk);
     const e = rd32(material, 0);
     const exponent = [e >>> 24, (e >>> 16) & 255, (e >>> 8) & 255, e & 255];
     while (exponent.length > 1 && exponent[0] === 0) exponent.shift();
     const jwk = { kty: "RSA", n: base64url(material.subarray(4)), e: base64url(exponent), alg: "RS256", ext: true };
-    const entry = { material: material.slice(), key: null, imported: null };
+    const entry = { material, key: null, imported: null };
     entry.imported = (async () => {
       try {
         entry.key = await this.subtle.importKey("jwk", jwk, RSASSA, false, ["verify"]);
@@ -436,21 +472,31 @@ export class Verifier {
     return this.secondBig;
   }
 
-  // call writes input (string or bytes) into the buffer, calls the export and returns
-  // the output bytes (a copy) or throws an EdgeauthError. On a refusal the module may
-  // leave a reason text in the buffer (its length in the low half): it becomes the
-  // error's detail. A signature question is thrown as a Question (see question).
+  // call writes input (a string, as UTF-8, or bytes) into the buffer, calls the export
+  // and returns the output: a view of the buffer, valid until the next call, so its
+  // reader decodes it at once. Nothing is allocated for the bytes either way (a new
+  // ArrayBuffer costs more than a cold token's every check in the module). On a refusal
+  // it throws an EdgeauthError; the module may leave a reason text in the buffer (its
+  // length in the low half), which becomes the error's detail. A signature question is
+  // thrown as a Question (see question).
   call(op, input, now) {
-    const bytes = typeof input === "string" ? encoder.encode(input) : input;
-    if (bytes.length > this.cap) throw new EdgeauthError(19, op);
+    let n;
+    if (typeof input === "string") {
+      const { read, written } = encoder.encodeInto(input, this.tailFrom(0));
+      if (read !== input.length) throw new EdgeauthError(19, op);
+      n = written;
+    } else {
+      if (input.length > this.cap) throw new EdgeauthError(19, op);
+      this.bytes().set(input, this.ptr);
+      n = input.length;
+    }
     this.epoch++;
-    new Uint8Array(this.x.memory.buffer, this.ptr, bytes.length).set(bytes);
-    const r = now === undefined ? this.x[op](bytes.length) : this.x[op](bytes.length, toUnixSeconds(now));
+    const r = now === undefined ? this.x[op](n) : this.x[op](n, this.seconds(now));
     const packed = BigInt.asUintN(64, r);
     const code = Number(packed >> 32n);
     const len = Number(packed & 0xffffffffn);
     if (len > this.cap) throw new EdgeauthError(21, op, `output length ${len} exceeds the buffer`);
-    const out = new Uint8Array(this.x.memory.buffer, this.ptr, len).slice();
+    const out = this.bytes().subarray(this.ptr, this.ptr + len);
     if (code === 22) throw this.question(op, out);
     if (code !== 0) throw new EdgeauthError(code, op, decoder.decode(out));
     return out;
@@ -479,6 +525,7 @@ export class Verifier {
       return this.decideOnce(request, now);
     } catch (err) {
       if (!(err instanceof Question)) throw err;
+      this.release(err);
       return this.withModuleCrypto(() => this.decideOnce(request, now));
     }
   }
@@ -580,8 +627,9 @@ export class Verifier {
       const code = Number(packed >> 32n);
       const n = Number(packed & 0xffffffffn);
       if (code === 0) throw new EdgeauthError(21, "decide_compact", `output length ${n} does not fit the ABI`);
-      if (code === 22) throw this.question("decide_compact", this.bytes().slice(this.ptr, this.ptr + Math.min(n, this.cap)));
-      throw new EdgeauthError(code, "decide_compact", decoder.decode(this.bytes().slice(this.ptr, this.ptr + Math.min(n, this.cap))));
+      const out = this.bytes().subarray(this.ptr, this.ptr + Math.min(n, this.cap));
+      if (code === 22) throw this.question("decide_compact", out);
+      throw new EdgeauthError(code, "decide_compact", decoder.decode(out));
     }
     const u8 = this.bytes();
     const p = this.ptr;
@@ -659,6 +707,7 @@ export class Verifier {
       return this.decideJSONOnce(request, now);
     } catch (err) {
       if (!(err instanceof Question)) throw err;
+      this.release(err);
       return this.withModuleCrypto(() => this.decideJSONOnce(request, now));
     }
   }
@@ -669,7 +718,7 @@ export class Verifier {
     const cookies = cookieHeaders(request.cookies);
     if (cookies.length > 0) r.cookies = cookies;
     if (request.authorization) r.authorization = request.authorization;
-    return JSON.parse(decoder.decode(this.call("decide", JSON.stringify(r), now)));
+    return readJSON(this.call("decide", JSON.stringify(r), now));
   }
   /** heapAllocs is the instance's heap allocation count (a diagnostic for tests). */
   heapAllocs() {
@@ -677,37 +726,41 @@ export class Verifier {
   }
   /** verifyToken checks one access token and returns its claims (the module's crypto). */
   verifyToken(token, now) {
-    return JSON.parse(decoder.decode(this.callModuleCrypto("verify_token", token, now)));
+    return this.callModuleCrypto("verify_token", token, now, readJSON);
   }
   /** verifyTokenAsync is verifyToken with RS256 signatures checked by WebCrypto. */
   async verifyTokenAsync(token, now) {
-    return JSON.parse(decoder.decode(await this.callTwoPhase("verify_token", token, now)));
+    return this.callTwoPhase("verify_token", token, now, readJSON);
   }
   /** Raw signature check; input laid out as abi.EncodeSignatureCheck (the module's crypto). */
   verifySignature(input) {
-    this.callModuleCrypto("verify_signature", input);
+    this.callModuleCrypto("verify_signature", input, undefined, ignore);
   }
   /** verifySignatureAsync is verifySignature with RS256 signatures checked by WebCrypto. */
   async verifySignatureAsync(input) {
-    await this.callTwoPhase("verify_signature", input);
+    await this.callTwoPhase("verify_signature", input, undefined, ignore);
   }
 
-  callModuleCrypto(op, input, now) {
+  // callModuleCrypto calls op with the module's own crypto and returns read(output).
+  callModuleCrypto(op, input, now, read) {
     try {
-      return this.call(op, input, now);
+      return read(this.call(op, input, now));
     } catch (err) {
       if (!(err instanceof Question)) throw err;
-      return this.withModuleCrypto(() => this.call(op, input, now));
+      this.release(err);
+      return this.withModuleCrypto(() => read(this.call(op, input, now)));
     }
   }
 
-  callTwoPhase(op, input, now) {
-    const bytes = typeof input === "string" ? encoder.encode(input) : input; // once for both calls
+  // callTwoPhase calls op on the two-phase path and returns read(output), or a promise
+  // of it when WebCrypto checks a signature; read decodes the output at once (a view of
+  // the buffer, which the next call overwrites).
+  callTwoPhase(op, input, now, read) {
     try {
-      return this.call(op, bytes, now);
+      return read(this.call(op, input, now));
     } catch (err) {
       if (!(err instanceof Question)) throw err;
-      return this.settle(err, () => this.call(op, bytes, now));
+      return this.settle(err, () => read(this.call(op, input, now)));
     }
   }
 }

@@ -99,9 +99,16 @@ test("an expired token with a refresh cookie goes through refresh", () => {
   assert.match(d.location, /^\/auth\/refresh\?return_to=/);
 });
 
-test("inputs larger than the buffer are refused before writing", () => {
+test("inputs larger than the buffer are refused", () => {
   const v = ready();
   assert.throws(() => v.verifyToken("a".repeat(v.cap + 1), NOW), (e) => e.status === "InputTooLarge");
+  // Fewer characters than the buffer has bytes, more bytes once encoded (UTF-8).
+  assert.throws(() => v.verifyToken("é".repeat(v.cap / 2 + 1), NOW), (e) => e.status === "InputTooLarge");
+  assert.throws(() => v.verifySignature(new Uint8Array(v.cap + 1)), (e) => e.status === "InputTooLarge");
+  // Exactly the buffer's size is written and checked (a token of that size is refused as one).
+  assert.throws(() => v.verifyToken("é".repeat(v.cap / 2), NOW), (e) => e.status !== "InputTooLarge");
+  const good = token(claims({}));
+  assert.equal(v.verifyToken(good, NOW).sub, "user-1");
 });
 
 test("the module exports the ABI and nothing else", () => {
