@@ -325,7 +325,7 @@ export class Verifier {
 
   // release hands a settled question's buffer back for reuse.
   release(q) {
-    if (this.spare.length < SPARE_QUESTIONS) this.spare.push(q.buf);
+    if (q.buf !== null && this.spare.length < SPARE_QUESTIONS) this.spare.push(q.buf);
     q.buf = null;
   }
 

@@ -211,6 +211,28 @@ test("concurrent calls while WebCrypto works: each verdict reaches its own quest
   for (let i = 0; i < all.length; i++) assert.deepEqual(got[i], own.decide(at(all[i]), NOW), `request ${i}`);
 });
 
+test("concurrent verifyTokenAsync: each caller reads its own token's claims, and question buffers are reused", async () => {
+  const v = ready();
+  // WebCrypto's verdicts are held back and delivered together (as in a runtime whose
+  // crypto settles at once), so every call's second half runs in one microtask
+  // checkpoint: a reader that awaited before decoding would read another call's output.
+  const real = v.subtle;
+  let release;
+  const together = new Promise((r) => (release = r));
+  v.subtle = { verify: (...a) => real.verify(...a).then((ok) => together.then(() => ok)), importKey: (...a) => real.importKey(...a) };
+  const tokens = Array.from({ length: 12 }, (_, i) => rs256(claims({ sub: `user-${i}` })));
+  const pending = Promise.all(tokens.map((t) => v.verifyTokenAsync(t, NOW)));
+  setTimeout(release, 50);
+  const got = await pending;
+  assert.deepEqual(got.map((c) => c.sub), tokens.map((_, i) => `user-${i}`));
+  assert.equal(v.hostChecks, 12);
+  assert.ok(v.spare.length >= 1 && v.spare.length <= 8, `${v.spare.length} spare buffers`);
+  // One at a time, the same buffer serves every question.
+  const one = v.spare[v.spare.length - 1];
+  for (let i = 0; i < 3; i++) assert.equal((await v.verifyTokenAsync(rs256(claims({ sub: `again-${i}` })), NOW)).sub, `again-${i}`);
+  assert.equal(v.spare[v.spare.length - 1], one);
+});
+
 // A module stub: decide_compact answers status 22 with the given question, every time;
 // with again, only where the real module answers OK (after a real question and its
 // verdict).
