@@ -98,26 +98,27 @@ export function cleanHeaders(headers, collect = ITERATION_IS_DEAR) {
   let authorization = null;
   let trailer = null;
   let connection = null;
-  for (const entry of source ? headers : out) {
-    const name = entry[0];
+  // forEach, not for-of: the same pairs (sorted, combined), without an iterator and an
+  // entry per header, which costs 10x more in Deno and about 1.3x in workerd.
+  (source ? headers : out).forEach((value, name) => {
     // Names come lower-cased; a name that starts with a letter or digit other than x
     // cannot be reserved.
     if (name.charCodeAt(0) === 120 /* x */ || !isTokenStart(name)) {
       if (isIdentityHeader(name)) {
         (reserved ??= []).push(name);
-        continue;
+        return;
       }
-    } else if (name === "cookie") cookie = entry[1];
-    else if (name === "authorization") authorization = entry[1];
-    else if (name === "trailer") trailer = entry[1];
-    else if (name === "connection") connection = entry[1];
+    } else if (name === "cookie") cookie = value;
+    else if (name === "authorization") authorization = value;
+    else if (name === "trailer") trailer = value;
+    else if (name === "connection") connection = value;
     if (collect) {
-      pairs.push(entry);
+      pairs.push([name, value]);
       // A record keeps one Set-Cookie of several, and some converters drop __proto__.
       if (name === "set-cookie" || name === "__proto__") usePairs = true;
-      else record[name] = entry[1];
+      else record[name] = value;
     }
-  }
+  });
   let cleaned = out;
   if (collect) cleaned = new Headers(usePairs ? pairs : record);
   else if (reserved !== null) for (const name of reserved) cleaned.delete(name);
@@ -132,9 +133,10 @@ export function cleanHeaders(headers, collect = ITERATION_IS_DEAR) {
   return { headers: cleaned, cookie, authorization };
 }
 
-// Deno's Headers lower-case, combine and sort their list on every iteration (about 1 µs
-// a header), and new Headers(headers) iterates its argument: there one pass and a
-// record cost half as much. Node's (undici) and workerd's copy a Headers faster than
+// Deno's Headers lower-case, combine and sort their list on every for-of iteration (about
+// 1 µs a header; forEach takes 1 µs for a browser's 11), and new Headers(headers)
+// iterates its argument that way: there a forEach pass and a record cost a quarter of a
+// copy (4.4 against 16.5 µs). Node's (undici) and workerd's copy a Headers faster than
 // they build one from a record.
 const ITERATION_IS_DEAR = typeof globalThis.Deno?.version?.deno === "string";
 
