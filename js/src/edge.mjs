@@ -99,7 +99,7 @@ export function cleanHeaders(headers, collect = ITERATION_IS_DEAR) {
   let trailer = null;
   let connection = null;
   // forEach, not for-of: the same pairs (sorted, combined), without an iterator and an
-  // entry per header, which costs 10x more in Deno and about 1.3x in workerd.
+  // entry per header, which cost 12x as much in Deno and 1.25x in workerd (11 headers).
   (source ? headers : out).forEach((value, name) => {
     // Names come lower-cased; a name that starts with a letter or digit other than x
     // cannot be reserved.
