@@ -46,7 +46,7 @@ const (
 )
 
 // HostSignaturesSupported is the mask of algorithms this module hands to a host: RS256
-// only (in-module EdDSA and ES256 are within 1.25x of native Go; verifier/ABI.md).
+// only (in-module EdDSA and ES256 take 1.2-1.4x the time of native Go; verifier/ABI.md).
 // host_signatures refuses any other bit with StatusInvalidRequest.
 const HostSignaturesSupported uint32 = 1 << AlgRS256
 
