@@ -29,6 +29,7 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/auth"
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/internal/syncbuf"
 	"github.com/edgeauth/edgeauth/migrations"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -89,7 +90,7 @@ type demo struct {
 	url     string // the edge's origin, also the control plane's public URL
 	cp      *app.App
 	browser *http.Client
-	logs    *syncBuffer // the binary's stderr
+	logs    *syncbuf.Buffer // the binary's stderr
 }
 
 type demoOptions struct {
@@ -103,7 +104,7 @@ type demoOptions struct {
 func startDemo(t *testing.T, o demoOptions) *demo {
 	t.Helper()
 	ctx := context.Background()
-	d := &demo{t: t, logs: &syncBuffer{}}
+	d := &demo{t: t, logs: &syncbuf.Buffer{}}
 
 	// The edge's address must be known before the control plane starts: it is the
 	// public URL cookies, CSRF checks and tokens are issued for.
@@ -249,23 +250,6 @@ func (d *demo) cookieNames() []string {
 		names = append(names, c.Name)
 	}
 	return names
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // hostdemo takes cookie names, issuer and paths from the control plane's published

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/internal/syncbuf"
 	"github.com/edgeauth/edgeauth/wsauth"
 	"github.com/gorilla/websocket"
 )
@@ -55,14 +56,14 @@ type proc struct {
 	name   string
 	args   []string
 	env    []string
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	cmd    *exec.Cmd
 	exited chan struct{}
 }
 
 func startProc(t *testing.T, name string, env []string, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{t: t, name: name, args: append([]string{bin}, args...), env: env, logs: &syncBuffer{}}
+	p := &proc{t: t, name: name, args: append([]string{bin}, args...), env: env, logs: &syncbuf.Buffer{}}
 	p.start()
 	t.Cleanup(func() {
 		p.stop()

@@ -1,35 +1,21 @@
 package auth_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/internal/syncbuf"
 )
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 // Nothing secret reaches the log or the audit trail, whatever happens: failed and
 // throttled logins, reuse. (Failed logins keep a hash of the typed name, not the name:
 // people type passwords into it.)
 func TestLogsHoldNoSecrets(t *testing.T) {
 	t.Parallel()
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	e := newEnv(t, func(c *auth.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})

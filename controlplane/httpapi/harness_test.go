@@ -1,7 +1,6 @@
 package httpapi_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +17,7 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/auth"
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/internal/syncbuf"
 	"github.com/edgeauth/edgeauth/migrations"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
@@ -28,24 +27,6 @@ const (
 	testEmail     = "ada@example.test"
 	testPassword  = "correct horse battery staple"
 )
-
-// syncBuffer collects logs from concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // clock is a settable test clock shared by every component.
 type clock struct{ ns atomic.Int64 }
@@ -66,7 +47,7 @@ type env struct {
 	srv  *httptest.Server
 	ops  *httptest.Server // the operations listener (metrics)
 	pool *pgxpool.Pool
-	logs *syncBuffer
+	logs *syncbuf.Buffer
 	hc   *http.Client
 }
 
@@ -107,7 +88,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	if o.quiet {
 		logger = slog.New(slog.DiscardHandler)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/internal/syncbuf"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -70,24 +71,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// syncBuffer collects a process's output while it runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server is one `edgeauth serve` process.
 type server struct {
 	t      *testing.T
@@ -95,7 +78,7 @@ type server struct {
 	ops    string // operations listener, "" if none
 	db     string
 	origin string
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	hc     *http.Client
 }
 
@@ -137,7 +120,7 @@ func startServer(t *testing.T, withOps bool, env ...string) *server {
 	t.Helper()
 	db := pgtest.NewMigratedDatabase(t)
 	all := append(baseEnv(db), env...)
-	s := &server{t: t, db: db, origin: "https://auth.example.test", logs: &syncBuffer{}, hc: &http.Client{
+	s := &server{t: t, db: db, origin: "https://auth.example.test", logs: &syncbuf.Buffer{}, hc: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Transport:     &http.Transport{MaxIdleConnsPerHost: 128},
 	}}
