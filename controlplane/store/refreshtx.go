@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // RefreshAttempt is one presented refresh token and the rotation it makes if it is its
@@ -141,25 +143,38 @@ func (s *Store) Refresh(ctx context.Context, a RefreshAttempt) (RefreshResult, e
 		len(a.SuccessorBox) == 0 || a.ReuseReason == "" {
 		return RefreshResult{}, fmt.Errorf("refresh: incomplete attempt: %w", ErrInvalidInput)
 	}
-	for range refreshAttempts {
-		r, settled, err := s.refreshOnce(ctx, a)
-		if err != nil || settled {
-			return r, err
+	r, settled, err := s.refreshGrouped(ctx, a)
+	for runs := 1; err == nil && !settled; runs++ {
+		if runs == refreshAttempts {
+			return RefreshResult{}, fmt.Errorf("refresh: the session kept changing: %w", ErrConflict)
 		}
+		r, settled, err = s.refreshOnce(ctx, a)
 	}
-	return RefreshResult{}, fmt.Errorf("refresh: the session kept changing: %w", ErrConflict)
+	return r, err
 }
 
-// refreshOnce runs RefreshSQL once; settled is false when it lost a race for the row.
-func (s *Store) refreshOnce(ctx context.Context, a RefreshAttempt) (r RefreshResult, settled bool, err error) {
+// refreshOnce runs RefreshSQL once, alone; settled is false when it lost a race for the
+// row.
+func (s *Store) refreshOnce(ctx context.Context, a RefreshAttempt) (RefreshResult, bool, error) {
+	return decodeRefresh(s.pool.QueryRow(ctx, RefreshSQL, refreshArgs(a)...), a)
+}
+
+// refreshArgs are RefreshSQL's parameters for a.
+func refreshArgs(a RefreshAttempt) []any {
+	return []any{a.SessionID, a.Generation, a.Hash, a.At, a.GraceFrom,
+		a.NewHash, a.SuccessorBox, a.IdleExpires, a.ReuseReason, a.IP, a.Issued}
+}
+
+// decodeRefresh reads RefreshSQL's row into the refresh's outcome; settled is false when
+// the statement lost a race for the row.
+func decodeRefresh(row pgx.Row, a RefreshAttempt) (r RefreshResult, settled bool, err error) {
 	var (
 		wrote, rotated bool
 		notified       int64
 	)
 	sess, u := &r.Session, &r.User
 	dest := append(sessionDest(sess), &u.ID, &u.Email, &u.Roles, &u.Created, &rotated, &notified)
-	err = s.pool.QueryRow(ctx, RefreshSQL, a.SessionID, a.Generation, a.Hash, a.At, a.GraceFrom,
-		a.NewHash, a.SuccessorBox, a.IdleExpires, a.ReuseReason, a.IP, a.Issued).Scan(append([]any{&wrote}, dest...)...)
+	err = row.Scan(append([]any{&wrote}, dest...)...)
 	if errors.Is(err, errNoRows) {
 		return RefreshResult{Outcome: RefreshInvalid}, true, nil
 	}

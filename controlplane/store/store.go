@@ -37,12 +37,14 @@ type Queries struct {
 // Store is the PostgreSQL store.
 type Store struct {
 	Queries
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	groups refreshGroups // refreshes waiting for a lane (refreshgroup.go)
 }
 
 // New returns a store on pool. The schema must be current (migrations.Apply).
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{Queries: Queries{db: pool}, pool: pool}
+	return &Store{Queries: Queries{db: pool}, pool: pool,
+		groups: refreshGroups{lanes: refreshLanes, max: refreshGroupMax, timeout: refreshGroupTimeout}}
 }
 
 // Ping checks that the database answers.

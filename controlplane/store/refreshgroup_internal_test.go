@@ -1,0 +1,303 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/jackc/pgx/v5"
+)
+
+// groupFixture is a store with one lane, a user and sessions to refresh, and a way to
+// keep the lane busy so that refreshes queue and run as groups.
+type groupFixture struct {
+	t    *testing.T
+	s    *Store
+	user string
+	t0   time.Time
+}
+
+func newGroupFixture(t *testing.T) *groupFixture {
+	t.Helper()
+	s := New(pgtest.NewPool(t))
+	s.groups.lanes = 1
+	u, err := s.CreateUser(context.Background(), User{Email: "group@example.test",
+		PasswordHash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &groupFixture{t: t, s: s, user: u.ID, t0: time.Now().Truncate(time.Microsecond)}
+}
+
+func sum(s string) []byte { h := sha256.Sum256([]byte(s)); return h[:] }
+
+func (f *groupFixture) session(id string) {
+	f.t.Helper()
+	err := f.s.CreateSession(context.Background(), Session{ID: id, UserID: f.user, Created: f.t0, LastUsed: f.t0,
+		IdleExpires: f.t0.Add(time.Hour), AbsoluteExpires: f.t0.Add(24 * time.Hour), TokenHash: sum(id + ".1")})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// attempt presents generation gen of session id's tokens and mints the next.
+func (f *groupFixture) attempt(id string, gen int, at time.Time) RefreshAttempt {
+	return RefreshAttempt{SessionID: id, Generation: gen, Hash: sum(fmt.Sprintf("%s.%d", id, gen)), Issued: true,
+		At: at, GraceFrom: at.Add(-time.Minute), NewHash: sum(fmt.Sprintf("%s.%d", id, gen+1)),
+		SuccessorBox: []byte(fmt.Sprintf("box %s.%d", id, gen+1)), IdleExpires: at.Add(time.Hour),
+		ReuseReason: "refresh_token_reused", IP: "192.0.2.7"}
+}
+
+// holdLane takes the store's one lane with a refresh of session id that waits on the
+// row lock a transaction holds; release commits that transaction, and the lane frees
+// when that refresh is done (its outcome is sent on the returned channel).
+func (f *groupFixture) holdLane(id string) (release func(), done <-chan RefreshOutcome) {
+	f.t.Helper()
+	ctx := context.Background()
+	tx, err := f.s.pool.Begin(ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, id); err != nil {
+		f.t.Fatal(err)
+	}
+	out := make(chan RefreshOutcome, 1)
+	go func() {
+		r, err := f.s.Refresh(ctx, f.attempt(id, 1, f.t0))
+		if err != nil {
+			f.t.Error(err)
+		}
+		out <- r.Outcome
+	}()
+	f.waitFor(func(g *refreshGroups) bool { return g.running == 1 })
+	return func() {
+		if err := tx.Commit(ctx); err != nil {
+			f.t.Fatal(err)
+		}
+	}, out
+}
+
+// waitFor polls the groups' state until cond holds.
+func (f *groupFixture) waitFor(cond func(*refreshGroups) bool) {
+	f.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		g := &f.s.groups
+		g.mu.Lock()
+		ok := cond(g)
+		g.mu.Unlock()
+		if ok {
+			return
+		}
+	}
+	f.t.Fatal("timed out waiting for the refresh groups")
+}
+
+type answer struct {
+	a   RefreshAttempt
+	r   RefreshResult
+	err error
+}
+
+// queue starts a refresh per attempt while the lane is held and waits until all are
+// queued; collect returns their answers.
+func (f *groupFixture) queue(ctx context.Context, attempts []RefreshAttempt) (collect func() []answer) {
+	f.t.Helper()
+	answers := make([]answer, len(attempts))
+	var wg sync.WaitGroup
+	for i, a := range attempts {
+		wg.Go(func() {
+			r, err := f.s.Refresh(ctx, a)
+			answers[i] = answer{a, r, err}
+		})
+	}
+	f.waitFor(func(g *refreshGroups) bool { return len(g.queue) == len(attempts) })
+	return func() []answer { wg.Wait(); return answers }
+}
+
+// Refreshes that queue behind a busy lane run as groups (one pipeline, one commit each),
+// and every rule of a lone rotation holds inside a group: each session rotates once; a
+// token presented twice in one group gets the same successor the second time (the
+// grace); an old token is reuse, revoking its session with an audit event and a NOTIFY;
+// a made-up token is refused and writes nothing.
+func TestRefreshGroups(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newGroupFixture(t)
+	const n = 40
+	for i := range n {
+		f.session(fmt.Sprintf("group-session-%02d-xxxxxxxxxx", i))
+	}
+	f.session("group-blocker-xxxxxxxxxxxxxxxx")
+	f.session("group-reused-xxxxxxxxxxxxxxxxx")
+	reused := "group-reused-xxxxxxxxxxxxxxxxx"
+	// Rotate the reused session twice, long ago (beyond the grace).
+	for gen := 1; gen <= 2; gen++ {
+		if r, err := f.s.Refresh(ctx, f.attempt(reused, gen, f.t0.Add(-time.Duration(3-gen)*time.Minute))); err != nil || r.Outcome != RefreshRotated {
+			t.Fatalf("setting up: %v %v", r.Outcome, err)
+		}
+	}
+	listener, err := pgx.ConnectConfig(ctx, f.s.pool.Config().ConnConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer listener.Close(ctx)
+	if _, err := listener.Exec(ctx, "LISTEN "+RevocationChannel); err != nil {
+		t.Fatal(err)
+	}
+
+	var attempts []RefreshAttempt
+	for i := range n {
+		a := f.attempt(fmt.Sprintf("group-session-%02d-xxxxxxxxxx", i), 1, f.t0)
+		attempts = append(attempts, a)
+		if i%4 == 0 { // the same token again (a second tab), in the same group
+			attempts = append(attempts, a)
+		}
+	}
+	attempts = append(attempts, f.attempt(reused, 1, f.t0)) // the grandparent: reuse
+	madeUp := f.attempt("group-session-07-xxxxxxxxxx", 1, f.t0)
+	madeUp.Hash, madeUp.Issued = sum("made up"), false
+	attempts = append(attempts, madeUp)
+
+	release, held := f.holdLane("group-blocker-xxxxxxxxxxxxxxxx")
+	collect := f.queue(ctx, attempts)
+	release()
+	if o := <-held; o != RefreshRotated {
+		t.Fatalf("the refresh holding the lane: %v", o)
+	}
+	answers := collect()
+	if got, want := f.s.groups.grouped.Load(), int64(len(attempts)); got != want {
+		t.Fatalf("%d refreshes ran in groups, want all %d", got, want)
+	}
+
+	rotated := map[string]int{}
+	for _, an := range answers {
+		a, r := an.a, an.r
+		if an.err != nil {
+			t.Fatalf("%s: %v", a.SessionID, an.err)
+		}
+		switch {
+		case a.SessionID == reused:
+			if r.Outcome != RefreshReused || r.Session.RevokedAt == nil {
+				t.Fatalf("grandparent token: %v, revoked %v", r.Outcome, r.Session.RevokedAt)
+			}
+		case bytes.Equal(a.Hash, sum("made up")):
+			if r.Outcome != RefreshInvalid {
+				t.Fatalf("made-up token: %v", r.Outcome)
+			}
+		case r.Outcome == RefreshRotated:
+			rotated[a.SessionID]++
+		case r.Outcome == RefreshGrace:
+			if !bytes.Equal(r.Session.SuccessorBox, a.SuccessorBox) || r.Session.Generation != 2 {
+				t.Fatalf("%s: the grace replay's successor %q (generation %d), want the rotation's", a.SessionID, r.Session.SuccessorBox, r.Session.Generation)
+			}
+		default:
+			t.Fatalf("%s: %v", a.SessionID, r.Outcome)
+		}
+	}
+	for i := range n {
+		id := fmt.Sprintf("group-session-%02d-xxxxxxxxxx", i)
+		got, err := f.s.SessionByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rotated[id] != 1 || got.Generation != 2 || !bytes.Equal(got.TokenHash, sum(id+".2")) || got.RevokedAt != nil {
+			t.Fatalf("%s: rotated %d times; generation %d, revoked %v", id, rotated[id], got.Generation, got.RevokedAt)
+		}
+	}
+	var audits int
+	if err := f.s.pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE session_id = $1 AND kind = 'refresh_token_reused'`, reused).Scan(&audits); err != nil || audits != 1 {
+		t.Fatalf("reuse audit events: %d %v", audits, err)
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	note, err := listener.WaitForNotification(waitCtx)
+	if err != nil || !bytes.Contains([]byte(note.Payload), []byte(reused)) {
+		t.Fatalf("revocation NOTIFY: %v %v", note, err)
+	}
+}
+
+// A group that fails answers none of its callers from its own run: each runs its
+// refresh again alone and gets what a lone refresh gets. Here the group outlives its
+// timeout waiting for a row lock and is rolled back, rotations included.
+func TestRefreshGroupFailureRunsEachAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newGroupFixture(t)
+	f.s.groups.timeout = 200 * time.Millisecond
+	ids := []string{"fail-a-xxxxxxxxxxxxxxxxxxxxxx", "fail-b-xxxxxxxxxxxxxxxxxxxxxx", "fail-c-xxxxxxxxxxxxxxxxxxxxxx"}
+	for _, id := range ids {
+		f.session(id)
+	}
+	f.session("fail-blocker-xxxxxxxxxxxxxxxx")
+	// A transaction holds fail-c's row lock past the group's timeout: the group rotates
+	// fail-a and fail-b (sorted first), then waits for fail-c and is cancelled.
+	tx, err := f.s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, ids[2]); err != nil {
+		t.Fatal(err)
+	}
+	release, held := f.holdLane("fail-blocker-xxxxxxxxxxxxxxxx")
+	var attempts []RefreshAttempt
+	for _, id := range ids {
+		attempts = append(attempts, f.attempt(id, 1, f.t0))
+	}
+	collect := f.queue(ctx, attempts)
+	release()
+	<-held
+	// The group has failed once fail-a's caller, running alone, has rotated it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if got, err := f.s.SessionByID(ctx, ids[0]); err == nil && got.Generation == 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("fail-a never rotated")
+		}
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, an := range collect() {
+		if an.err != nil || an.r.Outcome != RefreshRotated {
+			t.Fatalf("%s: %v %v", an.a.SessionID, an.r.Outcome, an.err)
+		}
+	}
+	if got := f.s.groups.grouped.Load(); got != 0 {
+		t.Fatalf("%d refreshes counted as grouped; the group failed", got)
+	}
+}
+
+// A caller that gives up while queued gets its context's error at once. Its refresh
+// still runs with the group, so the client, presenting the same token again, gets the
+// successor that rotation minted (the grace), not a second rotation.
+func TestRefreshGroupCallerLeaves(t *testing.T) {
+	t.Parallel()
+	f := newGroupFixture(t)
+	id := "leaving-xxxxxxxxxxxxxxxxxxxxxx"
+	f.session(id)
+	f.session("leaving-blocker-xxxxxxxxxxxxxx")
+	release, held := f.holdLane("leaving-blocker-xxxxxxxxxxxxxx")
+	ctx, cancel := context.WithCancel(context.Background())
+	collect := f.queue(ctx, []RefreshAttempt{f.attempt(id, 1, f.t0)})
+	cancel()
+	an := collect()[0]
+	if !errors.Is(an.err, context.Canceled) && !errors.Is(an.err, ErrUnavailable) {
+		t.Fatalf("the caller that left: %v", an.err)
+	}
+	release()
+	<-held
+	f.waitFor(func(g *refreshGroups) bool { return g.running == 0 })
+	again := f.attempt(id, 1, f.t0.Add(time.Second))
+	again.NewHash, again.SuccessorBox = sum("another successor"), []byte("another box")
+	r, err := f.s.Refresh(context.Background(), again)
+	if err != nil || r.Outcome != RefreshGrace || !bytes.Equal(r.Session.SuccessorBox, f.attempt(id, 1, f.t0).SuccessorBox) {
+		t.Fatalf("presented again: %v %v (box %q)", r.Outcome, err, r.Session.SuccessorBox)
+	}
+}
