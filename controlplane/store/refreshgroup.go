@@ -43,6 +43,11 @@ var (
 	refreshGroupMax = 16
 )
 
+// RefreshGroupSizes returns how many refresh groups a Store runs at once at most (each on
+// one connection) and how many refreshes a group holds at most: what pgbench must run
+// to measure the statement as the service sends it (internal/cpbench).
+func RefreshGroupSizes() (lanes, groupMax int) { return refreshLanes, refreshGroupMax }
+
 // refreshGroupTimeout bounds a group, which runs on none of its callers' contexts (one
 // caller leaving must not cancel the others' rotations). A group that takes longer
 // fails, and its callers run their refreshes alone.

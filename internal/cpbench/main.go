@@ -7,7 +7,10 @@
 //   - pgbench running a single-row UPDATE by primary key (the cheapest durable write
 //     one round trip can make: the ceiling for any one-commit operation);
 //   - pgbench running the service's exact rotation statement (store.RefreshSQL) on real
-//     sessions, which separates the cost of the SQL from the cost of the service;
+//     sessions, which separates the cost of the SQL from the cost of the service, once
+//     one statement per transaction and once in pipelines of one commit each, shaped as
+//     the binary groups the refreshes that queue while its lanes are busy (the most it
+//     groups: store.RefreshGroupSizes);
 //   - the same service called in-process (auth.Service.Refresh on app.New's service, no
 //     HTTP, cookies, CSRF, JSON, logs or metrics), on a pool of the binary's size.
 //

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/edgeauth/edgeauth/internal/benchenv"
 )
 
@@ -14,13 +15,24 @@ import (
 type clientRow struct {
 	clients                        int
 	http, inproc, update, rotation sample
+	grouped                        sample // the rotation statement as the binary groups it
+	lanes, group                   int    // grouped's connections and statements per transaction
 	hasRotation                    bool
 	// per-round ratios, to show the spread
 	httpUpdate, httpRotation, httpInproc []float64
 }
 
+// groupedShape is how the binary's store groups c concurrent refreshes at most: its
+// lanes (connections), each sending up to its group size per transaction.
+func groupedShape(c int) (lanes, group int) {
+	lanes, max := store.RefreshGroupSizes()
+	lanes = min(lanes, c)
+	return lanes, min(max, (c+lanes-1)/lanes)
+}
+
 func (e *env) measureClients(ctx context.Context, c int, o options) (clientRow, error) {
 	row := clientRow{clients: c}
+	row.lanes, row.group = groupedShape(c)
 	hc := httpClient(c)
 	defer hc.CloseIdleConnections()
 	for r := range o.rounds {
@@ -32,7 +44,11 @@ func (e *env) measureClients(ctx context.Context, c int, o options) (clientRow, 
 		if err != nil {
 			return row, err
 		}
-		rot, ok, err := e.rotationPgbench(ctx, c, o.duration)
+		rot, ok, err := e.rotationPgbench(ctx, c, 1, o.duration)
+		if err != nil {
+			return row, err
+		}
+		grp, okGrouped, err := e.rotationPgbench(ctx, row.lanes, row.group, o.duration)
 		if err != nil {
 			return row, err
 		}
@@ -52,6 +68,10 @@ func (e *env) measureClients(ctx context.Context, c int, o options) (clientRow, 
 			row.rotation.add(rot)
 			row.httpRotation = append(row.httpRotation, h.rate()/rot.rate())
 			line += fmt.Sprintf(", pgbench rotation %.0f tps", rot.rate())
+		}
+		if okGrouped {
+			row.grouped.add(grp)
+			line += fmt.Sprintf(", grouped %.0f rotations/s", grp.rate())
 		}
 		fmt.Println(line + fmt.Sprintf("; HTTP / UPDATE %.2f", h.rate()/u.rate()))
 	}
@@ -73,6 +93,8 @@ func printTable(w io.Writer, e *env, o options, rows []clientRow, storms []storm
 		line("refresh in-process (`auth.Service.Refresh`: no HTTP, cookies, CSRF, JSON, logs, metrics)", r.inproc, ratio(r.inproc.rate()/u, nil))
 		if r.hasRotation {
 			line("pgbench: the service's rotation statement", r.rotation, ratio(r.rotation.rate()/u, nil))
+			line(fmt.Sprintf("pgbench: that statement in pipelines of %d, one commit each, on %d connections (the most the binary groups; rotations/s, latency per pipeline)", r.group, r.lanes),
+				r.grouped, ratio(r.grouped.rate()/u, nil))
 		}
 		line("pgbench: single-row UPDATE (baseline)", r.update, "1")
 	}
