@@ -29,7 +29,8 @@ const (
 //
 // Everything a rotation writes is prepared first (the successor, sealed under the
 // presented token), then one statement decides and writes (store.RefreshSQL): one round
-// trip, one row (the session's) and one commit, and no lock is held while the access token is signed. The
+// trip, one row (the session's) and one commit, shared under load with other refreshes
+// (store's groups), and no lock is held while the access token is signed. The
 // access token's claims follow from the rotation (its time, the successor's derived
 // token id, the user's roles), so a grace replay, which opens the sealed successor,
 // signs the same claims again and, since keys.Manager signs deterministically (EdDSA,

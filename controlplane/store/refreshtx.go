@@ -12,7 +12,8 @@ import (
 // RefreshAttempt is one presented refresh token and the rotation it makes if it is its
 // session's live one. The token names its session and generation; Hash is SHA-256 of
 // its secret. Everything a rotation writes is prepared before the statement runs, so a
-// refresh takes one statement, one round trip, one row and one commit (RefreshSQL).
+// refresh takes one statement, one round trip, one row and one commit (RefreshSQL); under
+// load, several share the round trip and the commit (refreshgroup.go).
 type RefreshAttempt struct {
 	SessionID  string
 	Generation int    // the generation the token names
