@@ -64,6 +64,7 @@ func (f *groupFixture) holdLane(id string) (release func(), done <-chan RefreshO
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	f.t.Cleanup(func() { _ = tx.Rollback(ctx) }) // a failing test must not leave the lock held
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, id); err != nil {
 		f.t.Fatal(err)
 	}
@@ -241,6 +242,7 @@ func TestRefreshGroupFailureRunsEachAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
 	if _, err := tx.Exec(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, ids[2]); err != nil {
 		t.Fatal(err)
 	}
