@@ -58,6 +58,25 @@ func New() *Metrics {
 	return m
 }
 
+// RefreshGroups exposes the store's refresh groups (store.Store.RefreshGroupStats), read
+// at each scrape: the groups of two or more refreshes sent as one pipeline and one
+// commit, and the refreshes in them.
+func (m *Metrics) RefreshGroups(stats func() (groups, refreshes int64)) {
+	if m == nil {
+		return
+	}
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "edgeauth_refresh_groups_total",
+			Help: "Groups of two or more refreshes sent as one pipeline with one commit (refreshes that queued while every lane was busy).",
+		}, func() float64 { g, _ := stats(); return float64(g) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "edgeauth_refresh_grouped_total",
+			Help: "Refreshes sent in those groups; divided by edgeauth_refresh_groups_total, the mean group size.",
+		}, func() float64 { _, r := stats(); return float64(r) }),
+	)
+}
+
 // Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})

@@ -75,7 +75,17 @@ type refreshGroups struct {
 	queue   []*refreshCall
 	running int // lanes in use
 
-	grouped atomic.Int64 // refreshes that ran in a group of two or more (tests)
+	// Groups of two or more that committed, and the refreshes in them
+	// (RefreshGroupStats).
+	sent, grouped atomic.Int64
+}
+
+// RefreshGroupStats returns how many groups of two or more refreshes this store has
+// committed and how many refreshes they held (their ratio is the mean group size): a
+// store whose groups stay near two has lanes to spare, one whose groups reach the most
+// it sends (RefreshGroupSizes) has refreshes queued behind every lane.
+func (s *Store) RefreshGroupStats() (groups, refreshes int64) {
+	return s.groups.sent.Load(), s.groups.grouped.Load()
 }
 
 // refreshGrouped runs a once, alone or in a group (refreshOnce's results).
@@ -166,5 +176,6 @@ func (s *Store) runGroup(calls []*refreshCall) {
 		}
 		return
 	}
+	s.groups.sent.Add(1)
 	s.groups.grouped.Add(int64(len(calls)))
 }

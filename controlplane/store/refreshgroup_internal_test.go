@@ -172,8 +172,8 @@ func TestRefreshGroups(t *testing.T) {
 		t.Fatalf("the refresh holding the lane: %v", o)
 	}
 	answers := collect()
-	if got, want := f.s.groups.grouped.Load(), int64(len(attempts)); got != want {
-		t.Fatalf("%d refreshes ran in groups, want all %d", got, want)
+	if groups, grouped := f.s.RefreshGroupStats(); groups != 4 || grouped != int64(len(attempts)) {
+		t.Fatalf("%d refreshes ran in %d groups, want all %d in 4 (16, 16, 16, 4)", grouped, groups, len(attempts))
 	}
 
 	rotated := map[string]int{}
@@ -271,8 +271,8 @@ func TestRefreshGroupFailureRunsEachAlone(t *testing.T) {
 			t.Fatalf("%s: %v %v", an.a.SessionID, an.r.Outcome, an.err)
 		}
 	}
-	if got := f.s.groups.grouped.Load(); got != 0 {
-		t.Fatalf("%d refreshes counted as grouped; the group failed", got)
+	if groups, grouped := f.s.RefreshGroupStats(); groups != 0 || grouped != 0 {
+		t.Fatalf("%d refreshes in %d groups counted; the group failed", grouped, groups)
 	}
 }
 
