@@ -18,8 +18,8 @@ import (
 // flight therefore wait for a free lane and then go together: one pipeline of their
 // statements (RefreshSQL each, unchanged), one round trip, one implicit transaction and
 // one commit. pgbench running the statement in groups of 4-8 rotated 2.1x as many
-// sessions per second as one per transaction on the same server (RATIONALE.md, "Group
-// commit"). A refresh that finds a lane free runs at once, alone, exactly as before: the
+// sessions per second as one per transaction on the same server (RATIONALE.md,
+// "Refreshes in groups"). A refresh that finds a lane free runs at once, alone, exactly as before: the
 // grouping costs nothing when the service is idle, and the wait for a lane under load
 // is the commit a caller would otherwise have queued for in PostgreSQL.
 //
@@ -35,9 +35,9 @@ import (
 
 // Group sizes: at most refreshLanes groups in flight (each on one pool connection),
 // each of at most refreshGroupMax refreshes, which bounds how long its row locks and its
-// last caller's wait last. Measured with `make bench-controlplane` (RATIONALE.md, "Group
-// commit"): at 16 and 64 clients on 2 CPUs, 1-8 lanes and groups of 16 or 64 gave the
-// same rates within the noise.
+// last caller's wait last. Measured with `make bench-controlplane` on 2 CPUs
+// (RATIONALE.md, "Refreshes in groups"): 1 to 8 lanes at 16 clients, and groups of at
+// most 16 or 64 at 64 clients, gave the same rates within the noise.
 var (
 	refreshLanes    = max(2, runtime.GOMAXPROCS(0))
 	refreshGroupMax = 16
@@ -95,11 +95,8 @@ func (s *Store) refreshGrouped(ctx context.Context, a RefreshAttempt) (RefreshRe
 	if g.running < g.lanes {
 		g.running++
 		g.mu.Unlock()
-		r, settled, err := s.refreshOnce(ctx, a)
-		if group := g.take(); group != nil {
-			go s.drain(group) // this caller has its answer; the queue goes on without it
-		}
-		return r, settled, err
+		defer s.handOn() // deferred: the lane is freed however the refresh ends
+		return s.refreshOnce(ctx, a)
 	}
 	c := &refreshCall{a: a, ctx: ctx, done: make(chan struct{})}
 	g.queue = append(g.queue, c)
@@ -130,6 +127,14 @@ func (g *refreshGroups) take() []*refreshCall {
 	group := slices.Clone(g.queue[:n])
 	g.queue = slices.Delete(g.queue, 0, n)
 	return group
+}
+
+// handOn passes the lane its caller held to the refreshes queued meanwhile, run on a
+// goroutine of their own (the caller has its answer), or frees it.
+func (s *Store) handOn() {
+	if group := s.groups.take(); group != nil {
+		go s.drain(group)
+	}
 }
 
 // drain runs groups on one lane until the queue is empty.
