@@ -303,3 +303,71 @@ func TestRefreshGroupCallerLeaves(t *testing.T) {
 		t.Fatalf("presented again: %v %v (box %q)", r.Outcome, err, r.Session.SuccessorBox)
 	}
 }
+
+// A deadlock between a group and another transaction is invisible to the group's
+// callers: PostgreSQL aborts the group, and each caller runs its refresh alone after the
+// other transaction. Here a logout-all holds one session's row and then wants another's,
+// which the group has just rotated while it waits for the first.
+func TestRefreshGroupDeadlockRunsEachAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newGroupFixture(t)
+	first, second := "deadlock-a-xxxxxxxxxxxxxxxxxx", "deadlock-b-xxxxxxxxxxxxxxxxxx"
+	f.session(first)
+	f.session(second)
+	f.session("deadlock-blocker-xxxxxxxxxxxxx")
+	logout, err := f.s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = logout.Rollback(ctx) })
+	// The logout checks for deadlocks only after a minute, so the group's check (after
+	// the server's deadlock_timeout) is the one that finds the cycle, however slow the
+	// machine.
+	if _, err := logout.Exec(ctx, `SET LOCAL deadlock_timeout = '60s'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := logout.Exec(ctx, `UPDATE sessions SET revoked_at = $2, revoke_reason = 'logout_all' WHERE id = $1`, second, f.t0); err != nil {
+		t.Fatal(err)
+	}
+	release, held := f.holdLane("deadlock-blocker-xxxxxxxxxxxxx")
+	collect := f.queue(ctx, []RefreshAttempt{f.attempt(first, 1, f.t0), f.attempt(second, 1, f.t0)})
+	release()
+	<-held
+	// The group rotates the first session (its row lock held) and waits for the second.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var waiting int
+		if err := f.s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the group never waited for the second session")
+		}
+	}
+	// Now the logout wants the first session: a cycle, which PostgreSQL breaks by
+	// aborting the group, whose deadlock check runs first.
+	if _, err := logout.Exec(ctx, `UPDATE sessions SET revoked_at = $2, revoke_reason = 'logout_all' WHERE id = $1`, first, f.t0); err != nil {
+		t.Fatalf("the logout was chosen to break the deadlock: %v", err)
+	}
+	if err := logout.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, an := range collect() {
+		if an.err != nil || an.r.Outcome != RefreshInvalid {
+			t.Fatalf("%s after the logout: %v %v, want invalid and no error", an.a.SessionID, an.r.Outcome, an.err)
+		}
+	}
+	for _, id := range []string{first, second} {
+		got, err := f.s.SessionByID(ctx, id)
+		if err != nil || got.Generation != 1 || got.RevokedAt == nil || got.RevokeReason != "logout_all" {
+			t.Fatalf("%s: generation %d, revoked %v (%q), %v: want the logout's revocation and no rotation", id, got.Generation, got.RevokedAt, got.RevokeReason, err)
+		}
+	}
+	if groups, grouped := f.s.RefreshGroupStats(); groups != 0 || grouped != 0 {
+		t.Fatalf("%d refreshes in %d groups counted; the group was aborted", grouped, groups)
+	}
+}
