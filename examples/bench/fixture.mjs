@@ -1,16 +1,25 @@
 // The benchmark's inputs, made in Node before the runtimes start: one key per
 // algorithm (EdDSA, ES256, RS256-2048), tokens signed by each, the JWKS, a revocation
 // list and the edge configuration; every runtime reads the same file.
-import { generateKeyPairSync, sign } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { createPrivateKey, createPublicKey, sign } from "node:crypto";
+
+// The keys are the JS tests' fixed ones (js/test/keys.mjs says why they are not
+// generated here: exporting a generated key as a JWK can deadlock Node 20).
+const pems = JSON.parse(readFileSync(new URL("../../verifier/testdata/js-keys.json", import.meta.url), "utf8"));
+const fixedKey = (pem) => {
+  const privateKey = createPrivateKey(pem);
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+};
 
 const b64url = (v) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
 export const ISSUER = "https://auth.bench.test";
 
 export function makeFixture({ now = Math.floor(Date.now() / 1000), tokensPerAlg = 64 } = {}) {
   const algs = {
-    EdDSA: generateKeyPairSync("ed25519"),
-    ES256: generateKeyPairSync("ec", { namedCurve: "P-256" }),
-    RS256: generateKeyPairSync("rsa", { modulusLength: 2048 }),
+    EdDSA: fixedKey(pems.ed25519[0]),
+    ES256: fixedKey(pems.p256[0]),
+    RS256: fixedKey(pems.rsa2048[0]),
   };
   const jwks = { keys: [] };
   const tokens = {};

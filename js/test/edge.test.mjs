@@ -7,7 +7,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
-import { createHash, generateKeyPairSync, sign } from "node:crypto";
+import { createHash, sign } from "node:crypto";
+import { testKey } from "./keys.mjs";
 import { createEdge, isIdentityHeader } from "../src/index.mjs";
 import { cleanHeaders } from "../src/edge.mjs";
 
@@ -16,8 +17,9 @@ const module = await WebAssembly.compile(await readFile(new URL("../../verifier/
 const ISSUER = "https://auth.example.test";
 const b64url = (v) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
 
+// keyPair is the fixed Ed25519 key of kid "k1", "k2" or "k3" (the first, second and third).
 function keyPair(kid) {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+  const { publicKey, privateKey } = testKey("ed25519", ["k1", "k2", "k3"].indexOf(kid));
   return { kid, privateKey, jwk: { ...publicKey.export({ format: "jwk" }), kid, alg: "EdDSA", use: "sig" } };
 }
 

@@ -7,7 +7,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { generateKeyPairSync, sign, createHmac } from "node:crypto";
+import { sign, createHmac } from "node:crypto";
+import { testKey } from "./keys.mjs";
 import { Verifier, EdgeauthError } from "../src/verifier.mjs";
 import { createEdge } from "../src/index.mjs";
 
@@ -119,9 +120,9 @@ test("Wycheproof RSASSA-PKCS1-v1_5 SHA-256 (259 cases): verifySignatureAsync ans
 const NOW = 1767225600;
 const ISSUER = "https://auth.example.test";
 const b64url = (v) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
-const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const otherRSA = generateKeyPairSync("rsa", { modulusLength: 2048 });
-const ed = generateKeyPairSync("ed25519");
+const rsa = testKey("rsa2048", 0);
+const otherRSA = testKey("rsa2048", 1);
+const ed = testKey("ed25519", 0);
 const jwks = {
   keys: [
     { ...rsa.publicKey.export({ format: "jwk" }), kid: "r1", alg: "RS256", use: "sig" },

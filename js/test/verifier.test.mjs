@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { generateKeyPairSync, sign } from "node:crypto";
+import { sign } from "node:crypto";
+import { testKey } from "./keys.mjs";
 import { Verifier, EdgeauthError, REQUIRED_EXPORTS, TWO_PHASE_EXPORTS, toUnixSeconds, cookieHeaders } from "../src/verifier.mjs";
 
 const wasm = await readFile(new URL("../../verifier/verifier.wasm", import.meta.url));
@@ -28,7 +29,7 @@ const config = {
   cache_entries: 64,
 };
 
-const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+const { publicKey, privateKey } = testKey("ed25519", 0);
 const jwk = { ...publicKey.export({ format: "jwk" }), kid: "k1", alg: "EdDSA", use: "sig" };
 
 const b64url = (v) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
