@@ -54,20 +54,40 @@ func (f *groupFixture) attempt(id string, gen int, at time.Time) RefreshAttempt 
 		ReuseReason: "refresh_token_reused", IP: "192.0.2.7"}
 }
 
-// holdLane takes the store's one lane with a refresh of session id that waits on the
-// row lock a transaction holds; release commits that transaction, and the lane frees
-// when that refresh is done (its outcome is sent on the returned channel).
-func (f *groupFixture) holdLane(id string) (release func(), done <-chan RefreshOutcome) {
+// begin starts a transaction that the test's end rolls back if it is still open (a
+// failing test must not leave its row locks held), running stmts in it first.
+func (f *groupFixture) begin(stmts ...string) pgx.Tx {
 	f.t.Helper()
 	ctx := context.Background()
 	tx, err := f.s.pool.Begin(ctx)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	f.t.Cleanup(func() { _ = tx.Rollback(ctx) }) // a failing test must not leave the lock held
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, id); err != nil {
+	f.t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	for _, sql := range stmts {
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			f.t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	return tx
+}
+
+// lockRow takes session id's row lock in tx.
+func (f *groupFixture) lockRow(tx pgx.Tx, id string) {
+	f.t.Helper()
+	if _, err := tx.Exec(context.Background(), `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, id); err != nil {
 		f.t.Fatal(err)
 	}
+}
+
+// holdLane takes the store's one lane with a refresh of session id that waits on the
+// row lock a transaction holds; release commits that transaction, and the lane frees
+// when that refresh is done (its outcome is sent on the returned channel).
+func (f *groupFixture) holdLane(id string) (release func(), done <-chan RefreshOutcome) {
+	f.t.Helper()
+	ctx := context.Background()
+	tx := f.begin()
+	f.lockRow(tx, id)
 	out := make(chan RefreshOutcome, 1)
 	go func() {
 		r, err := f.s.Refresh(ctx, f.attempt(id, 1, f.t0))
@@ -238,14 +258,8 @@ func TestRefreshGroupFailureRunsEachAlone(t *testing.T) {
 	f.session("fail-blocker-xxxxxxxxxxxxxxxx")
 	// A transaction holds fail-c's row lock past the group's timeout: the group rotates
 	// fail-a and fail-b (sorted first), then waits for fail-c and is cancelled.
-	tx, err := f.s.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tx.Rollback(ctx) })
-	if _, err := tx.Exec(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, ids[2]); err != nil {
-		t.Fatal(err)
-	}
+	tx := f.begin()
+	f.lockRow(tx, ids[2])
 	release, held := f.holdLane("fail-blocker-xxxxxxxxxxxxxxxx")
 	var attempts []RefreshAttempt
 	for _, id := range ids {
@@ -316,17 +330,10 @@ func TestRefreshGroupDeadlockRunsEachAlone(t *testing.T) {
 	f.session(first)
 	f.session(second)
 	f.session("deadlock-blocker-xxxxxxxxxxxxx")
-	logout, err := f.s.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = logout.Rollback(ctx) })
 	// The logout checks for deadlocks only after a minute, so the group's check (after
 	// the server's deadlock_timeout) is the one that finds the cycle, however slow the
 	// machine.
-	if _, err := logout.Exec(ctx, `SET LOCAL deadlock_timeout = '60s'`); err != nil {
-		t.Fatal(err)
-	}
+	logout := f.begin(`SET LOCAL deadlock_timeout = '60s'`)
 	if _, err := logout.Exec(ctx, `UPDATE sessions SET revoked_at = $2, revoke_reason = 'logout_all' WHERE id = $1`, second, f.t0); err != nil {
 		t.Fatal(err)
 	}
