@@ -20,7 +20,7 @@ var rotationRuns atomic.Int64
 // each HTTP client), presenting the live token every time. With group > 1 each client
 // rotates that many sessions per transaction, their statements sent as one pipeline
 // with one commit, as the service sends the refreshes that queued while its lanes were
-// busy (store, "Group commit"). A token's secret is stood in for by "<session
+// busy (RATIONALE.md, "Refreshes in groups"). A token's secret is stood in for by "<session
 // id>.<generation>" (its hash computed by the statement, as the service computes it
 // before sending), the successor box by 73 constant bytes (the size of a sealed
 // successor), the tag's verdict by true (every token the service mints is tagged), the
