@@ -1,7 +1,6 @@
 package jose
 
 import (
-	"crypto/rsa"
 	"errors"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
@@ -40,7 +39,7 @@ type Key struct {
 
 	ed  *ed25519verify.PublicKey
 	ec  *p256.PublicKey
-	rsa *rsa.PublicKey
+	rsa rsaKey
 
 	index int    // position among the set's usable keys; -1 outside a set (ParseJWK)
 	rsaN  []byte // RS256: the modulus as the JWK gave it (big-endian, no leading zero)
@@ -82,7 +81,7 @@ func (k *Key) VerifySignature(msg, sig []byte) error {
 		return verifyEd25519(k.ed, msg, sig)
 	case k.Alg == ES256 && k.ec != nil:
 		return verifyES256(k.ec, msg, sig)
-	case k.Alg == RS256 && k.rsa != nil:
+	case k.Alg == RS256 && k.rsa.pub != nil:
 		return verifyRS256(k.rsa, msg, sig)
 	}
 	return errAlgUnsupported
@@ -96,7 +95,7 @@ func (k *Key) Index() int { return k.index }
 // zero, as the JWK gave it), for a host that checks the signature itself (the
 // two-phase path); ok is false for any other key. The modulus must not be modified.
 func (k *Key) RSAPublic() (e uint32, n []byte, ok bool) {
-	if k == nil || k.Alg != RS256 || k.rsa == nil {
+	if k == nil || k.Alg != RS256 || k.rsa.pub == nil {
 		return 0, nil, false
 	}
 	return k.rsaE, k.rsaN, true
@@ -115,7 +114,7 @@ func (k *Key) CheckSignatureLength(sig []byte) error {
 		want = ed25519verify.SignatureSize
 	case k.Alg == ES256 && k.ec != nil:
 		want = p256.SignatureSize
-	case k.Alg == RS256 && k.rsa != nil:
+	case k.Alg == RS256 && k.rsa.pub != nil:
 		want = k.rsa.Size()
 	default:
 		return errAlgUnsupported

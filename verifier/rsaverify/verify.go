@@ -1,0 +1,295 @@
+// Package rsaverify verifies RSASSA-PKCS1-v1_5 signatures over SHA-256 digests (JOSE's
+// RS256, RFC 8017 §8.2.2) with exactly the verdicts of the standard library's
+// crypto/rsa.VerifyPKCS1v15.
+//
+// Why it exists: the verifier runs as a WebAssembly module built by TinyGo, and there
+// crypto/rsa is slow and large. It rebuilds its Montgomery modulus (R² mod n) at every
+// call, multiplies 64-bit words with math/bits.Mul64, which WebAssembly has no
+// instruction for, and it brings math/big, fmt, the FIPS 140 machinery and their tables
+// into the module, whose data section every new instance writes into fresh pages
+// (RATIONALE.md, "Instance ready"). This package keeps the modulus in 32-bit limbs, so
+// each limb product is one native 64-bit multiply, and prepares R² mod n once per key.
+//
+// Verification handles only public data (keys, signatures, messages), so it runs in
+// variable time. Never reuse this code for private-key operations.
+//
+// The package is TinyGo-safe: no reflection, no goroutines, no fmt, no unsafe, no
+// math/big. A PublicKey is immutable once made, so it may verify from many goroutines;
+// VerifySHA256's scratch space comes from a pool, so it allocates only when the pool is
+// empty.
+package rsaverify
+
+import (
+	"errors"
+	"sync"
+)
+
+// Modulus sizes this package accepts, in bits. Smaller moduli are breakable; larger
+// ones only cost verification time.
+const (
+	MinBits = 2048
+	MaxBits = 8192
+)
+
+// Errors of NewPublicKey.
+var (
+	ErrModulus  = errors.New("rsaverify: the modulus is not a minimal big-endian odd integer")
+	ErrSize     = errors.New("rsaverify: the modulus is not 2048 to 8192 bits")
+	ErrExponent = errors.New("rsaverify: the public exponent is not an odd integer from 3 to 2^31-1")
+)
+
+// PublicKey is an RSA public key prepared for verification.
+type PublicKey struct {
+	n     []uint32 // the modulus, little-endian 32-bit limbs, the top one non-zero
+	bytes int      // the modulus's length in bytes: the signature length
+	bits  int
+	e     uint32
+	n0inv uint32   // -n⁻¹ mod 2³² (Montgomery's constant)
+	rr    []uint32 // R² mod n, R = 2^(32·len(n)): turns a number into Montgomery form
+}
+
+// maxLimbs is the most limbs a modulus has.
+const maxLimbs = MaxBits / 32
+
+// scratch is a verification's working space, sized for the largest modulus.
+type scratch struct {
+	s, acc, x [maxLimbs]uint32
+	t         [maxLimbs + 2]uint32 // a Montgomery product before its final subtraction
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// NewPublicKey prepares the key with modulus n (big-endian, no leading zero octet, as
+// RFC 7518 §6.3.1 encodes it) and public exponent e.
+func NewPublicKey(n []byte, e uint32) (*PublicKey, error) {
+	if len(n) == 0 || n[0] == 0 || n[len(n)-1]&1 == 0 {
+		return nil, ErrModulus // an even modulus is not a product of two odd primes
+	}
+	bits := 8*len(n) - leadingZeros8(n[0])
+	if bits < MinBits || bits > MaxBits {
+		return nil, ErrSize
+	}
+	if e < 3 || e&1 == 0 || e > 1<<31-1 {
+		return nil, ErrExponent
+	}
+	limbs := (len(n) + 3) / 4
+	k := &PublicKey{
+		n:     make([]uint32, limbs),
+		bytes: len(n),
+		bits:  bits,
+		e:     e,
+	}
+	fromBytes(k.n, n)
+	k.n0inv = -inverse32(k.n[0])
+	var t [maxLimbs + 2]uint32
+	k.rr = k.montgomeryRR(t[:limbs+2])
+	return k, nil
+}
+
+// Size is the modulus's length in bytes, which is every valid signature's length.
+func (k *PublicKey) Size() int { return k.bytes }
+
+// BitLen is the modulus's length in bits.
+func (k *PublicKey) BitLen() int { return k.bits }
+
+// ModSmall returns n mod p for a p from 1 to 2^32-1 (the ROCA fingerprint's primes).
+func (k *PublicKey) ModSmall(p uint32) uint32 {
+	var r uint64
+	for i := len(k.n) - 1; i >= 0; i-- {
+		r = (r<<32 | uint64(k.n[i])) % uint64(p)
+	}
+	return uint32(r)
+}
+
+// digestInfoSHA256 is the DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2, note 1).
+var digestInfoSHA256 = [...]byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}
+
+// VerifySHA256 reports whether sig is a valid RSASSA-PKCS1-v1_5 signature of the
+// SHA-256 digest: sig is exactly Size bytes, as an integer s below n, and s^e mod n
+// is, byte for byte, 00 01 FF…FF 00 || DigestInfo(SHA-256) || digest.
+func (k *PublicKey) VerifySHA256(digest *[32]byte, sig []byte) bool {
+	if len(sig) != k.bytes {
+		return false
+	}
+	sc := scratchPool.Get().(*scratch)
+	defer scratchPool.Put(sc)
+	l := len(k.n)
+	s, m := sc.s[:l], sc.acc[:l]
+	fromBytes(s, sig)
+	if !less(s, k.n) {
+		return false
+	}
+	k.modExp(m, s, sc.x[:l], sc.t[:l+2])
+	// m is s^e mod n; compare its encoding with the expected one from the top byte
+	// down, without building it.
+	const tail = len(digestInfoSHA256) + 32
+	for i := 0; i < k.bytes; i++ { // i counts bytes from the most significant
+		got := byteAt(m, k.bytes-1-i)
+		var want byte
+		switch {
+		case i == 0:
+			want = 0x00
+		case i == 1:
+			want = 0x01
+		case i < k.bytes-tail-1:
+			want = 0xff
+		case i == k.bytes-tail-1:
+			want = 0x00
+		case i < k.bytes-32:
+			want = digestInfoSHA256[i-(k.bytes-tail)]
+		default:
+			want = digest[i-(k.bytes-32)]
+		}
+		if got != want {
+			return false
+		}
+	}
+	return true
+}
+
+// modExp sets acc = s^e mod n for s below n; it overwrites s and uses x and t (len(n)+2
+// limbs) as working space.
+func (k *PublicKey) modExp(acc, s, x, t []uint32) {
+	// Into Montgomery form: x = s·R mod n.
+	k.montMul(x, s, k.rr, t)
+	copy(acc, x)
+	top := 31 - leadingZeros32(k.e)
+	for b := top - 1; b >= 0; b-- {
+		k.montMul(acc, acc, acc, t)
+		if k.e>>uint(b)&1 == 1 {
+			k.montMul(acc, acc, x, t)
+		}
+	}
+	// Out of Montgomery form: multiply by 1.
+	clear(s)
+	s[0] = 1
+	k.montMul(acc, acc, s, t)
+}
+
+// montMul sets z = x·y·R⁻¹ mod n for x, y below n (coarsely integrated operand
+// scanning, CIOS). z may alias x or y: the product builds up in t (len(n)+2 limbs).
+func (k *PublicKey) montMul(z, x, y, t []uint32) {
+	n := k.n
+	l := len(n)
+	x, y, z, t = x[:l], y[:l], z[:l], t[:l+2]
+	clear(t)
+	for i := 0; i < l; i++ {
+		// t += x[i]·y
+		xi := uint64(x[i])
+		var c uint64
+		for j := 0; j < l; j++ {
+			s := uint64(t[j]) + xi*uint64(y[j]) + c
+			t[j] = uint32(s)
+			c = s >> 32
+		}
+		s := uint64(t[l]) + c
+		t[l] = uint32(s)
+		t[l+1] = uint32(s >> 32)
+		// t = (t + m·n) / 2³², m chosen so that the low limb becomes zero.
+		m := uint64(t[0] * k.n0inv)
+		c = (uint64(t[0]) + m*uint64(n[0])) >> 32
+		for j := 1; j < l; j++ {
+			s := uint64(t[j]) + m*uint64(n[j]) + c
+			t[j-1] = uint32(s)
+			c = s >> 32
+		}
+		s = uint64(t[l]) + c
+		t[l-1] = uint32(s)
+		t[l] = t[l+1] + uint32(s>>32)
+	}
+	// t < 2n: subtract n once if t ≥ n.
+	if t[l] != 0 || !less(t[:l], n) {
+		var borrow uint64
+		for j := 0; j < l; j++ {
+			d := uint64(t[j]) - uint64(n[j]) - borrow
+			t[j] = uint32(d)
+			borrow = d >> 63
+		}
+	}
+	copy(z, t[:l])
+}
+
+// montgomeryRR returns R² mod n, R = 2^(32·l). It reaches R mod n by doubling the
+// modulus's top power of two, then walks the bits of 32·l: squaring the Montgomery form
+// of 2^a gives that of 2^(2a) and doubling it that of 2^(a+1), so about log2(32·l)
+// multiplications give the Montgomery form of 2^(32·l), which is R·R mod n.
+func (k *PublicKey) montgomeryRR(t []uint32) []uint32 {
+	l := len(k.n)
+	x := make([]uint32, l)
+	x[(k.bits-1)/32] = 1 << uint((k.bits-1)%32) // 2^(bits-1) < n
+	for i := k.bits - 1; i < 32*l; i++ {
+		k.double(x)
+	}
+	// x = R mod n, the Montgomery form of 1 = 2^0. Walk the exponent 32·l from its top bit.
+	exp := 32 * l
+	k.double(x) // 2^1
+	for b := 30 - leadingZeros32(uint32(exp)); b >= 0; b-- {
+		k.montMul(x, x, x, t)
+		if exp>>uint(b)&1 == 1 {
+			k.double(x)
+		}
+	}
+	return x
+}
+
+// double sets x = 2x mod n for x below n.
+func (k *PublicKey) double(x []uint32) {
+	n := k.n
+	var carry uint32
+	for i := range x {
+		carry, x[i] = x[i]>>31, x[i]<<1|carry
+	}
+	if carry != 0 || !less(x, n) {
+		var borrow uint64
+		for i := range x {
+			d := uint64(x[i]) - uint64(n[i]) - borrow
+			x[i] = uint32(d)
+			borrow = d >> 63
+		}
+	}
+}
+
+// less reports a < b for little-endian limbs of equal length.
+func less(a, b []uint32) bool {
+	for i := len(a) - 1; i >= 0; i-- {
+		if a[i] != b[i] {
+			return a[i] < b[i]
+		}
+	}
+	return false
+}
+
+// fromBytes sets limbs (zeroed first) from the big-endian b, which fits.
+func fromBytes(limbs []uint32, b []byte) {
+	clear(limbs)
+	for i, j := len(b)-1, uint(0); i >= 0; i, j = i-1, j+1 {
+		limbs[j/4] |= uint32(b[i]) << (8 * (j % 4))
+	}
+}
+
+// byteAt returns byte i (0 the least significant) of the little-endian limbs.
+func byteAt(limbs []uint32, i int) byte { return byte(limbs[i/4] >> (8 * uint(i%4))) }
+
+// inverse32 returns a⁻¹ mod 2³² for an odd a (Newton's iteration: each step doubles
+// the correct low bits; a is its own inverse mod 8).
+func inverse32(a uint32) uint32 {
+	x := a
+	for i := 0; i < 4; i++ {
+		x *= 2 - a*x
+	}
+	return x
+}
+
+func leadingZeros8(b byte) int {
+	n := 0
+	for ; n < 8 && b&(0x80>>uint(n)) == 0; n++ {
+	}
+	return n
+}
+
+func leadingZeros32(v uint32) int {
+	n := 0
+	for ; n < 32 && v&(1<<31>>uint(n)) == 0; n++ {
+	}
+	return n
+}
