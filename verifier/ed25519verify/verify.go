@@ -31,10 +31,10 @@
 package ed25519verify
 
 import (
-	"crypto/sha512"
 	"sync"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/internal/sha2"
 )
 
 // Sizes of the encodings this package accepts.
@@ -179,12 +179,8 @@ func (k *PublicKey) Verify(msg, sig []byte) bool {
 		return false
 	}
 	k.once.Do(k.precompute)
-	h := sha512.New()
-	h.Write(sig[:32])
-	h.Write(k.enc[:])
-	h.Write(msg)
-	var digest [sha512.Size]byte
-	h.Sum(digest[:0])
+	var digest [64]byte
+	sha2.Sum512(&digest, sig[:32], k.enc[:], msg)
 	var kk, s [32]byte
 	scReduce(&kk, digest[:])
 	copy(s[:], sig[32:])

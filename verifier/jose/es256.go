@@ -1,8 +1,7 @@
 package jose
 
 import (
-	"crypto/sha256"
-
+	"github.com/edgeauth/edgeauth/verifier/internal/sha2"
 	"github.com/edgeauth/edgeauth/verifier/p256"
 )
 
@@ -55,7 +54,7 @@ func verifyES256(pub *p256.PublicKey, msg, sig []byte) error {
 	if !scalarInRange(sig[:32]) || !scalarInRange(sig[32:]) {
 		return errSignature
 	}
-	digest := sha256.Sum256(msg)
+	digest := sha2.Sum256(msg)
 	if !pub.Verify(digest[:], sig) {
 		return errSignature
 	}

@@ -1,9 +1,9 @@
 package jose
 
 import (
-	"crypto/sha256"
 	"math/bits"
 
+	"github.com/edgeauth/edgeauth/verifier/internal/sha2"
 	"github.com/edgeauth/edgeauth/verifier/rsaverify"
 )
 
@@ -49,7 +49,7 @@ func verifyRS256(pub rsaKey, msg, sig []byte) error {
 	if len(sig) != pub.Size() {
 		return errSignatureSize
 	}
-	digest := sha256.Sum256(msg)
+	digest := sha2.Sum256(msg)
 	if !pub.VerifySHA256(&digest, sig) {
 		return errSignature
 	}

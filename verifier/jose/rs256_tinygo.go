@@ -18,4 +18,6 @@ func newRSAKey(n []byte, e uint32) (rsaKey, error) {
 
 func (k rsaKey) Size() int { return k.pub.Size() }
 
-func (k rsaKey) VerifySHA256(digest *[32]byte, sig []byte) bool { return k.pub.VerifySHA256(digest, sig) }
+func (k rsaKey) VerifySHA256(digest *[32]byte, sig []byte) bool {
+	return k.pub.VerifySHA256(digest, sig)
+}

@@ -44,8 +44,14 @@ type PublicKey struct {
 	bytes int      // the modulus's length in bytes: the signature length
 	bits  int
 	e     uint32
-	n0inv uint32   // -n⁻¹ mod 2³² (Montgomery's constant)
-	rr    []uint32 // R² mod n, R = 2^(32·len(n)): turns a number into Montgomery form
+	n0inv uint32 // -n⁻¹ mod 2³² (Montgomery's constant)
+
+	// rr is R² mod n, R = 2^(32·len(n)): it turns a number into Montgomery form. It is
+	// computed on the key's first verification, not in NewPublicKey (about 80 µs for
+	// 2048 bits inside wasm): an instance that loads a key set pays for the keys its
+	// tokens use, not for every key published.
+	rrOnce sync.Once
+	rr     []uint32
 }
 
 // maxLimbs is the most limbs a modulus has.
@@ -81,8 +87,6 @@ func NewPublicKey(n []byte, e uint32) (*PublicKey, error) {
 	}
 	fromBytes(k.n, n)
 	k.n0inv = -inverse32(k.n[0])
-	var t [maxLimbs + 2]uint32
-	k.rr = k.montgomeryRR(t[:limbs+2])
 	return k, nil
 }
 
@@ -114,6 +118,7 @@ func (k *PublicKey) VerifySHA256(digest *[32]byte, sig []byte) bool {
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	l := len(k.n)
+	k.rrOnce.Do(func() { k.rr = k.montgomeryRR(sc.t[:l+2]) })
 	s, m := sc.s[:l], sc.acc[:l]
 	fromBytes(s, sig)
 	if !less(s, k.n) {

@@ -53,6 +53,7 @@ func TestModExpMatchesMathBig(t *testing.T) {
 				continue
 			}
 			k.e = e
+			k.rrOnce.Do(func() { k.rr = k.montgomeryRR(make([]uint32, len(k.n)+2)) })
 			for _, s := range bases {
 				l := len(k.n)
 				sl, acc, x, tt := make([]uint32, l), make([]uint32, l), make([]uint32, l), make([]uint32, l+2)

@@ -82,7 +82,7 @@ func (r *fieldReader) object(v strictjson.Value, path string) bool {
 }
 
 func (r *fieldReader) unknown(path, name string) {
-	r.problems = append(r.problems, path+strconv.Quote(name)+": unknown field")
+	r.problems = append(r.problems, path+policy.Quote(name)+": unknown field")
 }
 
 // parseConfig reads the JSON of verifier.Config into a policy.Config, refusing

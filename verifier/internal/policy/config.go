@@ -15,6 +15,7 @@ package policy
 
 import (
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/cookie"
@@ -101,7 +102,48 @@ func (p *problems) add(parts ...string) {
 	p.list = append(p.list, s)
 }
 
-func q(s string) string { return strconv.Quote(s) }
+func q(s string) string { return Quote(s) }
+
+// shortEscapes are Go's one-letter escapes of control characters.
+var shortEscapes = [0x20]byte{'\a': 'a', '\b': 'b', '\f': 'f', '\n': 'n', '\r': 'r', '\t': 't', '\v': 'v'}
+
+// Quote returns s in double quotes for an error message, exactly as
+// strconv.QuoteToASCII does: printable ASCII as is (with \" and \\), every other byte
+// or character escaped (\n, \x01, \xff for a byte that is not UTF-8, \u00e9,
+// \U0001f600). Not strconv itself: its tables of printable characters would add about
+// 10 KB to verifier.wasm's data, which every new instance writes (RATIONALE.md,
+// "Instance ready").
+func Quote(s string) string {
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f {
+			if c == '"' || c == '\\' {
+				b = append(b, '\\')
+			}
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, '\\', 'x', hex[c>>4], hex[c&15])
+		case r < 0x20 && shortEscapes[r] != 0:
+			b = append(b, '\\', shortEscapes[r])
+		case r < 0x20 || r == 0x7f:
+			b = append(b, '\\', 'x', hex[r>>4], hex[r&15])
+		case r < 0x10000:
+			b = append(b, '\\', 'u', hex[r>>12], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+		default:
+			b = append(b, '\\', 'U', '0', '0', '0', hex[r>>16&15], hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+		}
+		i += size
+	}
+	return string(append(b, '"'))
+}
 
 // validate checks c, filling defaults (algorithms ["EdDSA"], after-login path "/").
 func validate(c *Config) []string {
