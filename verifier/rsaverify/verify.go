@@ -60,7 +60,7 @@ const maxLimbs = MaxBits / 32
 // scratch is a verification's working space, sized for the largest modulus.
 type scratch struct {
 	s, acc, x [maxLimbs]uint32
-	t         [maxLimbs + 2]uint32 // a Montgomery product before its final subtraction
+	t         [2 * maxLimbs]uint32 // a product before its Montgomery reduction
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
@@ -118,13 +118,13 @@ func (k *PublicKey) VerifySHA256(digest *[32]byte, sig []byte) bool {
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
 	l := len(k.n)
-	k.rrOnce.Do(func() { k.rr = k.montgomeryRR(sc.t[:l+2]) })
+	k.rrOnce.Do(func() { k.rr = k.montgomeryRR(sc.t[:2*l]) })
 	s, m := sc.s[:l], sc.acc[:l]
 	fromBytes(s, sig)
 	if !less(s, k.n) {
 		return false
 	}
-	k.modExp(m, s, sc.x[:l], sc.t[:l+2])
+	k.modExp(m, s, sc.x[:l], sc.t[:2*l])
 	// m is s^e mod n; compare its encoding with the expected one from the top byte
 	// down, without building it.
 	const tail = len(digestInfoSHA256) + 32
@@ -152,7 +152,7 @@ func (k *PublicKey) VerifySHA256(digest *[32]byte, sig []byte) bool {
 	return true
 }
 
-// modExp sets acc = s^e mod n for s below n; it overwrites s and uses x and t (len(n)+2
+// modExp sets acc = s^e mod n for s below n; it overwrites s and uses x and t (2·len(n)
 // limbs) as working space.
 func (k *PublicKey) modExp(acc, s, x, t []uint32) {
 	// Into Montgomery form: x = s·R mod n.
@@ -160,7 +160,7 @@ func (k *PublicKey) modExp(acc, s, x, t []uint32) {
 	copy(acc, x)
 	top := 31 - leadingZeros32(k.e)
 	for b := top - 1; b >= 0; b-- {
-		k.montMul(acc, acc, acc, t)
+		k.montSqr(acc, acc, t)
 		if k.e>>uint(b)&1 == 1 {
 			k.montMul(acc, acc, x, t)
 		}
@@ -172,7 +172,8 @@ func (k *PublicKey) modExp(acc, s, x, t []uint32) {
 }
 
 // montMul sets z = x·y·R⁻¹ mod n for x, y below n (coarsely integrated operand
-// scanning, CIOS). z may alias x or y: the product builds up in t (len(n)+2 limbs).
+// scanning, CIOS). z may alias x or y: the product builds up in t (at least len(n)+2
+// limbs).
 func (k *PublicKey) montMul(z, x, y, t []uint32) {
 	n := k.n
 	l := len(n)
@@ -214,6 +215,68 @@ func (k *PublicKey) montMul(z, x, y, t []uint32) {
 	copy(z, t[:l])
 }
 
+// montSqr sets z = x·x·R⁻¹ mod n for x below n; z may alias x. An exponentiation is
+// almost all squarings (16 of 17 multiplications for e = 65537), and a square needs
+// each cross product x[i]·x[j], i < j, only once, doubled: about l²/2 limb products
+// instead of l², then the l² of the reduction. t holds the 2l-limb square.
+func (k *PublicKey) montSqr(z, x, t []uint32) {
+	n := k.n
+	l := len(n)
+	x, z, p := x[:l], z[:l], t[:2*l]
+	clear(p)
+	// The cross products, each once.
+	for i := 0; i < l; i++ {
+		xi := uint64(x[i])
+		var c uint64
+		for j := i + 1; j < l; j++ {
+			s := uint64(p[i+j]) + xi*uint64(x[j]) + c
+			p[i+j] = uint32(s)
+			c = s >> 32
+		}
+		p[i+l] = uint32(c) // not written by earlier rows, which end at i+l-1
+	}
+	// Doubled, plus the squares x[i]² at limbs 2i and 2i+1. x² < R², so nothing carries
+	// out of the top limb.
+	var carry uint32
+	for i := range p {
+		carry, p[i] = p[i]>>31, p[i]<<1|carry
+	}
+	var c uint64
+	for i := 0; i < l; i++ {
+		sq := uint64(x[i]) * uint64(x[i])
+		s := uint64(p[2*i]) + uint64(uint32(sq)) + c
+		p[2*i] = uint32(s)
+		s = uint64(p[2*i+1]) + sq>>32 + s>>32
+		p[2*i+1] = uint32(s)
+		c = s >> 32
+	}
+	// Montgomery reduction: add m·n·2^(32i) to clear limb i, for i = 0..l-1; the upper
+	// half is then x²·R⁻¹ mod n plus at most n, with `over` its bit above 2^(32l).
+	var over uint64
+	for i := 0; i < l; i++ {
+		m := uint64(p[i] * k.n0inv)
+		var c uint64
+		for j := 0; j < l; j++ {
+			s := uint64(p[i+j]) + m*uint64(n[j]) + c
+			p[i+j] = uint32(s)
+			c = s >> 32
+		}
+		s := uint64(p[i+l]) + c + over
+		p[i+l] = uint32(s)
+		over = s >> 32
+	}
+	r := p[l:]
+	if over != 0 || !less(r, n) {
+		var borrow uint64
+		for j := 0; j < l; j++ {
+			d := uint64(r[j]) - uint64(n[j]) - borrow
+			r[j] = uint32(d)
+			borrow = d >> 63
+		}
+	}
+	copy(z, r)
+}
+
 // montgomeryRR returns R² mod n, R = 2^(32·l). It reaches R mod n by doubling the
 // modulus's top power of two, then walks the bits of 32·l: squaring the Montgomery form
 // of 2^a gives that of 2^(2a) and doubling it that of 2^(a+1), so about log2(32·l)
@@ -229,7 +292,7 @@ func (k *PublicKey) montgomeryRR(t []uint32) []uint32 {
 	exp := 32 * l
 	k.double(x) // 2^1
 	for b := 30 - leadingZeros32(uint32(exp)); b >= 0; b-- {
-		k.montMul(x, x, x, t)
+		k.montSqr(x, x, t)
 		if exp>>uint(b)&1 == 1 {
 			k.double(x)
 		}

@@ -30,8 +30,15 @@ func TestModExpMatchesMathBig(t *testing.T) {
 		}
 		return n.SetBit(n, 0, 1)
 	}
+	var moduli []*big.Int
 	for _, bits := range []int{2048, 2049, 2047 + 32, 2056, 3072, 4096, 4095, 8192} {
-		n := randOdd(bits)
+		moduli = append(moduli, randOdd(bits))
+	}
+	// Limbs at their extremes, where every carry is taken: 2^2048-1 and 2^2047+1.
+	allOnes := new(big.Int).Sub(new(big.Int).Lsh(big.NewInt(1), 2048), big.NewInt(1))
+	moduli = append(moduli, allOnes, new(big.Int).SetBit(big.NewInt(1), 2047, 1))
+	for _, n := range moduli {
+		bits := n.BitLen()
 		k, err := NewPublicKey(n.Bytes(), 65537)
 		if err != nil {
 			t.Fatalf("%d bits: %v", bits, err)
@@ -53,10 +60,10 @@ func TestModExpMatchesMathBig(t *testing.T) {
 				continue
 			}
 			k.e = e
-			k.rrOnce.Do(func() { k.rr = k.montgomeryRR(make([]uint32, len(k.n)+2)) })
+			k.rrOnce.Do(func() { k.rr = k.montgomeryRR(make([]uint32, 2*len(k.n))) })
 			for _, s := range bases {
 				l := len(k.n)
-				sl, acc, x, tt := make([]uint32, l), make([]uint32, l), make([]uint32, l), make([]uint32, l+2)
+				sl, acc, x, tt := make([]uint32, l), make([]uint32, l), make([]uint32, l), make([]uint32, 2*l)
 				fromBytes(sl, s.Bytes())
 				k.modExp(acc, sl, x, tt)
 				want := new(big.Int).Exp(s, big.NewInt(int64(e)), n)
