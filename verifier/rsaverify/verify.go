@@ -203,15 +203,7 @@ func (k *PublicKey) montMul(z, x, y, t []uint32) {
 		t[l-1] = uint32(s)
 		t[l] = t[l+1] + uint32(s>>32)
 	}
-	// t < 2n: subtract n once if t ≥ n.
-	if t[l] != 0 || !less(t[:l], n) {
-		var borrow uint64
-		for j := 0; j < l; j++ {
-			d := uint64(t[j]) - uint64(n[j]) - borrow
-			t[j] = uint32(d)
-			borrow = d >> 63
-		}
-	}
+	k.reduceOnce(t[:l], t[l] != 0)
 	copy(z, t[:l])
 }
 
@@ -265,16 +257,8 @@ func (k *PublicKey) montSqr(z, x, t []uint32) {
 		p[i+l] = uint32(s)
 		over = s >> 32
 	}
-	r := p[l:]
-	if over != 0 || !less(r, n) {
-		var borrow uint64
-		for j := 0; j < l; j++ {
-			d := uint64(r[j]) - uint64(n[j]) - borrow
-			r[j] = uint32(d)
-			borrow = d >> 63
-		}
-	}
-	copy(z, r)
+	k.reduceOnce(p[l:], over != 0)
+	copy(z, p[l:])
 }
 
 // montgomeryRR returns R² mod n, R = 2^(32·l). It reaches R mod n by doubling the
@@ -302,18 +286,24 @@ func (k *PublicKey) montgomeryRR(t []uint32) []uint32 {
 
 // double sets x = 2x mod n for x below n.
 func (k *PublicKey) double(x []uint32) {
-	n := k.n
 	var carry uint32
 	for i := range x {
 		carry, x[i] = x[i]>>31, x[i]<<1|carry
 	}
-	if carry != 0 || !less(x, n) {
-		var borrow uint64
-		for i := range x {
-			d := uint64(x[i]) - uint64(n[i]) - borrow
-			x[i] = uint32(d)
-			borrow = d >> 63
-		}
+	k.reduceOnce(x, carry != 0)
+}
+
+// reduceOnce takes a number below 2n, its low len(n) limbs in x and its bit above them
+// in over, and leaves it reduced mod n in x: it subtracts n when the number is n or more.
+func (k *PublicKey) reduceOnce(x []uint32, over bool) {
+	if !over && less(x, k.n) {
+		return
+	}
+	var borrow uint64
+	for i, ni := range k.n {
+		d := uint64(x[i]) - uint64(ni) - borrow
+		x[i] = uint32(d)
+		borrow = d >> 63
 	}
 }
 

@@ -73,14 +73,9 @@ func block256(h *[8]uint32, p []byte) {
 		t2 := (bits.RotateLeft32(a, -2) ^ bits.RotateLeft32(a, -13) ^ bits.RotateLeft32(a, -22)) + (a&b ^ a&c ^ b&c)
 		hh, g, f, e, d, c, b, a = g, f, e, d+t1, c, b, a, t1+t2
 	}
-	h[0] += a
-	h[1] += b
-	h[2] += c
-	h[3] += d
-	h[4] += e
-	h[5] += f
-	h[6] += g
-	h[7] += hh
+	for i, v := range [8]uint32{a, b, c, d, e, f, g, hh} {
+		h[i] += v
+	}
 }
 
 var k512 = [80]uint64{
@@ -167,14 +162,9 @@ func block512(h *[8]uint64, p []byte) {
 		t2 := (bits.RotateLeft64(a, -28) ^ bits.RotateLeft64(a, -34) ^ bits.RotateLeft64(a, -39)) + (a&b ^ a&c ^ b&c)
 		hh, g, f, e, d, c, b, a = g, f, e, d+t1, c, b, a, t1+t2
 	}
-	h[0] += a
-	h[1] += b
-	h[2] += c
-	h[3] += d
-	h[4] += e
-	h[5] += f
-	h[6] += g
-	h[7] += hh
+	for i, v := range [8]uint64{a, b, c, d, e, f, g, hh} {
+		h[i] += v
+	}
 }
 
 func putUint32(b []byte, v uint32) {
