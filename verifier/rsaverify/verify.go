@@ -96,15 +96,6 @@ func (k *PublicKey) Size() int { return k.bytes }
 // BitLen is the modulus's length in bits.
 func (k *PublicKey) BitLen() int { return k.bits }
 
-// ModSmall returns n mod p for a p from 1 to 2^32-1 (the ROCA fingerprint's primes).
-func (k *PublicKey) ModSmall(p uint32) uint32 {
-	var r uint64
-	for i := len(k.n) - 1; i >= 0; i-- {
-		r = (r<<32 | uint64(k.n[i])) % uint64(p)
-	}
-	return uint32(r)
-}
-
 // digestInfoSHA256 is the DER DigestInfo prefix for SHA-256 (RFC 8017 §9.2, note 1).
 var digestInfoSHA256 = [...]byte{0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20}
 
@@ -117,8 +108,8 @@ func (k *PublicKey) VerifySHA256(digest *[32]byte, sig []byte) bool {
 	}
 	sc := scratchPool.Get().(*scratch)
 	defer scratchPool.Put(sc)
+	k.rrOnce.Do(k.prepare)
 	l := len(k.n)
-	k.rrOnce.Do(func() { k.rr = k.montgomeryRR(sc.t[:2*l]) })
 	s, m := sc.s[:l], sc.acc[:l]
 	fromBytes(s, sig)
 	if !less(s, k.n) {
@@ -261,12 +252,13 @@ func (k *PublicKey) montSqr(z, x, t []uint32) {
 	copy(z, p[l:])
 }
 
-// montgomeryRR returns R² mod n, R = 2^(32·l). It reaches R mod n by doubling the
+// prepare sets k.rr to R² mod n, R = 2^(32·l). It reaches R mod n by doubling the
 // modulus's top power of two, then walks the bits of 32·l: squaring the Montgomery form
 // of 2^a gives that of 2^(2a) and doubling it that of 2^(a+1), so about log2(32·l)
 // multiplications give the Montgomery form of 2^(32·l), which is R·R mod n.
-func (k *PublicKey) montgomeryRR(t []uint32) []uint32 {
+func (k *PublicKey) prepare() {
 	l := len(k.n)
+	t := make([]uint32, 2*l)
 	x := make([]uint32, l)
 	x[(k.bits-1)/32] = 1 << uint((k.bits-1)%32) // 2^(bits-1) < n
 	for i := k.bits - 1; i < 32*l; i++ {
@@ -281,7 +273,7 @@ func (k *PublicKey) montgomeryRR(t []uint32) []uint32 {
 			k.double(x)
 		}
 	}
-	return x
+	k.rr = x
 }
 
 // double sets x = 2x mod n for x below n.

@@ -60,7 +60,7 @@ func TestModExpMatchesMathBig(t *testing.T) {
 				continue
 			}
 			k.e = e
-			k.rrOnce.Do(func() { k.rr = k.montgomeryRR(make([]uint32, 2*len(k.n))) })
+			k.rrOnce.Do(k.prepare)
 			for _, s := range bases {
 				l := len(k.n)
 				sl, acc, x, tt := make([]uint32, l), make([]uint32, l), make([]uint32, l), make([]uint32, 2*l)
@@ -218,20 +218,6 @@ func TestNewPublicKeyRefuses(t *testing.T) {
 	for _, ok := range [][]byte{n2048, append([]byte{0x80}, bytesOf(0xc5, 1023)...)} {
 		if _, err := NewPublicKey(ok, 3); err != nil {
 			t.Fatalf("%d-byte modulus refused: %v", len(ok), err)
-		}
-	}
-}
-
-func TestModSmall(t *testing.T) {
-	n := new(big.Int).SetBytes(append([]byte{0xe1}, bytesOf(0x37, 300)...))
-	k, err := NewPublicKey(n.Bytes(), 65537)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range []uint32{3, 5, 167, 65521, 1<<32 - 5} {
-		want := new(big.Int).Mod(n, new(big.Int).SetUint64(uint64(p))).Uint64()
-		if got := k.ModSmall(p); uint64(got) != want {
-			t.Fatalf("n mod %d: got %d, want %d", p, got, want)
 		}
 	}
 }
