@@ -5,7 +5,7 @@ package jose
 import "github.com/edgeauth/edgeauth/verifier/rsaverify"
 
 // rsaKey is an RS256 key inside the module: rsaverify, which gives crypto/rsa's
-// verdicts at twice its speed under TinyGo and without the 17 KB of data and 125 KB of
+// verdicts at 2.4x its speed under TinyGo and without the 17 KB of data and 125 KB of
 // code that crypto/rsa and math/big bring into verifier.wasm (RATIONALE.md, "Instance
 // ready").
 type rsaKey struct{ pub *rsaverify.PublicKey }

@@ -229,3 +229,32 @@ func bytesOf(b byte, n int) []byte {
 	}
 	return s
 }
+
+// BenchmarkVerifySHA256 is a 2048-bit verification natively, beside crypto/rsa's (the
+// module's figure is the conformance suite's BenchmarkVerifyCold/RS256/wasm).
+func BenchmarkVerifySHA256(b *testing.B) {
+	priv := vectors.RS256Key().Private.(*rsa.PrivateKey)
+	digest := sha256.Sum256([]byte("header.payload"))
+	sig, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest[:])
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("rsaverify", func(b *testing.B) {
+		k, err := NewPublicKey(priv.N.Bytes(), uint32(priv.E))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if !k.VerifySHA256(&digest, sig) {
+				b.Fatal("refused")
+			}
+		}
+	})
+	b.Run("crypto-rsa", func(b *testing.B) {
+		for b.Loop() {
+			if rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, digest[:], sig) != nil {
+				b.Fatal("refused")
+			}
+		}
+	})
+}
