@@ -37,9 +37,11 @@ export async function prepare({ fx, module, createEdge, Verifier, jose }) {
   await edge.ready();
 
   // No verified-token cache: every call verifies the signature. cold checks every
-  // signature in the module; twoPhase hands RS256 ones to WebCrypto (verifyTokenAsync).
+  // signature in the module; twoPhase hands RS256 ones to WebCrypto (verifyTokenAsync),
+  // in every runtime (left to itself, a Deno Verifier keeps them in the module, which is
+  // faster there: moduleSignaturesFaster).
   const cold = new Verifier(module, { moduleSignatures: true });
-  const twoPhase = new Verifier(module);
+  const twoPhase = new Verifier(module, { moduleSignatures: false });
   for (const v of [cold, twoPhase]) {
     v.configure({ ...fx.edgeConfig, ...routes, cache_entries: 0 });
     v.loadKeys(fx.jwks);

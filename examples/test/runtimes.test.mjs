@@ -44,7 +44,8 @@ async function pageIdentity(res) {
 // others keep the default Path=/auth and refresh through the control plane's redirect.
 // The control planes of workerd, Deno, edge-runtime and Next's middleware sign RS256:
 // their edges check those signatures with the runtime's WebCrypto (the two-phase path,
-// verifier/ABI.md); Next's proxy (Node) and browser.test.mjs keep the default EdDSA.
+// verifier/ABI.md), except Deno's, where the module's RSA is the faster and the package
+// keeps it; Next's proxy (Node) and browser.test.mjs keep the default EdDSA.
 const RS256 = { EDGEAUTH_KEYS__ALGORITHM: "RS256" };
 const CP_ENV = {
   default: { EDGEAUTH_REVOCATIONS__MAX_AGE: "1s" },

@@ -301,7 +301,7 @@ class Edge {
   // rebuild makes a fresh instance holding cfg, the current keys and revocation list
   // (verifier/ABI.md, "Host state"); it is swapped in only when config and keys load.
   rebuild(cfg, jwks = this.docs.keys.body) {
-    const v = new Verifier(this.module, { moduleSignatures: Boolean(this.o.moduleSignatures) });
+    const v = new Verifier(this.module, this.o.moduleSignatures == null ? {} : { moduleSignatures: this.o.moduleSignatures });
     v.configure(cfg);
     if (jwks != null) v.loadKeys(jwks);
     const list = this.docs.revocations.body;
@@ -402,7 +402,8 @@ class Edge {
   }
 
   // call decides on the two-phase path (verifier.mjs, decideTwoPhase): RS256 signatures
-  // checked by WebCrypto unless options.moduleSignatures, which declared nothing.
+  // checked by WebCrypto where the Verifier declared them (not with moduleSignatures:
+  // true, nor in a runtime whose WebCrypto is the slower: moduleSignaturesFaster).
   call(facts, now) {
     const v = this.verifier;
     try {

@@ -224,6 +224,17 @@ class Question {
 // signature check in flight at once, beyond which buffers are left to the collector.
 const SPARE_QUESTIONS = 8;
 
+/**
+ * moduleSignaturesFaster reports whether this runtime verifies RS256 faster inside the
+ * module than with its WebCrypto, as measured by `make bench-js` (README, "Speed"): in
+ * Deno the module took 125-139 µs against WebCrypto's 254-291 µs (jose, and the two-phase
+ * path), in Node and workerd WebCrypto wins 1.2x and 4.8x. Read at each construction, so
+ * that a test can stand in for a runtime.
+ */
+export function moduleSignaturesFaster() {
+  return typeof globalThis.Deno?.version?.deno === "string";
+}
+
 const wellFormed =
   typeof String.prototype.isWellFormed === "function"
     ? (s) => s.isWellFormed()
@@ -232,11 +243,13 @@ const wellFormed =
 /**
  * One module instance (single-threaded, like every wasm instance).
  *
- * RS256 signatures: where the module has the two-phase exports and the runtime has
- * WebCrypto, the instance declares RS256 with host_signatures at construction, and the
- * *Async methods check those signatures with crypto.subtle (verifier/ABI.md, "Two-phase
- * verification"); the synchronous methods keep the module's own crypto. Option
- * moduleSignatures: true declares nothing, so every method uses the module's crypto.
+ * RS256 signatures: where the module has the two-phase exports, the runtime has
+ * WebCrypto and its WebCrypto is the faster one, the instance declares RS256 with
+ * host_signatures at construction, and the *Async methods check those signatures with
+ * crypto.subtle (verifier/ABI.md, "Two-phase verification"); the synchronous methods keep
+ * the module's own crypto. Option moduleSignatures: true declares nothing, so every
+ * method uses the module's crypto; false uses WebCrypto wherever the runtime has it;
+ * left out, the runtime decides (moduleSignaturesFaster).
  */
 export class Verifier {
   /**
@@ -293,7 +306,8 @@ export class Verifier {
     this.hostChecks = 0; // signatures WebCrypto checked (a diagnostic for tests)
     const twoPhase = Object.entries(TWO_PHASE_EXPORTS).every(([name, [params]]) => exports.get(name) === "function" && this.x[name].length === params.length);
     const subtle = globalThis.crypto?.subtle;
-    if (twoPhase && subtle && !options.moduleSignatures) {
+    const own = options.moduleSignatures ?? moduleSignaturesFaster();
+    if (twoPhase && subtle && !own) {
       this.subtle = subtle;
       this.hostMask = 1 << ALG_RS256;
       this.declare(this.hostMask);

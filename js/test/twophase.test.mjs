@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { sign, createHmac } from "node:crypto";
 import { testKey } from "./keys.mjs";
-import { Verifier, EdgeauthError } from "../src/verifier.mjs";
+import { Verifier, EdgeauthError, moduleSignaturesFaster } from "../src/verifier.mjs";
 import { createEdge } from "../src/index.mjs";
 
 const module = await WebAssembly.compile(await readFile(new URL("../../verifier/verifier.wasm", import.meta.url)));
@@ -374,6 +374,29 @@ test("edge.handle: WebCrypto checks RS256 by default, moduleSignatures keeps it 
   assert.equal(own.verifier.hostChecks, 0);
   assert.throws(() => edgeWith({ moduleSignatures: "yes" }), /moduleSignatures must be true or false/);
   assert.throws(() => new Verifier(module, { hostSignatures: true }), /unknown Verifier option "hostSignatures"/);
+});
+
+test("the default follows the runtime: WebCrypto for RS256, the module where it is the faster (Deno)", async () => {
+  assert.equal(moduleSignaturesFaster(), false, "Node");
+  assert.equal(new Verifier(module).hostMask, 1 << 2);
+  globalThis.Deno = { version: { deno: "2.9.6" } }; // what moduleSignaturesFaster reads
+  try {
+    assert.equal(moduleSignaturesFaster(), true);
+    assert.equal(new Verifier(module).hostMask, 0, "Deno: the module checks RS256");
+    assert.equal(new Verifier(module, { moduleSignatures: false }).hostMask, 1 << 2, "false still asks WebCrypto");
+    const deno = edgeWith();
+    const asked = edgeWith({ moduleSignatures: false });
+    for (const token of [valid, tampered]) {
+      const a = await deno.handle(page(token));
+      const b = await asked.handle(page(token));
+      assert.equal(a.reason, b.reason);
+      assert.deepEqual(a.decision, b.decision);
+    }
+    assert.equal(deno.verifier.hostChecks, 0, "createEdge takes the runtime's default");
+    assert.equal(asked.verifier.hostChecks, 2, "and passes moduleSignatures: false on");
+  } finally {
+    delete globalThis.Deno;
+  }
 });
 
 test("edge.handle: a WebCrypto failure or a stray question answers 500, never forwards", async () => {

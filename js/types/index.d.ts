@@ -105,10 +105,10 @@ export interface EdgeOptions {
    */
   revocationStream?: boolean;
   /**
-   * Keep every signature check in the module (default false). By default a cold RS256
-   * token's signature is checked by WebCrypto on the two-phase path (verifier/ABI.md,
-   * "Two-phase verification"): same decisions, about 1.6x faster in Node and 4x in
-   * workerd. In Deno the module's own RS256 was twice as fast (README, "Speed").
+   * Where a cold RS256 token's signature is checked. true: in the module. false: by
+   * WebCrypto on the two-phase path (verifier/ABI.md, "Two-phase verification"), same
+   * decisions. Left out: whichever `make bench-js` measured faster in this runtime:
+   * WebCrypto in Node and workerd (about 1.6x and 4x), the module in Deno (about 2x).
    */
   moduleSignatures?: boolean;
   /** Origin sent with the edge's own refresh call (default: the request's origin). */
@@ -234,9 +234,10 @@ export interface Claims {
 
 export interface VerifierOptions {
   /**
-   * Declare no host signatures: the *Async methods check every signature in the module,
-   * as the synchronous ones always do (default false: RS256 goes to WebCrypto where the
-   * runtime has it).
+   * true: declare no host signatures, so the *Async methods check every signature in the
+   * module, as the synchronous ones always do. false: RS256 goes to WebCrypto where the
+   * runtime has it. Left out: false, except in Deno, where the module's RS256 measured
+   * faster than WebCrypto.
    */
   moduleSignatures?: boolean;
 }
