@@ -258,3 +258,30 @@ func BenchmarkVerifySHA256(b *testing.B) {
 		}
 	})
 }
+
+// FuzzVerify compares VerifySHA256 with crypto/rsa on arbitrary signatures and digests
+// under the fixed test key, seeded with a valid signature (so mutations start close to
+// one).
+func FuzzVerify(f *testing.F) {
+	priv := vectors.RS256Key().Private.(*rsa.PrivateKey)
+	k, err := NewPublicKey(priv.N.Bytes(), uint32(priv.E))
+	if err != nil {
+		f.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("header.payload"))
+	sig, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest[:])
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(digest[:], sig)
+	f.Add(digest[:], make([]byte, len(sig)))
+	f.Fuzz(func(t *testing.T, d, s []byte) {
+		var digest [32]byte
+		copy(digest[:], d)
+		got := k.VerifySHA256(&digest, s)
+		want := rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, digest[:], s) == nil
+		if got != want {
+			t.Fatalf("digest %x, sig %x: rsaverify %v, crypto/rsa %v", digest, s, got, want)
+		}
+	})
+}
