@@ -91,3 +91,20 @@ func TestNoAllocations(t *testing.T) {
 		t.Fatalf("%v allocations per run", n)
 	}
 }
+
+func FuzzSums(f *testing.F) {
+	f.Add([]byte("abc"), uint16(1), uint16(2))
+	f.Add(make([]byte, 200), uint16(32), uint16(64))
+	f.Fuzz(func(t *testing.T, msg []byte, i, j uint16) {
+		if got, want := sum256Generic(msg), sha256.Sum256(msg); got != want {
+			t.Fatalf("SHA-256 of %x: %x, want %x", msg, got, want)
+		}
+		a := min(int(i), len(msg))
+		b := min(max(int(j), a), len(msg))
+		var got [64]byte
+		sum512Generic(&got, msg[:a], msg[a:b], msg[b:])
+		if want := sha512.Sum512(msg); got != want {
+			t.Fatalf("SHA-512 of %x cut at %d, %d: %x, want %x", msg, a, b, got, want)
+		}
+	})
+}
