@@ -89,15 +89,7 @@ func TestVerifyMatchesCryptoRSA(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		k, err := NewPublicKey(priv.N.Bytes(), uint32(priv.E))
-		if err != nil {
-			t.Fatal(err)
-		}
-		digest := sha256.Sum256([]byte("header.payload"))
-		sig, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest[:])
-		if err != nil {
-			t.Fatal(err)
-		}
+		k, digest, sig := signed(t, priv)
 		check := func(name string, sig []byte) {
 			t.Helper()
 			want := rsa.VerifyPKCS1v15(&priv.PublicKey, crypto.SHA256, digest[:], sig) == nil
@@ -222,6 +214,22 @@ func TestNewPublicKeyRefuses(t *testing.T) {
 	}
 }
 
+// signed returns priv's public key for this package, and a digest with priv's
+// signature of it.
+func signed(tb testing.TB, priv *rsa.PrivateKey) (*PublicKey, [32]byte, []byte) {
+	tb.Helper()
+	k, err := NewPublicKey(priv.N.Bytes(), uint32(priv.E))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	digest := sha256.Sum256([]byte("header.payload"))
+	sig, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest[:])
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return k, digest, sig
+}
+
 func bytesOf(b byte, n int) []byte {
 	s := make([]byte, n)
 	for i := range s {
@@ -234,16 +242,8 @@ func bytesOf(b byte, n int) []byte {
 // module's figure is the conformance suite's BenchmarkVerifyCold/RS256/wasm).
 func BenchmarkVerifySHA256(b *testing.B) {
 	priv := vectors.RS256Key().Private.(*rsa.PrivateKey)
-	digest := sha256.Sum256([]byte("header.payload"))
-	sig, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest[:])
-	if err != nil {
-		b.Fatal(err)
-	}
+	k, digest, sig := signed(b, priv)
 	b.Run("rsaverify", func(b *testing.B) {
-		k, err := NewPublicKey(priv.N.Bytes(), uint32(priv.E))
-		if err != nil {
-			b.Fatal(err)
-		}
 		for b.Loop() {
 			if !k.VerifySHA256(&digest, sig) {
 				b.Fatal("refused")
@@ -264,15 +264,7 @@ func BenchmarkVerifySHA256(b *testing.B) {
 // one).
 func FuzzVerify(f *testing.F) {
 	priv := vectors.RS256Key().Private.(*rsa.PrivateKey)
-	k, err := NewPublicKey(priv.N.Bytes(), uint32(priv.E))
-	if err != nil {
-		f.Fatal(err)
-	}
-	digest := sha256.Sum256([]byte("header.payload"))
-	sig, err := rsa.SignPKCS1v15(nil, priv, crypto.SHA256, digest[:])
-	if err != nil {
-		f.Fatal(err)
-	}
+	k, digest, sig := signed(f, priv)
 	f.Add(digest[:], sig)
 	f.Add(digest[:], make([]byte, len(sig)))
 	f.Fuzz(func(t *testing.T, d, s []byte) {
