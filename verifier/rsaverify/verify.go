@@ -21,6 +21,7 @@ package rsaverify
 
 import (
 	"errors"
+	"math/bits"
 	"sync"
 )
 
@@ -71,8 +72,8 @@ func NewPublicKey(n []byte, e uint32) (*PublicKey, error) {
 	if len(n) == 0 || n[0] == 0 || n[len(n)-1]&1 == 0 {
 		return nil, ErrModulus // an even modulus is not a product of two odd primes
 	}
-	bits := 8*len(n) - leadingZeros8(n[0])
-	if bits < MinBits || bits > MaxBits {
+	bitLen := 8*len(n) - bits.LeadingZeros8(n[0])
+	if bitLen < MinBits || bitLen > MaxBits {
 		return nil, ErrSize
 	}
 	if e < 3 || e&1 == 0 || e > 1<<31-1 {
@@ -82,7 +83,7 @@ func NewPublicKey(n []byte, e uint32) (*PublicKey, error) {
 	k := &PublicKey{
 		n:     make([]uint32, limbs),
 		bytes: len(n),
-		bits:  bits,
+		bits:  bitLen,
 		e:     e,
 	}
 	fromBytes(k.n, n)
@@ -149,7 +150,7 @@ func (k *PublicKey) modExp(acc, s, x, t []uint32) {
 	// Into Montgomery form: x = s·R mod n.
 	k.montMul(x, s, k.rr, t)
 	copy(acc, x)
-	top := 31 - leadingZeros32(k.e)
+	top := 31 - bits.LeadingZeros32(k.e)
 	for b := top - 1; b >= 0; b-- {
 		k.montSqr(acc, acc, t)
 		if k.e>>uint(b)&1 == 1 {
@@ -267,7 +268,7 @@ func (k *PublicKey) prepare() {
 	// x = R mod n, the Montgomery form of 1 = 2^0. Walk the exponent 32·l from its top bit.
 	exp := 32 * l
 	k.double(x) // 2^1
-	for b := 30 - leadingZeros32(uint32(exp)); b >= 0; b-- {
+	for b := 30 - bits.LeadingZeros32(uint32(exp)); b >= 0; b-- {
 		k.montSqr(x, x, t)
 		if exp>>uint(b)&1 == 1 {
 			k.double(x)
@@ -328,18 +329,4 @@ func inverse32(a uint32) uint32 {
 		x *= 2 - a*x
 	}
 	return x
-}
-
-func leadingZeros8(b byte) int {
-	n := 0
-	for ; n < 8 && b&(0x80>>uint(n)) == 0; n++ {
-	}
-	return n
-}
-
-func leadingZeros32(v uint32) int {
-	n := 0
-	for ; n < 32 && v&(1<<31>>uint(n)) == 0; n++ {
-	}
-	return n
 }
