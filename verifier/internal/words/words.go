@@ -82,13 +82,10 @@ func ASCII(s string) bool {
 		}
 		return true
 	}
-	i := 0
-	for ; i+16 <= n; i += 16 {
-		if (Load64(s, i)|Load64(s, i+8))&hi != 0 {
-			return false
-		}
-	}
-	if i+8 <= n {
+	// One word per step: with two words OR-ed together, LLVM (TinyGo's wasm build)
+	// combined only the first word's byte loads into one load and read the second
+	// byte by byte, eight loads, shifts and ORs a step.
+	for i := 0; i+8 < n; i += 8 {
 		if Load64(s, i)&hi != 0 {
 			return false
 		}
