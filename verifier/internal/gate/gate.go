@@ -199,35 +199,45 @@ var (
 // claims belong to the cache: read them before the next call.
 func (g *Gate) check(token string, now int64) (*jose.Claims, error) {
 	var c *jose.Claims
-	e, hit := g.cache.get(token)
-	if hit {
+	if e, hit := g.cache.get(token); hit {
 		c = &e.claims
 		if err := g.checkTimes(c, now); err != nil {
 			return nil, err
 		}
+		g.checkedKey = e.serial
 	} else {
-		claims, err := g.verify(token, now)
-		if err != nil {
+		var err error
+		if c, err = g.verifyAndCache(token, now); err != nil {
 			return nil, err
 		}
-		// Clone: token may be a substring of a whole request (or alias the module's
-		// buffer) that the cache must not keep.
-		if g.serial++; g.serial == 0 {
-			g.serial = 1 // 0 means "no key"
-		}
-		if e = g.cache.put(strings.Clone(token), claims, g.serial); e == nil {
-			c = &claims // cache disabled
-		} else {
-			c = &e.claims
-		}
-	}
-	if e != nil {
-		g.checkedKey = e.serial
 	}
 	if _, revoked := g.revoked[c.SessionID]; revoked {
 		return nil, errRevokedSession
 	}
 	return c, nil
+}
+
+// verifyAndCache is check's miss: the token verified in full, then cached. It stays a
+// call of its own: inlined into check, its locals made TinyGo's precise collector clear
+// a 616-byte frame on every cache hit as well.
+//
+//go:noinline
+func (g *Gate) verifyAndCache(token string, now int64) (*jose.Claims, error) {
+	claims, err := g.verify(token, now)
+	if err != nil {
+		return nil, err
+	}
+	// Clone: token may be a substring of a whole request (or alias the module's
+	// buffer) that the cache must not keep.
+	if g.serial++; g.serial == 0 {
+		g.serial = 1 // 0 means "no key"
+	}
+	e := g.cache.put(strings.Clone(token), claims, g.serial)
+	if e == nil {
+		return &claims, nil // cache disabled
+	}
+	g.checkedKey = e.serial
+	return &e.claims, nil
 }
 
 // checkTimes repeats jose.Validator's time checks (same comparisons) for a cached token.
