@@ -31,7 +31,8 @@ import (
 // deadlock or a failed commit, answers none of its callers, and each runs its refresh
 // again alone, on its own context, where it succeeds or fails as a lone one would. Its
 // statements are ordered by session id, so two groups lock their sessions' rows in one
-// order and cannot deadlock each other.
+// order and cannot deadlock each other, nor with RevokeUserSessions, which locks in the
+// same order.
 
 // Group sizes: at most refreshLanes groups in flight (each on one pool connection),
 // each of at most refreshGroupMax refreshes, which bounds how long its row locks and its

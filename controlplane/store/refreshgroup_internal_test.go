@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -117,6 +118,24 @@ func (f *groupFixture) waitFor(cond func(*refreshGroups) bool) {
 		}
 	}
 	f.t.Fatal("timed out waiting for the refresh groups")
+}
+
+// waitForLockWaits polls until n of the database's connections wait for a lock.
+func (f *groupFixture) waitForLockWaits(n int) {
+	f.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var waiting int
+		if err := f.s.pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
+			f.t.Fatal(err)
+		}
+		if waiting == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("%d connections wait for a lock, want %d", waiting, n)
+		}
+	}
 }
 
 type answer struct {
@@ -320,8 +339,10 @@ func TestRefreshGroupCallerLeaves(t *testing.T) {
 
 // A deadlock between a group and another transaction is invisible to the group's
 // callers: PostgreSQL aborts the group, and each caller runs its refresh alone, as if the
-// group had never run. Here a logout-all holds one session's row and then wants another's,
-// which the group has just rotated while it waits for the first.
+// group had never run. Here a transaction that revokes two sessions in the reverse of
+// their ids' order (the store's own RevokeUserSessions locks in id order:
+// TestRefreshGroupAndLogoutAllLockInOneOrder) holds one session's row and then wants
+// another's, which the group has just rotated while it waits for the first.
 func TestRefreshGroupDeadlockRunsEachAlone(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -342,19 +363,7 @@ func TestRefreshGroupDeadlockRunsEachAlone(t *testing.T) {
 	release()
 	<-held
 	// The group rotates the first session (its row lock held) and waits for the second.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		var waiting int
-		if err := f.s.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting); err != nil {
-			t.Fatal(err)
-		}
-		if waiting == 1 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the group never waited for the second session")
-		}
-	}
+	f.waitForLockWaits(1)
 	// Now the logout wants the first session: a cycle, which PostgreSQL breaks by
 	// aborting the group, whose deadlock check runs first.
 	if _, err := logout.Exec(ctx, `UPDATE sessions SET revoked_at = $2, revoke_reason = 'logout_all' WHERE id = $1`, first, f.t0); err != nil {
@@ -393,5 +402,64 @@ func TestRefreshGroupDeadlockRunsEachAlone(t *testing.T) {
 	}
 	if groups, grouped := f.s.RefreshGroupStats(); groups != 0 || grouped != 0 {
 		t.Fatalf("%d refreshes in %d groups counted; the group was aborted", grouped, groups)
+	}
+}
+
+// A logout-all and a group that both want several of one user's sessions do not
+// deadlock: both lock rows in session id order, so whichever takes the first row goes
+// first. Here the sessions' rows lie in the table in the reverse of their ids' order (a
+// logout-all locking in table order took the second one first), the group waits for
+// the first row, and the logout-all comes while it waits.
+func TestRefreshGroupAndLogoutAllLockInOneOrder(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newGroupFixture(t)
+	first, second := "order-a-xxxxxxxxxxxxxxxxxxxxx", "order-b-xxxxxxxxxxxxxxxxxxxxx"
+	f.session(second) // created first: it comes first in the table
+	f.session(first)
+	f.session("order-blocker-xxxxxxxxxxxxxxx")
+	hold := f.begin()
+	f.lockRow(hold, first)
+	release, held := f.holdLane("order-blocker-xxxxxxxxxxxxxxx")
+	collect := f.queue(ctx, []RefreshAttempt{f.attempt(first, 1, f.t0), f.attempt(second, 1, f.t0)})
+	release()
+	<-held
+	f.waitForLockWaits(1) // the group, at the first session
+	type result struct {
+		ids []string
+		err error
+	}
+	logout := make(chan result, 1)
+	go func() {
+		var ids []string
+		err := f.s.InTx(ctx, func(q Queries) (err error) {
+			ids, err = q.RevokeUserSessions(ctx, f.user, "", "logout_all", f.t0)
+			return err
+		})
+		logout <- result{ids, err}
+	}()
+	f.waitForLockWaits(2) // and the logout-all
+	if err := hold.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The group took the first session before the logout-all and rotates both; the
+	// logout-all then revokes all three, rotated ones included.
+	for _, an := range collect() {
+		if an.err != nil || an.r.Outcome != RefreshRotated {
+			t.Fatalf("%s: %v %v, want rotated (the group came first)", an.a.SessionID, an.r.Outcome, an.err)
+		}
+	}
+	r := <-logout
+	if slices.Sort(r.ids); r.err != nil || len(r.ids) != 3 {
+		t.Fatalf("logout-all: %v %v, want all three sessions revoked and no deadlock", r.ids, r.err)
+	}
+	for _, id := range []string{first, second} {
+		got, err := f.s.SessionByID(ctx, id)
+		if err != nil || got.Generation != 2 || got.RevokedAt == nil || got.RevokeReason != "logout_all" {
+			t.Fatalf("%s: generation %d, revoked %v (%q), %v: want the group's rotation, then the logout's revocation", id, got.Generation, got.RevokedAt, got.RevokeReason, err)
+		}
+	}
+	if groups, grouped := f.s.RefreshGroupStats(); groups != 1 || grouped != 2 {
+		t.Fatalf("%d refreshes in %d groups, want the two in one", grouped, groups)
 	}
 }
