@@ -135,30 +135,32 @@ func (q Queries) RevokeSession(ctx context.Context, id, userID, reason string, a
 	return translate("revoke session", err)
 }
 
+// revokeUserSessionsSQL locks the user's live sessions (but $2) first, in session id
+// order (byte order, as refresh groups sort their statements: refreshgroup.go), and then
+// revokes them. An UPDATE alone would lock them in the order it finds them in the
+// table, and a group holding one of the user's sessions while waiting for another could
+// deadlock with it; PostgreSQL would then abort one of the two after deadlock_timeout,
+// possibly the logout.
+const revokeUserSessionsSQL = `
+	WITH l AS MATERIALIZED (
+		SELECT id FROM sessions
+		WHERE user_id = $1::uuid AND id <> $2 AND revoked_at IS NULL
+		ORDER BY id COLLATE "C"
+		FOR UPDATE
+	), r AS (
+		UPDATE sessions s SET revoked_at = $3, revoke_reason = $4, successor_box = NULL
+		FROM l WHERE s.id = l.id
+		RETURNING s.id, s.revocation_seq, s.revoke_reason
+	)
+	SELECT id FROM r, ` + notifyRevoked
+
 // RevokeUserSessions revokes every unrevoked session of the user except `except` (may be
 // empty), NOTIFYing each id, and returns the ids revoked.
-//
-// It locks the rows first, in session id order (byte order, as refresh groups sort
-// their statements: refreshgroup.go), and then updates them. An UPDATE alone would lock
-// them in the order it finds them in the table, and a group holding one of the user's
-// sessions while waiting for another could deadlock with it; PostgreSQL would then
-// abort one of the two after deadlock_timeout, possibly the logout.
 func (q Queries) RevokeUserSessions(ctx context.Context, userID, except, reason string, at time.Time) ([]string, error) {
 	if !isUUID(userID) {
 		return nil, nil
 	}
-	rows, err := q.db.Query(ctx, `
-		WITH l AS MATERIALIZED (
-			SELECT id FROM sessions
-			WHERE user_id = $1::uuid AND id <> $2 AND revoked_at IS NULL
-			ORDER BY id COLLATE "C"
-			FOR UPDATE
-		), r AS (
-			UPDATE sessions s SET revoked_at = $3, revoke_reason = $4, successor_box = NULL
-			FROM l WHERE s.id = l.id
-			RETURNING s.id, s.revocation_seq, s.revoke_reason
-		)
-		SELECT id FROM r, `+notifyRevoked, userID, except, at, reason)
+	rows, err := q.db.Query(ctx, revokeUserSessionsSQL, userID, except, at, reason)
 	if err != nil {
 		return nil, translate("revoke user sessions", err)
 	}
