@@ -609,7 +609,9 @@ class Edge {
     await res.body?.cancel();
     const setCookies = getSetCookies(res.headers);
     if (res.status === 200) {
-      const cookies = {};
+      // No prototype: replaceCookies asks `name in cookies` of the request's every
+      // cookie, and an app's "constructor" or "toString" must not read as one of ours.
+      const cookies = { __proto__: null };
       for (const c of setCookies) {
         const [pair] = c.split(";");
         const i = pair.indexOf("=");

@@ -325,12 +325,14 @@ test("refresh at the edge: new cookies upstream and to the browser in one respon
     setTimeout(() => res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${renewed}; Path=/; HttpOnly`, "rt=new-refresh; Path=/; HttpOnly"] }).end("{}"), 200);
   };
   const edge = createEdge({ module, controlPlane: cp.url, routes });
-  const cookie = `theme=dark; at=${expired}; rt=old-refresh`;
+  // The app's own cookies go upstream as they came, whatever their names (an object's
+  // inherited ones included).
+  const cookie = `theme=dark; constructor=kept; toString=too; at=${expired}; rt=old-refresh`;
   const [o, o2] = await Promise.all([edge.handle(get("/dashboard", { cookie })), edge.handle(get("/dashboard", { cookie }))]);
   assert.deepEqual(calls, ["POST rt=old-refresh http://app.test"], "one refresh for concurrent requests with the same refresh token");
   for (const x of [o, o2]) {
     assert.equal(x.action, "forward");
-    assert.equal(x.requestHeaders.get("cookie"), `theme=dark; at=${renewed}; rt=new-refresh`);
+    assert.equal(x.requestHeaders.get("cookie"), `theme=dark; constructor=kept; toString=too; at=${renewed}; rt=new-refresh`);
     assert.equal(x.requestHeaders.get("x-edgeauth-subject"), "user-1");
     assert.deepEqual(x.setCookies, [`at=${renewed}; Path=/; HttpOnly`, "rt=new-refresh; Path=/; HttpOnly"]);
   }
