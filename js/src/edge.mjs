@@ -518,6 +518,8 @@ class Edge {
         return forward(undefined, headers, setCookies, d.reason, d);
       }
       case "deny":
+        // The module refuses a path no upstream should read with status 400 (ABI.md), whoever asks.
+        if (d.status === 400) return respond(withCookies(errorResponse(400, "invalid_path", "the request's path is refused", api), setCookies), d.reason, d);
         return respond(withCookies(errorResponse(403, "forbidden", "signed in, but without a role this route requires", api), setCookies), d.reason, d);
       case "refresh":
         if (api) {

@@ -211,6 +211,21 @@ test("cleanHeaders: both ways of copying (Deno's and the others') keep and drop 
   }
 });
 
+test("a path no upstream should read: 400 for pages and API routes, signed in or not (ABI.md), not a 403", async () => {
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes, apiPrefixes: ["/api/"] });
+  const cookie = `at=${cp.sign(fresh())}`;
+  for (const path of ["/x/%252e%252e/admin/", "/api/%00"]) {
+    for (const headers of [{}, { cookie }]) {
+      const o = await edge.handle(get(path, headers));
+      assert.equal(o.reason, "invalid_path", path);
+      assert.equal(o.response.status, 400, path);
+    }
+  }
+  const api = await edge.handle(get("/api/%00"));
+  assert.equal((await api.response.json()).error.code, "invalid_path");
+});
+
 test("no session: pages redirect to login, API routes answer 401 JSON, roles 403", async () => {
   const cp = await controlPlane();
   const edge = createEdge({ module, controlPlane: cp.url, routes, apiPrefixes: ["/api/"] });
