@@ -482,11 +482,7 @@ class Edge {
       d = this.decide(facts);
       if (typeof d.then === "function") d = await d;
     } catch (err) {
-      if (err instanceof EdgeauthError && (err.status === "InvalidRequest" || err.status === "InputTooLarge")) {
-        return respond(errorResponse(err.status === "InputTooLarge" ? 431 : 400, "invalid_request", "request refused by the edge", api), err.status);
-      }
-      this.o.log({ level: "error", event: "decide_failed", error: String(err) });
-      return respond(errorResponse(500, "internal", "the edge failed to decide", api), "internal");
+      return this.decideFailed(err, api);
     }
 
     if (d.action === "refresh" && this.o.refreshAtEdge) {
@@ -494,6 +490,17 @@ class Edge {
       if (refreshed) return refreshed;
     }
     return this.outcome(d, url, headers, api);
+  }
+
+  // decideFailed answers a request the module could not decide, with the cookies a
+  // refresh at the edge has already set: the session was rotated, and a browser that
+  // kept the old refresh token would present a spent one next time.
+  decideFailed(err, api, setCookies = []) {
+    if (err instanceof EdgeauthError && (err.status === "InvalidRequest" || err.status === "InputTooLarge")) {
+      return respond(withCookies(errorResponse(err.status === "InputTooLarge" ? 431 : 400, "invalid_request", "request refused by the edge", api), setCookies), err.status);
+    }
+    this.o.log({ level: "error", event: "decide_failed", error: String(err) });
+    return respond(withCookies(errorResponse(500, "internal", "the edge failed to decide", api), setCookies), "internal");
   }
 
   outcome(d, url, headers, api, setCookies = []) {
@@ -583,7 +590,12 @@ class Edge {
     const cookies = replaceCookies(cookieHeaders(headers), r.cookies);
     headers.delete("cookie");
     headers.set("cookie", cookies);
-    const d = await this.decide({ ...facts, cookies: [cookies] });
+    let d;
+    try {
+      d = await this.decide({ ...facts, cookies: [cookies] });
+    } catch (err) {
+      return this.decideFailed(err, api, r.setCookies);
+    }
     this.o.log({ level: "info", event: "refreshed_at_edge", reason: d.reason });
     if (d.action === "refresh") {
       // A fresh token that still reads as expired: clocks disagree. Redirecting would

@@ -414,3 +414,27 @@ test("edge.handle: a WebCrypto failure or a stray question answers 500, never fo
   assert.equal(stray.action, "respond");
   assert.equal(stray.response.status, 500);
 });
+
+test("edge.handle: a WebCrypto failure on the token a refresh at the edge brought answers 500 with the new cookies, never rejects", async () => {
+  const edge = edgeWith();
+  await edge.ready();
+  const expired = rs256(claims({ iat: NOW - 700, exp: NOW - 100 }));
+  const renewed = rs256(claims({ jti: "renewed" }));
+  const real = edge.verifier.subtle;
+  const docsFetch = edge.o.fetch;
+  // The control plane rotates the session; then WebCrypto fails on the renewed token.
+  edge.o.fetch = async (url, init) => {
+    if (new URL(url).pathname !== "/auth/refresh") return docsFetch(url, init);
+    edge.verifier.subtle = { importKey: real.importKey.bind(real), verify: () => Promise.reject(new Error("boom")) };
+    return new Response("{}", { headers: { "set-cookie": `at=${renewed}; Path=/; HttpOnly` } });
+  };
+  let o;
+  await assert.doesNotReject(async () => {
+    o = await edge.handle(new Request("https://app.test/app/x", { headers: { cookie: `at=${expired}; rt=r1` } }));
+  });
+  assert.equal(o.action, "respond");
+  assert.equal(o.response.status, 500);
+  // The rotation happened: the browser must get the successor, or its next visit presents
+  // a spent refresh token.
+  assert.deepEqual(o.response.headers.getSetCookie(), [`at=${renewed}; Path=/; HttpOnly`]);
+});
