@@ -707,13 +707,24 @@ function setIdentity(headers, id) {
   let v = identityValues.get(id);
   if (v === undefined) {
     // RFC 3339 in UTC without fractions, as every edge writes it (verifier/ABI.md).
-    v = [id.sub, id.sid, (id.roles ?? []).join(","), new Date(id.exp * 1000).toISOString().replace(/\.\d{3}Z$/, "Z")];
+    v = [byteString(id.sub), byteString(id.sid), byteString((id.roles ?? []).join(",")), new Date(id.exp * 1000).toISOString().replace(/\.\d{3}Z$/, "Z")];
     if (Object.isFrozen(id)) identityValues.set(id, v);
   }
   headers.set(IDENTITY_HEADERS.subject, v[0]);
   headers.set(IDENTITY_HEADERS.session, v[1]);
   headers.set(IDENTITY_HEADERS.roles, v[2]);
   headers.set(IDENTITY_HEADERS.expiresAt, v[3]);
+}
+
+// byteString is s as a header value that carries its UTF-8 bytes, one char per byte, as
+// the Go edge sends them: Headers refuse a char above U+00FF and send U+0080-U+00FF as
+// one byte each, so a role like "管理者" threw and "rédacteur" went out as Latin-1.
+const utf8 = new TextEncoder();
+function byteString(s) {
+  if (!/[^\x00-\x7f]/.test(s)) return s;
+  let out = "";
+  for (const b of utf8.encode(s)) out += String.fromCharCode(b);
+  return out;
 }
 
 function forward(upstream, requestHeaders, setCookies, reason, decision = null) {

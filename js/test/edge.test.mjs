@@ -139,6 +139,17 @@ test("a repeat visitor's token is verified once: the edge caches by default, rou
   assert.deepEqual(d.decision.identity, c.decision.identity);
 });
 
+test("identity headers: a role that is not ASCII goes upstream as its UTF-8 bytes (as the Go edge sends it), not an exception", async () => {
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  for (const roles of [["管理者"], ["rédacteur", "member"]]) {
+    const o = await edge.handle(get("/dashboard", { cookie: `at=${cp.sign({ ...fresh(), roles })}` }));
+    assert.equal(o.action, "forward", roles.join());
+    // Headers hold a byte string: one char per byte on the wire.
+    assert.equal(Buffer.from(o.requestHeaders.get("x-edgeauth-roles"), "latin1").toString("utf8"), roles.join(","));
+  }
+});
+
 test("identity headers: the shared table of reserved and not-reserved names (verifier/testdata)", async () => {
   const table = JSON.parse(await readFile(new URL("../../verifier/testdata/identity-headers.json", import.meta.url), "utf8"));
   for (const name of table.reserved) assert.ok(isIdentityHeader(name), `reserved: ${name}`);
