@@ -519,7 +519,13 @@ class Edge {
           headers.delete("cookie");
           if (token) headers.set("authorization", `Bearer ${token}`);
           else if (!this.o.routes.allow_bearer) headers.delete("authorization");
-          const path = bp.stripPrefix ? url.pathname.slice(bp.prefix.length - 1) : url.pathname;
+          // stripPrefix: what follows the prefix, from its "/" on. The prefix need not end
+          // in "/" (an exact path), and "/api" matches "/api/": both leave "" (then "/").
+          let path = url.pathname;
+          if (bp.stripPrefix) {
+            const rest = path.slice(bp.prefix.length);
+            path = rest.startsWith("/") ? rest : `/${rest}`;
+          }
           return forward(`${bp.upstream}${path}${url.search}`, headers, setCookies, d.reason, d);
         }
         return forward(undefined, headers, setCookies, d.reason, d);

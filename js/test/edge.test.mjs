@@ -437,6 +437,20 @@ test("cookie-to-Bearer: API prefix forwarded with Authorization and without cook
   assert.equal(auth.requestHeaders.get("x-edgeauth-subject"), null);
 });
 
+test("cookie-to-Bearer: stripPrefix keeps the upstream's host and path whatever the prefix's form", async () => {
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes, bearerProxy: [
+    { prefix: "/graphql", upstream: "http://gql.internal", stripPrefix: true },
+    { prefix: "/api/", upstream: "http://backend.internal:9000/v1", stripPrefix: true },
+  ] });
+  const cookie = `at=${cp.sign(fresh())}`;
+  for (const [path, want] of [["/graphql?op=me", "http://gql.internal/?op=me"], ["/api", "http://backend.internal:9000/v1/"], ["/api/users/7?x=1", "http://backend.internal:9000/v1/users/7?x=1"]]) {
+    const o = await edge.handle(get(path, { cookie }));
+    assert.equal(o.action, "forward", path);
+    assert.equal(o.upstream, want, `${path}: the Bearer token goes to the configured backend only`);
+  }
+});
+
 test("options: mistakes say what to fix", () => {
   assert.throws(() => createEdge({ controlPlane: "http://x" }), /module is required/);
   assert.throws(() => createEdge({ module, controlPlane: "auth.example.com" }), /controlPlane must be an absolute http\(s\) URL/);

@@ -65,7 +65,7 @@ export interface BearerRoute {
   prefix: string;
   /** Backend base URL the requests go to, with `Authorization: Bearer` and no cookies. */
   upstream: string;
-  /** Drop the prefix (keeping its final "/") from the forwarded path. */
+  /** Drop the prefix from the forwarded path, which then starts with a "/" ("/api/users" under "/api/" becomes "/users"; the prefix itself becomes "/"). */
   stripPrefix?: boolean;
 }
 
