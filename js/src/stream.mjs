@@ -52,19 +52,26 @@ export class RevocationStream {
   }
 
   async connect() {
-    this.controller = new AbortController();
+    // The timers abort this connection's controller, never a later one's: a connect that
+    // failed at once (a control plane restarting) left its timer armed, and it cut the
+    // next, healthy connection timeoutMs later.
+    const controller = (this.controller = new AbortController());
     const headers = { accept: "text/event-stream" };
     if (this.lastEventId !== null) headers["last-event-id"] = this.lastEventId;
-    const connectTimer = setTimeout(() => this.controller.abort(), this.o.timeoutMs);
-    const res = await this.o.fetch(this.o.url, { headers, redirect: "manual", signal: this.controller.signal });
-    clearTimeout(connectTimer);
+    const connectTimer = setTimeout(() => controller.abort(), this.o.timeoutMs);
+    let res;
+    try {
+      res = await this.o.fetch(this.o.url, { headers, redirect: "manual", signal: controller.signal });
+    } finally {
+      clearTimeout(connectTimer);
+    }
     if (res.status !== 200 || !(res.headers.get("content-type") ?? "").startsWith("text/event-stream")) {
       await res.body?.cancel();
       throw new Error(`GET ${this.o.url}: HTTP ${res.status} ${res.headers.get("content-type") ?? ""}`);
     }
     this.connected = true;
     this.o.log({ level: "info", event: "revocation_stream_connected" });
-    let idle = setTimeout(() => this.controller.abort(), IDLE_MS);
+    let idle = setTimeout(() => controller.abort(), IDLE_MS);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = "";
     let event = { type: "message", data: [], id: null };
@@ -73,7 +80,7 @@ export class RevocationStream {
         const { value, done } = await reader.read();
         if (done) return;
         clearTimeout(idle);
-        idle = setTimeout(() => this.controller.abort(), IDLE_MS);
+        idle = setTimeout(() => controller.abort(), IDLE_MS);
         buf += value;
         let nl;
         while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {

@@ -503,3 +503,35 @@ test("revocation stream: a pushed list is loaded at once, a revoked event fetche
   await waitUntil("reconnected", () => cp.streams.length === 1);
   assert.equal(cp.streams[0].lastEventId, "8");
 });
+
+test("revocation stream: a connect that failed at once does not cut the next, healthy connection", async () => {
+  const { RevocationStream } = await import("../src/stream.mjs");
+  const timeoutMs = 1000; // longer than the first retry's 500 ms backoff
+  let calls = 0;
+  const failures = [];
+  const fakeFetch = async (url, init) => {
+    if (++calls === 1) throw new TypeError("fetch failed: ECONNREFUSED"); // a control plane restarting
+    // A healthy stream: open until aborted.
+    return new Response(new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(": hello\n\n"));
+        init.signal.addEventListener("abort", () => c.error(init.signal.reason));
+      },
+    }), { status: 200, headers: { "content-type": "text/event-stream" } });
+  };
+  const log = (e) => e.event === "revocation_stream_failed" && failures.push(e.error);
+  const s = new RevocationStream({ url: "http://cp.test/stream", fetch: fakeFetch, timeoutMs, log, onList() {}, onRevoked() {} }).start();
+  try {
+    for (let i = 0; i < 1000 && !s.connected; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(s.connected, "the second connect succeeds");
+    // A timer set now for timeoutMs expires after the failed connect's (set earlier, for
+    // the same time), and Node runs timers in order of expiry: had that one been left
+    // armed, the connection would be cut by now.
+    await new Promise((r) => setTimeout(r, timeoutMs));
+    assert.deepEqual(failures, ["fetch failed: ECONNREFUSED"]);
+    assert.equal(calls, 2);
+    assert.ok(s.connected);
+  } finally {
+    s.stop();
+  }
+});
