@@ -79,6 +79,10 @@ func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) (aut
 	if err != nil {
 		return auth.Config{}, err
 	}
+	grace := cfg.Sessions.RefreshGrace
+	if grace == 0 { // sessions.refresh_grace: 0 asks for none; auth.Config's zero is its default
+		grace = auth.NoRefreshGrace
+	}
 	return auth.Config{
 		RefreshTagKey: tagKey,
 		Issuer:        cfg.Issuer,
@@ -86,7 +90,7 @@ func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) (aut
 		AccessTTL:     cfg.Sessions.AccessTTL,
 		IdleTTL:       cfg.Sessions.IdleTimeout,
 		AbsoluteTTL:   cfg.Sessions.AbsoluteLifetime,
-		RefreshGrace:  cfg.Sessions.RefreshGrace,
+		RefreshGrace:  grace,
 		Throttle: auth.Throttle{
 			PairFailures:    cfg.Throttle.AccountAddressFailures,
 			ClientFailures:  cfg.Throttle.AddressFailures,

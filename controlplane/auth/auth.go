@@ -64,7 +64,8 @@ type Config struct {
 	// network, a proxy timeout, the database restart test); it can be short because every
 	// such replay happens within seconds. Widening it gives a thief nothing new: a replay
 	// yields the very tokens the legitimate client also holds, so whichever of the two
-	// rotates next makes the other's next refresh a detected reuse.
+	// rotates next makes the other's next refresh a detected reuse. NoRefreshGrace turns
+	// the grace off: every replay of a rotated token is reuse.
 	RefreshGrace time.Duration
 
 	// RefreshTagKey tags every refresh token this service issues (HMAC-SHA256; see
@@ -128,6 +129,9 @@ const (
 	DefaultKnownClientFor  = 30 * 24 * time.Hour
 )
 
+// NoRefreshGrace, as Config.RefreshGrace, means no grace at all (zero means the default).
+const NoRefreshGrace time.Duration = -1
+
 // withDefaults returns c with every zero field set to its default.
 func (c Config) withDefaults() Config {
 	def(&c.AccessTTL, DefaultAccessTTL)
@@ -161,7 +165,7 @@ func (c Config) Validate() error {
 	if c.Audience == "" {
 		errs = append(errs, errors.New("auth: Config.Audience is required"))
 	}
-	if c.AccessTTL < 0 || c.IdleTTL < 0 || c.AbsoluteTTL < 0 || c.RefreshGrace < 0 || t.Window < 0 || t.AccountWindow < 0 ||
+	if c.AccessTTL < 0 || c.IdleTTL < 0 || c.AbsoluteTTL < 0 || (c.RefreshGrace < 0 && c.RefreshGrace != NoRefreshGrace) || t.Window < 0 || t.AccountWindow < 0 ||
 		t.KnownClientFor < 0 || t.PairFailures < 0 || t.ClientFailures < 0 || t.AccountFailures < 0 || c.HashConcurrency < 0 {
 		errs = append(errs, errors.New("auth: negative durations or limits in Config"))
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"math"
+	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/store"
 )
@@ -21,6 +22,10 @@ const (
 	ReasonLogoutOthers  = "logout_others"
 	ReasonRevokedByUser = "revoked_by_user"
 )
+
+// noGraceFrom is RefreshAttempt.GraceFrom without a grace: no rotation is ever this
+// late, so every replay of a rotated token is reuse.
+var noGraceFrom = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Refresh rotates the refresh token and issues a new access token, following the rule in
 // the package documentation. Errors: ErrRefreshInvalid (malformed, unknown, or the session
@@ -42,6 +47,10 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, err
 		return nil, ErrRefreshInvalid
 	}
 	now := s.cfg.Now()
+	graceFrom := now.Add(-s.cfg.RefreshGrace)
+	if s.cfg.RefreshGrace == NoRefreshGrace {
+		graceFrom = noGraceFrom
+	}
 	next, nextTok := s.tags.mint(tok.sessionID, tok.generation+1)
 	box, err := seal(tok, next)
 	if err != nil {
@@ -49,7 +58,7 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, err
 	}
 	r, err := s.st.Refresh(ctx, store.RefreshAttempt{
 		SessionID: tok.sessionID, Generation: tok.generation, Hash: tok.hash, Issued: s.tags.issued(tok),
-		At: now, GraceFrom: now.Add(-s.cfg.RefreshGrace),
+		At: now, GraceFrom: graceFrom,
 		NewHash: nextTok.hash, SuccessorBox: box, IdleExpires: now.Add(s.cfg.IdleTTL),
 		ReuseReason: ReasonRefreshReused, IP: truncate(req.IP, 64),
 	})

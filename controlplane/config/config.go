@@ -115,7 +115,8 @@ type Sessions struct {
 	// AbsoluteLifetime ends a session this long after login, however active.
 	AbsoluteLifetime time.Duration `koanf:"absolute_lifetime"`
 	// RefreshGrace is how long the immediately previous refresh token still returns
-	// the same successor (concurrent tabs), instead of counting as reuse.
+	// the same successor (concurrent tabs), instead of counting as reuse. 0: no grace,
+	// every replay of a rotated token is reuse.
 	RefreshGrace time.Duration `koanf:"refresh_grace"`
 }
 

@@ -376,3 +376,23 @@ func TestReuseDetectedByAnotherReplica(t *testing.T) {
 		t.Fatalf("replica a, the live token after the reuse: %d %s", r.StatusCode, r.body)
 	}
 }
+
+// sessions.refresh_grace: 0 (config accepts 0 to 2m) asks for no grace at all (strict
+// rotation, RFC 9700): the previous refresh token presented again, even seconds after
+// its rotation, is reuse. It used to become the default 30 s, since auth.Config reads
+// zero as "not set".
+func TestZeroRefreshGraceMeansNone(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	e := newEnv(t, envOptions{clock: clk, mod: func(c *config.Config) { c.Sessions.RefreshGrace = 0 }})
+	e.createUser(testEmail, testPassword)
+	_, refresh := e.login(testEmail, testPassword)
+	if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{refresh}}); r.StatusCode != 200 {
+		t.Fatalf("first refresh: %d %s", r.StatusCode, r.body)
+	}
+	clk.Advance(10 * time.Second)
+	r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{refresh}})
+	if r.StatusCode != 401 || r.errorCode() != "refresh_token_reused" {
+		t.Fatalf("the rotated token again, 10 s later, with refresh_grace 0: %d %s, want 401 refresh_token_reused", r.StatusCode, r.body)
+	}
+}
