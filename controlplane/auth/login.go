@@ -46,12 +46,35 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 	}
 	var res *Result
 	err = s.st.InTx(ctx, func(q store.Queries) error {
+		// The password was checked against the hash read before the transaction. A
+		// password change may have committed since: it revoked every session and must
+		// win, and a rehash of the old password must not overwrite its hash. Locking the
+		// row makes a change that has not committed wait for this transaction, so that
+		// its revocation covers the session opened here.
+		cur, err := q.LockPasswordHash(ctx, user.ID, rehash != "")
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrInvalidCredentials
+		}
+		if err != nil {
+			return err
+		}
+		if cur != user.PasswordHash {
+			// Changed: a new password, or another login's upgrade of this one. Only the
+			// password against the current hash tells which.
+			ok, _, err := s.verify(ctx, req.Password, cur)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return ErrInvalidCredentials
+			}
+			rehash = "" // the current hash is newer than the one read
+		}
 		if rehash != "" {
 			if err := q.SetPasswordHash(ctx, user.ID, rehash); err != nil {
 				return err
 			}
 		}
-		var err error
 		res, err = s.openSession(ctx, q, user, att, req, now)
 		return err
 	})

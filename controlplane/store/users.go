@@ -91,6 +91,24 @@ func (q Queries) SetUserRoles(ctx context.Context, id string, roles []string) er
 	return nil
 }
 
+// LockPasswordHash locks the user's row until the transaction ends (FOR SHARE, or FOR
+// UPDATE when the caller will write the row) and returns its current password hash: a
+// concurrent password change has either committed (its hash is returned) or waits for
+// the caller's transaction. Only meaningful inside InTx. ErrNotFound if there is no such
+// user.
+func (q Queries) LockPasswordHash(ctx context.Context, id string, forUpdate bool) (string, error) {
+	if !isUUID(id) {
+		return "", translate("lock password hash", errNoRows)
+	}
+	lock := "SHARE"
+	if forUpdate {
+		lock = "UPDATE"
+	}
+	var hash string
+	err := q.db.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1::uuid FOR `+lock, id).Scan(&hash)
+	return hash, translate("lock password hash", err)
+}
+
 // SetPasswordHash replaces a user's password hash. ErrNotFound if the user does not exist.
 func (q Queries) SetPasswordHash(ctx context.Context, id, hash string) error {
 	if !isUUID(id) {
