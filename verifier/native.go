@@ -35,8 +35,10 @@ type native struct {
 	revsNow int64
 	closed  bool
 
-	in, out []byte    // Decide's request and record, reused under mu
-	clear   [2]string // the clearing cookies of the latest decision that had them
+	in, out []byte     // Decide's request and record, reused under mu
+	clear   *[2]string // the clearing cookies of the latest decision that had them
+	// (never written once shared: a Decision returned earlier, still being read by
+	// its caller, keeps its values after a new configuration changes them)
 }
 
 var errNativeClosed = errors.New("verifier: native engine closed")
@@ -164,8 +166,8 @@ func (n *native) Decide(ctx context.Context, req Request, now int64) (Decision, 
 		d.Location = string(rec.Location)
 	}
 	if rec.Flags&abi.FlagClearCookies != 0 {
-		if n.clear[0] != string(rec.ClearAccess) || n.clear[1] != string(rec.ClearRefresh) {
-			n.clear = [2]string{string(rec.ClearAccess), string(rec.ClearRefresh)}
+		if n.clear == nil || n.clear[0] != string(rec.ClearAccess) || n.clear[1] != string(rec.ClearRefresh) {
+			n.clear = &[2]string{string(rec.ClearAccess), string(rec.ClearRefresh)}
 		}
 		d.ClearCookies = n.clear[:]
 	}
