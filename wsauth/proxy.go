@@ -97,8 +97,10 @@ func (p *Proxy) dial(r *http.Request, id sessionauth.Identity) (*websocket.Conn,
 	case "https":
 		u.Scheme = "wss"
 	}
+	// The path as the client encoded it (an escaped "/" stays inside its segment), as
+	// httputil.ReverseProxy forwards it.
+	u.RawPath = strings.TrimSuffix(p.Upstream.EscapedPath(), "/") + r.URL.EscapedPath()
 	u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
-	u.RawPath = ""
 	u.RawQuery = r.URL.RawQuery
 	h := r.Header.Clone()
 	for _, name := range hopHeaders {

@@ -1,0 +1,42 @@
+package wsauth_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/wsauth"
+	"github.com/gorilla/websocket"
+)
+
+// The proxy relays the request's path as the client sent it: an encoded slash in a
+// path segment (a room named "a/b") stays one segment at the upstream.
+func TestProxyKeepsTheEncodedPath(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	seen := make(chan string, 1)
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	upstream := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		seen <- r.URL.EscapedPath() + "?" + r.URL.RawQuery
+		c, err := up.Upgrade(rw, r, nil)
+		if err == nil {
+			c.Close()
+		}
+	}))
+	defer upstream.Close()
+	target, _ := url.Parse(upstream.URL + "/base")
+	proxy := httptest.NewServer(&wsauth.Proxy{Server: w.ws, Upstream: target})
+	defer proxy.Close()
+	l := w.cp.Login(t, "ada@example.test", password, "laptop")
+	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(proxy.URL, "http")+"/rooms/a%2Fb?x=1",
+		http.Header{"Origin": {appOrigin}, "Cookie": {l.Header()}})
+	if err != nil {
+		t.Fatalf("%v %s", err, status(resp))
+	}
+	c.Close()
+	if got := <-seen; got != "/base/rooms/a%2Fb?x=1" {
+		t.Fatalf("upstream asked for %q, want %q", got, "/base/rooms/a%2Fb?x=1")
+	}
+}
