@@ -131,6 +131,11 @@ func (s *Source) streamOnce(ctx context.Context) (gotList bool, err error) {
 		case "id":
 			id = string(value)
 		case "data":
+			if len(data)+1+len(value) > 2*maxDocument {
+				// Like one line: no list or event is this large, and data lines that
+				// never end must not grow without bound.
+				return gotList, fmt.Errorf("stream event larger than %d bytes", 2*maxDocument)
+			}
 			if data != nil {
 				data = append(data, '\n')
 			}
