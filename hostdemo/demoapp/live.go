@@ -14,6 +14,9 @@ import (
 // authorizes it and relays it to Live).
 const LivePath = "/app/live/socket"
 
+// maxMessage bounds a message Live reads (a chat line, with room for white space).
+const maxMessage = 4 << 10
+
 // Live is the demo's WebSocket server: a chat room for everyone signed in. It sits
 // behind the edge (wsauth.Proxy) and trusts the identity headers the edge sets, so it
 // must only be reachable through the edge (hostdemo serves it on a loopback port of
@@ -34,6 +37,9 @@ func Live() http.Handler {
 			return
 		}
 		defer c.Close()
+		// A chat line is at most 500 bytes: a larger message is refused (1009) as it
+		// arrives, not read whole into memory first.
+		c.SetReadLimit(maxMessage)
 		name := who[:min(8, len(who))] + "/" + sid[:min(6, len(sid))]
 		room.join(c)
 		defer room.leave(c)
