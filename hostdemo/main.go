@@ -12,8 +12,10 @@
 // the edge answers 503.
 //
 // WebSocket routes (--ws PATH=URL) are relayed to an upstream WebSocket server after
-// the upgrade is authorized by the session (wsauth.Proxy: Origin allow-list, access
-// cookie, identity headers), and closed on both sides when the session ends: the edge
+// the route rules hold (a socket under /admin/ needs role admin, like a page there:
+// edge.Gate.RouteRules) and the upgrade is authorized by the session (wsauth.Proxy:
+// Origin allow-list, access cookie, identity headers), and closed on both sides when
+// the session ends: the edge
 // holds the control plane's revocation stream, so a logout anywhere closes them at once.
 //
 // Without --upstream it serves a small demo app (a login page, public and protected
@@ -136,7 +138,8 @@ func run() error {
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", toControlPlane)
 	mux.Handle("/.well-known/", toControlPlane)
-	mux.Handle("/", &edge.Gate{Engine: engine, Source: source, Upstream: app, Logger: log})
+	gate := &edge.Gate{Engine: engine, Source: source, Upstream: app, Logger: log}
+	mux.Handle("/", gate)
 	var sockets *wsauth.Server
 	if len(wsRoutes) > 0 {
 		origins := []string{"http://" + ln.Addr().String()}
@@ -151,7 +154,8 @@ func run() error {
 			return err
 		}
 		for _, r := range wsRoutes {
-			mux.Handle(r.path, &wsauth.Proxy{Server: sockets, Upstream: r.upstream})
+			// The route rules first: the proxy checks the session, not the roles.
+			mux.Handle(r.path, gate.RouteRules(&wsauth.Proxy{Server: sockets, Upstream: r.upstream}))
 		}
 	}
 	// Every phase of a connection is bounded: a client cannot hold one open by sending

@@ -160,3 +160,33 @@ func accessClaims(t *testing.T, token string) auth.AccessClaims {
 	}
 	return c
 }
+
+// A WebSocket route under a prefix the edge's routes reserve for a role (/admin/ for
+// role admin, the default routes) must not let a signed-in user without that role in.
+func TestBinaryWebSocketRouteKeepsRouteRoles(t *testing.T) {
+	d := startDemo(t, demoOptions{args: []string{"--ws", "/admin/console=" + identityEcho(t)}})
+	d.signIn("ada@example.test", "editor") // no admin role
+	if resp, _ := d.do(http.MethodGet, "/admin/", "", nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("GET /admin/ without the role: %s, want 403", resp.Status)
+	}
+	access, at := d.cookie("edgeauth_at")
+	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(d.url, "http")+"/admin/console",
+		http.Header{"Origin": {d.url}, "Cookie": {access + "=" + at}})
+	if err == nil {
+		_, msg, _ := c.ReadMessage()
+		c.Close()
+		t.Fatalf("socket at /admin/console without role admin: upgraded (%s); the upstream saw:\n%s", resp.Status, msg)
+	}
+	if resp == nil || resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("socket at /admin/console without role admin: %v %v, want 403", err, resp)
+	}
+	// With the role: upgraded.
+	d.signIn("root@example.test", "admin")
+	access, at = d.cookie("edgeauth_at")
+	c, resp, err = websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(d.url, "http")+"/admin/console",
+		http.Header{"Origin": {d.url}, "Cookie": {access + "=" + at}})
+	if err != nil {
+		t.Fatalf("socket at /admin/console with role admin: %v %v", err, resp)
+	}
+	c.Close()
+}

@@ -24,19 +24,63 @@ type Gate struct {
 }
 
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	d, ok := g.check(w, r)
+	if !ok {
+		return
+	}
+	for _, c := range d.ClearCookies {
+		w.Header().Add("Set-Cookie", c)
+	}
+	switch d.Action {
+	case verifier.ActionAllow:
+		verifier.SetIdentityHeaders(r.Header, d.Identity) // strips every client-sent spelling first
+		g.Upstream.ServeHTTP(w, r)
+	case verifier.ActionRedirect, verifier.ActionRefresh:
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, d.Location, http.StatusFound)
+	default:
+		refuse(w, d)
+	}
+}
+
+// RouteRules applies the gate's route rules to a route that another handler serves. A
+// WebSocket proxy (wsauth.Proxy) authorizes an upgrade by its session alone and knows
+// nothing of the roles a route requires, so a socket under /admin/ would open for any
+// signed-in user. A request the gate refuses (a missing role: 403; a path no upstream
+// should read: 400; keys too old, input it cannot decide) is answered as the gate answers
+// it; every other goes to next, which authorizes it its own way.
+func (g *Gate) RouteRules(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		d, ok := g.check(w, r)
+		if !ok {
+			return
+		}
+		switch d.Action {
+		case verifier.ActionAllow, verifier.ActionRedirect, verifier.ActionRefresh:
+			next.ServeHTTP(w, r)
+		default:
+			refuse(w, d)
+		}
+	})
+}
+
+// check decides r, or answers it and reports false when it cannot be decided: an
+// identity header announced as a trailer, keys or revocations too old, a request the
+// engine refuses to read.
+func (g *Gate) check(w http.ResponseWriter, r *http.Request) (verifier.Decision, bool) {
 	for name := range r.Trailer {
 		// Trailers arrive after the gate has decided; an identity header announced as
 		// one is refused rather than left for an upstream to merge.
 		if verifier.IsReservedHeader(name) {
 			http.Error(w, "an identity header announced as a trailer", http.StatusBadRequest)
-			return
+			return verifier.Decision{}, false
 		}
 	}
 	if err := g.fresh(); err != nil {
 		// Keys or revocations of unknown age: refuse rather than guess.
 		g.log().Warn("failing closed", "err", err)
 		http.Error(w, "authentication temporarily unavailable", http.StatusServiceUnavailable)
-		return
+		return verifier.Decision{}, false
 	}
 	req := verifier.Request{
 		Method:  r.Method,
@@ -58,29 +102,23 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		g.log().Warn("gate error", "path", r.URL.Path, "err", err)
 		http.Error(w, http.StatusText(status), status)
-		return
+		return verifier.Decision{}, false
 	}
 	if log := g.log(); log.Enabled(r.Context(), slog.LevelDebug) {
 		// Checked first: the arguments alone cost allocations on every request.
 		log.Debug("decision", "path", r.URL.Path, "action", d.Action, "reason", d.Reason)
 	}
-	for _, c := range d.ClearCookies {
-		w.Header().Add("Set-Cookie", c)
+	return d, true
+}
+
+// refuse answers a deny (403, or 400 for a refused path) and anything a newer module
+// might invent.
+func refuse(w http.ResponseWriter, d verifier.Decision) {
+	status := http.StatusForbidden
+	if d.Action == verifier.ActionDeny && d.Status == http.StatusBadRequest {
+		status = http.StatusBadRequest
 	}
-	switch d.Action {
-	case verifier.ActionAllow:
-		verifier.SetIdentityHeaders(r.Header, d.Identity) // strips every client-sent spelling first
-		g.Upstream.ServeHTTP(w, r)
-	case verifier.ActionRedirect, verifier.ActionRefresh:
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, d.Location, http.StatusFound)
-	default: // deny (403, or 400 for a refused path), and anything a newer module might invent
-		status := http.StatusForbidden
-		if d.Action == verifier.ActionDeny && d.Status == http.StatusBadRequest {
-			status = http.StatusBadRequest
-		}
-		http.Error(w, http.StatusText(status), status)
-	}
+	http.Error(w, http.StatusText(status), status)
 }
 
 // decide asks the engine, and once more after a JWKS refetch when the token names a
