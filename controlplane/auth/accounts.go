@@ -3,8 +3,10 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/store"
@@ -68,9 +70,13 @@ func NewAccounts(st AccountStorage, cfg AccountsConfig) (*Accounts, error) {
 // Revocation reason for sessions ended by a password change.
 const ReasonPasswordChanged = "password_changed"
 
-// CreateUser creates an account after checking the e-mail/username and the password
-// policy. Errors: ErrInvalidEmail, ErrPasswordPolicy (wrapped, with the rule), ErrUserExists.
+// CreateUser creates an account after checking the e-mail/username, the roles and the
+// password policy. Errors: ErrInvalidEmail, ErrInvalidRole, ErrPasswordPolicy (wrapped,
+// with the rule), ErrUserExists.
 func (a *Accounts) CreateUser(ctx context.Context, nu NewUser) (User, error) {
+	if err := checkRoles(nu.Roles); err != nil {
+		return User{}, err
+	}
 	email, hash, err := a.prepare(ctx, nu.Email, nu.Password)
 	if err != nil {
 		return User{}, err
@@ -155,8 +161,12 @@ func (a *Accounts) SetPassword(ctx context.Context, userID, password, keepSID st
 }
 
 // SetRoles replaces the user's roles. Access tokens carry the new roles from the next
-// refresh on (at most one access-token lifetime). ErrUserNotFound if there is no such user.
+// refresh on (at most one access-token lifetime). ErrInvalidRole for a role name
+// checkRoles refuses; ErrUserNotFound if there is no such user.
 func (a *Accounts) SetRoles(ctx context.Context, userID string, roles []string) error {
+	if err := checkRoles(roles); err != nil {
+		return err
+	}
 	roles = append([]string{}, roles...)
 	err := a.st.InTx(ctx, func(q store.Queries) error {
 		if err := q.SetUserRoles(ctx, userID, roles); err != nil {
@@ -169,6 +179,20 @@ func (a *Accounts) SetRoles(ctx context.Context, userID string, roles []string) 
 		return ErrUserNotFound
 	}
 	return err
+}
+
+// checkRoles refuses role names an edge could not forward as they are. Edges send the
+// roles joined with commas in one header (X-Edgeauth-Roles): a role with a comma would
+// read upstream as two ("billing,admin" as admin), and control characters cannot go in
+// a header at all (the Go edge's proxy and the Fetch API's Headers refuse them, failing
+// every request of the user). Other Unicode is fine: edges send it as UTF-8.
+func checkRoles(roles []string) error {
+	for _, r := range roles {
+		if r == "" || strings.ContainsRune(r, ',') || strings.TrimSpace(r) != r || !isText(r) {
+			return fmt.Errorf("%w: %q", ErrInvalidRole, r)
+		}
+	}
+	return nil
 }
 
 // hash computes a new argon2id hash of pw, waiting for a free hashing slot.

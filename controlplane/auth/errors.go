@@ -33,6 +33,10 @@ var (
 	// ErrInvalidSessionID: a session id that is not valid UTF-8 or has control
 	// characters (NUL included): malformed, as opposed to unknown (ErrSessionNotFound).
 	ErrInvalidSessionID = errors.New("auth: malformed session id")
+	// ErrInvalidRole: a role name that is empty, has a comma (edges forward the roles
+	// joined with commas: X-Edgeauth-Roles), white space at either end, control
+	// characters or invalid UTF-8.
+	ErrInvalidRole = errors.New("auth: invalid role name")
 	// ErrUserNotFound: no user with that id.
 	ErrUserNotFound = errors.New("auth: user not found")
 )

@@ -52,6 +52,28 @@ func TestSetRolesReachNextAccessToken(t *testing.T) {
 	wantErr(t, e.svc.SetRoles(ctx, "00000000-0000-0000-0000-000000000000", nil), auth.ErrUserNotFound)
 }
 
+// Role names reach every upstream joined with commas in one header (X-Edgeauth-Roles):
+// a name with a comma would read as two roles there, and one with a control character
+// cannot be sent at all. Both are refused, and nothing changes; other Unicode is fine.
+func TestRoleNamesAnEdgeCanForward(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "names@example.test", "reader", "管理者", "rédacteur")
+	for _, bad := range []string{"billing,admin", "", " admin", "admin\n", "ad\x00min", "bad\xffutf8"} {
+		wantErr(t, e.svc.SetRoles(ctx, u.ID, []string{"reader", bad}), auth.ErrInvalidRole)
+		_, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "other@example.test", Password: testPassword, Roles: []string{bad}})
+		wantErr(t, err, auth.ErrInvalidRole)
+	}
+	got, err := e.svc.User(ctx, u.ID)
+	if err != nil || !slices.Equal(got.Roles, []string{"reader", "管理者", "rédacteur"}) {
+		t.Fatalf("roles after the refused changes: %v %v", got.Roles, err)
+	}
+	if _, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "other@example.test", Password: testPassword}); err != nil {
+		t.Fatalf("the refused creations left the name taken: %v", err)
+	}
+}
+
 func TestPrune(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, func(c *auth.Config) { c.IdleTTL = time.Hour; c.AbsoluteTTL = 2 * time.Hour })
