@@ -1,5 +1,7 @@
 package policy
 
+import "strconv"
+
 // Policy is a validated configuration with its route rules, ready to match paths.
 // It is read-only after New and may be shared.
 type Policy struct {
@@ -31,6 +33,13 @@ func New(c Config) (*Policy, error) {
 	for i, r := range c.Protected {
 		p.protectedFolds[i] = foldRule(r.Prefix)
 	}
+	for i, f := range p.protectedFolds {
+		if !asciiOnly(f) {
+			list = append(list, "protected["+strconv.Itoa(i)+"].prefix "+q(c.Protected[i].Prefix)+
+				" names non-ASCII characters, which upstreams read in other cases and compositions"+
+				" (\"%C3%9C\" for \"%C3%BC\", \"u%CC%88\"): the rule could not hold for every spelling; use an ASCII prefix")
+		}
+	}
 	list = append(list, checkLoops(p)...)
 	if len(list) > 0 {
 		return nil, &ConfigError{Problems: list}
@@ -38,6 +47,16 @@ func New(c Config) (*Policy, error) {
 	p.clearAccess = clearCookie(c.AccessCookie)
 	p.clearRefresh = clearCookie(c.RefreshCookie)
 	return p, nil
+}
+
+// asciiOnly reports whether s has only ASCII bytes.
+func asciiOnly(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // foldRule folds a rule's path (see fold). A canonical path always folds; one that
@@ -192,7 +211,13 @@ func (p *Policy) Match(path string) Match {
 		r := &p.cfg.Protected[lit]
 		m.Protected, m.Rule = true, r.Prefix
 		m.require(r)
-		threshold = len(p.protectedFolds[lit])
+		if f := p.protectedFolds[lit]; foldedUnder(folded, f) {
+			// Every reading of the path falls under this rule only when its fold
+			// does, and the rule's end is not followed by a non-ASCII code point: a
+			// combining mark composes with the rule's last letter (NFC/NFKC reads
+			// "s"+U+0301 as "ś"), taking the path out of the rule.
+			threshold = len(f)
+		}
 	case pub >= 0:
 		threshold = pubFolded
 	default:
@@ -241,6 +266,16 @@ func matchFolded(fp, fr string) bool {
 		return equalFold(fp[:len(fr)], fr)
 	}
 	return len(fr) > 1 && fr[len(fr)-1] == '/' && len(fp) == len(fr)-1 && equalFold(fp, fr[:len(fp)])
+}
+
+// foldedUnder reports whether the folded path fp falls under the folded rule fr so
+// that no upstream reading can leave it: fp matches fr (matchFolded) and, unless fr
+// ends with '/', what follows fr in fp is not a non-ASCII code point.
+func foldedUnder(fp, fr string) bool {
+	if !matchFolded(fp, fr) {
+		return false
+	}
+	return len(fp) <= len(fr) || fr[len(fr)-1] == '/' || fp[len(fr)] < 0x80
 }
 
 // equalFold compares a with the lower-case b, ignoring the case of ASCII letters in a.

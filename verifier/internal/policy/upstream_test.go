@@ -126,6 +126,7 @@ var bypassSeeds = []string{
 	"/ADMIN/public-ish/reports", "/admin/PUBLIC-ish/reports", "/api/health", "/API/health", "/api/health.",
 	"/api/Health", "/login", "/LOGIN", "/auth/refresh", "/AUTH/x", "/static/x%EF%BC%8F..%EF%BC%8Fadmin",
 	"/static/x%E2%88%95admin", "/%C0%AE%C0%AE/admin", "/admin%09", "/st%C3%A4tic/",
+	"/admin/public-ish/reports%CC%81",
 }
 
 // TestNoBypass runs the property of checkNoBypass over every path of up to three
@@ -149,4 +150,26 @@ func TestNoBypass(t *testing.T) {
 		}
 	}
 	t.Logf("%d paths", n)
+}
+
+// A combining mark right after a protected prefix that does not end in "/" composes,
+// in an NFC or NFKC reading, with the prefix's last letter ("reports" + U+0301 reads
+// "reportś"): that reading leaves the longer rule and falls under the shorter one, so
+// the shorter rule's roles apply too.
+func TestNoBypassCombiningMarkAfterRule(t *testing.T) {
+	p := mustNew(t, validConfig())
+	for _, s := range []string{"/admin/public-ish/reports%CC%81", "/admin/public-ish/reports%CC%81/x"} {
+		checkNoBypass(t, p, s)
+	}
+}
+
+// A protected prefix with a non-ASCII letter cannot hold for every spelling (upstreams
+// read "%C3%9C" as "%C3%BC" and "u%CC%88" as "%C3%BC", and the fold models neither), so
+// the configuration is refused.
+func TestNonASCIIProtectedPrefixRefused(t *testing.T) {
+	c := validConfig()
+	c.Protected = append(c.Protected, Route{Prefix: "/%C3%BCber/", Roles: []string{"admin"}}) // "/über/"
+	if _, err := New(c); err == nil || !strings.Contains(err.Error(), "non-ASCII") {
+		t.Fatalf("a protected prefix naming \"über\": %v, want refused", err)
+	}
 }
