@@ -156,6 +156,23 @@ func loadConfig(fs *pflag.FlagSet, environ []string) (config.Config, error) {
 		return config.Config{}, fmt.Errorf("flags: %w", err)
 	}
 
+	// A duration must be written with its unit ("30s"): YAML reads a bare 30 as a
+	// number, which the decoder would take as 30 nanoseconds. A bare 0 is unambiguous.
+	for _, key := range k.Keys() {
+		if known[key] != reflect.TypeOf(time.Duration(0)) {
+			continue
+		}
+		switch v := k.Get(key).(type) {
+		case string:
+		case int:
+			if v != 0 {
+				problems = append(problems, fmt.Sprintf("%s: %d has no unit (write e.g. \"%ds\" or \"%dm\")", key, v, v, v))
+			}
+		default:
+			problems = append(problems, fmt.Sprintf("%s: %v is not a duration (write e.g. \"30s\", \"10m\" or \"24h\")", key, v))
+		}
+	}
+
 	cfg := config.Default()
 	if err := k.UnmarshalWithConf("", &cfg, koanf.UnmarshalConf{Tag: "koanf"}); err != nil {
 		problems = append(problems, err.Error())
