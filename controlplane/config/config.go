@@ -578,7 +578,7 @@ func (c *Config) checkKeys(p *problems) {
 	p.inRange("keys.jwks_max_age", k.JWKSMaxAge, time.Minute, 24*time.Hour, "use e.g. 10m")
 	if k.PrePublish <= k.JWKSMaxAge+KeyReloadEvery {
 		p.add("keys.pre_publish", "must exceed keys.jwks_max_age ("+k.JWKSMaxAge.String()+") plus the key reload interval ("+KeyReloadEvery.String()+"), or an edge with a cached JWKS meets tokens signed by a key it does not know",
-			"set keys.pre_publish to at least twice keys.jwks_max_age")
+			"set keys.pre_publish to at least "+(2*k.JWKSMaxAge+KeyReloadEvery).String()+" (twice keys.jwks_max_age plus the reload interval)")
 	}
 	if k.RotateEvery <= k.PrePublish {
 		p.add("keys.rotate_every", "must exceed keys.pre_publish ("+k.PrePublish.String()+")", "rotate less often, e.g. 720h")

@@ -217,3 +217,28 @@ func TestPoolConfig(t *testing.T) {
 		})
 	}
 }
+
+// The fix Validate gives for keys.pre_publish must produce a configuration it accepts.
+func TestPrePublishFixIsValid(t *testing.T) {
+	c := prod()
+	c.Keys.JWKSMaxAge = time.Minute
+	c.Keys.PrePublish = time.Minute // too short
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	// Take the duration the fix names.
+	msg := err.Error()
+	_, rest, ok := strings.Cut(msg, "set keys.pre_publish to at least ")
+	if !ok {
+		t.Fatalf("no fix for keys.pre_publish:\n%s", msg)
+	}
+	d, perr := time.ParseDuration(strings.Fields(rest)[0])
+	if perr != nil {
+		t.Fatalf("no duration in the fix: %v\n%s", perr, msg)
+	}
+	c.Keys.PrePublish = d
+	if err := c.Validate(); err != nil {
+		t.Fatalf("following the advice still fails:\n%v", err)
+	}
+}
