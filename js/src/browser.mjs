@@ -41,6 +41,9 @@ export function createAuthFetch(options = {}) {
       if (lastRefresh() >= sentAt) return true;
       const res = await doFetch(refreshURL, { method: "POST", credentials: "include", headers: { accept: "application/json" } });
       await res.body?.cancel();
+      // 5xx and 429: the control plane is unavailable, the session not refused (the edge
+      // reads them so too). The caller sees its 401; its next request tries again.
+      if (res.status >= 500 || res.status === 429) throw new Error(`edgeauth: the refresh endpoint answered ${res.status}`);
       if (!res.ok) return false;
       try {
         globalThis.localStorage?.setItem(STAMP, String(Date.now()));
@@ -68,12 +71,16 @@ export function createAuthFetch(options = {}) {
     const request = new Request(input, { credentials: "include", ...init });
     const sentAt = Date.now();
     const res = await doFetch(request.clone());
-    if (res.status !== 401 || ended) return res;
+    if (res.status !== 401) {
+      ended = false; // a session again (signed in again in this page): refresh it when it expires
+      return res;
+    }
+    if (ended) return res;
     let ok;
     try {
       ok = await refresh(sentAt);
     } catch {
-      return res; // the refresh endpoint was unreachable: let the caller see the 401
+      return res; // the refresh endpoint was unreachable or unavailable: let the caller see the 401
     }
     if (!ok) {
       if (!ended) {
