@@ -76,6 +76,12 @@ func (s *Server) revocationStream(w http.ResponseWriter, r *http.Request) error 
 	h["Access-Control-Allow-Origin"] = anyOrigin
 	h["Cross-Origin-Resource-Policy"] = crossOrigin
 	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		// HEAD matches the GET pattern; nothing follows the headers. Running the stream
+		// would hold the connection (net/http eats the writes, so no failed write ever
+		// ends it) and the client's next request on it would never be answered.
+		return nil
+	}
 	buf := make([]byte, 0, 1024)
 	send := func(b []byte) bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteTimeout))

@@ -228,3 +228,33 @@ func TestLogoutOthers(t *testing.T) {
 		t.Fatalf("without a session: %d", r.StatusCode)
 	}
 }
+
+// HEAD matches the stream's GET pattern. It gets the stream's headers and nothing more:
+// run as a stream, its body writes (which net/http discards) never failed, so nothing
+// ended it, and the client's next request on the same connection was never answered.
+// The deadline only keeps a broken server from hanging the test.
+func TestRevocationStreamHEADEnds(t *testing.T) {
+	e := newEnv(t, envOptions{start: true})
+	t.Cleanup(e.app.Revocations.EndStreams) // a broken server's stream must not hold srv.Close
+	hc := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	defer hc.CloseIdleConnections()
+	head, err := hc.Head(e.srv.URL + "/.well-known/edgeauth/revocations/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	if head.StatusCode != http.StatusOK || head.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("HEAD of the stream: %s %q", head.Status, head.Header.Get("Content-Type"))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, _ := http.NewRequestWithContext(ctx, http.MethodGet, e.srv.URL+"/healthz", nil)
+	res, err := hc.Do(r) // on the same connection (one per host)
+	if err != nil {
+		t.Fatalf("the next request on the HEAD's connection: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("the next request on the HEAD's connection: %s", res.Status)
+	}
+}
