@@ -66,16 +66,17 @@ func TestLoginRefreshLogout(t *testing.T) {
 		t.Fatalf("last used %v", r2.Session.LastUsed)
 	}
 
-	if err := e.svc.Logout(ctx, r.Session.ID); err != nil {
-		t.Fatal(err)
+	if revoked, err := e.svc.Logout(ctx, r.Session.ID); err != nil || !revoked {
+		t.Fatalf("logout: revoked %v, %v", revoked, err)
 	}
 	e.active(t, r.Session.ID, false)
 	_, err := e.refresh(r2.Tokens.Refresh)
 	wantErr(t, err, auth.ErrRefreshInvalid)
-	if err := e.svc.Logout(ctx, r.Session.ID); err != nil {
-		t.Fatalf("second logout: %v", err)
+	// Again: it succeeds, and says it revoked nothing (the metrics count revocations).
+	if revoked, err := e.svc.Logout(ctx, r.Session.ID); err != nil || revoked {
+		t.Fatalf("second logout: revoked %v, %v", revoked, err)
 	}
-	wantErr(t, e.svc.Logout(ctx, "no-such-session-xxxxxxxxxxxx"), auth.ErrSessionNotFound)
+	wantErr(t, errOf(e.svc.Logout(ctx, "no-such-session-xxxxxxxxxxxx")), auth.ErrSessionNotFound)
 }
 
 func TestLoginKeepsOtherSessionsAndListsThem(t *testing.T) {
@@ -148,11 +149,14 @@ func TestLogoutByRefreshToken(t *testing.T) {
 	e := newEnv(t, nil)
 	e.user(t, "dan@example.test")
 	r := e.login(t, "dan@example.test")
-	if err := e.svc.LogoutByRefreshToken(context.Background(), r.Tokens.Refresh); err != nil {
-		t.Fatal(err)
+	if revoked, err := e.svc.LogoutByRefreshToken(context.Background(), r.Tokens.Refresh); err != nil || !revoked {
+		t.Fatalf("logout: revoked %v, %v", revoked, err)
 	}
 	e.active(t, r.Session.ID, false)
-	wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), "garbage"), auth.ErrRefreshInvalid)
+	if revoked, err := e.svc.LogoutByRefreshToken(context.Background(), r.Tokens.Refresh); err != nil || revoked {
+		t.Fatalf("again: revoked %v, %v; want a success that revoked nothing", revoked, err)
+	}
+	wantErr(t, errOf(e.svc.LogoutByRefreshToken(context.Background(), "garbage")), auth.ErrRefreshInvalid)
 
 	// Any token the session issued ends it: the live one's parent, or one older still
 	// (a browser whose cookie jar lagged behind another tab's).
@@ -162,7 +166,7 @@ func TestLogoutByRefreshToken(t *testing.T) {
 		for range 2 {
 			toks = append(toks, mustRefresh(t, e, toks[len(toks)-1]).Tokens.Refresh)
 		}
-		if err := e.svc.LogoutByRefreshToken(context.Background(), toks[len(toks)-1-older]); err != nil {
+		if _, err := e.svc.LogoutByRefreshToken(context.Background(), toks[len(toks)-1-older]); err != nil {
 			t.Fatalf("logout with a token %d generation(s) behind: %v", older, err)
 		}
 		e.active(t, r.Session.ID, false)
@@ -205,7 +209,7 @@ func TestRefreshInvalid(t *testing.T) {
 		}},
 		{"logged out", func(t *testing.T) string {
 			r := e.login(t, "erin@example.test")
-			if err := e.svc.Logout(context.Background(), r.Session.ID); err != nil {
+			if _, err := e.svc.Logout(context.Background(), r.Session.ID); err != nil {
 				t.Fatal(err)
 			}
 			return r.Tokens.Refresh

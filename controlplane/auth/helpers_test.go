@@ -191,3 +191,6 @@ func (e *env) active(t testing.TB, sid string, want bool) {
 		t.Fatalf("SessionActive(%s) = %v, want %v", sid, ok, want)
 	}
 }
+
+// errOf is the error of a call that returns a value and an error.
+func errOf[T any](_ T, err error) error { return err }

@@ -43,12 +43,12 @@ func TestNamingASessionWithoutItsSecretChangesNothing(t *testing.T) {
 	for _, gen := range []string{"1", "2", "3", "4", "2147483647"} {
 		_, err := e.refresh(forge(gen))
 		wantErr(t, err, auth.ErrRefreshInvalid)
-		wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), forge(gen)), auth.ErrRefreshInvalid)
+		wantErr(t, errOf(e.svc.LogoutByRefreshToken(context.Background(), forge(gen))), auth.ErrRefreshInvalid)
 	}
 	for _, tok := range spliced {
 		_, err := e.refresh(tok)
 		wantErr(t, err, auth.ErrRefreshInvalid)
-		wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), tok), auth.ErrRefreshInvalid)
+		wantErr(t, errOf(e.svc.LogoutByRefreshToken(context.Background(), tok)), auth.ErrRefreshInvalid)
 	}
 	e.active(t, r.Session.ID, true)
 	if n := auditCount(t, e, auth.ReasonRefreshReused, r.Session.ID); n != 0 {
@@ -78,7 +78,7 @@ func TestOldFormatRefreshTokenIsRefused(t *testing.T) {
 	}
 	_, err = e.refresh(old)
 	wantErr(t, err, auth.ErrRefreshInvalid)
-	wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), old), auth.ErrRefreshInvalid)
+	wantErr(t, errOf(e.svc.LogoutByRefreshToken(context.Background(), old)), auth.ErrRefreshInvalid)
 	e.active(t, sid, true)
 	if s := sessionRow(t, e, sid); s.Generation != 1 || s.RotatedAt != nil {
 		t.Fatalf("session %+v", s)
@@ -152,7 +152,7 @@ func TestUntaggedRefreshTokens(t *testing.T) {
 		third := mustRefresh(t, e, second).Tokens.Refresh
 		_, err := e.refresh(first)
 		wantErr(t, err, auth.ErrRefreshInvalid)
-		wantErr(t, e.svc.LogoutByRefreshToken(context.Background(), first), auth.ErrRefreshInvalid)
+		wantErr(t, errOf(e.svc.LogoutByRefreshToken(context.Background(), first)), auth.ErrRefreshInvalid)
 		e.active(t, sid, true)
 		wantChain(t, e, sid, 3, third, second)
 		// Its tagged successors are recognised: the same replay of a tagged token revokes.

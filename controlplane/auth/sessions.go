@@ -8,23 +8,32 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/store"
 )
 
-// Logout revokes the session sid (the caller's current one). Logging out an already
-// revoked session succeeds; ErrSessionNotFound if there is no such session.
-func (s *Service) Logout(ctx context.Context, sid string) error {
-	return s.revoke(ctx, sid, "", ReasonLogout, true)
+// Logout revokes the session sid (the caller's current one) and reports whether this
+// call revoked it: logging out an already revoked session succeeds with false (so that
+// only real revocations are counted); ErrSessionNotFound if there is no such session.
+func (s *Service) Logout(ctx context.Context, sid string) (revoked bool, err error) {
+	err = s.revoke(ctx, sid, "", ReasonLogout)
+	if errors.Is(err, ErrSessionNotFound) {
+		if _, err := s.st.SessionByID(ctx, sid); err == nil {
+			return false, nil // revoked already
+		}
+	}
+	return err == nil, err
 }
 
 // LogoutByRefreshToken revokes the session that the refresh token belongs to (for a
 // logout whose access token has already expired): its live token, the live token's
-// parent, or an older token the service issued. ErrRefreshInvalid if the token is
+// parent, or an older token the service issued; revoked reports whether this call
+// revoked it (false: it was revoked already). ErrRefreshInvalid if the token is
 // malformed or none of these.
-func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string) error {
+func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string) (revoked bool, err error) {
 	tok, ok := parseRefreshToken(refreshToken)
 	if !ok {
-		return ErrRefreshInvalid
+		return false, ErrRefreshInvalid
 	}
 	now := s.cfg.Now()
-	return s.st.InTx(ctx, func(q store.Queries) error {
+	err = s.st.InTx(ctx, func(q store.Queries) error {
+		revoked = false // a retried transaction starts again
 		sess, _, err := q.LockSession(ctx, tok.sessionID)
 		if errors.Is(err, store.ErrNotFound) || err == nil && !sess.Holds(tok.generation, tok.hash, s.tags.issued(tok)) {
 			return ErrRefreshInvalid
@@ -35,8 +44,10 @@ func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string)
 		if err := q.RevokeSession(ctx, sess.ID, "", ReasonLogout, now); err != nil {
 			return err
 		}
+		revoked = true
 		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonLogout, UserID: sess.UserID, SessionID: sess.ID, At: now})
 	})
+	return revoked && err == nil, err
 }
 
 // RevokeSession revokes one of the user's own sessions. ErrSessionNotFound if the session
@@ -46,10 +57,10 @@ func (s *Service) RevokeSession(ctx context.Context, userID, sid string) error {
 	if !isText(sid) {
 		return ErrInvalidSessionID
 	}
-	return s.revoke(ctx, sid, userID, ReasonRevokedByUser, false)
+	return s.revoke(ctx, sid, userID, ReasonRevokedByUser)
 }
 
-func (s *Service) revoke(ctx context.Context, sid, userID, reason string, idempotent bool) error {
+func (s *Service) revoke(ctx context.Context, sid, userID, reason string) error {
 	now := s.cfg.Now()
 	err := s.st.InTx(ctx, func(q store.Queries) error {
 		if err := q.RevokeSession(ctx, sid, userID, reason, now); err != nil {
@@ -62,11 +73,6 @@ func (s *Service) revoke(ctx context.Context, sid, userID, reason string, idempo
 		return q.AddAudit(ctx, store.AuditEvent{Kind: reason, UserID: sess.UserID, SessionID: sid, At: now})
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		if idempotent {
-			if _, err := s.st.SessionByID(ctx, sid); err == nil {
-				return nil
-			}
-		}
 		return ErrSessionNotFound
 	}
 	return err

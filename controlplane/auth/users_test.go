@@ -81,7 +81,7 @@ func TestPrune(t *testing.T) {
 	e.user(t, "prune@example.test")
 	old := e.login(t, "prune@example.test")
 	revoked := e.login(t, "prune@example.test")
-	if err := e.svc.Logout(ctx, revoked.Session.ID); err != nil {
+	if _, err := e.svc.Logout(ctx, revoked.Session.ID); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = e.svc.Login(ctx, auth.LoginRequest{Email: "prune@example.test", Password: "wrong password", IP: "192.0.2.4"})

@@ -26,8 +26,8 @@ type Identity interface {
 	Login(ctx context.Context, req auth.LoginRequest) (*auth.Result, error)
 	Signup(ctx context.Context, req auth.SignupRequest) (*auth.Result, error)
 	Refresh(ctx context.Context, req auth.RefreshRequest) (*auth.Result, error)
-	Logout(ctx context.Context, sid string) error
-	LogoutByRefreshToken(ctx context.Context, refreshToken string) error
+	Logout(ctx context.Context, sid string) (revoked bool, err error)
+	LogoutByRefreshToken(ctx context.Context, refreshToken string) (revoked bool, err error)
 	LogoutAll(ctx context.Context, userID string) (int, error)
 	LogoutOthers(ctx context.Context, userID, keepSID string) (int, error)
 	ListSessions(ctx context.Context, userID, currentSID string) ([]auth.Session, error)
@@ -365,28 +365,30 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := noBody(w, r); err != nil {
 		return err
 	}
-	revoked := false
+	revoked := 0 // sessions this request revoked, not those revoked already
 	if tok, ok := s.refresh.Read(r); ok {
-		switch err := s.deps.Auth.LogoutByRefreshToken(r.Context(), tok); {
+		switch done, err := s.deps.Auth.LogoutByRefreshToken(r.Context(), tok); {
 		case err == nil:
-			revoked = true
+			if done {
+				revoked++
+			}
 		case !errors.Is(err, auth.ErrRefreshInvalid) && !errors.Is(err, auth.ErrRefreshReused):
 			return err
 		}
 	}
 	if tok, ok := s.accessToken(r); ok {
 		if c, err := s.verifyAllowExpired(tok); err == nil {
-			switch err := s.deps.Auth.Logout(r.Context(), c.SessionID); {
+			switch done, err := s.deps.Auth.Logout(r.Context(), c.SessionID); {
 			case err == nil:
-				revoked = true
+				if done {
+					revoked++
+				}
 			case !errors.Is(err, auth.ErrSessionNotFound):
 				return err
 			}
 		}
 	}
-	if revoked {
-		s.metrics.Revocation("logout", 1)
-	}
+	s.metrics.Revocation("logout", revoked)
 	s.clearCookies(w)
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -168,3 +168,44 @@ func TestSecurityHeaders(t *testing.T) {
 		}
 	}
 }
+
+// edgeauth_session_revocations_total counts sessions revoked, each once, under the
+// reason that revoked it: a logout of a session that a logout-all had already ended
+// (another device signed out everywhere, then this one clicks "log out") revokes
+// nothing and adds nothing.
+func TestRevocationMetricCountsEachSessionOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.createUser(testEmail, testPassword)
+	accessA, _ := e.login(testEmail, testPassword)
+	accessB, refreshB := e.login(testEmail, testPassword)
+	if r := e.do(req{method: "POST", path: "/auth/logout-all", cookies: []*http.Cookie{accessA}}); r.StatusCode != 200 {
+		t.Fatalf("logout-all: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/logout", cookies: []*http.Cookie{accessB, refreshB}}); r.StatusCode != 204 {
+		t.Fatalf("logout of a session already ended: %d %s", r.StatusCode, r.body)
+	}
+	m := e.scrape()
+	if !strings.Contains(m, `edgeauth_session_revocations_total{reason="logout_all"} 2`) ||
+		strings.Contains(m, `edgeauth_session_revocations_total{reason="logout"}`) {
+		t.Fatalf("two sessions, both ended by the logout-all; the metrics say:\n%s", grepLines(m, "edgeauth_session_revocations_total"))
+	}
+	_, refreshC := e.login(testEmail, testPassword)
+	if r := e.do(req{method: "POST", path: "/auth/logout", cookies: []*http.Cookie{refreshC}}); r.StatusCode != 204 {
+		t.Fatalf("logout: %d %s", r.StatusCode, r.body)
+	}
+	if m := e.scrape(); !strings.Contains(m, `edgeauth_session_revocations_total{reason="logout"} 1`) {
+		t.Fatalf("a logout that revoked its session; the metrics say:\n%s", grepLines(m, "edgeauth_session_revocations_total"))
+	}
+}
+
+// grepLines returns the lines of s that start with prefix.
+func grepLines(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
