@@ -194,3 +194,14 @@ func (e *env) active(t testing.TB, sid string, want bool) {
 
 // errOf is the error of a call that returns a value and an error.
 func errOf[T any](_ T, err error) error { return err }
+
+// plantWeakHash gives the user a hash of testPassword made with weaker parameters than
+// DefaultParams (as an older version stored), and returns it.
+func (e *env) plantWeakHash(t testing.TB, userID string) string {
+	t.Helper()
+	weak := auth.HashWithParams(testPassword, auth.Params{Memory: 4096, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
+	if err := e.st.SetPasswordHash(context.Background(), userID, weak); err != nil {
+		t.Fatal(err)
+	}
+	return weak
+}

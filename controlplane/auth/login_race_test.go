@@ -48,10 +48,7 @@ func TestLoginOvertakenByPasswordChange(t *testing.T) {
 		ctx := context.Background()
 		u := e.user(t, "race@example.test")
 		if oldParams {
-			weak := auth.HashWithParams(testPassword, auth.Params{Memory: 4096, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
-			if err := e.st.SetPasswordHash(ctx, u.ID, weak); err != nil {
-				t.Fatal(err)
-			}
+			e.plantWeakHash(t, u.ID)
 		}
 		const newPassword = "a brand new passphrase"
 		res, err := raceLogin(t, e, "race@example.test", testPassword, func() {
@@ -81,10 +78,7 @@ func TestLoginOvertakenByAnotherLoginsRehash(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	u := e.user(t, "twice@example.test")
-	weak := auth.HashWithParams(testPassword, auth.Params{Memory: 4096, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
-	if err := e.st.SetPasswordHash(ctx, u.ID, weak); err != nil {
-		t.Fatal(err)
-	}
+	weak := e.plantWeakHash(t, u.ID)
 	res, err := raceLogin(t, e, "twice@example.test", testPassword, func() {
 		if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: "twice@example.test", Password: testPassword, IP: "192.0.2.12"}); err != nil {
 			t.Error(err)

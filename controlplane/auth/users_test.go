@@ -119,10 +119,7 @@ func TestLoginUpgradesOldHash(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	u := e.user(t, "old@example.test")
-	weak := auth.HashWithParams(testPassword, auth.Params{Memory: 4096, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32})
-	if err := e.st.SetPasswordHash(ctx, u.ID, weak); err != nil {
-		t.Fatal(err)
-	}
+	e.plantWeakHash(t, u.ID)
 	e.login(t, "old@example.test")
 	su, err := e.st.UserByID(ctx, u.ID)
 	if err != nil || !strings.HasPrefix(su.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
