@@ -25,12 +25,14 @@ func (in *instance) decideCompactCall(ctx context.Context, req verifier.Request,
 		// Beyond the compact form's limit: the JSON form answers (refuses) as it did.
 		return in.decideJSONCall(ctx, req, now)
 	}
-	view, ok := in.mem.Read(in.bufPtr, in.bufCap)
-	if !ok {
-		return d, errTrap{errors.New("buffer outside memory")}
-	}
 	var out []byte
 	for asked := false; ; asked = true {
+		// Read the view at every call: a call that grows the module's memory (the
+		// first phase of a two-phase check, or its verdict) moves wazero's buffer.
+		view, ok := in.mem.Read(in.bufPtr, in.bufCap)
+		if !ok {
+			return d, errTrap{errors.New("buffer outside memory")}
+		}
 		abi.AppendCompactRequest(view[:0:in.bufCap], req.Method, req.Path, req.Query, req.Authorization, req.Cookies)
 		in.stack[0] = api.EncodeU32(uint32(size))
 		in.stack[1] = api.EncodeI64(now)
