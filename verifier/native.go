@@ -44,8 +44,12 @@ type native struct {
 var errNativeClosed = errors.New("verifier: native engine closed")
 
 // fits applies the module's input limit (abi.BufferCap), so that both engines refuse
-// the same inputs.
-func fits(what string, input []byte) error {
+// the same inputs. A done context is refused first, as the wasm host refuses it before
+// it looks at the input.
+func fits(ctx context.Context, what string, input []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("verifier: %s: %w", what, err)
+	}
 	if len(input) > abi.BufferCap {
 		return fmt.Errorf("verifier: %s: %w: %d bytes, the module's buffer holds %d", what, abi.ErrInputTooLarge, len(input), abi.BufferCap)
 	}
@@ -57,7 +61,7 @@ func (n *native) Configure(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("verifier: configure: encoding: %w", err)
 	}
-	if err := fits("configure", config); err != nil {
+	if err := fits(ctx, "configure", config); err != nil {
 		return err
 	}
 	if err := n.lock(ctx); err != nil {
@@ -68,7 +72,7 @@ func (n *native) Configure(ctx context.Context, cfg Config) error {
 }
 
 func (n *native) LoadKeys(ctx context.Context, jwks []byte) error {
-	if err := fits("load keys", jwks); err != nil {
+	if err := fits(ctx, "load keys", jwks); err != nil {
 		return err
 	}
 	if err := n.lock(ctx); err != nil {
@@ -121,7 +125,7 @@ func (n *native) rebase(config, keys []byte, what string) error {
 }
 
 func (n *native) LoadRevocations(ctx context.Context, list []byte, now int64) error {
-	if err := fits("load revocations", list); err != nil {
+	if err := fits(ctx, "load revocations", list); err != nil {
 		return err
 	}
 	if err := n.lock(ctx); err != nil {
@@ -195,7 +199,7 @@ func (n *native) decideJSON(ctx context.Context, req Request, now int64) (Decisi
 	if err != nil {
 		return d, fmt.Errorf("verifier: encoding request: %w", err)
 	}
-	if err := fits("decide", in); err != nil {
+	if err := fits(ctx, "decide", in); err != nil {
 		return d, err
 	}
 	out, err := n.call(ctx, func(g *gate.Gate, out []byte) ([]byte, error) { return g.Decide(in, now, out) })
