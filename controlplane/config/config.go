@@ -20,6 +20,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/controlplane/cookies"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/net/publicsuffix"
 )
 
 // Config is the whole control-plane configuration. The zero value is not usable:
@@ -526,6 +527,15 @@ func (c *Config) checkCookies(p *problems, publicHost string) {
 			p.add("cookies.domain", "not a registrable parent domain: "+quote(d), "use the parent shared by app and API, e.g. example.com")
 		case isIP(d) || isIP(publicHost):
 			p.add("cookies.domain", "cookies for IP addresses cannot have a Domain", "unset cookies.domain, or use host names")
+		case (&http.Cookie{Name: "n", Domain: d}).Valid() != nil || strings.HasSuffix(d, "."):
+			// net/http drops a Domain it cannot write (the cookie would go out host-only
+			// while the edge configuration names the Domain), and edges refuse one that
+			// is not ASCII letters, digits, '-' and '.' in non-empty labels.
+			p.add("cookies.domain", "not a host name a Set-Cookie Domain can carry: "+quote(d),
+				"use ASCII labels of letters, digits and '-' (international names in their xn-- form), without a trailing dot")
+		case publicSuffixOf(d) == d:
+			p.add("cookies.domain", d+" is a public suffix: browsers refuse cookies for it",
+				"set cookies.domain to the registrable parent shared by app and API, e.g. example.co.uk, or unset it")
 		case publicHost != "" && publicHost != d && !strings.HasSuffix(publicHost, "."+d):
 			p.add("cookies.domain", d+" is not a parent of public_url's host "+publicHost+"; the browser would reject the cookie",
 				"set cookies.domain to a suffix of "+publicHost+", or unset it for __Host- cookies on that host alone")
@@ -597,6 +607,13 @@ func (c *Config) checkRevocations(p *problems) {
 		p.add("revocations.max_age", "must be shorter than revocations.lifetime ("+c.Revocations.Lifetime.String()+"), or caches could serve an expired list",
 			"use e.g. half the lifetime")
 	}
+}
+
+// publicSuffixOf is d's public suffix by the Public Suffix List browsers use (ICANN and
+// private entries: co.uk, herokuapp.com, github.io).
+func publicSuffixOf(d string) string {
+	ps, _ := publicsuffix.PublicSuffix(d)
+	return ps
 }
 
 func quote(s string) string { return `"` + s + `"` }
