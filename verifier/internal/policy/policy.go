@@ -1,6 +1,10 @@
 package policy
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/edgeauth/edgeauth/verifier/internal/words"
+)
 
 // Policy is a validated configuration with its route rules, ready to match paths.
 // It is read-only after New and may be shared.
@@ -32,9 +36,7 @@ func New(c Config) (*Policy, error) {
 	p.protectedFolds = make([]string, len(c.Protected))
 	for i, r := range c.Protected {
 		p.protectedFolds[i] = foldRule(r.Prefix)
-	}
-	for i, f := range p.protectedFolds {
-		if !asciiOnly(f) {
+		if !words.ASCII(p.protectedFolds[i]) {
 			list = append(list, "protected["+strconv.Itoa(i)+"].prefix "+q(c.Protected[i].Prefix)+
 				" names non-ASCII characters, which upstreams read in other cases and compositions"+
 				" (\"%C3%9C\" for \"%C3%BC\", \"u%CC%88\"): the rule could not hold for every spelling; use an ASCII prefix")
@@ -47,16 +49,6 @@ func New(c Config) (*Policy, error) {
 	p.clearAccess = clearCookie(c.AccessCookie)
 	p.clearRefresh = clearCookie(c.RefreshCookie)
 	return p, nil
-}
-
-// asciiOnly reports whether s has only ASCII bytes.
-func asciiOnly(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
 }
 
 // foldRule folds a rule's path (see fold). A canonical path always folds; one that
