@@ -550,13 +550,14 @@ class Edge {
     }
   }
 
-  // cookieValue reads one cookie's value from the request's Cookie headers (first
-  // match: the module has already refused duplicates of the access cookie).
+  // cookieValue reads one cookie's value from the request's Cookie headers as the
+  // module reads it (first match: the module has already refused duplicates of the
+  // access cookie), so a Bearer token forwarded upstream is the token it verified.
   cookieValue(headers, name) {
     for (const h of cookieHeaders(headers)) {
       for (const pair of h.split(";")) {
         const i = pair.indexOf("=");
-        if (i > 0 && pair.slice(0, i).trim() === name) return pair.slice(i + 1).trim();
+        if (i >= 0 && trimOWS(pair.slice(0, i)) === name) return unquote(trimOWS(pair.slice(i + 1)));
       }
     }
     return null;
@@ -690,14 +691,29 @@ function getSetCookies(headers) {
 
 // replaceCookies rebuilds one Cookie header with the pairs in cookies (name -> value)
 // replacing those of the same name, as the browser will send them next time.
+// trimOWS and unquote read a cookie pair the way the module does (verifier/cookie):
+// SP and HTAB around a name or value are optional white space (RFC 9110), and one
+// pair of double quotes around a value is not part of it (RFC 6265's cookie-value).
+function trimOWS(s) {
+  let i = 0;
+  let j = s.length;
+  while (i < j && (s[i] === " " || s[i] === "\t")) i++;
+  while (j > i && (s[j - 1] === " " || s[j - 1] === "\t")) j--;
+  return s.slice(i, j);
+}
+
+function unquote(v) {
+  return v.length >= 2 && v[0] === '"' && v[v.length - 1] === '"' ? v.slice(1, -1) : v;
+}
+
 function replaceCookies(headerValues, cookies) {
   const out = [];
   for (const h of headerValues) {
     for (const pair of h.split(";")) {
-      const p = pair.trim();
+      const p = trimOWS(pair);
       if (p === "") continue;
       const i = p.indexOf("=");
-      const name = i < 0 ? p : p.slice(0, i);
+      const name = i < 0 ? p : trimOWS(p.slice(0, i));
       if (!(name in cookies)) out.push(p);
     }
   }

@@ -366,6 +366,10 @@ test("refresh at the edge: new cookies upstream and to the browser in one respon
   const res = await edge.fetch(get("/dashboard", { cookie: `at=${expired}; rt=again` }), (req) => new Response(`hello ${req.headers.get("x-edgeauth-subject")}`));
   assert.equal(await res.text(), "hello user-1");
   assert.equal(res.headers.getSetCookie().length, 2);
+  // The old pairs are replaced however they were spaced: names read as the module reads them.
+  const spaced = await edge.handle(get("/dashboard", { cookie: `theme=dark;\tat\t=${expired} ; rt =again` }));
+  assert.equal(spaced.action, "forward");
+  assert.equal(spaced.requestHeaders.get("cookie"), `theme=dark; at=${renewed}; rt=new-refresh`);
 
   const clearing = ["at=; Path=/; Max-Age=0; HttpOnly", "rt=; Path=/; Max-Age=0; HttpOnly"];
   cp.refresh = (req, res) => res.writeHead(401, { "content-type": "application/json", "set-cookie": clearing }).end('{"error":{"code":"refresh_token_reused"}}');
@@ -435,6 +439,19 @@ test("cookie-to-Bearer: API prefix forwarded with Authorization and without cook
   assert.equal(auth.upstream, `${cp.url}/auth/login`);
   assert.equal(auth.requestHeaders.get("cookie"), "rt=x");
   assert.equal(auth.requestHeaders.get("x-edgeauth-subject"), null);
+});
+
+test("cookie-to-Bearer: the token is read as the module reads it (quotes and tabs stripped)", async () => {
+  // RFC 6265 lets a cookie value be quoted; the module strips one pair of quotes and
+  // SP/HTAB around names and values, so the Bearer token must be that same value.
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes, bearerProxy: [{ prefix: "/api/", upstream: "http://backend.internal:9000" }] });
+  const tok = cp.sign(fresh());
+  for (const cookie of [`at="${tok}"`, `theme=dark;\tat\t=\t${tok}`, `theme=dark; at= "${tok}" `]) {
+    const o = await edge.handle(get("/api/items", { cookie }));
+    assert.equal(o.upstream, "http://backend.internal:9000/api/items", cookie);
+    assert.equal(o.requestHeaders.get("authorization"), `Bearer ${tok}`, cookie);
+  }
 });
 
 test("cookie-to-Bearer: stripPrefix keeps the upstream's host and path whatever the prefix's form", async () => {
