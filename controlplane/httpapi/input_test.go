@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/config"
 )
@@ -176,5 +177,43 @@ func TestCSRF(t *testing.T) {
 	}
 	if r := e.do(req{method: "GET", path: "/auth/me", cookies: jar}); r.StatusCode != 200 {
 		t.Fatalf("session was ended by a refused request: %d", r.StatusCode)
+	}
+}
+
+// A body the JSON decoder refuses is logged by where it broke, never by what was there:
+// jsontext quotes the offending input (an invalid escape and the bytes after it), and
+// inside "password" that input is part of someone's password, as when a client builds
+// its JSON by concatenation and the password holds a backslash.
+func TestMalformedBodyLeavesNoPasswordInLogs(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	for _, tc := range []struct{ name, body, secret string }{
+		{"invalid escape", `{"email":"` + testEmail + `","password":"C:\users\Kp4Mn8"}`, "sers"},
+		{"lone surrogate", `{"email":"` + testEmail + `","password":"\ud83dZq7Wx9"}`, "Zq7Wx"},
+		{"invalid escape after the object", `{"email":"` + testEmail + `","password":"x"}"\ud83dHv2Jc5"`, "Hv2Jc"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := e.do(req{method: "POST", path: "/auth/login", body: tc.body})
+			if r.StatusCode != 400 {
+				t.Fatalf("got %d %s", r.StatusCode, r.body)
+			}
+			id := r.Header.Get("X-Request-Id")
+			var line string
+			waitUntil(t, 5*time.Second, func() bool {
+				for l := range strings.Lines(e.logs.String()) {
+					if strings.Contains(l, `"request_id":"`+id+`"`) {
+						line = l
+						return true
+					}
+				}
+				return false
+			})
+			if strings.Contains(line, tc.secret) {
+				t.Fatalf("the password's bytes %q are in the log:\n%s", tc.secret, line)
+			}
+			if !strings.Contains(line, `"/password`) && tc.name != "invalid escape after the object" {
+				t.Fatalf("the log does not say where the body broke:\n%s", line)
+			}
+		})
 	}
 }

@@ -94,7 +94,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return ErrBodyTooLarge.with(err, "")
 		}
-		return ErrTrailingData.with(err, "")
+		return ErrTrailingData.with(syntaxCause(err), "")
 	}
 	return nil
 }
@@ -114,7 +114,23 @@ func jsonError(err error) error {
 	case semantic && se.JSONPointer != "":
 		return ErrInvalidJSON.with(err, "field "+quoteHeader(strings.TrimPrefix(string(se.JSONPointer), "/"))+" has the wrong type")
 	}
-	return ErrInvalidJSON.with(err, "")
+	return ErrInvalidJSON.with(syntaxCause(err), "")
+}
+
+// errSyntax stands in the log for what jsontext said about the bytes it refused.
+var errSyntax = errors.New("invalid JSON syntax")
+
+// syntaxCause is the part of a JSON syntax error that may be logged: where the body
+// broke (JSON pointer, byte offset), not what was there. jsontext quotes the refused
+// input (an invalid escape and up to 12 bytes from it, an invalid character), and
+// inside "password" that is part of someone's password: a client that builds its JSON
+// by concatenation sends a password with a backslash as an invalid escape.
+func syntaxCause(err error) error {
+	se, ok := errors.AsType[*jsontext.SyntacticError](err)
+	if !ok || errors.Is(se.Err, jsontext.ErrDuplicateName) {
+		return err
+	}
+	return &jsontext.SyntacticError{ByteOffset: se.ByteOffset, JSONPointer: se.JSONPointer, Err: errSyntax}
 }
 
 // noBody refuses a request body on endpoints that take none, and form content types
