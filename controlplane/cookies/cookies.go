@@ -6,6 +6,7 @@ package cookies
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -72,6 +73,25 @@ func (s Spec) Read(r *http.Request) (value string, ok bool) {
 		return "", false
 	}
 	return value, true
+}
+
+// MaxValues bounds what Values returns: the copies a browser may hold after a
+// configuration change or a sibling's planting, without letting one request name
+// hundreds of sessions to look up.
+const MaxValues = 8
+
+// Values returns the distinct non-empty values r carries under the cookie's name, at
+// most MaxValues of them, in the order the browser sent them. It is for logout, which
+// ends the session of each (safe whichever copy was planted), where Read refuses to
+// choose one.
+func (s Spec) Values(r *http.Request) []string {
+	var out []string
+	for _, c := range r.CookiesNamed(s.Name) {
+		if c.Value != "" && !slices.Contains(out, c.Value) && len(out) < MaxValues {
+			out = append(out, c.Value)
+		}
+	}
+	return out
 }
 
 // SameSiteName is the attribute's value as written in a Set-Cookie header.

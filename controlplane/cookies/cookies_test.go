@@ -3,6 +3,8 @@ package cookies
 import (
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,6 +49,33 @@ func TestReadRefusesDuplicates(t *testing.T) {
 			r.Header.Set("Cookie", tc.header)
 			if _, ok := s.Read(r); ok != tc.ok {
 				t.Fatalf("ok = %v", ok)
+			}
+		})
+	}
+}
+
+func TestValuesKeepsEveryCopy(t *testing.T) {
+	s := Spec{Name: "a"}
+	many := strings.Repeat("a=x; ", 3)
+	for i := range MaxValues + 2 {
+		many += "a=" + strconv.Itoa(i) + "; "
+	}
+	for _, tc := range []struct {
+		name, header string
+		want         []string
+	}{
+		{"one", "a=1; b=2", []string{"1"}},
+		{"absent", "b=2", nil},
+		{"empty", "a=; a=2", []string{"2"}},
+		{"twice", "a=1; a=2", []string{"1", "2"}},
+		{"the same value twice", "a=1; a=1", []string{"1"}},
+		{"bounded", many, []string{"x", "0", "1", "2", "3", "4", "5", "6"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/", nil)
+			r.Header.Set("Cookie", tc.header)
+			if got := s.Values(r); !slices.Equal(got, tc.want) {
+				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
 	}

@@ -359,14 +359,17 @@ func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 // state: the refresh token of any generation (LogoutByRefreshToken), and the access token
 // (cookie or Bearer) when its signature, issuer, audience and type hold, expired or not:
 // an expired token still names its session, and a browser whose refresh cookie is not
-// sent here must still be able to end it. It clears both cookies whatever happens and
-// answers 204 even when no session was found: the client's state is the same.
+// sent here must still be able to end it. A cookie sent twice (planted from a sibling
+// subdomain, or left from before a change of cookies.domain or refresh_path) is not
+// refused here as elsewhere: the session of each copy ends. It clears both cookies
+// whatever happens and answers 204 even when no session was found: the client's state
+// is the same.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := noBody(w, r); err != nil {
 		return err
 	}
 	revoked := 0 // sessions this request revoked, not those revoked already
-	if tok, ok := s.refresh.Read(r); ok {
+	for _, tok := range s.refresh.Values(r) {
 		switch done, err := s.deps.Auth.LogoutByRefreshToken(r.Context(), tok); {
 		case err == nil:
 			if done {
@@ -376,16 +379,22 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	if tok, ok := s.accessToken(r); ok {
-		if c, err := s.verifyAllowExpired(tok); err == nil {
-			switch done, err := s.deps.Auth.Logout(r.Context(), c.SessionID); {
-			case err == nil:
-				if done {
-					revoked++
-				}
-			case !errors.Is(err, auth.ErrSessionNotFound):
-				return err
+	access := s.access.Values(r)
+	if tok, ok := bearer(r); ok {
+		access = append(access, tok)
+	}
+	for _, tok := range access {
+		c, err := s.verifyAllowExpired(tok)
+		if err != nil {
+			continue
+		}
+		switch done, err := s.deps.Auth.Logout(r.Context(), c.SessionID); {
+		case err == nil:
+			if done {
+				revoked++
 			}
+		case !errors.Is(err, auth.ErrSessionNotFound):
+			return err
 		}
 	}
 	s.metrics.Revocation("logout", revoked)

@@ -396,3 +396,36 @@ func TestZeroRefreshGraceMeansNone(t *testing.T) {
 		t.Fatalf("the rotated token again, 10 s later, with refresh_grace 0: %d %s, want 401 refresh_token_reused", r.StatusCode, r.body)
 	}
 }
+
+// Logout ends the session of every cookie of ours the request carries, also when a name
+// comes twice: two copies of a cookie (a cookie planted from a sibling subdomain, or
+// one left over from before a change of cookies.domain or cookies.refresh_path) make
+// every other endpoint refuse to guess, but a logout that ended neither session would
+// answer 204 and leave the browser signed in once the copy it cleared is gone.
+func TestLogoutEndsEverySessionOfDuplicatedCookies(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.createUser(testEmail, testPassword)
+	for _, tc := range []struct {
+		name string
+		jar  func(a1, r1, a2, r2 *http.Cookie) []*http.Cookie
+	}{
+		{"both cookies twice", func(a1, r1, a2, r2 *http.Cookie) []*http.Cookie { return []*http.Cookie{r1, r2, a1, a2} }},
+		{"refresh cookie twice", func(a1, r1, a2, r2 *http.Cookie) []*http.Cookie { return []*http.Cookie{r1, r2} }},
+		{"access cookie twice", func(a1, r1, a2, r2 *http.Cookie) []*http.Cookie { return []*http.Cookie{a1, a2} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a1, r1 := e.login(testEmail, testPassword)
+			a2, r2 := e.login(testEmail, testPassword)
+			r := e.do(req{method: "POST", path: "/auth/logout", cookies: tc.jar(a1, r1, a2, r2)})
+			if r.StatusCode != 204 || len(r.Header.Values("Set-Cookie")) != 2 {
+				t.Fatalf("logout: %d %v", r.StatusCode, r.Header)
+			}
+			for i, a := range []*http.Cookie{a1, a2} {
+				if r := e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{a}}); r.StatusCode != 401 || r.errorCode() != "session_inactive" {
+					t.Errorf("session %d outlived the logout: %d %s", i+1, r.StatusCode, r.body)
+				}
+			}
+		})
+	}
+}
