@@ -72,3 +72,34 @@ func TestCORSForAllowedOrigins(t *testing.T) {
 		t.Errorf("preflight for PUT: %d %v", none.StatusCode, none.Header)
 	}
 }
+
+// The public documents answer every origin with "*", and never with
+// Allow-Credentials: a browser refuses "*" together with credentials, so the pair
+// would break the allowed origins' fetches of what anyone may read.
+func TestPublicDocumentsAnswerAnyOriginWithoutCredentials(t *testing.T) {
+	const app = "https://app.example.test"
+	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.AllowedOrigins = []string{app} }})
+	for _, path := range []string{
+		"/.well-known/jwks.json",
+		"/.well-known/edgeauth/revocations",
+		"/.well-known/edgeauth/edge-config",
+		"/.well-known/edgeauth/revocations/stream",
+	} {
+		for _, origin := range []string{app, "https://other.example"} {
+			method := http.MethodGet
+			if strings.HasSuffix(path, "/stream") {
+				method = http.MethodHead // the headers only: a GET would hold the stream open
+			}
+			res := e.do(req{method: method, path: path, noOrigin: true, header: map[string]string{"Origin": origin}})
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("%s %s from %s: %d %s", method, path, origin, res.StatusCode, res.body)
+			}
+			if got := res.Header.Get("Access-Control-Allow-Origin"); got != "*" {
+				t.Errorf("%s from %s: Allow-Origin %q, want *", path, origin, got)
+			}
+			if got := res.Header.Get("Access-Control-Allow-Credentials"); got != "" {
+				t.Errorf("%s from %s: Allow-Credentials %q beside Allow-Origin *", path, origin, got)
+			}
+		}
+	}
+}

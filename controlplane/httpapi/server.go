@@ -368,14 +368,23 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// public marks an answer anyone may read from any site: Allow-Origin "*", and no
+// Allow-Credentials, which cors gives an allowed origin's requests. A browser refuses
+// "*" together with credentials, so the pair would fail the allowed origins' fetches
+// of documents that need no credentials.
+func public(h http.Header) {
+	h["Access-Control-Allow-Origin"] = anyOrigin
+	delete(h, "Access-Control-Allow-Credentials")
+	h["Cross-Origin-Resource-Policy"] = crossOrigin
+}
+
 // serveCached writes a public document with an ETag and max-age, answering 304 when
 // If-None-Match names the current ETag.
 func serveCached(w http.ResponseWriter, r *http.Request, body []byte, etag string, cacheControl, contentType []string) {
 	h := w.Header()
 	h["Cache-Control"] = cacheControl
 	h["Etag"] = []string{etag}
-	h["Access-Control-Allow-Origin"] = anyOrigin
-	h["Cross-Origin-Resource-Policy"] = crossOrigin
+	public(h)
 	if inm := r.Header.Get("If-None-Match"); inm != "" && etagMatch(inm, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return

@@ -73,8 +73,7 @@ func (s *Server) revocationStream(w http.ResponseWriter, r *http.Request) error 
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("X-Accel-Buffering", "no")
-	h["Access-Control-Allow-Origin"] = anyOrigin
-	h["Cross-Origin-Resource-Policy"] = crossOrigin
+	public(h)
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
 		// HEAD matches the GET pattern; nothing follows the headers. Running the stream
