@@ -120,9 +120,11 @@ func ErrorCodes() []string {
 }
 
 // transient reports failures that go away by themselves (the database unreachable or
-// restarting, as the store classifies it; signing keys not reloaded recently; a deadline):
-// the client may retry, and gets 503 with Retry-After rather than 500.
+// restarting, as the store classifies it; a write that lost to concurrent changes, such
+// as a refresh whose session kept rotating under it; signing keys not reloaded
+// recently; a deadline): the client may retry, and gets 503 with Retry-After rather
+// than 500. Conflicts a user must resolve (an e-mail taken) are domain errors by then.
 func transient(err error) bool {
-	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, keys.ErrStale) ||
+	return errors.Is(err, store.ErrUnavailable) || errors.Is(err, store.ErrConflict) || errors.Is(err, keys.ErrStale) ||
 		errors.Is(err, keys.ErrNoActiveKey) || errors.Is(err, context.DeadlineExceeded)
 }
