@@ -24,12 +24,13 @@ type fakeCP struct {
 	srv    *httptest.Server
 	issuer string
 
-	mu      sync.Mutex
-	keys    []fakeKey // published; keys[0] signs
-	sids    []string
-	listIat int64
-	fail    bool          // answer 500
-	gate    chan struct{} // when not nil, requests wait for it to close
+	mu       sync.Mutex
+	keys     []fakeKey // published; keys[0] signs
+	sids     []string
+	listIat  int64
+	fail     bool          // answer 500
+	failList bool          // answer 500 to the revocation list only
+	gate     chan struct{} // when not nil, requests wait for it to close
 
 	jwksHits, listHits, notModified atomic.Int64
 }
@@ -56,7 +57,7 @@ func newFakeCP(t *testing.T) *fakeCP {
 
 func (f *fakeCP) serve(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
-	gate, fail := f.gate, f.fail
+	gate, fail := f.gate, f.fail || (f.failList && r.URL.Path == "/.well-known/edgeauth/revocations")
 	f.mu.Unlock()
 	if gate != nil {
 		select {

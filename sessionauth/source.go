@@ -85,7 +85,10 @@ type SourceConfig struct {
 	// as soon as the control plane has committed it.
 	NoStream bool
 	// Engine, when set, is given every key set and list the source accepts (a Go edge
-	// deciding with verifier.wasm keeps it current this way).
+	// deciding with verifier.wasm keeps it current this way). An engine drops its list
+	// when a new key set does not verify it; until a list loads again the source is
+	// stale (Fresh), so nothing that trusts the source's freshness decides with an
+	// engine that knows no revocation.
 	Engine verifier.Engine
 	Logger *slog.Logger     // default slog.Default()
 	Now    func() time.Time // default time.Now
@@ -155,6 +158,10 @@ type state struct {
 	listIat  int64
 	revAt    time.Time // same for the revocation list
 	revoked  map[string]revocation
+	// engineList: SourceConfig.Engine holds list. An engine drops a list that a new
+	// key set does not verify (verifier/ABI.md, "Host state"), and until one loads
+	// again the source is stale (Fresh), however recently the list was confirmed.
+	engineList bool
 }
 
 type revocation struct {
@@ -273,9 +280,15 @@ func (s *Source) Fresh() error {
 		return fmt.Errorf("%w: key set last confirmed %s ago", ErrStale, now.Sub(st.keysAt).Round(time.Second))
 	case now.Sub(st.revAt) > s.cfg.MaxStale:
 		return fmt.Errorf("%w: revocation list last confirmed %s ago", ErrStale, now.Sub(st.revAt).Round(time.Second))
+	case s.engineLacksList(st):
+		return fmt.Errorf("%w: the engine holds no revocation list (the key set changed and the list held does not verify under it)", ErrStale)
 	}
 	return nil
 }
+
+// engineLacksList reports whether the source feeds an engine that holds no current
+// revocation list.
+func (s *Source) engineLacksList(st *state) bool { return s.cfg.Engine != nil && !st.engineList }
 
 // Streaming reports whether the revocation stream is connected.
 func (s *Source) Streaming() bool { return s.streamLive.Load() }
@@ -451,14 +464,25 @@ func (s *Source) syncKeys(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("sessionauth: keys from %s: %w", s.jwksURL, err)
 	}
+	now := s.now()
+	// The engine's loads and the snapshot change together under s.mu (as in
+	// applyList), so that engineList says what the engine holds.
+	s.mu.Lock()
+	next := *s.snap.Load()
 	if e := s.cfg.Engine; e != nil {
 		if err := e.LoadKeys(ctx, body); err != nil {
+			s.mu.Unlock()
 			return false, fmt.Errorf("sessionauth: engine refused the key set: %w", err)
 		}
+		// The engine dropped the list if the new keys do not verify it. Loading the
+		// held list again tells which: it loads (and the engine holds it) exactly when
+		// the new keys verify it. When it does not, the source is stale until the list
+		// fetched next (syncList, always after a key change) loads.
+		next.engineList = next.list != nil && e.LoadRevocations(ctx, next.list, now.Unix()) == nil
 	}
-	s.update(func(st *state) {
-		st.keys, st.jwks, st.jwksETag, st.keysAt = ks, body, etag, s.now()
-	})
+	next.keys, next.jwks, next.jwksETag, next.keysAt = ks, body, etag, now
+	s.snap.Store(&next)
+	s.mu.Unlock()
 	s.notifyChange(Change{Keys: true})
 	return true, nil
 }
@@ -466,9 +490,10 @@ func (s *Source) syncKeys(ctx context.Context) (bool, error) {
 // syncList fetches the revocation list (unconditionally after a key change: the list
 // may be signed by a new key, and an engine drops a list its new keys do not verify).
 func (s *Source) syncList(ctx context.Context, keysChanged bool) error {
-	etag := s.snap.Load().listETag
-	if keysChanged {
-		etag = ""
+	cur := s.snap.Load()
+	etag := cur.listETag
+	if keysChanged || s.engineLacksList(cur) {
+		etag = "" // a 304 would not put a list into the engine
 	}
 	body, etag, notModified, err := s.get(ctx, s.listURL, etag)
 	if err != nil {
@@ -522,6 +547,7 @@ func (s *Source) applyList(ctx context.Context, body []byte, etag string) error 
 			next.revoked[sid] = r // pushed, and this list may predate it
 		}
 		next.list, next.listETag, next.listIat, next.revAt = body, etag, rl.IssuedAt, now
+		next.engineList = true // loaded above, when there is an engine
 		s.snap.Store(&next)
 	}
 	s.mu.Unlock()
@@ -650,7 +676,9 @@ func (s *Source) Run(ctx context.Context) {
 // poll runs one polling round.
 func (s *Source) poll(ctx context.Context) {
 	pushed := time.Unix(0, s.lastPush.Load())
-	listByStream := s.streamLive.Load() && s.now().Sub(pushed) < s.cfg.PollEvery
+	// An engine without a list gets one from the poll rather than wait for the
+	// stream's next list: the source is stale until it has one.
+	listByStream := s.streamLive.Load() && s.now().Sub(pushed) < s.cfg.PollEvery && !s.engineLacksList(s.snap.Load())
 	_, err := s.shared(ctx, "sync", func(ctx context.Context) (bool, error) {
 		if !listByStream {
 			return s.sync(ctx)
