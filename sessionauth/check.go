@@ -40,8 +40,10 @@ type CheckerConfig struct {
 	// Algorithms allowed for access tokens; default the edge configuration's, else the
 	// source's.
 	Algorithms []string
-	// Leeway tolerated on exp, nbf and iat; default the edge configuration's, else
-	// 1 min (the control plane's); at most 5 min.
+	// Leeway tolerated on exp, nbf and iat; default the edge configuration's
+	// leeway_seconds (0 there is no leeway), else 1 min (the control plane's); at most
+	// 5 min. Zero here means the default: pin no leeway with an edge configuration
+	// whose leeway_seconds is 0.
 	Leeway time.Duration
 	// AccessCookie is the name of the access cookie CheckRequest reads; default the
 	// edge configuration's, else DefaultAccessCookie.
@@ -144,8 +146,12 @@ func (c *Checker) validator(st *state) (jose.Validator, error) {
 		}
 	}
 	if c.cfg.Leeway == 0 {
+		// The edge configuration's leeway_seconds is the leeway, 0 included (syncEdge
+		// refused one outside 0..300); a document without it means 0, as it does to
+		// the gate (verifier.EdgeConfig). The default is only for a source without an
+		// edge configuration.
 		v.Leeway = int64(DefaultLeeway / time.Second)
-		if ec != nil && ec.LeewaySeconds > 0 && ec.LeewaySeconds <= jose.MaxLeeway {
+		if ec != nil {
 			v.Leeway = ec.LeewaySeconds
 		}
 	}

@@ -30,6 +30,7 @@ type fakeCP struct {
 	listIat  int64
 	fail     bool          // answer 500
 	failList bool          // answer 500 to the revocation list only
+	edge     []byte        // the edge configuration document (404 while nil)
 	gate     chan struct{} // when not nil, requests wait for it to close
 
 	jwksHits, listHits, notModified atomic.Int64
@@ -78,6 +79,14 @@ func (f *fakeCP) serve(w http.ResponseWriter, r *http.Request) {
 	case "/.well-known/edgeauth/revocations":
 		f.listHits.Add(1)
 		body = f.list()
+	case "/.well-known/edgeauth/edge-config":
+		f.mu.Lock()
+		body = f.edge
+		f.mu.Unlock()
+		if body == nil {
+			http.NotFound(w, r)
+			return
+		}
 	default:
 		http.NotFound(w, r)
 		return

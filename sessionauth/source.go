@@ -441,6 +441,10 @@ func (s *Source) syncEdge(ctx context.Context) error {
 	if err := json.Unmarshal(body, &ec); err != nil || ec.Issuer == "" || ec.Audience == "" {
 		return fmt.Errorf("sessionauth: edge configuration from %s: not a JSON object with issuer and audience (%v)", s.edgeURL, err)
 	}
+	if ec.LeewaySeconds < 0 || ec.LeewaySeconds > jose.MaxLeeway {
+		// The gate refuses such a configuration too; the last good one stays.
+		return fmt.Errorf("sessionauth: edge configuration from %s: leeway_seconds %d is outside 0..%d", s.edgeURL, ec.LeewaySeconds, jose.MaxLeeway)
+	}
 	s.update(func(st *state) {
 		if st.edge != nil && st.edge.Issuer != ec.Issuer {
 			st.listIat, st.listETag = 0, "" // lists of the new issuer start afresh

@@ -20,8 +20,12 @@ type EdgeConfig struct {
 	Audience string `json:"audience"`
 	// Algorithms allowed for access tokens; default ["EdDSA"].
 	Algorithms []string `json:"algorithms,omitempty"`
-	// LeewaySeconds tolerated on exp, nbf and iat (0..300).
-	LeewaySeconds int64 `json:"leeway_seconds,omitempty"`
+	// LeewaySeconds tolerated on exp, nbf and iat (0..300). It is always written, 0
+	// included: with omitempty a leeway of 0 was published as no member at all, which
+	// a reader with a default of its own (sessionauth's 1 min) took for that default.
+	// A document without the member still means 0, as the gate has always read it
+	// (every earlier writer omitted it only for 0), and as every reader here reads it.
+	LeewaySeconds int64 `json:"leeway_seconds"`
 
 	AccessCookie  Cookie `json:"access_cookie"`
 	RefreshCookie Cookie `json:"refresh_cookie"`

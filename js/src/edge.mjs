@@ -23,6 +23,8 @@ const DEFAULT_CACHE_ENTRIES = 1024;
 export const LOCAL_RULES = Object.freeze(["public_paths", "protected", "default_protected", "after_login_path", "cache_entries", "allow_bearer"]);
 
 // Members of the published edge configuration that the module's configuration takes.
+// Each is passed on as published: leeway_seconds: 0 is no leeway, and a document without
+// leeway_seconds leaves the module's default, also 0 (verifier/ABI.md, "configure").
 const MODULE_MEMBERS = ["issuer", "audience", "algorithms", "leeway_seconds", "access_cookie", "refresh_cookie", "login_path", "refresh_path", "logout_path"];
 
 export const WELL_KNOWN = Object.freeze({

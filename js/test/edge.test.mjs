@@ -44,7 +44,7 @@ const routes = { public_paths: ["/login", "/auth/"], protected: [{ prefix: "/adm
 // controlPlane starts a scripted control plane; s.keys, s.revoked, s.down, s.hang,
 // s.refresh can be changed by a test; s.hits counts requests per path.
 async function controlPlane(clock = () => now) {
-  const s = { keys: [keyPair("k1")], revoked: [], down: false, hang: false, redirect: false, hits: {}, conditional: {}, refresh: null, clock, streams: [] };
+  const s = { edgeConfig, keys: [keyPair("k1")], revoked: [], down: false, hang: false, redirect: false, hits: {}, conditional: {}, refresh: null, clock, streams: [] };
   s.revocationList = () => {
     const now = Math.floor(s.clock() / 1000);
     return jws(s.keys[0], { typ: "edgeauth-revocations+jwt" }, { iss: ISSUER, iat: now, exp: now + 120, sids: s.revoked });
@@ -68,7 +68,7 @@ async function controlPlane(clock = () => now) {
     const now = Math.floor(s.clock() / 1000);
     switch (path) {
       case "/.well-known/edgeauth/edge-config":
-        return send(JSON.stringify(edgeConfig), "application/json");
+        return send(JSON.stringify(s.edgeConfig), "application/json");
       case "/.well-known/jwks.json":
         return send(JSON.stringify({ keys: s.keys.map((k) => k.jwk) }), "application/json");
       case "/.well-known/edgeauth/revocations":
@@ -279,6 +279,25 @@ test("documents: one fetch each for concurrent first requests, ETag on the next,
   assert.equal(cp2.hits["/"], undefined, "redirect not followed");
   const o = await edge2.handle(get("/dashboard"));
   assert.equal(o.response.status, 503);
+});
+
+test("the edge configuration's leeway_seconds is the leeway, 0 included; a document without it means 0", async () => {
+  // A token 30 s past its exp, on a protected path.
+  const expired = { iat: Math.floor(now / 1000) - 600, exp: Math.floor(now / 1000) - 30 };
+  const { leeway_seconds, ...withoutLeeway } = edgeConfig;
+  for (const [name, doc, forwarded] of [
+    ["leeway_seconds: 0", { ...edgeConfig, leeway_seconds: 0 }, false],
+    ["no leeway_seconds", withoutLeeway, false],
+    ["leeway_seconds: 90", { ...edgeConfig, leeway_seconds: 90 }, true],
+  ]) {
+    const cp = await controlPlane();
+    cp.edgeConfig = doc;
+    const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => now });
+    const o = await edge.handle(get("/dashboard", { cookie: `at=${cp.sign(expired)}` }));
+    assert.equal(o.action === "forward", forwarded, `${name}: ${o.action} ${o.decision?.reason}`);
+    if (!forwarded) assert.equal(o.decision.reason, "token_expired", name);
+    assert.equal(edge.config.leeway_seconds, doc.leeway_seconds, name);
+  }
 });
 
 test("a control plane that does not answer times out", async () => {
