@@ -276,8 +276,8 @@ func (s *Server) Close() error {
 }
 
 // register adds c, arms its absolute-expiry timer, and ends it at once when its
-// session is already known revoked (a revocation heard between the check and now) or
-// the server is closed.
+// session is already known revoked (a revocation heard between the check and now), its
+// key is gone, the source is stale, or the server is closed.
 func (s *Server) register(c *Conn) {
 	sid := c.id.SessionID
 	s.mu.Lock()
@@ -312,6 +312,10 @@ func (s *Server) register(c *Conn) {
 		go c.end(code, reason)
 	} else if c.id.KeyID != "" && !s.src.HasKey(c.id.KeyID) {
 		go c.end(CloseSigningKeyGone, "signing_key_removed")
+	} else if s.src.Fresh() != nil {
+		// Watchers hear that the source turned stale once, and that may have been
+		// between the check and now, before c was here to be found.
+		go c.end(CloseAuthUnavailable, "auth_unavailable")
 	}
 }
 
