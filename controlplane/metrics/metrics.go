@@ -39,13 +39,13 @@ func New() *Metrics {
 			Name: "edgeauth_signups_total", Help: "Signup attempts by result (ok, user_exists, invalid, throttled, error).",
 		}, []string{"result"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "edgeauth_refreshes_total", Help: "Refresh attempts by result (rotated, invalid, reused, error).",
+			Name: "edgeauth_refreshes_total", Help: "Refresh attempts by result (rotated, missing, invalid, reused, error).",
 		}, []string{"result"}),
 		reuseDetections: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "edgeauth_refresh_reuse_detections_total", Help: "Refresh-token reuse detections (each revokes a session).",
 		}),
 		revocations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "edgeauth_session_revocations_total", Help: "Sessions revoked through the API, by reason (logout, logout_all, revoke, reuse).",
+			Name: "edgeauth_session_revocations_total", Help: "Sessions revoked through the API, by reason (logout, logout_all, logout_others, revoke, reuse).",
 		}, []string{"reason"}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "edgeauth_http_request_duration_seconds",
