@@ -232,8 +232,23 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.endReplacedSessions(r); err != nil {
+		return err
+	}
 	s.issue(w, http.StatusOK, res)
 	return nil
+}
+
+// endReplacedSessions ends the sessions whose cookies a login or signup is about to
+// overwrite (OWASP ASVS 5.0 7.2.4: authentication terminates the current session). The
+// browser loses those tokens with the new cookies, so a session left alive would be
+// usable only by whoever copied its tokens before. A Bearer token is left alone: a
+// login does not replace it. Only after the new session exists: a failed login ends
+// nothing.
+func (s *Server) endReplacedSessions(r *http.Request) error {
+	n, err := s.endCarriedSessions(r, false)
+	s.metrics.Revocation("relogin", n)
+	return err
 }
 
 func loginResult(err error) string {
@@ -266,6 +281,9 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 	res, err := s.deps.Auth.Signup(r.Context(), auth.SignupRequest{Email: c.Email, Password: c.Password, UserAgent: r.UserAgent(), IP: s.clientIP(r)})
 	s.metrics.Signup(signupResult(err))
 	if err != nil {
+		return err
+	}
+	if err := s.endReplacedSessions(r); err != nil {
 		return err
 	}
 	s.issue(w, http.StatusCreated, res)
@@ -355,20 +373,11 @@ func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// logout ends the session of every cookie in the request that we issued, whatever its
-// state: the refresh token of any generation (LogoutByRefreshToken), and the access token
-// (cookie or Bearer) when its signature, issuer, audience and type hold, expired or not:
-// an expired token still names its session, and a browser whose refresh cookie is not
-// sent here must still be able to end it. A cookie sent twice (planted from a sibling
-// subdomain, or left from before a change of cookies.domain or refresh_path) is not
-// refused here as elsewhere: the session of each copy ends. It clears both cookies
-// whatever happens and answers 204 even when no session was found: the client's state
-// is the same.
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	if err := noBody(w, r); err != nil {
-		return err
-	}
-	revoked := 0 // sessions this request revoked, not those revoked already
+// endCarriedSessions ends the session of each of our cookies r carries, every copy of
+// a duplicated one (see logout), and with withBearer that of its Bearer token too. It
+// returns how many sessions it revoked (not those revoked already). A token that names
+// no session of ours is skipped; only a failure to revoke is an error.
+func (s *Server) endCarriedSessions(r *http.Request, withBearer bool) (revoked int, err error) {
 	for _, tok := range s.refresh.Values(r) {
 		switch done, err := s.deps.Auth.LogoutByRefreshToken(r.Context(), tok); {
 		case err == nil:
@@ -376,11 +385,11 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 				revoked++
 			}
 		case !errors.Is(err, auth.ErrRefreshInvalid) && !errors.Is(err, auth.ErrRefreshReused):
-			return err
+			return revoked, err
 		}
 	}
 	access := s.access.Values(r)
-	if tok, ok := bearer(r); ok {
+	if tok, ok := bearer(r); ok && withBearer {
 		access = append(access, tok)
 	}
 	for _, tok := range access {
@@ -394,8 +403,28 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 				revoked++
 			}
 		case !errors.Is(err, auth.ErrSessionNotFound):
-			return err
+			return revoked, err
 		}
+	}
+	return revoked, nil
+}
+
+// logout ends the session of every cookie in the request that we issued, whatever its
+// state: the refresh token of any generation (LogoutByRefreshToken), and the access token
+// (cookie or Bearer) when its signature, issuer, audience and type hold, expired or not:
+// an expired token still names its session, and a browser whose refresh cookie is not
+// sent here must still be able to end it. A cookie sent twice (planted from a sibling
+// subdomain, or left from before a change of cookies.domain or refresh_path) is not
+// refused here as elsewhere: the session of each copy ends. It clears both cookies
+// whatever happens and answers 204 even when no session was found: the client's state
+// is the same.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(w, r); err != nil {
+		return err
+	}
+	revoked, err := s.endCarriedSessions(r, true)
+	if err != nil {
+		return err
 	}
 	s.metrics.Revocation("logout", revoked)
 	s.clearCookies(w)

@@ -429,3 +429,60 @@ func TestLogoutEndsEverySessionOfDuplicatedCookies(t *testing.T) {
 		})
 	}
 }
+
+// A login or signup ends the session whose cookies it replaces (ASVS 5.0 7.2.4): the
+// browser loses those tokens, so a session left alive would serve only whoever copied
+// them. A failed login ends nothing, and a Bearer token (which a login does not
+// replace) keeps its session.
+func TestLoginEndsTheSessionItsCookiesReplace(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.Signup = true }})
+	e.createUser(testEmail, testPassword)
+	active := func(a *http.Cookie) bool {
+		r := e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{a}})
+		return r.StatusCode == 200
+	}
+	body := `{"email":` + jsonString(testEmail) + `,"password":` + jsonString(testPassword) + `}`
+
+	a1, r1 := e.login(testEmail, testPassword)
+	wrong := e.do(req{method: "POST", path: "/auth/login", cookies: []*http.Cookie{a1, r1},
+		body: `{"email":` + jsonString(testEmail) + `,"password":"not the password"}`})
+	if wrong.StatusCode != 401 || !active(a1) {
+		t.Fatalf("a failed login: %d, and the session it carried active: %v", wrong.StatusCode, active(a1))
+	}
+	again := e.do(req{method: "POST", path: "/auth/login", cookies: []*http.Cookie{a1, r1}, body: body})
+	if again.StatusCode != 200 {
+		t.Fatalf("login again: %d %s", again.StatusCode, again.body)
+	}
+	if active(a1) {
+		t.Error("the session whose cookies the login replaced is still active")
+	}
+	if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{r1}}); r.StatusCode != 401 {
+		t.Errorf("its refresh token still refreshes: %d %s", r.StatusCode, r.body)
+	}
+	a2 := again.cookie(e.cfg.AccessCookie().Name)
+	if !active(a2) {
+		t.Error("the new session is not active")
+	}
+
+	// Only the refresh cookie (its Path covers /auth/login), and a signup.
+	a3, r3 := e.login(testEmail, testPassword)
+	signup := e.do(req{method: "POST", path: "/auth/signup", cookies: []*http.Cookie{r3},
+		body: `{"email":"second@example.com","password":` + jsonString(testPassword) + `}`})
+	if signup.StatusCode != 201 {
+		t.Fatalf("signup: %d %s", signup.StatusCode, signup.body)
+	}
+	if active(a3) {
+		t.Error("the session whose refresh cookie the signup replaced is still active")
+	}
+
+	// A Bearer token is not replaced, so it keeps its session.
+	a4, _ := e.login(testEmail, testPassword)
+	withBearer := e.do(req{method: "POST", path: "/auth/login", body: body, header: map[string]string{"Authorization": "Bearer " + a4.Value}})
+	if withBearer.StatusCode != 200 || !active(a4) {
+		t.Errorf("login with a Bearer token: %d, its session active: %v", withBearer.StatusCode, active(a4))
+	}
+	if !active(a2) {
+		t.Error("a login from another browser ended this one's session")
+	}
+}
