@@ -397,4 +397,12 @@ func (m *Manager) List(ctx context.Context) ([]KeyInfo, error) {
 	return listAll(ctx, m.pool)
 }
 
+// List returns every key stored in pool's database, removed ones included, oldest
+// first, without a Manager: it needs no key-encryption key, opens no private key and
+// changes nothing (no key is created, activated, retired or re-sealed), so a listing
+// shows the keys as they are stored. For the `keys list` command.
+func List(ctx context.Context, pool *pgxpool.Pool) ([]KeyInfo, error) {
+	return listAll(ctx, pool)
+}
+
 func (m *Manager) now() time.Time { return m.cfg.Now().UTC().Truncate(time.Microsecond) }

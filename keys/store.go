@@ -79,6 +79,9 @@ func loadPublished(ctx context.Context, pool *pgxpool.Pool) ([]storedKey, error)
 func listAll(ctx context.Context, pool *pgxpool.Pool) ([]KeyInfo, error) {
 	rows, err := pool.Query(ctx, `SELECT `+infoColumns+` FROM signing_keys ORDER BY created_at, kid`)
 	if err != nil {
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == sqlstateUndefinedTable {
+			return nil, fmt.Errorf("keys: list: table signing_keys does not exist: apply the migrations first: %w", err)
+		}
 		return nil, fmt.Errorf("keys: list: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (KeyInfo, error) {

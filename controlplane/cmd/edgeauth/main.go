@@ -51,7 +51,7 @@ Usage:
                                            create a user; the password is read from
                                            stdin, or prompted for on a terminal
   edgeauth keys rotate [--immediate]       start a signing-key rotation
-  edgeauth keys list                       list signing keys and their states
+  edgeauth keys list                       list signing keys and their states (read-only)
   edgeauth edge-config                     print the edge configuration (issuer, audience,
                                            cookies, paths) that edges start from; the
                                            server publishes the same document at
@@ -494,14 +494,21 @@ func (c *cli) keysRotate(ctx context.Context, args []string) error {
 	return nil
 }
 
+// keysList prints the stored keys. It only reads: no keys.Manager (whose start-up
+// advances the lifecycle: it may create, activate, retire or re-seal keys), so it
+// needs only database_url, not the KEK.
 func (c *cli) keysList(ctx context.Context, args []string) error {
-	fs := c.flags("keys list", "keys list [flags]")
-	m, done, err := c.keysManager(ctx, fs, args)
+	fs := c.flags("keys list", "keys list [flags]\n\nLists the signing keys as stored; changes nothing.")
+	cfg, err := c.parse(fs, args, onlyDatabase)
 	if err != nil {
 		return err
 	}
-	defer done()
-	list, err := m.List(ctx)
+	pool, err := c.connect(ctx, cfg, c.logger(cfg))
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	list, err := keys.List(ctx, pool)
 	if err != nil {
 		return err
 	}
