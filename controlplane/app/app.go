@@ -54,9 +54,14 @@ func KeysConfig(cfg *config.Config) (keys.Config, error) {
 	if err != nil {
 		return keys.Config{}, err
 	}
+	previous, err := cfg.PreviousKEKBytes()
+	if err != nil {
+		return keys.Config{}, err
+	}
 	return keys.Config{
 		Algorithm:        cfg.Keys.Algorithm,
 		KEK:              kek,
+		PreviousKEKs:     previous,
 		Issuer:           cfg.Issuer,
 		RotateEvery:      cfg.Keys.RotateEvery,
 		PrePublish:       cfg.Keys.PrePublish,

@@ -147,6 +147,11 @@ type Keys struct {
 	Algorithm string `koanf:"algorithm"`
 	// KEK is the key-encryption key for private keys at rest: 32 bytes, base64.
 	KEK string `koanf:"kek"`
+	// PreviousKEKs are key-encryption keys that sealed stored keys before KEK (same
+	// format as KEK). Keys sealed under one of them are opened and re-sealed under KEK
+	// (keys.Config.PreviousKEKs), which is how the KEK is rotated: see the README,
+	// "Rotating the KEK".
+	PreviousKEKs []string `koanf:"previous_keks"`
 	// RotateEvery is how long a key signs before the next one takes over.
 	RotateEvery time.Duration `koanf:"rotate_every"`
 	// PrePublish is how long a new key is published before it signs; it must exceed
@@ -324,8 +329,28 @@ func (c *Config) KEKBytes() ([]byte, error) {
 		}
 		return nil, errors.New("config: keys.kek is not set")
 	}
-	return decodeKEK(c.Keys.KEK)
+	k, err := decodeKEK(c.Keys.KEK)
+	if err != nil {
+		return nil, errors.New("config: keys.kek " + err.Error())
+	}
+	return k, nil
 }
+
+// PreviousKEKBytes decodes Keys.PreviousKEKs (each like Keys.KEK). Errors name the
+// entry by its position, never its value.
+func (c *Config) PreviousKEKBytes() ([][]byte, error) {
+	var out [][]byte
+	for i, s := range c.Keys.PreviousKEKs {
+		k, err := decodeKEK(s)
+		if err != nil {
+			return nil, errors.New("config: keys.previous_keks: " + previousKEKEntry(i, len(c.Keys.PreviousKEKs)) + " " + err.Error())
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+func previousKEKEntry(i, n int) string { return "entry " + itoa(i+1) + " of " + itoa(n) }
 
 // DevKEK is the development key-encryption key: derived from a public string, so
 // it protects nothing, but stable across restarts so keys stored by one development
@@ -335,17 +360,22 @@ func DevKEK() []byte {
 	return k[:]
 }
 
+// decodeKEK decodes a key-encryption key. Its errors say what is wrong without the
+// value (a secret), for the caller to prefix with the key's name.
 func decodeKEK(s string) ([]byte, error) {
 	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, errors.New("is empty")
+	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(s); err == nil {
 			if len(b) != 32 {
-				return nil, errors.New("config: keys.kek must decode to 32 bytes")
+				return nil, errors.New("must decode to 32 bytes")
 			}
 			return b, nil
 		}
 	}
-	return nil, errors.New("config: keys.kek is not base64")
+	return nil, errors.New("is not base64")
 }
 
 // Problem is one thing wrong with a configuration.
@@ -583,7 +613,13 @@ func (c *Config) checkKeys(p *problems) {
 				"generate one with `head -c 32 /dev/urandom | base64` and set EDGEAUTH_KEYS__KEK (keep it in your secret store)")
 		}
 	} else if _, err := decodeKEK(k.KEK); err != nil {
-		p.add("keys.kek", strings.TrimPrefix(err.Error(), "config: keys.kek "), "generate one with `head -c 32 /dev/urandom | base64`")
+		p.add("keys.kek", err.Error(), "generate one with `head -c 32 /dev/urandom | base64`")
+	}
+	for i, prev := range k.PreviousKEKs {
+		if _, err := decodeKEK(prev); err != nil {
+			p.add("keys.previous_keks", previousKEKEntry(i, len(k.PreviousKEKs))+" "+err.Error(),
+				"list the KEKs that sealed keys before keys.kek, each as keys.kek was written (32 bytes, base64)")
+		}
 	}
 	p.inRange("keys.jwks_max_age", k.JWKSMaxAge, time.Minute, 24*time.Hour, "use e.g. 10m")
 	if k.PrePublish <= k.JWKSMaxAge+KeyReloadEvery {

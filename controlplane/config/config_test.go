@@ -158,6 +158,10 @@ func TestValidateCookieCombinations(t *testing.T) {
 		{"production over plain http", func(c *Config) { c.PublicURL = "http://auth.example.com" }, "public_url", "plain http"},
 		{"production without KEK", func(c *Config) { c.Keys.KEK = "" }, "keys.kek", "not set"},
 		{"short KEK", func(c *Config) { c.Keys.KEK = "AAEC" }, "keys.kek", "32 bytes"},
+		{"previous KEKs", func(c *Config) { c.Keys.PreviousKEKs = []string{"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8"} }, "", ""},
+		{"previous KEK not base64", func(c *Config) { c.Keys.PreviousKEKs = []string{"AAEC*"} }, "keys.previous_keks", "entry 1 of 1 is not base64"},
+		{"short previous KEK", func(c *Config) { c.Keys.PreviousKEKs = []string{c.Keys.KEK, "AAEC"} }, "keys.previous_keks", "entry 2 of 2 must decode to 32 bytes"},
+		{"empty previous KEK", func(c *Config) { c.Keys.PreviousKEKs = []string{" "} }, "keys.previous_keks", "entry 1 of 1 is empty"},
 		{"idle above absolute", func(c *Config) { c.Sessions.IdleTimeout = 31 * 24 * time.Hour }, "sessions.idle_timeout", "out of range"},
 		{"retire shorter than access ttl", func(c *Config) { c.Keys.RetireAfter = time.Minute }, "keys.retire_after", "longest token lifetime"},
 		{"pre-publish equal to JWKS max-age", func(c *Config) { c.Keys.PrePublish = c.Keys.JWKSMaxAge }, "keys.pre_publish", "exceed"},
@@ -240,5 +244,23 @@ func TestPrePublishFixIsValid(t *testing.T) {
 	c.Keys.PrePublish = d
 	if err := c.Validate(); err != nil {
 		t.Fatalf("following the advice still fails:\n%v", err)
+	}
+}
+
+// keys.previous_keks decode like keys.kek; an entry that does not is named by its
+// position, never by its value.
+func TestPreviousKEKBytes(t *testing.T) {
+	c := prod()
+	c.Keys.PreviousKEKs = []string{"ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8", c.Keys.KEK}
+	prev, err := c.PreviousKEKBytes()
+	if err != nil || len(prev) != 2 || prev[0][0] != 0x20 || prev[1][31] != 0x1f {
+		t.Fatalf("%x %v", prev, err)
+	}
+	c.Keys.PreviousKEKs = []string{c.Keys.KEK, "c2hvcnQgc2VjcmV0"}
+	if _, err := c.PreviousKEKBytes(); err == nil || err.Error() != "config: keys.previous_keks: entry 2 of 2 must decode to 32 bytes" {
+		t.Fatalf("got %v", err)
+	}
+	if err := c.Validate(); err == nil || strings.Contains(err.Error(), "c2hvcnQgc2VjcmV0") || strings.Contains(err.Error(), c.Keys.KEK) {
+		t.Fatalf("got %v", err)
 	}
 }

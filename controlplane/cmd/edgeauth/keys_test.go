@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,5 +82,79 @@ func TestKeysListChangesNothing(t *testing.T) {
 	// Listing opens no private key, so it needs no KEK.
 	if out, _ := runCmd(t, env[:1], "keys", "list"); strings.Count(out, "EdDSA") != 2 {
 		t.Fatalf("keys list without a KEK:\n%s", out)
+	}
+}
+
+// A second KEK for the rotation tests (testKEK is the first).
+const testKEK2 = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+
+// keys.previous_keks drives the KEK rotation keys.Config.PreviousKEKs describes: keys
+// sealed under the old KEK are refused under the new one alone; with the old one as a
+// previous KEK they open and are re-sealed under the new one, which then suffices.
+// Neither KEK appears in any output.
+func TestKEKRotationThroughConfiguration(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewMigratedDatabase(t)
+	base := []string{"EDGEAUTH_DATABASE_URL=" + db, "EDGEAUTH_PUBLIC_URL=https://auth.example.test"}
+	with := func(vars ...string) []string { return append(append([]string(nil), base...), vars...) }
+	noSecrets := func(outs ...string) {
+		t.Helper()
+		for _, o := range outs {
+			if strings.Contains(o, testKEK) || strings.Contains(o, testKEK2) {
+				t.Fatalf("a KEK in the output:\n%s", o)
+			}
+		}
+	}
+
+	noSecrets(runCmd(t, with("EDGEAUTH_KEYS__KEK="+testKEK), "keys", "rotate")) // active + pending, sealed under testKEK
+	sealedOld := keysTable(t, db)
+
+	var out, errb bytes.Buffer
+	code := run(context.Background(), []string{"keys", "rotate"}, strings.NewReader(""), &out, &errb, with("EDGEAUTH_KEYS__KEK="+testKEK2))
+	if code != 1 || !strings.Contains(errb.String(), "different key-encryption key") {
+		t.Fatalf("new KEK alone: exit %d: %s", code, errb.String())
+	}
+	noSecrets(out.String(), errb.String())
+	if keysTable(t, db) != sealedOld {
+		t.Fatal("a refused KEK changed the keys table")
+	}
+
+	// Step 2 of the rotation: the new KEK current, the old one previous (the
+	// single-underscore spelling of the variable works too).
+	for _, name := range []string{"EDGEAUTH_KEYS__PREVIOUS_KEKS", "EDGEAUTH_KEYS_PREVIOUS_KEKS"} {
+		noSecrets(runCmd(t, with("EDGEAUTH_KEYS__KEK="+testKEK2, name+"="+testKEK), "keys", "rotate"))
+	}
+	if keysTable(t, db) == sealedOld {
+		t.Fatal("the keys were not re-sealed under the new KEK")
+	}
+	// Step 3: the old KEK dropped; every stored key opens under the new one.
+	noSecrets(runCmd(t, with("EDGEAUTH_KEYS__KEK="+testKEK2), "keys", "rotate"))
+
+	// The same setting from the configuration file, as a YAML list.
+	file := filepath.Join(t.TempDir(), "edgeauth.yaml")
+	if err := os.WriteFile(file, []byte("keys:\n  kek: "+testKEK+"\n  previous_keks:\n    - "+testKEK2+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noSecrets(runCmd(t, with(), "keys", "rotate", "--config", file))
+}
+
+// A previous KEK that is not one is refused with the entry it is and why, never its
+// value.
+func TestPreviousKEKsRefusedWithoutTheirValues(t *testing.T) {
+	t.Parallel()
+	short := "c2hvcnQgc2VjcmV0"
+	var out, errb bytes.Buffer
+	env := []string{"EDGEAUTH_DATABASE_URL=postgres://nobody@127.0.0.1:1/none", "EDGEAUTH_KEYS__KEK=" + testKEK,
+		"EDGEAUTH_KEYS__PREVIOUS_KEKS=" + testKEK2 + ",not*base64," + short}
+	code := run(context.Background(), []string{"keys", "rotate"}, nil, &out, &errb, env)
+	msg := errb.String()
+	if code != 1 || !strings.Contains(msg, "keys.previous_keks: entry 2 of 3 is not base64") ||
+		!strings.Contains(msg, "keys.previous_keks: entry 3 of 3 must decode to 32 bytes") {
+		t.Fatalf("exit %d: %s", code, msg)
+	}
+	for _, secret := range []string{testKEK, testKEK2, "not*base64", short} {
+		if strings.Contains(msg+out.String(), secret) {
+			t.Fatalf("%q in the output:\n%s", secret, msg)
+		}
 	}
 }
