@@ -463,7 +463,7 @@ func (c *Config) checkListeners(p *problems) {
 }
 
 // checkPublicURL checks public_url, which also decides whether cookies can be Secure,
-// and returns its host ("" when unusable).
+// and returns its host, case-folded as browsers compare hosts ("" when unusable).
 func (c *Config) checkPublicURL(p *problems) (publicHost string) {
 	u, err := url.Parse(c.PublicURL)
 	switch {
@@ -474,7 +474,7 @@ func (c *Config) checkPublicURL(p *problems) (publicHost string) {
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		p.add("public_url", "must be an origin without path, query or credentials", "use scheme://host[:port] only")
 	default:
-		publicHost = u.Hostname()
+		publicHost = strings.ToLower(u.Hostname()) // cookies.domain is compared folded (Normalize)
 		if u.Scheme == "http" && !c.Dev {
 			p.add("public_url", "plain http in production: Secure cookies would never be sent back, so no one could stay logged in",
 				"serve the control plane over https (TLS at the proxy is fine), or set dev: true (--dev) for local development only")

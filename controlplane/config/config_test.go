@@ -137,6 +137,9 @@ func TestValidateCookieCombinations(t *testing.T) {
 		{"Domain suffix but not a label boundary", func(c *Config) { c.Cookies.Domain = "ample.com" }, "cookies.domain", "not a parent"},
 		{"Domain a TLD", func(c *Config) { c.Cookies.Domain = "com" }, "cookies.domain", "registrable"},
 		{"Domain equal to host", func(c *Config) { c.Cookies.Domain = "auth.example.com" }, "", ""},
+		{"Domain of an upper-case public host", func(c *Config) { c.PublicURL = "https://Auth.Example.COM"; c.Cookies.Domain = "example.com" }, "", ""},
+		{"Domain equal to an upper-case public host", func(c *Config) { c.PublicURL = "https://AUTH.example.com"; c.Cookies.Domain = "Auth.Example.com" }, "", ""},
+		{"Domain not a parent of an upper-case public host", func(c *Config) { c.PublicURL = "https://Auth.Example.COM"; c.Cookies.Domain = "example.org" }, "cookies.domain", "not a parent"},
 		{"Domain without Secure", func(c *Config) {
 			c.Dev = true
 			c.PublicURL = "http://auth.example.com"
