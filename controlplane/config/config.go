@@ -82,7 +82,8 @@ type Config struct {
 type Cookies struct {
 	// Domain, when set, is a parent domain of PublicURL's host shared with sibling
 	// subdomains (app.example.com and auth.example.com -> example.com). It switches
-	// both cookies to __Secure- names.
+	// both cookies to __Secure- names (in development over plain HTTP they keep
+	// their bare names, like every cookie there).
 	Domain string `koanf:"domain"`
 	// SameSite is lax (default), strict or none. none needs Secure.
 	SameSite    string `koanf:"same_site"`
@@ -550,9 +551,9 @@ func (c *Config) checkCookies(p *problems, publicHost string) {
 		}
 	}
 	if d := c.Cookies.Domain; d != "" {
+		// No Secure case: a Domain cookie is __Secure- only when Secure; in development
+		// over plain HTTP it has no prefix (cookie), which browsers accept with a Domain.
 		switch {
-		case !secure:
-			p.add("cookies.domain", "a Domain cookie uses the __Secure- prefix, which needs Secure", "unset cookies.domain in plain-http development, or serve over https")
 		case strings.ContainsAny(d, "/: ") || !strings.Contains(d, "."):
 			p.add("cookies.domain", "not a registrable parent domain: "+quote(d), "use the parent shared by app and API, e.g. example.com")
 		case isIP(d) || isIP(publicHost):

@@ -140,11 +140,16 @@ func TestValidateCookieCombinations(t *testing.T) {
 		{"Domain of an upper-case public host", func(c *Config) { c.PublicURL = "https://Auth.Example.COM"; c.Cookies.Domain = "example.com" }, "", ""},
 		{"Domain equal to an upper-case public host", func(c *Config) { c.PublicURL = "https://AUTH.example.com"; c.Cookies.Domain = "Auth.Example.com" }, "", ""},
 		{"Domain not a parent of an upper-case public host", func(c *Config) { c.PublicURL = "https://Auth.Example.COM"; c.Cookies.Domain = "example.org" }, "cookies.domain", "not a parent"},
-		{"Domain without Secure", func(c *Config) {
+		{"Domain in development over plain http", func(c *Config) {
 			c.Dev = true
 			c.PublicURL = "http://auth.example.com"
 			c.Cookies.Domain = "example.com"
-		}, "cookies.domain", "needs Secure"},
+		}, "", ""},
+		{"Domain not a parent in development over plain http", func(c *Config) {
+			c.Dev = true
+			c.PublicURL = "http://auth.example.com"
+			c.Cookies.Domain = "example.org"
+		}, "cookies.domain", "not a parent"},
 		{"Domain on an IP host", func(c *Config) { c.PublicURL = "https://10.0.0.1"; c.Cookies.Domain = "example.com" }, "cookies.domain", "IP"},
 		{"refresh path misses the endpoint", func(c *Config) { c.Cookies.RefreshPath = "/api" }, "cookies.refresh_path", "/auth/refresh"},
 		{"refresh path misses logout", func(c *Config) { c.Cookies.RefreshPath = "/auth/refresh" }, "cookies.refresh_path", "/auth/logout"},

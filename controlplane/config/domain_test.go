@@ -81,3 +81,39 @@ func TestAcceptedDomainIsNotAPublicSuffix(t *testing.T) {
 		}
 	}
 }
+
+// In development over plain HTTP, cookies have no prefix and no Secure (README, "Run it
+// locally"), so a cookies.domain needs neither: the cookies go out with that Domain, a
+// browser over http stores them and sends them to a sibling subdomain, and edges accept
+// the published configuration.
+func TestDomainInPlainHTTPDevelopment(t *testing.T) {
+	cfg := config.Default()
+	cfg.Dev, cfg.PublicURL, cfg.Cookies.Domain = true, "http://auth.example.test:8080", "example.test"
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(&cookiejar.Options{PublicSuffixList: publicsuffix.List})
+	pub, _ := url.Parse(cfg.PublicURL + "/auth/login")
+	var lines []string
+	for _, s := range []struct{ name, line string }{
+		{"edgeauth_at", cfg.AccessCookie().Cookie("a").String()},
+		{"edgeauth_rt", cfg.RefreshCookie().Cookie("r").String()},
+	} {
+		c, err := http.ParseSetCookie(s.line)
+		if err != nil || c.Name != s.name || c.Domain != "example.test" || c.Secure {
+			t.Fatalf("Set-Cookie %q: %+v %v", s.line, c, err)
+		}
+		lines = append(lines, s.line)
+	}
+	jar.SetCookies(pub, (&http.Response{Header: http.Header{"Set-Cookie": lines}}).Cookies())
+	sib, _ := url.Parse("http://app.example.test:3000/")
+	if got := jar.Cookies(sib); len(got) != 1 || got[0].Name != "edgeauth_at" {
+		t.Fatalf("a sibling over http gets %v", got)
+	}
+	engine := verifier.NewNative()
+	defer engine.Close(context.Background())
+	if err := engine.Configure(context.Background(), verifier.Config{EdgeConfig: cfg.EdgeConfig(),
+		LocalConfig: verifier.LocalConfig{PublicPaths: []string{"/auth/", cfg.LoginPath}, DefaultProtected: true}}); err != nil {
+		t.Fatalf("edges refuse the published configuration: %v", err)
+	}
+}
