@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -261,23 +262,48 @@ func (c *Config) Secure() bool {
 	return !(c.Dev && err == nil && u.Scheme == "http")
 }
 
-// PublicOrigin is PublicURL's origin (scheme://host[:port]).
-func (c *Config) PublicOrigin() string {
-	u, err := url.Parse(c.PublicURL)
+// PublicOrigin is PublicURL's origin (scheme://host[:port]) as browsers send it in an
+// Origin header: host in lower case, the scheme's default port omitted.
+func (c *Config) PublicOrigin() string { return browserOrigin(c.PublicURL) }
+
+// browserOrigin is the origin of URL s serialized as browsers do (RFC 6454 section
+// 6.1, the WHATWG URL host serializer): scheme and host lower case, no default port.
+// "" if s does not parse.
+func browserOrigin(s string) string {
+	u, err := url.Parse(s)
 	if err != nil {
 		return ""
 	}
-	return u.Scheme + "://" + u.Host
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if port == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
+		port = ""
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return u.Scheme + "://" + host
 }
 
 // Origins is the allow-list for state-changing requests: PublicURL's origin and
-// AllowedOrigins.
+// AllowedOrigins, each as browsers send it (PublicOrigin) and, when that differs, as
+// configured (a non-browser client may copy the configured spelling).
 func (c *Config) Origins() []string {
-	out := []string{c.PublicOrigin()}
-	for _, o := range c.AllowedOrigins {
-		if o != out[0] {
+	var out []string
+	add := func(o string) {
+		if o != "" && !slices.Contains(out, o) {
 			out = append(out, o)
 		}
+	}
+	add(c.PublicOrigin())
+	if u, err := url.Parse(c.PublicURL); err == nil {
+		add(u.Scheme + "://" + u.Host)
+	}
+	for _, o := range c.AllowedOrigins {
+		add(browserOrigin(o))
+		add(o)
 	}
 	return out
 }

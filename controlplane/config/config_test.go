@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -270,5 +271,43 @@ func TestPreviousKEKBytes(t *testing.T) {
 	}
 	if err := c.Validate(); err == nil || strings.Contains(err.Error(), "c2hvcnQgc2VjcmV0") || strings.Contains(err.Error(), c.Keys.KEK) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// The allow-list holds each origin as browsers write it in the Origin header (RFC 6454
+// section 6.1: lower-case scheme and host, no default port), or no browser request
+// from that origin could pass the CSRF check; the spelling configured stays allowed
+// for clients that copy it.
+func TestOriginsAsBrowsersSendThem(t *testing.T) {
+	for _, tc := range []struct {
+		name, publicURL string
+		allowed         []string
+		want            []string
+	}{
+		{"upper-case host", "https://Auth.Example.COM", nil, []string{"https://auth.example.com", "https://Auth.Example.COM"}},
+		{"default https port", "https://auth.example.com:443", nil, []string{"https://auth.example.com", "https://auth.example.com:443"}},
+		{"default http port", "http://localhost:80", nil, []string{"http://localhost"}},
+		{"other port kept", "https://auth.example.com:8443", nil, []string{"https://auth.example.com:8443"}},
+		{"IPv6 literal", "https://[2001:DB8::1]:443", nil, []string{"https://[2001:db8::1]"}},
+		{"allowed origins", "https://auth.example.com", []string{"https://App.Example.com:443", "https://auth.example.com"},
+			[]string{"https://auth.example.com", "https://app.example.com", "https://App.Example.com:443"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := prod()
+			c.Dev = true // for the http case
+			c.PublicURL, c.AllowedOrigins = tc.publicURL, tc.allowed
+			if err := c.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			got := c.Origins()
+			for _, w := range tc.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("Origins() = %q: no %q", got, w)
+				}
+			}
+			if len(got) != len(slices.Compact(slices.Sorted(slices.Values(got)))) {
+				t.Errorf("Origins() = %q: repeats", got)
+			}
+		})
 	}
 }
