@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/cookies"
+	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/net/publicsuffix"
 )
@@ -175,6 +176,10 @@ type Revocations struct {
 	// exceed MaxAge so no cache serves an expired list.
 	Lifetime time.Duration `koanf:"lifetime"`
 }
+
+// maxEdgePath is the longest login, refresh or logout path an edge accepts
+// (verifier/internal/policy's maxPathLen).
+const maxEdgePath = 1024
 
 // KeyReloadEvery is how often each replica reloads the key set (keys.Config.ReloadEvery).
 const KeyReloadEvery = time.Minute
@@ -534,8 +539,11 @@ func (c *Config) checkIdentity(p *problems) {
 			p.add("allowed_origins", "not an exact origin: "+o, "list exact origins like https://app.example.com (no wildcards, no path)")
 		}
 	}
-	if !strings.HasPrefix(c.LoginPath, "/") || strings.HasPrefix(c.LoginPath, "//") || strings.ContainsAny(c.LoginPath, "\\\r\n") {
-		p.add("login_path", "must be a same-site absolute path: "+c.LoginPath, `use e.g. "/login"`)
+	if lp := c.LoginPath; !verifier.SafeReturnTo(lp) || strings.Contains(lp, "?") || len(lp) > maxEdgePath {
+		// Edges check the login, refresh and logout paths of the published
+		// configuration as canonical paths without a query, and refuse it otherwise.
+		p.add("login_path", "must be a same-site canonical path without query (no '//', dot segments, spaces or encoded '/'; at most "+itoa(maxEdgePath)+" bytes): "+quote(lp),
+			`use e.g. "/login"`)
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
