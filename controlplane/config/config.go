@@ -16,6 +16,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -534,8 +535,7 @@ func (c *Config) checkIdentity(p *problems) {
 			"use 0 to size the pool from the machine, or at most the server's max_connections divided by the replicas")
 	}
 	for _, o := range c.AllowedOrigins {
-		ou, err := url.Parse(o)
-		if o == "*" || o == "null" || err != nil || (ou.Scheme != "https" && ou.Scheme != "http") || ou.Host == "" || ou.Path != "" || ou.RawQuery != "" || ou.User != nil {
+		if !exactOrigin(o) {
 			p.add("allowed_origins", "not an exact origin: "+o, "list exact origins like https://app.example.com (no wildcards, no path)")
 		}
 	}
@@ -685,6 +685,33 @@ func (c *Config) checkRevocations(p *problems) {
 func publicSuffixOf(d string) string {
 	ps, _ := publicsuffix.PublicSuffix(d)
 	return ps
+}
+
+// exactOrigin reports whether o is one origin an Origin header can carry:
+// http(s)://host[:port] with a host name or IP literal and a port in 1..65535, nothing
+// else. A wildcard ("https://*.example.com") is not one: it would match no request.
+func exactOrigin(o string) bool {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(u.Host, ":") {
+		return false
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return false
+		}
+	}
+	host := u.Hostname()
+	if isIP(host) {
+		return true
+	}
+	for label := range strings.SplitSeq(host, ".") {
+		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
+			strings.Trim(strings.ToLower(label), "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func quote(s string) string { return `"` + s + `"` }

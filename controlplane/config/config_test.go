@@ -179,6 +179,14 @@ func TestValidateCookieCombinations(t *testing.T) {
 		{"negative pool size", func(c *Config) { c.DatabasePoolSize = -1 }, "database_pool_size", "out of range"},
 		{"pool size beyond any server", func(c *Config) { c.DatabasePoolSize = MaxPoolSize + 1 }, "database_pool_size", "out of range"},
 		{"open-redirect login path", func(c *Config) { c.LoginPath = "//evil.example" }, "login_path", "same-site"},
+		{"allowed origins", func(c *Config) {
+			c.AllowedOrigins = []string{"https://App.example.com:443", "http://localhost:3000", "https://[::1]:8443", "https://10.0.0.1"}
+		}, "", ""},
+		{"wildcard allowed origin", func(c *Config) { c.AllowedOrigins = []string{"https://*.example.com"} }, "allowed_origins", "not an exact origin"},
+		{"allowed origin with a fragment", func(c *Config) { c.AllowedOrigins = []string{"https://app.example.com#x"} }, "allowed_origins", "not an exact origin"},
+		{"allowed origin with an empty query", func(c *Config) { c.AllowedOrigins = []string{"https://app.example.com?"} }, "allowed_origins", "not an exact origin"},
+		{"allowed origin with a port out of range", func(c *Config) { c.AllowedOrigins = []string{"https://app.example.com:99999"} }, "allowed_origins", "not an exact origin"},
+		{"allowed origin with an empty port", func(c *Config) { c.AllowedOrigins = []string{"https://app.example.com:"} }, "allowed_origins", "not an exact origin"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := prod()
