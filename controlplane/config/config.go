@@ -178,10 +178,6 @@ type Revocations struct {
 	Lifetime time.Duration `koanf:"lifetime"`
 }
 
-// maxEdgePath is the longest login, refresh or logout path an edge accepts
-// (verifier/internal/policy's maxPathLen).
-const maxEdgePath = 1024
-
 // KeyReloadEvery is how often each replica reloads the key set (keys.Config.ReloadEvery).
 const KeyReloadEvery = time.Minute
 
@@ -539,10 +535,10 @@ func (c *Config) checkIdentity(p *problems) {
 			p.add("allowed_origins", "not an exact origin: "+o, "list exact origins like https://app.example.com (no wildcards, no path)")
 		}
 	}
-	if lp := c.LoginPath; !verifier.SafeReturnTo(lp) || strings.Contains(lp, "?") || len(lp) > maxEdgePath {
+	if lp := c.LoginPath; !verifier.EndpointPath(lp) {
 		// Edges check the login, refresh and logout paths of the published
 		// configuration as canonical paths without a query, and refuse it otherwise.
-		p.add("login_path", "must be a same-site canonical path without query (no '//', dot segments, spaces or encoded '/'; at most "+itoa(maxEdgePath)+" bytes): "+quote(lp),
+		p.add("login_path", "must be a same-site canonical path without query (no '//', dot segments, spaces or encoded '/'; at most 1024 bytes): "+quote(lp),
 			`use e.g. "/login"`)
 	}
 	switch c.LogLevel {

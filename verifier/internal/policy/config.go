@@ -269,13 +269,19 @@ func checkCookie(p *problems, field string, c Cookie) {
 	}
 }
 
+// EndpointPath reports whether path may be the login, refresh or logout path of a
+// configuration: the rule checkEndpoint applies.
+func EndpointPath(path string) bool {
+	return path != "" && path[0] == '/' && isCanonicalPath(path) && len(path) <= maxPathLen
+}
+
 func checkEndpoint(p *problems, field, path string) {
 	switch {
 	case path == "":
 		p.add(field, " is empty")
 	case path[0] != '/':
 		p.add(field, " ", q(path), " must start with '/'")
-	case !isCanonicalPath(path) || len(path) > maxPathLen:
+	case !EndpointPath(path):
 		p.add(field, " ", q(path), " is not a canonical path (no query, dot segments, '//', backslash or encoded '/', '\\', '.', NUL)")
 	}
 }
