@@ -80,22 +80,37 @@ func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) (aut
 	if err != nil {
 		return auth.Config{}, err
 	}
-	tagKey, err := hkdf.Key(sha256.New, kek, nil, "edgeauth refresh token tags v1", 32)
+	tagKey, err := refreshTagKey(kek)
 	if err != nil {
 		return auth.Config{}, err
+	}
+	// The previous KEKs' tag keys keep the tokens issued before a KEK rotation
+	// recognisable, so that their reuse still revokes the session.
+	previousKEKs, err := cfg.PreviousKEKBytes()
+	if err != nil {
+		return auth.Config{}, err
+	}
+	var previousTagKeys [][]byte
+	for _, k := range previousKEKs {
+		t, err := refreshTagKey(k)
+		if err != nil {
+			return auth.Config{}, err
+		}
+		previousTagKeys = append(previousTagKeys, t)
 	}
 	grace := cfg.Sessions.RefreshGrace
 	if grace == 0 { // sessions.refresh_grace: 0 asks for none; auth.Config's zero is its default
 		grace = auth.NoRefreshGrace
 	}
 	return auth.Config{
-		RefreshTagKey: tagKey,
-		Issuer:        cfg.Issuer,
-		Audience:      cfg.Audience,
-		AccessTTL:     cfg.Sessions.AccessTTL,
-		IdleTTL:       cfg.Sessions.IdleTimeout,
-		AbsoluteTTL:   cfg.Sessions.AbsoluteLifetime,
-		RefreshGrace:  grace,
+		RefreshTagKey:          tagKey,
+		PreviousRefreshTagKeys: previousTagKeys,
+		Issuer:                 cfg.Issuer,
+		Audience:               cfg.Audience,
+		AccessTTL:              cfg.Sessions.AccessTTL,
+		IdleTTL:                cfg.Sessions.IdleTimeout,
+		AbsoluteTTL:            cfg.Sessions.AbsoluteLifetime,
+		RefreshGrace:           grace,
 		Throttle: auth.Throttle{
 			PairFailures:    cfg.Throttle.AccountAddressFailures,
 			ClientFailures:  cfg.Throttle.AddressFailures,
@@ -224,4 +239,9 @@ func (a *App) Close() {
 	if a.ownPool {
 		a.Pool.Close()
 	}
+}
+
+// refreshTagKey derives the refresh tokens' tag key from a KEK.
+func refreshTagKey(kek []byte) ([]byte, error) {
+	return hkdf.Key(sha256.New, kek, nil, "edgeauth refresh token tags v1", 32)
 }

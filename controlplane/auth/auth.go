@@ -14,7 +14,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -77,6 +76,12 @@ type Config struct {
 	// instead of detected). Keep it out of the database: its readers must not be able to
 	// make tokens. The control plane derives it from keys.kek (app.AuthConfig).
 	RefreshTagKey []byte
+	// PreviousRefreshTagKeys are earlier RefreshTagKeys, each of at least 32 bytes: a
+	// token tagged under one of them is still recognised as issued, so that its reuse
+	// after a change of key is detected rather than refused. New tokens are tagged
+	// under RefreshTagKey only. The control plane derives them from
+	// keys.previous_keks, for as long as a KEK rotation lasts.
+	PreviousRefreshTagKeys [][]byte
 
 	// Throttle limits failed logins (and signups that meet an existing account).
 	Throttle Throttle
@@ -178,6 +183,12 @@ func (c Config) Validate() error {
 	if len(c.RefreshTagKey) < 32 {
 		errs = append(errs, errors.New("auth: Config.RefreshTagKey must hold at least 32 bytes"))
 	}
+	for _, k := range c.PreviousRefreshTagKeys {
+		if len(k) < 32 {
+			errs = append(errs, errors.New("auth: each of Config.PreviousRefreshTagKeys must hold at least 32 bytes"))
+			break
+		}
+	}
 	if t.AccountWindow < t.Window {
 		errs = append(errs, errors.New("auth: Config.Throttle.AccountWindow is shorter than Window"))
 	}
@@ -218,7 +229,7 @@ func New(st Storage, signer Signer, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{Accounts: accounts, st: st, signer: signer, cfg: cfg, tags: tagger{key: bytes.Clone(cfg.RefreshTagKey)}}
+	s := &Service{Accounts: accounts, st: st, signer: signer, cfg: cfg, tags: newTagger(cfg.RefreshTagKey, cfg.PreviousRefreshTagKeys)}
 	s.dummy = hashPassword(randomToken(24), DefaultParams)
 	return s, nil
 }

@@ -241,6 +241,7 @@ func TestNewRefusesWhatCannotWork(t *testing.T) {
 		{"no issuer or audience", func(c *auth.Config) { c.Issuer, c.Audience = "", "" }, false, []string{"Issuer is required", "Audience is required"}},
 		{"no tag key", func(c *auth.Config) { c.RefreshTagKey = nil }, false, []string{"RefreshTagKey must hold at least 32 bytes"}},
 		{"short tag key", func(c *auth.Config) { c.RefreshTagKey = make([]byte, 31) }, false, []string{"RefreshTagKey"}},
+		{"short previous tag key", func(c *auth.Config) { c.PreviousRefreshTagKeys = [][]byte{testTagKey, make([]byte, 31)} }, false, []string{"PreviousRefreshTagKeys must hold at least 32 bytes"}},
 		{"negative duration", func(c *auth.Config) { c.IdleTTL = -time.Second }, false, []string{"negative"}},
 		{"idle beyond absolute", func(c *auth.Config) { c.IdleTTL, c.AbsoluteTTL = 2*time.Hour, time.Hour }, false, []string{"IdleTTL exceeds AbsoluteTTL"}},
 		{"grace beyond the access lifetime", func(c *auth.Config) { c.RefreshGrace, c.AccessTTL = time.Hour, time.Minute }, false, []string{"RefreshGrace exceeds AccessTTL"}},

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -70,8 +71,20 @@ type refreshToken struct {
 	hash       []byte // SHA-256 of secret: the stored form
 }
 
-// tagger mints refresh tokens and recognises the ones minted under its key.
-type tagger struct{ key []byte }
+// tagger mints refresh tokens under its key and recognises the ones minted under it
+// or under one of the previous keys.
+type tagger struct {
+	key      []byte
+	previous [][]byte
+}
+
+func newTagger(key []byte, previous [][]byte) tagger {
+	g := tagger{key: bytes.Clone(key)}
+	for _, k := range previous {
+		g.previous = append(g.previous, bytes.Clone(k))
+	}
+	return g
+}
 
 // mint returns a fresh token of the session's generation.
 func (g tagger) mint(sessionID string, generation int) (string, refreshToken) {
@@ -89,14 +102,28 @@ func (g tagger) mint(sessionID string, generation int) (string, refreshToken) {
 }
 
 // issued reports whether t's tag is the one mint gave it: whether this service (or
-// another replica with the same key) issued t.
+// another replica with the same key) issued t, under the current key or a previous one.
 func (g tagger) issued(t refreshToken) bool {
-	return hmac.Equal(t.secret[tagNonceBytes:], g.tag(t.sessionID, t.generation, t.secret[:tagNonceBytes]))
+	nonce := t.secret[:tagNonceBytes]
+	if hmac.Equal(t.secret[tagNonceBytes:], tag(g.key, t.sessionID, t.generation, nonce)) {
+		return true
+	}
+	for _, k := range g.previous {
+		if hmac.Equal(t.secret[tagNonceBytes:], tag(k, t.sessionID, t.generation, nonce)) {
+			return true
+		}
+	}
+	return false
 }
 
-// tag is the HMAC of a token's session id (fixed length), generation and nonce.
 func (g tagger) tag(sessionID string, generation int, nonce []byte) []byte {
-	m := hmac.New(sha256.New, g.key)
+	return tag(g.key, sessionID, generation, nonce)
+}
+
+// tag is the HMAC under key of a token's session id (fixed length), generation and
+// nonce.
+func tag(key []byte, sessionID string, generation int, nonce []byte) []byte {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(tagContext + sessionID + "." + strconv.Itoa(generation) + "."))
 	m.Write(nonce)
 	return m.Sum(nil)[:tagBytes]

@@ -162,3 +162,42 @@ func TestUntaggedRefreshTokens(t *testing.T) {
 		e.active(t, sid, false)
 	})
 }
+
+// A change of RefreshTagKey (a KEK rotation) keeps reuse detection for the tokens
+// issued before it while the old key is among PreviousRefreshTagKeys: an old token
+// replayed is reuse and revokes the session. Without it the replay is refused as
+// made up, and the session lives on.
+func TestReuseDetectedAcrossATagKeyChange(t *testing.T) {
+	t.Parallel()
+	newKey := []byte("edgeauth auth tests: the tag key after a KEK rotation")
+	for _, tc := range []struct {
+		name     string
+		previous [][]byte
+		want     error
+		active   bool
+	}{
+		{"old key among the previous ones", [][]byte{[]byte("edgeauth auth tests: some other, older tag key"), testTagKey}, auth.ErrRefreshReused, false},
+		{"old key forgotten", nil, auth.ErrRefreshInvalid, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			before := newEnv(t, nil)
+			before.user(t, "kek@example.test")
+			first := before.login(t, "kek@example.test")
+			second := mustRefresh(t, before, first.Tokens.Refresh).Tokens.Refresh
+			third := mustRefresh(t, before, second).Tokens.Refresh
+
+			after := envOn(t, before.pool, func(c *auth.Config) {
+				c.RefreshTagKey, c.PreviousRefreshTagKeys = newKey, tc.previous
+			})
+			// The live token is decided by its hash, whatever the key: it still rotates.
+			fourth := mustRefresh(t, after, third).Tokens.Refresh
+			_, err := after.refresh(first.Tokens.Refresh)
+			wantErr(t, err, tc.want)
+			after.active(t, first.Session.ID, tc.active)
+			if tc.active {
+				mustRefresh(t, after, fourth)
+			}
+		})
+	}
+}
