@@ -319,3 +319,29 @@ func TestOriginsAsBrowsersSendThem(t *testing.T) {
 		})
 	}
 }
+
+// A URL setting written with credentials is reported without them: the message is
+// printed and logged, and a password must reach neither.
+func TestURLProblemsHideCredentials(t *testing.T) {
+	for _, tc := range []struct{ name, publicURL string }{
+		{"public_url of another scheme", "ftp://admin:hunter2-secret@auth.example.com"},
+		{"public_url that does not parse", "https://admin:hunter2-secret@auth.example.com:port"},
+		{"allowed origin", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			if tc.publicURL != "" {
+				c.PublicURL = tc.publicURL
+			} else {
+				c.AllowedOrigins = []string{"https://admin:hunter2-secret@app.example.com"}
+			}
+			err := c.Validate()
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Fatalf("the message holds the password:\n%v", err)
+			}
+		})
+	}
+}
