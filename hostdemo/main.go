@@ -63,7 +63,7 @@ func run() error {
 	listen := flag.String("listen", "127.0.0.1:8000", "address to listen on")
 	controlPlane := flag.String("control-plane", "http://127.0.0.1:8080", "control plane base URL")
 	upstream := flag.String("upstream", "", "app to forward allowed requests to (default: the built-in demo app)")
-	routesFile := flag.String("routes", "", "this edge's route rules: JSON with public_paths, protected, default_protected, after_login_path, cache_entries, allow_bearer (verifier/ABI.md); default: /app/ for any signed-in user, /admin/ for role admin, everything else public")
+	routesFile := flag.String("routes", "", "this edge's route rules: JSON with public_paths, protected, default_protected, after_login_path, cache_entries (default 1024; 0 turns the cache off), allow_bearer (verifier/ABI.md); default: /app/ for any signed-in user, /admin/ for role admin, everything else public")
 	engineName := flag.String("engine", "wasm", "wasm (verifier.wasm in wazero) or native")
 	poll := flag.Duration("poll", 15*time.Second, "how often to fetch the edge configuration, the JWKS and the revocation list")
 	maxStale := flag.Duration("max-stale", 10*time.Minute, "how long to use the last good keys while the control plane is unreachable before failing closed")
@@ -279,6 +279,10 @@ func (f *wsRouteFlag) Set(v string) error {
 	return nil
 }
 
+// defaultCacheEntries bounds the verified-token cache when the route rules do not, as
+// the JS edge does (js/README.md): a repeat visitor's token is verified once.
+const defaultCacheEntries = 1024
+
 // loadRoutes reads this edge's route rules, or returns the demo's: /app/ for any
 // signed-in user, /admin/ for role admin, everything else public.
 func loadRoutes(path string) (verifier.LocalConfig, error) {
@@ -287,14 +291,14 @@ func loadRoutes(path string) (verifier.LocalConfig, error) {
 			AfterLoginPath: "/app/",
 			PublicPaths:    []string{"/", "/auth/", "/.well-known/"},
 			Protected:      []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/admin/", Roles: []string{"admin"}}},
-			CacheEntries:   1024,
+			CacheEntries:   defaultCacheEntries,
 		}, nil
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return verifier.LocalConfig{}, fmt.Errorf("--routes: %w", err)
 	}
-	var local verifier.LocalConfig
+	local := verifier.LocalConfig{CacheEntries: defaultCacheEntries} // a file's cache_entries, 0 included, replaces it
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&local); err != nil {
