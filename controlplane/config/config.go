@@ -422,7 +422,11 @@ func (e *ValidationError) Error() string {
 	var b strings.Builder
 	b.WriteString("invalid configuration (")
 	b.WriteString(itoa(len(e.Problems)))
-	b.WriteString(" problems):")
+	if len(e.Problems) == 1 {
+		b.WriteString(" problem):")
+	} else {
+		b.WriteString(" problems):")
+	}
 	for _, p := range e.Problems {
 		b.WriteString("\n  - ")
 		b.WriteString(p.Key)
