@@ -41,11 +41,21 @@ func (c *cli) devDatabaseURL(ctx context.Context, url string, log *slog.Logger) 
 //	edgeauth devdb stop     stop it (its data stays for the next start)
 //	edgeauth devdb status   where it lives, its URL, and whether it runs
 func (c *cli) devdbCommand(ctx context.Context, args []string) error {
+	const usage = `Usage: edgeauth devdb start|stop|status
+
+A private PostgreSQL cluster for development (what --dev uses):
+  start    create or start it; print the URL of its "postgres" database
+  stop     stop it (its data stays for the next start)
+  status   where it lives, its URL, and whether it runs
+`
 	if len(args) != 1 {
-		fmt.Fprint(c.stderr, "usage: edgeauth devdb start|stop|status\n")
+		fmt.Fprint(c.stderr, usage)
 		return errUsage
 	}
 	switch args[0] {
+	case "-h", "--help", "help":
+		fmt.Fprint(c.stdout, usage)
+		return nil
 	case "start":
 		cl, err := devdb.Start(ctx, c.stderr)
 		if err != nil {

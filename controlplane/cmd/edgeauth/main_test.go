@@ -130,7 +130,7 @@ func TestLoadConfigRefusesUnknownKeys(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"users", "create", "--help"}, {"keys", "rotate", "--help"}, {"keys", "list", "--help"}, {"edge-config", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"users", "create", "--help"}, {"keys", "rotate", "--help"}, {"keys", "list", "--help"}, {"edge-config", "--help"}, {"devdb", "--help"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out, errb bytes.Buffer
 			if code := run(context.Background(), args, strings.NewReader(""), &out, &errb, nil); code != 0 {

@@ -60,9 +60,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx := context.Background()
 	e, now, err := setup(ctx, args, stderr)
 	if err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(stderr, "edgeauth-verify:", err)
+		if errors.Is(err, flag.ErrHelp) {
+			return 0 // asked for: the usage is printed, nothing failed
 		}
+		fmt.Fprintln(stderr, "edgeauth-verify:", err)
 		return 2
 	}
 	defer e.Close(ctx)

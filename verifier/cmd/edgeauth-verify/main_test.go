@@ -68,6 +68,18 @@ func TestVerifiesTokensWithBothEngines(t *testing.T) {
 	}
 }
 
+func TestHelpExitsZero(t *testing.T) {
+	for _, arg := range []string{"-h", "--help"} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{arg}, strings.NewReader(""), &stdout, &stderr); code != 0 {
+			t.Errorf("%s: exit %d, want 0", arg, code)
+		}
+		if !strings.Contains(stderr.String(), "usage: edgeauth-verify") {
+			t.Errorf("%s: no usage printed: %q", arg, stderr.String())
+		}
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	jwks := writeFile(t, "jwks.json", vectors.JWKS())
 	base := []string{"--jwks", jwks, "--issuer", vectors.Issuer, "--audience", vectors.Audience}
