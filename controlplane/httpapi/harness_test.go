@@ -133,6 +133,7 @@ type req struct {
 	header       map[string]string
 	cookies      []*http.Cookie
 	noOrigin     bool
+	added        http.Header // added after the others: a header sent more than once
 }
 
 type resp struct {
@@ -214,6 +215,11 @@ func (e *env) doAt(base string, q req) resp {
 	}
 	for _, c := range q.cookies {
 		r.AddCookie(&http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	for k, vs := range q.added {
+		for _, v := range vs {
+			r.Header.Add(k, v)
+		}
 	}
 	res, err := e.hc.Do(r)
 	if err != nil {

@@ -217,3 +217,24 @@ func TestMalformedBodyLeavesNoPasswordInLogs(t *testing.T) {
 		})
 	}
 }
+
+// A body has one meaning or is refused: a request with two Content-Type headers is
+// refused whichever comes first, on endpoints with a body and without.
+func TestTwoContentTypesAreRefused(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.createUser(testEmail, testPassword)
+	body := `{"email":` + jsonString(testEmail) + `,"password":` + jsonString(testPassword) + `}`
+	for _, second := range []string{"text/plain", "application/json"} {
+		login := e.do(req{method: "POST", path: "/auth/login", body: body, added: http.Header{"Content-Type": {second}}})
+		if login.StatusCode != 415 || login.errorCode() != "unsupported_media_type" {
+			t.Errorf("login with Content-Type application/json and %s: %d %s", second, login.StatusCode, login.body)
+		}
+	}
+	a, r := e.login(testEmail, testPassword)
+	logout := e.do(req{method: "POST", path: "/auth/logout", cookies: []*http.Cookie{a, r},
+		added: http.Header{"Content-Type": {"application/json", "application/x-www-form-urlencoded"}}})
+	if logout.StatusCode != 415 {
+		t.Errorf("logout with two Content-Types: %d %s", logout.StatusCode, logout.body)
+	}
+}

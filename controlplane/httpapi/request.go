@@ -56,6 +56,20 @@ func quoteHeader(s string) string {
 	}, s) + `"`
 }
 
+// contentType returns the request's Content-Type ("" when absent); ok is false when
+// it came more than once: one reader would take the first, another the last, and a
+// body has one meaning or is refused.
+func contentType(r *http.Request) (ct string, ok bool) {
+	vs := r.Header.Values("Content-Type")
+	switch len(vs) {
+	case 0:
+		return "", true
+	case 1:
+		return vs[0], true
+	}
+	return "", false
+}
+
 // isJSON reports whether a Content-Type header names application/json (charset
 // utf-8 or none).
 func isJSON(ct string) bool {
@@ -77,7 +91,7 @@ func isJSON(ct string) bool {
 // after the object. It decodes with JSON v2 semantics (github.com/go-json-experiment/json),
 // as strict as the verifier's own parser: a body has one meaning or is refused.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
-	if !isJSON(r.Header.Get("Content-Type")) {
+	if ct, ok := contentType(r); !ok || !isJSON(ct) {
 		return ErrUnsupportedMediaType
 	}
 	dec := jsontext.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
@@ -136,7 +150,7 @@ func syntaxCause(err error) error {
 // noBody refuses a request body on endpoints that take none, and form content types
 // whatever the body: a cross-site form post must never reach a state change.
 func noBody(w http.ResponseWriter, r *http.Request) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+	if ct, ok := contentType(r); !ok || ct != "" && !isJSON(ct) {
 		return ErrUnsupportedMediaType
 	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
