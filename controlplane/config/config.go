@@ -23,6 +23,7 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/cookies"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
 )
 
@@ -506,6 +507,14 @@ func (c *Config) checkPublicURL(p *problems) (publicHost string) {
 		p.add("public_url", "not an http(s) URL: "+shownURL(c.PublicURL), "use e.g. https://auth.example.com")
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		p.add("public_url", "must be an origin without path, query or credentials", "use scheme://host[:port] only")
+	case strings.ContainsFunc(u.Host, func(r rune) bool { return r >= 0x80 }):
+		// Browsers send an internationalised host in its ASCII form (Origin, Host), so
+		// the origin check would refuse every browser request.
+		fix := "write the host in its ASCII (xn--) form"
+		if a, err := idna.Lookup.ToASCII(u.Hostname()); err == nil {
+			fix += ", e.g. " + u.Scheme + "://" + a
+		}
+		p.add("public_url", "the host is not ASCII: browsers send its xn-- form", fix)
 	default:
 		publicHost = strings.ToLower(u.Hostname()) // cookies.domain is compared folded (Normalize)
 		if u.Scheme == "http" && !c.Dev {

@@ -345,3 +345,19 @@ func TestURLProblemsHideCredentials(t *testing.T) {
 		})
 	}
 }
+
+// Browsers send an internationalised host in its xn-- form, so a public_url written
+// with the Unicode form would refuse every browser's Origin: it is refused at start,
+// with the form to write.
+func TestPublicURLHostMustBeASCII(t *testing.T) {
+	c := Default()
+	c.PublicURL = "https://bücher.example"
+	err := c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "public_url") || !strings.Contains(err.Error(), "https://xn--bcher-kva.example") {
+		t.Fatalf("got %v", err)
+	}
+	c.PublicURL = "https://xn--bcher-kva.example"
+	if err := c.Validate(); err != nil && strings.Contains(err.Error(), "public_url") {
+		t.Fatalf("the ASCII form refused: %v", err)
+	}
+}
