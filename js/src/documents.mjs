@@ -10,8 +10,10 @@ const RETRY_AFTER_FAILURE_MS = 2000;
 
 export class Document {
   /**
-   * @param {{url: string, apply: (body: string) => void, fetch: typeof fetch, timeoutMs: number, nowMs: () => number, log: (e: object) => void}} o
-   * apply loads a new body and throws when it is refused (the previous one stays).
+   * @param {{url: string, apply: (body: string) => void, beforeApply?: (body: string) => Promise<void>, fetch: typeof fetch, timeoutMs: number, nowMs: () => number, log: (e: object) => void}} o
+   * apply loads a new body and throws when it is refused (the previous one stays);
+   * beforeApply, when set, is awaited before a fetched new body is applied (the
+   * revocation list waits for the keys that verify it).
    */
   constructor(o) {
     this.o = o;
@@ -50,7 +52,10 @@ export class Document {
     const now = this.o.nowMs();
     if (!this.inflight || now - this.inflightSince > 2 * this.o.timeoutMs) {
       const p = this.fetchOnly()
-        .then((r) => this.accept(r))
+        .then(async (r) => {
+          if (r.status === 200 && r.body !== this.body && this.o.beforeApply) await this.o.beforeApply(r.body);
+          return this.accept(r);
+        })
         .finally(() => {
           if (this.inflight === p) this.inflight = null;
         });

@@ -228,12 +228,13 @@ class Edge {
     this.edgeConfig = null; // the published document, parsed
     this.refreshing = new Map(); // refresh token -> Promise (one refresh per token at a time)
     this.lastKeyRefetch = -Infinity;
+    this.kids = null; // kids of the loaded JWKS (keysForList)
     const cp = o.controlPlane;
     const common = { fetch: o.fetch, timeoutMs: o.timeoutMs, nowMs: o.nowMs, log: o.log };
     this.docs = {
       config: new Document({ ...common, url: cp + WELL_KNOWN.edgeConfig, apply: (t) => this.applyConfig(t) }),
       keys: new Document({ ...common, url: cp + WELL_KNOWN.jwks, apply: (t) => this.applyKeys(t) }),
-      revocations: new Document({ ...common, url: cp + WELL_KNOWN.revocations, apply: (t) => this.applyRevocations(t) }),
+      revocations: new Document({ ...common, url: cp + WELL_KNOWN.revocations, apply: (t) => this.applyRevocations(t), beforeApply: (t) => this.keysForList(t) }),
     };
     this.docList = Object.values(this.docs);
     this.starting = null;
@@ -287,7 +288,12 @@ class Edge {
         fetch: this.o.fetch,
         timeoutMs: this.o.timeoutMs,
         log: this.o.log,
-        onList: (jws) => this.docs.revocations.acceptBody(jws),
+        onList: (jws) => {
+          // A list signed by a key not fetched yet (an immediate rotation) is refused
+          // here; the polled list, which waits for the keys (keysForList), follows.
+          if (this.listKeyUnknown(jws)) void this.docs.revocations.refresh().catch(() => {});
+          this.docs.revocations.acceptBody(jws);
+        },
         onRevoked: () => void this.docs.revocations.refresh().catch(() => {}),
       }).start();
     }
@@ -341,6 +347,36 @@ class Edge {
   applyKeys(text) {
     if (!this.verifier) throw new Error("edgeauth: keys before configuration");
     this.verifier.loadKeys(text);
+    try {
+      this.kids = new Set(JSON.parse(text).keys.map((k) => k?.kid));
+    } catch {
+      this.kids = null;
+    }
+  }
+
+  // listKeyUnknown: the list's header names a kid the loaded JWKS lacks.
+  listKeyUnknown(text) {
+    if (!this.kids) return false;
+    try {
+      const header = JSON.parse(new TextDecoder().decode(base64urlDecode(String(text).split(".")[0])));
+      return typeof header?.kid === "string" && !this.kids.has(header.kid);
+    } catch {
+      return false; // the module says what is wrong with it
+    }
+  }
+
+  // keysForList runs before a fetched revocation list is applied: the list is signed
+  // by the active key, so after a rotation it may need keys fetched at the same time
+  // (wait for them) or not fetched yet (fetch them, at most once per cooldown), or it
+  // would be refused and the edge turn stale with good keys one fetch away.
+  async keysForList(text) {
+    if (this.docs.keys.inflight) await this.docs.keys.inflight.catch(() => {});
+    const now = this.o.nowMs();
+    if (this.listKeyUnknown(text) && now - this.lastKeyRefetch >= this.o.keyRefetchCooldownMs) {
+      this.lastKeyRefetch = now;
+      this.o.log({ level: "info", event: "unknown_key_refetch", for: "revocations" });
+      await this.docs.keys.refresh().catch(() => {});
+    }
   }
 
   applyRevocations(text) {
@@ -782,4 +818,10 @@ function unavailable(api, message) {
   const res = errorResponse(503, "unavailable", message, api);
   res.headers.set("retry-after", "5");
   return res;
+}
+
+// base64urlDecode decodes unpadded base64url (a JWS segment).
+function base64urlDecode(s) {
+  const b = atob(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
+  return Uint8Array.from(b, (c) => c.charCodeAt(0));
 }

@@ -42,18 +42,20 @@ const edgeConfig = {
 const routes = { public_paths: ["/login", "/auth/"], protected: [{ prefix: "/admin/", roles: ["admin"] }], default_protected: true };
 
 // controlPlane starts a scripted control plane; s.keys, s.revoked, s.down, s.hang,
-// s.refresh can be changed by a test; s.hits counts requests per path.
+// s.refresh, s.delay (ms before answering, by path), s.maxAge (seconds, by path; 60
+// otherwise) can be changed by a test; s.hits counts requests per path.
 async function controlPlane(clock = () => now) {
-  const s = { edgeConfig, keys: [keyPair("k1")], revoked: [], down: false, hang: false, redirect: false, hits: {}, conditional: {}, refresh: null, clock, streams: [] };
+  const s = { edgeConfig, keys: [keyPair("k1")], revoked: [], down: false, hang: false, redirect: false, hits: {}, conditional: {}, refresh: null, clock, streams: [], delay: {}, maxAge: {} };
   s.revocationList = () => {
     const now = Math.floor(s.clock() / 1000);
     return jws(s.keys[0], { typ: "edgeauth-revocations+jwt" }, { iss: ISSUER, iat: now, exp: now + 120, sids: s.revoked });
   };
   s.push = (event, data, id) => { for (const st of s.streams) st.res.write(`event: ${event}\nid: ${id}\ndata: ${data}\n\n`); };
   s.sign = (claims, key = s.keys[0]) => jws(key, { typ: "at+jwt" }, { iss: ISSUER, aud: ISSUER, sub: "user-1", sid: "c2Vzc2lvbi1vbmUtMTIzNDU2", roles: ["member"], jti: "j", ...claims });
-  const server = createServer((req, res) => {
+  const server = createServer(async (req, res) => {
     const path = new URL(req.url, "http://x").pathname;
     s.hits[path] = (s.hits[path] ?? 0) + 1;
+    if (s.delay[path]) await new Promise((r) => setTimeout(r, s.delay[path])); // s.delay[path] ms before answering
     if (s.hang) return; // never answers
     if (s.down) return res.writeHead(502).end();
     if (s.redirect) return res.writeHead(302, { location: "https://elsewhere.example/" }).end();
@@ -61,9 +63,9 @@ async function controlPlane(clock = () => now) {
       const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 16)}"`;
       if (req.headers["if-none-match"] === etag) {
         s.conditional[path] = (s.conditional[path] ?? 0) + 1;
-        return res.writeHead(304, { etag, "cache-control": "public, max-age=60" }).end();
+        return res.writeHead(304, { etag, "cache-control": `public, max-age=${s.maxAge[path] ?? 60}` }).end();
       }
-      res.writeHead(200, { "content-type": type, etag, "cache-control": "public, max-age=60" }).end(body);
+      res.writeHead(200, { "content-type": type, etag, "cache-control": `public, max-age=${s.maxAge[path] ?? 60}` }).end(body);
     };
     const now = Math.floor(s.clock() / 1000);
     switch (path) {
@@ -324,6 +326,55 @@ test("unknown kid: one JWKS refetch, then at most one per cooldown", async () =>
   t += 10_001;
   await edge.handle(get("/dashboard", { cookie: `at=${cp.sign(fresh(), forgedKid)}` }));
   assert.equal(cp.hits["/.well-known/jwks.json"], 4);
+});
+
+test("a rotation met after an idle spell: the list signed by the new key loads after the new keys, not 503", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t, maxStaleMs: 120_000 });
+  const tok = `at=${cp.sign(fresh())}`; // signed by k1, which stays published
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  cp.keys.unshift(keyPair("k2")); // k2 signs from now on, the revocation list included
+  t += 150_000; // no request for longer than maxStaleMs: both documents are stale
+  cp.delay["/.well-known/jwks.json"] = 200; // the list comes back before the keys that verify it
+  const o = await edge.handle(get("/dashboard", { cookie: tok }));
+  assert.equal(o.response?.status, undefined, `answered ${o.response?.status} (${o.reason})`);
+  assert.equal(o.action, "forward");
+  delete cp.delay["/.well-known/jwks.json"];
+  assert.equal((await edge.handle(get("/dashboard", { cookie: `at=${cp.sign(fresh(), cp.keys[0])}` }))).action, "forward");
+});
+
+test("a list signed by a key the edge has not fetched (an immediate rotation) fetches the keys, and loads", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t });
+  const tok = `at=${cp.sign(fresh())}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  cp.keys.unshift(keyPair("k2"));
+  cp.revoked = ["c2Vzc2lvbi1vbmUtMTIzNDU2"];
+  t += 61_000; // the list is due (max-age 60 s), the keys too: the list must wait for them
+  cp.delay["/.well-known/jwks.json"] = 200;
+  const background = [];
+  await edge.handle(get("/dashboard", { cookie: tok }), { waitUntil: (p) => background.push(p) });
+  await Promise.all(background);
+  const o = await edge.handle(get("/dashboard", { cookie: tok }));
+  assert.equal(o.reason, "revoked", "the list signed by k2 was loaded once k2 was");
+
+  // Keys not due (a JWKS cached longer than the list): the unknown kid fetches them.
+  cp.maxAge["/.well-known/jwks.json"] = 3600;
+  delete cp.delay["/.well-known/jwks.json"];
+  t += 61_000;
+  await Promise.all(background.splice(0));
+  await edge.handle(get("/dashboard", { cookie: tok }), { waitUntil: (p) => background.push(p) }); // keys now cached for an hour
+  await Promise.all(background.splice(0));
+  cp.keys.unshift(keyPair("k3"));
+  cp.revoked = [];
+  const fetched = cp.hits["/.well-known/jwks.json"];
+  t += 61_000;
+  await edge.handle(get("/dashboard", { cookie: tok }), { waitUntil: (p) => background.push(p) });
+  await Promise.all(background.splice(0));
+  assert.equal(cp.hits["/.well-known/jwks.json"], fetched + 1, "one JWKS fetch for the list's unknown kid");
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward", "the list signed by k3 (no longer naming the session) was loaded");
 });
 
 test("fails closed once keys and revocations are older than maxStaleMs, recovers after", async () => {
