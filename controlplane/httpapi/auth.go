@@ -550,6 +550,14 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 	if len(body) == 0 {
 		return ErrNotReady.with(nil, "revocation list not built yet")
 	}
+	if !s.now().Before(s.deps.Revocations.Expires()) {
+		// Not rebuilt in time (database or signing key unavailable here). Neither the
+		// list nor a 304 for it: a 304 would confirm an expired list as current to
+		// every edge holding its ETag, which would then never turn stale.
+		e := ErrUnavailable.with(nil, "revocation list expired: this replica could not rebuild it")
+		e.RetryAfter = time.Second
+		return e
+	}
 	serveCached(w, r, body, etag, s.revocationsCache, jwtType)
 	return nil
 }

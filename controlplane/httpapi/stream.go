@@ -13,6 +13,7 @@ import (
 // (controlplane/revocation.List).
 type RevocationSource interface {
 	Body() (body []byte, etag string)
+	Expires() time.Time // the current list's exp
 	CurrentEvent() revocation.Event
 	Subscribe(buf int) *revocation.Subscription
 	Replay(ctx context.Context, after int64) ([]revocation.Event, error)

@@ -143,7 +143,8 @@ type List struct {
 	mu      sync.RWMutex
 	body    []byte
 	etag    string
-	seq     int64 // of the current list
+	exp     time.Time // the current list's exp
+	seq     int64     // of the current list
 	subs    map[int]*Subscription
 	nextSub int
 	listed  map[string]bool // sessions in the current list: their events went out already
@@ -218,6 +219,15 @@ func (l *List) Body() ([]byte, string) {
 	return l.body, l.etag
 }
 
+// Expires returns when the current list expires (its exp). A list that could not be
+// rebuilt in time must not be served past it: a receiver revalidating its ETag would
+// take it for current.
+func (l *List) Expires() time.Time {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.exp
+}
+
 // CurrentEvent returns the current list as an event.
 func (l *List) CurrentEvent() Event {
 	l.mu.RLock()
@@ -263,6 +273,7 @@ func (l *List) Rebuild(ctx context.Context) error {
 
 	l.mu.Lock()
 	l.body, l.etag, l.seq, l.listed, l.heard = []byte(tok), etag, seq, listed, map[int64]bool{}
+	l.exp = time.Unix(c.ExpiresAt, 0)
 	l.mu.Unlock()
 	l.deliver(Event{Kind: KindList, Seq: seq, Data: []byte(tok)})
 	return nil

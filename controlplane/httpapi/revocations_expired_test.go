@@ -1,0 +1,34 @@
+package httpapi_test
+
+import (
+	"testing"
+	"time"
+)
+
+// TestExpiredRevocationListIsNotServed: a replica whose list has not been rebuilt
+// (its listener cannot connect, the signer is stale, ...) must not keep presenting
+// the last list as current once it has expired. A 304 for it would tell every edge
+// holding that ETag that its list is current, so the edge would stay "fresh" for ever
+// while revocations made through other replicas never reach it; answered 503, the
+// edge keeps its list only until its maximum staleness, then fails closed.
+func TestExpiredRevocationListIsNotServed(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	e := newEnv(t, envOptions{clock: c}) // no background loops: nothing rebuilds the list
+	r := e.do(req{method: "GET", path: "/.well-known/edgeauth/revocations"})
+	if r.StatusCode != 200 {
+		t.Fatalf("list: %d %s", r.StatusCode, r.body)
+	}
+	etag := r.Header.Get("Etag")
+	if r := e.do(req{method: "GET", path: "/.well-known/edgeauth/revocations", header: map[string]string{"If-None-Match": etag}}); r.StatusCode != 304 {
+		t.Fatalf("current list revalidated: %d, want 304", r.StatusCode)
+	}
+
+	c.Advance(e.cfg.Revocations.Lifetime + time.Second) // past the list's exp
+	for _, h := range []map[string]string{{"If-None-Match": etag}, nil} {
+		r := e.do(req{method: "GET", path: "/.well-known/edgeauth/revocations", header: h})
+		if r.StatusCode != 503 || r.Header.Get("Retry-After") == "" {
+			t.Errorf("expired list (If-None-Match %q): %d %s, want 503 with Retry-After", h["If-None-Match"], r.StatusCode, r.body)
+		}
+	}
+}
