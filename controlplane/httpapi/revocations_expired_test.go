@@ -32,3 +32,23 @@ func TestExpiredRevocationListIsNotServed(t *testing.T) {
 		}
 	}
 }
+
+// TestStaleKeySetIsNotServed: a replica that has not reloaded its keys for longer than
+// MaxStale may lack a key that another replica created since and that is about to
+// sign. Served with the full max-age, that key set would sit in an edge's cache past
+// the new key's activation (PrePublish > JWKSMaxAge + ReloadEvery assumes a served
+// set is at most MaxStale old). It answers 503, as /readyz does, so the edge asks
+// again (another replica) and keeps the set it has meanwhile.
+func TestStaleKeySetIsNotServed(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	e := newEnv(t, envOptions{clock: c}) // no background loops: nothing reloads the keys
+	if r := e.do(req{method: "GET", path: "/.well-known/jwks.json"}); r.StatusCode != 200 {
+		t.Fatalf("jwks: %d %s", r.StatusCode, r.body)
+	}
+	c.Advance(e.app.Keys.MaxStale() + time.Second)
+	r := e.do(req{method: "GET", path: "/.well-known/jwks.json"})
+	if r.StatusCode != 503 || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("stale key set: %d %s (Cache-Control %q), want 503 with Retry-After", r.StatusCode, r.body, r.Header.Get("Cache-Control"))
+	}
+}
