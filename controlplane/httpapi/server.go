@@ -38,6 +38,9 @@ type Database interface {
 // JWKSSource serves the published key set from memory (keys.Manager).
 type JWKSSource interface {
 	JWKS() (body []byte, etag string)
+	// CheckFresh fails when the set was not reloaded recently enough for the
+	// rotation timings to hold (keys.ErrStale).
+	CheckFresh() error
 }
 
 // Server is the HTTP handler of the control plane. Build it with New.
@@ -442,15 +445,13 @@ func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
 	if len(body) == 0 {
 		return ErrNotReady.with(nil, "no keys loaded")
 	}
-	if f, ok := s.deps.Keys.(interface{ CheckFresh() error }); ok {
-		if err := f.CheckFresh(); err != nil {
-			// Not reloaded for longer than the rotation timings allow: the set may lack
-			// a key created since that is about to sign, and an edge would keep it for
-			// the whole max-age. The edge asks again (another replica) meanwhile.
-			e := ErrUnavailable.with(err, "signing keys not reloaded recently")
-			e.RetryAfter = time.Second
-			return e
-		}
+	if err := s.deps.Keys.CheckFresh(); err != nil {
+		// Not reloaded for longer than the rotation timings allow: the set may lack a
+		// key created since that is about to sign, and an edge would keep it for the
+		// whole max-age. The edge asks again (another replica) meanwhile.
+		e := ErrUnavailable.with(err, "signing keys not reloaded recently")
+		e.RetryAfter = time.Second
+		return e
 	}
 	serveCached(w, r, body, etag, s.jwksCache, jwksType)
 	return nil
