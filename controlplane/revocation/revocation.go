@@ -374,39 +374,30 @@ func (l *List) signEvent(ctx context.Context, r store.Revoked) ([]byte, error) {
 // store.RevocationsAfter): far longer than a revocation's transaction takes.
 const ReplayLookback = 30 * time.Second
 
-// replayPage bounds one query of Replay.
-const replayPage = 1000
+// maxReplay bounds what Replay returns: a subscriber that missed more learns the rest
+// from the list the stream sends after the replay (their sessions, without their
+// reasons). Without a bound, any caller could have one stream sign and hold every
+// revocation of the last day (Last-Event-ID: 0) before its first byte.
+var maxReplay = 1000 // a variable for the tests (export_test.go)
 
 // Replay returns, signed and in number order, the revocations a subscriber that saw
 // number after may have missed: those numbered after it, and those that happened up
 // to ReplayLookback before it (repeats, which receivers ignore, are the price of
-// never missing one that committed late).
+// never missing one that committed late); at most maxReplay of them, the first ones.
 func (l *List) Replay(ctx context.Context, after int64) ([]Event, error) {
-	var out []Event
-	for cursor, first := after, true; ; first = false {
-		lookback := ReplayLookback
-		if !first {
-			lookback = 0
-		}
-		rows, err := l.st.RevocationsAfter(ctx, cursor, lookback, replayPage)
+	rows, err := l.st.RevocationsAfter(ctx, after, ReplayLookback, maxReplay)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Event, 0, len(rows))
+	for _, r := range rows {
+		data, err := l.signEvent(ctx, r)
 		if err != nil {
 			return nil, err
 		}
-		for _, r := range rows {
-			if !first && r.Seq <= cursor {
-				continue
-			}
-			data, err := l.signEvent(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, Event{Kind: KindRevoked, Seq: r.Seq, Data: data, SessionID: r.SessionID})
-		}
-		if len(rows) < replayPage {
-			return out, nil
-		}
-		cursor = rows[len(rows)-1].Seq
+		out = append(out, Event{Kind: KindRevoked, Seq: r.Seq, Data: data, SessionID: r.SessionID})
 	}
+	return out, nil
 }
 
 // EndStreams tells every stream to end (the server is shutting down: its clients

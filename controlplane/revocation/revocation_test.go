@@ -351,6 +351,39 @@ func TestReplayFromANumber(t *testing.T) {
 	}
 }
 
+// Replay is bounded: a subscriber that missed more gets the first ones, and the list
+// the stream sends after them names the rest. Any caller can ask for a replay from 0.
+func TestReplayIsBounded(t *testing.T) {
+	defer revocation.SetMaxReplay(3)()
+	f := newFixture(t)
+	ctx := context.Background()
+	l := f.list(t)
+	var ids []string
+	for range 5 {
+		sid := f.session(t)
+		f.revoke(t, f.st, sid)
+		ids = append(ids, sid)
+	}
+	got, err := l.Replay(ctx, 0)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("replay from 0: %d events, %v", len(got), err)
+	}
+	for i, ev := range got {
+		if ev.SessionID != ids[i] {
+			t.Fatalf("event %d names %s, want %s", i, ev.SessionID, ids[i])
+		}
+	}
+	if err := l.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_, p := f.verify(t, l.CurrentEvent().Data)
+	for _, sid := range ids {
+		if !slices.Contains(sids(p), sid) {
+			t.Fatalf("the list lacks %s, which the bounded replay left out", sid)
+		}
+	}
+}
+
 // A subscriber that stops reading is cut off, not fed with gaps.
 func TestSlowSubscriberIsCutOff(t *testing.T) {
 	f := newFixture(t)
