@@ -706,6 +706,7 @@ class Edge {
       const u = new URL(request.url);
       target = `${app.replace(/\/+$/, "")}${u.pathname}${u.search}`;
     }
+    if (target !== undefined) dropHopByHop(o.requestHeaders);
     const init = { method: request.method, headers: o.requestHeaders, redirect: "manual" };
     if (request.body && request.method !== "GET" && request.method !== "HEAD") {
       init.body = request.body;
@@ -718,6 +719,23 @@ class Edge {
       for (const c of o.setCookies) res.headers.append("set-cookie", c);
     }
     return res;
+  }
+}
+
+// Hop-by-hop fields (RFC 9110, 7.6.1) describe the client's connection to the edge, not
+// the edge's to an upstream: a proxy drops them, and every field Connection names. Node's
+// fetch (undici: Node, edge-runtime) refuses a request with Transfer-Encoding, Expect,
+// Keep-Alive, Upgrade or a Connection other than keep-alive and close (edge.fetch threw);
+// Deno's sent them on. Expect was answered by the edge's server. Upgrade: websocket stays:
+// workerd's fetch proxies a WebSocket with it.
+const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade", "expect"];
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
+
+function dropHopByHop(headers) {
+  const websocket = headers.get("upgrade")?.trim().toLowerCase() === "websocket";
+  const named = (headers.get("connection") ?? "").split(",").map((t) => t.trim().toLowerCase());
+  for (const name of [...named, ...HOP_BY_HOP]) {
+    if (FIELD_NAME.test(name) && !(websocket && name === "upgrade")) headers.delete(name);
   }
 }
 

@@ -538,6 +538,43 @@ test("cookie-to-Bearer: stripPrefix keeps the upstream's host and path whatever 
   }
 });
 
+test("edge.fetch proxying: the client's hop-by-hop headers stay at the edge, the body passes through unchanged", async () => {
+  // An origin that echoes what reached it. Node's HTTP server (edge-runtime's too) hands a
+  // request's Transfer-Encoding, Expect, Keep-Alive and Connection over with the others;
+  // Node's fetch refuses to send them (it threw: 500), and fetch elsewhere sent them on,
+  // with the fields Connection names, to a connection they do not describe.
+  const origin = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c)).on("end", () => res.end(JSON.stringify({ body, headers: req.headers })));
+  });
+  await new Promise((r) => origin.listen(0, "127.0.0.1", r));
+  after(() => origin.close());
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  const cookie = `at=${cp.sign(fresh())}`;
+  for (const hop of [
+    { "transfer-encoding": "chunked" },
+    { expect: "100-continue" },
+    { "keep-alive": "timeout=5", "proxy-connection": "keep-alive", te: "trailers" },
+    { connection: "keep-alive, X-Hop", "x-hop": "1" },
+    { connection: "Upgrade, HTTP2-Settings", upgrade: "h2c", "http2-settings": "AAMAAABkAAQAAP__" },
+  ]) {
+    const request = new Request("http://app.test/dashboard?x=1", { method: "POST", body: "hello \u00e9", headers: { cookie, "content-type": "text/plain", ...hop } });
+    const res = await edge.fetch(request, `http://127.0.0.1:${origin.address().port}`);
+    assert.equal(res.status, 200, JSON.stringify(hop));
+    const seen = await res.json();
+    assert.equal(seen.body, "hello \u00e9", "the body as the client sent it");
+    assert.equal(seen.headers["content-type"], "text/plain");
+    assert.equal(seen.headers["x-edgeauth-subject"], "user-1");
+    for (const name of ["x-hop", "upgrade", "http2-settings", "expect", "keep-alive", "proxy-connection", "te"]) {
+      assert.equal(seen.headers[name], undefined, `${JSON.stringify(hop)}: ${name} not forwarded`);
+    }
+  }
+  // The control plane's paths are proxied the same way.
+  const login = await edge.fetch(new Request("http://app.test/auth/login", { method: "POST", body: "{}", headers: { expect: "100-continue", "transfer-encoding": "chunked" } }), () => assert.fail("not the app"));
+  assert.equal(await login.text(), "control plane saw /auth/login");
+});
+
 test("options: mistakes say what to fix", () => {
   assert.throws(() => createEdge({ controlPlane: "http://x" }), /module is required/);
   assert.throws(() => createEdge({ module, controlPlane: "auth.example.com" }), /controlPlane must be an absolute http\(s\) URL/);
