@@ -22,6 +22,7 @@ export class RevocationStream {
     this.stopped = false;
     this.controller = null;
     this.loop = null;
+    this.wake = null; // ends the wait between attempts (stop)
   }
 
   start() {
@@ -32,6 +33,7 @@ export class RevocationStream {
   stop() {
     this.stopped = true;
     this.controller?.abort();
+    this.wake?.();
   }
 
   async run() {
@@ -46,7 +48,15 @@ export class RevocationStream {
       }
       this.connected = false;
       if (this.stopped) break;
-      await new Promise((r) => setTimeout(r, backoff));
+      // Cleared by stop(): a wait of up to 30 s would hold a Node process after close().
+      await new Promise((r) => {
+        const timer = setTimeout(r, backoff);
+        this.wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      this.wake = null;
       backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
     }
   }

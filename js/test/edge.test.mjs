@@ -659,3 +659,26 @@ test("revocation stream: a connect that failed at once does not cut the next, he
     s.stop();
   }
 });
+
+test("revocation stream: stop() (edge.close()) while it waits to reconnect ends it at once, no timer left to hold the process", async () => {
+  // A control plane down for a while: the waits between attempts grow to 30 s. close()
+  // (a Node server shutting down) waited out the current one, and its timer kept the
+  // process alive that long.
+  const { RevocationStream } = await import("../src/stream.mjs");
+  let calls = 0;
+  const fakeFetch = async () => {
+    calls++;
+    throw new TypeError("fetch failed: ECONNREFUSED");
+  };
+  const s = new RevocationStream({ url: "http://cp.test/stream", fetch: fakeFetch, timeoutMs: 1000, log() {}, onList() {}, onRevoked() {} }).start();
+  await new Promise((r) => setTimeout(r, 50)); // the first attempt failed: waiting 500 ms
+  assert.equal(calls, 1);
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+  const before = timers();
+  const t0 = Date.now();
+  s.stop();
+  await s.loop;
+  assert.ok(Date.now() - t0 < 100, `the loop ended ${Date.now() - t0} ms after stop()`);
+  assert.equal(timers(), before - 1, "the wait's timer is cleared");
+  assert.equal(calls, 1, "no attempt after stop()");
+});
