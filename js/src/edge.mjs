@@ -239,6 +239,7 @@ class Edge {
     this.docList = Object.values(this.docs);
     this.starting = null;
     this.started = false; // start() has succeeded once: handle() need not wait for ready()
+    this.closed = false; // close() was called: no stream is opened, even by a later start()
   }
 
   /** The module's configuration: the published edge configuration plus the local route rules. */
@@ -282,7 +283,7 @@ class Edge {
     this.docs.config.accept(fetched[0]);
     this.docs.keys.accept(fetched[1]);
     this.docs.revocations.accept(fetched[2]);
-    if (this.o.revocationStream && !this.stream) {
+    if (this.o.revocationStream && !this.stream && !this.closed) {
       this.stream = new RevocationStream({
         url: this.o.controlPlane + WELL_KNOWN.revocationStream,
         fetch: this.o.fetch,
@@ -302,6 +303,7 @@ class Edge {
 
   /** close stops the revocation stream (when one is held); the edge keeps deciding, polling. */
   close() {
+    this.closed = true;
     this.stream?.stop();
     this.stream = null;
   }

@@ -682,3 +682,28 @@ test("revocation stream: stop() (edge.close()) while it waits to reconnect ends 
   assert.equal(timers(), before - 1, "the wait's timer is cleared");
   assert.equal(calls, 1, "no attempt after stop()");
 });
+
+test("revocation stream: edge.close() before the edge started holds: no stream is opened later", async () => {
+  // A server shutting down closes its edge, maybe while the first request still loads the
+  // documents, or after the control plane was down at start: the edge then starts, and
+  // opened a stream nothing would close.
+  for (const when of ["while starting", "before a retry"]) {
+    const cp = await controlPlane();
+    cp.down = when === "before a retry";
+    const edge = createEdge({ module, controlPlane: cp.url, routes, revocationStream: true, log: () => {} });
+    after(() => edge.stream?.stop()); // what close() missed
+    const first = edge.ready();
+    if (cp.down) {
+      await assert.rejects(first);
+      edge.close();
+      cp.down = false;
+      await edge.ready();
+    } else {
+      edge.close();
+      await first;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(cp.streams.length, 0, `${when}: no stream after close()`);
+    assert.equal((await edge.handle(get("/dashboard", { cookie: `at=${cp.sign(fresh())}` }))).action, "forward", `${when}: the edge still decides, polling`);
+  }
+});

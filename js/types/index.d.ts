@@ -179,7 +179,7 @@ export interface Edge {
   /** Fetch API adapter: answer, or forward to app (a handler, or an origin to proxy to). */
   fetch(request: Request, app: ((request: Request) => Response | Promise<Response>) | string, ctx?: HandleContext): Promise<Response>;
   status(): EdgeStatus;
-  /** Stops the revocation stream, if one is held. */
+  /** Stops the revocation stream, if one is held, and keeps it from being opened later: the edge goes on deciding, polling. */
   close(): void;
   /** The module configuration in force (edge configuration plus routes). */
   readonly config: Record<string, unknown> | null;
