@@ -83,9 +83,10 @@ export class Document {
       return this.failed(new Error(`edgeauth: GET ${url}: ${why}`, { cause: err }));
     }
     const maxAgeMs = maxAge(res.headers.get("cache-control"));
+    const ageMs = age(res.headers.get("age"));
     if (res.status === 304 && this.body != null) {
       await res.body?.cancel();
-      return { status: 304, maxAgeMs };
+      return { status: 304, maxAgeMs, ageMs };
     }
     if (res.status !== 200) {
       await res.body?.cancel();
@@ -94,7 +95,7 @@ export class Document {
       else if (res.status === 404) why += ": is controlPlane the control plane's base URL, and is it recent enough to publish this document?";
       return this.failed(new Error(`edgeauth: GET ${url}: ${why}`));
     }
-    return { status: 200, body: await res.text(), etag: res.headers.get("etag"), maxAgeMs };
+    return { status: 200, body: await res.text(), etag: res.headers.get("etag"), maxAgeMs, ageMs };
   }
 
   failed(err) {
@@ -123,9 +124,17 @@ export class Document {
     }
     if (r.status === 200) this.etag = r.etag;
     this.maxAgeMs = r.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
-    this.confirmedAt = this.o.nowMs();
+    // A shared cache's Age is time the document has already spent (RFC 9111, 4.2.3):
+    // key rotation counts on an edge holding a key set at most max-age after the
+    // control plane served it, and maxStaleMs on its real age.
+    this.confirmedAt = this.o.nowMs() - (r.ageMs ?? 0);
     this.lastError = null;
   }
+}
+
+// age reads an Age header in ms (0 when absent or not a non-negative integer).
+function age(v) {
+  return /^\d+$/.test(v ?? "") ? Number(v) * 1000 : 0;
 }
 
 // maxAge reads Cache-Control's max-age in ms (at least one second; the default when

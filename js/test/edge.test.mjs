@@ -45,7 +45,7 @@ const routes = { public_paths: ["/login", "/auth/"], protected: [{ prefix: "/adm
 // s.refresh, s.delay (ms before answering, by path), s.maxAge (seconds, by path; 60
 // otherwise) can be changed by a test; s.hits counts requests per path.
 async function controlPlane(clock = () => now) {
-  const s = { edgeConfig, keys: [keyPair("k1")], revoked: [], down: false, hang: false, redirect: false, hits: {}, conditional: {}, refresh: null, clock, streams: [], delay: {}, maxAge: {} };
+  const s = { edgeConfig, keys: [keyPair("k1")], revoked: [], down: false, hang: false, redirect: false, hits: {}, conditional: {}, refresh: null, clock, streams: [], delay: {}, maxAge: {}, age: {} };
   s.revocationList = () => {
     const now = Math.floor(s.clock() / 1000);
     return jws(s.keys[0], { typ: "edgeauth-revocations+jwt" }, { iss: ISSUER, iat: now, exp: now + 120, sids: s.revoked });
@@ -61,11 +61,13 @@ async function controlPlane(clock = () => now) {
     if (s.redirect) return res.writeHead(302, { location: "https://elsewhere.example/" }).end();
     const send = (body, type) => {
       const etag = `"${createHash("sha256").update(body).digest("base64url").slice(0, 16)}"`;
+      // s.age[path]: the Age a shared cache in front of the control plane would add.
+      const caching = { "cache-control": `public, max-age=${s.maxAge[path] ?? 60}`, ...(s.age[path] != null && { age: String(s.age[path]) }) };
       if (req.headers["if-none-match"] === etag) {
         s.conditional[path] = (s.conditional[path] ?? 0) + 1;
-        return res.writeHead(304, { etag, "cache-control": `public, max-age=${s.maxAge[path] ?? 60}` }).end();
+        return res.writeHead(304, { etag, ...caching }).end();
       }
-      res.writeHead(200, { "content-type": type, etag, "cache-control": `public, max-age=${s.maxAge[path] ?? 60}` }).end(body);
+      res.writeHead(200, { "content-type": type, etag, ...caching }).end(body);
     };
     const now = Math.floor(s.clock() / 1000);
     switch (path) {
@@ -392,6 +394,27 @@ test("fails closed once keys and revocations are older than maxStaleMs, recovers
   assert.equal(o.reason, "stale");
   cp.down = false;
   assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+});
+
+test("a document a shared cache has held for a while (Age) is due when its max-age runs out, not a max-age later", async () => {
+  // Key rotation's timings (pre_publish > jwks_max_age + reload) count on an edge
+  // holding a key set at most max-age after the control plane served it. A CDN in front
+  // of the control plane answers with Age: the edge counts that time as spent.
+  let t = now;
+  const cp = await controlPlane(() => t);
+  cp.age["/.well-known/jwks.json"] = 50;
+  cp.age["/.well-known/edgeauth/revocations"] = "garbage"; // not a number: ignored
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t });
+  const tok = `at=${cp.sign(fresh())}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  const jwks = cp.hits["/.well-known/jwks.json"];
+  const list = cp.hits["/.well-known/edgeauth/revocations"];
+  t += 15_000; // 50 + 15 s old: past its 60 s max-age
+  const refetches = [];
+  await edge.handle(get("/dashboard", { cookie: tok }), { waitUntil: (p) => refetches.push(p) });
+  await Promise.all(refetches);
+  assert.equal(cp.hits["/.well-known/jwks.json"], jwks + 1, "the key set was not fetched again");
+  assert.equal(cp.hits["/.well-known/edgeauth/revocations"], list, "the list (no usable Age) is 15 s old of 60");
 });
 
 test("a revoked session is refused once the list names it", async () => {
