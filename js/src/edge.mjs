@@ -490,7 +490,9 @@ class Edge {
     for (const p of this.o.controlPlanePrefixes) {
       if (matchPrefix(path, p)) return forward(`${this.o.controlPlane}${path}${url.search}`, headers, [], "control_plane");
     }
-    const api = this.isAPI(path);
+    // A WebSocket client follows no redirect: a refused upgrade is answered as an API
+    // route is (401/403 JSON), as the Go edge's WebSocket proxy (wsauth) answers it.
+    const api = this.isAPI(path) || headers.get("upgrade")?.trim().toLowerCase() === "websocket";
     if (!this.started) {
       try {
         await this.ready();

@@ -252,6 +252,10 @@ test("no session: pages redirect to login, API routes answer 401 JSON, roles 403
   assert.equal((await o.response.json()).error.code, "unauthenticated");
   o = await edge.handle(get("/admin/", { cookie: `at=${cp.sign(fresh())}` }));
   assert.equal(o.response.status, 403);
+  // A WebSocket upgrade on a page path: a socket follows no redirect, so 401 JSON.
+  o = await edge.handle(get("/dashboard/live", { upgrade: "websocket", connection: "Upgrade" }));
+  assert.equal(o.response.status, 401);
+  assert.equal((await o.response.json()).error.code, "unauthenticated");
   // A forged token: redirect and clear both cookies with their attributes.
   const forged = cp.sign(fresh()).slice(0, -4) + "AAAA";
   o = await edge.handle(get("/dashboard", { cookie: `at=${forged}` }));
