@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/experimental"
@@ -193,6 +194,67 @@ func TestContextStopsTheRealModule(t *testing.T) {
 		d, err := h.Decide(bg, req, gatetest.Now)
 		if err != nil || d.Action != verifier.ActionAllow {
 			t.Fatalf("after an interrupted call: %+v %v", d, err)
+		}
+	}
+}
+
+// A change (Configure, LoadKeys, LoadRevocations) waits for the one in progress, and
+// gives up when its context is done: at once when it is done already, else when it
+// becomes done while waiting.
+func TestContextStopsAWaitForAnotherChange(t *testing.T) {
+	h, err := New(firesOn(abi.ExportLoadKeys), load(t, "spin"), Options{PoolSize: 2, StopOnContextDone: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+
+	// A LoadKeys that runs inside the module until holding is cancelled.
+	holding, release := context.WithCancel(context.Background())
+	entered := make(chan struct{})
+	held := make(chan error, 1)
+	go func() {
+		inner := newFiringCtx(context.Canceled) // fired on entry: signals that the change is under way
+		go func() { <-inner.done; close(entered); <-holding.Done() }()
+		held <- h.LoadKeys(holdCtx{inner, holding}, []byte(`{"keys":[]}`))
+	}()
+	<-entered
+	defer func() {
+		release()
+		if err := <-held; !errors.Is(err, context.Canceled) {
+			t.Fatalf("the holding call: got %v", err)
+		}
+		if _, err := h.VerifyToken(context.Background(), "x", 1); !errors.Is(err, abi.ErrExpired) {
+			t.Fatalf("after: %v", err)
+		}
+	}()
+
+	returns := func(what string, call func() error) error {
+		t.Helper()
+		done := make(chan error, 1)
+		go func() { done <- call() }()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s still waits for the change in progress", what)
+			return nil
+		}
+	}
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for name, call := range map[string]func(ctx context.Context) error{
+		"Configure":       func(ctx context.Context) error { return h.Configure(ctx, verifier.Config{}) },
+		"LoadKeys":        func(ctx context.Context) error { return h.LoadKeys(ctx, []byte(`{"keys":[]}`)) },
+		"LoadRevocations": func(ctx context.Context) error { return h.LoadRevocations(ctx, []byte("x"), 1) },
+	} {
+		if err := returns(name, func() error { return call(cancelled) }); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context, behind a change in progress: %v", name, err)
+		}
+		waiting, stop := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		err := returns(name, func() error { return call(waiting) })
+		stop()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s whose deadline passes while it waits for a change in progress: %v", name, err)
 		}
 	}
 }

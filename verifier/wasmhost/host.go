@@ -11,7 +11,8 @@
 // when it is checked out. An instance that traps or fails is closed, never reused.
 //
 // Every call takes a context: a call whose context is done before it starts, or while
-// it waits for an instance, returns an error wrapping ctx.Err() and changes nothing.
+// it waits for an instance (or, for Configure, LoadKeys and LoadRevocations, for the
+// change in progress), returns an error wrapping ctx.Err() and changes nothing.
 // With Options.StopOnContextDone (wazero's RuntimeConfig.WithCloseOnContextDone) a
 // context done while the call runs inside the module stops it there too; the
 // interrupted instance is discarded and the host's state (configuration, keys,
@@ -94,7 +95,7 @@ type Host struct {
 	state  state
 	closed bool
 
-	change sync.Mutex // serialises Configure, LoadKeys, LoadRevocations
+	change chan struct{} // a one-token lock that serialises Configure, LoadKeys, LoadRevocations (lockChange)
 
 	hostChecks atomic.Uint64 // signatures checked for the module (two-phase path)
 }
@@ -165,7 +166,7 @@ func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 		rt.Close(ctx)
 		return nil, err
 	}
-	h := &Host{rt: rt, compiled: compiled, slots: make(chan struct{}, opts.PoolSize)}
+	h := &Host{rt: rt, compiled: compiled, slots: make(chan struct{}, opts.PoolSize), change: make(chan struct{}, 1)}
 	if twoPhase && !opts.ModuleSignatures {
 		h.hostMask = 1 << abi.AlgRS256
 	}
@@ -428,6 +429,20 @@ func (h *Host) acquire(ctx context.Context) error {
 	}
 }
 
+// lockChange takes the change lock (unlock: <-h.change), giving up when ctx is done
+// first: a change waits for the one in progress, which may itself wait for an instance.
+func (h *Host) lockChange(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	select {
+	case h.change <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // get checks out an instance brought up to date with the current state, waiting for
 // a free slot when the pool is at its bound.
 func (h *Host) get(ctx context.Context) (*instance, error) {
@@ -562,8 +577,10 @@ func (h *Host) LoadKeys(ctx context.Context, jwks []byte) error {
 // rebase applies a configuration or key change on a fresh instance and, on success,
 // makes it the new epoch.
 func (h *Host) rebase(ctx context.Context, change func(*state), what string) error {
-	h.change.Lock()
-	defer h.change.Unlock()
+	if err := h.lockChange(ctx); err != nil {
+		return fmt.Errorf("wasmhost: %s: %w", what, err)
+	}
+	defer func() { <-h.change }()
 	if err := h.acquire(ctx); err != nil {
 		return fmt.Errorf("wasmhost: %s: %w", what, err)
 	}
@@ -616,8 +633,10 @@ func (h *Host) rebase(ctx context.Context, change func(*state), what string) err
 // LoadRevocations implements verifier.Engine. The list is checked on one instance;
 // the others load it before their next call.
 func (h *Host) LoadRevocations(ctx context.Context, list []byte, now int64) error {
-	h.change.Lock()
-	defer h.change.Unlock()
+	if err := h.lockChange(ctx); err != nil {
+		return fmt.Errorf("wasmhost: load revocations: %w", err)
+	}
+	defer func() { <-h.change }()
 	return h.with(ctx, func(ctx context.Context, in *instance) error {
 		if _, err := in.call(ctx, in.loadRevs, list, now, true); err != nil {
 			return fmt.Errorf("wasmhost: load revocations: %w", err)
