@@ -141,8 +141,12 @@ type instance struct {
 // New compiles a module and checks it against the ABI: required exports with their
 // parameter and result types, an exported memory, no imports, and abi_version equal
 // to abi.Version. One instance is created at once, so a module that fails to start
-// is refused here. Errors wrap ErrModule for ABI problems.
+// is refused here. Errors wrap ErrModule for ABI problems, and ctx.Err() when ctx is
+// done before the host is ready (nothing is left running then).
 func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("wasmhost: %w", err)
+	}
 	if opts.PoolSize <= 0 {
 		opts.PoolSize = runtime.GOMAXPROCS(0)
 	}
@@ -157,6 +161,9 @@ func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 	}
 	rt := wazero.NewRuntimeWithConfig(ctx, cfg)
 	compiled, err := rt.CompileModule(ctx, wasm)
+	if err == nil {
+		err = ctx.Err() // compiling does not watch the context: check it after
+	}
 	if err != nil {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("wasmhost: compiling module: %w", err)
@@ -174,7 +181,7 @@ func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 	inst, err := h.instantiate(ctx)
 	if err != nil {
 		rt.Close(ctx)
-		return nil, err
+		return nil, ctxErr(ctx, err)
 	}
 	h.put(inst)
 	return h, nil

@@ -167,3 +167,19 @@ func TestCloseWhileCallsRun(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// New honours its context as the Host's methods do: one that is done already refuses
+// to compile anything, and no runtime is left behind.
+func TestNewWithADoneContext(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, opts := range []Options{{}, {StopOnContextDone: true}} {
+		h, err := NewEmbedded(cancelled, opts)
+		if h != nil {
+			h.Close(context.Background())
+		}
+		if h != nil || !errors.Is(err, context.Canceled) {
+			t.Errorf("New with a cancelled context (StopOnContextDone %v): host %v, error %v", opts.StopOnContextDone, h != nil, err)
+		}
+	}
+}
