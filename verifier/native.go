@@ -232,6 +232,10 @@ func validRequest(r Request) Request {
 
 func (n *native) VerifyToken(ctx context.Context, token string, now int64) (Claims, error) {
 	var c Claims
+	if err := ctx.Err(); err != nil {
+		// Before the size, as for every other call (fits).
+		return c, fmt.Errorf("verifier: verify token: %w", err)
+	}
 	if len(token) > abi.BufferCap {
 		// The module's limit, so that both engines answer alike.
 		return c, fmt.Errorf("verifier: verify token: %w (%w: %d bytes)", abi.ErrTooLarge, abi.ErrInputTooLarge, len(token))

@@ -29,6 +29,10 @@ func TestCancelledContextBeatsInputSize(t *testing.T) {
 				_, err := e.Decide(cancelled, verifier.Request{Method: "GET", Path: "/", Cookies: []string{huge}}, gatetest.Now)
 				return err
 			},
+			"VerifyToken": func() error {
+				_, err := e.VerifyToken(cancelled, huge, gatetest.Now)
+				return err
+			},
 		} {
 			if err := call(); !errors.Is(err, context.Canceled) {
 				t.Errorf("%s with a cancelled context and an oversized input: %v", name, err)

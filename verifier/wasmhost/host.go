@@ -693,6 +693,10 @@ func (h *Host) decideJSON(ctx context.Context, req verifier.Request, now int64) 
 // VerifyToken implements verifier.Engine.
 func (h *Host) VerifyToken(ctx context.Context, token string, now int64) (verifier.Claims, error) {
 	var c verifier.Claims
+	if err := ctx.Err(); err != nil {
+		// Before the size, as for every other call.
+		return c, fmt.Errorf("wasmhost: verify token: %w", err)
+	}
 	if len(token) > abi.BufferCap {
 		// Too large for the buffer, and too large for any token rule: both sentinels
 		// match, and the status is TooLarge, as natively.
