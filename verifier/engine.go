@@ -9,6 +9,7 @@ package verifier
 
 import (
 	"context"
+	"errors"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
 )
@@ -42,7 +43,8 @@ type Engine interface {
 	// VerifyToken checks one access token completely (signature, claims, revocation)
 	// and returns its claims.
 	VerifyToken(ctx context.Context, token string, now int64) (Claims, error)
-	// Close releases the engine's resources; later calls fail. Like wazero's
+	// Close releases the engine's resources; later calls fail with an error wrapping
+	// ErrClosed. Close may be called again (it returns nil). Like wazero's
 	// Runtime.Close, it takes the context used to close the resources.
 	Close(ctx context.Context) error
 }
@@ -138,6 +140,10 @@ type Claims struct {
 	NotBefore int64    `json:"nbf,omitempty"`
 	ExpiresAt int64    `json:"exp"`
 }
+
+// ErrClosed is wrapped by every call of an Engine after its Close, whichever engine
+// (wasmhost.ErrClosed wraps it). It is the host's own: no status of the module means it.
+var ErrClosed = errors.New("verifier: engine closed")
 
 // Sentinel errors, shared with package abi so that a status code from the module
 // and a native failure compare equal under errors.Is.

@@ -41,8 +41,6 @@ type native struct {
 	// its caller, keeps its values after a new configuration changes them)
 }
 
-var errNativeClosed = errors.New("verifier: native engine closed")
-
 // fits applies the module's input limit (abi.BufferCap), so that both engines refuse
 // the same inputs. A done context is refused first, as the wasm host refuses it before
 // it looks at the input.
@@ -91,7 +89,7 @@ func (n *native) lock(ctx context.Context) error {
 	n.mu.Lock()
 	err := ctx.Err()
 	if err == nil && n.closed {
-		err = errNativeClosed
+		err = ErrClosed
 	}
 	if err != nil {
 		n.mu.Unlock()

@@ -42,8 +42,10 @@ import (
 	"github.com/edgeauth/edgeauth/verifier/abi"
 )
 
-// ErrClosed is returned by every method of a Host after Close.
-var ErrClosed = errors.New("wasmhost: host closed")
+// ErrClosed is returned by every method of a Host after Close. It wraps
+// verifier.ErrClosed, which the native engine returns, so a caller of either Engine
+// tests for verifier.ErrClosed.
+var ErrClosed = fmt.Errorf("wasmhost: host closed: %w", verifier.ErrClosed)
 
 // ErrModule is wrapped by New when the module does not satisfy the ABI (missing or
 // mistyped exports, imports, another ABI version).
