@@ -35,10 +35,10 @@ type native struct {
 	revsNow int64
 	closed  bool
 
-	in, out []byte     // Decide's request and record, reused under mu
-	clear   *[2]string // the clearing cookies of the latest decision that had them
-	// (never written once shared: a Decision returned earlier, still being read by
-	// its caller, keeps its values after a new configuration changes them)
+	in, out []byte    // Decide's request and record, reused under mu
+	clear   [2]string // the clearing cookies of the latest decision that had them
+	// (their strings are shared; every Decision gets a slice of its own, so neither
+	// a new configuration nor a caller changing its Decision changes another's)
 }
 
 // fits applies the module's input limit (abi.BufferCap), so that both engines refuse
@@ -168,10 +168,10 @@ func (n *native) Decide(ctx context.Context, req Request, now int64) (Decision, 
 		d.Location = string(rec.Location)
 	}
 	if rec.Flags&abi.FlagClearCookies != 0 {
-		if n.clear == nil || n.clear[0] != string(rec.ClearAccess) || n.clear[1] != string(rec.ClearRefresh) {
-			n.clear = &[2]string{string(rec.ClearAccess), string(rec.ClearRefresh)}
+		if n.clear[0] != string(rec.ClearAccess) || n.clear[1] != string(rec.ClearRefresh) {
+			n.clear = [2]string{string(rec.ClearAccess), string(rec.ClearRefresh)}
 		}
-		d.ClearCookies = n.clear[:]
+		d.ClearCookies = []string{n.clear[0], n.clear[1]}
 	}
 	if rec.Flags&abi.FlagIdentity != 0 {
 		sub, sid, roles, exp, ok := n.g.LastIdentity()

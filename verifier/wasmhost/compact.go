@@ -71,7 +71,8 @@ func (in *instance) decideCompactCall(ctx context.Context, req verifier.Request,
 		if in.clear[0] != string(rec.ClearAccess) || in.clear[1] != string(rec.ClearRefresh) {
 			in.clear = [2]string{string(rec.ClearAccess), string(rec.ClearRefresh)}
 		}
-		d.ClearCookies = in.clear[:]
+		// A slice of its own (the strings are shared): a caller may change its Decision.
+		d.ClearCookies = []string{in.clear[0], in.clear[1]}
 	}
 	if rec.Flags&abi.FlagIdentity != 0 {
 		id, err := in.identityOf(ctx, rec.IdentityKey)

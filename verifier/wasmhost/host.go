@@ -132,7 +132,8 @@ type instance struct {
 	epoch, revGen       uint64
 
 	// clear holds the clearing cookies of the latest decision that had them: they
-	// depend only on the configuration, so a decision reuses the strings.
+	// depend only on the configuration, so a decision reuses the strings (in a slice
+	// of its own).
 	clear [2]string
 	// id is the identity read last, under its identity key idKey (0: none): a
 	// decision with the same key has the same identity and skips the identity call.
