@@ -239,15 +239,20 @@ func defaultTransport() http.RoundTripper {
 	return t
 }
 
+// algorithms parses names; the error names every one that is not an algorithm.
 func algorithms(names []string) ([]jose.Algorithm, error) {
 	out := make([]jose.Algorithm, 0, len(names))
+	var errs []error
 	for _, n := range names {
 		switch a := jose.Algorithm(n); a {
 		case jose.EdDSA, jose.ES256, jose.RS256:
 			out = append(out, a)
 		default:
-			return nil, fmt.Errorf("sessionauth: algorithm %q is not one of EdDSA, ES256, RS256", n)
+			errs = append(errs, fmt.Errorf("sessionauth: algorithm %q is not one of EdDSA, ES256, RS256", n))
 		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

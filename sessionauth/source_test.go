@@ -299,11 +299,11 @@ func TestSourceFeedsEngine(t *testing.T) {
 }
 
 func TestConfigErrorsListEveryProblem(t *testing.T) {
-	_, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: "auth.example.com", Algorithms: []string{"HS256"}, MaxStale: time.Second})
+	_, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: "auth.example.com", Algorithms: []string{"HS256", "none"}, MaxStale: time.Second})
 	if err == nil {
 		t.Fatal("bad configuration accepted")
 	}
-	for _, want := range []string{"ControlPlane", "HS256", "MaxStale"} {
+	for _, want := range []string{"ControlPlane", "HS256", `"none"`, "MaxStale"} {
 		if !contains(err.Error(), want) {
 			t.Errorf("error %q does not mention %s", err, want)
 		}
@@ -314,6 +314,12 @@ func TestConfigErrorsListEveryProblem(t *testing.T) {
 	}
 	if _, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{}); err == nil || !contains(err.Error(), "Audience") {
 		t.Fatalf("checker without an audience and without the edge configuration: %v", err)
+	}
+	_, err = sessionauth.NewChecker(src, sessionauth.CheckerConfig{Algorithms: []string{"HS256", "none"}, Leeway: time.Hour})
+	for _, want := range []string{"Audience", "HS256", `"none"`, "Leeway"} {
+		if err == nil || !contains(err.Error(), want) {
+			t.Errorf("checker error %v does not mention %s", err, want)
+		}
 	}
 }
 
