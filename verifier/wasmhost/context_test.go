@@ -258,3 +258,30 @@ func TestContextStopsAWaitForAnotherChange(t *testing.T) {
 		}
 	}
 }
+
+// A call running inside the module when the host is closed fails with ErrClosed (which
+// wraps verifier.ErrClosed), not as a module bug (ErrInternal).
+func TestCloseStopsACallInsideTheModule(t *testing.T) {
+	h, err := New(firesOn(abi.ExportDecideCompact), load(t, "spin"), Options{PoolSize: 1, StopOnContextDone: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inner := newFiringCtx(context.Canceled) // fired on entry, never done for the call
+	running := make(chan error, 1)
+	go func() {
+		_, err := h.Decide(holdCtx{inner, context.Background()}, verifier.Request{Path: "/"}, 1)
+		running <- err
+	}()
+	<-inner.done
+	if err := h.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-running:
+		if !errors.Is(err, ErrClosed) || !errors.Is(err, verifier.ErrClosed) || errors.Is(err, abi.ErrInternal) {
+			t.Fatalf("a call running when the host closed: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a call running in the module outlived Close")
+	}
+}

@@ -557,11 +557,28 @@ func (h *Host) release(ctx context.Context, in *instance, err error) {
 func (h *Host) with(ctx context.Context, fn func(ctx context.Context, in *instance) error) error {
 	in, err := h.get(ctx)
 	if err != nil {
-		return err
+		return h.closedDuring(err)
 	}
 	err = fn(ctx, in)
 	h.release(ctx, in, err)
-	return err
+	return h.closedDuring(err)
+}
+
+// closedDuring reports the failure of a call that Close overtook (its instance, or the
+// runtime it was starting one in, closed under it) as ErrClosed rather than as a module
+// bug (ErrInternal). A status the module answered, and a done context, stay as they are.
+func (h *Host) closedDuring(err error) error {
+	if err == nil || errors.Is(err, ErrClosed) || abi.StatusOf(err) != abi.StatusInternal ||
+		errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if !closed {
+		return err
+	}
+	return fmt.Errorf("%w (the call was under way: %v)", ErrClosed, err)
 }
 
 // Configure implements verifier.Engine. A refused configuration returns an
@@ -606,7 +623,7 @@ func (h *Host) rebase(ctx context.Context, change func(*state), what string) err
 	in, err := h.instantiate(ctx)
 	if err != nil {
 		<-h.slots
-		return fmt.Errorf("wasmhost: %s: %w", what, ctxErr(ctx, err))
+		return fmt.Errorf("wasmhost: %s: %w", what, h.closedDuring(ctxErr(ctx, err)))
 	}
 	revs := next.revs
 	next.revs = nil
@@ -616,7 +633,7 @@ func (h *Host) rebase(ctx context.Context, change func(*state), what string) err
 		if refused := (*abi.Error)(nil); errors.As(err, &refused) && refused.Sentinel == abi.ErrInvalidConfig {
 			return refused // says what to fix, in the native engine's words
 		}
-		return fmt.Errorf("wasmhost: %s: %w", what, err)
+		return fmt.Errorf("wasmhost: %s: %w", what, h.closedDuring(err))
 	}
 	if revs != nil {
 		if _, err := in.call(ctx, in.loadRevs, revs, next.revsNow, true); err == nil {
@@ -624,7 +641,7 @@ func (h *Host) rebase(ctx context.Context, change func(*state), what string) err
 		} else if discard(err) {
 			in.mod.Close(context.WithoutCancel(ctx))
 			<-h.slots
-			return fmt.Errorf("wasmhost: %s: replaying the revocation list: %w", what, err)
+			return fmt.Errorf("wasmhost: %s: replaying the revocation list: %w", what, h.closedDuring(err))
 		} else {
 			next.revGen++ // the list is dropped: instances of the old epoch are replaced anyway
 		}
@@ -668,12 +685,12 @@ func (h *Host) Decide(ctx context.Context, req verifier.Request, now int64) (ver
 	// h.with's closure would put d on the heap: the checkout is spelled out.
 	in, err := h.get(ctx)
 	if err != nil {
-		return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w", err)
+		return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w", h.closedDuring(err))
 	}
 	d, err := in.decideCompactCall(ctx, req, now)
 	h.release(ctx, in, err)
 	if err != nil {
-		return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w", err)
+		return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w", h.closedDuring(err))
 	}
 	return d, nil
 }
@@ -751,7 +768,8 @@ func (h *Host) MemorySize() uint32 {
 }
 
 // Close releases the runtime and every instance. Calls made after Close return
-// ErrClosed; Close waits for no call in progress but their instances are closed too.
+// ErrClosed; Close waits for no call in progress but their instances are closed too,
+// and such a call, if it had not finished, returns ErrClosed as well.
 func (h *Host) Close(ctx context.Context) error {
 	h.mu.Lock()
 	if h.closed {
