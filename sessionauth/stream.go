@@ -91,7 +91,7 @@ func (s *Source) streamOnce(ctx context.Context) (gotList bool, err error) {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
 		return false, errNoStream
 	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Errorf("GET %s: %s", s.streamURL, resp.Status)
+		return false, fmt.Errorf("GET %s: %s", shownURL(s.streamURL), resp.Status)
 	}
 	s.streamLive.Store(true)
 	defer s.streamLive.Store(false)

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/internal/syncbuf"
+)
+
+// A control plane (or upstream) URL with credentials in it, basic auth in front of
+// the control plane, never reaches the edge's log or its start-up errors: not the
+// "edge listening" line, not the poll failures, not a refused flag.
+func TestBinaryLogsHoldNoURLPassword(t *testing.T) {
+	const password = "Cp-Basic-Passw0rd"
+	cp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "who are you", http.StatusUnauthorized)
+	}))
+	defer cp.Close()
+	u, err := url.Parse(cp.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword("edge", password)
+
+	var logs syncbuf.Buffer
+	cmd := exec.Command(binary, "--listen", "127.0.0.1:0", "--control-plane", u.String())
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(logs.String(), "401") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	out := logs.String()
+	if !strings.Contains(out, "edge listening") || !strings.Contains(out, "401") {
+		t.Fatalf("the binary did not report the refused fetch:\n%s", out)
+	}
+
+	for _, args := range [][]string{
+		{"--control-plane", "http://edge:" + password + "@127.0.0.1:bad"},
+		{"--control-plane", "edge:" + password + "@127.0.0.1"},
+		{"--upstream", "http://app:" + password + "@127.0.0.1:bad"},
+	} {
+		b, err := exec.Command(binary, append([]string{"--listen", "127.0.0.1:0"}, args...)...).CombinedOutput()
+		if err == nil {
+			t.Errorf("%q accepted", args)
+		}
+		out += string(b)
+	}
+	if strings.Contains(out, password) {
+		t.Fatalf("a URL's password reached the edge's log or errors:\n%s", out)
+	}
+}
