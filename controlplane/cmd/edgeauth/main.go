@@ -146,7 +146,9 @@ func (c *cli) parse(fs *pflag.FlagSet, args []string, relevant func(key string) 
 		return config.Config{}, errUsage
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(c.stderr, "edgeauth: unexpected arguments %q\n", fs.Args())
+		// Not quoted: a stray argument may be a password typed where `users create` reads
+		// it from stdin, and stderr is often captured (CI, journald).
+		fmt.Fprintf(c.stderr, "edgeauth: %d unexpected argument(s), not shown: settings are --flags, and a password is read from stdin\n", fs.NArg())
 		return config.Config{}, errUsage
 	}
 	cfg, err := loadConfig(fs, c.environ)

@@ -266,3 +266,30 @@ func TestEdgeConfigCommand(t *testing.T) {
 		t.Fatalf("without public_url: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }
+
+// A stray argument is refused without being echoed: `users create` reads the password
+// from stdin, and one typed on the command line instead must not also land in the
+// terminal's scrollback or a captured stderr (CI, systemd). Nor one given to another
+// command.
+func TestStrayArgumentsAreNotEchoed(t *testing.T) {
+	t.Parallel()
+	const password = "Stray-Cli-Passw0rd"
+	for _, args := range [][]string{
+		{"users", "create", "--email", "me@example.com", password},
+		{"users", "create", "--email", "me@example.com", "--role", "admin", password},
+		{"migrate", password},
+		{"keys", "rotate", password},
+	} {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, nil)
+		if code != 2 {
+			t.Errorf("%q: exit %d, want 2", args, code)
+		}
+		if !strings.Contains(stderr.String(), "unexpected argument") {
+			t.Errorf("%q: stderr does not say what is wrong: %q", args, stderr.String())
+		}
+		if strings.Contains(stdout.String()+stderr.String(), password) {
+			t.Errorf("%q: the argument was echoed: %q", args, stderr.String())
+		}
+	}
+}

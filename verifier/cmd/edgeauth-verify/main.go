@@ -128,7 +128,8 @@ func setup(ctx context.Context, args []string, stderr io.Writer) (verifier.Engin
 		return nil, 0, usageError{"missing required flag(s): " + strings.Join(slices.Sorted(slices.Values(missing)), ", ")}
 	}
 	if fs.NArg() > 0 {
-		return nil, 0, usageError{fmt.Sprintf("unexpected argument %q (tokens are read from stdin)", fs.Arg(0))}
+		// Not quoted: the argument is likely a token, given where stdin was expected.
+		return nil, 0, usageError{"unexpected argument, not shown (tokens are read from stdin, one per line)"}
 	}
 	now := *nowFlag
 	if now == 0 {

@@ -96,7 +96,7 @@ func TestUsageErrors(t *testing.T) {
 			"--issuer", "a", "--audience", "b"}, "--jwks: "},
 		{"bad algorithm", append(base, "--alg", "HS256"), "refused"},
 		{"bad leeway", append(base, "--leeway", "soon"), `invalid value "soon" for flag -leeway`},
-		{"stray argument", append(base, "token"), `unexpected argument "token"`},
+		{"stray argument", append(base, "token"), "unexpected argument, not shown (tokens are read from stdin"},
 		{"missing revocations file", append(base, "--revocations", "/nonexistent/revs"), "--revocations: open /nonexistent/revs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -124,6 +124,23 @@ func TestEveryStatusHasAReason(t *testing.T) {
 		abi.ErrExpired: "expired", errors.New("other"): "internal"} {
 		if got := reason(err); got != want {
 			t.Errorf("reason(%v) = %q, want %q", err, got, want)
+		}
+	}
+}
+
+// A token given as an argument instead of on stdin is refused without being echoed:
+// stderr is often captured (CI logs), and the token is a live credential.
+func TestStrayTokenIsNotEchoed(t *testing.T) {
+	jwks := writeFile(t, "jwks.json", vectors.JWKS())
+	tok := "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJzdHJheSJ9.c3RyYXktc2lnbmF0dXJl"
+	var stdout, stderr bytes.Buffer
+	args := []string{"--jwks", jwks, "--issuer", vectors.Issuer, "--audience", vectors.Audience, tok}
+	if code := run(args, strings.NewReader(""), &stdout, &stderr); code != 2 {
+		t.Fatalf("exit %d, want 2 (stderr %s)", code, stderr.String())
+	}
+	for _, part := range strings.Split(tok, ".") {
+		if strings.Contains(stdout.String()+stderr.String(), part) {
+			t.Fatalf("the token was echoed: %q", stderr.String())
 		}
 	}
 }
