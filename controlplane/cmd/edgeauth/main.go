@@ -143,6 +143,8 @@ func (c *cli) parse(fs *pflag.FlagSet, args []string, relevant func(key string) 
 		if errors.Is(err, pflag.ErrHelp) {
 			return config.Config{}, err
 		}
+		// pflag prints nothing itself under ContinueOnError.
+		fmt.Fprintf(c.stderr, "edgeauth %s: %v (see edgeauth %s --help)\n", fs.Name(), err, fs.Name())
 		return config.Config{}, errUsage
 	}
 	if fs.NArg() > 0 {

@@ -148,6 +148,11 @@ func TestHelp(t *testing.T) {
 	if code := run(context.Background(), []string{"users", "create", "--password", "x"}, nil, &out, &errb, nil); code != 2 {
 		t.Fatalf("a --password flag must not exist: exit %d", code)
 	}
+	// A flag mistake says what was wrong, not just exit 2.
+	errb.Reset()
+	if code := run(context.Background(), []string{"serve", "--bogus"}, nil, &out, &errb, nil); code != 2 || !strings.Contains(errb.String(), "unknown flag: --bogus") {
+		t.Fatalf("serve --bogus: exit %d, stderr %q", code, errb.String())
+	}
 }
 
 // migrate, users create (password on stdin), keys rotate and keys list against a
