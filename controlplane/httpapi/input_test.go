@@ -238,3 +238,22 @@ func TestTwoContentTypesAreRefused(t *testing.T) {
 		t.Errorf("logout with two Content-Types: %d %s", logout.StatusCode, logout.body)
 	}
 }
+
+// A Last-Event-ID that is not a number is refused without reaching the log: whatever a
+// client put there (a token, say) is not ours to keep.
+func TestBadLastEventIDStaysOutOfTheLog(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	const secret = "Rt9vQx2LmN7"
+	for _, v := range []string{"tok." + secret, "+" + secret, "99999999999999999999" + secret} {
+		r := e.do(req{method: "GET", path: "/.well-known/edgeauth/revocations/stream", header: map[string]string{"Last-Event-ID": v}})
+		if r.StatusCode != 400 || r.errorCode() != "invalid_field" {
+			t.Fatalf("%q: %d %s", v, r.StatusCode, r.body)
+		}
+		id := r.Header.Get("X-Request-Id")
+		waitUntil(t, 5*time.Second, func() bool { return strings.Contains(e.logs.String(), `"request_id":"`+id+`"`) })
+	}
+	if strings.Contains(e.logs.String(), secret) {
+		t.Fatalf("the header's value is in the log:\n%s", e.logs.String())
+	}
+}

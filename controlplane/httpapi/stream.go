@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -155,7 +156,13 @@ func lastEventID(r *http.Request) (int64, bool, error) {
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n < 0 || v[0] == '+' {
-		return 0, false, ErrInvalidField.with(err, "Last-Event-ID (or last_event_id) must be the id of an event of this stream: a non-negative integer")
+		// The logged cause is strconv's kind of error, without the value it quotes:
+		// whatever a client put there (a token, say) stays out of the log.
+		cause := errors.New("negative or signed")
+		if ne, ok := errors.AsType[*strconv.NumError](err); ok {
+			cause = ne.Err
+		}
+		return 0, false, ErrInvalidField.with(cause, "Last-Event-ID (or last_event_id) must be the id of an event of this stream: a non-negative integer")
 	}
 	return n, true, nil
 }
