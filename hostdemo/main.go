@@ -30,6 +30,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/edgeauth/edgeauth/internal/redact"
 	"log/slog"
 	"net"
 	"net/http"
@@ -82,7 +83,7 @@ func run() error {
 
 	cpURL, err := url.Parse(*controlPlane)
 	if err != nil || cpURL.Scheme == "" || cpURL.Host == "" {
-		return fmt.Errorf("--control-plane %q is not an absolute URL", shownURL(*controlPlane))
+		return fmt.Errorf("--control-plane %q is not an absolute URL", redact.URL(*controlPlane))
 	}
 	local, err := loadRoutes(*routesFile)
 	if err != nil {
@@ -130,7 +131,7 @@ func run() error {
 	if *upstream != "" {
 		u, err := url.Parse(*upstream)
 		if err != nil || u.Scheme == "" || u.Host == "" {
-			return fmt.Errorf("--upstream %q is not an absolute URL", shownURL(*upstream))
+			return fmt.Errorf("--upstream %q is not an absolute URL", redact.URL(*upstream))
 		}
 		app = proxyTo(u, *upstreamTimeout, log)
 	}
@@ -191,20 +192,6 @@ func run() error {
 		return nil
 	}
 	return err
-}
-
-// shownURL is a URL flag as the log and errors quote it: without the password of its
-// userinfo (basic auth in front of the control plane), and not at all when it does not
-// parse as a URL with a host and holds an '@'.
-func shownURL(s string) string {
-	u, err := url.Parse(s)
-	switch {
-	case err == nil && u.Opaque == "":
-		return u.Redacted()
-	case strings.Contains(s, "@"):
-		return "(not shown: it may hold credentials)"
-	}
-	return s
 }
 
 // proxyTo forwards to target with every step of the upstream exchange bounded

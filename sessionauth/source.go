@@ -5,12 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/edgeauth/edgeauth/internal/redact"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -171,26 +171,12 @@ type revocation struct {
 	learned time.Time // when this source first heard of it
 }
 
-// shownURL is a URL as an error or a log line may quote it: without the password of
-// its userinfo (a control plane behind basic auth, which http.Client sends from the
-// URL), and not at all when it does not parse as a URL with a host and holds an '@'.
-func shownURL(s string) string {
-	u, err := url.Parse(s)
-	switch {
-	case err == nil && u.Opaque == "":
-		return u.Redacted()
-	case strings.Contains(s, "@"):
-		return "(not shown: it may hold credentials)"
-	}
-	return s
-}
-
 // NewSource checks the configuration. It fetches nothing: call Sync.
 func NewSource(cfg SourceConfig) (*Source, error) {
 	var errs []error
 	base, err := url.Parse(cfg.ControlPlane)
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		errs = append(errs, fmt.Errorf("sessionauth: ControlPlane %q must be an absolute http(s) URL", shownURL(cfg.ControlPlane)))
+		errs = append(errs, fmt.Errorf("sessionauth: ControlPlane %q must be an absolute http(s) URL", redact.URL(cfg.ControlPlane)))
 	}
 	if len(cfg.Algorithms) == 0 {
 		cfg.Algorithms = []string{string(jose.EdDSA), string(jose.ES256), string(jose.RS256)}
@@ -459,11 +445,11 @@ func (s *Source) syncEdge(ctx context.Context) error {
 	}
 	var ec verifier.EdgeConfig
 	if err := json.Unmarshal(body, &ec); err != nil || ec.Issuer == "" || ec.Audience == "" {
-		return fmt.Errorf("sessionauth: edge configuration from %s: not a JSON object with issuer and audience (%v)", shownURL(s.edgeURL), err)
+		return fmt.Errorf("sessionauth: edge configuration from %s: not a JSON object with issuer and audience (%v)", redact.URL(s.edgeURL), err)
 	}
 	if ec.LeewaySeconds < 0 || ec.LeewaySeconds > jose.MaxLeeway {
 		// The gate refuses such a configuration too; the last good one stays.
-		return fmt.Errorf("sessionauth: edge configuration from %s: leeway_seconds %d is outside 0..%d", shownURL(s.edgeURL), ec.LeewaySeconds, jose.MaxLeeway)
+		return fmt.Errorf("sessionauth: edge configuration from %s: leeway_seconds %d is outside 0..%d", redact.URL(s.edgeURL), ec.LeewaySeconds, jose.MaxLeeway)
 	}
 	s.update(func(st *state) {
 		if st.edge != nil && st.edge.Issuer != ec.Issuer {
@@ -486,7 +472,7 @@ func (s *Source) syncKeys(ctx context.Context) (bool, error) {
 	}
 	ks, err := jose.ParseJWKS(body)
 	if err != nil {
-		return false, fmt.Errorf("sessionauth: keys from %s: %w", shownURL(s.jwksURL), err)
+		return false, fmt.Errorf("sessionauth: keys from %s: %w", redact.URL(s.jwksURL), err)
 	}
 	now := s.now()
 	// The engine's loads and the snapshot change together under s.mu (as in
@@ -661,14 +647,14 @@ func (s *Source) get(ctx context.Context, u, etag string) (body []byte, newETag 
 	case http.StatusOK:
 	default:
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
-		return nil, "", false, fmt.Errorf("GET %s: %s", shownURL(u), resp.Status)
+		return nil, "", false, fmt.Errorf("GET %s: %s", redact.URL(u), resp.Status)
 	}
 	body, err = io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
 	if err != nil {
-		return nil, "", false, fmt.Errorf("GET %s: %w", shownURL(u), err)
+		return nil, "", false, fmt.Errorf("GET %s: %w", redact.URL(u), err)
 	}
 	if len(body) > maxDocument {
-		return nil, "", false, fmt.Errorf("GET %s: document larger than %d bytes", shownURL(u), maxDocument)
+		return nil, "", false, fmt.Errorf("GET %s: document larger than %d bytes", redact.URL(u), maxDocument)
 	}
 	return body, resp.Header.Get("ETag"), false, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/edgeauth/edgeauth/internal/redact"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -91,7 +92,7 @@ func (s *Source) streamOnce(ctx context.Context) (gotList bool, err error) {
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed:
 		return false, errNoStream
 	case resp.StatusCode != http.StatusOK:
-		return false, fmt.Errorf("GET %s: %s", shownURL(s.streamURL), resp.Status)
+		return false, fmt.Errorf("GET %s: %s", redact.URL(s.streamURL), resp.Status)
 	}
 	s.streamLive.Store(true)
 	defer s.streamLive.Store(false)

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"github.com/edgeauth/edgeauth/internal/redact"
 	"net"
 	"net/http"
 	"net/netip"
@@ -504,7 +505,7 @@ func (c *Config) checkPublicURL(p *problems) (publicHost string) {
 	case c.PublicURL == "":
 		p.add("public_url", "not set", "set it to the https origin browsers use, e.g. https://auth.example.com (or run with --dev for http://localhost:8080)")
 	case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
-		p.add("public_url", "not an http(s) URL: "+shownURL(c.PublicURL), "use e.g. https://auth.example.com")
+		p.add("public_url", "not an http(s) URL: "+redact.URL(c.PublicURL), "use e.g. https://auth.example.com")
 	case u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		p.add("public_url", "must be an origin without path, query or credentials", "use scheme://host[:port] only")
 	case strings.ContainsFunc(u.Host, func(r rune) bool { return r >= 0x80 }):
@@ -523,20 +524,6 @@ func (c *Config) checkPublicURL(p *problems) (publicHost string) {
 		}
 	}
 	return publicHost
-}
-
-// shownURL is a URL setting as a problem may quote it: without a password (an origin
-// or public_url has none to keep, but one written there by mistake must not reach a
-// terminal or a log), and not at all when it does not parse and holds an '@'.
-func shownURL(s string) string {
-	u, err := url.Parse(s)
-	switch {
-	case err == nil:
-		return u.Redacted()
-	case strings.Contains(s, "@"):
-		return "(not shown: it may hold credentials)"
-	}
-	return s
 }
 
 // checkIdentity checks issuer, audience, database_url, database_pool_size, allowed_origins,
@@ -559,7 +546,7 @@ func (c *Config) checkIdentity(p *problems) {
 	}
 	for _, o := range c.AllowedOrigins {
 		if !exactOrigin(o) {
-			p.add("allowed_origins", "not an exact origin: "+shownURL(o), "list exact origins like https://app.example.com (no wildcards, no path)")
+			p.add("allowed_origins", "not an exact origin: "+redact.URL(o), "list exact origins like https://app.example.com (no wildcards, no path)")
 		}
 	}
 	if lp := c.LoginPath; !verifier.EndpointPath(lp) {

@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/edgeauth/edgeauth/internal/redact"
 	"io"
 	"net/http"
-	"net/url"
 
 	"github.com/edgeauth/edgeauth/verifier"
 )
@@ -62,34 +62,24 @@ func (c *Configurator) Sync(ctx context.Context) (bool, error) {
 		return false, nil
 	case http.StatusOK:
 	default:
-		return false, fmt.Errorf("edge: edge configuration: GET %s: %s", c.shownURL(), resp.Status)
+		return false, fmt.Errorf("edge: edge configuration: GET %s: %s", redact.URL(c.URL), resp.Status)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxDocument+1))
 	if err != nil {
 		return false, fmt.Errorf("edge: edge configuration: %w", err)
 	}
 	if len(body) > maxDocument {
-		return false, fmt.Errorf("edge: edge configuration: GET %s: document larger than %d bytes", c.shownURL(), maxDocument)
+		return false, fmt.Errorf("edge: edge configuration: GET %s: document larger than %d bytes", redact.URL(c.URL), maxDocument)
 	}
 	var ec verifier.EdgeConfig
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&ec); err != nil {
-		return false, fmt.Errorf("edge: edge configuration from %s: %w (is this edge older than the control plane?)", c.shownURL(), err)
+		return false, fmt.Errorf("edge: edge configuration from %s: %w (is this edge older than the control plane?)", redact.URL(c.URL), err)
 	}
 	if err := c.Engine.Configure(ctx, verifier.Config{EdgeConfig: ec, LocalConfig: c.Local}); err != nil {
 		return false, fmt.Errorf("edge: the control plane's edge configuration with this edge's rules: %w", err)
 	}
 	c.etag = resp.Header.Get("ETag")
 	return true, nil
-}
-
-// shownURL is URL as errors quote it: without the password of its userinfo (a control
-// plane behind basic auth, which http.Client sends from the URL).
-func (c *Configurator) shownURL() string {
-	u, err := url.Parse(c.URL)
-	if err != nil {
-		return "(the edge configuration's URL, not shown: it does not parse)"
-	}
-	return u.Redacted()
 }
