@@ -272,6 +272,9 @@ type Result struct {
 	User    User
 	Session Session
 	Tokens  Tokens
+	// Replaced: how many of LoginRequest.Replaces' sessions this login revoked (not
+	// those revoked already).
+	Replaced int
 }
 
 // LoginRequest is one login attempt.
@@ -280,6 +283,18 @@ type LoginRequest struct {
 	Password  string
 	UserAgent string // stored with the session (truncated to 512 bytes)
 	IP        string // client address: stored, and the per-client throttling key
+	// Replaces names the sessions the new one replaces (the cookies the client sends
+	// and is about to overwrite): they are revoked (reason logout) in the transaction
+	// that opens the new session, so that the two happen together or not at all.
+	Replaces Replaced
+}
+
+// Replaced names sessions a login or signup ends: by any refresh token of theirs (a
+// token naming no session of ours is skipped, as LogoutByRefreshToken would refuse it),
+// and by id (from access tokens the caller has verified).
+type Replaced struct {
+	RefreshTokens []string
+	SessionIDs    []string
 }
 
 // SignupRequest creates an account and signs it in, like a LoginRequest.

@@ -157,7 +157,7 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error
 
 // openSession creates a session for user inside q's transaction: a new id, the first
 // refresh token, an access token, the attempt's failures taken back and the address
-// remembered, and the login audited.
+// remembered, the login audited, and the sessions req replaces revoked.
 func (s *Service) openSession(ctx context.Context, q store.Queries, user store.User, att attempt, req LoginRequest, now time.Time) (*Result, error) {
 	sess := store.Session{
 		ID: randomToken(sessionIDBytes), UserID: user.ID,
@@ -180,9 +180,15 @@ func (s *Service) openSession(ctx context.Context, q store.Queries, user store.U
 	if err := q.AddAudit(ctx, store.AuditEvent{Kind: "login", UserID: user.ID, SessionID: sess.ID, IP: sess.IP, At: now}); err != nil {
 		return nil, err
 	}
+	// The sessions whose cookies the new ones overwrite end with it, or neither happens.
+	replaced, err := s.revokeReplaced(ctx, q, req.Replaces, now)
+	if err != nil {
+		return nil, err
+	}
 	return &Result{
-		User:    userFrom(user),
-		Session: sessionFrom(sess),
-		Tokens:  Tokens{Access: access, AccessExpires: accessExp, Refresh: refresh, RefreshExpires: sess.IdleExpires},
+		Replaced: replaced,
+		User:     userFrom(user),
+		Session:  sessionFrom(sess),
+		Tokens:   Tokens{Access: access, AccessExpires: accessExp, Refresh: refresh, RefreshExpires: sess.IdleExpires},
 	}, nil
 }

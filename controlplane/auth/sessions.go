@@ -33,21 +33,62 @@ func (s *Service) LogoutByRefreshToken(ctx context.Context, refreshToken string)
 	}
 	now := s.cfg.Now()
 	err = s.st.InTx(ctx, func(q store.Queries) error {
-		revoked = false // a retried transaction starts again
-		sess, _, err := q.LockSession(ctx, tok.sessionID)
-		if errors.Is(err, store.ErrNotFound) || err == nil && !sess.Holds(tok.generation, tok.hash, s.tags.issued(tok)) {
-			return ErrRefreshInvalid
-		}
-		if err != nil || sess.RevokedAt != nil {
-			return err
-		}
-		if err := q.RevokeSession(ctx, sess.ID, "", ReasonLogout, now); err != nil {
-			return err
-		}
-		revoked = true
-		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonLogout, UserID: sess.UserID, SessionID: sess.ID, At: now})
+		revoked, err = s.logoutByRefreshToken(ctx, q, tok, now)
+		return err
 	})
 	return revoked && err == nil, err
+}
+
+// logoutByRefreshToken is LogoutByRefreshToken inside q's transaction.
+func (s *Service) logoutByRefreshToken(ctx context.Context, q store.Queries, tok refreshToken, now time.Time) (revoked bool, err error) {
+	sess, _, err := q.LockSession(ctx, tok.sessionID)
+	if errors.Is(err, store.ErrNotFound) || err == nil && !sess.Holds(tok.generation, tok.hash, s.tags.issued(tok)) {
+		return false, ErrRefreshInvalid
+	}
+	if err != nil || sess.RevokedAt != nil {
+		return false, err
+	}
+	if err := q.RevokeSession(ctx, sess.ID, "", ReasonLogout, now); err != nil {
+		return false, err
+	}
+	return true, q.AddAudit(ctx, store.AuditEvent{Kind: ReasonLogout, UserID: sess.UserID, SessionID: sess.ID, At: now})
+}
+
+// revokeReplaced ends, inside q's transaction, the sessions a login or signup
+// replaces, and returns how many it revoked. A token or id naming no live session of
+// ours is skipped.
+func (s *Service) revokeReplaced(ctx context.Context, q store.Queries, r Replaced, now time.Time) (int, error) {
+	n := 0
+	for _, t := range r.RefreshTokens {
+		tok, ok := parseRefreshToken(t)
+		if !ok {
+			continue
+		}
+		switch done, err := s.logoutByRefreshToken(ctx, q, tok, now); {
+		case err == nil:
+			if done {
+				n++
+			}
+		case !errors.Is(err, ErrRefreshInvalid):
+			return n, err
+		}
+	}
+	for _, sid := range r.SessionIDs {
+		switch err := q.RevokeSession(ctx, sid, "", ReasonLogout, now); {
+		case err == nil:
+			sess, err := q.SessionByID(ctx, sid)
+			if err != nil {
+				return n, err
+			}
+			if err := q.AddAudit(ctx, store.AuditEvent{Kind: ReasonLogout, UserID: sess.UserID, SessionID: sid, At: now}); err != nil {
+				return n, err
+			}
+			n++
+		case !errors.Is(err, store.ErrNotFound):
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // RevokeSession revokes one of the user's own sessions. ErrSessionNotFound if the session

@@ -227,28 +227,34 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	res, err := s.deps.Auth.Login(r.Context(), auth.LoginRequest{Email: c.Email, Password: c.Password, UserAgent: r.UserAgent(), IP: s.clientIP(r)})
+	res, err := s.deps.Auth.Login(r.Context(), auth.LoginRequest{Email: c.Email, Password: c.Password, UserAgent: r.UserAgent(), IP: s.clientIP(r),
+		Replaces: s.replacedSessions(r)})
 	s.metrics.Login(loginResult(err))
 	if err != nil {
 		return err
 	}
-	if err := s.endReplacedSessions(r); err != nil {
-		return err
-	}
+	s.metrics.Revocation("relogin", res.Replaced)
 	s.issue(w, http.StatusOK, res)
 	return nil
 }
 
-// endReplacedSessions ends the sessions whose cookies a login or signup is about to
-// overwrite (OWASP ASVS 5.0 7.2.4: authentication terminates the current session). The
+// replacedSessions names the sessions whose cookies a login or signup is about to
+// overwrite (OWASP ASVS 5.0 7.2.4: authentication terminates the current session): the
 // browser loses those tokens with the new cookies, so a session left alive would be
-// usable only by whoever copied its tokens before. A Bearer token is left alone: a
-// login does not replace it. Only after the new session exists: a failed login ends
-// nothing.
-func (s *Server) endReplacedSessions(r *http.Request) error {
-	n, err := s.endCarriedSessions(r, false)
-	s.metrics.Revocation("relogin", n)
-	return err
+// usable only by whoever copied its tokens before. They end in the transaction that
+// opens the new session: a failed login ends nothing, and a login that a crash or a
+// database failure interrupts neither opens a session nobody received nor leaves the
+// replaced one half-ended. Every copy of a duplicated cookie counts (see logout); a
+// Bearer token is left alone: a login does not replace it.
+func (s *Server) replacedSessions(r *http.Request) auth.Replaced {
+	var out auth.Replaced
+	out.RefreshTokens = s.refresh.Values(r)
+	for _, tok := range s.access.Values(r) {
+		if c, err := s.verifyAllowExpired(tok); err == nil {
+			out.SessionIDs = append(out.SessionIDs, c.SessionID)
+		}
+	}
+	return out
 }
 
 func loginResult(err error) string {
@@ -278,14 +284,13 @@ func (s *Server) signup(w http.ResponseWriter, r *http.Request) error {
 	if err := c.check(); err != nil {
 		return err
 	}
-	res, err := s.deps.Auth.Signup(r.Context(), auth.SignupRequest{Email: c.Email, Password: c.Password, UserAgent: r.UserAgent(), IP: s.clientIP(r)})
+	res, err := s.deps.Auth.Signup(r.Context(), auth.SignupRequest{Email: c.Email, Password: c.Password, UserAgent: r.UserAgent(), IP: s.clientIP(r),
+		Replaces: s.replacedSessions(r)})
 	s.metrics.Signup(signupResult(err))
 	if err != nil {
 		return err
 	}
-	if err := s.endReplacedSessions(r); err != nil {
-		return err
-	}
+	s.metrics.Revocation("relogin", res.Replaced)
 	s.issue(w, http.StatusCreated, res)
 	return nil
 }
@@ -374,10 +379,10 @@ func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 }
 
 // endCarriedSessions ends the session of each of our cookies r carries, every copy of
-// a duplicated one (see logout), and with withBearer that of its Bearer token too. It
+// a duplicated one (see logout), and that of its Bearer token. It
 // returns how many sessions it revoked (not those revoked already). A token that names
 // no session of ours is skipped; only a failure to revoke is an error.
-func (s *Server) endCarriedSessions(r *http.Request, withBearer bool) (revoked int, err error) {
+func (s *Server) endCarriedSessions(r *http.Request) (revoked int, err error) {
 	for _, tok := range s.refresh.Values(r) {
 		switch done, err := s.deps.Auth.LogoutByRefreshToken(r.Context(), tok); {
 		case err == nil:
@@ -389,7 +394,7 @@ func (s *Server) endCarriedSessions(r *http.Request, withBearer bool) (revoked i
 		}
 	}
 	access := s.access.Values(r)
-	if tok, ok := bearer(r); ok && withBearer {
+	if tok, ok := bearer(r); ok {
 		access = append(access, tok)
 	}
 	for _, tok := range access {
@@ -422,7 +427,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := noBody(w, r); err != nil {
 		return err
 	}
-	revoked, err := s.endCarriedSessions(r, true)
+	revoked, err := s.endCarriedSessions(r)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,11 @@
 package httpapi_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strings"
@@ -484,5 +486,47 @@ func TestLoginEndsTheSessionItsCookiesReplace(t *testing.T) {
 	}
 	if !active(a2) {
 		t.Error("a login from another browser ended this one's session")
+	}
+}
+
+// A login that fails while it ends the session its cookies replace (the process dying,
+// or the database failing, between the two) leaves both as they were: no new session
+// that nobody received, its login audited, beside an old one still live. The failure is
+// injected by a trigger that refuses the replaced session's revocation.
+func TestLoginAndTheSessionItReplacesEndTogether(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.createUser(testEmail, testPassword)
+	ctx := context.Background()
+	a1, r1 := e.login(testEmail, testPassword)
+	before := e.counts("sessions", "live_sessions", "audit_events")
+
+	if _, err := e.pool.Exec(ctx, `
+		CREATE FUNCTION fail_relogin() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = '57P01'; END $$;
+		CREATE TRIGGER fail_relogin BEFORE UPDATE OF revoked_at ON sessions
+			FOR EACH ROW WHEN (NEW.revoke_reason = 'logout') EXECUTE FUNCTION fail_relogin();`); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"email":` + jsonString(testEmail) + `,"password":` + jsonString(testPassword) + `}`
+	if r := e.do(req{method: "POST", path: "/auth/login", cookies: []*http.Cookie{a1, r1}, body: body}); r.StatusCode == 200 {
+		t.Fatalf("login succeeded although its replaced session could not end: %s", r.body)
+	}
+	if after := e.counts("sessions", "live_sessions", "audit_events"); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("a failed login left writes behind: before %v, after %v", before, after)
+	}
+
+	if _, err := e.pool.Exec(ctx, `DROP TRIGGER fail_relogin ON sessions`); err != nil {
+		t.Fatal(err)
+	}
+	r := e.do(req{method: "POST", path: "/auth/login", cookies: []*http.Cookie{a1, r1}, body: body})
+	if r.StatusCode != 200 {
+		t.Fatalf("login again: %d %s", r.StatusCode, r.body)
+	}
+	if got := e.counts("sessions", "live_sessions"); got["sessions"] != before["sessions"]+1 || got["live_sessions"] != before["live_sessions"] {
+		t.Errorf("after the retried login: %v (before %v): want one session more, the replaced one ended", got, before)
+	}
+	if e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{r1}}).StatusCode != 401 {
+		t.Error("the replaced session still refreshes")
 	}
 }
