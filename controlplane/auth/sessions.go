@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/store"
@@ -56,31 +58,43 @@ func (s *Service) logoutByRefreshToken(ctx context.Context, q store.Queries, tok
 
 // revokeReplaced ends, inside q's transaction, the sessions a login or signup
 // replaces, and returns how many it revoked. A token or id naming no live session of
-// ours is skipped.
+// ours is skipped. The sessions are locked in id order (byte order), as logout-all
+// and refresh groups lock them, so that two of those cannot deadlock with it.
 func (s *Service) revokeReplaced(ctx context.Context, q store.Queries, r Replaced, now time.Time) (int, error) {
-	n := 0
+	type replaced struct {
+		sessionID string
+		tok       *refreshToken // nil: named by a verified access token
+	}
+	var all []replaced
 	for _, t := range r.RefreshTokens {
-		tok, ok := parseRefreshToken(t)
-		if !ok {
-			continue
-		}
-		switch done, err := s.logoutByRefreshToken(ctx, q, tok, now); {
-		case err == nil:
-			if done {
-				n++
-			}
-		case !errors.Is(err, ErrRefreshInvalid):
-			return n, err
+		if tok, ok := parseRefreshToken(t); ok {
+			all = append(all, replaced{tok.sessionID, &tok})
 		}
 	}
 	for _, sid := range r.SessionIDs {
-		switch err := q.RevokeSession(ctx, sid, "", ReasonLogout, now); {
+		all = append(all, replaced{sid, nil})
+	}
+	slices.SortStableFunc(all, func(a, b replaced) int { return strings.Compare(a.sessionID, b.sessionID) })
+	n := 0
+	for _, x := range all {
+		if x.tok != nil {
+			switch done, err := s.logoutByRefreshToken(ctx, q, *x.tok, now); {
+			case err == nil:
+				if done {
+					n++
+				}
+			case !errors.Is(err, ErrRefreshInvalid):
+				return n, err
+			}
+			continue
+		}
+		switch err := q.RevokeSession(ctx, x.sessionID, "", ReasonLogout, now); {
 		case err == nil:
-			sess, err := q.SessionByID(ctx, sid)
+			sess, err := q.SessionByID(ctx, x.sessionID)
 			if err != nil {
 				return n, err
 			}
-			if err := q.AddAudit(ctx, store.AuditEvent{Kind: ReasonLogout, UserID: sess.UserID, SessionID: sid, At: now}); err != nil {
+			if err := q.AddAudit(ctx, store.AuditEvent{Kind: ReasonLogout, UserID: sess.UserID, SessionID: x.sessionID, At: now}); err != nil {
 				return n, err
 			}
 			n++
