@@ -12,7 +12,9 @@ import (
 
 // Gate decides each request and forwards the allowed ones to Upstream, with the
 // identity headers (verifier.SetIdentityHeaders) set and every client-sent header an
-// upstream could read as one of them removed, in any spelling. Source keeps Engine's
+// upstream could read as one of them removed, in any spelling. A forwarded request
+// never asks to switch protocols (its Upgrade header is removed): WebSockets have
+// their own routes (RouteRules in front of wsauth.Proxy). Source keeps Engine's
 // keys and revocation list current (sessionauth.SourceConfig.Engine) and says when
 // they are too old to trust.
 type Gate struct {
@@ -34,6 +36,10 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch d.Action {
 	case verifier.ActionAllow:
 		verifier.SetIdentityHeaders(r.Header, d.Identity) // strips every client-sent spelling first
+		// A reverse proxy relays an Upgrade and, once the upstream switches (h2c, a
+		// WebSocket), tunnels the connection: what the client sends next reaches the
+		// upstream undecided, with any identity headers, and outlives the session.
+		r.Header.Del("Upgrade")
 		g.Upstream.ServeHTTP(w, r)
 	case verifier.ActionRedirect, verifier.ActionRefresh:
 		w.Header().Set("Cache-Control", "no-store")
