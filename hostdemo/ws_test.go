@@ -5,10 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -187,6 +191,44 @@ func TestBinaryWebSocketRouteKeepsRouteRoles(t *testing.T) {
 		http.Header{"Origin": {d.url}, "Cookie": {access + "=" + at}})
 	if err != nil {
 		t.Fatalf("socket at /admin/console with role admin: %v %v", err, resp)
+	}
+	c.Close()
+}
+
+// A WebSocket route's role rule held for the access cookie but not for a bearer token
+// whose header ended in a Unicode space (U+00A0): the gate read no valid token (a
+// redirect, which RouteRules hands to the proxy to refuse) while the proxy's checker
+// trimmed the space and upgraded the member's socket under /admin/ without role admin.
+// Through the binary with allow_bearer: every spelling of a bearer header the checker
+// accepts meets the gate's role rule, and an admin's token still opens the socket.
+func TestBinaryWebSocketRouteKeepsRouteRolesForBearerTokens(t *testing.T) {
+	routes := filepath.Join(t.TempDir(), "routes.json")
+	if err := os.WriteFile(routes, []byte(`{"public_paths":["/","/auth/","/.well-known/"],`+
+		`"protected":[{"prefix":"/app/"},{"prefix":"/admin/","roles":["admin"]}],"allow_bearer":true}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	d := startDemo(t, demoOptions{args: []string{"--routes", routes, "--ws", "/admin/console=" + identityEcho(t)}})
+	wsURL := "ws" + strings.TrimPrefix(d.url, "http") + "/admin/console"
+	d.signIn("ada@example.test", "editor") // no admin role
+	_, member := d.cookie("edgeauth_at")
+	for _, spelling := range []string{"Bearer %s", "Bearer %s\u00a0", "Bearer \u00a0%s", "bearer  %s\u0085", "Bearer %s\u3000"} {
+		header := fmt.Sprintf(spelling, member)
+		c, resp, err := websocket.DefaultDialer.Dial(wsURL, http.Header{"Authorization": {header}})
+		if err == nil {
+			_, msg, _ := c.ReadMessage()
+			c.Close()
+			t.Fatalf("Authorization %q without role admin: upgraded at /admin/console; the upstream saw:\n%s", header, msg)
+		}
+		if resp == nil || resp.StatusCode/100 != 4 {
+			t.Fatalf("Authorization %q without role admin: %v %v, want a 4xx refusal", header, err, resp)
+		}
+	}
+	d.browser.Jar, _ = cookiejar.New(nil)
+	d.signIn("root@example.test", "admin")
+	_, admin := d.cookie("edgeauth_at")
+	c, resp, err := websocket.DefaultDialer.Dial(wsURL, http.Header{"Authorization": {"Bearer " + admin}})
+	if err != nil {
+		t.Fatalf("bearer token with role admin: %v %v", err, resp)
 	}
 	c.Close()
 }

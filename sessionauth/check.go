@@ -212,7 +212,9 @@ func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
 // Token returns the request's access token: the access cookie (which must appear
 // exactly once), else, with AllowBearer, an "Authorization: Bearer" header. viaCookie
 // says which: a cookie is sent by the browser on its own, so whoever accepts it must
-// also check where the request comes from (CSRF, or a WebSocket's Origin).
+// also check where the request comes from (CSRF, or a WebSocket's Origin). The bearer
+// token is read as the gate reads it (only spaces and tabs trimmed), so that a route
+// rule the gate applied holds for the token a Checker then accepts.
 func (c *Checker) Token(r *http.Request) (token string, viaCookie bool, err error) {
 	m, err := cookie.Get(r.Header.Values("Cookie"), c.accessCookie(c.src.snap.Load()))
 	switch {
@@ -225,7 +227,11 @@ func (c *Checker) Token(r *http.Request) (token string, viaCookie bool, err erro
 	}
 	if c.bearer {
 		if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-			if tok := strings.TrimSpace(h[7:]); tok != "" {
+			// Not strings.TrimSpace: the gate would read "<token>\u00a0" as an invalid
+			// token and hand a WebSocket route's request on (edge.Gate.RouteRules), and
+			// this Checker would then accept the token the route's roles were never
+			// checked for.
+			if tok := strings.Trim(h[7:], " \t"); tok != "" {
 				return tok, false, nil
 			}
 		}
