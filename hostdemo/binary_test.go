@@ -99,6 +99,9 @@ type demoOptions struct {
 	cp func(*config.Config)
 	// args are extra hostdemo flags (--upstream, --routes, timeouts).
 	args []string
+	// cpHandler, when set, wraps the control plane's handler (to see what the edge
+	// forwards to it).
+	cpHandler func(http.Handler) http.Handler
 }
 
 func startDemo(t *testing.T, o demoOptions) *demo {
@@ -138,7 +141,11 @@ func startDemo(t *testing.T, o demoOptions) *demo {
 	}
 	d.cp.Start(ctx)
 	t.Cleanup(d.cp.Close)
-	cpSrv := httptest.NewServer(d.cp.Handler)
+	var cpHandler http.Handler = d.cp.Handler
+	if o.cpHandler != nil {
+		cpHandler = o.cpHandler(cpHandler)
+	}
+	cpSrv := httptest.NewServer(cpHandler)
 	t.Cleanup(cpSrv.Close)
 
 	args := append([]string{"--control-plane", cpSrv.URL, "--listen", addr, "--poll", "1s"}, o.args...)
@@ -309,6 +316,38 @@ func TestBinaryStripsIdentityHeadersInEverySpelling(t *testing.T) {
 		seen["HTTP_X_EDGEAUTH_SESSION"] == "" || seen["HTTP_X_EDGEAUTH_SESSION"] == forged["x-edgeauth-session"][0] ||
 		seen["HTTP_X_EDGEAUTH_EXPIRES_AT"] == forged["X-Edgeauth_Expires_At"][0] {
 		t.Fatalf("signed in as %s (no roles): the CGI app reads %v", u.ID, seen)
+	}
+}
+
+// ABI.md, "Identity headers": an edge removes every client-sent spelling of them from
+// every request it forwards. hostdemo forwarded /auth/ and /.well-known/ to the control
+// plane past the gate, with whatever X-Edgeauth-* headers the client sent. Through the
+// binary: the control plane receives none, on either route, and still answers.
+func TestBinaryStripsIdentityHeadersOnTheWayToTheControlPlane(t *testing.T) {
+	var mu sync.Mutex
+	var reserved []string
+	d := startDemo(t, demoOptions{cpHandler: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			for name, v := range r.Header {
+				if verifier.IsReservedHeader(name) {
+					reserved = append(reserved, r.URL.Path+" "+name+"="+strings.Join(v, ","))
+				}
+			}
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	}})
+	forged := http.Header{"X-Edgeauth-Subject": {"mallory"}, "X_Edgeauth_Roles": {"admin"}, "X.Edgeauth.Session": {"s"}}
+	for _, path := range []string{"/auth/session", "/.well-known/edgeauth/edge-config"} {
+		if resp, body := d.do(http.MethodGet, path, "", forged); resp.StatusCode >= 500 {
+			t.Fatalf("GET %s: %s %s", path, resp.Status, body)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reserved) != 0 {
+		t.Fatalf("the control plane received %q", reserved)
 	}
 }
 

@@ -135,7 +135,13 @@ func run() error {
 		}
 		app = proxyTo(u, *upstreamTimeout, log)
 	}
-	toControlPlane := proxyTo(cpURL, *upstreamTimeout, log)
+	cp := proxyTo(cpURL, *upstreamTimeout, log)
+	// Past the gate too, no client-sent identity header is forwarded (ABI.md, "Identity
+	// headers": every request an edge forwards).
+	toControlPlane := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		verifier.StripIdentityHeaders(r.Header)
+		cp.ServeHTTP(w, r)
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/auth/", toControlPlane)
 	mux.Handle("/.well-known/", toControlPlane)
