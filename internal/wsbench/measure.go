@@ -172,19 +172,34 @@ type latencyResult struct {
 	toClose  []time.Duration // logout sent -> close frame read
 	logout   []time.Duration // logout sent -> logout answered
 	push     []time.Duration // revoked event on the committing replica's stream -> close frame read
-	wrong    int             // closed with another code than 4001 logout
+	wrong    int             // closed with another code than 4001 logout, or before it: not timed
 	missed   int             // not closed within 30 s
 	sessions int
+}
+
+// closed is how a socket ended, as its client read it.
+type closed struct {
+	at   time.Time
+	code int
+}
+
+// record adds one session's close, its logout sent at sent, and reports whether it
+// timed a revocation: a 4001 close read after sent. Any other close (another code, or
+// one read before the logout was sent: the socket had already died) is counted in
+// wrong and kept out of the latencies, where it would pass for a fast revocation.
+func (r *latencyResult) record(sent time.Time, c closed) bool {
+	if c.code != 4001 || c.at.Before(sent) {
+		r.wrong++
+		return false
+	}
+	r.toClose = append(r.toClose, c.at.Sub(sent))
+	return true
 }
 
 // revocationLatency opens one socket per session, session k through server k%3
 // (following replica k%3), then signs the sessions out one at a time, session k
 // through replica (k+1)%3, and times each close as the client sees it.
 func (e *env) revocationLatency(ctx context.Context) (latencyResult, error) {
-	type closed struct {
-		at   time.Time
-		code int
-	}
 	n := len(e.sessions)
 	r := latencyResult{sessions: n}
 	done := make([]chan closed, n)
@@ -271,12 +286,10 @@ func (e *env) revocationLatency(ctx context.Context) (latencyResult, error) {
 		r.logout = append(r.logout, time.Since(t0))
 		select {
 		case c := <-done[k]:
-			r.toClose = append(r.toClose, c.at.Sub(t0))
-			if at, ok := obs.wait(ctx, (k+1)%3, e.sessions[k].id); ok {
-				r.push = append(r.push, c.at.Sub(at))
-			}
-			if c.code != 4001 {
-				r.wrong++
+			if r.record(t0, c) {
+				if at, ok := obs.wait(ctx, (k+1)%3, e.sessions[k].id); ok {
+					r.push = append(r.push, c.at.Sub(at))
+				}
 			}
 		case <-time.After(30 * time.Second):
 			r.missed++
