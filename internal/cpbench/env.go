@@ -381,7 +381,7 @@ func (e *env) login(ctx context.Context, hc *http.Client) (session, error) {
 	}
 	s := session{id: out.SessionID}
 	if !e.takeCookies(res, &s) {
-		return s, errors.New("login set no cookies")
+		return s, errors.New("login did not set both cookies")
 	}
 	return s, nil
 }
@@ -410,19 +410,26 @@ func browserHeaders(req *http.Request) {
 	req.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) cpbench/1")
 }
 
-// takeCookies stores the access and refresh cookies a response set; false if it set
-// neither.
+// takeCookies stores the access and refresh cookies a response set, and reports whether
+// it set both with values and a refresh token other than s's: what a login or a
+// rotation answers. Anything less (one cookie, cleared ones, the same refresh token
+// back) leaves s as it was: no session was opened or rotated, and a load that counted
+// it would count a refresh that never happened.
 func (e *env) takeCookies(res *http.Response, s *session) bool {
-	got := false
+	var access, refresh string
 	for _, c := range res.Cookies() {
 		switch c.Name {
 		case e.accessCookie:
-			s.access, got = c.Value, true
+			access = c.Value
 		case e.refreshCookie:
-			s.refresh, got = c.Value, true
+			refresh = c.Value
 		}
 	}
-	return got
+	if access == "" || refresh == "" || refresh == s.refresh {
+		return false
+	}
+	s.access, s.refresh = access, refresh
+	return true
 }
 
 // generation is a session's refresh generation (how many tokens it has had).

@@ -109,7 +109,7 @@ func (e *env) refreshHTTP(ctx context.Context, hc *http.Client, s *session) (int
 		return res.StatusCode, fmt.Errorf("refresh: %d %s", res.StatusCode, body)
 	}
 	if !e.takeCookies(res, s) {
-		return res.StatusCode, errors.New("refresh: 200 without cookies")
+		return res.StatusCode, errors.New("refresh: 200 without a new access and refresh cookie")
 	}
 	return res.StatusCode, nil
 }
