@@ -46,6 +46,12 @@ var hopHeaders = []string{"Connection", "Upgrade", "Keep-Alive", "Proxy-Connecti
 	"Te", "Trailer", "Transfer-Encoding", "Sec-Websocket-Key", "Sec-Websocket-Version", "Sec-Websocket-Extensions",
 	"Sec-Websocket-Accept"}
 
+// Authorize checks an upgrade request as ServeHTTP does, without serving it
+// (Server.Authorize).
+func (p *Proxy) Authorize(r *http.Request) (sessionauth.Identity, error) {
+	return p.Server.Authorize(r)
+}
+
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	id, err := p.Server.Authorize(r)
 	if err != nil {

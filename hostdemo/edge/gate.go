@@ -54,7 +54,9 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // nothing of the roles a route requires, so a socket under /admin/ would open for any
 // signed-in user. A request the gate refuses (a missing role: 403; a path no upstream
 // should read: 400; keys too old, input it cannot decide) is answered as the gate answers
-// it; every other goes to next, which authorizes it its own way.
+// it; every other goes to next, which authorizes it its own way. A request the gate
+// finds no valid token in but next's own check (Authorizer) would accept is refused
+// (401): the two read the token differently, and the route's roles were never checked.
 func (g *Gate) RouteRules(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d, ok := g.check(w, r)
@@ -62,12 +64,32 @@ func (g *Gate) RouteRules(next http.Handler) http.Handler {
 			return
 		}
 		switch d.Action {
-		case verifier.ActionAllow, verifier.ActionRedirect, verifier.ActionRefresh:
+		case verifier.ActionAllow:
+			next.ServeHTTP(w, r)
+		case verifier.ActionRedirect, verifier.ActionRefresh:
+			// The gate accepts no token here, and next refuses the request its own way
+			// (a WebSocket client needs 401 token_expired, not a redirect it cannot
+			// follow). Should next's own check accept a token all the same (the two read
+			// it differently), the route's roles were never checked for it: refuse.
+			if a, ok := next.(Authorizer); ok {
+				if _, err := a.Authorize(r); err == nil {
+					g.log().Warn("the route's handler accepts a token the gate does not; refused", "path", r.URL.Path, "reason", d.Reason)
+					http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
+					return
+				}
+			}
 			next.ServeHTTP(w, r)
 		default:
 			refuse(w, d)
 		}
 	})
+}
+
+// Authorizer is a handler that checks a request's credentials its own way before
+// serving it (wsauth.Proxy). RouteRules asks it about a request the gate finds no
+// valid token in, and refuses one it would accept.
+type Authorizer interface {
+	Authorize(r *http.Request) (sessionauth.Identity, error)
 }
 
 // check decides r, or answers it and reports false when it cannot be decided: an
