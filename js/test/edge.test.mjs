@@ -698,15 +698,18 @@ test("revocation stream: stop() (edge.close()) while it waits to reconnect ends 
     throw new TypeError("fetch failed: ECONNREFUSED");
   };
   const s = new RevocationStream({ url: "http://cp.test/stream", fetch: fakeFetch, timeoutMs: 1000, log() {}, onList() {}, onRevoked() {} }).start();
-  await new Promise((r) => setTimeout(r, 50)); // the first attempt failed: waiting 500 ms
+  // The first attempt fails at once; the loop then waits 500 ms (wake is its way out).
+  // No clock is read: a loaded machine changes nothing below.
+  while (!s.wake) await new Promise((r) => setImmediate(r));
   assert.equal(calls, 1);
   const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
   const before = timers();
-  const t0 = Date.now();
   s.stop();
-  await s.loop;
-  assert.ok(Date.now() - t0 < 100, `the loop ended ${Date.now() - t0} ms after stop()`);
-  assert.equal(timers(), before - 1, "the wait's timer is cleared");
+  assert.equal(timers(), before - 1, "stop() cleared the wait's timer");
+  // At once: the loop settles in the microtasks stop() started, before any timer or
+  // I/O callback could run (a wait left to expire would settle 500 ms later).
+  const settled = await Promise.race([s.loop.then(() => "ended"), new Promise((r) => setImmediate(() => r("still waiting")))]);
+  assert.equal(settled, "ended", "the loop ended at once after stop()");
   assert.equal(calls, 1, "no attempt after stop()");
 });
 
