@@ -374,16 +374,17 @@ func (l *List) signEvent(ctx context.Context, r store.Revoked) ([]byte, error) {
 // store.RevocationsAfter): far longer than a revocation's transaction takes.
 const ReplayLookback = 30 * time.Second
 
-// maxReplay bounds what Replay returns: a subscriber that missed more learns the rest
-// from the list the stream sends after the replay (their sessions, without their
-// reasons). Without a bound, any caller could have one stream sign and hold every
-// revocation of the last day (Last-Event-ID: 0) before its first byte.
+// maxReplay bounds what Replay returns: a subscriber that missed more gets the newest
+// (those the list the stream sends may not name yet: it was built before them) and
+// learns the older ones from that list (their sessions, without their reasons).
+// Without a bound, any caller could have one stream sign and hold every revocation of
+// the last day (Last-Event-ID: 0) before its first byte.
 var maxReplay = 1000 // a variable for the tests (export_test.go)
 
 // Replay returns, signed and in number order, the revocations a subscriber that saw
 // number after may have missed: those numbered after it, and those that happened up
 // to ReplayLookback before it (repeats, which receivers ignore, are the price of
-// never missing one that committed late); at most maxReplay of them, the first ones.
+// never missing one that committed late); at most maxReplay of them, the newest.
 func (l *List) Replay(ctx context.Context, after int64) ([]Event, error) {
 	rows, err := l.st.RevocationsAfter(ctx, after, ReplayLookback, maxReplay)
 	if err != nil {

@@ -73,20 +73,24 @@ func (q Queries) RevocationListSince(ctx context.Context, since time.Time) (revo
 	return revoked, lastSeq, translate("revocation list", rows.Err())
 }
 
-// RevocationsAfter returns up to limit revocations, in number order, whose number is
-// above after, or that happened at most lookback before revocation number after did:
-// a revocation may commit after one with a higher number, so a subscriber that saw
-// number after may still miss a slightly older one, and gets those again (receivers
-// ignore repeats). Revocations of pruned sessions are gone.
+// RevocationsAfter returns, in number order, revocations whose number is above after,
+// or that happened at most lookback before revocation number after did: a revocation
+// may commit after one with a higher number, so a subscriber that saw number after may
+// still miss a slightly older one, and gets those again (receivers ignore repeats).
+// When there are more than limit, it returns the limit highest-numbered: the newest
+// are the ones a revocation list built earlier does not name. Revocations of pruned
+// sessions are gone.
 func (q Queries) RevocationsAfter(ctx context.Context, after int64, lookback time.Duration, limit int) ([]Revoked, error) {
 	rows, err := q.db.Query(ctx, `
 		WITH p AS (SELECT revoked_at - $2::interval AS t FROM sessions WHERE revocation_seq = $1)
-		SELECT revocation_seq, id, revoke_reason, revoked_at FROM sessions WHERE revocation_seq > $1
-		UNION
-		SELECT s.revocation_seq, s.id, s.revoke_reason, s.revoked_at FROM sessions s, p
-		WHERE s.revoked_at >= p.t AND s.revocation_seq IS NOT NULL
-		ORDER BY 1
-		LIMIT $3`, after, lookback, limit)
+		SELECT * FROM (
+			SELECT revocation_seq, id, revoke_reason, revoked_at FROM sessions WHERE revocation_seq > $1
+			UNION
+			SELECT s.revocation_seq, s.id, s.revoke_reason, s.revoked_at FROM sessions s, p
+			WHERE s.revoked_at >= p.t AND s.revocation_seq IS NOT NULL
+			ORDER BY 1 DESC
+			LIMIT $3
+		) newest ORDER BY 1`, after, lookback, limit)
 	if err != nil {
 		return nil, translate("revocations after", err)
 	}
