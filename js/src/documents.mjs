@@ -19,7 +19,8 @@ export class Document {
     this.o = o;
     this.body = null;
     this.etag = null;
-    this.confirmedAt = -Infinity; // last 200 that loaded, or 304
+    this.confirmedAt = -Infinity; // last 200 that loaded, or 304 (less a cache's excess Age: accept)
+    this.servedAt = -Infinity; // when the control plane served what was last confirmed (accept)
     this.maxAgeMs = DEFAULT_MAX_AGE_MS;
     this.inflight = null;
     this.lastAttempt = -Infinity;
@@ -33,7 +34,7 @@ export class Document {
 
   /** due: past its max-age, and not just failed or in flight. */
   due(now) {
-    return (!this.inflight || now - this.inflightSince > 2 * this.o.timeoutMs) && this.age(now) > this.maxAgeMs && now - this.lastAttempt > RETRY_AFTER_FAILURE_MS;
+    return (!this.inflight || now - this.inflightSince > 2 * this.o.timeoutMs) && now - this.servedAt > this.maxAgeMs && now - this.lastAttempt > RETRY_AFTER_FAILURE_MS;
   }
 
   /** forget drops the held body (it no longer loads under new inputs). */
@@ -41,6 +42,7 @@ export class Document {
     this.body = null;
     this.etag = null;
     this.confirmedAt = -Infinity;
+    this.servedAt = -Infinity;
   }
 
   /**
@@ -126,8 +128,13 @@ export class Document {
     this.maxAgeMs = r.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
     // A shared cache's Age is time the document has already spent (RFC 9111, 4.2.3):
     // key rotation counts on an edge holding a key set at most max-age after the
-    // control plane served it, and maxStaleMs on its real age.
-    this.confirmedAt = this.o.nowMs() - (r.ageMs ?? 0);
+    // control plane served it, so it is due again then. Within its max-age a cached
+    // copy is as current as the control plane's own answer (jwks_max_age may exceed
+    // maxStaleMs); only what a cache held it past its max-age counts toward maxStaleMs.
+    const now = this.o.nowMs();
+    const ageMs = r.ageMs ?? 0;
+    this.servedAt = now - ageMs;
+    this.confirmedAt = now - Math.max(0, ageMs - this.maxAgeMs);
     this.lastError = null;
   }
 }

@@ -421,6 +421,28 @@ test("a document a shared cache has held for a while (Age) is due when its max-a
   assert.equal(cp.hits["/.well-known/edgeauth/revocations"], list, "the list (no usable Age) is 15 s old of 60");
 });
 
+test("a document a shared cache serves within its max-age is current: its Age does not make the edge stale", async () => {
+  // keys.jwks_max_age may exceed maxStaleMs (the defaults are both 10 min; the control
+  // plane allows up to 24 h). A cache in front of the control plane then rightly serves
+  // a key set older than maxStaleMs: as current as the control plane's own answer, it
+  // must not make the edge answer 503.
+  let t = now;
+  const cp = await controlPlane(() => t);
+  cp.maxAge["/.well-known/jwks.json"] = 3600;
+  cp.age["/.well-known/jwks.json"] = 1200; // 20 min in the cache, 40 min of max-age left
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t });
+  const tok = `at=${cp.sign(fresh())}`;
+  const o = await edge.handle(get("/dashboard", { cookie: tok }));
+  assert.equal(o.response?.status, undefined, `answered ${o.response?.status} (${o.reason})`);
+  assert.equal(o.action, "forward");
+  // A cache serving a document past its max-age (stale) has held it too long: the excess counts.
+  cp.maxAge["/.well-known/jwks.json"] = 60;
+  cp.age["/.well-known/jwks.json"] = 60 + 11 * 60;
+  t += 3601_000;
+  const stale = await edge.handle(get("/dashboard", { cookie: tok }));
+  assert.equal(stale.response?.status, 503, "a key set 11 min past its max-age in a cache");
+});
+
 test("a revoked session is refused once the list names it", async () => {
   let t = now;
   const cp = await controlPlane(() => t);
