@@ -555,16 +555,24 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 	if len(body) == 0 {
 		return ErrNotReady.with(nil, "revocation list not built yet")
 	}
-	if !s.now().Before(s.deps.Revocations.Expires()) {
-		// Not rebuilt in time (database or signing key unavailable here). Neither the
-		// list nor a 304 for it: a 304 would confirm an expired list as current to
-		// every edge holding its ETag, which would then never turn stale.
-		e := ErrUnavailable.with(nil, "revocation list expired: this replica could not rebuild it")
-		e.RetryAfter = time.Second
-		return e
+	if err := s.listExpired(); err != nil {
+		return err
 	}
 	serveCached(w, r, body, etag, s.revocationsCache, jwtType)
 	return nil
+}
+
+// listExpired refuses to serve the revocation list past its exp: it was not rebuilt
+// in time (database or signing key unavailable here). Neither the list, nor a 304 for
+// it, nor a stream starting with it: a 304 would confirm an expired list as current to
+// every edge holding its ETag, which would then never turn stale.
+func (s *Server) listExpired() error {
+	if s.now().Before(s.deps.Revocations.Expires()) {
+		return nil
+	}
+	e := ErrUnavailable.with(nil, "revocation list expired: this replica could not rebuild it")
+	e.RetryAfter = time.Second
+	return e
 }
 
 // domainError maps the auth service's errors to API errors.

@@ -31,6 +31,10 @@ func TestExpiredRevocationListIsNotServed(t *testing.T) {
 			t.Errorf("expired list (If-None-Match %q): %d %s, want 503 with Retry-After", h["If-None-Match"], r.StatusCode, r.body)
 		}
 	}
+	// Nor does a stream start with it (HEAD: the answer's status, without the stream).
+	if r := e.do(req{method: "HEAD", path: "/.well-known/edgeauth/revocations/stream"}); r.StatusCode != 503 {
+		t.Errorf("stream over an expired list: %d, want 503", r.StatusCode)
+	}
 }
 
 // TestStaleKeySetIsNotServed: a replica that has not reloaded its keys for longer than

@@ -62,6 +62,9 @@ func (s *Server) revocationStream(w http.ResponseWriter, r *http.Request) error 
 	if len(cur.Data) == 0 {
 		return ErrNotReady.with(nil, "revocation list not built yet")
 	}
+	if err := s.listExpired(); err != nil {
+		return err // as GET of the list answers: the client reconnects, maybe elsewhere
+	}
 	if !resume {
 		after = cur.Seq
 	}
