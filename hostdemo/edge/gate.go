@@ -74,7 +74,7 @@ func (g *Gate) RouteRules(next http.Handler) http.Handler {
 			if a, ok := next.(Authorizer); ok {
 				if _, err := a.Authorize(r); err == nil {
 					g.log().Warn("the route's handler accepts a token the gate does not; refused", "path", r.URL.Path, "reason", d.Reason)
-					http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
+					sessionauth.WriteError(w, sessionauth.ErrNoToken) // the JSON 401 wsauth answers
 					return
 				}
 			}

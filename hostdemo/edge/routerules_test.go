@@ -56,5 +56,8 @@ func TestRouteRulesRefuseWhatOnlyTheHandlerAccepts(t *testing.T) {
 		if rec.Code != http.StatusUnauthorized || route.served == accepts {
 			t.Errorf("handler accepts: %v: status %d, handler served: %v", accepts, rec.Code, route.served)
 		}
+		if accepts && rec.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("refused with %q, not the JSON a WebSocket route answers", rec.Header().Get("Content-Type"))
+		}
 	}
 }
