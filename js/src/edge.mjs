@@ -371,13 +371,15 @@ class Edge {
   // by the active key, so after a rotation it may need keys fetched at the same time
   // (wait for them) or not fetched yet (fetch them, at most once per cooldown), or it
   // would be refused and the edge turn stale with good keys one fetch away.
+  // Each wait is bounded by timeoutMs: workerd cancels the I/O of a request that has
+  // ended, and a key set fetch started there never settles.
   async keysForList(text) {
-    if (this.docs.keys.inflight) await this.docs.keys.inflight.catch(() => {});
+    if (this.docs.keys.inflight) await settledWithin(this.docs.keys.inflight, this.o.timeoutMs);
     const now = this.o.nowMs();
     if (this.listKeyUnknown(text) && now - this.lastKeyRefetch >= this.o.keyRefetchCooldownMs) {
       this.lastKeyRefetch = now;
       this.o.log({ level: "info", event: "unknown_key_refetch", for: "revocations" });
-      await this.docs.keys.refresh().catch(() => {});
+      await settledWithin(this.docs.keys.refresh(), this.o.timeoutMs);
     }
   }
 
@@ -840,6 +842,15 @@ function unavailable(api, message) {
   const res = errorResponse(503, "unavailable", message, api);
   res.headers.set("retry-after", "5");
   return res;
+}
+
+// settledWithin resolves once p settles (whatever its outcome) or ms have passed.
+function settledWithin(p, ms) {
+  let timer;
+  const limit = new Promise((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  return Promise.race([p.then(() => {}, () => {}), limit]).finally(() => clearTimeout(timer));
 }
 
 // base64urlDecode decodes unpadded base64url (a JWS segment).

@@ -443,6 +443,22 @@ test("a document a shared cache serves within its max-age is current: its Age do
   assert.equal(stale.response?.status, 503, "a key set 11 min past its max-age in a cache");
 });
 
+test("a list refetch does not wait forever on a key set fetch that never settles (workerd cancels a finished request's I/O)", { timeout: 20_000 }, async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  let stall = false;
+  const fetch = (input, init) => (stall && String(input).endsWith("/jwks.json") ? new Promise(() => {}) : globalThis.fetch(input, init));
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t, fetch, timeoutMs: 2_000 });
+  await edge.ready();
+  stall = true;
+  void edge.docs.keys.refresh(); // in flight for good
+  t += 2_000; // a new list (another iat)
+  cp.revoked = ["c2Vzc2lvbi1vbmUtMTIzNDU2"];
+  await edge.docs.revocations.refresh(); // waits for the keys, then gives up on them
+  const o = await edge.handle(get("/dashboard", { cookie: `at=${cp.sign(fresh())}` }));
+  assert.equal(o.response?.status, 302, "the new list, which names the session, is applied");
+});
+
 test("a revoked session is refused once the list names it", async () => {
   let t = now;
   const cp = await controlPlane(() => t);
