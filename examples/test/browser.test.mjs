@@ -51,18 +51,24 @@ before(async () => {
   });
   await spa.cp.createUser(EMAIL, PASSWORD);
   spa.apiServer = await serveTLS(tls, apiPort, proxyTo(spa.cp.url));
+  const html = await readFile(`${examples}spa/index.html`);
   const files = {
-    "/": ["text/html", await readFile(`${examples}spa/index.html`)],
-    "/edgeauth-browser.mjs": ["text/javascript", await readFile(`${examples}node_modules/@edgeauth/edge/src/browser.mjs`)],
+    "/": ["text/html", html, "no-store"],
+    // The same app as a static host serves it (no no-store): chromium keeps such a page
+    // in its back/forward cache.
+    "/cached": ["text/html", html],
+    "/edgeauth-browser.mjs": ["text/javascript", await readFile(`${examples}node_modules/@edgeauth/edge/src/browser.mjs`), "no-store"],
   };
   spa.appServer = await serveTLS(tls, appPort, (req, res) => {
     const f = files[new URL(req.url, spa.app).pathname];
     if (!f) return res.writeHead(404).end();
-    res.writeHead(200, { "content-type": f[0], "cache-control": "no-store" }).end(f[1]);
+    res.writeHead(200, { "content-type": f[0], ...(f[2] && { "cache-control": f[2] }) }).end(f[1]);
   });
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", ...chromiumArgs(tls.spki)],
+    // Playwright turns the back/forward cache off; a user's chromium has it on.
+    ignoreDefaultArgs: ["--disable-back-forward-cache"],
   });
 });
 
@@ -227,4 +233,38 @@ test("cross-subdomain SPA: the 401 of both tabs leads to one refresh, a retry, t
     return { statuses: r.map((x) => x.status), ended: window.sessionEnded };
   });
   assert.deepEqual(after, { statuses: [401, 401], ended: 1 });
+});
+
+test("SPA restored from the back/forward cache after its session ended: signed in again since, its next 401 refreshes", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const refreshes = [];
+  context.on("request", (r) => {
+    if (r.method() === "POST" && r.url() === `${spa.api}/auth/refresh`) refreshes.push(r.url());
+  });
+  await page.goto(`${spa.app}/cached?api=${encodeURIComponent(spa.api)}`);
+  await page.waitForFunction(() => window.ready === true);
+  await page.evaluate(() => addEventListener("pageshow", (e) => { window.restored = e.persisted; }));
+  assert.equal((await page.evaluate(([e, p]) => window.signIn(e, p), [EMAIL, PASSWORD])).status, 200);
+  // Signed out: the refresh of the next 401 is refused and the app told, once.
+  assert.equal(await page.evaluate(() => window.signOut()), 204);
+  assert.deepEqual(await page.evaluate(async () => ({ status: (await window.me()).status, ended: window.sessionEnded })), { status: 401, ended: 1 });
+  assert.equal(refreshes.length, 1);
+
+  // The tab goes on to sign in again (the app's other page), and its new access token
+  // expires (removed here: the same 401 without waiting for its minute and leeway).
+  await page.goto(`${spa.app}/?api=${encodeURIComponent(spa.api)}`);
+  await page.waitForFunction(() => window.ready === true);
+  assert.equal((await page.evaluate(([e, p]) => window.signIn(e, p), [EMAIL, PASSWORD])).status, 200);
+  await context.clearCookies({ name: "__Secure-edgeauth_at" });
+
+  // Back: chromium restores the first page as it was left, session ended included.
+  await page.goBack({ waitUntil: "commit" });
+  await page.waitForFunction(() => window.ready === true);
+  assert.equal(await page.evaluate(() => window.restored), true, "restored from the back/forward cache");
+  const me = await page.evaluate(() => window.me());
+  assert.equal(me.status, 200, `the new session's token is refreshed: ${JSON.stringify(me.body)}`);
+  assert.equal(refreshes.length, 2);
+  assert.equal(await page.evaluate(() => window.sessionEnded), 1, "not told again");
+  await context.close();
 });

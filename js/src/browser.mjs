@@ -26,6 +26,14 @@ export function createAuthFetch(options = {}) {
   });
   let inflight = null; // {since, promise}: one refresh for every request that failed before it began
   let ended = false;
+  // A page restored from the back/forward cache resumes where it was left, ended
+  // included, while the session may have changed meanwhile (signed in again on the
+  // login page it went to, or in another tab): its next 401 refreshes again.
+  if ("onpageshow" in globalThis) {
+    globalThis.addEventListener("pageshow", (e) => {
+      if (e.persisted) ended = false;
+    });
+  }
 
   const lastRefresh = () => {
     try {
