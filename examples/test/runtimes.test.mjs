@@ -208,6 +208,72 @@ for (const kind of ["workerd", "deno", "edge-runtime", "next-proxy", "next-middl
   });
 }
 
+// Next.js with the refresh cookie on Path=/ (the control plane's cookies.refresh_path: /,
+// which the README recommends for refreshing at the edge): Next hands proxy.ts and
+// middleware.ts a request whose URL is Next's own listener (http://localhost:<port>), not
+// the origin the browser used, and the edge's refresh call must still carry an Origin
+// the control plane allows. The new cookies reach the browser on a page, on an App
+// Router navigation and prefetch (RSC: 1), and on a redirect.
+for (const kind of ["next-proxy", "next-middleware"]) {
+  describe(`${kind}, refresh cookie on Path=/`, () => {
+    let e;
+    const get = (path, headers = {}) => fetch(`${e.origin}${path}`, { headers, redirect: "manual" });
+    const session = async () => {
+      const res = await fetch(`${e.origin}/auth/login`, {
+        method: "POST",
+        headers: { origin: e.origin, "content-type": "application/json" },
+        body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      const c = cookiesOf(res);
+      assert.equal(cookiePath(res, "edgeauth_rt"), "/");
+      return c;
+    };
+    // rotated: res set both cookies anew, and the new access cookie opens the API.
+    const rotated = async (res, c, what) => {
+      const fresh = cookiesOf(res);
+      const all = res.headers.getSetCookie().join(" | ");
+      assert.ok(fresh.edgeauth_at && fresh.edgeauth_rt && fresh.edgeauth_rt !== c.edgeauth_rt, `${what}: both cookies set anew: ${all}`);
+      const me = await get("/api/me", { cookie: `edgeauth_at=${fresh.edgeauth_at}` });
+      assert.equal(me.status, 200, `${what}: the new access cookie works`);
+    };
+
+    before(async () => {
+      e = await startEdge(kind, { cpEnv: { ...(CP_ENV[kind] ?? CP_ENV.default), EDGEAUTH_COOKIES__REFRESH_PATH: "/" } });
+      await e.cp.createUser(EMAIL, PASSWORD, ["member"]);
+    });
+    after(() => e?.stop());
+
+    test("an expired session is refreshed at the edge: page, API, App Router navigation and prefetch, Next's redirect", async () => {
+      const navigation = { rsc: "1" };
+      const prefetch = { ...navigation, "next-router-prefetch": "1" };
+      // Next answers an RSC request whose _rsc does not match its headers with a 307 to
+      // the one that does (after the proxy ran): ask it, signed in, for the right one.
+      const rscPath = async (headers) => {
+        const c = await session();
+        const res = await get("/dashboard?_rsc=0", { cookie: `edgeauth_at=${c.edgeauth_at}`, ...headers });
+        assert.equal(res.status, 307);
+        return res.headers.get("location");
+      };
+      const cases = [
+        ["page", "/dashboard", {}, 200],
+        ["API route", "/api/me", {}, 200],
+        ["navigation (RSC)", await rscPath(navigation), navigation, 200],
+        ["prefetch (RSC)", await rscPath(prefetch), prefetch, 200],
+        ["Next's redirect of a stale _rsc", "/dashboard?_rsc=0", navigation, 307],
+      ];
+      for (const [what, path, headers, status] of cases) {
+        const c = await session();
+        const res = await get(path, { cookie: `theme=dark; edgeauth_rt=${c.edgeauth_rt}`, ...headers });
+        assert.equal(res.status, status, `${what}: ${res.headers.get("location") ?? ""}`);
+        await rotated(res, c, what);
+        if (headers.rsc && status === 200) assert.match(res.headers.get("content-type") ?? "", /^text\/x-component/, `${what}: an RSC payload, not a page`);
+        if (path === "/api/me") assert.match((await res.json()).sub ?? "", /^[0-9a-f-]{36}$/, what);
+      }
+    });
+  });
+}
+
 // workerd reads no node_modules: its configuration names each module of the package
 // that index.mjs imports, and a module added to the package must be added there too.
 test("workerd's config.capnp lists every module the package's entry point imports", async () => {

@@ -476,7 +476,9 @@ class Edge {
    * `response` set: answer with it; otherwise forward to `upstream` (undefined: the app
    * itself) with `requestHeaders`, and add every `setCookies` value to the response.
    * @param {Request} request
-   * @param {{waitUntil?: (p: Promise<unknown>) => void}} [ctx]
+   * ctx.origin: the origin the browser used, when request.url names another (Next hands
+   * its proxy a URL on its own listener); the edge's refresh call sends it as Origin.
+   * @param {{waitUntil?: (p: Promise<unknown>) => void, origin?: string}} [ctx]
    */
   async handle(request, ctx = {}) {
     const url = new URL(request.url);
@@ -530,7 +532,7 @@ class Edge {
     }
 
     if (d.action === "refresh" && this.o.refreshAtEdge) {
-      const refreshed = await this.refreshAtEdge(d, url, headers, facts, api);
+      const refreshed = await this.refreshAtEdge(d, url, headers, facts, api, ctx.origin);
       if (refreshed) return refreshed;
     }
     return this.outcome(d, url, headers, api);
@@ -616,13 +618,13 @@ class Edge {
   // cookies go both upstream and back to the browser in this one response. It
   // returns null to fall back to the redirect form (no refresh cookie here, or the
   // control plane unreachable).
-  async refreshAtEdge(asked, url, headers, facts, api) {
+  async refreshAtEdge(asked, url, headers, facts, api, origin) {
     const rc = this.edgeConfig.refresh_cookie;
     const refreshToken = this.cookieValue(headers, rc.name);
     if (!refreshToken) return null;
     let p = this.refreshing.get(refreshToken);
     if (!p) {
-      p = this.callRefresh(rc.name, refreshToken, url).finally(() => this.refreshing.delete(refreshToken));
+      p = this.callRefresh(rc.name, refreshToken, origin ?? url.origin).finally(() => this.refreshing.delete(refreshToken));
       this.refreshing.set(refreshToken, p);
     }
     const r = await p;
@@ -657,8 +659,8 @@ class Edge {
     return this.outcome(d, url, headers, api, r.setCookies);
   }
 
-  async callRefresh(name, token, url) {
-    const origin = this.o.publicOrigin ? new URL(this.o.publicOrigin).origin : url.origin;
+  async callRefresh(name, token, requestOrigin) {
+    const origin = this.o.publicOrigin ? new URL(this.o.publicOrigin).origin : requestOrigin;
     let res;
     try {
       res = await this.o.fetch(`${this.o.controlPlane}${this.edgeConfig.refresh_path}`, {

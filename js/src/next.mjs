@@ -15,9 +15,36 @@ export const verifierModule = verifier;
  */
 export function nextHandler(edge) {
   return async function edgeauth(request, event) {
-    const o = await edge.handle(request, { waitUntil: event?.waitUntil?.bind(event) });
+    const o = await edge.handle(request, { waitUntil: event?.waitUntil?.bind(event), origin: browserOrigin(request) });
     return toNextResponse(o, request);
   };
+}
+
+/**
+ * browserOrigin is the origin the browser used. Next hands proxy.ts and middleware.ts a
+ * URL on its own listener (http://localhost:3000 under `next start`, whatever Host the
+ * browser sent), which the control plane's CSRF check refuses as the Origin of the
+ * edge's refresh call. Read as Next reads it for server actions: X-Forwarded-Host (which
+ * Next sets from Host when absent) or Host, with X-Forwarded-Proto.
+ */
+function browserOrigin(request) {
+  const h = request.headers;
+  const host = firstValue(h.get("x-forwarded-host")) ?? firstValue(h.get("host"));
+  if (!host) return undefined;
+  const proto = firstValue(h.get("x-forwarded-proto")) ?? new URL(request.url).protocol.slice(0, -1);
+  if (proto !== "http" && proto !== "https") return undefined;
+  // A name or an IP literal and a port, nothing a URL would read as more than its host.
+  if (!/^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$/.test(host)) return undefined;
+  try {
+    return new URL(`${proto}://${host}`).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function firstValue(v) {
+  const first = v?.split(",")[0].trim();
+  return first ? first : undefined;
 }
 
 /**
@@ -36,3 +63,4 @@ export function toNextResponse(o, request) {
   for (const c of o.setCookies) res.headers.append("set-cookie", c);
   return res;
 }
+

@@ -525,6 +525,25 @@ test("refresh at the edge: new cookies upstream and to the browser in one respon
   assert.match(viaBrowser.response.headers.get("location"), /^\/auth\/refresh\?return_to=/);
 });
 
+test("refresh at the edge: Origin is ctx.origin when the adapter gives one (Next), publicOrigin over both", async () => {
+  const cp = await controlPlane();
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  const origins = [];
+  let n = 0;
+  cp.refresh = (req, res) => {
+    origins.push(req.headers.origin);
+    res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${cp.sign(fresh())}; Path=/; HttpOnly`, `rt=r${++n}; Path=/; HttpOnly`] }).end("{}");
+  };
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  // Next's proxy sees http://localhost:3000/... whatever origin the browser used.
+  const asNext = () => new Request("http://localhost:3000/dashboard", { headers: { cookie: `at=${expired}; rt=old-${n}` } });
+  assert.equal((await edge.handle(asNext(), { origin: "https://app.example" })).action, "forward");
+  assert.equal((await edge.handle(asNext())).action, "forward");
+  const pinned = createEdge({ module, controlPlane: cp.url, routes, publicOrigin: "https://www.example/" });
+  assert.equal((await pinned.handle(asNext(), { origin: "https://app.example" })).action, "forward");
+  assert.deepEqual(origins, ["https://app.example", "http://localhost:3000", "https://www.example"]);
+});
+
 test("a refreshed token that is already expired here (clock skew): 503 once with the new cookies, never a redirect loop", async () => {
   const cp = await controlPlane();
   // The control plane's clock is ten minutes behind the edge's: what it issues as fresh

@@ -111,7 +111,7 @@ export interface EdgeOptions {
    * WebCrypto in Node and workerd (about 1.6x and 4x), the module in Deno (about 2x).
    */
   moduleSignatures?: boolean;
-  /** Origin sent with the edge's own refresh call (default: the request's origin). */
+  /** Origin sent with the edge's own refresh call (default: ctx.origin, else the request's origin). */
   publicOrigin?: string;
   fetch?: typeof fetch;
   /** Clock: Date or milliseconds (or seconds). Default Date.now. */
@@ -170,6 +170,11 @@ export interface EdgeStatus {
 export interface HandleContext {
   /** Keeps background refetches alive after the response (ctx.waitUntil, event.waitUntil). */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /**
+   * The origin the browser used, when request.url names another (Next's adapter passes
+   * it): sent as Origin with the edge's refresh call unless publicOrigin is set.
+   */
+  origin?: string;
 }
 
 export interface Edge {
