@@ -9,6 +9,9 @@ const edge = createEdge({
   controlPlane: process.env.EDGEAUTH_CONTROL_PLANE ?? "http://127.0.0.1:8080",
   routes: { public_paths: ["/", "/login", "/auth/"], default_protected: true },
   apiPrefixes: ["/api/"],
+  // Cookie to Bearer: /backend/* goes to BACKEND_URL (when set) with the access token as
+  // Authorization: Bearer, without cookies.
+  bearerProxy: process.env.BACKEND_URL ? [{ prefix: "/backend/", upstream: process.env.BACKEND_URL, stripPrefix: true }] : [],
 });
 
 export const edgeauth = nextHandler(edge);

@@ -37,13 +37,13 @@ export function buildNext(convention) {
 /**
  * startEdge starts one example ("workerd", "deno", "edge-runtime", "next-proxy", "next-middleware")
  * and a control plane whose public URL is the example's origin. cpEnv adds control
- * plane settings (EDGEAUTH_*). Returns {origin, cp, stop}.
+ * plane settings (EDGEAUTH_*), env the example's (BACKEND_URL). Returns {origin, cp, stop}.
  */
-export async function startEdge(kind, { cpEnv = {}, host = "127.0.0.1" } = {}) {
+export async function startEdge(kind, { cpEnv = {}, host = "127.0.0.1", env: edgeEnv = {} } = {}) {
   const port = await freePort();
   const origin = `http://${host}:${port}`;
   const controlPlane = await startControlPlane({ publicURL: origin, env: cpEnv });
-  const env = { EDGEAUTH_CONTROL_PLANE: controlPlane.url };
+  const env = { ...edgeEnv, EDGEAUTH_CONTROL_PLANE: controlPlane.url };
   let proc;
   try {
     switch (kind) {

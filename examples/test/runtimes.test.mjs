@@ -238,11 +238,40 @@ for (const kind of ["next-proxy", "next-middleware"]) {
       assert.equal(me.status, 200, `${what}: the new access cookie works`);
     };
 
+    // The bearerProxy backend: it answers with the headers it received.
+    let backend;
     before(async () => {
-      e = await startEdge(kind, { cpEnv: { ...(CP_ENV[kind] ?? CP_ENV.default), EDGEAUTH_COOKIES__REFRESH_PATH: "/" } });
+      const { createServer } = await import("node:http");
+      backend = createServer((req, res) => {
+        req.resume();
+        req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ url: req.url, headers: req.headers })));
+      });
+      await new Promise((r) => backend.listen(0, "127.0.0.1", r));
+      e = await startEdge(kind, {
+        cpEnv: { ...(CP_ENV[kind] ?? CP_ENV.default), EDGEAUTH_COOKIES__REFRESH_PATH: "/" },
+        env: { BACKEND_URL: `http://127.0.0.1:${backend.address().port}` },
+      });
       await e.cp.createUser(EMAIL, PASSWORD, ["member"]);
     });
-    after(() => e?.stop());
+    after(async () => {
+      await e?.stop();
+      backend?.close();
+    });
+
+    // Next copies a proxy's response headers onto the request it rewrites: a refresh on a
+    // bearerProxy route must not hand the backend the new cookies as a Set-Cookie header.
+    test("refreshed at the edge on a bearerProxy route: the backend gets the Bearer token, never a cookie; the browser gets the cookies", async () => {
+      const c = await session();
+      const res = await get("/backend/me?x=1", { cookie: `theme=dark; edgeauth_rt=${c.edgeauth_rt}` });
+      assert.equal(res.status, 200);
+      await rotated(res, c, "bearerProxy");
+      const got = await res.json();
+      assert.equal(got.url, "/me?x=1");
+      assert.equal(got.headers.authorization, `Bearer ${cookiesOf(res).edgeauth_at}`);
+      assert.match(got.headers["x-edgeauth-subject"] ?? "", /^[0-9a-f-]{36}$/);
+      const leaked = Object.keys(got.headers).filter((k) => k === "cookie" || k === "set-cookie" || /edgeauth_(at|rt)=/.test(got.headers[k]));
+      assert.deepEqual(leaked, [], JSON.stringify(got.headers));
+    });
 
     test("an expired session is refreshed at the edge: page, API, App Router navigation and prefetch, Next's redirect", async () => {
       const navigation = { rsc: "1" };

@@ -739,7 +739,7 @@ class Edge {
 const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "transfer-encoding", "upgrade", "expect"];
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
-function dropHopByHop(headers) {
+export function dropHopByHop(headers) {
   const websocket = headers.get("upgrade")?.trim().toLowerCase() === "websocket";
   const named = (headers.get("connection") ?? "").split(",").map((t) => t.trim().toLowerCase());
   for (const name of [...named, ...HOP_BY_HOP]) {

@@ -5,6 +5,7 @@ import { NextResponse } from "next/server";
 // Next's bundler turns a ?module import into a WebAssembly.Module, on the edge runtime
 // and on Node alike (edge runtimes refuse to compile wasm bytes at run time).
 import verifier from "../verifier.wasm?module";
+import { dropHopByHop } from "./edge.mjs";
 
 /** verifier.wasm as a WebAssembly.Module, for createEdge({ module }). */
 export const verifierModule = verifier;
@@ -16,6 +17,11 @@ export const verifierModule = verifier;
 export function nextHandler(edge) {
   return async function edgeauth(request, event) {
     const o = await edge.handle(request, { waitUntil: event?.waitUntil?.bind(event), origin: browserOrigin(request) });
+    // Next copies every header of the proxy's response onto the request it rewrites, so
+    // a rewrite that sets cookies (a refresh at the edge on a bearerProxy route) would
+    // hand the backend the new refresh token as a Set-Cookie request header: the edge
+    // forwards that one request itself, as edge.fetch does.
+    if (!o.response && o.upstream !== undefined && o.setCookies.length > 0) return forwardWithCookies(o, request);
     return toNextResponse(o, request);
   };
 }
@@ -64,3 +70,22 @@ export function toNextResponse(o, request) {
   return res;
 }
 
+async function forwardWithCookies(o, request) {
+  const headers = o.requestHeaders;
+  dropHopByHop(headers);
+  // fetch decodes what it asked for itself: the answer's body is then what it says.
+  headers.delete("accept-encoding");
+  const init = { method: request.method, headers, redirect: "manual" };
+  if (request.body && request.method !== "GET" && request.method !== "HEAD") {
+    init.body = request.body;
+    init.duplex = "half";
+  }
+  const upstream = await fetch(o.upstream, init);
+  const out = new Headers(upstream.headers);
+  if (out.has("content-encoding")) {
+    out.delete("content-encoding");
+    out.delete("content-length");
+  }
+  for (const c of o.setCookies) out.append("set-cookie", c);
+  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: out });
+}
