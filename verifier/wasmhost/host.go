@@ -427,26 +427,20 @@ func ctxErr(ctx context.Context, err error) error {
 }
 
 // acquire takes a pool slot, giving up when ctx is done first.
-func (h *Host) acquire(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	select {
-	case h.slots <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func (h *Host) acquire(ctx context.Context) error { return take(ctx, h.slots) }
 
 // lockChange takes the change lock (unlock: <-h.change), giving up when ctx is done
 // first: a change waits for the one in progress, which may itself wait for an instance.
-func (h *Host) lockChange(ctx context.Context) error {
+func (h *Host) lockChange(ctx context.Context) error { return take(ctx, h.change) }
+
+// take puts a token into ch (a semaphore), giving up when ctx is done first; a ctx
+// already done wins even when ch has room.
+func take(ctx context.Context, ch chan struct{}) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	select {
-	case h.change <- struct{}{}:
+	case ch <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
