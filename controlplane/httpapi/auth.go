@@ -378,11 +378,20 @@ func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// endCarriedSessions ends the session of each of our cookies r carries, every copy of
-// a duplicated one (see logout), and that of its Bearer token. It
-// returns how many sessions it revoked (not those revoked already). A token that names
-// no session of ours is skipped; only a failure to revoke is an error.
-func (s *Server) endCarriedSessions(r *http.Request) (revoked int, err error) {
+// logout ends the session of every cookie in the request that we issued, whatever its
+// state: the refresh token of any generation (LogoutByRefreshToken), and the access token
+// (cookie or Bearer) when its signature, issuer, audience and type hold, expired or not:
+// an expired token still names its session, and a browser whose refresh cookie is not
+// sent here must still be able to end it. A cookie sent twice (planted from a sibling
+// subdomain, or left from before a change of cookies.domain or refresh_path) is not
+// refused here as elsewhere: the session of each copy ends. It clears both cookies
+// whatever happens and answers 204 even when no session was found: the client's state
+// is the same.
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := noBody(w, r); err != nil {
+		return err
+	}
+	revoked := 0 // sessions this request revoked, not those revoked already
 	for _, tok := range s.refresh.Values(r) {
 		switch done, err := s.deps.Auth.LogoutByRefreshToken(r.Context(), tok); {
 		case err == nil:
@@ -390,7 +399,7 @@ func (s *Server) endCarriedSessions(r *http.Request) (revoked int, err error) {
 				revoked++
 			}
 		case !errors.Is(err, auth.ErrRefreshInvalid) && !errors.Is(err, auth.ErrRefreshReused):
-			return revoked, err
+			return err
 		}
 	}
 	access := s.access.Values(r)
@@ -408,28 +417,8 @@ func (s *Server) endCarriedSessions(r *http.Request) (revoked int, err error) {
 				revoked++
 			}
 		case !errors.Is(err, auth.ErrSessionNotFound):
-			return revoked, err
+			return err
 		}
-	}
-	return revoked, nil
-}
-
-// logout ends the session of every cookie in the request that we issued, whatever its
-// state: the refresh token of any generation (LogoutByRefreshToken), and the access token
-// (cookie or Bearer) when its signature, issuer, audience and type hold, expired or not:
-// an expired token still names its session, and a browser whose refresh cookie is not
-// sent here must still be able to end it. A cookie sent twice (planted from a sibling
-// subdomain, or left from before a change of cookies.domain or refresh_path) is not
-// refused here as elsewhere: the session of each copy ends. It clears both cookies
-// whatever happens and answers 204 even when no session was found: the client's state
-// is the same.
-func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
-	if err := noBody(w, r); err != nil {
-		return err
-	}
-	revoked, err := s.endCarriedSessions(r)
-	if err != nil {
-		return err
 	}
 	s.metrics.Revocation("logout", revoked)
 	s.clearCookies(w)
