@@ -714,20 +714,45 @@ class Edge {
       const u = new URL(request.url);
       target = `${app.replace(/\/+$/, "")}${u.pathname}${u.search}`;
     }
-    if (target !== undefined) dropHopByHop(o.requestHeaders);
+    if (target !== undefined) {
+      dropHopByHop(o.requestHeaders);
+      // fetch decodes what it asked for itself (proxiedResponse).
+      o.requestHeaders.delete("accept-encoding");
+    }
     const init = { method: request.method, headers: o.requestHeaders, redirect: "manual" };
     if (request.body && request.method !== "GET" && request.method !== "HEAD") {
       init.body = request.body;
       init.duplex = "half";
     }
     const forwarded = new Request(target ?? request.url, init);
-    let res = target === undefined ? await app(forwarded) : await this.o.fetch(forwarded);
-    if (o.setCookies.length > 0) {
-      res = new Response(res.body, res);
-      for (const c of o.setCookies) res.headers.append("set-cookie", c);
-    }
-    return res;
+    if (target === undefined) return withSetCookies(await app(forwarded), o.setCookies);
+    return proxiedResponse(await this.o.fetch(forwarded), o.setCookies);
   }
+}
+
+/**
+ * proxiedResponse is an upstream's answer, which fetch got, as the edge hands it to the
+ * client, with setCookies added. fetch decodes a gzip, deflate or br body and keeps
+ * Content-Encoding and Content-Length (Node's undici, workerd), so the client got a
+ * decoded body labelled gzip, with the encoded length: both go. The upstream was asked
+ * with fetch's own Accept-Encoding, not the client's, so that fetch decodes whatever
+ * comes. Not part of the package's API (index.mjs); next.mjs uses it.
+ */
+export function proxiedResponse(res, setCookies) {
+  if (!res.headers.has("content-encoding")) return withSetCookies(res, setCookies);
+  const headers = new Headers(res.headers);
+  headers.delete("content-encoding");
+  headers.delete("content-length");
+  for (const c of setCookies) headers.append("set-cookie", c);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers });
+}
+
+// withSetCookies adds setCookies to res (a copy: a fetched Response's headers are immutable).
+function withSetCookies(res, setCookies) {
+  if (setCookies.length === 0) return res;
+  const out = new Response(res.body, res);
+  for (const c of setCookies) out.headers.append("set-cookie", c);
+  return out;
 }
 
 // Hop-by-hop fields (RFC 9110, 7.6.1) describe the client's connection to the edge, not

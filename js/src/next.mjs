@@ -5,7 +5,7 @@ import { NextResponse } from "next/server";
 // Next's bundler turns a ?module import into a WebAssembly.Module, on the edge runtime
 // and on Node alike (edge runtimes refuse to compile wasm bytes at run time).
 import verifier from "../verifier.wasm?module";
-import { dropHopByHop } from "./edge.mjs";
+import { dropHopByHop, proxiedResponse } from "./edge.mjs";
 
 /** verifier.wasm as a WebAssembly.Module, for createEdge({ module }). */
 export const verifierModule = verifier;
@@ -73,19 +73,12 @@ export function toNextResponse(o, request) {
 async function forwardWithCookies(o, request) {
   const headers = o.requestHeaders;
   dropHopByHop(headers);
-  // fetch decodes what it asked for itself: the answer's body is then what it says.
+  // fetch decodes what it asked for itself (proxiedResponse).
   headers.delete("accept-encoding");
   const init = { method: request.method, headers, redirect: "manual" };
   if (request.body && request.method !== "GET" && request.method !== "HEAD") {
     init.body = request.body;
     init.duplex = "half";
   }
-  const upstream = await fetch(o.upstream, init);
-  const out = new Headers(upstream.headers);
-  if (out.has("content-encoding")) {
-    out.delete("content-encoding");
-    out.delete("content-length");
-  }
-  for (const c of o.setCookies) out.append("set-cookie", c);
-  return new Response(upstream.body, { status: upstream.status, statusText: upstream.statusText, headers: out });
+  return proxiedResponse(await fetch(o.upstream, init), o.setCookies);
 }

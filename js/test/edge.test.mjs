@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { createHash, sign } from "node:crypto";
+import { gzipSync, gunzipSync } from "node:zlib";
 import { testKey } from "./keys.mjs";
 import { createEdge, isIdentityHeader } from "../src/index.mjs";
 import { cleanHeaders } from "../src/edge.mjs";
@@ -657,6 +658,34 @@ test("edge.fetch proxying: the client's hop-by-hop headers stay at the edge, the
   // The control plane's paths are proxied the same way.
   const login = await edge.fetch(new Request("http://app.test/auth/login", { method: "POST", body: "{}", headers: { expect: "100-continue", "transfer-encoding": "chunked" } }), () => assert.fail("not the app"));
   assert.equal(await login.text(), "control plane saw /auth/login");
+});
+
+test("edge.fetch proxying: a gzip answer fetch decoded goes to the client without its Content-Encoding", async () => {
+  // Node's fetch (undici) decodes a gzip or br body and keeps Content-Encoding and
+  // Content-Length: handed on as they were, the client got a plain body labelled gzip
+  // (which it fails to decode) with the compressed length.
+  const text = "hello from the origin ".repeat(200);
+  const gz = gzipSync(text);
+  const origin = createServer((req, res) => res.writeHead(200, { "content-type": "text/plain", "content-encoding": "gzip", "content-length": gz.length }).end(gz));
+  await new Promise((r) => origin.listen(0, "127.0.0.1", r));
+  after(() => new Promise((r) => { origin.closeAllConnections?.(); origin.close(r); }));
+  const cp = await controlPlane();
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  cp.refresh = (req, res) => res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${cp.sign(fresh())}; Path=/; HttpOnly`, "rt=new; Path=/; HttpOnly"] }).end("{}");
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  // What a client that asked for gzip reads: the bytes, decoded as the headers say.
+  const received = async (res) => {
+    const bytes = Buffer.from(await res.arrayBuffer());
+    const length = res.headers.get("content-length");
+    if (length !== null) assert.equal(Number(length), bytes.length, "Content-Length is the length sent");
+    return res.headers.get("content-encoding") === "gzip" ? gunzipSync(bytes).toString() : bytes.toString();
+  };
+  for (const cookie of [`at=${cp.sign(fresh())}`, `at=${expired}; rt=old`]) {
+    const request = get("/dashboard", { cookie, "accept-encoding": "gzip" });
+    const res = await edge.fetch(request, `http://127.0.0.1:${origin.address().port}`);
+    assert.equal(res.status, 200);
+    assert.equal(await received(res), text, cookie.includes("rt=") ? "with refreshed cookies" : "as proxied");
+  }
 });
 
 test("options: mistakes say what to fix", () => {
