@@ -4,25 +4,37 @@
 // middleware isolate). `revocations` events carry the signed list, which the module
 // verifies and loads like a polled one; a `revoked` event makes the edge fetch the list
 // at once (the event only hints: nothing in it is trusted unverified). It reconnects
-// with backoff and Last-Event-ID, and after 45 s without a byte (heartbeats come every
-// 15 s) it reconnects too.
+// with Last-Event-ID, and after 45 s without a byte (heartbeats come every 15 s) it
+// reconnects too.
+//
+// Between attempts it waits a backoff that doubles from 500 ms to 30 s, each wait drawn
+// between half the backoff and all of it (so that edges cut off together do not return
+// together). Only a connection that stayed open as long as the longest wait resets it: a
+// server that accepts the stream and ends it at once is retried ever more slowly, not
+// twice a second. While the stream is down the edge polls the list as usual.
 
 const IDLE_MS = 45_000;
+const MIN_BACKOFF_MS = 500;
 const MAX_BACKOFF_MS = 30_000;
+const HEALTHY_MS = MAX_BACKOFF_MS;
 
 export class RevocationStream {
   /**
    * @param {{url: string, fetch: typeof fetch, timeoutMs: number, log: (e: object) => void,
-   *   onList: (jws: string) => void, onRevoked: () => void}} o
+   *   onList: (jws: string) => void, onRevoked: () => void, nowMs?: () => number,
+   *   random?: () => number, timers?: {setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout}}} o
+   * nowMs, random and timers (the wait between attempts) are Date.now, Math.random and
+   * the global timers unless a test replaces them.
    */
   constructor(o) {
-    this.o = o;
+    this.o = { nowMs: Date.now, random: Math.random, timers: globalThis, ...o };
     this.lastEventId = null;
     this.connected = false;
     this.stopped = false;
     this.controller = null;
     this.loop = null;
     this.wake = null; // ends the wait between attempts (stop)
+    this.connectedAt = null; // when the current attempt's stream opened (nowMs)
   }
 
   start() {
@@ -37,22 +49,25 @@ export class RevocationStream {
   }
 
   async run() {
-    let backoff = 500;
+    const { nowMs, random, timers } = this.o;
+    let backoff = MIN_BACKOFF_MS;
     while (!this.stopped) {
+      this.connectedAt = null;
       try {
         await this.connect();
-        backoff = 500; // the stream ended after working: reconnect soon
       } catch (err) {
         if (this.stopped) break;
         this.o.log({ level: "warn", event: "revocation_stream_failed", error: String(err?.message ?? err) });
       }
       this.connected = false;
       if (this.stopped) break;
+      if (this.connectedAt !== null && nowMs() - this.connectedAt >= HEALTHY_MS) backoff = MIN_BACKOFF_MS;
+      const wait = Math.round(backoff / 2 + (random() * backoff) / 2);
       // Cleared by stop(): a wait of up to 30 s would hold a Node process after close().
       await new Promise((r) => {
-        const timer = setTimeout(r, backoff);
+        const timer = timers.setTimeout(r, wait);
         this.wake = () => {
-          clearTimeout(timer);
+          timers.clearTimeout(timer);
           r();
         };
       });
@@ -80,6 +95,7 @@ export class RevocationStream {
       throw new Error(`GET ${this.o.url}: HTTP ${res.status} ${res.headers.get("content-type") ?? ""}`);
     }
     this.connected = true;
+    this.connectedAt = this.o.nowMs();
     this.o.log({ level: "info", event: "revocation_stream_connected" });
     let idle = setTimeout(() => controller.abort(), IDLE_MS);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

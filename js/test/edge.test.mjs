@@ -743,7 +743,7 @@ test("revocation stream: a pushed list is loaded at once, a revoked event fetche
 
 test("revocation stream: a connect that failed at once does not cut the next, healthy connection", async () => {
   const { RevocationStream } = await import("../src/stream.mjs");
-  const timeoutMs = 1000; // longer than the first retry's 500 ms backoff
+  const timeoutMs = 1000; // longer than the first retry's wait (at most 500 ms)
   let calls = 0;
   const failures = [];
   const fakeFetch = async (url, init) => {
@@ -773,6 +773,48 @@ test("revocation stream: a connect that failed at once does not cut the next, he
   }
 });
 
+test("revocation stream: a stream the server closes at once is retried with growing, jittered waits, reset by a connection that lasted", async () => {
+  // A control plane (or a proxy in front) that accepts the stream and ends it at once:
+  // each connect "worked", which set the wait back to 500 ms, so the edge reconnected
+  // twice a second forever. The clock, the randomness and the wait's timer are fakes:
+  // the waits asked for are recorded and end at once.
+  const { RevocationStream } = await import("../src/stream.mjs");
+  let clock = 0;
+  const lives = [0, 0, 0, 0, 0, 0, 0, 0, 30_000]; // ms each connection stays open; then 0
+  const fakeFetch = async () => {
+    const life = lives.shift() ?? 0;
+    return new Response(new ReadableStream({
+      start(c) {
+        c.enqueue(new TextEncoder().encode(": hello\n\n"));
+      },
+      pull(c) {
+        clock += life;
+        c.close();
+      },
+    }), { status: 200, headers: { "content-type": "text/event-stream" } });
+  };
+  const waits = [];
+  let s;
+  const timers = {
+    setTimeout(fn, ms) {
+      waits.push(ms);
+      if (waits.length === 10) s.stop();
+      else setImmediate(fn);
+      return waits.length;
+    },
+    clearTimeout() {},
+  };
+  // The tenth wait draws the lowest jitter: half the backoff.
+  const random = () => (waits.length === 9 ? 0 : 1);
+  s = new RevocationStream({ url: "http://cp.test/stream", fetch: fakeFetch, timeoutMs: 1000, log() {}, onList() {}, onRevoked() {}, nowMs: () => clock, random, timers }).start();
+  try {
+    for (let i = 0; i < 2000 && waits.length < 10; i++) await new Promise((r) => setImmediate(r));
+    assert.deepEqual(waits, [500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 500, 500]);
+  } finally {
+    s.stop();
+  }
+});
+
 test("revocation stream: stop() (edge.close()) while it waits to reconnect ends it at once, no timer left to hold the process", async () => {
   // A control plane down for a while: the waits between attempts grow to 30 s. close()
   // (a Node server shutting down) waited out the current one, and its timer kept the
@@ -784,7 +826,7 @@ test("revocation stream: stop() (edge.close()) while it waits to reconnect ends 
     throw new TypeError("fetch failed: ECONNREFUSED");
   };
   const s = new RevocationStream({ url: "http://cp.test/stream", fetch: fakeFetch, timeoutMs: 1000, log() {}, onList() {}, onRevoked() {} }).start();
-  // The first attempt fails at once; the loop then waits 500 ms (wake is its way out).
+  // The first attempt fails at once; the loop then waits up to 500 ms (wake is its way out).
   // No clock is read: a loaded machine changes nothing below.
   while (!s.wake) await new Promise((r) => setImmediate(r));
   assert.equal(calls, 1);
@@ -793,7 +835,7 @@ test("revocation stream: stop() (edge.close()) while it waits to reconnect ends 
   s.stop();
   assert.equal(timers(), before - 1, "stop() cleared the wait's timer");
   // At once: the loop settles in the microtasks stop() started, before any timer or
-  // I/O callback could run (a wait left to expire would settle 500 ms later).
+  // I/O callback could run (a wait left to expire would settle up to 500 ms later).
   const settled = await Promise.race([s.loop.then(() => "ended"), new Promise((r) => setImmediate(() => r("still waiting")))]);
   assert.equal(settled, "ended", "the loop ended at once after stop()");
   assert.equal(calls, 1, "no attempt after stop()");
