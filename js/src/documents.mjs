@@ -10,10 +10,11 @@ const RETRY_AFTER_FAILURE_MS = 2000;
 
 export class Document {
   /**
-   * @param {{url: string, apply: (body: string) => void, beforeApply?: (body: string) => Promise<void>, fetch: typeof fetch, timeoutMs: number, nowMs: () => number, log: (e: object) => void}} o
+   * @param {{url: string, apply: (body: string) => void, beforeApply?: (body: string) => Promise<void>, expiresAt?: (body: string) => number | null, fetch: typeof fetch, timeoutMs: number, nowMs: () => number, log: (e: object) => void}} o
    * apply loads a new body and throws when it is refused (the previous one stays);
    * beforeApply, when set, is awaited before a fetched new body is applied (the
-   * revocation list waits for the keys that verify it).
+   * revocation list waits for the keys that verify it); expiresAt, when set, says until
+   * when (unix seconds) a body is valid by its own terms (the revocation list's exp).
    */
   constructor(o) {
     this.o = o;
@@ -76,7 +77,8 @@ export class Document {
     const { url, timeoutMs } = this.o;
     this.lastAttempt = this.o.nowMs();
     const headers = { accept: "application/json, application/jwt, */*" };
-    if (this.etag && this.body != null) headers["if-none-match"] = this.etag;
+    // A held body past its own expiry is not revalidated: only a new one will do.
+    if (this.etag && this.body != null && !this.expired(this.body)) headers["if-none-match"] = this.etag;
     let res;
     try {
       res = await this.o.fetch(url, { headers, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
@@ -111,9 +113,22 @@ export class Document {
     this.accept({ status: 200, body, etag: this.body === body ? this.etag : null, maxAgeMs: this.maxAgeMs });
   }
 
+  // expired: body is past its own expiry (expiresAt), as the module reads an exp.
+  expired(body) {
+    const exp = this.o.expiresAt?.(body) ?? null;
+    return exp !== null && exp <= Math.floor(this.o.nowMs() / 1000);
+  }
+
   /** accept applies a fetchOnly result; it throws when the fetch failed or the body was refused. */
   accept(r) {
     if (r.status === 0) throw r.error;
+    if ((r.status === 304 || r.body === this.body) && this.body != null && this.expired(this.body)) {
+      // A 304 (or the same body again) for a body past its expiry confirms nothing: the
+      // held one ages as after a failed fetch, and the edge turns stale at maxStaleMs.
+      const err = new Error(`edgeauth: GET ${this.o.url}: HTTP ${r.status}, but the document held is past its exp`);
+      this.failed(err);
+      throw err;
+    }
     if (r.status === 200 && r.body !== this.body) {
       try {
         this.o.apply(r.body);

@@ -234,7 +234,7 @@ class Edge {
     this.docs = {
       config: new Document({ ...common, url: cp + WELL_KNOWN.edgeConfig, apply: (t) => this.applyConfig(t) }),
       keys: new Document({ ...common, url: cp + WELL_KNOWN.jwks, apply: (t) => this.applyKeys(t) }),
-      revocations: new Document({ ...common, url: cp + WELL_KNOWN.revocations, apply: (t) => this.applyRevocations(t), beforeApply: (t) => this.keysForList(t) }),
+      revocations: new Document({ ...common, url: cp + WELL_KNOWN.revocations, apply: (t) => this.applyRevocations(t), beforeApply: (t) => this.keysForList(t), expiresAt: listExp }),
     };
     this.docList = Object.values(this.docs);
     this.starting = null;
@@ -878,6 +878,17 @@ function settledWithin(p, ms) {
     timer = setTimeout(resolve, ms);
   });
   return Promise.race([p.then(() => {}, () => {}), limit]).finally(() => clearTimeout(timer));
+}
+
+// listExp is a revocation list's exp (unix seconds), null when it cannot be read (the
+// module said what is wrong with such a list when it was refused).
+function listExp(jws) {
+  try {
+    const exp = JSON.parse(new TextDecoder().decode(base64urlDecode(String(jws).split(".")[1]))).exp;
+    return typeof exp === "number" ? exp : null;
+  } catch {
+    return null;
+  }
 }
 
 // base64urlDecode decodes unpadded base64url (a JWS segment).

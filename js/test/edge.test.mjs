@@ -460,6 +460,32 @@ test("a list refetch does not wait forever on a key set fetch that never settles
   assert.equal(o.response?.status, 302, "the new list, which names the session, is applied");
 });
 
+test("a 304 (or the same body again) does not keep a revocation list past its own exp: stale at maxStaleMs as after a failed fetch, current again with a new list", async () => {
+  // A cache in front of the control plane that goes on answering 304 (or the same body)
+  // for a list whose exp has passed: each answer counted as a confirmation, and the edge
+  // decided with a list its signer no longer vouches for, never turning stale.
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const signed = cp.revocationList; // a new list (iat now, exp now + 120 s) per call
+  const held = signed();
+  cp.revocationList = () => held;
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t, maxStaleMs: 200_000, log: () => {} });
+  const tok = () => `at=${cp.sign({ iat: Math.floor(t / 1000) - 5, exp: Math.floor(t / 1000) + 600 })}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok() }))).action, "forward");
+  t += 100_000; // within the list's exp: a 304 confirms it
+  await edge.docs.revocations.refresh();
+  assert.equal(edge.status().revocations.ageMs, 0);
+  t += 30_000; // 130 s: past the list's exp (120 s)
+  await edge.docs.revocations.refresh().catch(() => {});
+  assert.equal(edge.status().revocations.ageMs, 30_000, "a list past its exp is not confirmed");
+  t += 180_000; // 310 s: 210 s since the last confirmation that counted
+  const stale = await edge.handle(get("/dashboard", { cookie: tok() }));
+  assert.equal(stale.reason, "stale");
+  assert.equal(stale.response.status, 503);
+  cp.revocationList = signed;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok() }))).action, "forward", "a current list ends it");
+});
+
 test("a revoked session is refused once the list names it", async () => {
   let t = now;
   const cp = await controlPlane(() => t);
