@@ -481,6 +481,18 @@ class Edge {
    * @param {{waitUntil?: (p: Promise<unknown>) => void, origin?: string}} [ctx]
    */
   async handle(request, ctx = {}) {
+    const o = await this.decideRequest(request, ctx);
+    const res = o.response;
+    if (res !== null && res.status === 302 && !SAFE_METHODS.has(request.method)) {
+      // A redirect answering a POST (a form's navigation) is 303, See Other: GET the
+      // refresh or the login page (RFC 9110, 15.4.4). With 302 a client may repeat the
+      // POST there, and the control plane answers POST /auth/refresh as its API.
+      o.response = new Response(null, { status: 303, headers: res.headers });
+    }
+    return o;
+  }
+
+  async decideRequest(request, ctx) {
     const url = new URL(request.url);
     const path = url.pathname;
     let cleaned;
@@ -496,7 +508,12 @@ class Edge {
     }
     // A WebSocket client follows no redirect: a refused upgrade is answered as an API
     // route is (401/403 JSON), as the Go edge's WebSocket proxy (wsauth) answers it.
-    const api = this.isAPI(path) || headers.get("upgrade")?.trim().toLowerCase() === "websocket";
+    // So is a POST (PUT, ...) that is not a navigation: fetch from a page, a Next server
+    // action. fetch follows a redirect as a GET and ends on a page with a 200, the POST
+    // lost and nothing saying so; a 401 says what happened, and the caller (or
+    // createAuthFetch) refreshes and retries.
+    const api = this.isAPI(path) || headers.get("upgrade")?.trim().toLowerCase() === "websocket" ||
+      (!SAFE_METHODS.has(request.method) && notNavigation(headers));
     if (!this.started) {
       try {
         await this.ready();
@@ -753,6 +770,16 @@ function withSetCookies(res, setCookies) {
   const out = new Response(res.body, res);
   for (const c of setCookies) out.headers.append("set-cookie", c);
   return out;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD"]);
+
+// notNavigation: the request comes from fetch, not from the browser loading a page: its
+// Sec-Fetch-Mode says so, or it is a Next server action (Next-Action), which a browser
+// without Sec-Fetch-Mode sends with fetch too.
+function notNavigation(headers) {
+  const mode = headers.get("sec-fetch-mode");
+  return (mode !== null && mode !== "navigate") || headers.has("next-action");
 }
 
 // Hop-by-hop fields (RFC 9110, 7.6.1) describe the client's connection to the edge, not

@@ -265,6 +265,38 @@ test("no session: pages redirect to login, API routes answer 401 JSON, roles 403
   assert.ok(o.response.headers.getSetCookie().every((c) => c.includes("Max-Age=0") && c.includes("Path=/")));
 });
 
+test("a POST that needs sign-in: 303 when the browser navigates, 401 JSON to a fetch (a server action), never a 302", async () => {
+  // A 302 to a POST (a server action, a form) with an expired token and no refresh
+  // cookie here: fetch follows it as a GET and ends on the page's HTML with a 200, the
+  // POST lost and nothing saying so. A navigation goes to the refresh with 303 (See
+  // Other: GET it, RFC 9110 15.4.4), which no client may answer by POSTing to
+  // /auth/refresh; a fetch is answered as an API route is, 401 JSON, which a caller (or
+  // createAuthFetch) can refresh and retry on.
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  const expired = `at=${cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 })}`;
+  const post = (headers) => new Request("http://app.test/dashboard?x=1", { method: "POST", body: "a=1", headers: { "content-type": "application/x-www-form-urlencoded", ...headers } });
+  for (const [name, headers, status, location, code] of [
+    ["form navigation, expired", { cookie: expired, "sec-fetch-mode": "navigate" }, 303, /^\/auth\/refresh\?return_to=%2Fdashboard%3Fx%3D1$/],
+    ["no Sec-Fetch-Mode (curl), expired", { cookie: expired }, 303, /^\/auth\/refresh\?/],
+    ["form navigation, no session", { "sec-fetch-mode": "navigate" }, 303, /^\/login\?return_to=/],
+    ["server action, expired", { cookie: expired, "sec-fetch-mode": "cors", "next-action": "7f3a" }, 401, null, "token_expired"],
+    ["fetch from the page, expired", { cookie: expired, "sec-fetch-mode": "same-origin" }, 401, null, "token_expired"],
+    ["fetch from the page, no session", { "sec-fetch-mode": "same-origin" }, 401, null, "unauthenticated"],
+    ["server action without Sec-Fetch-Mode, expired", { cookie: expired, "next-action": "7f3a" }, 401, null, "token_expired"],
+  ]) {
+    const o = await edge.handle(post(headers));
+    assert.equal(o.response?.status, status, name);
+    if (location) assert.match(o.response.headers.get("location"), location, name);
+    else assert.equal((await o.response.json()).error.code, code, name);
+  }
+  // GET keeps 302, navigation or fetch: following it as a GET replays nothing lost.
+  for (const mode of ["navigate", "cors"]) {
+    const o = await edge.handle(get("/dashboard", { cookie: expired, "sec-fetch-mode": mode }));
+    assert.equal(o.response.status, 302, mode);
+  }
+});
+
 test("documents: one fetch each for concurrent first requests, ETag on the next, no redirects followed", async () => {
   let t = now;
   const cp = await controlPlane(() => t);

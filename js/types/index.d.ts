@@ -89,7 +89,7 @@ export interface EdgeOptions {
   controlPlane: string;
   /** Local route rules; the rest comes from the control plane's edge configuration. */
   routes?: RouteRules;
-  /** Routes answered with 401/403 JSON instead of redirects. */
+  /** Routes answered with 401/403 JSON instead of redirects (so is a POST, PUT, ... from fetch or a Next server action). */
   apiPrefixes?: string[];
   /** Cookie-to-Bearer API proxy routes. */
   bearerProxy?: BearerRoute[];
@@ -149,7 +149,7 @@ export type Outcome =
       upstream: undefined;
       requestHeaders: null;
       setCookies: string[];
-      /** The answer: redirect (with cookies cleared), 401/403, 503. */
+      /** The answer: redirect (302; 303 to a POST that navigates, with cookies cleared), 401/403, 503. */
       response: Response;
     };
 
