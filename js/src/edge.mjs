@@ -548,9 +548,20 @@ class Edge {
       return this.decideFailed(err, api);
     }
 
-    if (d.action === "refresh" && this.o.refreshAtEdge) {
-      const refreshed = await this.refreshAtEdge(d, url, headers, facts, api, ctx.origin);
-      if (refreshed) return refreshed;
+    if (d.action === "refresh") {
+      // A HEAD (a link checker) or a prefetch does not rotate the session: its answer,
+      // and the new cookies in it, may be thrown away, or race the navigation it
+      // foretells, which would then present a spent refresh token. A HEAD gets the
+      // redirect form (the control plane refuses a HEAD on its refresh path), a prefetch
+      // a 401 (following a redirect would rotate at the control plane): the browser
+      // drops the prefetch and the navigation refreshes.
+      if (isPrefetch(headers)) {
+        return respond(errorResponse(401, "token_expired", "a prefetch does not refresh the session: the navigation will", api), "prefetch_needs_refresh", d);
+      }
+      if (this.o.refreshAtEdge && request.method !== "HEAD") {
+        const refreshed = await this.refreshAtEdge(d, url, headers, facts, api, ctx.origin);
+        if (refreshed) return refreshed;
+      }
     }
     return this.outcome(d, url, headers, api);
   }
@@ -780,6 +791,14 @@ const SAFE_METHODS = new Set(["GET", "HEAD"]);
 function notNavigation(headers) {
   const mode = headers.get("sec-fetch-mode");
   return (mode !== null && mode !== "navigate") || headers.has("next-action");
+}
+
+// isPrefetch: a request the browser makes ahead of a navigation that may never come:
+// Next's router (Next-Router-Prefetch), <link rel=prefetch> (Purpose, Sec-Purpose) and
+// speculation rules (Sec-Purpose: prefetch, prefetch;prerender).
+function isPrefetch(headers) {
+  return headers.has("next-router-prefetch") || headers.get("purpose")?.trim().toLowerCase() === "prefetch" ||
+    /^\s*prefetch\b/i.test(headers.get("sec-purpose") ?? "");
 }
 
 // Hop-by-hop fields (RFC 9110, 7.6.1) describe the client's connection to the edge, not

@@ -584,6 +584,39 @@ test("refresh at the edge: new cookies upstream and to the browser in one respon
   assert.match(viaBrowser.response.headers.get("location"), /^\/auth\/refresh\?return_to=/);
 });
 
+test("refresh at the edge: a HEAD or a prefetch does not rotate the session; the navigation that follows does", async () => {
+  // A prefetch (Next's router, <link rel=prefetch>, speculation rules) or a HEAD (a link
+  // checker) rotated the refresh token: its answer, and the new cookies in it, may be
+  // thrown away, or race the navigation it foretells, which then presents the spent
+  // token (the control plane refuses a HEAD on /auth/refresh for the same reason).
+  const cp = await controlPlane();
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  let calls = 0;
+  cp.refresh = (req, res) => {
+    calls++;
+    res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${cp.sign(fresh())}; Path=/; HttpOnly`, "rt=new; Path=/; HttpOnly"] }).end("{}");
+  };
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  const cookie = `at=${expired}; rt=old`;
+  const head = await edge.handle(new Request("http://app.test/dashboard", { method: "HEAD", headers: { cookie } }));
+  assert.equal(head.response.status, 302, "HEAD: the redirect form, which the control plane answers 405 to a HEAD");
+  assert.match(head.response.headers.get("location"), /^\/auth\/refresh\?/);
+  assert.deepEqual(head.response.headers.getSetCookie(), []);
+  for (const prefetch of [{ "next-router-prefetch": "1", rsc: "1" }, { purpose: "prefetch" }, { "sec-purpose": "prefetch" }, { "sec-purpose": "prefetch;prerender" }]) {
+    const o = await edge.handle(get("/dashboard", { cookie, ...prefetch }));
+    const name = JSON.stringify(prefetch);
+    // Not a redirect either: following it to /auth/refresh would rotate there.
+    assert.equal(o.response?.status, 401, name);
+    assert.equal(o.response.headers.get("cache-control"), "no-store", name);
+    assert.deepEqual(o.response.headers.getSetCookie(), [], name);
+    assert.equal(o.reason, "prefetch_needs_refresh", name);
+  }
+  assert.equal(calls, 0, "no refresh for a HEAD or a prefetch");
+  const nav = await edge.handle(get("/dashboard", { cookie }));
+  assert.equal(nav.action, "forward");
+  assert.equal(calls, 1);
+});
+
 test("refresh at the edge: Origin is ctx.origin when the adapter gives one (Next), publicOrigin over both", async () => {
   const cp = await controlPlane();
   const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
