@@ -481,19 +481,42 @@ class Edge {
    * @param {{waitUntil?: (p: Promise<unknown>) => void, origin?: string}} [ctx]
    */
   async handle(request, ctx = {}) {
-    const o = await this.decideRequest(request, ctx);
+    const base = ctx.basePath ?? "";
+    if (typeof base !== "string" || (base !== "" && !/^\/[^?#]*[^/?#]$/.test(base))) {
+      throw new TypeError(`edgeauth: handle: ctx.basePath must be a path like "/app" (no trailing "/"), not ${JSON.stringify(base)}`);
+    }
+    const url = new URL(request.url);
+    // Under a base path the request is decided on the app's path, which the route rules
+    // and the control plane's paths name (a Next user writes them so: matcher, Link).
+    const under = base !== "" && (url.pathname === base || url.pathname.startsWith(`${base}/`));
+    if (under) url.pathname = url.pathname.slice(base.length) || "/";
+    const o = await this.decideRequest(request, ctx, url);
     const res = o.response;
-    if (res !== null && res.status === 302 && !SAFE_METHODS.has(request.method)) {
+    const location = res?.headers.get("location");
+    if (location) {
+      // The edge's redirects name app paths: they go back under the base path, and so does
+      // return_to, which the login page and the control plane's refresh send the browser to.
+      let to = location;
+      if (under && to.startsWith("/") && !to.startsWith("//")) {
+        const u = new URL(to, "http://edge.invalid");
+        const back = u.searchParams.get("return_to");
+        if (back !== null) u.searchParams.set("return_to", base + back);
+        to = base + u.pathname + u.search;
+      }
       // A redirect answering a POST (a form's navigation) is 303, See Other: GET the
       // refresh or the login page (RFC 9110, 15.4.4). With 302 a client may repeat the
       // POST there, and the control plane answers POST /auth/refresh as its API.
-      o.response = new Response(null, { status: 303, headers: res.headers });
+      const status = res.status === 302 && !SAFE_METHODS.has(request.method) ? 303 : res.status;
+      if (to !== location || status !== res.status) {
+        const headers = new Headers(res.headers);
+        headers.set("location", to);
+        o.response = new Response(null, { status, headers });
+      }
     }
     return o;
   }
 
-  async decideRequest(request, ctx) {
-    const url = new URL(request.url);
+  async decideRequest(request, ctx, url) {
     const path = url.pathname;
     let cleaned;
     try {

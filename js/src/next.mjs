@@ -16,7 +16,10 @@ export const verifierModule = verifier;
  */
 export function nextHandler(edge) {
   return async function edgeauth(request, event) {
-    const o = await edge.handle(request, { waitUntil: event?.waitUntil?.bind(event), origin: browserOrigin(request) });
+    // next.config's basePath: Next hands over the full path; the edge decides on the
+    // app's (edge.handle, ctx.basePath). nextUrl.basePath is "" for a path outside it.
+    const basePath = request.nextUrl?.basePath || undefined;
+    const o = await edge.handle(request, { waitUntil: event?.waitUntil?.bind(event), origin: browserOrigin(request), basePath });
     // Next copies every header of the proxy's response onto the request it rewrites, so
     // a rewrite that sets cookies (a refresh at the edge on a bearerProxy route) would
     // hand the backend the new refresh token as a Set-Cookie request header: the edge

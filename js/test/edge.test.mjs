@@ -297,6 +297,38 @@ test("a POST that needs sign-in: 303 when the browser navigates, 401 JSON to a f
   }
 });
 
+test("ctx.basePath (Next's basePath): rules and control plane paths name app paths, redirects go back under the base path", async () => {
+  // Next serves the app under basePath and hands the proxy the full path, while a Next
+  // user writes paths without it (matcher, Link, redirects), and the control plane's
+  // paths (/login, /auth/*) are the edge configuration's: every page under /app
+  // redirected to a /login outside the app, and /app/auth/login was no control plane route.
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes, apiPrefixes: ["/api/"], bearerProxy: [{ prefix: "/bp/", upstream: "http://backend.test", stripPrefix: true }] });
+  const ctx = { basePath: "/app" };
+  const expired = `at=${cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 })}`;
+  let o = await edge.handle(get("/app/dashboard?tab=1"), ctx);
+  assert.equal(o.response.status, 302);
+  assert.equal(o.response.headers.get("location"), "/app/login?return_to=%2Fapp%2Fdashboard%3Ftab%3D1", "the login page and the way back, both in the app");
+  o = await edge.handle(get("/app/dashboard", { cookie: expired }), ctx);
+  assert.equal(o.response.headers.get("location"), "/app/auth/refresh?return_to=%2Fapp%2Fdashboard");
+  o = await edge.handle(get("/app/login"), ctx);
+  assert.equal(o.action, "forward", "public_paths name app paths");
+  o = await edge.handle(get("/app"), ctx);
+  assert.equal(o.response.headers.get("location"), "/app/login?return_to=%2Fapp%2F", "the base path itself is the app's /");
+  o = await edge.handle(get("/app/api/items"), ctx);
+  assert.equal(o.response.status, 401, "apiPrefixes name app paths");
+  o = await edge.handle(get("/app/auth/login?x=1"), ctx);
+  assert.equal(o.upstream, `${cp.url}/auth/login?x=1`, "the control plane's own path");
+  o = await edge.handle(get("/app/bp/items?x=1", { cookie: `at=${cp.sign(fresh())}` }), ctx);
+  assert.equal(o.upstream, "http://backend.test/items?x=1");
+  o = await edge.handle(get("/app/admin/", { cookie: `at=${cp.sign(fresh())}` }), ctx);
+  assert.equal(o.response.status, 403, "protected prefixes name app paths");
+  // A path outside the base path (Next does not hand one over) is decided as it is.
+  o = await edge.handle(get("/application"), ctx);
+  assert.equal(o.response.headers.get("location"), "/login?return_to=%2Fapplication");
+  await assert.rejects(edge.handle(get("/app/x"), { basePath: "app/" }), /basePath/);
+});
+
 test("documents: one fetch each for concurrent first requests, ETag on the next, no redirects followed", async () => {
   let t = now;
   const cp = await controlPlane(() => t);

@@ -175,6 +175,13 @@ export interface HandleContext {
    * it): sent as Origin with the edge's refresh call unless publicOrigin is set.
    */
   origin?: string;
+  /**
+   * The path the app is served under ("/app"; Next's adapter passes next.config's
+   * basePath). A request under it is decided on the path that follows (route rules and
+   * the control plane's paths name app paths), and the edge's redirects, return_to
+   * included, go back under it. Must start with "/" and not end with one.
+   */
+  basePath?: string;
 }
 
 export interface Edge {
