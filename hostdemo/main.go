@@ -11,10 +11,11 @@
 // paths) plus this edge's route rules (--routes). Until the control plane has answered,
 // the edge answers 503.
 //
-// WebSocket routes (--ws PATH=URL) are relayed to an upstream WebSocket server after
-// the route rules hold (a socket under /admin/ needs role admin, like a page there:
-// edge.Gate.RouteRules) and the upgrade is authorized by the session (wsauth.Proxy:
-// Origin allow-list, access cookie, identity headers), and closed on both sides when
+// WebSocket routes (--ws PATH=URL) are relayed to an upstream WebSocket server once
+// the upgrade is authorized by the session (wsauth.Proxy: Origin allow-list, access
+// cookie, identity headers) and the route rules hold for the identity it is authorized
+// for (a socket under /admin/ needs role admin, like a page there:
+// edge.Gate.RouteRules), and closed on both sides when
 // the session ends: the edge
 // holds the control plane's revocation stream, so a logout anywhere closes them at once.
 //
@@ -161,7 +162,7 @@ func run() error {
 			return err
 		}
 		for _, r := range wsRoutes {
-			// The route rules first: the proxy checks the session, not the roles.
+			// The proxy checks the session, the route rules its identity's roles.
 			mux.Handle(r.path, gate.RouteRules(&wsauth.Proxy{Server: sockets, Upstream: r.upstream}))
 		}
 	}

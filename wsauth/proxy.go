@@ -52,8 +52,19 @@ func (p *Proxy) Authorize(r *http.Request) (sessionauth.Identity, error) {
 	return p.Server.Authorize(r)
 }
 
-func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.ServePermitted(w, r, nil) }
+
+// ServePermitted serves r as ServeHTTP does, and asks permit, when not nil, about the
+// identity the Server authorized r for, once, before the upstream is dialled: an error
+// refuses the upgrade with WriteRefusal (sessionauth.ErrMissingRole: 403 missing_role).
+// A route's rules (edge.Gate.RouteRules: the roles a path needs) are checked this way
+// on the identity the socket is opened for, whatever token a check in front of the
+// proxy read.
+func (p *Proxy) ServePermitted(w http.ResponseWriter, r *http.Request, permit func(sessionauth.Identity) error) {
 	id, err := p.Server.Authorize(r)
+	if err == nil && permit != nil {
+		err = permit(id)
+	}
 	if err != nil {
 		WriteRefusal(w, err)
 		return

@@ -54,42 +54,76 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // nothing of the roles a route requires, so a socket under /admin/ would open for any
 // signed-in user. A request the gate refuses (a missing role: 403; a path no upstream
 // should read: 400; keys too old, input it cannot decide) is answered as the gate answers
-// it; every other goes to next, which authorizes it its own way. A request the gate
-// finds no valid token in but next's own check (Authorizer) would accept is refused
-// (401): the two read the token differently, and the route's roles were never checked.
+// it. An Authorizer (wsauth.Proxy) then authorizes the request its own way, and the
+// route's rules are checked on the identity it authorized (Gate.permits), not on the
+// token the gate read: the two may read different tokens (another cookie, another
+// moment). Any other handler gets every request the gate does not refuse, and must
+// authorize it itself.
 func (g *Gate) RouteRules(next http.Handler) http.Handler {
+	a, authorizes := next.(Authorizer)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		d, ok := g.check(w, r)
 		if !ok {
 			return
 		}
 		switch d.Action {
-		case verifier.ActionAllow:
-			next.ServeHTTP(w, r)
-		case verifier.ActionRedirect, verifier.ActionRefresh:
-			// The gate accepts no token here, and next refuses the request its own way
-			// (a WebSocket client needs 401 token_expired, not a redirect it cannot
-			// follow). Should next's own check accept a token all the same (the two read
-			// it differently), the route's roles were never checked for it: refuse.
-			if a, ok := next.(Authorizer); ok {
-				if _, err := a.Authorize(r); err == nil {
-					g.log().Warn("the route's handler accepts a token the gate does not; refused", "path", r.URL.Path, "reason", d.Reason)
-					sessionauth.WriteError(w, sessionauth.ErrNoToken) // the JSON 401 wsauth answers
-					return
-				}
-			}
-			next.ServeHTTP(w, r)
+		case verifier.ActionAllow, verifier.ActionRedirect, verifier.ActionRefresh:
+			// A redirect or refresh is next's to answer its own way: a WebSocket client
+			// needs 401 token_expired, not a redirect it cannot follow.
 		default:
 			refuse(w, d)
+			return
 		}
+		if !authorizes {
+			next.ServeHTTP(w, r)
+			return
+		}
+		a.ServePermitted(w, r, func(id sessionauth.Identity) error {
+			err := permits(d, id)
+			if err != nil {
+				g.log().Warn("the route's handler authorized an identity the route's rules do not admit; refused",
+					"path", r.URL.Path, "reason", d.Reason, "err", err)
+			}
+			return err
+		})
 	})
 }
 
-// Authorizer is a handler that checks a request's credentials its own way before
-// serving it (wsauth.Proxy). RouteRules asks it about a request the gate finds no
-// valid token in, and refuses one it would accept.
+// Authorizer is a handler that authorizes requests its own way (wsauth.Proxy):
+// ServePermitted serves a request as ServeHTTP does, and asks permit about the identity
+// it authorized, before serving, refusing the request when permit returns an error.
 type Authorizer interface {
-	Authorize(r *http.Request) (sessionauth.Identity, error)
+	http.Handler
+	ServePermitted(w http.ResponseWriter, r *http.Request, permit func(sessionauth.Identity) error)
+}
+
+// permits reports whether the route's rules, as decision d applied them, admit id:
+//
+//   - a public path (allowed with or without a token) needs no role: any identity;
+//   - a protected path allowed for the gate's identity needs the roles of its rules,
+//     which that identity meets: id meets them too when it has every role the gate's
+//     identity has (one role of each rule is all a rule asks), and is refused with
+//     sessionauth.ErrMissingRole (403) otherwise;
+//   - a path the gate found no valid token for (a redirect or refresh) had its rules
+//     checked for no identity: refused with sessionauth.ErrNoToken (401), as the gate's
+//     reading of the request is unauthenticated.
+func permits(d verifier.Decision, id sessionauth.Identity) error {
+	switch {
+	case d.Action != verifier.ActionAllow:
+		return sessionauth.ErrNoToken
+	case d.Reason == verifier.ReasonPublic || d.Reason == verifier.ReasonPublicAuthenticated:
+		return nil
+	case d.Reason == verifier.ReasonAuthenticated && d.Identity != nil:
+		for _, role := range d.Identity.Roles {
+			if !id.HasRole(role) {
+				return sessionauth.ErrMissingRole
+			}
+		}
+		return nil
+	}
+	// Anything else (a preflight, a reason a newer module invents) was allowed for no
+	// identity whose roles the gate checked.
+	return sessionauth.ErrMissingRole
 }
 
 // check decides r, or answers it and reports false when it cannot be decided: an

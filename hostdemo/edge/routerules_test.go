@@ -15,19 +15,24 @@ import (
 // wsRoute stands for wsauth.Proxy: a handler that checks credentials its own way.
 type wsRoute struct {
 	accepts bool // whether its own check accepts the request's token
-	served  bool
+	served  bool // whether it served (upgraded) the request
 }
 
-func (h *wsRoute) Authorize(*http.Request) (sessionauth.Identity, error) {
+func (h *wsRoute) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.ServePermitted(w, r, nil) }
+
+func (h *wsRoute) ServePermitted(w http.ResponseWriter, _ *http.Request, permit func(sessionauth.Identity) error) {
+	err := errors.New("no token")
 	if h.accepts {
-		return sessionauth.Identity{Subject: "member", Roles: []string{"member"}}, nil
+		err = nil
+		if permit != nil {
+			err = permit(sessionauth.Identity{Subject: "member", Roles: []string{"member"}})
+		}
 	}
-	return sessionauth.Identity{}, errors.New("no token")
-}
-
-func (h *wsRoute) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	if err != nil {
+		sessionauth.WriteError(w, err)
+		return
+	}
 	h.served = true
-	http.Error(w, "refused by the route's own check", http.StatusUnauthorized)
 }
 
 // A request the gate finds no valid token in goes to the route's handler, which
@@ -53,10 +58,10 @@ func TestRouteRulesRefuseWhatOnlyTheHandlerAccepts(t *testing.T) {
 		req := httptest.NewRequest("GET", "/ws/admin/console", nil)
 		req.Header.Set("Authorization", "Bearer not-a-token-the-gate-reads")
 		g.RouteRules(route).ServeHTTP(rec, req)
-		if rec.Code != http.StatusUnauthorized || route.served == accepts {
+		if rec.Code != http.StatusUnauthorized || route.served {
 			t.Errorf("handler accepts: %v: status %d, handler served: %v", accepts, rec.Code, route.served)
 		}
-		if accepts && rec.Header().Get("Content-Type") != "application/json" {
+		if rec.Header().Get("Content-Type") != "application/json" {
 			t.Errorf("refused with %q, not the JSON a WebSocket route answers", rec.Header().Get("Content-Type"))
 		}
 	}
