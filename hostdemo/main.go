@@ -104,13 +104,16 @@ func run() error {
 	defer engine.Close(context.Background())
 
 	client := &http.Client{Timeout: fetchTimeout}
-	configurator := &edge.Configurator{URL: cpURL.JoinPath(edge.EdgeConfigPath).String(), Local: local, Engine: engine, Client: client}
 	source, err := sessionauth.NewSource(sessionauth.SourceConfig{
 		ControlPlane: cpURL.String(), Engine: engine, PollEvery: *poll, MaxStale: *maxStale, Logger: log,
 	})
 	if err != nil {
 		return err
 	}
+	// Configured through the source, which stays stale while the engine holds no
+	// revocation list (a new issuer's configuration drops the old issuer's list).
+	configurator := &edge.Configurator{URL: cpURL.JoinPath(edge.EdgeConfigPath).String(), Local: local, Engine: engine,
+		Source: source, Client: client}
 
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {

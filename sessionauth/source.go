@@ -281,7 +281,7 @@ func (s *Source) Fresh() error {
 	case st.keys == nil:
 		return fmt.Errorf("%w: no key set fetched yet", ErrStale)
 	case st.revAt.IsZero():
-		return fmt.Errorf("%w: no revocation list fetched yet", ErrStale)
+		return fmt.Errorf("%w: no revocation list fetched yet (since the issuer changed, if it did)", ErrStale)
 	case now.Sub(st.keysAt) > s.cfg.MaxStale:
 		return fmt.Errorf("%w: key set last confirmed %s ago", ErrStale, now.Sub(st.keysAt).Round(time.Second))
 	case now.Sub(st.revAt) > s.cfg.MaxStale:
@@ -453,11 +453,46 @@ func (s *Source) syncEdge(ctx context.Context) error {
 	}
 	s.update(func(st *state) {
 		if st.edge != nil && st.edge.Issuer != ec.Issuer {
-			st.listIat, st.listETag = 0, "" // lists of the new issuer start afresh
+			// Lists of the new issuer start afresh, and the list held is the old
+			// issuer's: it does not name the sessions the new issuer revokes, so the
+			// source is stale (Fresh) until a list of the new issuer is applied.
+			st.list, st.listIat, st.listETag, st.revAt, st.engineList = nil, 0, "", time.Time{}, false
 		}
 		st.edge, st.edgeETag, st.edgeAt = &ec, etag, s.now()
 	})
 	return nil
+}
+
+// ConfigureEngine configures SourceConfig.Engine (Engine.Configure) and keeps the
+// source's freshness true to what the engine holds: an engine drops a revocation list
+// that no longer verifies under a new configuration (another issuer), and one without
+// a list must not be trusted (Fresh) while it decides. The source is stale while the
+// engine is being configured; then the held list is loaded again, and when the engine
+// does not take it the documents are fetched at once (Sync), the source staying stale
+// until a list loads. Errors are Configure's (the engine keeps its configuration and
+// list) or the fetch's; watchers hear when the source turns stale.
+func (s *Source) ConfigureEngine(ctx context.Context, cfg verifier.Config) error {
+	e := s.cfg.Engine
+	if e == nil {
+		return errors.New("sessionauth: ConfigureEngine needs SourceConfig.Engine")
+	}
+	s.mu.Lock()
+	held := s.snap.Load()
+	marked := *held
+	marked.engineList = false
+	s.snap.Store(&marked)
+	err := e.Configure(ctx, cfg)
+	next := *held
+	if err == nil {
+		next.engineList = next.list != nil && e.LoadRevocations(ctx, next.list, s.now().Unix()) == nil
+	}
+	s.snap.Store(&next)
+	s.mu.Unlock()
+	if err == nil && s.engineLacksList(&next) {
+		err = s.Sync(ctx) // fetches the list unconditionally: the engine lacks one
+	}
+	s.checkStale()
+	return err
 }
 
 // syncKeys fetches the JWKS and applies it when it changed.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
 )
 
@@ -30,6 +31,10 @@ type Configurator struct {
 	// Local holds this edge's route rules.
 	Local  verifier.LocalConfig
 	Engine verifier.Engine
+	// Source, when it feeds Engine (sessionauth.SourceConfig.Engine), configures it
+	// (Source.ConfigureEngine): a new configuration (another issuer) can make the
+	// engine drop its revocation list, and the source must not report fresh meanwhile.
+	Source *sessionauth.Source
 	// Client fetches the document (default http.DefaultClient; give it a timeout).
 	Client *http.Client
 
@@ -77,7 +82,16 @@ func (c *Configurator) Sync(ctx context.Context) (bool, error) {
 	if err := dec.Decode(&ec); err != nil {
 		return false, fmt.Errorf("edge: edge configuration from %s: %w (is this edge older than the control plane?)", redact.URL(c.URL), err)
 	}
-	if err := c.Engine.Configure(ctx, verifier.Config{EdgeConfig: ec, LocalConfig: c.Local}); err != nil {
+	cfg := verifier.Config{EdgeConfig: ec, LocalConfig: c.Local}
+	if c.Source != nil {
+		// An error after the engine took the configuration (no revocation list could
+		// be fetched for it) leaves the source stale, and the ETag unrecorded: the
+		// next Sync applies the document again.
+		err = c.Source.ConfigureEngine(ctx, cfg)
+	} else {
+		err = c.Engine.Configure(ctx, cfg)
+	}
+	if err != nil {
 		return false, fmt.Errorf("edge: the control plane's edge configuration with this edge's rules: %w", err)
 	}
 	c.etag = resp.Header.Get("ETag")
