@@ -38,7 +38,9 @@ type Engine interface {
 	// LoadRevocations installs a signed revocation list (compact JWS, format in
 	// verifier/ABI.md), checked against the loaded keys at time now (unix seconds).
 	LoadRevocations(ctx context.Context, list []byte, now int64) error
-	// Decide returns what to do with one request at time now (unix seconds).
+	// Decide returns what to do with one request at time now (unix seconds). A request
+	// the engine cannot read returns an error wrapping ErrInvalidRequest (an edge
+	// answers 400), an empty Path included.
 	Decide(ctx context.Context, req Request, now int64) (Decision, error)
 	// VerifyToken checks one access token completely (signature, claims, revocation)
 	// and returns its claims.
@@ -53,7 +55,8 @@ type Engine interface {
 // the wire format written into the module's buffer.
 type Request struct {
 	Method string `json:"method"`
-	// Path is the URL path, percent-encoded as received (no query).
+	// Path is the URL path, percent-encoded as received (no query); never empty
+	// (Decide refuses an empty one with ErrInvalidRequest).
 	Path string `json:"path"`
 	// Query is the raw query string without '?', used only to build return_to.
 	Query string `json:"query,omitempty"`

@@ -142,6 +142,9 @@ func (n *native) LoadRevocations(ctx context.Context, list []byte, now int64) er
 // identity is read from the gate directly. Nothing is encoded as JSON; a cache hit
 // allocates only the Identity (and a copy of its roles).
 func (n *native) Decide(ctx context.Context, req Request, now int64) (Decision, error) {
+	if req.Path == "" {
+		return Decision{}, emptyPath(ctx)
+	}
 	req = validRequest(req)
 	size := abi.CompactRequestSize(req.Method, req.Path, req.Query, req.Authorization, req.Cookies)
 	if size > compactMax {
@@ -208,6 +211,17 @@ func (n *native) decideJSON(ctx context.Context, req Request, now int64) (Decisi
 		return Decision{}, fmt.Errorf("verifier: decide: %w: decoding decision: %v", abi.ErrInternal, err)
 	}
 	return d, nil
+}
+
+// emptyPath is Decide's error for a request without a path: the context's error when
+// it is done (as for every call), else one wrapping ErrInvalidRequest. The module
+// would decide such a request as a protected path; the Go hosts refuse it (ABI.md,
+// "decide"), as wasmhost.Host does.
+func emptyPath(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("verifier: decide: %w", err)
+	}
+	return fmt.Errorf("verifier: decide: %w: empty path (Request.Path is the request's path, \"/\" at least)", abi.ErrInvalidRequest)
 }
 
 // validRequest replaces every byte of invalid UTF-8 with U+FFFD (abi.ToValidUTF8), as

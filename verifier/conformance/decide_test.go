@@ -210,3 +210,23 @@ func TestRepeatVisitorIdentities(t *testing.T) {
 		}
 	})
 }
+
+// An empty Request.Path is a host that did not fill the request in (or an HTTP request
+// with no path, as CONNECT's authority form): no rule was written for it and no upstream
+// serves it. Every Go engine refuses it with ErrInvalidRequest (an edge answers 400)
+// rather than decide it as a protected path (a redirect without a token, an allow
+// with one), with a valid token as without one. A path the engine can read stays decided.
+func TestEmptyPathIsRefused(t *testing.T) {
+	eachEngine(t, func(t *testing.T, e verifier.Engine) {
+		loadGateTable(t, e)
+		for _, cookies := range [][]string{nil, {gatetest.AccessName + "=" + gatetest.Valid}} {
+			d, err := e.Decide(context.Background(), verifier.Request{Method: "GET", Cookies: cookies}, gatetest.Now)
+			if !errors.Is(err, verifier.ErrInvalidRequest) {
+				t.Errorf("empty path, cookies %d: %+v %v, want ErrInvalidRequest", len(cookies), d, err)
+			}
+		}
+		if d, err := e.Decide(context.Background(), verifier.Request{Method: "GET", Path: "/dashboard"}, gatetest.Now); err != nil || d.Action != verifier.ActionRedirect {
+			t.Errorf("/dashboard: %+v %v", d, err)
+		}
+	})
+}

@@ -676,6 +676,14 @@ func (h *Host) LoadRevocations(ctx context.Context, list []byte, now int64) erro
 // read already): the request is encoded straight into the module's buffer, and no JSON
 // is written or read on either side.
 func (h *Host) Decide(ctx context.Context, req verifier.Request, now int64) (verifier.Decision, error) {
+	if req.Path == "" {
+		// Refused here, as the native engine refuses it: the module would decide it as
+		// a protected path (verifier/ABI.md, "decide").
+		if err := ctx.Err(); err != nil {
+			return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w", err)
+		}
+		return verifier.Decision{}, fmt.Errorf("wasmhost: decide: %w: empty path (Request.Path is the request's path, \"/\" at least)", verifier.ErrInvalidRequest)
+	}
 	// h.with's closure would put d on the heap: the checkout is spelled out.
 	in, err := h.get(ctx)
 	if err != nil {
