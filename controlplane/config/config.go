@@ -314,13 +314,15 @@ func (c *Config) Origins() []string {
 
 // AccessCookie is the access cookie's spec. It lives as long as the session (the JWT
 // inside has its own short exp), so an edge can tell "expired: refresh" from "no
-// session: log in".
+// session: log in": MaxAge is the absolute lifetime, which the handler shortens to the
+// time the session has left.
 func (c *Config) AccessCookie() cookies.Spec {
 	return c.cookie(c.Cookies.AccessName, "/")
 }
 
 // RefreshCookie is the refresh cookie's spec, scoped to RefreshPath. It lives as
-// long as an idle session (each refresh sets it again).
+// long as an idle session (each refresh sets it again), never past the session's
+// absolute expiry (the handler shortens MaxAge then).
 func (c *Config) RefreshCookie() cookies.Spec {
 	s := c.cookie(c.Cookies.RefreshName, c.Cookies.RefreshPath)
 	s.MaxAge = c.Sessions.IdleTimeout

@@ -28,7 +28,8 @@ type Spec struct {
 	Secure bool
 	// SameSite is always explicit: Lax, Strict or None.
 	SameSite http.SameSite
-	// MaxAge is the lifetime given to a set cookie (rounded down to seconds).
+	// MaxAge is the lifetime given to a set cookie (rounded down to seconds), the
+	// longest one when set with SetUntil.
 	MaxAge time.Duration
 }
 
@@ -47,6 +48,20 @@ func (s Spec) Cookie(value string) *http.Cookie {
 	}
 }
 
+// CookieUntil is Cookie for a value that is worthless after until (a session's expiry):
+// its Max-Age is the spec's, or the time left from now to until when shorter (to the
+// nearest second: the stored expiry is rounded to microseconds, and the browser counts
+// from when it receives the cookie anyway), so the browser does not keep the cookie
+// longer than what it names. At least one second: a zero Max-Age would make a cookie
+// without one, kept until the browser closes.
+func (s Spec) CookieUntil(value string, until, now time.Time) *http.Cookie {
+	c := s.Cookie(value)
+	if left := int((until.Sub(now) + time.Second/2) / time.Second); left < c.MaxAge {
+		c.MaxAge = max(left, 1)
+	}
+	return c
+}
+
 // ClearCookie returns the cookie that removes this one: the same attributes, an empty
 // value and Max-Age=0.
 func (s Spec) ClearCookie() *http.Cookie {
@@ -57,6 +72,11 @@ func (s Spec) ClearCookie() *http.Cookie {
 
 // Set adds the Set-Cookie header that stores value.
 func (s Spec) Set(w http.ResponseWriter, value string) { http.SetCookie(w, s.Cookie(value)) }
+
+// SetUntil adds the Set-Cookie header that stores value for at most until (CookieUntil).
+func (s Spec) SetUntil(w http.ResponseWriter, value string, until, now time.Time) {
+	http.SetCookie(w, s.CookieUntil(value, until, now))
+}
 
 // Clear adds the Set-Cookie header that removes the cookie.
 func (s Spec) Clear(w http.ResponseWriter) { http.SetCookie(w, s.ClearCookie()) }

@@ -201,16 +201,27 @@ type tokenResponse struct {
 	RefreshExpires int64     `json:"refresh_expires_at,omitempty"`
 }
 
-// issue sets both cookies and writes the body of a token response.
+// issue sets both cookies and writes the body of a token response. Neither cookie
+// outlives what it carries: the access cookie lives until the session's absolute
+// expiry, the refresh cookie until the session's idle expiry (which a refresh moves, at
+// most to the absolute expiry), each at most its configured Max-Age.
 func (s *Server) issue(w http.ResponseWriter, status int, res *auth.Result) {
-	s.access.Set(w, res.Tokens.Access)
-	s.refresh.Set(w, res.Tokens.Refresh)
+	now := s.now()
+	s.access.SetUntil(w, res.Tokens.Access, res.Session.AbsoluteExpires, now)
+	s.refresh.SetUntil(w, res.Tokens.Refresh, minTime(res.Tokens.RefreshExpires, res.Session.AbsoluteExpires), now)
 	out := tokenResponse{User: res.User, SessionID: res.Session.ID, AccessExpires: res.Tokens.AccessExpires.Unix()}
 	if s.cfg.TokenInBody {
 		out.AccessToken, out.RefreshToken, out.TokenType = res.Tokens.Access, res.Tokens.Refresh, "Bearer"
 		out.RefreshExpires = res.Tokens.RefreshExpires.Unix()
 	}
 	writeJSON(w, status, out)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // clearCookies removes both cookies with exactly the attributes they were set with.

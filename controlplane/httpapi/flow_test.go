@@ -101,7 +101,7 @@ func TestFullFlowCookieAttributes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, envOptions{mod: tc.mod})
+			e := newEnv(t, envOptions{mod: tc.mod, clock: newClock()}) // a still clock: Max-Age is the time left, and a login takes time
 			user := e.createUser(testEmail, testPassword)
 
 			// Login: both cookies with every attribute; the body has the user, never a token.
