@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -124,11 +125,45 @@ func jsonError(err error) error {
 	case errors.Is(err, jsontext.ErrDuplicateName):
 		return ErrInvalidJSON.with(err, "the request body names a field twice")
 	case errors.Is(err, json.ErrUnknownName):
-		return ErrUnknownField.with(err, "unknown field "+quoteHeader(strings.TrimPrefix(string(se.JSONPointer), "/"))+" (names are case-sensitive)")
+		name, ok := fieldName(se.JSONPointer)
+		if !ok {
+			return ErrUnknownField.with(errUnknownMember, "the request body has a field this endpoint does not accept (its name is not shown: not a plain field name)")
+		}
+		return ErrUnknownField.with(fmt.Errorf("%w %q", errUnknownMember, name), `unknown field "`+name+`" (names are case-sensitive)`)
 	case semantic && se.JSONPointer != "":
-		return ErrInvalidJSON.with(err, "field "+quoteHeader(strings.TrimPrefix(string(se.JSONPointer), "/"))+" has the wrong type")
+		if name, ok := fieldName(se.JSONPointer); ok {
+			return ErrInvalidJSON.with(err, `field "`+name+`" has the wrong type`)
+		}
+		return ErrInvalidJSON.with(errWrongType, "a field has the wrong type")
 	}
 	return ErrInvalidJSON.with(syntaxCause(err), "")
+}
+
+var (
+	errUnknownMember = errors.New("unknown member")
+	errWrongType     = errors.New("a member of the wrong type")
+)
+
+// maxFieldName bounds the member names an error may repeat.
+const maxFieldName = 32
+
+// fieldName returns the member a JSON pointer names (without its leading "/") when it
+// reads like a field name: at most maxFieldName bytes of ASCII letters, digits, '_', '-'
+// and '.' (and '/' between the names of nested members). Only then is it repeated in an
+// answer or a log: a member name is client data, and a password pasted as a name, text
+// of any length or characters that reorder what a reader sees are not.
+func fieldName(ptr jsontext.Pointer) (string, bool) {
+	name := strings.TrimPrefix(string(ptr), "/")
+	if name == "" || len(name) > maxFieldName {
+		return "", false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == '/') {
+			return "", false
+		}
+	}
+	return name, true
 }
 
 // errSyntax stands in the log for what jsontext said about the bytes it refused.
