@@ -6,7 +6,8 @@
 // {"error":{"code":"...","message":"..."}} with the status declared in errors.go,
 // checks CSRF on every state-changing request, sets security headers, and logs and
 // measures each request (method, route, status, duration, request id: never a
-// token, cookie or password).
+// token, cookie or password). A handler's panic is answered with the JSON 500 and
+// logged with its type and stack, never its value.
 package httpapi
 
 import (
@@ -14,8 +15,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strconv"
@@ -207,7 +210,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				s.log.Error("panic", "request_id", id, "panic", p)
+				// The type and the stack, never the value: a panic's value can carry
+				// request data or a secret (a header, an error naming a token).
+				s.log.Error("panic", "request_id", id, "panic_type", fmt.Sprintf("%T", p), "stack", string(debug.Stack()))
 				if rec.status == 0 {
 					s.renderError(rec, r, ErrInternal)
 				}
