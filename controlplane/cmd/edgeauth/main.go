@@ -95,7 +95,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case cmd == "devdb":
 		err = c.devdbCommand(ctx, rest)
 	default:
-		fmt.Fprintf(stderr, "edgeauth: unknown command %q\n\n%s", strings.Join(args, " "), usage)
+		fmt.Fprintf(stderr, "edgeauth: unknown command%s\n\n%s", commandWords(args), usage)
 		return 2
 	}
 	switch {
@@ -144,7 +144,7 @@ func (c *cli) parse(fs *pflag.FlagSet, args []string, relevant func(key string) 
 			return config.Config{}, err
 		}
 		// pflag prints nothing itself under ContinueOnError.
-		fmt.Fprintf(c.stderr, "edgeauth %s: %v (see edgeauth %s --help)\n", fs.Name(), err, fs.Name())
+		fmt.Fprintf(c.stderr, "edgeauth %s: %s (see edgeauth %s --help)\n", fs.Name(), flagError(err), fs.Name())
 		return config.Config{}, errUsage
 	}
 	if fs.NArg() > 0 {
@@ -168,6 +168,72 @@ func (c *cli) parse(fs *pflag.FlagSet, args []string, relevant func(key string) 
 		return cfg, &config.ValidationError{Problems: keep}
 	}
 	return cfg, err
+}
+
+// flagError says what was wrong with the command line by the flag's name alone. pflag's
+// own text repeats the argument (the rest of "-psecret", the value of "--dev=secret",
+// and the strconv error quotes it again), and an argument may be a password typed in
+// the wrong place, while stderr is often captured (CI, journald).
+func flagError(err error) string {
+	var (
+		notExist *pflag.NotExistError
+		needs    *pflag.ValueRequiredError
+		invalid  *pflag.InvalidValueError
+		syntax   *pflag.InvalidSyntaxError
+	)
+	switch {
+	case errors.As(err, &notExist) && notExist.GetSpecifiedShortnames() != "":
+		return "unknown shorthand flag: " + flagName("-", notExist.GetSpecifiedName())
+	case errors.As(err, &notExist):
+		return "unknown flag: " + flagName("--", notExist.GetSpecifiedName())
+	case errors.As(err, &needs) && needs.GetSpecifiedShortnames() != "":
+		return "flag needs an argument: " + flagName("-", needs.GetSpecifiedName())
+	case errors.As(err, &needs):
+		return "flag needs an argument: " + flagName("--", needs.GetSpecifiedName())
+	case errors.As(err, &invalid):
+		f := invalid.GetFlag()
+		return "invalid value for --" + f.Name + ": want a " + f.Value.Type() + " (the value is not shown)"
+	case errors.As(err, &syntax):
+		return "bad flag syntax (the argument is not shown): flags are -x or --name"
+	}
+	return "invalid flags"
+}
+
+// flagName is dashes+name when name reads like a flag name (at most 32 ASCII letters,
+// digits, '-', '_' or '.'), else a placeholder: an unknown flag's name is whatever was
+// typed before its '='.
+func flagName(dashes, name string) string {
+	if plainWord(name, 32) {
+		return dashes + name
+	}
+	return "(name not shown)"
+}
+
+func plainWord(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// commandWords names an unknown command by its first word when that reads like a
+// command name (a lower-case word: "frobnicate", "users"), never the words after it,
+// for the same reason as flagError.
+func commandWords(args []string) string {
+	if a := args[0]; strings.ToLower(a) != a || !plainWord(a, 20) || a[0] == '-' {
+		return " (not shown)"
+	}
+	more := ""
+	if len(args) > 1 {
+		more = " ..."
+	}
+	return ": " + args[0] + more
 }
 
 func (c *cli) logger(cfg config.Config) *slog.Logger {
