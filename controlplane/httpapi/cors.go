@@ -46,7 +46,7 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) (answered bool, er
 	h.Add("Vary", "Access-Control-Request-Headers")
 	probe := r.Clone(r.Context())
 	probe.Method = strings.ToUpper(method)
-	if _, pattern := s.mux.Handler(probe); pattern == "" || probe.Method == http.MethodOptions {
+	if _, pattern := s.mux.Handler(probe); pattern == "" || !canonicalPath(r) || probe.Method == http.MethodOptions {
 		return true, ErrMethodNotAllowed.with(errors.New("preflight for a method this path does not have"), "")
 	}
 	h.Set("Access-Control-Allow-Methods", corsAllowMethods)

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"path"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -189,7 +190,8 @@ func (s *Server) register(mux *http.ServeMux, pattern string, h handlerFunc) {
 }
 
 // ServeHTTP runs the request through the mux with logging, metrics, a request id and
-// security headers; the mux's own 404 and 405 answers are rendered as API errors.
+// security headers; the mux's own 404 and 405 answers are rendered as API errors, and
+// a path the mux would redirect to its cleaned form is answered 404 (canonicalPath).
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	id := requestID(r)
@@ -201,6 +203,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h["X-Request-Id"] = []string{id}
 	ctx := r.Context()
+	canonical := canonicalPath(r)
+	if !canonical {
+		pattern = "" // the mux named the route of the cleaned path, which does not answer
+	}
 	if pattern == "" {
 		rec.intercept = true
 	}
@@ -224,6 +230,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				rec.intercept = false
 				s.renderError(rec, r, err)
 			}
+			return
+		}
+		if !canonical {
+			rec.intercept = false
+			s.renderError(rec, r, errNotCanonical)
 			return
 		}
 		s.mux.ServeHTTP(rec, r)
@@ -252,6 +263,26 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lvl = slog.LevelError
 	}
 	s.log.LogAttrs(ctx, lvl, "request", attrs...)
+}
+
+// errNotCanonical answers a path that is not in canonical form.
+var errNotCanonical = ErrNotFound.with(nil, "no such endpoint: the path is not in canonical form (no //, . or .. segments)")
+
+// canonicalPath reports whether the request's path is what ServeMux would route
+// without redirecting: cleaned (no //, . or .. segments), a trailing slash aside. The
+// mux answers any other path with a redirect to the cleaned one and an HTML body; the
+// API answers it 404, as a path naming no endpoint, in its JSON shape. (CONNECT
+// requests are routed as they are.)
+func canonicalPath(r *http.Request) bool {
+	p := r.URL.Path
+	if r.Method == http.MethodConnect {
+		return true
+	}
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	c := path.Clean(p)
+	return c == p || c+"/" == p
 }
 
 // requestID keeps a client's X-Request-Id when it is short and plain, else makes one.
