@@ -3,7 +3,6 @@ package httpapi
 import (
 	"errors"
 	"net/http"
-	"strings"
 )
 
 // CORS lets the configured origins (allowed_origins: the apps on sibling subdomains
@@ -44,8 +43,11 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) (answered bool, er
 	}
 	h.Add("Vary", "Access-Control-Request-Method")
 	h.Add("Vary", "Access-Control-Request-Headers")
+	// As sent: methods are case-sensitive, and a browser upper-cases only the standard
+	// ones (DELETE, GET, HEAD, OPTIONS, POST, PUT) before the preflight, so "delete"
+	// names a method no route has, which the request itself would get 405 for.
 	probe := r.Clone(r.Context())
-	probe.Method = strings.ToUpper(method)
+	probe.Method = method
 	if _, pattern := s.mux.Handler(probe); pattern == "" || !canonicalPath(r) || probe.Method == http.MethodOptions {
 		return true, ErrMethodNotAllowed.with(errors.New("preflight for a method this path does not have"), "")
 	}

@@ -103,3 +103,34 @@ func TestPublicDocumentsAnswerAnyOriginWithoutCredentials(t *testing.T) {
 		}
 	}
 }
+
+// Methods are case-sensitive (RFC 9110, 9.1): a browser upper-cases only DELETE, GET,
+// HEAD, OPTIONS, POST and PUT before sending, so a preflight naming "delete" or "post"
+// asks for a method no route has, and the request would be 405: so is the preflight.
+func TestPreflightMethodIsCaseSensitive(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.AllowedOrigins = []string{testApp} }})
+	for _, tc := range []struct {
+		path, method string
+		want         int
+	}{
+		{"/auth/login", "POST", http.StatusNoContent},
+		{"/auth/login", "post", http.StatusMethodNotAllowed},
+		{"/auth/sessions/x", "DELETE", http.StatusNoContent},
+		{"/auth/sessions/x", "delete", http.StatusMethodNotAllowed},
+		{"/auth/sessions/x", "Delete", http.StatusMethodNotAllowed},
+	} {
+		pre := e.do(req{method: http.MethodOptions, path: tc.path, noOrigin: true, header: map[string]string{
+			"Origin": testApp, "Access-Control-Request-Method": tc.method}})
+		if pre.StatusCode != tc.want {
+			t.Errorf("preflight %s %s: %d %s, want %d", tc.method, tc.path, pre.StatusCode, pre.body, tc.want)
+		}
+		// The request itself agrees with its preflight.
+		if tc.want != http.StatusNoContent {
+			r := e.do(req{method: tc.method, path: tc.path, header: map[string]string{"Origin": testApp}, body: `{}`})
+			if r.StatusCode != http.StatusMethodNotAllowed {
+				t.Errorf("%s %s: %d %s, want 405", tc.method, tc.path, r.StatusCode, r.body)
+			}
+		}
+	}
+}
