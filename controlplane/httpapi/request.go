@@ -45,12 +45,17 @@ func (s *Server) checkCSRF(r *http.Request) error {
 	}
 }
 
+// quoteHeader quotes a header's value for an error message and the log: its first 100
+// bytes, with every character outside printable ASCII (and the quote) shown as '?'. The
+// headers quoted are origins, which are ASCII (browsers send the xn-- form), so nothing
+// is lost, while a bidi override or an invisible character cannot disguise what the
+// reader sees, and a cut multi-byte character (an invalid byte) is a '?' too.
 func quoteHeader(s string) string {
 	if len(s) > 100 {
 		s = s[:100]
 	}
 	return `"` + strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f || r == '"' {
+		if r < 0x20 || r >= 0x7f || r == '"' {
 			return '?'
 		}
 		return r

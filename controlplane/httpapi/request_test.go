@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/edgeauth/edgeauth/controlplane/store"
@@ -80,6 +81,26 @@ func TestTransient(t *testing.T) {
 	} {
 		if e := asAPIError(tc.err); e.Status != tc.status {
 			t.Errorf("%s: status %d, want %d", tc.name, e.Status, tc.status)
+		}
+	}
+}
+
+// A refused Origin is quoted back in the error message: printable ASCII only (an origin
+// is ASCII: browsers send the xn-- form), so no bidi override, invisible character or
+// half of a cut multi-byte character reaches the answer or the log.
+func TestQuoteHeaderIsPlainASCII(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://app.example":         `"https://app.example"`,
+		"https://\u202eelpmaxe.evil":  `"https://?elpmaxe.evil"`,
+		"https://a\u200bb.example":    `"https://a?b.example"`,
+		"https://bücher.example":      `"https://b?cher.example"`,
+		"a\"b\x00c\x7f":               `"a?b?c?"`,
+		strings.Repeat("a", 99) + "é": `"` + strings.Repeat("a", 99) + `?"`,
+		strings.Repeat("b", 150):      `"` + strings.Repeat("b", 100) + `"`,
+	} {
+		if got := quoteHeader(in); got != want {
+			t.Errorf("quoteHeader(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
