@@ -155,6 +155,47 @@ test("identity headers: a role that is not ASCII goes upstream as its UTF-8 byte
   }
 });
 
+test("the edges' answers: the shared table the Go edge runs too (verifier/testdata/edge-answers.json)", async () => {
+  // One contract: hostdemo/edge/answers_test.go runs these requests through the Go edge.
+  // The edge refreshes at the edge (refreshAtEdge, the default); no case may rotate.
+  const table = JSON.parse(await readFile(new URL("../../verifier/testdata/edge-answers.json", import.meta.url), "utf8"));
+  const cp = await controlPlane();
+  let refreshes = 0;
+  cp.refresh = (req, res) => {
+    refreshes++;
+    res.writeHead(500).end();
+  };
+  const edge = createEdge({ module, controlPlane: cp.url, routes: table.routes });
+  const tokens = {
+    valid: cp.sign(fresh()),
+    expired: cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 }),
+    invalid: "not-a-token",
+  };
+  for (const c of table.cases) {
+    const cookies = [];
+    if (c.access !== "none") cookies.push(`at=${tokens[c.access] ?? assert.fail(`${c.name}: access ${c.access}`)}`);
+    if (c.refresh_cookie) cookies.push("rt=old");
+    const headers = { ...c.headers, ...(cookies.length > 0 && { cookie: cookies.join("; ") }) };
+    const body = c.method === "GET" || c.method === "HEAD" ? undefined : "a=1";
+    const o = await edge.handle(new Request(`http://app.test${c.path}`, { method: c.method, headers, body }));
+    const res = o.response;
+    const want = c.want;
+    assert.equal(res?.status ?? 200, want.status, `${c.name}: ${o.reason}`);
+    if (!res) continue;
+    assert.equal(res.headers.get("location"), want.location ?? null, c.name);
+    if (want.cache_control) assert.equal(res.headers.get("cache-control"), want.cache_control, c.name);
+    const ct = res.headers.get("content-type") ?? "";
+    if (want.code) {
+      assert.equal(ct, "application/json", c.name);
+      assert.equal((await res.json()).error.code, want.code, c.name);
+    } else if (want.status >= 400) {
+      assert.match(ct, /^text\/plain/, c.name);
+    }
+    assert.equal(res.headers.getSetCookie().some((sc) => sc.includes("Max-Age=0")), want.clears ?? false, c.name);
+  }
+  assert.equal(refreshes, 0, "no case rotates");
+});
+
 test("identity headers: the shared table of reserved and not-reserved names (verifier/testdata)", async () => {
   const table = JSON.parse(await readFile(new URL("../../verifier/testdata/identity-headers.json", import.meta.url), "utf8"));
   for (const name of table.reserved) assert.ok(isIdentityHeader(name), `reserved: ${name}`);

@@ -1,0 +1,148 @@
+package edge_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/hostdemo/edge"
+	"github.com/edgeauth/edgeauth/sessionauth"
+	"github.com/edgeauth/edgeauth/verifier"
+)
+
+// answerTable is verifier/testdata/edge-answers.json: requests and what every edge
+// answers them, run here through the Go edge and in js/test/edge.test.mjs through the
+// JS edge (one contract).
+type answerTable struct {
+	Routes verifier.LocalConfig `json:"routes"`
+	Cases  []struct {
+		Name          string            `json:"name"`
+		Method        string            `json:"method"`
+		Path          string            `json:"path"`
+		Access        string            `json:"access"`
+		RefreshCookie bool              `json:"refresh_cookie"`
+		Headers       map[string]string `json:"headers"`
+		Want          struct {
+			Status       int    `json:"status"`
+			Location     string `json:"location"`
+			Code         string `json:"code"`
+			CacheControl string `json:"cache_control"`
+			Clears       bool   `json:"clears"`
+		} `json:"want"`
+	} `json:"cases"`
+}
+
+func readAnswerTable(t *testing.T) answerTable {
+	t.Helper()
+	b, err := os.ReadFile("../../verifier/testdata/edge-answers.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table answerTable
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&struct {
+		Description string `json:"description"`
+		*answerTable
+	}{answerTable: &table}); err != nil {
+		t.Fatal(err)
+	}
+	if len(table.Cases) == 0 {
+		t.Fatal("empty table")
+	}
+	return table
+}
+
+// The Go edge answers each request of the shared table as the table says, with either
+// engine: the JS edge runs the same table (js/test/edge.test.mjs).
+func TestGateAnswersTheSharedTable(t *testing.T) {
+	table := readAnswerTable(t)
+	eachEngine(t, func(t *testing.T, e verifier.Engine) {
+		ctx := context.Background()
+		now := time.Now().Unix()
+		clock := func() time.Time { return time.Unix(now, 0) }
+		quiet := slog.New(slog.DiscardHandler)
+		cp := newStandIn(t, "https://auth.example.test", now)
+		src, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: cp.srv.URL, Engine: e, NoStream: true, Now: clock, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		conf := &edge.Configurator{URL: cp.srv.URL + edge.EdgeConfigPath, Engine: e, Source: src, Local: table.Routes}
+		if _, err := conf.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := src.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("app")) })
+		gate := &edge.Gate{Engine: e, Source: src, Upstream: app, Now: clock, Logger: quiet}
+		tokens := map[string]string{
+			"valid":   cp.token("user-1", "c2Vzc2lvbi1vbmUtMTIzNDU2", []string{"member"}, nil),
+			"expired": cp.token("user-1", "c2Vzc2lvbi1vbmUtMTIzNDU2", []string{"member"}, map[string]any{"iat": now - 700, "exp": now - 100}),
+			"invalid": "not-a-token",
+		}
+		for _, c := range table.Cases {
+			body := strings.NewReader("")
+			if c.Method != http.MethodGet && c.Method != http.MethodHead {
+				body = strings.NewReader("a=1")
+			}
+			req := httptest.NewRequest(c.Method, c.Path, body)
+			for k, v := range c.Headers {
+				req.Header.Set(k, v)
+			}
+			var cookies []string
+			if tok, ok := tokens[c.Access]; ok {
+				cookies = append(cookies, "at="+tok)
+			} else if c.Access != "none" {
+				t.Fatalf("%s: access %q", c.Name, c.Access)
+			}
+			if c.RefreshCookie {
+				cookies = append(cookies, "rt=old")
+			}
+			if len(cookies) > 0 {
+				req.Header.Set("Cookie", strings.Join(cookies, "; "))
+			}
+			rec := httptest.NewRecorder()
+			gate.ServeHTTP(rec, req)
+			res := rec.Result()
+			want := c.Want
+			if res.StatusCode != want.Status {
+				t.Errorf("%s: status %d, want %d (Location %q, body %q)", c.Name, res.StatusCode, want.Status, res.Header.Get("Location"), rec.Body.String())
+				continue
+			}
+			if got := res.Header.Get("Location"); got != want.Location {
+				t.Errorf("%s: Location %q, want %q", c.Name, got, want.Location)
+			}
+			if want.CacheControl != "" && res.Header.Get("Cache-Control") != want.CacheControl {
+				t.Errorf("%s: Cache-Control %q, want %q", c.Name, res.Header.Get("Cache-Control"), want.CacheControl)
+			}
+			ct := res.Header.Get("Content-Type")
+			switch {
+			case want.Code != "":
+				var e struct {
+					Error struct {
+						Code string `json:"code"`
+					} `json:"error"`
+				}
+				if ct != "application/json" || json.Unmarshal(rec.Body.Bytes(), &e) != nil || e.Error.Code != want.Code {
+					t.Errorf("%s: %s %q, want JSON with error.code %q", c.Name, ct, rec.Body.String(), want.Code)
+				}
+			case want.Status >= 400 && !strings.HasPrefix(ct, "text/plain"):
+				t.Errorf("%s: Content-Type %q, want text/plain", c.Name, ct)
+			}
+			clears := false
+			for _, sc := range res.Header.Values("Set-Cookie") {
+				clears = clears || strings.Contains(sc, "Max-Age=0")
+			}
+			if clears != want.Clears {
+				t.Errorf("%s: cookies cleared: %v, want %v (%q)", c.Name, clears, want.Clears, res.Header.Values("Set-Cookie"))
+			}
+		}
+	})
+}
