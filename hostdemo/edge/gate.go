@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/edgeauth/edgeauth/sessionauth"
@@ -16,7 +17,9 @@ import (
 // never asks to switch protocols (its Upgrade header is removed): WebSockets have
 // their own routes (RouteRules in front of wsauth.Proxy). Source keeps Engine's
 // keys and revocation list current (sessionauth.SourceConfig.Engine) and says when
-// they are too old to trust.
+// they are too old to trust. A request that needs sign-in is redirected to the login
+// or refresh page, or answered 401 JSON when it is a fetch with a method other than
+// GET and HEAD (signIn), as the JS edge answers it.
 type Gate struct {
 	Engine   verifier.Engine
 	Source   *sessionauth.Source
@@ -42,11 +45,49 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Header.Del("Upgrade")
 		g.Upstream.ServeHTTP(w, r)
 	case verifier.ActionRedirect, verifier.ActionRefresh:
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, d.Location, http.StatusFound)
+		signIn(w, r, d)
 	default:
 		refuse(w, d)
 	}
+}
+
+// signIn answers a request that needs sign-in (a redirect or refresh decision), as the
+// JS edge does (verifier/testdata/edge-answers.json): a redirect to d.Location, 302 to
+// a GET or HEAD and 303 (See Other: GET it, RFC 9110 15.4.4) to any other method, or,
+// to a method other than GET and HEAD that is not a navigation (notNavigation), 401
+// JSON as sessionauth.WriteError writes it: token_expired for a refresh,
+// unauthenticated otherwise. fetch follows a redirect as a GET and would end on a page
+// with a 200, the request lost and nothing saying so; a 401 says what happened, and the
+// caller refreshes and retries. A signed-in user sent on from the login page
+// (already_signed_in) is redirected whoever asks.
+func signIn(w http.ResponseWriter, r *http.Request, d verifier.Decision) {
+	safe := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if !safe && notNavigation(r.Header) && d.Reason != verifier.ReasonAlreadySignedIn {
+		err := sessionauth.ErrNoToken // unauthenticated
+		if d.Action == verifier.ActionRefresh {
+			err = verifier.ErrExpired // token_expired
+		}
+		sessionauth.WriteError(w, err)
+		return
+	}
+	status := http.StatusFound
+	if !safe {
+		status = http.StatusSeeOther
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, d.Location, status)
+}
+
+// notNavigation reports whether h is a request a page makes with fetch rather than the
+// browser loading a page: its Sec-Fetch-Mode says so, or it is a Next server action
+// (Next-Action), which a browser without Sec-Fetch-Mode sends with fetch too. The
+// values are read as Fetch's Headers.get reads them (joined with ", "), as the JS edge
+// does.
+func notNavigation(h http.Header) bool {
+	if mode := h.Values("Sec-Fetch-Mode"); len(mode) > 0 && strings.Join(mode, ", ") != "navigate" {
+		return true
+	}
+	return len(h.Values("Next-Action")) > 0
 }
 
 // RouteRules applies the gate's route rules to a route that another handler serves. A
