@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
@@ -18,8 +19,8 @@ import (
 // their own routes (RouteRules in front of wsauth.Proxy). Source keeps Engine's
 // keys and revocation list current (sessionauth.SourceConfig.Engine) and says when
 // they are too old to trust. A request that needs sign-in is redirected to the login
-// or refresh page, or answered 401 JSON when it is a fetch with a method other than
-// GET and HEAD (signIn), as the JS edge answers it.
+// or refresh page, or answered 401 (signIn), as the JS edge answers it: JSON to a
+// fetch with a method other than GET and HEAD, text to a prefetch that needs a refresh.
 type Gate struct {
 	Engine   verifier.Engine
 	Source   *sessionauth.Source
@@ -52,30 +53,41 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // signIn answers a request that needs sign-in (a redirect or refresh decision), as the
-// JS edge does (verifier/testdata/edge-answers.json): a redirect to d.Location, 302 to
-// a GET or HEAD and 303 (See Other: GET it, RFC 9110 15.4.4) to any other method, or,
-// to a method other than GET and HEAD that is not a navigation (notNavigation), 401
-// JSON as sessionauth.WriteError writes it: token_expired for a refresh,
-// unauthenticated otherwise. fetch follows a redirect as a GET and would end on a page
-// with a 200, the request lost and nothing saying so; a 401 says what happened, and the
-// caller refreshes and retries. A signed-in user sent on from the login page
-// (already_signed_in) is redirected whoever asks.
+// JS edge does (verifier/testdata/edge-answers.json):
+//
+//   - to a method other than GET and HEAD that is not a navigation (notNavigation),
+//     401 JSON as sessionauth.WriteError writes it: token_expired for a refresh,
+//     unauthenticated otherwise. fetch follows a redirect as a GET and would end on a
+//     page with a 200, the request lost and nothing saying so; a 401 says what
+//     happened, and the caller refreshes and retries. A signed-in user sent on from
+//     the login page (already_signed_in) is redirected whoever asks;
+//   - a refresh to a prefetch (isPrefetch), 401 (no-store): the prefetch's answer may
+//     be thrown away or race the navigation it foretells, and following a redirect to
+//     the refresh path would rotate the refresh token there, leaving the navigation a
+//     spent one. The browser drops the prefetch and the navigation refreshes. A HEAD
+//     is redirected: the control plane refuses a HEAD on its refresh path;
+//   - otherwise a redirect to d.Location, 302 to a GET or HEAD and 303 (See Other: GET
+//     it, RFC 9110 15.4.4) to any other method.
 func signIn(w http.ResponseWriter, r *http.Request, d verifier.Decision) {
 	safe := r.Method == http.MethodGet || r.Method == http.MethodHead
-	if !safe && notNavigation(r.Header) && d.Reason != verifier.ReasonAlreadySignedIn {
+	switch {
+	case !safe && notNavigation(r.Header) && d.Reason != verifier.ReasonAlreadySignedIn:
 		err := sessionauth.ErrNoToken // unauthenticated
 		if d.Action == verifier.ActionRefresh {
 			err = verifier.ErrExpired // token_expired
 		}
 		sessionauth.WriteError(w, err)
-		return
+	case d.Action == verifier.ActionRefresh && isPrefetch(r.Header):
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "a prefetch does not refresh the session: the navigation will", http.StatusUnauthorized)
+	default:
+		status := http.StatusFound
+		if !safe {
+			status = http.StatusSeeOther
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, d.Location, status)
 	}
-	status := http.StatusFound
-	if !safe {
-		status = http.StatusSeeOther
-	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, d.Location, status)
 }
 
 // notNavigation reports whether h is a request a page makes with fetch rather than the
@@ -88,6 +100,28 @@ func notNavigation(h http.Header) bool {
 		return true
 	}
 	return len(h.Values("Next-Action")) > 0
+}
+
+// isPrefetch reports whether h is a request the browser makes ahead of a navigation
+// that may never come: Next's router (Next-Router-Prefetch), <link rel=prefetch>
+// (Purpose: prefetch, Sec-Purpose: prefetch) and speculation rules (Sec-Purpose:
+// prefetch, prefetch;prerender). The values are read as the JS edge reads them.
+func isPrefetch(h http.Header) bool {
+	if len(h.Values("Next-Router-Prefetch")) > 0 ||
+		strings.EqualFold(strings.TrimSpace(strings.Join(h.Values("Purpose"), ", ")), "prefetch") {
+		return true
+	}
+	// "prefetch" as a whole word at the start: "prefetch;prerender", not "prefetchy".
+	p := strings.TrimLeftFunc(strings.Join(h.Values("Sec-Purpose"), ", "), unicode.IsSpace)
+	const word = "prefetch"
+	if len(p) < len(word) || !strings.EqualFold(p[:len(word)], word) {
+		return false
+	}
+	if len(p) == len(word) {
+		return true
+	}
+	c := p[len(word)]
+	return !(c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z')
 }
 
 // RouteRules applies the gate's route rules to a route that another handler serves. A
