@@ -197,10 +197,13 @@ func TestBinaryWebSocketRouteKeepsRouteRoles(t *testing.T) {
 
 // A WebSocket route's role rule held for the access cookie but not for a bearer token
 // whose header ended in a Unicode space (U+00A0): the gate read no valid token (a
-// redirect, which RouteRules hands to the proxy to refuse) while the proxy's checker
-// trimmed the space and upgraded the member's socket under /admin/ without role admin.
-// Through the binary with allow_bearer: every spelling of a bearer header the checker
-// accepts meets the gate's role rule, and an admin's token still opens the socket.
+// redirect) while the proxy's checker trimmed the space and upgraded the member's
+// socket under /admin/ without role admin. Now the checker reads a bearer header as
+// the gate does, and RouteRules has the proxy authorize once (wsauth.Proxy.ServePermitted)
+// and checks the route's rules on the identity it authorized: a path the gate found no
+// valid token for admits none. Through the binary with allow_bearer: every spelling of
+// a bearer header is refused without role admin, and an admin's token still opens the
+// socket.
 func TestBinaryWebSocketRouteKeepsRouteRolesForBearerTokens(t *testing.T) {
 	routes := filepath.Join(t.TempDir(), "routes.json")
 	if err := os.WriteFile(routes, []byte(`{"public_paths":["/","/auth/","/.well-known/"],`+
