@@ -75,6 +75,7 @@ func run() error {
 	upstreamTimeout := flag.Duration("upstream-timeout", 30*time.Second, "longest wait for the upstream's (or the control plane's) response headers; 502 after that")
 	var wsRoutes wsRouteFlag
 	flag.Var(&wsRoutes, "ws", "PATH=URL: relay WebSocket upgrades at PATH (a prefix when it ends in /) to the WebSocket server at URL (ws:// or wss://) once the session authorizes them; repeatable. Default with the built-in demo app: "+demoapp.LivePath+" to its chat")
+	apiPrefixes := flag.String("api-prefixes", "", "comma-separated path prefixes of API routes (like /api/; a prefix is a path exactly unless it ends in /): a request there that needs sign-in gets 401 JSON instead of a redirect, and its refusals are JSON, as the JS edge's apiPrefixes")
 	wsOrigins := flag.String("ws-origins", "", "comma-separated origins whose pages may open WebSockets with the session cookie (default: http:// and this edge's --listen address)")
 	flag.Parse()
 
@@ -150,6 +151,14 @@ func run() error {
 	mux.Handle("/auth/", toControlPlane)
 	mux.Handle("/.well-known/", toControlPlane)
 	gate := &edge.Gate{Engine: engine, Source: source, Upstream: app, Logger: log}
+	if *apiPrefixes != "" {
+		for _, p := range strings.Split(*apiPrefixes, ",") {
+			if p = strings.TrimSpace(p); !strings.HasPrefix(p, "/") {
+				return fmt.Errorf("--api-prefixes: %q is not a path prefix; write it like /api/", p)
+			}
+			gate.APIPrefixes = append(gate.APIPrefixes, p)
+		}
+	}
 	mux.Handle("/", gate)
 	var sockets *wsauth.Server
 	if len(wsRoutes) > 0 {

@@ -88,17 +88,12 @@ func RefusalFor(err error) Refusal {
 	}
 }
 
-// WriteError answers a refused check with RefusalFor(err) as
-// {"error":{"code":...,"message":...}} (the control plane's error shape), with
-// Cache-Control: no-store, a WWW-Authenticate challenge on 401 (RFC 6750) and
-// Retry-After on 503. The error's own text, which may name internals, is not sent.
+// WriteError answers a refused check with RefusalFor(err) (Refusal.Write), with a
+// WWW-Authenticate challenge on 401 (RFC 6750). The error's own text, which may name
+// internals, is not sent.
 func WriteError(w http.ResponseWriter, err error) {
 	f := RefusalFor(err)
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	switch f.Status {
-	case http.StatusUnauthorized:
+	if f.Status == http.StatusUnauthorized {
 		challenge := `Bearer`
 		switch {
 		case errors.Is(err, verifier.ErrExpired):
@@ -106,8 +101,19 @@ func WriteError(w http.ResponseWriter, err error) {
 		case !errors.Is(err, ErrNoToken):
 			challenge = `Bearer error="invalid_token"`
 		}
-		h.Set("WWW-Authenticate", challenge)
-	case http.StatusServiceUnavailable:
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	f.Write(w)
+}
+
+// Write answers with f as {"error":{"code":...,"message":...}} (the control plane's
+// error shape), with Cache-Control: no-store and Retry-After on 503. A 401 needs its
+// WWW-Authenticate challenge set first (RFC 9110, 15.5.2): WriteError sets one.
+func (f Refusal) Write(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	if f.Status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", "5")
 	}
 	body, _ := json.Marshal(map[string]any{"error": map[string]string{"code": f.Code, "message": f.Message}})

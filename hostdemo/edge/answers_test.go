@@ -20,20 +20,23 @@ import (
 // answers them, run here through the Go edge and in js/test/edge.test.mjs through the
 // JS edge (one contract).
 type answerTable struct {
-	Routes verifier.LocalConfig `json:"routes"`
-	Cases  []struct {
-		Name          string            `json:"name"`
-		Method        string            `json:"method"`
-		Path          string            `json:"path"`
-		Access        string            `json:"access"`
-		RefreshCookie bool              `json:"refresh_cookie"`
-		Headers       map[string]string `json:"headers"`
-		Want          struct {
-			Status       int    `json:"status"`
-			Location     string `json:"location"`
-			Code         string `json:"code"`
-			CacheControl string `json:"cache_control"`
-			Clears       bool   `json:"clears"`
+	Routes      verifier.LocalConfig `json:"routes"`
+	APIPrefixes []string             `json:"api_prefixes"`
+	Cases       []struct {
+		Name             string            `json:"name"`
+		Method           string            `json:"method"`
+		Path             string            `json:"path"`
+		Access           string            `json:"access"`
+		RefreshCookie    bool              `json:"refresh_cookie"`
+		ControlPlaneDown bool              `json:"control_plane_down"`
+		Headers          map[string]string `json:"headers"`
+		Want             struct {
+			Status       int               `json:"status"`
+			Location     string            `json:"location"`
+			Code         string            `json:"code"`
+			CacheControl string            `json:"cache_control"`
+			Clears       bool              `json:"clears"`
+			Headers      map[string]string `json:"headers"`
 		} `json:"want"`
 	} `json:"cases"`
 }
@@ -81,7 +84,14 @@ func TestGateAnswersTheSharedTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("app")) })
-		gate := &edge.Gate{Engine: e, Source: src, Upstream: app, Now: clock, Logger: quiet}
+		gate := &edge.Gate{Engine: e, Source: src, Upstream: app, Now: clock, Logger: quiet, APIPrefixes: table.APIPrefixes}
+		// An edge whose control plane has been unreachable since it started: its source
+		// has fetched nothing, so it has no current keys.
+		unsynced, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: cp.srv.URL, Engine: verifier.NewNative(), NoStream: true, Now: clock, Logger: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
+		down := &edge.Gate{Engine: e, Source: unsynced, Upstream: app, Now: clock, Logger: quiet, APIPrefixes: table.APIPrefixes}
 		tokens := map[string]string{
 			"valid":   cp.token("user-1", "c2Vzc2lvbi1vbmUtMTIzNDU2", []string{"member"}, nil),
 			"expired": cp.token("user-1", "c2Vzc2lvbi1vbmUtMTIzNDU2", []string{"member"}, map[string]any{"iat": now - 700, "exp": now - 100}),
@@ -96,6 +106,13 @@ func TestGateAnswersTheSharedTable(t *testing.T) {
 			for k, v := range c.Headers {
 				req.Header.Set(k, v)
 			}
+			if tr := req.Header.Get("Trailer"); tr != "" {
+				// As net/http's server reads a request that announces trailers.
+				req.Trailer = http.Header{}
+				for _, name := range strings.Split(tr, ",") {
+					req.Trailer[http.CanonicalHeaderKey(strings.TrimSpace(name))] = nil
+				}
+			}
 			var cookies []string
 			if tok, ok := tokens[c.Access]; ok {
 				cookies = append(cookies, "at="+tok)
@@ -109,7 +126,11 @@ func TestGateAnswersTheSharedTable(t *testing.T) {
 				req.Header.Set("Cookie", strings.Join(cookies, "; "))
 			}
 			rec := httptest.NewRecorder()
-			gate.ServeHTTP(rec, req)
+			if c.ControlPlaneDown {
+				down.ServeHTTP(rec, req)
+			} else {
+				gate.ServeHTTP(rec, req)
+			}
 			res := rec.Result()
 			want := c.Want
 			if res.StatusCode != want.Status {
@@ -121,6 +142,11 @@ func TestGateAnswersTheSharedTable(t *testing.T) {
 			}
 			if want.CacheControl != "" && res.Header.Get("Cache-Control") != want.CacheControl {
 				t.Errorf("%s: Cache-Control %q, want %q", c.Name, res.Header.Get("Cache-Control"), want.CacheControl)
+			}
+			for k, v := range want.Headers {
+				if got := res.Header.Get(k); got != v {
+					t.Errorf("%s: %s %q, want %q", c.Name, k, got, v)
+				}
 			}
 			ct := res.Header.Get("Content-Type")
 			switch {

@@ -19,18 +19,25 @@ import (
 // their own routes (RouteRules in front of wsauth.Proxy). Source keeps Engine's
 // keys and revocation list current (sessionauth.SourceConfig.Engine) and says when
 // they are too old to trust. A request that needs sign-in is redirected to the login
-// or refresh page, or answered 401 (signIn), as the JS edge answers it: JSON to a
-// fetch with a method other than GET and HEAD, text to a prefetch that needs a refresh.
+// or refresh page, or answered 401 (signIn), as the JS edge answers it. An API request
+// (isAPI) is answered 401 rather than redirected, and every refusal to it (401, 403,
+// 400, 503) is JSON as sessionauth writes it; a page gets its refusal as text.
 type Gate struct {
 	Engine   verifier.Engine
 	Source   *sessionauth.Source
 	Upstream http.Handler
 	Now      func() time.Time
 	Logger   *slog.Logger
+	// APIPrefixes are the paths of API routes, as the JS edge's apiPrefixes name them: a
+	// prefix that ends in "/" matches the paths under it and itself without the "/"
+	// ("/api/": "/api", "/api/me"), any other that path only. They are matched against
+	// the path as the request sent it (URL.EscapedPath), as the engine reads it.
+	APIPrefixes []string
 }
 
 func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	d, ok := g.check(w, r)
+	api := g.isAPI(r)
+	d, ok := g.check(w, r, api)
 	if !ok {
 		return
 	}
@@ -46,40 +53,95 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.Header.Del("Upgrade")
 		g.Upstream.ServeHTTP(w, r)
 	case verifier.ActionRedirect, verifier.ActionRefresh:
-		signIn(w, r, d)
+		signIn(w, r, d, api)
 	default:
-		refuse(w, d)
+		refuse(w, d, api)
 	}
 }
+
+// isAPI reports whether r is answered as an API request, as the JS edge decides it: a
+// path under APIPrefixes, a WebSocket upgrade (a socket follows no redirect and shows
+// no page), or a method other than GET and HEAD that is not a navigation
+// (notNavigation). Such a request gets 401 JSON where a page would be redirected, and
+// its refusals as JSON.
+func (g *Gate) isAPI(r *http.Request) bool {
+	path := r.URL.EscapedPath()
+	for _, p := range g.APIPrefixes {
+		if matchPrefix(path, p) {
+			return true
+		}
+	}
+	if strings.EqualFold(strings.TrimSpace(strings.Join(r.Header.Values("Upgrade"), ", ")), "websocket") {
+		return true
+	}
+	return r.Method != http.MethodGet && r.Method != http.MethodHead && notNavigation(r.Header)
+}
+
+// matchPrefix reports whether path is prefix, or under it when prefix ends in "/" (the
+// engine's rule for public paths, and the JS edge's for apiPrefixes).
+func matchPrefix(path, prefix string) bool {
+	if dir, ok := strings.CutSuffix(prefix, "/"); ok {
+		return strings.HasPrefix(path, prefix) || path == dir
+	}
+	return path == prefix
+}
+
+// answer writes refusal f as the JS edge does: to an API request as JSON
+// (sessionauth.Refusal.Write), to a page as its message in text; no-store either way,
+// and Retry-After on 503.
+func answer(w http.ResponseWriter, f sessionauth.Refusal, api bool) {
+	if api {
+		f.Write(w)
+		return
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store")
+	if f.Status == http.StatusServiceUnavailable {
+		h.Set("Retry-After", "5")
+	}
+	http.Error(w, f.Message, f.Status)
+}
+
+// The edge's refusals that sessionauth's checks do not make (with RefusalMissingRole
+// and RefusalUnavailable), as the JS edge names them.
+var (
+	refusalInvalidPath     = sessionauth.Refusal{Status: http.StatusBadRequest, Code: "invalid_path", Message: "the request's path is refused"}
+	refusalInvalidRequest  = sessionauth.Refusal{Status: http.StatusBadRequest, Code: "invalid_request", Message: "request refused by the edge"}
+	refusalInputTooLarge   = sessionauth.Refusal{Status: http.StatusRequestHeaderFieldsTooLarge, Code: "invalid_request", Message: "request refused by the edge"}
+	refusalReservedTrailer = sessionauth.Refusal{Status: http.StatusBadRequest, Code: "invalid_request", Message: "a reserved X-Edgeauth header announced as a trailer"}
+	refusalInternal        = sessionauth.Refusal{Status: http.StatusInternalServerError, Code: "internal", Message: "the edge failed to decide"}
+)
 
 // signIn answers a request that needs sign-in (a redirect or refresh decision), as the
 // JS edge does (verifier/testdata/edge-answers.json):
 //
-//   - to a method other than GET and HEAD that is not a navigation (notNavigation),
-//     401 JSON as sessionauth.WriteError writes it: token_expired for a refresh,
-//     unauthenticated otherwise. fetch follows a redirect as a GET and would end on a
-//     page with a 200, the request lost and nothing saying so; a 401 says what
-//     happened, and the caller refreshes and retries. A signed-in user sent on from
-//     the login page (already_signed_in) is redirected whoever asks;
-//   - a refresh to a prefetch (isPrefetch), 401 (no-store): the prefetch's answer may
-//     be thrown away or race the navigation it foretells, and following a redirect to
-//     the refresh path would rotate the refresh token there, leaving the navigation a
-//     spent one. The browser drops the prefetch and the navigation refreshes. A HEAD
-//     is redirected: the control plane refuses a HEAD on its refresh path;
+//   - a refresh to a prefetch (isPrefetch) of a page, 401 text (no-store): the
+//     prefetch's answer may be thrown away or race the navigation it foretells, and
+//     following a redirect to the refresh path would rotate the refresh token there,
+//     leaving the navigation a spent one. The browser drops the prefetch and the
+//     navigation refreshes. A HEAD is redirected: the control plane refuses a HEAD on
+//     its refresh path;
+//   - to an API request (isAPI: an API route, a WebSocket upgrade, a method other than
+//     GET and HEAD that is not a navigation), 401 JSON as sessionauth.WriteError writes
+//     it: token_expired for a refresh, unauthenticated otherwise. fetch follows a
+//     redirect as a GET and would end on a page with a 200, the request lost and
+//     nothing saying so, and a socket follows none; a 401 says what happened, and the
+//     caller refreshes and retries. A signed-in user sent on from the login page
+//     (already_signed_in) is redirected whoever asks;
 //   - otherwise a redirect to d.Location, 302 to a GET or HEAD and 303 (See Other: GET
 //     it, RFC 9110 15.4.4) to any other method.
-func signIn(w http.ResponseWriter, r *http.Request, d verifier.Decision) {
+func signIn(w http.ResponseWriter, r *http.Request, d verifier.Decision, api bool) {
 	safe := r.Method == http.MethodGet || r.Method == http.MethodHead
 	switch {
-	case !safe && notNavigation(r.Header) && d.Reason != verifier.ReasonAlreadySignedIn:
+	case d.Action == verifier.ActionRefresh && isPrefetch(r.Header) && !api:
+		w.Header().Set("Cache-Control", "no-store")
+		http.Error(w, "a prefetch does not refresh the session: the navigation will", http.StatusUnauthorized)
+	case api && d.Reason != verifier.ReasonAlreadySignedIn:
 		err := sessionauth.ErrNoToken // unauthenticated
 		if d.Action == verifier.ActionRefresh {
 			err = verifier.ErrExpired // token_expired
 		}
 		sessionauth.WriteError(w, err)
-	case d.Action == verifier.ActionRefresh && isPrefetch(r.Header):
-		w.Header().Set("Cache-Control", "no-store")
-		http.Error(w, "a prefetch does not refresh the session: the navigation will", http.StatusUnauthorized)
 	default:
 		status := http.StatusFound
 		if !safe {
@@ -129,7 +191,7 @@ func isPrefetch(h http.Header) bool {
 // nothing of the roles a route requires, so a socket under /admin/ would open for any
 // signed-in user. A request the gate refuses (a missing role: 403; a path no upstream
 // should read: 400; keys too old, input it cannot decide) is answered as the gate answers
-// it. An Authorizer (wsauth.Proxy) then authorizes the request its own way, and the
+// it (JSON to a WebSocket upgrade). An Authorizer (wsauth.Proxy) then authorizes the request its own way, and the
 // route's rules are checked on the identity it authorized (Gate.permits), not on the
 // token the gate read: the two may read different tokens (another cookie, another
 // moment). Any other handler gets every request the gate does not refuse, and must
@@ -137,7 +199,8 @@ func isPrefetch(h http.Header) bool {
 func (g *Gate) RouteRules(next http.Handler) http.Handler {
 	a, authorizes := next.(Authorizer)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d, ok := g.check(w, r)
+		api := g.isAPI(r)
+		d, ok := g.check(w, r, api)
 		if !ok {
 			return
 		}
@@ -146,7 +209,7 @@ func (g *Gate) RouteRules(next http.Handler) http.Handler {
 			// A redirect or refresh is next's to answer its own way: a WebSocket client
 			// needs 401 token_expired, not a redirect it cannot follow.
 		default:
-			refuse(w, d)
+			refuse(w, d, api)
 			return
 		}
 		if !authorizes {
@@ -201,22 +264,22 @@ func permits(d verifier.Decision, id sessionauth.Identity) error {
 	return sessionauth.ErrMissingRole
 }
 
-// check decides r, or answers it and reports false when it cannot be decided: an
-// identity header announced as a trailer, keys or revocations too old, a request the
-// engine refuses to read.
-func (g *Gate) check(w http.ResponseWriter, r *http.Request) (verifier.Decision, bool) {
+// check decides r, or answers it (JSON when api) and reports false when it cannot be
+// decided: an identity header announced as a trailer, keys or revocations too old, a
+// request the engine refuses to read.
+func (g *Gate) check(w http.ResponseWriter, r *http.Request, api bool) (verifier.Decision, bool) {
 	for name := range r.Trailer {
 		// Trailers arrive after the gate has decided; an identity header announced as
 		// one is refused rather than left for an upstream to merge.
 		if verifier.IsReservedHeader(name) {
-			http.Error(w, "an identity header announced as a trailer", http.StatusBadRequest)
+			answer(w, refusalReservedTrailer, api)
 			return verifier.Decision{}, false
 		}
 	}
 	if err := g.fresh(); err != nil {
 		// Keys or revocations of unknown age: refuse rather than guess.
 		g.log().Warn("failing closed", "err", err)
-		http.Error(w, "authentication temporarily unavailable", http.StatusServiceUnavailable)
+		answer(w, sessionauth.RefusalUnavailable, api)
 		return verifier.Decision{}, false
 	}
 	req := verifier.Request{
@@ -230,15 +293,15 @@ func (g *Gate) check(w http.ResponseWriter, r *http.Request) (verifier.Decision,
 	}
 	d, err := g.decide(r, req)
 	if err != nil {
-		status := http.StatusBadRequest
+		f := refusalInvalidRequest
 		switch {
 		case errors.Is(err, verifier.ErrInputTooLarge):
-			status = http.StatusRequestHeaderFieldsTooLarge
+			f = refusalInputTooLarge
 		case !errors.Is(err, verifier.ErrInvalidRequest):
-			status = http.StatusInternalServerError
+			f = refusalInternal
 		}
 		g.log().Warn("gate error", "path", r.URL.Path, "err", err)
-		http.Error(w, http.StatusText(status), status)
+		answer(w, f, api)
 		return verifier.Decision{}, false
 	}
 	if log := g.log(); log.Enabled(r.Context(), slog.LevelDebug) {
@@ -248,14 +311,14 @@ func (g *Gate) check(w http.ResponseWriter, r *http.Request) (verifier.Decision,
 	return d, true
 }
 
-// refuse answers a deny (403, or 400 for a refused path) and anything a newer module
-// might invent.
-func refuse(w http.ResponseWriter, d verifier.Decision) {
-	status := http.StatusForbidden
+// refuse answers a deny (403 missing_role, or 400 invalid_path for a refused path) and
+// anything a newer module might invent (403), as JSON when api.
+func refuse(w http.ResponseWriter, d verifier.Decision, api bool) {
+	f := sessionauth.RefusalMissingRole
 	if d.Action == verifier.ActionDeny && d.Status == http.StatusBadRequest {
-		status = http.StatusBadRequest
+		f = refusalInvalidPath
 	}
-	http.Error(w, http.StatusText(status), status)
+	answer(w, f, api)
 }
 
 // decide asks the engine, and once more after a JWKS refetch when the token names a

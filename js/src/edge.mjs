@@ -518,25 +518,27 @@ class Edge {
 
   async decideRequest(request, ctx, url) {
     const path = url.pathname;
+    // A WebSocket client follows no redirect: a refused upgrade is answered as an API
+    // route is (401/403 JSON), as the Go edge's WebSocket proxy (wsauth) answers it.
+    // So is a POST (PUT, ...) that is not a navigation: fetch from a page, a Next server
+    // action. fetch follows a redirect as a GET and ends on a page with a 200, the POST
+    // lost and nothing saying so; a 401 says what happened, and the caller (or
+    // createAuthFetch) refreshes and retries. Every refusal (400, 401, 403, 503) is JSON
+    // to such a request and text to a page, as the Go edge answers them. Read from the
+    // request's headers: none of these is an identity header.
+    const api = this.isAPI(path) || request.headers.get("upgrade")?.trim().toLowerCase() === "websocket" ||
+      (!SAFE_METHODS.has(request.method) && notNavigation(request.headers));
     let cleaned;
     try {
       cleaned = cleanHeaders(request.headers);
     } catch {
-      return respond(errorResponse(400, "invalid_request", "a reserved X-Edgeauth header announced as a trailer", true), "reserved_trailer");
+      return respond(errorResponse(400, "invalid_request", "a reserved X-Edgeauth header announced as a trailer", api), "reserved_trailer");
     }
     const headers = cleaned.headers;
 
     for (const p of this.o.controlPlanePrefixes) {
       if (matchPrefix(path, p)) return forward(`${this.o.controlPlane}${path}${url.search}`, headers, [], "control_plane");
     }
-    // A WebSocket client follows no redirect: a refused upgrade is answered as an API
-    // route is (401/403 JSON), as the Go edge's WebSocket proxy (wsauth) answers it.
-    // So is a POST (PUT, ...) that is not a navigation: fetch from a page, a Next server
-    // action. fetch follows a redirect as a GET and ends on a page with a 200, the POST
-    // lost and nothing saying so; a 401 says what happened, and the caller (or
-    // createAuthFetch) refreshes and retries.
-    const api = this.isAPI(path) || headers.get("upgrade")?.trim().toLowerCase() === "websocket" ||
-      (!SAFE_METHODS.has(request.method) && notNavigation(headers));
     if (!this.started) {
       try {
         await this.ready();

@@ -165,7 +165,11 @@ test("the edges' answers: the shared table the Go edge runs too (verifier/testda
     refreshes++;
     res.writeHead(500).end();
   };
-  const edge = createEdge({ module, controlPlane: cp.url, routes: table.routes });
+  const edge = createEdge({ module, controlPlane: cp.url, routes: table.routes, apiPrefixes: table.api_prefixes });
+  // An edge whose control plane has been unreachable since it started (control_plane_down).
+  const downCP = await controlPlane();
+  downCP.down = true;
+  const down = createEdge({ module, controlPlane: downCP.url, routes: table.routes, apiPrefixes: table.api_prefixes, log: () => {} });
   const tokens = {
     valid: cp.sign(fresh()),
     expired: cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 }),
@@ -177,13 +181,14 @@ test("the edges' answers: the shared table the Go edge runs too (verifier/testda
     if (c.refresh_cookie) cookies.push("rt=old");
     const headers = { ...c.headers, ...(cookies.length > 0 && { cookie: cookies.join("; ") }) };
     const body = c.method === "GET" || c.method === "HEAD" ? undefined : "a=1";
-    const o = await edge.handle(new Request(`http://app.test${c.path}`, { method: c.method, headers, body }));
+    const o = await (c.control_plane_down ? down : edge).handle(new Request(`http://app.test${c.path}`, { method: c.method, headers, body }));
     const res = o.response;
     const want = c.want;
     assert.equal(res?.status ?? 200, want.status, `${c.name}: ${o.reason}`);
     if (!res) continue;
     assert.equal(res.headers.get("location"), want.location ?? null, c.name);
     if (want.cache_control) assert.equal(res.headers.get("cache-control"), want.cache_control, c.name);
+    for (const [k, v] of Object.entries(want.headers ?? {})) assert.equal(res.headers.get(k) ?? "", v, `${c.name}: ${k}`);
     const ct = res.headers.get("content-type") ?? "";
     if (want.code) {
       assert.equal(ct, "application/json", c.name);

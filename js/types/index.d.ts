@@ -89,7 +89,7 @@ export interface EdgeOptions {
   controlPlane: string;
   /** Local route rules; the rest comes from the control plane's edge configuration. */
   routes?: RouteRules;
-  /** Routes answered with 401/403 JSON instead of redirects (so is a POST, PUT, ... from fetch or a Next server action). */
+  /** Routes answered as an API: 401 JSON instead of redirects, and every refusal (400, 403, 503) as JSON rather than text (so is a WebSocket upgrade, and a POST, PUT, ... from fetch or a Next server action). */
   apiPrefixes?: string[];
   /** Cookie-to-Bearer API proxy routes. */
   bearerProxy?: BearerRoute[];
