@@ -632,7 +632,7 @@ class Edge {
       case "deny":
         // The module refuses a path no upstream should read with status 400 (ABI.md), whoever asks.
         if (d.status === 400) return respond(withCookies(errorResponse(400, "invalid_path", "the request's path is refused", api), setCookies), d.reason, d);
-        return respond(withCookies(errorResponse(403, "forbidden", "signed in, but without a role this route requires", api), setCookies), d.reason, d);
+        return respond(withCookies(errorResponse(403, "missing_role", "signed in, but without a role this route requires", api), setCookies), d.reason, d);
       case "refresh":
         if (api) {
           return respond(withCookies(errorResponse(401, "token_expired", "the access token expired: refresh the session (POST the refresh endpoint) and retry", api), setCookies), d.reason, d);

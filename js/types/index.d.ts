@@ -127,6 +127,16 @@ export interface EdgeOptions {
 }
 
 /** What to do with a request. */
+/**
+ * error.code of the edge's JSON answers, `{"error":{"code":...,"message":...}}` (to an API
+ * request: apiPrefixes, a WebSocket upgrade, a POST, PUT, ... from fetch), the same as the
+ * Go edge's and sessionauth's: 401 `unauthenticated`, `token_expired` (refresh and retry),
+ * `session_ended` (a refresh at the edge was refused: sign in again); 403 `missing_role`
+ * (signed in, without a role the route requires); 400 `invalid_path`, 400 or 431
+ * `invalid_request`; 503 `unavailable` (with Retry-After); 500 `internal`.
+ */
+export type EdgeErrorCode = "unauthenticated" | "token_expired" | "session_ended" | "missing_role" | "invalid_path" | "invalid_request" | "unavailable" | "internal";
+
 export type Outcome =
   | {
       action: "forward";
@@ -149,7 +159,7 @@ export type Outcome =
       upstream: undefined;
       requestHeaders: null;
       setCookies: string[];
-      /** The answer: redirect (302; 303 to a POST that navigates, with cookies cleared), 401/403, 503. */
+      /** The answer: redirect (302; 303 to a POST that navigates, with cookies cleared), 401/403, 400, 503; JSON with an EdgeErrorCode to an API request, text to a page. */
       response: Response;
     };
 
