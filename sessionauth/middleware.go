@@ -89,21 +89,32 @@ func RefusalFor(err error) Refusal {
 }
 
 // WriteError answers a refused check with RefusalFor(err) (Refusal.Write), with a
-// WWW-Authenticate challenge on 401 (RFC 6750). The error's own text, which may name
+// WWW-Authenticate challenge on 401 (Challenge). The error's own text, which may name
 // internals, is not sent.
 func WriteError(w http.ResponseWriter, err error) {
 	f := RefusalFor(err)
 	if f.Status == http.StatusUnauthorized {
-		challenge := `Bearer`
-		switch {
-		case errors.Is(err, verifier.ErrExpired):
-			challenge = `Bearer error="invalid_token", error_description="the access token expired"`
-		case !errors.Is(err, ErrNoToken):
-			challenge = `Bearer error="invalid_token"`
-		}
-		w.Header().Set("WWW-Authenticate", challenge)
+		w.Header().Set("WWW-Authenticate", Challenge(err))
 	}
 	f.Write(w)
+}
+
+// Challenge is the WWW-Authenticate challenge that WriteError sends with a 401 for err
+// (RFC 9110, 15.5.2: a 401 carries one). The scheme is Bearer (RFC 6750), the one the
+// access token is also accepted under (Authorization: Bearer, where allowed); no scheme
+// names a session cookie, and a Bearer challenge, unlike Basic, makes no browser ask
+// for credentials. Without a token it is "Bearer" alone; an expired token gets
+// error="invalid_token" with a description that says so, any other bad token
+// error="invalid_token".
+func Challenge(err error) string {
+	switch {
+	case errors.Is(err, verifier.ErrExpired):
+		return `Bearer error="invalid_token", error_description="the access token expired"`
+	case errors.Is(err, ErrNoToken):
+		return `Bearer`
+	default:
+		return `Bearer error="invalid_token"`
+	}
 }
 
 // Write answers with f as {"error":{"code":...,"message":...}} (the control plane's

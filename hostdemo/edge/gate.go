@@ -115,12 +115,12 @@ var (
 // signIn answers a request that needs sign-in (a redirect or refresh decision), as the
 // JS edge does (verifier/testdata/edge-answers.json):
 //
-//   - a refresh to a prefetch (isPrefetch) of a page, 401 text (no-store): the
-//     prefetch's answer may be thrown away or race the navigation it foretells, and
-//     following a redirect to the refresh path would rotate the refresh token there,
-//     leaving the navigation a spent one. The browser drops the prefetch and the
-//     navigation refreshes. A HEAD is redirected: the control plane refuses a HEAD on
-//     its refresh path;
+//   - a refresh to a prefetch (isPrefetch) of a page, 401 text (no-store, with an
+//     expired token's challenge: every 401 carries one): the prefetch's answer may be
+//     thrown away or race the navigation it foretells, and following a redirect to the
+//     refresh path would rotate the refresh token there, leaving the navigation a
+//     spent one. The browser drops the prefetch and the navigation refreshes. A HEAD
+//     is redirected: the control plane refuses a HEAD on its refresh path;
 //   - to an API request (isAPI: an API route, a WebSocket upgrade, a method other than
 //     GET and HEAD that is not a navigation), 401 JSON as sessionauth.WriteError writes
 //     it: token_expired for a refresh, unauthenticated otherwise. fetch follows a
@@ -134,6 +134,7 @@ func signIn(w http.ResponseWriter, r *http.Request, d verifier.Decision, api boo
 	safe := r.Method == http.MethodGet || r.Method == http.MethodHead
 	switch {
 	case d.Action == verifier.ActionRefresh && isPrefetch(r.Header) && !api:
+		w.Header().Set("WWW-Authenticate", sessionauth.Challenge(verifier.ErrExpired))
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "a prefetch does not refresh the session: the navigation will", http.StatusUnauthorized)
 	case api && d.Reason != verifier.ReasonAlreadySignedIn:

@@ -926,14 +926,22 @@ function redirect(location) {
   return new Response(null, { status: 302, headers: { location, "cache-control": "no-store" } });
 }
 
+// CHALLENGES: the WWW-Authenticate challenge of each 401's code, as sessionauth sends
+// them (sessionauth.Challenge): RFC 9110 requires one on a 401. Bearer (RFC 6750) is the
+// scheme the access token is also accepted under where allowed (allow_bearer); no scheme
+// names a session cookie, and a Bearer challenge, unlike Basic, makes no browser ask for
+// credentials.
+const CHALLENGES = {
+  __proto__: null,
+  unauthenticated: "Bearer",
+  token_expired: 'Bearer error="invalid_token", error_description="the access token expired"',
+  session_ended: 'Bearer error="invalid_token"',
+};
+
 function errorResponse(status, code, message, json) {
-  if (json) {
-    return new Response(JSON.stringify({ error: { code, message } }), {
-      status,
-      headers: { "content-type": "application/json", "cache-control": "no-store" },
-    });
-  }
-  return new Response(`${message}\n`, { status, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+  const headers = json ? { "content-type": "application/json", "cache-control": "no-store" } : { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" };
+  if (status === 401) headers["www-authenticate"] = CHALLENGES[code] ?? CHALLENGES.unauthenticated;
+  return new Response(json ? JSON.stringify({ error: { code, message } }) : `${message}\n`, { status, headers });
 }
 
 function unavailable(api, message) {

@@ -649,6 +649,11 @@ test("refresh at the edge: new cookies upstream and to the browser in one respon
   assert.equal(refused.response.status, 302);
   assert.equal(refused.response.headers.get("location"), "/login?return_to=%2Fdashboard%3Fx%3D1");
   assert.deepEqual(refused.response.headers.getSetCookie(), clearing);
+  // To an API request: 401 session_ended, with a challenge (every 401 carries one).
+  const refusedAPI = await edge.handle(new Request("http://app.test/dashboard", { method: "POST", body: "a=1", headers: { cookie: `at=${expired}; rt=stolen`, "sec-fetch-mode": "cors" } }));
+  assert.equal(refusedAPI.response.status, 401);
+  assert.equal((await refusedAPI.response.json()).error.code, "session_ended");
+  assert.equal(refusedAPI.response.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
   // return_to follows the module's rule (SafeReturnTo) there too: a path that would
   // read as another site's address, or one too long to carry, goes without it.
   for (const path of ["//evil.example/x", `/dashboard?q=${"a".repeat(2100)}`]) {
