@@ -90,8 +90,13 @@ type Decision struct {
 	// Reason is a stable machine-readable code, for logs, metrics and hosts (see
 	// ABI.md, "Decision reasons").
 	Reason Reason `json:"reason"`
-	// Status is the HTTP status the edge answers with when it does not forward
-	// (302 for redirect and refresh, 403 for deny, 0 for allow).
+	// Status is the module's answer when the request is not forwarded, as a page
+	// navigation gets it: 302 for redirect and refresh, 403 for deny (400 for a
+	// refused path, ReasonInvalidPath), 0 for allow. The edges adapt it to the
+	// request (README, "How a request is decided"): a redirect or refresh is 303 to a
+	// navigation with a method other than GET and HEAD, 401 to an API request (an API
+	// route, a WebSocket upgrade, such a method from fetch), and a refresh is 401 to a
+	// prefetch.
 	Status   int       `json:"status,omitempty"`
 	Location string    `json:"location,omitempty"`
 	Identity *Identity `json:"identity,omitempty"`
