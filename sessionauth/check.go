@@ -40,10 +40,9 @@ type CheckerConfig struct {
 	// Algorithms allowed for access tokens; default the edge configuration's, else the
 	// source's.
 	Algorithms []string
-	// Leeway tolerated on exp, nbf and iat; default the edge configuration's
-	// leeway_seconds (0 there is no leeway), else 1 min (the control plane's); at most
-	// 5 min. Zero here means the default: pin no leeway with an edge configuration
-	// whose leeway_seconds is 0.
+	// Leeway tolerated on exp, nbf and iat; at most 5 min. Zero means the default: the
+	// edge configuration's leeway_seconds (0 there is no leeway), else 1 min (the
+	// control plane's). NoLeeway means none, whatever the edge configuration says.
 	Leeway time.Duration
 	// AccessCookie is the name of the access cookie CheckRequest reads; default the
 	// edge configuration's, else DefaultAccessCookie.
@@ -53,6 +52,9 @@ type CheckerConfig struct {
 	AllowBearer bool
 	Now         func() time.Time // default the source's clock
 }
+
+// NoLeeway, as CheckerConfig.Leeway, means no leeway at all (zero means the default).
+const NoLeeway time.Duration = -1
 
 // Identity is who a valid access token speaks for.
 type Identity struct {
@@ -108,8 +110,8 @@ func NewChecker(src *Source, cfg CheckerConfig) (*Checker, error) {
 			errs = append(errs, err)
 		}
 	}
-	if cfg.Leeway < 0 || cfg.Leeway > jose.MaxLeeway*time.Second {
-		errs = append(errs, errors.New("sessionauth: Leeway must be between 0 and 5 min"))
+	if (cfg.Leeway < 0 && cfg.Leeway != NoLeeway) || cfg.Leeway > jose.MaxLeeway*time.Second {
+		errs = append(errs, errors.New("sessionauth: Leeway must be between 0 and 5 min, or NoLeeway"))
 	}
 	if cfg.Now == nil {
 		cfg.Now = src.cfg.Now
@@ -145,7 +147,10 @@ func (c *Checker) validator(st *state) (jose.Validator, error) {
 			v.Algorithms = algs
 		}
 	}
-	if c.cfg.Leeway == 0 {
+	switch c.cfg.Leeway {
+	case NoLeeway:
+		v.Leeway = 0
+	case 0:
 		// The edge configuration's leeway_seconds is the leeway, 0 included (syncEdge
 		// refused one outside 0..300); a document without it means 0, as it does to
 		// the gate (verifier.EdgeConfig). The default is only for a source without an

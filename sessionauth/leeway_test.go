@@ -89,3 +89,50 @@ func TestEdgeConfigStatesZeroLeeway(t *testing.T) {
 		t.Fatalf("leeway 0 published as %s", b)
 	}
 }
+
+// CheckerConfig.Leeway NoLeeway asks for no leeway at all, which zero cannot (zero is
+// the default): a token 30 s past its exp is refused whether the issuer is pinned (the
+// 1-minute default would accept it) or the edge configuration publishes 90 s.
+func TestCheckerNoLeeway(t *testing.T) {
+	edge90, err := json.Marshal(verifier.EdgeConfig{Issuer: "https://auth.example.test", Audience: audience,
+		Algorithms: []string{"EdDSA"}, LeewaySeconds: 90, AccessCookie: verifier.Cookie{Name: "at"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, doc := range map[string][]byte{"issuer pinned": nil, "published 90": edge90} {
+		t.Run(name, func(t *testing.T) {
+			f := newFakeCP(t)
+			f.edge = doc
+			clk := newClock()
+			src, _ := newSource(t, f, clk, func(c *sessionauth.SourceConfig) {
+				if doc != nil {
+					c.Issuer = ""
+				}
+			})
+			ctx := context.Background()
+			if err := src.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			chk, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{Audience: audience, Leeway: sessionauth.NoLeeway})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := clk.Now()
+			claims := func(exp time.Time) jwt.MapClaims {
+				return jwt.MapClaims{"iss": f.issuer, "aud": audience, "sub": "user-1", "sid": "s",
+					"iat": now.Add(-10 * time.Minute).Unix(), "exp": exp.Unix()}
+			}
+			if _, err := chk.Check(ctx, f.sign("at+jwt", claims(now.Add(-30*time.Second)))); !errors.Is(err, verifier.ErrExpired) {
+				t.Fatalf("token 30 s past exp under NoLeeway: %v, want ErrExpired", err)
+			}
+			if _, err := chk.Check(ctx, f.sign("at+jwt", claims(now.Add(30*time.Second)))); err != nil {
+				t.Fatalf("token 30 s before exp under NoLeeway: %v", err)
+			}
+		})
+	}
+	// Other negative values are still refused.
+	src, _ := newSource(t, newFakeCP(t), newClock(), nil)
+	if _, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{Audience: audience, Leeway: -2 * time.Second}); err == nil {
+		t.Fatal("Leeway -2 s accepted")
+	}
+}
