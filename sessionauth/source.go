@@ -157,6 +157,7 @@ type state struct {
 	list     []byte
 	listETag string
 	listIat  int64
+	listExp  int64     // the list's exp: a 304 confirms it only before then
 	revAt    time.Time // same for the revocation list
 	revoked  map[string]revocation
 	// engineList: SourceConfig.Engine holds list. An engine drops a list that a new
@@ -545,7 +546,23 @@ func (s *Source) syncList(ctx context.Context, keysChanged bool) error {
 		return fmt.Errorf("sessionauth: revocations: %w", err)
 	}
 	if notModified {
-		s.update(func(st *state) { st.revAt = s.now() })
+		// A 304 says the list held is still the current one; it is a confirmation only
+		// while that list is within its exp (a replica that cannot rebuild its list, or a
+		// cache, may keep answering 304 after it). Past exp the source is not confirmed,
+		// and turns stale MaxStale after the last confirmation, as with no answer at all.
+		now := s.now()
+		var expired int64
+		confirmed := false
+		s.update(func(st *state) {
+			if confirmed = now.Unix() < st.listExp; confirmed {
+				st.revAt = now
+			}
+			expired = st.listExp
+		})
+		if !confirmed {
+			return fmt.Errorf("%w: the control plane answered 304 for the revocation list held, which expired at %s",
+				ErrStale, time.Unix(expired, 0).UTC().Format(time.RFC3339))
+		}
 		return nil
 	}
 	return s.applyList(ctx, body, etag)
@@ -591,7 +608,7 @@ func (s *Source) applyList(ctx context.Context, body []byte, etag string) error 
 			}
 			next.revoked[sid] = r // pushed, and this list may predate it
 		}
-		next.list, next.listETag, next.listIat, next.revAt = body, etag, rl.IssuedAt, now
+		next.list, next.listETag, next.listIat, next.listExp, next.revAt = body, etag, rl.IssuedAt, rl.ExpiresAt, now
 		next.engineList = true // loaded above, when there is an engine
 		s.snap.Store(&next)
 	}

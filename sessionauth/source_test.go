@@ -331,3 +331,34 @@ func contains(s, sub string) bool {
 	}
 	return false
 }
+
+// A 304 confirms the list held only while that list is within its exp: a replica (or a
+// cache) that answers 304 to the ETag of a list past its exp does not keep the source
+// fresh, so the source turns stale MaxStale after the last real confirmation, as it does
+// when the control plane cannot be reached.
+func TestNotModifiedDoesNotConfirmAnExpiredList(t *testing.T) {
+	f := newFakeCP(t) // its list lives 300 s, and answers 304 to its ETag forever
+	clk := newClock()
+	src, chk := newSource(t, f, clk, nil)
+	ctx := context.Background()
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(6 * time.Minute) // the list held expired a minute ago
+	before := f.notModified.Load()
+	err := src.Sync(ctx)
+	if f.notModified.Load()-before != 2 { // the JWKS and the list
+		t.Fatalf("the fake answered %d 304s, want 2", f.notModified.Load()-before)
+	}
+	if err == nil || !errors.Is(err, sessionauth.ErrStale) {
+		t.Errorf("Sync answered 304 for an expired list: %v, want an error wrapping ErrStale", err)
+	}
+	clk.Advance(5 * time.Minute) // 11 min after the last confirmation of a current list
+	if err := src.Fresh(); !errors.Is(err, sessionauth.ErrStale) {
+		t.Fatalf("Fresh 11 min after the list was last confirmed within its exp: %v, want ErrStale", err)
+	}
+	tok := f.token("sess-1", clk.Now())
+	if _, err := chk.Check(ctx, tok); !errors.Is(err, sessionauth.ErrStale) {
+		t.Fatalf("check: %v, want ErrStale", err)
+	}
+}
