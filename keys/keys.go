@@ -224,6 +224,12 @@ func (m *Manager) Active() (KeyInfo, bool) {
 
 // Reload reads the key set from PostgreSQL and replaces the in-memory signing key and
 // JWKS. It changes nothing in the database. On error the previous state stays in use.
+//
+// A pending key whose private key this replica cannot open (sealed under a KEK it does
+// not have, see ErrWrongKEK) is published but not made ready to sign, and a warning
+// names it: one misconfigured replica must not stop the others from reloading. The
+// active key must open, or Reload fails (the replica keeps its last set and turns
+// stale after MaxStale rather than sign with a key that no longer signs).
 func (m *Manager) Reload(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -258,6 +264,12 @@ func (m *Manager) Reload(ctx context.Context) error {
 		s, ok := m.signers[l.info.KID]
 		if !ok {
 			if s, err = m.openSigner(l.info.KID, l.info.Alg, l.sealed, j); err != nil {
+				if l.info.State == StatePending {
+					// Errors name the kid and KEK ids, never key material.
+					m.log.Warn("signing keys: a pending key cannot be opened here; it is published, and this replica cannot sign once it is active: give every replica the KEK that sealed it (keys.kek or keys.previous_keks)",
+						"kid", l.info.KID, "activate_at", l.info.ActivateAt, "err", err)
+					continue
+				}
 				return fmt.Errorf("keys: reload: %w", err)
 			}
 		}
@@ -322,7 +334,7 @@ func (m *Manager) Run(ctx context.Context) {
 			return
 		case <-t.C:
 			if err := m.Advance(ctx); err != nil && ctx.Err() == nil {
-				m.log.Warn("signing keys: advance failed; keeping the current keys", "err", err)
+				m.log.Warn("signing keys: advance failed", "err", err, "fresh", m.CheckFresh() == nil)
 			}
 		}
 	}
@@ -331,11 +343,17 @@ func (m *Manager) Run(ctx context.Context) {
 // Advance moves the lifecycle forward to now (see the package comment), in one
 // transaction under the advisory lock, then reloads. Run calls it on every tick;
 // it is idempotent, and replicas calling it at once do each change only once.
+//
+// It reloads even when the lifecycle step fails (a row sealed under a KEK this replica
+// does not have cannot be re-sealed, the lock timed out, ...): other replicas may have
+// moved the lifecycle, and a replica that stopped reloading would turn stale. The
+// error returned joins both failures.
 func (m *Manager) Advance(ctx context.Context) error {
-	if err := m.locked(ctx, m.advance); err != nil {
-		return err
+	err := m.locked(ctx, m.advance)
+	if err != nil {
+		err = fmt.Errorf("keys: advance: %w", err)
 	}
-	return m.Reload(ctx)
+	return errors.Join(err, m.Reload(ctx))
 }
 
 // Rotate starts a rotation now, for the `keys rotate` command.
