@@ -380,8 +380,10 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// readyz answers 200 when the database answers and its schema is the version this
-// binary expects; 503 otherwise (a load balancer then keeps traffic away).
+// readyz answers 200 when the database answers, the signing keys were reloaded
+// recently, the revocation list is being kept current (its listener connected, its exp
+// not near) and the schema is the version this binary expects; 503 otherwise, with the
+// reason as the error's message (a load balancer then keeps traffic away).
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if s.deps.Database == nil {
 		return ErrNotReady.with(nil, "no database")
@@ -395,6 +397,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 		if err := f.CheckFresh(); err != nil {
 			return ErrNotReady.with(err, "signing keys not reloaded recently")
 		}
+	}
+	if err := s.deps.Revocations.Ready(); err != nil {
+		return ErrNotReady.with(err, err.Error())
 	}
 	cur, latest, err := s.deps.Database.SchemaVersion(ctx)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 type RevocationSource interface {
 	Body() (body []byte, etag string)
 	Expires() time.Time // the current list's exp
+	Ready() error       // nil while the list is kept current (for /readyz)
 	CurrentEvent() revocation.Event
 	Subscribe(buf int) *revocation.Subscription
 	Replay(ctx context.Context, after int64) ([]revocation.Event, error)

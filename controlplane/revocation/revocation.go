@@ -23,6 +23,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -155,6 +156,9 @@ type List struct {
 
 	ending    chan struct{} // closed by EndStreams
 	endingOne sync.Once
+
+	running   atomic.Bool // Run is keeping the list current
+	listening atomic.Bool // Run's LISTEN connection is up
 }
 
 // withDefaults returns c with every zero field set to its default.
@@ -226,6 +230,27 @@ func (l *List) Expires() time.Time {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return l.exp
+}
+
+// Ready returns nil while the list is kept current, and otherwise why not: while Run's
+// LISTEN connection is down (revocations made through other replicas are not heard and
+// the list is not rebuilt), and once the list is within min(Refresh, CacheTTL/3) of its
+// exp (several rebuilds in a row failed; past exp it is no longer served). A readiness
+// check reports it so that a load balancer takes the replica out before its list
+// answers 503. Before Run starts, and after it ends, only the list's exp counts.
+func (l *List) Ready() error {
+	if l.running.Load() && !l.listening.Load() {
+		return errors.New("revocation listener disconnected: revocations are not heard and the list is not rebuilt (reconnecting)")
+	}
+	now, exp := l.cfg.Now(), l.Expires()
+	left := exp.Sub(now)
+	switch {
+	case left <= 0:
+		return fmt.Errorf("revocation list expired %s ago and was not rebuilt", (-left).Truncate(time.Second))
+	case left < min(l.cfg.Refresh, l.cfg.CacheTTL/3):
+		return fmt.Errorf("revocation list expires in %s and is not being rebuilt", left.Truncate(time.Second))
+	}
+	return nil
 }
 
 // CurrentEvent returns the current list as an event.
@@ -412,11 +437,16 @@ func (l *List) Ending() <-chan struct{} { return l.ending }
 // (reconnecting with exponential backoff, 100 ms up to 10 s, and rebuilding after every
 // reconnect since notifications may have been missed), rebuilds shortly after each
 // notification (bursts coalesce into one build) and at least every Config.Refresh.
+//
+// While the connection is down, Ready reports it.
 func (l *List) Run(ctx context.Context) {
 	defer l.EndStreams()
+	l.running.Store(true)
+	defer l.running.Store(false)
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := l.listen(ctx, func() { backoff = 100 * time.Millisecond })
+		err := l.listen(ctx, func() { backoff = 100 * time.Millisecond; l.listening.Store(true) })
+		l.listening.Store(false)
 		if ctx.Err() != nil {
 			return
 		}
@@ -432,11 +462,20 @@ func (l *List) Run(ctx context.Context) {
 	}
 }
 
+// ListenerApplicationName is the application_name of the listener's connection (in
+// pg_stat_activity).
+const ListenerApplicationName = "edgeauth revocation listener"
+
 // listen runs one connection's life. A failed rebuild (database hiccup, signer without a
 // fresh key) is retried every second without dropping the listener; only a connection
 // error ends it.
 func (l *List) listen(ctx context.Context, connected func()) error {
-	conn, err := pgx.ConnectConfig(ctx, l.pool.Config().ConnConfig.Copy())
+	cc := l.pool.Config().ConnConfig.Copy()
+	if cc.RuntimeParams == nil {
+		cc.RuntimeParams = map[string]string{}
+	}
+	cc.RuntimeParams["application_name"] = ListenerApplicationName
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return err
 	}
