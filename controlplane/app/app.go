@@ -10,6 +10,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
 	"time"
 
@@ -228,6 +230,45 @@ func (a *App) prune(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// ShutdownTimeout bounds how long Run waits for requests in flight once its context
+// ends.
+const ShutdownTimeout = 15 * time.Second
+
+// Server is one HTTP server and the listener it serves on.
+type Server struct {
+	HTTP     *http.Server
+	Listener net.Listener
+}
+
+// Run starts the background loops (Start), serves every server until ctx ends or one
+// of them fails, then shuts them down: each stops accepting, revocation streams are
+// told to end (their clients resume on another replica), and requests in flight get
+// up to ShutdownTimeout to finish. The loops stop (Close) when Run returns. It returns
+// the first server error, nil after a clean shutdown.
+func (a *App) Run(ctx context.Context, servers ...Server) error {
+	a.Start(ctx)
+	defer a.Close()
+	errc := make(chan error, len(servers))
+	for _, s := range servers {
+		s.HTTP.RegisterOnShutdown(a.Revocations.EndStreams)
+		go func() { errc <- s.HTTP.Serve(s.Listener) }()
+	}
+	var serveErr error
+	select {
+	case serveErr = <-errc:
+	case <-ctx.Done():
+		a.log.Info("shutting down")
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
+	defer cancel()
+	for _, s := range servers {
+		if err := s.HTTP.Shutdown(sctx); err != nil && serveErr == nil {
+			serveErr = err
+		}
+	}
+	return serveErr
 }
 
 // Close stops the background loops and closes the pool it opened.

@@ -363,52 +363,36 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a.Start(ctx)
 	defer a.Close()
 
-	servers := []*http.Server{c.httpServer(a.Handler, log)}
-	servers[0].RegisterOnShutdown(a.Revocations.EndStreams) // stream clients resume on another replica
-	listeners := []string{cfg.Listen}
+	servers := []app.Server{{HTTP: c.httpServer(a.Handler, log)}}
+	addrs := []string{cfg.Listen}
 	if cfg.OpsListen != "" {
-		servers = append(servers, c.httpServer(a.Handler.Ops(), log))
-		listeners = append(listeners, cfg.OpsListen)
+		servers = append(servers, app.Server{HTTP: c.httpServer(a.Handler.Ops(), log)})
+		addrs = append(addrs, cfg.OpsListen)
 	}
-	errc := make(chan error, len(servers))
-	for i, srv := range servers {
-		ln, err := net.Listen("tcp", listeners[i])
+	for i := range servers {
+		ln, err := net.Listen("tcp", addrs[i])
 		if err != nil {
 			for _, s := range servers[:i] {
-				s.Close()
+				s.Listener.Close()
 			}
 			return err
 		}
-		listeners[i] = ln.Addr().String()
-		go func() { errc <- srv.Serve(ln) }()
+		servers[i].Listener = ln
+		addrs[i] = ln.Addr().String()
 	}
-	log.Info("serving", "listen", listeners[0], "public_url", cfg.PublicURL, "issuer", cfg.Issuer, "database_pool", pool.Config().MaxConns,
+	log.Info("serving", "listen", addrs[0], "public_url", cfg.PublicURL, "issuer", cfg.Issuer, "database_pool", pool.Config().MaxConns,
 		"access_cookie", cfg.AccessCookie().Name, "refresh_cookie", cfg.RefreshCookie().Name)
 	switch {
 	case cfg.OpsListen != "":
-		log.Info("serving operations endpoints (/metrics, /healthz, /readyz)", "ops_listen", listeners[1])
+		log.Info("serving operations endpoints (/metrics, /healthz, /readyz)", "ops_listen", addrs[1])
 	case cfg.MetricsOnPublicListener():
 		log.Warn("development mode: /metrics is served on the public listener; in production set ops_listen")
 	case cfg.Metrics:
 		log.Warn("metrics are collected but not served: set ops_listen (e.g. 127.0.0.1:9090) to scrape /metrics")
 	}
-	var serveErr error
-	select {
-	case serveErr = <-errc:
-	case <-ctx.Done():
-		log.Info("shutting down")
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	for _, srv := range servers {
-		if err := srv.Shutdown(sctx); err != nil && serveErr == nil {
-			serveErr = err
-		}
-	}
-	return serveErr
+	return a.Run(ctx, servers...)
 }
 
 // httpServer is an HTTP server with the timeouts every listener uses.
