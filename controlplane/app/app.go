@@ -203,7 +203,8 @@ const (
 )
 
 // Start runs the key lifecycle, the revocation list's listener and the pruning of
-// ended sessions until Close.
+// ended sessions until Close (or until ctx ends; Run passes a context that does not,
+// so that they outlive the drain).
 func (a *App) Start(ctx context.Context) {
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.wg.Add(3)
@@ -245,10 +246,13 @@ type Server struct {
 // Run starts the background loops (Start), serves every server until ctx ends or one
 // of them fails, then shuts them down: each stops accepting, revocation streams are
 // told to end (their clients resume on another replica), and requests in flight get
-// up to ShutdownTimeout to finish. The loops stop (Close) when Run returns. It returns
-// the first server error, nil after a clean shutdown.
+// up to ShutdownTimeout to finish. The loops outlive ctx: they run through the drain,
+// so the revocation list keeps hearing revocations and being rebuilt (and the keys
+// being reloaded) while the last requests are answered with them, and stop (Close)
+// only once the servers have shut down. It returns the first server error, nil after
+// a clean shutdown.
 func (a *App) Run(ctx context.Context, servers ...Server) error {
-	a.Start(ctx)
+	a.Start(context.WithoutCancel(ctx))
 	defer a.Close()
 	errc := make(chan error, len(servers))
 	for _, s := range servers {
