@@ -70,17 +70,17 @@ func (p *Proxy) ServePermitted(w http.ResponseWriter, r *http.Request, permit fu
 		return
 	}
 	if !websocket.IsWebSocketUpgrade(r) {
-		writeJSON(w, RefusalNotWebSocket)
+		RefusalNotWebSocket.Write(w)
 		return
 	}
 	up, resp, err := p.dial(r, id)
 	if err != nil {
 		p.Server.log.Warn("wsauth: upstream refused the connection", "upstream", p.Upstream.Redacted(), "err", err)
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized || resp != nil && resp.StatusCode == http.StatusForbidden {
-			writeJSON(w, sessionauth.Refusal{Status: resp.StatusCode, Code: "upstream_refused", Message: "the WebSocket server refused the connection"})
+			sessionauth.Refusal{Status: resp.StatusCode, Code: "upstream_refused", Message: "the WebSocket server refused the connection"}.Write(w)
 			return
 		}
-		writeJSON(w, RefusalUpstream)
+		RefusalUpstream.Write(w)
 		return
 	}
 	var answer http.Header

@@ -206,18 +206,10 @@ func (s *Server) Authorize(r *http.Request) (sessionauth.Identity, error) {
 // 401 token_expired: refresh and retry, 401 session_inactive, 503 unavailable).
 func WriteRefusal(w http.ResponseWriter, err error) {
 	if errors.Is(err, ErrOriginNotAllowed) {
-		writeJSON(w, RefusalOriginNotAllowed)
+		RefusalOriginNotAllowed.Write(w)
 		return
 	}
 	sessionauth.WriteError(w, err)
-}
-
-func writeJSON(w http.ResponseWriter, f sessionauth.Refusal) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(f.Status)
-	_, _ = w.Write([]byte(`{"error":{"code":"` + f.Code + `","message":"` + f.Message + `"}}` + "\n"))
 }
 
 // Upgrade authorizes the request and upgrades it. On refusal it has answered the
