@@ -2,7 +2,8 @@
 // cookies. On a 401 it refreshes the session once for every request in flight, and
 // once across the tabs of the site (Web Locks, plus a time stamp in localStorage that
 // a tab reads after waiting for the lock), retries, and sends the user to the login
-// page only when the refresh itself is refused.
+// page only when the refresh itself is refused. A refresh that takes longer than
+// refreshTimeoutMs is abandoned (and the lock released) as an unreachable one.
 
 const LOCK = "edgeauth-refresh";
 const STAMP = "edgeauth:refreshed-at";
@@ -10,15 +11,21 @@ const STAMP = "edgeauth:refreshed-at";
 /**
  * createAuthFetch returns a fetch that carries credentials and survives an expired
  * access token.
- * @param {{refreshURL?: string, loginURL?: string, fetch?: typeof fetch, onSessionEnded?: () => void}} [options]
+ * @param {{refreshURL?: string, loginURL?: string, fetch?: typeof fetch, onSessionEnded?: () => void, refreshTimeoutMs?: number}} [options]
  *   refreshURL: the control plane's refresh endpoint (POST), default "/auth/refresh";
  *   loginURL: where to send the user when the session is gone, default "/login"
- *   (return_to is added); onSessionEnded replaces that navigation.
+ *   (return_to is added); onSessionEnded replaces that navigation; refreshTimeoutMs:
+ *   how long a refresh may take, default 10000.
+ * @throws {TypeError} refreshTimeoutMs is not a positive finite number.
  */
 export function createAuthFetch(options = {}) {
   const refreshURL = options.refreshURL ?? "/auth/refresh";
   const loginURL = options.loginURL ?? "/login";
   const doFetch = options.fetch ?? globalThis.fetch.bind(globalThis);
+  const refreshTimeoutMs = options.refreshTimeoutMs ?? 10_000;
+  if (typeof refreshTimeoutMs !== "number" || !(refreshTimeoutMs > 0) || !Number.isFinite(refreshTimeoutMs)) {
+    throw new TypeError(`edgeauth: refreshTimeoutMs must be a positive number of milliseconds, not ${String(refreshTimeoutMs)}`);
+  }
   const onSessionEnded = options.onSessionEnded ?? (() => {
     const back = location.pathname + location.search;
     const sep = loginURL.includes("?") ? "&" : "?";
@@ -47,7 +54,14 @@ export function createAuthFetch(options = {}) {
     const run = async () => {
       // Another tab may have refreshed while this one waited for the lock.
       if (lastRefresh() >= sentAt) return true;
-      const res = await doFetch(refreshURL, { method: "POST", credentials: "include", headers: { accept: "application/json" } });
+      // The lock is held until this settles, so it must settle: a refresh that hangs
+      // would hold every tab of the site. A timeout rejects as an unreachable endpoint.
+      const res = await doFetch(refreshURL, {
+        method: "POST",
+        credentials: "include",
+        headers: { accept: "application/json" },
+        signal: AbortSignal.timeout(refreshTimeoutMs),
+      });
       await res.body?.cancel();
       // 5xx and 429: the control plane is unavailable, the session not refused (the edge
       // reads them so too). The caller sees its 401; its next request tries again.

@@ -59,3 +59,71 @@ test("browser: a control plane that answers the refresh 503 (database restarting
     assert.equal((await api("https://app.example/api/me")).status, 200, `after a ${status}`);
   }
 });
+
+// A minimal Web Locks: one holder at a time, the next waits for the holder's callback
+// to settle (as navigator.locks.request does for tabs of the same site).
+function fakeLocks() {
+  let tail = Promise.resolve();
+  return {
+    request(_name, callback) {
+      const held = tail.then(() => callback());
+      tail = held.catch(() => {});
+      return held;
+    },
+  };
+}
+
+// A real server (Node's fetch, as a browser's, aborts on its signal) whose refresh
+// endpoint never answers until told to.
+async function hangingSite() {
+  const { createServer } = await import("node:http");
+  const s = { access: "expired", refreshAnswers: false, refreshes: 0 };
+  s.server = createServer((req, res) => {
+    if (req.url === "/auth/refresh") {
+      s.refreshes++;
+      if (!s.refreshAnswers) return; // never answers
+      s.access = "valid";
+      return res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    }
+    res.writeHead(s.access === "valid" ? 200 : 401, { "content-type": "application/json" }).end("{}");
+  });
+  await new Promise((resolve) => s.server.listen(0, "127.0.0.1", resolve));
+  s.origin = `http://127.0.0.1:${s.server.address().port}`;
+  s.close = () => {
+    s.server.closeAllConnections();
+    return new Promise((resolve) => s.server.close(resolve));
+  };
+  return s;
+}
+
+test("browser: a refresh the control plane never answers times out, releases the cross-tab lock and does not end the session", { timeout: 10_000 }, async () => {
+  const s = await hangingSite();
+  globalThis.navigator = { locks: fakeLocks() };
+  try {
+    let ended = 0;
+    const tab = () => createAuthFetch({ refreshURL: `${s.origin}/auth/refresh`, refreshTimeoutMs: 100, onSessionEnded: () => ended++ });
+    const [tab1, tab2] = [tab(), tab()];
+
+    // The refresh hangs: after the timeout the caller sees its 401, the session goes on.
+    assert.equal((await tab1(`${s.origin}/api/me`)).status, 401);
+    assert.equal(s.refreshes, 1);
+    assert.equal(ended, 0, "a timeout is not a refusal");
+
+    // The lock is free again: another tab, and this one, refresh once the control plane answers.
+    s.refreshAnswers = true;
+    assert.equal((await tab2(`${s.origin}/api/me`)).status, 200);
+    s.access = "expired";
+    assert.equal((await tab1(`${s.origin}/api/me`)).status, 200);
+    assert.equal(s.refreshes, 3);
+    assert.equal(ended, 0);
+  } finally {
+    delete globalThis.navigator;
+    await s.close();
+  }
+});
+
+test("browser: refreshTimeoutMs must be a positive number of milliseconds", () => {
+  for (const bad of [0, -1, NaN, Infinity, "100"]) {
+    assert.throws(() => createAuthFetch({ refreshTimeoutMs: bad }), TypeError, String(bad));
+  }
+});

@@ -4,9 +4,17 @@ export interface AuthFetchOptions {
   refreshURL?: string;
   /** Login page (return_to is added), default "/login". */
   loginURL?: string;
+  /** Used for every request and the refresh; it must honour `init.signal`. */
   fetch?: typeof fetch;
   /** Called once when the refresh is refused, instead of navigating to loginURL. */
   onSessionEnded?: () => void;
+  /**
+   * How long a refresh may take, in milliseconds, default 10000. A refresh that takes
+   * longer is abandoned (the cross-tab lock released) like an unreachable control plane:
+   * the caller gets its 401, the session is not ended. createAuthFetch throws a TypeError
+   * unless it is a positive finite number.
+   */
+  refreshTimeoutMs?: number;
 }
 
 /** A fetch with credentials that refreshes once on 401 (per tab and across tabs) and retries. */

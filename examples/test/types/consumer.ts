@@ -72,6 +72,6 @@ try {
   }
 }
 
-const authFetch = createAuthFetch({ refreshURL: "https://api.example.com/auth/refresh", loginURL: "/login" });
+const authFetch = createAuthFetch({ refreshURL: "https://api.example.com/auth/refresh", loginURL: "/login", refreshTimeoutMs: 5000 });
 const r: Promise<Response> = authFetch("/api/me", { method: "GET" });
 void r;
