@@ -63,10 +63,14 @@ export function createAuthFetch(options = {}) {
         signal: AbortSignal.timeout(refreshTimeoutMs),
       });
       await res.body?.cancel();
-      // 5xx and 429: the control plane is unavailable, the session not refused (the edge
-      // reads them so too). The caller sees its 401; its next request tries again.
-      if (res.status >= 500 || res.status === 429) throw new Error(`edgeauth: the refresh endpoint answered ${res.status}`);
-      if (!res.ok) return false;
+      // Only a 401 refuses the session (refresh_token_missing, _invalid, _reused; the
+      // control plane has cleared both cookies). 5xx and 429 say it is unavailable; any
+      // other answer is about the request, not the session: 403 cross_site_request (this
+      // page's origin is not in allowed_origins), 400 or 415, 404 or 405 (refreshURL is
+      // wrong), which signing in again would not mend. The caller sees its 401; its next
+      // request tries again.
+      if (res.status === 401) return false;
+      if (!res.ok) throw new Error(`edgeauth: the refresh endpoint answered ${res.status}`);
       try {
         globalThis.localStorage?.setItem(STAMP, String(Date.now()));
       } catch {
@@ -97,6 +101,11 @@ export function createAuthFetch(options = {}) {
       ended = false; // a session again (signed in again in this page): refresh it when it expires
       return res;
     }
+    // A challenge of another scheme only (Basic, Digest...) is the API's own: no session
+    // refresh answers it. The edges send Bearer, the control plane none (and a
+    // cross-origin API's header is unreadable unless it exposes it): those refresh.
+    const challenge = res.headers.get("www-authenticate");
+    if (challenge !== null && !offersBearer(challenge)) return res;
     if (ended) return res;
     let ok;
     try {
@@ -113,4 +122,15 @@ export function createAuthFetch(options = {}) {
     }
     return doFetch(request);
   };
+}
+
+// offersBearer says whether a WWW-Authenticate value (a list of challenges, RFC 9110
+// 11.6.1) has one of the Bearer scheme: a list member that starts with the scheme's
+// name followed by a space or nothing (an auth-param is a name followed by "=").
+// Quoted strings are emptied first, so a realm that says "Bearer" does not count.
+function offersBearer(challenges) {
+  return challenges
+    .replace(/"(?:[^"\\]|\\.)*"/g, '""')
+    .split(",")
+    .some((member) => /^bearer(?:\s|$)/i.test(member.trim()));
 }

@@ -16,7 +16,8 @@ function site() {
       s.access = "valid";
       return new Response("{}", { status: 200 });
     }
-    return new Response("{}", { status: s.access === "valid" ? 200 : 401 });
+    if (s.access === "valid") return new Response("{}", { status: 200 });
+    return new Response("{}", { status: 401, headers: s.challenge ? { "www-authenticate": s.challenge } : {} });
   };
   return s;
 }
@@ -57,6 +58,43 @@ test("browser: a control plane that answers the refresh 503 (database restarting
     // Once the control plane is back, the next 401 refreshes.
     s.refreshStatus = null;
     assert.equal((await api("https://app.example/api/me")).status, 200, `after a ${status}`);
+  }
+});
+
+test("browser: a refresh refused for another reason than the session (403 cross_site_request, 400, 404, 415) does not end it", async () => {
+  for (const status of [403, 400, 404, 415]) {
+    const s = site();
+    let ended = 0;
+    const api = createAuthFetch({ fetch: s.fetch, refreshURL: "https://app.example/auth/refresh", onSessionEnded: () => ended++ });
+    s.access = "expired";
+    s.refreshStatus = status;
+    assert.equal((await api("https://app.example/api/me")).status, 401);
+    assert.equal(ended, 0, `refresh answered ${status}: the session was not refused (only 401 says so)`);
+    s.refreshStatus = null;
+    assert.equal((await api("https://app.example/api/me")).status, 200, `after a ${status}`);
+  }
+});
+
+test("browser: a 401 whose challenge is not Bearer is the API's own, not the session's: no refresh", async () => {
+  const cases = [
+    ['Basic realm="reports"', false],
+    ['Digest realm="x", nonce="abc", Basic realm="y"', false],
+    ['Basic realm="Bearer, please"', false],
+    ['Bearer error="invalid_token", error_description="the access token expired"', true], // the edges, sessionauth
+    ['Basic realm="x", Bearer', true],
+    ["bearer", true],
+    [null, true], // the control plane sends none (nor can a cross-origin caller read one)
+  ];
+  for (const [challenge, refreshes] of cases) {
+    const s = site();
+    let ended = 0;
+    const api = createAuthFetch({ fetch: s.fetch, refreshURL: "https://app.example/auth/refresh", onSessionEnded: () => ended++ });
+    s.access = "expired";
+    s.challenge = challenge;
+    const res = await api("https://app.example/api/me");
+    assert.equal(s.refreshes, refreshes ? 1 : 0, `WWW-Authenticate: ${challenge}`);
+    assert.equal(res.status, refreshes ? 200 : 401, `WWW-Authenticate: ${challenge}`);
+    assert.equal(ended, 0);
   }
 });
 

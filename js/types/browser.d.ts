@@ -6,7 +6,7 @@ export interface AuthFetchOptions {
   loginURL?: string;
   /** Used for every request and the refresh; it must honour `init.signal`. */
   fetch?: typeof fetch;
-  /** Called once when the refresh is refused, instead of navigating to loginURL. */
+  /** Called once when the refresh is refused (401), instead of navigating to loginURL. */
   onSessionEnded?: () => void;
   /**
    * How long a refresh may take, in milliseconds, default 10000. A refresh that takes
