@@ -32,10 +32,12 @@ export function createAuthFetch(options = {}) {
     location.assign(`${loginURL}${sep}return_to=${encodeURIComponent(back)}`);
   });
   let inflight = null; // {since, promise}: one refresh for every request that failed before it began
+  // ended: onSessionEnded was called for this ending. A 401 still refreshes (the user
+  // may have signed in again in another tab since); a refused refresh is not told again
+  // until a session has been seen (an answer other than 401, or a refresh).
   let ended = false;
-  // A page restored from the back/forward cache resumes where it was left, ended
-  // included, while the session may have changed meanwhile (signed in again on the
-  // login page it went to, or in another tab): its next 401 refreshes again.
+  // A page restored from the back/forward cache is a new visit of the page the user
+  // left for the login page: if its session is still gone, it is sent there again.
   if ("onpageshow" in globalThis) {
     globalThis.addEventListener("pageshow", (e) => {
       if (e.persisted) ended = false;
@@ -106,7 +108,6 @@ export function createAuthFetch(options = {}) {
     // cross-origin API's header is unreadable unless it exposes it): those refresh.
     const challenge = res.headers.get("www-authenticate");
     if (challenge !== null && !offersBearer(challenge)) return res;
-    if (ended) return res;
     let ok;
     try {
       ok = await refresh(sentAt);
@@ -120,6 +121,7 @@ export function createAuthFetch(options = {}) {
       }
       return res;
     }
+    ended = false;
     return doFetch(request);
   };
 }

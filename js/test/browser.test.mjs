@@ -46,6 +46,60 @@ test("browser: after the session ended and the user signed in again in the page,
   assert.equal(res.status, 200);
 });
 
+test("browser: with onSessionEnded the page stays: signed in again in another tab, its next 401 refreshes; told once per ending", async () => {
+  const s = site();
+  let ended = 0;
+  const api = createAuthFetch({ fetch: s.fetch, refreshURL: "https://app.example/auth/refresh", onSessionEnded: () => ended++ });
+
+  s.access = "expired";
+  s.session = "ended";
+  assert.equal((await api("https://app.example/api/me")).status, 401);
+  assert.equal(ended, 1);
+  // Still signed out: the app is not told again.
+  assert.equal((await api("https://app.example/api/me")).status, 401);
+  assert.equal(ended, 1, "told once");
+
+  // Signed in again in another tab; this page was idle past the new token's lifetime,
+  // so its first call since gets a 401. The session's refresh cookie is live.
+  s.session = "live";
+  const before = s.refreshes;
+  const res = await api("https://app.example/api/me");
+  assert.equal(s.refreshes, before + 1, "the new session is refreshed");
+  assert.equal(res.status, 200);
+
+  // That session ends too: the app is told of this ending.
+  s.access = "expired";
+  s.session = "ended";
+  assert.equal((await api("https://app.example/api/me")).status, 401);
+  assert.equal(ended, 2, "a second ending is told");
+});
+
+test("browser: a page restored from the back/forward cache whose session is still gone goes to the login page again", async () => {
+  const listeners = [];
+  const visits = [];
+  Object.assign(globalThis, {
+    onpageshow: null,
+    addEventListener: (type, fn) => type === "pageshow" && listeners.push(fn),
+    location: { pathname: "/app", search: "?tab=2", assign: (url) => visits.push(url) },
+  });
+  try {
+    const s = site();
+    const api = createAuthFetch({ fetch: s.fetch, refreshURL: "https://app.example/auth/refresh" });
+    s.access = "expired";
+    s.session = "ended";
+    assert.equal((await api("https://app.example/api/me")).status, 401);
+    assert.deepEqual(visits, ["/login?return_to=%2Fapp%3Ftab%3D2"]);
+    // The user comes back to the page (restored as it was left) without signing in.
+    for (const fn of listeners) fn({ persisted: true });
+    assert.equal((await api("https://app.example/api/me")).status, 401);
+    assert.equal(visits.length, 2, "sent to the login page again");
+  } finally {
+    delete globalThis.onpageshow;
+    delete globalThis.addEventListener;
+    delete globalThis.location;
+  }
+});
+
 test("browser: a control plane that answers the refresh 503 (database restarting) does not end the session", async () => {
   for (const status of [502, 503, 429]) {
     const s = site();

@@ -6,7 +6,12 @@ export interface AuthFetchOptions {
   loginURL?: string;
   /** Used for every request and the refresh; it must honour `init.signal`. */
   fetch?: typeof fetch;
-  /** Called once when the refresh is refused (401), instead of navigating to loginURL. */
+  /**
+   * Called when the refresh is refused (401), instead of navigating to loginURL; once
+   * per ending: later 401s still refresh (the user may sign in again in another tab),
+   * and a refusal is told again only after a session was seen (an answer other than
+   * 401, a refresh) or the page was restored from the back/forward cache.
+   */
   onSessionEnded?: () => void;
   /**
    * How long a refresh may take, in milliseconds, default 10000. A refresh that takes
