@@ -235,6 +235,24 @@ test("cross-subdomain SPA: the 401 of both tabs leads to one refresh, a retry, t
   assert.deepEqual(after, { statuses: [401, 401], ended: 1 });
 });
 
+test("cross-subdomain SPA: a tab told its session ended, signed in again in the other tab, refreshes its next 401", async () => {
+  // Tab 1 was told (above) and stays: the app shows its own sign-in (onSessionEnded).
+  // The user signs in in tab 0; tab 1's first call comes after the new access token
+  // expired (removed here: the same 401 without waiting for its minute and leeway).
+  const login = await spa.tabs[0].evaluate(([e, p]) => window.signIn(e, p), [EMAIL, PASSWORD]);
+  assert.equal(login.status, 200);
+  await spa.context.clearCookies({ name: "__Secure-edgeauth_at" });
+  const me = await spa.tabs[1].evaluate(async () => ({ me: await window.me(), ended: window.sessionEnded }));
+  assert.equal(me.me.status, 200, `the new session's token is refreshed: ${JSON.stringify(me.me.body)}`);
+  assert.equal(me.me.body.session_id, login.body.session_id);
+  assert.equal(me.ended, 1, "not told again");
+
+  // That session ends too: tab 1 is told of this ending.
+  assert.equal(await spa.tabs[0].evaluate(() => window.signOut()), 204);
+  const after = await spa.tabs[1].evaluate(async () => ({ status: (await window.me()).status, ended: window.sessionEnded }));
+  assert.deepEqual(after, { status: 401, ended: 2 });
+});
+
 test("SPA restored from the back/forward cache after its session ended: signed in again since, its next 401 refreshes", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
