@@ -748,6 +748,15 @@ class Edge {
       this.o.log({ level: "warn", event: "refresh_unavailable", status: res.status });
       return { kind: "unreachable" };
     }
+    if (res.status !== 401) {
+      // The control plane refuses a session's refresh only with 401 (and clears both
+      // cookies). Anything else refuses this request, not the session: a 403
+      // cross_site_request is an origin it does not allow (publicOrigin, the forwarded
+      // host). Signing the user out would hide that; the browser's own refresh, with its
+      // real Origin, may pass, and the log says what to fix.
+      this.o.log({ level: "error", event: "refresh_request_refused", status: res.status });
+      return { kind: "unreachable" };
+    }
     return { kind: "refused", status: res.status, setCookies };
   }
 

@@ -667,6 +667,28 @@ test("refresh at the edge: new cookies upstream and to the browser in one respon
   assert.match(viaBrowser.response.headers.get("location"), /^\/auth\/refresh\?return_to=/);
 });
 
+test("refresh at the edge: only a 401 ends the session; a refresh refused for the request (403, 400) falls back to the browser's own refresh", async () => {
+  // The control plane refuses a session's refresh only with 401 (refresh_token_missing,
+  // _invalid, _reused) and clears both cookies. A 403 cross_site_request or a 400 is
+  // about the edge's request (a publicOrigin not in allowed_origins, say): the session
+  // is fine, and the browser's own GET /auth/refresh, with its real Origin, may pass.
+  const cp = await controlPlane();
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  const logs = [];
+  const edge = createEdge({ module, controlPlane: cp.url, routes, log: (e) => logs.push(e) });
+  for (const [status, code] of [[403, "cross_site_request"], [400, "invalid_request"], [415, "unsupported_media_type"]]) {
+    cp.refresh = (req, res) => res.writeHead(status, { "content-type": "application/json" }).end(`{"error":{"code":"${code}"}}`);
+    const o = await edge.handle(get("/dashboard?x=1", { cookie: `at=${expired}; rt=live` }));
+    assert.equal(o.response.status, 302, String(status));
+    assert.match(o.response.headers.get("location"), /^\/auth\/refresh\?return_to=%2Fdashboard%3Fx%3D1/, String(status));
+    assert.deepEqual(o.response.headers.getSetCookie(), [], `${status}: the cookies stay`);
+    const api = await edge.handle(new Request("http://app.test/dashboard", { method: "POST", body: "a=1", headers: { cookie: `at=${expired}; rt=live`, "sec-fetch-mode": "cors" } }));
+    assert.equal(api.response.status, 401, String(status));
+    assert.equal((await api.response.json()).error.code, "token_expired", String(status));
+  }
+  assert.ok(logs.some((e) => e.event === "refresh_request_refused" && e.level === "error" && e.status === 403), JSON.stringify(logs));
+});
+
 test("refresh at the edge: a HEAD or a prefetch does not rotate the session; the navigation that follows does", async () => {
   // A prefetch (Next's router, <link rel=prefetch>, speculation rules) or a HEAD (a link
   // checker) rotated the refresh token: its answer, and the new cookies in it, may be
