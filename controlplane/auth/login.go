@@ -98,7 +98,11 @@ func (s *Service) checkPassword(ctx context.Context, email, password string) (us
 		hash = user.PasswordHash
 	}
 	// An over-long password cannot match (CreateUser refuses it) but still costs the same.
-	tooLong := len(password) > 4*MaxPasswordRunes
+	// "Over-long" is CheckPassword's rule (code points after NFKC), never a byte count:
+	// NFKC composes, so a password that signup accepted may have more bytes as typed than
+	// MaxPasswordRunes*4 (Hangul typed as conjoining jamo: 9 bytes per character). The
+	// request body limit (64 KiB) bounds the normalization and argon2id's input.
+	tooLong := passwordTooLong(password)
 	if tooLong {
 		password = ""
 	}

@@ -60,6 +60,12 @@ func CheckPassword(pw string) error {
 	return nil
 }
 
+// passwordTooLong reports whether pw has more than MaxPasswordRunes code points after
+// NFKC: the rule CheckPassword applies at signup, applied at login.
+func passwordTooLong(pw string) bool {
+	return utf8.RuneCountInString(normalizePassword(pw)) > MaxPasswordRunes
+}
+
 var b64 = base64.RawStdEncoding
 
 // hashPassword returns the argon2id PHC string of pw with a fresh random salt:
