@@ -9,9 +9,12 @@ package migrations
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 
+	"github.com/edgeauth/edgeauth/internal/loginname"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/tern/v2/migrate"
 )
@@ -47,7 +50,57 @@ func Apply(ctx context.Context, pool *pgxpool.Pool) error {
 	if err := m.Migrate(ctx); err != nil {
 		return fmt.Errorf("migrations: apply: %w", err)
 	}
+	return fillLoginNameKeys(ctx, c.Conn())
+}
+
+// fillLoginNameKeys sets users.email_key (migration 007) of every row that has none to
+// loginname.Key of its e-mail, in one statement. Two accounts whose names have one key
+// are an error naming both: which keeps the name is an operator's decision.
+func fillLoginNameKeys(ctx context.Context, conn *pgx.Conn) error {
+	type row struct{ ID, Email string }
+	rows, err := conn.Query(ctx, `SELECT id::text, email FROM users WHERE email_key IS NULL ORDER BY created_at, id`)
+	if err != nil {
+		return fmt.Errorf("migrations: login name keys: %w", err)
+	}
+	missing, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil || len(missing) == 0 {
+		if err != nil {
+			err = fmt.Errorf("migrations: login name keys: %w", err)
+		}
+		return err
+	}
+	ids, keys := make([]string, len(missing)), make([]string, len(missing))
+	for i, r := range missing {
+		ids[i], keys[i] = r.ID, loginname.Key(r.Email)
+	}
+	_, err = conn.Exec(ctx, `UPDATE users u SET email_key = k.key
+		FROM unnest($1::uuid[], $2::text[]) AS k(id, key) WHERE u.id = k.id AND u.email_key IS NULL`, ids, keys)
+	if pe := (*pgconn.PgError)(nil); errors.As(err, &pe) && pe.Code == "23505" {
+		return fmt.Errorf("migrations: %w", sameKeyAccounts(ctx, conn, ids, keys))
+	}
+	if err != nil {
+		return fmt.Errorf("migrations: login name keys: %w", err)
+	}
 	return nil
+}
+
+// sameKeyAccounts names two accounts whose login names have one key (loginname.Key):
+// among those being filled, or one being filled and one that has its key already.
+func sameKeyAccounts(ctx context.Context, conn *pgx.Conn, ids, keys []string) error {
+	seen := map[string]string{}
+	for i, k := range keys {
+		if other, ok := seen[k]; ok {
+			return fmt.Errorf("login name keys: users %s and %s have the same login name after normalization (case, Unicode forms); rename one (UPDATE users SET email = ... WHERE id = ...) and start again", other, ids[i])
+		}
+		seen[k] = ids[i]
+	}
+	var a, b string
+	err := conn.QueryRow(ctx, `SELECT u.id::text, k.id FROM users u JOIN unnest($1::text[], $2::text[]) AS k(id, key)
+		ON u.email_key = k.key LIMIT 1`, ids, keys).Scan(&a, &b)
+	if err != nil {
+		return fmt.Errorf("login name keys: two users have the same login name after normalization (%v)", err)
+	}
+	return fmt.Errorf("login name keys: users %s and %s have the same login name after normalization (case, Unicode forms); rename one (UPDATE users SET email = ... WHERE id = ...) and start again", a, b)
 }
 
 // Status reports the database's version and the latest one this binary knows.

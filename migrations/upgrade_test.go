@@ -2,11 +2,14 @@ package migrations_test
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -137,4 +140,39 @@ func TestUpgradeTo006(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT to_regclass('refresh_tokens')::text`).Scan(&table); err != nil || table != nil {
 		t.Errorf("refresh_tokens still there: %v (%v)", table, err)
 	}
+}
+
+// Migration 007 (login names unique by loginname.Key): Apply gives every existing
+// account its key, at the upgrade and again at a later start for a row an earlier
+// replica wrote without one; two existing accounts with one key stop Apply, naming both.
+func TestUpgradeTo007(t *testing.T) {
+	ctx := context.Background()
+	t.Run("keys", func(t *testing.T) {
+		pool, exec := atVersion(t, 6)
+		exec(`INSERT INTO users (id, email, password_hash) VALUES
+			('00000000-0000-0000-0000-000000000001', 'Ada@Example.test', '$argon2id$x'),
+			('00000000-0000-0000-0000-000000000002', 'ＢＯＢ@example.test', '$argon2id$x')`)
+		if err := migrations.Apply(ctx, pool); err != nil {
+			t.Fatal(err)
+		}
+		exec(`INSERT INTO users (id, email, password_hash) VALUES ('00000000-0000-0000-0000-000000000003', 'Jose'||U&'\0301'||'@example.test', '$argon2id$x')`)
+		if err := migrations.Apply(ctx, pool); err != nil {
+			t.Fatal(err)
+		}
+		rows, _ := pool.Query(ctx, `SELECT coalesce(email_key, 'NULL') FROM users ORDER BY id`)
+		keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if want := []string{"ada@example.test", "bob@example.test", "josé@example.test"}; err != nil || !slices.Equal(keys, want) {
+			t.Fatalf("keys %q (%v), want %q", keys, err, want)
+		}
+	})
+	t.Run("same key", func(t *testing.T) {
+		pool, exec := atVersion(t, 6)
+		exec(`INSERT INTO users (id, email, password_hash) VALUES
+			('00000000-0000-0000-0000-000000000001', 'ann@example.test', '$argon2id$x'),
+			('00000000-0000-0000-0000-000000000002', 'ＡＮＮ@example.test', '$argon2id$x')`)
+		err := migrations.Apply(ctx, pool)
+		if err == nil || !strings.Contains(err.Error(), "00000000-0000-0000-0000-000000000001 and 00000000-0000-0000-0000-000000000002") {
+			t.Fatalf("Apply: %v, want an error naming both users", err)
+		}
+	})
 }

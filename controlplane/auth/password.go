@@ -11,6 +11,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/edgeauth/edgeauth/internal/loginname"
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/text/unicode/norm"
 )
@@ -143,14 +144,17 @@ func verifyPassword(pw, phc string) (bool, error) {
 }
 
 // normalizeEmail trims the login name and checks it: 1..254 bytes of valid UTF-8
-// without spaces or control characters. Case is kept (matching is case-insensitive).
+// without spaces or control characters, as typed and as its loginname.Key (NFKC can
+// turn a character into spaces). The name is kept as typed, for display; accounts are
+// found and kept unique by the key (case, fullwidth forms and composed or decomposed
+// accents do not tell names apart).
 func normalizeEmail(email string) (string, error) {
 	email = strings.TrimSpace(email)
-	if email == "" || len(email) > 254 || !isText(email) {
+	if email == "" || len(email) > 254 {
 		return "", ErrInvalidEmail
 	}
-	for _, r := range email {
-		if unicode.IsSpace(r) {
+	for _, s := range []string{email, loginname.Key(email)} {
+		if s == "" || !isText(s) || strings.ContainsFunc(s, unicode.IsSpace) {
 			return "", ErrInvalidEmail
 		}
 	}

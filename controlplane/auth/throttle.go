@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/store"
+	"github.com/edgeauth/edgeauth/internal/loginname"
 )
 
 // attempt identifies the throttling buckets of one login (or signup) attempt.
@@ -16,10 +17,11 @@ type attempt struct {
 	client  string // clientKey of the address; empty: no per-client bucket
 }
 
-// accountKey is the throttling key of a login name: SHA-256 of its lower-cased form, so
-// a password typed into the name field is not stored readable.
+// accountKey is the throttling key of a login name: SHA-256 of its loginname.Key, so
+// every spelling of one account's name spends one budget, and a password typed into the
+// name field is not stored readable.
 func accountKey(email string) []byte {
-	h := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	h := sha256.Sum256([]byte(loginname.Key(email)))
 	return h[:]
 }
 

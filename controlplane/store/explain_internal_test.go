@@ -28,7 +28,7 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"lock session", lockSessionSQL, []any{"sid"}},
 		{"revoke", revokeSQL, []any{"sid", uid, now, "r"}},
 		{"revoked since", `SELECT id FROM sessions WHERE revoked_at > $1 ORDER BY revoked_at, id`, []any{now}},
-		{"user by e-mail", `SELECT ` + userColumns + ` FROM users WHERE lower(email) = lower($1)`, []any{"a@b"}},
+		{"user by e-mail", `SELECT ` + userColumns + ` FROM users WHERE email_key = $1`, []any{"a@b"}},
 		{"user sessions", `SELECT id FROM sessions WHERE user_id = $1::uuid AND revoked_at IS NULL`, []any{uid}},
 		{"revoke user sessions", revokeUserSessionsSQL, []any{uid, "", now, "r"}},
 		{"login failures", failureCountsSQL, []any{h, "192.0.2.1", now, now, now}},

@@ -72,9 +72,13 @@ func TestStoreConformance(t *testing.T) {
 		}
 		_, err := s.CreateUser(ctx, store.User{Email: "ann@example.TEST", PasswordHash: phc})
 		is(t, err, store.ErrConflict)
-		got, err := s.UserByEmail(ctx, "ANN@example.test")
-		if err != nil || got.ID != u.ID || got.PasswordHash != phc {
-			t.Fatalf("by email %+v %v", got, err)
+		_, err = s.CreateUser(ctx, store.User{Email: "ａｎｎ@example.test", PasswordHash: phc}) // fullwidth
+		is(t, err, store.ErrConflict)
+		for _, name := range []string{"ANN@example.test", " ＡＮＮ@ｅｘａｍｐｌｅ.test "} {
+			got, err := s.UserByEmail(ctx, name)
+			if err != nil || got.ID != u.ID || got.PasswordHash != phc || got.Email != "Ann@Example.test" {
+				t.Fatalf("by email %q: %+v %v", name, got, err)
+			}
 		}
 		_, err = s.UserByEmail(ctx, "nobody@example.test")
 		is(t, err, store.ErrNotFound)

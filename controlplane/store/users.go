@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/edgeauth/edgeauth/internal/loginname"
 )
 
 // User is a stored account. PasswordHash is an argon2id PHC string.
@@ -43,7 +45,8 @@ func isUUID(s string) bool {
 }
 
 // CreateUser inserts u (ID and Created are assigned) and returns the stored row.
-// ErrConflict when the e-mail is taken, compared case-insensitively.
+// ErrConflict when the login name is taken: another account's name has the same
+// loginname.Key (case, surrounding spaces and Unicode forms do not tell names apart).
 func (q Queries) CreateUser(ctx context.Context, u User) (User, error) {
 	roles := u.Roles
 	if roles == nil {
@@ -51,15 +54,16 @@ func (q Queries) CreateUser(ctx context.Context, u User) (User, error) {
 	}
 	var out User
 	err := scanUser(q.db.QueryRow(ctx,
-		`INSERT INTO users (email, password_hash, roles) VALUES ($1, $2, $3) RETURNING `+userColumns,
-		u.Email, u.PasswordHash, roles), &out)
+		`INSERT INTO users (email, email_key, password_hash, roles) VALUES ($1, $2, $3, $4) RETURNING `+userColumns,
+		u.Email, loginname.Key(u.Email), u.PasswordHash, roles), &out)
 	return out, translate("create user", err)
 }
 
-// UserByEmail finds a user by e-mail, case-insensitively. ErrNotFound if none.
+// UserByEmail finds the user whose login name has the same loginname.Key as email.
+// ErrNotFound if none.
 func (q Queries) UserByEmail(ctx context.Context, email string) (User, error) {
 	var u User
-	err := scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email), &u)
+	err := scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = $1`, loginname.Key(email)), &u)
 	return u, translate("user by email", err)
 }
 
