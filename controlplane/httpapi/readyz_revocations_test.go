@@ -66,12 +66,20 @@ func TestReadyzReportsARevocationListenerDown(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("terminated %d listener backends, want 1", n)
 	}
-	r := e.waitReadyz(503, "revocation listener")
+	r := e.waitReadyz(503, "revocation listener disconnected")
 	if r.errorCode() != "not_ready" {
 		t.Fatalf("/readyz with the listener down: %s", r.body)
 	}
 	allow(true)
 	e.waitReadyz(200, "ready")
+	// A probe that finds the replica not ready is the probe doing its job, at startup
+	// and while a connection comes back: a warning, not an error (what keeps the
+	// replica out logs its own error).
+	for _, line := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(line, `"route":"GET /readyz"`) && strings.Contains(line, `"status":503`) && !strings.Contains(line, `"level":"WARN"`) {
+			t.Errorf("a not-ready probe logged as %s", line)
+		}
+	}
 }
 
 // TestReadyzReportsAListNotRebuilt: a list that is not being rebuilt (nothing runs

@@ -259,7 +259,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		attrs = append(attrs, slog.String("error", rec.cause))
 	}
 	lvl := slog.LevelInfo
-	if rec.status >= 500 {
+	switch {
+	case rec.code == "not_ready":
+		// A readiness probe answered 503 is the probe doing its job (at startup, while
+		// a connection comes back); what keeps the replica out logs its own error.
+		lvl = slog.LevelWarn
+	case rec.status >= 500:
 		lvl = slog.LevelError
 	}
 	s.log.LogAttrs(ctx, lvl, "request", attrs...)

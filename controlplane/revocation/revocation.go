@@ -159,6 +159,7 @@ type List struct {
 
 	running   atomic.Bool // Run is keeping the list current
 	listening atomic.Bool // Run's LISTEN connection is up
+	listened  atomic.Bool // it has been up since Run started
 }
 
 // withDefaults returns c with every zero field set to its default.
@@ -240,6 +241,9 @@ func (l *List) Expires() time.Time {
 // answers 503. Before Run starts, and after it ends, only the list's exp counts.
 func (l *List) Ready() error {
 	if l.running.Load() && !l.listening.Load() {
+		if !l.listened.Load() {
+			return errors.New("revocation listener connecting: revocations are not heard yet")
+		}
 		return errors.New("revocation listener disconnected: revocations are not heard and the list is not rebuilt (reconnecting)")
 	}
 	now, exp := l.cfg.Now(), l.Expires()
@@ -441,11 +445,12 @@ func (l *List) Ending() <-chan struct{} { return l.ending }
 // While the connection is down, Ready reports it.
 func (l *List) Run(ctx context.Context) {
 	defer l.EndStreams()
+	l.listened.Store(false)
 	l.running.Store(true)
 	defer l.running.Store(false)
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := l.listen(ctx, func() { backoff = 100 * time.Millisecond; l.listening.Store(true) })
+		err := l.listen(ctx, func() { backoff = 100 * time.Millisecond; l.listening.Store(true); l.listened.Store(true) })
 		l.listening.Store(false)
 		if ctx.Err() != nil {
 			return

@@ -19,6 +19,7 @@ import (
 	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/edgeauth/edgeauth/migrations"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -479,4 +480,36 @@ func TestEventBeforeTheListThatNamesIt(t *testing.T) {
 	if !slices.Equal(kinds, []string{revocation.KindRevoked, revocation.KindList, revocation.KindList}) {
 		t.Fatalf("events %v", kinds)
 	}
+}
+
+// TestReadyWhileTheListenerFirstConnects: until the listener has connected once, Ready
+// says it is connecting, not that a connection was lost (the database refuses new
+// connections here, so the listener keeps trying).
+func TestReadyWhileTheListenerFirstConnects(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	l := f.list(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cc := f.pool.Config().ConnConfig.Copy()
+	db := cc.Database
+	cc.Database = "postgres"
+	admin, err := pgx.ConnectConfig(ctx, cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(context.Background())
+	if _, err := admin.Exec(ctx, `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS false`); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _, _ = admin.Exec(context.Background(), `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`) }()
+	go l.Run(ctx)
+	waitFor(t, "Ready to say the listener is connecting", func() bool {
+		err := l.Ready()
+		return err != nil && strings.Contains(err.Error(), "revocation listener connecting")
+	})
+	if _, err := admin.Exec(ctx, `ALTER DATABASE "`+db+`" ALLOW_CONNECTIONS true`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Ready once the listener connected", func() bool { return l.Ready() == nil })
 }
