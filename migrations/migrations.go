@@ -1,7 +1,9 @@
 // Package migrations holds the database schema as forward-only SQL files, embedded in
 // the binary and applied with tern: each file in its own transaction, all of them under
 // a PostgreSQL advisory lock, so several replicas may start at once and only one
-// applies what is pending while the others wait and then find nothing to do.
+// applies what is pending while the others wait and then find nothing to do. A binary
+// never runs against a schema newer than its own files (ErrSchemaNewer): an older
+// release does not know what a newer one changed.
 //
 // Files are named NNN_what.sql and never edited once released; a change is a new file.
 package migrations
@@ -36,7 +38,20 @@ func migrator(ctx context.Context, conn *pgx.Conn) (*migrate.Migrator, error) {
 	return m, nil
 }
 
-// Apply brings the database to the latest version.
+// ErrSchemaNewer is returned when the database's schema is newer than the latest this
+// binary knows: a newer release migrated it. Migrations are forward-only, so this binary
+// cannot work with it (its statements may name what the newer schema dropped); upgrade it.
+var ErrSchemaNewer = errors.New("migrations: database schema is newer than this binary")
+
+// ErrSchemaOlder is returned by Check when migrations are pending.
+var ErrSchemaOlder = errors.New("migrations: database schema is older than this binary")
+
+func newerError(current, latest int32) error {
+	return fmt.Errorf("%w (version %d, this binary knows up to %d): upgrade this binary to the release that migrated it", ErrSchemaNewer, current, latest)
+}
+
+// Apply brings the database to the latest version. It returns an error wrapping
+// ErrSchemaNewer, and changes nothing, when the schema is newer than this binary.
 func Apply(ctx context.Context, pool *pgxpool.Pool) error {
 	c, err := pool.Acquire(ctx)
 	if err != nil {
@@ -47,7 +62,21 @@ func Apply(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
+	latest := int32(len(m.Migrations))
+	newer := func() error {
+		cur, err := m.GetCurrentVersion(ctx)
+		if err == nil && cur > latest {
+			return newerError(cur, latest)
+		}
+		return nil
+	}
+	if err := newer(); err != nil {
+		return err
+	}
 	if err := m.Migrate(ctx); err != nil {
+		if nerr := newer(); nerr != nil { // a newer replica migrated it meanwhile
+			err = nerr
+		}
 		return fmt.Errorf("migrations: apply: %w", err)
 	}
 	return fillLoginNameKeys(ctx, c.Conn())
@@ -101,6 +130,22 @@ func sameKeyAccounts(ctx context.Context, conn *pgx.Conn, ids, keys []string) er
 		return fmt.Errorf("login name keys: two users have the same login name after normalization (%v)", err)
 	}
 	return fmt.Errorf("login name keys: users %s and %s have the same login name after normalization (case, Unicode forms); rename one (UPDATE users SET email = ... WHERE id = ...) and start again", a, b)
+}
+
+// Check reports whether the database's schema is the version this binary needs: nil
+// when it is, an error wrapping ErrSchemaOlder when migrations are pending (run
+// `edgeauth migrate`), ErrSchemaNewer when a newer release migrated it.
+func Check(ctx context.Context, pool *pgxpool.Pool) error {
+	cur, latest, err := Status(ctx, pool)
+	switch {
+	case err != nil:
+		return err
+	case cur > latest:
+		return newerError(cur, latest)
+	case cur < latest:
+		return fmt.Errorf("%w (version %d of %d): run `edgeauth migrate`", ErrSchemaOlder, cur, latest)
+	}
+	return nil
 }
 
 // Status reports the database's version and the latest one this binary knows.

@@ -15,8 +15,8 @@ import (
 	"net/http/httptest"
 )
 
-// /readyz is 503 while the schema is behind and 200 once migrations ran; /healthz only
-// says the process is up.
+// /readyz is 503 while the schema is behind, 200 once migrations ran, 503 again once a
+// newer release migrated further; /healthz only says the process is up.
 func TestReadyzFollowsMigrations(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
@@ -46,6 +46,14 @@ func TestReadyzFollowsMigrations(t *testing.T) {
 	}
 	if w := get("/readyz"); w.Code != 200 {
 		t.Fatalf("readyz after migrations: %d %s", w.Code, w.Body)
+	}
+	// A newer release migrated further (a rolling upgrade): this replica is the one to
+	// upgrade; `edgeauth migrate` would not help.
+	if _, err := pool.Exec(ctx, `UPDATE `+migrations.VersionTable+` SET version = version + 1`); err != nil {
+		t.Fatal(err)
+	}
+	if w := get("/readyz"); w.Code != 503 || !strings.Contains(w.Body.String(), "newer than this binary") || strings.Contains(w.Body.String(), "edgeauth migrate") {
+		t.Fatalf("readyz on a newer schema: %d %s", w.Code, w.Body)
 	}
 	pool.Close()
 	if w := get("/readyz"); w.Code != 503 {

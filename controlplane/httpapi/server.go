@@ -410,7 +410,10 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return ErrNotReady.with(err, "cannot read the schema version")
 	}
-	if cur != latest {
+	switch {
+	case cur > latest:
+		return ErrNotReady.with(nil, "database schema at version "+strconv.Itoa(int(cur))+", newer than this binary (which knows up to "+strconv.Itoa(int(latest))+"): upgrade this replica")
+	case cur < latest:
 		return ErrNotReady.with(nil, "database schema at version "+strconv.Itoa(int(cur))+", this binary needs "+strconv.Itoa(int(latest))+": run `edgeauth migrate`")
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "schema_version": cur})

@@ -356,8 +356,10 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 		if err := migrations.Apply(ctx, pool); err != nil {
 			return err
 		}
-	} else if cur, latest, err := migrations.Status(ctx, pool); err != nil || cur != latest {
-		log.Warn("database schema is not current; /readyz will say so until `edgeauth migrate` runs", "version", cur, "latest", latest)
+	} else if err := migrations.Check(ctx, pool); errors.Is(err, migrations.ErrSchemaNewer) {
+		return err
+	} else if err != nil {
+		log.Warn("database schema is not current; /readyz will say so until `edgeauth migrate` runs", "err", err)
 	}
 	a, err := app.New(ctx, cfg, app.Options{Logger: log, Pool: pool})
 	if err != nil {
@@ -433,6 +435,9 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "schema version %d of %d\n", cur, latest)
+	if cur > latest {
+		fmt.Fprintln(c.stdout, "the database schema is newer than this binary: upgrade it")
+	}
 	return nil
 }
 
@@ -458,8 +463,8 @@ func (c *cli) usersCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	if cur, latest, err := migrations.Status(ctx, pool); err != nil || cur != latest {
-		return fmt.Errorf("database schema at version %d of %d: run `edgeauth migrate` first", cur, latest)
+	if err := migrations.Check(ctx, pool); err != nil {
+		return err
 	}
 	accounts, err := auth.NewAccounts(store.New(pool), auth.AccountsConfig{Logger: log})
 	if err != nil {
