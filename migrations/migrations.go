@@ -53,14 +53,23 @@ func newerError(current, latest int32) error {
 // Apply brings the database to the latest version. It returns an error wrapping
 // ErrSchemaNewer, and changes nothing, when the schema is newer than this binary.
 func Apply(ctx context.Context, pool *pgxpool.Pool) error {
+	_, err := Upgrade(ctx, pool)
+	return err
+}
+
+// Upgrade is Apply that also returns the names of the migrations it applied, in order
+// (none when the schema was current, for instance because another replica applied them
+// first). On an error it returns those that were applied before it: each file is
+// applied in its own transaction, so the failing one left nothing behind.
+func Upgrade(ctx context.Context, pool *pgxpool.Pool) (applied []string, err error) {
 	c, err := pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
+		return nil, fmt.Errorf("migrations: %w", err)
 	}
 	defer c.Release()
 	m, err := migrator(ctx, c.Conn())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	latest := int32(len(m.Migrations))
 	newer := func() error {
@@ -71,15 +80,20 @@ func Apply(ctx context.Context, pool *pgxpool.Pool) error {
 		return nil
 	}
 	if err := newer(); err != nil {
-		return err
+		return nil, err
 	}
+	var started []string
+	m.OnStart = func(_ int32, name, _, _ string) { started = append(started, name) }
 	if err := m.Migrate(ctx); err != nil {
+		if len(started) > 0 {
+			started = started[:len(started)-1] // the one that failed
+		}
 		if nerr := newer(); nerr != nil { // a newer replica migrated it meanwhile
 			err = nerr
 		}
-		return fmt.Errorf("migrations: apply: %w", err)
+		return started, fmt.Errorf("migrations: apply: %w", err)
 	}
-	return fillLoginNameKeys(ctx, c.Conn())
+	return started, fillLoginNameKeys(ctx, c.Conn())
 }
 
 // fillLoginNameKeys sets users.email_key (migration 007) of every row that has none to

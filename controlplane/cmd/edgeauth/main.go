@@ -353,7 +353,11 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	}
 	defer pool.Close()
 	if *migrate {
-		if err := migrations.Apply(ctx, pool); err != nil {
+		applied, err := migrations.Upgrade(ctx, pool)
+		for _, name := range applied {
+			log.Info("applied migration", "migration", name)
+		}
+		if err != nil {
 			return err
 		}
 	} else if err := migrations.Check(ctx, pool); errors.Is(err, migrations.ErrSchemaNewer) {
@@ -426,8 +430,15 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 	}
 	defer pool.Close()
 	if !*status {
-		if err := migrations.Apply(ctx, pool); err != nil {
+		applied, err := migrations.Upgrade(ctx, pool)
+		for _, name := range applied {
+			fmt.Fprintf(c.stdout, "applied %s\n", name)
+		}
+		if err != nil {
 			return err
+		}
+		if len(applied) == 0 {
+			fmt.Fprintln(c.stdout, "nothing to apply")
 		}
 	}
 	cur, latest, err := migrations.Status(ctx, pool)

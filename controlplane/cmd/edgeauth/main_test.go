@@ -173,7 +173,10 @@ func TestCommands(t *testing.T) {
 		}
 		return out.String()
 	}
-	if out := cmd("", "migrate"); !strings.Contains(out, "schema version") {
+	if out := cmd("", "migrate"); !strings.Contains(out, "applied 001_core.sql\n") || !strings.Contains(out, "schema version") {
+		t.Fatal(out)
+	}
+	if out := cmd("", "migrate"); !strings.Contains(out, "nothing to apply\n") {
 		t.Fatal(out)
 	}
 	if out := cmd("s3cret password\n", "users", "create", "--email", "ops@example.test", "--role", "admin"); !strings.Contains(out, "created user") || !strings.Contains(out, "admin") {
