@@ -110,6 +110,7 @@ func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) (aut
 		Issuer:                 cfg.Issuer,
 		Audience:               cfg.Audience,
 		AccessTTL:              cfg.Sessions.AccessTTL,
+		Leeway:                 config.Leeway,
 		IdleTTL:                cfg.Sessions.IdleTimeout,
 		AbsoluteTTL:            cfg.Sessions.AbsoluteLifetime,
 		RefreshGrace:           grace,

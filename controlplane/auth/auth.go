@@ -57,6 +57,10 @@ type Config struct {
 	AccessTTL   time.Duration // access-token lifetime; default 10 min
 	IdleTTL     time.Duration // a session unused this long ends; default 14 days
 	AbsoluteTTL time.Duration // a session ends this long after login regardless; default 30 days
+	// Leeway is the clock skew verifiers tolerate past an access token's exp (the edge
+	// configuration's leeway_seconds); default 1 min. The revocation list names a revoked
+	// session for AccessTTL + Leeway, and Prune keeps it at least that long.
+	Leeway time.Duration
 	// RefreshGrace is how long after a rotation the previous refresh token may be
 	// presented again and receive the same successor; default 30 s. It must cover tabs
 	// that wake together and a client retrying a refresh whose answer it lost (a mobile
@@ -125,6 +129,7 @@ const (
 	DefaultAccessTTL       = 10 * time.Minute
 	DefaultIdleTTL         = 14 * 24 * time.Hour
 	DefaultAbsoluteTTL     = 30 * 24 * time.Hour
+	DefaultLeeway          = time.Minute
 	DefaultRefreshGrace    = 30 * time.Second
 	DefaultPairFailures    = 5
 	DefaultClientFailures  = 20
@@ -142,6 +147,7 @@ func (c Config) withDefaults() Config {
 	def(&c.AccessTTL, DefaultAccessTTL)
 	def(&c.IdleTTL, DefaultIdleTTL)
 	def(&c.AbsoluteTTL, DefaultAbsoluteTTL)
+	def(&c.Leeway, DefaultLeeway)
 	def(&c.RefreshGrace, DefaultRefreshGrace)
 	t := &c.Throttle
 	def(&t.PairFailures, DefaultPairFailures)
@@ -170,7 +176,7 @@ func (c Config) Validate() error {
 	if c.Audience == "" {
 		errs = append(errs, errors.New("auth: Config.Audience is required"))
 	}
-	if c.AccessTTL < 0 || c.IdleTTL < 0 || c.AbsoluteTTL < 0 || (c.RefreshGrace < 0 && c.RefreshGrace != NoRefreshGrace) || t.Window < 0 || t.AccountWindow < 0 ||
+	if c.AccessTTL < 0 || c.Leeway < 0 || c.IdleTTL < 0 || c.AbsoluteTTL < 0 || (c.RefreshGrace < 0 && c.RefreshGrace != NoRefreshGrace) || t.Window < 0 || t.AccountWindow < 0 ||
 		t.KnownClientFor < 0 || t.PairFailures < 0 || t.ClientFailures < 0 || t.AccountFailures < 0 || c.HashConcurrency < 0 {
 		errs = append(errs, errors.New("auth: negative durations or limits in Config"))
 	}

@@ -188,14 +188,13 @@ func (s *Service) SessionActive(ctx context.Context, sid string) (bool, error) {
 
 // Prune deletes sessions that ended (expired or revoked) more than keep ago, with their
 // refresh tokens, failed-login records older than the throttling windows, and sign-in
-// addresses older than Throttle.KnownClientFor. keep must exceed the revocation list's
-// window (access-token lifetime plus leeway); a day is a good value. Returns the number
-// of sessions deleted.
+// addresses older than Throttle.KnownClientFor. A keep shorter than the revocation
+// list's window (AccessTTL + Leeway) is raised to it: a revoked session stays listed,
+// and so stays in the database, until its last access token can no longer be accepted
+// anywhere. A day is a good value. Returns the number of sessions deleted.
 func (s *Service) Prune(ctx context.Context, keep time.Duration) (int64, error) {
 	now := s.cfg.Now()
-	if keep < s.cfg.AccessTTL {
-		keep = s.cfg.AccessTTL
-	}
+	keep = max(keep, s.cfg.AccessTTL+s.cfg.Leeway)
 	t := s.cfg.Throttle
 	if _, err := s.st.DeleteLoginFailuresBefore(ctx, now.Add(-max(t.Window, t.AccountWindow))); err != nil {
 		return 0, err

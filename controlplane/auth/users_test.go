@@ -127,3 +127,28 @@ func TestLoginUpgradesOldHash(t *testing.T) {
 	}
 	e.login(t, "old@example.test") // the new hash verifies
 }
+
+// Prune never deletes a revoked session while the revocation list still names it: an
+// edge accepts its last access token until exp plus the verifiers' leeway, and the list's
+// window is AccessTTL + Leeway. A keep shorter than that (here 0) is raised to it.
+func TestPruneKeepsRevokedSessionsForTheListWindow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.AccessTTL = 10 * time.Minute; c.Leeway = time.Minute })
+	ctx := context.Background()
+	e.user(t, "window@example.test")
+	r := e.login(t, "window@example.test")
+	if _, err := e.svc.Logout(ctx, r.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(10*time.Minute + 30*time.Second) // the access token expired, but within leeway
+	if _, err := e.svc.Prune(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.st.SessionByID(ctx, r.Session.ID); err != nil {
+		t.Fatalf("revoked session pruned while its token is within leeway: %v", err)
+	}
+	e.clock.Add(time.Minute) // past exp + leeway: nothing can present it any more
+	if n, err := e.svc.Prune(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("pruned %d (%v), want 1", n, err)
+	}
+}
