@@ -152,3 +152,43 @@ func TestPruneKeepsRevokedSessionsForTheListWindow(t *testing.T) {
 		t.Fatalf("pruned %d (%v), want 1", n, err)
 	}
 }
+
+// Every replica prunes: a prune meets rows another one (or a refresh, a revocation) has
+// locked. It skips them instead of waiting, deletes a backlog larger than one batch, and
+// leaves the skipped row for a later run.
+func TestPruneSkipsLockedRowsAndDeletesInBatches(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "backlog@example.test")
+	const ended = 2500 // more than one batch
+	if _, err := e.pool.Exec(ctx, `INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at, absolute_expires_at, token_hash)
+		SELECT 'ended-session-' || lpad(i::text, 10, '0'), $1, $2, $2, $2, $2, sha256(i::text::bytea)
+		FROM generate_series(1, $3) i`, u.ID, e.clock.Now().Add(-48*time.Hour), ended); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	const locked = "ended-session-0000000007"
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM sessions WHERE id = $1 FOR UPDATE`, locked); err != nil {
+		t.Fatal(err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	n, err := e.svc.Prune(pctx, 24*time.Hour)
+	if err != nil || n != ended-1 {
+		t.Fatalf("pruned %d (%v), want %d", n, err, ended-1)
+	}
+	if _, err := e.st.SessionByID(ctx, locked); err != nil {
+		t.Fatalf("the locked session: %v", err)
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.svc.Prune(ctx, 24*time.Hour); err != nil || n != 1 {
+		t.Fatalf("second prune: %d (%v)", n, err)
+	}
+}

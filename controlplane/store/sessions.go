@@ -179,8 +179,34 @@ func (q Queries) RevokedSince(ctx context.Context, since time.Time) ([]string, e
 }
 
 // DeleteSessionsBefore deletes sessions whose absolute expiry, idle expiry or
-// revocation is before t. It returns how many went.
+// revocation is before t, in batches (deleteInBatches), skipping rows another
+// transaction holds. It returns how many went.
 func (q Queries) DeleteSessionsBefore(ctx context.Context, t time.Time) (int64, error) {
-	tag, err := q.db.Exec(ctx, `DELETE FROM sessions WHERE absolute_expires_at < $1 OR idle_expires_at < $1 OR revoked_at < $1`, t)
-	return tag.RowsAffected(), translate("delete sessions", err)
+	return q.deleteInBatches(ctx, "delete sessions", `DELETE FROM sessions WHERE id IN (
+		SELECT id FROM sessions WHERE absolute_expires_at < $1 OR idle_expires_at < $1 OR revoked_at < $1
+		LIMIT $2 FOR UPDATE SKIP LOCKED)`, t)
+}
+
+// PruneBatch is how many rows one pruning statement deletes at most.
+const PruneBatch = 1000
+
+// deleteInBatches runs sql, a DELETE of at most $2 rows older than $1 that skips locked
+// rows, until it deletes fewer than PruneBatch, and returns the total. Every replica
+// prunes, while refreshes and revocations lock session rows: a batch is one statement,
+// its own transaction, so a large backlog (after an outage, or an attack's failed
+// logins) never holds locks on a whole table at once, a prune stopped half-way leaves
+// only whole batches done, and a row someone else holds is left for the next run
+// rather than waited for (no waits behind another replica's prune, no deadlocks).
+func (q Queries) deleteInBatches(ctx context.Context, what, sql string, t time.Time) (int64, error) {
+	var total int64
+	for {
+		tag, err := q.db.Exec(ctx, sql, t, PruneBatch)
+		if err != nil {
+			return total, translate(what, err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < PruneBatch {
+			return total, nil
+		}
+	}
 }

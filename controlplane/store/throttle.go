@@ -109,14 +109,16 @@ func (q Queries) KnownClient(ctx context.Context, accountKey []byte, clientKey s
 	return known, translate("known login client", err)
 }
 
-// DeleteLoginFailuresBefore forgets failures older than t.
+// DeleteLoginFailuresBefore forgets failures older than t, in batches
+// (deleteInBatches).
 func (q Queries) DeleteLoginFailuresBefore(ctx context.Context, t time.Time) (int64, error) {
-	tag, err := q.db.Exec(ctx, `DELETE FROM login_failures WHERE at < $1`, t)
-	return tag.RowsAffected(), translate("delete login failures", err)
+	return q.deleteInBatches(ctx, "delete login failures", `DELETE FROM login_failures WHERE id IN (
+		SELECT id FROM login_failures WHERE at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, t)
 }
 
-// DeleteLoginClientsBefore forgets sign-in addresses last used before t.
+// DeleteLoginClientsBefore forgets sign-in addresses last used before t, in batches
+// (deleteInBatches).
 func (q Queries) DeleteLoginClientsBefore(ctx context.Context, t time.Time) (int64, error) {
-	tag, err := q.db.Exec(ctx, `DELETE FROM login_clients WHERE last_login_at < $1`, t)
-	return tag.RowsAffected(), translate("delete login clients", err)
+	return q.deleteInBatches(ctx, "delete login clients", `DELETE FROM login_clients WHERE (account_key, client_key) IN (
+		SELECT account_key, client_key FROM login_clients WHERE last_login_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, t)
 }
