@@ -526,8 +526,8 @@ class Edge {
     // createAuthFetch) refreshes and retries. Every refusal (400, 401, 403, 503) is JSON
     // to such a request and text to a page, as the Go edge answers them. Read from the
     // request's headers: none of these is an identity header.
-    const api = this.isAPI(path) || request.headers.get("upgrade")?.trim().toLowerCase() === "websocket" ||
-      (!SAFE_METHODS.has(request.method) && notNavigation(request.headers));
+    const upgrade = isWebSocketUpgrade(request.headers);
+    const api = this.isAPI(path) || upgrade || (!SAFE_METHODS.has(request.method) && notNavigation(request.headers));
     let cleaned;
     try {
       cleaned = cleanHeaders(request.headers);
@@ -579,11 +579,16 @@ class Edge {
       // foretells, which would then present a spent refresh token. A HEAD gets the
       // redirect form (the control plane refuses a HEAD on its refresh path), a prefetch
       // a 401 (following a redirect would rotate at the control plane): the browser
-      // drops the prefetch and the navigation refreshes.
+      // drops the prefetch and the navigation refreshes. A WebSocket upgrade neither: the
+      // new cookies could only ride on its 101, which the Deno recipe (README) answers
+      // without them, Node's fetch cannot proxy, and a client other than a browser does
+      // not keep; holding a spent refresh token, the client would be signed out at its
+      // next refresh (a replay past the grace). It gets 401 token_expired, as from the Go
+      // edge, refreshes over HTTP and reconnects.
       if (isPrefetch(headers)) {
         return respond(errorResponse(401, "token_expired", "a prefetch does not refresh the session: the navigation will", api), "prefetch_needs_refresh", d);
       }
-      if (this.o.refreshAtEdge && request.method !== "HEAD") {
+      if (this.o.refreshAtEdge && request.method !== "HEAD" && !upgrade) {
         const refreshed = await this.refreshAtEdge(d, url, headers, facts, api, ctx.origin);
         if (refreshed) return refreshed;
       }
@@ -819,6 +824,11 @@ function withSetCookies(res, setCookies) {
 
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
 
+// isWebSocketUpgrade: the request asks for a WebSocket (Upgrade: websocket, any case).
+function isWebSocketUpgrade(headers) {
+  return headers.get("upgrade")?.trim().toLowerCase() === "websocket";
+}
+
 // notNavigation: the request comes from fetch, not from the browser loading a page: its
 // Sec-Fetch-Mode says so, or it is a Next server action (Next-Action), which a browser
 // without Sec-Fetch-Mode sends with fetch too.
@@ -845,7 +855,7 @@ const HOP_BY_HOP = ["connection", "keep-alive", "proxy-connection", "te", "trans
 const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
 
 export function dropHopByHop(headers) {
-  const websocket = headers.get("upgrade")?.trim().toLowerCase() === "websocket";
+  const websocket = isWebSocketUpgrade(headers);
   const named = (headers.get("connection") ?? "").split(",").map((t) => t.trim().toLowerCase());
   for (const name of [...named, ...HOP_BY_HOP]) {
     if (FIELD_NAME.test(name) && !(websocket && name === "upgrade")) headers.delete(name);

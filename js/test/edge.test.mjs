@@ -613,6 +613,36 @@ test("a revoked session is refused once the list names it", async () => {
   assert.equal(o.response.status, 302);
 });
 
+test("a WebSocket upgrade is never refreshed at the edge: 401 token_expired, the refresh token left unspent", async () => {
+  // The refresh cookie reaches a socket's path when its Path is / (as for refreshing at
+  // the edge). Rotated at the edge, the new cookies could only ride on the 101: the Deno
+  // recipe (edge.handle, then upgrade the request) answers without them, fetch in Node
+  // and edge-runtime cannot proxy the upgrade at all, and a client other than a browser
+  // keeps no cookies from a handshake. The client would keep a spent refresh token and
+  // its next refresh would be refused as reused. The Go edge answers token_expired too.
+  const cp = await controlPlane();
+  const calls = [];
+  cp.refresh = (req, res) => {
+    calls.push(req.headers.cookie);
+    res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${cp.sign(fresh())}; Path=/; HttpOnly`, "rt=new; Path=/; HttpOnly"] }).end("{}");
+  };
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  for (const cookie of [`at=${expired}; rt=old`, "rt=old"]) {
+    for (const upgrade of ["websocket", "WebSocket"]) {
+      const o = await edge.handle(get("/live", { cookie, upgrade, connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" }));
+      assert.equal(o.response?.status, 401, `${cookie} ${upgrade}: ${o.reason}`);
+      assert.equal((await o.response.json()).error.code, "token_expired");
+      assert.deepEqual(o.response.headers.getSetCookie(), []);
+    }
+  }
+  assert.deepEqual(calls, [], "the refresh token is not spent on an upgrade");
+  // The client refreshes over HTTP (a page, or createAuthFetch's POST) and reconnects.
+  const page = await edge.handle(get("/dashboard", { cookie: "rt=old" }));
+  assert.equal(page.action, "forward");
+  assert.deepEqual(calls, ["rt=old"]);
+});
+
 test("refresh at the edge: new cookies upstream and to the browser in one response; refused: login once", async () => {
   const cp = await controlPlane();
   const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });

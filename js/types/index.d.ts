@@ -95,7 +95,7 @@ export interface EdgeOptions {
   bearerProxy?: BearerRoute[];
   /** Paths forwarded to the control plane unchanged (default ["/auth/", "/.well-known/jwks.json", "/.well-known/edgeauth/"]). */
   controlPlanePrefixes?: string[];
-  /** Rotate the session at the edge when the refresh cookie reaches it (default true). */
+  /** Rotate the session at the edge when the refresh cookie reaches it (default true); never on a HEAD, a prefetch or a WebSocket upgrade (401 token_expired). */
   refreshAtEdge?: boolean;
   /**
    * Hold the control plane's revocation stream (Server-Sent Events) where the runtime
