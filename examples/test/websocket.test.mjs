@@ -116,6 +116,17 @@ for (const kind of ["workerd", "deno"]) {
         assert.equal(JSON.parse(refused.body).error.code, "unauthenticated");
         assert.equal(upstream.requests.length, before);
       });
+    } else {
+      // Deno's fetch opens no WebSocket: asked with Upgrade: websocket it sent a plain GET
+      // and the edge handed the upstream's answer to it (here a 426) to the client.
+      test("edge.fetch cannot proxy an upgrade: 501 websocket_unsupported, the upstream never asked", async () => {
+        const c = await signIn();
+        const res = await connect(`${origin}/proxy/socket`, { cookie: `edgeauth_at=${c.edgeauth_at}` });
+        res.sock?.destroy();
+        assert.equal(res.status, 501, res.body);
+        assert.equal(JSON.parse(res.body).error.code, "websocket_unsupported");
+        assert.deepEqual(upstream.requests, []);
+      });
     }
   });
 }

@@ -782,6 +782,13 @@ class Edge {
       target = `${app.replace(/\/+$/, "")}${u.pathname}${u.search}`;
     }
     if (target !== undefined) {
+      // Only workerd's fetch opens a WebSocket (Upgrade: websocket; it writes the handshake
+      // itself). Node's (undici: Node, edge-runtime) refuses the request and Deno's sends
+      // a plain GET, whose answer the client would take for the server's: say so instead.
+      if (!FETCH_OPENS_WEBSOCKETS && isWebSocketUpgrade(o.requestHeaders)) {
+        this.o.log({ level: "warn", event: "websocket_unsupported", upstream: new URL(target).origin });
+        return errorResponse(501, "websocket_unsupported", "this runtime's fetch cannot proxy a WebSocket: serve the upgrade in the app, or proxy it elsewhere", true);
+      }
       dropHopByHop(o.requestHeaders);
       // fetch decodes what it asked for itself (proxiedResponse).
       o.requestHeaders.delete("accept-encoding");
@@ -823,6 +830,10 @@ function withSetCookies(res, setCookies) {
 }
 
 const SAFE_METHODS = new Set(["GET", "HEAD"]);
+
+// workerd (Cloudflare Workers), whose fetch answers an upgrade with a WebSocket, is the
+// runtime with WebSocketPair.
+const FETCH_OPENS_WEBSOCKETS = typeof globalThis.WebSocketPair === "function";
 
 // isWebSocketUpgrade: the request asks for a WebSocket (Upgrade: websocket, any case).
 function isWebSocketUpgrade(headers) {

@@ -886,6 +886,39 @@ test("edge.fetch proxying: the client's hop-by-hop headers stay at the edge, the
   assert.equal(await login.text(), "control plane saw /auth/login");
 });
 
+test("edge.fetch proxying a WebSocket upgrade where fetch opens no WebSocket (Node, edge-runtime, Deno): 501 websocket_unsupported", async () => {
+  // Node's fetch (undici) refuses a request with Upgrade (edge.fetch threw: the server's
+  // 500); Deno's sends a plain GET and the upstream's answer to it went to the client.
+  // Only workerd's fetch opens a WebSocket (examples/test/websocket.test.mjs).
+  let reached = 0;
+  const origin = createServer((req, res) => {
+    reached++;
+    res.writeHead(426).end();
+  });
+  origin.on("upgrade", (req, sock) => {
+    reached++;
+    sock.destroy();
+  });
+  await new Promise((r) => origin.listen(0, "127.0.0.1", r));
+  after(() => new Promise((r) => { origin.closeAllConnections?.(); origin.close(r); }));
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes, bearerProxy: [{ prefix: "/bearer/", upstream: `http://127.0.0.1:${origin.address().port}` }] });
+  const upgrade = { upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" };
+  for (const [path, app] of [["/live", `http://127.0.0.1:${origin.address().port}`], ["/bearer/live", () => assert.fail("not the app")]]) {
+    const res = await edge.fetch(get(path, { ...upgrade, cookie: `at=${cp.sign(fresh())}` }), app);
+    assert.equal(res.status, 501, path);
+    assert.equal(res.headers.get("content-type"), "application/json");
+    assert.equal((await res.json()).error.code, "websocket_unsupported", path);
+  }
+  assert.equal(reached, 0, "the origin is not asked");
+  // Refused at the edge as before: the refusal, not 501.
+  const refused = await edge.fetch(get("/live", upgrade), `http://127.0.0.1:${origin.address().port}`);
+  assert.equal(refused.status, 401);
+  // The app itself (a function) answers an upgrade as it can.
+  const own = await edge.fetch(get("/live", { ...upgrade, cookie: `at=${cp.sign(fresh())}` }), (req) => new Response(`app ${req.headers.get("upgrade")}`, { status: 426 }));
+  assert.equal(await own.text(), "app websocket");
+});
+
 test("edge.fetch proxying: a gzip answer fetch decoded goes to the client without its Content-Encoding", async () => {
   // Node's fetch (undici) decodes a gzip or br body and keeps Content-Encoding and
   // Content-Length: handed on as they were, the client got a plain body labelled gzip

@@ -133,9 +133,11 @@ export interface EdgeOptions {
  * Go edge's and sessionauth's: 401 `unauthenticated`, `token_expired` (refresh and retry),
  * `session_ended` (a refresh at the edge was refused: sign in again); 403 `missing_role`
  * (signed in, without a role the route requires); 400 `invalid_path`, 400 or 431
- * `invalid_request`; 503 `unavailable` (with Retry-After); 500 `internal`.
+ * `invalid_request`; 503 `unavailable` (with Retry-After); 500 `internal`; 501
+ * `websocket_unsupported` (edge.fetch asked to proxy a WebSocket upgrade where fetch
+ * cannot: every runtime but workerd).
  */
-export type EdgeErrorCode = "unauthenticated" | "token_expired" | "session_ended" | "missing_role" | "invalid_path" | "invalid_request" | "unavailable" | "internal";
+export type EdgeErrorCode = "unauthenticated" | "token_expired" | "session_ended" | "missing_role" | "invalid_path" | "invalid_request" | "unavailable" | "internal" | "websocket_unsupported";
 
 export type Outcome =
   | {
@@ -198,7 +200,7 @@ export interface Edge {
   /** Loads the edge configuration, keys and revocation list; handle() does it on the first request. */
   ready(): Promise<void>;
   handle(request: Request, ctx?: HandleContext): Promise<Outcome>;
-  /** Fetch API adapter: answer, or forward to app (a handler, or an origin to proxy to). */
+  /** Fetch API adapter: answer, or forward to app (a handler, or an origin to proxy to). A WebSocket upgrade is proxied to an origin only in workerd; elsewhere it is answered 501 `websocket_unsupported`. */
   fetch(request: Request, app: ((request: Request) => Response | Promise<Response>) | string, ctx?: HandleContext): Promise<Response>;
   status(): EdgeStatus;
   /** Stops the revocation stream, if one is held, and keeps it from being opened later: the edge goes on deciding, polling. */
