@@ -45,7 +45,7 @@ const DEFAULTS = {
 };
 
 const OPTION_NAMES = new Set(["module", "controlPlane", "routes", "apiPrefixes", "bearerProxy", "controlPlanePrefixes", "refreshAtEdge", "revocationStream",
-  "moduleSignatures", "publicOrigin", "fetch", "now", "timeoutMs", "maxStaleMs", "keyRefetchCooldownMs", "log"]);
+  "moduleSignatures", "publicOrigin", "webSocketOrigins", "fetch", "now", "timeoutMs", "maxStaleMs", "keyRefetchCooldownMs", "log"]);
 
 /**
  * isIdentityHeader reports whether a header name is reserved for the identity headers
@@ -149,6 +149,37 @@ function isTokenStart(name) {
   return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
 }
 
+// checkOrigins reads webSocketOrigins as wsauth reads Config.AllowedOrigins (spaces and
+// a trailing "/" trimmed; scheme://host[:port], nothing more) and returns each in the
+// form a browser sends as Origin (new URL(o).origin: host lower-cased, default port
+// dropped), which is what the request's Origin is compared with, as it comes.
+function checkOrigins(name, list) {
+  if (!Array.isArray(list)) throw configError(`${name} must be a list of origins like "https://app.example.com"`);
+  return list.map((o) => {
+    const trimmed = typeof o === "string" ? o.trim().replace(/\/+$/, "") : "";
+    let u = null;
+    if (/^https?:\/\/[^/?#@\\]+$/i.test(trimmed)) {
+      try {
+        u = new URL(trimmed);
+      } catch {
+        // not an origin: said below
+      }
+    }
+    if (u === null) throw configError(`${name}: ${JSON.stringify(o)} is not an origin (scheme://host[:port], no path); write it like "https://app.example.com"`);
+    return u.origin;
+  });
+}
+
+// serialisedOrigin is the origin of an absolute URL as a browser writes it in Origin,
+// or null.
+function serialisedOrigin(value) {
+  try {
+    return new URL(value).origin;
+  } catch {
+    return null;
+  }
+}
+
 function configError(msg) {
   return new TypeError(`edgeauth: createEdge: ${msg}`);
 }
@@ -210,6 +241,7 @@ export function createEdge(options) {
   }
   if (o.moduleSignatures != null && typeof o.moduleSignatures !== "boolean") throw configError("moduleSignatures must be true or false");
   if (o.publicOrigin != null) baseURL("publicOrigin", o.publicOrigin);
+  const webSocketOrigins = new Set(checkOrigins("webSocketOrigins", o.webSocketOrigins ?? []));
   const userFetch = o.fetch ?? globalThis.fetch;
   if (typeof userFetch !== "function") throw configError("no fetch: pass options.fetch");
   // Called as a plain function: workerd refuses fetch called with another `this`.
@@ -217,7 +249,7 @@ export function createEdge(options) {
   const clock = o.now ?? Date.now;
   const nowMs = () => toMillis(clock());
   const log = o.log ?? ((e) => { if (e.level === "error" || e.level === "warn") console.warn("edgeauth:", JSON.stringify(e)); });
-  return new Edge({ ...o, controlPlane, routes, bearerProxy, apiPrefixes: o.apiPrefixes ?? [], fetch: doFetch, nowMs, log });
+  return new Edge({ ...o, controlPlane, routes, bearerProxy, apiPrefixes: o.apiPrefixes ?? [], webSocketOrigins, fetch: doFetch, nowMs, log });
 }
 
 class Edge {
@@ -527,6 +559,16 @@ class Edge {
     // to such a request and text to a page, as the Go edge answers them. Read from the
     // request's headers: none of these is an identity header.
     const upgrade = isWebSocketUpgrade(request.headers);
+    // A browser sends the session cookie on a WebSocket handshake from any site's page
+    // when the cookie is SameSite=None (cross-site WebSocket hijacking), and no CORS
+    // check stands in the way: an upgrade whose Origin is neither this edge's origin
+    // nor one of webSocketOrigins is refused, as wsauth refuses it, before anything is
+    // read of its session (the answer says nothing about it), refreshed or forwarded.
+    // Without Origin (a client that is not a browser) it is decided as before.
+    if (upgrade && !this.originAllowed(request.headers.get("origin"), ctx, url)) {
+      this.o.log({ level: "info", event: "origin_not_allowed", origin: request.headers.get("origin") });
+      return respond(errorResponse(403, "origin_not_allowed", "this page's origin may not open a WebSocket with the session cookie", true), "origin_not_allowed");
+    }
     const api = this.isAPI(path) || upgrade || (!SAFE_METHODS.has(request.method) && notNavigation(request.headers));
     let cleaned;
     try {
@@ -594,6 +636,18 @@ class Edge {
       }
     }
     return this.outcome(d, url, headers, api);
+  }
+
+  // originAllowed: a WebSocket upgrade's Origin (null: none sent) may open a socket. The
+  // edge's own origin is the one its refresh call sends (callRefresh): publicOrigin when
+  // set, else the browser's origin the adapter passed (ctx.origin: Next), else the
+  // request URL's. Origin is compared as the browser serialises it, character for
+  // character, as wsauth compares it: "https://app.example:443" or "null" is no match.
+  originAllowed(origin, ctx, url) {
+    if (origin === null) return true;
+    if (this.o.webSocketOrigins.has(origin)) return true;
+    const own = this.o.publicOrigin ? serialisedOrigin(this.o.publicOrigin) : ctx.origin != null ? serialisedOrigin(ctx.origin) : url.origin;
+    return own !== null && own !== "null" && origin === own;
   }
 
   // decideFailed answers a request the module could not decide, with the cookies a

@@ -643,6 +643,85 @@ test("a WebSocket upgrade is never refreshed at the edge: 401 token_expired, the
   assert.deepEqual(calls, ["rt=old"]);
 });
 
+test("a WebSocket upgrade from another site's page is refused 403 origin_not_allowed, whatever its session (cross-site WebSocket hijacking)", async () => {
+  // A browser sends the session cookie on a cross-site handshake when it is SameSite=None
+  // (cross-domain setups): without an Origin check any page could open a socket as the
+  // signed-in user. The Go edge's WebSocket proxy (wsauth) checks Origin too.
+  const cp = await controlPlane();
+  let refreshes = 0;
+  cp.refresh = (req, res) => {
+    refreshes++;
+    res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${cp.sign(fresh())}; Path=/; HttpOnly`, "rt=new; Path=/; HttpOnly"] }).end("{}");
+  };
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  const ws = { upgrade: "websocket", connection: "Upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" };
+  const sessions = { valid: `at=${cp.sign(fresh())}`, "expired, refresh cookie": `at=${expired}; rt=old`, "refresh cookie only": "rt=old", none: undefined };
+  for (const [session, cookie] of Object.entries(sessions)) {
+    for (const origin of ["https://evil.example", "null", "http://app.test.evil.example", "https://app.test", "http://APP.test", "http://app.test:80", "http://app.test/", ""]) {
+      const o = await edge.handle(get("/live", { ...ws, origin, ...(cookie && { cookie }) }));
+      const what = `session ${session}, Origin ${JSON.stringify(origin)}`;
+      assert.equal(o.action, "respond", `${what}: forwarded (${o.reason})`);
+      assert.equal(o.response.status, 403, `${what}: ${o.reason}`);
+      assert.equal(o.response.headers.get("content-type"), "application/json");
+      assert.equal(o.response.headers.get("cache-control"), "no-store");
+      assert.equal((await o.response.json()).error.code, "origin_not_allowed", what);
+      assert.deepEqual(o.response.headers.getSetCookie(), [], what);
+    }
+  }
+  assert.equal(refreshes, 0, "refused before any refresh");
+  // The page's own origin opens it; so does a client that sends no Origin (not a browser).
+  for (const origin of ["http://app.test", undefined]) {
+    const o = await edge.handle(get("/live", { ...ws, cookie: `at=${cp.sign(fresh())}`, ...(origin && { origin }) }));
+    assert.equal(o.action, "forward", `${origin}: ${o.reason}`);
+    assert.match(o.requestHeaders.get("x-edgeauth-subject"), /^user-1$/);
+  }
+  // edge.fetch answers the refusal itself: the app never sees the upgrade.
+  let reached = 0;
+  const res = await edge.fetch(get("/live", { ...ws, origin: "https://evil.example", cookie: `at=${cp.sign(fresh())}` }), () => {
+    reached++;
+    return new Response("app");
+  });
+  assert.equal(res.status, 403);
+  assert.equal(reached, 0);
+  // A request that is not an upgrade is left to the CSRF rules: a cross-site GET of a page is decided by its session.
+  assert.equal((await edge.handle(get("/dashboard", { origin: "https://evil.example", cookie: `at=${cp.sign(fresh())}` }))).action, "forward");
+});
+
+test("webSocketOrigins: the other origins whose pages may open a socket; the edge's own origin is the refresh call's (publicOrigin, ctx.origin, the URL's)", async () => {
+  const cp = await controlPlane();
+  const ws = { upgrade: "websocket", connection: "Upgrade", cookie: `at=${cp.sign(fresh())}` };
+  const upgrade = (origin, url = "http://app.test/live") => new Request(url, { headers: { ...ws, origin } });
+  // Read as wsauth reads AllowedOrigins (spaces and a trailing "/" trimmed), kept as a browser writes an origin.
+  const edge = createEdge({ module, controlPlane: cp.url, routes, webSocketOrigins: [" https://Pages.Example:443/", "http://localhost:8080"] });
+  for (const [origin, action] of [["https://pages.example", "forward"], ["http://localhost:8080", "forward"], ["http://app.test", "forward"],
+    ["https://Pages.Example:443", "respond"], ["http://localhost:8081", "respond"], ["https://pages.example.evil.example", "respond"]]) {
+    assert.equal((await edge.handle(upgrade(origin))).action, action, origin);
+  }
+  // Next's proxy sees its own listener's URL: the browser's origin is ctx.origin, as for the refresh call.
+  const asNext = (origin) => upgrade(origin, "http://localhost:3000/live");
+  assert.equal((await edge.handle(asNext("https://app.example"), { origin: "https://app.example" })).action, "forward");
+  assert.equal((await edge.handle(asNext("http://localhost:3000"), { origin: "https://app.example" })).response?.status, 403);
+  // publicOrigin over both.
+  const pinned = createEdge({ module, controlPlane: cp.url, routes, publicOrigin: "https://www.example/" });
+  assert.equal((await pinned.handle(asNext("https://www.example"), { origin: "https://app.example" })).action, "forward");
+  assert.equal((await pinned.handle(asNext("https://app.example"), { origin: "https://app.example" })).response?.status, 403);
+  assert.equal((await pinned.handle(upgrade("http://app.test"))).response?.status, 403);
+  // Checked before anything else: an edge that has loaded nothing refuses it 403, not 503,
+  // and a control-plane path is not forwarded.
+  const downCP = await controlPlane();
+  downCP.down = true;
+  const down = createEdge({ module, controlPlane: downCP.url, routes, log: () => {} });
+  assert.equal((await down.handle(upgrade("https://evil.example"))).response.status, 403);
+  assert.equal((await down.handle(upgrade("http://app.test"))).response.status, 503);
+  assert.equal((await edge.handle(upgrade("https://evil.example", "http://app.test/auth/socket"))).response?.status, 403);
+  // Refused at createEdge, saying what to write.
+  for (const bad of ["https://app.example/path", "app.example", "wss://app.example", "https://user@app.example", "https://app.example?x", "*", "", 7, "null"]) {
+    assert.throws(() => createEdge({ module, controlPlane: cp.url, webSocketOrigins: [bad] }), /webSocketOrigins: .* is not an origin/, String(bad));
+  }
+  assert.throws(() => createEdge({ module, controlPlane: cp.url, webSocketOrigins: "https://app.example" }), /webSocketOrigins must be a list/);
+});
+
 test("refresh at the edge: new cookies upstream and to the browser in one response; refused: login once", async () => {
   const cp = await controlPlane();
   const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
