@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/edgeauth/edgeauth/hostdemo/edge"
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/wsauth"
 )
 
 // answerTable is verifier/testdata/edge-answers.json: requests and what every edge
@@ -22,7 +24,11 @@ import (
 type answerTable struct {
 	Routes      verifier.LocalConfig `json:"routes"`
 	APIPrefixes []string             `json:"api_prefixes"`
-	Cases       []struct {
+	// WebSocketOrigins are allowed besides the edge's own origin (ownOrigin);
+	// WebSocketRoutes are served by wsauth.Proxy behind Gate.RouteRules.
+	WebSocketOrigins []string `json:"websocket_origins"`
+	WebSocketRoutes  []string `json:"websocket_routes"`
+	Cases            []struct {
 		Name             string            `json:"name"`
 		Method           string            `json:"method"`
 		Path             string            `json:"path"`
@@ -40,6 +46,10 @@ type answerTable struct {
 		} `json:"want"`
 	} `json:"cases"`
 }
+
+// ownOrigin is the edge's origin in the table: the JS test's requests are to it, and a
+// Go edge lists it in wsauth.Config.AllowedOrigins.
+const ownOrigin = "http://app.test"
 
 func readAnswerTable(t *testing.T) answerTable {
 	t.Helper()
@@ -92,6 +102,22 @@ func TestGateAnswersTheSharedTable(t *testing.T) {
 			t.Fatal(err)
 		}
 		down := &edge.Gate{Engine: e, Source: unsynced, Upstream: app, Now: clock, Logger: quiet, APIPrefixes: table.APIPrefixes}
+		// WebSocket routes, as hostdemo serves them: the route rules, then the proxy's Origin
+		// and session checks. No case reaches its upstream.
+		mux := http.NewServeMux()
+		mux.Handle("/", gate)
+		checker, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sockets, err := wsauth.New(wsauth.Config{Checker: checker, AllowedOrigins: append([]string{ownOrigin}, table.WebSocketOrigins...), Logger: quiet, Now: clock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { sockets.Close() })
+		for _, p := range table.WebSocketRoutes {
+			mux.Handle(p, gate.RouteRules(&wsauth.Proxy{Server: sockets, Upstream: &url.URL{Scheme: "ws", Host: "upstream.invalid"}}))
+		}
 		tokens := map[string]string{
 			"valid":   cp.token("user-1", "c2Vzc2lvbi1vbmUtMTIzNDU2", []string{"member"}, nil),
 			"expired": cp.token("user-1", "c2Vzc2lvbi1vbmUtMTIzNDU2", []string{"member"}, map[string]any{"iat": now - 700, "exp": now - 100}),
@@ -129,7 +155,7 @@ func TestGateAnswersTheSharedTable(t *testing.T) {
 			if c.ControlPlaneDown {
 				down.ServeHTTP(rec, req)
 			} else {
-				gate.ServeHTTP(rec, req)
+				mux.ServeHTTP(rec, req)
 			}
 			res := rec.Result()
 			want := c.Want

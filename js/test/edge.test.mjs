@@ -165,11 +165,13 @@ test("the edges' answers: the shared table the Go edge runs too (verifier/testda
     refreshes++;
     res.writeHead(500).end();
   };
-  const edge = createEdge({ module, controlPlane: cp.url, routes: table.routes, apiPrefixes: table.api_prefixes });
+  // websocket_routes are the Go edge's (its WebSocket proxy's paths): this edge checks every upgrade's Origin.
+  const options = { module, routes: table.routes, apiPrefixes: table.api_prefixes, webSocketOrigins: table.websocket_origins };
+  const edge = createEdge({ ...options, controlPlane: cp.url });
   // An edge whose control plane has been unreachable since it started (control_plane_down).
   const downCP = await controlPlane();
   downCP.down = true;
-  const down = createEdge({ module, controlPlane: downCP.url, routes: table.routes, apiPrefixes: table.api_prefixes, log: () => {} });
+  const down = createEdge({ ...options, controlPlane: downCP.url, log: () => {} });
   const tokens = {
     valid: cp.sign(fresh()),
     expired: cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 }),
