@@ -87,6 +87,35 @@ for (const kind of ["workerd", "deno"]) {
       }
     });
 
+    // With SameSite=None cookies (cross-domain setups) a browser sends the session on a
+    // handshake from any site's page: the edge refuses an Origin other than its own
+    // (cross-site WebSocket hijacking), before the app or the upstream hears of it.
+    test("an upgrade from another site's page: 403 origin_not_allowed; from the edge's own origin it opens", async () => {
+      const c = await signIn();
+      const cookie = `edgeauth_at=${c.edgeauth_at}`;
+      const before = upstream.requests.length;
+      for (const path of ["/live", "/proxy/socket"]) {
+        for (const from of ["https://evil.example", "null"]) {
+          const refused = await connect(`${origin}${path}`, { cookie, origin: from });
+          refused.sock?.destroy();
+          assert.equal(refused.status, 403, `${path} from ${from}: ${refused.body}`);
+          assert.equal(JSON.parse(refused.body).error.code, "origin_not_allowed");
+          assert.equal(refused.headers["cache-control"], "no-store");
+        }
+      }
+      assert.equal(upstream.requests.length, before, "the upstream never asked");
+
+      const ws = await connect(`${origin}/live`, { cookie, origin });
+      assert.equal(ws.status, 101, ws.body);
+      try {
+        assert.match(JSON.parse((await readFrame(ws.sock)).text).subject, /^[0-9a-f-]{36}$/);
+        ws.sock.write(frame("ping", true));
+        assert.equal((await readFrame(ws.sock)).text, "echo:ping");
+      } finally {
+        ws.sock.destroy();
+      }
+    });
+
     if (kind === "workerd") {
       // workerd's fetch opens a WebSocket to the upstream when the request has Upgrade:
       // websocket (it writes Connection and the handshake itself): edge.fetch proxies it,
