@@ -111,8 +111,18 @@ export interface EdgeOptions {
    * WebCrypto in Node and workerd (about 1.6x and 4x), the module in Deno (about 2x).
    */
   moduleSignatures?: boolean;
-  /** Origin sent with the edge's own refresh call (default: ctx.origin, else the request's origin). */
+  /** Origin sent with the edge's own refresh call (default: ctx.origin, else the request's origin); also the edge's own origin for a WebSocket upgrade's Origin check. */
   publicOrigin?: string;
+  /**
+   * Origins, besides the edge's own (publicOrigin, else ctx.origin, else the request's),
+   * whose pages may open a WebSocket through the edge with the session cookie: exact
+   * origins, `scheme://host[:port]` without a path, as wsauth's AllowedOrigins (spaces and
+   * a trailing "/" trimmed; kept as a browser writes Origin: host lower-cased, default
+   * port dropped). An upgrade whose Origin is any other (`null` too) is answered 403
+   * `origin_not_allowed` before its session is read (cross-site WebSocket hijacking); one
+   * without Origin (not a browser) is decided by its session. Default [].
+   */
+  webSocketOrigins?: string[];
   fetch?: typeof fetch;
   /** Clock: Date or milliseconds (or seconds). Default Date.now. */
   now?: () => TimeLike;
@@ -132,12 +142,13 @@ export interface EdgeOptions {
  * request: apiPrefixes, a WebSocket upgrade, a POST, PUT, ... from fetch), the same as the
  * Go edge's and sessionauth's: 401 `unauthenticated`, `token_expired` (refresh and retry),
  * `session_ended` (a refresh at the edge was refused: sign in again); 403 `missing_role`
- * (signed in, without a role the route requires); 400 `invalid_path`, 400 or 431
+ * (signed in, without a role the route requires), `origin_not_allowed` (a WebSocket upgrade
+ * from a page of another origin: webSocketOrigins); 400 `invalid_path`, 400 or 431
  * `invalid_request`; 503 `unavailable` (with Retry-After); 500 `internal`; 501
  * `websocket_unsupported` (edge.fetch asked to proxy a WebSocket upgrade where fetch
  * cannot: every runtime but workerd).
  */
-export type EdgeErrorCode = "unauthenticated" | "token_expired" | "session_ended" | "missing_role" | "invalid_path" | "invalid_request" | "unavailable" | "internal" | "websocket_unsupported";
+export type EdgeErrorCode = "unauthenticated" | "token_expired" | "session_ended" | "missing_role" | "origin_not_allowed" | "invalid_path" | "invalid_request" | "unavailable" | "internal" | "websocket_unsupported";
 
 export type Outcome =
   | {
