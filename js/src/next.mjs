@@ -59,12 +59,14 @@ function firstValue(v) {
 /**
  * toNextResponse turns an Outcome into a NextResponse (or the Response to answer with).
  * Next refuses a relative Location from middleware and proxy, so redirects are made
- * absolute against the request's URL.
+ * absolute against the origin the browser used (browserOrigin), not the request's URL:
+ * Next 15 hands middleware http://localhost:<port> whatever Host the browser sent, and
+ * a browser sent there leaves its cookies behind on the other host.
  */
 export function toNextResponse(o, request) {
   if (o.response) {
     const loc = o.response.headers.get("location");
-    if (loc && request && !/^[a-z][a-z0-9+.-]*:/i.test(loc)) o.response.headers.set("location", new URL(loc, request.url).href);
+    if (loc && request && !/^[a-z][a-z0-9+.-]*:/i.test(loc)) o.response.headers.set("location", new URL(loc, browserOrigin(request) ?? request.url).href);
     return o.response;
   }
   const init = { request: { headers: o.requestHeaders } };
