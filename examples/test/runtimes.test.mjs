@@ -46,6 +46,10 @@ async function pageIdentity(res) {
 // their edges check those signatures with the runtime's WebCrypto (the two-phase path,
 // verifier/ABI.md), except Deno's, where the module's RSA is the faster and the package
 // keeps it; Next's proxy (Node) and browser.test.mjs keep the default EdDSA.
+// EXAMPLES_NEXT_KINDS picks the Next builds (next-proxy, next-middleware,
+// next-middleware-node: middleware.ts with runtime "nodejs"), say for another Next
+// under EXAMPLES_NEXT_ROOT (edges.mjs).
+const NEXT_KINDS = process.env.EXAMPLES_NEXT_KINDS?.split(",") ?? ["next-proxy", "next-middleware"];
 const RS256 = { EDGEAUTH_KEYS__ALGORITHM: "RS256" };
 const CP_ENV = {
   default: { EDGEAUTH_REVOCATIONS__MAX_AGE: "1s" },
@@ -55,7 +59,7 @@ const CP_ENV = {
   "next-middleware": { EDGEAUTH_REVOCATIONS__MAX_AGE: "1s", ...RS256 },
 };
 
-for (const kind of ["workerd", "deno", "edge-runtime", "next-proxy", "next-middleware"]) {
+for (const kind of ["workerd", "deno", "edge-runtime", ...NEXT_KINDS]) {
   describe(kind, () => {
     let e;
     const get = (path, headers = {}) => fetch(`${e.origin}${path}`, { headers, redirect: "manual" });
@@ -214,7 +218,7 @@ for (const kind of ["workerd", "deno", "edge-runtime", "next-proxy", "next-middl
 // the origin the browser used, and the edge's refresh call must still carry an Origin
 // the control plane allows. The new cookies reach the browser on a page, on an App
 // Router navigation and prefetch (RSC: 1), and on a redirect.
-for (const kind of ["next-proxy", "next-middleware"]) {
+for (const kind of NEXT_KINDS) {
   describe(`${kind}, refresh cookie on Path=/`, () => {
     let e;
     const get = (path, headers = {}) => fetch(`${e.origin}${path}`, { headers, redirect: "manual" });
@@ -276,21 +280,24 @@ for (const kind of ["next-proxy", "next-middleware"]) {
     test("an expired session is refreshed at the edge: page, API, App Router navigation and prefetch, Next's redirect", async () => {
       const navigation = { rsc: "1" };
       const prefetch = { ...navigation, "next-router-prefetch": "1" };
-      // Next answers an RSC request whose _rsc does not match its headers with a 307 to
-      // the one that does (after the proxy ran): ask it, signed in, for the right one.
+      // Next 16 answers an RSC request whose _rsc does not match its headers with a 307
+      // to the one that does (after the proxy ran): ask it, signed in, for the right one.
+      // Next 15 answers any _rsc (200).
+      let staleRedirects = false;
       const rscPath = async (headers) => {
         const c = await session();
         const res = await get("/dashboard?_rsc=0", { cookie: `edgeauth_at=${c.edgeauth_at}`, ...headers });
-        assert.equal(res.status, 307);
-        return res.headers.get("location");
+        assert.ok(res.status === 307 || res.status === 200, String(res.status));
+        staleRedirects = res.status === 307;
+        return staleRedirects ? res.headers.get("location") : "/dashboard?_rsc=0";
       };
       const cases = [
         ["page", "/dashboard", {}, 200],
         ["API route", "/api/me", {}, 200],
         ["navigation (RSC)", await rscPath(navigation), navigation, 200],
         ["prefetch (RSC)", await rscPath(prefetch), prefetch, 200],
-        ["Next's redirect of a stale _rsc", "/dashboard?_rsc=0", navigation, 307],
       ];
+      if (staleRedirects) cases.push(["Next's redirect of a stale _rsc", "/dashboard?_rsc=0", navigation, 307]);
       for (const [what, path, headers, status] of cases) {
         const c = await session();
         const res = await get(path, { cookie: `theme=dark; edgeauth_rt=${c.edgeauth_rt}`, ...headers });
