@@ -3,4 +3,7 @@
 import { edgeauth } from "./edgeauth";
 
 export const middleware = edgeauth;
-export const config = { matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"] };
+export const config = {
+  matcher: ["/((?!_next/static|_next/image|favicon.ico).*)"],
+  unstable_allowDynamic: ["**/node_modules/@edgeauth/edge/src/edge.mjs"],
+};
