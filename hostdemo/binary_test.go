@@ -111,12 +111,7 @@ func startDemo(t *testing.T, o demoOptions) *demo {
 
 	// The edge's address must be known before the control plane starts: it is the
 	// public URL cookies, CSRF checks and tokens are issued for.
-	reserve, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := reserve.Addr().String()
-	reserve.Close()
+	addr := freeAddr(t)
 	d.url = "http://" + addr
 
 	pool, err := pgxpool.New(ctx, pgtest.NewDatabase(t))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/freeport"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/edgeauth/edgeauth/internal/syncbuf"
 	"github.com/jackc/pgx/v5"
@@ -82,15 +82,9 @@ type server struct {
 	hc     *http.Client
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
+// freeAddr is an address for a process to listen on (freeport: not one the kernel may
+// hand to another listener meanwhile).
+func freeAddr(t *testing.T) string { return freeport.Addr(t) }
 
 // baseEnv is a production-like configuration on a fresh database.
 func baseEnv(db string) []string {
