@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { randomBytes } from "node:crypto";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 
 const run = promisify(execFile);
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -31,14 +31,37 @@ export function buildControlPlane() {
   return built;
 }
 
-/** freePort asks the kernel for a free port on 127.0.0.1. */
-export function freePort() {
+/**
+ * freePort returns a port on 127.0.0.1 that is free now, for a process told its port
+ * before it listens. It is picked below the kernel's ephemeral range: a port from
+ * listening on 0 and closing may be handed to any other port-0 listener or outgoing
+ * connection before the child binds it, and a readiness probe then talks to a stranger.
+ * (The Go harnesses do the same: internal/freeport.)
+ */
+export async function freePort() {
+  let low = 32768;
+  try {
+    low = Number(readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/)[0]) || low;
+  } catch {}
+  const span = 10_000;
+  for (let i = 0; low - span >= 1024 && i < 100; i++) {
+    const port = low - span + Math.floor(Math.random() * span);
+    if (await bindable(port)) return port;
+  }
+  return listenOnce(0);
+}
+
+function bindable(port) {
+  return listenOnce(port).then(() => true, () => false);
+}
+
+function listenOnce(port) {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+    s.listen(port, "127.0.0.1", () => {
+      const got = s.address().port;
+      s.close(() => resolve(got));
     });
   });
 }
