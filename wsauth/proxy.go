@@ -54,6 +54,18 @@ func (p *Proxy) Authorize(r *http.Request) (sessionauth.Identity, error) {
 
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) { p.ServePermitted(w, r, nil) }
 
+// RefuseOrigin answers r 403 origin_not_allowed and reports true when the Server's
+// CheckOrigin refuses it; it reads nothing of r's session. edge.Gate.RouteRules calls
+// it before deciding r, so that the answer to another site's page is this one whatever
+// the gate would have said (403 missing_role, 400 invalid_path, 503 unavailable).
+func (p *Proxy) RefuseOrigin(w http.ResponseWriter, r *http.Request) bool {
+	if err := p.Server.CheckOrigin(r); err != nil {
+		WriteRefusal(w, err)
+		return true
+	}
+	return false
+}
+
 // ServePermitted serves r as ServeHTTP does, and asks permit, when not nil, about the
 // identity the Server authorized r for, once, before the upstream is dialled: an error
 // refuses the upgrade with WriteRefusal (sessionauth.ErrMissingRole: 403 missing_role).

@@ -180,25 +180,41 @@ var ErrOriginNotAllowed = errors.New("wsauth: Origin not allowed")
 var RefusalOriginNotAllowed = sessionauth.Refusal{Status: http.StatusForbidden, Code: "origin_not_allowed",
 	Message: "this page's origin may not open a WebSocket with the session cookie"}
 
-// Authorize checks an upgrade request without upgrading it: Origin, then the access
-// token and its session (sessionauth.Checker). Errors are ErrOriginNotAllowed or those
-// of Checker.Check (WriteRefusal answers them).
+// Authorize checks an upgrade request without upgrading it: Origin (CheckOrigin), then
+// the access token and its session (sessionauth.Checker). Errors are
+// ErrOriginNotAllowed or those of Checker.Check (WriteRefusal answers them).
 func (s *Server) Authorize(r *http.Request) (sessionauth.Identity, error) {
-	tok, viaCookie, err := s.checker.Token(r)
-	origin, hasOrigin := r.Header["Origin"]
-	switch {
-	case len(origin) > 1:
-		return sessionauth.Identity{}, ErrOriginNotAllowed
-	case hasOrigin && !s.origins[origin[0]]:
-		return sessionauth.Identity{}, ErrOriginNotAllowed
-	case !hasOrigin && (viaCookie || errors.Is(err, sessionauth.ErrNoToken)):
-		// A browser always sends Origin on a WebSocket handshake: without it, only a
-		// Bearer token (which no page can make a browser send) may authorize.
-		return sessionauth.Identity{}, ErrOriginNotAllowed
-	case err != nil:
+	if err := s.CheckOrigin(r); err != nil {
+		return sessionauth.Identity{}, err
+	}
+	tok, _, err := s.checker.Token(r)
+	if err != nil {
 		return sessionauth.Identity{}, err
 	}
 	return s.checker.Check(r.Context(), tok)
+}
+
+// CheckOrigin is Authorize's first check, which reads nothing of the request's session:
+// ErrOriginNotAllowed when r sends more than one Origin, one not in AllowedOrigins, or
+// none while it carries the access cookie (or no token at all). A check in front of
+// the Server (edge.Gate.RouteRules) runs it before its own, so that a page of another
+// site learns nothing from the answer about its visitor's session.
+func (s *Server) CheckOrigin(r *http.Request) error {
+	origin, hasOrigin := r.Header["Origin"]
+	switch {
+	case len(origin) > 1:
+		return ErrOriginNotAllowed
+	case hasOrigin && !s.origins[origin[0]]:
+		return ErrOriginNotAllowed
+	case !hasOrigin:
+		// A browser always sends Origin on a WebSocket handshake: without it, only a
+		// Bearer token (which no page can make a browser send) may authorize. Whether a
+		// cookie is there is read, not whether its token is valid.
+		if _, viaCookie, err := s.checker.Token(r); viaCookie || errors.Is(err, sessionauth.ErrNoToken) {
+			return ErrOriginNotAllowed
+		}
+	}
+	return nil
 }
 
 // WriteRefusal answers a refused upgrade (before any upgrade) with JSON: 403

@@ -101,23 +101,27 @@ func TestGateAnswersTheSharedTable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		down := &edge.Gate{Engine: e, Source: unsynced, Upstream: app, Now: clock, Logger: quiet, APIPrefixes: table.APIPrefixes}
-		// WebSocket routes, as hostdemo serves them: the route rules, then the proxy's Origin
-		// and session checks. No case reaches its upstream.
-		mux := http.NewServeMux()
-		mux.Handle("/", gate)
-		checker, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{})
-		if err != nil {
-			t.Fatal(err)
+		downGate := &edge.Gate{Engine: e, Source: unsynced, Upstream: app, Now: clock, Logger: quiet, APIPrefixes: table.APIPrefixes}
+		// WebSocket routes, as hostdemo serves them: the proxy's Origin check, the route
+		// rules, then the proxy's session check. No case reaches its upstream.
+		withSockets := func(gate *edge.Gate, src *sessionauth.Source) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle("/", gate)
+			checker, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sockets, err := wsauth.New(wsauth.Config{Checker: checker, AllowedOrigins: append([]string{ownOrigin}, table.WebSocketOrigins...), Logger: quiet, Now: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { sockets.Close() })
+			for _, p := range table.WebSocketRoutes {
+				mux.Handle(p, gate.RouteRules(&wsauth.Proxy{Server: sockets, Upstream: &url.URL{Scheme: "ws", Host: "upstream.invalid"}}))
+			}
+			return mux
 		}
-		sockets, err := wsauth.New(wsauth.Config{Checker: checker, AllowedOrigins: append([]string{ownOrigin}, table.WebSocketOrigins...), Logger: quiet, Now: clock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { sockets.Close() })
-		for _, p := range table.WebSocketRoutes {
-			mux.Handle(p, gate.RouteRules(&wsauth.Proxy{Server: sockets, Upstream: &url.URL{Scheme: "ws", Host: "upstream.invalid"}}))
-		}
+		up, down := withSockets(gate, src), withSockets(downGate, unsynced)
 		tokens := map[string]string{
 			"valid":   cp.token("user-1", "c2Vzc2lvbi1vbmUtMTIzNDU2", []string{"member"}, nil),
 			"expired": cp.token("user-1", "c2Vzc2lvbi1vbmUtMTIzNDU2", []string{"member"}, map[string]any{"iat": now - 700, "exp": now - 100}),
@@ -155,7 +159,7 @@ func TestGateAnswersTheSharedTable(t *testing.T) {
 			if c.ControlPlaneDown {
 				down.ServeHTTP(rec, req)
 			} else {
-				mux.ServeHTTP(rec, req)
+				up.ServeHTTP(rec, req)
 			}
 			res := rec.Result()
 			want := c.Want

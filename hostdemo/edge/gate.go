@@ -190,7 +190,11 @@ func isPrefetch(h http.Header) bool {
 // RouteRules applies the gate's route rules to a route that another handler serves. A
 // WebSocket proxy (wsauth.Proxy) authorizes an upgrade by its session alone and knows
 // nothing of the roles a route requires, so a socket under /admin/ would open for any
-// signed-in user. A request the gate refuses (a missing role: 403; a path no upstream
+// signed-in user. When next is an OriginChecker (wsauth.Proxy) its Origin check comes
+// first, before anything of the request is decided, as the JS edge checks an upgrade's
+// Origin: a page of another site opening a socket gets 403 origin_not_allowed whatever
+// its visitor's session, never a 403 missing_role (the session is valid), 400 or 503
+// that would tell it something. A request the gate refuses (a missing role: 403; a path no upstream
 // should read: 400; keys too old, input it cannot decide) is answered as the gate answers
 // it (JSON to a WebSocket upgrade). An Authorizer (wsauth.Proxy) then authorizes the request its own way, and the
 // route's rules are checked on the identity it authorized (Gate.permits), not on the
@@ -199,7 +203,11 @@ func isPrefetch(h http.Header) bool {
 // authorize it itself.
 func (g *Gate) RouteRules(next http.Handler) http.Handler {
 	a, authorizes := next.(Authorizer)
+	oc, checksOrigin := next.(OriginChecker)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if checksOrigin && oc.RefuseOrigin(w, r) {
+			return
+		}
 		api := g.isAPI(r)
 		d, ok := g.check(w, r, api)
 		if !ok {
@@ -234,6 +242,13 @@ func (g *Gate) RouteRules(next http.Handler) http.Handler {
 type Authorizer interface {
 	http.Handler
 	ServePermitted(w http.ResponseWriter, r *http.Request, permit func(sessionauth.Identity) error)
+}
+
+// OriginChecker is a handler that refuses requests by their Origin (wsauth.Proxy: a
+// WebSocket handshake from another site's page). RefuseOrigin answers r and reports
+// true when r's Origin may not reach the handler; it must read nothing of r's session.
+type OriginChecker interface {
+	RefuseOrigin(w http.ResponseWriter, r *http.Request) bool
 }
 
 // permits reports whether the route's rules, as decision d applied them, admit id:
