@@ -24,6 +24,7 @@ package wsauth
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -31,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/weborigin"
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/gorilla/websocket"
 )
@@ -98,8 +100,13 @@ type Config struct {
 	// Checker checks the access tokens (and its Source the revocations); required.
 	Checker *sessionauth.Checker
 	// AllowedOrigins are the exact origins (scheme://host[:port]) whose pages may open a
-	// socket with the access cookie; required. A Bearer-authorized upgrade may come
-	// without Origin, but one it does send must be allowed too.
+	// socket with the access cookie; required. Spaces and a trailing "/" are trimmed,
+	// and each is kept as a browser sends it in Origin (lower case, no default port, an
+	// internationalised host in its xn-- form: "https://App.example:443" is
+	// "https://app.example"); New refuses one that is not an origin (a path, query,
+	// fragment, user information, wildcard). A request's Origin is compared as it
+	// comes. A Bearer-authorized upgrade may come without Origin, but one it does send
+	// must be allowed too.
 	AllowedOrigins []string
 	// Upgrader sets buffer sizes, subprotocols, compression and the handshake timeout;
 	// its CheckOrigin must be nil (the Server checks Origin itself).
@@ -137,12 +144,13 @@ func New(cfg Config) (*Server, error) {
 	}
 	origins := map[string]bool{}
 	for _, o := range cfg.AllowedOrigins {
-		o = strings.TrimRight(strings.TrimSpace(o), "/")
-		if !strings.HasPrefix(o, "https://") && !strings.HasPrefix(o, "http://") || strings.Count(o, "/") != 2 {
-			errs = append(errs, errors.New("wsauth: AllowedOrigins: "+o+" is not an origin (scheme://host[:port], no path)"))
+		// Kept as a browser writes it in Origin, which is compared as it comes.
+		browser, err := weborigin.Parse(strings.TrimRight(strings.TrimSpace(o), "/"))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("wsauth: AllowedOrigins: %q: %w; write it like \"https://app.example.com\"", o, err))
 			continue
 		}
-		origins[o] = true
+		origins[browser] = true
 	}
 	if len(origins) == 0 {
 		errs = append(errs, errors.New("wsauth: Config.AllowedOrigins needs at least the origin of the pages that open sockets"))

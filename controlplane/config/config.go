@@ -12,12 +12,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"github.com/edgeauth/edgeauth/internal/redact"
+	"github.com/edgeauth/edgeauth/internal/weborigin"
 	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -270,25 +270,14 @@ func (c *Config) Secure() bool {
 // Origin header: host in lower case, the scheme's default port omitted.
 func (c *Config) PublicOrigin() string { return browserOrigin(c.PublicURL) }
 
-// browserOrigin is the origin of URL s serialized as browsers do (RFC 6454 section
-// 6.1, the WHATWG URL host serializer): scheme and host lower case, no default port.
-// "" if s does not parse.
+// browserOrigin is origin s as browsers serialise it (weborigin.Parse), "" when s is
+// not one.
 func browserOrigin(s string) string {
-	u, err := url.Parse(s)
+	o, err := weborigin.Parse(s)
 	if err != nil {
 		return ""
 	}
-	host, port := strings.ToLower(u.Hostname()), u.Port()
-	if port == map[string]string{"https": "443", "http": "80"}[u.Scheme] {
-		port = ""
-	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
-	}
-	if port != "" {
-		host += ":" + port
-	}
-	return u.Scheme + "://" + host
+	return o
 }
 
 // Origins is the allow-list for state-changing requests: PublicURL's origin and
@@ -518,6 +507,8 @@ func (c *Config) checkPublicURL(p *problems) (publicHost string) {
 			fix += ", e.g. " + u.Scheme + "://" + a
 		}
 		p.add("public_url", "the host is not ASCII: browsers send its xn-- form", fix)
+	case !exactOrigin(c.PublicURL):
+		p.add("public_url", "not an origin browsers can send: "+redact.URL(c.PublicURL), "use scheme://host[:port] with a host name or IP address, e.g. https://auth.example.com")
 	default:
 		publicHost = strings.ToLower(u.Hostname()) // cookies.domain is compared folded (Normalize)
 		if u.Scheme == "http" && !c.Dev {
@@ -699,31 +690,13 @@ func publicSuffixOf(d string) string {
 	return ps
 }
 
-// exactOrigin reports whether o is one origin an Origin header can carry:
-// http(s)://host[:port] with a host name or IP literal and a port in 1..65535, nothing
-// else. A wildcard ("https://*.example.com") is not one: it would match no request.
+// exactOrigin reports whether o is one origin an Origin header can carry
+// (weborigin.Parse): http(s)://host[:port] with a host name or IP literal and a port in
+// 1..65535, nothing else. A wildcard ("https://*.example.com") is not one: it would
+// match no request.
 func exactOrigin(o string) bool {
-	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
-		u.Path != "" || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.HasSuffix(u.Host, ":") {
-		return false
-	}
-	if port := u.Port(); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			return false
-		}
-	}
-	host := u.Hostname()
-	if isIP(host) {
-		return true
-	}
-	for label := range strings.SplitSeq(host, ".") {
-		if label == "" || strings.HasPrefix(label, "-") || strings.HasSuffix(label, "-") ||
-			strings.Trim(strings.ToLower(label), "abcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
-			return false
-		}
-	}
-	return true
+	_, err := weborigin.Parse(o)
+	return err == nil
 }
 
 func quote(s string) string { return `"` + s + `"` }

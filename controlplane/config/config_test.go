@@ -299,6 +299,8 @@ func TestOriginsAsBrowsersSendThem(t *testing.T) {
 		{"IPv6 literal", "https://[2001:DB8::1]:443", nil, []string{"https://[2001:db8::1]"}},
 		{"allowed origins", "https://auth.example.com", []string{"https://App.Example.com:443", "https://auth.example.com"},
 			[]string{"https://auth.example.com", "https://app.example.com", "https://App.Example.com:443"}},
+		{"internationalised allowed origin: its xn-- form", "https://auth.example.com", []string{"https://Bücher.example"}, []string{"https://xn--bcher-kva.example"}},
+		{"IPv6 allowed origin, compressed", "https://auth.example.com", []string{"https://[2001:DB8:0::1]:8443"}, []string{"https://[2001:db8::1]:8443"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := prod()
