@@ -152,13 +152,16 @@ function isTokenStart(name) {
 // checkOrigins reads webSocketOrigins as wsauth reads Config.AllowedOrigins (spaces and
 // a trailing "/" trimmed; scheme://host[:port], nothing more) and returns each in the
 // form a browser sends as Origin (new URL(o).origin: host lower-cased, default port
-// dropped), which is what the request's Origin is compared with, as it comes.
+// dropped), which is what the request's Origin is compared with, as it comes. The
+// characters internal/weborigin refuses are refused here too, before new URL reads
+// them: URL keeps a "*" (a wildcard would silently match no Origin) and decodes a
+// "%" escape, so one list would pass here and stop wsauth.New.
 function checkOrigins(name, list) {
   if (!Array.isArray(list)) throw configError(`${name} must be a list of origins like "https://app.example.com"`);
   return list.map((o) => {
     const trimmed = typeof o === "string" ? o.trim().replace(/\/+$/, "") : "";
     let u = null;
-    if (/^https?:\/\/[^/?#@\\]+$/i.test(trimmed)) {
+    if (/^https?:\/\/[^/?#@\\%*\s\x00-\x1f\x7f]+$/i.test(trimmed)) {
       try {
         u = new URL(trimmed);
       } catch {

@@ -718,7 +718,10 @@ test("webSocketOrigins: the other origins whose pages may open a socket; the edg
   assert.equal((await down.handle(upgrade("http://app.test"))).response.status, 503);
   assert.equal((await edge.handle(upgrade("https://evil.example", "http://app.test/auth/socket"))).response?.status, 403);
   // Refused at createEdge, saying what to write.
-  for (const bad of ["https://app.example/path", "app.example", "wss://app.example", "https://user@app.example", "https://app.example?x", "*", "", 7, "null"]) {
+  for (const bad of ["https://app.example/path", "app.example", "wss://app.example", "https://user@app.example", "https://app.example?x", "*", "", 7, "null",
+    // Refused by wsauth too (internal/weborigin): a wildcard matches no Origin a browser sends,
+    // and an escape is not how a browser writes a host.
+    "https://*.app.example", "https://app%2Eexample", "https://app .example"]) {
     assert.throws(() => createEdge({ module, controlPlane: cp.url, webSocketOrigins: [bad] }), /webSocketOrigins: .* is not an origin/, String(bad));
   }
   assert.throws(() => createEdge({ module, controlPlane: cp.url, webSocketOrigins: "https://app.example" }), /webSocketOrigins must be a list/);
