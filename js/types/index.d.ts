@@ -136,11 +136,12 @@ export interface EdgeOptions {
   log?: (event: EdgeEvent) => void;
 }
 
-/** What to do with a request. */
 /**
  * error.code of the edge's JSON answers, `{"error":{"code":...,"message":...}}` (to an API
  * request: apiPrefixes, a WebSocket upgrade, a POST, PUT, ... from fetch), the same as the
- * Go edge's and sessionauth's: 401 `unauthenticated`, `token_expired` (refresh and retry),
+ * Go edge's and sessionauth's for the same refusal (`session_ended` and
+ * `websocket_unsupported` are this edge's alone: the Go edge neither refreshes nor proxies
+ * with fetch): 401 `unauthenticated`, `token_expired` (refresh and retry),
  * `session_ended` (a refresh at the edge was refused: sign in again); 403 `missing_role`
  * (signed in, without a role the route requires), `origin_not_allowed` (a WebSocket upgrade
  * from a page of another origin: webSocketOrigins); 400 `invalid_path`, 400 or 431
@@ -150,6 +151,7 @@ export interface EdgeOptions {
  */
 export type EdgeErrorCode = "unauthenticated" | "token_expired" | "session_ended" | "missing_role" | "origin_not_allowed" | "invalid_path" | "invalid_request" | "unavailable" | "internal" | "websocket_unsupported";
 
+/** What to do with a request. */
 export type Outcome =
   | {
       action: "forward";
