@@ -245,7 +245,7 @@ type Server struct {
 }
 
 // Run starts the background loops (Start), serves every server until ctx ends or one
-// of them fails, then shuts them down: each stops accepting, revocation streams are
+// of them fails, then shuts them all down at once: each stops accepting, revocation streams are
 // told to end (their clients resume on another replica), and requests in flight get
 // up to ShutdownTimeout to finish. The loops outlive ctx: they run through the drain,
 // so the revocation list keeps hearing revocations and being rebuilt (and the keys
@@ -266,10 +266,19 @@ func (a *App) Run(ctx context.Context, servers ...Server) error {
 	case <-ctx.Done():
 		a.log.Info("shutting down")
 	}
+	// All at once: one after the other, a later server would go on accepting (an
+	// operations listener answering /readyz as ready) while an earlier one drains, and
+	// get none of ShutdownTimeout for its own requests once that one had used it up.
 	sctx, cancel := context.WithTimeout(context.Background(), ShutdownTimeout)
 	defer cancel()
-	for _, s := range servers {
-		if err := s.HTTP.Shutdown(sctx); err != nil && serveErr == nil {
+	errs := make([]error, len(servers))
+	var wg sync.WaitGroup
+	for i, s := range servers {
+		wg.Go(func() { errs[i] = s.HTTP.Shutdown(sctx) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && serveErr == nil {
 			serveErr = err
 		}
 	}

@@ -119,3 +119,70 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// TestShutdownStopsEveryServerAtOnce: once Run's context ends, every server stops
+// accepting at once and drains within the one ShutdownTimeout. A second server (the
+// operations listener) must not keep accepting, and answering /readyz as ready, while
+// the first one drains a slow request, nor start its own drain only after the first
+// has used up the time.
+func TestShutdownStopsEveryServerAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.PublicURL = "https://auth.example.test"
+	cfg.Keys.KEK = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(ctx, cfg, app.Options{Pool: pgtest.NewPool(t), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	entered, release := make(chan struct{}), make(chan struct{})
+	slow := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+	})
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ln
+	}
+	first, second := listen(), listen()
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- a.Run(runCtx, app.Server{HTTP: &http.Server{Handler: slow}, Listener: first},
+			app.Server{HTTP: &http.Server{Handler: a.Handler.Ops()}, Listener: second})
+	}()
+	finished := false
+	defer func() { // on a failure: end the request and Run
+		if !finished {
+			stop()
+			close(release)
+			<-done
+		}
+	}()
+	go func() {
+		if r, err := http.Get("http://" + first.Addr().String() + "/"); err == nil {
+			r.Body.Close()
+		}
+	}()
+	<-entered
+	stop()
+	waitFor(t, "the second server to stop accepting while the first drains", func() bool {
+		c, err := net.DialTimeout("tcp", second.Addr().String(), time.Second)
+		if err != nil {
+			return true
+		}
+		c.Close()
+		return false
+	})
+	finished = true
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
