@@ -534,6 +534,10 @@ func (c *cli) keysManager(ctx context.Context, fs *pflag.FlagSet, args []string)
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := refuseNewerSchema(ctx, pool); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
 	kc, err := app.KeysConfig(&cfg)
 	if err != nil {
 		pool.Close()
@@ -546,6 +550,17 @@ func (c *cli) keysManager(ctx context.Context, fs *pflag.FlagSet, args []string)
 		return nil, nil, err
 	}
 	return m, pool.Close, nil
+}
+
+// refuseNewerSchema returns migrations.Check's error when a newer release migrated the
+// database (migrations.ErrSchemaNewer), nil otherwise: a keys command then neither
+// writes rows (keys.NewManager advances the lifecycle) nor reads them by a schema it
+// does not know. A schema that is merely older is not its concern.
+func refuseNewerSchema(ctx context.Context, pool *pgxpool.Pool) error {
+	if err := migrations.Check(ctx, pool); errors.Is(err, migrations.ErrSchemaNewer) {
+		return err
+	}
+	return nil
 }
 
 func (c *cli) keysRotate(ctx context.Context, args []string) error {
@@ -578,6 +593,9 @@ func (c *cli) keysList(ctx context.Context, args []string) error {
 		return err
 	}
 	defer pool.Close()
+	if err := refuseNewerSchema(ctx, pool); err != nil {
+		return err
+	}
 	list, err := keys.List(ctx, pool)
 	if err != nil {
 		return err
