@@ -51,10 +51,12 @@ FUZZTIME ?= 10s
 fuzz: ## run every fuzz target for FUZZTIME each: a duration (10s, 5m) or an execution count (5000x, what CI runs)
 	bash .ci/fuzz $(FUZZTIME)
 
-demo: ## control plane (dev) and the Go edge with verifier.wasm: open http://127.0.0.1:8000
+DEMO_EDGE ?= 127.0.0.1:8000
+DEMO_CONTROL_PLANE ?= 127.0.0.1:8080
+demo: ## control plane (dev) and the Go edge with verifier.wasm: open http://127.0.0.1:8000 (ports taken: make demo DEMO_EDGE=127.0.0.1:8001 DEMO_CONTROL_PLANE=127.0.0.1:8081)
 	@trap 'kill 0' EXIT; \
-	$(GO) run ./controlplane/cmd/edgeauth serve --dev --public-url http://127.0.0.1:8000 & \
-	sleep 3; $(GO) run ./hostdemo --control-plane http://127.0.0.1:8080 --listen 127.0.0.1:8000
+	$(GO) run ./controlplane/cmd/edgeauth serve --dev --listen $(DEMO_CONTROL_PLANE) --public-url http://$(DEMO_EDGE) & \
+	sleep 3; $(GO) run ./hostdemo --control-plane http://$(DEMO_CONTROL_PLANE) --listen $(DEMO_EDGE)
 
 # --- the JS package and its examples (js/, examples/; README "JavaScript edge") ---
 .PHONY: js-pack examples-deps test-edge bench-js
