@@ -857,7 +857,17 @@ class Edge {
     }
     const forwarded = new Request(target ?? request.url, init);
     if (target === undefined) return withSetCookies(await app(forwarded), o.setCookies);
-    return proxiedResponse(await this.o.fetch(forwarded), o.setCookies);
+    let res;
+    try {
+      res = await this.o.fetch(forwarded);
+    } catch (err) {
+      // A 502, as a reverse proxy answers (the Go edge's does), and with the cookies of a
+      // refresh made for this request: the control plane has rotated, and a browser left
+      // with the spent refresh token would read as reuse once the grace window is over.
+      this.o.log({ level: "error", event: "upstream_unreachable", upstream: new URL(target).origin, error: String(err) });
+      return withCookies(errorResponse(502, "upstream_unreachable", "the edge could not reach the upstream", this.isAPI(new URL(request.url).pathname) || notNavigation(request.headers)), o.setCookies);
+    }
+    return proxiedResponse(res, o.setCookies);
   }
 }
 

@@ -1031,6 +1031,31 @@ test("edge.fetch proxying: a gzip answer fetch decoded goes to the client withou
   }
 });
 
+test("edge.fetch proxying: an origin that cannot be reached is a 502, and a refresh made for the request still reaches the browser", async () => {
+  // fetch rejected, so edge.fetch rejected and the runtime answered 500. Worse, when the
+  // edge had refreshed for the request, the new cookies were lost with it: the control
+  // plane had rotated, the browser kept the spent refresh token, and its next refresh
+  // after the grace window reads as reuse and ends the session.
+  const gone = createServer();
+  await new Promise((r) => gone.listen(0, "127.0.0.1", r));
+  const port = gone.address().port;
+  await new Promise((r) => gone.close(r));
+  const cp = await controlPlane();
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  const renewed = [`at=${cp.sign(fresh())}; Path=/; HttpOnly`, "rt=new; Path=/; HttpOnly"];
+  cp.refresh = (req, res) => res.writeHead(200, { "content-type": "application/json", "set-cookie": renewed }).end("{}");
+  const logs = [];
+  const edge = createEdge({ module, controlPlane: cp.url, routes, log: (e) => logs.push(e) });
+  const plain = await edge.fetch(get("/dashboard", { cookie: `at=${cp.sign(fresh())}` }), `http://127.0.0.1:${port}`);
+  assert.equal(plain.status, 502);
+  assert.equal(plain.headers.get("cache-control"), "no-store");
+  assert.deepEqual(plain.headers.getSetCookie(), []);
+  const refreshed = await edge.fetch(get("/dashboard", { cookie: `at=${expired}; rt=old` }), `http://127.0.0.1:${port}`);
+  assert.equal(refreshed.status, 502);
+  assert.deepEqual(refreshed.headers.getSetCookie(), renewed, "the rotated cookies go to the browser with the 502");
+  assert.ok(logs.some((e) => e.event === "upstream_unreachable" && e.level === "error" && e.upstream === `http://127.0.0.1:${port}`), JSON.stringify(logs));
+});
+
 test("options: mistakes say what to fix", () => {
   assert.throws(() => createEdge({ controlPlane: "http://x" }), /module is required/);
   assert.throws(() => createEdge({ module, controlPlane: "auth.example.com" }), /controlPlane must be an absolute http\(s\) URL/);

@@ -147,9 +147,10 @@ export interface EdgeOptions {
  * from a page of another origin: webSocketOrigins); 400 `invalid_path`, 400 or 431
  * `invalid_request`; 503 `unavailable` (with Retry-After); 500 `internal`; 501
  * `websocket_unsupported` (edge.fetch asked to proxy a WebSocket upgrade where fetch
- * cannot: every runtime but workerd).
+ * cannot: every runtime but workerd); 502 `upstream_unreachable` (edge.fetch could not
+ * reach the origin, backend or control plane it proxies to; the Go edge answers 502 too).
  */
-export type EdgeErrorCode = "unauthenticated" | "token_expired" | "session_ended" | "missing_role" | "origin_not_allowed" | "invalid_path" | "invalid_request" | "unavailable" | "internal" | "websocket_unsupported";
+export type EdgeErrorCode = "unauthenticated" | "token_expired" | "session_ended" | "missing_role" | "origin_not_allowed" | "invalid_path" | "invalid_request" | "unavailable" | "internal" | "websocket_unsupported" | "upstream_unreachable";
 
 /** What to do with a request. */
 export type Outcome =
@@ -213,7 +214,7 @@ export interface Edge {
   /** Loads the edge configuration, keys and revocation list; handle() does it on the first request. */
   ready(): Promise<void>;
   handle(request: Request, ctx?: HandleContext): Promise<Outcome>;
-  /** Fetch API adapter: answer, or forward to app (a handler, or an origin to proxy to). A WebSocket upgrade is proxied to an origin only in workerd; elsewhere it is answered 501 `websocket_unsupported`. */
+  /** Fetch API adapter: answer, or forward to app (a handler, or an origin to proxy to). A WebSocket upgrade is proxied to an origin only in workerd; elsewhere it is answered 501 `websocket_unsupported`. An upstream it cannot reach is answered 502 `upstream_unreachable`, with the cookies of a refresh made for the request. */
   fetch(request: Request, app: ((request: Request) => Response | Promise<Response>) | string, ctx?: HandleContext): Promise<Response>;
   status(): EdgeStatus;
   /** Stops the revocation stream, if one is held, and keeps it from being opened later: the edge goes on deciding, polling. */
