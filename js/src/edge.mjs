@@ -857,17 +857,27 @@ class Edge {
     }
     const forwarded = new Request(target ?? request.url, init);
     if (target === undefined) return withSetCookies(await app(forwarded), o.setCookies);
+    return this.proxy(forwarded, o.setCookies, this.isAPI(new URL(request.url).pathname) || notNavigation(request.headers));
+  }
+
+  /**
+   * proxy sends a request the edge forwards (to an origin, a bearerProxy backend or the
+   * control plane) and returns the answer for the client, with setCookies
+   * (proxiedResponse). An upstream it cannot reach is a 502, as a reverse proxy answers
+   * (the Go edge's does), still with setCookies: after a refresh made for this request
+   * the control plane has rotated, and a browser left with the spent refresh token would
+   * read as reuse once the grace window is over. json: the 502 in JSON (an API request).
+   * Not part of the package's API; next.mjs uses it.
+   */
+  async proxy(forwarded, setCookies, json) {
     let res;
     try {
       res = await this.o.fetch(forwarded);
     } catch (err) {
-      // A 502, as a reverse proxy answers (the Go edge's does), and with the cookies of a
-      // refresh made for this request: the control plane has rotated, and a browser left
-      // with the spent refresh token would read as reuse once the grace window is over.
-      this.o.log({ level: "error", event: "upstream_unreachable", upstream: new URL(target).origin, error: String(err) });
-      return withCookies(errorResponse(502, "upstream_unreachable", "the edge could not reach the upstream", this.isAPI(new URL(request.url).pathname) || notNavigation(request.headers)), o.setCookies);
+      this.o.log({ level: "error", event: "upstream_unreachable", upstream: new URL(forwarded.url).origin, error: String(err) });
+      return withCookies(errorResponse(502, "upstream_unreachable", "the edge could not reach the upstream", json), setCookies);
     }
-    return proxiedResponse(res, o.setCookies);
+    return proxiedResponse(res, setCookies);
   }
 }
 
@@ -877,9 +887,9 @@ class Edge {
  * Content-Encoding and Content-Length (Node's undici, workerd), so the client got a
  * decoded body labelled gzip, with the encoded length: both go. The upstream was asked
  * with fetch's own Accept-Encoding, not the client's, so that fetch decodes whatever
- * comes. Not part of the package's API (index.mjs); next.mjs uses it.
+ * comes.
  */
-export function proxiedResponse(res, setCookies) {
+function proxiedResponse(res, setCookies) {
   if (!res.headers.has("content-encoding")) return withSetCookies(res, setCookies);
   const headers = new Headers(res.headers);
   headers.delete("content-encoding");

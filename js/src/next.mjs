@@ -5,7 +5,7 @@ import { NextResponse } from "next/server";
 // Next's bundler turns a ?module import into a WebAssembly.Module, on the edge runtime
 // and on Node alike (edge runtimes refuse to compile wasm bytes at run time).
 import verifier from "../verifier.wasm?module";
-import { dropHopByHop, proxiedResponse } from "./edge.mjs";
+import { dropHopByHop } from "./edge.mjs";
 
 /** verifier.wasm as a WebAssembly.Module, for createEdge({ module }). */
 export const verifierModule = verifier;
@@ -24,7 +24,7 @@ export function nextHandler(edge) {
     // a rewrite that sets cookies (a refresh at the edge on a bearerProxy route) would
     // hand the backend the new refresh token as a Set-Cookie request header: the edge
     // forwards that one request itself, as edge.fetch does.
-    if (!o.response && o.upstream !== undefined && o.setCookies.length > 0) return forwardWithCookies(o, request);
+    if (!o.response && o.upstream !== undefined && o.setCookies.length > 0) return forwardWithCookies(edge, o, request);
     return toNextResponse(o, request);
   };
 }
@@ -75,7 +75,7 @@ export function toNextResponse(o, request) {
   return res;
 }
 
-async function forwardWithCookies(o, request) {
+function forwardWithCookies(edge, o, request) {
   const headers = o.requestHeaders;
   dropHopByHop(headers);
   // fetch decodes what it asked for itself (proxiedResponse).
@@ -85,5 +85,6 @@ async function forwardWithCookies(o, request) {
     init.body = request.body;
     init.duplex = "half";
   }
-  return proxiedResponse(await fetch(o.upstream, init), o.setCookies);
+  // The upstream is a bearerProxy backend or the control plane, both APIs: a 502 is JSON.
+  return edge.proxy(new Request(o.upstream, init), o.setCookies, true);
 }
