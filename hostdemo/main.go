@@ -151,6 +151,10 @@ func run() error {
 	mux.Handle("/auth/", toControlPlane)
 	mux.Handle("/.well-known/", toControlPlane)
 	gate := &edge.Gate{Engine: engine, Source: source, Upstream: app, Logger: log}
+	if p, ok := app.(*httputil.ReverseProxy); ok {
+		p.ErrorHandler = gate.ProxyError
+	}
+	cp.ErrorHandler = edge.ProxyError(log, true)
 	if *apiPrefixes != "" {
 		for _, p := range strings.Split(*apiPrefixes, ",") {
 			if p = strings.TrimSpace(p); !strings.HasPrefix(p, "/") {

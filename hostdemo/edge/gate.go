@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -110,7 +111,31 @@ var (
 	refusalInputTooLarge   = sessionauth.Refusal{Status: http.StatusRequestHeaderFieldsTooLarge, Code: "invalid_request", Message: "request refused by the edge"}
 	refusalReservedTrailer = sessionauth.Refusal{Status: http.StatusBadRequest, Code: "invalid_request", Message: "a reserved X-Edgeauth header announced as a trailer"}
 	refusalInternal        = sessionauth.Refusal{Status: http.StatusInternalServerError, Code: "internal", Message: "the edge failed to decide"}
+	refusalUnreachable     = sessionauth.Refusal{Status: http.StatusBadGateway, Code: "upstream_unreachable", Message: "the edge could not reach the upstream"}
 )
+
+// ProxyError is the ErrorHandler of the reverse proxy behind the gate
+// (httputil.ReverseProxy): a 502 upstream_unreachable, JSON to an API request (isAPI)
+// and text to a page, as the JS edge's edge.fetch answers it. The log names the
+// upstream's host and the transport's error, not the request's URL, whose query is
+// the client's.
+func (g *Gate) ProxyError(w http.ResponseWriter, r *http.Request, err error) {
+	ProxyError(g.log(), g.isAPI(r))(w, r, err)
+}
+
+// ProxyError returns the ErrorHandler of a reverse proxy outside the gate (to the
+// control plane: api, since it is one), as Gate.ProxyError answers.
+func ProxyError(log *slog.Logger, api bool) func(http.ResponseWriter, *http.Request, error) {
+	return func(w http.ResponseWriter, r *http.Request, err error) {
+		if ue := (*url.Error)(nil); errors.As(err, &ue) {
+			err = ue.Err
+		}
+		if r.Context().Err() == nil { // else the client left: nobody to tell, nothing wrong upstream
+			log.Error("upstream unreachable", "upstream", r.URL.Host, "err", err)
+		}
+		answer(w, refusalUnreachable, api)
+	}
+}
 
 // signIn answers a request that needs sign-in (a redirect or refresh decision), as the
 // JS edge does (verifier/testdata/edge-answers.json):
