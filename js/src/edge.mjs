@@ -857,7 +857,9 @@ class Edge {
     }
     const forwarded = new Request(target ?? request.url, init);
     if (target === undefined) return withSetCookies(await app(forwarded), o.setCookies);
-    return this.proxy(forwarded, o.setCookies, this.isAPI(new URL(request.url).pathname) || notNavigation(request.headers));
+    // The control plane and a bearerProxy backend (o.upstream) are APIs: a 502 from them is JSON.
+    const json = o.upstream !== undefined || this.isAPI(new URL(request.url).pathname) || notNavigation(request.headers);
+    return this.proxy(forwarded, o.setCookies, json);
   }
 
   /**
