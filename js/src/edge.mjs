@@ -856,7 +856,19 @@ class Edge {
       init.duplex = "half";
     }
     const forwarded = new Request(target ?? request.url, init);
-    if (target === undefined) return withSetCookies(await app(forwarded), o.setCookies);
+    if (target === undefined) {
+      if (o.setCookies.length === 0) return await app(forwarded);
+      try {
+        return withSetCookies(await app(forwarded), o.setCookies);
+      } catch (err) {
+        // The edge refreshed for this request: the control plane has rotated, and a
+        // browser left with the spent refresh token would read as reuse once the grace
+        // window is over. So the new cookies go out with a 500; with nothing to hand on,
+        // the exception stays the runtime's to report.
+        this.o.log({ level: "error", event: "app_failed", error: String(err?.stack ?? err) });
+        return withCookies(errorResponse(500, "internal", "the app failed", notNavigation(request.headers) || this.isAPI(new URL(request.url).pathname)), o.setCookies);
+      }
+    }
     // The control plane and a bearerProxy backend (o.upstream) are APIs: a 502 from them is JSON.
     const json = o.upstream !== undefined || this.isAPI(new URL(request.url).pathname) || notNavigation(request.headers);
     return this.proxy(forwarded, o.setCookies, json);

@@ -1056,6 +1056,24 @@ test("edge.fetch proxying: an origin that cannot be reached is a 502, and a refr
   assert.ok(logs.some((e) => e.event === "upstream_unreachable" && e.level === "error" && e.upstream === `http://127.0.0.1:${port}`), JSON.stringify(logs));
 });
 
+test("edge.fetch: an app that throws after a refresh at the edge still hands the browser its new cookies", async () => {
+  // The control plane has rotated; lost with the exception, the new cookies would leave the
+  // browser the spent refresh token, read as reuse once the grace window is over.
+  const cp = await controlPlane();
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  const renewed = [`at=${cp.sign(fresh())}; Path=/; HttpOnly`, "rt=new; Path=/; HttpOnly"];
+  cp.refresh = (req, res) => res.writeHead(200, { "content-type": "application/json", "set-cookie": renewed }).end("{}");
+  const logs = [];
+  const edge = createEdge({ module, controlPlane: cp.url, routes, log: (e) => logs.push(e) });
+  const boom = () => { throw new Error("the app broke"); };
+  const res = await edge.fetch(get("/dashboard", { cookie: `at=${expired}; rt=old` }), boom);
+  assert.equal(res.status, 500);
+  assert.deepEqual(res.headers.getSetCookie(), renewed);
+  assert.ok(logs.some((e) => e.event === "app_failed" && e.level === "error" && /the app broke/.test(e.error)), JSON.stringify(logs));
+  // With nothing to hand on, the app's exception is the runtime's to report, as before.
+  await assert.rejects(edge.fetch(get("/dashboard", { cookie: `at=${cp.sign(fresh())}` }), boom), /the app broke/);
+});
+
 test("options: mistakes say what to fix", () => {
   assert.throws(() => createEdge({ controlPlane: "http://x" }), /module is required/);
   assert.throws(() => createEdge({ module, controlPlane: "auth.example.com" }), /controlPlane must be an absolute http\(s\) URL/);

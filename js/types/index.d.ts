@@ -214,7 +214,7 @@ export interface Edge {
   /** Loads the edge configuration, keys and revocation list; handle() does it on the first request. */
   ready(): Promise<void>;
   handle(request: Request, ctx?: HandleContext): Promise<Outcome>;
-  /** Fetch API adapter: answer, or forward to app (a handler, or an origin to proxy to). A WebSocket upgrade is proxied to an origin only in workerd; elsewhere it is answered 501 `websocket_unsupported`. An upstream it cannot reach is answered 502 `upstream_unreachable`, with the cookies of a refresh made for the request. */
+  /** Fetch API adapter: answer, or forward to app (a handler, or an origin to proxy to). A WebSocket upgrade is proxied to an origin only in workerd; elsewhere it is answered 501 `websocket_unsupported`. An upstream it cannot reach is answered 502 `upstream_unreachable`, with the cookies of a refresh made for the request; an app handler that throws after such a refresh, 500 `internal` with them (otherwise its exception propagates). */
   fetch(request: Request, app: ((request: Request) => Response | Promise<Response>) | string, ctx?: HandleContext): Promise<Response>;
   status(): EdgeStatus;
   /** Stops the revocation stream, if one is held, and keeps it from being opened later: the edge goes on deciding, polling. */
