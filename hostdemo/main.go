@@ -39,6 +39,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -76,7 +77,7 @@ func run() error {
 	var wsRoutes wsRouteFlag
 	flag.Var(&wsRoutes, "ws", "PATH=URL: relay WebSocket upgrades at PATH (a prefix when it ends in /) to the WebSocket server at URL (ws:// or wss://) once the session authorizes them; repeatable. Default with the built-in demo app: "+demoapp.LivePath+" to its chat")
 	apiPrefixes := flag.String("api-prefixes", "", "comma-separated path prefixes of API routes (like /api/; a prefix is a path exactly unless it ends in /): a request there that needs sign-in gets 401 JSON instead of a redirect, and its refusals are JSON, as the JS edge's apiPrefixes")
-	wsOrigins := flag.String("ws-origins", "", "comma-separated origins whose pages may open WebSockets with the session cookie (default: http:// and this edge's --listen address)")
+	wsOrigins := flag.String("ws-origins", "", "comma-separated origins whose pages may open WebSockets with the session cookie (default: http:// and this edge's --listen address; on an unspecified address, its loopback names)")
 	flag.Parse()
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -166,7 +167,7 @@ func run() error {
 	mux.Handle("/", gate)
 	var sockets *wsauth.Server
 	if len(wsRoutes) > 0 {
-		origins := []string{"http://" + ln.Addr().String()}
+		origins := defaultWebSocketOrigins(ln.Addr().(*net.TCPAddr))
 		if *wsOrigins != "" {
 			origins = strings.Split(*wsOrigins, ",")
 		}
@@ -215,6 +216,17 @@ func run() error {
 		return nil
 	}
 	return err
+}
+
+// defaultWebSocketOrigins are the origins a browser sends for pages served from addr:
+// its own, or, when it is unspecified (--listen :8080), the loopback names, since no
+// browser sends "http://[::]:8080".
+func defaultWebSocketOrigins(addr *net.TCPAddr) []string {
+	if !addr.IP.IsUnspecified() {
+		return []string{"http://" + addr.String()}
+	}
+	port := strconv.Itoa(addr.Port)
+	return []string{"http://localhost:" + port, "http://127.0.0.1:" + port, "http://[::1]:" + port}
 }
 
 // proxyTo forwards to target with every step of the upstream exchange bounded
