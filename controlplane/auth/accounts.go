@@ -144,20 +144,71 @@ func (a *Accounts) SetPassword(ctx context.Context, userID, password, keepSID st
 	}
 	now := a.cfg.Now()
 	err = a.st.InTx(ctx, func(q store.Queries) error {
-		if err := q.SetPasswordHash(ctx, userID, hash); err != nil {
-			return err
-		}
-		ids, err := q.RevokeUserSessions(ctx, userID, keepSID, ReasonPasswordChanged, now)
-		if err != nil {
-			return err
-		}
-		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonPasswordChanged, UserID: userID, SessionID: keepSID, At: now,
-			Detail: map[string]any{"sessions_revoked": len(ids)}})
+		_, err := replacePassword(ctx, q, passwordChange{userID: userID, hash: hash, keepSID: keepSID, by: "operator"}, now)
+		return err
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return ErrUserNotFound
 	}
 	return err
+}
+
+// ResetPassword is an operator's reset of the password of the account with that login
+// name (matched as at login: loginname.Key): the password is replaced (policy checked,
+// ErrPasswordPolicy) and every session of the user ends (reason password_changed), in
+// one transaction. It returns the account and how many sessions ended.
+// ErrUserNotFound if no account has that name; nothing changes then.
+func (a *Accounts) ResetPassword(ctx context.Context, loginName, password string) (User, int, error) {
+	if err := CheckPassword(password); err != nil {
+		return User{}, 0, err
+	}
+	hash, err := a.hash(ctx, password)
+	if err != nil {
+		return User{}, 0, err
+	}
+	now := a.cfg.Now()
+	var u store.User
+	var n int
+	err = a.st.InTx(ctx, func(q store.Queries) error {
+		var err error
+		if u, err = q.UserByEmail(ctx, strings.TrimSpace(loginName)); err != nil {
+			return err
+		}
+		n, err = replacePassword(ctx, q, passwordChange{userID: u.ID, hash: hash, by: "operator"}, now)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return User{}, 0, ErrUserNotFound
+	}
+	if err != nil {
+		return User{}, 0, err
+	}
+	return userFrom(u), n, nil
+}
+
+// passwordChange is one replacement of a user's password.
+type passwordChange struct {
+	userID  string
+	hash    string // the new argon2id hash
+	keepSID string // the session that stays (the user's own, changing it); empty: none
+	by      string // "user" (knew the current password) or "operator"; audited
+	ip      string // the client's address, when a user changed it; audited
+}
+
+// replacePassword stores c's hash and ends every session of the user but c.keepSID
+// (reason password_changed, NOTIFYed as every revocation is), inside q's transaction,
+// and audits the change. It returns how many sessions ended; store.ErrNotFound if the
+// user does not exist.
+func replacePassword(ctx context.Context, q store.Queries, c passwordChange, now time.Time) (int, error) {
+	if err := q.SetPasswordHash(ctx, c.userID, c.hash); err != nil {
+		return 0, err
+	}
+	ids, err := q.RevokeUserSessions(ctx, c.userID, c.keepSID, ReasonPasswordChanged, now)
+	if err != nil {
+		return 0, err
+	}
+	return len(ids), q.AddAudit(ctx, store.AuditEvent{Kind: ReasonPasswordChanged, UserID: c.userID, SessionID: c.keepSID,
+		IP: truncate(c.ip, 64), At: now, Detail: map[string]any{"sessions_revoked": len(ids), "by": c.by}})
 }
 
 // SetRoles replaces the user's roles. Access tokens carry the new roles from the next

@@ -93,6 +93,13 @@ func (s *Service) checkPassword(ctx context.Context, email, password string) (us
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return user, false, err
 	}
+	ok, err = s.passwordMatches(ctx, user, known, password)
+	return user, ok, err
+}
+
+// passwordMatches checks password against the account's hash, or, when the account is
+// not known, against a dummy hash at the same cost, and is then false.
+func (s *Service) passwordMatches(ctx context.Context, user store.User, known bool, password string) (bool, error) {
 	hash := s.dummy
 	if known {
 		hash = user.PasswordHash
@@ -108,12 +115,12 @@ func (s *Service) checkPassword(ctx context.Context, email, password string) (us
 	}
 	ok, malformed, err := s.verify(ctx, password, hash)
 	if err != nil {
-		return user, false, err
+		return false, err
 	}
 	if malformed != nil && known {
 		s.cfg.Logger.ErrorContext(ctx, "stored password hash is malformed", "user", user.ID)
 	}
-	return user, known && ok && !tooLong, nil
+	return known && ok && !tooLong, nil
 }
 
 // Signup creates an account and opens its first session, like a login. It is throttled
