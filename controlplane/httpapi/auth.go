@@ -30,6 +30,7 @@ type Identity interface {
 	LogoutByRefreshToken(ctx context.Context, refreshToken string) (revoked bool, err error)
 	LogoutAll(ctx context.Context, userID string) (int, error)
 	LogoutOthers(ctx context.Context, userID, keepSID string) (int, error)
+	ChangePassword(ctx context.Context, req auth.ChangePasswordRequest) (int, error)
 	ListSessions(ctx context.Context, userID, currentSID string) ([]auth.Session, error)
 	RevokeSession(ctx context.Context, userID, sid string) error
 	SessionActive(ctx context.Context, sid string) (bool, error)
@@ -171,6 +172,7 @@ func (s *Server) authRoutes() {
 	s.handle("POST /auth/logout", s.logout)
 	s.handle("POST /auth/logout-all", s.logoutAll)
 	s.handle("POST /auth/logout-others", s.logoutOthers)
+	s.handle("POST /auth/password", s.changePassword)
 	s.handle("GET /auth/sessions", s.sessions)
 	s.handle("DELETE /auth/sessions/{id}", s.deleteSession)
 	s.handle("GET /auth/me", s.me)
@@ -470,6 +472,43 @@ func (s *Server) logoutOthers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.metrics.Revocation("logout_others", n)
+	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+	return nil
+}
+
+// passwordChange is the body of POST /auth/password.
+type passwordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changePassword sets the caller's password, the current one proven (checked and
+// throttled as at login: auth.Service.ChangePassword), and ends every other session of
+// the user in the same transaction (OWASP ASVS 5.0 7.4.3; reason password_changed). The
+// caller's session and cookies stay; it answers as logout-others.
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
+	var c passwordChange
+	if err := decodeJSON(w, r, &c); err != nil {
+		return err
+	}
+	if c.CurrentPassword == "" || c.NewPassword == "" {
+		return ErrInvalidField.with(nil, "current_password and new_password are required")
+	}
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	n, err := s.deps.Auth.ChangePassword(r.Context(), auth.ChangePasswordRequest{UserID: p.claims.Subject, SessionID: p.claims.SessionID,
+		Current: c.CurrentPassword, New: c.NewPassword, IP: s.clientIP(r)})
+	switch {
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		return ErrInvalidCredentials.with(err, "the current password is wrong")
+	case errors.Is(err, auth.ErrSessionNotFound):
+		return ErrSessionRevoked.with(err, "")
+	case err != nil:
+		return err
+	}
+	s.metrics.Revocation(auth.ReasonPasswordChanged, n)
 	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
 	return nil
 }

@@ -45,7 +45,7 @@ func New() *Metrics {
 			Name: "edgeauth_refresh_reuse_detections_total", Help: "Refresh-token reuse detections (each revokes a session).",
 		}),
 		revocations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "edgeauth_session_revocations_total", Help: "Sessions revoked through the API, by reason (logout, logout_all, logout_others, relogin, revoke, reuse).",
+			Name: "edgeauth_session_revocations_total", Help: "Sessions revoked through the API, by reason (logout, logout_all, logout_others, password_changed, relogin, revoke, reuse).",
 		}, []string{"reason"}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "edgeauth_http_request_duration_seconds",
