@@ -3,6 +3,7 @@
 //	edgeauth serve [--dev]       run the HTTP server (applies pending migrations first)
 //	edgeauth migrate [--status]  apply (or show) database migrations
 //	edgeauth users create --email E [--role R]...   password from stdin or a prompt
+//	edgeauth users set-password --email E   a new password (stdin or a prompt); ends every session
 //	edgeauth keys rotate [--immediate]
 //	edgeauth keys list
 //	edgeauth edge-config         print what edges must agree with (JSON)
@@ -50,6 +51,8 @@ Usage:
   edgeauth users create --email E [--role R]...
                                            create a user; the password is read from
                                            stdin, or prompted for on a terminal
+  edgeauth users set-password --email E    set a user's password (read as for users
+                                           create) and end every session of the user
   edgeauth keys rotate [--immediate]       start a signing-key rotation
   edgeauth keys list                       list signing keys and their states (read-only)
   edgeauth edge-config                     print the edge configuration (issuer, audience,
@@ -86,6 +89,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.migrate(ctx, rest)
 	case cmd == "users" && len(rest) > 0 && rest[0] == "create":
 		err = c.usersCreate(ctx, rest[1:])
+	case cmd == "users" && len(rest) > 0 && rest[0] == "set-password":
+		err = c.usersSetPassword(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "rotate":
 		err = c.keysRotate(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "list":
@@ -486,6 +491,49 @@ func (c *cli) usersCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "created user %s (%s) roles=%v\n", u.ID, u.Email, u.Roles)
+	return nil
+}
+
+// usersSetPassword is an operator's password reset: the new password is read as
+// usersCreate reads one, and every session of the user ends in the transaction that
+// stores it (auth.Accounts.ResetPassword).
+func (c *cli) usersSetPassword(ctx context.Context, args []string) error {
+	fs := c.flags("users set-password", "users set-password --email E [flags]\n\nSets the password of the user with that login name and ends every session of\nthe user (their WebSockets close with 4006 password_changed).\nThe password is read from stdin (one line), or prompted for twice on a terminal.\nIt is never a flag: flags end up in shell history and process lists.")
+	email := fs.String("email", "", "the user's e-mail or username (required)")
+	cfg, err := c.parse(fs, args, onlyDatabase)
+	if err != nil {
+		return err
+	}
+	if *email == "" {
+		fmt.Fprintln(c.stderr, "edgeauth: --email is required")
+		return errUsage
+	}
+	password, err := c.readPassword()
+	if err != nil {
+		return err
+	}
+	log := c.logger(cfg)
+	pool, err := c.connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := migrations.Check(ctx, pool); err != nil {
+		return err
+	}
+	accounts, err := auth.NewAccounts(store.New(pool), auth.AccountsConfig{Logger: log})
+	if err != nil {
+		return err
+	}
+	u, n, err := accounts.ResetPassword(ctx, *email, password)
+	if errors.Is(err, auth.ErrUserNotFound) {
+		// The name is not repeated: it may be a password typed in the wrong place.
+		return errors.New("no user has that login name (--email); nothing changed")
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "password set for user %s (%s); %d session(s) ended\n", u.ID, u.Email, n)
 	return nil
 }
 

@@ -130,7 +130,7 @@ func TestLoadConfigRefusesUnknownKeys(t *testing.T) {
 
 func TestHelp(t *testing.T) {
 	t.Parallel()
-	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"users", "create", "--help"}, {"keys", "rotate", "--help"}, {"keys", "list", "--help"}, {"edge-config", "--help"}, {"devdb", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"serve", "--help"}, {"migrate", "--help"}, {"users", "create", "--help"}, {"users", "set-password", "--help"}, {"keys", "rotate", "--help"}, {"keys", "list", "--help"}, {"edge-config", "--help"}, {"devdb", "--help"}} {
 		t.Run(strings.Join(args, " "), func(t *testing.T) {
 			var out, errb bytes.Buffer
 			if code := run(context.Background(), args, strings.NewReader(""), &out, &errb, nil); code != 0 {
@@ -145,8 +145,10 @@ func TestHelp(t *testing.T) {
 	if code := run(context.Background(), []string{"frobnicate"}, nil, &out, &errb, nil); code != 2 {
 		t.Fatalf("unknown command: exit %d", code)
 	}
-	if code := run(context.Background(), []string{"users", "create", "--password", "x"}, nil, &out, &errb, nil); code != 2 {
-		t.Fatalf("a --password flag must not exist: exit %d", code)
+	for _, cmd := range []string{"create", "set-password"} {
+		if code := run(context.Background(), []string{"users", cmd, "--email", "me@example.com", "--password", "x"}, nil, &out, &errb, nil); code != 2 {
+			t.Fatalf("users %s: a --password flag must not exist: exit %d", cmd, code)
+		}
 	}
 	// A flag mistake says what was wrong, not just exit 2.
 	errb.Reset()
@@ -285,6 +287,7 @@ func TestStrayArgumentsAreNotEchoed(t *testing.T) {
 	for _, args := range [][]string{
 		{"users", "create", "--email", "me@example.com", password},
 		{"users", "create", "--email", "me@example.com", "--role", "admin", password},
+		{"users", "set-password", "--email", "me@example.com", password},
 		{"migrate", password},
 		{"keys", "rotate", password},
 	} {

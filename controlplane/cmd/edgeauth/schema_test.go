@@ -38,6 +38,7 @@ func TestOlderBinaryRefusesNewerSchema(t *testing.T) {
 		{"serve", "--listen", freeAddr(t)},
 		{"serve", "--migrate=false", "--listen", freeAddr(t)},
 		{"users", "create", "--email", "late@example.test"},
+		{"users", "set-password", "--email", "late@example.test"},
 		{"keys", "rotate"}, // writes: keys.NewManager advances the lifecycle first
 		{"keys", "list"},
 	} {

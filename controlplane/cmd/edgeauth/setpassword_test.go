@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// `users set-password` is an operator's reset: the password read from stdin replaces
+// the old one, and every session of the user ends with it (also those of the running
+// server: refresh and /auth/me refuse them). An unknown login name, or a password
+// signup would refuse, exits 1 and changes nothing. No password reaches the output.
+func TestBinaryUsersSetPassword(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, false)
+	s.createUser(ownerEmail, ownerPassword)
+	s.createUser("bob@example.test", ownerPassword)
+	a, b := s.signIn(), s.signIn()
+	bob := s.do("POST", "/auth/login", loginBody("bob@example.test", ownerPassword), nil)
+	if bob.status != 200 {
+		t.Fatalf("bob's login: %d %s", bob.status, bob.body)
+	}
+	env := []string{"EDGEAUTH_DATABASE_URL=" + s.db}
+	state := func() string {
+		return strings.Join([]string{
+			s.sqlText(`SELECT password_hash FROM users WHERE email = $1`, ownerEmail),
+			s.sqlText(`SELECT count(*)::text FROM sessions WHERE revoked_at IS NULL`),
+			s.sqlText(`SELECT count(*)::text FROM audit_events`),
+		}, " ")
+	}
+
+	before := state()
+	for _, tc := range []struct{ name, email, password, stderr string }{
+		{"unknown user", "nobody@example.test", "a long new password", "no user has that login name"},
+		{"password too short", ownerEmail, "short", "at least 8 characters"},
+	} {
+		out, errs, code := runBinary(t, env, tc.password+"\n", "users", "set-password", "--email", tc.email)
+		if code != 1 || !strings.Contains(errs, tc.stderr) {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", tc.name, code, out, errs)
+		}
+		if strings.Contains(out+errs, tc.password) || strings.Contains(out+errs, "nobody@") {
+			t.Errorf("%s: the password or the name was echoed: %q %q", tc.name, out, errs)
+		}
+		if after := state(); after != before {
+			t.Errorf("%s changed the database: %s -> %s", tc.name, before, after)
+		}
+	}
+
+	const newPassword = "the operator's new password"
+	out, errs, code := runBinary(t, env, newPassword+"\n", "users", "set-password", "--email", "OWNER@example.test")
+	if code != 0 || !strings.Contains(out, "password set for user") || !strings.Contains(out, "2 session(s) ended") {
+		t.Fatalf("set-password: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if strings.Contains(out+errs, newPassword) {
+		t.Fatalf("the password is in the output: %q %q", out, errs)
+	}
+	for i, r := range []reply{a, b} {
+		if me := s.do("GET", "/auth/me", "", nil, r.cookie...); me.status != 401 {
+			t.Errorf("session %d after the reset: me %d %s", i+1, me.status, me.body)
+		}
+		if ref := s.do("POST", "/auth/refresh", "", nil, r.cookie...); ref.status != 401 {
+			t.Errorf("session %d after the reset: refresh %d %s", i+1, ref.status, ref.body)
+		}
+	}
+	if me := s.do("GET", "/auth/me", "", nil, bob.cookie...); me.status != 200 {
+		t.Errorf("another user's session after the reset: me %d", me.status)
+	}
+	if r := s.do("POST", "/auth/login", loginBody(ownerEmail, ownerPassword), nil); r.status != http.StatusUnauthorized {
+		t.Errorf("the old password after the reset: %d %s", r.status, r.body)
+	}
+	if r := s.do("POST", "/auth/login", loginBody(ownerEmail, newPassword), nil); r.status != 200 {
+		t.Errorf("the new password: %d %s", r.status, r.body)
+	}
+	if n := s.count(`SELECT count(*) FROM sessions WHERE revoke_reason = 'password_changed'`); n != 2 {
+		t.Errorf("%d sessions revoked for password_changed, want 2", n)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_events WHERE kind = 'password_changed' AND detail->>'by' = 'operator'`); n != 1 {
+		t.Errorf("%d audit events of the reset, want 1", n)
+	}
+}
+
+// sqlText runs a query returning one text value on the server's database.
+func (s *server) sqlText(query string, args ...any) string {
+	s.t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, s.db)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	var v string
+	if err := c.QueryRow(ctx, query, args...).Scan(&v); err != nil {
+		s.t.Fatal(err)
+	}
+	return v
+}
