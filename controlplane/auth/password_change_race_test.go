@@ -1,0 +1,84 @@
+package auth_test
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"testing"
+
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/store"
+)
+
+// midChange is the real store, except that its first UserByID runs hook after reading
+// the user: another request committing while a password change checks the current
+// password (argon2id, before the change's transaction).
+type midChange struct {
+	*store.Store
+	once sync.Once
+	hook func()
+}
+
+func (m *midChange) UserByID(ctx context.Context, id string) (store.User, error) {
+	u, err := m.Store.UserByID(ctx, id)
+	m.once.Do(m.hook)
+	return u, err
+}
+
+// A password change overtaken by another change, or by what ends its session, changes
+// nothing: an operator's reset (a new password, every session ended) wins, a change
+// that kept the caller's session wins too (the current password no longer matches),
+// and so does a logout-all that leaves the password as it was.
+func TestPasswordChangeOvertaken(t *testing.T) {
+	t.Parallel()
+	const (
+		mine  = "the caller's new password"
+		reset = "the operator's new password"
+	)
+	for _, tc := range []struct {
+		name     string
+		overtake func(e *env, u auth.User, sid string) error
+		want     error
+		password string // the password that logs in afterwards
+		active   bool   // the caller's session afterwards
+	}{
+		{"by a reset", func(e *env, u auth.User, _ string) error {
+			_, _, err := e.svc.ResetPassword(context.Background(), u.Email, reset)
+			return err
+		}, auth.ErrInvalidCredentials, reset, false},
+		{"by a change that keeps this session", func(e *env, u auth.User, sid string) error {
+			return e.svc.SetPassword(context.Background(), u.ID, reset, sid)
+		}, auth.ErrInvalidCredentials, reset, true},
+		{"by a logout-all", func(e *env, u auth.User, _ string) error {
+			_, err := e.svc.LogoutAll(context.Background(), u.ID)
+			return err
+		}, auth.ErrSessionNotFound, testPassword, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			ctx := context.Background()
+			u := e.user(t, "overtaken@example.test")
+			here := e.login(t, "overtaken@example.test")
+			svc, err := auth.New(&midChange{Store: e.st, hook: func() {
+				if err := tc.overtake(e, u, here.Session.ID); err != nil {
+					t.Error(err)
+				}
+			}}, e.signer, auth.Config{Issuer: testIssuer, Audience: testAudience, RefreshTagKey: testTagKey, Now: e.clock.Now,
+				Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: here.Session.ID,
+				Current: testPassword, New: mine, IP: "192.0.2.20"})
+			wantErr(t, err, tc.want)
+			e.active(t, here.Session.ID, tc.active)
+			for _, pw := range []string{testPassword, mine, reset} {
+				_, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: pw, IP: "192.0.2.21"})
+				if (err == nil) != (pw == tc.password) {
+					t.Errorf("login with %q: %v", pw, err)
+				}
+			}
+		})
+	}
+}
