@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // `users set-password` is an operator's reset: the password read from stdin replaces
@@ -47,6 +48,25 @@ func TestBinaryUsersSetPassword(t *testing.T) {
 		if after := state(); after != before {
 			t.Errorf("%s changed the database: %s -> %s", tc.name, before, after)
 		}
+	}
+
+	// A reset that fails before its revocations commit (injected: a trigger refuses them)
+	// leaves the old password too.
+	if _, err := s.exec(`
+		CREATE FUNCTION fail_reset() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = '57P01'; END $$;
+		CREATE TRIGGER fail_reset BEFORE UPDATE OF revoked_at ON sessions
+			FOR EACH ROW WHEN (NEW.revoke_reason = 'password_changed') EXECUTE FUNCTION fail_reset();`); err != nil {
+		t.Fatal(err)
+	}
+	if out, errs, code := runBinary(t, env, "a long new password\n", "users", "set-password", "--email", ownerEmail); code != 1 {
+		t.Errorf("set-password while sessions cannot end: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if after := state(); after != before {
+		t.Errorf("a failed reset changed the database: %s -> %s", before, after)
+	}
+	if _, err := s.exec(`DROP TRIGGER fail_reset ON sessions`); err != nil {
+		t.Fatal(err)
 	}
 
 	const newPassword = "the operator's new password"
@@ -96,4 +116,15 @@ func (s *server) sqlText(query string, args ...any) string {
 		s.t.Fatal(err)
 	}
 	return v
+}
+
+// exec runs statements on the server's database.
+func (s *server) exec(sql string) (pgconn.CommandTag, error) {
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, s.db)
+	if err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	defer c.Close(ctx)
+	return c.Exec(ctx, sql)
 }
