@@ -502,7 +502,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		Current: c.CurrentPassword, New: c.NewPassword, IP: s.clientIP(r)})
 	switch {
 	case errors.Is(err, auth.ErrInvalidCredentials):
-		return ErrInvalidCredentials.with(err, "the current password is wrong")
+		return ErrCurrentPasswordInvalid.with(err, "")
 	case errors.Is(err, auth.ErrSessionNotFound):
 		return ErrSessionRevoked.with(err, "")
 	case err != nil:

@@ -79,6 +79,10 @@ var (
 	ErrRefreshInvalid     = apiError(http.StatusUnauthorized, "refresh_token_invalid", "the refresh token is unknown, expired or revoked")
 	ErrRefreshReused      = apiError(http.StatusUnauthorized, "refresh_token_reused", "the refresh token was already used; the session has been revoked")
 	ErrSessionNotFound    = apiError(http.StatusNotFound, "session_not_found", "no such session")
+	// 403, not 401: the caller's session is fine, and a 401 tells clients (the browser
+	// helper, any client refreshing on 401) to refresh and send the request again, which
+	// would spend a second throttled attempt on the same wrong password.
+	ErrCurrentPasswordInvalid = apiError(http.StatusForbidden, "current_password_invalid", "the current password is wrong")
 )
 
 // Server side.

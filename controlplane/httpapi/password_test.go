@@ -119,8 +119,8 @@ func TestChangePasswordRefusalsChangeNothing(t *testing.T) {
 		// counted: a wrong current password, recorded as a failed login and audited.
 		counted bool
 	}{
-		{name: "wrong current password", q: req{body: passwordBody("not the password", newPassword)}, status: 401, code: "invalid_credentials", counted: true},
-		{name: "over-long current password", q: req{body: passwordBody(strings.Repeat("x", 257), newPassword)}, status: 401, code: "invalid_credentials", counted: true},
+		{name: "wrong current password", q: req{body: passwordBody("not the password", newPassword)}, status: 403, code: "current_password_invalid", counted: true},
+		{name: "over-long current password", q: req{body: passwordBody(strings.Repeat("x", 257), newPassword)}, status: 403, code: "current_password_invalid", counted: true},
 		{name: "new password too short", q: req{body: passwordBody(testPassword, "short")}, status: 422, code: "password_policy"},
 		{name: "new password too short after NFKC", q: req{body: passwordBody(testPassword, "ｶﾞｶﾞｶﾞｶﾞ")}, status: 422, code: "password_policy"},
 		{name: "new password too long", q: req{body: passwordBody(testPassword, strings.Repeat("y", 257))}, status: 422, code: "password_policy"},
@@ -188,7 +188,7 @@ func TestChangePasswordIsThrottledWithLogins(t *testing.T) {
 	jar := []*http.Cookie{access}
 	for i := range 2 {
 		r := e.do(req{method: "POST", path: "/auth/password", cookies: jar, body: passwordBody("wrong password "+strconv.Itoa(i), newPassword)})
-		if r.StatusCode != 401 || r.errorCode() != "invalid_credentials" {
+		if r.StatusCode != 403 || r.errorCode() != "current_password_invalid" {
 			t.Fatalf("wrong password %d: %d %s", i, r.StatusCode, r.body)
 		}
 	}
@@ -289,7 +289,7 @@ func TestPasswordChangeLeavesNoPasswordInLogs(t *testing.T) {
 		})
 	}
 	const typo = "Typo-In-Current-Passw0rd"
-	if r := e.do(req{method: "POST", path: "/auth/password", cookies: jar, body: passwordBody(typo, newPassword)}); r.StatusCode != 401 {
+	if r := e.do(req{method: "POST", path: "/auth/password", cookies: jar, body: passwordBody(typo, newPassword)}); r.StatusCode != 403 {
 		t.Fatalf("wrong current password: %d %s", r.StatusCode, r.body)
 	}
 	if r := e.do(req{method: "POST", path: "/auth/password", cookies: jar, body: passwordBody(testPassword, newPassword)}); r.StatusCode != 200 {
