@@ -257,3 +257,33 @@ func TestBadLastEventIDStaysOutOfTheLog(t *testing.T) {
 		t.Fatalf("the header's value is in the log:\n%s", e.logs.String())
 	}
 }
+
+// The endpoints that take no body refuse one before looking at anything else (the
+// credentials included): a JSON body other than {} is 400 unexpected_body, an oversize
+// one 413 body_too_large, a form 415 unsupported_media_type.
+func TestBodylessEndpointsRefuseABody(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	big := `{"x":"` + strings.Repeat("a", 70<<10) + `"}`
+	for _, target := range []struct{ method, path string }{
+		{"POST", "/auth/refresh"}, {"POST", "/auth/logout"}, {"POST", "/auth/logout-all"},
+		{"POST", "/auth/logout-others"}, {"DELETE", "/auth/sessions/x"},
+	} {
+		for _, tc := range []struct {
+			name, body, contentType string
+			status                  int
+			code                    string
+		}{
+			{"a body", `{"token":"x"}`, "", 400, "unexpected_body"},
+			{"an oversize body", big, "", 413, "body_too_large"},
+			{"a form", "a=b", "application/x-www-form-urlencoded", 415, "unsupported_media_type"},
+		} {
+			t.Run(target.method+" "+target.path+" with "+tc.name, func(t *testing.T) {
+				r := e.do(req{method: target.method, path: target.path, body: tc.body, contentType: tc.contentType})
+				if r.StatusCode != tc.status || r.errorCode() != tc.code {
+					t.Fatalf("got %d %s, want %d %s", r.StatusCode, r.body, tc.status, tc.code)
+				}
+			})
+		}
+	}
+}
