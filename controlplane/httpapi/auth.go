@@ -382,13 +382,20 @@ func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		// rotate has cleared the cookies.
-		http.Redirect(w, r, s.cfg.LoginPath+"?return_to="+url.QueryEscape(back), http.StatusFound)
+		redirect(w, r, s.cfg.LoginPath+"?return_to="+url.QueryEscape(back))
 		return nil
 	}
 	s.access.Set(w, res.Tokens.Access)
 	s.refresh.Set(w, res.Tokens.Refresh)
-	http.Redirect(w, r, back, http.StatusFound)
+	redirect(w, r, back)
 	return nil
+}
+
+// redirect answers 302 to target with no body: the API answers JSON or nothing, and
+// http.Redirect would add a text/html note for people (a browser follows Location).
+func redirect(w http.ResponseWriter, r *http.Request, target string) {
+	w.Header()["Content-Type"] = nil // a Content-Type set, even to nil, keeps http.Redirect from writing its HTML
+	http.Redirect(w, r, target, http.StatusFound)
 }
 
 // logout ends the session of every cookie in the request that we issued, whatever its

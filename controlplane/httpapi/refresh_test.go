@@ -157,6 +157,9 @@ func TestRefreshRedirect(t *testing.T) {
 			if r.StatusCode != http.StatusFound || r.Header.Get("Location") != tc.want {
 				t.Fatalf("%d Location %q, want %q", r.StatusCode, r.Header.Get("Location"), tc.want)
 			}
+			if len(r.body) != 0 || r.Header.Get("Content-Type") != "" {
+				t.Fatalf("a redirect with a body: %q %q", r.Header.Get("Content-Type"), r.body)
+			}
 			if r.cookie(an) == nil || r.cookie(rn) == nil || r.cookie(rn).Value == "" {
 				t.Fatal("no new cookies")
 			}
@@ -176,8 +179,8 @@ func TestRefreshRedirect(t *testing.T) {
 	})
 	t.Run("garbage token: cleared, sent to login", func(t *testing.T) {
 		r := e.do(req{method: "GET", path: "/auth/refresh?return_to=%2Fapp", cookies: []*http.Cookie{{Name: rn, Value: "garbage"}}})
-		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/login?return_to=%2Fapp" {
-			t.Fatalf("%d Location %q", r.StatusCode, r.Header.Get("Location"))
+		if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/login?return_to=%2Fapp" || len(r.body) != 0 {
+			t.Fatalf("%d Location %q %q", r.StatusCode, r.Header.Get("Location"), r.body)
 		}
 		if n := len(r.Header.Values("Set-Cookie")); n != 2 {
 			t.Fatalf("%d Set-Cookie headers, want 2: %v", n, r.Header.Values("Set-Cookie"))
