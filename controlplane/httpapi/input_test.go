@@ -46,6 +46,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{name: "text/plain content type", q: req{method: "POST", path: "/auth/signup", body: `{"email":"n@b.c","password":"longenough"}`, contentType: "text/plain"}, status: 415, code: "unsupported_media_type"},
 		{name: "json with another charset", q: req{method: "POST", path: "/auth/login", body: `{}`, contentType: "application/json; charset=latin1"}, status: 415, code: "unsupported_media_type"},
 		{name: "oversize body", q: req{method: "POST", path: "/auth/login", body: big}, status: 413, code: "body_too_large"},
+		{name: "oversize body on signup", q: req{method: "POST", path: "/auth/signup", body: big}, status: 413, code: "body_too_large"},
 		{name: "oversize body on refresh", q: req{method: "POST", path: "/auth/refresh", body: big, cookies: []*http.Cookie{refresh}}, status: 413, code: "body_too_large"},
 		{name: "body on refresh", q: req{method: "POST", path: "/auth/refresh", body: `{"token":"x"}`, cookies: []*http.Cookie{refresh}}, status: 400, code: "unexpected_body"},
 		{name: "form post to logout", q: req{method: "POST", path: "/auth/logout", body: `a=b`, contentType: "application/x-www-form-urlencoded", cookies: []*http.Cookie{access, refresh}}, status: 415, code: "unsupported_media_type"},
