@@ -39,7 +39,8 @@ func newClock() *clock {
 func (c *clock) Now() time.Time          { return time.Unix(0, c.ns.Load()) }
 func (c *clock) Advance(d time.Duration) { c.ns.Add(int64(d)) }
 
-// env is one control plane on its own database, served over HTTP on 127.0.0.1.
+// env is one control plane on its own database, served over HTTP on 127.0.0.1. Every
+// exchange through hc is checked against openapi.yaml (contractTransport).
 type env struct {
 	t    testing.TB
 	cfg  config.Config
@@ -111,7 +112,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	t.Cleanup(ops.Close)
 	return &env{t: t, cfg: cfg, app: a, srv: srv, ops: ops, pool: pool, logs: logs, hc: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		Transport:     &http.Transport{MaxIdleConnsPerHost: 128},
+		Transport:     &contractTransport{t: t, next: &http.Transport{MaxIdleConnsPerHost: 128}, accessCookie: cfg.AccessCookie().Name},
 	}}
 }
 
