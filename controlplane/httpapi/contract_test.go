@@ -296,6 +296,7 @@ func TestContractCheckFindsMismatches(t *testing.T) {
 	t.Parallel()
 	jsonType := http.Header{"Content-Type": {"application/json"}}
 	notFound := `{"error":{"code":"not_found","message":"no such endpoint"}}`
+	clear := "__Host-edgeauth_at=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Lax"
 	for _, tc := range []struct {
 		name, method, path, reqBody string
 		reqHeader                   http.Header
@@ -315,8 +316,9 @@ func TestContractCheckFindsMismatches(t *testing.T) {
 		{name: "header value not its const (3.1)", method: "POST", path: "/auth/refresh", status: 200,
 			header: http.Header{"Content-Type": {"application/json"}, "Cache-Control": {"max-age=60"}},
 			body:   `{"user":{"id":"u","email":"e","roles":[],"created":"2026-01-01T00:00:00Z"},"session_id":"s","access_expires_at":1}`, want: "Cache-Control"},
-		{name: "undeclared header", method: "POST", path: "/auth/logout", status: 204, header: http.Header{"Retry-After": {"1"}}, want: "Retry-After sent but not declared"},
-		{name: "body where none is declared", method: "POST", path: "/auth/logout", status: 204, header: http.Header{"Content-Type": {"text/plain"}}, body: "bye", want: "declares none"},
+		{name: "required header missing", method: "POST", path: "/auth/logout", status: 204, want: `"Set-Cookie" missing`},
+		{name: "undeclared header", method: "POST", path: "/auth/logout", status: 204, header: http.Header{"Set-Cookie": {clear}, "Retry-After": {"1"}}, want: "Retry-After sent but not declared"},
+		{name: "body where none is declared", method: "POST", path: "/auth/logout", status: 204, header: http.Header{"Set-Cookie": {clear}, "Content-Type": {"text/plain"}}, body: "bye", want: "declares none"},
 		{name: "invalid request answered with success", method: "POST", path: "/auth/login", reqBody: `{"email":1}`,
 			reqHeader: jsonType, status: 200, header: jsonType, body: `{}`, want: "calls invalid"},
 		{name: "invalid request answered with a documented error", method: "POST", path: "/auth/login", reqBody: `{"email":1}`,
