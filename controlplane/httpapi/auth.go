@@ -283,6 +283,15 @@ func loginResult(err error) string {
 	}
 }
 
+func passwordChangeResult(err error) string {
+	switch {
+	case errors.Is(err, auth.ErrPasswordPolicy):
+		return "invalid"
+	default:
+		return loginResult(err) // ok, invalid_credentials (the current password), throttled, error
+	}
+}
+
 // signup creates an account and logs it in (a first session on this device). It is
 // throttled like a login; an existing account is answered 409 user_exists (see
 // RATIONALE.md, "Signup and account enumeration").
@@ -507,6 +516,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	}
 	n, err := s.deps.Auth.ChangePassword(r.Context(), auth.ChangePasswordRequest{UserID: p.claims.Subject, SessionID: p.claims.SessionID,
 		Current: c.CurrentPassword, New: c.NewPassword, IP: s.clientIP(r)})
+	s.metrics.PasswordChange(passwordChangeResult(err))
 	switch {
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return ErrCurrentPasswordInvalid.with(err, "")

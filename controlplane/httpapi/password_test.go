@@ -91,6 +91,9 @@ func TestChangePassword(t *testing.T) {
 	if got := metricValue(t, e, `edgeauth_session_revocations_total{reason="password_changed"}`); got != "2" {
 		t.Errorf("revocation metric = %q", got)
 	}
+	if got := metricValue(t, e, `edgeauth_password_changes_total{result="ok"}`); got != "1" {
+		t.Errorf("edgeauth_password_changes_total{result=\"ok\"} = %q, want 1", got)
+	}
 }
 
 // A refused password change changes nothing: not the password, not a session. Only a
@@ -204,6 +207,15 @@ func TestChangePasswordIsThrottledWithLogins(t *testing.T) {
 	}
 	if r := e.do(req{method: "GET", path: "/auth/me", cookies: jar}); r.StatusCode != 200 {
 		t.Fatalf("throttling ended the session: %d", r.StatusCode)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/password", cookies: jar, body: passwordBody(testPassword, "short")}); r.StatusCode != 422 {
+		t.Fatalf("a new password that signup refuses: %d %s", r.StatusCode, r.body)
+	}
+	// An operator sees the guessing: failed changes by result, as failed logins.
+	for result, want := range map[string]string{"invalid_credentials": "2", "throttled": "1", "invalid": "1"} {
+		if got := metricValue(t, e, `edgeauth_password_changes_total{result="`+result+`"}`); got != want {
+			t.Errorf("edgeauth_password_changes_total{result=%q} = %q, want %s", result, got, want)
+		}
 	}
 }
 

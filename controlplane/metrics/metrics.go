@@ -21,6 +21,7 @@ type Metrics struct {
 
 	logins          *prometheus.CounterVec
 	signups         *prometheus.CounterVec
+	passwordChanges *prometheus.CounterVec
 	refreshes       *prometheus.CounterVec
 	reuseDetections prometheus.Counter
 	revocations     *prometheus.CounterVec
@@ -38,6 +39,9 @@ func New() *Metrics {
 		signups: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeauth_signups_total", Help: "Signup attempts by result (ok, user_exists, invalid, throttled, error).",
 		}, []string{"result"}),
+		passwordChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "edgeauth_password_changes_total", Help: "Password changes by signed-in users, by result (ok, invalid_credentials, throttled, invalid, error).",
+		}, []string{"result"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeauth_refreshes_total", Help: "Refresh attempts by result (rotated, missing, invalid, reused, error).",
 		}, []string{"result"}),
@@ -53,7 +57,7 @@ func New() *Metrics {
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"route", "method", "code"}),
 	}
-	m.Registry.MustRegister(m.logins, m.signups, m.refreshes, m.reuseDetections, m.revocations, m.httpDuration,
+	m.Registry.MustRegister(m.logins, m.signups, m.passwordChanges, m.refreshes, m.reuseDetections, m.revocations, m.httpDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -93,6 +97,13 @@ func (m *Metrics) Login(result string) {
 func (m *Metrics) Signup(result string) {
 	if m != nil {
 		m.signups.WithLabelValues(result).Inc()
+	}
+}
+
+// PasswordChange records one signed-in user's attempt to change their password.
+func (m *Metrics) PasswordChange(result string) {
+	if m != nil {
+		m.passwordChanges.WithLabelValues(result).Inc()
 	}
 }
 

@@ -18,6 +18,9 @@ func TestHelpNamesEveryLabelValue(t *testing.T) {
 	for _, r := range []string{"ok", "user_exists", "invalid", "throttled", "error"} {
 		m.Signup(r)
 	}
+	for _, r := range []string{"ok", "invalid_credentials", "throttled", "invalid", "error"} {
+		m.PasswordChange(r)
+	}
 	for _, r := range []string{"missing", "rotated", "reused", "invalid", "error"} {
 		m.Refresh(r)
 	}
@@ -31,7 +34,7 @@ func TestHelpNamesEveryLabelValue(t *testing.T) {
 	checked := 0
 	for _, f := range families {
 		switch f.GetName() {
-		case "edgeauth_logins_total", "edgeauth_signups_total", "edgeauth_refreshes_total", "edgeauth_session_revocations_total":
+		case "edgeauth_logins_total", "edgeauth_signups_total", "edgeauth_password_changes_total", "edgeauth_refreshes_total", "edgeauth_session_revocations_total":
 		default:
 			continue
 		}
