@@ -193,6 +193,11 @@ func noBody(w http.ResponseWriter, r *http.Request) error {
 	if ct, ok := contentType(r); !ok || ct != "" && !isJSON(ct) {
 		return ErrUnsupportedMediaType
 	}
+	if r.Body == nil || r.Body == http.NoBody {
+		// What net/http gives a request with no body (Content-Length: 0, as a refresh
+		// or logout sends): nothing to read, and io.ReadAll would allocate 512 bytes.
+		return nil
+	}
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	var mbe *http.MaxBytesError
 	switch {
