@@ -232,16 +232,26 @@ func (a *Accounts) SetRoles(ctx context.Context, userID string, roles []string) 
 	return err
 }
 
+// MaxRolesBytes bounds a user's roles, joined with commas as X-Edgeauth-Roles carries
+// them. The access token carries them too, and a browser drops a cookie over 4096 bytes
+// (name and value): with this bound the access cookie stays under that with any key
+// the control plane signs with (OWASP ASVS 5.0 3.3.5).
+const MaxRolesBytes = 1024
+
 // checkRoles refuses role names an edge could not forward as they are. Edges send the
 // roles joined with commas in one header (X-Edgeauth-Roles): a role with a comma would
 // read upstream as two ("billing,admin" as admin), and control characters cannot go in
 // a header at all (the Go edge's proxy and the Fetch API's Headers refuse them, failing
-// every request of the user). Other Unicode is fine: edges send it as UTF-8.
+// every request of the user). Other Unicode is fine: edges send it as UTF-8. It refuses
+// roles over MaxRolesBytes too.
 func checkRoles(roles []string) error {
 	for _, r := range roles {
 		if r == "" || strings.ContainsRune(r, ',') || strings.TrimSpace(r) != r || !isText(r) {
 			return fmt.Errorf("%w: %q", ErrInvalidRole, r)
 		}
+	}
+	if n := len(strings.Join(roles, ",")); n > MaxRolesBytes {
+		return fmt.Errorf("%w: the roles take %d bytes joined with commas, at most %d fit in the access cookie", ErrInvalidRole, n, MaxRolesBytes)
 	}
 	return nil
 }

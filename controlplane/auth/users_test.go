@@ -192,3 +192,40 @@ func TestPruneSkipsLockedRowsAndDeletesInBatches(t *testing.T) {
 		t.Fatalf("second prune: %d (%v)", n, err)
 	}
 }
+
+// A browser drops a cookie whose name and value exceed 4096 bytes (RFC 6265bis; OWASP
+// ASVS 5.0 3.3.5), and the access token carries the roles: a role set that would push
+// the access cookie past that is refused, and the largest one accepted still fits with
+// room for the longest signature (RS256 with a keys.RSABits key: 512 characters, 426
+// more than the Ed25519 signature of this test's signer).
+func TestRolesFitInTheAccessCookie(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "many-roles@example.test")
+	roles := func(n int) []string { // n bytes joined with commas, as X-Edgeauth-Roles carries them
+		var rs []string
+		for ; n > 64; n -= 64 {
+			rs = append(rs, strings.Repeat("r", 63))
+		}
+		return append(rs, strings.Repeat("r", n))
+	}
+	largest := roles(auth.MaxRolesBytes)
+	if got := len(strings.Join(largest, ",")); got != auth.MaxRolesBytes {
+		t.Fatalf("test setup: %d bytes of roles, want %d", got, auth.MaxRolesBytes)
+	}
+	if err := e.svc.SetRoles(ctx, u.ID, largest); err != nil {
+		t.Fatalf("the largest role set: %v", err)
+	}
+	access := e.login(t, "many-roles@example.test").Tokens.Access
+	if n := len("__Secure-edgeauth_at=") + len(access) + 426; n > 4096 {
+		t.Fatalf("the largest role set makes an access cookie of %d bytes with the longest signature; browsers keep at most 4096", n)
+	}
+	tooMany := append(slices.Clone(largest[:len(largest)-1]), largest[len(largest)-1]+"r")
+	wantErr(t, e.svc.SetRoles(ctx, u.ID, tooMany), auth.ErrInvalidRole)
+	_, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "more-roles@example.test", Password: testPassword, Roles: tooMany})
+	wantErr(t, err, auth.ErrInvalidRole)
+	if got, err := e.svc.User(ctx, u.ID); err != nil || !slices.Equal(got.Roles, largest) {
+		t.Fatalf("roles after the refused change: %d roles, %v", len(got.Roles), err)
+	}
+}
