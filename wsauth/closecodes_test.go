@@ -27,6 +27,7 @@ var closeConstants = map[string]int{
 	"CloseRevokedByUser":   wsauth.CloseRevokedByUser,
 	"CloseRefreshReused":   wsauth.CloseRefreshReused,
 	"ClosePasswordChanged": wsauth.ClosePasswordChanged,
+	"CloseEndedByOperator": wsauth.CloseEndedByOperator,
 	"CloseSessionExpired":  wsauth.CloseSessionExpired,
 	"CloseSigningKeyGone":  wsauth.CloseSigningKeyGone,
 	"CloseAuthUnavailable": wsauth.CloseAuthUnavailable,

@@ -1,9 +1,9 @@
 // Package wsauth authorizes WebSocket connections with edgeauth sessions and binds each
 // connection's life to its session: a socket opened with a session's access token is
 // closed, with a documented close code, when that session ends (logout, logout-all,
-// sign-out of that device from another, refresh-token reuse, a password change, the
-// session's absolute expiry) or when the key that signed its token leaves the published
-// key set.
+// sign-out of that device from another, refresh-token reuse, a password change, an
+// operator's sign-out of the user, the session's absolute expiry) or when the key that
+// signed its token leaves the published key set.
 //
 // It works in any Go process: keys and revocations come from the control plane over
 // HTTP through a sessionauth.Source, whose revocation stream delivers a revocation to
@@ -59,6 +59,9 @@ const (
 	CloseRefreshReused = 4005
 	// ClosePasswordChanged (password_changed): sessions ended by a password change.
 	ClosePasswordChanged = 4006
+	// CloseEndedByOperator (ended_by_operator): an operator ended every session of the
+	// user (`edgeauth users logout`).
+	CloseEndedByOperator = 4007
 	// CloseSessionExpired (session_expired): the session reached its absolute expiry.
 	CloseSessionExpired = 4010
 	// CloseSigningKeyGone (signing_key_removed): the key that signed the connection's
@@ -91,6 +94,8 @@ func closeFor(r sessionauth.Revocation) (int, string) {
 		return CloseRefreshReused, "refresh_token_reused"
 	case "password_changed":
 		return ClosePasswordChanged, "password_changed"
+	case "ended_by_operator":
+		return CloseEndedByOperator, "ended_by_operator"
 	}
 	return CloseSessionRevoked, "session_revoked"
 }

@@ -509,6 +509,30 @@ func TestPasswordChangeClosesSockets(t *testing.T) {
 	w.waitCount(0)
 }
 
+// An operator's sign-out of a user (`edgeauth users logout`: Accounts.EndSessions)
+// closes every socket of the user with 4007 ended_by_operator, and no one else's.
+func TestOperatorLogoutClosesSockets(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	w.cp.CreateUser(t, "bob@example.test", password)
+	laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
+	phone := w.cp.Login(t, "ada@example.test", password, "phone")
+	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
+	sLaptop, sPhone, sBob := w.open(laptop), w.open(phone), w.open(bob)
+	w.waitCount(3)
+
+	if _, n, err := w.cp.App.Auth.EndSessions(context.Background(), "ada@example.test"); err != nil || n != 2 {
+		t.Fatalf("EndSessions: %d, %v", n, err)
+	}
+	for name, c := range map[string]*websocket.Conn{"laptop": sLaptop, "phone": sPhone} {
+		if code, text := closed(t, c); code != 4007 || text != "ended_by_operator" {
+			t.Fatalf("%s after the operator's logout: %d %q", name, code, text)
+		}
+	}
+	alive(t, sBob, "bob")
+	w.waitCount(1) // bob's only
+}
+
 // A revocation learned only from the signed list, which names sessions without a
 // cause, closes with 4000 session_revoked: here a source that does not hold the stream
 // (NoStream) hears of a logout, which the stream would have called 4001 logout, by

@@ -67,8 +67,13 @@ func NewAccounts(st AccountStorage, cfg AccountsConfig) (*Accounts, error) {
 	return &Accounts{st: st, cfg: cfg, hashes: make(chan struct{}, cfg.HashConcurrency)}, nil
 }
 
-// Revocation reason for sessions ended by a password change.
-const ReasonPasswordChanged = "password_changed"
+// Revocation reasons (and audit kinds) of the sessions Accounts ends.
+const (
+	// ReasonPasswordChanged: ended by a password change (the user's or an operator's).
+	ReasonPasswordChanged = "password_changed"
+	// ReasonEndedByOperator: ended by an operator (EndSessions, `edgeauth users logout`).
+	ReasonEndedByOperator = "ended_by_operator"
+)
 
 // CreateUser creates an account after checking the e-mail/username, the roles and the
 // password policy. Errors: ErrInvalidEmail, ErrInvalidRole, ErrPasswordPolicy (wrapped,
@@ -176,6 +181,38 @@ func (a *Accounts) ResetPassword(ctx context.Context, loginName, password string
 		}
 		n, err = replacePassword(ctx, q, passwordChange{userID: u.ID, hash: hash, by: "operator"}, now)
 		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return User{}, 0, ErrUserNotFound
+	}
+	if err != nil {
+		return User{}, 0, err
+	}
+	return userFrom(u), n, nil
+}
+
+// EndSessions is an operator's sign-out of the account with that login name (matched
+// as at login: loginname.Key): every session of the user ends (reason
+// ended_by_operator; revoked, NOTIFYed, listed and streamed as logout-all's are) and
+// the operator's act is audited, in one transaction. It returns the account and how
+// many sessions ended (0 when none was live). ErrUserNotFound if no account has that
+// name; nothing changes then.
+func (a *Accounts) EndSessions(ctx context.Context, loginName string) (User, int, error) {
+	now := a.cfg.Now()
+	var u store.User
+	var n int
+	err := a.st.InTx(ctx, func(q store.Queries) error {
+		var err error
+		if u, err = q.UserByEmail(ctx, strings.TrimSpace(loginName)); err != nil {
+			return err
+		}
+		ids, err := q.RevokeUserSessions(ctx, u.ID, "", ReasonEndedByOperator, now)
+		if err != nil {
+			return err
+		}
+		n = len(ids)
+		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonEndedByOperator, UserID: u.ID, At: now,
+			Detail: map[string]any{"sessions": n, "by": "operator"}})
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return User{}, 0, ErrUserNotFound

@@ -229,3 +229,45 @@ func TestRolesFitInTheAccessCookie(t *testing.T) {
 		t.Fatalf("roles after the refused change: %d roles, %v", len(got.Roles), err)
 	}
 }
+
+// EndSessions ends every session of the named user (ended_by_operator), audits the
+// operator's act, leaves the password and other users alone, and refuses an unknown
+// name (ErrUserNotFound) changing nothing.
+func TestEndSessionsEndsEverySessionOfTheUser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "ops@example.test")
+	e.user(t, "other@example.test")
+	one, two := e.login(t, "ops@example.test"), e.login(t, "ops@example.test")
+	other := e.login(t, "other@example.test")
+
+	_, _, err := e.svc.EndSessions(ctx, "nobody@example.test")
+	wantErr(t, err, auth.ErrUserNotFound)
+	e.active(t, one.Session.ID, true)
+
+	got, n, err := e.svc.EndSessions(ctx, " OPS@example.test ")
+	if err != nil || n != 2 || got.ID != u.ID {
+		t.Fatalf("EndSessions = %+v, %d, %v; want %s, 2", got, n, err, u.ID)
+	}
+	e.active(t, one.Session.ID, false)
+	e.active(t, two.Session.ID, false)
+	e.active(t, other.Session.ID, true)
+	for _, r := range []*auth.Result{one, two} {
+		sess, err := e.st.SessionByID(ctx, r.Session.ID)
+		if err != nil || sess.RevokeReason != auth.ReasonEndedByOperator {
+			t.Fatalf("session revoked with %q (%v), want %s", sess.RevokeReason, err, auth.ReasonEndedByOperator)
+		}
+		_, err = e.refresh(r.Tokens.Refresh)
+		wantErr(t, err, auth.ErrRefreshInvalid)
+	}
+	evs, err := e.st.AuditEvents(ctx, auth.ReasonEndedByOperator, "", 10)
+	if err != nil || len(evs) != 1 || evs[0].UserID != u.ID || evs[0].Detail["by"] != "operator" {
+		t.Fatalf("audit events %+v, %v", evs, err)
+	}
+	if n, err := e.svc.LogoutAll(ctx, u.ID); err != nil || n != 0 {
+		t.Fatalf("sessions left after EndSessions: %d, %v", n, err)
+	}
+	// The password stays: the user signs in again.
+	e.login(t, "ops@example.test")
+}

@@ -4,6 +4,7 @@
 //	edgeauth migrate [--status]  apply (or show) database migrations
 //	edgeauth users create --email E [--role R]...   password from stdin or a prompt
 //	edgeauth users set-password --email E   a new password (stdin or a prompt); ends every session
+//	edgeauth users logout --email E         ends every session of the user
 //	edgeauth keys rotate [--immediate]
 //	edgeauth keys list
 //	edgeauth edge-config         print what edges must agree with (JSON)
@@ -53,6 +54,8 @@ Usage:
                                            stdin, or prompted for on a terminal
   edgeauth users set-password --email E    set a user's password (read as for users
                                            create) and end every session of the user
+  edgeauth users logout --email E          end every session of a user (their
+                                           WebSockets close with 4007 ended_by_operator)
   edgeauth keys rotate [--immediate]       start a signing-key rotation
   edgeauth keys list                       list signing keys and their states (read-only)
   edgeauth edge-config                     print the edge configuration (issuer, audience,
@@ -91,6 +94,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.usersCreate(ctx, rest[1:])
 	case cmd == "users" && len(rest) > 0 && rest[0] == "set-password":
 		err = c.usersSetPassword(ctx, rest[1:])
+	case cmd == "users" && len(rest) > 0 && rest[0] == "logout":
+		err = c.usersLogout(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "rotate":
 		err = c.keysRotate(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "list":
@@ -527,13 +532,67 @@ func (c *cli) usersSetPassword(ctx context.Context, args []string) error {
 	}
 	u, n, err := accounts.ResetPassword(ctx, *email, password)
 	if errors.Is(err, auth.ErrUserNotFound) {
-		// The name is not repeated: it may be a password typed in the wrong place.
-		return errors.New("no user has that login name (--email); nothing changed")
+		return errNoSuchUser
 	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "password set for user %s (%s); %d session(s) ended\n", u.ID, u.Email, n)
+	return nil
+}
+
+// accounts parses a users command that takes --email and no password, checks the
+// schema and returns Accounts on the configured database, the login name, and what
+// releases the pool.
+func (c *cli) accounts(ctx context.Context, fs *pflag.FlagSet, args []string) (*auth.Accounts, string, func(), error) {
+	email := fs.String("email", "", "the user's e-mail or username (required)")
+	cfg, err := c.parse(fs, args, onlyDatabase)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if *email == "" {
+		fmt.Fprintln(c.stderr, "edgeauth: --email is required")
+		return nil, "", nil, errUsage
+	}
+	log := c.logger(cfg)
+	pool, err := c.connect(ctx, cfg, log)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if err := migrations.Check(ctx, pool); err != nil {
+		pool.Close()
+		return nil, "", nil, err
+	}
+	accounts, err := auth.NewAccounts(store.New(pool), auth.AccountsConfig{Logger: log})
+	if err != nil {
+		pool.Close()
+		return nil, "", nil, err
+	}
+	return accounts, *email, pool.Close, nil
+}
+
+// errNoSuchUser is what a users command says of an unknown login name. The name is not
+// repeated: it may be a password typed in the wrong place.
+var errNoSuchUser = errors.New("no user has that login name (--email); nothing changed")
+
+// usersLogout is an operator's sign-out of one user: every session of the user ends
+// in one transaction (auth.Accounts.EndSessions), published to edges and socket
+// servers as logout-all's revocations are.
+func (c *cli) usersLogout(ctx context.Context, args []string) error {
+	fs := c.flags("users logout", "users logout --email E [flags]\n\nEnds every session of the user with that login name (their WebSockets close\nwith 4007 ended_by_operator). The password stays; the user may sign in again.")
+	accounts, email, done, err := c.accounts(ctx, fs, args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	u, n, err := accounts.EndSessions(ctx, email)
+	if errors.Is(err, auth.ErrUserNotFound) {
+		return errNoSuchUser
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "user %s (%s): %d session(s) ended\n", u.ID, u.Email, n)
 	return nil
 }
 

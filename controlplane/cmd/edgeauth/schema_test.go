@@ -39,6 +39,8 @@ func TestOlderBinaryRefusesNewerSchema(t *testing.T) {
 		{"serve", "--migrate=false", "--listen", freeAddr(t)},
 		{"users", "create", "--email", "late@example.test"},
 		{"users", "set-password", "--email", "late@example.test"},
+		{"users", "logout", "--email", "late@example.test"},
+		{"users", "logout", "--email", "late@example.test"},
 		{"keys", "rotate"}, // writes: keys.NewManager advances the lifecycle first
 		{"keys", "list"},
 	} {
