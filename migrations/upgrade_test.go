@@ -176,3 +176,17 @@ func TestUpgradeTo007(t *testing.T) {
 		}
 	})
 }
+
+// Migration 008 (accounts can be disabled): every existing account stays enabled.
+func TestUpgradeTo008(t *testing.T) {
+	ctx := context.Background()
+	pool, exec := atVersion(t, 7)
+	exec(`INSERT INTO users (id, email, email_key, password_hash) VALUES ('00000000-0000-0000-0000-000000000001', 'a@b', 'a@b', '$argon2id$x')`)
+	if err := migrations.ApplyTo(ctx, pool, 8); err != nil {
+		t.Fatal(err)
+	}
+	var enabled bool
+	if err := pool.QueryRow(ctx, `SELECT disabled_at IS NULL FROM users`).Scan(&enabled); err != nil || !enabled {
+		t.Fatalf("an existing account after 008: enabled %v (%v)", enabled, err)
+	}
+}

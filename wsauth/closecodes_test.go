@@ -28,6 +28,7 @@ var closeConstants = map[string]int{
 	"CloseRefreshReused":   wsauth.CloseRefreshReused,
 	"ClosePasswordChanged": wsauth.ClosePasswordChanged,
 	"CloseEndedByOperator": wsauth.CloseEndedByOperator,
+	"CloseAccountDisabled": wsauth.CloseAccountDisabled,
 	"CloseSessionExpired":  wsauth.CloseSessionExpired,
 	"CloseSigningKeyGone":  wsauth.CloseSigningKeyGone,
 	"CloseAuthUnavailable": wsauth.CloseAuthUnavailable,

@@ -2,8 +2,8 @@
 // connection's life to its session: a socket opened with a session's access token is
 // closed, with a documented close code, when that session ends (logout, logout-all,
 // sign-out of that device from another, refresh-token reuse, a password change, an
-// operator's sign-out of the user, the session's absolute expiry) or when the key that
-// signed its token leaves the published key set.
+// operator's sign-out of the user, the account's disabling, the session's absolute
+// expiry) or when the key that signed its token leaves the published key set.
 //
 // It works in any Go process: keys and revocations come from the control plane over
 // HTTP through a sessionauth.Source, whose revocation stream delivers a revocation to
@@ -62,6 +62,9 @@ const (
 	// CloseEndedByOperator (ended_by_operator): an operator ended every session of the
 	// user (`edgeauth users logout`).
 	CloseEndedByOperator = 4007
+	// CloseAccountDisabled (account_disabled): an operator disabled the user's account
+	// (`edgeauth users disable`).
+	CloseAccountDisabled = 4008
 	// CloseSessionExpired (session_expired): the session reached its absolute expiry.
 	CloseSessionExpired = 4010
 	// CloseSigningKeyGone (signing_key_removed): the key that signed the connection's
@@ -96,6 +99,8 @@ func closeFor(r sessionauth.Revocation) (int, string) {
 		return ClosePasswordChanged, "password_changed"
 	case "ended_by_operator":
 		return CloseEndedByOperator, "ended_by_operator"
+	case "account_disabled":
+		return CloseAccountDisabled, "account_disabled"
 	}
 	return CloseSessionRevoked, "session_revoked"
 }

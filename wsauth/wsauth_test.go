@@ -593,3 +593,27 @@ func TestServerCloseClosesEverySocket(t *testing.T) {
 	}
 	w.waitCount(0)
 }
+
+// Disabling an account (`edgeauth users disable`: Accounts.DisableUser) closes every
+// socket of the user with 4008 account_disabled, and no one else's.
+func TestAccountDisablingClosesSockets(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	w.cp.CreateUser(t, "bob@example.test", password)
+	laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
+	phone := w.cp.Login(t, "ada@example.test", password, "phone")
+	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
+	sLaptop, sPhone, sBob := w.open(laptop), w.open(phone), w.open(bob)
+	w.waitCount(3)
+
+	if ch, err := w.cp.App.Auth.DisableUser(context.Background(), "ada@example.test"); err != nil || ch.Ended != 2 {
+		t.Fatalf("DisableUser: %+v, %v", ch, err)
+	}
+	for name, c := range map[string]*websocket.Conn{"laptop": sLaptop, "phone": sPhone} {
+		if code, text := closed(t, c); code != 4008 || text != "account_disabled" {
+			t.Fatalf("%s after the disabling: %d %q", name, code, text)
+		}
+	}
+	alive(t, sBob, "bob")
+	w.waitCount(1) // bob's only
+}

@@ -73,7 +73,13 @@ const (
 	ReasonPasswordChanged = "password_changed"
 	// ReasonEndedByOperator: ended by an operator (EndSessions, `edgeauth users logout`).
 	ReasonEndedByOperator = "ended_by_operator"
+	// ReasonAccountDisabled: ended by the disabling of the account (DisableUser,
+	// `edgeauth users disable`).
+	ReasonAccountDisabled = "account_disabled"
 )
+
+// Audit kind of an operator's enabling of a disabled account (EnableUser).
+const auditAccountEnabled = "account_enabled"
 
 // CreateUser creates an account after checking the e-mail/username, the roles and the
 // password policy. Errors: ErrInvalidEmail, ErrInvalidRole, ErrPasswordPolicy (wrapped,
@@ -221,6 +227,80 @@ func (a *Accounts) EndSessions(ctx context.Context, loginName string) (User, int
 		return User{}, 0, err
 	}
 	return userFrom(u), n, nil
+}
+
+// AccountChange is what DisableUser or EnableUser did.
+type AccountChange struct {
+	User    User
+	Changed bool // false: the account was in that state already, and nothing changed
+	Ended   int  // the sessions that ended (DisableUser)
+}
+
+// DisableUser is an operator's disabling of the account with that login name (matched
+// as at login): the account is marked disabled and every session of the user ends
+// (reason account_disabled; revoked, NOTIFYed, listed and streamed as logout-all's are),
+// audited, in one transaction. A disabled account cannot sign in: Login answers
+// ErrInvalidCredentials, as for a wrong password, whatever the password; its login name
+// stays taken. Disabling a disabled account changes nothing (Changed false).
+// ErrUserNotFound if no account has that name; nothing changes then.
+func (a *Accounts) DisableUser(ctx context.Context, loginName string) (AccountChange, error) {
+	now := a.cfg.Now()
+	return a.setDisabled(ctx, loginName, func(q store.Queries, u store.User, c *AccountChange) error {
+		if err := q.SetUserDisabledAt(ctx, u.ID, &now); err != nil {
+			return err
+		}
+		ids, err := q.RevokeUserSessions(ctx, u.ID, "", ReasonAccountDisabled, now)
+		if err != nil {
+			return err
+		}
+		c.Ended = len(ids)
+		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonAccountDisabled, UserID: u.ID, At: now,
+			Detail: map[string]any{"sessions": len(ids), "by": "operator"}})
+	}, true)
+}
+
+// EnableUser is an operator's enabling of the disabled account with that login name:
+// it can sign in again (the sessions that ended stay ended), audited. Enabling an
+// account that is not disabled changes nothing (Changed false). ErrUserNotFound if no
+// account has that name.
+func (a *Accounts) EnableUser(ctx context.Context, loginName string) (AccountChange, error) {
+	now := a.cfg.Now()
+	return a.setDisabled(ctx, loginName, func(q store.Queries, u store.User, _ *AccountChange) error {
+		if err := q.SetUserDisabledAt(ctx, u.ID, nil); err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: auditAccountEnabled, UserID: u.ID, At: now,
+			Detail: map[string]any{"by": "operator"}})
+	}, false)
+}
+
+// setDisabled finds the named account, locks its row and, unless it is disabled already
+// (disable) or enabled already (!disable), runs change, in one transaction.
+func (a *Accounts) setDisabled(ctx context.Context, loginName string, change func(store.Queries, store.User, *AccountChange) error, disable bool) (AccountChange, error) {
+	var c AccountChange
+	err := a.st.InTx(ctx, func(q store.Queries) error {
+		found, err := q.UserByEmail(ctx, strings.TrimSpace(loginName))
+		if err != nil {
+			return err
+		}
+		u, err := q.LockUser(ctx, found.ID, true)
+		if err != nil {
+			return err
+		}
+		c = AccountChange{User: userFrom(u)}
+		if (u.DisabledAt != nil) == disable {
+			return nil
+		}
+		c.Changed = true
+		return change(q, u, &c)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return AccountChange{}, ErrUserNotFound
+	}
+	if err != nil {
+		return AccountChange{}, err
+	}
+	return c, nil
 }
 
 // passwordChange is one replacement of a user's password.

@@ -11,7 +11,8 @@ import (
 
 // Login checks the credentials and opens a new session (other sessions of the user are
 // untouched). Unknown accounts and wrong passwords both cost one argon2id computation and
-// both return ErrInvalidCredentials. An attempt is refused with a *ThrottledError
+// both return ErrInvalidCredentials, and so does a disabled account (DisableUser), its
+// password right or wrong. An attempt is refused with a *ThrottledError
 // (errors.Is ErrThrottled) before any password is checked when a throttling bucket is full
 // (see Throttle); a login name that is not text is ErrInvalidEmail, refused before any
 // lookup or count.
@@ -29,8 +30,12 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 		return nil, err
 	}
 	if !ok {
-		// The attempt is already recorded as a failure; the audit trail says whose.
+		// The attempt is already recorded as a failure; the audit trail says whose (and,
+		// for a disabled account, why: the client is told only invalid_credentials).
 		ev := store.AuditEvent{Kind: "login_failed", UserID: user.ID, IP: truncate(req.IP, 64), At: now}
+		if user.DisabledAt != nil {
+			ev.Detail = map[string]any{"reason": ReasonAccountDisabled}
+		}
 		if err := s.st.AddAudit(ctx, ev); err != nil {
 			return nil, err
 		}
@@ -51,13 +56,16 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 		// win, and a rehash of the old password must not overwrite its hash. Locking the
 		// row makes a change that has not committed wait for this transaction, so that
 		// its revocation covers the session opened here.
-		cur, err := q.LockPasswordHash(ctx, user.ID, rehash != "")
-		if errors.Is(err, store.ErrNotFound) {
+		locked, err := q.LockUser(ctx, user.ID, rehash != "")
+		if errors.Is(err, store.ErrNotFound) || err == nil && locked.DisabledAt != nil {
+			// Deleted, or disabled since the read (its disabling waited for no session
+			// of this one's): refused as a wrong password is.
 			return ErrInvalidCredentials
 		}
 		if err != nil {
 			return err
 		}
+		cur := locked.PasswordHash
 		if cur != user.PasswordHash {
 			// Changed: a new password, or another login's upgrade of this one. Only the
 			// password against the current hash tells which.
@@ -86,7 +94,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 
 // checkPassword finds the account and checks the password, at the same cost whether
 // the account exists or not: an unknown account is checked against a dummy hash. ok is
-// false for an unknown account (user is then zero) or a wrong password.
+// false for an unknown account (user is then zero), a wrong password, or a disabled
+// account (whose password is checked all the same, so that it costs what a wrong one
+// does).
 func (s *Service) checkPassword(ctx context.Context, email, password string) (user store.User, ok bool, err error) {
 	user, err = s.st.UserByEmail(ctx, email)
 	known := err == nil
@@ -94,7 +104,7 @@ func (s *Service) checkPassword(ctx context.Context, email, password string) (us
 		return user, false, err
 	}
 	ok, err = s.passwordMatches(ctx, user, known, password)
-	return user, ok, err
+	return user, ok && user.DisabledAt == nil, err
 }
 
 // passwordMatches checks password against the account's hash, or, when the account is

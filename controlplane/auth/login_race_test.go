@@ -95,3 +95,21 @@ func TestLoginOvertakenByAnotherLoginsRehash(t *testing.T) {
 		t.Fatalf("the hash was not upgraded: %v", err)
 	}
 }
+
+// An operator's disabling that overtakes a login (committed while the login checks the
+// password) wins: the login is refused as a wrong password and opens no session.
+func TestLoginOvertakenByDisabling(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "race@example.test")
+	_, err := raceLogin(t, e, "race@example.test", testPassword, func() {
+		if ch, err := e.svc.DisableUser(ctx, "race@example.test"); err != nil || !ch.Changed {
+			t.Errorf("DisableUser = %+v, %v", ch, err)
+		}
+	})
+	wantErr(t, err, auth.ErrInvalidCredentials)
+	if list, err := e.svc.ListSessions(ctx, u.ID, ""); err != nil || len(list) != 0 {
+		t.Fatalf("sessions of the disabled account: %v, %v", list, err)
+	}
+}

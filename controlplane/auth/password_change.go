@@ -62,14 +62,14 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		// the transaction. A change that committed since (another session's, an
 		// operator's reset) must win unless the caller knows the password it set;
 		// locking the row makes one that has not committed wait for this transaction.
-		cur, err := q.LockPasswordHash(ctx, user.ID, true)
+		locked, err := q.LockUser(ctx, user.ID, true)
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrSessionNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if cur != user.PasswordHash {
+		if cur := locked.PasswordHash; cur != user.PasswordHash {
 			ok, _, err := s.verify(ctx, req.Current, cur)
 			if err != nil {
 				return err

@@ -271,3 +271,71 @@ func TestEndSessionsEndsEverySessionOfTheUser(t *testing.T) {
 	// The password stays: the user signs in again.
 	e.login(t, "ops@example.test")
 }
+
+// DisableUser ends every session of the user (account_disabled) and makes its login
+// ErrInvalidCredentials, with the right password too; a second disabling changes
+// nothing. EnableUser lets it sign in again, the ended sessions staying ended. Both
+// refuse an unknown name (ErrUserNotFound) and audit what they change, and only that.
+func TestDisableAndEnableUser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "off@example.test")
+	e.user(t, "on@example.test")
+	one, two := e.login(t, "off@example.test"), e.login(t, "off@example.test")
+	other := e.login(t, "on@example.test")
+	audits := func() int {
+		evs, err := e.st.AuditEvents(ctx, "", "", 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(evs)
+	}
+
+	_, err := e.svc.DisableUser(ctx, "nobody@example.test")
+	wantErr(t, err, auth.ErrUserNotFound)
+	_, err = e.svc.EnableUser(ctx, "nobody@example.test")
+	wantErr(t, err, auth.ErrUserNotFound)
+
+	ch, err := e.svc.DisableUser(ctx, "Off@example.test")
+	if err != nil || !ch.Changed || ch.Ended != 2 || ch.User.ID != u.ID {
+		t.Fatalf("DisableUser = %+v, %v", ch, err)
+	}
+	for _, r := range []*auth.Result{one, two} {
+		e.active(t, r.Session.ID, false)
+		sess, err := e.st.SessionByID(ctx, r.Session.ID)
+		if err != nil || sess.RevokeReason != auth.ReasonAccountDisabled {
+			t.Fatalf("session revoked with %q (%v), want %s", sess.RevokeReason, err, auth.ReasonAccountDisabled)
+		}
+		_, err = e.refresh(r.Tokens.Refresh)
+		wantErr(t, err, auth.ErrRefreshInvalid)
+	}
+	e.active(t, other.Session.ID, true)
+	for _, pw := range []string{testPassword, "a wrong password"} {
+		_, err := e.svc.Login(ctx, auth.LoginRequest{Email: "off@example.test", Password: pw, IP: "192.0.2.3"})
+		wantErr(t, err, auth.ErrInvalidCredentials)
+	}
+	if evs, err := e.st.AuditEvents(ctx, auth.ReasonAccountDisabled, "", 10); err != nil || len(evs) != 1 || evs[0].Detail["by"] != "operator" {
+		t.Fatalf("audit of the disabling: %+v, %v", evs, err)
+	}
+
+	n := audits()
+	if ch, err := e.svc.DisableUser(ctx, "off@example.test"); err != nil || ch.Changed || ch.Ended != 0 {
+		t.Fatalf("second DisableUser = %+v, %v", ch, err)
+	}
+	if ch, err := e.svc.EnableUser(ctx, "on@example.test"); err != nil || ch.Changed {
+		t.Fatalf("EnableUser of an enabled account = %+v, %v", ch, err)
+	}
+	if audits() != n {
+		t.Fatal("a change that changed nothing was audited")
+	}
+
+	if ch, err := e.svc.EnableUser(ctx, "off@example.test"); err != nil || !ch.Changed {
+		t.Fatalf("EnableUser = %+v, %v", ch, err)
+	}
+	e.active(t, one.Session.ID, false)
+	e.login(t, "off@example.test")
+	if audits() != n+2 { // account_enabled, login
+		t.Fatalf("%d audit events after enabling and a login, want %d", audits(), n+2)
+	}
+}

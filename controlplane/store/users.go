@@ -14,12 +14,13 @@ type User struct {
 	PasswordHash string
 	Roles        []string
 	Created      time.Time
+	DisabledAt   *time.Time // when an operator disabled the account; nil: enabled
 }
 
-const userColumns = `id::text, email, password_hash, roles, created_at`
+const userColumns = `id::text, email, password_hash, roles, created_at, disabled_at`
 
 func scanUser(row interface{ Scan(...any) error }, u *User) error {
-	return row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created)
+	return row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created, &u.DisabledAt)
 }
 
 // isUUID reports whether s is a UUID in the canonical 8-4-4-4-12 hex form (as user ids
@@ -95,22 +96,38 @@ func (q Queries) SetUserRoles(ctx context.Context, id string, roles []string) er
 	return nil
 }
 
-// LockPasswordHash locks the user's row until the transaction ends (FOR SHARE, or FOR
-// UPDATE when the caller will write the row) and returns its current password hash: a
-// concurrent password change has either committed (its hash is returned) or waits for
-// the caller's transaction. Only meaningful inside InTx. ErrNotFound if there is no such
-// user.
-func (q Queries) LockPasswordHash(ctx context.Context, id string, forUpdate bool) (string, error) {
+// LockUser locks the user's row until the transaction ends (FOR SHARE, or FOR UPDATE
+// when the caller will write the row) and returns it as it is now: a concurrent
+// password change, or an operator's disabling, has either committed (the row shows it)
+// or waits for the caller's transaction. Only meaningful inside InTx. ErrNotFound if
+// there is no such user.
+func (q Queries) LockUser(ctx context.Context, id string, forUpdate bool) (User, error) {
+	var u User
 	if !isUUID(id) {
-		return "", translate("lock password hash", errNoRows)
+		return u, translate("lock user", errNoRows)
 	}
 	lock := "SHARE"
 	if forUpdate {
 		lock = "UPDATE"
 	}
-	var hash string
-	err := q.db.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1::uuid FOR `+lock, id).Scan(&hash)
-	return hash, translate("lock password hash", err)
+	err := scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE id = $1::uuid FOR `+lock, id), &u)
+	return u, translate("lock user", err)
+}
+
+// SetUserDisabledAt sets when the user was disabled (nil: enabled). ErrNotFound if the
+// user does not exist.
+func (q Queries) SetUserDisabledAt(ctx context.Context, id string, at *time.Time) error {
+	if !isUUID(id) {
+		return translate("set user disabled", errNoRows)
+	}
+	tag, err := q.db.Exec(ctx, `UPDATE users SET disabled_at = $2 WHERE id = $1::uuid`, id, at)
+	if err != nil {
+		return translate("set user disabled", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return translate("set user disabled", errNoRows)
+	}
+	return nil
 }
 
 // SetPasswordHash replaces a user's password hash. ErrNotFound if the user does not exist.

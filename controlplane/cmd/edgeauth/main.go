@@ -5,6 +5,8 @@
 //	edgeauth users create --email E [--role R]...   password from stdin or a prompt
 //	edgeauth users set-password --email E   a new password (stdin or a prompt); ends every session
 //	edgeauth users logout --email E         ends every session of the user
+//	edgeauth users disable --email E        disables the account and ends every session
+//	edgeauth users enable --email E         enables a disabled account
 //	edgeauth keys rotate [--immediate]
 //	edgeauth keys list
 //	edgeauth edge-config         print what edges must agree with (JSON)
@@ -56,6 +58,11 @@ Usage:
                                            create) and end every session of the user
   edgeauth users logout --email E          end every session of a user (their
                                            WebSockets close with 4007 ended_by_operator)
+  edgeauth users disable --email E         disable an account: it cannot sign in (refused
+                                           as a wrong password is) and every session of
+                                           the user ends (4008 account_disabled)
+  edgeauth users enable --email E          enable a disabled account (its ended sessions
+                                           stay ended)
   edgeauth keys rotate [--immediate]       start a signing-key rotation
   edgeauth keys list                       list signing keys and their states (read-only)
   edgeauth edge-config                     print the edge configuration (issuer, audience,
@@ -96,6 +103,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.usersSetPassword(ctx, rest[1:])
 	case cmd == "users" && len(rest) > 0 && rest[0] == "logout":
 		err = c.usersLogout(ctx, rest[1:])
+	case cmd == "users" && len(rest) > 0 && rest[0] == "disable":
+		err = c.usersDisable(ctx, rest[1:], true)
+	case cmd == "users" && len(rest) > 0 && rest[0] == "enable":
+		err = c.usersDisable(ctx, rest[1:], false)
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "rotate":
 		err = c.keysRotate(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "list":
@@ -593,6 +604,44 @@ func (c *cli) usersLogout(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "user %s (%s): %d session(s) ended\n", u.ID, u.Email, n)
+	return nil
+}
+
+// usersDisable disables (or, !disable, enables) an account: auth.Accounts.DisableUser
+// and EnableUser. Either says so and succeeds when the account is in that state already.
+func (c *cli) usersDisable(ctx context.Context, args []string, disable bool) error {
+	name, synopsis := "users enable", "users enable --email E [flags]\n\nEnables the disabled account with that login name: it can sign in again.\nThe sessions that ended when it was disabled stay ended."
+	if disable {
+		name, synopsis = "users disable", "users disable --email E [flags]\n\nDisables the account with that login name and ends every session of the user\n(their WebSockets close with 4008 account_disabled). A disabled account cannot\nsign in: its login is refused as a wrong password is. Its login name stays taken."
+	}
+	accounts, email, done, err := c.accounts(ctx, c.flags(name, synopsis), args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	var ch auth.AccountChange
+	if disable {
+		ch, err = accounts.DisableUser(ctx, email)
+	} else {
+		ch, err = accounts.EnableUser(ctx, email)
+	}
+	if errors.Is(err, auth.ErrUserNotFound) {
+		return errNoSuchUser
+	}
+	if err != nil {
+		return err
+	}
+	u := ch.User
+	switch {
+	case disable && ch.Changed:
+		fmt.Fprintf(c.stdout, "user %s (%s) disabled; %d session(s) ended\n", u.ID, u.Email, ch.Ended)
+	case disable:
+		fmt.Fprintf(c.stdout, "user %s (%s) is already disabled; nothing changed\n", u.ID, u.Email)
+	case ch.Changed:
+		fmt.Fprintf(c.stdout, "user %s (%s) enabled\n", u.ID, u.Email)
+	default:
+		fmt.Fprintf(c.stdout, "user %s (%s) is not disabled; nothing changed\n", u.ID, u.Email)
+	}
 	return nil
 }
 

@@ -40,6 +40,8 @@ func TestOlderBinaryRefusesNewerSchema(t *testing.T) {
 		{"users", "create", "--email", "late@example.test"},
 		{"users", "set-password", "--email", "late@example.test"},
 		{"users", "logout", "--email", "late@example.test"},
+		{"users", "disable", "--email", "late@example.test"},
+		{"users", "enable", "--email", "late@example.test"},
 		{"users", "logout", "--email", "late@example.test"},
 		{"keys", "rotate"}, // writes: keys.NewManager advances the lifecycle first
 		{"keys", "list"},
