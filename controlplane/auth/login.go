@@ -58,8 +58,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 		// its revocation covers the session opened here.
 		locked, err := q.LockUser(ctx, user.ID, rehash != "")
 		if errors.Is(err, store.ErrNotFound) || err == nil && locked.DisabledAt != nil {
-			// Deleted, or disabled since the read (its disabling waited for no session
-			// of this one's): refused as a wrong password is.
+			// Deleted, or disabled since the read: refused as a wrong password is. A
+			// disabling that has not committed waits for this lock, and then ends the
+			// session opened here.
 			return ErrInvalidCredentials
 		}
 		if err != nil {
