@@ -475,34 +475,13 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 
 func (c *cli) usersCreate(ctx context.Context, args []string) error {
 	fs := c.flags("users create", "users create --email E [--role R]... [flags]\n\nThe password is read from stdin (one line), or prompted for twice on a terminal.\nIt is never a flag: flags end up in shell history and process lists.")
-	email := fs.String("email", "", "the user's e-mail or username (required)")
 	roles := fs.StringSlice("role", nil, "a role (repeatable)")
-	cfg, err := c.parse(fs, args, onlyDatabase)
+	cmd, err := c.users(ctx, fs, args, true)
 	if err != nil {
 		return err
 	}
-	if *email == "" {
-		fmt.Fprintln(c.stderr, "edgeauth: --email is required")
-		return errUsage
-	}
-	password, err := c.readPassword()
-	if err != nil {
-		return err
-	}
-	log := c.logger(cfg)
-	pool, err := c.connect(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := migrations.Check(ctx, pool); err != nil {
-		return err
-	}
-	accounts, err := auth.NewAccounts(store.New(pool), auth.AccountsConfig{Logger: log})
-	if err != nil {
-		return err
-	}
-	u, err := accounts.CreateUser(ctx, auth.NewUser{Email: *email, Password: password, Roles: *roles})
+	defer cmd.close()
+	u, err := cmd.accounts.CreateUser(ctx, auth.NewUser{Email: cmd.email, Password: cmd.password, Roles: *roles})
 	if err != nil {
 		return err
 	}
@@ -515,33 +494,12 @@ func (c *cli) usersCreate(ctx context.Context, args []string) error {
 // stores it (auth.Accounts.ResetPassword).
 func (c *cli) usersSetPassword(ctx context.Context, args []string) error {
 	fs := c.flags("users set-password", "users set-password --email E [flags]\n\nSets the password of the user with that login name and ends every session of\nthe user (their WebSockets close with 4006 password_changed).\nThe password is read from stdin (one line), or prompted for twice on a terminal.\nIt is never a flag: flags end up in shell history and process lists.")
-	email := fs.String("email", "", "the user's e-mail or username (required)")
-	cfg, err := c.parse(fs, args, onlyDatabase)
+	cmd, err := c.users(ctx, fs, args, true)
 	if err != nil {
 		return err
 	}
-	if *email == "" {
-		fmt.Fprintln(c.stderr, "edgeauth: --email is required")
-		return errUsage
-	}
-	password, err := c.readPassword()
-	if err != nil {
-		return err
-	}
-	log := c.logger(cfg)
-	pool, err := c.connect(ctx, cfg, log)
-	if err != nil {
-		return err
-	}
-	defer pool.Close()
-	if err := migrations.Check(ctx, pool); err != nil {
-		return err
-	}
-	accounts, err := auth.NewAccounts(store.New(pool), auth.AccountsConfig{Logger: log})
-	if err != nil {
-		return err
-	}
-	u, n, err := accounts.ResetPassword(ctx, *email, password)
+	defer cmd.close()
+	u, n, err := cmd.accounts.ResetPassword(ctx, cmd.email, cmd.password)
 	if errors.Is(err, auth.ErrUserNotFound) {
 		return errNoSuchUser
 	}
@@ -552,34 +510,48 @@ func (c *cli) usersSetPassword(ctx context.Context, args []string) error {
 	return nil
 }
 
-// accounts parses a users command that takes --email and no password, checks the
-// schema and returns Accounts on the configured database, the login name, and what
-// releases the pool.
-func (c *cli) accounts(ctx context.Context, fs *pflag.FlagSet, args []string) (*auth.Accounts, string, func(), error) {
+// usersCommand is what a users command works with: Accounts on the configured
+// database, the login name (--email) and, for the commands that set one, the password.
+type usersCommand struct {
+	accounts        *auth.Accounts
+	email, password string
+	close           func() // releases the pool
+}
+
+// users parses a users command (fs gets --email, required), reads the password when
+// withPassword (before connecting, so a prompt does not hold a connection), connects,
+// and checks the schema.
+func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withPassword bool) (usersCommand, error) {
 	email := fs.String("email", "", "the user's e-mail or username (required)")
 	cfg, err := c.parse(fs, args, onlyDatabase)
 	if err != nil {
-		return nil, "", nil, err
+		return usersCommand{}, err
 	}
 	if *email == "" {
 		fmt.Fprintln(c.stderr, "edgeauth: --email is required")
-		return nil, "", nil, errUsage
+		return usersCommand{}, errUsage
+	}
+	u := usersCommand{email: *email}
+	if withPassword {
+		if u.password, err = c.readPassword(); err != nil {
+			return usersCommand{}, err
+		}
 	}
 	log := c.logger(cfg)
 	pool, err := c.connect(ctx, cfg, log)
 	if err != nil {
-		return nil, "", nil, err
+		return usersCommand{}, err
 	}
 	if err := migrations.Check(ctx, pool); err != nil {
 		pool.Close()
-		return nil, "", nil, err
+		return usersCommand{}, err
 	}
-	accounts, err := auth.NewAccounts(store.New(pool), auth.AccountsConfig{Logger: log})
-	if err != nil {
+	if u.accounts, err = auth.NewAccounts(store.New(pool), auth.AccountsConfig{Logger: log}); err != nil {
 		pool.Close()
-		return nil, "", nil, err
+		return usersCommand{}, err
 	}
-	return accounts, *email, pool.Close, nil
+	u.close = pool.Close
+	return u, nil
 }
 
 // errNoSuchUser is what a users command says of an unknown login name. The name is not
@@ -591,12 +563,12 @@ var errNoSuchUser = errors.New("no user has that login name (--email); nothing c
 // servers as logout-all's revocations are.
 func (c *cli) usersLogout(ctx context.Context, args []string) error {
 	fs := c.flags("users logout", "users logout --email E [flags]\n\nEnds every session of the user with that login name (their WebSockets close\nwith 4007 ended_by_operator). The password stays; the user may sign in again.")
-	accounts, email, done, err := c.accounts(ctx, fs, args)
+	cmd, err := c.users(ctx, fs, args, false)
 	if err != nil {
 		return err
 	}
-	defer done()
-	u, n, err := accounts.EndSessions(ctx, email)
+	defer cmd.close()
+	u, n, err := cmd.accounts.EndSessions(ctx, cmd.email)
 	if errors.Is(err, auth.ErrUserNotFound) {
 		return errNoSuchUser
 	}
@@ -614,16 +586,16 @@ func (c *cli) usersDisable(ctx context.Context, args []string, disable bool) err
 	if disable {
 		name, synopsis = "users disable", "users disable --email E [flags]\n\nDisables the account with that login name and ends every session of the user\n(their WebSockets close with 4008 account_disabled). A disabled account cannot\nsign in: its login is refused as a wrong password is. Its login name stays taken."
 	}
-	accounts, email, done, err := c.accounts(ctx, c.flags(name, synopsis), args)
+	cmd, err := c.users(ctx, c.flags(name, synopsis), args, false)
 	if err != nil {
 		return err
 	}
-	defer done()
+	defer cmd.close()
 	var ch auth.AccountChange
 	if disable {
-		ch, err = accounts.DisableUser(ctx, email)
+		ch, err = cmd.accounts.DisableUser(ctx, cmd.email)
 	} else {
-		ch, err = accounts.EnableUser(ctx, email)
+		ch, err = cmd.accounts.EnableUser(ctx, cmd.email)
 	}
 	if errors.Is(err, auth.ErrUserNotFound) {
 		return errNoSuchUser
