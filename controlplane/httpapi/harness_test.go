@@ -255,6 +255,24 @@ func jsonString(s string) string {
 
 // waitUntil polls cond until it holds, failing the test after timeout: for events of
 // other goroutines or processes (a NOTIFY, a server coming up), never for time to pass.
+// requestLog waits for the access-log line of the request r answered (by its
+// X-Request-Id) and returns it.
+func (e *env) requestLog(t testing.TB, r resp) string {
+	t.Helper()
+	id := r.Header.Get("X-Request-Id")
+	var line string
+	waitUntil(t, 5*time.Second, func() bool {
+		for l := range strings.Lines(e.logs.String()) {
+			if strings.Contains(l, `"request_id":"`+id+`"`) {
+				line = l
+				return true
+			}
+		}
+		return false
+	})
+	return line
+}
+
 func waitUntil(t testing.TB, timeout time.Duration, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(timeout); !cond(); time.Sleep(5 * time.Millisecond) {

@@ -198,17 +198,7 @@ func TestMalformedBodyLeavesNoPasswordInLogs(t *testing.T) {
 			if r.StatusCode != 400 {
 				t.Fatalf("got %d %s", r.StatusCode, r.body)
 			}
-			id := r.Header.Get("X-Request-Id")
-			var line string
-			waitUntil(t, 5*time.Second, func() bool {
-				for l := range strings.Lines(e.logs.String()) {
-					if strings.Contains(l, `"request_id":"`+id+`"`) {
-						line = l
-						return true
-					}
-				}
-				return false
-			})
+			line := e.requestLog(t, r)
 			if strings.Contains(line, tc.secret) {
 				t.Fatalf("the password's bytes %q are in the log:\n%s", tc.secret, line)
 			}

@@ -3,7 +3,6 @@ package httpapi_test
 import (
 	"strings"
 	"testing"
-	"time"
 )
 
 // An unknown member's name is echoed (and logged) only when it looks like a field name:
@@ -36,17 +35,7 @@ func TestUnknownFieldNameIsBoundedAndPlain(t *testing.T) {
 			if len(r.body) > 200 {
 				t.Fatalf("the answer is %d bytes long: %.300s", len(r.body), r.body)
 			}
-			id := r.Header.Get("X-Request-Id")
-			var line string
-			waitUntil(t, 5*time.Second, func() bool {
-				for l := range strings.Lines(e.logs.String()) {
-					if strings.Contains(l, `"request_id":"`+id+`"`) {
-						line = l
-						return true
-					}
-				}
-				return false
-			})
+			line := e.requestLog(t, r)
 			for _, part := range []string{"Kp4Mn8", "\\u202e", "\u202e", "secret phrase", "Zq7Wx"} {
 				if strings.Contains(line, part) || strings.Contains(string(r.body), part) {
 					t.Fatalf("%q is in the answer or the log:\n%s\n%s", part, r.body, line)
