@@ -174,9 +174,15 @@ func (s *server) createUser(email, password string) {
 // signIn logs the owner in and fails the test unless that succeeds.
 func (s *server) signIn() reply {
 	s.t.Helper()
-	r := s.do("POST", "/auth/login", loginBody(ownerEmail, ownerPassword), nil)
+	return s.signInAs(ownerEmail)
+}
+
+// signInAs logs email in with ownerPassword.
+func (s *server) signInAs(email string) reply {
+	s.t.Helper()
+	r := s.do("POST", "/auth/login", loginBody(email, ownerPassword), nil)
 	if r.status != 200 {
-		s.t.Fatalf("login: %d %s", r.status, r.body)
+		s.t.Fatalf("login of %s: %d %s", email, r.status, r.body)
 	}
 	return r
 }
@@ -255,17 +261,31 @@ func from(addr string) http.Header { return http.Header{"X-Forwarded-For": {addr
 // count runs a counting query on the server's database.
 func (s *server) count(query string, args ...any) int {
 	s.t.Helper()
+	var n int
+	s.queryRow(&n, query, args...)
+	return n
+}
+
+// sqlText runs a query returning one text value on the server's database.
+func (s *server) sqlText(query string, args ...any) string {
+	s.t.Helper()
+	var v string
+	s.queryRow(&v, query, args...)
+	return v
+}
+
+// queryRow runs a query returning one value on the server's database into dest.
+func (s *server) queryRow(dest any, query string, args ...any) {
+	s.t.Helper()
 	ctx := context.Background()
 	c, err := pgx.Connect(ctx, s.db)
 	if err != nil {
 		s.t.Fatal(err)
 	}
 	defer c.Close(ctx)
-	var n int
-	if err := c.QueryRow(ctx, query, args...).Scan(&n); err != nil {
+	if err := c.QueryRow(ctx, query, args...).Scan(dest); err != nil {
 		s.t.Fatal(err)
 	}
-	return n
 }
 
 // statuses sends n concurrent requests built by mk and counts the answers by status.

@@ -17,10 +17,7 @@ func TestBinaryUsersLogout(t *testing.T) {
 	s.createUser(ownerEmail, ownerPassword)
 	s.createUser("bob@example.test", ownerPassword)
 	a, b := s.signIn(), s.signIn()
-	bob := s.do("POST", "/auth/login", loginBody("bob@example.test", ownerPassword), nil)
-	if bob.status != 200 {
-		t.Fatalf("bob's login: %d %s", bob.status, bob.body)
-	}
+	bob := s.signInAs("bob@example.test")
 	env := []string{"EDGEAUTH_DATABASE_URL=" + s.db}
 	state := func() string {
 		return strings.Join([]string{

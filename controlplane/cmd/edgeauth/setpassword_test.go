@@ -20,10 +20,7 @@ func TestBinaryUsersSetPassword(t *testing.T) {
 	s.createUser(ownerEmail, ownerPassword)
 	s.createUser("bob@example.test", ownerPassword)
 	a, b := s.signIn(), s.signIn()
-	bob := s.do("POST", "/auth/login", loginBody("bob@example.test", ownerPassword), nil)
-	if bob.status != 200 {
-		t.Fatalf("bob's login: %d %s", bob.status, bob.body)
-	}
+	bob := s.signInAs("bob@example.test")
 	env := []string{"EDGEAUTH_DATABASE_URL=" + s.db}
 	state := func() string {
 		return strings.Join([]string{
@@ -100,22 +97,6 @@ func TestBinaryUsersSetPassword(t *testing.T) {
 	if n := s.count(`SELECT count(*) FROM audit_events WHERE kind = 'password_changed' AND detail->>'by' = 'operator'`); n != 1 {
 		t.Errorf("%d audit events of the reset, want 1", n)
 	}
-}
-
-// sqlText runs a query returning one text value on the server's database.
-func (s *server) sqlText(query string, args ...any) string {
-	s.t.Helper()
-	ctx := context.Background()
-	c, err := pgx.Connect(ctx, s.db)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer c.Close(ctx)
-	var v string
-	if err := c.QueryRow(ctx, query, args...).Scan(&v); err != nil {
-		s.t.Fatal(err)
-	}
-	return v
 }
 
 // exec runs statements on the server's database.
