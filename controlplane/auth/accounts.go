@@ -25,6 +25,9 @@ type AccountsConfig struct {
 	HashConcurrency int
 	Now             func() time.Time // clock; default time.Now
 	Logger          *slog.Logger     // default slog.Default(); never receives secrets
+	// SiteNames are the deployment's names (its issuer, audience, public URL): a new
+	// password must not be built from them, nor from the login name (CheckPassword).
+	SiteNames []string
 }
 
 // Accounts manages users: creation, passwords and roles. It needs storage only (no
@@ -110,11 +113,17 @@ func (a *Accounts) prepare(ctx context.Context, email, password string) (string,
 	if err != nil {
 		return "", "", err
 	}
-	if err := CheckPassword(password); err != nil {
+	if err := a.checkNewPassword(password, email); err != nil {
 		return "", "", err
 	}
 	hash, err := a.hash(ctx, password)
 	return email, hash, err
+}
+
+// checkNewPassword applies CheckPassword to a password for the account with that
+// login name.
+func (a *Accounts) checkNewPassword(password, loginName string) error {
+	return CheckPassword(password, append([]string{loginName}, a.cfg.SiteNames...)...)
 }
 
 // createUser inserts the account and its audit event inside a transaction.
@@ -146,7 +155,14 @@ func (a *Accounts) User(ctx context.Context, id string) (User, error) {
 // every session of the user except keepSID (empty: all), since a password change is how
 // users evict an intruder. ErrUserNotFound if there is no such user.
 func (a *Accounts) SetPassword(ctx context.Context, userID, password, keepSID string) error {
-	if err := CheckPassword(password); err != nil {
+	u, err := a.st.UserByID(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrUserNotFound
+	}
+	if err != nil {
+		return err
+	}
+	if err := a.checkNewPassword(password, u.Email); err != nil {
 		return err
 	}
 	hash, err := a.hash(ctx, password)
@@ -170,7 +186,7 @@ func (a *Accounts) SetPassword(ctx context.Context, userID, password, keepSID st
 // one transaction. It returns the account and how many sessions ended.
 // ErrUserNotFound if no account has that name; nothing changes then.
 func (a *Accounts) ResetPassword(ctx context.Context, loginName, password string) (User, int, error) {
-	if err := CheckPassword(password); err != nil {
+	if err := a.checkNewPassword(password, strings.TrimSpace(loginName)); err != nil {
 		return User{}, 0, err
 	}
 	hash, err := a.hash(ctx, password)

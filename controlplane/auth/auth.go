@@ -231,7 +231,10 @@ func New(st Storage, signer Signer, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	cfg = cfg.withDefaults()
-	accounts, err := NewAccounts(st, AccountsConfig{HashConcurrency: cfg.HashConcurrency, Now: cfg.Now, Logger: cfg.Logger})
+	accounts, err := NewAccounts(st, AccountsConfig{
+		HashConcurrency: cfg.HashConcurrency, Now: cfg.Now, Logger: cfg.Logger,
+		SiteNames: []string{cfg.Issuer, cfg.Audience},
+	})
 	if err != nil {
 		return nil, err
 	}

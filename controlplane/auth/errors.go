@@ -23,7 +23,8 @@ var (
 	ErrRefreshInvalid = errors.New("auth: invalid refresh token")
 	// ErrSessionNotFound: no such live session (or not the caller's).
 	ErrSessionNotFound = errors.New("auth: session not found")
-	// ErrPasswordPolicy: the new password breaks the length rules (NIST SP 800-63B).
+	// ErrPasswordPolicy: the new password breaks the length rules or is easy to guess
+	// (CheckPassword; the error is a *PasswordPolicyError naming the rule).
 	ErrPasswordPolicy = errors.New("auth: password does not meet the policy")
 	// ErrUserExists: the e-mail/username is taken (case-insensitively).
 	ErrUserExists = errors.New("auth: user exists")

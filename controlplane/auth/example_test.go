@@ -9,14 +9,15 @@ import (
 )
 
 func ExampleCheckPassword() {
-	for _, pw := range []string{"short", "eight ch", "ñññññññ€", "password-without-any-rules"} {
-		fmt.Printf("%q: %v\n", pw, auth.CheckPassword(pw) == nil)
+	for _, pw := range []string{"short", "Password1", "alice1990", "password-without-any-rules", "Tr0ub4dor&3"} {
+		fmt.Printf("%q: %v\n", pw, auth.CheckPassword(pw, "alice@example.com"))
 	}
 	// Output:
-	// "short": false
-	// "eight ch": true
-	// "ñññññññ€": true
-	// "password-without-any-rules": true
+	// "short": auth: password refused: the password must have at least 8 characters
+	// "Password1": auth: password refused: the password is too easy to guess: it is a common password, or close to one
+	// "alice1990": auth: password refused: the password is too easy to guess: it contains the login name or the service's name
+	// "password-without-any-rules": <nil>
+	// "Tr0ub4dor&3": <nil>
 }
 
 func ExampleRetryAfter() {

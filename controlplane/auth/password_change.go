@@ -21,23 +21,24 @@ type ChangePasswordRequest struct {
 // user (reason password_changed: NOTIFYed, listed, streamed as any revocation), in one
 // transaction; the caller's session stays. It returns how many sessions ended.
 //
-// The new password must pass CheckPassword (ErrPasswordPolicy), checked first: such a
-// request counts nothing. The current password is checked as a login checks one, and
-// costs a guesser as much: the attempt is counted in the same throttling buckets (the
-// account's login name, the client address) before argon2id runs, so an attempt over a
-// limit is a *ThrottledError, and a wrong password is ErrInvalidCredentials and stays
-// counted, audited as password_change_failed; a right one takes its attempt back as a
-// login does. ErrSessionNotFound when the caller's session or account has ended
-// meanwhile. Nothing changes unless it succeeds.
+// The new password must pass CheckPassword for the account's login name
+// (ErrPasswordPolicy), checked before anything is counted: such a request counts
+// nothing. The current password is checked as a login checks one, and costs a guesser as
+// much: the attempt is counted in the same throttling buckets (the account's login name,
+// the client address) before argon2id runs, so an attempt over a limit is a
+// *ThrottledError, and a wrong password is ErrInvalidCredentials and stays counted,
+// audited as password_change_failed; a right one takes its attempt back as a login does.
+// ErrSessionNotFound when the caller's session or account has ended meanwhile. Nothing
+// changes unless it succeeds.
 func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest) (int, error) {
-	if err := CheckPassword(req.New); err != nil {
-		return 0, err
-	}
 	user, err := s.st.UserByID(ctx, req.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, ErrSessionNotFound
 	}
 	if err != nil {
+		return 0, err
+	}
+	if err := s.checkNewPassword(req.New, user.Email); err != nil {
 		return 0, err
 	}
 	now := s.cfg.Now()

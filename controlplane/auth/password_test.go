@@ -8,27 +8,30 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/trustelem/zxcvbn/frequency"
 )
 
 func TestCheckPassword(t *testing.T) {
 	t.Parallel()
+	const strong = "correct horse battery staple" // 28 code points, 2e20 guesses
 	cases := []struct {
 		name string
 		pw   string
 		ok   bool
 	}{
 		{"empty", "", false},
-		{"seven", "1234567", false},
-		{"eight", "12345678", true},
-		{"no composition rules", "aaaaaaaa", true},
-		{"eight runes of multibyte", "ñññññññ€", true},
-		{"seven runes of multibyte", "ñññññññ", false},
-		{"sixty-four", strings.Repeat("x", 64), true},
-		{"256", strings.Repeat("x", 256), true},
-		{"257", strings.Repeat("x", 257), false},
-		{"spaces count", "a b c d e", true},
+		{"seven", "Zq8#vLp", false},
+		{"eight", "Zq8#vLp2", true},
+		{"no composition rules", "kvzqpwtj", true},
+		{"eight runes of multibyte", "ñçøßæ€łğ", true},
+		{"seven runes of multibyte", "ñçøßæ€ł", false},
+		{"sixty-four", strong + strings.Repeat("x", 64-28), true},
+		{"256", strong + strings.Repeat("x", 256-28), true},
+		{"257", strong + strings.Repeat("x", 257-28), false},
+		{"spaces count", "q w e r t y u i o p"[:8] + "zk", true},
 		{"invalid UTF-8", "abcdefgh\xff", false},
 	}
 	for _, c := range cases {
@@ -38,6 +41,127 @@ func TestCheckPassword(t *testing.T) {
 				t.Fatalf("CheckPassword = %v, want ok=%v", err, c.ok)
 			}
 		})
+	}
+}
+
+// TestCheckPasswordRefusesGuessablePasswords: ASVS 5.0 6.2.4 (the most common passwords)
+// and 6.2.11 (words of the context), without composition rules.
+func TestCheckPasswordRefusesGuessablePasswords(t *testing.T) {
+	t.Parallel()
+	const (
+		common  = "it is a common password, or close to one"
+		context = "it contains the login name or the service's name"
+		pattern = "it is made of common words, names, dates, repeats or keyboard patterns"
+	)
+	cases := []struct {
+		pw      string
+		context []string
+		why     string // "" when accepted; otherwise the rule, one of three fixed sentences that never quote the password
+	}{
+		{"password", nil, common},
+		{"12345678", nil, common},
+		{"Password1", nil, common},
+		{"P@ssw0rd", nil, common},
+		{"iloveyou2024", nil, common},
+		{"drowssap1", nil, common}, // reversed
+		{"qwertyuiop", nil, common},
+		{"aaaaaaaaaa", nil, pattern},
+		{"zxcvbnm,./", nil, pattern}, // a keyboard row
+		{"1985-12-31", nil, pattern},
+		{"edgeauth2026", nil, context}, // always context
+		// The login name, and its parts.
+		{"zanzibarq2024", nil, ""},
+		{"zanzibarq2024", []string{"Zanzibarq@example.test"}, context},
+		{"Northwindz2024", nil, ""},
+		{"Northwindz2024", []string{"zanzibarq@northwindz.example"}, context},
+		// The service's names, given as URLs or names.
+		{"northwindtraders7", nil, ""},
+		{"northwindtraders7", []string{"https://northwindtraders.example:8443/auth"}, context},
+		// Only the first 32 characters are judged.
+		{strings.Repeat("a", 32) + "Xk9#mQ2$vL7&pR4!", nil, pattern},
+		{"Xk9#mQ2$vL7&pR4!" + strings.Repeat("a", 32), nil, ""},
+		// Long passphrases and random strings pass.
+		{"correct horse battery staple", nil, ""},
+		{"a brand new passphrase", nil, ""},
+		{"Tr0ub4dor&3", nil, ""},
+		{"w8Lq-3tNz", nil, ""},
+	}
+	for _, c := range cases {
+		err := auth.CheckPassword(c.pw, c.context...)
+		if c.why == "" {
+			if err != nil {
+				t.Errorf("CheckPassword(%q, %q) = %v, want accepted", c.pw, c.context, err)
+			}
+			continue
+		}
+		var refused *auth.PasswordPolicyError
+		if !errors.As(err, &refused) || !errors.Is(err, auth.ErrPasswordPolicy) {
+			t.Errorf("CheckPassword(%q, %q) = %v, want a *PasswordPolicyError", c.pw, c.context, err)
+			continue
+		}
+		if want := "the password is too easy to guess: " + c.why; refused.Rule != want {
+			t.Errorf("CheckPassword(%q, %q): rule %q, want %q", c.pw, c.context, refused.Rule, want)
+		}
+	}
+}
+
+// TestCheckPasswordRefusesTheMostCommon: ASVS 5.0 6.2.4 asks that new passwords be checked
+// against at least the 3,000 most common ones that the length rule lets through. Here
+// are the first 3,000 of eight characters or more in the estimator's own list (from
+// 10 million leaked passwords, most common first), each as it is and capitalised.
+func TestCheckPasswordRefusesTheMostCommon(t *testing.T) {
+	t.Parallel()
+	checked := 0
+	for _, pw := range frequency.FrequencyLists["passwords"] {
+		if utf8.RuneCountInString(pw) < auth.MinPasswordRunes {
+			continue
+		}
+		for _, v := range []string{pw, strings.ToUpper(pw[:1]) + pw[1:]} {
+			if err := auth.CheckPassword(v); !errors.Is(err, auth.ErrPasswordPolicy) {
+				t.Errorf("CheckPassword(%q) = %v, want refused", v, err)
+			}
+		}
+		if checked++; checked == 3000 {
+			return
+		}
+	}
+	t.Fatalf("the list has only %d passwords of 8 characters or more", checked)
+}
+
+// TestNewPasswordsAreJudgedWithTheirContext: every way a password is set passes the
+// login name and the service's issuer and audience to CheckPassword.
+func TestNewPasswordsAreJudgedWithTheirContext(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.Issuer, c.Audience = "https://northwindz.example", "tailspinq" })
+	ctx := context.Background()
+	u := e.user(t, "zanzibarq@example.test")
+	s := e.login(t, u.Email)
+	storedHash := func() (h string) {
+		if err := e.pool.QueryRow(ctx, `SELECT password_hash FROM users WHERE id = $1`, u.ID).Scan(&h); err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	hash := storedHash()
+	for _, pw := range []string{"Northwindz2024", "tailspinq2024", "zanzibarq2024"} {
+		if _, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "zanzibarq+1@example.test", Password: pw}); !errors.Is(err, auth.ErrPasswordPolicy) {
+			t.Errorf("CreateUser with %q: %v", pw, err)
+		}
+		if _, err := e.svc.Signup(ctx, auth.SignupRequest{Email: "zanzibarq+2@example.test", Password: pw, IP: "192.0.2.8"}); !errors.Is(err, auth.ErrPasswordPolicy) {
+			t.Errorf("Signup with %q: %v", pw, err)
+		}
+		if _, err := e.svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: s.Session.ID, Current: testPassword, New: pw, IP: "192.0.2.8"}); !errors.Is(err, auth.ErrPasswordPolicy) {
+			t.Errorf("ChangePassword to %q: %v", pw, err)
+		}
+		if err := e.svc.SetPassword(ctx, u.ID, pw, ""); !errors.Is(err, auth.ErrPasswordPolicy) {
+			t.Errorf("SetPassword to %q: %v", pw, err)
+		}
+		if _, _, err := e.svc.ResetPassword(ctx, u.Email, pw); !errors.Is(err, auth.ErrPasswordPolicy) {
+			t.Errorf("ResetPassword to %q: %v", pw, err)
+		}
+	}
+	if storedHash() != hash {
+		t.Error("a refused password was stored")
 	}
 }
 
@@ -101,10 +225,10 @@ func TestStoredPasswordHash(t *testing.T) {
 		t.Fatal("same hash for the same password: salt not random")
 	}
 	// NFKC: a password typed with a compatibility character matches its normal form.
-	if _, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "nfkc@example.test", Password: "ｐａｓｓｗｏｒｄ１２"}); err != nil {
+	if _, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "nfkc@example.test", Password: "ｋｖｚｑ ｐｗｔｊ ９"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: "nfkc@example.test", Password: "password12", IP: "192.0.2.9"}); err != nil {
+	if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: "nfkc@example.test", Password: "kvzq pwtj 9", IP: "192.0.2.9"}); err != nil {
 		t.Fatalf("normalized password refused: %v", err)
 	}
 }

@@ -649,6 +649,10 @@ func domainError(err error) *Error {
 	case errors.Is(err, auth.ErrSessionNotFound):
 		return ErrSessionNotFound.with(err, "")
 	case errors.Is(err, auth.ErrPasswordPolicy):
+		var refused *auth.PasswordPolicyError
+		if errors.As(err, &refused) { // the rule broken, never the password
+			return ErrPasswordPolicy.with(err, refused.Rule)
+		}
 		return ErrPasswordPolicy.with(err, "")
 	case errors.Is(err, auth.ErrUserExists):
 		return ErrUserExists.with(err, "")

@@ -72,7 +72,7 @@ var (
 	ErrThrottled          = apiError(http.StatusTooManyRequests, "too_many_attempts", "too many failed logins; retry later")
 	ErrSignupDisabled     = apiError(http.StatusNotFound, "signup_disabled", "signup is not enabled on this server")
 	ErrUserExists         = apiError(http.StatusConflict, "user_exists", "an account with this email already exists")
-	ErrPasswordPolicy     = apiError(http.StatusUnprocessableEntity, "password_policy", "the password must have between 8 and 256 characters")
+	ErrPasswordPolicy     = apiError(http.StatusUnprocessableEntity, "password_policy", "the password must have 8 to 256 characters and not be easy to guess")
 	ErrUnauthenticated    = apiError(http.StatusUnauthorized, "unauthenticated", "no valid access token")
 	ErrSessionRevoked     = apiError(http.StatusUnauthorized, "session_inactive", "the session has ended or was revoked")
 	ErrRefreshMissing     = apiError(http.StatusUnauthorized, "refresh_token_missing", "no refresh token")

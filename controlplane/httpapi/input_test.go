@@ -61,6 +61,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{name: "alg none token", q: req{method: "GET", path: "/auth/session", header: map[string]string{"Authorization": "Bearer eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."}}, status: 401, code: "unauthenticated"},
 		{name: "SQL-looking session id", q: req{method: "DELETE", path: "/auth/sessions/'%3B%20DROP%20TABLE%20users%3B--", cookies: []*http.Cookie{access}}, status: 404, code: "session_not_found"},
 		{name: "signup with short password", q: req{method: "POST", path: "/auth/signup", body: `{"email":"new@example.test","password":"short"}`}, status: 422, code: "password_policy"},
+		{name: "signup with a common password", q: req{method: "POST", path: "/auth/signup", body: `{"email":"new@example.test","password":"Password1"}`}, status: 422, code: "password_policy"},
+		{name: "signup with the login name in the password", q: req{method: "POST", path: "/auth/signup", body: `{"email":"zanzibarq@example.test","password":"zanzibarq2024"}`}, status: 422, code: "password_policy"},
 		{name: "signup with existing email", q: req{method: "POST", path: "/auth/signup", body: `{"email":"ADA@example.test","password":"long enough password"}`}, status: 409, code: "user_exists", attempt: true},
 		{name: "signup with SQL-looking email", q: req{method: "POST", path: "/auth/signup", body: `{"email":"x' OR 1=1; --","password":"long enough password"}`}, status: 400, code: "invalid_field"},
 		{name: "unknown endpoint", q: req{method: "GET", path: "/auth/nope"}, status: 404, code: "not_found"},

@@ -127,6 +127,8 @@ func TestChangePasswordRefusalsChangeNothing(t *testing.T) {
 		{name: "new password too short", q: req{body: passwordBody(testPassword, "short")}, status: 422, code: "password_policy"},
 		{name: "new password too short after NFKC", q: req{body: passwordBody(testPassword, "ｶﾞｶﾞｶﾞｶﾞ")}, status: 422, code: "password_policy"},
 		{name: "new password too long", q: req{body: passwordBody(testPassword, strings.Repeat("y", 257))}, status: 422, code: "password_policy"},
+		{name: "a common new password", q: req{body: passwordBody(testPassword, "iloveyou2024")}, status: 422, code: "password_policy"},
+		{name: "the login name as the new password", q: req{body: passwordBody(testPassword, "Ada@Example.test")}, status: 422, code: "password_policy"},
 		{name: "no current password", q: req{body: `{"new_password":` + jsonString(newPassword) + `}`}, status: 400, code: "invalid_field"},
 		{name: "no new password", q: req{body: `{"current_password":` + jsonString(testPassword) + `}`}, status: 400, code: "invalid_field"},
 		{name: "unknown field", q: req{body: `{"current_password":"a","new_password":"b","password":"c"}`}, status: 400, code: "unknown_field"},
@@ -309,6 +311,28 @@ func TestPasswordChangeLeavesNoPasswordInLogs(t *testing.T) {
 	for _, secret := range []string{testPassword, newPassword, typo} {
 		if strings.Contains(out, secret) {
 			t.Fatalf("a password reached the log or the audit trail:\n%s", out)
+		}
+	}
+}
+
+// TestPasswordPolicyAnswerNamesTheRule: a refused password's answer says which rule it
+// broke, so a signup form can show it; it never quotes the password.
+func TestPasswordPolicyAnswerNamesTheRule(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.Signup = true }})
+	for pw, want := range map[string]string{
+		"short":          "the password must have at least 8 characters",
+		"Password1":      "the password is too easy to guess: it is a common password, or close to one",
+		"zanzibarq1999":  "the password is too easy to guess: it contains the login name or the service's name",
+		"aaaaaaaaaaaaaa": "the password is too easy to guess: it is made of common words, names, dates, repeats or keyboard patterns",
+	} {
+		r := e.do(req{method: "POST", path: "/auth/signup", body: `{"email":"zanzibarq@example.test","password":` + jsonString(pw) + `}`})
+		var b struct {
+			Error struct{ Code, Message string }
+		}
+		r.decode(t, &b)
+		if r.StatusCode != 422 || b.Error.Code != "password_policy" || b.Error.Message != want {
+			t.Errorf("signup with %q: %d %s, want 422 password_policy %q", pw, r.StatusCode, r.body, want)
 		}
 	}
 }

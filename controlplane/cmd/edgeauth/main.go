@@ -546,7 +546,10 @@ func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withP
 		pool.Close()
 		return usersCommand{}, err
 	}
-	if u.accounts, err = auth.NewAccounts(store.New(pool), auth.AccountsConfig{Logger: log}); err != nil {
+	if u.accounts, err = auth.NewAccounts(store.New(pool), auth.AccountsConfig{
+		Logger:    log,
+		SiteNames: []string{cfg.PublicURL, cfg.Issuer, cfg.Audience}, // those configured
+	}); err != nil {
 		pool.Close()
 		return usersCommand{}, err
 	}

@@ -31,11 +31,18 @@ func TestBinaryUsersSetPassword(t *testing.T) {
 	}
 
 	before := state()
-	for _, tc := range []struct{ name, email, password, stderr string }{
-		{"unknown user", "nobody@example.test", "a long new password", "no user has that login name"},
-		{"password too short", ownerEmail, "short", "at least 8 characters"},
+	siteEnv := append([]string{"EDGEAUTH_PUBLIC_URL=https://northwindz.example"}, env...)
+	for _, tc := range []struct {
+		name, email, password, stderr string
+		env                           []string
+	}{
+		{"unknown user", "nobody@example.test", "a long new password", "no user has that login name", env},
+		{"password too short", ownerEmail, "short", "at least 8 characters", env},
+		{"a common password", ownerEmail, "Password1!", "too easy to guess: it is a common password", env},
+		{"the login name", ownerEmail, ownerEmail, "too easy to guess: it contains the login name", env},
+		{"the configured public URL's name", ownerEmail, "Northwindz2024", "too easy to guess: it contains the login name or the service's name", siteEnv},
 	} {
-		out, errs, code := runBinary(t, env, tc.password+"\n", "users", "set-password", "--email", tc.email)
+		out, errs, code := runBinary(t, tc.env, tc.password+"\n", "users", "set-password", "--email", tc.email)
 		if code != 1 || !strings.Contains(errs, tc.stderr) {
 			t.Errorf("%s: exit %d, stdout %q, stderr %q", tc.name, code, out, errs)
 		}
