@@ -100,8 +100,8 @@ type Revocation struct {
 	SessionID string
 	// Reason is the control plane's revocation reason (logout, logout_all,
 	// logout_others, revoked_by_user, refresh_token_reused, password_changed,
-	// ended_by_operator, account_disabled, ...) when it came with a pushed event, and
-	// empty when the session was learned from a list.
+	// ended_by_operator, account_disabled, session_replaced) when it came with a pushed
+	// event, and empty when the session was learned from a list.
 	Reason string
 }
 

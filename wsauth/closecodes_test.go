@@ -31,6 +31,7 @@ var closeConstants = map[string]int{
 	"CloseAccountDisabled": wsauth.CloseAccountDisabled,
 	"CloseSessionExpired":  wsauth.CloseSessionExpired,
 	"CloseSigningKeyGone":  wsauth.CloseSigningKeyGone,
+	"CloseSessionReplaced": wsauth.CloseSessionReplaced,
 	"CloseAuthUnavailable": wsauth.CloseAuthUnavailable,
 	"CloseServerGoingAway": wsauth.CloseServerGoingAway,
 }

@@ -40,7 +40,8 @@ import (
 // Close codes a connection is closed with when its session ends (RFC 6455 §7.4.2: 4000
 // to 4999 are for applications). The close reason is the code's name. Clients should
 // not reconnect on 4000-4010 (the session is over: sign in again), may reconnect after
-// refreshing on 4011, and may reconnect later, with backoff, on 1013 and 1001.
+// refreshing on 4011, may reconnect at once on 4012 when they hold the new session's
+// cookies, and may reconnect later, with backoff, on 1013 and 1001.
 const (
 	// CloseSessionRevoked (reason session_revoked): revoked, cause not known (learned
 	// from the revocation list).
@@ -70,6 +71,10 @@ const (
 	// CloseSigningKeyGone (signing_key_removed): the key that signed the connection's
 	// token left the published key set.
 	CloseSigningKeyGone = 4011
+	// CloseSessionReplaced (session_replaced): a password change made from this
+	// session replaced it with a new one, whose cookies that change's answer set.
+	// The page that made it reconnects with them; a copy of the old session cannot.
+	CloseSessionReplaced = 4012
 	// CloseAuthUnavailable (auth_unavailable, 1013 "try again later"): keys or
 	// revocations are stale (the control plane has been unreachable too long).
 	CloseAuthUnavailable = websocket.CloseTryAgainLater
@@ -101,6 +106,8 @@ func closeFor(r sessionauth.Revocation) (int, string) {
 		return CloseEndedByOperator, "ended_by_operator"
 	case "account_disabled":
 		return CloseAccountDisabled, "account_disabled"
+	case "session_replaced":
+		return CloseSessionReplaced, "session_replaced"
 	}
 	return CloseSessionRevoked, "session_revoked"
 }

@@ -467,10 +467,12 @@ func TestStaleSourceClosesSockets(t *testing.T) {
 	w.waitCount(0)
 }
 
-// A password change closes the user's sockets with 4006 password_changed, except those
-// of the session it keeps; nobody else's. The numbers are the documented ones
-// (controlplane/README.md, "WebSockets"), not the constants, so that changing a
-// constant fails here too.
+// A password change closes the user's other sessions' sockets with 4006
+// password_changed, and those of the session it was made from, which it replaces, with
+// 4012 session_replaced; the new session's cookies open a socket again, the old ones
+// cannot. Nobody else's close. The numbers are the documented ones
+// (controlplane/README.md, "WebSockets"), not the constants, so that changing a constant
+// fails here too.
 func TestPasswordChangeClosesSockets(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	ada := w.cp.CreateUser(t, "ada@example.test", password)
@@ -480,28 +482,32 @@ func TestPasswordChangeClosesSockets(t *testing.T) {
 	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
 	sLaptop, sLaptop2, sPhone, sBob := w.open(laptop), w.open(laptop), w.open(phone), w.open(bob)
 	w.waitCount(4)
-	ctx := context.Background()
 
-	// Changed from the laptop, which keeps its session: the phone is signed out.
-	if err := w.cp.App.Auth.SetPassword(ctx, ada.ID, "a brand new passphrase", laptop.SessionID); err != nil {
-		t.Fatal(err)
-	}
+	// Changed from the laptop: the phone is signed out, the laptop's session replaced.
+	laptopNow := w.cp.ChangePassword(t, laptop, password, "a brand new passphrase")
 	if code, text := closed(t, sPhone); code != 4006 || text != "password_changed" {
 		t.Fatalf("phone after the password change: %d %q", code, text)
 	}
-	alive(t, sLaptop, "laptop (kept)")
-	alive(t, sLaptop2, "laptop (kept)")
+	for _, c := range []*websocket.Conn{sLaptop, sLaptop2} {
+		if code, text := closed(t, c); code != 4012 || text != "session_replaced" {
+			t.Fatalf("laptop after its password change: %d %q", code, text)
+		}
+	}
 	alive(t, sBob, "bob")
-	w.waitCount(3)
+	w.waitCount(1)
+	_, resp, err := w.dial(&laptop, nil)
+	if st, code, _ := refusal(t, resp, err); st != 401 || code != "session_inactive" {
+		t.Fatalf("the replaced session's cookies: %d %s", st, code)
+	}
+	sLaptopNow := w.open(laptopNow)
+	w.waitCount(2)
 
 	// Changed keeping no session (an administrator's reset): every socket of ada's goes.
-	if err := w.cp.App.Auth.SetPassword(ctx, ada.ID, "yet another passphrase", ""); err != nil {
+	if err := w.cp.App.Auth.SetPassword(context.Background(), ada.ID, "yet another passphrase", ""); err != nil {
 		t.Fatal(err)
 	}
-	for _, c := range []*websocket.Conn{sLaptop, sLaptop2} {
-		if code, text := closed(t, c); code != 4006 || text != "password_changed" {
-			t.Fatalf("laptop after the reset: %d %q", code, text)
-		}
+	if code, text := closed(t, sLaptopNow); code != 4006 || text != "password_changed" {
+		t.Fatalf("laptop after the reset: %d %q", code, text)
 	}
 	alive(t, sBob, "bob")
 	w.waitCount(1) // bob's only

@@ -177,13 +177,33 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error
 	return res, nil
 }
 
-// openSession creates a session for user inside q's transaction: a new id, the first
-// refresh token, an access token, the attempt's failures taken back and the address
-// remembered, the login audited, and the sessions req replaces revoked.
+// openSession creates a session for user inside q's transaction (startSession), takes
+// the attempt's failures back and remembers the address, audits the login, and revokes
+// the sessions req replaces.
 func (s *Service) openSession(ctx context.Context, q store.Queries, user store.User, att attempt, req LoginRequest, now time.Time) (*Result, error) {
+	if err := att.succeed(ctx, q, now); err != nil {
+		return nil, err
+	}
+	res, err := s.startSession(ctx, q, user, req.UserAgent, req.IP, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := q.AddAudit(ctx, store.AuditEvent{Kind: "login", UserID: user.ID, SessionID: res.Session.ID, IP: truncate(req.IP, 64), At: now}); err != nil {
+		return nil, err
+	}
+	// The sessions whose cookies the new ones overwrite end with it, or neither happens.
+	if res.Replaced, err = s.revokeReplaced(ctx, q, req.Replaces, now); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// startSession creates a session for user inside q's transaction: a new id, the first
+// refresh token and an access token.
+func (s *Service) startSession(ctx context.Context, q store.Queries, user store.User, userAgent, ip string, now time.Time) (*Result, error) {
 	sess := store.Session{
 		ID: randomToken(sessionIDBytes), UserID: user.ID,
-		UserAgent: truncate(req.UserAgent, 512), IP: truncate(req.IP, 64),
+		UserAgent: truncate(userAgent, 512), IP: truncate(ip, 64),
 		Created: now, LastUsed: now,
 		IdleExpires: now.Add(s.cfg.IdleTTL), AbsoluteExpires: now.Add(s.cfg.AbsoluteTTL),
 	}
@@ -193,24 +213,12 @@ func (s *Service) openSession(ctx context.Context, q store.Queries, user store.U
 	if err != nil {
 		return nil, err
 	}
-	if err := att.succeed(ctx, q, now); err != nil {
-		return nil, err
-	}
 	if err := q.CreateSession(ctx, sess); err != nil {
 		return nil, err
 	}
-	if err := q.AddAudit(ctx, store.AuditEvent{Kind: "login", UserID: user.ID, SessionID: sess.ID, IP: sess.IP, At: now}); err != nil {
-		return nil, err
-	}
-	// The sessions whose cookies the new ones overwrite end with it, or neither happens.
-	replaced, err := s.revokeReplaced(ctx, q, req.Replaces, now)
-	if err != nil {
-		return nil, err
-	}
 	return &Result{
-		Replaced: replaced,
-		User:     userFrom(user),
-		Session:  sessionFrom(sess),
-		Tokens:   Tokens{Access: access, AccessExpires: accessExp, Refresh: refresh, RefreshExpires: sess.IdleExpires},
+		User:    userFrom(user),
+		Session: sessionFrom(sess),
+		Tokens:  Tokens{Access: access, AccessExpires: accessExp, Refresh: refresh, RefreshExpires: sess.IdleExpires},
 	}, nil
 }

@@ -15,11 +15,16 @@ type ChangePasswordRequest struct {
 	Current   string // the password now
 	New       string // the password to set
 	IP        string // client address: audited, and the per-client throttling key
+	UserAgent string // stored with the session that replaces the caller's
 }
 
-// ChangePassword replaces the caller's password and ends every other session of the
-// user (reason password_changed: NOTIFYed, listed, streamed as any revocation), in one
-// transaction; the caller's session stays. It returns how many sessions ended.
+// ChangePassword replaces the caller's password and the caller's session, and ends
+// every other session of the user, in one transaction. A password change is a
+// re-authentication, and it ends the session it was made from (OWASP ASVS 5.0 7.2.4):
+// whoever holds a copy of that session's tokens loses it with the others. The caller
+// gets a new session (the Result's tokens) on the same device; the old one is revoked
+// with reason session_replaced, the others with password_changed (NOTIFYed, listed,
+// streamed as any revocation). It returns the new session and how many others ended.
 //
 // The new password must pass CheckPassword for the account's login name
 // (ErrPasswordPolicy), checked before anything is counted: such a request counts
@@ -30,34 +35,37 @@ type ChangePasswordRequest struct {
 // audited as password_change_failed; a right one takes its attempt back as a login does.
 // ErrSessionNotFound when the caller's session or account has ended meanwhile. Nothing
 // changes unless it succeeds.
-func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest) (int, error) {
+func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest) (*Result, int, error) {
 	user, err := s.st.UserByID(ctx, req.UserID)
 	if errors.Is(err, store.ErrNotFound) {
-		return 0, ErrSessionNotFound
+		return nil, 0, ErrSessionNotFound
 	}
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if err := s.checkNewPassword(req.New, user.Email); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	now := s.cfg.Now()
 	att, err := s.beginAttempt(ctx, user.Email, req.IP, now)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	ok, err := s.passwordMatches(ctx, user, true, req.Current)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	if !ok {
-		return 0, s.passwordChangeFailed(ctx, req, now)
+		return nil, 0, s.passwordChangeFailed(ctx, req, now)
 	}
 	hash, err := s.hash(ctx, req.New)
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	var n int
+	var (
+		res *Result
+		n   int
+	)
 	err = s.st.InTx(ctx, func(q store.Queries) error {
 		// As at login: the current password was checked against the hash read before
 		// the transaction. A change that committed since (another session's, an
@@ -91,16 +99,30 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		if err := att.succeed(ctx, q, now); err != nil {
 			return err
 		}
-		n, err = replacePassword(ctx, q, passwordChange{userID: user.ID, hash: hash, keepSID: req.SessionID, by: "user", ip: req.IP}, now)
-		return err
+		if err := q.SetPasswordHash(ctx, user.ID, hash); err != nil {
+			return err
+		}
+		others, wasLive, err := q.ReplaceUserSessions(ctx, user.ID, req.SessionID, ReasonSessionReplaced, ReasonPasswordChanged, now)
+		if err != nil {
+			return err
+		}
+		if !wasLive { // ended after it was read: the change must not revive it
+			return ErrSessionNotFound
+		}
+		n = len(others)
+		if res, err = s.startSession(ctx, q, locked, req.UserAgent, req.IP, now); err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonPasswordChanged, UserID: user.ID, SessionID: res.Session.ID, IP: truncate(req.IP, 64), At: now,
+			Detail: map[string]any{"sessions_revoked": n, "by": "user", "replaced_session": req.SessionID}})
 	})
 	if errors.Is(err, ErrInvalidCredentials) {
-		return 0, s.passwordChangeFailed(ctx, req, now)
+		return nil, 0, s.passwordChangeFailed(ctx, req, now)
 	}
 	if err != nil {
-		return 0, err
+		return nil, 0, err
 	}
-	return n, nil
+	return res, n, nil
 }
 
 // passwordChangeFailed audits a wrong current password (the attempt is already

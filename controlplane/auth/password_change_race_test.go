@@ -69,7 +69,7 @@ func TestPasswordChangeOvertaken(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			_, err = svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: here.Session.ID,
+			_, _, err = svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: here.Session.ID,
 				Current: testPassword, New: mine, IP: "192.0.2.20"})
 			wantErr(t, err, tc.want)
 			e.active(t, here.Session.ID, tc.active)

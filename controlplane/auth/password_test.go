@@ -150,7 +150,7 @@ func TestNewPasswordsAreJudgedWithTheirContext(t *testing.T) {
 		if _, err := e.svc.Signup(ctx, auth.SignupRequest{Email: "zanzibarq+2@example.test", Password: pw, IP: "192.0.2.8"}); !errors.Is(err, auth.ErrPasswordPolicy) {
 			t.Errorf("Signup with %q: %v", pw, err)
 		}
-		if _, err := e.svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: s.Session.ID, Current: testPassword, New: pw, IP: "192.0.2.8"}); !errors.Is(err, auth.ErrPasswordPolicy) {
+		if _, _, err := e.svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: s.Session.ID, Current: testPassword, New: pw, IP: "192.0.2.8"}); !errors.Is(err, auth.ErrPasswordPolicy) {
 			t.Errorf("ChangePassword to %q: %v", pw, err)
 		}
 		if err := e.svc.SetPassword(ctx, u.ID, pw, ""); !errors.Is(err, auth.ErrPasswordPolicy) {

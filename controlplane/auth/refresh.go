@@ -21,6 +21,9 @@ const (
 	ReasonLogoutAll     = "logout_all"
 	ReasonLogoutOthers  = "logout_others"
 	ReasonRevokedByUser = "revoked_by_user"
+	// ReasonSessionReplaced: the session a password change was made from, replaced by a
+	// new one whose tokens the change's answer carries (ChangePassword).
+	ReasonSessionReplaced = "session_replaced"
 )
 
 // noGraceFrom is RefreshAttempt.GraceFrom without a grace: no rotation is ever this

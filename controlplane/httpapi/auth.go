@@ -30,7 +30,7 @@ type Identity interface {
 	LogoutByRefreshToken(ctx context.Context, refreshToken string) (revoked bool, err error)
 	LogoutAll(ctx context.Context, userID string) (int, error)
 	LogoutOthers(ctx context.Context, userID, keepSID string) (int, error)
-	ChangePassword(ctx context.Context, req auth.ChangePasswordRequest) (int, error)
+	ChangePassword(ctx context.Context, req auth.ChangePasswordRequest) (*auth.Result, int, error)
 	ListSessions(ctx context.Context, userID, currentSID string) ([]auth.Session, error)
 	RevokeSession(ctx context.Context, userID, sid string) error
 	SessionActive(ctx context.Context, sid string) (bool, error)
@@ -203,20 +203,30 @@ type tokenResponse struct {
 	RefreshExpires int64     `json:"refresh_expires_at,omitempty"`
 }
 
-// issue sets both cookies and writes the body of a token response. Neither cookie
-// outlives what it carries: the access cookie lives until the session's absolute
-// expiry, the refresh cookie until the session's idle expiry (which a refresh moves, at
-// most to the absolute expiry), each at most its configured Max-Age.
+// issue sets both cookies and writes the body of a token response.
 func (s *Server) issue(w http.ResponseWriter, status int, res *auth.Result) {
+	s.setSessionCookies(w, res)
+	writeJSON(w, status, s.tokenBody(res))
+}
+
+// setSessionCookies sets both cookies for res. Neither outlives what it carries: the
+// access cookie lives until the session's absolute expiry, the refresh cookie until the
+// session's idle expiry (which a refresh moves, at most to the absolute expiry), each at
+// most its configured Max-Age.
+func (s *Server) setSessionCookies(w http.ResponseWriter, res *auth.Result) {
 	now := s.now()
 	s.access.SetUntil(w, res.Tokens.Access, res.Session.AbsoluteExpires, now)
 	s.refresh.SetUntil(w, res.Tokens.Refresh, minTime(res.Tokens.RefreshExpires, res.Session.AbsoluteExpires), now)
+}
+
+// tokenBody is the body of a token response: the tokens only in token-in-body mode.
+func (s *Server) tokenBody(res *auth.Result) tokenResponse {
 	out := tokenResponse{User: res.User, SessionID: res.Session.ID, AccessExpires: res.Tokens.AccessExpires.Unix()}
 	if s.cfg.TokenInBody {
 		out.AccessToken, out.RefreshToken, out.TokenType = res.Tokens.Access, res.Tokens.Refresh, "Bearer"
 		out.RefreshExpires = res.Tokens.RefreshExpires.Unix()
 	}
-	writeJSON(w, status, out)
+	return out
 }
 
 func minTime(a, b time.Time) time.Time {
@@ -499,9 +509,11 @@ type passwordChange struct {
 }
 
 // changePassword sets the caller's password, the current one proven (checked and
-// throttled as at login: auth.Service.ChangePassword), and ends every other session of
-// the user in the same transaction (OWASP ASVS 5.0 7.4.3; reason password_changed). The
-// caller's session and cookies stay; it answers as logout-others.
+// throttled as at login: auth.Service.ChangePassword), and in the same transaction ends
+// every other session of the user (OWASP ASVS 5.0 7.4.3; reason password_changed) and
+// replaces the caller's with a new one (7.2.4: re-authentication ends the session it
+// was made from; reason session_replaced). It answers as a login, with the new
+// session's cookies, and the number of other sessions ended.
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	var c passwordChange
 	if err := decodeJSON(w, r, &c); err != nil {
@@ -514,8 +526,8 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n, err := s.deps.Auth.ChangePassword(r.Context(), auth.ChangePasswordRequest{UserID: p.claims.Subject, SessionID: p.claims.SessionID,
-		Current: c.CurrentPassword, New: c.NewPassword, IP: s.clientIP(r)})
+	res, n, err := s.deps.Auth.ChangePassword(r.Context(), auth.ChangePasswordRequest{UserID: p.claims.Subject, SessionID: p.claims.SessionID,
+		Current: c.CurrentPassword, New: c.NewPassword, IP: s.clientIP(r), UserAgent: r.UserAgent()})
 	s.metrics.PasswordChange(passwordChangeResult(err))
 	switch {
 	case errors.Is(err, auth.ErrInvalidCredentials):
@@ -526,8 +538,17 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.metrics.Revocation(auth.ReasonPasswordChanged, n)
-	writeJSON(w, http.StatusOK, map[string]int{"revoked": n})
+	s.metrics.Revocation("relogin", 1) // the caller's session, replaced
+	s.setSessionCookies(w, res)
+	writeJSON(w, http.StatusOK, passwordChanged{tokenResponse: s.tokenBody(res), Revoked: n})
 	return nil
+}
+
+// passwordChanged is a password change's answer: the session that replaces the caller's
+// (as a login's answer) and how many other sessions ended.
+type passwordChanged struct {
+	tokenResponse
+	Revoked int `json:"revoked"`
 }
 
 func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {

@@ -248,6 +248,20 @@ func (e *env) login(email, password string) (access, refresh *http.Cookie) {
 	return access, refresh
 }
 
+// sessionID returns the session of a live access cookie (from GET /auth/session).
+func (e *env) sessionID(access *http.Cookie) string {
+	e.t.Helper()
+	var in struct{ Sid string }
+	r := e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{access}})
+	if r.StatusCode != 200 {
+		e.t.Fatalf("introspection: %d %s", r.StatusCode, r.body)
+	}
+	if err := json.Unmarshal(r.body, &in); err != nil {
+		e.t.Fatal(err)
+	}
+	return in.Sid
+}
+
 func jsonString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)

@@ -34,8 +34,10 @@ func (e *env) passwordHash(email string) string {
 
 // A password change ends every other session of the user (ASVS 5.0 7.4.3) as
 // logout-others does: refused at refresh, named by the revocation list and streamed
-// with reason password_changed. The caller's session and cookies stay; another user's
-// sessions are untouched; the old password no longer logs in, the new one does.
+// with reason password_changed. It replaces the caller's session (7.2.4): the old one is
+// revoked (session_replaced) and the answer sets the cookies of a new one on the same
+// device. Another user's sessions are untouched; the old password no longer logs in, the
+// new one does.
 func TestChangePassword(t *testing.T) {
 	e := newEnv(t, envOptions{start: true})
 	e.createUser(testEmail, testPassword)
@@ -44,55 +46,77 @@ func TestChangePassword(t *testing.T) {
 	other1, other1Refresh := e.login(testEmail, testPassword)
 	other2, other2Refresh := e.login(testEmail, testPassword)
 	bob, _ := e.login("bob@example.test", testPassword)
+	hereSID := e.sessionID(here)
 	s := e.openStream("")
 	s.next() // the list
 
-	r := e.do(req{method: "POST", path: "/auth/password", cookies: []*http.Cookie{here, hereRefresh}, body: passwordBody(testPassword, newPassword)})
-	var out struct{ Revoked int }
+	r := e.do(req{method: "POST", path: "/auth/password", cookies: []*http.Cookie{here, hereRefresh}, body: passwordBody(testPassword, newPassword),
+		header: map[string]string{"User-Agent": "the laptop"}})
+	var out struct {
+		Revoked   int
+		SessionID string `json:"session_id"`
+		User      struct{ Email string }
+	}
 	r.decode(t, &out)
-	if r.StatusCode != http.StatusOK || out.Revoked != 2 || r.Header.Values("Set-Cookie") != nil {
+	next, nextRefresh := r.cookie(e.cfg.AccessCookie().Name), r.cookie(e.cfg.RefreshCookie().Name)
+	if r.StatusCode != http.StatusOK || out.Revoked != 2 || out.User.Email != testEmail || next == nil || nextRefresh == nil {
 		t.Fatalf("change password: %d %s %v", r.StatusCode, r.body, r.Header.Values("Set-Cookie"))
 	}
-	var ended []string
-	for len(ended) < 2 {
+	if out.SessionID == hereSID || e.sessionID(next) != out.SessionID {
+		t.Fatalf("the new session %q (cookie: %q) does not replace %q", out.SessionID, e.sessionID(next), hereSID)
+	}
+	ended := map[string]string{} // session id -> reason
+	for len(ended) < 3 {
 		if ev := s.next(); ev.event == revocation.KindRevoked {
 			p := e.payload(ev.data, revocation.EventType)
-			if p["reason"] != "password_changed" {
-				t.Fatalf("event %v", p)
-			}
-			ended = append(ended, p["sid"].(string))
+			ended[p["sid"].(string)] = p["reason"].(string)
 		}
 	}
-	for c, want := range map[*http.Cookie]int{here: 200, other1: 401, other2: 401, bob: 200} {
+	if ended[hereSID] != "session_replaced" {
+		t.Errorf("streamed %v: the caller's session %s is not session_replaced", ended, hereSID)
+	}
+	for sid, reason := range ended {
+		if sid != hereSID && reason != "password_changed" {
+			t.Errorf("streamed %s for %s", reason, sid)
+		}
+	}
+	for c, want := range map[*http.Cookie]int{next: 200, here: 401, other1: 401, other2: 401, bob: 200} {
 		if r := e.do(req{method: "GET", path: "/auth/me", cookies: []*http.Cookie{c}}); r.StatusCode != want {
 			t.Errorf("after the change: me %d, want %d", r.StatusCode, want)
 		}
 	}
-	for i, c := range []*http.Cookie{other1Refresh, other2Refresh} {
+	for i, c := range []*http.Cookie{hereRefresh, other1Refresh, other2Refresh} {
 		if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{c}}); r.StatusCode != 401 {
-			t.Errorf("other session %d still refreshes: %d %s", i+1, r.StatusCode, r.body)
+			t.Errorf("old session %d still refreshes: %d %s", i, r.StatusCode, r.body)
 		}
 	}
 	waitUntil(t, 10*time.Second, func() bool {
 		listed := revokedSIDs(t, e.do(req{method: "GET", path: "/.well-known/edgeauth/revocations"}).body)
-		return slices.Contains(listed, ended[0]) && slices.Contains(listed, ended[1])
+		return !slices.ContainsFunc(slices.Collect(maps.Keys(ended)), func(sid string) bool { return !slices.Contains(listed, sid) })
 	})
-	if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{hereRefresh}}); r.StatusCode != 200 {
-		t.Errorf("the caller's session no longer refreshes: %d %s", r.StatusCode, r.body)
+	if r := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{nextRefresh}}); r.StatusCode != 200 {
+		t.Errorf("the new session does not refresh: %d %s", r.StatusCode, r.body)
+	}
+	var agent string
+	if err := e.pool.QueryRow(context.Background(), `SELECT user_agent FROM sessions WHERE id = $1`, out.SessionID).Scan(&agent); err != nil || agent != "the laptop" {
+		t.Errorf("the new session's device: %q, %v", agent, err)
 	}
 	if r := e.do(req{method: "POST", path: "/auth/login", body: `{"email":` + jsonString(testEmail) + `,"password":` + jsonString(testPassword) + `}`}); r.StatusCode != 401 || r.errorCode() != "invalid_credentials" {
 		t.Errorf("the old password: %d %s", r.StatusCode, r.body)
 	}
 	e.login(testEmail, newPassword)
-	var by string
-	if err := e.pool.QueryRow(context.Background(), `SELECT detail->>'by' FROM audit_events WHERE kind = 'password_changed'`).Scan(&by); err != nil || by != "user" {
-		t.Errorf("audit event: by %q, %v", by, err)
+	var by, replaced, sid string
+	if err := e.pool.QueryRow(context.Background(), `SELECT detail->>'by', detail->>'replaced_session', session_id FROM audit_events WHERE kind = 'password_changed'`).Scan(&by, &replaced, &sid); err != nil || by != "user" || replaced != hereSID || sid != out.SessionID {
+		t.Errorf("audit event: by %q, replaced %q, session %q: %v", by, replaced, sid, err)
 	}
-	if got := metricValue(t, e, `edgeauth_session_revocations_total{reason="password_changed"}`); got != "2" {
-		t.Errorf("revocation metric = %q", got)
-	}
-	if got := metricValue(t, e, `edgeauth_password_changes_total{result="ok"}`); got != "1" {
-		t.Errorf("edgeauth_password_changes_total{result=\"ok\"} = %q, want 1", got)
+	for metric, want := range map[string]string{
+		`edgeauth_session_revocations_total{reason="password_changed"}`: "2",
+		`edgeauth_session_revocations_total{reason="relogin"}`:          "1",
+		`edgeauth_password_changes_total{result="ok"}`:                  "1",
+	} {
+		if got := metricValue(t, e, metric); got != want {
+			t.Errorf("%s = %q, want %s", metric, got, want)
+		}
 	}
 }
 
@@ -222,9 +246,9 @@ func TestChangePasswordIsThrottledWithLogins(t *testing.T) {
 }
 
 // A change that fails after the new hash is written (the process dying, or the
-// database failing, before the other sessions end) leaves everything as it was: the
-// old password, every session. The failure is injected by a trigger refusing the
-// revocations.
+// database failing, before the other sessions end or the caller's is replaced) leaves
+// everything as it was: the old password, every session, no new one, no cookies. The
+// failure is injected by a trigger refusing a revocation or the new session.
 func TestChangePasswordAndTheSessionsItEndsHappenTogether(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOptions{})
@@ -237,26 +261,38 @@ func TestChangePasswordAndTheSessionsItEndsHappenTogether(t *testing.T) {
 
 	if _, err := e.pool.Exec(ctx, `
 		CREATE FUNCTION fail_password_change() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = '57P01'; END $$;
-		CREATE TRIGGER fail_password_change BEFORE UPDATE OF revoked_at ON sessions
-			FOR EACH ROW WHEN (NEW.revoke_reason = 'password_changed') EXECUTE FUNCTION fail_password_change();`); err != nil {
+		BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = '57P01'; END $$;`); err != nil {
 		t.Fatal(err)
 	}
 	body := passwordBody(testPassword, newPassword)
-	if r := e.do(req{method: "POST", path: "/auth/password", cookies: []*http.Cookie{here}, body: body}); r.StatusCode != 503 {
-		t.Fatalf("change while sessions cannot end: %d %s, want 503", r.StatusCode, r.body)
-	}
-	if e.passwordHash(testEmail) != hash {
-		t.Error("the password changed although the other sessions did not end")
-	}
-	if after := e.counts("sessions", "live_sessions", "audit_events"); fmt.Sprint(after) != fmt.Sprint(before) {
-		t.Errorf("a failed change left writes behind: before %v, after %v", before, after)
+	for _, failing := range []string{
+		// the other sessions cannot end
+		`BEFORE UPDATE OF revoked_at ON sessions FOR EACH ROW WHEN (NEW.revoke_reason = 'password_changed')`,
+		// the caller's session cannot be replaced: it cannot end, or its successor cannot start
+		`BEFORE UPDATE OF revoked_at ON sessions FOR EACH ROW WHEN (NEW.revoke_reason = 'session_replaced')`,
+		`BEFORE INSERT ON sessions FOR EACH ROW`,
+	} {
+		if _, err := e.pool.Exec(ctx, `CREATE TRIGGER fail_password_change `+failing+` EXECUTE FUNCTION fail_password_change()`); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do(req{method: "POST", path: "/auth/password", cookies: []*http.Cookie{here}, body: body}); r.StatusCode != 503 || r.Header.Values("Set-Cookie") != nil {
+			t.Fatalf("change while %s fails: %d %s %v, want 503 without cookies", failing, r.StatusCode, r.body, r.Header.Values("Set-Cookie"))
+		}
+		if e.passwordHash(testEmail) != hash {
+			t.Errorf("%s: the password changed although the change failed", failing)
+		}
+		if after := e.counts("sessions", "live_sessions", "audit_events"); fmt.Sprint(after) != fmt.Sprint(before) {
+			t.Errorf("%s: a failed change left writes behind: before %v, after %v", failing, before, after)
+		}
+		if r := e.do(req{method: "GET", path: "/auth/me", cookies: []*http.Cookie{here}}); r.StatusCode != 200 {
+			t.Errorf("%s: the caller's session ended: %d", failing, r.StatusCode)
+		}
+		if _, err := e.pool.Exec(ctx, `DROP TRIGGER fail_password_change ON sessions`); err != nil {
+			t.Fatal(err)
+		}
 	}
 	e.login(testEmail, testPassword)
 
-	if _, err := e.pool.Exec(ctx, `DROP TRIGGER fail_password_change ON sessions`); err != nil {
-		t.Fatal(err)
-	}
 	if r := e.do(req{method: "POST", path: "/auth/password", cookies: []*http.Cookie{here}, body: body}); r.StatusCode != 200 {
 		t.Fatalf("change again: %d %s", r.StatusCode, r.body)
 	}

@@ -30,7 +30,8 @@ func TestHotQueriesUseIndexes(t *testing.T) {
 		{"revoked since", `SELECT id FROM sessions WHERE revoked_at > $1 ORDER BY revoked_at, id`, []any{now}},
 		{"user by e-mail", `SELECT ` + userColumns + ` FROM users WHERE email_key = $1`, []any{"a@b"}},
 		{"user sessions", `SELECT id FROM sessions WHERE user_id = $1::uuid AND revoked_at IS NULL`, []any{uid}},
-		{"revoke user sessions", revokeUserSessionsSQL, []any{uid, "", now, "r"}},
+		{"revoke user sessions", revokeUserSessionsSQL, []any{uid, "", now, "r", ""}},
+		{"replace user sessions", revokeUserSessionsSQL, []any{uid, "sid", now, "r", "s"}},
 		{"login failures", failureCountsSQL, []any{h, "192.0.2.1", now, now, now}},
 		{"known login client", `SELECT 1 FROM login_clients WHERE account_key = $1 AND client_key = $2 AND last_login_at > $3`, []any{h, "192.0.2.1", now}},
 	}

@@ -3,6 +3,8 @@ package store
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -135,20 +137,21 @@ func (q Queries) RevokeSession(ctx context.Context, id, userID, reason string, a
 	return translate("revoke session", err)
 }
 
-// revokeUserSessionsSQL locks the user's live sessions (but $2) first, in session id
-// order (byte order, as refresh groups sort their statements: refreshgroup.go), and then
-// revokes them. An UPDATE alone would lock them in the order it finds them in the
+// revokeUserSessionsSQL locks the user's live sessions first, in session id order (byte
+// order, as refresh groups sort their statements: refreshgroup.go), and then revokes
+// them: session $2 with reason $5, or, when $5 is empty, not at all; every other one
+// with reason $4. An UPDATE alone would lock them in the order it finds them in the
 // table, and a group holding one of the user's sessions while waiting for another could
 // deadlock with it; PostgreSQL would then abort one of the two after deadlock_timeout,
 // possibly the logout.
 const revokeUserSessionsSQL = `
 	WITH l AS MATERIALIZED (
 		SELECT id FROM sessions
-		WHERE user_id = $1::uuid AND id <> $2 AND revoked_at IS NULL
+		WHERE user_id = $1::uuid AND (id <> $2 OR $5 <> '') AND revoked_at IS NULL
 		ORDER BY id COLLATE "C"
 		FOR UPDATE
 	), r AS (
-		UPDATE sessions s SET revoked_at = $3, revoke_reason = $4, successor_box = NULL
+		UPDATE sessions s SET revoked_at = $3, revoke_reason = CASE WHEN s.id = $2 THEN $5 ELSE $4 END, successor_box = NULL
 		FROM l WHERE s.id = l.id
 		RETURNING s.id, s.revocation_seq, s.revoke_reason
 	)
@@ -157,10 +160,26 @@ const revokeUserSessionsSQL = `
 // RevokeUserSessions revokes every unrevoked session of the user except `except` (may be
 // empty), NOTIFYing each id, and returns the ids revoked.
 func (q Queries) RevokeUserSessions(ctx context.Context, userID, except, reason string, at time.Time) ([]string, error) {
+	return q.revokeUserSessions(ctx, userID, except, "", reason, at)
+}
+
+// ReplaceUserSessions revokes every unrevoked session of the user, NOTIFYing each:
+// replaced with replacedReason, the others with reason. It returns the others' ids, and
+// whether replaced was live (revoked by this call).
+func (q Queries) ReplaceUserSessions(ctx context.Context, userID, replaced, replacedReason, reason string, at time.Time) (others []string, wasLive bool, err error) {
+	if replaced == "" || replacedReason == "" {
+		return nil, false, fmt.Errorf("replace user sessions: no session or reason: %w", ErrInvalidInput)
+	}
+	ids, err := q.revokeUserSessions(ctx, userID, replaced, replacedReason, reason, at)
+	others = slices.DeleteFunc(ids, func(id string) bool { return id == replaced })
+	return others, len(others) < len(ids), err
+}
+
+func (q Queries) revokeUserSessions(ctx context.Context, userID, one, oneReason, reason string, at time.Time) ([]string, error) {
 	if !isUUID(userID) {
 		return nil, nil
 	}
-	rows, err := q.db.Query(ctx, revokeUserSessionsSQL, userID, except, at, reason)
+	rows, err := q.db.Query(ctx, revokeUserSessionsSQL, userID, one, at, reason, oneReason)
 	if err != nil {
 		return nil, translate("revoke user sessions", err)
 	}

@@ -370,3 +370,36 @@ func TestStoreConformance(t *testing.T) {
 		}
 	})
 }
+
+// ReplaceUserSessions ends every live session of the user, the replaced one with its own
+// reason, and says whether that one was live; another user's sessions stay.
+func TestReplaceUserSessions(t *testing.T) {
+	t.Parallel()
+	s, _ := newStore(t)
+	ctx := context.Background()
+	u, v := mkUser(t, s, "ada@example.test"), mkUser(t, s, "bob@example.test")
+	here := mkSession(t, s, "session-here-xxxxxxxxxxxxx", u.ID, "t1")
+	mkSession(t, s, "session-other-xxxxxxxxxxxx", u.ID, "t2")
+	mkSession(t, s, "session-gone-xxxxxxxxxxxxx", u.ID, "t3")
+	bob := mkSession(t, s, "session-bob-xxxxxxxxxxxxxx", v.ID, "t4")
+	if err := s.RevokeSession(ctx, "session-gone-xxxxxxxxxxxxx", "", "logout", t0); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := s.ReplaceUserSessions(ctx, u.ID, "", "replaced", "changed", t0)
+	is(t, err, store.ErrInvalidInput)
+
+	others, wasLive, err := s.ReplaceUserSessions(ctx, u.ID, here.ID, "replaced", "changed", t0.Add(time.Second))
+	if err != nil || !wasLive || !slices.Equal(others, []string{"session-other-xxxxxxxxxxxx"}) {
+		t.Fatalf("replace: %v %v %v", others, wasLive, err)
+	}
+	for id, want := range map[string]string{here.ID: "replaced", "session-other-xxxxxxxxxxxx": "changed", "session-gone-xxxxxxxxxxxxx": "logout", bob.ID: ""} {
+		if got, err := s.SessionByID(ctx, id); err != nil || got.RevokeReason != want {
+			t.Errorf("%s: reason %q, want %q (%v)", id, got.RevokeReason, want, err)
+		}
+	}
+	// Once it has ended, the replaced session is not live: the caller must not go on.
+	others, wasLive, err = s.ReplaceUserSessions(ctx, u.ID, here.ID, "replaced", "changed", t0.Add(2*time.Second))
+	if err != nil || wasLive || len(others) != 0 {
+		t.Fatalf("replace again: %v %v %v", others, wasLive, err)
+	}
+}

@@ -128,6 +128,24 @@ func (cp *ControlPlane) Login(t testing.TB, email, password, userAgent string) L
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("cptest: login %s: %s", email, resp.Status)
 	}
+	return cp.signedIn(t, resp)
+}
+
+// ChangePassword changes the password through POST /auth/password from the device l,
+// and returns the session that replaces l's.
+func (cp *ControlPlane) ChangePassword(t testing.TB, l Login, current, next string) Login {
+	t.Helper()
+	body, _ := json.Marshal(map[string]string{"current_password": current, "new_password": next})
+	resp := cp.Do(t, http.MethodPost, "/auth/password", body, http.Header{"Cookie": {l.Header()}})
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("cptest: password change: %s", resp.Status)
+	}
+	return cp.signedIn(t, resp)
+}
+
+// signedIn reads the session a successful answer started: its id and cookies.
+func (cp *ControlPlane) signedIn(t testing.TB, resp *http.Response) Login {
+	t.Helper()
 	var out struct {
 		SessionID string `json:"session_id"`
 	}
@@ -144,7 +162,7 @@ func (cp *ControlPlane) Login(t testing.TB, email, password, userAgent string) L
 		}
 	}
 	if l.Access == nil || l.Refresh == nil || l.SessionID == "" {
-		t.Fatalf("cptest: login %s: cookies or session id missing", email)
+		t.Fatal("cptest: cookies or session id missing from the answer")
 	}
 	return l
 }
