@@ -42,8 +42,7 @@ const MinPasswordGuesses = 1e6
 // guessedRunes is how much of a password the estimator reads. Its work grows faster
 // than the length (about 2 ms for 32 code points, 13 ms for 64, 300 ms for 256 here),
 // and it runs before any throttling, so only the start is judged: a longer password is
-// refused when its first 32 characters alone are easy to guess. Reading less can only
-// refuse more, never accept a password that the whole would not pass.
+// refused when its first 32 characters alone are easy to guess, and accepted otherwise.
 const guessedRunes = 32
 
 // PasswordPolicyError is a password refused by the policy (errors.Is ErrPasswordPolicy).
