@@ -81,8 +81,12 @@ const (
 	ReasonAccountDisabled = "account_disabled"
 )
 
-// Audit kind of an operator's enabling of a disabled account (EnableUser).
-const auditAccountEnabled = "account_enabled"
+// Audit kinds of an operator's enabling of a disabled account (EnableUser) and
+// deletion of one (DeleteUser).
+const (
+	auditAccountEnabled = "account_enabled"
+	auditAccountDeleted = "account_deleted"
+)
 
 // CreateUser creates an account after checking the e-mail/username, the roles and the
 // password policy. Errors: ErrInvalidEmail, ErrInvalidRole, ErrPasswordPolicy (wrapped,
@@ -288,6 +292,54 @@ func (a *Accounts) EnableUser(ctx context.Context, loginName string) (AccountCha
 		return q.AddAudit(ctx, store.AuditEvent{Kind: auditAccountEnabled, UserID: u.ID, At: now,
 			Detail: map[string]any{"by": "operator"}})
 	}, false)
+}
+
+// DeleteUser is an operator's deletion of the disabled account with that login name
+// (matched as at login): the user row goes, with its sessions and the throttling
+// records of its login name, and the deletion is audited (by user id: the audit trail
+// keeps no login name), in one transaction. The login name is free again.
+//
+// The account must have been disabled at least window ago (ErrNotDisabled,
+// *DisabledRecentlyError), window being how long the revocation list names a revoked
+// session: the control plane's access-token lifetime plus the verifiers' leeway
+// (auth.Config's AccessTTL + Leeway). The list is built from the session rows, so
+// deleting them sooner would let edges accept the account's last access tokens again
+// until they expire. ErrUserNotFound if no account has that name; nothing changes then.
+func (a *Accounts) DeleteUser(ctx context.Context, loginName string, window time.Duration) (User, error) {
+	now := a.cfg.Now()
+	var deleted User
+	err := a.st.InTx(ctx, func(q store.Queries) error {
+		found, err := q.UserByEmail(ctx, strings.TrimSpace(loginName))
+		if err != nil {
+			return err
+		}
+		u, err := q.LockUser(ctx, found.ID, true)
+		if err != nil {
+			return err
+		}
+		switch {
+		case u.DisabledAt == nil:
+			return ErrNotDisabled
+		case now.Before(u.DisabledAt.Add(window)):
+			return &DisabledRecentlyError{DeletableFrom: u.DisabledAt.Add(window)}
+		}
+		if err := q.DeleteUser(ctx, u.ID, accountKey(u.Email), now.Add(-window)); err != nil {
+			return err
+		}
+		deleted = userFrom(u)
+		return q.AddAudit(ctx, store.AuditEvent{Kind: auditAccountDeleted, UserID: u.ID, At: now,
+			Detail: map[string]any{"by": "operator"}})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return User{}, ErrUserNotFound
+	}
+	if errors.Is(err, store.ErrConflict) { // a session revoked after the disabling: wait as long again
+		return User{}, &DisabledRecentlyError{DeletableFrom: now.Add(window)}
+	}
+	if err != nil {
+		return User{}, err
+	}
+	return deleted, nil
 }
 
 // setDisabled finds the named account, locks its row and, unless it is disabled already

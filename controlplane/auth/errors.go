@@ -40,7 +40,23 @@ var (
 	ErrInvalidRole = errors.New("auth: invalid role name")
 	// ErrUserNotFound: no user with that id.
 	ErrUserNotFound = errors.New("auth: user not found")
+	// ErrNotDisabled: an account must be disabled before it is deleted (DeleteUser).
+	ErrNotDisabled = errors.New("auth: the account is not disabled")
+	// ErrDisabledRecently: the account was disabled too recently to be deleted: its
+	// sessions may still be named by the revocation list (DeleteUser). The returned
+	// error is a *DisabledRecentlyError carrying when it can be deleted.
+	ErrDisabledRecently = errors.New("auth: the account was disabled too recently to be deleted")
 )
+
+// DisabledRecentlyError is ErrDisabledRecently with the time from which the account can
+// be deleted.
+type DisabledRecentlyError struct{ DeletableFrom time.Time }
+
+func (e *DisabledRecentlyError) Error() string {
+	return ErrDisabledRecently.Error() + "; it can be from " + e.DeletableFrom.UTC().Format(time.RFC3339)
+}
+
+func (e *DisabledRecentlyError) Unwrap() error { return ErrDisabledRecently }
 
 // ThrottledError is returned when logins are throttled. errors.Is(err, ErrThrottled) holds.
 type ThrottledError struct {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/loginname"
@@ -141,6 +142,41 @@ func (q Queries) SetPasswordHash(ctx context.Context, id, hash string) error {
 	}
 	if tag.RowsAffected() == 0 {
 		return translate("set password hash", errNoRows)
+	}
+	return nil
+}
+
+// DeleteUser deletes the user, with its sessions and the throttling records of
+// accountKey (its login name's: the addresses it signed in from, its failed logins),
+// if none of its sessions is live or ended after endedBefore: a session revoked later
+// may still be named by the revocation list, which is built from the session rows.
+// ErrNotFound if there is no such user; ErrConflict if a session is too recent; then
+// nothing is deleted. Run it in the transaction that locked the user's row (LockUser),
+// so that no login opens a session between the check and the deletion.
+func (q Queries) DeleteUser(ctx context.Context, id string, accountKey []byte, endedBefore time.Time) error {
+	if !isUUID(id) {
+		return translate("delete user", errNoRows)
+	}
+	var recent bool
+	err := q.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1::uuid AND (revoked_at IS NULL OR revoked_at >= $2))`,
+		id, endedBefore).Scan(&recent)
+	if err != nil {
+		return translate("delete user", err)
+	}
+	if recent {
+		return fmt.Errorf("delete user: a session is live or ended recently: %w", ErrConflict)
+	}
+	tag, err := q.db.Exec(ctx, `DELETE FROM users WHERE id = $1::uuid`, id) // its sessions go with it (ON DELETE CASCADE)
+	if err != nil {
+		return translate("delete user", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return translate("delete user", errNoRows)
+	}
+	for _, sql := range []string{`DELETE FROM login_clients WHERE account_key = $1`, `DELETE FROM login_failures WHERE account_key = $1`} {
+		if _, err := q.db.Exec(ctx, sql, accountKey); err != nil {
+			return translate("delete user", err)
+		}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@
 //	edgeauth users logout --email E         ends every session of the user
 //	edgeauth users disable --email E        disables the account and ends every session
 //	edgeauth users enable --email E         enables a disabled account
+//	edgeauth users delete --email E         deletes a disabled account
 //	edgeauth keys rotate [--immediate]
 //	edgeauth keys list
 //	edgeauth edge-config         print what edges must agree with (JSON)
@@ -63,6 +64,8 @@ Usage:
                                            the user ends (4008 account_disabled)
   edgeauth users enable --email E          enable a disabled account (its ended sessions
                                            stay ended)
+  edgeauth users delete --email E          delete an account disabled at least the
+                                           access-token lifetime + 1 min ago
   edgeauth keys rotate [--immediate]       start a signing-key rotation
   edgeauth keys list                       list signing keys and their states (read-only)
   edgeauth edge-config                     print the edge configuration (issuer, audience,
@@ -107,6 +110,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.usersDisable(ctx, rest[1:], true)
 	case cmd == "users" && len(rest) > 0 && rest[0] == "enable":
 		err = c.usersDisable(ctx, rest[1:], false)
+	case cmd == "users" && len(rest) > 0 && rest[0] == "delete":
+		err = c.usersDelete(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "rotate":
 		err = c.keysRotate(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "list":
@@ -515,7 +520,10 @@ func (c *cli) usersSetPassword(ctx context.Context, args []string) error {
 type usersCommand struct {
 	accounts        *auth.Accounts
 	email, password string
-	close           func() // releases the pool
+	// revocationWindow is how long the revocation list names a revoked session: the
+	// configured access-token lifetime plus the verifiers' leeway.
+	revocationWindow time.Duration
+	close            func() // releases the pool
 }
 
 // users parses a users command (fs gets --email, required), reads the password when
@@ -531,7 +539,7 @@ func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withP
 		fmt.Fprintln(c.stderr, "edgeauth: --email is required")
 		return usersCommand{}, errUsage
 	}
-	u := usersCommand{email: *email}
+	u := usersCommand{email: *email, revocationWindow: cfg.Sessions.AccessTTL + config.Leeway}
 	if withPassword {
 		if u.password, err = c.readPassword(); err != nil {
 			return usersCommand{}, err
@@ -555,6 +563,33 @@ func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withP
 	}
 	u.close = pool.Close
 	return u, nil
+}
+
+// usersDelete deletes a disabled account (auth.Accounts.DeleteUser): the operator
+// disables it first, which ends its sessions at once, and deletes it once the
+// revocation list no longer needs their rows.
+func (c *cli) usersDelete(ctx context.Context, args []string) error {
+	fs := c.flags("users delete", "users delete --email E [flags]\n\nDeletes the account with that login name, with its sessions, and frees the name.\nThe account must be disabled first (edgeauth users disable, which ends its\nsessions), at least the access-token lifetime plus 1 min before: until then the\nrevocation list still names its sessions. The audit trail keeps its events, by\nuser id.")
+	cmd, err := c.users(ctx, fs, args, false)
+	if err != nil {
+		return err
+	}
+	defer cmd.close()
+	u, err := cmd.accounts.DeleteUser(ctx, cmd.email, cmd.revocationWindow)
+	var tooSoon *auth.DisabledRecentlyError
+	switch {
+	case errors.Is(err, auth.ErrUserNotFound):
+		return errNoSuchUser
+	case errors.Is(err, auth.ErrNotDisabled):
+		return errors.New("the account is not disabled: run `edgeauth users disable` first (it ends every session); nothing changed")
+	case errors.As(err, &tooSoon):
+		return fmt.Errorf("the account was disabled less than %v ago and its sessions may still be on the revocation list: delete it from %s; nothing changed",
+			cmd.revocationWindow, tooSoon.DeletableFrom.UTC().Format(time.RFC3339))
+	case err != nil:
+		return err
+	}
+	fmt.Fprintf(c.stdout, "user %s (%s) deleted\n", u.ID, u.Email)
+	return nil
 }
 
 // errNoSuchUser is what a users command says of an unknown login name. The name is not

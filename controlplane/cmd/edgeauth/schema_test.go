@@ -42,7 +42,7 @@ func TestOlderBinaryRefusesNewerSchema(t *testing.T) {
 		{"users", "logout", "--email", "late@example.test"},
 		{"users", "disable", "--email", "late@example.test"},
 		{"users", "enable", "--email", "late@example.test"},
-		{"users", "logout", "--email", "late@example.test"},
+		{"users", "delete", "--email", "late@example.test"},
 		{"keys", "rotate"}, // writes: keys.NewManager advances the lifecycle first
 		{"keys", "list"},
 	} {

@@ -106,13 +106,13 @@ func TestBinaryUsersSetPassword(t *testing.T) {
 	}
 }
 
-// exec runs statements on the server's database.
-func (s *server) exec(sql string) (pgconn.CommandTag, error) {
+// exec runs statements on the server's database (one, when it has arguments).
+func (s *server) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 	ctx := context.Background()
 	c, err := pgx.Connect(ctx, s.db)
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
 	defer c.Close(ctx)
-	return c.Exec(ctx, sql)
+	return c.Exec(ctx, sql, args...)
 }

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// `users delete` deletes a disabled account once its sessions have left the revocation
+// list (the access-token lifetime plus the leeway after they ended): the user row, its
+// sessions and its login name's throttling records go, the deletion is audited, and
+// the name can be taken again. Before that, or for an account that is not disabled, or
+// an unknown name, it exits 1 and changes nothing.
+func TestBinaryUsersDelete(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, false)
+	s.createUser(ownerEmail, ownerPassword)
+	s.createUser("bob@example.test", ownerPassword)
+	var in struct {
+		SessionID string `json:"session_id"`
+	}
+	if err := json.Unmarshal([]byte(s.signIn().body), &in); err != nil {
+		t.Fatal(err)
+	}
+	s.signInAs("bob@example.test")
+	env := []string{"EDGEAUTH_DATABASE_URL=" + s.db}
+	state := func() string {
+		return strings.Join([]string{
+			s.sqlText(`SELECT count(*)::text FROM users`),
+			s.sqlText(`SELECT count(*)::text FROM sessions`),
+			s.sqlText(`SELECT count(*)::text FROM login_clients`),
+			s.sqlText(`SELECT count(*)::text FROM audit_events`),
+		}, " ")
+	}
+	refused := func(name, email, stderr string) {
+		t.Helper()
+		before := state()
+		out, errs, code := runBinary(t, env, "", "users", "delete", "--email", email)
+		if code != 1 || !strings.Contains(errs, stderr) || strings.Contains(out+errs, "secret") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q", name, code, out, errs)
+		}
+		if after := state(); after != before {
+			t.Errorf("%s changed the database: %s -> %s", name, before, after)
+		}
+	}
+
+	refused("an unknown user", "my secret passphrase", "no user has that login name")
+	refused("an enabled account", ownerEmail, "the account is not disabled")
+	if out, errs, code := runBinary(t, env, "", "users", "disable", "--email", ownerEmail); code != 0 {
+		t.Fatalf("disable: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	refused("an account disabled just now", ownerEmail, "disabled less than 11m0s ago")
+	// Disabled long ago, but a session ended recently (it cannot happen through
+	// edgeauth, which ends them all when it disables): the list may name it still.
+	if _, err := s.exec(`UPDATE users SET disabled_at = disabled_at - interval '11 minutes' WHERE email = $1`, ownerEmail); err != nil {
+		t.Fatal(err)
+	}
+	refused("an account whose session ended just now", ownerEmail, "disabled less than 11m0s ago")
+
+	if _, err := s.exec(`UPDATE sessions SET revoked_at = revoked_at - interval '11 minutes' WHERE id = $1`, in.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	id := s.sqlText(`SELECT id::text FROM users WHERE email = $1`, ownerEmail)
+	out, errs, code := runBinary(t, env, "", "users", "delete", "--email", "OWNER@example.test")
+	if code != 0 || !strings.Contains(out, "user "+id+" ("+ownerEmail+") deleted") {
+		t.Fatalf("delete: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	for what, sql := range map[string]string{
+		"the user":                 `SELECT count(*)::text FROM users WHERE id = $1::uuid`,
+		"its sessions":             `SELECT count(*)::text FROM sessions WHERE user_id = $1::uuid`,
+		"the deletion's audit":     `SELECT (1 - count(*))::text FROM audit_events WHERE kind = 'account_deleted' AND user_id = $1::uuid`,
+		"addresses it signed from": `SELECT (count(*) - 1)::text FROM login_clients WHERE $1 <> ''`, // bob's only
+	} {
+		if n := s.sqlText(sql, id); n != "0" {
+			t.Errorf("after the deletion, %s: %s left", what, n)
+		}
+	}
+	s.signInAs("bob@example.test")
+
+	// The name is free again: a new account, with a new id.
+	s.createUser(ownerEmail, ownerPassword)
+	s.signIn()
+	if again := s.sqlText(`SELECT id::text FROM users WHERE email = $1`, ownerEmail); again == id {
+		t.Errorf("the new account has the deleted one's id %s", id)
+	}
+}
