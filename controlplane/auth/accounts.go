@@ -309,11 +309,7 @@ func (a *Accounts) DeleteUser(ctx context.Context, loginName string, window time
 	now := a.cfg.Now()
 	var deleted User
 	err := a.st.InTx(ctx, func(q store.Queries) error {
-		found, err := q.UserByEmail(ctx, strings.TrimSpace(loginName))
-		if err != nil {
-			return err
-		}
-		u, err := q.LockUser(ctx, found.ID, true)
+		u, err := lockUserNamed(ctx, q, loginName)
 		if err != nil {
 			return err
 		}
@@ -347,11 +343,7 @@ func (a *Accounts) DeleteUser(ctx context.Context, loginName string, window time
 func (a *Accounts) setDisabled(ctx context.Context, loginName string, change func(store.Queries, store.User, *AccountChange) error, disable bool) (AccountChange, error) {
 	var c AccountChange
 	err := a.st.InTx(ctx, func(q store.Queries) error {
-		found, err := q.UserByEmail(ctx, strings.TrimSpace(loginName))
-		if err != nil {
-			return err
-		}
-		u, err := q.LockUser(ctx, found.ID, true)
+		u, err := lockUserNamed(ctx, q, loginName)
 		if err != nil {
 			return err
 		}
@@ -369,6 +361,16 @@ func (a *Accounts) setDisabled(ctx context.Context, loginName string, change fun
 		return AccountChange{}, err
 	}
 	return c, nil
+}
+
+// lockUserNamed finds the account with that login name (matched as at login) and locks
+// its row for update in q's transaction. store.ErrNotFound if there is none.
+func lockUserNamed(ctx context.Context, q store.Queries, loginName string) (store.User, error) {
+	found, err := q.UserByEmail(ctx, strings.TrimSpace(loginName))
+	if err != nil {
+		return found, err
+	}
+	return q.LockUser(ctx, found.ID, true)
 }
 
 // passwordChange is one replacement of a user's password.
