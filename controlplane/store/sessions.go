@@ -175,6 +175,8 @@ func (q Queries) ReplaceUserSessions(ctx context.Context, userID, replaced, repl
 	return others, len(others) < len(ids), err
 }
 
+// revokeUserSessions runs revokeUserSessionsSQL: session one with oneReason (or, when
+// oneReason is empty, not at all), the user's others with reason.
 func (q Queries) revokeUserSessions(ctx context.Context, userID, one, oneReason, reason string, at time.Time) ([]string, error) {
 	if !isUUID(userID) {
 		return nil, nil
