@@ -114,6 +114,7 @@ func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) (aut
 		IdleTTL:                cfg.Sessions.IdleTimeout,
 		AbsoluteTTL:            cfg.Sessions.AbsoluteLifetime,
 		RefreshGrace:           grace,
+		RecentLogin:            cfg.Sessions.RecentLogin,
 		Throttle: auth.Throttle{
 			PairFailures:    cfg.Throttle.AccountAddressFailures,
 			ClientFailures:  cfg.Throttle.AddressFailures,

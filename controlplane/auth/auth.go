@@ -70,6 +70,11 @@ type Config struct {
 	// rotates next makes the other's next refresh a detected reuse. NoRefreshGrace turns
 	// the grace off: every replay of a rotated token is reuse.
 	RefreshGrace time.Duration
+	// RecentLogin is how long after a session started (a login, a signup or a password
+	// change opened it) it may end the user's other sessions; later the user must sign
+	// in again first (RecentlySignedIn; OWASP ASVS 5.0 7.5.2), so that a stolen session
+	// cannot sign its owner's devices out. Default 10 min.
+	RecentLogin time.Duration
 
 	// RefreshTagKey tags every refresh token this service issues (HMAC-SHA256; see
 	// "Refresh tokens" in random.go), so that a token of an older generation can be told
@@ -131,6 +136,7 @@ const (
 	DefaultAbsoluteTTL     = 30 * 24 * time.Hour
 	DefaultLeeway          = time.Minute
 	DefaultRefreshGrace    = 30 * time.Second
+	DefaultRecentLogin     = 10 * time.Minute
 	DefaultPairFailures    = 5
 	DefaultClientFailures  = 20
 	DefaultFailureWindow   = 15 * time.Minute
@@ -149,6 +155,7 @@ func (c Config) withDefaults() Config {
 	def(&c.AbsoluteTTL, DefaultAbsoluteTTL)
 	def(&c.Leeway, DefaultLeeway)
 	def(&c.RefreshGrace, DefaultRefreshGrace)
+	def(&c.RecentLogin, DefaultRecentLogin)
 	t := &c.Throttle
 	def(&t.PairFailures, DefaultPairFailures)
 	def(&t.ClientFailures, DefaultClientFailures)
@@ -176,7 +183,7 @@ func (c Config) Validate() error {
 	if c.Audience == "" {
 		errs = append(errs, errors.New("auth: Config.Audience is required"))
 	}
-	if c.AccessTTL < 0 || c.Leeway < 0 || c.IdleTTL < 0 || c.AbsoluteTTL < 0 || (c.RefreshGrace < 0 && c.RefreshGrace != NoRefreshGrace) || t.Window < 0 || t.AccountWindow < 0 ||
+	if c.AccessTTL < 0 || c.Leeway < 0 || c.IdleTTL < 0 || c.AbsoluteTTL < 0 || c.RecentLogin < 0 || (c.RefreshGrace < 0 && c.RefreshGrace != NoRefreshGrace) || t.Window < 0 || t.AccountWindow < 0 ||
 		t.KnownClientFor < 0 || t.PairFailures < 0 || t.ClientFailures < 0 || t.AccountFailures < 0 || c.HashConcurrency < 0 {
 		errs = append(errs, errors.New("auth: negative durations or limits in Config"))
 	}

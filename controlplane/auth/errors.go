@@ -40,6 +40,9 @@ var (
 	ErrInvalidRole = errors.New("auth: invalid role name")
 	// ErrUserNotFound: no user with that id.
 	ErrUserNotFound = errors.New("auth: user not found")
+	// ErrReauthenticationRequired: the caller's session started longer ago than
+	// Config.RecentLogin, and ending other sessions needs a recent sign-in.
+	ErrReauthenticationRequired = errors.New("auth: sign in again to end other sessions")
 	// ErrNotDisabled: an account must be disabled before it is deleted (DeleteUser).
 	ErrNotDisabled = errors.New("auth: the account is not disabled")
 	// ErrDisabledRecently: the account was disabled too recently to be deleted: its

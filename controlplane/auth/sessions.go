@@ -186,6 +186,30 @@ func (s *Service) SessionActive(ctx context.Context, sid string) (bool, error) {
 	return sess.ActiveAt(s.cfg.Now()), nil
 }
 
+// RecentlySignedIn returns nil if the session sid is live and started (a login, signup
+// or password change opened it) within Config.RecentLogin, ErrReauthenticationRequired
+// if it started before, ErrSessionNotFound if it is not live. Callers ask it before
+// ending sessions other than the caller's own (OWASP ASVS 5.0 7.5.2): a refresh does not
+// renew the window, so a copy of a session's cookies cannot sign its owner's other
+// devices out for longer than that after the owner signed in.
+func (s *Service) RecentlySignedIn(ctx context.Context, sid string) error {
+	sess, err := s.st.SessionByID(ctx, sid)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrSessionNotFound
+	}
+	if err != nil {
+		return err
+	}
+	now := s.cfg.Now()
+	switch {
+	case !sess.ActiveAt(now):
+		return ErrSessionNotFound
+	case now.Sub(sess.Created) > s.cfg.RecentLogin:
+		return ErrReauthenticationRequired
+	}
+	return nil
+}
+
 // Prune deletes sessions that ended (expired or revoked) more than keep ago, with their
 // refresh tokens, failed-login records older than the throttling windows, and sign-in
 // addresses older than Throttle.KnownClientFor. A keep shorter than the revocation

@@ -125,6 +125,10 @@ type Sessions struct {
 	// the same successor (concurrent tabs), instead of counting as reuse. 0: no grace,
 	// every replay of a rotated token is reuse.
 	RefreshGrace time.Duration `koanf:"refresh_grace"`
+	// RecentLogin is how long after signing in a session may end the user's other
+	// sessions (logout-all, logout-others, deleting another device's session); later
+	// the user signs in again first (403 reauthentication_required).
+	RecentLogin time.Duration `koanf:"recent_login"`
 }
 
 // Throttle configures login (and signup) throttling; see auth.Throttle for the model.
@@ -210,6 +214,7 @@ func Default() Config {
 			IdleTimeout:      7 * 24 * time.Hour,
 			AbsoluteLifetime: 30 * 24 * time.Hour,
 			RefreshGrace:     30 * time.Second,
+			RecentLogin:      10 * time.Minute,
 		},
 		Throttle: Throttle{
 			AccountAddressFailures: 5,
@@ -617,6 +622,7 @@ func (c *Config) checkSessions(p *problems) {
 	p.inRange("sessions.access_ttl", s.AccessTTL, time.Minute, time.Hour, "keep access tokens short: revocation reaches tokens at the edge only via the list")
 	p.inRange("sessions.absolute_lifetime", s.AbsoluteLifetime, time.Hour, 400*24*time.Hour, "browsers cap cookie lifetimes at 400 days")
 	p.inRange("sessions.idle_timeout", s.IdleTimeout, s.AccessTTL, s.AbsoluteLifetime, "the idle timeout lies between sessions.access_ttl and sessions.absolute_lifetime")
+	p.inRange("sessions.recent_login", s.RecentLogin, time.Minute, s.AbsoluteLifetime, "minutes: ending the other sessions asks a session older than this to sign in again; the absolute lifetime never asks")
 	p.inRange("sessions.refresh_grace", s.RefreshGrace, 0, 2*time.Minute, "seconds cover tabs refreshing at once and a retried refresh whose answer was lost; a replay only ever yields the tokens the client already holds")
 }
 

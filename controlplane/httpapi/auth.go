@@ -34,6 +34,7 @@ type Identity interface {
 	ListSessions(ctx context.Context, userID, currentSID string) ([]auth.Session, error)
 	RevokeSession(ctx context.Context, userID, sid string) error
 	SessionActive(ctx context.Context, sid string) (bool, error)
+	RecentlySignedIn(ctx context.Context, sid string) error
 	User(ctx context.Context, id string) (auth.User, error)
 }
 
@@ -473,6 +474,9 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.deps.Auth.RecentlySignedIn(r.Context(), p.claims.SessionID); err != nil {
+		return err
+	}
 	n, err := s.deps.Auth.LogoutAll(r.Context(), p.claims.Subject)
 	if err != nil {
 		return err
@@ -491,6 +495,9 @@ func (s *Server) logoutOthers(w http.ResponseWriter, r *http.Request) error {
 	}
 	p, err := s.authenticate(r)
 	if err != nil {
+		return err
+	}
+	if err := s.deps.Auth.RecentlySignedIn(r.Context(), p.claims.SessionID); err != nil {
 		return err
 	}
 	n, err := s.deps.Auth.LogoutOthers(r.Context(), p.claims.Subject, p.claims.SessionID)
@@ -576,6 +583,11 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	id := r.PathValue("id")
+	if id != p.claims.SessionID { // another device's: as logout-others
+		if err := s.deps.Auth.RecentlySignedIn(r.Context(), p.claims.SessionID); err != nil {
+			return err
+		}
+	}
 	if err := s.deps.Auth.RevokeSession(r.Context(), p.claims.Subject, id); err != nil {
 		return err
 	}
@@ -669,6 +681,8 @@ func domainError(err error) *Error {
 		return ErrRefreshInvalid.with(err, "")
 	case errors.Is(err, auth.ErrSessionNotFound):
 		return ErrSessionNotFound.with(err, "")
+	case errors.Is(err, auth.ErrReauthenticationRequired):
+		return ErrReauthenticationRequired.with(err, "")
 	case errors.Is(err, auth.ErrPasswordPolicy):
 		var refused *auth.PasswordPolicyError
 		if errors.As(err, &refused) { // the rule broken, never the password

@@ -83,6 +83,8 @@ var (
 	// helper, any client refreshing on 401) to refresh and send the request again, which
 	// would spend a second throttled attempt on the same wrong password.
 	ErrCurrentPasswordInvalid = apiError(http.StatusForbidden, "current_password_invalid", "the current password is wrong")
+	// 403 for the same reason: refreshing does not help, signing in again does.
+	ErrReauthenticationRequired = apiError(http.StatusForbidden, "reauthentication_required", "sign in again to end other sessions: this session started too long ago")
 )
 
 // Server side.

@@ -83,9 +83,12 @@ if (live) {
 const devices = document.getElementById('devices');
 if (devices) {
   const browser = (ua) => (ua.match(/(Edg|OPR|Firefox|Chrome|Chromium|Safari)\/[0-9]+/) || [ua.slice(0, 40) || 'unknown'])[0].replace('Edg/', 'Edge/').replace('OPR/', 'Opera/');
+  // Ending another device's session needs a recent sign-in (403
+  // reauthentication_required): sign in again, then come back here.
+  const signInAgain = () => location.assign('/login?return_to=' + encodeURIComponent(location.pathname));
   const render = async () => {
     const r = await fetch('/auth/sessions');
-    if (!r.ok) { location.assign('/login?return_to=' + encodeURIComponent(location.pathname)); return; }
+    if (!r.ok) { signInAgain(); return; }
     const rows = (await r.json()).sessions.map((s) => {
       const tr = document.createElement('tr');
       tr.dataset.session = s.id;
@@ -98,8 +101,10 @@ if (devices) {
       out.textContent = 'Sign out';
       out.className = 'signout';
       out.addEventListener('click', async () => {
-        await fetch('/auth/sessions/' + encodeURIComponent(s.id), {method: 'DELETE'});
-        if (s.current) location.assign('/'); else render();
+        const r = await fetch('/auth/sessions/' + encodeURIComponent(s.id), {method: 'DELETE'});
+        if (r.status === 403) signInAgain();
+        else if (s.current) location.assign('/');
+        else render();
       });
       const td = document.createElement('td');
       td.append(out);
@@ -109,8 +114,8 @@ if (devices) {
     devices.querySelector('tbody').replaceChildren(...rows);
   };
   document.getElementById('others').addEventListener('click', async () => {
-    await fetch('/auth/logout-others', {method: 'POST'});
-    render();
+    const r = await fetch('/auth/logout-others', {method: 'POST'});
+    if (r.status === 403) signInAgain(); else render();
   });
   render();
 }
