@@ -79,6 +79,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	c.Cookies.AccessName = "__Host-at"
 	c.Sessions.AccessTTL = 5 * time.Second
 	c.Sessions.RefreshGrace = time.Hour
+	c.Sessions.RecentLogin = 10 * time.Second
 	c.Keys.JWKSMaxAge = time.Hour
 	c.Keys.PrePublish = 30 * time.Minute
 	c.Keys.Algorithm = "HS256"
@@ -90,7 +91,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	want := []string{"public_url", "allowed_origins", "cookies.access_name", "sessions.access_ttl",
-		"sessions.refresh_grace", "keys.algorithm", "keys.kek", "keys.pre_publish", "log_level"}
+		"sessions.refresh_grace", "sessions.recent_login", "keys.algorithm", "keys.kek", "keys.pre_publish", "log_level"}
 	got := map[string]bool{}
 	for _, p := range ve.Problems {
 		got[p.Key] = true
