@@ -11,7 +11,7 @@ import (
 // ChangePasswordRequest is a signed-in user's change of their own password.
 type ChangePasswordRequest struct {
 	UserID    string // the caller: the subject of a verified access token
-	SessionID string // the caller's session: it stays, every other session of the user ends
+	SessionID string // the caller's session: replaced by a new one; every other session of the user ends
 	Current   string // the password now
 	New       string // the password to set
 	IP        string // client address: audited, and the per-client throttling key
