@@ -88,3 +88,40 @@ func TestBrowserLiveSocketEndsWithTheSession(t *testing.T) {
 	}
 	phone.waitFor("the phone's devices", `#devices tbody`, `e.rows.length === 1 && e.textContent.includes('this device')`)
 }
+
+// A password change made in a real browser, through the hostdemo binary, replaces the
+// browser's session (OWASP ASVS 5.0 7.2.4): the answer's Set-Cookie gives the browser
+// the new session's cookies, the page's socket closes with 4012 session_replaced and
+// opens again on the new session, and another device's socket closes with 4006
+// password_changed.
+func TestBrowserPasswordChangeReplacesTheSession(t *testing.T) {
+	d := startDemo(t, demoOptions{})
+	d.createUser("ada@example.test")
+	laptop := newBrowser(t)
+	laptop.signInAt(d.url, "/app/live", "ada@example.test")
+	laptop.socketOpen()
+	before := laptop.text(chromedp.Text(`#session`))
+	phone := newBrowser(t)
+	phone.signInAt(d.url, "/app/live", "ada@example.test")
+	phone.socketOpen()
+
+	status := laptop.text(chromedp.Evaluate[string](`fetch('/auth/password', {method: 'POST', headers: {'Content-Type': 'application/json'},
+		body: JSON.stringify({current_password: `+jsString(demoPassword)+`, new_password: 'a completely new passphrase'})}).then((r) => String(r.status))`,
+		chromedp.EvalAwaitPromise))
+	if status != "200" {
+		t.Fatalf("password change from the page: %s", status)
+	}
+	if st := laptop.socketClosed("the laptop after its password change"); st != "closed 4012 session_replaced" {
+		t.Fatalf("the laptop after its password change: %q", st)
+	}
+	if st := phone.socketClosed("the phone after the laptop's password change"); st != "closed 4006 password_changed" {
+		t.Fatalf("the phone after the laptop's password change: %q", st)
+	}
+
+	laptop.do(chromedp.Navigate(d.url + "/app/live"))
+	laptop.waitPage("the live page again", "/app/live")
+	laptop.socketOpen()
+	if after := laptop.text(chromedp.Text(`#session`)); after == "" || after == before {
+		t.Fatalf("the page's session after the change: %q (before: %q)", after, before)
+	}
+}
