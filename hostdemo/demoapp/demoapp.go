@@ -61,7 +61,14 @@ if (live) {
     });
     socket.addEventListener('close', async (e) => {
       status.dataset.code = String(e.code);
+      status.dataset.closes = ((status.dataset.closes || '') + ' ' + e.code).trim(); // every close, in order
       status.textContent = 'closed ' + e.code + ' ' + e.reason;
+      if (opened && e.code === 4012) {
+        // A password change on this page replaced the session, and its answer set the
+        // new session's cookies: the user is still signed in.
+        connect();
+        return;
+      }
       if (!opened && !refreshed) {
         // Refused before opening (a browser cannot see why): the access token may have
         // expired. Refresh once and retry once; then send the user to sign in.
