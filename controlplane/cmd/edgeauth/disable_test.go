@@ -38,13 +38,7 @@ func TestBinaryUsersDisableEnable(t *testing.T) {
 		t.Errorf("changed the database: %s -> %s", before, after)
 	}
 
-	if _, err := s.exec(`
-		CREATE FUNCTION fail_disable() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = '57P01'; END $$;
-		CREATE TRIGGER fail_disable BEFORE UPDATE OF revoked_at ON sessions
-			FOR EACH ROW WHEN (NEW.revoke_reason = 'account_disabled') EXECUTE FUNCTION fail_disable();`); err != nil {
-		t.Fatal(err)
-	}
+	restore := s.refuseRevocations("account_disabled")
 	if out, errs, code := runBinary(t, env, "", "users", "disable", "--email", ownerEmail); code != 1 {
 		t.Errorf("disable while sessions cannot end: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
@@ -55,9 +49,7 @@ func TestBinaryUsersDisableEnable(t *testing.T) {
 		t.Errorf("the session after a failed disabling: me %d", me.status)
 	}
 	s.signIn() // still enabled
-	if _, err := s.exec(`DROP TRIGGER fail_disable ON sessions`); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 
 	out, errs, code := runBinary(t, env, "", "users", "disable", "--email", "OWNER@example.test")
 	if code != 0 || !strings.Contains(out, "disabled; 2 session(s) ended") {

@@ -39,22 +39,14 @@ func TestBinaryUsersLogout(t *testing.T) {
 		t.Errorf("an unknown user changed the database: %s -> %s", before, after)
 	}
 
-	if _, err := s.exec(`
-		CREATE FUNCTION fail_logout() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = '57P01'; END $$;
-		CREATE TRIGGER fail_logout BEFORE UPDATE OF revoked_at ON sessions
-			FOR EACH ROW WHEN (NEW.revoke_reason = 'ended_by_operator') EXECUTE FUNCTION fail_logout();`); err != nil {
-		t.Fatal(err)
-	}
+	restore := s.refuseRevocations("ended_by_operator")
 	if out, errs, code := runBinary(t, env, "", "users", "logout", "--email", ownerEmail); code != 1 {
 		t.Errorf("logout while sessions cannot end: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 	if after := state(); after != before {
 		t.Errorf("a failed logout changed the database: %s -> %s", before, after)
 	}
-	if _, err := s.exec(`DROP TRIGGER fail_logout ON sessions`); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 
 	out, errs, code = runBinary(t, env, "", "users", "logout", "--email", "OWNER@example.test")
 	if code != 0 || !strings.Contains(out, "2 session(s) ended") {

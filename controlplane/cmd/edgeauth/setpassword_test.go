@@ -56,22 +56,14 @@ func TestBinaryUsersSetPassword(t *testing.T) {
 
 	// A reset that fails before its revocations commit (injected: a trigger refuses them)
 	// leaves the old password too.
-	if _, err := s.exec(`
-		CREATE FUNCTION fail_reset() RETURNS trigger LANGUAGE plpgsql AS $$
-		BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = '57P01'; END $$;
-		CREATE TRIGGER fail_reset BEFORE UPDATE OF revoked_at ON sessions
-			FOR EACH ROW WHEN (NEW.revoke_reason = 'password_changed') EXECUTE FUNCTION fail_reset();`); err != nil {
-		t.Fatal(err)
-	}
+	restore := s.refuseRevocations("password_changed")
 	if out, errs, code := runBinary(t, env, "a long new password\n", "users", "set-password", "--email", ownerEmail); code != 1 {
 		t.Errorf("set-password while sessions cannot end: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 	if after := state(); after != before {
 		t.Errorf("a failed reset changed the database: %s -> %s", before, after)
 	}
-	if _, err := s.exec(`DROP TRIGGER fail_reset ON sessions`); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 
 	const newPassword = "the operator's new password"
 	out, errs, code := runBinary(t, env, newPassword+"\n", "users", "set-password", "--email", "OWNER@example.test")
@@ -105,6 +97,28 @@ func TestBinaryUsersSetPassword(t *testing.T) {
 		t.Errorf("%d audit events of the reset, want 1", n)
 	}
 }
+
+// refuseRevocations makes every revocation with reason fail, as a database failure in
+// the middle of the command's transaction would (an injected trigger), until restore.
+func (s *server) refuseRevocations(reason string) (restore func()) {
+	s.t.Helper()
+	if _, err := s.exec(`
+		CREATE OR REPLACE FUNCTION fail_revocation() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN RAISE EXCEPTION 'injected failure' USING ERRCODE = '57P01'; END $$;
+		CREATE TRIGGER fail_revocation BEFORE UPDATE OF revoked_at ON sessions
+			FOR EACH ROW WHEN (NEW.revoke_reason = ` + quoteLiteral(reason) + `) EXECUTE FUNCTION fail_revocation();`); err != nil {
+		s.t.Fatal(err)
+	}
+	return func() {
+		s.t.Helper()
+		if _, err := s.exec(`DROP TRIGGER fail_revocation ON sessions`); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// quoteLiteral is s as an SQL string literal.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // exec runs statements on the server's database (one, when it has arguments).
 func (s *server) exec(sql string, args ...any) (pgconn.CommandTag, error) {
