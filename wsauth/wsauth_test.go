@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeauth/edgeauth/controlplane/auth"
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/internal/cptest"
 	"github.com/edgeauth/edgeauth/keys"
@@ -515,30 +516,6 @@ func TestPasswordChangeClosesSockets(t *testing.T) {
 	w.waitCount(0)
 }
 
-// An operator's sign-out of a user (`edgeauth users logout`: Accounts.EndSessions)
-// closes every socket of the user with 4007 ended_by_operator, and no one else's.
-func TestOperatorLogoutClosesSockets(t *testing.T) {
-	w := newWorld(t, worldOptions{})
-	w.cp.CreateUser(t, "ada@example.test", password)
-	w.cp.CreateUser(t, "bob@example.test", password)
-	laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
-	phone := w.cp.Login(t, "ada@example.test", password, "phone")
-	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
-	sLaptop, sPhone, sBob := w.open(laptop), w.open(phone), w.open(bob)
-	w.waitCount(3)
-
-	if _, n, err := w.cp.App.Auth.EndSessions(context.Background(), "ada@example.test"); err != nil || n != 2 {
-		t.Fatalf("EndSessions: %d, %v", n, err)
-	}
-	for name, c := range map[string]*websocket.Conn{"laptop": sLaptop, "phone": sPhone} {
-		if code, text := closed(t, c); code != 4007 || text != "ended_by_operator" {
-			t.Fatalf("%s after the operator's logout: %d %q", name, code, text)
-		}
-	}
-	alive(t, sBob, "bob")
-	w.waitCount(1) // bob's only
-}
-
 // A revocation learned only from the signed list, which names sessions without a
 // cause, closes with 4000 session_revoked: here a source that does not hold the stream
 // (NoStream) hears of a logout, which the stream would have called 4001 logout, by
@@ -600,26 +577,46 @@ func TestServerCloseClosesEverySocket(t *testing.T) {
 	w.waitCount(0)
 }
 
-// Disabling an account (`edgeauth users disable`: Accounts.DisableUser) closes every
-// socket of the user with 4008 account_disabled, and no one else's.
-func TestAccountDisablingClosesSockets(t *testing.T) {
-	w := newWorld(t, worldOptions{})
-	w.cp.CreateUser(t, "ada@example.test", password)
-	w.cp.CreateUser(t, "bob@example.test", password)
-	laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
-	phone := w.cp.Login(t, "ada@example.test", password, "phone")
-	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
-	sLaptop, sPhone, sBob := w.open(laptop), w.open(phone), w.open(bob)
-	w.waitCount(3)
+// An operator's act on a user closes every socket of the user, and no one else's: a
+// sign-out (`edgeauth users logout`: Accounts.EndSessions) with 4007 ended_by_operator,
+// a disabling (`edgeauth users disable`: Accounts.DisableUser) with 4008
+// account_disabled.
+func TestOperatorActsCloseSockets(t *testing.T) {
+	for _, tc := range []struct {
+		act    string
+		do     func(a *auth.Accounts) (ended int, err error)
+		code   int
+		reason string
+	}{
+		{"sign-out", func(a *auth.Accounts) (int, error) {
+			_, n, err := a.EndSessions(context.Background(), "ada@example.test")
+			return n, err
+		}, 4007, "ended_by_operator"},
+		{"disabling", func(a *auth.Accounts) (int, error) {
+			ch, err := a.DisableUser(context.Background(), "ada@example.test")
+			return ch.Ended, err
+		}, 4008, "account_disabled"},
+	} {
+		t.Run(tc.act, func(t *testing.T) {
+			w := newWorld(t, worldOptions{})
+			w.cp.CreateUser(t, "ada@example.test", password)
+			w.cp.CreateUser(t, "bob@example.test", password)
+			laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
+			phone := w.cp.Login(t, "ada@example.test", password, "phone")
+			bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
+			sLaptop, sPhone, sBob := w.open(laptop), w.open(phone), w.open(bob)
+			w.waitCount(3)
 
-	if ch, err := w.cp.App.Auth.DisableUser(context.Background(), "ada@example.test"); err != nil || ch.Ended != 2 {
-		t.Fatalf("DisableUser: %+v, %v", ch, err)
+			if n, err := tc.do(w.cp.App.Auth.Accounts); err != nil || n != 2 {
+				t.Fatalf("the operator's %s: %d sessions ended, %v", tc.act, n, err)
+			}
+			for name, c := range map[string]*websocket.Conn{"laptop": sLaptop, "phone": sPhone} {
+				if code, text := closed(t, c); code != tc.code || text != tc.reason {
+					t.Fatalf("%s after the operator's %s: %d %q", name, tc.act, code, text)
+				}
+			}
+			alive(t, sBob, "bob")
+			w.waitCount(1) // bob's only
+		})
 	}
-	for name, c := range map[string]*websocket.Conn{"laptop": sLaptop, "phone": sPhone} {
-		if code, text := closed(t, c); code != 4008 || text != "account_disabled" {
-			t.Fatalf("%s after the disabling: %d %q", name, code, text)
-		}
-	}
-	alive(t, sBob, "bob")
-	w.waitCount(1) // bob's only
 }
