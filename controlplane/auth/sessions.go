@@ -176,35 +176,31 @@ func (s *Service) ListSessions(ctx context.Context, userID, currentSID string) (
 // SessionActive reports whether the session exists and is live now (not revoked, not
 // idle- or absolutely expired). For introspection next to the data.
 func (s *Service) SessionActive(ctx context.Context, sid string) (bool, error) {
-	sess, err := s.st.SessionByID(ctx, sid)
-	if errors.Is(err, store.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return sess.ActiveAt(s.cfg.Now()), nil
+	_, active, err := s.LiveSession(ctx, sid)
+	return active, err
 }
 
-// RecentlySignedIn returns nil if the session sid is live and started (a login, signup
-// or password change opened it) within Config.RecentLogin, ErrReauthenticationRequired
-// if it started before, ErrSessionNotFound if it is not live. Callers ask it before
-// ending sessions other than the caller's own (OWASP ASVS 5.0 7.5.2): a refresh does not
-// renew the window, so a copy of a session's cookies cannot sign its owner's other
-// devices out for longer than that after the owner signed in.
-func (s *Service) RecentlySignedIn(ctx context.Context, sid string) error {
+// LiveSession returns the session sid and whether it is live (not revoked, not
+// expired); false with no error if there is no such session.
+func (s *Service) LiveSession(ctx context.Context, sid string) (Session, bool, error) {
 	sess, err := s.st.SessionByID(ctx, sid)
 	if errors.Is(err, store.ErrNotFound) {
-		return ErrSessionNotFound
+		return Session{}, false, nil
 	}
 	if err != nil {
-		return err
+		return Session{}, false, err
 	}
-	now := s.cfg.Now()
-	switch {
-	case !sess.ActiveAt(now):
-		return ErrSessionNotFound
-	case now.Sub(sess.Created) > s.cfg.RecentLogin:
+	return sessionFrom(sess), sess.ActiveAt(s.cfg.Now()), nil
+}
+
+// RecentlySignedIn returns nil if sess started (a login, signup or password change
+// opened it) within Config.RecentLogin, ErrReauthenticationRequired if it started
+// before. Callers ask it before ending sessions other than the caller's own (OWASP
+// ASVS 5.0 7.5.2): a refresh does not renew the window, so a copy of a session's
+// cookies cannot sign its owner's other devices out for longer than that after the
+// owner signed in.
+func (s *Service) RecentlySignedIn(sess Session) error {
+	if s.cfg.Now().Sub(sess.Created) > s.cfg.RecentLogin {
 		return ErrReauthenticationRequired
 	}
 	return nil

@@ -33,8 +33,8 @@ type Identity interface {
 	ChangePassword(ctx context.Context, req auth.ChangePasswordRequest) (*auth.Result, int, error)
 	ListSessions(ctx context.Context, userID, currentSID string) ([]auth.Session, error)
 	RevokeSession(ctx context.Context, userID, sid string) error
-	SessionActive(ctx context.Context, sid string) (bool, error)
-	RecentlySignedIn(ctx context.Context, sid string) error
+	LiveSession(ctx context.Context, sid string) (auth.Session, bool, error)
+	RecentlySignedIn(sess auth.Session) error
 	User(ctx context.Context, id string) (auth.User, error)
 }
 
@@ -141,7 +141,8 @@ func (s *Server) accessToken(r *http.Request) (string, bool) {
 
 // principal is the caller of an authenticated endpoint.
 type principal struct {
-	claims jose.Claims
+	claims  jose.Claims
+	session auth.Session // the token's session, as the check found it
 }
 
 // authenticate requires a valid access token (cookie, or Bearer header) whose session
@@ -155,14 +156,14 @@ func (s *Server) authenticate(r *http.Request) (principal, error) {
 	if err != nil {
 		return principal{}, ErrUnauthenticated.with(err, "")
 	}
-	active, err := s.deps.Auth.SessionActive(r.Context(), c.SessionID)
+	sess, active, err := s.deps.Auth.LiveSession(r.Context(), c.SessionID)
 	if err != nil {
 		return principal{}, err
 	}
 	if !active {
 		return principal{}, ErrSessionRevoked
 	}
-	return principal{claims: c}, nil
+	return principal{claims: c, session: sess}, nil
 }
 
 func (s *Server) authRoutes() {
@@ -474,7 +475,7 @@ func (s *Server) logoutAll(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Auth.RecentlySignedIn(r.Context(), p.claims.SessionID); err != nil {
+	if err := s.deps.Auth.RecentlySignedIn(p.session); err != nil {
 		return err
 	}
 	n, err := s.deps.Auth.LogoutAll(r.Context(), p.claims.Subject)
@@ -497,7 +498,7 @@ func (s *Server) logoutOthers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Auth.RecentlySignedIn(r.Context(), p.claims.SessionID); err != nil {
+	if err := s.deps.Auth.RecentlySignedIn(p.session); err != nil {
 		return err
 	}
 	n, err := s.deps.Auth.LogoutOthers(r.Context(), p.claims.Subject, p.claims.SessionID)
@@ -584,7 +585,7 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	if id != p.claims.SessionID { // another device's: as logout-others
-		if err := s.deps.Auth.RecentlySignedIn(r.Context(), p.claims.SessionID); err != nil {
+		if err := s.deps.Auth.RecentlySignedIn(p.session); err != nil {
 			return err
 		}
 	}
