@@ -180,7 +180,8 @@ func (c *Checker) accessCookie(st *state) string {
 // Check verifies one access token (its compact JWS, without "Bearer "): the source
 // must be fresh (else ErrStale), the token valid (errors wrap verifier.ErrExpired,
 // verifier.ErrSignatureInvalid, ...), and its session not revoked
-// (verifier.ErrRevoked). A token naming a key the source does not have triggers one
+// (verifier.ErrRevoked); a token issued before the revocation list's cutoff is refused
+// as expired (verifier.ErrExpired: its holder refreshes). A token naming a key the source does not have triggers one
 // refetch (subject to the source's cooldown) before it is refused with
 // verifier.ErrUnknownKey.
 func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
@@ -205,6 +206,9 @@ func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
 			how = r.Reason
 		}
 		return Identity{}, fmt.Errorf("sessionauth: session %s: %w", how, verifier.ErrRevoked)
+	}
+	if claims.IssuedAt < st.listBefore {
+		return Identity{}, fmt.Errorf("sessionauth: token issued before the revocation list's cutoff: %w", verifier.ErrExpired)
 	}
 	id := Identity{Subject: claims.Subject, SessionID: claims.SessionID, Roles: claims.Roles,
 		ExpiresAt: time.Unix(claims.ExpiresAt, 0), KeyID: claims.KeyID}

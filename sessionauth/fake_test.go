@@ -28,6 +28,7 @@ type fakeCP struct {
 	keys     []fakeKey // published; keys[0] signs
 	sids     []string
 	listIat  int64
+	before   int64         // the list's cutoff (0: none)
 	fail     bool          // answer 500
 	failList bool          // answer 500 to the revocation list only
 	edge     []byte        // the edge configuration document (404 while nil)
@@ -117,7 +118,7 @@ func (f *fakeCP) jwks() []byte {
 // list is the current signed revocation list; its iat is fixed until revoke changes it.
 func (f *fakeCP) list() []byte {
 	f.mu.Lock()
-	sids, iat := append([]string{}, f.sids...), f.listIat
+	sids, iat, before := append([]string{}, f.sids...), f.listIat, f.before
 	f.mu.Unlock()
 	if iat == 0 {
 		iat = time.Now().Unix()
@@ -125,7 +126,11 @@ func (f *fakeCP) list() []byte {
 		f.listIat = iat
 		f.mu.Unlock()
 	}
-	return []byte(f.sign("edgeauth-revocations+jwt", jwt.MapClaims{"iss": f.issuer, "iat": iat, "exp": iat + 300, "sids": sids}))
+	c := jwt.MapClaims{"iss": f.issuer, "iat": iat, "exp": iat + 300, "sids": sids}
+	if before != 0 {
+		c["before"] = before
+	}
+	return []byte(f.sign("edgeauth-revocations+jwt", c))
 }
 
 func (f *fakeCP) revoke(sid string) {

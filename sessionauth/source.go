@@ -158,9 +158,12 @@ type state struct {
 	list     []byte
 	listETag string
 	listIat  int64
-	listExp  int64     // the list's exp: a 304 confirms it only before then
-	revAt    time.Time // same for the revocation list
-	revoked  map[string]revocation
+	listExp  int64 // the list's exp: a 304 confirms it only before then
+	// listBefore is the list's cutoff: access tokens issued earlier are refused as
+	// expired (0: none).
+	listBefore int64
+	revAt      time.Time // same for the revocation list
+	revoked    map[string]revocation
 	// engineList: SourceConfig.Engine holds list. An engine drops a list that a new
 	// key set does not verify (verifier/ABI.md, "Host state"), and until one loads
 	// again the source is stale (Fresh), however recently the list was confirmed.
@@ -610,6 +613,7 @@ func (s *Source) applyList(ctx context.Context, body []byte, etag string) error 
 			next.revoked[sid] = r // pushed, and this list may predate it
 		}
 		next.list, next.listETag, next.listIat, next.listExp, next.revAt = body, etag, rl.IssuedAt, rl.ExpiresAt, now
+		next.listBefore = rl.Before
 		next.engineList = true // loaded above, when there is an engine
 		s.snap.Store(&next)
 	}

@@ -362,3 +362,57 @@ func TestNotModifiedDoesNotConfirmAnExpiredList(t *testing.T) {
 		t.Fatalf("check: %v, want ErrStale", err)
 	}
 }
+
+// A list's cutoff (before) refuses the tokens issued earlier as expired, so that their
+// holders refresh, in the Checker and in the engine the source feeds; tokens issued at
+// the cutoff or later pass, and a list without one lifts it.
+func TestListCutoffRefusesOlderTokensAsExpired(t *testing.T) {
+	f := newFakeCP(t)
+	clk := newClock()
+	engine := verifier.NewNative()
+	cfg := verifier.Config{EdgeConfig: verifier.EdgeConfig{Issuer: f.issuer, Audience: audience, Algorithms: []string{"EdDSA"},
+		AccessCookie:  verifier.Cookie{Name: "__Host-a", Path: "/", Secure: true, HTTPOnly: true, SameSite: "Lax"},
+		RefreshCookie: verifier.Cookie{Name: "__Secure-r", Path: "/auth", Secure: true, HTTPOnly: true, SameSite: "Lax"},
+		LoginPath:     "/login", RefreshPath: "/auth/refresh"}}
+	cfg.LeewaySeconds = 60
+	if err := engine.Configure(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	src, chk := newSource(t, f, clk, func(c *sessionauth.SourceConfig) { c.Engine = engine })
+	ctx := context.Background()
+	older := f.token("s1", clk.Now().Add(-2*time.Minute))
+	newer := f.token("s2", clk.Now())
+	check := func(step, tok string, want error) {
+		t.Helper()
+		_, err := chk.Check(ctx, tok)
+		_, eerr := engine.VerifyToken(ctx, tok, clk.Now().Unix())
+		for _, got := range []error{err, eerr} {
+			if (want == nil) != (got == nil) || !errors.Is(got, want) {
+				t.Fatalf("%s: checker %v, engine %v; want %v", step, err, eerr, want)
+			}
+		}
+	}
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("no cutoff", older, nil)
+
+	f.mu.Lock()
+	f.before = clk.Now().Add(-time.Minute).Unix()
+	f.listIat = max(f.listIat+1, clk.Now().Unix())
+	f.mu.Unlock()
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("issued before the cutoff", older, verifier.ErrExpired)
+	check("issued after the cutoff", newer, nil)
+
+	f.mu.Lock()
+	f.before = 0
+	f.listIat++
+	f.mu.Unlock()
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("cutoff lifted", older, nil)
+}

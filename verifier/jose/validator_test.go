@@ -134,6 +134,9 @@ func TestVerifyRevocationList(t *testing.T) {
 	if err != nil || rl.IssuedAt != now || rl.ExpiresAt != now+60 || len(rl.SessionIDs) != 2 || rl.SessionIDs[1] != "b" {
 		t.Fatalf("good list: %+v, %v", rl, err)
 	}
+	if rl.Before != 0 {
+		t.Fatalf("a list without before: Before %d, want 0", rl.Before)
+	}
 	with := func(k string, v any) map[string]any {
 		m := map[string]any{}
 		for kk, vv := range good {
@@ -154,10 +157,20 @@ func TestVerifyRevocationList(t *testing.T) {
 		"sids missing":      sign(with("sids", nil)),
 		"empty sid":         sign(with("sids", []string{""})),
 		"iat not integer":   sign(with("iat", 1.5)),
+		"before after iat":  sign(with("before", now+1)),
+		"before negative":   sign(with("before", -1)),
+		"before fraction":   sign(with("before", 1.5)),
+		"before a string":   sign(with("before", "1")),
 		"access token type": []byte(ed.Token(vectors.Claims(now))),
 	} {
 		if _, err := jose.VerifyRevocationList(list, ks, algs, vectors.Issuer, 30, now); !errors.Is(err, abi.ErrInvalidRevocationList) {
 			t.Errorf("%s: %v, want ErrInvalidRevocationList", name, err)
+		}
+	}
+	for _, before := range []int64{0, now - 600, now} {
+		rl, err := jose.VerifyRevocationList(sign(with("before", before)), ks, algs, vectors.Issuer, 30, now)
+		if err != nil || rl.Before != before {
+			t.Errorf("before %d: Before %d, %v", before, rl.Before, err)
 		}
 	}
 	if _, err := jose.VerifyRevocationList(sign(good), nil, algs, vectors.Issuer, 30, now); !errors.Is(err, abi.ErrInvalidRevocationList) {

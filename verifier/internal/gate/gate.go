@@ -30,8 +30,9 @@ type Gate struct {
 	keys  *jose.KeySet
 	cache tokenCache
 
-	revoked map[string]struct{} // session ids of the loaded revocation list
-	revIat  int64               // iat of the loaded list (0: none loaded)
+	revoked   map[string]struct{} // session ids of the loaded revocation list
+	revIat    int64               // iat of the loaded list (0: none loaded)
+	revBefore int64               // the list's cutoff: tokens issued earlier are refused (0: none)
 
 	cookies []string // reused by parseRequest
 	scratch []byte   // reused for locations
@@ -66,7 +67,7 @@ func (g *Gate) Configure(cfg []byte) error {
 		algs[i] = jose.Algorithm(a)
 	}
 	if g.pol != nil && g.pol.Config().Issuer != c.Issuer {
-		g.revoked, g.revIat = nil, 0 // a list from another issuer means nothing now
+		g.revoked, g.revIat, g.revBefore = nil, 0, 0 // a list from another issuer means nothing now
 	}
 	g.pol = pol
 	g.val = jose.Validator{Issuer: c.Issuer, Audience: c.Audience, Algorithms: algs,
@@ -105,8 +106,11 @@ var (
 // failure returns an error wrapping abi.ErrInvalidRevocationList and changes nothing.
 //
 // Revocation is by session id: a listed sid refuses every token of that session,
-// however the token is encoded. The list does not expire inside the gate: the host
-// polls it and decides how long a stale list may be used before it fails closed.
+// however the token is encoded. A list may also carry a cutoff (before): tokens issued
+// earlier are refused as expired, so their holders refresh; the control plane sets it
+// when more sessions were revoked than a list has room to name. The list does not
+// expire inside the gate: the host polls it and decides how long a stale list may be
+// used before it fails closed.
 func (g *Gate) LoadRevocations(list []byte, now int64) error {
 	g.discardExchange()
 	if g.pol == nil {
@@ -126,7 +130,7 @@ func (g *Gate) LoadRevocations(list []byte, now int64) error {
 	for _, s := range rl.SessionIDs {
 		set[s] = struct{}{}
 	}
-	g.revoked, g.revIat = set, rl.IssuedAt
+	g.revoked, g.revIat, g.revBefore = set, rl.IssuedAt, rl.Before
 	return nil
 }
 
@@ -190,10 +194,12 @@ var (
 	errCachedNotYet   = wrap(abi.ErrNotValidYet, "nbf is in the future (after leeway)")
 	errCachedIatAhead = wrap(abi.ErrIssuedInFuture, "iat is in the future (after leeway)")
 	errRevokedSession = wrap(abi.ErrRevoked, "the token's session is on the revocation list")
+	errBeforeCutoff   = wrap(abi.ErrExpired, "issued before the revocation list's cutoff (before): refresh it")
 )
 
 // check verifies token at now: from the cache when the exact bytes were verified
-// before (the time claims and the revocation list are checked again on every hit),
+// before (the time claims and the revocation list, its cutoff included, are checked
+// again on every hit),
 // else fully with jose.Validator.Verify (the signature checked by the host when it
 // checks that algorithm: g.verify, twophase.go), caching the claims on success. The returned
 // claims belong to the cache: read them before the next call.
@@ -213,6 +219,9 @@ func (g *Gate) check(token string, now int64) (*jose.Claims, error) {
 	}
 	if _, revoked := g.revoked[c.SessionID]; revoked {
 		return nil, errRevokedSession
+	}
+	if c.IssuedAt < g.revBefore {
+		return nil, errBeforeCutoff
 	}
 	return c, nil
 }
