@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,14 +57,21 @@ type Config struct {
 	CacheTTL time.Duration
 	// Refresh: the list is rebuilt at least this often; default CacheTTL/3.
 	Refresh time.Duration
-	Now     func() time.Time // default time.Now
-	Logger  *slog.Logger     // default slog.Default()
+	// MaxListedBytes bounds what the named sessions take in the list's payload (each
+	// id, its quotes and comma). Default DefaultMaxListedBytes.
+	MaxListedBytes int
+	Now            func() time.Time // default time.Now
+	Logger         *slog.Logger     // default slog.Default()
 }
 
 // Defaults.
 const (
 	DefaultWindow   = 11 * time.Minute
 	DefaultCacheTTL = 60 * time.Second
+	// DefaultMaxListedBytes: about 5,600 session ids of 22 characters. Encoded, the
+	// signed list then stays under 192 KiB of the 256 KiB a verifier accepts
+	// (jose.MaxJWSBytes).
+	DefaultMaxListedBytes = 140_000
 )
 
 // Claims is the payload of the list.
@@ -72,6 +80,10 @@ type Claims struct {
 	IssuedAt   int64    `json:"iat"`
 	ExpiresAt  int64    `json:"exp"`
 	SessionIDs []string `json:"sids"`
+	// Before is the cutoff: access tokens issued earlier are refused as expired, so
+	// their holders refresh (verifier/ABI.md). Set when the sessions to name would
+	// take more than MaxListedBytes.
+	Before int64 `json:"before,omitempty"`
 	// Seq is the highest revocation number drawn when the list was built: a stream
 	// subscriber that starts from this list resumes after it.
 	Seq int64 `json:"seq"`
@@ -173,6 +185,9 @@ func (c Config) withDefaults() Config {
 	if c.Refresh <= 0 {
 		c.Refresh = c.CacheTTL / 3
 	}
+	if c.MaxListedBytes == 0 {
+		c.MaxListedBytes = DefaultMaxListedBytes
+	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -195,6 +210,9 @@ func (c Config) Validate() error {
 	}
 	if c.Window <= 0 {
 		errs = append(errs, errors.New("revocation: Config.Window must be positive"))
+	}
+	if c.MaxListedBytes < 0 || c.MaxListedBytes > DefaultMaxListedBytes {
+		errs = append(errs, fmt.Errorf("revocation: Config.MaxListedBytes must be between 1 and %d", DefaultMaxListedBytes))
 	}
 	return errors.Join(errs...)
 }
@@ -277,19 +295,22 @@ func (l *List) Rebuild(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sids := make([]string, 0, len(revoked))
-	listed := make(map[string]bool, len(revoked))
+	listed := make(map[string]bool, len(revoked)) // named or covered by the cutoff
 	var unheard []store.Revoked
 	l.mu.RLock()
 	for _, r := range revoked {
-		sids = append(sids, r.SessionID)
 		listed[r.SessionID] = true
 		if !l.listed[r.SessionID] && !l.heard[r.Seq] && r.Seq > 0 {
 			unheard = append(unheard, r)
 		}
 	}
 	l.mu.RUnlock()
-	c := Claims{Issuer: l.cfg.Issuer, IssuedAt: now.Unix(), ExpiresAt: now.Add(l.cfg.CacheTTL).Unix(), SessionIDs: sids, Seq: seq}
+	sids, before := l.name(revoked, now)
+	if before != 0 {
+		l.cfg.Logger.WarnContext(ctx, "revocation list: more revoked sessions than it can name; tokens issued before the cutoff must be refreshed",
+			"revoked", len(revoked), "named", len(sids), "cutoff", time.Unix(before, 0).UTC())
+	}
+	c := Claims{Issuer: l.cfg.Issuer, IssuedAt: now.Unix(), ExpiresAt: now.Add(l.cfg.CacheTTL).Unix(), SessionIDs: sids, Before: before, Seq: seq}
 	tok, err := l.signer.Sign(ctx, c, Type)
 	if err != nil {
 		return errors.Join(errors.New("revocation: sign list"), err)
@@ -306,6 +327,43 @@ func (l *List) Rebuild(ctx context.Context) error {
 	l.mu.Unlock()
 	l.deliver(Event{Kind: KindList, Seq: seq, Data: []byte(tok)})
 	return nil
+}
+
+// name picks the revoked sessions (oldest revocation first) that the list built at now
+// names, and its cutoff (0: none). A session needs naming only while one of its access
+// tokens may still be accepted: while its latest was issued (LastUsed: iat is that
+// time in whole seconds, earlier tokens are older) within the window. When those
+// would take more than MaxListedBytes, the list names the most recently issued ones
+// and sets the cutoff at the second after the newest of the rest got its token, so
+// every token of theirs was issued before it. Sessions whose tokens got theirs in
+// the same second as the first one left out are left out too. The cutoff never passes
+// the list's own iat (a later one would refuse the tokens issued next): in the
+// unlikely case that the budget is spent within the current second, the list names
+// every session of that second.
+func (l *List) name(revoked []store.Revoked, now time.Time) (sids []string, before int64) {
+	since := now.Add(-l.cfg.Window)
+	live := make([]store.Revoked, 0, len(revoked))
+	for _, r := range revoked {
+		if r.LastUsed.After(since) {
+			live = append(live, r)
+		}
+	}
+	newest := slices.Clone(live)
+	slices.SortStableFunc(newest, func(a, b store.Revoked) int { return b.LastUsed.Compare(a.LastUsed) })
+	size := 0
+	for _, r := range newest {
+		if size += len(r.SessionID) + 3; size > l.cfg.MaxListedBytes {
+			before = min(r.LastUsed.Unix()+1, now.Unix())
+			break
+		}
+	}
+	sids = make([]string, 0, len(live)) // [] in the JSON, never null
+	for _, r := range live {
+		if r.LastUsed.Unix() >= before {
+			sids = append(sids, r.SessionID)
+		}
+	}
+	return sids, before
 }
 
 // Subscribe returns a feed of every revocation heard from now on (from any replica) and

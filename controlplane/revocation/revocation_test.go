@@ -150,9 +150,10 @@ func TestListFormatAndWindow(t *testing.T) {
 		t.Fatalf("etag %s", etag)
 	}
 
-	old, recent, live := f.session(t), f.session(t), f.session(t)
+	old, live := f.session(t), f.session(t)
 	f.revoke(t, f.st, old)
 	f.clock.Add(revocation.DefaultWindow) // old's revocation leaves the window
+	recent := f.session(t)
 	f.revoke(t, f.st, recent)
 	f.clock.Add(time.Second)
 	if err := l.Rebuild(ctx); err != nil {
@@ -168,6 +169,75 @@ func TestListFormatAndWindow(t *testing.T) {
 	}
 	if p["exp"].(float64)-p["iat"].(float64) != 60 {
 		t.Fatalf("payload %v: exp is not iat + 60 s", p)
+	}
+}
+
+// A session is named while one of its access tokens may still be accepted, and no
+// longer than the list has room for: past MaxListedBytes the sessions whose latest
+// token is the oldest are covered by a cutoff instead, which never passes the list's
+// own iat.
+func TestListCutoffWhenTooManyToName(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	l, err := revocation.New(ctx, f.pool, f.signer, revocation.Config{
+		Issuer: "https://auth.example.test", Now: f.clock.Now, Logger: slog.New(slog.DiscardHandler),
+		MaxListedBytes: 3 * (32 + 3)}) // three ids of 32 characters
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func() (named []string, before float64) {
+		t.Helper()
+		if err := l.Rebuild(ctx); err != nil {
+			t.Fatal(err)
+		}
+		body, _ := l.Body()
+		_, p := f.verify(t, body)
+		b, _ := p["before"].(float64)
+		named = sids(p)
+		slices.Sort(named) // revoked at the same time: in id order
+		return named, b
+	}
+	sorted := func(s []string) []string { return slices.Sorted(slices.Values(s)) }
+
+	idle := f.session(t) // its token expires long before its revocation
+	f.clock.Add(revocation.DefaultWindow + time.Second)
+	var used []time.Time // when each session's latest token was issued
+	var all []string
+	for range 5 {
+		all = append(all, f.session(t))
+		used = append(used, f.clock.Now())
+		f.clock.Add(1500 * time.Millisecond)
+	}
+	f.revoke(t, f.st, idle)
+	for _, sid := range all[:3] {
+		f.revoke(t, f.st, sid)
+	}
+	named, before := build()
+	if !slices.Equal(named, sorted(all[:3])) || before != 0 {
+		t.Fatalf("within the budget: named %v, before %v; want %v and no cutoff (not the idle session)", named, before, all[:3])
+	}
+	for _, sid := range all[3:] {
+		f.revoke(t, f.st, sid)
+	}
+	named, before = build()
+	if want := float64(used[1].Unix() + 1); !slices.Equal(named, sorted(all[2:])) || before != want {
+		t.Fatalf("over the budget: named %v, before %v; want %v and %v", named, before, all[2:], want)
+	}
+
+	// Four more sessions, all within the second the list is built in: the cutoff stops
+	// at the list's iat and every one of them is named, past the budget.
+	f.clock.Add(-f.clock.Now().Sub(f.clock.Now().Truncate(time.Second)) + time.Second)
+	var current []string
+	for range 4 {
+		current = append(current, f.session(t))
+		f.clock.Add(100 * time.Millisecond)
+	}
+	for _, sid := range current {
+		f.revoke(t, f.st, sid)
+	}
+	named, before = build()
+	if now := f.clock.Now().Unix(); !slices.Equal(named, sorted(current)) || before != float64(now) {
+		t.Fatalf("budget spent within the current second: named %v, before %v; want %v and %d", named, before, current, now)
 	}
 }
 

@@ -43,13 +43,16 @@ type Revoked struct {
 	SessionID string
 	Reason    string
 	At        time.Time
+	// LastUsed is when the session's latest access token was issued (its login or
+	// latest rotation); set by RevocationListSince only.
+	LastUsed time.Time
 }
 
 // RevocationListSince returns the revocations after since (oldest first) and, from the
 // same snapshot, the highest revocation number drawn so far (0 when none).
 func (q Queries) RevocationListSince(ctx context.Context, since time.Time) (revoked []Revoked, lastSeq int64, err error) {
 	rows, err := q.db.Query(ctx, `
-		SELECT coalesce(s.revocation_seq, 0), s.id, s.revoke_reason, s.revoked_at, m.seq
+		SELECT coalesce(s.revocation_seq, 0), s.id, s.revoke_reason, s.revoked_at, s.last_used_at, m.seq
 		FROM (SELECT coalesce(max(revocation_seq), 0) AS seq FROM sessions) m
 		LEFT JOIN sessions s ON s.revoked_at > $1
 		ORDER BY s.revoked_at, s.id`, since)
@@ -60,14 +63,14 @@ func (q Queries) RevocationListSince(ctx context.Context, since time.Time) (revo
 	for rows.Next() {
 		var r Revoked
 		var id, reason *string
-		var at *time.Time
-		if err := rows.Scan(&r.Seq, &id, &reason, &at, &lastSeq); err != nil {
+		var at, used *time.Time
+		if err := rows.Scan(&r.Seq, &id, &reason, &at, &used, &lastSeq); err != nil {
 			return nil, 0, translate("revocation list", err)
 		}
 		if id == nil {
 			continue // no revocation in the window: the one row carries only lastSeq
 		}
-		r.SessionID, r.Reason, r.At = *id, *reason, *at
+		r.SessionID, r.Reason, r.At, r.LastUsed = *id, *reason, *at, *used
 		revoked = append(revoked, r)
 	}
 	return revoked, lastSeq, translate("revocation list", rows.Err())
