@@ -48,6 +48,9 @@ type Options struct {
 	Now func() time.Time
 	// Pool is used instead of opening one from cfg.DatabaseURL (and is not closed).
 	Pool *pgxpool.Pool
+	// RevocationListBytes bounds the session ids the revocation list names (tests:
+	// revocation.Config.MaxListedBytes); its default when 0.
+	RevocationListBytes int
 }
 
 // KeysConfig is the keys.Manager configuration that cfg describes.
@@ -173,11 +176,12 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 		return fail(err)
 	}
 	a.Revocations, err = revocation.New(ctx, a.Pool, a.Keys, revocation.Config{
-		Issuer:   cfg.Issuer,
-		Window:   cfg.Sessions.AccessTTL + config.Leeway,
-		CacheTTL: cfg.Revocations.Lifetime,
-		Now:      o.Now,
-		Logger:   log.With("component", "revocation"),
+		Issuer:         cfg.Issuer,
+		Window:         cfg.Sessions.AccessTTL + config.Leeway,
+		CacheTTL:       cfg.Revocations.Lifetime,
+		MaxListedBytes: o.RevocationListBytes,
+		Now:            o.Now,
+		Logger:         log.With("component", "revocation"),
 	})
 	if err != nil {
 		return fail(err)

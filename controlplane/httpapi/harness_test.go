@@ -60,6 +60,8 @@ type envOptions struct {
 	quiet bool
 	// dbURL is an empty database to use instead of a fresh one on the shared server.
 	dbURL string
+	// listBytes bounds the session ids the revocation list names (0: the default).
+	listBytes int
 }
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -94,7 +96,7 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.quiet {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	opts := app.Options{Logger: logger, Pool: pool}
+	opts := app.Options{Logger: logger, Pool: pool, RevocationListBytes: o.listBytes}
 	if o.clock != nil {
 		opts.Now = o.clock.Now
 	}

@@ -110,6 +110,16 @@ func TestConcurrentRefreshThenReplay(t *testing.T) {
 // verifier's business; see the revocation package's tests).
 func revokedSIDs(t *testing.T, jws []byte) []string {
 	t.Helper()
+	var p struct{ Sids []string }
+	if err := json.Unmarshal(jwsPayload(t, jws), &p); err != nil {
+		t.Fatal(err)
+	}
+	return p.Sids
+}
+
+// jwsPayload returns the payload of a compact JWS, unverified.
+func jwsPayload(t *testing.T, jws []byte) []byte {
+	t.Helper()
 	parts := strings.Split(string(jws), ".")
 	if len(parts) != 3 {
 		t.Fatalf("not a compact JWS: %s", jws)
@@ -118,11 +128,7 @@ func revokedSIDs(t *testing.T, jws []byte) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p struct{ Sids []string }
-	if err := json.Unmarshal(b, &p); err != nil {
-		t.Fatal(err)
-	}
-	return p.Sids
+	return b
 }
 
 // metricValue scrapes /metrics for one sample line's value.

@@ -68,9 +68,9 @@ type Config struct {
 const (
 	DefaultWindow   = 11 * time.Minute
 	DefaultCacheTTL = 60 * time.Second
-	// DefaultMaxListedBytes: about 5,600 session ids of 22 characters. Encoded, the
-	// signed list then stays under 192 KiB of the 256 KiB a verifier accepts
-	// (jose.MaxJWSBytes).
+	// DefaultMaxListedBytes: 4,000 session ids of 32 characters (controlplane/auth's
+	// 24 random bytes). Encoded, the signed list then stays under 192 KiB of the
+	// 256 KiB a verifier accepts (jose.MaxJWSBytes).
 	DefaultMaxListedBytes = 140_000
 )
 

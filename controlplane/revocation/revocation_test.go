@@ -18,6 +18,7 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/edgeauth/edgeauth/migrations"
+	"github.com/edgeauth/edgeauth/verifier/jose"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -582,4 +583,43 @@ func TestReadyWhileTheListenerFirstConnects(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "Ready once the listener connected", func() bool { return l.Ready() == nil })
+}
+
+// With the default budget, a list built after more revocations than it can name stays
+// within what a verifier accepts, and the verifier's own check takes it. Without the
+// cutoff, 6,000 ids would make a list of about 280 KiB that every edge refuses.
+func TestDefaultBudgetFitsTheVerifier(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	now := f.clock.Now()
+	// 6,000 sessions of 32-character ids, each last issued a token a millisecond
+	// before the next, all revoked now.
+	if _, err := f.pool.Exec(ctx, `
+		INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at, absolute_expires_at, token_hash, revoked_at, revoke_reason)
+		SELECT md5(random()::text || i::text), $1, t, t, $2, $2, sha256(i::text::bytea), $3, 'logout'
+		FROM generate_series(1, 6000) i, LATERAL (SELECT $3::timestamptz - i * interval '1 millisecond' AS t) x`,
+		f.user, now.Add(time.Hour), now); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Add(time.Second)
+	l := f.list(t)
+	body, _ := l.Body()
+	_, p := f.verify(t, body)
+	named, before := sids(p), p["before"]
+	// The budget holds 4,000 ids: the 4,001st newest got its token 4.001 s before now
+	// (a whole second), so the cutoff is 4 s before now and 4,000 are named.
+	if len(body) > jose.MaxJWSBytes || len(named) != 4000 || before != float64(now.Unix()-4) {
+		t.Fatalf("list of %d bytes names %d sessions, before %v; want at most %d bytes, 4,000 sessions and the cutoff %d",
+			len(body), len(named), before, jose.MaxJWSBytes, now.Unix()-4)
+	}
+	ks, err := jose.ParseJWKS([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"k1","x":"` +
+		base64.RawURLEncoding.EncodeToString(f.signer.pub) + `"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl, err := jose.VerifyRevocationList(body, ks, []jose.Algorithm{jose.EdDSA}, "https://auth.example.test", 0, f.clock.Now().Unix())
+	if err != nil || len(rl.SessionIDs) != len(named) || rl.Before != now.Unix()-4 {
+		t.Fatalf("the verifier's check: %d ids, before %d, %v", len(rl.SessionIDs), rl.Before, err)
+	}
+	t.Logf("%d revoked, %d named, list %d bytes", 6000, len(named), len(body))
 }
