@@ -620,3 +620,26 @@ func TestOperatorActsCloseSockets(t *testing.T) {
 		})
 	}
 }
+
+// The operator's sign-out of everyone (`users logout --all`) closes every user's
+// sockets, each with its session's reason.
+func TestOperatorEndingEverySessionClosesEverySocket(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	w.cp.CreateUser(t, "bob@example.test", password)
+	sockets := map[string]*websocket.Conn{
+		"ada's laptop": w.open(w.cp.Login(t, "ada@example.test", password, "laptop")),
+		"ada's phone":  w.open(w.cp.Login(t, "ada@example.test", password, "phone")),
+		"bob's laptop": w.open(w.cp.Login(t, "bob@example.test", password, "bob's laptop")),
+	}
+	w.waitCount(3)
+	if n, err := w.cp.App.Auth.Accounts.EndAllSessions(context.Background()); err != nil || n != 3 {
+		t.Fatalf("ending every session: %d ended, %v", n, err)
+	}
+	for name, c := range sockets {
+		if code, text := closed(t, c); code != 4007 || text != "ended_by_operator" {
+			t.Fatalf("%s after ending every session: %d %q", name, code, text)
+		}
+	}
+	w.waitCount(0)
+}

@@ -249,6 +249,29 @@ func (a *Accounts) EndSessions(ctx context.Context, loginName string) (User, int
 	return userFrom(u), n, nil
 }
 
+// EndAllSessions is an operator's sign-out of everyone: every live session of every
+// user ends (reason ended_by_operator, NOTIFYed and streamed as EndSessions' are) and
+// the act is audited once, in one transaction. It returns how many sessions ended.
+// Past a few thousand, the revocation list names the most recent and covers the rest
+// with its cutoff (controlplane/revocation), so edges refuse every token issued before
+// it as expired and its holder's refresh fails.
+func (a *Accounts) EndAllSessions(ctx context.Context) (int, error) {
+	now := a.cfg.Now()
+	var n int
+	err := a.st.InTx(ctx, func(q store.Queries) error {
+		var err error
+		if n, err = q.RevokeAllSessions(ctx, ReasonEndedByOperator, now); err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonEndedByOperator, At: now,
+			Detail: map[string]any{"sessions": n, "by": "operator", "users": "all"}})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
 // AccountChange is what DisableUser or EnableUser did.
 type AccountChange struct {
 	User    User

@@ -163,6 +163,26 @@ func (q Queries) RevokeUserSessions(ctx context.Context, userID, except, reason 
 	return q.revokeUserSessions(ctx, userID, except, "", reason, at)
 }
 
+// RevokeAllSessions revokes every live session of every user with reason, NOTIFYing
+// each, and returns how many. Rows are locked in id order, as revokeUserSessionsSQL
+// does, so it and a user's logout-all wait for each other rather than deadlock.
+func (q Queries) RevokeAllSessions(ctx context.Context, reason string, at time.Time) (int, error) {
+	var n int
+	err := q.db.QueryRow(ctx, `
+		WITH l AS MATERIALIZED (
+			SELECT id FROM sessions
+			WHERE revoked_at IS NULL AND idle_expires_at > $1 AND absolute_expires_at > $1
+			ORDER BY id COLLATE "C"
+			FOR UPDATE
+		), r AS (
+			UPDATE sessions s SET revoked_at = $1, revoke_reason = $2, successor_box = NULL
+			FROM l WHERE s.id = l.id
+			RETURNING s.id, s.revocation_seq, s.revoke_reason
+		)
+		SELECT count(*) FROM (SELECT `+notifyRevoked+` FROM r) notified`, at, reason).Scan(&n)
+	return n, translate("revoke all sessions", err)
+}
+
 // ReplaceUserSessions revokes every unrevoked session of the user, NOTIFYing each:
 // replaced with replacedReason, the others with reason. It returns the others' ids, and
 // whether replaced was live (revoked by this call).

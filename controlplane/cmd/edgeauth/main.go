@@ -5,6 +5,7 @@
 //	edgeauth users create --email E [--role R]...   password from stdin or a prompt
 //	edgeauth users set-password --email E   a new password (stdin or a prompt); ends every session
 //	edgeauth users logout --email E         ends every session of the user
+//	edgeauth users logout --all             ends every session of every user
 //	edgeauth users disable --email E        disables the account and ends every session
 //	edgeauth users enable --email E         enables a disabled account
 //	edgeauth users delete --email E         deletes a disabled account
@@ -59,6 +60,7 @@ Usage:
                                            create) and end every session of the user
   edgeauth users logout --email E          end every session of a user (their
                                            WebSockets close with 4007 ended_by_operator)
+  edgeauth users logout --all              end every session of every user
   edgeauth users disable --email E         disable an account: it cannot sign in (refused
                                            as a wrong password is) and every session of
                                            the user ends (4008 account_disabled)
@@ -535,7 +537,12 @@ func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withP
 	if err != nil {
 		return usersCommand{}, err
 	}
-	if *email == "" {
+	if all := fs.Lookup("all"); all != nil && all.Changed {
+		if *email != "" {
+			fmt.Fprintln(c.stderr, "edgeauth: --all and --email exclude each other")
+			return usersCommand{}, errUsage
+		}
+	} else if *email == "" {
 		fmt.Fprintln(c.stderr, "edgeauth: --email is required")
 		return usersCommand{}, errUsage
 	}
@@ -600,12 +607,21 @@ var errNoSuchUser = errors.New("no user has that login name (--email); nothing c
 // in one transaction (auth.Accounts.EndSessions), published to edges and socket
 // servers as logout-all's revocations are.
 func (c *cli) usersLogout(ctx context.Context, args []string) error {
-	fs := c.flags("users logout", "users logout --email E [flags]\n\nEnds every session of the user with that login name (their WebSockets close\nwith 4007 ended_by_operator). The password stays; the user may sign in again.")
+	fs := c.flags("users logout", "users logout --email E [flags]\n       users logout --all [flags]\n\nEnds every session of the user with that login name (their WebSockets close\nwith 4007 ended_by_operator). The password stays; the user may sign in again.\nWith --all, ends every session of every user, in one transaction: past 4,000\nsessions the revocation list covers the rest with a cutoff, and every user's\nedge refreshes once (controlplane/README.md, \"Revocation list\").")
+	all := fs.Bool("all", false, "end every session of every user")
 	cmd, err := c.users(ctx, fs, args, false)
 	if err != nil {
 		return err
 	}
 	defer cmd.close()
+	if *all {
+		n, err := cmd.accounts.EndAllSessions(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.stdout, "every user: %d session(s) ended\n", n)
+		return nil
+	}
 	u, n, err := cmd.accounts.EndSessions(ctx, cmd.email)
 	if errors.Is(err, auth.ErrUserNotFound) {
 		return errNoSuchUser
