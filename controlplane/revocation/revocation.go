@@ -329,37 +329,60 @@ func (l *List) Rebuild(ctx context.Context) error {
 	return nil
 }
 
-// name picks the revoked sessions (oldest revocation first) that the list built at now
-// names, and its cutoff (0: none). A session needs naming only while one of its access
-// tokens may still be accepted: while its latest was issued (LastUsed: iat is that
-// time in whole seconds, earlier tokens are older) within the window. When those
-// would take more than MaxListedBytes, the list names the most recently issued ones
-// and sets the cutoff at the second after the newest of the rest got its token, so
-// every token of theirs was issued before it. Sessions whose tokens got theirs in
-// the same second as the first one left out are left out too. The cutoff never passes
-// the list's own iat (a later one would refuse the tokens issued next): in the
-// unlikely case that the budget is spent within the current second, the list names
+// name picks the revoked sessions (in the order given: oldest revocation first) that
+// the list built at now names, and its cutoff (0: none).
+//
+// Verifiers need a session named while one of its access tokens may still be accepted:
+// while its latest was issued (LastUsed: iat is that time in whole seconds, earlier
+// tokens are older) within the window. When those would take more than
+// MaxListedBytes, the list names the most recently issued ones and sets the cutoff at
+// the second after the newest of the rest got its token, so every token of theirs was
+// issued before it (sessions that got theirs in that same second are left out too).
+// The cutoff never passes the list's own iat (a later one would refuse the tokens
+// issued next): should the budget be spent within the current second, the list names
 // every session of that second.
+//
+// Sessions revoked within the window whose tokens have all expired are named too while
+// there is room, most recent revocation first: a socket server that missed their
+// events (it fell behind the stream) learns of them from the list, as it did before
+// lists had a budget. Past the budget it learns of them from the cutoff instead, which
+// ends every socket authorized before it (wsauth, 4013).
 func (l *List) name(revoked []store.Revoked, now time.Time) (sids []string, before int64) {
 	since := now.Add(-l.cfg.Window)
-	live := make([]store.Revoked, 0, len(revoked))
+	var live, idle []store.Revoked
 	for _, r := range revoked {
 		if r.LastUsed.After(since) {
 			live = append(live, r)
+		} else {
+			idle = append(idle, r)
 		}
 	}
-	newest := slices.Clone(live)
-	slices.SortStableFunc(newest, func(a, b store.Revoked) int { return b.LastUsed.Compare(a.LastUsed) })
+	slices.SortStableFunc(live, func(a, b store.Revoked) int { return b.LastUsed.Compare(a.LastUsed) }) // newest first
+	named := make(map[string]bool, len(revoked))
 	size := 0
-	for _, r := range newest {
+	for _, r := range live {
 		if size += len(r.SessionID) + 3; size > l.cfg.MaxListedBytes {
 			before = min(r.LastUsed.Unix()+1, now.Unix())
 			break
 		}
 	}
-	sids = make([]string, 0, len(live)) // [] in the JSON, never null
 	for _, r := range live {
 		if r.LastUsed.Unix() >= before {
+			named[r.SessionID] = true
+		}
+	}
+	if before == 0 {
+		for _, r := range slices.Backward(idle) {
+			if size+len(r.SessionID)+3 > l.cfg.MaxListedBytes {
+				break
+			}
+			size += len(r.SessionID) + 3
+			named[r.SessionID] = true
+		}
+	}
+	sids = make([]string, 0, len(named)) // [] in the JSON, never null
+	for _, r := range revoked {
+		if named[r.SessionID] {
 			sids = append(sids, r.SessionID)
 		}
 	}

@@ -173,10 +173,10 @@ func TestListFormatAndWindow(t *testing.T) {
 	}
 }
 
-// A session is named while one of its access tokens may still be accepted, and no
-// longer than the list has room for: past MaxListedBytes the sessions whose latest
-// token is the oldest are covered by a cutoff instead, which never passes the list's
-// own iat.
+// The list names first the sessions one of whose access tokens may still be accepted,
+// then, while there is room, those whose tokens all expired; past MaxListedBytes the
+// sessions whose latest token is the oldest are covered by a cutoff instead, which
+// never passes the list's own iat.
 func TestListCutoffWhenTooManyToName(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -210,12 +210,17 @@ func TestListCutoffWhenTooManyToName(t *testing.T) {
 		f.clock.Add(1500 * time.Millisecond)
 	}
 	f.revoke(t, f.st, idle)
-	for _, sid := range all[:3] {
+	for _, sid := range all[:2] {
 		f.revoke(t, f.st, sid)
 	}
 	named, before := build()
+	if want := sorted([]string{idle, all[0], all[1]}); !slices.Equal(named, want) || before != 0 {
+		t.Fatalf("within the budget: named %v, before %v; want %v (the idle session too) and no cutoff", named, before, want)
+	}
+	f.revoke(t, f.st, all[2])
+	named, before = build()
 	if !slices.Equal(named, sorted(all[:3])) || before != 0 {
-		t.Fatalf("within the budget: named %v, before %v; want %v and no cutoff (not the idle session)", named, before, all[:3])
+		t.Fatalf("budget spent on live sessions: named %v, before %v; want %v (not the idle one, whose tokens expired) and no cutoff", named, before, all[:3])
 	}
 	for _, sid := range all[3:] {
 		f.revoke(t, f.st, sid)
