@@ -68,6 +68,9 @@ type Identity struct {
 	SessionExpiresAt time.Time
 	// KeyID is the kid of the key that signed the token.
 	KeyID string
+	// IssuedAt is the token's iat (zero when it has none): a revocation list's cutoff
+	// (Source.Cutoff) withdraws what was authorized with tokens issued before it.
+	IssuedAt time.Time
 }
 
 // HasRole reports whether the identity has at least one of roles.
@@ -214,6 +217,9 @@ func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
 		ExpiresAt: time.Unix(claims.ExpiresAt, 0), KeyID: claims.KeyID}
 	if claims.SessionExpiresAt != 0 {
 		id.SessionExpiresAt = time.Unix(claims.SessionExpiresAt, 0)
+	}
+	if claims.IssuedAt != 0 {
+		id.IssuedAt = time.Unix(claims.IssuedAt, 0)
 	}
 	return id, nil
 }

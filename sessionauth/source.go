@@ -113,6 +113,10 @@ type Change struct {
 	Keys bool
 	// Stale is set when the source has just become stale (see ErrStale).
 	Stale bool
+	// Cutoff is set when a revocation list raised its cutoff (Source.Cutoff): tokens
+	// issued before it are no longer accepted, and neither should be what they
+	// authorized.
+	Cutoff bool
 }
 
 // Source keeps the control plane's keys and revocations. Build it with NewSource,
@@ -346,7 +350,7 @@ func (st *state) issuer(configured string) string {
 }
 
 // Watch calls fn after every change (newly revoked sessions, a new key set, the
-// source turning stale), one change at a time and in order, from the goroutine that
+// source turning stale, a raised cutoff), one change at a time and in order, from the goroutine that
 // made the change. fn must not block: hand long work to another goroutine. stop
 // unregisters fn.
 func (s *Source) Watch(fn func(Change)) (stop func()) {
@@ -366,7 +370,7 @@ func (s *Source) Watch(fn func(Change)) (stop func()) {
 }
 
 func (s *Source) notify(c Change) {
-	if len(c.Revoked) == 0 && !c.Keys && !c.Stale {
+	if len(c.Revoked) == 0 && !c.Keys && !c.Stale && !c.Cutoff {
 		return
 	}
 	s.watchMu.Lock()
@@ -579,6 +583,7 @@ func (s *Source) applyList(ctx context.Context, body []byte, etag string) error 
 	now := s.now()
 	var fresh []Revocation
 	var err error
+	var cutoffRaised bool
 	s.mu.Lock()
 	cur := s.snap.Load()
 	rl, verr := jose.VerifyRevocationList(body, cur.keys, s.algs, cur.issuer(s.cfg.Issuer), s.leeway, now.Unix())
@@ -613,7 +618,7 @@ func (s *Source) applyList(ctx context.Context, body []byte, etag string) error 
 			next.revoked[sid] = r // pushed, and this list may predate it
 		}
 		next.list, next.listETag, next.listIat, next.listExp, next.revAt = body, etag, rl.IssuedAt, rl.ExpiresAt, now
-		next.listBefore = rl.Before
+		next.listBefore, cutoffRaised = rl.Before, rl.Before > cur.listBefore
 		next.engineList = true // loaded above, when there is an engine
 		s.snap.Store(&next)
 	}
@@ -621,8 +626,17 @@ func (s *Source) applyList(ctx context.Context, body []byte, etag string) error 
 	if err != nil {
 		return err
 	}
-	s.notifyChange(Change{Revoked: fresh})
+	s.notifyChange(Change{Revoked: fresh, Cutoff: cutoffRaised})
 	return nil
+}
+
+// Cutoff returns the loaded revocation list's cutoff (zero when it has none): access
+// tokens issued before it are refused as expired (verifier/ABI.md, "load_revocations").
+func (s *Source) Cutoff() time.Time {
+	if b := s.snap.Load().listBefore; b != 0 {
+		return time.Unix(b, 0)
+	}
+	return time.Time{}
 }
 
 // revoke records pushed revocations (already verified) and tells watchers about the

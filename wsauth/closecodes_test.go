@@ -32,6 +32,7 @@ var closeConstants = map[string]int{
 	"CloseSessionExpired":  wsauth.CloseSessionExpired,
 	"CloseSigningKeyGone":  wsauth.CloseSigningKeyGone,
 	"CloseSessionReplaced": wsauth.CloseSessionReplaced,
+	"CloseTokenSuperseded": wsauth.CloseTokenSuperseded,
 	"CloseAuthUnavailable": wsauth.CloseAuthUnavailable,
 	"CloseServerGoingAway": wsauth.CloseServerGoingAway,
 }

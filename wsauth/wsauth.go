@@ -40,7 +40,7 @@ import (
 // Close codes a connection is closed with when its session ends (RFC 6455 §7.4.2: 4000
 // to 4999 are for applications). The close reason is the code's name. Clients should
 // not reconnect on 4000-4010 (the session is over: sign in again), may reconnect after
-// refreshing on 4011, may reconnect at once on 4012 when they hold the new session's
+// refreshing on 4011 and 4013, may reconnect at once on 4012 when they hold the new session's
 // cookies, and may reconnect later, with backoff, on 1013 and 1001.
 const (
 	// CloseSessionRevoked (reason session_revoked): revoked, cause not known (learned
@@ -75,6 +75,11 @@ const (
 	// session replaced it with a new one, whose cookies that change's answer set.
 	// The page that made it reconnects with them; a copy of the old session cannot.
 	CloseSessionReplaced = 4012
+	// CloseTokenSuperseded (token_superseded): the revocation list's cutoff covers the
+	// token the connection was authorized with (more sessions were revoked than the
+	// list names, or an operator ended every session). The connection may be one of
+	// those sessions, which this server may not have heard of: a refresh tells.
+	CloseTokenSuperseded = 4013
 	// CloseAuthUnavailable (auth_unavailable, 1013 "try again later"): keys or
 	// revocations are stale (the control plane has been unreachable too long).
 	CloseAuthUnavailable = websocket.CloseTryAgainLater
@@ -345,6 +350,8 @@ func (s *Server) register(c *Conn) {
 		go c.end(code, reason)
 	} else if c.id.KeyID != "" && !s.src.HasKey(c.id.KeyID) {
 		go c.end(CloseSigningKeyGone, "signing_key_removed")
+	} else if superseded(c, s.src.Cutoff()) {
+		go c.end(CloseTokenSuperseded, "token_superseded")
 	} else if s.src.Fresh() != nil {
 		// Watchers hear that the source turned stale once, and that may have been
 		// between the check and now, before c was here to be found.
@@ -382,7 +389,8 @@ func (s *Server) changed(ch sessionauth.Change) {
 			ends = append(ends, ending{c, code, reason})
 		}
 	}
-	if ch.Keys || ch.Stale {
+	if ch.Keys || ch.Stale || ch.Cutoff {
+		cutoff := s.src.Cutoff()
 		for _, set := range s.bySession {
 			for c := range set {
 				switch {
@@ -390,6 +398,8 @@ func (s *Server) changed(ch sessionauth.Change) {
 					ends = append(ends, ending{c, CloseAuthUnavailable, "auth_unavailable"})
 				case c.id.KeyID != "" && !s.src.HasKey(c.id.KeyID):
 					ends = append(ends, ending{c, CloseSigningKeyGone, "signing_key_removed"})
+				case superseded(c, cutoff):
+					ends = append(ends, ending{c, CloseTokenSuperseded, "token_superseded"})
 				}
 			}
 		}
@@ -398,6 +408,14 @@ func (s *Server) changed(ch sessionauth.Change) {
 	for _, e := range ends {
 		go e.c.end(e.code, e.reason)
 	}
+}
+
+// superseded reports whether c was authorized with a token issued before the cutoff
+// (zero: none). The gate refuses such tokens; a connection they opened must go too,
+// because it may belong to a revoked session that the list does not name and whose
+// revocation this server missed.
+func superseded(c *Conn, cutoff time.Time) bool {
+	return !cutoff.IsZero() && c.id.IssuedAt.Before(cutoff)
 }
 
 // Conn is an authorized WebSocket connection bound to its session. Read and write it as

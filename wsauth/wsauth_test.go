@@ -47,12 +47,13 @@ type worldOptions struct {
 	maxStale  time.Duration
 	pollEvery time.Duration
 	noStream  bool // the source only polls the signed list
+	listBytes int  // bounds the session ids the control plane's list names
 }
 
 func newWorld(t *testing.T, o worldOptions) *world {
 	t.Helper()
 	w := &world{t: t}
-	w.cp = cptest.Start(t, cptest.Options{Configure: o.configure, Now: o.cpNow})
+	w.cp = cptest.Start(t, cptest.Options{Configure: o.configure, Now: o.cpNow, RevocationListBytes: o.listBytes})
 	quiet := slog.New(slog.DiscardHandler)
 	var err error
 	w.src, err = sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: w.cp.URL, Logger: quiet,
@@ -642,4 +643,54 @@ func TestOperatorEndingEverySessionClosesEverySocket(t *testing.T) {
 		}
 	}
 	w.waitCount(0)
+}
+
+// When the revocation list covers revocations with a cutoff instead of naming them,
+// sockets opened with tokens issued before it close with 4013 (this server may have
+// missed their sessions' revocations), such a token opens no new one, and sockets
+// opened with newer tokens stay.
+func TestListCutoffClosesSocketsOpenedWithOlderTokens(t *testing.T) {
+	var offset atomic.Int64
+	start := time.Now().Truncate(time.Second)
+	cpNow := func() time.Time { return start.Add(time.Duration(offset.Load())) }
+	// A source that only polls: it learns of revocations from the list alone, as a
+	// server that fell behind the stream does.
+	w := newWorld(t, worldOptions{cpNow: cpNow, noStream: true, listBytes: 32 + 3}) // one id
+	ctx := context.Background()
+	w.cp.CreateUser(t, "ada@example.test", password)
+	w.cp.CreateUser(t, "bob@example.test", password)
+	laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
+	phone := w.cp.Login(t, "ada@example.test", password, "phone")
+	older := w.open(laptop)
+	offset.Store(int64(2 * time.Second))
+	tablet := w.cp.Login(t, "ada@example.test", password, "tablet")
+	offset.Store(int64(3 * time.Second))
+	bob := w.open(w.cp.Login(t, "bob@example.test", password, "bob's laptop"))
+	for _, l := range []cptest.Login{phone, tablet} {
+		if r := w.cp.As(t, l, http.MethodPost, "/auth/logout"); r.StatusCode != http.StatusNoContent {
+			t.Fatalf("logout: %s", r.Status)
+		}
+	}
+	if err := w.cp.App.Revocations.Rebuild(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := w.src.Cutoff(), start.Add(time.Second); !got.Equal(want) {
+		t.Fatalf("cutoff %v, want %v (the second after the phone's token)", got, want)
+	}
+	if code, text := closed(t, older); code != wsauth.CloseTokenSuperseded || text != "token_superseded" {
+		t.Fatalf("socket opened with a token issued before the cutoff: %d %q", code, text)
+	}
+	alive(t, bob, "socket opened with a token issued after the cutoff")
+	// The same token cannot open another: it is refused as expired, so the client
+	// refreshes first.
+	if c, resp, err := w.dial(&laptop, nil); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
+		if c != nil {
+			c.Close()
+		}
+		t.Fatalf("a socket opened after the cutoff with an older token: %v (%v)", err, status(resp))
+	}
+	w.waitCount(1)
 }

@@ -38,6 +38,9 @@ type Options struct {
 	Configure func(*config.Config)
 	Now       func() time.Time
 	Logger    *slog.Logger // default: discard
+	// RevocationListBytes bounds the session ids its revocation list names
+	// (app.Options); the default when 0.
+	RevocationListBytes int
 }
 
 // ControlPlane is one running control plane.
@@ -81,7 +84,7 @@ func Start(t testing.TB, o Options) *ControlPlane {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	cp.App, err = app.New(ctx, cfg, app.Options{Pool: pool, Logger: o.Logger, Now: o.Now})
+	cp.App, err = app.New(ctx, cfg, app.Options{Pool: pool, Logger: o.Logger, Now: o.Now, RevocationListBytes: o.RevocationListBytes})
 	if err != nil {
 		t.Fatal(err)
 	}
