@@ -102,6 +102,8 @@ type demoOptions struct {
 	// cpHandler, when set, wraps the control plane's handler (to see what the edge
 	// forwards to it).
 	cpHandler func(http.Handler) http.Handler
+	// listBytes bounds the session ids the control plane's revocation list names.
+	listBytes int
 }
 
 func startDemo(t *testing.T, o demoOptions) *demo {
@@ -130,7 +132,7 @@ func startDemo(t *testing.T, o demoOptions) *demo {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	d.cp, err = app.New(ctx, cfg, app.Options{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
+	d.cp, err = app.New(ctx, cfg, app.Options{Pool: pool, Logger: slog.New(slog.DiscardHandler), RevocationListBytes: o.listBytes})
 	if err != nil {
 		t.Fatal(err)
 	}

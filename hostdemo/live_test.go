@@ -1,10 +1,13 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/edgeauth/edgeauth/controlplane/auth"
 )
 
 // tab opens another tab of the same browser (same cookies).
@@ -127,5 +130,43 @@ func TestBrowserPasswordChangeReplacesTheSession(t *testing.T) {
 	laptop.socketOpen()
 	if after := laptop.text(chromedp.Text(`#session`)); after == "" || after == before {
 		t.Fatalf("the page's session after the change: %q (before: %q)", after, before)
+	}
+}
+
+// When the revocation list covers sessions with a cutoff instead of naming them, the
+// edge closes the sockets opened with older tokens (4013 token_superseded); the live
+// page refreshes and reconnects, still signed in.
+func TestBrowserListCutoffReconnectsTheLivePage(t *testing.T) {
+	d := startDemo(t, demoOptions{listBytes: 32 + 3}) // the list names one session
+	d.createUser("ada@example.test")
+	laptop := newBrowser(t)
+	laptop.signInAt(d.url, "/app/live", "ada@example.test")
+	laptop.socketOpen()
+	before := laptop.text(chromedp.Text(`#session`))
+
+	// Two more sessions, each in a later second than the last, both signed out: the
+	// list names the newer and covers the older with a cutoff, the second after it
+	// got its token, which also covers the laptop's token.
+	ctx := context.Background()
+	var sids []string
+	for range 2 {
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+		r, err := d.cp.Auth.Login(ctx, auth.LoginRequest{Email: "ada@example.test", Password: demoPassword, UserAgent: "script"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sids = append(sids, r.Session.ID)
+	}
+	for _, sid := range sids {
+		if _, err := d.cp.Auth.Logout(ctx, sid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	laptop.waitFor("the laptop's socket closed with 4013 and open again", `#status`,
+		`e.dataset.closes === '4013' && e.textContent === 'open'`)
+	laptop.do(chromedp.SendKeys(`#live input[name=text]`, "still here"), chromedp.Click(`#live button`))
+	laptop.waitFor("chat after the reconnect", `#messages li`, `e.textContent.endsWith(': still here')`)
+	if after := laptop.text(chromedp.Text(`#session`)); after != before {
+		t.Fatalf("the page's session changed: %q, was %q", after, before)
 	}
 }

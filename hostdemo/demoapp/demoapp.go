@@ -53,7 +53,7 @@ if (live) {
   const connect = () => {
     let opened = false;
     socket = new WebSocket(location.origin.replace(/^http/, 'ws') + live.dataset.socket);
-    socket.addEventListener('open', () => { opened = true; status.textContent = 'open'; status.dataset.code = ''; });
+    socket.addEventListener('open', () => { opened = true; refreshed = false; status.textContent = 'open'; status.dataset.code = ''; });
     socket.addEventListener('message', (e) => {
       const li = document.createElement('li');
       li.textContent = e.data;
@@ -69,9 +69,13 @@ if (live) {
         connect();
         return;
       }
-      if (!opened && !refreshed) {
-        // Refused before opening (a browser cannot see why): the access token may have
-        // expired. Refresh once and retry once; then send the user to sign in.
+      // 4011 and 4013: the token the socket was opened with is no longer accepted (its
+      // signing key left the key set, or the revocation list's cutoff covers it).
+      const renew = opened && (e.code === 4011 || e.code === 4013);
+      if ((!opened || renew) && !refreshed) {
+        // Refused before opening (a browser cannot see why: the access token may have
+        // expired), or closed for its token. Refresh once and retry once; then send the
+        // user to sign in.
         refreshed = true;
         const r = await fetch('/auth/refresh', {method: 'POST'});
         if (r.ok) { connect(); return; }
