@@ -21,6 +21,8 @@ const Now = vectors.Now
 const (
 	AccessName  = "__Host-at"
 	RefreshName = "__Secure-rt"
+	// Cutoff is the list's before: tokens issued earlier are refused as expired.
+	Cutoff = Now - 200
 	// RevokedSID is the session id on RevocationList.
 	RevokedSID = "cmV2b2tlZC1zZXNzaW9uLWlkLTAx"
 )
@@ -82,7 +84,7 @@ func RevocationList(key vectors.TestKey, typ string, payload map[string]any) []b
 func Revocations() []byte {
 	return RevocationList(vectors.EdDSAKey(), "edgeauth-revocations+jwt", map[string]any{
 		"iss": vectors.Issuer, "iat": Now - 10, "exp": Now + 290,
-		"sids": []string{"b3RoZXItcmV2b2tlZC1zZXNzaW9u", RevokedSID},
+		"sids": []string{"b3RoZXItcmV2b2tlZC1zZXNzaW9u", RevokedSID}, "before": Cutoff,
 	})
 }
 
@@ -107,9 +109,11 @@ var (
 	ValidRS = vectors.RS256Key().Token(Claims(nil))
 	Member  = vectors.EdDSAKey().Token(Claims(map[string]any{"sub": "user-7",
 		"sid": "bWVtYmVyLXNlc3Npb24taWQtMDAx", "roles": []string{"member"}}))
-	NoRoles       = vectors.EdDSAKey().Token(Claims(map[string]any{"roles": nil}))
-	Expired       = vectors.EdDSAKey().Token(Claims(map[string]any{"iat": Now - 700, "nbf": Now - 700, "exp": Now - 100}))
-	InLeeway      = vectors.EdDSAKey().Token(Claims(map[string]any{"iat": Now - 620, "nbf": Now - 620, "exp": Now - 20}))
+	NoRoles  = vectors.EdDSAKey().Token(Claims(map[string]any{"roles": nil}))
+	Expired  = vectors.EdDSAKey().Token(Claims(map[string]any{"iat": Now - 700, "nbf": Now - 700, "exp": Now - 100}))
+	InLeeway = vectors.EdDSAKey().Token(Claims(map[string]any{"iat": Now - 150, "nbf": Now - 150, "exp": Now - 20}))
+	// Superseded is valid by its times but issued before the revocation list's cutoff.
+	Superseded    = vectors.EdDSAKey().Token(Claims(map[string]any{"iat": Cutoff - 50, "nbf": Cutoff - 50, "exp": Now + 350}))
 	NotYetValid   = vectors.EdDSAKey().Token(Claims(map[string]any{"iat": Now - 10, "nbf": Now + 100}))
 	WrongIssuer   = vectors.EdDSAKey().Token(Claims(map[string]any{"iss": "https://evil.example"}))
 	WrongAudience = vectors.EdDSAKey().Token(Claims(map[string]any{"aud": "https://other.example"}))
@@ -213,6 +217,7 @@ func Cases() []Case {
 		{"public path with valid token has identity", get("/static/app.js", "", at(Valid)), allow("public_authenticated", standardIDs)},
 		{"public path with bad signature clears cookies", get("/static/app.js", "", at(BadSig)), verifier.Decision{Action: "allow", Reason: "invalid_token", ClearCookies: clearBoth}},
 		{"public path with expired token", get("/static/app.js", "", at(Expired)), allow("token_expired", nil)},
+		{"public path with a token issued before the list's cutoff", get("/static/app.js", "", at(Superseded)), allow("token_expired", nil)},
 		{"public path with unknown key", get("/static/app.js", "", at(UnknownKey)), allow("unknown_key", nil)},
 		{"public path with revoked session clears cookies", get("/", "", at(Revoked)), verifier.Decision{Action: "allow", Reason: "revoked", ClearCookies: clearBoth}},
 		{"public path with duplicated cookie clears cookies", get("/", "", []string{AccessName + "=" + Valid, AccessName + "=" + Valid}), verifier.Decision{Action: "allow", Reason: "duplicate_cookie", ClearCookies: clearBoth}},
@@ -227,6 +232,7 @@ func Cases() []Case {
 		{"unsafe query drops return_to", get("/dashboard", "q=a b", nil), redirect("no_token", login(""), nil)},
 		{"refresh cookie only goes to refresh", get("/dashboard", "", []string{RefreshName + "=opaque"}), refresh("refresh", "/auth/refresh?return_to="+dash)},
 		{"expired token goes to refresh", get("/dashboard", "", at(Expired)), refresh("token_expired", "/auth/refresh?return_to="+dash)},
+		{"a token issued before the list's cutoff goes to refresh", get("/dashboard", "", at(Superseded)), refresh("token_expired", "/auth/refresh?return_to="+dash)},
 		{"expired token with refresh cookie goes to refresh", get("/dashboard", "", []string{AccessName + "=" + Expired + "; " + RefreshName + "=r"}), refresh("token_expired", "/auth/refresh?return_to="+dash)},
 		{"expired token with bad signature is invalid", get("/dashboard", "", at(ExpiredBad)), redirect("invalid_token", login(dash), clearBoth)},
 		{"expired token of another issuer is invalid", get("/dashboard", "", at(ExpiredOtherIssuer)), redirect("invalid_token", login(dash), clearBoth)},
