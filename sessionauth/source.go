@@ -350,9 +350,9 @@ func (st *state) issuer(configured string) string {
 }
 
 // Watch calls fn after every change (newly revoked sessions, a new key set, the
-// source turning stale, a raised cutoff), one change at a time and in order, from the goroutine that
-// made the change. fn must not block: hand long work to another goroutine. stop
-// unregisters fn.
+// source turning stale, a raised cutoff), one change at a time and in order, from the
+// goroutine that made the change. fn must not block: hand long work to another
+// goroutine. stop unregisters fn.
 func (s *Source) Watch(fn func(Change)) (stop func()) {
 	s.watchMu.Lock()
 	id := s.nextW
