@@ -189,6 +189,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	if cfg.Metrics {
 		a.Metrics = metrics.New()
 		a.Metrics.RefreshGroups(st.RefreshGroupStats)
+		a.Metrics.RevocationList(a.Revocations.Stats)
 	}
 	a.Handler, err = httpapi.New(httpapi.Deps{
 		Auth: a.Auth, Keys: a.Keys, Revocations: a.Revocations, Database: st,

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,6 +45,15 @@ func TestRevocationListCutoffReachesVerifiers(t *testing.T) {
 	list := e.do(req{method: "GET", path: "/.well-known/edgeauth/revocations"}).body
 	if sids, before := listCutoff(t, list); len(sids) != 1 || sids[0] != lastSID || before != t0+1 {
 		t.Fatalf("list names %v with cutoff %d; want the last session and %d", sids, before, t0+1)
+	}
+	m := e.scrape()
+	for _, want := range []string{
+		"\nedgeauth_revocation_list_sessions 1\n",
+		fmt.Sprintf("\nedgeauth_revocation_list_cutoff_timestamp_seconds %g\n", float64(t0+1)),
+	} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %q:\n%s", want, grepLines(m, "edgeauth_revocation_list"))
+		}
 	}
 	jwks := e.do(req{method: "GET", path: "/.well-known/jwks.json"}).body
 	renewed := e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{liveRefresh}})

@@ -81,6 +81,26 @@ func (m *Metrics) RefreshGroups(stats func() (groups, refreshes int64)) {
 	)
 }
 
+// RevocationList exposes the current signed revocation list (revocation.List.Stats),
+// read at each scrape: how many sessions it names, and its cutoff (0 when it has
+// none). A cutoff means more sessions were revoked than the list names, and every
+// user whose access token is older refreshes early: alert on it.
+func (m *Metrics) RevocationList(stats func() (named int, cutoff int64)) {
+	if m == nil {
+		return
+	}
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "edgeauth_revocation_list_sessions",
+			Help: "Sessions the current revocation list names.",
+		}, func() float64 { n, _ := stats(); return float64(n) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "edgeauth_revocation_list_cutoff_timestamp_seconds",
+			Help: "The current revocation list's cutoff (unix seconds; 0: none): access tokens issued earlier are refused as expired, because more sessions were revoked than the list names.",
+		}, func() float64 { _, c := stats(); return float64(c) }),
+	)
+}
+
 // Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})

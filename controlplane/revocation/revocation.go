@@ -158,6 +158,8 @@ type List struct {
 	etag    string
 	exp     time.Time // the current list's exp
 	seq     int64     // of the current list
+	named   int       // sessions the current list names
+	cutoff  int64     // the current list's before (0: none)
 	subs    map[int]*Subscription
 	nextSub int
 	listed  map[string]bool // sessions in the current list: their events went out already
@@ -242,6 +244,14 @@ func (l *List) Body() ([]byte, string) {
 	return l.body, l.etag
 }
 
+// Stats returns how many sessions the current list names, and its cutoff (unix
+// seconds; 0: none).
+func (l *List) Stats() (named int, cutoff int64) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.named, l.cutoff
+}
+
 // Expires returns when the current list expires (its exp). A list that could not be
 // rebuilt in time must not be served past it: a receiver revalidating its ETag would
 // take it for current.
@@ -323,6 +333,7 @@ func (l *List) Rebuild(ctx context.Context) error {
 
 	l.mu.Lock()
 	l.body, l.etag, l.seq, l.listed, l.heard = []byte(tok), etag, seq, listed, map[int64]bool{}
+	l.named, l.cutoff = len(sids), before
 	l.exp = time.Unix(c.ExpiresAt, 0)
 	l.mu.Unlock()
 	l.deliver(Event{Kind: KindList, Seq: seq, Data: []byte(tok)})
