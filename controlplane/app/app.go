@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/breached"
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/controlplane/httpapi"
 	"github.com/edgeauth/edgeauth/controlplane/metrics"
@@ -51,6 +52,15 @@ type Options struct {
 	// RevocationListBytes bounds the session ids the revocation list names (tests:
 	// revocation.Config.MaxListedBytes); its default when 0.
 	RevocationListBytes int
+}
+
+// BreachChecker is the breached-password check cfg describes (passwords.*), or nil
+// when it asks for none.
+func BreachChecker(cfg *config.Config) (auth.BreachChecker, error) {
+	if cfg.Passwords.BreachCheckURL == "" {
+		return nil, nil
+	}
+	return breached.New(cfg.Passwords.BreachCheckURL, cfg.Passwords.BreachCheckTimeout)
 }
 
 // KeysConfig is the keys.Manager configuration that cfg describes.
@@ -107,7 +117,12 @@ func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) (aut
 	if grace == 0 { // sessions.refresh_grace: 0 asks for none; auth.Config's zero is its default
 		grace = auth.NoRefreshGrace
 	}
+	checker, err := BreachChecker(cfg)
+	if err != nil {
+		return auth.Config{}, err
+	}
 	return auth.Config{
+		Breached:               checker,
 		RefreshTagKey:          tagKey,
 		PreviousRefreshTagKeys: previousTagKeys,
 		Issuer:                 cfg.Issuer,

@@ -28,6 +28,17 @@ type AccountsConfig struct {
 	// SiteNames are the deployment's names (its issuer, audience, public URL): a new
 	// password must not be built from them, nor from the login name (CheckPassword).
 	SiteNames []string
+	// Breached, when set, is asked about every new password that CheckPassword
+	// accepts; one it reports breached is refused (ASVS 6.2.12). When it cannot
+	// answer, the password is accepted and a warning logged: the check adds to the
+	// local rules, and a third party's outage must not stop signups.
+	Breached BreachChecker
+}
+
+// BreachChecker tells whether a password appears in known data breaches
+// (controlplane/breached asks a k-anonymity range service).
+type BreachChecker interface {
+	Breached(ctx context.Context, password string) (bool, error)
 }
 
 // Accounts manages users: creation, passwords and roles. It needs storage only (no
@@ -117,7 +128,7 @@ func (a *Accounts) prepare(ctx context.Context, email, password string) (string,
 	if err != nil {
 		return "", "", err
 	}
-	if err := a.checkNewPassword(password, email); err != nil {
+	if err := a.checkNewPassword(ctx, password, email); err != nil {
 		return "", "", err
 	}
 	hash, err := a.hash(ctx, password)
@@ -125,10 +136,26 @@ func (a *Accounts) prepare(ctx context.Context, email, password string) (string,
 }
 
 // checkNewPassword applies CheckPassword to a password for the account with that
-// login name.
-func (a *Accounts) checkNewPassword(password, loginName string) error {
-	return CheckPassword(password, append([]string{loginName}, a.cfg.SiteNames...)...)
+// login name, then asks the breach checker, if any.
+func (a *Accounts) checkNewPassword(ctx context.Context, password, loginName string) error {
+	if err := CheckPassword(password, append([]string{loginName}, a.cfg.SiteNames...)...); err != nil {
+		return err
+	}
+	if a.cfg.Breached == nil {
+		return nil
+	}
+	breached, err := a.cfg.Breached.Breached(ctx, password)
+	switch {
+	case err != nil:
+		a.cfg.Logger.WarnContext(ctx, "breached-password check failed: the new password was accepted without it", "err", err)
+		return nil
+	case breached:
+		return errBreachedPassword
+	}
+	return nil
 }
+
+var errBreachedPassword = &PasswordPolicyError{"the password appears in known data breaches: choose another"}
 
 // createUser inserts the account and its audit event inside a transaction.
 // ErrUserExists when the name is taken.
@@ -166,7 +193,7 @@ func (a *Accounts) SetPassword(ctx context.Context, userID, password, keepSID st
 	if err != nil {
 		return err
 	}
-	if err := a.checkNewPassword(password, u.Email); err != nil {
+	if err := a.checkNewPassword(ctx, password, u.Email); err != nil {
 		return err
 	}
 	hash, err := a.hash(ctx, password)
@@ -190,7 +217,7 @@ func (a *Accounts) SetPassword(ctx context.Context, userID, password, keepSID st
 // one transaction. It returns the account and how many sessions ended.
 // ErrUserNotFound if no account has that name; nothing changes then.
 func (a *Accounts) ResetPassword(ctx context.Context, loginName, password string) (User, int, error) {
-	if err := a.checkNewPassword(password, strings.TrimSpace(loginName)); err != nil {
+	if err := a.checkNewPassword(ctx, password, strings.TrimSpace(loginName)); err != nil {
 		return User{}, 0, err
 	}
 	hash, err := a.hash(ctx, password)

@@ -98,6 +98,9 @@ type Config struct {
 	// HashConcurrency bounds simultaneous argon2id computations (each takes 19 MiB);
 	// default GOMAXPROCS.
 	HashConcurrency int
+	// Breached, when set, refuses new passwords found in known breaches
+	// (AccountsConfig.Breached).
+	Breached BreachChecker
 
 	Now    func() time.Time // clock; default time.Now
 	Logger *slog.Logger     // default slog.Default(); never receives secrets
@@ -240,7 +243,7 @@ func New(st Storage, signer Signer, cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
 	accounts, err := NewAccounts(st, AccountsConfig{
 		HashConcurrency: cfg.HashConcurrency, Now: cfg.Now, Logger: cfg.Logger,
-		SiteNames: []string{cfg.Issuer, cfg.Audience},
+		SiteNames: []string{cfg.Issuer, cfg.Audience}, Breached: cfg.Breached,
 	})
 	if err != nil {
 		return nil, err

@@ -144,7 +144,7 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkNewPassword(req.Password, email); err != nil {
+	if err := s.checkNewPassword(ctx, req.Password, email); err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()

@@ -43,7 +43,7 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := s.checkNewPassword(req.New, user.Email); err != nil {
+	if err := s.checkNewPassword(ctx, req.New, user.Email); err != nil {
 		return nil, 0, err
 	}
 	now := s.cfg.Now()

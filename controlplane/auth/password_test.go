@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -11,6 +12,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/breached"
+	"github.com/edgeauth/edgeauth/internal/pwnedtest"
+	"github.com/edgeauth/edgeauth/internal/syncbuf"
 	"github.com/trustelem/zxcvbn/frequency"
 )
 
@@ -348,4 +352,79 @@ func TestLoginAccountCeiling(t *testing.T) {
 		wantErr(t, login("guess", "198.51.100."+strconv.Itoa(1+i%3)), auth.ErrInvalidCredentials)
 	}
 	wantErr(t, login(testPassword, "192.0.2.10"), auth.ErrThrottled)
+}
+
+// With a breached-password service configured, every setter asks it about a new
+// password that the local rules accept and refuses one found in breaches, changing
+// nothing; when the service does not answer, the password is accepted and a warning
+// logged, which never quotes it.
+func TestNewPasswordsAreCheckedForBreaches(t *testing.T) {
+	t.Parallel()
+	const breachedPw, freshPw = "tranquil meadow otter 1904", "kvzqpwtj sailboat lantern"
+	svc := pwnedtest.Start(t, map[string]int{breachedPw: 23})
+	checker, err := breached.New(svc.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncbuf.Buffer{}
+	e := newEnv(t, func(c *auth.Config) {
+		c.Breached = checker
+		c.Logger = slog.New(slog.NewJSONHandler(logs, nil))
+	})
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	s := e.login(t, u.Email)
+	state := func() string {
+		var h string
+		var users int
+		if err := e.pool.QueryRow(ctx, `SELECT password_hash, (SELECT count(*) FROM users) FROM users WHERE id = $1`, u.ID).Scan(&h, &users); err != nil {
+			t.Fatal(err)
+		}
+		return h + " " + strconv.Itoa(users)
+	}
+	before, askedBefore := state(), len(svc.Asked())
+	setters := map[string]func(pw string) error{
+		"CreateUser": func(pw string) error {
+			_, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "bob@example.test", Password: pw})
+			return err
+		},
+		"Signup": func(pw string) error {
+			_, err := e.svc.Signup(ctx, auth.SignupRequest{Email: "carol@example.test", Password: pw, IP: "192.0.2.8"})
+			return err
+		},
+		"ChangePassword": func(pw string) error {
+			_, _, err := e.svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: s.Session.ID, Current: testPassword, New: pw, IP: "192.0.2.8"})
+			return err
+		},
+		"SetPassword":   func(pw string) error { return e.svc.SetPassword(ctx, u.ID, pw, "") },
+		"ResetPassword": func(pw string) error { _, _, err := e.svc.ResetPassword(ctx, u.Email, pw); return err },
+	}
+	for name, set := range setters {
+		var pe *auth.PasswordPolicyError
+		if err := set(breachedPw); !errors.As(err, &pe) || !strings.Contains(pe.Rule, "known data breaches") {
+			t.Errorf("%s with a breached password: %v", name, err)
+		}
+	}
+	if after := state(); after != before {
+		t.Errorf("refused passwords changed the database: %s -> %s", before, after)
+	}
+	if n := len(svc.Asked()) - askedBefore; n != len(setters) {
+		t.Errorf("the service was asked %d times for %d refusals", n, len(setters))
+	}
+
+	// The service is down: the password is accepted (CreateUser here), with a warning.
+	svc.SetDown(true)
+	if _, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "dave@example.test", Password: freshPw}); err != nil {
+		t.Fatalf("CreateUser while the service is down: %v", err)
+	}
+	if !strings.Contains(logs.String(), "breached-password check failed") {
+		t.Errorf("no warning logged:\n%s", logs)
+	}
+	svc.SetDown(false)
+	if _, err := e.svc.CreateUser(ctx, auth.NewUser{Email: "erin@example.test", Password: freshPw + " too"}); err != nil {
+		t.Fatalf("CreateUser with a password the service does not know: %v", err)
+	}
+	if strings.Contains(logs.String(), freshPw) || strings.Contains(logs.String(), breachedPw) {
+		t.Errorf("a password reached the logs:\n%s", logs)
+	}
 }

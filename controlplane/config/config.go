@@ -21,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeauth/edgeauth/controlplane/breached"
 	"github.com/edgeauth/edgeauth/controlplane/cookies"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -66,6 +67,7 @@ type Config struct {
 	Throttle    Throttle    `koanf:"throttle"`
 	Keys        Keys        `koanf:"keys"`
 	Revocations Revocations `koanf:"revocations"`
+	Passwords   Passwords   `koanf:"passwords"`
 
 	// Signup enables POST /auth/signup.
 	Signup bool `koanf:"signup"`
@@ -184,6 +186,19 @@ type Revocations struct {
 	Lifetime time.Duration `koanf:"lifetime"`
 }
 
+// Passwords configures what new passwords are checked against besides the local rules
+// (length, and the guessing estimate).
+type Passwords struct {
+	// BreachCheckURL is a k-anonymity range service asked about every new password
+	// (Pwned Passwords: https://api.pwnedpasswords.com); one found in breaches is
+	// refused. Empty: no such check. Only five hex characters of the password's SHA-1
+	// leave the process; when the service does not answer, the password is accepted
+	// and a warning logged.
+	BreachCheckURL string `koanf:"breach_check_url"`
+	// BreachCheckTimeout bounds one question to it.
+	BreachCheckTimeout time.Duration `koanf:"breach_check_timeout"`
+}
+
 // KeyReloadEvery is how often each replica reloads the key set (keys.Config.ReloadEvery).
 const KeyReloadEvery = time.Minute
 
@@ -231,6 +246,7 @@ func Default() Config {
 			JWKSMaxAge:  10 * time.Minute,
 		},
 		Revocations: Revocations{MaxAge: 30 * time.Second, Lifetime: 60 * time.Second},
+		Passwords:   Passwords{BreachCheckTimeout: 3 * time.Second},
 		Metrics:     true,
 		LogLevel:    "info",
 	}
@@ -462,6 +478,7 @@ func (c *Config) Validate() error {
 	c.checkThrottle(&p)
 	c.checkKeys(&p)
 	c.checkRevocations(&p)
+	c.checkPasswords(&p)
 	if len(p) == 0 {
 		return nil
 	}
@@ -687,6 +704,16 @@ func (c *Config) checkRevocations(p *problems) {
 		p.add("revocations.max_age", "must be shorter than revocations.lifetime ("+c.Revocations.Lifetime.String()+"), or caches could serve an expired list",
 			"use e.g. half the lifetime")
 	}
+}
+
+// checkPasswords checks the passwords.* keys.
+func (c *Config) checkPasswords(p *problems) {
+	if u := c.Passwords.BreachCheckURL; u != "" {
+		if err := breached.CheckURL(u); err != nil {
+			p.add("passwords.breach_check_url", strings.TrimPrefix(err.Error(), "breached: "), "use https://api.pwnedpasswords.com, or leave it empty for no breach check")
+		}
+	}
+	p.inRange("passwords.breach_check_timeout", c.Passwords.BreachCheckTimeout, 100*time.Millisecond, 30*time.Second, "signups and password changes wait this long at most")
 }
 
 // publicSuffixOf is d's public suffix by the Public Suffix List browsers use (ICANN and

@@ -85,13 +85,16 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	c.Keys.Algorithm = "HS256"
 	c.AllowedOrigins = []string{"*"}
 	c.LogLevel = "loud"
+	c.Passwords.BreachCheckURL = "http://api.pwnedpasswords.com"
+	c.Passwords.BreachCheckTimeout = time.Minute
 	err := c.Validate()
 	var ve *ValidationError
 	if !errors.As(err, &ve) {
 		t.Fatalf("got %v", err)
 	}
 	want := []string{"public_url", "allowed_origins", "cookies.access_name", "sessions.access_ttl",
-		"sessions.refresh_grace", "sessions.recent_login", "keys.algorithm", "keys.kek", "keys.pre_publish", "log_level"}
+		"sessions.refresh_grace", "sessions.recent_login", "keys.algorithm", "keys.kek", "keys.pre_publish", "log_level",
+		"passwords.breach_check_url", "passwords.breach_check_timeout"}
 	got := map[string]bool{}
 	for _, p := range ve.Problems {
 		got[p.Key] = true

@@ -13,6 +13,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/controlplane/revocation"
+	"github.com/edgeauth/edgeauth/internal/pwnedtest"
 )
 
 const newPassword = "a brand new passphrase"
@@ -355,12 +356,15 @@ func TestPasswordChangeLeavesNoPasswordInLogs(t *testing.T) {
 // broke, so a signup form can show it; it never quotes the password.
 func TestPasswordPolicyAnswerNamesTheRule(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.Signup = true }})
+	// A breached-password service as passwords.breach_check_url names one.
+	pwned := pwnedtest.Start(t, map[string]int{"tranquil meadow otter 1904": 23})
+	e := newEnv(t, envOptions{mod: func(c *config.Config) { c.Signup, c.Passwords.BreachCheckURL = true, pwned.URL }})
 	for pw, want := range map[string]string{
-		"short":          "the password must have at least 8 characters",
-		"Password1":      "the password is too easy to guess: it is a common password, or close to one",
-		"zanzibarq1999":  "the password is too easy to guess: it contains the login name or the service's name",
-		"aaaaaaaaaaaaaa": "the password is too easy to guess: it is made of common words, names, dates, repeats or keyboard patterns",
+		"tranquil meadow otter 1904": "the password appears in known data breaches: choose another",
+		"short":                      "the password must have at least 8 characters",
+		"Password1":                  "the password is too easy to guess: it is a common password, or close to one",
+		"zanzibarq1999":              "the password is too easy to guess: it contains the login name or the service's name",
+		"aaaaaaaaaaaaaa":             "the password is too easy to guess: it is made of common words, names, dates, repeats or keyboard patterns",
 	} {
 		r := e.do(req{method: "POST", path: "/auth/signup", body: `{"email":"zanzibarq@example.test","password":` + jsonString(pw) + `}`})
 		var b struct {
@@ -370,5 +374,11 @@ func TestPasswordPolicyAnswerNamesTheRule(t *testing.T) {
 		if r.StatusCode != 422 || b.Error.Code != "password_policy" || b.Error.Message != want {
 			t.Errorf("signup with %q: %d %s, want 422 password_policy %q", pw, r.StatusCode, r.body, want)
 		}
+	}
+	if n := e.counts("users")["users"]; n != 0 {
+		t.Errorf("refused signups created %d users", n)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/signup", body: `{"email":"zanzibarq@example.test","password":"kvzqpwtj sailboat lantern"}`}); r.StatusCode != 201 {
+		t.Errorf("signup with a password in no breach: %d %s", r.StatusCode, r.body)
 	}
 }

@@ -194,10 +194,14 @@ func envHelp() string {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	width := 0
+	for _, k := range keys {
+		width = max(width, len(k))
+	}
 	var b strings.Builder
 	b.WriteString("Configuration keys (YAML file key = environment variable):\n")
 	for _, k := range keys {
-		fmt.Fprintf(&b, "  %-28s %s\n", k, envPrefix+strings.ToUpper(strings.ReplaceAll(k, ".", "__")))
+		fmt.Fprintf(&b, "  %-*s %s\n", width, k, envPrefix+strings.ToUpper(strings.ReplaceAll(k, ".", "__")))
 	}
 	b.WriteString("Nesting uses \"__\"; a single \"_\" works too (EDGEAUTH_KEYS_KEK). Lists are comma-separated.\n" +
 		"Precedence: defaults < --config file < environment < flags.\n")

@@ -444,6 +444,11 @@ func (c *cli) httpServer(h http.Handler, log *slog.Logger) *http.Server {
 
 func onlyDatabase(key string) bool { return key == "database_url" }
 
+// databaseAndPasswords: the users commands also check new passwords (passwords.*).
+func databaseAndPasswords(key string) bool {
+	return onlyDatabase(key) || strings.HasPrefix(key, "passwords.")
+}
+
 func (c *cli) migrate(ctx context.Context, args []string) error {
 	fs := c.flags("migrate", "migrate [--status] [flags]")
 	status := fs.Bool("status", false, "only print the current and latest versions")
@@ -533,7 +538,7 @@ type usersCommand struct {
 // and checks the schema.
 func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withPassword bool) (usersCommand, error) {
 	email := fs.String("email", "", "the user's e-mail or username (required)")
-	cfg, err := c.parse(fs, args, onlyDatabase)
+	cfg, err := c.parse(fs, args, databaseAndPasswords)
 	if err != nil {
 		return usersCommand{}, err
 	}
@@ -561,9 +566,15 @@ func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withP
 		pool.Close()
 		return usersCommand{}, err
 	}
+	checker, err := app.BreachChecker(&cfg)
+	if err != nil {
+		pool.Close()
+		return usersCommand{}, err
+	}
 	if u.accounts, err = auth.NewAccounts(store.New(pool), auth.AccountsConfig{
 		Logger:    log,
 		SiteNames: []string{cfg.PublicURL, cfg.Issuer, cfg.Audience}, // those configured
+		Breached:  checker,
 	}); err != nil {
 		pool.Close()
 		return usersCommand{}, err

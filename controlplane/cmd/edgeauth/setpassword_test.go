@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/edgeauth/edgeauth/internal/pwnedtest"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -129,4 +132,37 @@ func (s *server) exec(sql string, args ...any) (pgconn.CommandTag, error) {
 	}
 	defer c.Close(ctx)
 	return c.Exec(ctx, sql, args...)
+}
+
+// The users commands ask the breached-password service that passwords.* names about
+// the passwords they set, as the server does; a bad service URL is a configuration
+// error that changes nothing.
+func TestUsersCommandsCheckBreachedPasswords(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewDatabase(t)
+	pwned := pwnedtest.Start(t, map[string]int{"tranquil meadow otter 1904": 23})
+	env := []string{"EDGEAUTH_DATABASE_URL=" + db, "EDGEAUTH_PASSWORDS__BREACH_CHECK_URL=" + pwned.URL}
+	ctx := context.Background()
+	cmd := func(env []string, stdin string, args ...string) (string, string, int) {
+		var out, errb bytes.Buffer
+		code := run(ctx, args, strings.NewReader(stdin), &out, &errb, env)
+		return out.String(), errb.String(), code
+	}
+	if _, errs, code := cmd(env, "", "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, errs)
+	}
+	out, errs, code := cmd(env, "tranquil meadow otter 1904\n", "users", "create", "--email", "ops@example.test")
+	if code != 1 || !strings.Contains(errs, "known data breaches") || strings.Contains(out+errs, "otter") {
+		t.Fatalf("a breached password: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	bad := []string{"EDGEAUTH_DATABASE_URL=" + db, "EDGEAUTH_PASSWORDS__BREACH_CHECK_URL=http://pwned.example"}
+	if out, errs, code := cmd(bad, "kvzqpwtj sailboat lantern\n", "users", "create", "--email", "ops@example.test"); code != 1 || !strings.Contains(errs, "passwords.breach_check_url") {
+		t.Fatalf("a plain-http service: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if out, errs, code := cmd(env, "kvzqpwtj sailboat lantern\n", "users", "create", "--email", "ops@example.test"); code != 0 || !strings.Contains(out, "created user") {
+		t.Fatalf("a password in no breach: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if n := len(pwned.Asked()); n != 2 {
+		t.Errorf("the service was asked %d times, want 2 (the plain-http one was never used)", n)
+	}
 }

@@ -1,0 +1,90 @@
+package breached_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/breached"
+	"github.com/edgeauth/edgeauth/internal/pwnedtest"
+)
+
+func TestBreached(t *testing.T) {
+	svc := pwnedtest.Start(t, map[string]int{"correct horse battery staple": 412, "padded only": 0})
+	c, err := breached.New(svc.URL+"/", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for pw, want := range map[string]bool{
+		"correct horse battery staple": true,
+		"padded only":                  false, // listed with count 0: a decoy
+		"kvzqpwtj sailboat 1987 lamp":  false,
+	} {
+		got, err := c.Breached(ctx, pw)
+		if err != nil || got != want {
+			t.Errorf("Breached(%q) = %v, %v; want %v", pw, got, err, want)
+		}
+	}
+	// What left the process: a five-character prefix, with padding asked for.
+	asked := svc.Asked()
+	for _, q := range asked {
+		if len(q.Path) != len("/range/")+5 || q.Padding != "true" {
+			t.Errorf("asked %+v", q)
+		}
+	}
+	if len(asked) != 3 {
+		t.Errorf("%d questions for 3 passwords", len(asked))
+	}
+}
+
+// An answer that is not what the service answers is an error, never "not breached".
+func TestBrokenAnswersAreErrors(t *testing.T) {
+	for name, handler := range map[string]http.HandlerFunc{
+		"500":          func(w http.ResponseWriter, r *http.Request) { http.Error(w, "down", 500) },
+		"empty":        func(w http.ResponseWriter, r *http.Request) {},
+		"html":         func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "<html>maintenance</html>") },
+		"short suffix": func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ABC:3\r\n") },
+		"no count":     func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "%035X:\r\n", 1) },
+		"slow": func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(handler)
+			defer srv.Close()
+			c, err := breached.New(srv.URL, 200*time.Millisecond)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, err := c.Breached(context.Background(), "any password"); err == nil {
+				t.Fatalf("answered %v without an error", got)
+			}
+		})
+	}
+}
+
+func TestCheckURL(t *testing.T) {
+	for u, ok := range map[string]bool{
+		"https://api.pwnedpasswords.com": true,
+		"https://mirror.example/pwned/":  true,
+		"http://127.0.0.1:8080":          true,
+		"http://localhost:9000/pp":       true,
+		"http://api.pwnedpasswords.com":  false,
+		"api.pwnedpasswords.com":         false,
+		"https://user:pw@mirror.example": false,
+		"https://mirror.example/?k=1":    false,
+		"ftp://mirror.example":           false,
+		"":                               false,
+	} {
+		if err := breached.CheckURL(u); (err == nil) != ok {
+			t.Errorf("CheckURL(%q) = %v", u, err)
+		}
+	}
+}
