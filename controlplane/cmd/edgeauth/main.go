@@ -537,8 +537,18 @@ type usersCommand struct {
 // withPassword (before connecting, so a prompt does not hold a connection), connects,
 // and checks the schema.
 func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withPassword bool) (usersCommand, error) {
-	email := fs.String("email", "", "the user's e-mail or username (required)")
-	cfg, err := c.parse(fs, args, databaseAndPasswords)
+	need := "(required)"
+	if fs.Lookup("all") != nil {
+		need = "(required unless --all)"
+	}
+	email := fs.String("email", "", "the user's e-mail or username "+need)
+	// Only the commands that set a password read passwords.*: a broken breach-check
+	// setting must not stop an operator from signing users out.
+	relevant := onlyDatabase
+	if withPassword {
+		relevant = databaseAndPasswords
+	}
+	cfg, err := c.parse(fs, args, relevant)
 	if err != nil {
 		return usersCommand{}, err
 	}
@@ -566,10 +576,12 @@ func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withP
 		pool.Close()
 		return usersCommand{}, err
 	}
-	checker, err := app.BreachChecker(&cfg)
-	if err != nil {
-		pool.Close()
-		return usersCommand{}, err
+	var checker auth.BreachChecker
+	if withPassword {
+		if checker, err = app.BreachChecker(&cfg); err != nil {
+			pool.Close()
+			return usersCommand{}, err
+		}
 	}
 	if u.accounts, err = auth.NewAccounts(store.New(pool), auth.AccountsConfig{
 		Logger:    log,
@@ -618,7 +630,7 @@ var errNoSuchUser = errors.New("no user has that login name (--email); nothing c
 // in one transaction (auth.Accounts.EndSessions), published to edges and socket
 // servers as logout-all's revocations are.
 func (c *cli) usersLogout(ctx context.Context, args []string) error {
-	fs := c.flags("users logout", "users logout --email E [flags]\n       users logout --all [flags]\n\nEnds every session of the user with that login name (their WebSockets close\nwith 4007 ended_by_operator). The password stays; the user may sign in again.\nWith --all, ends every session of every user, in one transaction: past 4,000\nsessions the revocation list covers the rest with a cutoff, and every user's\nedge refreshes once (controlplane/README.md, \"Revocation list\").")
+	fs := c.flags("users logout", "users logout --email E [flags]\n       edgeauth users logout --all [flags]\n\nEnds every session of the user with that login name (their WebSockets close\nwith 4007 ended_by_operator). The password stays; the user may sign in again.\nWith --all, ends every session of every user, in one transaction: past 4,000\nsessions the revocation list covers the rest with a cutoff, and every signed-in\nbrowser refreshes once (controlplane/README.md, \"Revocation list\").")
 	all := fs.Bool("all", false, "end every session of every user")
 	cmd, err := c.users(ctx, fs, args, false)
 	if err != nil {

@@ -165,4 +165,9 @@ func TestUsersCommandsCheckBreachedPasswords(t *testing.T) {
 	if n := len(pwned.Asked()); n != 2 {
 		t.Errorf("the service was asked %d times, want 2 (the plain-http one was never used)", n)
 	}
+	// Commands that set no password do not read passwords.*: a broken setting does
+	// not stop an operator from signing everyone out.
+	if out, errs, code := cmd(bad, "", "users", "logout", "--all"); code != 0 || !strings.Contains(out, "session(s) ended") {
+		t.Fatalf("logout --all with a broken passwords.breach_check_url: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
 }
