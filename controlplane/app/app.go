@@ -105,13 +105,22 @@ func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) (aut
 	if err != nil {
 		return auth.Config{}, err
 	}
-	var previousTagKeys [][]byte
+	var previousTagKeys, previousSecretKeys [][]byte
 	for _, k := range previousKEKs {
 		t, err := refreshTagKey(k)
 		if err != nil {
 			return auth.Config{}, err
 		}
 		previousTagKeys = append(previousTagKeys, t)
+		sk, err := secretKey(k)
+		if err != nil {
+			return auth.Config{}, err
+		}
+		previousSecretKeys = append(previousSecretKeys, sk)
+	}
+	sealing, err := secretKey(kek)
+	if err != nil {
+		return auth.Config{}, err
 	}
 	grace := cfg.Sessions.RefreshGrace
 	if grace == 0 { // sessions.refresh_grace: 0 asks for none; auth.Config's zero is its default
@@ -125,6 +134,8 @@ func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) (aut
 		Breached:               checker,
 		RefreshTagKey:          tagKey,
 		PreviousRefreshTagKeys: previousTagKeys,
+		SecretKey:              sealing,
+		PreviousSecretKeys:     previousSecretKeys,
 		Issuer:                 cfg.Issuer,
 		Audience:               cfg.Audience,
 		AccessTTL:              cfg.Sessions.AccessTTL,
@@ -189,6 +200,16 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	}
 	if a.Auth, err = auth.New(st, a.Keys, ac); err != nil {
 		return fail(err)
+	}
+	if len(ac.PreviousSecretKeys) > 0 {
+		// A KEK rotation: second-factor secrets sealed under a previous KEK are sealed
+		// again now, so that the old KEK can be dropped (README, "Rotating the KEK").
+		n, err := a.Auth.ResealSecrets(ctx)
+		if err != nil {
+			log.Error("second-factor secrets not all sealed again under keys.kek", "err", err, "resealed", n)
+		} else if n > 0 {
+			log.Info("second-factor secrets sealed again under keys.kek", "accounts", n)
+		}
 	}
 	a.Revocations, err = revocation.New(ctx, a.Pool, a.Keys, revocation.Config{
 		Issuer:         cfg.Issuer,
@@ -320,4 +341,9 @@ func (a *App) Close() {
 // refreshTagKey derives the refresh tokens' tag key from a KEK.
 func refreshTagKey(kek []byte) ([]byte, error) {
 	return hkdf.Key(sha256.New, kek, nil, "edgeauth refresh token tags v1", 32)
+}
+
+// secretKey derives auth.Config.SecretKey, which seals TOTP secrets, from a KEK.
+func secretKey(kek []byte) ([]byte, error) {
+	return hkdf.Key(sha256.New, kek, nil, "edgeauth totp secrets v1", 32)
 }

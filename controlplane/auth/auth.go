@@ -35,6 +35,10 @@ type Storage interface {
 	Refresh(ctx context.Context, a store.RefreshAttempt) (store.RefreshResult, error)
 	DeleteSessionsBefore(ctx context.Context, t time.Time) (int64, error)
 	DeleteLoginFailuresBefore(ctx context.Context, t time.Time) (int64, error)
+	DeleteLoginFailure(ctx context.Context, id int64) error
+	RecoveryCodesLeft(ctx context.Context, userID string) (int, error)
+	SealedSecrets(ctx context.Context) ([]store.SealedSecret, error)
+	ReplaceSealedSecrets(ctx context.Context, was, next store.SealedSecret) (bool, error)
 	DeleteLoginClientsBefore(ctx context.Context, t time.Time) (int64, error)
 }
 
@@ -91,6 +95,15 @@ type Config struct {
 	// under RefreshTagKey only. The control plane derives them from
 	// keys.previous_keks, for as long as a KEK rotation lasts.
 	PreviousRefreshTagKeys [][]byte
+	// SecretKey seals the accounts' TOTP secrets in the database (AES-256-GCM; see
+	// totp.go), so that its readers cannot compute second-factor codes: 32 secret
+	// bytes, the same on every replica. Nil: second factors cannot be turned on
+	// (ErrMFAUnavailable); accounts that have one cannot sign in. The control plane
+	// derives it from keys.kek (app.AuthConfig).
+	SecretKey []byte
+	// PreviousSecretKeys open secrets sealed before a KEK rotation; they are sealed
+	// again under SecretKey at the next sign-in, and by ResealSecrets.
+	PreviousSecretKeys [][]byte
 
 	// Throttle limits failed logins (and signups that meet an existing account).
 	Throttle Throttle
@@ -205,6 +218,12 @@ func (c Config) Validate() error {
 			break
 		}
 	}
+	for _, k := range append([][]byte{c.SecretKey}, c.PreviousSecretKeys...) {
+		if k != nil && len(k) != 32 {
+			errs = append(errs, errors.New("auth: Config.SecretKey and each of PreviousSecretKeys must hold 32 bytes"))
+			break
+		}
+	}
 	if t.AccountWindow < t.Window {
 		errs = append(errs, errors.New("auth: Config.Throttle.AccountWindow is shorter than Window"))
 	}
@@ -302,6 +321,9 @@ type LoginRequest struct {
 	Password  string
 	UserAgent string // stored with the session (truncated to 512 bytes)
 	IP        string // client address: stored, and the per-client throttling key
+	// Code is the second factor (totp.go): an authenticator's six digits, or a recovery
+	// code. Needed only for accounts that have one.
+	Code string
 	// Replaces names the sessions the new one replaces (the cookies the client sends
 	// and is about to overwrite): they are revoked (reason logout) in the transaction
 	// that opens the new session, so that the two happen together or not at all.

@@ -49,6 +49,21 @@ var (
 	// sessions may still be named by the revocation list (DeleteUser). The returned
 	// error is a *DisabledRecentlyError carrying when it can be deleted.
 	ErrDisabledRecently = errors.New("auth: the account was disabled too recently to be deleted")
+	// ErrMFARequired: the password is right, and the account has a second factor whose
+	// code (or a recovery code) the login did not carry. Nothing is counted.
+	ErrMFARequired = errors.New("auth: a second factor is required")
+	// ErrMFAInvalid: the second factor's code is wrong, out of its time window, or was
+	// used already; or the recovery code is not one of the account's unused ones.
+	ErrMFAInvalid = errors.New("auth: invalid second-factor code")
+	// ErrMFAEnabled: the account has a second factor already (turn it off first).
+	ErrMFAEnabled = errors.New("auth: a second factor is on already")
+	// ErrMFANotPending: no enrollment awaits its first code (begin one first).
+	ErrMFANotPending = errors.New("auth: no second factor awaits confirmation")
+	// ErrMFANotEnabled: the account has no second factor to turn off.
+	ErrMFANotEnabled = errors.New("auth: no second factor is on")
+	// ErrMFAUnavailable: the service has no key to seal second-factor secrets with
+	// (Config.SecretKey).
+	ErrMFAUnavailable = errors.New("auth: second factors are not configured")
 )
 
 // DisabledRecentlyError is ErrDisabledRecently with the time from which the account can

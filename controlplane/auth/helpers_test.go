@@ -110,6 +110,9 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // testTagKey is the tests' auth.Config.RefreshTagKey.
 var testTagKey = []byte("edgeauth auth tests: a tag key of 32 bytes or more")
 
+// testSecretKey is the tests' auth.Config.SecretKey (it seals TOTP secrets).
+var testSecretKey = []byte("edgeauth auth tests: 32-byte key")
+
 // newEnv gives the test its own database, migrated, and a service on it.
 func newEnv(t testing.TB, mod func(*auth.Config)) *env {
 	t.Helper()
@@ -119,7 +122,7 @@ func newEnv(t testing.TB, mod func(*auth.Config)) *env {
 func envOn(t testing.TB, pool *pgxpool.Pool, mod func(*auth.Config)) *env {
 	t.Helper()
 	e := &env{st: store.New(pool), pool: pool, clock: &clock{t: time.Now().Truncate(time.Second)}, signer: newSigner(t)}
-	cfg := auth.Config{Issuer: testIssuer, Audience: testAudience, RefreshTagKey: testTagKey, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)}
+	cfg := auth.Config{Issuer: testIssuer, Audience: testAudience, RefreshTagKey: testTagKey, SecretKey: testSecretKey, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -41,6 +41,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 		}
 		return nil, ErrInvalidCredentials
 	}
+	if user.TOTPSecret != nil && strings.TrimSpace(req.Code) == "" {
+		return nil, s.mfaRequired(ctx, att)
+	}
 	// A hash made with older parameters is upgraded now that the password is at hand.
 	rehash := ""
 	if p, _, _, err := parsePHC(user.PasswordHash); err == nil && (p.Memory != DefaultParams.Memory ||
@@ -79,6 +82,14 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 			}
 			rehash = "" // the current hash is newer than the one read
 		}
+		if locked.TOTPSecret != nil { // as locked: turned on or off since the read
+			if strings.TrimSpace(req.Code) == "" {
+				return ErrMFARequired
+			}
+			if err := s.useSecondFactor(ctx, q, locked, req.Code, now); err != nil {
+				return err
+			}
+		}
 		if rehash != "" {
 			if err := q.SetPasswordHash(ctx, user.ID, rehash); err != nil {
 				return err
@@ -87,10 +98,31 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 		res, err = s.openSession(ctx, q, user, att, req, now)
 		return err
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrMFARequired):
+		return nil, s.mfaRequired(ctx, att)
+	case errors.Is(err, ErrMFAInvalid):
+		// Counted as a failed login (the attempt's record stays): codes are guessed no
+		// faster than passwords.
+		ev := store.AuditEvent{Kind: "login_failed", UserID: user.ID, IP: truncate(req.IP, 64), At: now,
+			Detail: map[string]any{"reason": "mfa_invalid"}}
+		if err := s.st.AddAudit(ctx, ev); err != nil {
+			return nil, err
+		}
+		return nil, ErrMFAInvalid
+	case err != nil:
 		return nil, err
 	}
 	return res, nil
+}
+
+// mfaRequired answers a right password without its second factor: the attempt is taken
+// back (neither a failure nor a sign-in) and ErrMFARequired returned.
+func (s *Service) mfaRequired(ctx context.Context, att attempt) error {
+	if err := att.withdraw(ctx, s.st); err != nil {
+		return err
+	}
+	return ErrMFARequired
 }
 
 // checkPassword finds the account and checks the password, at the same cost whether

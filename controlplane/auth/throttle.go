@@ -15,6 +15,7 @@ import (
 type attempt struct {
 	account []byte // accountKey of the login name
 	client  string // clientKey of the address; empty: no per-client bucket
+	failure int64  // the failure recorded for it, until it succeeds
 }
 
 // accountKey is the throttling key of a login name: SHA-256 of its loginname.Key, so
@@ -89,7 +90,7 @@ func (s *Service) beginAttempt(ctx context.Context, name, ip string, now time.Ti
 		if refused = s.throttled(c, known, now); refused != nil {
 			return nil
 		}
-		_, err = q.RecordLoginFailure(ctx, a.account, a.client, now)
+		a.failure, err = q.RecordLoginFailure(ctx, a.account, a.client, now)
 		return err
 	})
 	if err != nil {
@@ -126,6 +127,13 @@ func (s *Service) throttled(c store.FailureCounts, known bool, now time.Time) er
 	// Round up to whole seconds, at least one.
 	wait = (wait + time.Second - 1).Truncate(time.Second)
 	return &ThrottledError{RetryAfter: max(wait, time.Second)}
+}
+
+// withdraw takes back the attempt's own failure record, and nothing else: the attempt
+// was neither a failure nor a sign-in (a right password that still needs its second
+// factor), so the address is not remembered and earlier failures stay.
+func (a attempt) withdraw(ctx context.Context, st Storage) error {
+	return st.DeleteLoginFailure(ctx, a.failure)
 }
 
 // succeed takes back the attempt's failure record and the earlier failures of the same

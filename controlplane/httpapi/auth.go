@@ -36,6 +36,10 @@ type Identity interface {
 	LiveSession(ctx context.Context, sid string) (auth.Session, bool, error)
 	RecentlySignedIn(sess auth.Session) error
 	User(ctx context.Context, id string) (auth.User, error)
+	MFAStatus(ctx context.Context, userID string) (auth.MFAStatus, error)
+	BeginTOTP(ctx context.Context, req auth.TOTPRequest) (auth.TOTPSetup, error)
+	ConfirmTOTP(ctx context.Context, userID, sessionID, code string) ([]string, error)
+	DisableTOTP(ctx context.Context, req auth.TOTPRequest) error
 }
 
 // Deps are the services the handlers use.
@@ -179,6 +183,9 @@ func (s *Server) authRoutes() {
 	s.handle("DELETE /auth/sessions/{id}", s.deleteSession)
 	s.handle("GET /auth/me", s.me)
 	s.handle("GET /auth/session", s.introspect)
+	s.handle("POST /auth/mfa/totp", s.beginTOTP)
+	s.handle("POST /auth/mfa/totp/confirm", s.confirmTOTP)
+	s.handle("POST /auth/mfa/totp/disable", s.disableTOTP)
 }
 
 type credentials struct {
@@ -244,15 +251,22 @@ func (s *Server) clearCookies(w http.ResponseWriter) {
 	s.refresh.Clear(w)
 }
 
+// loginBody is a login's request: the credentials and, for an account with a second
+// factor, its code.
+type loginBody struct {
+	credentials
+	Code string `json:"code"`
+}
+
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
-	var c credentials
+	var c loginBody
 	if err := decodeJSON(w, r, &c); err != nil {
 		return err
 	}
 	if err := c.check(); err != nil {
 		return err
 	}
-	res, err := s.deps.Auth.Login(r.Context(), auth.LoginRequest{Email: c.Email, Password: c.Password, UserAgent: r.UserAgent(), IP: s.clientIP(r),
+	res, err := s.deps.Auth.Login(r.Context(), auth.LoginRequest{Email: c.Email, Password: c.Password, Code: c.Code, UserAgent: r.UserAgent(), IP: s.clientIP(r),
 		Replaces: s.replacedSessions(r)})
 	s.metrics.Login(loginResult(err))
 	if err != nil {
@@ -290,6 +304,10 @@ func loginResult(err error) string {
 		return "invalid_credentials"
 	case errors.Is(err, auth.ErrThrottled):
 		return "throttled"
+	case errors.Is(err, auth.ErrMFARequired):
+		return "mfa_required"
+	case errors.Is(err, auth.ErrMFAInvalid):
+		return "mfa_invalid"
 	default:
 		return "error"
 	}
@@ -612,7 +630,14 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 		}
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u, "session_id": p.claims.SessionID})
+	mfa, err := s.deps.Auth.MFAStatus(r.Context(), p.claims.Subject)
+	if errors.Is(err, auth.ErrUserNotFound) {
+		return ErrSessionRevoked.with(err, "")
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": u, "session_id": p.claims.SessionID, "mfa": mfa})
 	return nil
 }
 
@@ -684,6 +709,16 @@ func domainError(err error) *Error {
 		return ErrSessionNotFound.with(err, "")
 	case errors.Is(err, auth.ErrReauthenticationRequired):
 		return ErrReauthenticationRequired.with(err, "")
+	case errors.Is(err, auth.ErrMFARequired):
+		return ErrMFARequired.with(err, "")
+	case errors.Is(err, auth.ErrMFAInvalid):
+		return ErrMFAInvalid.with(err, "")
+	case errors.Is(err, auth.ErrMFAEnabled):
+		return ErrMFAEnabled.with(err, "")
+	case errors.Is(err, auth.ErrMFANotPending):
+		return ErrMFANotPending.with(err, "")
+	case errors.Is(err, auth.ErrMFANotEnabled):
+		return ErrMFANotEnabled.with(err, "")
 	case errors.Is(err, auth.ErrPasswordPolicy):
 		var refused *auth.PasswordPolicyError
 		if errors.As(err, &refused) { // the rule broken, never the password

@@ -85,6 +85,15 @@ var (
 	ErrCurrentPasswordInvalid = apiError(http.StatusForbidden, "current_password_invalid", "the current password is wrong")
 	// 403 for the same reason: refreshing does not help, signing in again does.
 	ErrReauthenticationRequired = apiError(http.StatusForbidden, "reauthentication_required", "sign in again to end other sessions: this session started too long ago")
+
+	// The second factor (POST /auth/login's code; /auth/mfa/totp...).
+	ErrMFARequired = apiError(http.StatusUnauthorized, "mfa_required", "this account has a second factor: send the authenticator's six digits, or a recovery code, as code")
+	ErrMFAInvalid  = apiError(http.StatusUnauthorized, "mfa_invalid", "the second-factor code is wrong, out of date or already used")
+	// 403 on the signed-in endpoints, for the reason ErrCurrentPasswordInvalid gives.
+	ErrMFACodeInvalid = apiError(http.StatusForbidden, "mfa_code_invalid", "the second-factor code is wrong, out of date or already used")
+	ErrMFAEnabled     = apiError(http.StatusConflict, "mfa_enabled", "this account has a second factor already: turn it off first")
+	ErrMFANotPending  = apiError(http.StatusConflict, "mfa_not_pending", "no second factor awaits confirmation: begin with POST /auth/mfa/totp")
+	ErrMFANotEnabled  = apiError(http.StatusConflict, "mfa_not_enabled", "this account has no second factor")
 )
 
 // Server side.

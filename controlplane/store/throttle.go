@@ -85,6 +85,12 @@ func (q Queries) RecordLoginFailure(ctx context.Context, accountKey []byte, clie
 	return id, translate("record login failure", err)
 }
 
+// DeleteLoginFailure forgets one failure record (RecordLoginFailure's id).
+func (q Queries) DeleteLoginFailure(ctx context.Context, id int64) error {
+	_, err := q.db.Exec(ctx, `DELETE FROM login_failures WHERE id = $1`, id)
+	return translate("delete login failure", err)
+}
+
 // ClearPairFailures forgets the failures of the account from the client (after a
 // successful login from there). Failures from other addresses stay: one good password
 // does not lift a limit someone else ran into.

@@ -16,12 +16,19 @@ type User struct {
 	Roles        []string
 	Created      time.Time
 	DisabledAt   *time.Time // when an operator disabled the account; nil: enabled
+	// TOTPSecret is the sealed TOTP secret (migration 009); nil: no second factor.
+	TOTPSecret []byte
+	// TOTPPending is the sealed secret of an enrollment awaiting its first code.
+	TOTPPending []byte
+	// TOTPLastStep is the newest 30-second step whose code was accepted (0 without
+	// a second factor).
+	TOTPLastStep int64
 }
 
-const userColumns = `id::text, email, password_hash, roles, created_at, disabled_at`
+const userColumns = `id::text, email, password_hash, roles, created_at, disabled_at, totp_secret, totp_pending, coalesce(totp_last_step, 0)`
 
 func scanUser(row interface{ Scan(...any) error }, u *User) error {
-	return row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created, &u.DisabledAt)
+	return row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Roles, &u.Created, &u.DisabledAt, &u.TOTPSecret, &u.TOTPPending, &u.TOTPLastStep)
 }
 
 // isUUID reports whether s is a UUID in the canonical 8-4-4-4-12 hex form (as user ids

@@ -9,6 +9,7 @@
 //	edgeauth users disable --email E        disables the account and ends every session
 //	edgeauth users enable --email E         enables a disabled account
 //	edgeauth users delete --email E         deletes a disabled account
+//	edgeauth users mfa-reset --email E      removes a user's second factor (a lost authenticator)
 //	edgeauth keys rotate [--immediate]
 //	edgeauth keys list
 //	edgeauth edge-config         print what edges must agree with (JSON)
@@ -68,6 +69,8 @@ Usage:
                                            stay ended)
   edgeauth users delete --email E          delete an account disabled at least the
                                            access-token lifetime + 1 min ago
+  edgeauth users mfa-reset --email E       remove a user's second factor (a lost
+                                           authenticator, no recovery code left)
   edgeauth keys rotate [--immediate]       start a signing-key rotation
   edgeauth keys list                       list signing keys and their states (read-only)
   edgeauth edge-config                     print the edge configuration (issuer, audience,
@@ -114,6 +117,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.usersDisable(ctx, rest[1:], false)
 	case cmd == "users" && len(rest) > 0 && rest[0] == "delete":
 		err = c.usersDelete(ctx, rest[1:])
+	case cmd == "users" && len(rest) > 0 && rest[0] == "mfa-reset":
+		err = c.usersMFAReset(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "rotate":
 		err = c.keysRotate(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "list":
@@ -653,6 +658,31 @@ func (c *cli) usersLogout(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "user %s (%s): %d session(s) ended\n", u.ID, u.Email, n)
+	return nil
+}
+
+// usersMFAReset removes a user's second factor (auth.Accounts.ResetTOTP): the
+// authenticator is lost and no recovery code is left. The user signs in with the
+// password alone and may turn a new one on.
+func (c *cli) usersMFAReset(ctx context.Context, args []string) error {
+	fs := c.flags("users mfa-reset", "users mfa-reset --email E [flags]\n\nRemoves the second factor (TOTP secret and recovery codes) of the user with that\nlogin name, who then signs in with the password alone and may turn a new one on.\nCheck who is asking first: this is what a second factor protects against.")
+	cmd, err := c.users(ctx, fs, args, false)
+	if err != nil {
+		return err
+	}
+	defer cmd.close()
+	u, removed, err := cmd.accounts.ResetTOTP(ctx, cmd.email)
+	if errors.Is(err, auth.ErrUserNotFound) {
+		return errNoSuchUser
+	}
+	if err != nil {
+		return err
+	}
+	if !removed {
+		fmt.Fprintf(c.stdout, "user %s (%s) has no second factor; nothing changed\n", u.ID, u.Email)
+		return nil
+	}
+	fmt.Fprintf(c.stdout, "user %s (%s): second factor removed\n", u.ID, u.Email)
 	return nil
 }
 

@@ -43,6 +43,7 @@ func TestOlderBinaryRefusesNewerSchema(t *testing.T) {
 		{"users", "disable", "--email", "late@example.test"},
 		{"users", "enable", "--email", "late@example.test"},
 		{"users", "delete", "--email", "late@example.test"},
+		{"users", "mfa-reset", "--email", "late@example.test"},
 		{"keys", "rotate"}, // writes: keys.NewManager advances the lifecycle first
 		{"keys", "list"},
 	} {

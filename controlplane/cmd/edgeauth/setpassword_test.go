@@ -171,3 +171,37 @@ func TestUsersCommandsCheckBreachedPasswords(t *testing.T) {
 		t.Fatalf("logout --all with a broken passwords.breach_check_url: exit %d, stdout %q, stderr %q", code, out, errs)
 	}
 }
+
+// `users mfa-reset` removes a user's second factor: the user then signs in with the
+// password alone. An unknown login name exits 1; a user without one is told so.
+func TestBinaryUsersMFAReset(t *testing.T) {
+	t.Parallel()
+	s := startServer(t, false)
+	s.createUser(ownerEmail, ownerPassword)
+	env := []string{"EDGEAUTH_DATABASE_URL=" + s.db}
+	if out, errs, code := runBinary(t, env, "", "users", "mfa-reset", "--email", ownerEmail); code != 0 || !strings.Contains(out, "has no second factor; nothing changed") {
+		t.Fatalf("a user without a second factor: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	// A second factor as the API leaves it (sealed bytes the binary never opens here).
+	s.sqlText(`UPDATE users SET totp_secret = '\x01', totp_last_step = 1 WHERE email = '` + ownerEmail + `' RETURNING ''`)
+	s.sqlText(`INSERT INTO recovery_codes (user_id, hash) SELECT id, sha256('x') FROM users WHERE email = '` + ownerEmail + `' RETURNING ''`)
+	if r := s.do("POST", "/auth/login", `{"email":"`+ownerEmail+`","password":"`+ownerPassword+`"}`, nil); r.status != 401 || !strings.Contains(r.body, "mfa_required") {
+		t.Fatalf("login with a second factor on: %d %s", r.status, r.body)
+	}
+	out, errs, code := runBinary(t, env, "", "users", "mfa-reset", "--email", strings.ToUpper(ownerEmail))
+	if code != 0 || !strings.Contains(out, "second factor removed") {
+		t.Fatalf("mfa-reset: exit %d, stdout %q, stderr %q", code, out, errs)
+	}
+	if r := s.do("POST", "/auth/login", `{"email":"`+ownerEmail+`","password":"`+ownerPassword+`"}`, nil); r.status != 200 {
+		t.Fatalf("login after the reset: %d %s", r.status, r.body)
+	}
+	if n := s.count(`SELECT count(*) FROM recovery_codes`); n != 0 {
+		t.Errorf("%d recovery codes left", n)
+	}
+	if n := s.count(`SELECT count(*) FROM audit_events WHERE kind = 'mfa_disabled' AND detail->>'by' = 'operator'`); n != 1 {
+		t.Errorf("%d audit events of the reset, want 1", n)
+	}
+	if _, errs, code := runBinary(t, env, "", "users", "mfa-reset", "--email", "nobody@example.test"); code != 1 || !strings.Contains(errs, "no user has that login name") {
+		t.Errorf("unknown user: exit %d, stderr %q", code, errs)
+	}
+}

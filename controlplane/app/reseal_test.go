@@ -1,0 +1,84 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/app"
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/edgeauth/edgeauth/controlplane/config"
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// A KEK rotation keeps second factors working: the control plane started with the new
+// KEK and the old one in keys.previous_keks seals every TOTP secret again under the new
+// one, so that after the old KEK is dropped the same account still signs in with its
+// code.
+func TestKEKRotationResealsSecondFactors(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := pgtest.NewPool(t)
+	const oldKEK, newKEK = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8="
+	start := func(kek string, previous ...string) *app.App {
+		t.Helper()
+		cfg := config.Default()
+		cfg.PublicURL, cfg.Keys.KEK, cfg.Keys.PreviousKEKs = "https://auth.example.test", kek, previous
+		if err := cfg.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		a, err := app.New(ctx, cfg, app.Options{Pool: pool, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(a.Close)
+		return a
+	}
+	code := func(secret string, at time.Time) string {
+		c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	sealed := func() []byte {
+		var b []byte
+		if err := pool.QueryRow(ctx, `SELECT totp_secret FROM users`).Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+
+	before := start(oldKEK)
+	const email, password = "ada@example.test", "correct horse battery staple"
+	u, err := before.Auth.CreateUser(ctx, auth.NewUser{Email: email, Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := before.Auth.Login(ctx, auth.LoginRequest{Email: email, Password: password, IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := before.Auth.BeginTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Password: password, IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A code of the previous step: the login below uses the current one.
+	if _, err := before.Auth.ConfirmTOTP(ctx, u.ID, s.Session.ID, code(setup.Secret, time.Now().Add(-30*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	underOld := sealed()
+
+	start(newKEK, oldKEK) // the rotation's middle step: re-seals at start
+	if bytes.Equal(sealed(), underOld) {
+		t.Fatal("the secret was not sealed again under the new KEK")
+	}
+	after := start(newKEK) // the old KEK dropped
+	if _, err := after.Auth.Login(ctx, auth.LoginRequest{Email: email, Password: password, Code: code(setup.Secret, time.Now()), IP: "192.0.2.1"}); err != nil {
+		t.Fatalf("login with the new KEK alone: %v", err)
+	}
+}

@@ -1,0 +1,518 @@
+package auth
+
+// A second factor: time-based one-time passwords (RFC 6238: HMAC-SHA1, six digits,
+// 30-second steps, the codes any authenticator app shows) and recovery codes for a
+// lost authenticator (OWASP ASVS 5.0 6.3.2, 6.5).
+//
+// Turning it on takes two calls: BeginTOTP (the current password again, throttled as a
+// login) stores a new secret as pending and returns it; ConfirmTOTP with a code of it
+// makes it the account's and returns ten recovery codes, shown once. From then on a
+// login with the right password but no code is ErrMFARequired (nothing counted), and
+// one with a wrong code is ErrMFAInvalid (counted as a failed login). A code is
+// accepted for its own step and the one either side (clocks drift), and once: the
+// newest step used is stored, and a code of that step or an older one is refused. A
+// recovery code works once. DisableTOTP takes the password and a code; an operator's
+// ResetTOTP (lost phone, no recovery code) takes neither.
+//
+// Secrets are sealed in the database: AES-256-GCM under Config.SecretKey (derived from
+// keys.kek), the account's id as additional data. Sealed format: version 1 (one byte),
+// the first 8 bytes of SHA-256 of the key that sealed it, a 12-byte nonce, then the
+// ciphertext. The key id tells which of SecretKey and PreviousSecretKeys opens it; a
+// secret opened with a previous key is sealed again under SecretKey when it is next used.
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/store"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+const (
+	totpPeriod = 30 // seconds per step
+	totpSkew   = 1  // steps accepted either side of the current one
+	// RecoveryCodeCount is how many recovery codes ConfirmTOTP returns.
+	RecoveryCodeCount = 10
+	sealVersion       = 1
+)
+
+var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+// TOTPSetup is a pending second factor: the secret to enter in an authenticator app,
+// as base32 and as an otpauth:// URI (for a QR code).
+type TOTPSetup struct {
+	Secret string
+	URI    string
+}
+
+// TOTPRequest identifies the caller and carries what turning a second factor on or off
+// needs: the current password, and (DisableTOTP) a code or a recovery code.
+type TOTPRequest struct {
+	UserID, SessionID string
+	Password          string
+	Code              string // six digits, or a recovery code
+	IP                string
+}
+
+// BeginTOTP starts turning a second factor on for the caller: the current password is
+// checked as a password change checks it (throttled, a wrong one counted and audited),
+// then a new secret is stored as pending (replacing one pending before) and returned.
+// Errors: ErrMFAUnavailable, ErrMFAEnabled, ErrInvalidCredentials, ErrThrottled,
+// ErrSessionNotFound.
+func (s *Service) BeginTOTP(ctx context.Context, req TOTPRequest) (TOTPSetup, error) {
+	if s.cfg.SecretKey == nil {
+		return TOTPSetup{}, ErrMFAUnavailable
+	}
+	user, att, now, err := s.reauthenticate(ctx, req, "mfa_setup_failed")
+	if err != nil {
+		return TOTPSetup{}, err
+	}
+	if user.TOTPSecret != nil {
+		return TOTPSetup{}, ErrMFAEnabled
+	}
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.totpIssuer(), AccountName: user.Email,
+		Period: totpPeriod, SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return TOTPSetup{}, fmt.Errorf("auth: totp secret: %w", err)
+	}
+	sealed, err := s.sealSecret(user.ID, []byte(key.Secret()))
+	if err != nil {
+		return TOTPSetup{}, err
+	}
+	err = s.st.InTx(ctx, func(q store.Queries) error {
+		if err := att.succeed(ctx, q, now); err != nil {
+			return err
+		}
+		if err := q.SetTOTPPending(ctx, user.ID, sealed); err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_setup", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now})
+	})
+	switch {
+	case errors.Is(err, store.ErrConflict):
+		return TOTPSetup{}, ErrMFAEnabled
+	case errors.Is(err, store.ErrNotFound):
+		return TOTPSetup{}, ErrSessionNotFound
+	case err != nil:
+		return TOTPSetup{}, err
+	}
+	return TOTPSetup{Secret: key.Secret(), URI: key.URL()}, nil
+}
+
+// totpIssuer names the service in authenticator apps: the issuer's host, or the issuer.
+func (s *Service) totpIssuer() string {
+	if u, err := url.Parse(s.cfg.Issuer); err == nil && u.Host != "" {
+		return u.Host
+	}
+	return s.cfg.Issuer
+}
+
+// ConfirmTOTP turns the pending second factor on when code is one of its current codes,
+// and returns the account's recovery codes (any earlier ones stop working). Errors:
+// ErrMFANotPending, ErrMFAInvalid, ErrSessionNotFound.
+func (s *Service) ConfirmTOTP(ctx context.Context, userID, sessionID, code string) ([]string, error) {
+	user, err := s.st.UserByID(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrSessionNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	if user.TOTPPending == nil {
+		return nil, ErrMFANotPending
+	}
+	secret, current, err := s.openSecret(user.ID, user.TOTPPending)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	step := matchStep(string(secret), code, now, 0)
+	if step < 0 {
+		return nil, ErrMFAInvalid
+	}
+	sealed := user.TOTPPending
+	if !current {
+		if sealed, err = s.sealSecret(user.ID, secret); err != nil {
+			return nil, err
+		}
+	}
+	codes, hashes, err := newRecoveryCodes()
+	if err != nil {
+		return nil, err
+	}
+	err = s.st.InTx(ctx, func(q store.Queries) error {
+		if err := q.EnableTOTP(ctx, user.ID, sealed, step, hashes); err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_enabled", UserID: user.ID, SessionID: sessionID, At: now})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return nil, ErrMFANotPending // confirmed meanwhile, or turned off
+	}
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// DisableTOTP turns the caller's second factor off: the current password (checked as
+// BeginTOTP checks it) and a code or an unused recovery code, which it uses up. A
+// wrong code counts as a failed login. Errors: ErrMFANotEnabled, ErrMFAInvalid,
+// ErrInvalidCredentials, ErrThrottled, ErrSessionNotFound, ErrMFAUnavailable.
+func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
+	if s.cfg.SecretKey == nil {
+		return ErrMFAUnavailable
+	}
+	user, att, now, err := s.reauthenticate(ctx, req, "mfa_disable_failed")
+	if err != nil {
+		return err
+	}
+	if user.TOTPSecret == nil {
+		return ErrMFANotEnabled
+	}
+	err = s.st.InTx(ctx, func(q store.Queries) error {
+		locked, err := q.LockUser(ctx, user.ID, true)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrSessionNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if locked.TOTPSecret == nil {
+			return ErrMFANotEnabled
+		}
+		if err := s.useSecondFactor(ctx, q, locked, req.Code, now); err != nil {
+			return err
+		}
+		if err := att.succeed(ctx, q, now); err != nil {
+			return err
+		}
+		if _, err := q.DisableTOTP(ctx, user.ID); err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_disabled", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now,
+			Detail: map[string]any{"by": "user"}})
+	})
+	if errors.Is(err, ErrMFAInvalid) {
+		if aerr := s.st.AddAudit(ctx, store.AuditEvent{Kind: "mfa_disable_failed", UserID: user.ID, SessionID: req.SessionID,
+			IP: truncate(req.IP, 64), At: now, Detail: map[string]any{"reason": "mfa_invalid"}}); aerr != nil {
+			return aerr
+		}
+	}
+	return err
+}
+
+// reauthenticate reads the caller's account and checks its current password as a
+// password change does: counted in the login buckets before argon2id runs, a wrong one
+// audited as failKind. The caller takes the attempt back (att.succeed) in the
+// transaction that acts.
+func (s *Service) reauthenticate(ctx context.Context, req TOTPRequest, failKind string) (store.User, attempt, time.Time, error) {
+	user, err := s.st.UserByID(ctx, req.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, attempt{}, time.Time{}, ErrSessionNotFound
+	}
+	if err != nil {
+		return store.User{}, attempt{}, time.Time{}, err
+	}
+	now := s.cfg.Now()
+	att, err := s.beginAttempt(ctx, user.Email, req.IP, now)
+	if err != nil {
+		return store.User{}, attempt{}, time.Time{}, err
+	}
+	ok, err := s.passwordMatches(ctx, user, true, req.Password)
+	if err != nil {
+		return store.User{}, attempt{}, time.Time{}, err
+	}
+	if !ok {
+		ev := store.AuditEvent{Kind: failKind, UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now}
+		if err := s.st.AddAudit(ctx, ev); err != nil {
+			return store.User{}, attempt{}, time.Time{}, err
+		}
+		return store.User{}, attempt{}, time.Time{}, ErrInvalidCredentials
+	}
+	return user, att, now, nil
+}
+
+// ResetTOTP is an operator's removal of the second factor of the account with that
+// login name (a lost authenticator and no recovery code left): the secret, a pending
+// one and the recovery codes go, audited as the operator's. It reports whether there
+// was anything to remove. ErrUserNotFound if no account has that name.
+func (a *Accounts) ResetTOTP(ctx context.Context, loginName string) (User, bool, error) {
+	now := a.cfg.Now()
+	var u store.User
+	var removed bool
+	err := a.st.InTx(ctx, func(q store.Queries) error {
+		var err error
+		if u, err = q.UserByEmail(ctx, strings.TrimSpace(loginName)); err != nil {
+			return err
+		}
+		if removed, err = q.DisableTOTP(ctx, u.ID); err != nil || !removed {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_disabled", UserID: u.ID, At: now, Detail: map[string]any{"by": "operator"}})
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return User{}, false, ErrUserNotFound
+	}
+	if err != nil {
+		return User{}, false, err
+	}
+	return userFrom(u), removed, nil
+}
+
+// useSecondFactor checks code against the locked account's second factor inside q's
+// transaction and uses it up: a TOTP code (six digits) records its step, a recovery
+// code is deleted. ErrMFAInvalid when it does not hold.
+func (s *Service) useSecondFactor(ctx context.Context, q store.Queries, user store.User, code string, now time.Time) error {
+	code = strings.TrimSpace(code)
+	if isDigits(code) {
+		secret, current, err := s.openSecret(user.ID, user.TOTPSecret)
+		if err != nil {
+			return err
+		}
+		step := matchStep(string(secret), code, now, user.TOTPLastStep)
+		if step < 0 {
+			return ErrMFAInvalid
+		}
+		var resealed []byte
+		if !current {
+			if resealed, err = s.sealSecret(user.ID, secret); err != nil {
+				return err
+			}
+		}
+		ok, err := q.UseTOTPStep(ctx, user.ID, step, resealed)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return ErrMFAInvalid // used meanwhile, by another login with the same code
+		}
+		return nil
+	}
+	h, ok := recoveryCodeHash(code)
+	if !ok {
+		return ErrMFAInvalid
+	}
+	used, err := q.UseRecoveryCode(ctx, user.ID, h)
+	if err != nil {
+		return err
+	}
+	if !used {
+		return ErrMFAInvalid
+	}
+	return nil
+}
+
+func isDigits(s string) bool {
+	if len(s) != 6 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// matchStep returns the step (unix time / 30) within totpSkew of now whose code is
+// code and which is newer than after, or -1. Every candidate is compared, in constant
+// time, so the time taken does not say which step matched.
+func matchStep(secret, code string, now time.Time, after int64) int64 {
+	if !isDigits(code) {
+		return -1
+	}
+	found := int64(-1)
+	cur := now.Unix() / totpPeriod
+	for step := cur - totpSkew; step <= cur+totpSkew; step++ {
+		want, err := totp.GenerateCodeCustom(secret, time.Unix(step*totpPeriod, 0), totpOpts)
+		if err != nil {
+			return -1
+		}
+		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 && step > after && found < 0 {
+			found = step
+		}
+	}
+	return found
+}
+
+// Recovery codes: 80 random bits as 16 base32 characters, written in four groups
+// ("abcd-efgh-ijkm-nopq"); accepted in either case, with or without the dashes and
+// spaces. Only SHA-256 of the bare lower-case form is stored.
+var recoveryEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func newRecoveryCodes() (codes []string, hashes [][]byte, err error) {
+	for range RecoveryCodeCount {
+		var b [10]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return nil, nil, err
+		}
+		bare := strings.ToLower(recoveryEncoding.EncodeToString(b[:]))
+		codes = append(codes, bare[0:4]+"-"+bare[4:8]+"-"+bare[8:12]+"-"+bare[12:16])
+		h := sha256.Sum256([]byte(bare))
+		hashes = append(hashes, h[:])
+	}
+	return codes, hashes, nil
+}
+
+// recoveryCodeHash returns the stored form of a recovery code as typed, or false when it
+// cannot be one.
+func recoveryCodeHash(code string) ([]byte, bool) {
+	bare := strings.ToLower(strings.NewReplacer("-", "", " ", "").Replace(code))
+	if len(bare) != 16 {
+		return nil, false
+	}
+	if _, err := recoveryEncoding.DecodeString(strings.ToUpper(bare)); err != nil {
+		return nil, false
+	}
+	h := sha256.Sum256([]byte(bare))
+	return h[:], true
+}
+
+// sealSecret seals a TOTP secret for the account under Config.SecretKey.
+func (s *Service) sealSecret(userID string, secret []byte) ([]byte, error) {
+	gcm, err := newGCM(s.cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte{sealVersion}, keyID(s.cfg.SecretKey)...)
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	out = append(out, nonce...)
+	return gcm.Seal(out, nonce, secret, sealAAD(userID)), nil
+}
+
+// errSecretSealed: a sealed secret that no key opens (sealed under a KEK that is neither
+// keys.kek nor one of keys.previous_keks) or that is damaged.
+var errSecretSealed = errors.New("auth: the account's second-factor secret cannot be opened (is keys.previous_keks missing the KEK it was sealed under?)")
+
+// openSecret opens a sealed TOTP secret, and reports whether Config.SecretKey sealed it
+// (false: a previous key did, and it should be sealed again).
+func (s *Service) openSecret(userID string, sealed []byte) (secret []byte, current bool, err error) {
+	if s.cfg.SecretKey == nil {
+		return nil, false, ErrMFAUnavailable
+	}
+	if len(sealed) < 1+8+12 || sealed[0] != sealVersion {
+		return nil, false, errSecretSealed
+	}
+	id, nonce, box := sealed[1:9], sealed[9:21], sealed[21:]
+	for i, k := range append([][]byte{s.cfg.SecretKey}, s.cfg.PreviousSecretKeys...) {
+		if subtle.ConstantTimeCompare(keyID(k), id) != 1 {
+			continue
+		}
+		gcm, err := newGCM(k)
+		if err != nil {
+			return nil, false, err
+		}
+		secret, err := gcm.Open(nil, nonce, box, sealAAD(userID))
+		if err != nil {
+			return nil, false, errSecretSealed
+		}
+		return secret, i == 0, nil
+	}
+	return nil, false, errSecretSealed
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+func keyID(key []byte) []byte {
+	h := sha256.Sum256(key)
+	return h[:8]
+}
+
+func sealAAD(userID string) []byte { return []byte("edgeauth totp secret\x00" + userID) }
+
+// ResealSecrets seals again under Config.SecretKey every TOTP secret (active or pending)
+// sealed under one of PreviousSecretKeys, and returns how many accounts it changed. The
+// control plane runs it at start while keys.previous_keks is set, so that a KEK rotation
+// can end (the old KEK dropped) without locking anyone out. A secret no key opens is
+// left as it is and counted in the error.
+func (s *Service) ResealSecrets(ctx context.Context) (int, error) {
+	if s.cfg.SecretKey == nil {
+		return 0, nil
+	}
+	all, err := s.st.SealedSecrets(ctx)
+	if err != nil {
+		return 0, err
+	}
+	changed, unreadable := 0, 0
+	for _, was := range all {
+		next, stale := was, false
+		for _, p := range []*[]byte{&next.Secret, &next.Pending} {
+			if *p == nil {
+				continue
+			}
+			secret, current, err := s.openSecret(was.UserID, *p)
+			if err != nil {
+				unreadable++
+				continue
+			}
+			if current {
+				continue
+			}
+			if *p, err = s.sealSecret(was.UserID, secret); err != nil {
+				return changed, err
+			}
+			stale = true
+		}
+		if !stale {
+			continue
+		}
+		ok, err := s.st.ReplaceSealedSecrets(ctx, was, next)
+		if err != nil {
+			return changed, err
+		}
+		if ok {
+			changed++
+		}
+	}
+	if unreadable > 0 {
+		return changed, fmt.Errorf("auth: %d second-factor secret(s) open under no configured key (keys.kek, keys.previous_keks)", unreadable)
+	}
+	return changed, nil
+}
+
+// MFAStatus is an account's second factor as its owner may see it.
+type MFAStatus struct {
+	TOTP              bool `json:"totp"`                // on
+	Pending           bool `json:"pending"`             // begun, not confirmed yet
+	RecoveryCodesLeft int  `json:"recovery_codes_left"` // unused recovery codes
+}
+
+// MFAStatus returns the account's second-factor status. ErrUserNotFound if there is
+// no such account.
+func (s *Service) MFAStatus(ctx context.Context, userID string) (MFAStatus, error) {
+	u, err := s.st.UserByID(ctx, userID)
+	if errors.Is(err, store.ErrNotFound) {
+		return MFAStatus{}, ErrUserNotFound
+	}
+	if err != nil {
+		return MFAStatus{}, err
+	}
+	out := MFAStatus{TOTP: u.TOTPSecret != nil, Pending: u.TOTPPending != nil}
+	if out.TOTP {
+		if out.RecoveryCodesLeft, err = s.st.RecoveryCodesLeft(ctx, userID); err != nil {
+			return MFAStatus{}, err
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,240 @@
+package auth_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+// code is the authenticator's code for secret at t.
+func code(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// enableTOTP turns a second factor on for the user of session s and returns its secret
+// and recovery codes.
+func (e *env) enableTOTP(t *testing.T, u auth.User, s *auth.Result) (string, []string) {
+	t.Helper()
+	ctx := context.Background()
+	setup, err := e.svc.BeginTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Password: testPassword, IP: "192.0.2.8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, code(t, setup.Secret, e.clock.Now()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return setup.Secret, codes
+}
+
+func (e *env) failures(t *testing.T) int {
+	t.Helper()
+	var n int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM login_failures`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A second factor, from setup to sign-in to removal: the password is checked again to
+// begin; a pending one changes no login until a code confirms it; then a login needs a
+// code (without one: ErrMFARequired, nothing counted), each code works once (a replay
+// is ErrMFAInvalid, counted), recovery codes work once in any spelling, and turning it
+// off takes the password and a code.
+func TestTOTPFromSetupToRemoval(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	s := e.login(t, u.Email)
+	req := auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Password: "wrong password here", IP: "192.0.2.8"}
+	if _, err := e.svc.BeginTOTP(ctx, req); !errors.Is(err, auth.ErrInvalidCredentials) {
+		t.Fatalf("setup with a wrong password: %v", err)
+	}
+	req.Password = testPassword
+	setup, err := e.svc.BeginTOTP(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(setup.URI, "otpauth://totp/") || !strings.Contains(setup.URI, "secret="+setup.Secret) || !strings.Contains(setup.URI, "issuer=") {
+		t.Fatalf("setup %+v", setup)
+	}
+	login := func(c string) error {
+		_, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: c, IP: "192.0.2.8"})
+		return err
+	}
+	if err := login(""); err != nil {
+		t.Fatalf("login while the second factor is only pending: %v", err)
+	}
+	if _, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, code(t, setup.Secret, e.clock.Now().Add(5*time.Minute))); !errors.Is(err, auth.ErrMFAInvalid) {
+		t.Fatalf("confirming with a code of another time: %v", err)
+	}
+	first := code(t, setup.Secret, e.clock.Now())
+	codes, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, first)
+	if err != nil || len(codes) != auth.RecoveryCodeCount {
+		t.Fatalf("confirm: %d codes, %v", len(codes), err)
+	}
+	if _, err := e.svc.BeginTOTP(ctx, req); !errors.Is(err, auth.ErrMFAEnabled) {
+		t.Fatalf("a second setup: %v", err)
+	}
+
+	before := e.failures(t)
+	if err := login(""); !errors.Is(err, auth.ErrMFARequired) {
+		t.Fatalf("login without a code: %v", err)
+	}
+	if n := e.failures(t); n != before {
+		t.Fatalf("a right password without its code counted: %d failures, was %d", n, before)
+	}
+	if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: "wrong password here", Code: first, IP: "192.0.2.8"}); !errors.Is(err, auth.ErrInvalidCredentials) {
+		t.Fatalf("a wrong password with a code: %v", err)
+	}
+	if err := login(first); !errors.Is(err, auth.ErrMFAInvalid) {
+		t.Fatalf("the confirming code again: %v", err)
+	}
+	if n := e.failures(t); n != before+2 {
+		t.Fatalf("%d failures after a wrong password and a replayed code, want %d", n, before+2)
+	}
+	e.clock.Add(30 * time.Second)
+	next := code(t, setup.Secret, e.clock.Now())
+	if err := login(next); err != nil {
+		t.Fatalf("login with the next code: %v", err)
+	}
+	if err := login(next); !errors.Is(err, auth.ErrMFAInvalid) {
+		t.Fatalf("the same code twice: %v", err)
+	}
+	if err := login(code(t, setup.Secret, e.clock.Now().Add(-30*time.Second))); !errors.Is(err, auth.ErrMFAInvalid) {
+		t.Fatalf("an older code after a newer one: %v", err)
+	}
+
+	if err := login(codes[0]); err != nil {
+		t.Fatalf("login with a recovery code: %v", err)
+	}
+	if err := login(codes[0]); !errors.Is(err, auth.ErrMFAInvalid) {
+		t.Fatalf("a recovery code twice: %v", err)
+	}
+	if err := login(strings.ToUpper(strings.ReplaceAll(codes[1], "-", ""))); err != nil {
+		t.Fatalf("a recovery code in capitals without dashes: %v", err)
+	}
+	if err := login("not-a-code"); !errors.Is(err, auth.ErrMFAInvalid) {
+		t.Fatalf("a code of neither kind: %v", err)
+	}
+
+	off := auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Password: testPassword, Code: next, IP: "192.0.2.8"}
+	if err := e.svc.DisableTOTP(ctx, off); !errors.Is(err, auth.ErrMFAInvalid) {
+		t.Fatalf("turning off with a used code: %v", err)
+	}
+	off.Code = codes[2]
+	if err := e.svc.DisableTOTP(ctx, off); err != nil {
+		t.Fatalf("turning off with a recovery code: %v", err)
+	}
+	if err := login(""); err != nil {
+		t.Fatalf("login once the second factor is off: %v", err)
+	}
+	if err := e.svc.DisableTOTP(ctx, off); !errors.Is(err, auth.ErrMFANotEnabled) {
+		t.Fatalf("turning off twice: %v", err)
+	}
+	var left int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM recovery_codes`).Scan(&left); err != nil || left != 0 {
+		t.Fatalf("%d recovery codes left after turning off, %v", left, err)
+	}
+}
+
+// Guessed codes are counted as failed logins and throttled as passwords are.
+func TestTOTPGuessesAreThrottled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.Throttle.PairFailures = 3 })
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	secret, _ := e.enableTOTP(t, u, e.login(t, u.Email))
+	var last error
+	for i := range 5 {
+		guess := code(t, secret, e.clock.Now().Add(time.Duration(10+i)*time.Minute)) // never in the window
+		_, last = e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: guess, IP: "192.0.2.9"})
+	}
+	if !errors.Is(last, auth.ErrThrottled) {
+		t.Fatalf("the fifth guess: %v, want ErrThrottled", last)
+	}
+	if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: code(t, secret, e.clock.Now()), IP: "192.0.2.9"}); !errors.Is(err, auth.ErrThrottled) {
+		t.Fatalf("the right code once throttled: %v", err)
+	}
+}
+
+// The secret is sealed at rest: the row does not hold it, another key cannot open it,
+// and a previous key (a KEK rotation) opens it, after which it is sealed again under
+// the current key.
+func TestTOTPSecretIsSealed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	secret, _ := e.enableTOTP(t, u, e.login(t, u.Email))
+	sealed := func() []byte {
+		var b []byte
+		if err := e.pool.QueryRow(ctx, `SELECT totp_secret FROM users WHERE id = $1`, u.ID).Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	before := sealed()
+	if bytes.Contains(before, []byte(secret)) {
+		t.Fatal("the secret is stored as it is")
+	}
+	newKey := []byte("another 32-byte key for sealing!")
+	other := envOn(t, e.pool, func(c *auth.Config) { c.SecretKey = newKey })
+	other.clock = e.clock
+	e.clock.Add(30 * time.Second)
+	if _, err := other.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: code(t, secret, e.clock.Now()), IP: "192.0.2.8"}); err == nil || errors.Is(err, auth.ErrMFAInvalid) {
+		t.Fatalf("a service with another key signed in (or took it for a wrong code): %v", err)
+	}
+	rotated := envOn(t, e.pool, func(c *auth.Config) {
+		c.SecretKey, c.PreviousSecretKeys, c.Now = newKey, [][]byte{testSecretKey}, e.clock.Now
+	})
+	if _, err := rotated.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: code(t, secret, e.clock.Now()), IP: "192.0.2.8"}); err != nil {
+		t.Fatalf("after a key rotation: %v", err)
+	}
+	if after := sealed(); bytes.Equal(after, before) {
+		t.Fatal("not sealed again under the new key")
+	}
+	e.clock.Add(30 * time.Second)
+	newOnly := envOn(t, e.pool, func(c *auth.Config) { c.SecretKey, c.Now = newKey, e.clock.Now })
+	if _, err := newOnly.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: code(t, secret, e.clock.Now()), IP: "192.0.2.8"}); err != nil {
+		t.Fatalf("with the new key alone: %v", err)
+	}
+}
+
+// An operator removes a second factor by login name (a lost authenticator).
+func TestResetTOTP(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	e.enableTOTP(t, u, e.login(t, u.Email))
+	if _, removed, err := e.svc.ResetTOTP(ctx, "ADA@example.test"); err != nil || !removed {
+		t.Fatalf("reset: %v, %v", removed, err)
+	}
+	if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, IP: "192.0.2.8"}); err != nil {
+		t.Fatalf("login after the reset: %v", err)
+	}
+	if _, removed, err := e.svc.ResetTOTP(ctx, u.Email); err != nil || removed {
+		t.Fatalf("a second reset: %v, %v", removed, err)
+	}
+	if _, _, err := e.svc.ResetTOTP(ctx, "nobody@example.test"); !errors.Is(err, auth.ErrUserNotFound) {
+		t.Fatalf("unknown user: %v", err)
+	}
+	var n int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE kind = 'mfa_disabled' AND detail->>'by' = 'operator'`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d operator audit events, %v", n, err)
+	}
+}

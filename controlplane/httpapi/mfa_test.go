@@ -1,0 +1,124 @@
+package httpapi_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// A second factor over HTTP, every exchange checked against openapi.yaml: begin with
+// the password, confirm with a code (ten recovery codes), GET /auth/me shows it, a login
+// then needs a code (401 mfa_required without, mfa_invalid for a wrong one, no cookies
+// either way), a recovery code signs in, and turning it off takes the password and a
+// code.
+func TestTOTPOverHTTP(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	e := newEnv(t, envOptions{clock: clk})
+	e.createUser(testEmail, testPassword)
+	access, _ := e.login(testEmail, testPassword)
+	as := []*http.Cookie{access}
+	mfaStatus := func() map[string]any {
+		t.Helper()
+		var me struct{ MFA map[string]any }
+		e.do(req{method: "GET", path: "/auth/me", cookies: as}).decode(t, &me)
+		return me.MFA
+	}
+
+	if r := e.do(req{method: "POST", path: "/auth/mfa/totp", cookies: as, body: `{"password":"not the password"}`}); r.StatusCode != 403 || r.errorCode() != "current_password_invalid" {
+		t.Fatalf("begin with a wrong password: %d %s", r.StatusCode, r.body)
+	}
+	r := e.do(req{method: "POST", path: "/auth/mfa/totp", cookies: as, body: `{"password":` + jsonString(testPassword) + `}`})
+	var setup struct{ Secret, URI string }
+	r.decode(t, &setup)
+	if r.StatusCode != 200 || !strings.HasPrefix(setup.URI, "otpauth://totp/") || setup.Secret == "" {
+		t.Fatalf("begin: %d %s", r.StatusCode, r.body)
+	}
+	if m := mfaStatus(); m["totp"] != false || m["pending"] != true {
+		t.Fatalf("/auth/me while pending: %v", m)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/confirm", cookies: as, body: `{"code":"` + totpCode(t, setup.Secret, clk.Now().Add(time.Hour)) + `"}`}); r.StatusCode != 403 || r.errorCode() != "mfa_code_invalid" {
+		t.Fatalf("confirm with a code of another time: %d %s", r.StatusCode, r.body)
+	}
+	r = e.do(req{method: "POST", path: "/auth/mfa/totp/confirm", cookies: as, body: `{"code":"` + totpCode(t, setup.Secret, clk.Now()) + `"}`})
+	var confirmed struct {
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
+	r.decode(t, &confirmed)
+	if r.StatusCode != 200 || len(confirmed.RecoveryCodes) != 10 {
+		t.Fatalf("confirm: %d %s", r.StatusCode, r.body)
+	}
+	if m := mfaStatus(); m["totp"] != true || m["pending"] != false || m["recovery_codes_left"] != 10.0 {
+		t.Fatalf("/auth/me once on: %v", m)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/mfa/totp", cookies: as, body: `{"password":` + jsonString(testPassword) + `}`}); r.StatusCode != 409 || r.errorCode() != "mfa_enabled" {
+		t.Fatalf("begin again: %d %s", r.StatusCode, r.body)
+	}
+
+	login := func(code string) resp {
+		body := `{"email":` + jsonString(testEmail) + `,"password":` + jsonString(testPassword)
+		if code != "" {
+			body += `,"code":` + jsonString(code)
+		}
+		return e.do(req{method: "POST", path: "/auth/login", body: body + `}`})
+	}
+	for _, c := range []struct{ code, want string }{
+		{"", "mfa_required"},
+		{totpCode(t, setup.Secret, clk.Now()), "mfa_invalid"}, // the confirming code, again
+		{"123", "mfa_invalid"},
+	} {
+		r := login(c.code)
+		if r.StatusCode != 401 || r.errorCode() != c.want || len(r.Header.Values("Set-Cookie")) != 0 {
+			t.Fatalf("login with code %q: %d %s %v", c.code, r.StatusCode, r.body, r.Header.Values("Set-Cookie"))
+		}
+	}
+	clk.Advance(30 * time.Second)
+	if r := login(totpCode(t, setup.Secret, clk.Now())); r.StatusCode != 200 || r.cookie(e.cfg.AccessCookie().Name) == nil {
+		t.Fatalf("login with the next code: %d %s", r.StatusCode, r.body)
+	}
+	if r := login(confirmed.RecoveryCodes[0]); r.StatusCode != 200 {
+		t.Fatalf("login with a recovery code: %d %s", r.StatusCode, r.body)
+	}
+	if m := mfaStatus(); m["recovery_codes_left"] != 9.0 {
+		t.Fatalf("/auth/me after a recovery code: %v", m)
+	}
+
+	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/disable", cookies: as, body: `{"password":` + jsonString(testPassword) + `,"code":` + jsonString(confirmed.RecoveryCodes[0]) + `}`}); r.StatusCode != 403 || r.errorCode() != "mfa_code_invalid" {
+		t.Fatalf("turn off with a used recovery code: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/disable", cookies: as, body: `{"password":` + jsonString(testPassword) + `,"code":` + jsonString(confirmed.RecoveryCodes[1]) + `}`}); r.StatusCode != 204 {
+		t.Fatalf("turn off: %d %s", r.StatusCode, r.body)
+	}
+	if r := login(""); r.StatusCode != 200 {
+		t.Fatalf("login once off: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/disable", cookies: as, body: `{"password":` + jsonString(testPassword) + `,"code":"123456"}`}); r.StatusCode != 409 || r.errorCode() != "mfa_not_enabled" {
+		t.Fatalf("turn off twice: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/confirm", cookies: as, body: `{"code":"123456"}`}); r.StatusCode != 409 || r.errorCode() != "mfa_not_pending" {
+		t.Fatalf("confirm with nothing pending: %d %s", r.StatusCode, r.body)
+	}
+	// Signed out: every one of them is 401.
+	for path, body := range map[string]string{
+		"/auth/mfa/totp":         `{"password":"x"}`,
+		"/auth/mfa/totp/confirm": `{"code":"123456"}`,
+		"/auth/mfa/totp/disable": `{"password":"x","code":"123456"}`,
+	} {
+		if r := e.do(req{method: "POST", path: path, body: body}); r.StatusCode != 401 || r.errorCode() != "unauthenticated" {
+			t.Errorf("%s without a session: %d %s", path, r.StatusCode, r.body)
+		}
+	}
+}
