@@ -8,6 +8,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/edgeauth/edgeauth/controlplane/auth"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 )
 
 // tab opens another tab of the same browser (same cookies).
@@ -169,4 +171,47 @@ func TestBrowserListCutoffReconnectsTheLivePage(t *testing.T) {
 	if after := laptop.text(chromedp.Text(`#session`)); after != before {
 		t.Fatalf("the page's session changed: %q, was %q", after, before)
 	}
+}
+
+// An account with a second factor signs in through the demo's login page: the password
+// alone brings up the code field (401 mfa_required), and the authenticator's code
+// completes the sign-in.
+func TestBrowserSignInWithASecondFactor(t *testing.T) {
+	d := startDemo(t, demoOptions{})
+	u := d.createUser("ada@example.test")
+	ctx := context.Background()
+	s, err := d.cp.Auth.Login(ctx, auth.LoginRequest{Email: u.Email, Password: demoPassword, IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setup, err := d.cp.Auth.BeginTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Password: demoPassword, IP: "192.0.2.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Confirmed with the previous step's code: the browser uses the current one.
+	if _, err := d.cp.Auth.ConfirmTOTP(ctx, u.ID, s.Session.ID, totpCode(t, setup.Secret, time.Now().Add(-30*time.Second))); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t)
+	b.do(chromedp.Navigate(d.url+"/app/"), chromedp.WaitVisible(`#login`),
+		chromedp.SendKeys(`input[name=email]`, u.Email),
+		chromedp.SendKeys(`input[name=password]`, demoPassword),
+		chromedp.Click(`#login button`))
+	b.waitFor("the code field", `input[name=code]`, `!e.hidden`)
+	b.do(chromedp.SendKeys(`input[name=code]`, totpCode(t, setup.Secret, time.Now())), chromedp.Click(`#login button`))
+	if loc := b.waitPage("sign-in with a code", "/app/"); loc != d.url+"/app/" {
+		t.Fatalf("sign-in led to %s", loc)
+	}
+	if sub := b.text(chromedp.Text(`#subject`)); sub != u.ID {
+		t.Fatalf("signed in as %q, want %s", sub, u.ID)
+	}
+}
+
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

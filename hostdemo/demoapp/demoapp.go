@@ -29,14 +29,23 @@ const login = document.getElementById('login');
 if (login) login.addEventListener('submit', async (e) => {
   e.preventDefault();
   const f = new FormData(login);
+  const creds = {email: f.get('email'), password: f.get('password')};
+  if (f.get('code')) creds.code = f.get('code');
   const r = await fetch('/auth/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
-    body: JSON.stringify({email: f.get('email'), password: f.get('password')})});
+    body: JSON.stringify(creds)});
   if (r.ok) {
     const next = new URL(login.dataset.next, location.origin);
     location.assign(next.origin === location.origin ? next.pathname + next.search : '/');
     return;
   }
-  document.getElementById('error').textContent = (await r.json()).error.message;
+  const err = (await r.json()).error;
+  if (err.code === 'mfa_required') {
+    // The account has a second factor: ask for its code, then sign in again.
+    login.elements.code.hidden = false;
+    login.elements.code.required = true;
+    login.elements.code.focus();
+  }
+  document.getElementById('error').textContent = err.message;
 });
 const logout = document.getElementById('logout');
 if (logout) logout.addEventListener('submit', async (e) => {
@@ -145,7 +154,8 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <h1 id="title">{{.Title}}</h1>
 {{if .Login}}
 <form id="login" method="post" action="/auth/login" data-next="{{.Next}}"><input name="email" type="email" placeholder="email" required>
-<input name="password" type="password" placeholder="password" required><button>Sign in</button></form>
+<input name="password" type="password" placeholder="password" required>
+<input name="code" inputmode="numeric" autocomplete="one-time-code" placeholder="code from your authenticator, or a recovery code" hidden><button>Sign in</button></form>
 <p id="error"></p>
 {{else}}
 <p>Subject: <code id="subject">{{.Subject}}</code> Session: <code id="session">{{.Session}}</code> Roles: <code>{{.Roles}}</code></p>
