@@ -59,7 +59,10 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 		// win, and a rehash of the old password must not overwrite its hash. Locking the
 		// row makes a change that has not committed wait for this transaction, so that
 		// its revocation covers the session opened here.
-		locked, err := q.LockUser(ctx, user.ID, rehash != "")
+		// FOR UPDATE when this transaction writes the row (a rehash, the second
+		// factor's step): two logins that each held a share lock and then wrote it
+		// would deadlock.
+		locked, err := q.LockUser(ctx, user.ID, rehash != "" || user.TOTPSecret != nil)
 		if errors.Is(err, store.ErrNotFound) || err == nil && locked.DisabledAt != nil {
 			// Deleted, or disabled since the read: refused as a wrong password is. A
 			// disabling that has not committed waits for this lock, and then ends the

@@ -238,3 +238,37 @@ func TestResetTOTP(t *testing.T) {
 		t.Fatalf("%d operator audit events, %v", n, err)
 	}
 }
+
+// The same code sent by several logins at once signs in exactly one of them; the
+// others are refused as a used code, none fails otherwise (no deadlock between them).
+func TestTOTPCodeRaceSignsInOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.Throttle.PairFailures = 100 })
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	secret, _ := e.enableTOTP(t, u, e.login(t, u.Email))
+	e.clock.Add(30 * time.Second)
+	c := code(t, secret, e.clock.Now())
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: c, IP: "192.0.2.8"})
+			errs <- err
+		}()
+	}
+	ok, used := 0, 0
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, auth.ErrMFAInvalid):
+			used++
+		default:
+			t.Errorf("a concurrent login: %v", err)
+		}
+	}
+	if ok != 1 || used != n-1 {
+		t.Fatalf("%d signed in and %d refused, want 1 and %d", ok, used, n-1)
+	}
+}
