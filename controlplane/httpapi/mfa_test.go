@@ -111,6 +111,11 @@ func TestTOTPOverHTTP(t *testing.T) {
 	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/confirm", cookies: as, body: `{"code":"123456"}`}); r.StatusCode != 409 || r.errorCode() != "mfa_not_pending" {
 		t.Fatalf("confirm with nothing pending: %d %s", r.StatusCode, r.body)
 	}
+	for _, secret := range append([]string{setup.Secret, testPassword}, confirmed.RecoveryCodes...) {
+		if strings.Contains(e.logs.String(), secret) {
+			t.Fatalf("a secret reached the logs: %s", secret)
+		}
+	}
 	// Signed out: every one of them is 401.
 	for path, body := range map[string]string{
 		"/auth/mfa/totp":         `{"password":"x"}`,
