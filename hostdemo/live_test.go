@@ -8,8 +8,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/edgeauth/edgeauth/controlplane/auth"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
+	"github.com/edgeauth/edgeauth/internal/totptest"
 )
 
 // tab opens another tab of the same browser (same cookies).
@@ -189,7 +188,7 @@ func TestBrowserSignInWithASecondFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Confirmed with the previous step's code: the browser uses the current one.
-	if _, err := d.cp.Auth.ConfirmTOTP(ctx, u.ID, s.Session.ID, totpCode(t, setup.Secret, time.Now().Add(-30*time.Second))); err != nil {
+	if _, err := d.cp.Auth.ConfirmTOTP(ctx, u.ID, s.Session.ID, totptest.Code(t, setup.Secret, time.Now().Add(-30*time.Second))); err != nil {
 		t.Fatal(err)
 	}
 	b := newBrowser(t)
@@ -198,20 +197,11 @@ func TestBrowserSignInWithASecondFactor(t *testing.T) {
 		chromedp.SendKeys(`input[name=password]`, demoPassword),
 		chromedp.Click(`#login button`))
 	b.waitFor("the code field", `input[name=code]`, `!e.hidden`)
-	b.do(chromedp.SendKeys(`input[name=code]`, totpCode(t, setup.Secret, time.Now())), chromedp.Click(`#login button`))
+	b.do(chromedp.SendKeys(`input[name=code]`, totptest.Code(t, setup.Secret, time.Now())), chromedp.Click(`#login button`))
 	if loc := b.waitPage("sign-in with a code", "/app/"); loc != d.url+"/app/" {
 		t.Fatalf("sign-in led to %s", loc)
 	}
 	if sub := b.text(chromedp.Text(`#subject`)); sub != u.ID {
 		t.Fatalf("signed in as %q, want %s", sub, u.ID)
 	}
-}
-
-func totpCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }

@@ -11,8 +11,7 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/auth"
 	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/internal/pgtest"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
+	"github.com/edgeauth/edgeauth/internal/totptest"
 )
 
 // A KEK rotation keeps second factors working: the control plane started with the new
@@ -38,13 +37,6 @@ func TestKEKRotationResealsSecondFactors(t *testing.T) {
 		t.Cleanup(a.Close)
 		return a
 	}
-	code := func(secret string, at time.Time) string {
-		c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
 	sealed := func() []byte {
 		var b []byte
 		if err := pool.QueryRow(ctx, `SELECT totp_secret FROM users`).Scan(&b); err != nil {
@@ -68,7 +60,7 @@ func TestKEKRotationResealsSecondFactors(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A code of the previous step: the login below uses the current one.
-	if _, err := before.Auth.ConfirmTOTP(ctx, u.ID, s.Session.ID, code(setup.Secret, time.Now().Add(-30*time.Second))); err != nil {
+	if _, err := before.Auth.ConfirmTOTP(ctx, u.ID, s.Session.ID, totptest.Code(t, setup.Secret, time.Now().Add(-30*time.Second))); err != nil {
 		t.Fatal(err)
 	}
 	underOld := sealed()
@@ -78,7 +70,7 @@ func TestKEKRotationResealsSecondFactors(t *testing.T) {
 		t.Fatal("the secret was not sealed again under the new KEK")
 	}
 	after := start(newKEK) // the old KEK dropped
-	if _, err := after.Auth.Login(ctx, auth.LoginRequest{Email: email, Password: password, Code: code(setup.Secret, time.Now()), IP: "192.0.2.1"}); err != nil {
+	if _, err := after.Auth.Login(ctx, auth.LoginRequest{Email: email, Password: password, Code: totptest.Code(t, setup.Secret, time.Now()), IP: "192.0.2.1"}); err != nil {
 		t.Fatalf("login with the new KEK alone: %v", err)
 	}
 }

@@ -85,11 +85,12 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 			}
 			rehash = "" // the current hash is newer than the one read
 		}
+		factor := ""
 		if locked.TOTPSecret != nil { // as locked: turned on or off since the read
 			if strings.TrimSpace(req.Code) == "" {
 				return ErrMFARequired
 			}
-			if err := s.useSecondFactor(ctx, q, locked, req.Code, now); err != nil {
+			if factor, err = s.useSecondFactor(ctx, q, locked, req.Code, now); err != nil {
 				return err
 			}
 		}
@@ -98,7 +99,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 				return err
 			}
 		}
-		res, err = s.openSession(ctx, q, user, att, req, now)
+		res, err = s.openSession(ctx, q, user, att, req, now, factor)
 		return err
 	})
 	switch {
@@ -197,7 +198,7 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error
 		if err != nil {
 			return err
 		}
-		res, err = s.openSession(ctx, q, user, att, req, now)
+		res, err = s.openSession(ctx, q, user, att, req, now, "")
 		return err
 	})
 	if errors.Is(err, ErrUserExists) {
@@ -213,9 +214,10 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error
 }
 
 // openSession creates a session for user inside q's transaction (startSession), takes
-// the attempt's failures back and remembers the address, audits the login, and revokes
-// the sessions req replaces.
-func (s *Service) openSession(ctx context.Context, q store.Queries, user store.User, att attempt, req LoginRequest, now time.Time) (*Result, error) {
+// the attempt's failures back and remembers the address, audits the login (with the
+// second factor used, if any: "totp", "recovery_code"), and revokes the sessions req
+// replaces.
+func (s *Service) openSession(ctx context.Context, q store.Queries, user store.User, att attempt, req LoginRequest, now time.Time, factor string) (*Result, error) {
 	if err := att.succeed(ctx, q, now); err != nil {
 		return nil, err
 	}
@@ -223,7 +225,11 @@ func (s *Service) openSession(ctx context.Context, q store.Queries, user store.U
 	if err != nil {
 		return nil, err
 	}
-	if err := q.AddAudit(ctx, store.AuditEvent{Kind: "login", UserID: user.ID, SessionID: res.Session.ID, IP: truncate(req.IP, 64), At: now}); err != nil {
+	ev := store.AuditEvent{Kind: "login", UserID: user.ID, SessionID: res.Session.ID, IP: truncate(req.IP, 64), At: now}
+	if factor != "" {
+		ev.Detail = map[string]any{"second_factor": factor}
+	}
+	if err := q.AddAudit(ctx, ev); err != nil {
 		return nil, err
 	}
 	// The sessions whose cookies the new ones overwrite end with it, or neither happens.

@@ -192,7 +192,7 @@ func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 		if locked.TOTPSecret == nil {
 			return ErrMFANotEnabled
 		}
-		if err := s.useSecondFactor(ctx, q, locked, req.Code, now); err != nil {
+		if _, err := s.useSecondFactor(ctx, q, locked, req.Code, now); err != nil {
 			return err
 		}
 		if err := att.succeed(ctx, q, now); err != nil {
@@ -273,45 +273,46 @@ func (a *Accounts) ResetTOTP(ctx context.Context, loginName string) (User, bool,
 
 // useSecondFactor checks code against the locked account's second factor inside q's
 // transaction and uses it up: a TOTP code (six digits) records its step, a recovery
-// code is deleted. ErrMFAInvalid when it does not hold.
-func (s *Service) useSecondFactor(ctx context.Context, q store.Queries, user store.User, code string, now time.Time) error {
+// code is deleted. It returns which kind it was ("totp", "recovery_code"), for the
+// audit trail; ErrMFAInvalid when it does not hold.
+func (s *Service) useSecondFactor(ctx context.Context, q store.Queries, user store.User, code string, now time.Time) (string, error) {
 	code = strings.TrimSpace(code)
 	if isDigits(code) {
 		secret, current, err := s.openSecret(user.ID, user.TOTPSecret)
 		if err != nil {
-			return err
+			return "", err
 		}
 		step := matchStep(string(secret), code, now, user.TOTPLastStep)
 		if step < 0 {
-			return ErrMFAInvalid
+			return "", ErrMFAInvalid
 		}
 		var resealed []byte
 		if !current {
 			if resealed, err = s.sealSecret(user.ID, secret); err != nil {
-				return err
+				return "", err
 			}
 		}
 		ok, err := q.UseTOTPStep(ctx, user.ID, step, resealed)
 		if err != nil {
-			return err
+			return "", err
 		}
 		if !ok {
-			return ErrMFAInvalid // used meanwhile, by another login with the same code
+			return "", ErrMFAInvalid // used meanwhile, by another login with the same code
 		}
-		return nil
+		return "totp", nil
 	}
 	h, ok := recoveryCodeHash(code)
 	if !ok {
-		return ErrMFAInvalid
+		return "", ErrMFAInvalid
 	}
 	used, err := q.UseRecoveryCode(ctx, user.ID, h)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if !used {
-		return ErrMFAInvalid
+		return "", ErrMFAInvalid
 	}
-	return nil
+	return "recovery_code", nil
 }
 
 func isDigits(s string) bool {

@@ -9,19 +9,8 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
+	"github.com/edgeauth/edgeauth/internal/totptest"
 )
-
-// code is the authenticator's code for secret at t.
-func code(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // enableTOTP turns a second factor on for the user of session s and returns its secret
 // and recovery codes.
@@ -32,7 +21,7 @@ func (e *env) enableTOTP(t *testing.T, u auth.User, s *auth.Result) (string, []s
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, code(t, setup.Secret, e.clock.Now()))
+	codes, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, totptest.Code(t, setup.Secret, e.clock.Now()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,10 +67,10 @@ func TestTOTPFromSetupToRemoval(t *testing.T) {
 	if err := login(""); err != nil {
 		t.Fatalf("login while the second factor is only pending: %v", err)
 	}
-	if _, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, code(t, setup.Secret, e.clock.Now().Add(5*time.Minute))); !errors.Is(err, auth.ErrMFAInvalid) {
+	if _, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, totptest.Code(t, setup.Secret, e.clock.Now().Add(5*time.Minute))); !errors.Is(err, auth.ErrMFAInvalid) {
 		t.Fatalf("confirming with a code of another time: %v", err)
 	}
-	first := code(t, setup.Secret, e.clock.Now())
+	first := totptest.Code(t, setup.Secret, e.clock.Now())
 	codes, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, first)
 	if err != nil || len(codes) != auth.RecoveryCodeCount {
 		t.Fatalf("confirm: %d codes, %v", len(codes), err)
@@ -107,14 +96,14 @@ func TestTOTPFromSetupToRemoval(t *testing.T) {
 		t.Fatalf("%d failures after a wrong password and a replayed code, want %d", n, before+2)
 	}
 	e.clock.Add(30 * time.Second)
-	next := code(t, setup.Secret, e.clock.Now())
+	next := totptest.Code(t, setup.Secret, e.clock.Now())
 	if err := login(next); err != nil {
 		t.Fatalf("login with the next code: %v", err)
 	}
 	if err := login(next); !errors.Is(err, auth.ErrMFAInvalid) {
 		t.Fatalf("the same code twice: %v", err)
 	}
-	if err := login(code(t, setup.Secret, e.clock.Now().Add(-30*time.Second))); !errors.Is(err, auth.ErrMFAInvalid) {
+	if err := login(totptest.Code(t, setup.Secret, e.clock.Now().Add(-30*time.Second))); !errors.Is(err, auth.ErrMFAInvalid) {
 		t.Fatalf("an older code after a newer one: %v", err)
 	}
 
@@ -129,6 +118,14 @@ func TestTOTPFromSetupToRemoval(t *testing.T) {
 	}
 	if err := login("not-a-code"); !errors.Is(err, auth.ErrMFAInvalid) {
 		t.Fatalf("a code of neither kind: %v", err)
+	}
+	var totpLogins, recoveryLogins int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE detail->>'second_factor' = 'totp'),
+		count(*) FILTER (WHERE detail->>'second_factor' = 'recovery_code') FROM audit_events WHERE kind = 'login'`).Scan(&totpLogins, &recoveryLogins); err != nil {
+		t.Fatal(err)
+	}
+	if totpLogins != 1 || recoveryLogins != 2 {
+		t.Fatalf("audited logins: %d with a code, %d with a recovery code; want 1 and 2", totpLogins, recoveryLogins)
 	}
 
 	off := auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Password: testPassword, Code: next, IP: "192.0.2.8"}
@@ -160,13 +157,13 @@ func TestTOTPGuessesAreThrottled(t *testing.T) {
 	secret, _ := e.enableTOTP(t, u, e.login(t, u.Email))
 	var last error
 	for i := range 5 {
-		guess := code(t, secret, e.clock.Now().Add(time.Duration(10+i)*time.Minute)) // never in the window
+		guess := totptest.Code(t, secret, e.clock.Now().Add(time.Duration(10+i)*time.Minute)) // never in the window
 		_, last = e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: guess, IP: "192.0.2.9"})
 	}
 	if !errors.Is(last, auth.ErrThrottled) {
 		t.Fatalf("the fifth guess: %v, want ErrThrottled", last)
 	}
-	if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: code(t, secret, e.clock.Now()), IP: "192.0.2.9"}); !errors.Is(err, auth.ErrThrottled) {
+	if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: totptest.Code(t, secret, e.clock.Now()), IP: "192.0.2.9"}); !errors.Is(err, auth.ErrThrottled) {
 		t.Fatalf("the right code once throttled: %v", err)
 	}
 }
@@ -195,13 +192,13 @@ func TestTOTPSecretIsSealed(t *testing.T) {
 	other := envOn(t, e.pool, func(c *auth.Config) { c.SecretKey = newKey })
 	other.clock = e.clock
 	e.clock.Add(30 * time.Second)
-	if _, err := other.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: code(t, secret, e.clock.Now()), IP: "192.0.2.8"}); err == nil || errors.Is(err, auth.ErrMFAInvalid) {
+	if _, err := other.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: totptest.Code(t, secret, e.clock.Now()), IP: "192.0.2.8"}); err == nil || errors.Is(err, auth.ErrMFAInvalid) {
 		t.Fatalf("a service with another key signed in (or took it for a wrong code): %v", err)
 	}
 	rotated := envOn(t, e.pool, func(c *auth.Config) {
 		c.SecretKey, c.PreviousSecretKeys, c.Now = newKey, [][]byte{testSecretKey}, e.clock.Now
 	})
-	if _, err := rotated.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: code(t, secret, e.clock.Now()), IP: "192.0.2.8"}); err != nil {
+	if _, err := rotated.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: totptest.Code(t, secret, e.clock.Now()), IP: "192.0.2.8"}); err != nil {
 		t.Fatalf("after a key rotation: %v", err)
 	}
 	if after := sealed(); bytes.Equal(after, before) {
@@ -209,7 +206,7 @@ func TestTOTPSecretIsSealed(t *testing.T) {
 	}
 	e.clock.Add(30 * time.Second)
 	newOnly := envOn(t, e.pool, func(c *auth.Config) { c.SecretKey, c.Now = newKey, e.clock.Now })
-	if _, err := newOnly.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: code(t, secret, e.clock.Now()), IP: "192.0.2.8"}); err != nil {
+	if _, err := newOnly.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: totptest.Code(t, secret, e.clock.Now()), IP: "192.0.2.8"}); err != nil {
 		t.Fatalf("with the new key alone: %v", err)
 	}
 }
@@ -248,7 +245,7 @@ func TestTOTPCodeRaceSignsInOnce(t *testing.T) {
 	u := e.user(t, "ada@example.test")
 	secret, _ := e.enableTOTP(t, u, e.login(t, u.Email))
 	e.clock.Add(30 * time.Second)
-	c := code(t, secret, e.clock.Now())
+	c := totptest.Code(t, secret, e.clock.Now())
 	const n = 8
 	errs := make(chan error, n)
 	for range n {

@@ -6,18 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
+	"github.com/edgeauth/edgeauth/internal/totptest"
 )
-
-func totpCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
 
 // A second factor over HTTP, every exchange checked against openapi.yaml: begin with
 // the password, confirm with a code (ten recovery codes), GET /auth/me shows it, a login
@@ -50,10 +40,10 @@ func TestTOTPOverHTTP(t *testing.T) {
 	if m := mfaStatus(); m["totp"] != false || m["pending"] != true {
 		t.Fatalf("/auth/me while pending: %v", m)
 	}
-	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/confirm", cookies: as, body: `{"code":"` + totpCode(t, setup.Secret, clk.Now().Add(time.Hour)) + `"}`}); r.StatusCode != 403 || r.errorCode() != "mfa_code_invalid" {
+	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/confirm", cookies: as, body: `{"code":"` + totptest.Code(t, setup.Secret, clk.Now().Add(time.Hour)) + `"}`}); r.StatusCode != 403 || r.errorCode() != "mfa_code_invalid" {
 		t.Fatalf("confirm with a code of another time: %d %s", r.StatusCode, r.body)
 	}
-	r = e.do(req{method: "POST", path: "/auth/mfa/totp/confirm", cookies: as, body: `{"code":"` + totpCode(t, setup.Secret, clk.Now()) + `"}`})
+	r = e.do(req{method: "POST", path: "/auth/mfa/totp/confirm", cookies: as, body: `{"code":"` + totptest.Code(t, setup.Secret, clk.Now()) + `"}`})
 	var confirmed struct {
 		RecoveryCodes []string `json:"recovery_codes"`
 	}
@@ -77,7 +67,7 @@ func TestTOTPOverHTTP(t *testing.T) {
 	}
 	for _, c := range []struct{ code, want string }{
 		{"", "mfa_required"},
-		{totpCode(t, setup.Secret, clk.Now()), "mfa_invalid"}, // the confirming code, again
+		{totptest.Code(t, setup.Secret, clk.Now()), "mfa_invalid"}, // the confirming code, again
 		{"123", "mfa_invalid"},
 	} {
 		r := login(c.code)
@@ -86,7 +76,7 @@ func TestTOTPOverHTTP(t *testing.T) {
 		}
 	}
 	clk.Advance(30 * time.Second)
-	if r := login(totpCode(t, setup.Secret, clk.Now())); r.StatusCode != 200 || r.cookie(e.cfg.AccessCookie().Name) == nil {
+	if r := login(totptest.Code(t, setup.Secret, clk.Now())); r.StatusCode != 200 || r.cookie(e.cfg.AccessCookie().Name) == nil {
 		t.Fatalf("login with the next code: %d %s", r.StatusCode, r.body)
 	}
 	if r := login(confirmed.RecoveryCodes[0]); r.StatusCode != 200 {
