@@ -67,25 +67,9 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		n   int
 	)
 	err = s.st.InTx(ctx, func(q store.Queries) error {
-		// As at login: the current password was checked against the hash read before
-		// the transaction. A change that committed since (another session's, an
-		// operator's reset) must win unless the caller knows the password it set;
-		// locking the row makes one that has not committed wait for this transaction.
-		locked, err := q.LockUser(ctx, user.ID, true)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrSessionNotFound
-		}
+		locked, err := s.lockReauthenticated(ctx, q, user, req.Current)
 		if err != nil {
 			return err
-		}
-		if cur := locked.PasswordHash; cur != user.PasswordHash {
-			ok, _, err := s.verify(ctx, req.Current, cur)
-			if err != nil {
-				return err
-			}
-			if !ok {
-				return ErrInvalidCredentials
-			}
 		}
 		// The caller's session may have ended since it was checked (a reset ends every
 		// session, and has committed by now): a session that ended changes nothing.
@@ -123,6 +107,32 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		return nil, 0, err
 	}
 	return res, n, nil
+}
+
+// lockReauthenticated locks the account of a caller whose password was checked against
+// user (read before q's transaction) and returns it as locked. As at login: a password
+// change that committed since (another session's, an operator's reset) must win unless
+// the caller knows the password it set, so a changed hash is checked again
+// (ErrInvalidCredentials); locking the row makes a change that has not committed wait
+// for this transaction. ErrSessionNotFound when the account is gone.
+func (s *Service) lockReauthenticated(ctx context.Context, q store.Queries, user store.User, password string) (store.User, error) {
+	locked, err := q.LockUser(ctx, user.ID, true)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, ErrSessionNotFound
+	}
+	if err != nil {
+		return store.User{}, err
+	}
+	if cur := locked.PasswordHash; cur != user.PasswordHash {
+		ok, _, err := s.verify(ctx, password, cur)
+		if err != nil {
+			return store.User{}, err
+		}
+		if !ok {
+			return store.User{}, ErrInvalidCredentials
+		}
+	}
+	return locked, nil
 }
 
 // passwordChangeFailed audits a wrong current password (the attempt is already

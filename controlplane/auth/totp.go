@@ -182,10 +182,7 @@ func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 		return ErrMFANotEnabled
 	}
 	err = s.st.InTx(ctx, func(q store.Queries) error {
-		locked, err := q.LockUser(ctx, user.ID, true)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrSessionNotFound
-		}
+		locked, err := s.lockReauthenticated(ctx, q, user, req.Password)
 		if err != nil {
 			return err
 		}
@@ -204,9 +201,13 @@ func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_disabled", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now,
 			Detail: map[string]any{"by": "user"}})
 	})
-	if errors.Is(err, ErrMFAInvalid) {
+	if errors.Is(err, ErrMFAInvalid) || errors.Is(err, ErrInvalidCredentials) {
+		reason := "mfa_invalid"
+		if errors.Is(err, ErrInvalidCredentials) { // the password changed meanwhile
+			reason = "invalid_credentials"
+		}
 		if aerr := s.st.AddAudit(ctx, store.AuditEvent{Kind: "mfa_disable_failed", UserID: user.ID, SessionID: req.SessionID,
-			IP: truncate(req.IP, 64), At: now, Detail: map[string]any{"reason": "mfa_invalid"}}); aerr != nil {
+			IP: truncate(req.IP, 64), At: now, Detail: map[string]any{"reason": reason}}); aerr != nil {
 			return aerr
 		}
 	}
