@@ -581,22 +581,27 @@ func TestServerCloseClosesEverySocket(t *testing.T) {
 // An operator's act on a user closes every socket of the user, and no one else's: a
 // sign-out (`edgeauth users logout`: Accounts.EndSessions) with 4007 ended_by_operator,
 // a disabling (`edgeauth users disable`: Accounts.DisableUser) with 4008
-// account_disabled.
+// account_disabled. A sign-out of everyone (`users logout --all`:
+// Accounts.EndAllSessions) closes every user's, with 4007.
 func TestOperatorActsCloseSockets(t *testing.T) {
 	for _, tc := range []struct {
-		act    string
-		do     func(a *auth.Accounts) (ended int, err error)
-		code   int
-		reason string
+		act      string
+		do       func(a *auth.Accounts) (ended int, err error)
+		code     int
+		reason   string
+		everyone bool // bob's socket closes too
 	}{
 		{"sign-out", func(a *auth.Accounts) (int, error) {
 			_, n, err := a.EndSessions(context.Background(), "ada@example.test")
 			return n, err
-		}, 4007, "ended_by_operator"},
+		}, 4007, "ended_by_operator", false},
 		{"disabling", func(a *auth.Accounts) (int, error) {
 			ch, err := a.DisableUser(context.Background(), "ada@example.test")
 			return ch.Ended, err
-		}, 4008, "account_disabled"},
+		}, 4008, "account_disabled", false},
+		{"sign-out of everyone", func(a *auth.Accounts) (int, error) {
+			return a.EndAllSessions(context.Background())
+		}, 4007, "ended_by_operator", true},
 	} {
 		t.Run(tc.act, func(t *testing.T) {
 			w := newWorld(t, worldOptions{})
@@ -608,41 +613,26 @@ func TestOperatorActsCloseSockets(t *testing.T) {
 			sLaptop, sPhone, sBob := w.open(laptop), w.open(phone), w.open(bob)
 			w.waitCount(3)
 
-			if n, err := tc.do(w.cp.App.Auth.Accounts); err != nil || n != 2 {
+			ending := map[string]*websocket.Conn{"laptop": sLaptop, "phone": sPhone}
+			if tc.everyone {
+				ending["bob"] = sBob
+			}
+			if n, err := tc.do(w.cp.App.Auth.Accounts); err != nil || n != len(ending) {
 				t.Fatalf("the operator's %s: %d sessions ended, %v", tc.act, n, err)
 			}
-			for name, c := range map[string]*websocket.Conn{"laptop": sLaptop, "phone": sPhone} {
+			for name, c := range ending {
 				if code, text := closed(t, c); code != tc.code || text != tc.reason {
 					t.Fatalf("%s after the operator's %s: %d %q", name, tc.act, code, text)
 				}
+			}
+			if tc.everyone {
+				w.waitCount(0)
+				return
 			}
 			alive(t, sBob, "bob")
 			w.waitCount(1) // bob's only
 		})
 	}
-}
-
-// The operator's sign-out of everyone (`users logout --all`) closes every user's
-// sockets, each with its session's reason.
-func TestOperatorEndingEverySessionClosesEverySocket(t *testing.T) {
-	w := newWorld(t, worldOptions{})
-	w.cp.CreateUser(t, "ada@example.test", password)
-	w.cp.CreateUser(t, "bob@example.test", password)
-	sockets := map[string]*websocket.Conn{
-		"ada's laptop": w.open(w.cp.Login(t, "ada@example.test", password, "laptop")),
-		"ada's phone":  w.open(w.cp.Login(t, "ada@example.test", password, "phone")),
-		"bob's laptop": w.open(w.cp.Login(t, "bob@example.test", password, "bob's laptop")),
-	}
-	w.waitCount(3)
-	if n, err := w.cp.App.Auth.Accounts.EndAllSessions(context.Background()); err != nil || n != 3 {
-		t.Fatalf("ending every session: %d ended, %v", n, err)
-	}
-	for name, c := range sockets {
-		if code, text := closed(t, c); code != 4007 || text != "ended_by_operator" {
-			t.Fatalf("%s after ending every session: %d %q", name, code, text)
-		}
-	}
-	w.waitCount(0)
 }
 
 // When the revocation list covers revocations with a cutoff instead of naming them,
