@@ -24,7 +24,7 @@ var update = flag.Bool("update", false, "rewrite the generated sections of verif
 // all three must return the same status on every case, "valid" cases must verify and
 // "invalid" ones must not ("acceptable" ones may go either way, identically). The
 // counts are kept in verifier/CONFORMANCE.md; the test fails when they change
-// (go test -run TestWycheproof -update ./verifier/conformance rewrites them).
+// (go test ./verifier/conformance -run TestWycheproof -update rewrites them).
 func TestWycheproof(t *testing.T) {
 	dir := wycheproofDir(t)
 	cases, err := vectors.Wycheproof(dir)
@@ -115,7 +115,7 @@ func checkSectionSoft(t *testing.T, name, want string) {
 		return
 	}
 	if got, ok := section(t, name); !ok || got != want {
-		t.Logf("CONFORMANCE.md section %q is stale (go test -run %s -update ./verifier/conformance):\n%s", name, t.Name(), want)
+		t.Logf("CONFORMANCE.md section %q is stale (go test ./verifier/conformance -run %s -update):\n%s", name, t.Name(), want)
 	}
 }
 
