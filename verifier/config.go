@@ -54,7 +54,7 @@ type LocalConfig struct {
 	// the protected rule wins. Paths that are not canonical are never public.
 	PublicPaths []string `json:"public_paths,omitempty"`
 	// Protected lists prefixes that need a valid token and, optionally, roles (any
-	// one of them suffices).
+	// one of them suffices) and a sign-in with a second factor.
 	Protected []ProtectedRoute `json:"protected,omitempty"`
 	// DefaultProtected decides paths no rule matches (true: they need a token).
 	DefaultProtected bool `json:"default_protected,omitempty"`
@@ -66,6 +66,9 @@ type LocalConfig struct {
 type ProtectedRoute struct {
 	Prefix string   `json:"prefix"`
 	Roles  []string `json:"roles,omitempty"`
+	// MFA asks for a token whose sign-in used a second factor (its amr claim lists
+	// "mfa"); a token without one is denied (403, reason mfa_required).
+	MFA bool `json:"mfa,omitempty"`
 }
 
 // Cookie names a cookie and the attributes it was set with, so that the gate can

@@ -126,6 +126,7 @@ const (
 	ReasonAlreadySignedIn     = abi.ReasonAlreadySignedIn
 	ReasonInvalidPath         = abi.ReasonInvalidPath
 	ReasonPreflight           = abi.ReasonPreflight
+	ReasonMFARequired         = abi.ReasonMFARequired
 )
 
 // Identity is who a verified access token speaks for.
@@ -134,6 +135,9 @@ type Identity struct {
 	SessionID string   `json:"sid"`
 	Roles     []string `json:"roles,omitempty"`
 	ExpiresAt int64    `json:"exp"`
+	// SecondFactor is true when the token's sign-in used a second factor (its amr
+	// claim lists "mfa"), as routes with "mfa": true require.
+	SecondFactor bool `json:"mfa,omitempty"`
 }
 
 // Claims are the checked claims of an access token.
@@ -147,6 +151,8 @@ type Claims struct {
 	IssuedAt  int64    `json:"iat,omitempty"`
 	NotBefore int64    `json:"nbf,omitempty"`
 	ExpiresAt int64    `json:"exp"`
+	// SecondFactor: the sign-in used a second factor (amr lists "mfa").
+	SecondFactor bool `json:"mfa,omitempty"`
 }
 
 // ErrClosed is wrapped by every call of an Engine after its Close, whichever engine

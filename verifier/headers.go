@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -14,6 +15,9 @@ const (
 	HeaderSession   = "X-Edgeauth-Session"    // its sid
 	HeaderRoles     = "X-Edgeauth-Roles"      // its roles, comma-separated ("" for none)
 	HeaderExpiresAt = "X-Edgeauth-Expires-At" // its exp, RFC 3339 in UTC
+	// HeaderSecondFactor is "true" when the token's sign-in used a second factor (its
+	// amr lists "mfa"), else "false".
+	HeaderSecondFactor = "X-Edgeauth-Second-Factor"
 )
 
 // IsReservedHeader reports whether a request header named name could reach an
@@ -77,15 +81,15 @@ func StripIdentityHeaders(h http.Header) {
 }
 
 // SetIdentityHeaders prepares h for forwarding: it removes every reserved header
-// (StripIdentityHeaders), then, when id is not nil, sets the four identity headers.
+// (StripIdentityHeaders), then, when id is not nil, sets the five identity headers.
 // Nothing a client sent survives or is appended to.
 func SetIdentityHeaders(h http.Header, id *Identity) {
 	StripIdentityHeaders(h)
 	if id == nil {
 		return
 	}
-	// The four values share one allocation: an edge sets them on every request it forwards.
-	v := make([]string, 4)
+	// The values share one allocation: an edge sets them on every request it forwards.
+	v := make([]string, 5)
 	v[0], v[1] = id.Subject, id.SessionID
 	v[2] = strings.Join(id.Roles, ",")
 	v[3] = time.Unix(id.ExpiresAt, 0).UTC().Format(time.RFC3339)
@@ -93,4 +97,6 @@ func SetIdentityHeaders(h http.Header, id *Identity) {
 	h[HeaderSession] = v[1:2:2]
 	h[HeaderRoles] = v[2:3:3]
 	h[HeaderExpiresAt] = v[3:4:4]
+	v[4] = strconv.FormatBool(id.SecondFactor)
+	h[HeaderSecondFactor] = v[4:5:5]
 }

@@ -48,7 +48,7 @@ func TestIsReservedHeader(t *testing.T) {
 	}
 	// Every name an upstream reads identity from is reserved in every spelling CGI
 	// would give it.
-	for _, name := range []string{verifier.HeaderSubject, verifier.HeaderSession, verifier.HeaderRoles, verifier.HeaderExpiresAt} {
+	for _, name := range []string{verifier.HeaderSubject, verifier.HeaderSession, verifier.HeaderRoles, verifier.HeaderExpiresAt, verifier.HeaderSecondFactor} {
 		for _, spelling := range []string{name, strings.ToLower(name), strings.ToUpper(name), strings.ReplaceAll(name, "-", "_")} {
 			if !verifier.IsReservedHeader(spelling) {
 				t.Errorf("%q is not reserved", spelling)
@@ -57,7 +57,7 @@ func TestIsReservedHeader(t *testing.T) {
 	}
 }
 
-// Whatever a client sends in any reserved spelling, only the edge's four values
+// Whatever a client sends in any reserved spelling, only the edge's five values
 // remain, each exactly once; other headers are untouched; Connection can no longer
 // name an identity header.
 func TestSetIdentityHeaders(t *testing.T) {
@@ -72,13 +72,14 @@ func TestSetIdentityHeaders(t *testing.T) {
 		}
 	}
 	h["Connection"] = []string{"X-Edgeauth-Subject, keep-alive", "x_edgeauth_roles"}
-	verifier.SetIdentityHeaders(h, &verifier.Identity{Subject: "user-1", SessionID: "sid-1", Roles: []string{"a", "b"}, ExpiresAt: 1767225600})
+	verifier.SetIdentityHeaders(h, &verifier.Identity{Subject: "user-1", SessionID: "sid-1", Roles: []string{"a", "b"}, ExpiresAt: 1767225600, SecondFactor: true})
 	want := http.Header{
-		"X-Edgeauth-Subject":    {"user-1"},
-		"X-Edgeauth-Session":    {"sid-1"},
-		"X-Edgeauth-Roles":      {"a,b"},
-		"X-Edgeauth-Expires-At": {"2026-01-01T00:00:00Z"},
-		"Connection":            {"keep-alive"},
+		"X-Edgeauth-Subject":       {"user-1"},
+		"X-Edgeauth-Session":       {"sid-1"},
+		"X-Edgeauth-Roles":         {"a,b"},
+		"X-Edgeauth-Expires-At":    {"2026-01-01T00:00:00Z"},
+		"X-Edgeauth-Second-Factor": {"true"},
+		"Connection":               {"keep-alive"},
 	}
 	for _, name := range table.NotReserved {
 		if name != "" {
@@ -96,7 +97,7 @@ func TestSetIdentityHeaders(t *testing.T) {
 	}
 }
 
-// The four identity values share one backing array; each header's slice is capped at
+// The identity values share one backing array; each header's slice is capped at
 // its own value, so an upstream adding to one header cannot overwrite the next.
 func TestSetIdentityHeadersValuesAreIndependent(t *testing.T) {
 	h := http.Header{}
@@ -104,6 +105,10 @@ func TestSetIdentityHeadersValuesAreIndependent(t *testing.T) {
 	h.Add(verifier.HeaderSubject, "appended")
 	if got := h[verifier.HeaderSession]; len(got) != 1 || got[0] != "sid-1" {
 		t.Fatalf("session header after adding to the subject: %v", got)
+	}
+	h.Add(verifier.HeaderExpiresAt, "appended")
+	if got := h[verifier.HeaderSecondFactor]; len(got) != 1 || got[0] != "false" {
+		t.Fatalf("second-factor header after adding to the expiry: %v", got)
 	}
 }
 

@@ -177,13 +177,13 @@ func (n *native) Decide(ctx context.Context, req Request, now int64) (Decision, 
 		d.ClearCookies = []string{n.clear[0], n.clear[1]}
 	}
 	if rec.Flags&abi.FlagIdentity != 0 {
-		sub, sid, roles, exp, ok := n.g.LastIdentity()
+		sub, sid, roles, exp, mfa, ok := n.g.LastIdentity()
 		if !ok {
 			return Decision{}, fmt.Errorf("verifier: decide: %w: a decision flagged with an identity has none", abi.ErrInternal)
 		}
 		// The strings are the cache's (immutable); the roles slice is copied, since a
 		// caller may change its Decision.
-		d.Identity = &Identity{Subject: sub, SessionID: sid, Roles: slices.Clone(roles), ExpiresAt: exp}
+		d.Identity = &Identity{Subject: sub, SessionID: sid, Roles: slices.Clone(roles), ExpiresAt: exp, SecondFactor: mfa}
 	}
 	return d, nil
 }

@@ -14,6 +14,7 @@ export const IDENTITY_HEADERS = Object.freeze({
   session: "x-edgeauth-session",
   roles: "x-edgeauth-roles",
   expiresAt: "x-edgeauth-expires-at",
+  secondFactor: "x-edgeauth-second-factor",
 });
 
 /** Route rules an edge sets itself; everything else comes from the control plane. */
@@ -694,6 +695,9 @@ class Edge {
       case "deny":
         // The module refuses a path no upstream should read with status 400 (ABI.md), whoever asks.
         if (d.status === 400) return respond(withCookies(errorResponse(400, "invalid_path", "the request's path is refused", api), setCookies), d.reason, d);
+        if (d.reason === "mfa_required") {
+          return respond(withCookies(errorResponse(403, "mfa_required", "signed in without a second factor, which this route requires: turn one on, or sign in again with it", api), setCookies), d.reason, d);
+        }
         return respond(withCookies(errorResponse(403, "missing_role", "signed in, but without a role this route requires", api), setCookies), d.reason, d);
       case "refresh":
         if (api) {
@@ -1010,13 +1014,14 @@ function setIdentity(headers, id) {
   let v = identityValues.get(id);
   if (v === undefined) {
     // RFC 3339 in UTC without fractions, as every edge writes it (verifier/ABI.md).
-    v = [byteString(id.sub), byteString(id.sid), byteString((id.roles ?? []).join(",")), new Date(id.exp * 1000).toISOString().replace(/\.\d{3}Z$/, "Z")];
+    v = [byteString(id.sub), byteString(id.sid), byteString((id.roles ?? []).join(",")), new Date(id.exp * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"), id.mfa ? "true" : "false"];
     if (Object.isFrozen(id)) identityValues.set(id, v);
   }
   headers.set(IDENTITY_HEADERS.subject, v[0]);
   headers.set(IDENTITY_HEADERS.session, v[1]);
   headers.set(IDENTITY_HEADERS.roles, v[2]);
   headers.set(IDENTITY_HEADERS.expiresAt, v[3]);
+  headers.set(IDENTITY_HEADERS.secondFactor, v[4]);
 }
 
 // byteString is s as a header value that carries its UTF-8 bytes, one char per byte, as

@@ -87,6 +87,7 @@ export const REASONS = [
   "already_signed_in",
   "invalid_path",
   "preflight",
+  "mfa_required",
 ];
 
 // The compact form reads requests of at most this many bytes (the gate's limit);
@@ -710,6 +711,13 @@ export class Verifier {
       id.roles = Object.freeze(roles);
     }
     id.exp = exp;
+    // The flags byte (ABI.md): 1 = the sign-in used a second factor. A module built
+    // before it ends here: no flags.
+    if (off < end) {
+      const flags = u8[off++];
+      if (flags & ~1) throw new EdgeauthError(21, "identity", "identity does not match the ABI");
+      if (flags & 1) id.mfa = true;
+    }
     if (off !== end) throw new EdgeauthError(21, "identity", "identity does not match the ABI");
     return Object.freeze(id);
   }

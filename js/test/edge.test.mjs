@@ -290,6 +290,37 @@ test("a path no upstream should read: 400 for pages and API routes, signed in or
   assert.equal((await api.response.json()).error.code, "invalid_path");
 });
 
+test("a route that needs a second factor: 403 mfa_required without one (amr), forwarded with it", async () => {
+  const cp = await controlPlane();
+  const mfaRoutes = { ...routes, protected: [...routes.protected, { prefix: "/vault/", mfa: true }, { prefix: "/api/vault/", mfa: true }] };
+  const edge = createEdge({ module, controlPlane: cp.url, routes: mfaRoutes, apiPrefixes: ["/api/"] });
+  for (const [what, amr] of [["no amr", undefined], ["password only", ["pwd"]]]) {
+    const cookie = `at=${cp.sign({ ...fresh(), ...(amr && { amr }) })}`;
+    for (const path of ["/vault/notes", "/api/vault/notes"]) {
+      const o = await edge.handle(get(path, { cookie }));
+      assert.equal(o.response?.status, 403, `${what} ${path}: ${o.reason}`);
+      assert.equal(o.reason, "mfa_required");
+      if (path.startsWith("/api/")) assert.equal((await o.response.json()).error.code, "mfa_required");
+    }
+  }
+  const withFactor = `at=${cp.sign({ ...fresh(), amr: ["pwd", "otp", "mfa"] })}`;
+  for (const path of ["/vault/notes", "/api/vault/notes"]) {
+    const o = await edge.handle(get(path, { cookie: withFactor }));
+    assert.equal(o.action, "forward", `${path}: ${o.reason}`);
+    assert.equal(o.requestHeaders.get("x-edgeauth-subject"), "user-1");
+    assert.equal(o.requestHeaders.get("x-edgeauth-second-factor"), "true");
+    assert.equal(o.decision.identity.mfa, true);
+  }
+  // Elsewhere a password-only sign-in passes, and the upstream is told it had no second factor.
+  const plain = await edge.handle(get("/dashboard", { cookie: `at=${cp.sign({ ...fresh(), amr: ["pwd"] })}`, "x-edgeauth-second-factor": "true" }));
+  assert.equal(plain.action, "forward", plain.reason);
+  assert.equal(plain.requestHeaders.get("x-edgeauth-second-factor"), "false");
+  assert.equal(plain.decision.identity.mfa, undefined);
+  // The role check comes first: a second factor does not stand in for a role.
+  const o = await edge.handle(get("/admin/", { cookie: withFactor }));
+  assert.equal(o.reason, "missing_role");
+});
+
 test("no session: pages redirect to login, API routes answer 401 JSON, roles 403", async () => {
   const cp = await controlPlane();
   const edge = createEdge({ module, controlPlane: cp.url, routes, apiPrefixes: ["/api/"] });

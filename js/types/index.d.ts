@@ -29,6 +29,8 @@ export interface EdgeConfigDocument {
 export interface ProtectedPrefix {
   prefix: string;
   roles?: string[];
+  /** Needs a sign-in with a second factor (the token's amr lists "mfa"); else 403 mfa_required. */
+  mfa?: boolean;
 }
 
 /** Route rules an edge sets itself (verifier/ABI.md, "configure"). */
@@ -47,6 +49,8 @@ export interface Identity {
   sid: string;
   roles?: string[];
   exp: number;
+  /** true when the token's sign-in used a second factor (its amr lists "mfa"). */
+  mfa?: boolean;
 }
 
 /** The module's decision (verifier/ABI.md, "decide" and "decide_compact"). */
@@ -143,14 +147,15 @@ export interface EdgeOptions {
  * `websocket_unsupported` are this edge's alone: the Go edge neither refreshes nor proxies
  * with fetch): 401 `unauthenticated`, `token_expired` (refresh and retry),
  * `session_ended` (a refresh at the edge was refused: sign in again); 403 `missing_role`
- * (signed in, without a role the route requires), `origin_not_allowed` (a WebSocket upgrade
+ * (signed in, without a role the route requires), `mfa_required` (signed in without the
+ * second factor a route requires: `"mfa": true`), `origin_not_allowed` (a WebSocket upgrade
  * from a page of another origin: webSocketOrigins); 400 `invalid_path`, 400 or 431
  * `invalid_request`; 503 `unavailable` (with Retry-After); 500 `internal`; 501
  * `websocket_unsupported` (edge.fetch asked to proxy a WebSocket upgrade where fetch
  * cannot: every runtime but workerd); 502 `upstream_unreachable` (edge.fetch could not
  * reach the origin, backend or control plane it proxies to; the Go edge answers 502 too).
  */
-export type EdgeErrorCode = "unauthenticated" | "token_expired" | "session_ended" | "missing_role" | "origin_not_allowed" | "invalid_path" | "invalid_request" | "unavailable" | "internal" | "websocket_unsupported" | "upstream_unreachable";
+export type EdgeErrorCode = "unauthenticated" | "token_expired" | "session_ended" | "missing_role" | "mfa_required" | "origin_not_allowed" | "invalid_path" | "invalid_request" | "unavailable" | "internal" | "websocket_unsupported" | "upstream_unreachable";
 
 /** What to do with a request. */
 export type Outcome =
@@ -225,7 +230,7 @@ export interface Edge {
 
 export function createEdge(options: EdgeOptions): Edge;
 
-export const IDENTITY_HEADERS: Readonly<{ subject: string; session: string; roles: string; expiresAt: string }>;
+export const IDENTITY_HEADERS: Readonly<{ subject: string; session: string; roles: string; expiresAt: string; secondFactor: string }>;
 export const LOCAL_RULES: readonly string[];
 export const WELL_KNOWN: Readonly<{ edgeConfig: string; jwks: string; revocations: string; revocationStream: string }>;
 export function isIdentityHeader(name: string): boolean;

@@ -58,3 +58,23 @@ func TestStatusString(t *testing.T) {
 		}
 	}
 }
+
+// The identity record ends with a flags byte; a record without it (from a module built
+// before it) reads as no flags, and unknown flags or trailing bytes are refused.
+func TestIdentityRecord(t *testing.T) {
+	for _, mfa := range []bool{false, true} {
+		rec := AppendIdentity(nil, "user-1", "sid-1", []string{"admin", "ops"}, 1767225600, mfa)
+		sub, sid, roles, exp, gotMFA, ok := ParseIdentity(rec)
+		if !ok || sub != "user-1" || sid != "sid-1" || len(roles) != 2 || roles[1] != "ops" || exp != 1767225600 || gotMFA != mfa {
+			t.Fatalf("mfa %v: %q %q %v %d %v %v", mfa, sub, sid, roles, exp, gotMFA, ok)
+		}
+		if _, _, _, _, gotMFA, ok := ParseIdentity(rec[:len(rec)-1]); !ok || gotMFA {
+			t.Fatalf("without the flags byte: second factor %v, ok %v", gotMFA, ok)
+		}
+		for _, bad := range [][]byte{append(rec[:len(rec)-1:len(rec)-1], 2), append(rec[:len(rec):len(rec)], 0), rec[:len(rec)-2]} {
+			if _, _, _, _, _, ok := ParseIdentity(bad); ok {
+				t.Fatalf("%x parses", bad)
+			}
+		}
+	}
+}

@@ -176,8 +176,14 @@ func ParseDecisionRecord(b []byte) (d DecisionRecord, ok bool) {
 	return d, true
 }
 
+// Identity flags: the byte that ends the identity export's output.
+const (
+	// IdentitySecondFactor: the token's sign-in used a second factor (amr lists "mfa").
+	IdentitySecondFactor = 1
+)
+
 // AppendIdentity appends the identity export's output for the given claims to dst.
-func AppendIdentity(dst []byte, sub, sid string, roles []string, exp int64) []byte {
+func AppendIdentity(dst []byte, sub, sid string, roles []string, exp int64, secondFactor bool) []byte {
 	dst = appendU32(dst, uint32(uint64(exp)))
 	dst = appendU32(dst, uint32(uint64(exp)>>32))
 	dst = appendField(dst, sub)
@@ -186,14 +192,19 @@ func AppendIdentity(dst []byte, sub, sid string, roles []string, exp int64) []by
 	for _, r := range roles {
 		dst = appendField(dst, r)
 	}
-	return dst
+	var flags byte
+	if secondFactor {
+		flags |= IdentitySecondFactor
+	}
+	return append(dst, flags)
 }
 
 // ParseIdentity decodes the identity export's output; the strings are copies. ok is
-// false when the lengths do not fit.
-func ParseIdentity(b []byte) (sub, sid string, roles []string, exp int64, ok bool) {
+// false when the lengths do not fit. An output without the flags byte (a module built
+// before it existed) reads as no flags: no second factor.
+func ParseIdentity(b []byte) (sub, sid string, roles []string, exp int64, secondFactor, ok bool) {
 	if len(b) < 8 {
-		return "", "", nil, 0, false
+		return "", "", nil, 0, false, false
 	}
 	exp = int64(uint64(le32(b)) | uint64(le32(b[4:]))<<32)
 	b = b[8:]
@@ -208,18 +219,24 @@ func ParseIdentity(b []byte) (sub, sid string, roles []string, exp int64, ok boo
 	sid = string(f)
 	n, b, ok := readU32(b)
 	if !ok || uint64(n)*4 > uint64(len(b)) {
-		return "", "", nil, 0, false
+		return "", "", nil, 0, false, false
 	}
 	if n > 0 {
 		roles = make([]string, n)
 	}
 	for i := range roles {
 		if f, b, ok = readField(b); !ok {
-			return "", "", nil, 0, false
+			return "", "", nil, 0, false, false
 		}
 		roles[i] = string(f)
 	}
-	return sub, sid, roles, exp, len(b) == 0
+	switch len(b) {
+	case 0:
+		return sub, sid, roles, exp, false, true
+	case 1:
+		return sub, sid, roles, exp, b[0]&IdentitySecondFactor != 0, b[0]&^IdentitySecondFactor == 0
+	}
+	return "", "", nil, 0, false, false
 }
 
 // ReadField splits a u32 LE length-prefixed field off b.

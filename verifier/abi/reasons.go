@@ -65,6 +65,11 @@ const (
 	// browsers send without credentials before a cross-origin call. Action allow,
 	// without identity: the upstream answers it with its CORS policy.
 	ReasonPreflight Reason = "preflight"
+	// ReasonMFARequired: valid token with a required role (if any) on a protected path
+	// whose rule asks for a second factor ("mfa": true), but the token's sign-in used
+	// none (its "amr" claim lacks "mfa"). Action deny (403): the user turns a second
+	// factor on, or signs in again with it.
+	ReasonMFARequired Reason = "mfa_required"
 )
 
 // Reasons lists every reason code, in the order above: a reason's index is its code in
@@ -74,5 +79,5 @@ var Reasons = [...]Reason{
 	ReasonAuthenticated, ReasonPublic, ReasonPublicAuthenticated, ReasonNoToken,
 	ReasonRefresh, ReasonTokenExpired, ReasonTokenNotYetValid, ReasonUnknownKey,
 	ReasonInvalidToken, ReasonDuplicateCookie, ReasonRevoked, ReasonMissingRole,
-	ReasonAlreadySignedIn, ReasonInvalidPath, ReasonPreflight,
+	ReasonAlreadySignedIn, ReasonInvalidPath, ReasonPreflight, ReasonMFARequired,
 }

@@ -8,7 +8,7 @@ import (
 )
 
 // Claims are the checked claims of an access token (RFC 9068 plus our sid, roles and
-// sess_exp). Times are unix seconds; zero IssuedAt, NotBefore or SessionExpiresAt means
+// sess_exp, and amr's "mfa"). Times are unix seconds; zero IssuedAt, NotBefore or SessionExpiresAt means
 // the claim was absent.
 type Claims struct {
 	Issuer    string
@@ -24,6 +24,9 @@ type Claims struct {
 	// absolute expiry), so that a long-lived connection authorized by a short-lived
 	// token can be bound to the session. Informational: Verify checks only exp.
 	SessionExpiresAt int64
+	// SecondFactor is true when amr (RFC 8176 authentication methods) lists "mfa": the
+	// session's sign-in used a second factor. Routes may require it (policy.Route.MFA).
+	SecondFactor bool
 	// KeyID is not a claim: the kid of the key whose signature verified the token
 	// (a holder of the token can tell when that key leaves the published set).
 	KeyID string
@@ -52,7 +55,8 @@ type Validator struct {
 //
 //   - types: exp required integer; nbf, iat integer when present; iss string; aud a
 //     string or a non-empty array of strings; sub and sid non-empty strings; roles an
-//     array of strings, jti a string and sess_exp an integer when present. Anything
+//     array of strings, amr an array of strings, jti a string and sess_exp an integer
+//     when present. Anything
 //     else, including null, is ErrInvalidClaims. NumericDates must be integers (1.0 and 1e9 are refused):
 //     our issuer writes integers, and exact integers keep comparisons exact.
 //   - iss exact (ErrInvalidIssuer), then aud containing Audience (ErrInvalidAudience),
@@ -194,6 +198,11 @@ func parseClaims(p strictjson.Value) (c Claims, hasNbf, hasIat bool, err error) 
 			return c, false, false, errClaimRoles
 		}
 	}
+	if amr, present := p.Get("amr"); present {
+		if c.SecondFactor, ok = listsString(amr, "mfa"); !ok {
+			return c, false, false, errClaimAmr
+		}
+	}
 	if jti, present := p.Get("jti"); present {
 		if c.TokenID, ok = jti.Str(); !ok {
 			return c, false, false, errClaimJti
@@ -236,6 +245,22 @@ func stringArray(v strictjson.Value) ([]string, bool) {
 		out = append(out, s)
 	}
 	return out, true
+}
+
+// listsString reads an array of strings and reports whether want is one of them,
+// without building a slice (amr is read on every verification, and only "mfa" counts).
+func listsString(v strictjson.Value, want string) (found, ok bool) {
+	if v.Kind() != strictjson.Array {
+		return false, false
+	}
+	for _, e := range v.Array() {
+		s, ok := e.Str()
+		if !ok {
+			return false, false
+		}
+		found = found || s == want
+	}
+	return found, true
 }
 
 func contains(list []string, want string) bool {

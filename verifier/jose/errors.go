@@ -52,6 +52,7 @@ var (
 	errClaimSub       = wrap(abi.ErrInvalidClaims, "sub missing, empty or not a string")
 	errClaimSid       = wrap(abi.ErrInvalidClaims, "sid missing, empty or not a string")
 	errClaimRoles     = wrap(abi.ErrInvalidClaims, "roles not an array of strings")
+	errClaimAmr       = wrap(abi.ErrInvalidClaims, "amr not an array of strings")
 	errClaimJti       = wrap(abi.ErrInvalidClaims, "jti not a string")
 	errClaimSessExp   = wrap(abi.ErrInvalidClaims, "sess_exp not an integer NumericDate")
 	errIssuer         = wrap(abi.ErrInvalidIssuer, "iss is not the configured issuer")

@@ -120,6 +120,41 @@ func TestVerifySessionExpiryAndKeyID(t *testing.T) {
 	}
 }
 
+// amr (RFC 8176) marks a sign-in with a second factor when it lists "mfa"; it must be an
+// array of strings when present.
+func TestVerifySecondFactor(t *testing.T) {
+	ks := mustKeySet(t, vectors.JWKS())
+	v := defaultValidator()
+	ed := vectors.EdDSAKey()
+	for _, tc := range []struct {
+		amr  any
+		want bool
+	}{
+		{nil, false},
+		{[]string{}, false},
+		{[]string{"pwd"}, false},
+		{[]string{"pwd", "otp", "mfa"}, true},
+		{[]string{"mfa"}, true},
+		{[]string{"MFA", "pwd"}, false}, // RFC 8176 values are case-sensitive
+	} {
+		claims := vectors.Claims(vectors.Now)
+		if tc.amr != nil {
+			claims["amr"] = tc.amr
+		}
+		c, err := v.Verify([]byte(ed.Token(claims)), ks, vectors.Now)
+		if err != nil || c.SecondFactor != tc.want {
+			t.Fatalf("amr %v: second factor %v, %v; want %v", tc.amr, c.SecondFactor, err, tc.want)
+		}
+	}
+	for _, bad := range []any{"mfa", json1e("null"), []any{"pwd", 1}, map[string]any{"mfa": true}, []any{[]string{"mfa"}}} {
+		claims := vectors.Claims(vectors.Now)
+		claims["amr"] = bad
+		if _, err := v.Verify([]byte(ed.Token(claims)), ks, vectors.Now); !errors.Is(err, abi.ErrInvalidClaims) {
+			t.Fatalf("amr %v: %v, want ErrInvalidClaims", bad, err)
+		}
+	}
+}
+
 func TestVerifyRevocationList(t *testing.T) {
 	ks := mustKeySet(t, vectors.JWKS())
 	ed := vectors.EdDSAKey()

@@ -101,11 +101,11 @@ func (in *instance) identityOf(ctx context.Context, key uint32) (verifier.Identi
 	if err != nil {
 		return verifier.Identity{}, err
 	}
-	sub, sid, roles, exp, ok := abi.ParseIdentity(out)
+	sub, sid, roles, exp, mfa, ok := abi.ParseIdentity(out)
 	if !ok {
 		return verifier.Identity{}, fmt.Errorf("%w: identity does not match the ABI", abi.ErrInternal)
 	}
-	id := verifier.Identity{Subject: sub, SessionID: sid, Roles: roles, ExpiresAt: exp}
+	id := verifier.Identity{Subject: sub, SessionID: sid, Roles: roles, ExpiresAt: exp, SecondFactor: mfa}
 	in.idKey, in.id = key, id
 	return id, nil
 }

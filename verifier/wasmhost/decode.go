@@ -64,6 +64,16 @@ func (r *reader) literal(word string) bool {
 // null consumes a null if one is next.
 func (r *reader) null() bool { return r.peek() == 'n' && r.literal("null") }
 
+func (r *reader) boolean() (v, ok bool) {
+	switch r.peek() {
+	case 't':
+		return true, r.literal("true")
+	case 'f':
+		return false, r.literal("false")
+	}
+	return false, false
+}
+
 func (r *reader) str() (string, bool) {
 	if !r.expect('"') {
 		return "", false
@@ -323,6 +333,8 @@ func decodeDecision(b []byte) (verifier.Decision, error) {
 					id.Roles, ok = r.strs()
 				case "exp":
 					id.ExpiresAt, ok = r.int()
+				case "mfa":
+					id.SecondFactor, ok = r.boolean()
 				default:
 					ok = r.skip(0)
 				}
@@ -364,6 +376,8 @@ func decodeClaims(b []byte) (verifier.Claims, error) {
 			c.NotBefore, ok = r.int()
 		case "exp":
 			c.ExpiresAt, ok = r.int()
+		case "mfa":
+			c.SecondFactor, ok = r.boolean()
 		default:
 			ok = r.skip(0)
 		}

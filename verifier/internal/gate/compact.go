@@ -22,6 +22,7 @@ type lastIdentity struct {
 	sub, sid string
 	roles    []string
 	exp      int64
+	mfa      bool // the sign-in used a second factor
 }
 
 var (
@@ -162,12 +163,12 @@ func reasonCode(r abi.Reason) uint8 {
 // LastIdentity returns the identity of the latest Decide or DecideCompact, ok false
 // when that decision had none. The strings are the cached claims' own (immutable); roles
 // is the gate's slice: a caller that hands it on copies it.
-func (g *Gate) LastIdentity() (sub, sid string, roles []string, exp int64, ok bool) {
+func (g *Gate) LastIdentity() (sub, sid string, roles []string, exp int64, secondFactor, ok bool) {
 	if !g.last.ok {
-		return "", "", nil, 0, false
+		return "", "", nil, 0, false, false
 	}
 	l := &g.last
-	return l.sub, l.sid, l.roles, l.exp, true
+	return l.sub, l.sid, l.roles, l.exp, l.mfa, true
 }
 
 // AppendLastIdentity appends the identity of the latest Decide or DecideCompact
@@ -177,5 +178,5 @@ func (g *Gate) AppendLastIdentity(out []byte) []byte {
 		return out
 	}
 	l := &g.last
-	return abi.AppendIdentity(out, l.sub, l.sid, l.roles, l.exp)
+	return abi.AppendIdentity(out, l.sub, l.sid, l.roles, l.exp, l.mfa)
 }

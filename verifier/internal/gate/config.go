@@ -182,7 +182,7 @@ func readRoutes(r *fieldReader, v strictjson.Value, path string, dst *[]policy.R
 		return
 	}
 	if v.Kind() != strictjson.Array {
-		r.bad(path, "an array of {prefix, roles}")
+		r.bad(path, "an array of {prefix, roles, mfa}")
 		return
 	}
 	for i, e := range v.Array() {
@@ -197,6 +197,8 @@ func readRoutes(r *fieldReader, v strictjson.Value, path string, dst *[]policy.R
 				r.str(m.Value, p+".prefix", &route.Prefix)
 			case "roles":
 				r.strings(m.Value, p+".roles", &route.Roles)
+			case "mfa":
+				r.boolean(m.Value, p+".mfa", &route.MFA)
 			default:
 				r.unknown(p+".", m.Name)
 			}

@@ -64,7 +64,9 @@ type decision struct {
 //     present, else login ("no_token"); expired (and authentic) token: refresh ("token_expired");
 //     invalid token: login, clearing both cookies; unknown key or clock skew: login
 //     without clearing; valid token without a required role: deny 403
-//     ("missing_role"); valid token: allow with identity ("authenticated").
+//     ("missing_role"); valid token whose sign-in used no second factor on a path
+//     whose rule needs one: deny 403 ("mfa_required"); valid token: allow with
+//     identity ("authenticated").
 //
 // Login and refresh redirects carry return_to (the request's path and query) only
 // when it is a safe same-site relative path (policy.SafeReturnTo).
@@ -167,16 +169,19 @@ func (g *Gate) decide(r *request, now int64) (decision, error) {
 			d = g.redirect(actionRedirect, reason, r)
 			d.clear = fromCookie
 		case tokenValid:
-			if m.Satisfied(claims.Roles) {
-				d = decision{action: actionAllow, reason: abi.ReasonAuthenticated, claims: claims}
-			} else {
+			switch {
+			case !m.Satisfied(claims.Roles):
 				d = decision{action: actionDeny, reason: abi.ReasonMissingRole, status: 403}
+			case m.MFA && !claims.SecondFactor:
+				d = decision{action: actionDeny, reason: abi.ReasonMFARequired, status: 403}
+			default:
+				d = decision{action: actionAllow, reason: abi.ReasonAuthenticated, claims: claims}
 			}
 		}
 	}
 	if d.claims != nil {
 		c := d.claims
-		g.last = lastIdentity{ok: true, key: g.checkedKey, sub: c.Subject, sid: c.SessionID, roles: c.Roles, exp: c.ExpiresAt}
+		g.last = lastIdentity{ok: true, key: g.checkedKey, sub: c.Subject, sid: c.SessionID, roles: c.Roles, exp: c.ExpiresAt, mfa: c.SecondFactor}
 	}
 	return d, nil
 }
@@ -252,6 +257,10 @@ func (g *Gate) write(out []byte, d *decision) []byte {
 		}
 		w.Name("exp")
 		w.Int(d.claims.ExpiresAt)
+		if d.claims.SecondFactor {
+			w.Name("mfa")
+			w.Bool(true)
+		}
 		w.EndObject()
 	}
 	if d.clear {

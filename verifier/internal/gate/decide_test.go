@@ -78,11 +78,11 @@ func recordDecision(t testing.TB, g *gate.Gate, out []byte) verifier.Decision {
 		t.Fatalf("identity flag %v, identity %x", rec.Flags&abi.FlagIdentity != 0, id)
 	}
 	if len(id) > 0 {
-		sub, sid, roles, exp, ok := abi.ParseIdentity(id)
+		sub, sid, roles, exp, mfa, ok := abi.ParseIdentity(id)
 		if !ok {
 			t.Fatalf("identity %x does not parse", id)
 		}
-		d.Identity = &verifier.Identity{Subject: sub, SessionID: sid, Roles: roles, ExpiresAt: exp}
+		d.Identity = &verifier.Identity{Subject: sub, SessionID: sid, Roles: roles, ExpiresAt: exp, SecondFactor: mfa}
 	}
 	return d
 }

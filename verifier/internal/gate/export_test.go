@@ -20,5 +20,5 @@ func ReadConfig(cfg []byte) (policy.Config, error) {
 func (g *Gate) WriteFullDecision() []byte {
 	return g.write(nil, &decision{action: "redirect", reason: abi.ReasonRevoked, status: 302,
 		locationStr: "/login?return_to=%2Fadmin%2F", clear: true,
-		claims: &jose.Claims{Subject: "user-1", SessionID: "c2Vzc2lvbg", Roles: []string{"admin"}, ExpiresAt: 1767225600}})
+		claims: &jose.Claims{Subject: "user-1", SessionID: "c2Vzc2lvbg", Roles: []string{"admin"}, ExpiresAt: 1767225600, SecondFactor: true}})
 }

@@ -27,7 +27,7 @@ func fullConfig() verifier.Config {
 		LocalConfig: verifier.LocalConfig{
 			AllowBearer: true, AfterLoginPath: "/home",
 			PublicPaths:      []string{"/login", "/auth/", "/assets/"},
-			Protected:        []verifier.ProtectedRoute{{Prefix: "/admin/", Roles: []string{"admin", "ops"}}},
+			Protected:        []verifier.ProtectedRoute{{Prefix: "/admin/", Roles: []string{"admin", "ops"}, MFA: true}},
 			DefaultProtected: true, CacheEntries: 77,
 		},
 	}

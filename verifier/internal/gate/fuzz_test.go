@@ -52,7 +52,8 @@ func FuzzDecide(f *testing.F) {
 				t.Fatalf("redirect to an unsafe location: %q", out)
 			}
 		case verifier.ActionDeny:
-			if !(d.Status == 403 && d.Reason == abi.ReasonMissingRole || d.Status == 400 && d.Reason == abi.ReasonInvalidPath) ||
+			forbidden := d.Reason == abi.ReasonMissingRole || d.Reason == abi.ReasonMFARequired
+			if !(d.Status == 403 && forbidden || d.Status == 400 && d.Reason == abi.ReasonInvalidPath) ||
 				d.Identity != nil || len(d.ClearCookies) != 0 {
 				t.Fatalf("bad deny: %q", out)
 			}

@@ -185,6 +185,10 @@ func (g *Gate) verifyToken(token []byte, now int64, out []byte) ([]byte, error) 
 	}
 	w.Name("exp")
 	w.Int(c.ExpiresAt)
+	if c.SecondFactor {
+		w.Name("mfa")
+		w.Bool(true)
+	}
 	w.EndObject()
 	return w.B, nil
 }

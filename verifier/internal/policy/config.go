@@ -51,11 +51,13 @@ type Config struct {
 	CacheEntries     int
 }
 
-// Route is one protected prefix and the roles it needs (any one suffices; none: any
-// valid token).
+// Route is one protected prefix, the roles it needs (any one suffices; none: any valid
+// token) and whether it needs a sign-in with a second factor (the token's amr lists
+// "mfa").
 type Route struct {
 	Prefix string
 	Roles  []string
+	MFA    bool
 }
 
 // Cookie names an auth cookie and the attributes the control plane sets it with.

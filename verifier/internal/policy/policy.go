@@ -99,6 +99,8 @@ type Match struct {
 	Invalid bool
 	// Rule is the protected prefix that decided ("" for the default rule).
 	Rule string
+	// MFA is true when a rule that applies needs a sign-in with a second factor.
+	MFA bool
 	// rules are the protected rules whose roles the token must meet, one role of each
 	// (none listed: any valid token). Most paths need one; more spill into extra.
 	rules [4]*Route
@@ -107,6 +109,7 @@ type Match struct {
 }
 
 func (m *Match) require(r *Route) {
+	m.MFA = m.MFA || r.MFA
 	for i := 0; i < m.n && i < len(m.rules); i++ {
 		if m.rules[i] == r {
 			return
@@ -167,7 +170,8 @@ func (m *Match) rule(i int) *Route {
 //     protected one on a tie, DefaultProtected when none matches. On top of it, every
 //     protected rule that matches the fold at least as specifically (folded prefix at
 //     least as long) as the literally deciding rule applies too: the path is protected
-//     and the token must carry one role of each such rule. A shorter one does not:
+//     and the token must carry one role of each such rule (and a second factor when
+//     one of them asks for it). A shorter one does not:
 //     every reading of the path still falls under the longer rule the literal match
 //     found, so more specific rules keep their meaning ("/admin/" for admin,
 //     "/admin/reports" for reports).

@@ -47,6 +47,8 @@ func Config() verifier.Config {
 				{Prefix: "/finance/", Roles: []string{"owner", "billing"}},
 				{Prefix: "/ops/", Roles: []string{"ops"}},
 				{Prefix: "/api/"},
+				{Prefix: "/vault/", MFA: true},
+				{Prefix: "/admin/keys/", Roles: []string{"admin"}, MFA: true},
 			},
 			DefaultProtected: true,
 			CacheEntries:     64,
@@ -109,7 +111,15 @@ var (
 	ValidRS = vectors.RS256Key().Token(Claims(nil))
 	Member  = vectors.EdDSAKey().Token(Claims(map[string]any{"sub": "user-7",
 		"sid": "bWVtYmVyLXNlc3Npb24taWQtMDAx", "roles": []string{"member"}}))
-	NoRoles  = vectors.EdDSAKey().Token(Claims(map[string]any{"roles": nil}))
+	NoRoles = vectors.EdDSAKey().Token(Claims(map[string]any{"roles": nil}))
+	// SecondFactor's sign-in used a second factor (amr lists "mfa"); PasswordOnly's
+	// did not (Valid has no amr at all, which counts the same).
+	SecondFactor = vectors.EdDSAKey().Token(Claims(map[string]any{"amr": []string{"pwd", "otp", "mfa"}}))
+	PasswordOnly = vectors.EdDSAKey().Token(Claims(map[string]any{"amr": []string{"pwd"}}))
+	MemberMFA    = vectors.EdDSAKey().Token(Claims(map[string]any{"sub": "user-7",
+		"sid": "bWVtYmVyLXNlc3Npb24taWQtMDAx", "roles": []string{"member"}, "amr": []string{"pwd", "mfa"}}))
+	// BadAMR's amr is a string, not an array: an invalid token, however it reads.
+	BadAMR   = vectors.EdDSAKey().Token(Claims(map[string]any{"amr": "mfa"}))
 	Expired  = vectors.EdDSAKey().Token(Claims(map[string]any{"iat": Now - 700, "nbf": Now - 700, "exp": Now - 100}))
 	InLeeway = vectors.EdDSAKey().Token(Claims(map[string]any{"iat": Now - 150, "nbf": Now - 150, "exp": Now - 20}))
 	// Superseded is valid by its times but issued before the revocation list's cutoff.
@@ -137,6 +147,7 @@ var (
 	ValidSID    = "c2Vzc2lvbi0xMjM0NTY3ODkwYWJjZGVm"
 	validExp    = Now + 540
 	standardIDs = &verifier.Identity{Subject: "user-42", SessionID: ValidSID, Roles: []string{"admin", "billing"}, ExpiresAt: validExp}
+	mfaIDs      = &verifier.Identity{Subject: "user-42", SessionID: ValidSID, Roles: []string{"admin", "billing"}, ExpiresAt: validExp, SecondFactor: true}
 	memberID    = &verifier.Identity{Subject: "user-7", SessionID: MemberSID, Roles: []string{"member"}, ExpiresAt: validExp}
 )
 
@@ -209,6 +220,7 @@ func Cases() []Case {
 	}
 	deny := verifier.Decision{Action: verifier.ActionDeny, Reason: "missing_role", Status: 403}
 	refused := verifier.Decision{Action: verifier.ActionDeny, Reason: "invalid_path", Status: 400}
+	noSecondFactor := verifier.Decision{Action: verifier.ActionDeny, Reason: "mfa_required", Status: 403}
 	dash := "%2Fdashboard"
 	return []Case{
 		// Public paths.
@@ -250,6 +262,18 @@ func Cases() []Case {
 		{"role missing", get("/admin/users", "", at(Member)), deny},
 		{"roles claim absent", get("/ops/", "", at(NoRoles)), deny},
 		{"protected prefix without roles", get("/api/orders", "", at(Member)), allow("authenticated", memberID)},
+		{"second factor present", get("/vault/secrets", "", at(SecondFactor)), allow("authenticated", mfaIDs)},
+		{"the identity says the sign-in used a second factor", get("/static/app.js", "", at(SecondFactor)), allow("public_authenticated", mfaIDs)},
+		{"password-only sign-in on a second-factor route", get("/vault/secrets", "", at(PasswordOnly)), noSecondFactor},
+		{"no amr counts as no second factor", get("/vault/", "", at(Valid)), noSecondFactor},
+		{"the rule's directory needs the second factor too", get("/vault", "", at(Valid)), noSecondFactor},
+		{"second factor and role", get("/admin/keys/rotate", "", at(SecondFactor)), allow("authenticated", mfaIDs)},
+		{"second factor without the role", get("/admin/keys/rotate", "", at(MemberMFA)), deny},
+		{"role without the second factor", get("/admin/keys/rotate", "", at(PasswordOnly)), noSecondFactor},
+		{"routes without the rule ignore amr", get("/admin/users", "", at(PasswordOnly)), allow("authenticated", standardIDs)},
+		{"amr that is not an array is invalid", get("/dashboard", "", at(BadAMR)), redirect("invalid_token", login(dash), clearBoth)},
+		{"letter case keeps the second-factor check", get("/VAULT/secrets", "", at(PasswordOnly)), noSecondFactor},
+		{"encoded letters keep the second-factor check", get("/v%61ult/secrets", "", at(Valid)), noSecondFactor},
 		{"bearer token", verifier.Request{Method: "GET", Path: "/api/orders", Authorization: "Bearer " + Valid}, allow("authenticated", standardIDs)},
 		{"bearer scheme is case-insensitive", verifier.Request{Method: "GET", Path: "/api/orders", Authorization: "bearer " + Valid}, allow("authenticated", standardIDs)},
 		{"cookie wins over bearer", verifier.Request{Method: "GET", Path: "/api/orders", Cookies: at(Member), Authorization: "Bearer " + Valid}, allow("authenticated", memberID)},
