@@ -284,12 +284,13 @@ func TestBinaryStartsFromTheControlPlanesEdgeConfig(t *testing.T) {
 func TestBinaryStripsIdentityHeadersInEverySpelling(t *testing.T) {
 	d := startDemo(t, demoOptions{args: []string{"--upstream", cgiApp(t)}})
 	forged := http.Header{
-		"X_Edgeauth_Subject":    {"mallory"},
-		"X_EDGEAUTH_ROLES":      {"admin"},
-		"x-edgeauth-session":    {"c2Vzc2lvbi1vZi1tYWxsb3J5"},
-		"X-Edgeauth_Expires_At": {"2099-01-01T00:00:00Z"},
-		"X.Edgeauth.Roles":      {"admin"},
-		"Connection":            {"X-Edgeauth-Subject"},
+		"X_Edgeauth_Subject":       {"mallory"},
+		"X_EDGEAUTH_ROLES":         {"admin"},
+		"x-edgeauth-session":       {"c2Vzc2lvbi1vZi1tYWxsb3J5"},
+		"X-Edgeauth_Expires_At":    {"2099-01-01T00:00:00Z"},
+		"X.Edgeauth.Roles":         {"admin"},
+		"x_edgeauth_second_factor": {"true"},
+		"Connection":               {"X-Edgeauth-Subject"},
 	}
 	env := func(path string) map[string]string {
 		t.Helper()
@@ -309,7 +310,8 @@ func TestBinaryStripsIdentityHeadersInEverySpelling(t *testing.T) {
 	}
 	u := d.signIn("ada@example.test")
 	seen := env("/app/report")
-	if len(seen) != 4 || seen["HTTP_X_EDGEAUTH_SUBJECT"] != u.ID || seen["HTTP_X_EDGEAUTH_ROLES"] != "" ||
+	if len(seen) != 5 || seen["HTTP_X_EDGEAUTH_SUBJECT"] != u.ID || seen["HTTP_X_EDGEAUTH_ROLES"] != "" ||
+		seen["HTTP_X_EDGEAUTH_SECOND_FACTOR"] != "false" ||
 		seen["HTTP_X_EDGEAUTH_SESSION"] == "" || seen["HTTP_X_EDGEAUTH_SESSION"] == forged["x-edgeauth-session"][0] ||
 		seen["HTTP_X_EDGEAUTH_EXPIRES_AT"] == forged["X-Edgeauth_Expires_At"][0] {
 		t.Fatalf("signed in as %s (no roles): the CGI app reads %v", u.ID, seen)

@@ -106,8 +106,9 @@ func TestBinarySocketRefreshAndRetryAndForgedIdentity(t *testing.T) {
 	seen := greeting(c)
 	c.Close()
 	lines := strings.Split(seen, "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "X-Edgeauth-Expires-At=") || lines[1] != "X-Edgeauth-Roles=editor" ||
-		!strings.HasPrefix(lines[2], "X-Edgeauth-Session=") || lines[2] == "X-Edgeauth-Session=stolen" || lines[3] != "X-Edgeauth-Subject="+u.ID {
+	if len(lines) != 5 || !strings.HasPrefix(lines[0], "X-Edgeauth-Expires-At=") || lines[1] != "X-Edgeauth-Roles=editor" ||
+		lines[2] != "X-Edgeauth-Second-Factor=false" ||
+		!strings.HasPrefix(lines[3], "X-Edgeauth-Session=") || lines[3] == "X-Edgeauth-Session=stolen" || lines[4] != "X-Edgeauth-Subject="+u.ID {
 		t.Fatalf("the upstream saw:\n%s", seen)
 	}
 

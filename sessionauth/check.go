@@ -24,6 +24,10 @@ var ErrNoToken = errors.New("sessionauth: no access token")
 // ErrMissingRole: the token is valid but has none of the roles required.
 var ErrMissingRole = errors.New("sessionauth: none of the required roles")
 
+// ErrSecondFactorRequired: the token is valid, but its sign-in used no second factor
+// and the resource requires one (RequireSecondFactor).
+var ErrSecondFactorRequired = errors.New("sessionauth: the sign-in used no second factor")
+
 // ErrDuplicateCookie: the access cookie appears more than once (a cookie tossed from a
 // sibling subdomain, or a stale one with another Path); it wraps verifier.ErrMalformed.
 var ErrDuplicateCookie = fmt.Errorf("sessionauth: access cookie sent more than once: %w", verifier.ErrMalformed)
@@ -71,6 +75,9 @@ type Identity struct {
 	// IssuedAt is the token's iat (zero when it has none): a revocation list's cutoff
 	// (Source.Cutoff) withdraws what was authorized with tokens issued before it.
 	IssuedAt time.Time
+	// SecondFactor is true when the session's sign-in used a second factor (the
+	// token's amr lists "mfa"); RequireSecondFactor admits only such identities.
+	SecondFactor bool
 }
 
 // HasRole reports whether the identity has at least one of roles.
@@ -214,7 +221,7 @@ func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
 		return Identity{}, fmt.Errorf("sessionauth: token issued before the revocation list's cutoff: %w", verifier.ErrExpired)
 	}
 	id := Identity{Subject: claims.Subject, SessionID: claims.SessionID, Roles: claims.Roles,
-		ExpiresAt: time.Unix(claims.ExpiresAt, 0), KeyID: claims.KeyID}
+		ExpiresAt: time.Unix(claims.ExpiresAt, 0), KeyID: claims.KeyID, SecondFactor: claims.SecondFactor}
 	if claims.SessionExpiresAt != 0 {
 		id.SessionExpiresAt = time.Unix(claims.SessionExpiresAt, 0)
 	}

@@ -46,6 +46,27 @@ func (c *Checker) Middleware(roles ...string) func(http.Handler) http.Handler {
 	}
 }
 
+// RequireSecondFactor admits to next only requests whose identity (put in the context
+// by Middleware, which must run first) signed in with a second factor; others are
+// answered 403 mfa_required, as an edge answers a route with "mfa": true. Without an
+// identity in the context it answers 401 unauthenticated: a handler mounted without
+// Middleware refuses rather than opens.
+//
+//	mux.Handle("/admin/keys/", checker.Middleware("admin")(sessionauth.RequireSecondFactor(keys)))
+func RequireSecondFactor(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := IdentityFrom(r.Context())
+		switch {
+		case !ok:
+			WriteError(w, ErrNoToken)
+		case !id.SecondFactor:
+			WriteError(w, ErrSecondFactorRequired)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
 // Refusal is how a refused check is answered over HTTP.
 type Refusal struct {
 	Status  int
@@ -60,6 +81,7 @@ type Refusal struct {
 //	session_inactive  401  the token's session was revoked (logout, logout-all, reuse detection)
 //	invalid_request   400  Cookie headers over the size limits
 //	missing_role      403  none of the required roles
+//	mfa_required      403  the sign-in used no second factor, which the resource requires
 //	unavailable       503  keys or revocations stale (control plane unreachable): retry later
 var (
 	RefusalUnauthenticated = Refusal{http.StatusUnauthorized, "unauthenticated", "no valid access token: send the access cookie or an Authorization: Bearer header"}
@@ -67,6 +89,7 @@ var (
 	RefusalSessionInactive = Refusal{http.StatusUnauthorized, "session_inactive", "the session has ended or was revoked: sign in again"}
 	RefusalInvalidRequest  = Refusal{http.StatusBadRequest, "invalid_request", "the Cookie headers are too large"}
 	RefusalMissingRole     = Refusal{http.StatusForbidden, "missing_role", "signed in, but without a role this resource requires"}
+	RefusalMFARequired     = Refusal{http.StatusForbidden, "mfa_required", "signed in without a second factor, which this resource requires: turn one on, or sign in again with it"}
 	RefusalUnavailable     = Refusal{http.StatusServiceUnavailable, "unavailable", "authentication is temporarily unavailable: retry shortly"}
 )
 
@@ -77,6 +100,8 @@ func RefusalFor(err error) Refusal {
 		return RefusalUnavailable
 	case errors.Is(err, ErrMissingRole):
 		return RefusalMissingRole
+	case errors.Is(err, ErrSecondFactorRequired):
+		return RefusalMFARequired
 	case errors.Is(err, verifier.ErrRevoked):
 		return RefusalSessionInactive
 	case errors.Is(err, verifier.ErrExpired):

@@ -142,7 +142,7 @@ func (p *Proxy) dial(r *http.Request, id sessionauth.Identity) (*websocket.Conn,
 			}
 		}
 	}
-	verifier.SetIdentityHeaders(h, &verifier.Identity{Subject: id.Subject, SessionID: id.SessionID, Roles: id.Roles, ExpiresAt: id.ExpiresAt.Unix()})
+	verifier.SetIdentityHeaders(h, &verifier.Identity{Subject: id.Subject, SessionID: id.SessionID, Roles: id.Roles, ExpiresAt: id.ExpiresAt.Unix(), SecondFactor: id.SecondFactor})
 	h.Set("Host", r.Host) // as the HTTP reverse proxy does: the upstream sees the site's host (and Origin)
 	if ip, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		if prior := h.Get("X-Forwarded-For"); prior != "" {

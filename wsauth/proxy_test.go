@@ -102,10 +102,11 @@ func TestProxy(t *testing.T) {
 		t.Fatalf("subprotocol %q", c.Subprotocol())
 	}
 	_, msg, err := c.ReadMessage()
-	want := "X-Edgeauth-Expires-At=" // then the other three, exactly these
+	want := "X-Edgeauth-Expires-At=" // then the other four, exactly these
 	if err != nil || !strings.HasPrefix(string(msg), want) || !strings.Contains(string(msg), "X-Edgeauth-Roles=editor;") ||
+		!strings.Contains(string(msg), "X-Edgeauth-Second-Factor=false;") ||
 		!strings.Contains(string(msg), "X-Edgeauth-Session="+l.SessionID+";") || !strings.HasSuffix(string(msg), "X-Edgeauth-Subject="+user.ID) ||
-		strings.Count(string(msg), "=") != 4 {
+		strings.Count(string(msg), "=") != 5 {
 		t.Fatalf("upstream saw %q, %v", msg, err)
 	}
 	alive(t, c, "proxied socket")

@@ -298,6 +298,12 @@ func permits(d verifier.Decision, id sessionauth.Identity) error {
 				return sessionauth.ErrMissingRole
 			}
 		}
+		// The decision does not say whether the route asked for a second factor, so
+		// an identity the gate admitted with one must come with one here too, as
+		// with its roles.
+		if d.Identity.SecondFactor && !id.SecondFactor {
+			return sessionauth.ErrSecondFactorRequired
+		}
 		return nil
 	}
 	// Anything else (a preflight, a reason a newer module invents) was allowed for no
@@ -352,12 +358,15 @@ func (g *Gate) check(w http.ResponseWriter, r *http.Request, api bool) (verifier
 	return d, true
 }
 
-// refuse answers a deny (403 missing_role, or 400 invalid_path for a refused path) and
-// anything a newer module might invent (403), as JSON when api.
+// refuse answers a deny (403 missing_role or mfa_required, or 400 invalid_path for a
+// refused path) and anything a newer module might invent (403), as JSON when api.
 func refuse(w http.ResponseWriter, d verifier.Decision, api bool) {
 	f := sessionauth.RefusalMissingRole
-	if d.Action == verifier.ActionDeny && d.Status == http.StatusBadRequest {
+	switch {
+	case d.Action == verifier.ActionDeny && d.Status == http.StatusBadRequest:
 		f = refusalInvalidPath
+	case d.Reason == verifier.ReasonMFARequired:
+		f = sessionauth.RefusalMFARequired
 	}
 	answer(w, f, api)
 }

@@ -21,7 +21,8 @@ import (
 
 const wsOrigin = "https://app.example.test"
 
-// socketRoute is an edge with one WebSocket route, /ws/admin/ for role admin, relayed
+// socketRoute is an edge with two WebSocket routes, /ws/admin/ for role admin and
+// /ws/vault/ for a sign-in with a second factor (the URL returned is /ws/admin/'s), relayed
 // by wsauth.Proxy behind Gate.RouteRules to an upstream that greets each connection
 // with the subject the edge forwarded. checker builds the proxy's checker.
 func socketRoute(t *testing.T, cp *standIn, now int64, checker func(*sessionauth.Source) *sessionauth.Checker) string {
@@ -32,7 +33,7 @@ func socketRoute(t *testing.T, cp *standIn, now int64, checker func(*sessionauth
 	e := verifier.NewNative()
 	t.Cleanup(func() { e.Close(ctx) })
 	if err := e.Configure(ctx, verifier.Config{EdgeConfig: cp.edgeConfig(), LocalConfig: verifier.LocalConfig{
-		Protected: []verifier.ProtectedRoute{{Prefix: "/ws/admin/", Roles: []string{"admin"}}}}}); err != nil {
+		Protected: []verifier.ProtectedRoute{{Prefix: "/ws/admin/", Roles: []string{"admin"}}, {Prefix: "/ws/vault/", MFA: true}}}}); err != nil {
 		t.Fatal(err)
 	}
 	src, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: cp.srv.URL, Engine: e, NoStream: true, Now: clock, Logger: quiet})
@@ -110,6 +111,33 @@ func TestRouteRulesCheckTheIdentityTheProxyAuthorises(t *testing.T) {
 	defer c.Close()
 	if _, msg, _ := c.ReadMessage(); string(msg) != "hello root" {
 		t.Fatalf("admin: greeted %q", msg)
+	}
+}
+
+// A second factor the route asks for applies to the identity the proxy authorises too:
+// the gate read a token with one, the proxy's checker (another cookie) one without.
+func TestRouteRulesCheckTheSecondFactorOfTheIdentityTheProxyAuthorises(t *testing.T) {
+	now := time.Now().Unix()
+	cp := newStandIn(t, "https://auth.example.test", now)
+	u := strings.Replace(socketRoute(t, cp, now, func(src *sessionauth.Source) *sessionauth.Checker {
+		chk, err := sessionauth.NewChecker(src, sessionauth.CheckerConfig{AccessCookie: "other"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return chk
+	}), "/ws/admin/", "/ws/vault/", 1)
+	strong := cp.token("ada", "s-1", []string{}, map[string]any{"amr": []string{"pwd", "otp", "mfa"}})
+	weak := cp.token("ada", "s-2", []string{}, map[string]any{"amr": []string{"pwd"}})
+	refusedBeforeUpgrade(t, u, http.Header{"Origin": {wsOrigin}, "Cookie": {"at=" + weak + "; other=" + weak}}, http.StatusForbidden)
+	refusedBeforeUpgrade(t, u, http.Header{"Origin": {wsOrigin}, "Cookie": {"at=" + strong + "; other=" + weak}}, http.StatusForbidden)
+
+	c, resp, err := websocket.DefaultDialer.Dial(u, http.Header{"Origin": {wsOrigin}, "Cookie": {"at=" + strong + "; other=" + strong}})
+	if err != nil {
+		t.Fatalf("with a second factor: %v %v", err, resp)
+	}
+	defer c.Close()
+	if _, msg, _ := c.ReadMessage(); string(msg) != "hello ada" {
+		t.Fatalf("greeted %q", msg)
 	}
 }
 
