@@ -190,3 +190,28 @@ func TestUpgradeTo008(t *testing.T) {
 		t.Fatalf("an existing account after 008: enabled %v (%v)", enabled, err)
 	}
 }
+
+// Migration 010 (a session records its second factor): an existing session stays
+// NULL (the password alone: nothing recorded more), and only the factors the control
+// plane knows can be recorded.
+func TestUpgradeTo010(t *testing.T) {
+	ctx := context.Background()
+	pool, exec := atVersion(t, 9)
+	now := time.Now()
+	exec(`INSERT INTO users (id, email, email_key, password_hash) VALUES ('00000000-0000-0000-0000-000000000001', 'a@b', 'a@b', '$argon2id$x')`)
+	exec(`INSERT INTO sessions (id, user_id, created_at, last_used_at, idle_expires_at, absolute_expires_at, token_hash)
+		VALUES ('existing-session-xxxxxxxxxxxxxxx', '00000000-0000-0000-0000-000000000001', $1, $1, $2, $2, sha256('x'::bytea))`, now, now.Add(time.Hour))
+	if err := migrations.ApplyTo(ctx, pool, 10); err != nil {
+		t.Fatal(err)
+	}
+	var none bool
+	if err := pool.QueryRow(ctx, `SELECT second_factor IS NULL FROM sessions`).Scan(&none); err != nil || !none {
+		t.Fatalf("an existing session after 010: no second factor %v (%v)", none, err)
+	}
+	for factor, ok := range map[string]bool{"totp": true, "recovery_code": true, "sms": false, "": false} {
+		_, err := pool.Exec(ctx, `UPDATE sessions SET second_factor = $1`, factor)
+		if (err == nil) != ok {
+			t.Errorf("second factor %q: %v", factor, err)
+		}
+	}
+}
