@@ -127,7 +127,7 @@ var RefreshSQL = `
 // refreshSessionColumns lists a session's columns (sessionDest's order) from a.
 func refreshSessionColumns(a string) string {
 	return a + `.id, ` + a + `.user_id::text, ` + a + `.user_agent, ` + a + `.ip, ` + a + `.created_at, ` + a + `.last_used_at, ` +
-		a + `.idle_expires_at, ` + a + `.absolute_expires_at, ` + a + `.revoked_at, coalesce(` + a + `.revoke_reason, ''), ` +
+		a + `.idle_expires_at, ` + a + `.absolute_expires_at, ` + a + `.revoked_at, coalesce(` + a + `.revoke_reason, ''), coalesce(` + a + `.second_factor, ''), ` +
 		a + `.generation, ` + a + `.token_hash, ` + a + `.previous_hash, ` + a + `.rotated_at, ` + a + `.successor_box`
 }
 

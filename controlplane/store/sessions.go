@@ -24,6 +24,9 @@ type Session struct {
 	AbsoluteExpires time.Time
 	RevokedAt       *time.Time
 	RevokeReason    string
+	// SecondFactor is the second factor the session proved (migration 010): "totp",
+	// "recovery_code", or "" for the password alone.
+	SecondFactor string
 
 	// Refresh state, changed by one statement at a time (the row lock; RefreshSQL).
 	Generation   int        // generation of the live refresh token
@@ -58,23 +61,40 @@ func (s Session) Holds(generation int, hash []byte, issued bool) bool {
 }
 
 const sessionColumns = `s.id, s.user_id::text, s.user_agent, s.ip, s.created_at, s.last_used_at,
-	s.idle_expires_at, s.absolute_expires_at, s.revoked_at, coalesce(s.revoke_reason, ''),
+	s.idle_expires_at, s.absolute_expires_at, s.revoked_at, coalesce(s.revoke_reason, ''), coalesce(s.second_factor, ''),
 	s.generation, s.token_hash, s.previous_hash, s.rotated_at, s.successor_box`
 
 func sessionDest(s *Session) []any {
 	return []any{&s.ID, &s.UserID, &s.UserAgent, &s.IP, &s.Created, &s.LastUsed,
-		&s.IdleExpires, &s.AbsoluteExpires, &s.RevokedAt, &s.RevokeReason,
+		&s.IdleExpires, &s.AbsoluteExpires, &s.RevokedAt, &s.RevokeReason, &s.SecondFactor,
 		&s.Generation, &s.TokenHash, &s.PreviousHash, &s.RotatedAt, &s.SuccessorBox}
 }
 
 // CreateSession inserts a session at generation 1 whose live refresh token's secret
-// hashes to s.TokenHash. ErrConflict if the id exists.
+// hashes to s.TokenHash, with s.SecondFactor. ErrConflict if the id exists.
 func (q Queries) CreateSession(ctx context.Context, s Session) error {
 	_, err := q.db.Exec(ctx, `
-		INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at, idle_expires_at, absolute_expires_at, token_hash)
-		VALUES ($1, $2::uuid, $3, $4, $5, $5, $6, $7, $8)`,
-		s.ID, s.UserID, s.UserAgent, s.IP, s.Created, s.IdleExpires, s.AbsoluteExpires, s.TokenHash)
+		INSERT INTO sessions (id, user_id, user_agent, ip, created_at, last_used_at, idle_expires_at, absolute_expires_at, token_hash, second_factor)
+		VALUES ($1, $2::uuid, $3, $4, $5, $5, $6, $7, $8, nullif($9, ''))`,
+		s.ID, s.UserID, s.UserAgent, s.IP, s.Created, s.IdleExpires, s.AbsoluteExpires, s.TokenHash, s.SecondFactor)
 	return translate("create session", err)
+}
+
+// SetSessionSecondFactor records that the user's live session id proved factor (a
+// confirmed TOTP enrollment). ErrNotFound if the session is not the user's, or is
+// revoked or expired at now.
+func (q Queries) SetSessionSecondFactor(ctx context.Context, id, userID, factor string, now time.Time) error {
+	if !isUUID(userID) {
+		return translate("set session second factor", errNoRows)
+	}
+	tag, err := q.db.Exec(ctx, `
+		UPDATE sessions SET second_factor = $3
+		WHERE id = $1 AND user_id = $2::uuid AND revoked_at IS NULL AND idle_expires_at > $4 AND absolute_expires_at > $4`,
+		id, userID, factor, now)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = errNoRows
+	}
+	return translate("set session second factor", err)
 }
 
 // SessionByID returns a session (revoked or not). ErrNotFound if none.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"slices"
@@ -289,6 +290,78 @@ func TestStoreConformance(t *testing.T) {
 		}
 		_, _, err = s.LockSession(ctx, "nope")
 		is(t, err, store.ErrNotFound)
+	})
+
+	// A session's second factor: written when it is created, read back by every query
+	// that reads sessions (the refresh statement's both branches included), and set
+	// afterwards on one live session of the user only.
+	t.Run("second factor", func(t *testing.T) {
+		t.Parallel()
+		s, _ := newStore(t)
+		u := mkUser(t, s, "gu@example.test")
+		v := mkUser(t, s, "ha@example.test")
+		ss := store.Session{ID: "session-g-xxxxxxxxxxxxxxxx", UserID: u.ID, Created: t0, LastUsed: t0,
+			IdleExpires: t0.Add(time.Hour), AbsoluteExpires: t0.Add(24 * time.Hour), TokenHash: hash("g1"), SecondFactor: "recovery_code"}
+		if err := s.CreateSession(ctx, ss); err != nil {
+			t.Fatal(err)
+		}
+		plain := mkSession(t, s, "session-h-xxxxxxxxxxxxxxxx", u.ID, "h1")
+		want := func(what, got, want string) {
+			t.Helper()
+			if got != want {
+				t.Fatalf("%s: second factor %q, want %q", what, got, want)
+			}
+		}
+		got, err := s.SessionByID(ctx, ss.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want("by id", got.SecondFactor, "recovery_code")
+		if got, _ := s.SessionByID(ctx, plain.ID); got.SecondFactor != "" {
+			t.Fatalf("a session without one: %q", got.SecondFactor)
+		}
+		list, err := s.ListActiveSessions(ctx, u.ID, t0)
+		if err != nil || len(list) != 2 {
+			t.Fatalf("list %v %v", list, err)
+		}
+		for _, l := range list {
+			want("listed "+l.ID, l.SecondFactor, map[string]string{ss.ID: "recovery_code", plain.ID: ""}[l.ID])
+		}
+		err = s.InTx(ctx, func(q store.Queries) error {
+			locked, _, err := q.LockSession(ctx, ss.ID)
+			want("locked", locked.SecondFactor, "recovery_code")
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := store.RefreshAttempt{SessionID: ss.ID, Generation: 1, Hash: hash("g1"), At: t0, GraceFrom: t0.Add(-time.Minute),
+			NewHash: hash("g2"), SuccessorBox: []byte("box"), IdleExpires: t0.Add(time.Hour), ReuseReason: "refresh_token_reused"}
+		for _, outcome := range []store.RefreshOutcome{store.RefreshRotated, store.RefreshGrace} {
+			r, err := s.Refresh(ctx, a)
+			if err != nil || r.Outcome != outcome {
+				t.Fatalf("refresh: %v %v, want %v", r.Outcome, err, outcome)
+			}
+			want(fmt.Sprintf("refresh (outcome %v)", outcome), r.Session.SecondFactor, "recovery_code")
+		}
+
+		if err := s.SetSessionSecondFactor(ctx, plain.ID, u.ID, "totp", t0); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.SessionByID(ctx, plain.ID)
+		want("set", got.SecondFactor, "totp")
+		got, _ = s.SessionByID(ctx, ss.ID)
+		want("another session of the user", got.SecondFactor, "recovery_code")
+		is(t, s.SetSessionSecondFactor(ctx, plain.ID, v.ID, "totp", t0), store.ErrNotFound)
+		is(t, s.SetSessionSecondFactor(ctx, plain.ID, u.ID, "totp", t0.Add(2*time.Hour)), store.ErrNotFound) // idle-expired
+		is(t, s.SetSessionSecondFactor(ctx, plain.ID, "not-a-uuid", "totp", t0), store.ErrNotFound)
+		if err := s.RevokeSession(ctx, plain.ID, "", "test", t0); err != nil {
+			t.Fatal(err)
+		}
+		is(t, s.SetSessionSecondFactor(ctx, plain.ID, u.ID, "totp", t0), store.ErrNotFound)
+		if err := s.SetSessionSecondFactor(ctx, ss.ID, u.ID, "sms", t0); err == nil {
+			t.Fatal("a factor the schema does not know was recorded")
+		}
 	})
 
 	t.Run("the parent after the grace is reuse without a tag", func(t *testing.T) {
