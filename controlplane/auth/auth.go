@@ -293,6 +293,8 @@ type Session struct {
 	LastUsed        time.Time `json:"last_used"`
 	IdleExpires     time.Time `json:"idle_expires"`
 	AbsoluteExpires time.Time `json:"absolute_expires"`
+	// AuthMethods is how the session signed in: its access tokens' amr claim.
+	AuthMethods []string `json:"amr"`
 	// Current is set by ListSessions for the caller's own session.
 	Current bool `json:"current"`
 }
@@ -358,5 +360,5 @@ func userFrom(u store.User) User {
 
 func sessionFrom(s store.Session) Session {
 	return Session{ID: s.ID, UserID: s.UserID, UserAgent: s.UserAgent, IP: s.IP, Created: s.Created,
-		LastUsed: s.LastUsed, IdleExpires: s.IdleExpires, AbsoluteExpires: s.AbsoluteExpires}
+		LastUsed: s.LastUsed, IdleExpires: s.IdleExpires, AbsoluteExpires: s.AbsoluteExpires, AuthMethods: amr(s.SecondFactor)}
 }

@@ -16,19 +16,21 @@ import (
 )
 
 // AccessClaims are the claims of an access token: iss, aud (a single string), sub (user
-// id), sid (session id), roles, jti, iat, nbf, exp, and sess_exp (the session's absolute
-// expiry, so that a WebSocket authorized by this short-lived token can be closed when
-// its session ends).
+// id), sid (session id), roles, amr (how the session signed in), jti, iat, nbf, exp, and
+// sess_exp (the session's absolute expiry, so that a WebSocket authorized by this
+// short-lived token can be closed when its session ends).
 type AccessClaims struct {
 	Issuer    string   `json:"iss"`
 	Audience  string   `json:"aud"`
 	Subject   string   `json:"sub"`
 	SessionID string   `json:"sid"`
 	Roles     []string `json:"roles"`
-	TokenID   string   `json:"jti"`
-	IssuedAt  int64    `json:"iat"`
-	NotBefore int64    `json:"nbf"`
-	ExpiresAt int64    `json:"exp"`
+	// AuthMethods is the amr claim (RFC 8176), always present: see amr.
+	AuthMethods []string `json:"amr"`
+	TokenID     string   `json:"jti"`
+	IssuedAt    int64    `json:"iat"`
+	NotBefore   int64    `json:"nbf"`
+	ExpiresAt   int64    `json:"exp"`
 	// SessionExpiresAt is the session's absolute expiry.
 	SessionExpiresAt int64 `json:"sess_exp"`
 }
@@ -47,10 +49,27 @@ func (c AccessClaims) GetAudience() (jwt.ClaimStrings, error) {
 	return jwt.ClaimStrings{c.Audience}, nil
 }
 
+// amr is the amr claim (RFC 8176 method values) of a session whose sign-in proved
+// secondFactor (store.Session.SecondFactor): the password alone is ["pwd"]; a TOTP code
+// adds "otp" and "mfa"; a recovery code adds "mfa" only (RFC 8176's "otp" names the
+// codes of a generator, HOTP or TOTP, which a recovery code is not). An edge route that
+// requires a second factor looks for "mfa"; a token without amr (issued by a release
+// before it) has none.
+func amr(secondFactor string) []string {
+	switch secondFactor {
+	case factorTOTP:
+		return []string{"pwd", "otp", "mfa"}
+	case factorRecoveryCode:
+		return []string{"pwd", "mfa"}
+	}
+	return []string{"pwd"}
+}
+
 // issueAccess signs an access token for the user's session at now, with token id jti.
-// Its claims follow from the arguments alone (times in whole seconds), so the same
-// arguments sign the same claims: with a deterministic signature (keys.Manager's) under
-// the same key, the very same token (see Refresh).
+// Its claims follow from the arguments alone (times in whole seconds; amr from the
+// session's second factor), so the same arguments sign the same claims: with a
+// deterministic signature (keys.Manager's) under the same key, the very same token (see
+// Refresh).
 func (s *Service) issueAccess(ctx context.Context, userID string, sess store.Session, roles []string, now time.Time, jti string) (string, time.Time, error) {
 	if roles == nil {
 		roles = []string{}
@@ -58,7 +77,7 @@ func (s *Service) issueAccess(ctx context.Context, userID string, sess store.Ses
 	exp := now.Add(s.cfg.AccessTTL)
 	c := AccessClaims{
 		Issuer: s.cfg.Issuer, Audience: s.cfg.Audience, Subject: userID, SessionID: sess.ID,
-		Roles: roles, TokenID: jti,
+		Roles: roles, AuthMethods: amr(sess.SecondFactor), TokenID: jti,
 		IssuedAt: now.Unix(), NotBefore: now.Unix(), ExpiresAt: exp.Unix(),
 		SessionExpiresAt: sess.AbsoluteExpires.Unix(),
 	}

@@ -48,6 +48,9 @@ func TestLoginRefreshLogout(t *testing.T) {
 	if se, _ := c["sess_exp"].(float64); int64(se) != r.Session.AbsoluteExpires.Unix() {
 		t.Fatalf("sess_exp %v, want the session's absolute expiry %v", c["sess_exp"], r.Session.AbsoluteExpires)
 	}
+	if amr, _ := c["amr"].([]any); len(amr) != 1 || amr[0] != "pwd" {
+		t.Fatalf("amr %v, want [pwd] (the password alone)", c["amr"])
+	}
 	if !r.Tokens.AccessExpires.Equal(now.Add(10 * time.Minute)) {
 		t.Fatalf("AccessExpires %v", r.Tokens.AccessExpires)
 	}

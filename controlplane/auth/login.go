@@ -215,13 +215,13 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error
 
 // openSession creates a session for user inside q's transaction (startSession), takes
 // the attempt's failures back and remembers the address, audits the login (with the
-// second factor used, if any: "totp", "recovery_code"), and revokes the sessions req
-// replaces.
+// second factor used, if any: "totp", "recovery_code", which the session records), and
+// revokes the sessions req replaces.
 func (s *Service) openSession(ctx context.Context, q store.Queries, user store.User, att attempt, req LoginRequest, now time.Time, factor string) (*Result, error) {
 	if err := att.succeed(ctx, q, now); err != nil {
 		return nil, err
 	}
-	res, err := s.startSession(ctx, q, user, req.UserAgent, req.IP, now)
+	res, err := s.startSession(ctx, q, user, req.UserAgent, req.IP, factor, now)
 	if err != nil {
 		return nil, err
 	}
@@ -240,11 +240,12 @@ func (s *Service) openSession(ctx context.Context, q store.Queries, user store.U
 }
 
 // startSession creates a session for user inside q's transaction: a new id, the first
-// refresh token and an access token.
-func (s *Service) startSession(ctx context.Context, q store.Queries, user store.User, userAgent, ip string, now time.Time) (*Result, error) {
+// refresh token and an access token. secondFactor is what the sign-in proved besides
+// the password ("" for nothing: store.Session.SecondFactor).
+func (s *Service) startSession(ctx context.Context, q store.Queries, user store.User, userAgent, ip, secondFactor string, now time.Time) (*Result, error) {
 	sess := store.Session{
 		ID: randomToken(sessionIDBytes), UserID: user.ID,
-		UserAgent: truncate(userAgent, 512), IP: truncate(ip, 64),
+		UserAgent: truncate(userAgent, 512), IP: truncate(ip, 64), SecondFactor: secondFactor,
 		Created: now, LastUsed: now,
 		IdleExpires: now.Add(s.cfg.IdleTTL), AbsoluteExpires: now.Add(s.cfg.AbsoluteTTL),
 	}

@@ -24,7 +24,9 @@ type ChangePasswordRequest struct {
 // whoever holds a copy of that session's tokens loses it with the others. The caller
 // gets a new session (the Result's tokens) on the same device; the old one is revoked
 // with reason session_replaced, the others with password_changed (NOTIFYed, listed,
-// streamed as any revocation). It returns the new session and how many others ended.
+// streamed as any revocation). The new session keeps the second factor the old one
+// proved (its tokens' amr): the change checked the password again, which takes nothing
+// away from a factor already shown. It returns the new session and how many others ended.
 //
 // The new password must pass CheckPassword for the account's login name
 // (ErrPasswordPolicy), checked before anything is counted: such a request counts
@@ -94,7 +96,7 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 			return ErrSessionNotFound
 		}
 		n = len(others)
-		if res, err = s.startSession(ctx, q, locked, req.UserAgent, req.IP, now); err != nil {
+		if res, err = s.startSession(ctx, q, locked, req.UserAgent, req.IP, sess.SecondFactor, now); err != nil {
 			return err
 		}
 		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonPasswordChanged, UserID: user.ID, SessionID: res.Session.ID, IP: truncate(req.IP, 64), At: now,

@@ -33,17 +33,22 @@ var noGraceFrom = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // Refresh rotates the refresh token and issues a new access token, following the rule in
 // the package documentation. Errors: ErrRefreshInvalid (malformed, unknown, or the session
 // is revoked or expired), ErrRefreshReused (reuse detected: the session is now revoked,
-// the revocation NOTIFYed and audited). The user's current roles go into the new token.
+// the revocation NOTIFYed and audited). The user's current roles, and how the session
+// signed in (amr), go into the new token.
 //
 // Everything a rotation writes is prepared first (the successor, sealed under the
 // presented token), then one statement decides and writes (store.RefreshSQL): one round
 // trip, one row (the session's) and one commit, shared under load with other refreshes
 // (store's groups), and no lock is held while the access token is signed. The
 // access token's claims follow from the rotation (its time, the successor's derived
-// token id, the user's roles), so a grace replay, which opens the sealed successor,
-// signs the same claims again and, since keys.Manager signs deterministically (EdDSA,
-// RS256, and ES256 with RFC 6979 nonces), returns the very same access token while the
-// active key is the same (after a key rotation: an equally valid token, same claims).
+// token id, the user's roles, the session's second factor), so a grace replay, which
+// opens the sealed successor, signs the same claims again and, since keys.Manager signs
+// deterministically (EdDSA, RS256, and ES256 with RFC 6979 nonces), returns the very
+// same access token while the active key is the same (after a key rotation: an equally
+// valid token, same claims). Roles and the second factor are read as they are at the
+// replay: should one have changed since the rotation (a role granted, a TOTP
+// enrollment confirmed in this session), the replay's token carries the new value, its
+// only difference from the first.
 func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, error) {
 	tok, ok := parseRefreshToken(req.Token)
 	if !ok || tok.generation >= math.MaxInt32 {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -100,7 +101,7 @@ func TestGraceReplayReturnsTheRotationsTokens(t *testing.T) {
 	first := mustRefresh(t, e, r.Tokens.Refresh)
 	e.clock.Add(auth.DefaultRefreshGrace / 2)
 	again := mustRefresh(t, e, r.Tokens.Refresh)
-	if again.Tokens != first.Tokens || again.Session != first.Session {
+	if again.Tokens != first.Tokens || !reflect.DeepEqual(again.Session, first.Session) {
 		t.Fatalf("replay %+v\nfirst %+v", again, first)
 	}
 	_, c := e.signer.parse(t, again.Tokens.Access, e.clock.Now())

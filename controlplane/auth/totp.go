@@ -14,6 +14,11 @@ package auth
 // recovery code works once. DisableTOTP takes the password and a code; an operator's
 // ResetTOTP (lost phone, no recovery code) takes neither.
 //
+// A session remembers the second factor its sign-in proved (store.Session.SecondFactor,
+// and from it the access token's amr claim): the login's, or, for the session that
+// confirms an enrollment, "totp". A password change's new session keeps the one it
+// replaces. Turning the factor off changes no session: each did prove it.
+//
 // Secrets are sealed in the database: AES-256-GCM under Config.SecretKey (derived from
 // keys.kek), the account's id as additional data. Sealed format: version 1 (one byte),
 // the first 8 bytes of SHA-256 of the key that sealed it, a 12-byte nonce, then the
@@ -45,6 +50,11 @@ const (
 	// RecoveryCodeCount is how many recovery codes ConfirmTOTP returns.
 	RecoveryCodeCount = 10
 	sealVersion       = 1
+
+	// The second factors a sign-in can prove, as the audit trail and the sessions table
+	// (second_factor) name them.
+	factorTOTP         = "totp"
+	factorRecoveryCode = "recovery_code"
 )
 
 var totpOpts = totp.ValidateOpts{Period: totpPeriod, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
@@ -119,8 +129,12 @@ func (s *Service) totpIssuer() string {
 }
 
 // ConfirmTOTP turns the pending second factor on when code is one of its current codes,
-// and returns the account's recovery codes (any earlier ones stop working). Errors:
-// ErrMFANotPending, ErrMFAInvalid, ErrSessionNotFound.
+// and returns the account's recovery codes (any earlier ones stop working). The code
+// proves the factor in the calling session, sessionID, as a login with it would: the
+// session records "totp" in the same transaction, so its next refresh's access token
+// says mfa. The user's other sessions are unchanged. Errors: ErrMFANotPending,
+// ErrMFAInvalid, ErrSessionNotFound (the account, or the calling session, has ended:
+// nothing changed).
 func (s *Service) ConfirmTOTP(ctx context.Context, userID, sessionID, code string) ([]string, error) {
 	user, err := s.st.UserByID(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -155,12 +169,19 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, sessionID, code strin
 		if err := q.EnableTOTP(ctx, user.ID, sealed, step, hashes); err != nil {
 			return err
 		}
+		if err := q.SetSessionSecondFactor(ctx, sessionID, user.ID, factorTOTP, now); err != nil {
+			return err
+		}
 		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_enabled", UserID: user.ID, SessionID: sessionID, At: now})
 	})
-	if errors.Is(err, store.ErrConflict) {
+	switch {
+	case errors.Is(err, store.ErrConflict):
 		return nil, ErrMFANotPending // confirmed meanwhile, or turned off
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrNotFound):
+		// The calling session ended (a password change from another device, a sign-out
+		// of everyone): a factor turned on without it would leave no session that proved it.
+		return nil, ErrSessionNotFound
+	case err != nil:
 		return nil, err
 	}
 	return codes, nil
@@ -168,7 +189,8 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, sessionID, code strin
 
 // DisableTOTP turns the caller's second factor off: the current password (checked as
 // BeginTOTP checks it) and a code or an unused recovery code, which it uses up. A
-// wrong code counts as a failed login. Errors: ErrMFANotEnabled, ErrMFAInvalid,
+// wrong code counts as a failed login. Sessions that proved the factor keep saying so
+// (amr) until they end. Errors: ErrMFANotEnabled, ErrMFAInvalid,
 // ErrInvalidCredentials, ErrThrottled, ErrSessionNotFound, ErrMFAUnavailable.
 func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 	if s.cfg.SecretKey == nil {
@@ -247,7 +269,8 @@ func (s *Service) reauthenticate(ctx context.Context, req TOTPRequest, failKind 
 
 // ResetTOTP is an operator's removal of the second factor of the account with that
 // login name (a lost authenticator and no recovery code left): the secret, a pending
-// one and the recovery codes go, audited as the operator's. It reports whether there
+// one and the recovery codes go, audited as the operator's. Its sessions stay as they
+// are, those that proved the factor included (EndSessions ends them). It reports whether there
 // was anything to remove. ErrUserNotFound if no account has that name.
 func (a *Accounts) ResetTOTP(ctx context.Context, loginName string) (User, bool, error) {
 	now := a.cfg.Now()
@@ -274,8 +297,8 @@ func (a *Accounts) ResetTOTP(ctx context.Context, loginName string) (User, bool,
 
 // useSecondFactor checks code against the locked account's second factor inside q's
 // transaction and uses it up: a TOTP code (six digits) records its step, a recovery
-// code is deleted. It returns which kind it was ("totp", "recovery_code"), for the
-// audit trail; ErrMFAInvalid when it does not hold.
+// code is deleted. It returns which kind it was (factorTOTP, factorRecoveryCode), for
+// the audit trail and the session; ErrMFAInvalid when it does not hold.
 func (s *Service) useSecondFactor(ctx context.Context, q store.Queries, user store.User, code string, now time.Time) (string, error) {
 	code = strings.TrimSpace(code)
 	if isDigits(code) {
@@ -300,7 +323,7 @@ func (s *Service) useSecondFactor(ctx context.Context, q store.Queries, user sto
 		if !ok {
 			return "", ErrMFAInvalid // used meanwhile, by another login with the same code
 		}
-		return "totp", nil
+		return factorTOTP, nil
 	}
 	h, ok := recoveryCodeHash(code)
 	if !ok {
@@ -313,7 +336,7 @@ func (s *Service) useSecondFactor(ctx context.Context, q store.Queries, user sto
 	if !used {
 		return "", ErrMFAInvalid
 	}
-	return "recovery_code", nil
+	return factorRecoveryCode, nil
 }
 
 func isDigits(s string) bool {

@@ -663,9 +663,9 @@ func (c *cli) usersLogout(ctx context.Context, args []string) error {
 
 // usersMFAReset removes a user's second factor (auth.Accounts.ResetTOTP): the
 // authenticator is lost and no recovery code is left. The user signs in with the
-// password alone and may turn a new one on.
+// password alone and may turn a new one on; the user's sessions are left as they are.
 func (c *cli) usersMFAReset(ctx context.Context, args []string) error {
-	fs := c.flags("users mfa-reset", "users mfa-reset --email E [flags]\n\nRemoves the second factor (TOTP secret and recovery codes) of the user with that\nlogin name, who then signs in with the password alone and may turn a new one on.\nCheck who is asking first: this is what a second factor protects against.")
+	fs := c.flags("users mfa-reset", "users mfa-reset --email E [flags]\n\nRemoves the second factor (TOTP secret and recovery codes) of the user with that\nlogin name, who then signs in with the password alone and may turn a new one on.\nSessions that signed in with it stay signed in, and their access tokens still say\nmfa (amr): `edgeauth users logout` ends them. Check who is asking first: this is\nwhat a second factor protects against.")
 	cmd, err := c.users(ctx, fs, args, false)
 	if err != nil {
 		return err
