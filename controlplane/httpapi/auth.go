@@ -637,7 +637,9 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": u, "session_id": p.claims.SessionID, "mfa": mfa})
+	// amr is the session's, as recorded now: after POST /auth/mfa/totp/confirm it says
+	// mfa before the caller's access token does (until the next refresh).
+	writeJSON(w, http.StatusOK, map[string]any{"user": u, "session_id": p.claims.SessionID, "amr": p.session.AuthMethods, "mfa": mfa})
 	return nil
 }
 

@@ -157,16 +157,17 @@ func TestFullFlowCookieAttributes(t *testing.T) {
 			}
 			accessC, refreshC = r.cookie(tc.access.name), r.cookie(tc.refresh.name)
 
-			// Sessions: the current one is marked.
+			// Sessions: the current one is marked, with how it signed in.
 			var sl struct {
 				Sessions []struct {
 					ID      string
 					Current bool
+					AMR     []string
 				}
 			}
 			r = e.do(req{method: "GET", path: "/auth/sessions", cookies: []*http.Cookie{accessC}})
 			r.decode(t, &sl)
-			if len(sl.Sessions) != 1 || !sl.Sessions[0].Current || sl.Sessions[0].ID != in.Sid {
+			if len(sl.Sessions) != 1 || !sl.Sessions[0].Current || sl.Sessions[0].ID != in.Sid || !slices.Equal(sl.Sessions[0].AMR, []string{"pwd"}) {
 				t.Fatalf("sessions: %s", r.body)
 			}
 
@@ -304,6 +305,9 @@ func TestTokensAcceptedByVerifiers(t *testing.T) {
 		}
 		if sub, _ := tok.Claims.GetSubject(); sub != user.ID {
 			t.Fatalf("sub %q", sub)
+		}
+		if amr, _ := tok.Claims.(jwt.MapClaims)["amr"].([]any); len(amr) != 1 || amr[0] != "pwd" {
+			t.Fatalf("amr %v, want [pwd] (a password login)", tok.Claims.(jwt.MapClaims)["amr"])
 		}
 	})
 }

@@ -1,7 +1,9 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,16 +12,17 @@ import (
 )
 
 // A second factor over HTTP, every exchange checked against openapi.yaml: begin with
-// the password, confirm with a code (ten recovery codes), GET /auth/me shows it, a login
-// then needs a code (401 mfa_required without, mfa_invalid for a wrong one, no cookies
-// either way), a recovery code signs in, and turning it off takes the password and a
-// code.
+// the password, confirm with a code (ten recovery codes), GET /auth/me shows it, and
+// the confirming session's next access token says mfa; a login then needs a code (401
+// mfa_required without, mfa_invalid for a wrong one, no cookies either way), a code or
+// a recovery code signs in (amr saying which), and turning it off takes the password
+// and a code.
 func TestTOTPOverHTTP(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
 	e := newEnv(t, envOptions{clock: clk})
 	e.createUser(testEmail, testPassword)
-	access, _ := e.login(testEmail, testPassword)
+	access, refresh := e.login(testEmail, testPassword)
 	as := []*http.Cookie{access}
 	mfaStatus := func() map[string]any {
 		t.Helper()
@@ -27,6 +30,18 @@ func TestTOTPOverHTTP(t *testing.T) {
 		e.do(req{method: "GET", path: "/auth/me", cookies: as}).decode(t, &me)
 		return me.MFA
 	}
+	wantAMR := func(what string, access *http.Cookie, token, session []string) {
+		t.Helper()
+		if got := accessAMR(t, access.Value); !slices.Equal(got, token) {
+			t.Fatalf("%s: the access token's amr %v, want %v", what, got, token)
+		}
+		var me struct{ AMR []string }
+		e.do(req{method: "GET", path: "/auth/me", cookies: []*http.Cookie{access}}).decode(t, &me)
+		if !slices.Equal(me.AMR, session) {
+			t.Fatalf("%s: /auth/me amr %v, want %v", what, me.AMR, session)
+		}
+	}
+	wantAMR("a password login", access, []string{"pwd"}, []string{"pwd"})
 
 	if r := e.do(req{method: "POST", path: "/auth/mfa/totp", cookies: as, body: `{"password":"not the password"}`}); r.StatusCode != 403 || r.errorCode() != "current_password_invalid" {
 		t.Fatalf("begin with a wrong password: %d %s", r.StatusCode, r.body)
@@ -54,6 +69,16 @@ func TestTOTPOverHTTP(t *testing.T) {
 	if m := mfaStatus(); m["totp"] != true || m["pending"] != false || m["recovery_codes_left"] != 10.0 {
 		t.Fatalf("/auth/me once on: %v", m)
 	}
+	// The confirmation proved the factor in this session: /auth/me says so at once, its
+	// access token from the next refresh on.
+	wantAMR("the confirming session", access, []string{"pwd"}, []string{"pwd", "otp", "mfa"})
+	r = e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{refresh}})
+	if r.StatusCode != 200 {
+		t.Fatalf("refresh: %d %s", r.StatusCode, r.body)
+	}
+	access = r.cookie(e.cfg.AccessCookie().Name)
+	as = []*http.Cookie{access}
+	wantAMR("the confirming session, refreshed", access, []string{"pwd", "otp", "mfa"}, []string{"pwd", "otp", "mfa"})
 	if r := e.do(req{method: "POST", path: "/auth/mfa/totp", cookies: as, body: `{"password":` + jsonString(testPassword) + `}`}); r.StatusCode != 409 || r.errorCode() != "mfa_enabled" {
 		t.Fatalf("begin again: %d %s", r.StatusCode, r.body)
 	}
@@ -76,12 +101,16 @@ func TestTOTPOverHTTP(t *testing.T) {
 		}
 	}
 	clk.Advance(30 * time.Second)
-	if r := login(totptest.Code(t, setup.Secret, clk.Now())); r.StatusCode != 200 || r.cookie(e.cfg.AccessCookie().Name) == nil {
+	r = login(totptest.Code(t, setup.Secret, clk.Now()))
+	if r.StatusCode != 200 || r.cookie(e.cfg.AccessCookie().Name) == nil {
 		t.Fatalf("login with the next code: %d %s", r.StatusCode, r.body)
 	}
-	if r := login(confirmed.RecoveryCodes[0]); r.StatusCode != 200 {
+	wantAMR("a login with a code", r.cookie(e.cfg.AccessCookie().Name), []string{"pwd", "otp", "mfa"}, []string{"pwd", "otp", "mfa"})
+	r = login(confirmed.RecoveryCodes[0])
+	if r.StatusCode != 200 {
 		t.Fatalf("login with a recovery code: %d %s", r.StatusCode, r.body)
 	}
+	wantAMR("a login with a recovery code", r.cookie(e.cfg.AccessCookie().Name), []string{"pwd", "mfa"}, []string{"pwd", "mfa"})
 	if m := mfaStatus(); m["recovery_codes_left"] != 9.0 {
 		t.Fatalf("/auth/me after a recovery code: %v", m)
 	}
@@ -92,9 +121,13 @@ func TestTOTPOverHTTP(t *testing.T) {
 	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/disable", cookies: as, body: `{"password":` + jsonString(testPassword) + `,"code":` + jsonString(confirmed.RecoveryCodes[1]) + `}`}); r.StatusCode != 204 {
 		t.Fatalf("turn off: %d %s", r.StatusCode, r.body)
 	}
-	if r := login(""); r.StatusCode != 200 {
+	r = login("")
+	if r.StatusCode != 200 {
 		t.Fatalf("login once off: %d %s", r.StatusCode, r.body)
 	}
+	wantAMR("a login once off", r.cookie(e.cfg.AccessCookie().Name), []string{"pwd"}, []string{"pwd"})
+	// Sessions that proved the factor keep saying so.
+	wantAMR("the confirming session once off", access, []string{"pwd", "otp", "mfa"}, []string{"pwd", "otp", "mfa"})
 	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/disable", cookies: as, body: `{"password":` + jsonString(testPassword) + `,"code":"123456"}`}); r.StatusCode != 409 || r.errorCode() != "mfa_not_enabled" {
 		t.Fatalf("turn off twice: %d %s", r.StatusCode, r.body)
 	}
@@ -116,4 +149,17 @@ func TestTOTPOverHTTP(t *testing.T) {
 			t.Errorf("%s without a session: %d %s", path, r.StatusCode, r.body)
 		}
 	}
+}
+
+// accessAMR returns the amr claim of an access token (unverified: the verifiers' own
+// tests check signatures).
+func accessAMR(t *testing.T, token string) []string {
+	t.Helper()
+	var c struct {
+		AMR []string `json:"amr"`
+	}
+	if err := json.Unmarshal(jwsPayload(t, []byte(token)), &c); err != nil {
+		t.Fatal(err)
+	}
+	return c.AMR
 }
