@@ -178,8 +178,8 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, sessionID, code strin
 	case errors.Is(err, store.ErrConflict):
 		return nil, ErrMFANotPending // confirmed meanwhile, or turned off
 	case errors.Is(err, store.ErrNotFound):
-		// The calling session ended (a password change from another device, a sign-out
-		// of everyone): a factor turned on without it would leave no session that proved it.
+		// The calling session ended meanwhile (a password change on another device, a
+		// sign-out of everyone): an ended session acts no more, as in ChangePassword.
 		return nil, ErrSessionNotFound
 	case err != nil:
 		return nil, err
