@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/totptest"
+	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/wasmhost"
 )
 
 // A second factor over HTTP, every exchange checked against openapi.yaml: begin with
@@ -30,10 +33,25 @@ func TestTOTPOverHTTP(t *testing.T) {
 		e.do(req{method: "GET", path: "/auth/me", cookies: as}).decode(t, &me)
 		return me.MFA
 	}
+	edges := secondFactorEdges(t, e)
 	wantAMR := func(what string, access *http.Cookie, token, session []string) {
 		t.Helper()
 		if got := accessAMR(t, access.Value); !slices.Equal(got, token) {
 			t.Fatalf("%s: the access token's amr %v, want %v", what, got, token)
+		}
+		// Both verifier engines read it: a route with "mfa": true admits the token
+		// exactly when its amr lists mfa.
+		want := verifier.ReasonMFARequired
+		if slices.Contains(token, "mfa") {
+			want = verifier.ReasonAuthenticated
+		}
+		for name, eng := range edges {
+			d, err := eng.Decide(context.Background(), verifier.Request{Method: "GET", Path: "/vault/notes",
+				Cookies: []string{access.Name + "=" + access.Value}}, clk.Now().Unix())
+			if err != nil || d.Reason != want || (d.Identity != nil) != (want == verifier.ReasonAuthenticated) ||
+				d.Identity != nil && !d.Identity.SecondFactor {
+				t.Fatalf("%s: %s decides %+v %v, want %s", what, name, d, err, want)
+			}
 		}
 		var me struct{ AMR []string }
 		e.do(req{method: "GET", path: "/auth/me", cookies: []*http.Cookie{access}}).decode(t, &me)
@@ -149,6 +167,36 @@ func TestTOTPOverHTTP(t *testing.T) {
 			t.Errorf("%s without a session: %d %s", path, r.StatusCode, r.body)
 		}
 	}
+}
+
+// secondFactorEdges returns the two verifier engines, native and verifier.wasm,
+// configured for e's control plane with a route that needs a second factor (/vault/),
+// its keys loaded.
+func secondFactorEdges(t *testing.T, e *env) map[string]verifier.Engine {
+	t.Helper()
+	ctx := context.Background()
+	cfg := verifier.Config{EdgeConfig: verifier.EdgeConfig{
+		Issuer: testPublicURL, Audience: testPublicURL, Algorithms: []string{"EdDSA"},
+		AccessCookie:  verifierCookie(e.cfg.AccessCookie()),
+		RefreshCookie: verifierCookie(e.cfg.RefreshCookie()),
+		LoginPath:     "/login", RefreshPath: "/auth/refresh",
+	}, LocalConfig: verifier.LocalConfig{Protected: []verifier.ProtectedRoute{{Prefix: "/vault/", MFA: true}}}}
+	wasm, err := wasmhost.NewEmbedded(ctx, wasmhost.Options{PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edges := map[string]verifier.Engine{"native engine": verifier.NewNative(), "verifier.wasm": wasm}
+	jwks := e.do(req{method: "GET", path: "/.well-known/jwks.json"}).body
+	for _, eng := range edges {
+		t.Cleanup(func() { eng.Close(ctx) })
+		if err := eng.Configure(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.LoadKeys(ctx, jwks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return edges
 }
 
 // accessAMR returns the amr claim of an access token (unverified: the verifiers' own
