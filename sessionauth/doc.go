@@ -14,7 +14,9 @@
 //     knows to be revoked. It needs only an issuer, an audience and algorithms.
 //   - Checker.Middleware is net/http middleware for APIs: it answers 401, 403 or 503
 //     with a JSON error and hands the Identity to handlers through the request's
-//     context (IdentityFrom).
+//     context (IdentityFrom). RequireSecondFactor, behind it, admits only identities
+//     whose sign-in used a second factor (403 mfa_required), as an edge route with
+//     "mfa": true does.
 //
 // Errors wrap the sentinels of package verifier (verifier.ErrExpired,
 // verifier.ErrRevoked, ...) so errors.Is works as it does with an Engine.
