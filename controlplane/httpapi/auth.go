@@ -651,6 +651,9 @@ type introspection struct {
 	Roles     []string `json:"roles"`
 	ExpiresAt int64    `json:"exp"`
 	IssuedAt  int64    `json:"iat"`
+	// SecondFactor is the token's: its amr lists mfa (verifier/jose reads it as the
+	// edges do).
+	SecondFactor bool `json:"mfa"`
 }
 
 func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
@@ -663,7 +666,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 		roles = []string{}
 	}
 	writeJSON(w, http.StatusOK, introspection{Active: true, Subject: p.claims.Subject, SessionID: p.claims.SessionID,
-		Roles: roles, ExpiresAt: p.claims.ExpiresAt, IssuedAt: p.claims.IssuedAt})
+		Roles: roles, ExpiresAt: p.claims.ExpiresAt, IssuedAt: p.claims.IssuedAt, SecondFactor: p.claims.SecondFactor})
 	return nil
 }
 

@@ -58,6 +58,11 @@ func TestTOTPOverHTTP(t *testing.T) {
 		if !slices.Equal(me.AMR, session) {
 			t.Fatalf("%s: /auth/me amr %v, want %v", what, me.AMR, session)
 		}
+		var in struct{ MFA bool }
+		e.do(req{method: "GET", path: "/auth/session", cookies: []*http.Cookie{access}}).decode(t, &in)
+		if in.MFA != slices.Contains(token, "mfa") {
+			t.Fatalf("%s: /auth/session mfa %v for the token's amr %v", what, in.MFA, token)
+		}
 	}
 	wantAMR("a password login", access, []string{"pwd"}, []string{"pwd"})
 
