@@ -1,5 +1,6 @@
 // The demo app behind the workerd, Deno and edge-runtime examples: a home page, a
-// login page, a protected page, an API route and sign-out. It trusts the identity
+// login page, a protected page, a page that needs a second factor (/vault: the edge
+// routes say so), an API route and sign-out. It trusts the identity
 // headers because the edge in front of it set them (after removing any a client sent).
 // The Next.js example has the same pages as App Router routes.
 
@@ -11,16 +12,24 @@ const page = (title, body) =>
 const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 // The login page posts to the control plane's /auth/login (same origin, through the
-// edge) and then goes back to return_to, if it is a path on this site.
+// edge) and then goes back to return_to, if it is a path on this site. An account with
+// a second factor is answered 401 mfa_required: the page then asks for a code and
+// posts again with it.
 const loginScript = `
 const form = document.querySelector("form");
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
+  const body = { email: form.email.value, password: form.password.value };
+  if (!form.code.hidden) body.code = form.code.value;
   const res = await fetch("/auth/login", {
-    method: "POST", headers: { "content-type": "application/json" },
-    body: JSON.stringify({ email: form.email.value, password: form.password.value }),
+    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
   });
-  if (!res.ok) { document.querySelector("#error").textContent = "Sign-in failed"; return; }
+  if (!res.ok) {
+    const code = (await res.json().catch(() => ({}))).error?.code;
+    if (code === "mfa_required") { form.code.hidden = false; form.code.focus(); }
+    document.querySelector("#error").textContent = code === "mfa_required" ? "Enter the code of your authenticator app" : "Sign-in failed";
+    return;
+  }
   const back = new URLSearchParams(location.search).get("return_to") || "/dashboard";
   location.assign(back.startsWith("/") && !back.startsWith("//") && !back.startsWith("/\\\\") ? back : "/dashboard");
 });`;
@@ -40,12 +49,16 @@ export function app(request) {
       return page("Home", `<h1>Home</h1><a href="/dashboard">Dashboard</a>`);
     case "/login":
       return page("Sign in", `<h1>Sign in</h1><form><input name="email" type="email" autocomplete="username">
-<input name="password" type="password" autocomplete="current-password"><button type="submit">Sign in</button></form>
+<input name="password" type="password" autocomplete="current-password">
+<input name="code" inputmode="numeric" autocomplete="one-time-code" hidden><button type="submit">Sign in</button></form>
 <p id="error"></p><script type="module">${loginScript}</script>`);
     case "/dashboard":
       return page("Dashboard", `<h1>Dashboard</h1><p>Signed in as <span id="subject">${escape(h.get("x-edgeauth-subject"))}</span>,
 session <span id="session">${escape(h.get("x-edgeauth-session"))}</span>, token expires at <span id="expires">${escape(h.get("x-edgeauth-expires-at"))}</span>.</p>
 <button id="signout">Sign out</button><script type="module">${signOutScript}</script>`);
+    case "/vault":
+      return page("Vault", `<h1>Vault</h1><p>Signed in as <span id="subject">${escape(h.get("x-edgeauth-subject"))}</span>
+with a second factor: <span id="second-factor">${escape(h.get("x-edgeauth-second-factor"))}</span>.</p>`);
     case "/api/me":
       return Response.json({ sub: h.get("x-edgeauth-subject"), sid: h.get("x-edgeauth-session"), roles: h.get("x-edgeauth-roles") });
     default:

@@ -8,7 +8,7 @@ const wasm = new URL(import.meta.resolve("@edgeauth/edge/verifier.wasm"));
 const edge = createEdge({
   module: WebAssembly.compile(await Deno.readFile(wasm)), // Deno compiles wasm at run time
   controlPlane: Deno.env.get("EDGEAUTH_CONTROL_PLANE") ?? "http://127.0.0.1:8080",
-  routes: { public_paths: ["/", "/login", "/auth/"], default_protected: true },
+  routes: { public_paths: ["/", "/login", "/auth/"], protected: [{ prefix: "/vault/", mfa: true }], default_protected: true },
   apiPrefixes: ["/api/"],
   revocationStream: true, // a long-lived process holds the revocation stream: sign-outs arrive at once
 });

@@ -8,7 +8,7 @@ import { app } from "../app/app.mjs";
 const edge = createEdge({
   module: globalThis.EDGEAUTH_WASM, // a WebAssembly.Module given by the host (Vercel: import of "verifier.wasm?module")
   controlPlane: globalThis.EDGEAUTH_CONTROL_PLANE, // e.g. https://auth.example.com
-  routes: { public_paths: ["/", "/login", "/auth/"], default_protected: true },
+  routes: { public_paths: ["/", "/login", "/auth/"], protected: [{ prefix: "/vault/", mfa: true }], default_protected: true },
   apiPrefixes: ["/api/"],
 });
 

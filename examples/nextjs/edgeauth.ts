@@ -7,7 +7,7 @@ import { nextHandler, verifierModule } from "@edgeauth/edge/next";
 const edge = createEdge({
   module: verifierModule,
   controlPlane: process.env.EDGEAUTH_CONTROL_PLANE ?? "http://127.0.0.1:8080",
-  routes: { public_paths: ["/", "/login", "/auth/"], default_protected: true },
+  routes: { public_paths: ["/", "/login", "/auth/"], protected: [{ prefix: "/vault/", mfa: true }], default_protected: true },
   apiPrefixes: ["/api/"],
   // Cookie to Bearer: /backend/* goes to BACKEND_URL (when set) with the access token as
   // Authorization: Bearer, without cookies.

@@ -10,9 +10,12 @@ import { readFile } from "node:fs/promises";
 import { startEdge, buildNext, examples } from "./edges.mjs";
 import { waitFor, startControlPlane, freePort } from "./controlplane.mjs";
 import { makeCertificate, chromiumArgs, serveTLS, proxyTo } from "./tls.mjs";
+import { totpCode } from "./totp.mjs";
 
 const EMAIL = "grace@example.com";
 const PASSWORD = "correct horse battery staple";
+// The account that turns a second factor on (each site's control plane has its own).
+const MFA_EMAIL = "ada@example.com";
 const CHROMIUM = process.env.EDGEAUTH_CHROMIUM ?? "/usr/bin/chromium";
 
 // workerd gets a refresh cookie with Path=/ so it reaches the edge, which then
@@ -38,6 +41,7 @@ before(async () => {
   for (const s of SITES) {
     const e = await startEdge(s.kind, { cpEnv: { ...COMMON_ENV, ...s.cpEnv } });
     await e.cp.createUser(EMAIL, PASSWORD);
+    await e.cp.createUser(MFA_EMAIL, PASSWORD);
     const ec = await (await fetch(`${e.cp.url}/.well-known/edgeauth/edge-config`)).json();
     sites.push({ ...s, e, leeway: ec.leeway_seconds });
   }
@@ -91,8 +95,8 @@ const each = (fn) => Promise.all(sites.map(async (s) => {
 
 // signIn fills the login page the edge sent the browser to and waits for the page
 // the login page goes on to.
-async function signIn(page) {
-  await page.fill('input[name="email"]', EMAIL);
+async function signIn(page, email = EMAIL) {
+  await page.fill('input[name="email"]', email);
   await page.fill('input[name="password"]', PASSWORD);
   await page.click('button[type="submit"]');
 }
@@ -162,6 +166,53 @@ test("sign out, then the old cookie replayed is refused and cleared", async () =
     }, { timeoutMs: 30_000, everyMs: 500 });
     assert.deepEqual((await replay.cookies()).filter((c) => c.name === "edgeauth_at"), []);
     await replay.close();
+  });
+});
+
+// postJSON posts body (none when undefined) to path from the page (same origin, through
+// the edge), as the app's own scripts would, and returns the status and the JSON answer.
+const postJSON = (page, path, body) => page.evaluate(async ([path, body]) => {
+  const res = await fetch(path, body === undefined ? { method: "POST" } :
+    { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, body: await res.json().catch(() => null) };
+}, [path, body]);
+
+test("a second factor: the vault refuses a password-only session, opens once the factor is confirmed in it, and a new sign-in asks for the code", async () => {
+  await each(async (s) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${s.e.origin}/vault`);
+    assert.equal(page.url(), `${s.e.origin}/login?return_to=%2Fvault`);
+    await signIn(page, MFA_EMAIL);
+    await page.waitForURL(`${s.e.origin}/vault`);
+    // Signed in with the password alone: the edge's rule for /vault/ has mfa.
+    assert.equal((await page.goto(`${s.e.origin}/vault`)).status(), 403);
+
+    // Turned on from this session (the password, then a first code): the confirmation
+    // proves the factor here, and the next refresh's access token says so.
+    const setup = await postJSON(page, "/auth/mfa/totp", { password: PASSWORD });
+    assert.equal(setup.status, 200, JSON.stringify(setup.body));
+    const confirmed = await postJSON(page, "/auth/mfa/totp/confirm", { code: totpCode(setup.body.secret) });
+    assert.equal(confirmed.status, 200, JSON.stringify(confirmed.body));
+    assert.equal((await postJSON(page, "/auth/refresh")).status, 200);
+    const opened = await page.goto(`${s.e.origin}/vault`);
+    assert.equal(opened.status(), 200);
+    assert.equal(await page.textContent("#second-factor"), "true");
+    await context.close();
+
+    // Another browser: the password alone is not enough to sign in any more; the login
+    // page asks for the code (the next step's: each step's code signs in once).
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    await p.goto(`${s.e.origin}/vault`);
+    await signIn(p, MFA_EMAIL);
+    await p.waitForSelector('input[name="code"]:not([hidden])');
+    assert.equal(new URL(p.url()).pathname, "/login");
+    await p.fill('input[name="code"]', totpCode(setup.body.secret, Date.now() + 30_000));
+    await p.click('button[type="submit"]');
+    await p.waitForURL(`${s.e.origin}/vault`);
+    assert.equal(await p.textContent("#second-factor"), "true");
+    await other.close();
   });
 });
 

@@ -11,7 +11,7 @@ export default {
     edge ??= createEdge({
       module: verifier,
       controlPlane: env.EDGEAUTH_CONTROL_PLANE, // e.g. https://auth.example.com
-      routes: { public_paths: ["/", "/login", "/auth/"], default_protected: true },
+      routes: { public_paths: ["/", "/login", "/auth/"], protected: [{ prefix: "/vault/", mfa: true }], default_protected: true },
       apiPrefixes: ["/api/"],
     });
     return edge.fetch(request, app, ctx);
