@@ -5,9 +5,12 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startEdge } from "./edges.mjs";
 import { waitFor } from "./controlplane.mjs";
+import { totpCode } from "./totp.mjs";
 
 const EMAIL = "ada@example.com";
 const PASSWORD = "correct horse battery staple";
+// The account that turns a second factor on.
+const MFA_EMAIL = "grace@example.com";
 
 // cookiesOf turns Set-Cookie headers into a name -> value map.
 function cookiesOf(res) {
@@ -76,6 +79,7 @@ for (const kind of ["workerd", "deno", "edge-runtime", ...NEXT_KINDS]) {
     before(async () => {
       e = await startEdge(kind, { cpEnv: CP_ENV[kind] ?? CP_ENV.default });
       await e.cp.createUser(EMAIL, PASSWORD, ["member"]);
+      await e.cp.createUser(MFA_EMAIL, PASSWORD);
     });
     after(() => e?.stop());
 
@@ -135,6 +139,35 @@ for (const kind of ["workerd", "deno", "edge-runtime", ...NEXT_KINDS]) {
       // The login page sends a signed-in user on, to a same-site return_to only.
       const away = await get(`/login?return_to=${encodeURIComponent("https://evil.example/")}`, { cookie });
       assert.equal(new URL(away.headers.get("location"), e.origin).origin, e.origin);
+    });
+
+    // The examples' routes give /vault/ "mfa": true.
+    test("a route that needs a second factor: 403 to a password-only session, forwarded to one signed in with a code", async () => {
+      const post = (path, body, cookie) => fetch(`${e.origin}${path}`, {
+        method: "POST", redirect: "manual", body: JSON.stringify(body),
+        headers: { origin: e.origin, "content-type": "application/json", ...(cookie && { cookie }) },
+      });
+      let res = await post("/auth/login", { email: MFA_EMAIL, password: PASSWORD });
+      assert.equal(res.status, 200, await res.clone().text());
+      const weak = `edgeauth_at=${cookiesOf(res).edgeauth_at}`;
+      res = await get("/vault", { cookie: weak });
+      assert.equal(res.status, 403);
+      assert.match(await res.text(), /second factor/);
+
+      res = await post("/auth/mfa/totp", { password: PASSWORD }, weak);
+      assert.equal(res.status, 200, await res.clone().text());
+      const { secret } = await res.json();
+      res = await post("/auth/mfa/totp/confirm", { code: totpCode(secret) }, weak);
+      assert.equal(res.status, 200, await res.clone().text());
+      // The next step's code: each step's code signs in once.
+      res = await post("/auth/login", { email: MFA_EMAIL, password: PASSWORD, code: totpCode(secret, Date.now() + 30_000) });
+      assert.equal(res.status, 200, await res.clone().text());
+      const strong = `edgeauth_at=${cookiesOf(res).edgeauth_at}`;
+      res = await get("/vault", { cookie: strong, "x-edgeauth-second-factor": "forged" });
+      assert.equal(res.status, 200);
+      assert.equal(/id="second-factor">([^<]+)</.exec(await res.text())?.[1], "true");
+      // The token issued before the confirmation still says password only.
+      assert.equal((await get("/vault", { cookie: weak })).status, 403);
     });
 
     test("signed out: the old access cookie is refused at the edge and cleared", async () => {
