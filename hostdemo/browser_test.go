@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/edgeauth/edgeauth/hostdemo/demoapp"
+	"github.com/edgeauth/edgeauth/internal/totptest"
 )
 
 // chromium is Debian's browser (apt-get install chromium); EDGEAUTH_CHROMIUM
@@ -190,5 +191,55 @@ func TestBrowserLoginPageRefusesUnsafeReturnTo(t *testing.T) {
 			b.do(chromedp.Click(`#logout button`))
 			b.waitPage("sign-out", "/")
 		})
+	}
+}
+
+// A second factor in the demo, in a real browser: the vault (the demo's route with
+// "mfa": true) refuses a password-only session; "your devices" turns TOTP on with the
+// password and a first code, shows the recovery codes once, and the vault opens in that
+// session; a new sign-in then asks for the code before it lets the browser in.
+func TestBrowserSecondFactor(t *testing.T) {
+	d := startDemo(t, demoOptions{})
+	user := d.createUser("grace@example.test")
+	b := newBrowser(t)
+
+	b.do(chromedp.Navigate(d.url+"/app/devices"), chromedp.WaitVisible(`#login`))
+	b.do(chromedp.SendKeys(`input[name=email]`, "grace@example.test"),
+		chromedp.SendKeys(`input[name=password]`, demoPassword),
+		chromedp.Click(`#login button`))
+	b.waitPage("sign-in", "/app/devices")
+	if got := b.text(chromedp.Text(`#second-factor`)); got != "false" {
+		t.Fatalf("a password sign-in: second factor %q", got)
+	}
+	b.do(chromedp.Navigate(d.url + "/app/vault"))
+	b.waitFor("the vault's refusal", `body`, `e.textContent.includes('second factor')`)
+
+	b.do(chromedp.Navigate(d.url + "/app/devices"))
+	b.waitFor("the offer", `#mfa-begin`, `!e.hidden`)
+	b.do(chromedp.SendKeys(`#mfa-begin input[name=password]`, demoPassword), chromedp.Click(`#mfa-begin button`))
+	secret := b.waitFor("the secret", `#mfa-secret`, `e.textContent !== ''`)
+	b.do(chromedp.SendKeys(`#mfa-confirm input[name=code]`, totptest.Code(t, secret, time.Now())), chromedp.Click(`#mfa-confirm button`))
+	if codes := strings.Fields(b.waitFor("the recovery codes", `#mfa-recovery`, `e.textContent !== ''`)); len(codes) != 10 {
+		t.Fatalf("recovery codes %v", codes)
+	}
+	b.do(chromedp.Navigate(d.url + "/app/vault"))
+	b.waitPage("the vault", "/app/vault")
+	if got := b.text(chromedp.Text(`#second-factor`)); got != "true" {
+		t.Fatalf("the vault after confirming: second factor %q", got)
+	}
+
+	// Signed out, the password alone no longer signs in: the page asks for the code
+	// (the next step's: each step's code signs in once).
+	b.do(chromedp.Click(`#logout button`))
+	b.waitPage("sign-out", "/")
+	b.do(chromedp.Navigate(d.url+"/app/vault"), chromedp.WaitVisible(`#login`))
+	b.do(chromedp.SendKeys(`input[name=email]`, "grace@example.test"),
+		chromedp.SendKeys(`input[name=password]`, demoPassword),
+		chromedp.Click(`#login button`))
+	b.waitFor("the code field", `input[name=code]`, `!e.hidden`)
+	b.do(chromedp.SendKeys(`input[name=code]`, totptest.Code(t, secret, time.Now().Add(30*time.Second))), chromedp.Click(`#login button`))
+	b.waitPage("the vault with a code", "/app/vault")
+	if got, subject := b.text(chromedp.Text(`#second-factor`)), b.text(chromedp.Text(`#subject`)); got != "true" || subject != user.ID {
+		t.Fatalf("signed in with a code: second factor %q, subject %q", got, subject)
 	}
 }

@@ -320,14 +320,16 @@ func (f *wsRouteFlag) Set(v string) error {
 const defaultCacheEntries = 1024
 
 // loadRoutes reads this edge's route rules, or returns the demo's: /app/ for any
-// signed-in user, /admin/ for role admin, everything else public.
+// signed-in user, /app/vault for a sign-in with a second factor, /admin/ for role
+// admin, everything else public.
 func loadRoutes(path string) (verifier.LocalConfig, error) {
 	if path == "" {
 		return verifier.LocalConfig{
 			AfterLoginPath: "/app/",
 			PublicPaths:    []string{"/", "/auth/", "/.well-known/"},
-			Protected:      []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/admin/", Roles: []string{"admin"}}},
-			CacheEntries:   defaultCacheEntries,
+			Protected: []verifier.ProtectedRoute{{Prefix: "/app/"}, {Prefix: "/app/vault/", MFA: true},
+				{Prefix: "/admin/", Roles: []string{"admin"}}},
+			CacheEntries: defaultCacheEntries,
 		}, nil
 	}
 	b, err := os.ReadFile(path)

@@ -22,7 +22,8 @@ import (
 const AfterLogin = "/app/"
 
 // script is the demo's only script: it signs in and out through the control plane's
-// JSON API, runs the live page's socket and lists the user's devices. It reads the return target from the page, where the server put it after
+// JSON API, runs the live page's socket, lists the user's devices and turns a second
+// factor on. It reads the return target from the page, where the server put it after
 // checking it; it never reads the URL.
 const script = `
 const login = document.getElementById('login');
@@ -133,6 +134,34 @@ if (devices) {
     });
     devices.querySelector('tbody').replaceChildren(...rows);
   };
+  // A second factor (TOTP): the password, then a code of the secret shown, then the
+  // recovery codes, once. Confirming proves the factor in this session: a refresh
+  // gets an access token that says so, and the vault opens.
+  const mfa = document.getElementById('mfa');
+  const post = (path, body) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
+  fetch('/auth/me').then((r) => r.json()).then((me) => {
+    mfa.querySelector('#mfa-state').textContent = me.mfa && me.mfa.totp ? 'on' : 'off';
+    mfa.querySelector('#mfa-begin').hidden = !!(me.mfa && me.mfa.totp);
+  });
+  mfa.querySelector('#mfa-begin').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const r = await post('/auth/mfa/totp', {password: e.currentTarget.elements.password.value});
+    const body = await r.json();
+    if (!r.ok) { mfa.querySelector('#mfa-error').textContent = body.error.message; return; }
+    mfa.querySelector('#mfa-secret').textContent = body.secret;
+    mfa.querySelector('#mfa-uri').textContent = body.uri;
+    mfa.querySelector('#mfa-confirm').hidden = false;
+  });
+  mfa.querySelector('#mfa-confirm').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const r = await post('/auth/mfa/totp/confirm', {code: e.currentTarget.elements.code.value});
+    const body = await r.json();
+    if (!r.ok) { mfa.querySelector('#mfa-error').textContent = body.error.message; return; }
+    await fetch('/auth/refresh', {method: 'POST'});
+    mfa.querySelector('#mfa-state').textContent = 'on';
+    mfa.querySelector('#mfa-recovery').textContent = body.recovery_codes.join(' ');
+    mfa.querySelector('#mfa-begin').hidden = mfa.querySelector('#mfa-confirm').hidden = true;
+  });
   document.getElementById('others').addEventListener('click', async () => {
     const r = await fetch('/auth/logout-others', {method: 'POST'});
     if (r.status === 403) signInAgain(); else render();
@@ -158,7 +187,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <input name="code" inputmode="numeric" autocomplete="one-time-code" placeholder="code from your authenticator, or a recovery code" hidden><button>Sign in</button></form>
 <p id="error"></p>
 {{else}}
-<p>Subject: <code id="subject">{{.Subject}}</code> Session: <code id="session">{{.Session}}</code> Roles: <code>{{.Roles}}</code></p>
+<p>Subject: <code id="subject">{{.Subject}}</code> Session: <code id="session">{{.Session}}</code> Roles: <code>{{.Roles}}</code> Second factor: <code id="second-factor">{{.SecondFactor}}</code></p>
 <form id="logout" method="post" action="/auth/logout"><button>Sign out</button></form>
 {{if .Live}}
 <p>Socket: <code id="status">connecting</code></p>
@@ -168,16 +197,22 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 {{if .Devices}}
 <table id="devices"><thead><tr><th>browser</th><th>address</th><th>last used</th><th></th><th></th></tr></thead><tbody></tbody></table>
 <p><button id="others">Sign out all other devices</button></p>
+<section id="mfa"><h2>Second factor: <span id="mfa-state"></span></h2>
+<form id="mfa-begin" hidden><input name="password" type="password" placeholder="your password" autocomplete="current-password" required><button>Turn on</button></form>
+<form id="mfa-confirm" hidden><p>Add this secret to an authenticator app: <code id="mfa-secret"></code> (<code id="mfa-uri"></code>)</p>
+<input name="code" inputmode="numeric" autocomplete="one-time-code" placeholder="its code" required><button>Confirm</button></form>
+<p>Recovery codes, shown once: <code id="mfa-recovery"></code></p><p id="mfa-error"></p></section>
 {{end}}
 {{end}}
-<p><a href="/">public</a> · <a href="/app/">app</a> · <a href="/app/live">live</a> · <a href="/app/devices">your devices</a> · <a href="/admin/">admin</a></p>
+<p><a href="/">public</a> · <a href="/app/">app</a> · <a href="/app/live">live</a> · <a href="/app/devices">your devices</a> · <a href="/app/vault">vault (second factor)</a> · <a href="/admin/">admin</a></p>
 <script>{{.Script}}</script>`))
 
 // Handler serves the demo app: a login page at /login that signs in through the
 // control plane's JSON API, pages that show the identity headers the edge set, a live
 // page (/app/live, a chat over a WebSocket to Live) and "your devices" (/app/devices:
 // the user's sessions, each with its browser and last use, signed out one by one or
-// all others at once).
+// all others at once, and a second factor turned on). /app/vault is any page to the
+// app: the edge forwards it only to a sign-in with a second factor.
 func Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -195,7 +230,8 @@ func Handler() http.Handler {
 			"Title": "edgeauth demo: " + r.URL.Path, "Login": r.URL.Path == "/login", "Next": next,
 			"Live": r.URL.Path == "/app/live", "Socket": LivePath, "Devices": r.URL.Path == "/app/devices",
 			"Subject": r.Header.Get(verifier.HeaderSubject), "Session": r.Header.Get(verifier.HeaderSession),
-			"Roles": r.Header.Get(verifier.HeaderRoles), "Script": template.JS(script),
+			"Roles": r.Header.Get(verifier.HeaderRoles), "SecondFactor": r.Header.Get(verifier.HeaderSecondFactor),
+			"Script": template.JS(script),
 		})
 	})
 }
