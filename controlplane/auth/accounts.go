@@ -136,11 +136,26 @@ func (a *Accounts) prepare(ctx context.Context, email, password string) (string,
 }
 
 // checkNewPassword applies CheckPassword to a password for the account with that
-// login name, then asks the breach checker, if any.
+// login name (checkLocalPassword), then asks the breach checker, if any
+// (checkBreached).
 func (a *Accounts) checkNewPassword(ctx context.Context, password, loginName string) error {
-	if err := CheckPassword(password, append([]string{loginName}, a.cfg.SiteNames...)...); err != nil {
+	if err := a.checkLocalPassword(password, loginName); err != nil {
 		return err
 	}
+	return a.checkBreached(ctx, password)
+}
+
+// checkLocalPassword applies CheckPassword to a password for the account with that
+// login name: the rules that need nothing but this process.
+func (a *Accounts) checkLocalPassword(password, loginName string) error {
+	return CheckPassword(password, append([]string{loginName}, a.cfg.SiteNames...)...)
+}
+
+// checkBreached asks the breach checker, if any, about a password the local rules
+// accepted. It makes a request to a third party: what strangers can start (a signup, a
+// password change) asks it only once the attempt has passed the login throttle, and a
+// password change only once the current password matched.
+func (a *Accounts) checkBreached(ctx context.Context, password string) error {
 	if a.cfg.Breached == nil {
 		return nil
 	}

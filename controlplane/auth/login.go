@@ -174,19 +174,25 @@ func (s *Service) passwordMatches(ctx context.Context, user store.User, known bo
 // like a login: the attempt is counted in the same buckets before the account is
 // created, and an attempt that meets an existing account (ErrUserExists) stays counted
 // as a failure, so probing which addresses have accounts costs the prober its failure
-// budget. Errors: ErrInvalidEmail, ErrPasswordPolicy, ErrThrottled, ErrUserExists.
+// budget. The breach checker, if any, is asked only once the attempt passed the
+// throttle, and its refusal takes the attempt back: a password refused by policy counts
+// nothing. Errors: ErrInvalidEmail, ErrPasswordPolicy, ErrThrottled, ErrUserExists.
 func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error) {
 	email, err := normalizeEmail(req.Email)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.checkNewPassword(ctx, req.Password, email); err != nil {
+	if err := s.checkLocalPassword(req.Password, email); err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()
 	att, err := s.beginAttempt(ctx, email, req.IP, now)
 	if err != nil {
 		return nil, err
+	}
+	if err := s.checkBreached(ctx, req.Password); err != nil {
+		// A password refused by policy counts nothing, as the local rules' refusal.
+		return nil, errors.Join(err, att.withdraw(ctx, s.st))
 	}
 	hash, err := s.hash(ctx, req.Password)
 	if err != nil {

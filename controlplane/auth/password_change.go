@@ -30,7 +30,9 @@ type ChangePasswordRequest struct {
 //
 // The new password must pass CheckPassword for the account's login name
 // (ErrPasswordPolicy), checked before anything is counted: such a request counts
-// nothing. The current password is checked as a login checks one, and costs a guesser as
+// nothing. The breach checker, if any, is asked only once the current password has
+// matched (a third party is not asked on behalf of a guesser), and its refusal takes
+// the attempt back: it counts nothing either. The current password is checked as a login checks one, and costs a guesser as
 // much: the attempt is counted in the same throttling buckets (the account's login name,
 // the client address) before argon2id runs, so an attempt over a limit is a
 // *ThrottledError, and a wrong password is ErrInvalidCredentials and stays counted,
@@ -45,7 +47,7 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := s.checkNewPassword(ctx, req.New, user.Email); err != nil {
+	if err := s.checkLocalPassword(req.New, user.Email); err != nil {
 		return nil, 0, err
 	}
 	now := s.cfg.Now()
@@ -59,6 +61,10 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 	}
 	if !ok {
 		return nil, 0, s.passwordChangeFailed(ctx, req, now)
+	}
+	if err := s.checkBreached(ctx, req.New); err != nil {
+		// A password refused by policy counts nothing, as the local rules' refusal.
+		return nil, 0, errors.Join(err, att.withdraw(ctx, s.st))
 	}
 	hash, err := s.hash(ctx, req.New)
 	if err != nil {

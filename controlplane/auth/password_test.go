@@ -428,3 +428,74 @@ func TestNewPasswordsAreCheckedForBreaches(t *testing.T) {
 		t.Errorf("a password reached the logs:\n%s", logs)
 	}
 }
+
+// The breach checker is a third party: a stranger must not make the control plane ask
+// it at will. A password change asks it only once the current password matched, and a
+// signup only once the attempt passed the throttle; a breached password's refusal then
+// counts nothing, as the local rules' refusals do.
+func TestBreachCheckWaitsForTheThrottleAndTheCurrentPassword(t *testing.T) {
+	t.Parallel()
+	const breachedPw = "tranquil meadow otter 1904"
+	svc := pwnedtest.Start(t, map[string]int{breachedPw: 23})
+	checker, err := breached.New(svc.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *auth.Config) {
+		c.Breached = checker
+		c.Throttle.ClientFailures = 3
+	})
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	s := e.login(t, u.Email)
+	base := len(svc.Asked()) // creating the account asked about its password
+	asked := func() int { return len(svc.Asked()) - base }
+	failures := func() int {
+		var n int
+		if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM login_failures`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+
+	change := func(current string) error {
+		_, _, err := e.svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: s.Session.ID,
+			Current: current, New: breachedPw, IP: "192.0.2.8"})
+		return err
+	}
+	wantErr(t, change("not the password"), auth.ErrInvalidCredentials)
+	if asked() != 0 {
+		t.Fatalf("a wrong current password asked the breach service %d times", asked())
+	}
+	before := failures()
+	wantErr(t, change(testPassword), auth.ErrPasswordPolicy)
+	if asked() != 1 || failures() != before {
+		t.Fatalf("a breached new password: asked %d times, failures %d -> %d", asked(), before, failures())
+	}
+
+	// Signups from one address: the breached password is refused without being counted,
+	// so the address is not throttled by them; once its failures (meeting taken
+	// addresses) reach the limit, the service is asked nothing more.
+	signup := func(email, pw string) error {
+		_, err := e.svc.Signup(ctx, auth.SignupRequest{Email: email, Password: pw, IP: "198.51.100.7"})
+		return err
+	}
+	for range 5 {
+		wantErr(t, signup("carol@example.test", breachedPw), auth.ErrPasswordPolicy)
+	}
+	if asked() != 6 {
+		t.Fatalf("breached signups asked %d times, want 5 more", asked()-1)
+	}
+	for {
+		err := signup(u.Email, "kvzqpwtj sailboat lantern")
+		if errors.Is(err, auth.ErrThrottled) {
+			break
+		}
+		wantErr(t, err, auth.ErrUserExists)
+	}
+	n := asked()
+	wantErr(t, signup("dave@example.test", breachedPw), auth.ErrThrottled)
+	if asked() != n {
+		t.Fatal("a throttled signup asked the breach service")
+	}
+}
