@@ -12,7 +12,7 @@ declare const module: WebAssembly.Module;
 const options: EdgeOptions = {
   module,
   controlPlane: "https://auth.example.com",
-  routes: { public_paths: ["/", "/login", "/auth/"], protected: [{ prefix: "/admin/", roles: ["admin"] }], default_protected: true },
+  routes: { public_paths: ["/", "/login", "/auth/"], protected: [{ prefix: "/admin/", roles: ["admin"] }, { prefix: "/vault/", mfa: true }], default_protected: true },
   apiPrefixes: ["/api/"],
   bearerProxy: [{ prefix: "/backend/", upstream: "https://api.internal", stripPrefix: true }],
   now: () => new Date(),
@@ -53,8 +53,13 @@ void [later, checks, own.verifyTokenAsync("x", 0), createEdge({ module, controlP
 createEdge({ module, controlPlane: "x", moduleSignatures: "yes" });
 if (d.action === "allow" && d.identity) {
   const sub: string = d.identity.sub;
-  void sub;
+  const secondFactor: boolean | undefined = d.identity.mfa;
+  void [sub, secondFactor];
 }
+const secondFactorHeader: string = IDENTITY_HEADERS.secondFactor;
+void secondFactorHeader;
+// @ts-expect-error: mfa is a boolean
+createEdge({ module, controlPlane: "x", routes: { protected: [{ prefix: "/vault/", mfa: "yes" }] } });
 const secs: bigint = toUnixSeconds(Date.now());
 const ms: number = toMillis(new Date());
 const list: string[] = cookieHeaders(new Headers());
