@@ -54,6 +54,7 @@ before(async () => {
     env: { ...COMMON_ENV, EDGEAUTH_COOKIES__DOMAIN: "example.test", EDGEAUTH_ALLOWED_ORIGINS: spa.app },
   });
   await spa.cp.createUser(EMAIL, PASSWORD);
+  await spa.cp.createUser(MFA_EMAIL, PASSWORD);
   spa.apiServer = await serveTLS(tls, apiPort, proxyTo(spa.cp.url));
   const html = await readFile(`${examples}spa/index.html`);
   const files = {
@@ -335,5 +336,34 @@ test("SPA restored from the back/forward cache after its session ended: signed i
   assert.equal(me.status, 200, `the new session's token is refreshed: ${JSON.stringify(me.body)}`);
   assert.equal(refreshes.length, 2);
   assert.equal(await page.evaluate(() => window.sessionEnded), 1, "not told again");
+  await context.close();
+});
+
+test("cross-subdomain SPA: an account with a second factor signs in with its code (CORS with credentials)", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${spa.app}/?api=${encodeURIComponent(spa.api)}`);
+  await page.waitForFunction(() => window.ready === true);
+  assert.equal((await page.evaluate(([e, p]) => window.signIn(e, p), [MFA_EMAIL, PASSWORD])).status, 200);
+  // Turned on from the app's origin, as the app's settings page would.
+  const post = (path, body) => page.evaluate(async ([url, body]) => {
+    const res = await fetch(url, { method: "POST", credentials: "include", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    return { status: res.status, body: await res.json() };
+  }, [`${spa.api}${path}`, body]);
+  const setup = await post("/auth/mfa/totp", { password: PASSWORD });
+  assert.equal(setup.status, 200, JSON.stringify(setup.body));
+  assert.equal((await post("/auth/mfa/totp/confirm", { code: totpCode(setup.body.secret) })).status, 200);
+  assert.equal(await page.evaluate(() => window.signOut()), 204);
+
+  // The form: the password alone shows the code field; with the code, signed in.
+  await page.fill('#login input[name="email"]', MFA_EMAIL);
+  await page.fill('#login input[name="password"]', PASSWORD);
+  await page.click("#login button");
+  await page.waitForSelector('#login input[name="code"]:not([hidden])');
+  await page.fill('#login input[name="code"]', totpCode(setup.body.secret, Date.now() + 30_000));
+  await page.click("#login button");
+  await page.waitForFunction(() => (document.querySelector("#me").textContent ?? "").includes('"mfa"'));
+  const me = JSON.parse(await page.textContent("#me"));
+  assert.deepEqual(me.amr, ["pwd", "otp", "mfa"]);
   await context.close();
 });
