@@ -127,11 +127,13 @@ export async function prepare({ fx, module, createEdge, Verifier, jose }) {
     if (claims.then) claims = await claims;
     if (!claims.sub) throw new Error("jose + Map: no sub");
     const h = new Headers(request.headers);
-    for (const name of ["x-user-sub", "x-user-session", "x-user-roles", "x-user-expires-at"]) h.delete(name);
+    // The same five headers edge.handle sets.
+    for (const name of ["x-user-sub", "x-user-session", "x-user-roles", "x-user-expires-at", "x-user-second-factor"]) h.delete(name);
     h.set("x-user-sub", claims.sub);
     h.set("x-user-session", claims.sid);
     h.set("x-user-roles", claims.roles.join(","));
     h.set("x-user-expires-at", String(claims.exp));
+    h.set("x-user-second-factor", String(Array.isArray(claims.amr) && claims.amr.includes("mfa")));
   };
   ops["repeat visitor, request: jose, no cache"] = async () => {
     const { payload } = await jose.jwtVerify(readCookie(request.headers.get("cookie")), jwks, policy);
