@@ -66,7 +66,7 @@ func run() error {
 	listen := flag.String("listen", "127.0.0.1:8000", "address to listen on")
 	controlPlane := flag.String("control-plane", "http://127.0.0.1:8080", "control plane base URL")
 	upstream := flag.String("upstream", "", "app to forward allowed requests to (default: the built-in demo app)")
-	routesFile := flag.String("routes", "", "this edge's route rules: JSON with public_paths, protected, default_protected, after_login_path, cache_entries (default 1024; 0 turns the cache off), allow_bearer (verifier/ABI.md); default: /app/ for any signed-in user, /admin/ for role admin, everything else public")
+	routesFile := flag.String("routes", "", "this edge's route rules: JSON with public_paths, protected, default_protected, after_login_path, cache_entries (default 1024; 0 turns the cache off), allow_bearer (verifier/ABI.md); default: /app/ for any signed-in user, /app/vault for a sign-in with a second factor, /admin/ for role admin, everything else public")
 	engineName := flag.String("engine", "wasm", "wasm (verifier.wasm in wazero) or native")
 	poll := flag.Duration("poll", 15*time.Second, "how often to fetch the edge configuration, the JWKS and the revocation list")
 	maxStale := flag.Duration("max-stale", 10*time.Minute, "how long to use the last good keys while the control plane is unreachable before failing closed")
