@@ -246,31 +246,10 @@ func TestTokensAcceptedByVerifiers(t *testing.T) {
 		}
 	})
 
-	gateConfig := verifier.Config{EdgeConfig: verifier.EdgeConfig{
-		Issuer: testPublicURL, Audience: testPublicURL, Algorithms: []string{"EdDSA"},
-		AccessCookie:  verifierCookie(e.cfg.AccessCookie()),
-		RefreshCookie: verifierCookie(e.cfg.RefreshCookie()),
-		LoginPath:     "/login", RefreshPath: "/auth/refresh",
-	}}
-	engines := map[string]func() (verifier.Engine, error){
-		"native engine": func() (verifier.Engine, error) { return verifier.NewNative(), nil },
-		"verifier.wasm": func() (verifier.Engine, error) {
-			return wasmhost.NewEmbedded(context.Background(), wasmhost.Options{PoolSize: 1})
-		},
-	}
+	engines := verifierEngines(t, e, verifier.LocalConfig{}, jwks)
 	for _, name := range []string{"native engine", "verifier.wasm"} {
+		eng := engines[name]
 		t.Run(name, func(t *testing.T) {
-			eng, err := engines[name]()
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer eng.Close(context.Background())
-			if err := eng.Configure(context.Background(), gateConfig); err != nil {
-				t.Fatal(err)
-			}
-			if err := eng.LoadKeys(context.Background(), jwks); err != nil {
-				t.Fatal(err)
-			}
 			c, err := eng.VerifyToken(context.Background(), access.Value, now)
 			if err != nil || c.Subject != user.ID {
 				t.Fatalf("claims %+v, err %v", c, err)
@@ -310,6 +289,35 @@ func TestTokensAcceptedByVerifiers(t *testing.T) {
 			t.Fatalf("amr %v, want [pwd] (a password login)", tok.Claims.(jwt.MapClaims)["amr"])
 		}
 	})
+}
+
+// verifierEngines returns the two verifier engines, "native engine" and
+// "verifier.wasm", configured for e's control plane with local's route rules, jwks
+// loaded; they are closed when the test ends.
+func verifierEngines(t *testing.T, e *env, local verifier.LocalConfig, jwks []byte) map[string]verifier.Engine {
+	t.Helper()
+	ctx := context.Background()
+	cfg := verifier.Config{EdgeConfig: verifier.EdgeConfig{
+		Issuer: testPublicURL, Audience: testPublicURL, Algorithms: []string{"EdDSA"},
+		AccessCookie:  verifierCookie(e.cfg.AccessCookie()),
+		RefreshCookie: verifierCookie(e.cfg.RefreshCookie()),
+		LoginPath:     "/login", RefreshPath: "/auth/refresh",
+	}, LocalConfig: local}
+	wasm, err := wasmhost.NewEmbedded(ctx, wasmhost.Options{PoolSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	engines := map[string]verifier.Engine{"native engine": verifier.NewNative(), "verifier.wasm": wasm}
+	for _, eng := range engines {
+		t.Cleanup(func() { eng.Close(ctx) })
+		if err := eng.Configure(ctx, cfg); err != nil {
+			t.Fatal(err)
+		}
+		if err := eng.LoadKeys(ctx, jwks); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return engines
 }
 
 func verifierCookie(s cookies.Spec) verifier.Cookie {

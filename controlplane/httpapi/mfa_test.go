@@ -11,7 +11,6 @@ import (
 
 	"github.com/edgeauth/edgeauth/internal/totptest"
 	"github.com/edgeauth/edgeauth/verifier"
-	"github.com/edgeauth/edgeauth/verifier/wasmhost"
 )
 
 // A second factor over HTTP, every exchange checked against openapi.yaml: begin with
@@ -33,7 +32,9 @@ func TestTOTPOverHTTP(t *testing.T) {
 		e.do(req{method: "GET", path: "/auth/me", cookies: as}).decode(t, &me)
 		return me.MFA
 	}
-	edges := secondFactorEdges(t, e)
+	// A route that needs a second factor, at both verifier engines.
+	edges := verifierEngines(t, e, verifier.LocalConfig{Protected: []verifier.ProtectedRoute{{Prefix: "/vault/", MFA: true}}},
+		e.do(req{method: "GET", path: "/.well-known/jwks.json"}).body)
 	wantAMR := func(what string, access *http.Cookie, token, session []string) {
 		t.Helper()
 		if got := accessAMR(t, access.Value); !slices.Equal(got, token) {
@@ -172,36 +173,6 @@ func TestTOTPOverHTTP(t *testing.T) {
 			t.Errorf("%s without a session: %d %s", path, r.StatusCode, r.body)
 		}
 	}
-}
-
-// secondFactorEdges returns the two verifier engines, native and verifier.wasm,
-// configured for e's control plane with a route that needs a second factor (/vault/),
-// its keys loaded.
-func secondFactorEdges(t *testing.T, e *env) map[string]verifier.Engine {
-	t.Helper()
-	ctx := context.Background()
-	cfg := verifier.Config{EdgeConfig: verifier.EdgeConfig{
-		Issuer: testPublicURL, Audience: testPublicURL, Algorithms: []string{"EdDSA"},
-		AccessCookie:  verifierCookie(e.cfg.AccessCookie()),
-		RefreshCookie: verifierCookie(e.cfg.RefreshCookie()),
-		LoginPath:     "/login", RefreshPath: "/auth/refresh",
-	}, LocalConfig: verifier.LocalConfig{Protected: []verifier.ProtectedRoute{{Prefix: "/vault/", MFA: true}}}}
-	wasm, err := wasmhost.NewEmbedded(ctx, wasmhost.Options{PoolSize: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	edges := map[string]verifier.Engine{"native engine": verifier.NewNative(), "verifier.wasm": wasm}
-	jwks := e.do(req{method: "GET", path: "/.well-known/jwks.json"}).body
-	for _, eng := range edges {
-		t.Cleanup(func() { eng.Close(ctx) })
-		if err := eng.Configure(ctx, cfg); err != nil {
-			t.Fatal(err)
-		}
-		if err := eng.LoadKeys(ctx, jwks); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return edges
 }
 
 // accessAMR returns the amr claim of an access token (unverified: the verifiers' own
