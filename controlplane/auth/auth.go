@@ -16,6 +16,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"runtime"
 	"time"
@@ -104,6 +105,12 @@ type Config struct {
 	// PreviousSecretKeys open secrets sealed before a KEK rotation; they are sealed
 	// again under SecretKey at the next sign-in, and by ResealSecrets.
 	PreviousSecretKeys [][]byte
+
+	// SecondFactorRequiredFor makes accounts with any of these roles ("*": every
+	// account) sign in with a second factor (enrollment.go): without one they are
+	// refused a session until they turn one on, and a session of theirs that signed in
+	// with the password alone ends at its next refresh. Needs SecretKey.
+	SecondFactorRequiredFor []string
 
 	// Throttle limits failed logins (and signups that meet an existing account).
 	Throttle Throttle
@@ -222,6 +229,14 @@ func (c Config) Validate() error {
 		if k != nil && len(k) != 32 {
 			errs = append(errs, errors.New("auth: Config.SecretKey and each of PreviousSecretKeys must hold 32 bytes"))
 			break
+		}
+	}
+	if len(c.SecondFactorRequiredFor) > 0 && c.SecretKey == nil {
+		errs = append(errs, errors.New("auth: Config.SecondFactorRequiredFor needs a SecretKey to seal second factors with"))
+	}
+	for _, r := range c.SecondFactorRequiredFor {
+		if r != EveryAccount && checkRoles([]string{r}) != nil {
+			errs = append(errs, fmt.Errorf("auth: Config.SecondFactorRequiredFor: %q is neither a role name nor %q", r, EveryAccount))
 		}
 	}
 	if t.AccountWindow < t.Window {

@@ -61,6 +61,19 @@ var (
 	ErrMFANotPending = errors.New("auth: no second factor awaits confirmation")
 	// ErrMFANotEnabled: the account has no second factor to turn off.
 	ErrMFANotEnabled = errors.New("auth: no second factor is on")
+	// ErrMFAEnrollmentRequired: the password is right, but the account must sign in
+	// with a second factor (Config.SecondFactorRequiredFor) and has none: it turns one
+	// on first (BeginEnrollment, CompleteEnrollment). Nothing is counted.
+	ErrMFAEnrollmentRequired = errors.New("auth: the account must turn a second factor on before it signs in")
+	// ErrMFAEnrollmentNotRequired: enrollment without a session is only for accounts
+	// that must have a second factor; others sign in and turn one on from their session.
+	ErrMFAEnrollmentNotRequired = errors.New("auth: this account may sign in without a second factor")
+	// ErrMFAKeptByPolicy: the account must have a second factor, so it cannot turn its
+	// own off (an operator can reset it).
+	ErrMFAKeptByPolicy = errors.New("auth: this account must keep a second factor")
+	// ErrSecondFactorRequired: the session signed in without a second factor, and its
+	// account now must use one: the refresh ended the session.
+	ErrSecondFactorRequired = errors.New("auth: the session did not sign in with a second factor, which the account now needs")
 	// ErrMFAUnavailable: the service has no key to seal second-factor secrets with
 	// (Config.SecretKey).
 	ErrMFAUnavailable = errors.New("auth: second factors are not configured")

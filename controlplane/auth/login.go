@@ -15,34 +15,19 @@ import (
 // password right or wrong. An attempt is refused with a *ThrottledError
 // (errors.Is ErrThrottled) before any password is checked when a throttling bucket is full
 // (see Throttle); a login name that is not text is ErrInvalidEmail, refused before any
-// lookup or count.
+// lookup or count. The right password of an account with a second factor needs its
+// code (ErrMFARequired, ErrMFAInvalid); of an account that must have one and has not,
+// it opens nothing (ErrMFAEnrollmentRequired: enrollment.go).
 func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) {
-	if !isText(req.Email) {
-		return nil, ErrInvalidEmail
-	}
-	now := s.cfg.Now()
-	att, err := s.beginAttempt(ctx, req.Email, req.IP, now)
+	user, att, now, err := s.checkCredentials(ctx, req)
 	if err != nil {
 		return nil, err
-	}
-	user, ok, err := s.checkPassword(ctx, strings.TrimSpace(req.Email), req.Password)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		// The attempt is already recorded as a failure; the audit trail says whose (and,
-		// for a disabled account, why: the client is told only invalid_credentials).
-		ev := store.AuditEvent{Kind: "login_failed", UserID: user.ID, IP: truncate(req.IP, 64), At: now}
-		if user.DisabledAt != nil {
-			ev.Detail = map[string]any{"reason": ReasonAccountDisabled}
-		}
-		if err := s.st.AddAudit(ctx, ev); err != nil {
-			return nil, err
-		}
-		return nil, ErrInvalidCredentials
 	}
 	if user.TOTPSecret != nil && strings.TrimSpace(req.Code) == "" {
 		return nil, s.mfaRequired(ctx, att)
+	}
+	if user.TOTPSecret == nil && s.secondFactorRequired(user.Roles) {
+		return nil, errors.Join(ErrMFAEnrollmentRequired, att.withdraw(ctx, s.st))
 	}
 	// A hash made with older parameters is upgraded now that the password is at hand.
 	rehash := ""
@@ -86,6 +71,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 			rehash = "" // the current hash is newer than the one read
 		}
 		factor := ""
+		if locked.TOTPSecret == nil && s.secondFactorRequired(locked.Roles) {
+			return ErrMFAEnrollmentRequired // reset, or a role granted, since the read
+		}
 		if locked.TOTPSecret != nil { // as locked: turned on or off since the read
 			if strings.TrimSpace(req.Code) == "" {
 				return ErrMFARequired
@@ -105,19 +93,59 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 	switch {
 	case errors.Is(err, ErrMFARequired):
 		return nil, s.mfaRequired(ctx, att)
+	case errors.Is(err, ErrMFAEnrollmentRequired):
+		return nil, errors.Join(err, att.withdraw(ctx, s.st))
 	case errors.Is(err, ErrMFAInvalid):
-		// Counted as a failed login (the attempt's record stays): codes are guessed no
-		// faster than passwords.
-		ev := store.AuditEvent{Kind: "login_failed", UserID: user.ID, IP: truncate(req.IP, 64), At: now,
-			Detail: map[string]any{"reason": "mfa_invalid"}}
-		if err := s.st.AddAudit(ctx, ev); err != nil {
-			return nil, err
-		}
-		return nil, ErrMFAInvalid
+		return nil, s.codeRefused(ctx, user, req.IP, now)
 	case err != nil:
 		return nil, err
 	}
 	return res, nil
+}
+
+// checkCredentials is the first step of a sign-in (Login, and enrollment without a
+// session): the login name must be text, the attempt is counted before argon2id runs
+// (ErrThrottled when a bucket is full), and the password is checked. A wrong one is
+// audited and ErrInvalidCredentials; a right one returns the account and the attempt,
+// recorded as a failure until the caller takes it back.
+func (s *Service) checkCredentials(ctx context.Context, req LoginRequest) (store.User, attempt, time.Time, error) {
+	if !isText(req.Email) {
+		return store.User{}, attempt{}, time.Time{}, ErrInvalidEmail
+	}
+	now := s.cfg.Now()
+	att, err := s.beginAttempt(ctx, req.Email, req.IP, now)
+	if err != nil {
+		return store.User{}, attempt{}, time.Time{}, err
+	}
+	user, ok, err := s.checkPassword(ctx, strings.TrimSpace(req.Email), req.Password)
+	if err != nil {
+		return store.User{}, attempt{}, time.Time{}, err
+	}
+	if !ok {
+		// The attempt is already recorded as a failure; the audit trail says whose (and,
+		// for a disabled account, why: the client is told only invalid_credentials).
+		ev := store.AuditEvent{Kind: "login_failed", UserID: user.ID, IP: truncate(req.IP, 64), At: now}
+		if user.DisabledAt != nil {
+			ev.Detail = map[string]any{"reason": ReasonAccountDisabled}
+		}
+		if err := s.st.AddAudit(ctx, ev); err != nil {
+			return store.User{}, attempt{}, time.Time{}, err
+		}
+		return store.User{}, attempt{}, time.Time{}, ErrInvalidCredentials
+	}
+	return user, att, now, nil
+}
+
+// codeRefused answers a wrong second-factor code at sign-in: counted as a failed login
+// (the attempt's record stays: codes are guessed no faster than passwords) and
+// audited; ErrMFAInvalid.
+func (s *Service) codeRefused(ctx context.Context, user store.User, ip string, now time.Time) error {
+	ev := store.AuditEvent{Kind: "login_failed", UserID: user.ID, IP: truncate(ip, 64), At: now,
+		Detail: map[string]any{"reason": "mfa_invalid"}}
+	if err := s.st.AddAudit(ctx, ev); err != nil {
+		return err
+	}
+	return ErrMFAInvalid
 }
 
 // mfaRequired answers a right password without its second factor: the attempt is taken
@@ -176,7 +204,9 @@ func (s *Service) passwordMatches(ctx context.Context, user store.User, known bo
 // as a failure, so probing which addresses have accounts costs the prober its failure
 // budget. The breach checker, if any, is asked only once the attempt passed the
 // throttle, and its refusal takes the attempt back: a password refused by policy counts
-// nothing. Errors: ErrInvalidEmail, ErrPasswordPolicy, ErrThrottled, ErrUserExists.
+// nothing. An account that must have a second factor (Config.SecondFactorRequiredFor
+// "*") is created without a session: ErrMFAEnrollmentRequired, as its login would
+// answer. Errors: ErrInvalidEmail, ErrPasswordPolicy, ErrThrottled, ErrUserExists.
 func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error) {
 	email, err := normalizeEmail(req.Email)
 	if err != nil {
@@ -199,14 +229,30 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error
 		return nil, err
 	}
 	var res *Result
+	enroll := false
 	err = s.st.InTx(ctx, func(q store.Queries) error {
 		user, err := createUser(ctx, q, email, hash, nil, now)
 		if err != nil {
 			return err
 		}
+		if s.secondFactorRequired(user.Roles) {
+			// The account exists, and signs in once it has turned a second factor on.
+			if err := att.succeed(ctx, q, now); err != nil {
+				return err
+			}
+			if err := q.AddAudit(ctx, store.AuditEvent{Kind: "signup", UserID: user.ID, IP: truncate(req.IP, 64), At: now,
+				Detail: map[string]any{"session": "none until a second factor is on"}}); err != nil {
+				return err
+			}
+			enroll = true
+			return nil
+		}
 		res, err = s.openSession(ctx, q, user, att, req, now, "")
 		return err
 	})
+	if err == nil && enroll {
+		return nil, ErrMFAEnrollmentRequired // created: committed, and answered as a login would be
+	}
 	if errors.Is(err, ErrUserExists) {
 		ev := store.AuditEvent{Kind: "signup_refused", IP: truncate(req.IP, 64), At: now, Detail: map[string]any{"reason": "user_exists"}}
 		if err := s.st.AddAudit(ctx, ev); err != nil {

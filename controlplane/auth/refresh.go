@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"errors"
 	"math"
 	"time"
 
@@ -33,7 +34,8 @@ var noGraceFrom = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // Refresh rotates the refresh token and issues a new access token, following the rule in
 // the package documentation. Errors: ErrRefreshInvalid (malformed, unknown, or the session
 // is revoked or expired), ErrRefreshReused (reuse detected: the session is now revoked,
-// the revocation NOTIFYed and audited). The user's current roles, and how the session
+// the revocation NOTIFYed and audited), ErrSecondFactorRequired (the session signed in
+// with the password alone and its account must use a second factor: now revoked). The user's current roles, and how the session
 // signed in (amr), go into the new token.
 //
 // Everything a rotation writes is prepared first (the successor, sealed under the
@@ -85,6 +87,15 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, err
 		return nil, ErrRefreshReused
 	default:
 		return nil, ErrRefreshInvalid
+	}
+	if sess.SecondFactor == "" && s.secondFactorRequired(r.User.Roles) {
+		// A password-only session of an account that must now use a second factor
+		// (enrollment.go): it ends here, and its edges and sockets drop it with the
+		// revocation list. Rare, so its own statement after the rotation's.
+		if err := s.revoke(ctx, sess.ID, sess.UserID, ReasonSecondFactorRequired); err != nil && !errors.Is(err, ErrSessionNotFound) {
+			return nil, err
+		}
+		return nil, ErrSecondFactorRequired
 	}
 	access, accessExp, err := s.issueAccess(ctx, r.User.ID, sess, r.User.Roles, *sess.RotatedAt, successorTokenID(nextTok))
 	if err != nil {

@@ -91,12 +91,7 @@ func (s *Service) BeginTOTP(ctx context.Context, req TOTPRequest) (TOTPSetup, er
 	if user.TOTPSecret != nil {
 		return TOTPSetup{}, ErrMFAEnabled
 	}
-	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.totpIssuer(), AccountName: user.Email,
-		Period: totpPeriod, SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		return TOTPSetup{}, fmt.Errorf("auth: totp secret: %w", err)
-	}
-	sealed, err := s.sealSecret(user.ID, []byte(key.Secret()))
+	setup, sealed, err := s.newSecret(user)
 	if err != nil {
 		return TOTPSetup{}, err
 	}
@@ -117,7 +112,22 @@ func (s *Service) BeginTOTP(ctx context.Context, req TOTPRequest) (TOTPSetup, er
 	case err != nil:
 		return TOTPSetup{}, err
 	}
-	return TOTPSetup{Secret: key.Secret(), URI: key.URL()}, nil
+	return setup, nil
+}
+
+// newSecret makes a TOTP secret for user: as the user enters it, and sealed for the
+// database.
+func (s *Service) newSecret(user store.User) (TOTPSetup, []byte, error) {
+	key, err := totp.Generate(totp.GenerateOpts{Issuer: s.totpIssuer(), AccountName: user.Email,
+		Period: totpPeriod, SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		return TOTPSetup{}, nil, fmt.Errorf("auth: totp secret: %w", err)
+	}
+	sealed, err := s.sealSecret(user.ID, []byte(key.Secret()))
+	if err != nil {
+		return TOTPSetup{}, nil, err
+	}
+	return TOTPSetup{Secret: key.Secret(), URI: key.URL()}, sealed, nil
 }
 
 // totpIssuer names the service in authenticator apps: the issuer's host, or the issuer.
@@ -143,30 +153,13 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, sessionID, code strin
 	if err != nil {
 		return nil, err
 	}
-	if user.TOTPPending == nil {
-		return nil, ErrMFANotPending
-	}
-	secret, current, err := s.openSecret(user.ID, user.TOTPPending)
-	if err != nil {
-		return nil, err
-	}
 	now := s.cfg.Now()
-	step := matchStep(string(secret), code, now, 0)
-	if step < 0 {
-		return nil, ErrMFAInvalid
-	}
-	sealed := user.TOTPPending
-	if !current {
-		if sealed, err = s.sealSecret(user.ID, secret); err != nil {
-			return nil, err
-		}
-	}
-	codes, hashes, err := newRecoveryCodes()
+	en, err := s.acceptPending(user, code, now)
 	if err != nil {
 		return nil, err
 	}
 	err = s.st.InTx(ctx, func(q store.Queries) error {
-		if err := q.EnableTOTP(ctx, user.ID, sealed, step, hashes); err != nil {
+		if err := en.store(ctx, q, user.ID); err != nil {
 			return err
 		}
 		if err := q.SetSessionSecondFactor(ctx, sessionID, user.ID, factorTOTP, now); err != nil {
@@ -184,14 +177,56 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, sessionID, code strin
 	case err != nil:
 		return nil, err
 	}
-	return codes, nil
+	return en.codes, nil
+}
+
+// enrollment is a pending secret whose first code was right, ready to become the
+// account's: sealed (again, under the current key, if a previous one sealed it), the
+// step of that code, and new recovery codes with their hashes.
+type enrollment struct {
+	sealed []byte
+	step   int64
+	codes  []string
+	hashes [][]byte
+}
+
+// acceptPending checks code against user's pending secret. Errors: ErrMFANotPending,
+// ErrMFAInvalid.
+func (s *Service) acceptPending(user store.User, code string, now time.Time) (enrollment, error) {
+	if user.TOTPPending == nil {
+		return enrollment{}, ErrMFANotPending
+	}
+	secret, current, err := s.openSecret(user.ID, user.TOTPPending)
+	if err != nil {
+		return enrollment{}, err
+	}
+	en := enrollment{sealed: user.TOTPPending, step: matchStep(string(secret), code, now, 0)}
+	if en.step < 0 {
+		return enrollment{}, ErrMFAInvalid
+	}
+	if !current {
+		if en.sealed, err = s.sealSecret(user.ID, secret); err != nil {
+			return enrollment{}, err
+		}
+	}
+	if en.codes, en.hashes, err = newRecoveryCodes(); err != nil {
+		return enrollment{}, err
+	}
+	return en, nil
+}
+
+// store makes the enrollment the account's (store.Queries.EnableTOTP): ErrConflict when
+// it was confirmed meanwhile, or turned off.
+func (en enrollment) store(ctx context.Context, q store.Queries, userID string) error {
+	return q.EnableTOTP(ctx, userID, en.sealed, en.step, en.hashes)
 }
 
 // DisableTOTP turns the caller's second factor off: the current password (checked as
 // BeginTOTP checks it) and a code or an unused recovery code, which it uses up. A
 // wrong code counts as a failed login. Sessions that proved the factor keep saying so
 // (amr) until they end. Errors: ErrMFANotEnabled, ErrMFAInvalid,
-// ErrInvalidCredentials, ErrThrottled, ErrSessionNotFound, ErrMFAUnavailable.
+// ErrInvalidCredentials, ErrThrottled, ErrSessionNotFound, ErrMFAUnavailable,
+// ErrMFAKeptByPolicy (the account must have one: Config.SecondFactorRequiredFor).
 func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 	if s.cfg.SecretKey == nil {
 		return ErrMFAUnavailable
@@ -203,6 +238,9 @@ func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 	if user.TOTPSecret == nil {
 		return ErrMFANotEnabled
 	}
+	if s.secondFactorRequired(user.Roles) {
+		return errors.Join(ErrMFAKeptByPolicy, att.withdraw(ctx, s.st))
+	}
 	err = s.st.InTx(ctx, func(q store.Queries) error {
 		locked, err := s.lockReauthenticated(ctx, q, user, req.Password)
 		if err != nil {
@@ -210,6 +248,9 @@ func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 		}
 		if locked.TOTPSecret == nil {
 			return ErrMFANotEnabled
+		}
+		if s.secondFactorRequired(locked.Roles) {
+			return ErrMFAKeptByPolicy // a role granted since the read
 		}
 		if _, err := s.useSecondFactor(ctx, q, locked, req.Code, now); err != nil {
 			return err
@@ -223,6 +264,9 @@ func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_disabled", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now,
 			Detail: map[string]any{"by": "user"}})
 	})
+	if errors.Is(err, ErrMFAKeptByPolicy) {
+		return errors.Join(err, att.withdraw(ctx, s.st))
+	}
 	if errors.Is(err, ErrMFAInvalid) || errors.Is(err, ErrInvalidCredentials) {
 		reason := "mfa_invalid"
 		if errors.Is(err, ErrInvalidCredentials) { // the password changed meanwhile
