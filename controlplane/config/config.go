@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"github.com/edgeauth/edgeauth/internal/redact"
 	"github.com/edgeauth/edgeauth/internal/weborigin"
 	"net"
@@ -20,6 +21,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/edgeauth/edgeauth/controlplane/breached"
 	"github.com/edgeauth/edgeauth/controlplane/cookies"
@@ -68,6 +70,8 @@ type Config struct {
 	Keys        Keys        `koanf:"keys"`
 	Revocations Revocations `koanf:"revocations"`
 	Passwords   Passwords   `koanf:"passwords"`
+	// SecondFactor is the second-factor policy.
+	SecondFactor SecondFactor `koanf:"second_factor"`
 
 	// Signup enables POST /auth/signup.
 	Signup bool `koanf:"signup"`
@@ -197,6 +201,15 @@ type Passwords struct {
 	BreachCheckURL string `koanf:"breach_check_url"`
 	// BreachCheckTimeout bounds one question to it.
 	BreachCheckTimeout time.Duration `koanf:"breach_check_timeout"`
+}
+
+// SecondFactor configures the second-factor policy (auth/enrollment.go).
+type SecondFactor struct {
+	// RequiredFor lists roles whose accounts must sign in with a second factor; "*" is
+	// every account. Such an account without one gets no session until it turns one
+	// on (POST /auth/mfa/enroll, /auth/mfa/enroll/confirm), and a session of it that
+	// signed in with the password alone ends at its next refresh. Empty: nobody must.
+	RequiredFor []string `koanf:"required_for"`
 }
 
 // KeyReloadEvery is how often each replica reloads the key set (keys.Config.ReloadEvery).
@@ -479,6 +492,7 @@ func (c *Config) Validate() error {
 	c.checkKeys(&p)
 	c.checkRevocations(&p)
 	c.checkPasswords(&p)
+	c.checkSecondFactor(&p)
 	if len(p) == 0 {
 		return nil
 	}
@@ -714,6 +728,16 @@ func (c *Config) checkPasswords(p *problems) {
 		}
 	}
 	p.inRange("passwords.breach_check_timeout", c.Passwords.BreachCheckTimeout, 100*time.Millisecond, 30*time.Second, "signups and password changes wait this long at most")
+}
+
+// checkSecondFactor checks second_factor.required_for: role names as accounts carry
+// them (auth.Accounts.SetRoles), or "*".
+func (c *Config) checkSecondFactor(p *problems) {
+	for _, r := range c.SecondFactor.RequiredFor {
+		if r == "" || strings.ContainsRune(r, ',') || strings.TrimSpace(r) != r || strings.ContainsFunc(r, unicode.IsControl) {
+			p.add("second_factor.required_for", fmt.Sprintf("%q is not a role name", r), `list role names (no commas, no spaces at either end), or "*" for every account`)
+		}
+	}
 }
 
 // publicSuffixOf is d's public suffix by the Public Suffix List browsers use (ICANN and

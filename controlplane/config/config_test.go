@@ -187,6 +187,8 @@ func TestValidateCookieCombinations(t *testing.T) {
 			c.AllowedOrigins = []string{"https://App.example.com:443", "http://localhost:3000", "https://[::1]:8443", "https://10.0.0.1"}
 		}, "", ""},
 		{"wildcard allowed origin", func(c *Config) { c.AllowedOrigins = []string{"https://*.example.com"} }, "allowed_origins", "not an exact origin"},
+		{"second factor for roles joined with a comma", func(c *Config) { c.SecondFactor.RequiredFor = []string{"admin,ops"} }, "second_factor.required_for", "not a role name"},
+		{"second factor for an empty role", func(c *Config) { c.SecondFactor.RequiredFor = []string{"admin", ""} }, "second_factor.required_for", "not a role name"},
 		{"allowed origin with a fragment", func(c *Config) { c.AllowedOrigins = []string{"https://app.example.com#x"} }, "allowed_origins", "not an exact origin"},
 		{"allowed origin with an empty query", func(c *Config) { c.AllowedOrigins = []string{"https://app.example.com?"} }, "allowed_origins", "not an exact origin"},
 		{"allowed origin with a port out of range", func(c *Config) { c.AllowedOrigins = []string{"https://app.example.com:99999"} }, "allowed_origins", "not an exact origin"},
