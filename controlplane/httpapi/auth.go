@@ -40,6 +40,8 @@ type Identity interface {
 	BeginTOTP(ctx context.Context, req auth.TOTPRequest) (auth.TOTPSetup, error)
 	ConfirmTOTP(ctx context.Context, userID, sessionID, code string) ([]string, error)
 	DisableTOTP(ctx context.Context, req auth.TOTPRequest) error
+	BeginEnrollment(ctx context.Context, req auth.LoginRequest) (auth.TOTPSetup, error)
+	CompleteEnrollment(ctx context.Context, req auth.LoginRequest) (*auth.Result, []string, error)
 }
 
 // Deps are the services the handlers use.
@@ -186,6 +188,8 @@ func (s *Server) authRoutes() {
 	s.handle("POST /auth/mfa/totp", s.beginTOTP)
 	s.handle("POST /auth/mfa/totp/confirm", s.confirmTOTP)
 	s.handle("POST /auth/mfa/totp/disable", s.disableTOTP)
+	s.handle("POST /auth/mfa/enroll", s.beginEnrollment)
+	s.handle("POST /auth/mfa/enroll/confirm", s.completeEnrollment)
 }
 
 type credentials struct {
@@ -308,6 +312,8 @@ func loginResult(err error) string {
 		return "mfa_required"
 	case errors.Is(err, auth.ErrMFAInvalid):
 		return "mfa_invalid"
+	case errors.Is(err, auth.ErrMFAEnrollmentRequired):
+		return "mfa_enrollment_required"
 	default:
 		return "error"
 	}
@@ -357,6 +363,8 @@ func signupResult(err error) string {
 		return "throttled"
 	case errors.Is(err, auth.ErrPasswordPolicy), errors.Is(err, auth.ErrInvalidEmail):
 		return "invalid"
+	case errors.Is(err, auth.ErrMFAEnrollmentRequired):
+		return "created_without_session" // the account exists; it signs in once it has enrolled
 	default:
 		return "error"
 	}
@@ -381,6 +389,9 @@ func (s *Server) rotate(w http.ResponseWriter, r *http.Request) (*auth.Result, e
 		s.clearCookies(w)
 	case errors.Is(err, auth.ErrRefreshInvalid):
 		s.metrics.Refresh("invalid")
+		s.clearCookies(w)
+	case errors.Is(err, auth.ErrSecondFactorRequired):
+		s.metrics.Refresh("second_factor_required")
 		s.clearCookies(w)
 	default:
 		s.metrics.Refresh("error")
@@ -724,6 +735,14 @@ func domainError(err error) *Error {
 		return ErrMFANotPending.with(err, "")
 	case errors.Is(err, auth.ErrMFANotEnabled):
 		return ErrMFANotEnabled.with(err, "")
+	case errors.Is(err, auth.ErrMFAEnrollmentRequired):
+		return ErrMFAEnrollmentRequired.with(err, "")
+	case errors.Is(err, auth.ErrMFAEnrollmentNotRequired):
+		return ErrMFAEnrollmentNotRequired.with(err, "")
+	case errors.Is(err, auth.ErrMFAKeptByPolicy):
+		return ErrMFAKeptByPolicy.with(err, "")
+	case errors.Is(err, auth.ErrSecondFactorRequired):
+		return ErrSecondFactorRequired.with(err, "")
 	case errors.Is(err, auth.ErrPasswordPolicy):
 		var refused *auth.PasswordPolicyError
 		if errors.As(err, &refused) { // the rule broken, never the password

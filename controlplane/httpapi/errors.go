@@ -94,6 +94,13 @@ var (
 	ErrMFAEnabled     = apiError(http.StatusConflict, "mfa_enabled", "this account has a second factor already: turn it off first")
 	ErrMFANotPending  = apiError(http.StatusConflict, "mfa_not_pending", "no second factor awaits confirmation: begin with POST /auth/mfa/totp")
 	ErrMFANotEnabled  = apiError(http.StatusConflict, "mfa_not_enabled", "this account has no second factor")
+	// A second factor required by policy (second_factor.required_for). 403: the
+	// password was right, and no refresh or retry helps; enrolling does.
+	ErrMFAEnrollmentRequired    = apiError(http.StatusForbidden, "mfa_enrollment_required", "this account must turn a second factor on before it signs in: POST /auth/mfa/enroll, then /auth/mfa/enroll/confirm")
+	ErrMFAEnrollmentNotRequired = apiError(http.StatusForbidden, "mfa_enrollment_not_required", "this account may sign in without a second factor: sign in, then turn one on with POST /auth/mfa/totp")
+	ErrMFAKeptByPolicy          = apiError(http.StatusForbidden, "mfa_required_by_policy", "this account must keep its second factor")
+	// 401 at a refresh: the session is over (revoked), as after refresh_token_invalid.
+	ErrSecondFactorRequired = apiError(http.StatusUnauthorized, "second_factor_required", "this session signed in without a second factor, which the account must now use: sign in again")
 )
 
 // Server side.

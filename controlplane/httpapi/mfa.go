@@ -9,7 +9,9 @@ import (
 
 // The second factor's endpoints (auth/totp.go): begin, confirm, turn off. Each needs a
 // live session; beginning and turning off also take the current password, checked and
-// throttled as a password change checks it.
+// throttled as a password change checks it. An account that must have a second factor
+// and cannot sign in without one enrolls without a session, with its credentials
+// (auth/enrollment.go): /auth/mfa/enroll and /auth/mfa/enroll/confirm, which signs in.
 
 type totpBegin struct {
 	Password string `json:"password"`
@@ -106,4 +108,59 @@ func signedInError(err error) error {
 		return ErrSessionRevoked.with(err, "")
 	}
 	return err
+}
+
+// beginEnrollment is POST /auth/mfa/enroll: the credentials of an account that must
+// have a second factor (login answered mfa_enrollment_required); answers its pending
+// secret. Refusals are a login's (401 invalid_credentials, 429 throttled).
+func (s *Server) beginEnrollment(w http.ResponseWriter, r *http.Request) error {
+	var c credentials
+	if err := decodeJSON(w, r, &c); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	setup, err := s.deps.Auth.BeginEnrollment(r.Context(), auth.LoginRequest{Email: c.Email, Password: c.Password, IP: s.clientIP(r)})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, totpSetup{Secret: setup.Secret, URI: setup.URI})
+	return nil
+}
+
+// enrolledLogin is the answer of POST /auth/mfa/enroll/confirm: a login's, and the
+// recovery codes, shown once.
+type enrolledLogin struct {
+	tokenResponse
+	RecoveryCodes []string `json:"recovery_codes"`
+}
+
+// completeEnrollment is POST /auth/mfa/enroll/confirm: the credentials again and a code
+// of the pending secret. It turns the factor on and signs in as a login does (the
+// cookies set, the sessions they replace ended).
+func (s *Server) completeEnrollment(w http.ResponseWriter, r *http.Request) error {
+	var c loginBody
+	if err := decodeJSON(w, r, &c); err != nil {
+		return err
+	}
+	if err := c.check(); err != nil {
+		return err
+	}
+	if c.Code == "" {
+		return ErrInvalidField.with(nil, "code is required")
+	}
+	res, codes, err := s.deps.Auth.CompleteEnrollment(r.Context(), auth.LoginRequest{Email: c.Email, Password: c.Password, Code: c.Code,
+		UserAgent: r.UserAgent(), IP: s.clientIP(r), Replaces: s.replacedSessions(r)})
+	s.metrics.Login(loginResult(err))
+	if errors.Is(err, auth.ErrMFANotPending) {
+		return ErrMFANotPending.with(err, "no second factor awaits confirmation: begin with POST /auth/mfa/enroll")
+	}
+	if err != nil {
+		return err
+	}
+	s.metrics.Revocation("relogin", res.Replaced)
+	s.setSessionCookies(w, res)
+	writeJSON(w, http.StatusOK, enrolledLogin{tokenResponse: s.tokenBody(res), RecoveryCodes: codes})
+	return nil
 }
