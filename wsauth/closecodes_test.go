@@ -20,21 +20,22 @@ import (
 // below checks that this list is the package's whole list, so a new constant must be
 // added here (and so to the documentation) before the tests pass.
 var closeConstants = map[string]int{
-	"CloseSessionRevoked":  wsauth.CloseSessionRevoked,
-	"CloseLogout":          wsauth.CloseLogout,
-	"CloseLogoutAll":       wsauth.CloseLogoutAll,
-	"CloseLogoutOthers":    wsauth.CloseLogoutOthers,
-	"CloseRevokedByUser":   wsauth.CloseRevokedByUser,
-	"CloseRefreshReused":   wsauth.CloseRefreshReused,
-	"ClosePasswordChanged": wsauth.ClosePasswordChanged,
-	"CloseEndedByOperator": wsauth.CloseEndedByOperator,
-	"CloseAccountDisabled": wsauth.CloseAccountDisabled,
-	"CloseSessionExpired":  wsauth.CloseSessionExpired,
-	"CloseSigningKeyGone":  wsauth.CloseSigningKeyGone,
-	"CloseSessionReplaced": wsauth.CloseSessionReplaced,
-	"CloseTokenSuperseded": wsauth.CloseTokenSuperseded,
-	"CloseAuthUnavailable": wsauth.CloseAuthUnavailable,
-	"CloseServerGoingAway": wsauth.CloseServerGoingAway,
+	"CloseSessionRevoked":       wsauth.CloseSessionRevoked,
+	"CloseLogout":               wsauth.CloseLogout,
+	"CloseLogoutAll":            wsauth.CloseLogoutAll,
+	"CloseLogoutOthers":         wsauth.CloseLogoutOthers,
+	"CloseRevokedByUser":        wsauth.CloseRevokedByUser,
+	"CloseRefreshReused":        wsauth.CloseRefreshReused,
+	"ClosePasswordChanged":      wsauth.ClosePasswordChanged,
+	"CloseEndedByOperator":      wsauth.CloseEndedByOperator,
+	"CloseAccountDisabled":      wsauth.CloseAccountDisabled,
+	"CloseSessionExpired":       wsauth.CloseSessionExpired,
+	"CloseSigningKeyGone":       wsauth.CloseSigningKeyGone,
+	"CloseSessionReplaced":      wsauth.CloseSessionReplaced,
+	"CloseTokenSuperseded":      wsauth.CloseTokenSuperseded,
+	"CloseSecondFactorRequired": wsauth.CloseSecondFactorRequired,
+	"CloseAuthUnavailable":      wsauth.CloseAuthUnavailable,
+	"CloseServerGoingAway":      wsauth.CloseServerGoingAway,
 }
 
 // The close codes and reasons sockets are closed with are exactly the documented ones:

@@ -39,7 +39,7 @@ import (
 
 // Close codes a connection is closed with when its session ends (RFC 6455 §7.4.2: 4000
 // to 4999 are for applications). The close reason is the code's name. Clients should
-// not reconnect on 4000-4010 (the session is over: sign in again), may reconnect after
+// not reconnect on 4000-4010 and 4014 (the session is over: sign in again), may reconnect after
 // refreshing on 4011 and 4013, may reconnect at once on 4012 when they hold the new session's
 // cookies, and may reconnect later, with backoff, on 1013 and 1001.
 const (
@@ -80,6 +80,11 @@ const (
 	// list names, or an operator ended every session). The connection may be one of
 	// those sessions, which this server may not have heard of: a refresh tells.
 	CloseTokenSuperseded = 4013
+	// CloseSecondFactorRequired (second_factor_required): the session signed in without
+	// a second factor, which its account must now use (the control plane's
+	// second_factor.required_for); its refresh ended it. The user signs in again with a
+	// code, enrolling first if the account has no factor yet.
+	CloseSecondFactorRequired = 4014
 	// CloseAuthUnavailable (auth_unavailable, 1013 "try again later"): keys or
 	// revocations are stale (the control plane has been unreachable too long).
 	CloseAuthUnavailable = websocket.CloseTryAgainLater
@@ -113,6 +118,8 @@ func closeFor(r sessionauth.Revocation) (int, string) {
 		return CloseAccountDisabled, "account_disabled"
 	case "session_replaced":
 		return CloseSessionReplaced, "session_replaced"
+	case "second_factor_required":
+		return CloseSecondFactorRequired, "second_factor_required"
 	}
 	return CloseSessionRevoked, "session_revoked"
 }

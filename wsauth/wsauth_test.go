@@ -517,6 +517,32 @@ func TestPasswordChangeClosesSockets(t *testing.T) {
 	w.waitCount(0)
 }
 
+// A session that signed in with the password alone, of an account that must now use a
+// second factor (here: made an admin, the role the policy covers), ends at its next
+// refresh, and its sockets close with 4014 second_factor_required. Another user's stay.
+func TestSecondFactorPolicyClosesPasswordOnlySockets(t *testing.T) {
+	w := newWorld(t, worldOptions{configure: func(c *config.Config) { c.SecondFactor.RequiredFor = []string{"admin"} }})
+	ada := w.cp.CreateUser(t, "ada@example.test", password)
+	w.cp.CreateUser(t, "bob@example.test", password)
+	laptop := w.cp.Login(t, "ada@example.test", password, "laptop")
+	bob := w.cp.Login(t, "bob@example.test", password, "bob's laptop")
+	sLaptop, sBob := w.open(laptop), w.open(bob)
+	w.waitCount(2)
+
+	if err := w.cp.App.Auth.SetRoles(context.Background(), ada.ID, []string{"admin"}); err != nil {
+		t.Fatal(err)
+	}
+	resp := w.cp.Do(t, "POST", "/auth/refresh", nil, http.Header{"Cookie": {laptop.Header()}})
+	if resp.StatusCode != 401 {
+		t.Fatalf("refreshing the password-only session of a new admin: %d", resp.StatusCode)
+	}
+	if code, text := closed(t, sLaptop); code != 4014 || text != "second_factor_required" {
+		t.Fatalf("the laptop's socket: %d %q", code, text)
+	}
+	alive(t, sBob, "bob")
+	w.waitCount(1)
+}
+
 // A revocation learned only from the signed list, which names sessions without a
 // cause, closes with 4000 session_revoked: here a source that does not hold the stream
 // (NoStream) hears of a logout, which the stream would have called 4001 logout, by
