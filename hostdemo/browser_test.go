@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/hostdemo/demoapp"
 	"github.com/edgeauth/edgeauth/internal/totptest"
 )
@@ -241,5 +242,46 @@ func TestBrowserSecondFactor(t *testing.T) {
 	b.waitPage("the vault with a code", "/app/vault")
 	if got, subject := b.text(chromedp.Text(`#second-factor`)), b.text(chromedp.Text(`#subject`)); got != "true" || subject != user.ID {
 		t.Fatalf("signed in with a code: second factor %q, subject %q", got, subject)
+	}
+}
+
+// A second factor required by the control plane's policy, in a real browser: an admin
+// without one signs in with the password and is shown a new secret instead of a
+// session; the first code turns it on and signs in, the recovery codes shown once; the
+// browser then reaches the vault (the demo's route with "mfa": true). A user outside
+// the policy signs in with the password as before.
+func TestBrowserEnrollmentRequiredByPolicy(t *testing.T) {
+	d := startDemo(t, demoOptions{cp: func(c *config.Config) { c.SecondFactor.RequiredFor = []string{"admin"} }})
+	admin := d.createUser("hedy@example.test", "admin")
+	d.createUser("ivan@example.test")
+	b := newBrowser(t)
+	signIn := func(email string) {
+		b.do(chromedp.SendKeys(`input[name=email]`, email), chromedp.SendKeys(`input[name=password]`, demoPassword),
+			chromedp.Click(`#login button`))
+	}
+
+	b.do(chromedp.Navigate(d.url+"/app/vault"), chromedp.WaitVisible(`#login`))
+	signIn("hedy@example.test")
+	secret := b.waitFor("the new secret", `#enroll-secret`, `e.textContent !== ''`)
+	if msg := b.text(chromedp.Text(`#error`)); !strings.Contains(msg, "second factor") {
+		t.Fatalf("the page's message: %q", msg)
+	}
+	b.do(chromedp.SendKeys(`input[name=code]`, totptest.Code(t, secret, time.Now())), chromedp.Click(`#login button`))
+	if codes := strings.Fields(b.waitFor("the recovery codes", `#enroll-recovery`, `e.textContent !== ''`)); len(codes) != 10 {
+		t.Fatalf("recovery codes %v", codes)
+	}
+	b.do(chromedp.Click(`#enrolled button`))
+	b.waitPage("the vault after enrolling", "/app/vault")
+	if got, subject := b.text(chromedp.Text(`#second-factor`)), b.text(chromedp.Text(`#subject`)); got != "true" || subject != admin.ID {
+		t.Fatalf("enrolled: second factor %q, subject %q", got, subject)
+	}
+
+	b.do(chromedp.Click(`#logout button`))
+	b.waitPage("sign-out", "/")
+	b.do(chromedp.Navigate(d.url+"/app/"), chromedp.WaitVisible(`#login`))
+	signIn("ivan@example.test")
+	b.waitPage("a user outside the policy", "/app/")
+	if got := b.text(chromedp.Text(`#second-factor`)); got != "false" {
+		t.Fatalf("a password sign-in: second factor %q", got)
 	}
 }

@@ -27,27 +27,51 @@ const AfterLogin = "/app/"
 // checking it; it never reads the URL.
 const script = `
 const login = document.getElementById('login');
+const post = (path, body) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
+const goOn = () => {
+  const next = new URL(login.dataset.next, location.origin);
+  location.assign(next.origin === location.origin ? next.pathname + next.search : '/');
+};
 if (login) login.addEventListener('submit', async (e) => {
   e.preventDefault();
   const f = new FormData(login);
   const creds = {email: f.get('email'), password: f.get('password')};
   if (f.get('code')) creds.code = f.get('code');
-  const r = await fetch('/auth/login', {method: 'POST', headers: {'Content-Type': 'application/json'},
-    body: JSON.stringify(creds)});
-  if (r.ok) {
-    const next = new URL(login.dataset.next, location.origin);
-    location.assign(next.origin === location.origin ? next.pathname + next.search : '/');
+  // An account that must have a second factor and has none turns one on first: the
+  // login answered mfa_enrollment_required, and the code entered is the new secret's.
+  const enrolling = !login.elements.enroll.hidden;
+  const r = await post(enrolling ? '/auth/mfa/enroll/confirm' : '/auth/login', creds);
+  if (r.ok && enrolling) {
+    // Signed in; the recovery codes are shown this once, then the user goes on.
+    login.hidden = true;
+    document.getElementById('enroll-recovery').textContent = (await r.json()).recovery_codes.join(' ');
+    document.getElementById('enrolled').hidden = false;
     return;
   }
+  if (r.ok) return goOn();
   const err = (await r.json()).error;
-  if (err.code === 'mfa_required') {
-    // The account has a second factor: ask for its code, then sign in again.
+  if (err.code === 'mfa_enrollment_required') {
+    const setup = await post('/auth/mfa/enroll', {email: creds.email, password: creds.password});
+    if (!setup.ok) {
+      document.getElementById('error').textContent = (await setup.json()).error.message;
+      return;
+    }
+    const s = await setup.json();
+    document.getElementById('enroll-secret').textContent = s.secret;
+    document.getElementById('enroll-uri').textContent = s.uri;
+    login.elements.enroll.hidden = false;
+  }
+  if (err.code === 'mfa_required' || err.code === 'mfa_enrollment_required') {
+    // Ask for the code (of the account's factor, or of the secret just shown), then
+    // sign in again.
     login.elements.code.hidden = false;
     login.elements.code.required = true;
     login.elements.code.focus();
   }
   document.getElementById('error').textContent = err.message;
 });
+const enrolled = document.getElementById('enrolled');
+if (enrolled) enrolled.addEventListener('submit', (e) => { e.preventDefault(); goOn(); });
 const logout = document.getElementById('logout');
 if (logout) logout.addEventListener('submit', async (e) => {
   e.preventDefault();
@@ -138,7 +162,6 @@ if (devices) {
   // recovery codes, once. Confirming proves the factor in this session: a refresh
   // gets an access token that says so, and the vault opens.
   const mfa = document.getElementById('mfa');
-  const post = (path, body) => fetch(path, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});
   fetch('/auth/me').then((r) => r.json()).then((me) => {
     mfa.querySelector('#mfa-state').textContent = me.mfa && me.mfa.totp ? 'on' : 'off';
     mfa.querySelector('#mfa-begin').hidden = !!(me.mfa && me.mfa.totp);
@@ -184,7 +207,9 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 {{if .Login}}
 <form id="login" method="post" action="/auth/login" data-next="{{.Next}}"><input name="email" type="email" placeholder="email" required>
 <input name="password" type="password" placeholder="password" required>
+<fieldset name="enroll" hidden><p>This account must have a second factor. Add this secret to an authenticator app: <code id="enroll-secret"></code> (<code id="enroll-uri"></code>), then enter its code.</p></fieldset>
 <input name="code" inputmode="numeric" autocomplete="one-time-code" placeholder="code from your authenticator, or a recovery code" hidden><button>Sign in</button></form>
+<form id="enrolled" hidden><p>Second factor on. Recovery codes, shown once: <code id="enroll-recovery"></code></p><button>Continue</button></form>
 <p id="error"></p>
 {{else}}
 <p>Subject: <code id="subject">{{.Subject}}</code> Session: <code id="session">{{.Session}}</code> Roles: <code>{{.Roles}}</code> Second factor: <code id="second-factor">{{.SecondFactor}}</code></p>
