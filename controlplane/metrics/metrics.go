@@ -34,22 +34,22 @@ func New() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "edgeauth_logins_total", Help: "Login attempts by result (ok, invalid_credentials, throttled, error).",
+			Name: "edgeauth_logins_total", Help: "Login attempts by result (ok, invalid_credentials, throttled, mfa_required, mfa_invalid, mfa_enrollment_required, error); a confirmed enrollment without a session counts as a login.",
 		}, []string{"result"}),
 		signups: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "edgeauth_signups_total", Help: "Signup attempts by result (ok, user_exists, invalid, throttled, error).",
+			Name: "edgeauth_signups_total", Help: "Signup attempts by result (ok, created_without_session: a second factor is required first, user_exists, invalid, throttled, error).",
 		}, []string{"result"}),
 		passwordChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeauth_password_changes_total", Help: "Password changes by signed-in users, by result (ok, invalid_credentials, throttled, invalid, error).",
 		}, []string{"result"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "edgeauth_refreshes_total", Help: "Refresh attempts by result (rotated, missing, invalid, reused, error).",
+			Name: "edgeauth_refreshes_total", Help: "Refresh attempts by result (rotated, missing, invalid, reused, second_factor_required, error).",
 		}, []string{"result"}),
 		reuseDetections: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "edgeauth_refresh_reuse_detections_total", Help: "Refresh-token reuse detections (each revokes a session).",
 		}),
 		revocations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "edgeauth_session_revocations_total", Help: "Sessions revoked through the API, by reason (logout, logout_all, logout_others, password_changed, relogin, revoke, reuse).",
+			Name: "edgeauth_session_revocations_total", Help: "Sessions revoked through the API, by reason (logout, logout_all, logout_others, password_changed, relogin, revoke, reuse, second_factor_required).",
 		}, []string{"reason"}),
 		httpDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "edgeauth_http_request_duration_seconds",
