@@ -565,6 +565,9 @@ type MFAStatus struct {
 	TOTP              bool `json:"totp"`                // on
 	Pending           bool `json:"pending"`             // begun, not confirmed yet
 	RecoveryCodesLeft int  `json:"recovery_codes_left"` // unused recovery codes
+	// Required: the account must have one (Config.SecondFactorRequiredFor), so it
+	// cannot turn it off; a page need not offer to.
+	Required bool `json:"required"`
 }
 
 // MFAStatus returns the account's second-factor status. ErrUserNotFound if there is
@@ -577,7 +580,7 @@ func (s *Service) MFAStatus(ctx context.Context, userID string) (MFAStatus, erro
 	if err != nil {
 		return MFAStatus{}, err
 	}
-	out := MFAStatus{TOTP: u.TOTPSecret != nil, Pending: u.TOTPPending != nil}
+	out := MFAStatus{TOTP: u.TOTPSecret != nil, Pending: u.TOTPPending != nil, Required: s.secondFactorRequired(u.Roles)}
 	if out.TOTP {
 		if out.RecoveryCodesLeft, err = s.st.RecoveryCodesLeft(ctx, userID); err != nil {
 			return MFAStatus{}, err

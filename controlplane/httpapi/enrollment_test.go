@@ -73,6 +73,11 @@ func TestSecondFactorRequiredOverHTTP(t *testing.T) {
 			t.Fatalf("%s decides the enrolled session's token: %+v %v", name, d, err)
 		}
 	}
+	var me struct{ MFA map[string]any }
+	e.do(req{method: "GET", path: "/auth/me", cookies: []*http.Cookie{access}}).decode(t, &me)
+	if me.MFA["totp"] != true || me.MFA["required"] != true {
+		t.Fatalf("/auth/me of the enrolled admin: %v", me.MFA)
+	}
 	noCookies("enrolling again", e.do(req{method: "POST", path: "/auth/mfa/enroll", body: "{" + creds + "}"}), 409, "mfa_enabled")
 	r = e.do(req{method: "POST", path: "/auth/mfa/totp/disable", cookies: []*http.Cookie{access},
 		body: `{"password":` + jsonString(testPassword) + `,"code":` + jsonString(signedIn.RecoveryCodes[0]) + `}`})

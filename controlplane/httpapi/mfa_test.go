@@ -90,7 +90,7 @@ func TestTOTPOverHTTP(t *testing.T) {
 	if r.StatusCode != 200 || len(confirmed.RecoveryCodes) != 10 {
 		t.Fatalf("confirm: %d %s", r.StatusCode, r.body)
 	}
-	if m := mfaStatus(); m["totp"] != true || m["pending"] != false || m["recovery_codes_left"] != 10.0 {
+	if m := mfaStatus(); m["totp"] != true || m["pending"] != false || m["recovery_codes_left"] != 10.0 || m["required"] != false {
 		t.Fatalf("/auth/me once on: %v", m)
 	}
 	// The confirmation proved the factor in this session: /auth/me says so at once, its
