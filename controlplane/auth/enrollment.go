@@ -65,29 +65,12 @@ func (s *Service) BeginEnrollment(ctx context.Context, req LoginRequest) (TOTPSe
 	if err != nil {
 		return TOTPSetup{}, err
 	}
-	setup, sealed, err := s.newSecret(user)
-	if err != nil {
-		return TOTPSetup{}, err
-	}
-	err = s.st.InTx(ctx, func(q store.Queries) error {
-		if err := att.succeed(ctx, q, now); err != nil {
-			return err
-		}
-		if err := q.SetTOTPPending(ctx, user.ID, sealed); err != nil {
-			return err
-		}
-		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_setup", UserID: user.ID, IP: truncate(req.IP, 64), At: now,
-			Detail: map[string]any{"required_by": "policy"}})
-	})
-	switch {
-	case errors.Is(err, store.ErrConflict):
-		return TOTPSetup{}, ErrMFAEnabled
-	case errors.Is(err, store.ErrNotFound):
+	setup, err := s.pend(ctx, user, att, store.AuditEvent{Kind: "mfa_setup", UserID: user.ID, IP: truncate(req.IP, 64), At: now,
+		Detail: map[string]any{"required_by": "policy"}})
+	if errors.Is(err, store.ErrNotFound) {
 		return TOTPSetup{}, ErrInvalidCredentials // deleted since the read
-	case err != nil:
-		return TOTPSetup{}, err
 	}
-	return setup, nil
+	return setup, err
 }
 
 // CompleteEnrollment turns on the second factor BeginEnrollment left pending, when

@@ -91,24 +91,33 @@ func (s *Service) BeginTOTP(ctx context.Context, req TOTPRequest) (TOTPSetup, er
 	if user.TOTPSecret != nil {
 		return TOTPSetup{}, ErrMFAEnabled
 	}
+	setup, err := s.pend(ctx, user, att, store.AuditEvent{Kind: "mfa_setup", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now})
+	if errors.Is(err, store.ErrNotFound) {
+		return TOTPSetup{}, ErrSessionNotFound
+	}
+	return setup, err
+}
+
+// pend makes a new secret for user and, in one transaction, stores it as pending
+// (replacing one pending before), takes the attempt back and audits ev. Errors:
+// ErrMFAEnabled (turned on meanwhile), store.ErrNotFound (the account is gone).
+func (s *Service) pend(ctx context.Context, user store.User, att attempt, ev store.AuditEvent) (TOTPSetup, error) {
 	setup, sealed, err := s.newSecret(user)
 	if err != nil {
 		return TOTPSetup{}, err
 	}
 	err = s.st.InTx(ctx, func(q store.Queries) error {
-		if err := att.succeed(ctx, q, now); err != nil {
+		if err := att.succeed(ctx, q, ev.At); err != nil {
 			return err
 		}
 		if err := q.SetTOTPPending(ctx, user.ID, sealed); err != nil {
 			return err
 		}
-		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_setup", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now})
+		return q.AddAudit(ctx, ev)
 	})
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return TOTPSetup{}, ErrMFAEnabled
-	case errors.Is(err, store.ErrNotFound):
-		return TOTPSetup{}, ErrSessionNotFound
 	case err != nil:
 		return TOTPSetup{}, err
 	}
