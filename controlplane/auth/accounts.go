@@ -197,6 +197,38 @@ func (a *Accounts) User(ctx context.Context, id string) (User, error) {
 	return userFrom(u), nil
 }
 
+// Account is a user as an operator sees it: whether it is disabled and what second
+// factor it has.
+type Account struct {
+	User
+	Disabled bool
+	// SecondFactor is "on", "pending" (begun, not confirmed) or "none".
+	SecondFactor string
+}
+
+// Accounts lists every account, oldest first.
+func (a *Accounts) Accounts(ctx context.Context) ([]Account, error) {
+	var users []store.User
+	err := a.st.InTx(ctx, func(q store.Queries) (err error) {
+		users, err = q.Users(ctx)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Account, len(users))
+	for i, u := range users {
+		out[i] = Account{User: userFrom(u), Disabled: u.DisabledAt != nil, SecondFactor: "none"}
+		switch {
+		case u.TOTPSecret != nil:
+			out[i].SecondFactor = "on"
+		case u.TOTPPending != nil:
+			out[i].SecondFactor = "pending"
+		}
+	}
+	return out, nil
+}
+
 // SetPassword replaces the user's password (policy checked, ErrPasswordPolicy) and revokes
 // every session of the user except keepSID (empty: all), since a password change is how
 // users evict an intruder. ErrUserNotFound if there is no such user.

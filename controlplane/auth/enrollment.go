@@ -40,15 +40,19 @@ const EveryAccount = "*"
 // ended at its refresh because its account must use one.
 const ReasonSecondFactorRequired = "second_factor_required"
 
-// secondFactorRequired reports whether an account with these roles must sign in with a
-// second factor.
-func (s *Service) secondFactorRequired(roles []string) bool {
-	for _, r := range s.cfg.SecondFactorRequiredFor {
+// SecondFactorRequired reports whether policy (Config.SecondFactorRequiredFor) makes an
+// account with these roles sign in with a second factor.
+func SecondFactorRequired(policy, roles []string) bool {
+	for _, r := range policy {
 		if r == EveryAccount || slices.Contains(roles, r) {
 			return true
 		}
 	}
 	return false
+}
+
+func (s *Service) secondFactorRequired(roles []string) bool {
+	return SecondFactorRequired(s.cfg.SecondFactorRequiredFor, roles)
 }
 
 // BeginEnrollment starts turning a second factor on for an account that must have one

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/edgeauth/edgeauth/internal/loginname"
+	"github.com/jackc/pgx/v5"
 )
 
 // User is a stored account. PasswordHash is an argon2id PHC string.
@@ -74,6 +75,20 @@ func (q Queries) UserByEmail(ctx context.Context, email string) (User, error) {
 	var u User
 	err := scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE email_key = $1`, loginname.Key(email)), &u)
 	return u, translate("user by email", err)
+}
+
+// Users returns every account, oldest first.
+func (q Queries) Users(ctx context.Context) ([]User, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+userColumns+` FROM users ORDER BY created_at, id`)
+	if err != nil {
+		return nil, translate("users", err)
+	}
+	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (User, error) {
+		var u User
+		err := scanUser(row, &u)
+		return u, err
+	})
+	return users, translate("users", err)
 }
 
 // UserByID finds a user by id. ErrNotFound if none (or id is not a UUID).

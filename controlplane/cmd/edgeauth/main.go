@@ -10,6 +10,7 @@
 //	edgeauth users enable --email E         enables a disabled account
 //	edgeauth users delete --email E         deletes a disabled account
 //	edgeauth users mfa-reset --email E      removes a user's second factor (a lost authenticator)
+//	edgeauth users list [--needs-second-factor]   lists the accounts (read-only)
 //	edgeauth keys rotate [--immediate]
 //	edgeauth keys list
 //	edgeauth edge-config         print what edges must agree with (JSON)
@@ -71,6 +72,10 @@ Usage:
                                            access-token lifetime + 1 min ago
   edgeauth users mfa-reset --email E       remove a user's second factor (a lost
                                            authenticator, no recovery code left)
+  edgeauth users list [--needs-second-factor]
+                                           list the accounts: roles, second factor,
+                                           whether second_factor.required_for covers
+                                           them, disabled (read-only)
   edgeauth keys rotate [--immediate]       start a signing-key rotation
   edgeauth keys list                       list signing keys and their states (read-only)
   edgeauth edge-config                     print the edge configuration (issuer, audience,
@@ -119,6 +124,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.usersDelete(ctx, rest[1:])
 	case cmd == "users" && len(rest) > 0 && rest[0] == "mfa-reset":
 		err = c.usersMFAReset(ctx, rest[1:])
+	case cmd == "users" && len(rest) > 0 && rest[0] == "list":
+		err = c.usersList(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "rotate":
 		err = c.keysRotate(ctx, rest[1:])
 	case cmd == "keys" && len(rest) > 0 && rest[0] == "list":
@@ -572,32 +579,76 @@ func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withP
 			return usersCommand{}, err
 		}
 	}
-	log := c.logger(cfg)
-	pool, err := c.connect(ctx, cfg, log)
-	if err != nil {
-		return usersCommand{}, err
-	}
-	if err := migrations.Check(ctx, pool); err != nil {
-		pool.Close()
-		return usersCommand{}, err
-	}
 	var checker auth.BreachChecker
 	if withPassword {
 		if checker, err = app.BreachChecker(&cfg); err != nil {
-			pool.Close()
 			return usersCommand{}, err
 		}
 	}
-	if u.accounts, err = auth.NewAccounts(store.New(pool), auth.AccountsConfig{
+	if u.accounts, u.close, err = c.openAccounts(ctx, cfg, checker); err != nil {
+		return usersCommand{}, err
+	}
+	return u, nil
+}
+
+// openAccounts connects to the database, checks its schema is this binary's, and
+// returns the accounts on it with the function that releases the pool.
+func (c *cli) openAccounts(ctx context.Context, cfg config.Config, checker auth.BreachChecker) (*auth.Accounts, func(), error) {
+	log := c.logger(cfg)
+	pool, err := c.connect(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := migrations.Check(ctx, pool); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	accounts, err := auth.NewAccounts(store.New(pool), auth.AccountsConfig{
 		Logger:    log,
 		SiteNames: []string{cfg.PublicURL, cfg.Issuer, cfg.Audience}, // those configured
 		Breached:  checker,
-	}); err != nil {
+	})
+	if err != nil {
 		pool.Close()
-		return usersCommand{}, err
+		return nil, nil, err
 	}
-	u.close = pool.Close
-	return u, nil
+	return accounts, pool.Close, nil
+}
+
+// usersList prints every account (auth.Accounts.Accounts): its roles, second factor,
+// whether second_factor.required_for covers it, and whether it is disabled.
+func (c *cli) usersList(ctx context.Context, args []string) error {
+	fs := c.flags("users list", "users list [--needs-second-factor] [flags]\n\nLists every account, oldest first; changes nothing. REQUIRED says whether\nsecond_factor.required_for (read from the same configuration as serve) covers it.\nWith --needs-second-factor, only the accounts it covers that have no second factor\non: they get no session until they enroll.")
+	needs := fs.Bool("needs-second-factor", false, "only accounts that must have a second factor and have none on")
+	cfg, err := c.parse(fs, args, func(key string) bool { return onlyDatabase(key) || strings.HasPrefix(key, "second_factor.") })
+	if err != nil {
+		return err
+	}
+	accounts, closePool, err := c.openAccounts(ctx, cfg, nil)
+	if err != nil {
+		return err
+	}
+	defer closePool()
+	list, err := accounts.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tEMAIL\tROLES\tSECOND FACTOR\tREQUIRED\tDISABLED\tCREATED")
+	yes := map[bool]string{true: "yes", false: "-"}
+	for _, a := range list {
+		required := auth.SecondFactorRequired(cfg.SecondFactor.RequiredFor, a.Roles)
+		if *needs && (!required || a.SecondFactor == "on") {
+			continue
+		}
+		roles := strings.Join(a.Roles, ",")
+		if roles == "" {
+			roles = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.ID, a.Email, roles, a.SecondFactor, yes[required], yes[a.Disabled],
+			a.Created.UTC().Format(time.RFC3339))
+	}
+	return tw.Flush()
 }
 
 // usersDelete deletes a disabled account (auth.Accounts.DeleteUser): the operator
