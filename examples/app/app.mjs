@@ -14,25 +14,62 @@ const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 // The login page posts to the control plane's /auth/login (same origin, through the
 // edge) and then goes back to return_to, if it is a path on this site. An account with
 // a second factor is answered 401 mfa_required: the page then asks for a code and
-// posts again with it.
+// posts again with it. An account that must have one and has none yet is answered 403
+// mfa_enrollment_required: the page gets it a new secret (/auth/mfa/enroll), shows it
+// for the authenticator app and asks for its code; confirming signs in and answers the
+// recovery codes, which the page shows this once before the user goes on.
 const loginScript = `
 const form = document.querySelector("form");
+const error = document.querySelector("#error");
+const post = (path, body) => fetch(path, {
+  method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
+});
+const errorCode = async (res) => (await res.json().catch(() => ({}))).error?.code;
+const back = new URLSearchParams(location.search).get("return_to") || "/dashboard";
+const returnTo = back.startsWith("/") && !back.startsWith("//") && !back.startsWith("/\\\\") ? back : "/dashboard";
+let enrolling = false;
 form.addEventListener("submit", async (e) => {
   e.preventDefault();
   const body = { email: form.email.value, password: form.password.value };
   if (!form.code.hidden) body.code = form.code.value;
-  const res = await fetch("/auth/login", {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-  });
+  if (enrolling) return confirmEnrollment(body);
+  const res = await post("/auth/login", body);
   if (!res.ok) {
-    const code = (await res.json().catch(() => ({}))).error?.code;
+    const code = await errorCode(res);
+    if (code === "mfa_enrollment_required") return enroll(body);
     if (code === "mfa_required") { form.code.hidden = false; form.code.focus(); }
-    document.querySelector("#error").textContent = code === "mfa_required" ? "Enter the code of your authenticator app" : "Sign-in failed";
+    error.textContent = code === "mfa_required" ? "Enter the code of your authenticator app" : "Sign-in failed";
     return;
   }
-  const back = new URLSearchParams(location.search).get("return_to") || "/dashboard";
-  location.assign(back.startsWith("/") && !back.startsWith("//") && !back.startsWith("/\\\\") ? back : "/dashboard");
-});`;
+  location.assign(returnTo);
+});
+async function enroll(body) {
+  const res = await post("/auth/mfa/enroll", body);
+  if (!res.ok) { error.textContent = "Sign-in failed"; return; }
+  const { secret, uri } = await res.json();
+  document.querySelector("#secret").textContent = secret;
+  document.querySelector("#uri").textContent = uri;
+  document.querySelector("#uri").href = uri;
+  document.querySelector("#enroll").hidden = false;
+  enrolling = true;
+  form.code.hidden = false;
+  form.code.focus();
+  error.textContent = "This account needs a second factor: add the key to your authenticator app and enter its code";
+}
+async function confirmEnrollment(body) {
+  const res = await post("/auth/mfa/enroll/confirm", body);
+  if (!res.ok) {
+    error.textContent = (await errorCode(res)) === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : "Sign-in failed";
+    return;
+  }
+  const list = document.querySelector("#recovery-codes");
+  for (const c of (await res.json()).recovery_codes) list.append(Object.assign(document.createElement("li"), { textContent: c }));
+  form.hidden = true;
+  document.querySelector("#enroll").hidden = true;
+  document.querySelector("#recovery").hidden = false;
+  error.textContent = "";
+}
+document.querySelector("#continue").addEventListener("click", () => location.assign(returnTo));`;
 
 const signOutScript = `
 document.querySelector("#signout").addEventListener("click", async () => {
@@ -51,6 +88,9 @@ export function app(request) {
       return page("Sign in", `<h1>Sign in</h1><form><input name="email" type="email" autocomplete="username">
 <input name="password" type="password" autocomplete="current-password">
 <input name="code" inputmode="numeric" autocomplete="one-time-code" hidden><button type="submit">Sign in</button></form>
+<p id="enroll" hidden>Key for your authenticator app: <code id="secret"></code> (or open <a id="uri"></a>)</p>
+<div id="recovery" hidden><p>Signed in. Keep these recovery codes somewhere safe: each signs in once without the app, and they are not shown again.</p>
+<ul id="recovery-codes"></ul><button id="continue">Continue</button></div>
 <p id="error"></p><script type="module">${loginScript}</script>`);
     case "/dashboard":
       return page("Dashboard", `<h1>Dashboard</h1><p>Signed in as <span id="subject">${escape(h.get("x-edgeauth-subject"))}</span>,
