@@ -2,6 +2,10 @@
 // Posts to the control plane's /auth/login (same origin: the edge forwards /auth/*),
 // then goes back to return_to when it is a path on this site. An account with a second
 // factor is answered 401 mfa_required: the form then asks for a code and posts again.
+// An account that must have one and has none yet is answered 403
+// mfa_enrollment_required: the page gets it a new secret (/auth/mfa/enroll), shows it
+// for the authenticator app and asks for its code; confirming signs in and answers the
+// recovery codes, which the page shows this once before the user goes on.
 import { useState } from "react";
 
 function safeReturnTo(): string {
@@ -9,23 +13,60 @@ function safeReturnTo(): string {
   return back.startsWith("/") && !back.startsWith("//") && !back.startsWith("/\\") ? back : "/dashboard";
 }
 
+const post = (path: string, body: unknown) =>
+  fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+
+const errorCode = async (res: Response): Promise<string | undefined> => (await res.json().catch(() => ({})))?.error?.code;
+
 export default function Login() {
   const [error, setError] = useState("");
   const [askCode, setAskCode] = useState(false);
+  const [enrollment, setEnrollment] = useState<{ secret: string; uri: string } | null>(null);
+  const [recoveryCodes, setRecoveryCodes] = useState<string[] | null>(null);
   async function submit(e: React.FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const form = new FormData(e.currentTarget);
-    const res = await fetch("/auth/login", {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email: form.get("email"), password: form.get("password"), ...(askCode && { code: form.get("code") }) }),
-    });
+    const credentials = { email: form.get("email"), password: form.get("password") };
+    if (enrollment) return confirmEnrollment({ ...credentials, code: form.get("code") });
+    const res = await post("/auth/login", { ...credentials, ...(askCode && { code: form.get("code") }) });
     if (!res.ok) {
-      const code = (await res.json().catch(() => ({})))?.error?.code;
+      const code = await errorCode(res);
+      if (code === "mfa_enrollment_required") return enroll(credentials);
       if (code === "mfa_required") setAskCode(true);
       return setError(code === "mfa_required" ? "Enter the code of your authenticator app" : "Sign-in failed");
     }
     window.location.assign(safeReturnTo());
+  }
+  async function enroll(credentials: object) {
+    const res = await post("/auth/mfa/enroll", credentials);
+    if (!res.ok) return setError("Sign-in failed");
+    setEnrollment(await res.json());
+    setError("This account needs a second factor: add the key to your authenticator app and enter its code");
+  }
+  async function confirmEnrollment(body: object) {
+    const res = await post("/auth/mfa/enroll/confirm", body);
+    if (!res.ok) {
+      const code = await errorCode(res);
+      return setError(code === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : "Sign-in failed");
+    }
+    setRecoveryCodes((await res.json()).recovery_codes);
+    setError("");
+  }
+  if (recoveryCodes) {
+    return (
+      <main>
+        <h1>Signed in</h1>
+        <p>Keep these recovery codes somewhere safe: each signs in once without the app, and they are not shown again.</p>
+        <ul id="recovery-codes">
+          {recoveryCodes.map((c) => (
+            <li key={c}>{c}</li>
+          ))}
+        </ul>
+        <button id="continue" onClick={() => window.location.assign(safeReturnTo())}>
+          Continue
+        </button>
+      </main>
+    );
   }
   return (
     <main>
@@ -33,9 +74,15 @@ export default function Login() {
       <form onSubmit={submit}>
         <input name="email" type="email" autoComplete="username" />
         <input name="password" type="password" autoComplete="current-password" />
-        <input name="code" inputMode="numeric" autoComplete="one-time-code" hidden={!askCode} />
+        <input name="code" inputMode="numeric" autoComplete="one-time-code" hidden={!askCode && !enrollment} />
         <button type="submit">Sign in</button>
       </form>
+      {enrollment && (
+        <p id="enroll">
+          Key for your authenticator app: <code id="secret">{enrollment.secret}</code> (or open{" "}
+          <a id="uri" href={enrollment.uri}>{enrollment.uri}</a>)
+        </p>
+      )}
       <p id="error">{error}</p>
     </main>
   );
