@@ -16,6 +16,11 @@ const EMAIL = "grace@example.com";
 const PASSWORD = "correct horse battery staple";
 // The account that turns a second factor on (each site's control plane has its own).
 const MFA_EMAIL = "ada@example.com";
+// The account that must have a second factor and has none yet: every control plane
+// here requires one of role ENROLL_ROLE (second_factor.required_for), which only this
+// account has, so the others sign in as before.
+const ENROLL_EMAIL = "lin@example.com";
+const ENROLL_ROLE = "admin";
 const CHROMIUM = process.env.EDGEAUTH_CHROMIUM ?? "/usr/bin/chromium";
 
 // workerd gets a refresh cookie with Path=/ so it reaches the edge, which then
@@ -26,7 +31,11 @@ const SITES = [
   { kind: "next-middleware", cpEnv: {} },
   { kind: "workerd", cpEnv: { EDGEAUTH_COOKIES__REFRESH_PATH: "/" }, refreshAtEdge: true },
 ];
-const COMMON_ENV = { EDGEAUTH_SESSIONS__ACCESS_TTL: "1m", EDGEAUTH_REVOCATIONS__MAX_AGE: "1s" };
+const COMMON_ENV = {
+  EDGEAUTH_SESSIONS__ACCESS_TTL: "1m",
+  EDGEAUTH_REVOCATIONS__MAX_AGE: "1s",
+  EDGEAUTH_SECOND_FACTOR__REQUIRED_FOR: ENROLL_ROLE,
+};
 
 let browser;
 const sites = [];
@@ -42,6 +51,7 @@ before(async () => {
     const e = await startEdge(s.kind, { cpEnv: { ...COMMON_ENV, ...s.cpEnv } });
     await e.cp.createUser(EMAIL, PASSWORD);
     await e.cp.createUser(MFA_EMAIL, PASSWORD);
+    await e.cp.createUser(ENROLL_EMAIL, PASSWORD, [ENROLL_ROLE]);
     const ec = await (await fetch(`${e.cp.url}/.well-known/edgeauth/edge-config`)).json();
     sites.push({ ...s, e, leeway: ec.leeway_seconds });
   }
@@ -55,6 +65,7 @@ before(async () => {
   });
   await spa.cp.createUser(EMAIL, PASSWORD);
   await spa.cp.createUser(MFA_EMAIL, PASSWORD);
+  await spa.cp.createUser(ENROLL_EMAIL, PASSWORD, [ENROLL_ROLE]);
   spa.apiServer = await serveTLS(tls, apiPort, proxyTo(spa.cp.url));
   const html = await readFile(`${examples}spa/index.html`);
   const files = {
@@ -217,6 +228,78 @@ test("a second factor: the vault refuses a password-only session, opens once the
   });
 });
 
+// enrollmentSecret waits for the login page's enrollment step and returns the secret
+// it shows (checking the otpauth URI beside it).
+async function enrollmentSecret(page) {
+  const secret = await (await page.waitForSelector("#secret:visible")).textContent();
+  assert.match(secret, /^[A-Z2-7]{16,}=*$/);
+  const uri = new URL(await page.textContent("#uri"));
+  assert.equal(uri.protocol, "otpauth:");
+  assert.equal(uri.searchParams.get("secret"), secret);
+  return secret;
+}
+
+// wrongCode returns a code that no step near now has (the control plane accepts the
+// steps either side of its own).
+function wrongCode(secret) {
+  const near = [-30_000, 0, 30_000].map((d) => totpCode(secret, Date.now() + d));
+  for (let n = 0; ; n++) if (!near.includes(String(n).padStart(6, "0"))) return String(n).padStart(6, "0");
+}
+
+// recoveryCodes waits for the ten recovery codes the page shows once enrolled.
+async function recoveryCodes(page) {
+  await page.waitForSelector("#recovery-codes li:nth-child(10)");
+  const codes = await page.$$eval("#recovery-codes li", (items) => items.map((li) => li.textContent));
+  assert.equal(codes.length, 10);
+  assert.equal(new Set(codes).size, 10, "distinct recovery codes");
+  return codes;
+}
+
+test("a second factor required by policy: the login page enrolls the account (secret, code, recovery codes) and goes on to the vault", async () => {
+  await each(async (s) => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${s.e.origin}/vault`);
+    assert.equal(page.url(), `${s.e.origin}/login?return_to=%2Fvault`);
+    await signIn(page, ENROLL_EMAIL);
+    // The password alone: no session, the enrollment step instead.
+    const secret = await enrollmentSecret(page);
+    assert.equal(new URL(page.url()).pathname, "/login");
+    assert.deepEqual((await context.cookies()).filter((c) => c.name.startsWith("edgeauth_")), []);
+
+    // A wrong code: the page says so and stays at the step; then the right one.
+    await page.fill('input[name="code"]', wrongCode(secret));
+    await page.click('button[type="submit"]');
+    await page.waitForFunction(() => /wrong code/i.test(document.querySelector("#error").textContent));
+    assert.equal(await page.textContent("#secret"), secret);
+    await page.fill('input[name="code"]', totpCode(secret));
+    await page.click('button[type="submit"]');
+    await recoveryCodes(page);
+    assert.equal(new URL(page.url()).pathname, "/login", "the codes are shown before the page goes on");
+    await page.click("#continue");
+    await page.waitForURL(`${s.e.origin}/vault`);
+    assert.equal(await page.textContent("#second-factor"), "true");
+    assert.equal((await page.goto(`${s.e.origin}/vault`)).status(), 200);
+    await page.goto(`${s.e.origin}/dashboard`);
+    assert.match((await identity(page)).subject, /^[0-9a-f-]{36}$/);
+    await context.close();
+
+    // Enrolled: another browser's sign-in asks for the code (the next step's: each
+    // step's code signs in once), as for any account with a second factor.
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    await p.goto(`${s.e.origin}/vault`);
+    await signIn(p, ENROLL_EMAIL);
+    await p.waitForSelector('input[name="code"]:not([hidden])');
+    assert.equal(await p.isVisible("#secret"), false, "no enrollment once enrolled");
+    await p.fill('input[name="code"]', totpCode(secret, Date.now() + 30_000));
+    await p.click('button[type="submit"]');
+    await p.waitForURL(`${s.e.origin}/vault`);
+    assert.equal(await p.textContent("#second-factor"), "true");
+    await other.close();
+  });
+});
+
 test("cross-subdomain SPA over TLS: sign in with credentials (CORS), __Secure- Domain cookies, two tabs", async () => {
   spa.context = await browser.newContext();
   spa.tabs = [await spa.context.newPage(), await spa.context.newPage()];
@@ -365,5 +448,26 @@ test("cross-subdomain SPA: an account with a second factor signs in with its cod
   await page.waitForFunction(() => (document.querySelector("#me").textContent ?? "").includes('"mfa"'));
   const me = JSON.parse(await page.textContent("#me"));
   assert.deepEqual(me.amr, ["pwd", "otp", "mfa"]);
+  await context.close();
+});
+
+test("cross-subdomain SPA: an account a second factor is required of enrolls from the form (CORS with credentials) and is signed in with it", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${spa.app}/?api=${encodeURIComponent(spa.api)}`);
+  await page.waitForFunction(() => window.ready === true);
+  await page.fill('#login input[name="email"]', ENROLL_EMAIL);
+  await page.fill('#login input[name="password"]', PASSWORD);
+  await page.click("#login button");
+  const secret = await enrollmentSecret(page);
+  assert.deepEqual((await context.cookies()).filter((c) => c.name.includes("edgeauth_")), [], "no session before the code");
+
+  await page.fill('#login input[name="code"]', totpCode(secret));
+  await page.click("#login button");
+  await recoveryCodes(page);
+  await page.waitForFunction(() => (document.querySelector("#me").textContent ?? "").includes('"mfa"'));
+  const me = JSON.parse(await page.textContent("#me"));
+  assert.deepEqual(me.amr, ["pwd", "otp", "mfa"]);
+  assert.equal((await page.evaluate(() => window.me())).status, 200);
   await context.close();
 });
