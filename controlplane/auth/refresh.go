@@ -35,8 +35,8 @@ var noGraceFrom = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // the package documentation. Errors: ErrRefreshInvalid (malformed, unknown, or the session
 // is revoked or expired), ErrRefreshReused (reuse detected: the session is now revoked,
 // the revocation NOTIFYed and audited), ErrSecondFactorRequired (the session signed in
-// with the password alone and its account must use a second factor: now revoked). The user's current roles, and how the session
-// signed in (amr), go into the new token.
+// with the password alone and its account must use a second factor: now revoked). The
+// user's current roles, and how the session signed in (amr), go into the new token.
 //
 // Everything a rotation writes is prepared first (the successor, sealed under the
 // presented token), then one statement decides and writes (store.RefreshSQL): one round
