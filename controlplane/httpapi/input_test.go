@@ -162,6 +162,8 @@ func TestCSRF(t *testing.T) {
 		{"logout from a foreign Origin", req{method: "POST", path: "/auth/logout", cookies: jar, header: map[string]string{"Origin": "https://evil.example"}}, 403, "cross_site_request"},
 		{"logout-all cross-site", req{method: "POST", path: "/auth/logout-all", cookies: jar, noOrigin: true, header: map[string]string{"Sec-Fetch-Site": "cross-site"}}, 403, "cross_site_request"},
 		{"refresh cross-site", req{method: "POST", path: "/auth/refresh", cookies: jar, header: map[string]string{"Origin": "https://evil.example"}}, 403, "cross_site_request"},
+		{"enrollment from a foreign Origin", req{method: "POST", path: "/auth/mfa/enroll", body: login, header: map[string]string{"Origin": "https://evil.example"}}, 403, "cross_site_request"},
+		{"enrollment's confirmation cross-site", req{method: "POST", path: "/auth/mfa/enroll/confirm", body: login, noOrigin: true, header: map[string]string{"Sec-Fetch-Site": "cross-site"}}, 403, "cross_site_request"},
 		{"delete session cross-site", req{method: "DELETE", path: "/auth/sessions/x", cookies: jar, header: map[string]string{"Origin": "http://auth.example.test"}}, 403, "cross_site_request"},
 		{"form post with the right Origin", req{method: "POST", path: "/auth/login", body: "email=a&password=b", contentType: "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"},
 		{"login from an allowed app origin", req{method: "POST", path: "/auth/login", body: login, header: map[string]string{"Origin": "https://app.example.test", "Sec-Fetch-Site": "same-site"}}, 200, ""},
