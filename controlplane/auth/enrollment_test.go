@@ -215,3 +215,45 @@ func TestSecondFactorPolicyIsChecked(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Two confirmations of one enrollment at once (two tabs, a double submit): one turns the
+// factor on and signs in, the other changes nothing (ErrMFANotPending when it waited
+// on the first's lock, ErrMFAEnabled when it read the account after); one session, one
+// set of recovery codes.
+func TestConcurrentConfirmationsEnrollOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, requireSecondFactorOf("admin"))
+	ctx := context.Background()
+	ada := e.user(t, "ada@example.test", "admin")
+	req := auth.LoginRequest{Email: ada.Email, Password: testPassword, IP: "192.0.2.11"}
+	setup, err := e.svc.BeginEnrollment(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Code = totptest.Code(t, setup.Secret, e.clock.Now())
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, _, err := e.svc.CompleteEnrollment(ctx, req)
+			errs <- err
+		}()
+	}
+	var ok, refused int
+	for range 2 {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, auth.ErrMFANotPending), errors.Is(err, auth.ErrMFAEnabled): // waited on the lock, or came after
+			refused++
+		default:
+			t.Fatal(err)
+		}
+	}
+	var sessions, codes int
+	if err := e.pool.QueryRow(ctx, `SELECT (SELECT count(*) FROM sessions), (SELECT count(*) FROM recovery_codes)`).Scan(&sessions, &codes); err != nil {
+		t.Fatal(err)
+	}
+	if ok != 1 || refused != 1 || sessions != 1 || codes != auth.RecoveryCodeCount {
+		t.Fatalf("%d confirmed, %d refused; %d sessions, %d recovery codes", ok, refused, sessions, codes)
+	}
+}
