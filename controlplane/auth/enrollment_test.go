@@ -30,7 +30,8 @@ func (e *env) revokeReason(t *testing.T, sid string) string {
 // An account whose role must have a second factor gets no session with the password
 // alone: it enrolls with its credentials (a wrong password counted, a wrong code
 // counted), and the confirmation opens a session that proved the factor. From then on
-// it signs in with a code, and cannot turn the factor off. Accounts the policy does not
+// it signs in with a code, and cannot turn the factor off (it replaces its recovery
+// codes instead). Accounts the policy does not
 // cover sign in as before, and cannot use the enrollment without a session.
 func TestSecondFactorRequiredByRole(t *testing.T) {
 	t.Parallel()
@@ -100,6 +101,18 @@ func TestSecondFactorRequiredByRole(t *testing.T) {
 		t.Fatalf("turning the required factor off: %v", err)
 	}
 	withCode.Code = codes[1] // not used up by the refused DisableTOTP
+	loginOK(t, e, withCode)
+	// It cannot turn the factor off and on for new recovery codes; it replaces them.
+	off.Code = codes[2]
+	renewed, err := e.svc.NewRecoveryCodes(ctx, off)
+	if err != nil || len(renewed) != auth.RecoveryCodeCount {
+		t.Fatalf("new recovery codes: %d, %v", len(renewed), err)
+	}
+	withCode.Code = codes[3]
+	if _, err := e.svc.Login(ctx, withCode); !errors.Is(err, auth.ErrMFAInvalid) {
+		t.Fatalf("a login with a replaced recovery code: %v", err)
+	}
+	withCode.Code = renewed[0]
 	loginOK(t, e, withCode)
 
 	// An operator's reset: the account enrolls again at its next sign-in.

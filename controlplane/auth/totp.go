@@ -237,19 +237,68 @@ func (en enrollment) store(ctx context.Context, q store.Queries, userID string) 
 // ErrInvalidCredentials, ErrThrottled, ErrSessionNotFound, ErrMFAUnavailable,
 // ErrMFAKeptByPolicy (the account must have one: Config.SecondFactorRequiredFor).
 func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
+	keptByPolicy := func(u store.User) error {
+		if s.secondFactorRequired(u.Roles) {
+			return ErrMFAKeptByPolicy
+		}
+		return nil
+	}
+	return s.withBothFactors(ctx, req, "mfa_disable_failed", keptByPolicy, func(q store.Queries, user store.User, now time.Time) error {
+		if _, err := q.DisableTOTP(ctx, user.ID); err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_disabled", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now,
+			Detail: map[string]any{"by": "user"}})
+	})
+}
+
+// NewRecoveryCodes replaces the caller's recovery codes with RecoveryCodeCount new ones,
+// returned this once (the old ones stop working), with the same proof DisableTOTP
+// takes: the current password and a code or an unused recovery code, which it uses
+// up. It is how an account that must keep its factor (and any other) gets codes again
+// after using some. Errors: those of DisableTOTP but ErrMFAKeptByPolicy.
+func (s *Service) NewRecoveryCodes(ctx context.Context, req TOTPRequest) ([]string, error) {
+	codes, hashes, err := newRecoveryCodes()
+	if err != nil {
+		return nil, err
+	}
+	err = s.withBothFactors(ctx, req, "recovery_codes_failed", nil, func(q store.Queries, user store.User, now time.Time) error {
+		if err := q.ReplaceRecoveryCodes(ctx, user.ID, hashes); err != nil {
+			return err
+		}
+		return q.AddAudit(ctx, store.AuditEvent{Kind: "recovery_codes_replaced", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return codes, nil
+}
+
+// withBothFactors runs act, in one transaction, once the caller has shown both factors:
+// the current password (reauthenticate; a wrong one audited as failKind) and a code of
+// its second factor or an unused recovery code (used up; a wrong one counted as a
+// failed login and audited as failKind). refuse, when set, may turn the account away,
+// as read and again as locked: its error is returned and the attempt taken back.
+// ErrMFANotEnabled when the account has no second factor.
+func (s *Service) withBothFactors(ctx context.Context, req TOTPRequest, failKind string, refuse func(store.User) error,
+	act func(q store.Queries, user store.User, now time.Time) error) error {
 	if s.cfg.SecretKey == nil {
 		return ErrMFAUnavailable
 	}
-	user, att, now, err := s.reauthenticate(ctx, req, "mfa_disable_failed")
+	if refuse == nil {
+		refuse = func(store.User) error { return nil }
+	}
+	user, att, now, err := s.reauthenticate(ctx, req, failKind)
 	if err != nil {
 		return err
 	}
 	if user.TOTPSecret == nil {
 		return ErrMFANotEnabled
 	}
-	if s.secondFactorRequired(user.Roles) {
-		return errors.Join(ErrMFAKeptByPolicy, att.withdraw(ctx, s.st))
+	if err := refuse(user); err != nil {
+		return errors.Join(err, att.withdraw(ctx, s.st))
 	}
+	refused := false
 	err = s.st.InTx(ctx, func(q store.Queries) error {
 		locked, err := s.lockReauthenticated(ctx, q, user, req.Password)
 		if err != nil {
@@ -258,8 +307,9 @@ func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 		if locked.TOTPSecret == nil {
 			return ErrMFANotEnabled
 		}
-		if s.secondFactorRequired(locked.Roles) {
-			return ErrMFAKeptByPolicy // a role granted since the read
+		if err := refuse(locked); err != nil { // changed since the read
+			refused = true
+			return err
 		}
 		if _, err := s.useSecondFactor(ctx, q, locked, req.Code, now); err != nil {
 			return err
@@ -267,13 +317,9 @@ func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 		if err := att.succeed(ctx, q, now); err != nil {
 			return err
 		}
-		if _, err := q.DisableTOTP(ctx, user.ID); err != nil {
-			return err
-		}
-		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_disabled", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now,
-			Detail: map[string]any{"by": "user"}})
+		return act(q, locked, now)
 	})
-	if errors.Is(err, ErrMFAKeptByPolicy) {
+	if refused {
 		return errors.Join(err, att.withdraw(ctx, s.st))
 	}
 	if errors.Is(err, ErrMFAInvalid) || errors.Is(err, ErrInvalidCredentials) {
@@ -281,7 +327,7 @@ func (s *Service) DisableTOTP(ctx context.Context, req TOTPRequest) error {
 		if errors.Is(err, ErrInvalidCredentials) { // the password changed meanwhile
 			reason = "invalid_credentials"
 		}
-		if aerr := s.st.AddAudit(ctx, store.AuditEvent{Kind: "mfa_disable_failed", UserID: user.ID, SessionID: req.SessionID,
+		if aerr := s.st.AddAudit(ctx, store.AuditEvent{Kind: failKind, UserID: user.ID, SessionID: req.SessionID,
 			IP: truncate(req.IP, 64), At: now, Detail: map[string]any{"reason": reason}}); aerr != nil {
 			return aerr
 		}

@@ -40,6 +40,7 @@ type Identity interface {
 	BeginTOTP(ctx context.Context, req auth.TOTPRequest) (auth.TOTPSetup, error)
 	ConfirmTOTP(ctx context.Context, userID, sessionID, code string) ([]string, error)
 	DisableTOTP(ctx context.Context, req auth.TOTPRequest) error
+	NewRecoveryCodes(ctx context.Context, req auth.TOTPRequest) ([]string, error)
 	BeginEnrollment(ctx context.Context, req auth.LoginRequest) (auth.TOTPSetup, error)
 	CompleteEnrollment(ctx context.Context, req auth.LoginRequest) (*auth.Result, []string, error)
 }
@@ -188,6 +189,7 @@ func (s *Server) authRoutes() {
 	s.handle("POST /auth/mfa/totp", s.beginTOTP)
 	s.handle("POST /auth/mfa/totp/confirm", s.confirmTOTP)
 	s.handle("POST /auth/mfa/totp/disable", s.disableTOTP)
+	s.handle("POST /auth/mfa/recovery-codes", s.newRecoveryCodes)
 	s.handle("POST /auth/mfa/enroll", s.beginEnrollment)
 	s.handle("POST /auth/mfa/enroll/confirm", s.completeEnrollment)
 }

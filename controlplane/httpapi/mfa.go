@@ -67,13 +67,14 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-type totpDisable struct {
+// bothFactors is what turning the factor off, or replacing the recovery codes, takes.
+type bothFactors struct {
 	Password string `json:"password"`
 	Code     string `json:"code"`
 }
 
 func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request) error {
-	var c totpDisable
+	var c bothFactors
 	if err := decodeJSON(w, r, &c); err != nil {
 		return err
 	}
@@ -90,6 +91,30 @@ func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// newRecoveryCodes is POST /auth/mfa/recovery-codes: the password and a code (or an
+// unused recovery code), as turning the factor off takes; answers ten new recovery
+// codes, the old ones void.
+func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
+	var c bothFactors
+	if err := decodeJSON(w, r, &c); err != nil {
+		return err
+	}
+	if c.Password == "" || c.Code == "" {
+		return ErrInvalidField.with(nil, "password and code are required")
+	}
+	p, err := s.authenticate(r)
+	if err != nil {
+		return err
+	}
+	codes, err := s.deps.Auth.NewRecoveryCodes(r.Context(), auth.TOTPRequest{UserID: p.claims.Subject, SessionID: p.claims.SessionID,
+		Password: c.Password, Code: c.Code, IP: s.clientIP(r)})
+	if err := signedInError(err); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": codes})
 	return nil
 }
 

@@ -138,11 +138,33 @@ func TestTOTPOverHTTP(t *testing.T) {
 	if m := mfaStatus(); m["recovery_codes_left"] != 9.0 {
 		t.Fatalf("/auth/me after a recovery code: %v", m)
 	}
+	// New recovery codes take the password and a code (here an unused recovery code,
+	// used up); the old ones stop working.
+	bothFactors := func(code string) string {
+		return `{"password":` + jsonString(testPassword) + `,"code":` + jsonString(code) + `}`
+	}
+	if r := e.do(req{method: "POST", path: "/auth/mfa/recovery-codes", cookies: as, body: bothFactors(confirmed.RecoveryCodes[0])}); r.StatusCode != 403 || r.errorCode() != "mfa_code_invalid" {
+		t.Fatalf("new recovery codes for a used one: %d %s", r.StatusCode, r.body)
+	}
+	r = e.do(req{method: "POST", path: "/auth/mfa/recovery-codes", cookies: as, body: bothFactors(confirmed.RecoveryCodes[1])})
+	var renewed struct {
+		RecoveryCodes []string `json:"recovery_codes"`
+	}
+	r.decode(t, &renewed)
+	if r.StatusCode != 200 || len(renewed.RecoveryCodes) != 10 || slices.Contains(renewed.RecoveryCodes, confirmed.RecoveryCodes[2]) {
+		t.Fatalf("new recovery codes: %d %s", r.StatusCode, r.body)
+	}
+	if m := mfaStatus(); m["recovery_codes_left"] != 10.0 {
+		t.Fatalf("/auth/me after new recovery codes: %v", m)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/disable", cookies: as, body: bothFactors(confirmed.RecoveryCodes[2])}); r.StatusCode != 403 || r.errorCode() != "mfa_code_invalid" {
+		t.Fatalf("turn off with a replaced recovery code: %d %s", r.StatusCode, r.body)
+	}
 
 	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/disable", cookies: as, body: `{"password":` + jsonString(testPassword) + `,"code":` + jsonString(confirmed.RecoveryCodes[0]) + `}`}); r.StatusCode != 403 || r.errorCode() != "mfa_code_invalid" {
 		t.Fatalf("turn off with a used recovery code: %d %s", r.StatusCode, r.body)
 	}
-	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/disable", cookies: as, body: `{"password":` + jsonString(testPassword) + `,"code":` + jsonString(confirmed.RecoveryCodes[1]) + `}`}); r.StatusCode != 204 {
+	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/disable", cookies: as, body: bothFactors(renewed.RecoveryCodes[0])}); r.StatusCode != 204 {
 		t.Fatalf("turn off: %d %s", r.StatusCode, r.body)
 	}
 	r = login("")
@@ -158,16 +180,17 @@ func TestTOTPOverHTTP(t *testing.T) {
 	if r := e.do(req{method: "POST", path: "/auth/mfa/totp/confirm", cookies: as, body: `{"code":"123456"}`}); r.StatusCode != 409 || r.errorCode() != "mfa_not_pending" {
 		t.Fatalf("confirm with nothing pending: %d %s", r.StatusCode, r.body)
 	}
-	for _, secret := range append([]string{setup.Secret, testPassword}, confirmed.RecoveryCodes...) {
+	for _, secret := range slices.Concat([]string{setup.Secret, testPassword}, confirmed.RecoveryCodes, renewed.RecoveryCodes) {
 		if strings.Contains(e.logs.String(), secret) {
 			t.Fatalf("a secret reached the logs: %s", secret)
 		}
 	}
 	// Signed out: every one of them is 401.
 	for path, body := range map[string]string{
-		"/auth/mfa/totp":         `{"password":"x"}`,
-		"/auth/mfa/totp/confirm": `{"code":"123456"}`,
-		"/auth/mfa/totp/disable": `{"password":"x","code":"123456"}`,
+		"/auth/mfa/totp":           `{"password":"x"}`,
+		"/auth/mfa/totp/confirm":   `{"code":"123456"}`,
+		"/auth/mfa/totp/disable":   `{"password":"x","code":"123456"}`,
+		"/auth/mfa/recovery-codes": `{"password":"x","code":"123456"}`,
 	} {
 		if r := e.do(req{method: "POST", path: path, body: body}); r.StatusCode != 401 || r.errorCode() != "unauthenticated" {
 			t.Errorf("%s without a session: %d %s", path, r.StatusCode, r.body)

@@ -41,10 +41,11 @@ func (q Queries) EnableTOTP(ctx context.Context, userID string, sealed []byte, s
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("enable totp: nothing pending: %w", ErrConflict)
 	}
-	return q.replaceRecoveryCodes(ctx, userID, recoveryHashes)
+	return q.ReplaceRecoveryCodes(ctx, userID, recoveryHashes)
 }
 
-func (q Queries) replaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte) error {
+// ReplaceRecoveryCodes replaces the user's recovery codes by those hashes.
+func (q Queries) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte) error {
 	if _, err := q.db.Exec(ctx, `DELETE FROM recovery_codes WHERE user_id = $1::uuid`, userID); err != nil {
 		return translate("replace recovery codes", err)
 	}
