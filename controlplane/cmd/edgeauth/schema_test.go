@@ -44,7 +44,7 @@ func TestOlderBinaryRefusesNewerSchema(t *testing.T) {
 		{"users", "enable", "--email", "late@example.test"},
 		{"users", "delete", "--email", "late@example.test"},
 		{"users", "mfa-reset", "--email", "late@example.test"},
-		{"users", "list"}, // reads users: an unknown schema may not have the columns it reads
+		{"users", "list"},  // reads users: an unknown schema may not have the columns it reads
 		{"keys", "rotate"}, // writes: keys.NewManager advances the lifecycle first
 		{"keys", "list"},
 	} {
