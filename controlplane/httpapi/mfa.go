@@ -73,21 +73,28 @@ type bothFactors struct {
 	Code     string `json:"code"`
 }
 
-func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request) error {
+// bothFactorsRequest reads a bothFactors body and the caller's session.
+func (s *Server) bothFactorsRequest(w http.ResponseWriter, r *http.Request) (auth.TOTPRequest, error) {
 	var c bothFactors
 	if err := decodeJSON(w, r, &c); err != nil {
-		return err
+		return auth.TOTPRequest{}, err
 	}
 	if c.Password == "" || c.Code == "" {
-		return ErrInvalidField.with(nil, "password and code are required")
+		return auth.TOTPRequest{}, ErrInvalidField.with(nil, "password and code are required")
 	}
 	p, err := s.authenticate(r)
 	if err != nil {
+		return auth.TOTPRequest{}, err
+	}
+	return auth.TOTPRequest{UserID: p.claims.Subject, SessionID: p.claims.SessionID, Password: c.Password, Code: c.Code, IP: s.clientIP(r)}, nil
+}
+
+func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request) error {
+	req, err := s.bothFactorsRequest(w, r)
+	if err != nil {
 		return err
 	}
-	err = s.deps.Auth.DisableTOTP(r.Context(), auth.TOTPRequest{UserID: p.claims.Subject, SessionID: p.claims.SessionID,
-		Password: c.Password, Code: c.Code, IP: s.clientIP(r)})
-	if err := signedInError(err); err != nil {
+	if err := signedInError(s.deps.Auth.DisableTOTP(r.Context(), req)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -98,19 +105,11 @@ func (s *Server) disableTOTP(w http.ResponseWriter, r *http.Request) error {
 // unused recovery code), as turning the factor off takes; answers ten new recovery
 // codes, the old ones void.
 func (s *Server) newRecoveryCodes(w http.ResponseWriter, r *http.Request) error {
-	var c bothFactors
-	if err := decodeJSON(w, r, &c); err != nil {
-		return err
-	}
-	if c.Password == "" || c.Code == "" {
-		return ErrInvalidField.with(nil, "password and code are required")
-	}
-	p, err := s.authenticate(r)
+	req, err := s.bothFactorsRequest(w, r)
 	if err != nil {
 		return err
 	}
-	codes, err := s.deps.Auth.NewRecoveryCodes(r.Context(), auth.TOTPRequest{UserID: p.claims.Subject, SessionID: p.claims.SessionID,
-		Password: c.Password, Code: c.Code, IP: s.clientIP(r)})
+	codes, err := s.deps.Auth.NewRecoveryCodes(r.Context(), req)
 	if err := signedInError(err); err != nil {
 		return err
 	}
