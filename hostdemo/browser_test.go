@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -248,8 +249,9 @@ func TestBrowserSecondFactor(t *testing.T) {
 // A second factor required by the control plane's policy, in a real browser: an admin
 // without one signs in with the password and is shown a new secret instead of a
 // session; the first code turns it on and signs in, the recovery codes shown once; the
-// browser then reaches the vault (the demo's route with "mfa": true). A user outside
-// the policy signs in with the password as before.
+// browser then reaches the vault (the demo's route with "mfa": true), and "your
+// devices" replaces the recovery codes. A user outside the policy signs in with the
+// password as before.
 func TestBrowserEnrollmentRequiredByPolicy(t *testing.T) {
 	d := startDemo(t, demoOptions{cp: func(c *config.Config) { c.SecondFactor.RequiredFor = []string{"admin"} }})
 	admin := d.createUser("hedy@example.test", "admin")
@@ -267,13 +269,25 @@ func TestBrowserEnrollmentRequiredByPolicy(t *testing.T) {
 		t.Fatalf("the page's message: %q", msg)
 	}
 	b.do(chromedp.SendKeys(`input[name=code]`, totptest.Code(t, secret, time.Now())), chromedp.Click(`#login button`))
-	if codes := strings.Fields(b.waitFor("the recovery codes", `#enroll-recovery`, `e.textContent !== ''`)); len(codes) != 10 {
+	codes := strings.Fields(b.waitFor("the recovery codes", `#enroll-recovery`, `e.textContent !== ''`))
+	if len(codes) != 10 {
 		t.Fatalf("recovery codes %v", codes)
 	}
 	b.do(chromedp.Click(`#enrolled button`))
 	b.waitPage("the vault after enrolling", "/app/vault")
 	if got, subject := b.text(chromedp.Text(`#second-factor`)), b.text(chromedp.Text(`#subject`)); got != "true" || subject != admin.ID {
 		t.Fatalf("enrolled: second factor %q, subject %q", got, subject)
+	}
+
+	// The account cannot turn its factor off; "your devices" says it is required and
+	// replaces the recovery codes with the password and a code (here a recovery code).
+	b.do(chromedp.Navigate(d.url + "/app/devices"))
+	b.waitFor("the factor's state", `#mfa-state`, `e.textContent === 'on, required'`)
+	b.do(chromedp.SendKeys(`#mfa-renew input[name=password]`, demoPassword), chromedp.SendKeys(`#mfa-renew input[name=code]`, codes[0]),
+		chromedp.Click(`#mfa-renew button`))
+	renewed := strings.Fields(b.waitFor("the new recovery codes", `#mfa-recovery`, `e.textContent !== ''`))
+	if len(renewed) != 10 || slices.Contains(renewed, codes[1]) {
+		t.Fatalf("new recovery codes %v", renewed)
 	}
 
 	b.do(chromedp.Click(`#logout button`))

@@ -163,8 +163,19 @@ if (devices) {
   // gets an access token that says so, and the vault opens.
   const mfa = document.getElementById('mfa');
   fetch('/auth/me').then((r) => r.json()).then((me) => {
-    mfa.querySelector('#mfa-state').textContent = me.mfa && me.mfa.totp ? 'on' : 'off';
-    mfa.querySelector('#mfa-begin').hidden = !!(me.mfa && me.mfa.totp);
+    const on = !!(me.mfa && me.mfa.totp);
+    mfa.querySelector('#mfa-state').textContent = (on ? 'on' : 'off') + (me.mfa && me.mfa.required ? ', required' : '');
+    mfa.querySelector('#mfa-begin').hidden = on;
+    mfa.querySelector('#mfa-renew').hidden = !on;
+  });
+  // New recovery codes: the password and a code (or an unused recovery code).
+  mfa.querySelector('#mfa-renew').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const f = e.currentTarget.elements;
+    const r = await post('/auth/mfa/recovery-codes', {password: f.password.value, code: f.code.value});
+    const body = await r.json();
+    if (!r.ok) { mfa.querySelector('#mfa-error').textContent = body.error.message; return; }
+    mfa.querySelector('#mfa-recovery').textContent = body.recovery_codes.join(' ');
   });
   mfa.querySelector('#mfa-begin').addEventListener('submit', async (e) => {
     e.preventDefault();
@@ -184,6 +195,7 @@ if (devices) {
     mfa.querySelector('#mfa-state').textContent = 'on';
     mfa.querySelector('#mfa-recovery').textContent = body.recovery_codes.join(' ');
     mfa.querySelector('#mfa-begin').hidden = mfa.querySelector('#mfa-confirm').hidden = true;
+    mfa.querySelector('#mfa-renew').hidden = false;
   });
   document.getElementById('others').addEventListener('click', async () => {
     const r = await fetch('/auth/logout-others', {method: 'POST'});
@@ -226,6 +238,8 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <form id="mfa-begin" hidden><input name="password" type="password" placeholder="your password" autocomplete="current-password" required><button>Turn on</button></form>
 <form id="mfa-confirm" hidden><p>Add this secret to an authenticator app: <code id="mfa-secret"></code> (<code id="mfa-uri"></code>)</p>
 <input name="code" inputmode="numeric" autocomplete="one-time-code" placeholder="its code" required><button>Confirm</button></form>
+<form id="mfa-renew" hidden><input name="password" type="password" placeholder="your password" autocomplete="current-password" required>
+<input name="code" inputmode="numeric" autocomplete="one-time-code" placeholder="a code, or a recovery code" required><button>New recovery codes</button></form>
 <p>Recovery codes, shown once: <code id="mfa-recovery"></code></p><p id="mfa-error"></p></section>
 {{end}}
 {{end}}
