@@ -78,8 +78,9 @@ type TOTPRequest struct {
 // BeginTOTP starts turning a second factor on for the caller: the current password is
 // checked as a password change checks it (throttled, a wrong one counted and audited),
 // then a new secret is stored as pending (replacing one pending before) and returned.
-// Errors: ErrMFAUnavailable, ErrMFAEnabled, ErrInvalidCredentials, ErrThrottled,
-// ErrSessionNotFound.
+// The right password refused for a factor that is on already (ErrMFAEnabled) counts
+// nothing. Errors: ErrMFAUnavailable, ErrMFAEnabled, ErrInvalidCredentials,
+// ErrThrottled, ErrSessionNotFound.
 func (s *Service) BeginTOTP(ctx context.Context, req TOTPRequest) (TOTPSetup, error) {
 	if s.cfg.SecretKey == nil {
 		return TOTPSetup{}, ErrMFAUnavailable
@@ -89,7 +90,7 @@ func (s *Service) BeginTOTP(ctx context.Context, req TOTPRequest) (TOTPSetup, er
 		return TOTPSetup{}, err
 	}
 	if user.TOTPSecret != nil {
-		return TOTPSetup{}, ErrMFAEnabled
+		return TOTPSetup{}, errors.Join(ErrMFAEnabled, att.withdraw(ctx, s.st))
 	}
 	setup, err := s.pend(ctx, user, att, store.AuditEvent{Kind: "mfa_setup", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now})
 	if errors.Is(err, store.ErrNotFound) {
@@ -100,7 +101,8 @@ func (s *Service) BeginTOTP(ctx context.Context, req TOTPRequest) (TOTPSetup, er
 
 // pend makes a new secret for user and, in one transaction, stores it as pending
 // (replacing one pending before), takes the attempt back and audits ev. Errors:
-// ErrMFAEnabled (turned on meanwhile), store.ErrNotFound (the account is gone).
+// ErrMFAEnabled (turned on meanwhile: the attempt is taken back all the same),
+// store.ErrNotFound (the account is gone).
 func (s *Service) pend(ctx context.Context, user store.User, att attempt, ev store.AuditEvent) (TOTPSetup, error) {
 	setup, sealed, err := s.newSecret(user)
 	if err != nil {
@@ -117,7 +119,7 @@ func (s *Service) pend(ctx context.Context, user store.User, att attempt, ev sto
 	})
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return TOTPSetup{}, ErrMFAEnabled
+		return TOTPSetup{}, errors.Join(ErrMFAEnabled, att.withdraw(ctx, s.st))
 	case err != nil:
 		return TOTPSetup{}, err
 	}
@@ -279,7 +281,8 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, req TOTPRequest) ([]stri
 // its second factor or an unused recovery code (used up; a wrong one counted as a
 // failed login and audited as failKind). refuse, when set, may turn the account away,
 // as read and again as locked: its error is returned and the attempt taken back.
-// ErrMFANotEnabled when the account has no second factor.
+// ErrMFANotEnabled when the account has no second factor (the attempt taken back too:
+// the password was right).
 func (s *Service) withBothFactors(ctx context.Context, req TOTPRequest, failKind string, refuse func(store.User) error,
 	act func(q store.Queries, user store.User, now time.Time) error) error {
 	if s.cfg.SecretKey == nil {
@@ -293,7 +296,7 @@ func (s *Service) withBothFactors(ctx context.Context, req TOTPRequest, failKind
 		return err
 	}
 	if user.TOTPSecret == nil {
-		return ErrMFANotEnabled
+		return errors.Join(ErrMFANotEnabled, att.withdraw(ctx, s.st))
 	}
 	if err := refuse(user); err != nil {
 		return errors.Join(err, att.withdraw(ctx, s.st))
@@ -304,7 +307,8 @@ func (s *Service) withBothFactors(ctx context.Context, req TOTPRequest, failKind
 		if err != nil {
 			return err
 		}
-		if locked.TOTPSecret == nil {
+		if locked.TOTPSecret == nil { // turned off since the read
+			refused = true
 			return ErrMFANotEnabled
 		}
 		if err := refuse(locked); err != nil { // changed since the read

@@ -269,3 +269,32 @@ func TestTOTPCodeRaceSignsInOnce(t *testing.T) {
 		t.Fatalf("%d signed in and %d refused, want 1 and %d", ok, used, n-1)
 	}
 }
+
+// The right password with a request the account's state refuses (beginning a second
+// factor it has, turning off or renewing one it has not) counts nothing, as a login
+// of it that needs a code counts nothing: a failure stays only for a wrong password or
+// a wrong code.
+func TestRefusedSecondFactorChangesCountNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	ada := e.user(t, "ada@example.test")
+	adas := e.login(t, ada.Email)
+	e.enableTOTP(t, ada, adas)
+	bob := e.user(t, "bob@example.test")
+	bobs := e.login(t, bob.Email)
+	before := e.failures(t)
+	if _, err := e.svc.BeginTOTP(ctx, auth.TOTPRequest{UserID: ada.ID, SessionID: adas.Session.ID, Password: testPassword, IP: "192.0.2.8"}); !errors.Is(err, auth.ErrMFAEnabled) {
+		t.Fatalf("beginning a second factor that is on: %v", err)
+	}
+	off := auth.TOTPRequest{UserID: bob.ID, SessionID: bobs.Session.ID, Password: testPassword, Code: "123456", IP: "192.0.2.8"}
+	if err := e.svc.DisableTOTP(ctx, off); !errors.Is(err, auth.ErrMFANotEnabled) {
+		t.Fatalf("turning off a second factor that is not on: %v", err)
+	}
+	if _, err := e.svc.NewRecoveryCodes(ctx, off); !errors.Is(err, auth.ErrMFANotEnabled) {
+		t.Fatalf("recovery codes without a second factor: %v", err)
+	}
+	if n := e.failures(t); n != before {
+		t.Fatalf("refusals of the right password counted %d failures, want %d", n, before)
+	}
+}
