@@ -270,3 +270,37 @@ func TestConcurrentConfirmationsEnrollOnce(t *testing.T) {
 		t.Fatalf("%d confirmed, %d refused; %d sessions, %d recovery codes", ok, refused, sessions, codes)
 	}
 }
+
+// A password-only session of an account the policy covers cannot renew itself through
+// a password change: the change would open a new password-only session with fresh
+// tokens, and another change before those expire another, so the session would never
+// reach the refresh that ends it. The change is refused (ErrSecondFactorRequired),
+// nothing changes and nothing is counted; the session still ends at its refresh.
+func TestPasswordChangeDoesNotRenewAPasswordOnlySessionThePolicyEnds(t *testing.T) {
+	t.Parallel()
+	before := newEnv(t, nil)
+	ctx := context.Background()
+	ada := before.user(t, "ada@example.test", "admin")
+	old := before.login(t, ada.Email)
+
+	e := envOn(t, before.pool, requireSecondFactorOf("admin"))
+	e.clock.t = before.clock.Now()
+	res, _, err := e.svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: ada.ID, SessionID: old.Session.ID,
+		Current: testPassword, New: "another passphrase entirely", IP: "192.0.2.8"})
+	if !errors.Is(err, auth.ErrSecondFactorRequired) {
+		var amr []string
+		if res != nil {
+			amr = res.Session.AuthMethods
+		}
+		t.Fatalf("a password change from a password-only session: %v (a new session, amr %v), want ErrSecondFactorRequired", err, amr)
+	}
+	if n := e.failures(t); n != 0 {
+		t.Fatalf("the refused change counted %d failures, want none", n)
+	}
+	if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: ada.Email, Password: testPassword, IP: "192.0.2.8"}); !errors.Is(err, auth.ErrMFAEnrollmentRequired) {
+		t.Fatalf("the password changed anyway: a login with the old one: %v", err)
+	}
+	if _, err := e.refresh(old.Tokens.Refresh); !errors.Is(err, auth.ErrSecondFactorRequired) {
+		t.Fatalf("the session's refresh: %v, want ErrSecondFactorRequired", err)
+	}
+}

@@ -37,8 +37,12 @@ type ChangePasswordRequest struct {
 // the client address) before argon2id runs, so an attempt over a limit is a
 // *ThrottledError, and a wrong password is ErrInvalidCredentials and stays counted,
 // audited as password_change_failed; a right one takes its attempt back as a login does.
-// ErrSessionNotFound when the caller's session or account has ended meanwhile. Nothing
-// changes unless it succeeds.
+// ErrSessionNotFound when the caller's session or account has ended meanwhile.
+// ErrSecondFactorRequired when the caller's session signed in with the password alone
+// and its account must use a second factor (Config.SecondFactorRequiredFor): such a
+// session ends at its next refresh, and a change must not open it a successor with
+// fresh tokens (the right password refused so counts nothing). Nothing changes unless
+// it succeeds.
 func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest) (*Result, int, error) {
 	user, err := s.st.UserByID(ctx, req.UserID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -88,6 +92,9 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		if err != nil {
 			return err
 		}
+		if sess.SecondFactor == "" && s.secondFactorRequired(locked.Roles) {
+			return ErrSecondFactorRequired // as its refresh would answer (refresh.go)
+		}
 		if err := att.succeed(ctx, q, now); err != nil {
 			return err
 		}
@@ -110,6 +117,9 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 	})
 	if errors.Is(err, ErrInvalidCredentials) {
 		return nil, 0, s.passwordChangeFailed(ctx, req, now)
+	}
+	if errors.Is(err, ErrSecondFactorRequired) {
+		return nil, 0, errors.Join(err, att.withdraw(ctx, s.st))
 	}
 	if err != nil {
 		return nil, 0, err

@@ -325,6 +325,8 @@ func passwordChangeResult(err error) string {
 	switch {
 	case errors.Is(err, auth.ErrPasswordPolicy):
 		return "invalid"
+	case errors.Is(err, auth.ErrSecondFactorRequired):
+		return "second_factor_required"
 	default:
 		return loginResult(err) // ok, invalid_credentials (the current password), throttled, error
 	}

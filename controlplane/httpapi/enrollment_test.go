@@ -19,9 +19,10 @@ import (
 // account enrolls with its credentials (POST /auth/mfa/enroll, then /confirm with a
 // code), which signs it in with a session that proved the factor, and both verifier
 // engines admit its token on a route that needs one. An account the policy does not
-// cover signs in as before, and its session ends at the refresh after it is made an
-// admin: 401 second_factor_required, both cookies cleared; the browser refresh sends
-// it to the login page.
+// cover signs in as before; made an admin, its session cannot change the password
+// (401 second_factor_required) and ends at the next refresh: 401
+// second_factor_required, both cookies cleared; the browser refresh sends it to the
+// login page.
 func TestSecondFactorRequiredOverHTTP(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
@@ -90,9 +91,14 @@ func TestSecondFactorRequiredOverHTTP(t *testing.T) {
 	bob := e.createUser("bob@example.test", testPassword)
 	noCookies("a reader enrolling without a session", e.do(req{method: "POST", path: "/auth/mfa/enroll",
 		body: `{"email":` + jsonString(bob.Email) + `,"password":` + jsonString(testPassword) + `}`}), 403, "mfa_enrollment_not_required")
-	_, refresh := e.login(bob.Email, testPassword)
+	bobAccess, refresh := e.login(bob.Email, testPassword)
 	if err := e.app.Auth.SetRoles(ctx, bob.ID, []string{"admin"}); err != nil {
 		t.Fatal(err)
+	}
+	r = e.do(req{method: "POST", path: "/auth/password", cookies: []*http.Cookie{bobAccess},
+		body: `{"current_password":` + jsonString(testPassword) + `,"new_password":"another passphrase entirely"}`})
+	if r.StatusCode != 401 || r.errorCode() != "second_factor_required" || len(r.Header.Values("Set-Cookie")) != 0 {
+		t.Fatalf("a password change from a password-only admin session: %d %s %v", r.StatusCode, r.body, r.Header.Values("Set-Cookie"))
 	}
 	r = e.do(req{method: "POST", path: "/auth/refresh", cookies: []*http.Cookie{refresh}})
 	if r.StatusCode != 401 || r.errorCode() != "second_factor_required" {

@@ -40,7 +40,7 @@ func New() *Metrics {
 			Name: "edgeauth_signups_total", Help: "Signup attempts by result (ok, created_without_session: a second factor is required first, user_exists, invalid, throttled, error).",
 		}, []string{"result"}),
 		passwordChanges: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "edgeauth_password_changes_total", Help: "Password changes by signed-in users, by result (ok, invalid_credentials, throttled, invalid, error).",
+			Name: "edgeauth_password_changes_total", Help: "Password changes by signed-in users, by result (ok, invalid_credentials, throttled, invalid, second_factor_required, error).",
 		}, []string{"result"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeauth_refreshes_total", Help: "Refresh attempts by result (rotated, missing, invalid, reused, second_factor_required, error).",
