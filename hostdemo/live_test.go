@@ -188,7 +188,7 @@ func TestBrowserSignInWithASecondFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Confirmed with the previous step's code: the browser uses the current one.
-	if _, err := d.cp.Auth.ConfirmTOTP(ctx, u.ID, s.Session.ID, totptest.Code(t, setup.Secret, time.Now().Add(-30*time.Second))); err != nil {
+	if _, err := d.cp.Auth.ConfirmTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Code: totptest.Code(t, setup.Secret, time.Now().Add(-30*time.Second)), IP: "192.0.2.8"}); err != nil {
 		t.Fatal(err)
 	}
 	b := newBrowser(t)

@@ -60,7 +60,7 @@ func TestKEKRotationResealsSecondFactors(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A code of the previous step: the login below uses the current one.
-	if _, err := before.Auth.ConfirmTOTP(ctx, u.ID, s.Session.ID, totptest.Code(t, setup.Secret, time.Now().Add(-30*time.Second))); err != nil {
+	if _, err := before.Auth.ConfirmTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Code: totptest.Code(t, setup.Secret, time.Now().Add(-30*time.Second)), IP: "192.0.2.8"}); err != nil {
 		t.Fatal(err)
 	}
 	underOld := sealed()

@@ -123,7 +123,7 @@ func TestConfirmTOTPFromAnEndedSession(t *testing.T) {
 	if _, err := e.svc.Logout(ctx, s.Session.ID); err != nil {
 		t.Fatal(err)
 	}
-	_, err = e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, totptest.Code(t, setup.Secret, e.clock.Now()))
+	_, err = e.svc.ConfirmTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Code: totptest.Code(t, setup.Secret, e.clock.Now()), IP: "192.0.2.8"})
 	wantErr(t, err, auth.ErrSessionNotFound)
 	if st, err := e.svc.MFAStatus(ctx, u.ID); err != nil || st.TOTP || !st.Pending {
 		t.Fatalf("after a refused confirmation: %+v, %v", st, err)

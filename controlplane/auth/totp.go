@@ -6,7 +6,7 @@ package auth
 //
 // Turning it on takes two calls: BeginTOTP (the current password again, throttled as a
 // login) stores a new secret as pending and returns it; ConfirmTOTP with a code of it
-// makes it the account's and returns ten recovery codes, shown once. From then on a
+// (a wrong one counted as a failed login) makes it the account's and returns ten recovery codes, shown once. From then on a
 // login with the right password but no code is ErrMFARequired (nothing counted), and
 // one with a wrong code is ErrMFAInvalid (counted as a failed login). A code is
 // accepted for its own step and the one either side (clocks drift), and once: the
@@ -149,42 +149,64 @@ func (s *Service) totpIssuer() string {
 	return s.cfg.Issuer
 }
 
-// ConfirmTOTP turns the pending second factor on when code is one of its current codes,
-// and returns the account's recovery codes (any earlier ones stop working). The code
-// proves the factor in the calling session, sessionID, as a login with it would: the
-// session records "totp" in the same transaction, so its next refresh's access token
-// says mfa. The user's other sessions are unchanged. Errors: ErrMFANotPending,
-// ErrMFAInvalid, ErrSessionNotFound (the account, or the calling session, has ended:
-// nothing changed).
-func (s *Service) ConfirmTOTP(ctx context.Context, userID, sessionID, code string) ([]string, error) {
-	user, err := s.st.UserByID(ctx, userID)
+// ConfirmTOTP turns the pending second factor on when req.Code is one of its current
+// codes, and returns the account's recovery codes (any earlier ones stop working). The
+// code proves the factor in the calling session, req.SessionID, as a login with it
+// would: the session records "totp" in the same transaction, so its next refresh's
+// access token says mfa. The user's other sessions are unchanged. The code is guessed
+// no faster than a login's: the attempt is counted in the login buckets before it is
+// checked (ErrThrottled when one is full), a wrong one stays counted and is audited as
+// mfa_setup_failed, a right one takes it back. req.Password is not used. Errors:
+// ErrMFANotPending, ErrMFAInvalid, ErrThrottled, ErrSessionNotFound (the account, or
+// the calling session, has ended: nothing changed).
+func (s *Service) ConfirmTOTP(ctx context.Context, req TOTPRequest) ([]string, error) {
+	user, err := s.st.UserByID(ctx, req.UserID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrSessionNotFound
 	}
 	if err != nil {
 		return nil, err
 	}
+	if user.TOTPPending == nil {
+		return nil, ErrMFANotPending // nothing to guess: nothing counted
+	}
 	now := s.cfg.Now()
-	en, err := s.acceptPending(user, code, now)
+	att, err := s.beginAttempt(ctx, user.Email, req.IP, now)
+	if err != nil {
+		return nil, err
+	}
+	en, err := s.acceptPending(user, req.Code, now)
+	if errors.Is(err, ErrMFAInvalid) {
+		ev := store.AuditEvent{Kind: "mfa_setup_failed", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now,
+			Detail: map[string]any{"reason": "mfa_invalid"}}
+		if err := s.st.AddAudit(ctx, ev); err != nil {
+			return nil, err
+		}
+		return nil, ErrMFAInvalid // counted, as at Login
+	}
 	if err != nil {
 		return nil, err
 	}
 	err = s.st.InTx(ctx, func(q store.Queries) error {
+		if err := att.succeed(ctx, q, now); err != nil {
+			return err
+		}
 		if err := en.store(ctx, q, user.ID); err != nil {
 			return err
 		}
-		if err := q.SetSessionSecondFactor(ctx, sessionID, user.ID, factorTOTP, now); err != nil {
+		if err := q.SetSessionSecondFactor(ctx, req.SessionID, user.ID, factorTOTP, now); err != nil {
 			return err
 		}
-		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_enabled", UserID: user.ID, SessionID: sessionID, At: now})
+		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_enabled", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now})
 	})
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return nil, ErrMFANotPending // confirmed meanwhile, or turned off
+		// Confirmed meanwhile, or turned off: the code was right, so nothing counted.
+		return nil, errors.Join(ErrMFANotPending, att.withdraw(ctx, s.st))
 	case errors.Is(err, store.ErrNotFound):
 		// The calling session ended meanwhile (a password change on another device, a
 		// sign-out of everyone): an ended session acts no more, as in ChangePassword.
-		return nil, ErrSessionNotFound
+		return nil, errors.Join(ErrSessionNotFound, att.withdraw(ctx, s.st))
 	case err != nil:
 		return nil, err
 	}

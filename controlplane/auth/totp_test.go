@@ -21,7 +21,7 @@ func (e *env) enableTOTP(t *testing.T, u auth.User, s *auth.Result) (string, []s
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, totptest.Code(t, setup.Secret, e.clock.Now()))
+	codes, err := e.svc.ConfirmTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Code: totptest.Code(t, setup.Secret, e.clock.Now()), IP: "192.0.2.8"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,11 +67,11 @@ func TestTOTPFromSetupToRemoval(t *testing.T) {
 	if err := login(""); err != nil {
 		t.Fatalf("login while the second factor is only pending: %v", err)
 	}
-	if _, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, totptest.Code(t, setup.Secret, e.clock.Now().Add(5*time.Minute))); !errors.Is(err, auth.ErrMFAInvalid) {
+	if _, err := e.svc.ConfirmTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Code: totptest.Code(t, setup.Secret, e.clock.Now().Add(5*time.Minute)), IP: "192.0.2.8"}); !errors.Is(err, auth.ErrMFAInvalid) {
 		t.Fatalf("confirming with a code of another time: %v", err)
 	}
 	first := totptest.Code(t, setup.Secret, e.clock.Now())
-	codes, err := e.svc.ConfirmTOTP(ctx, u.ID, s.Session.ID, first)
+	codes, err := e.svc.ConfirmTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Code: first, IP: "192.0.2.8"})
 	if err != nil || len(codes) != auth.RecoveryCodeCount {
 		t.Fatalf("confirm: %d codes, %v", len(codes), err)
 	}
@@ -296,5 +296,33 @@ func TestRefusedSecondFactorChangesCountNothing(t *testing.T) {
 	}
 	if n := e.failures(t); n != before {
 		t.Fatalf("refusals of the right password counted %d failures, want %d", n, before)
+	}
+}
+
+// Guessing the code that confirms a pending enrollment is throttled as guessing a
+// login's code is: a wrong one counts as a failed login, so a session that did not
+// begin the enrollment (another device's, a copied one) cannot try codes until one
+// turns the factor on and proves it in that session.
+func TestTOTPConfirmationGuessesAreThrottled(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.Throttle.PairFailures = 3 })
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	began := e.login(t, u.Email)
+	other := e.login(t, u.Email)
+	setup, err := e.svc.BeginTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: began.Session.ID, Password: testPassword, IP: "192.0.2.8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	for i := range 5 {
+		guess := totptest.Code(t, setup.Secret, e.clock.Now().Add(time.Duration(10+i)*time.Minute)) // never in the window
+		_, last = e.svc.ConfirmTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: other.Session.ID, Code: guess, IP: "192.0.2.8"})
+	}
+	if n := e.failures(t); n < 3 || !errors.Is(last, auth.ErrThrottled) {
+		t.Fatalf("5 wrong confirmation codes: %d failures counted, the fifth %v; want them counted and ErrThrottled", n, last)
+	}
+	if _, err := e.svc.ConfirmTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: other.Session.ID, Code: totptest.Code(t, setup.Secret, e.clock.Now()), IP: "192.0.2.8"}); !errors.Is(err, auth.ErrThrottled) {
+		t.Fatalf("the right code once throttled: %v", err)
 	}
 }

@@ -38,7 +38,7 @@ type Identity interface {
 	User(ctx context.Context, id string) (auth.User, error)
 	MFAStatus(ctx context.Context, userID string) (auth.MFAStatus, error)
 	BeginTOTP(ctx context.Context, req auth.TOTPRequest) (auth.TOTPSetup, error)
-	ConfirmTOTP(ctx context.Context, userID, sessionID, code string) ([]string, error)
+	ConfirmTOTP(ctx context.Context, req auth.TOTPRequest) ([]string, error)
 	DisableTOTP(ctx context.Context, req auth.TOTPRequest) error
 	NewRecoveryCodes(ctx context.Context, req auth.TOTPRequest) ([]string, error)
 	BeginEnrollment(ctx context.Context, req auth.LoginRequest) (auth.TOTPSetup, error)

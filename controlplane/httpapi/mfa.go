@@ -59,7 +59,8 @@ func (s *Server) confirmTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	codes, err := s.deps.Auth.ConfirmTOTP(r.Context(), p.claims.Subject, p.claims.SessionID, c.Code)
+	codes, err := s.deps.Auth.ConfirmTOTP(r.Context(), auth.TOTPRequest{UserID: p.claims.Subject, SessionID: p.claims.SessionID,
+		Code: c.Code, IP: s.clientIP(r)})
 	if err := signedInError(err); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeauth/edgeauth/controlplane/config"
 	"github.com/edgeauth/edgeauth/internal/totptest"
 	"github.com/edgeauth/edgeauth/verifier"
 )
@@ -209,4 +210,29 @@ func accessAMR(t *testing.T, token string) []string {
 		t.Fatal(err)
 	}
 	return c.AMR
+}
+
+// Codes confirming an enrollment are guessed no faster than a login's: each wrong one
+// (403 mfa_code_invalid) counts as a failed login, and once the budget is spent the
+// confirmation is 429 too_many_attempts with Retry-After, as openapi.yaml says.
+func TestTOTPConfirmationIsThrottledOverHTTP(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	e := newEnv(t, envOptions{clock: clk, mod: func(c *config.Config) { c.Throttle.AccountAddressFailures = 3 }})
+	e.createUser(testEmail, testPassword)
+	access, _ := e.login(testEmail, testPassword)
+	as := []*http.Cookie{access}
+	var setup struct{ Secret string }
+	e.do(req{method: "POST", path: "/auth/mfa/totp", cookies: as, body: `{"password":` + jsonString(testPassword) + `}`}).decode(t, &setup)
+	var r resp
+	for i := range 4 {
+		r = e.do(req{method: "POST", path: "/auth/mfa/totp/confirm", cookies: as,
+			body: `{"code":"` + totptest.Code(t, setup.Secret, clk.Now().Add(time.Duration(10+i)*time.Minute)) + `"}`})
+		if i < 3 && (r.StatusCode != 403 || r.errorCode() != "mfa_code_invalid") {
+			t.Fatalf("wrong code %d: %d %s", i+1, r.StatusCode, r.body)
+		}
+	}
+	if r.StatusCode != 429 || r.errorCode() != "too_many_attempts" || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("the fourth wrong code: %d %s, want 429 too_many_attempts with Retry-After", r.StatusCode, r.body)
+	}
 }
