@@ -122,7 +122,9 @@ func (s *Service) CompleteEnrollment(ctx context.Context, req LoginRequest) (*Re
 		return err
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return nil, nil, ErrMFANotPending // confirmed meanwhile, or reset
+		// Confirmed meanwhile, or reset: the password and the code were right, so
+		// nothing counted, as when it is found before the transaction.
+		return nil, nil, errors.Join(ErrMFANotPending, att.withdraw(ctx, s.st))
 	}
 	if err != nil {
 		return nil, nil, err

@@ -3,6 +3,7 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -302,5 +303,44 @@ func TestPasswordChangeDoesNotRenewAPasswordOnlySessionThePolicyEnds(t *testing.
 	}
 	if _, err := e.refresh(old.Tokens.Refresh); !errors.Is(err, auth.ErrSecondFactorRequired) {
 		t.Fatalf("the session's refresh: %v, want ErrSecondFactorRequired", err)
+	}
+}
+
+// Confirmations that lose to a concurrent one (a double submit from two addresses)
+// had the right password and the right code: they are refused and count nothing,
+// whether they read the account before the winner committed (ErrMFANotPending) or
+// after (ErrMFAEnabled).
+func TestConfirmationsThatLoseARaceCountNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, requireSecondFactorOf("admin"))
+	ctx := context.Background()
+	ada := e.user(t, "ada@example.test", "admin")
+	setup, err := e.svc.BeginEnrollment(ctx, auth.LoginRequest{Email: ada.Email, Password: testPassword, IP: "192.0.2.11"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := totptest.Code(t, setup.Secret, e.clock.Now())
+	const n = 4
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			_, _, err := e.svc.CompleteEnrollment(ctx, auth.LoginRequest{Email: ada.Email, Password: testPassword, Code: code,
+				IP: fmt.Sprintf("192.0.2.%d", 20+i)})
+			errs <- err
+		}()
+	}
+	ok, lost := 0, map[string]int{}
+	for range n {
+		switch err := <-errs; {
+		case err == nil:
+			ok++
+		case errors.Is(err, auth.ErrMFANotPending), errors.Is(err, auth.ErrMFAEnabled):
+			lost[err.Error()]++
+		default:
+			t.Fatal(err)
+		}
+	}
+	if got := e.failures(t); ok != 1 || got != 0 {
+		t.Fatalf("%d confirmed, refused %v; %d failures counted, want 1 confirmed and none counted", ok, lost, got)
 	}
 }
