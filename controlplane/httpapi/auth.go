@@ -316,6 +316,14 @@ func loginResult(err error) string {
 		return "mfa_invalid"
 	case errors.Is(err, auth.ErrMFAEnrollmentRequired):
 		return "mfa_enrollment_required"
+	// A confirmed enrollment without a session (completeEnrollment) that the account's
+	// state refuses: a client's refusal, not a server error.
+	case errors.Is(err, auth.ErrMFANotPending):
+		return "mfa_not_pending"
+	case errors.Is(err, auth.ErrMFAEnabled):
+		return "mfa_enabled"
+	case errors.Is(err, auth.ErrMFAEnrollmentNotRequired):
+		return "mfa_enrollment_not_required"
 	default:
 		return "error"
 	}

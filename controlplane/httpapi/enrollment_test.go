@@ -136,3 +136,40 @@ func TestSignupWhenEveryAccountNeedsASecondFactorOverHTTP(t *testing.T) {
 		t.Fatalf("enroll: %d %s", r.StatusCode, r.body)
 	}
 }
+
+// A confirmation without a session that the account's state refuses (nothing
+// pending: 409 mfa_not_pending; a factor on already: 409 mfa_enabled) is a client's
+// refusal, not a server error: edgeauth_logins_total counts it under its own result,
+// never under error.
+func TestRefusedEnrollmentConfirmationsAreNotCountedAsErrors(t *testing.T) {
+	t.Parallel()
+	clk := newClock()
+	e := newEnv(t, envOptions{clock: clk, mod: func(c *config.Config) { c.SecondFactor.RequiredFor = []string{"admin"} }})
+	admin, err := e.app.Auth.CreateUser(context.Background(), auth.NewUser{Email: "ada@example.test", Password: testPassword, Roles: []string{"admin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	creds := `"email":` + jsonString(admin.Email) + `,"password":` + jsonString(testPassword)
+	if r := e.do(req{method: "POST", path: "/auth/mfa/enroll/confirm", body: "{" + creds + `,"code":"123456"}`}); r.StatusCode != 409 || r.errorCode() != "mfa_not_pending" {
+		t.Fatalf("confirming before beginning: %d %s", r.StatusCode, r.body)
+	}
+	var setup struct{ Secret string }
+	e.do(req{method: "POST", path: "/auth/mfa/enroll", body: "{" + creds + "}"}).decode(t, &setup)
+	body := "{" + creds + `,"code":"` + totptest.Code(t, setup.Secret, clk.Now()) + `"}`
+	if r := e.do(req{method: "POST", path: "/auth/mfa/enroll/confirm", body: body}); r.StatusCode != 200 {
+		t.Fatalf("confirm: %d %s", r.StatusCode, r.body)
+	}
+	if r := e.do(req{method: "POST", path: "/auth/mfa/enroll/confirm", body: body}); r.StatusCode != 409 || r.errorCode() != "mfa_enabled" {
+		t.Fatalf("confirming again: %d %s", r.StatusCode, r.body)
+	}
+	for sample, want := range map[string]string{
+		`edgeauth_logins_total{result="error"}`:           "",
+		`edgeauth_logins_total{result="mfa_not_pending"}`: "1",
+		`edgeauth_logins_total{result="mfa_enabled"}`:     "1",
+		`edgeauth_logins_total{result="ok"}`:              "1",
+	} {
+		if got := metricValue(t, e, sample); got != want {
+			t.Errorf("%s = %q, want %q", sample, got, want)
+		}
+	}
+}
