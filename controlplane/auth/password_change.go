@@ -36,7 +36,9 @@ type ChangePasswordRequest struct {
 // much: the attempt is counted in the same throttling buckets (the account's login name,
 // the client address) before argon2id runs, so an attempt over a limit is a
 // *ThrottledError, and a wrong password is ErrInvalidCredentials and stays counted,
-// audited as password_change_failed; a right one takes its attempt back as a login does.
+// audited as password_change_failed; a right one takes its attempt back as a login does
+// (from a session that did not prove the account's second factor, only its own attempt:
+// the codes guessed from that address stay counted).
 // ErrSessionNotFound when the caller's session or account has ended meanwhile.
 // ErrSecondFactorRequired when the caller's session signed in with the password alone
 // and its account must use a second factor (Config.SecondFactorRequiredFor): such a
@@ -95,7 +97,14 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		if sess.SecondFactor == "" && s.secondFactorRequired(locked.Roles) {
 			return ErrSecondFactorRequired // as its refresh would answer (refresh.go)
 		}
-		if err := att.succeed(ctx, q, now); err != nil {
+		if locked.TOTPSecret != nil && sess.SecondFactor == "" {
+			// The password alone, for an account with a second factor: this attempt is
+			// taken back, but the codes guessed from this address stay counted and the
+			// address is not remembered, as at a login without its code.
+			if err := q.DeleteLoginFailure(ctx, att.failure); err != nil {
+				return err
+			}
+		} else if err := att.succeed(ctx, q, now); err != nil {
 			return err
 		}
 		if err := q.SetPasswordHash(ctx, user.ID, hash); err != nil {

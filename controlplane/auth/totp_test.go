@@ -326,3 +326,37 @@ func TestTOTPConfirmationGuessesAreThrottled(t *testing.T) {
 		t.Fatalf("the right code once throttled: %v", err)
 	}
 }
+
+// A password change proves the password alone when the session it is made from did
+// not prove the second factor (one opened before the factor was turned on): it takes
+// its own attempt back but leaves the codes guessed from that address counted, so a
+// holder of the password and of such a session cannot clear the throttle between
+// guesses by changing the password.
+func TestPasswordChangeLeavesGuessedCodesCounted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.Throttle.PairFailures = 3 })
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	old := e.login(t, u.Email) // password only, before the factor
+	secret, _ := e.enableTOTP(t, u, e.login(t, u.Email))
+	const ip = "192.0.2.66"
+	password := testPassword
+	guess := func(i int) error {
+		_, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: password, IP: ip,
+			Code: totptest.Code(t, secret, e.clock.Now().Add(time.Duration(10+i)*time.Minute))}) // never in the window
+		return err
+	}
+	for i := range 2 {
+		wantErr(t, guess(i), auth.ErrMFAInvalid)
+	}
+	next := "another passphrase entirely"
+	if _, _, err := e.svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: old.Session.ID,
+		Current: password, New: next, IP: ip}); err != nil {
+		t.Fatal(err)
+	}
+	password = next
+	wantErr(t, guess(2), auth.ErrMFAInvalid)
+	if err := guess(3); !errors.Is(err, auth.ErrThrottled) {
+		t.Fatalf("the fourth wrong code, a password change among them: %v, want ErrThrottled", err)
+	}
+}
