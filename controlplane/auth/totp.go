@@ -6,13 +6,14 @@ package auth
 //
 // Turning it on takes two calls: BeginTOTP (the current password again, throttled as a
 // login) stores a new secret as pending and returns it; ConfirmTOTP with a code of it
-// (a wrong one counted as a failed login) makes it the account's and returns ten recovery codes, shown once. From then on a
-// login with the right password but no code is ErrMFARequired (nothing counted), and
-// one with a wrong code is ErrMFAInvalid (counted as a failed login). A code is
-// accepted for its own step and the one either side (clocks drift), and once: the
-// newest step used is stored, and a code of that step or an older one is refused. A
-// recovery code works once. DisableTOTP takes the password and a code; an operator's
-// ResetTOTP (lost phone, no recovery code) takes neither.
+// (a wrong one counted as a failed login) makes it the account's and returns ten
+// recovery codes, shown once. From then on a login with the right password but no code
+// is ErrMFARequired (nothing counted), and one with a wrong code is ErrMFAInvalid
+// (counted as a failed login). A code is accepted for its own step and the one either
+// side (clocks drift), and once: the newest step used is stored, and a code of that
+// step or an older one is refused. A recovery code works once. DisableTOTP takes the
+// password and a code; an operator's ResetTOTP (lost phone, no recovery code) takes
+// neither.
 //
 // A session remembers the second factor its sign-in proved (store.Session.SecondFactor,
 // and from it the access token's amr claim): the login's, or, for the session that
