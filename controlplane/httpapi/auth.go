@@ -308,6 +308,8 @@ func loginResult(err error) string {
 		return "ok"
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		return "invalid_credentials"
+	case errors.Is(err, auth.ErrInvalidEmail):
+		return "invalid" // a login name that is not text: the client's mistake
 	case errors.Is(err, auth.ErrThrottled):
 		return "throttled"
 	case errors.Is(err, auth.ErrMFARequired):

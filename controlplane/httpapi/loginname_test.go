@@ -54,3 +54,22 @@ func TestLoginNamesAreOneAccountInEverySpelling(t *testing.T) {
 		t.Fatalf("%d users (%v), want 4", n, err)
 	}
 }
+
+// A login name that is not text is the client's mistake: 400 invalid_field, counted
+// under the login metric's "invalid", not "error", which is for the server's failures.
+func TestLoginNameThatIsNotTextIsCountedAsInvalid(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	r := e.do(req{method: "POST", path: "/auth/login", body: `{"email":"ada\u0007@example.test","password":` + jsonString(testPassword) + `}`})
+	if r.StatusCode != 400 {
+		t.Fatalf("login with a control character in the name: %d %s, want 400", r.StatusCode, r.body)
+	}
+	for sample, want := range map[string]string{
+		`edgeauth_logins_total{result="invalid"}`: "1",
+		`edgeauth_logins_total{result="error"}`:   "",
+	} {
+		if got := metricValue(t, e, sample); got != want {
+			t.Errorf("%s = %q, want %q", sample, got, want)
+		}
+	}
+}

@@ -34,7 +34,7 @@ func New() *Metrics {
 	m := &Metrics{
 		Registry: prometheus.NewRegistry(),
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "edgeauth_logins_total", Help: "Login attempts by result (ok, invalid_credentials, throttled, mfa_required, mfa_invalid, mfa_enrollment_required, error); a confirmed enrollment without a session counts as a login (and its refusals as mfa_not_pending, mfa_enabled, mfa_enrollment_not_required).",
+			Name: "edgeauth_logins_total", Help: "Login attempts by result (ok, invalid_credentials, invalid, throttled, mfa_required, mfa_invalid, mfa_enrollment_required, error); a confirmed enrollment without a session counts as a login (and its refusals as mfa_not_pending, mfa_enabled, mfa_enrollment_not_required).",
 		}, []string{"result"}),
 		signups: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "edgeauth_signups_total", Help: "Signup attempts by result (ok, created_without_session: a second factor is required first, user_exists, invalid, throttled, error).",
