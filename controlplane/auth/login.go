@@ -44,10 +44,12 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 		// win, and a rehash of the old password must not overwrite its hash. Locking the
 		// row makes a change that has not committed wait for this transaction, so that
 		// its revocation covers the session opened here.
-		// FOR UPDATE when this transaction writes the row (a rehash, the second
+		// FOR UPDATE when this transaction may write the row (a rehash, the second
 		// factor's step): two logins that each held a share lock and then wrote it
-		// would deadlock.
-		locked, err := q.LockUser(ctx, user.ID, rehash != "" || user.TOTPSecret != nil)
+		// would deadlock. A code sent for an account read without a factor counts: the
+		// factor may have been turned on since the read, and the code is then used.
+		mayWrite := rehash != "" || user.TOTPSecret != nil || strings.TrimSpace(req.Code) != ""
+		locked, err := q.LockUser(ctx, user.ID, mayWrite)
 		if errors.Is(err, store.ErrNotFound) || err == nil && locked.DisabledAt != nil {
 			// Deleted, or disabled since the read: refused as a wrong password is. A
 			// disabling that has not committed waits for this lock, and then ends the
