@@ -218,10 +218,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, req TOTPRequest) ([]string, e
 // account's: sealed (again, under the current key, if a previous one sealed it), the
 // step of that code, and new recovery codes with their hashes.
 type enrollment struct {
-	sealed []byte
-	step   int64
-	codes  []string
-	hashes [][]byte
+	pending []byte // the pending secret as read, which the code was checked against
+	sealed  []byte
+	step    int64
+	codes   []string
+	hashes  [][]byte
 }
 
 // acceptPending checks code against user's pending secret. Errors: ErrMFANotPending,
@@ -234,7 +235,7 @@ func (s *Service) acceptPending(user store.User, code string, now time.Time) (en
 	if err != nil {
 		return enrollment{}, err
 	}
-	en := enrollment{sealed: user.TOTPPending, step: matchStep(string(secret), code, now, 0)}
+	en := enrollment{pending: user.TOTPPending, sealed: user.TOTPPending, step: matchStep(string(secret), code, now, 0)}
 	if en.step < 0 {
 		return enrollment{}, ErrMFAInvalid
 	}
@@ -250,9 +251,10 @@ func (s *Service) acceptPending(user store.User, code string, now time.Time) (en
 }
 
 // store makes the enrollment the account's (store.Queries.EnableTOTP): ErrConflict when
-// it was confirmed meanwhile, or turned off.
+// it was confirmed meanwhile, turned off, or its secret is no longer the pending one
+// (reset, or replaced by another enrollment).
 func (en enrollment) store(ctx context.Context, q store.Queries, userID string) error {
-	return q.EnableTOTP(ctx, userID, en.sealed, en.step, en.hashes)
+	return q.EnableTOTP(ctx, userID, en.pending, en.sealed, en.step, en.hashes)
 }
 
 // DisableTOTP turns the caller's second factor off: the current password (checked as

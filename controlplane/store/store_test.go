@@ -364,6 +364,33 @@ func TestStoreConformance(t *testing.T) {
 		}
 	})
 
+	// A confirmation turns on the secret it checked its code against, only while that
+	// one is still pending: another enrollment (after an operator's reset, or a second
+	// "begin") may have replaced it since the confirmation read it.
+	t.Run("enabling the pending secret that was read", func(t *testing.T) {
+		t.Parallel()
+		s, _ := newStore(t)
+		u := mkUser(t, s, "pe@example.test")
+		if err := s.SetTOTPPending(ctx, u.ID, []byte("p1")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetTOTPPending(ctx, u.ID, []byte("p2")); err != nil { // replaces p1
+			t.Fatal(err)
+		}
+		is(t, s.EnableTOTP(ctx, u.ID, []byte("p1"), []byte("p1"), 7, [][]byte{hash("c")}), store.ErrConflict)
+		got, err := s.UserByID(ctx, u.ID)
+		if err != nil || got.TOTPSecret != nil || string(got.TOTPPending) != "p2" {
+			t.Fatalf("after enabling a replaced secret: secret %q pending %q (%v), want none and p2", got.TOTPSecret, got.TOTPPending, err)
+		}
+		// The pending one, re-sealed (a KEK rotation): stored as given.
+		if err := s.EnableTOTP(ctx, u.ID, []byte("p2"), []byte("p2 resealed"), 7, [][]byte{hash("c")}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ = s.UserByID(ctx, u.ID); string(got.TOTPSecret) != "p2 resealed" || got.TOTPPending != nil {
+			t.Fatalf("enabled: secret %q pending %q", got.TOTPSecret, got.TOTPPending)
+		}
+	})
+
 	t.Run("the parent after the grace is reuse without a tag", func(t *testing.T) {
 		t.Parallel()
 		s, _ := newStore(t)

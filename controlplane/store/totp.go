@@ -24,22 +24,23 @@ func (q Queries) SetTOTPPending(ctx context.Context, userID string, sealed []byt
 	return translate("set totp pending", err)
 }
 
-// EnableTOTP makes the pending secret the account's, as sealed (the pending one
-// re-sealed, or the same bytes), its first accepted step step, and replaces the
-// recovery codes by those hashes. ErrConflict when nothing was pending, or a second
-// factor is on already.
-func (q Queries) EnableTOTP(ctx context.Context, userID string, sealed []byte, step int64, recoveryHashes [][]byte) error {
+// EnableTOTP makes the pending secret the account's, as sealed (pending re-sealed, or
+// the same bytes), its first accepted step step, and replaces the recovery codes by
+// those hashes. pending is the pending secret as the caller read it and checked a code
+// against. ErrConflict when it is no longer the pending one (confirmed, turned off,
+// reset or replaced by another enrollment meanwhile), or a second factor is on already.
+func (q Queries) EnableTOTP(ctx context.Context, userID string, pending, sealed []byte, step int64, recoveryHashes [][]byte) error {
 	if !isUUID(userID) {
 		return translate("enable totp", errNoRows)
 	}
 	tag, err := q.db.Exec(ctx, `
 		UPDATE users SET totp_secret = $2, totp_pending = NULL, totp_last_step = $3
-		WHERE id = $1::uuid AND totp_secret IS NULL AND totp_pending IS NOT NULL`, userID, sealed, step)
+		WHERE id = $1::uuid AND totp_secret IS NULL AND totp_pending = $4`, userID, sealed, step, pending)
 	if err != nil {
 		return translate("enable totp", err)
 	}
 	if tag.RowsAffected() != 1 {
-		return fmt.Errorf("enable totp: nothing pending: %w", ErrConflict)
+		return fmt.Errorf("enable totp: not the pending secret: %w", ErrConflict)
 	}
 	return q.ReplaceRecoveryCodes(ctx, userID, recoveryHashes)
 }
