@@ -225,7 +225,8 @@ func isPrefetch(h http.Header) bool {
 // route's rules are checked on the identity it authorized (Gate.permits), not on the
 // token the gate read: the two may read different tokens (another cookie, another
 // moment). Any other handler gets every request the gate does not refuse, and must
-// authorize it itself.
+// authorize it itself. Either way, every client-sent identity header
+// (verifier.IsReservedHeader) is removed from a request before next gets it.
 func (g *Gate) RouteRules(next http.Handler) http.Handler {
 	a, authorizes := next.(Authorizer)
 	oc, checksOrigin := next.(OriginChecker)
@@ -246,6 +247,9 @@ func (g *Gate) RouteRules(next http.Handler) http.Handler {
 			refuse(w, d, api)
 			return
 		}
+		// Whatever next is, it is past the edge: no client-sent identity header reaches
+		// it, as none reaches the gate's upstream.
+		verifier.StripIdentityHeaders(r.Header)
 		if !authorizes {
 			next.ServeHTTP(w, r)
 			return
