@@ -369,6 +369,13 @@ class Edge {
     } catch {
       throw new Error(`edgeauth: ${WELL_KNOWN.edgeConfig} is not JSON; is controlPlane (${this.o.controlPlane}) the control plane's base URL?`);
     }
+    if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new Error(`edgeauth: ${WELL_KNOWN.edgeConfig} is not a JSON object`);
+    // A member this edge does not know may be one it must apply: the document is refused
+    // rather than half applied (the previous one stays), as the Go edge refuses it.
+    const unknown = Object.keys(doc).filter((k) => !MODULE_MEMBERS.includes(k));
+    if (unknown.length > 0) {
+      throw new Error(`edgeauth: ${WELL_KNOWN.edgeConfig} has members this edge does not know (${unknown.map((k) => JSON.stringify(k)).join(", ")}): the control plane is newer than this edge; update @edgeauth/edge`);
+    }
     const prev = this.edgeConfig;
     this.edgeConfig = doc;
     try {

@@ -452,6 +452,23 @@ test("the edge configuration's leeway_seconds is the leeway, 0 included; a docum
   }
 });
 
+test("an edge configuration with a member this edge does not know is refused, not half applied", async () => {
+  // A newer control plane may publish a member an edge must apply to be safe; an older
+  // edge refuses the document, as the Go edge does, rather than run without it.
+  const cp = await controlPlane();
+  cp.edgeConfig = { ...edgeConfig, second_factor_paths: ["/vault/"] };
+  const edge = createEdge({ module, controlPlane: cp.url, routes, log: () => {} });
+  await assert.rejects(edge.ready(), /second_factor_paths/);
+  assert.equal((await edge.handle(get("/dashboard", { cookie: `at=${cp.sign(fresh())}` }))).response?.status, 503);
+  // Once running, such a document is refused and the configuration held stays.
+  const cp2 = await controlPlane();
+  const edge2 = createEdge({ module, controlPlane: cp2.url, routes, log: () => {} });
+  await edge2.ready();
+  cp2.edgeConfig = { ...edgeConfig, login_path: "/signin", protected: [] };
+  await assert.rejects(edge2.docs.config.refresh(), /protected/);
+  assert.equal(edge2.config.login_path, "/login");
+});
+
 test("a control plane that does not answer times out", async () => {
   const cp = await controlPlane();
   cp.hang = true;

@@ -346,7 +346,11 @@ test("a failure of WebCrypto fails closed, and the next call checks again", asyn
 // createEdge with the documents from memory.
 function edgeWith(options = {}) {
   const docs = {
-    "/.well-known/edgeauth/edge-config": JSON.stringify({ ...config, logout_path: "/auth/logout" }),
+    // What a control plane publishes: the edge members only (the routes are the edge's).
+    "/.well-known/edgeauth/edge-config": (() => {
+      const { public_paths, default_protected, cache_entries, ...published } = config;
+      return JSON.stringify({ ...published, logout_path: "/auth/logout" });
+    })(),
     "/.well-known/jwks.json": JSON.stringify(jwks),
     "/.well-known/edgeauth/revocations": (() => {
       const input = `${b64url({ alg: "RS256", kid: "r1", typ: "edgeauth-revocations+jwt" })}.${b64url({ iss: ISSUER, iat: NOW, exp: NOW + 300, sids: [] })}`;
