@@ -25,13 +25,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"github.com/edgeauth/edgeauth/internal/redact"
 	"log/slog"
 	"net"
 	"net/http"
@@ -46,10 +43,12 @@ import (
 
 	"github.com/edgeauth/edgeauth/hostdemo/demoapp"
 	"github.com/edgeauth/edgeauth/hostdemo/edge"
+	"github.com/edgeauth/edgeauth/internal/redact"
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/wasmhost"
 	"github.com/edgeauth/edgeauth/wsauth"
+	"github.com/go-json-experiment/json"
 )
 
 func main() {
@@ -337,9 +336,10 @@ func loadRoutes(path string) (verifier.LocalConfig, error) {
 		return verifier.LocalConfig{}, fmt.Errorf("--routes: %w", err)
 	}
 	local := verifier.LocalConfig{CacheEntries: defaultCacheEntries} // a file's cache_entries, 0 included, replaces it
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&local); err != nil {
+	// JSON v2: names matched exactly, no member twice, nothing after the object, as the
+	// module reads rules at the JS edge; encoding/json would let a later "MFA" turn a
+	// route's "mfa" off.
+	if err := json.Unmarshal(b, &local, json.RejectUnknownMembers(true)); err != nil {
 		return verifier.LocalConfig{}, fmt.Errorf("--routes %s: %w (members: public_paths, protected, default_protected, after_login_path, cache_entries, allow_bearer)", path, err)
 	}
 	return local, nil

@@ -1,16 +1,15 @@
 package edge
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"github.com/edgeauth/edgeauth/internal/redact"
 	"io"
 	"net/http"
 
+	"github.com/edgeauth/edgeauth/internal/redact"
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/go-json-experiment/json"
 )
 
 // maxDocument bounds what is read of the edge configuration.
@@ -76,10 +75,11 @@ func (c *Configurator) Sync(ctx context.Context) (bool, error) {
 	if len(body) > maxDocument {
 		return false, fmt.Errorf("edge: edge configuration: GET %s: document larger than %d bytes", redact.URL(c.URL), maxDocument)
 	}
+	// JSON v2: names matched exactly, no member twice, nothing after the document, as
+	// the module reads it at the JS edge (encoding/json would take the last of two
+	// spellings of "issuer").
 	var ec verifier.EdgeConfig
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ec); err != nil {
+	if err := json.Unmarshal(body, &ec, json.RejectUnknownMembers(true)); err != nil {
 		return false, fmt.Errorf("edge: edge configuration from %s: %w (is this edge older than the control plane?)", redact.URL(c.URL), err)
 	}
 	cfg := verifier.Config{EdgeConfig: ec, LocalConfig: c.Local}

@@ -49,3 +49,39 @@ func TestConfiguratorErrorsHoldNoURLPassword(t *testing.T) {
 		}
 	}
 }
+
+// The control plane's edge configuration has one meaning or is refused: a member in
+// another case or twice (the last one would win), or a second document after it,
+// leaves the edge with the configuration it had, as the JS edge's module refuses it.
+func TestConfiguratorReadsTheDocumentStrictly(t *testing.T) {
+	good := `{"issuer":"https://cp.example","audience":"app","algorithms":["EdDSA"],"leeway_seconds":60,` +
+		`"access_cookie":{"name":"__Host-access","path":"/","secure":true,"http_only":true,"same_site":"Lax"},` +
+		`"refresh_cookie":{"name":"__Host-refresh","path":"/","secure":true,"http_only":true,"same_site":"Strict"},` +
+		`"login_path":"/login","refresh_path":"/auth/refresh","logout_path":"/auth/logout"}`
+	for _, tc := range []struct {
+		name, doc string
+		ok        bool
+	}{
+		{"as published", good, true},
+		{"a member in another case", strings.Replace(good, `"audience":"app"`, `"audience":"app","Issuer":"https://other.example"`, 1), false},
+		{"a member twice", strings.Replace(good, `"leeway_seconds":60`, `"leeway_seconds":60,"leeway_seconds":300`, 1), false},
+		{"a cookie member in another case", strings.Replace(good, `"name":"__Host-access"`, `"name":"__Host-access","Name":"other"`, 1), false},
+		{"a second document", good + ` {"issuer":"https://other.example"}`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, tc.doc) }))
+			defer srv.Close()
+			engine := verifier.NewNative()
+			defer engine.Close(context.Background())
+			c := &edge.Configurator{URL: srv.URL + edge.EdgeConfigPath, Engine: engine,
+				Local: verifier.LocalConfig{Protected: []verifier.ProtectedRoute{{Prefix: "/app/"}}}}
+			_, err := c.Sync(context.Background())
+			if tc.ok && err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if !tc.ok && err == nil {
+				t.Fatal("applied")
+			}
+		})
+	}
+}
