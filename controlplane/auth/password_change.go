@@ -39,7 +39,8 @@ type ChangePasswordRequest struct {
 // audited as password_change_failed; a right one takes its attempt back as a login does
 // (from a session that did not prove the account's second factor, only its own attempt:
 // the codes guessed from that address stay counted).
-// ErrSessionNotFound when the caller's session or account has ended meanwhile.
+// ErrSessionNotFound when the caller's session or account has ended meanwhile (the
+// right password refused so counts nothing).
 // ErrSecondFactorRequired when the caller's session signed in with the password alone
 // and its account must use a second factor (Config.SecondFactorRequiredFor): such a
 // session ends at its next refresh, and a change must not open it a successor with
@@ -127,7 +128,9 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 	if errors.Is(err, ErrInvalidCredentials) {
 		return nil, 0, s.passwordChangeFailed(ctx, req, now)
 	}
-	if errors.Is(err, ErrSecondFactorRequired) {
+	if errors.Is(err, ErrSecondFactorRequired) || errors.Is(err, ErrSessionNotFound) {
+		// The current password was right: refused for the session's sake, this attempt
+		// counts nothing.
 		return nil, 0, errors.Join(err, att.withdraw(ctx, s.st))
 	}
 	if err != nil {

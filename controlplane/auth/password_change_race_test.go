@@ -82,3 +82,55 @@ func TestPasswordChangeOvertaken(t *testing.T) {
 		})
 	}
 }
+
+// A password change whose session ended before the change's transaction (signed out on
+// another device, or with the others by a logout-all while the current password was
+// being checked) is refused with ErrSessionNotFound and counts nothing: its current
+// password was right, and a right password refused for another reason takes its
+// attempt back (as ErrSecondFactorRequired and a breached new password do).
+func TestPasswordChangeFromAnEndedSessionCountsNothing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		end  func(e *env, u auth.User, sid string) error // before the change's transaction
+		mid  bool                                        // while the current password is checked
+	}{
+		{"signed out before", func(e *env, _ auth.User, sid string) error {
+			_, err := e.svc.Logout(context.Background(), sid)
+			return err
+		}, false},
+		{"overtaken by a logout-all", func(e *env, u auth.User, _ string) error {
+			_, err := e.svc.LogoutAll(context.Background(), u.ID)
+			return err
+		}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, nil)
+			ctx := context.Background()
+			u := e.user(t, "ended@example.test")
+			here := e.login(t, "ended@example.test")
+			hook := func() {}
+			if tc.mid {
+				hook = func() {
+					if err := tc.end(e, u, here.Session.ID); err != nil {
+						t.Error(err)
+					}
+				}
+			} else if err := tc.end(e, u, here.Session.ID); err != nil {
+				t.Fatal(err)
+			}
+			svc, err := auth.New(&midChange{Store: e.st, hook: hook}, e.signer, auth.Config{Issuer: testIssuer, Audience: testAudience,
+				RefreshTagKey: testTagKey, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, _, err = svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: here.Session.ID,
+				Current: testPassword, New: "the caller's new password", IP: "192.0.2.20"})
+			wantErr(t, err, auth.ErrSessionNotFound)
+			if n := e.failures(t); n != 0 {
+				t.Fatalf("the refused change with the right current password counted %d failures, want none", n)
+			}
+		})
+	}
+}
