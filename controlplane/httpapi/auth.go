@@ -450,8 +450,7 @@ func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 		redirect(w, r, s.cfg.LoginPath+"?return_to="+url.QueryEscape(back))
 		return nil
 	}
-	s.access.Set(w, res.Tokens.Access)
-	s.refresh.Set(w, res.Tokens.Refresh)
+	s.setSessionCookies(w, res)
 	redirect(w, r, back)
 	return nil
 }

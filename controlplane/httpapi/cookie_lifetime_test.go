@@ -10,7 +10,8 @@ import (
 )
 
 // Near the session's absolute expiry neither cookie outlives the session: the refresh
-// cookie lives min(idle timeout, time left), the access cookie the time left.
+// cookie lives min(idle timeout, time left), the access cookie the time left, whether
+// the refresh was a POST or the edge's GET.
 func TestCookiesDoNotOutliveTheSession(t *testing.T) {
 	t.Parallel()
 	clk := newClock()
@@ -42,5 +43,17 @@ func TestCookiesDoNotOutliveTheSession(t *testing.T) {
 	left := 36 * 3600
 	if a, rt := r.cookie(accessName), r.cookie(refreshName); a.MaxAge != left || rt.MaxAge != left {
 		t.Fatalf("refresh 36h before the absolute expiry: access Max-Age %d, refresh Max-Age %d; want %d for both", a.MaxAge, rt.MaxAge, left)
+	}
+
+	// The refresh an edge sends a browser through (GET, then a redirect) sets the same
+	// cookies: 12 hours later, 24 hours are left.
+	clk.Advance(12 * time.Hour)
+	r = e.do(req{method: "GET", path: "/auth/refresh?return_to=/app", cookies: []*http.Cookie{r.cookie(refreshName)}})
+	if r.StatusCode != http.StatusFound || r.Header.Get("Location") != "/app" {
+		t.Fatalf("GET refresh: %d %s %q", r.StatusCode, r.body, r.Header.Get("Location"))
+	}
+	left = 24 * 3600
+	if a, rt := r.cookie(accessName), r.cookie(refreshName); a.MaxAge != left || rt.MaxAge != left {
+		t.Fatalf("GET refresh 24h before the absolute expiry: access Max-Age %d, refresh Max-Age %d; want %d for both", a.MaxAge, rt.MaxAge, left)
 	}
 }
