@@ -29,7 +29,8 @@ type AccountsConfig struct {
 	// password must not be built from them, nor from the login name (CheckPassword).
 	SiteNames []string
 	// Breached, when set, is asked about every new password that CheckPassword
-	// accepts; one it reports breached is refused (ASVS 6.2.12). When it cannot
+	// accepts, in the form it is stored in (NFKC); one it reports breached is refused
+	// (ASVS 6.2.12). When it cannot
 	// answer, the password is accepted and a warning logged: the check adds to the
 	// local rules, and a third party's outage must not stop signups.
 	Breached BreachChecker
@@ -152,14 +153,16 @@ func (a *Accounts) checkLocalPassword(password, loginName string) error {
 }
 
 // checkBreached asks the breach checker, if any, about a password the local rules
-// accepted. It makes a request to a third party: what strangers can start (a signup, a
-// password change) asks it only once the attempt has passed the login throttle, and a
-// password change only once the current password matched.
+// accepted, as it is hashed and matched at login (NFKC): typed in another form (say,
+// fullwidth characters), a breached password is still the breached one at every login.
+// It makes a request to a third party: what strangers can start (a signup, a password
+// change) asks it only once the attempt has passed the login throttle, and a password
+// change only once the current password matched.
 func (a *Accounts) checkBreached(ctx context.Context, password string) error {
 	if a.cfg.Breached == nil {
 		return nil
 	}
-	breached, err := a.cfg.Breached.Breached(ctx, password)
+	breached, err := a.cfg.Breached.Breached(ctx, normalizePassword(password))
 	switch {
 	case err != nil:
 		a.cfg.Logger.WarnContext(ctx, "breached-password check failed: the new password was accepted without it", "err", err)

@@ -499,3 +499,25 @@ func TestBreachCheckWaitsForTheThrottleAndTheCurrentPassword(t *testing.T) {
 		t.Fatal("a throttled signup asked the breach service")
 	}
 }
+
+// A password is stored and matched as NFKC makes it, so the breach check must ask about
+// that form: typed in fullwidth characters, a breached password is the breached
+// password at every login, and must be refused as it is.
+func TestBreachCheckAsksAboutThePasswordAsStored(t *testing.T) {
+	t.Parallel()
+	const breachedPw = "tranquil meadow otter 1904"
+	const fullwidth = "ｔｒａｎｑｕｉｌ ｍｅａｄｏｗ ｏｔｔｅｒ １９０４" // NFKC: breachedPw
+	svc := pwnedtest.Start(t, map[string]int{breachedPw: 23})
+	checker, err := breached.New(svc.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *auth.Config) { c.Breached = checker })
+	ctx := context.Background()
+	_, err = e.svc.CreateUser(ctx, auth.NewUser{Email: "ada@example.test", Password: fullwidth})
+	var pe *auth.PasswordPolicyError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Rule, "known data breaches") {
+		_, lerr := e.svc.Login(ctx, auth.LoginRequest{Email: "ada@example.test", Password: breachedPw, IP: "192.0.2.1"})
+		t.Fatalf("a breached password in fullwidth characters: %v (and a login with the breached password as listed: %v)", err, lerr)
+	}
+}
