@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/edgeauth/edgeauth/internal/pgtest"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // `users delete` deletes a disabled account once its sessions have left the revocation
@@ -82,5 +87,41 @@ func TestBinaryUsersDelete(t *testing.T) {
 	s.signIn()
 	if again := s.sqlText(`SELECT id::text FROM users WHERE email = $1`, ownerEmail); again == id {
 		t.Errorf("the new account has the deleted one's id %s", id)
+	}
+}
+
+// `users delete` waits as long as sessions.access_ttl says, so that setting is checked
+// as `serve` checks it: one out of its range (here negative, which would have made the
+// wait negative) is refused with the problem named, and nothing is deleted.
+func TestUsersDeleteChecksTheAccessTokenLifetime(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewMigratedDatabase(t)
+	ctx := context.Background()
+	env := []string{"EDGEAUTH_DATABASE_URL=" + db}
+	do := func(env []string, stdin string, args ...string) (string, int) {
+		var out, errb bytes.Buffer
+		code := run(ctx, args, strings.NewReader(stdin), &out, &errb, env)
+		return out.String() + errb.String(), code
+	}
+	if out, code := do(env, ownerPassword+"\n", "users", "create", "--email", ownerEmail); code != 0 {
+		t.Fatalf("create: exit %d: %s", code, out)
+	}
+	if out, code := do(env, "", "users", "disable", "--email", ownerEmail); code != 0 {
+		t.Fatalf("disable: exit %d: %s", code, out)
+	}
+	for _, ttl := range []string{"-20m", "1s"} {
+		out, code := do(append(env, "EDGEAUTH_SESSIONS__ACCESS_TTL="+ttl), "", "users", "delete", "--email", ownerEmail)
+		if code != 1 || !strings.Contains(out, "sessions.access_ttl") {
+			t.Errorf("delete with sessions.access_ttl %s: exit %d: %s", ttl, code, out)
+		}
+	}
+	pool, err := pgxpool.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("users left: %d %v", n, err)
 	}
 }

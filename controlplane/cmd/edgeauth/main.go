@@ -456,9 +456,17 @@ func (c *cli) httpServer(h http.Handler, log *slog.Logger) *http.Server {
 
 func onlyDatabase(key string) bool { return key == "database_url" }
 
-// databaseAndPasswords: the users commands also check new passwords (passwords.*).
+// databaseAndPasswords: the users commands that set a password also check it
+// (passwords.*). Only they read those keys: a broken breach-check setting must not
+// stop an operator from signing users out.
 func databaseAndPasswords(key string) bool {
 	return onlyDatabase(key) || strings.HasPrefix(key, "passwords.")
+}
+
+// databaseAndAccessTTL: `users delete` waits the access-token lifetime (plus the
+// leeway) after the disabling, so it refuses a lifetime out of range as serve does.
+func databaseAndAccessTTL(key string) bool {
+	return onlyDatabase(key) || key == "sessions.access_ttl"
 }
 
 func (c *cli) migrate(ctx context.Context, args []string) error {
@@ -500,7 +508,7 @@ func (c *cli) migrate(ctx context.Context, args []string) error {
 func (c *cli) usersCreate(ctx context.Context, args []string) error {
 	fs := c.flags("users create", "users create --email E [--role R]... [flags]\n\nThe password is read from stdin (one line), or prompted for twice on a terminal.\nIt is never a flag: flags end up in shell history and process lists.")
 	roles := fs.StringSlice("role", nil, "a role (repeatable)")
-	cmd, err := c.users(ctx, fs, args, true)
+	cmd, err := c.users(ctx, fs, args, true, databaseAndPasswords)
 	if err != nil {
 		return err
 	}
@@ -518,7 +526,7 @@ func (c *cli) usersCreate(ctx context.Context, args []string) error {
 // stores it (auth.Accounts.ResetPassword).
 func (c *cli) usersSetPassword(ctx context.Context, args []string) error {
 	fs := c.flags("users set-password", "users set-password --email E [flags]\n\nSets the password of the user with that login name and ends every session of\nthe user (their WebSockets close with 4006 password_changed).\nThe password is read from stdin (one line), or prompted for twice on a terminal.\nIt is never a flag: flags end up in shell history and process lists.")
-	cmd, err := c.users(ctx, fs, args, true)
+	cmd, err := c.users(ctx, fs, args, true, databaseAndPasswords)
 	if err != nil {
 		return err
 	}
@@ -547,19 +555,14 @@ type usersCommand struct {
 
 // users parses a users command (fs gets --email, required), reads the password when
 // withPassword (before connecting, so a prompt does not hold a connection), connects,
-// and checks the schema.
-func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withPassword bool) (usersCommand, error) {
+// and checks the schema. Configuration problems count only for the keys relevant says
+// the command reads (onlyDatabase, databaseAndPasswords, databaseAndAccessTTL).
+func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withPassword bool, relevant func(key string) bool) (usersCommand, error) {
 	need := "(required)"
 	if fs.Lookup("all") != nil {
 		need = "(required unless --all)"
 	}
 	email := fs.String("email", "", "the user's e-mail or username "+need)
-	// Only the commands that set a password read passwords.*: a broken breach-check
-	// setting must not stop an operator from signing users out.
-	relevant := onlyDatabase
-	if withPassword {
-		relevant = databaseAndPasswords
-	}
 	cfg, err := c.parse(fs, args, relevant)
 	if err != nil {
 		return usersCommand{}, err
@@ -656,7 +659,7 @@ func (c *cli) usersList(ctx context.Context, args []string) error {
 // revocation list no longer needs their rows.
 func (c *cli) usersDelete(ctx context.Context, args []string) error {
 	fs := c.flags("users delete", "users delete --email E [flags]\n\nDeletes the account with that login name, with its sessions, and frees the name.\nThe account must be disabled first (edgeauth users disable, which ends its\nsessions), at least the access-token lifetime plus 1 min before: until then the\nrevocation list still names its sessions. The audit trail keeps its events, by\nuser id.")
-	cmd, err := c.users(ctx, fs, args, false)
+	cmd, err := c.users(ctx, fs, args, false, databaseAndAccessTTL)
 	if err != nil {
 		return err
 	}
@@ -688,7 +691,7 @@ var errNoSuchUser = errors.New("no user has that login name (--email); nothing c
 func (c *cli) usersLogout(ctx context.Context, args []string) error {
 	fs := c.flags("users logout", "users logout --email E [flags]\n       edgeauth users logout --all [flags]\n\nEnds every session of the user with that login name (their WebSockets close\nwith 4007 ended_by_operator). The password stays; the user may sign in again.\nWith --all, ends every session of every user, in one transaction: past 4,000\nsessions the revocation list covers the rest with a cutoff, and every signed-in\nbrowser refreshes once (controlplane/README.md, \"Revocation list\").")
 	all := fs.Bool("all", false, "end every session of every user")
-	cmd, err := c.users(ctx, fs, args, false)
+	cmd, err := c.users(ctx, fs, args, false, onlyDatabase)
 	if err != nil {
 		return err
 	}
@@ -717,7 +720,7 @@ func (c *cli) usersLogout(ctx context.Context, args []string) error {
 // password alone and may turn a new one on; the user's sessions are left as they are.
 func (c *cli) usersMFAReset(ctx context.Context, args []string) error {
 	fs := c.flags("users mfa-reset", "users mfa-reset --email E [flags]\n\nRemoves the second factor (TOTP secret and recovery codes) of the user with that\nlogin name, who then signs in with the password alone and may turn a new one on.\nSessions that signed in with it stay signed in, and their access tokens still say\nmfa (amr): `edgeauth users logout` ends them. Check who is asking first: this is\nwhat a second factor protects against.")
-	cmd, err := c.users(ctx, fs, args, false)
+	cmd, err := c.users(ctx, fs, args, false, onlyDatabase)
 	if err != nil {
 		return err
 	}
@@ -744,7 +747,7 @@ func (c *cli) usersDisable(ctx context.Context, args []string, disable bool) err
 	if disable {
 		name, synopsis = "users disable", "users disable --email E [flags]\n\nDisables the account with that login name and ends every session of the user\n(their WebSockets close with 4008 account_disabled). A disabled account cannot\nsign in: its login is refused as a wrong password is. Its login name stays taken."
 	}
-	cmd, err := c.users(ctx, c.flags(name, synopsis), args, false)
+	cmd, err := c.users(ctx, c.flags(name, synopsis), args, false, onlyDatabase)
 	if err != nil {
 		return err
 	}
