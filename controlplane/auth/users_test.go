@@ -339,3 +339,39 @@ func TestDisableAndEnableUser(t *testing.T) {
 		t.Fatalf("%d audit events after enabling and a login, want %d", audits(), n+2)
 	}
 }
+
+// Ending sessions counts only the sessions that were live: one that already expired
+// (idle) had ended, so an operator is not told that sessions ended when none was live.
+func TestEndingSessionsCountsOnlyLiveOnes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.IdleTTL = time.Hour })
+	ctx := context.Background()
+	e.user(t, "ops@example.test")
+	stale := e.login(t, "ops@example.test")
+	e.clock.Add(time.Hour + time.Second) // stale's idle expiry passed
+	e.active(t, stale.Session.ID, false)
+	if _, n, err := e.svc.EndSessions(ctx, "ops@example.test"); err != nil || n != 0 {
+		t.Errorf("EndSessions with no live session = %d, %v; want 0", n, err)
+	}
+	live := e.login(t, "ops@example.test")
+	if _, n, err := e.svc.EndSessions(ctx, "ops@example.test"); err != nil || n != 1 {
+		t.Errorf("EndSessions with one live session = %d, %v; want 1", n, err)
+	}
+	e.active(t, live.Session.ID, false)
+
+	// So does disabling, which still revokes the expired session (the operator's clock
+	// may run ahead of the control plane's): the account is deleted after the window.
+	e.user(t, "gone@example.test")
+	gone := e.login(t, "gone@example.test")
+	e.clock.Add(time.Hour + time.Second)
+	if ch, err := e.svc.DisableUser(ctx, "gone@example.test"); err != nil || ch.Ended != 0 {
+		t.Fatalf("DisableUser with no live session = %+v, %v", ch, err)
+	}
+	if sess, err := e.st.SessionByID(ctx, gone.Session.ID); err != nil || sess.RevokeReason != auth.ReasonAccountDisabled {
+		t.Fatalf("the expired session after disabling: %q, %v", sess.RevokeReason, err)
+	}
+	e.clock.Add(11*time.Minute + time.Second)
+	if _, err := e.svc.DeleteUser(ctx, "gone@example.test", 11*time.Minute); err != nil {
+		t.Fatalf("DeleteUser: %v", err)
+	}
+}

@@ -157,28 +157,32 @@ func (q Queries) RevokeSession(ctx context.Context, id, userID, reason string, a
 	return translate("revoke session", err)
 }
 
-// revokeUserSessionsSQL locks the user's live sessions first, in session id order (byte
-// order, as refresh groups sort their statements: refreshgroup.go), and then revokes
-// them: session $2 with reason $5, or, when $5 is empty, not at all; every other one
-// with reason $4. An UPDATE alone would lock them in the order it finds them in the
+// revokeUserSessionsSQL locks the user's unrevoked sessions first, in session id order
+// (byte order, as refresh groups sort their statements: refreshgroup.go), and then
+// revokes them: session $2 with reason $5, or, when $5 is empty, not at all; every
+// other one with reason $4. Each row says whether the session was live (not expired
+// at $3), which is what callers count. Expired ones are revoked all the same: the
+// caller's clock ($3, an operator's machine for the users commands) may be ahead of
+// the one the control plane refreshes by. An UPDATE alone would lock them in the order it finds them in the
 // table, and a group holding one of the user's sessions while waiting for another could
 // deadlock with it; PostgreSQL would then abort one of the two after deadlock_timeout,
 // possibly the logout.
 const revokeUserSessionsSQL = `
 	WITH l AS MATERIALIZED (
-		SELECT id FROM sessions
+		SELECT id, idle_expires_at > $3 AND absolute_expires_at > $3 AS live FROM sessions
 		WHERE user_id = $1::uuid AND (id <> $2 OR $5 <> '') AND revoked_at IS NULL
 		ORDER BY id COLLATE "C"
 		FOR UPDATE
 	), r AS (
 		UPDATE sessions s SET revoked_at = $3, revoke_reason = CASE WHEN s.id = $2 THEN $5 ELSE $4 END, successor_box = NULL
 		FROM l WHERE s.id = l.id
-		RETURNING s.id, s.revocation_seq, s.revoke_reason
+		RETURNING s.id, s.revocation_seq, s.revoke_reason, l.live
 	)
-	SELECT id FROM r, ` + notifyRevoked
+	SELECT id, live FROM r, ` + notifyRevoked
 
 // RevokeUserSessions revokes every unrevoked session of the user except `except` (may be
-// empty), NOTIFYing each id, and returns the ids revoked.
+// empty), NOTIFYing each id, and returns the ids of those that were live at `at` (the
+// sessions it ended; an expired one had ended already).
 func (q Queries) RevokeUserSessions(ctx context.Context, userID, except, reason string, at time.Time) ([]string, error) {
 	return q.revokeUserSessions(ctx, userID, except, "", reason, at)
 }
@@ -204,8 +208,8 @@ func (q Queries) RevokeAllSessions(ctx context.Context, reason string, at time.T
 }
 
 // ReplaceUserSessions revokes every unrevoked session of the user, NOTIFYing each:
-// replaced with replacedReason, the others with reason. It returns the others' ids, and
-// whether replaced was live (revoked by this call).
+// replaced with replacedReason, the others with reason. It returns the ids of the
+// others that were live at `at`, and whether replaced was live (ended by this call).
 func (q Queries) ReplaceUserSessions(ctx context.Context, userID, replaced, replacedReason, reason string, at time.Time) (others []string, wasLive bool, err error) {
 	if replaced == "" || replacedReason == "" {
 		return nil, false, fmt.Errorf("replace user sessions: no session or reason: %w", ErrInvalidInput)
@@ -216,7 +220,8 @@ func (q Queries) ReplaceUserSessions(ctx context.Context, userID, replaced, repl
 }
 
 // revokeUserSessions runs revokeUserSessionsSQL: session one with oneReason (or, when
-// oneReason is empty, not at all), the user's others with reason.
+// oneReason is empty, not at all), the user's others with reason. It returns the ids
+// of the revoked sessions that were live at `at`.
 func (q Queries) revokeUserSessions(ctx context.Context, userID, one, oneReason, reason string, at time.Time) ([]string, error) {
 	if !isUUID(userID) {
 		return nil, nil
@@ -225,7 +230,15 @@ func (q Queries) revokeUserSessions(ctx context.Context, userID, one, oneReason,
 	if err != nil {
 		return nil, translate("revoke user sessions", err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	var ids []string
+	var id string
+	var live bool
+	_, err = pgx.ForEachRow(rows, []any{&id, &live}, func() error {
+		if live {
+			ids = append(ids, id)
+		}
+		return nil
+	})
 	return ids, translate("revoke user sessions", err)
 }
 
