@@ -28,7 +28,8 @@ import (
 const DefaultTimeout = 3 * time.Second
 
 // maxAnswer bounds what is read of an answer: a padded range holds 800 to 1,000 lines
-// of about 40 bytes.
+// of about 40 bytes. A longer answer is an error: what is past the bound may hold the
+// suffix asked about.
 const maxAnswer = 1 << 20
 
 // Client asks one range service. Safe for concurrent use.
@@ -93,7 +94,12 @@ func (c *Client) Breached(ctx context.Context, password string) (bool, error) {
 	if resp.StatusCode != http.StatusOK {
 		return false, fmt.Errorf("breached: range query answered %s", resp.Status)
 	}
-	return match(io.LimitReader(resp.Body, maxAnswer), suffix)
+	lr := &io.LimitedReader{R: resp.Body, N: maxAnswer + 1}
+	found, err := match(lr, suffix)
+	if err == nil && lr.N == 0 {
+		return false, fmt.Errorf("breached: the answer is longer than %d bytes", maxAnswer)
+	}
+	return found, err
 }
 
 // match reads a range answer ("SUFFIX:COUNT" lines) and reports whether suffix is in

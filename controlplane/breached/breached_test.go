@@ -2,9 +2,12 @@ package breached_test
 
 import (
 	"context"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +52,15 @@ func TestBrokenAnswersAreErrors(t *testing.T) {
 		"html":         func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "<html>maintenance</html>") },
 		"short suffix": func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "ABC:3\r\n") },
 		"no count":     func(w http.ResponseWriter, r *http.Request) { fmt.Fprintf(w, "%035X:\r\n", 1) },
+		// Well-formed lines past what is read (1 MiB, a line ending exactly there), the
+		// password's own suffix after them: cut short, never "not breached".
+		"too long": func(w http.ResponseWriter, r *http.Request) {
+			for i := range 1 << 14 { // 64-byte lines
+				fmt.Fprintf(w, "%035X:%026d\r\n", i, 1)
+			}
+			sum := sha1.Sum([]byte("any password"))
+			fmt.Fprintf(w, "%s:5\r\n", strings.ToUpper(hex.EncodeToString(sum[:]))[5:])
+		},
 		"slow": func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
