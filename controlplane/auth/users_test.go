@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -373,5 +374,32 @@ func TestEndingSessionsCountsOnlyLiveOnes(t *testing.T) {
 	e.clock.Add(11*time.Minute + time.Second)
 	if _, err := e.svc.DeleteUser(ctx, "gone@example.test", 11*time.Minute); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
+	}
+}
+
+// DeleteUser deletes a disabled account from the moment its sessions leave the
+// revocation list (the list names a session revoked after now minus its window), which
+// is the time a refusal said it could: not a moment later, and without moving that
+// time on by another window.
+func TestDeleteUserFromTheTimeItSays(t *testing.T) {
+	t.Parallel()
+	const window = 11 * time.Minute
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.user(t, "gone@example.test")
+	e.login(t, "gone@example.test")
+	if _, err := e.svc.DisableUser(ctx, "gone@example.test"); err != nil {
+		t.Fatal(err)
+	}
+	disabled := e.clock.Now()
+	e.clock.Add(window - time.Second)
+	_, err := e.svc.DeleteUser(ctx, "gone@example.test", window)
+	var tooSoon *auth.DisabledRecentlyError
+	if !errors.As(err, &tooSoon) || !tooSoon.DeletableFrom.Equal(disabled.Add(window)) {
+		t.Fatalf("DeleteUser a second early = %v; want deletable from %v", err, disabled.Add(window))
+	}
+	e.clock.Add(time.Second)
+	if _, err := e.svc.DeleteUser(ctx, "gone@example.test", window); err != nil {
+		t.Fatalf("DeleteUser at %v, the time it said: %v", tooSoon.DeletableFrom, err)
 	}
 }

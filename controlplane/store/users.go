@@ -180,7 +180,9 @@ func (q Queries) DeleteUser(ctx context.Context, id string, accountKey []byte, e
 		return translate("delete user", errNoRows)
 	}
 	var recent bool
-	err := q.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1::uuid AND (revoked_at IS NULL OR revoked_at >= $2))`,
+	// After, as the revocation list reads it (revoked_at > its start): a session revoked
+	// at endedBefore is no longer named.
+	err := q.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1::uuid AND (revoked_at IS NULL OR revoked_at > $2))`,
 		id, endedBefore).Scan(&recent)
 	if err != nil {
 		return translate("delete user", err)
