@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/edgeauth/edgeauth/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -123,5 +124,44 @@ func TestUsersDeleteChecksTheAccessTokenLifetime(t *testing.T) {
 	var n int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM users`).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("users left: %d %v", n, err)
+	}
+}
+
+// A refusal says from when the account can be deleted, in whole seconds: never a
+// second at which it would still be refused.
+func TestUsersDeleteSaysWhenItCan(t *testing.T) {
+	t.Parallel()
+	db := pgtest.NewMigratedDatabase(t)
+	ctx := context.Background()
+	env := []string{"EDGEAUTH_DATABASE_URL=" + db}
+	do := func(stdin string, args ...string) (string, int) {
+		var out, errb bytes.Buffer
+		code := run(ctx, args, strings.NewReader(stdin), &out, &errb, env)
+		return out.String() + errb.String(), code
+	}
+	if out, code := do(ownerPassword+"\n", "users", "create", "--email", ownerEmail); code != 0 {
+		t.Fatalf("create: exit %d: %s", code, out)
+	}
+	if out, code := do("", "users", "disable", "--email", ownerEmail); code != 0 {
+		t.Fatalf("disable: exit %d: %s", code, out)
+	}
+	out, code := do("", "users", "delete", "--email", ownerEmail)
+	_, from, _ := strings.Cut(out, "delete it from ")
+	from, _, _ = strings.Cut(from, ";")
+	said, err := time.Parse(time.RFC3339, from)
+	if code != 1 || err != nil {
+		t.Fatalf("delete just after disabling: exit %d: %s (%v)", code, out, err)
+	}
+	pool, err := pgxpool.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var disabled time.Time
+	if err := pool.QueryRow(ctx, `SELECT disabled_at FROM users`).Scan(&disabled); err != nil {
+		t.Fatal(err)
+	}
+	if can := disabled.Add(10*time.Minute + time.Minute); said.Before(can) {
+		t.Errorf("said %s; it can be deleted from %s", said.Format(time.RFC3339), can.Format(time.RFC3339Nano))
 	}
 }

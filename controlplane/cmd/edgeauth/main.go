@@ -672,8 +672,10 @@ func (c *cli) usersDelete(ctx context.Context, args []string) error {
 	case errors.Is(err, auth.ErrNotDisabled):
 		return errors.New("the account is not disabled: run `edgeauth users disable` first (it ends every session); nothing changed")
 	case errors.As(err, &tooSoon):
+		// In whole seconds, rounded up: the second printed is one at which it can.
+		from := tooSoon.DeletableFrom.Add(time.Second - time.Nanosecond).Truncate(time.Second)
 		return fmt.Errorf("the account was disabled less than %v ago and its sessions may still be on the revocation list: delete it from %s; nothing changed",
-			cmd.revocationWindow, tooSoon.DeletableFrom.UTC().Format(time.RFC3339))
+			cmd.revocationWindow, from.UTC().Format(time.RFC3339))
 	case err != nil:
 		return err
 	}
