@@ -75,7 +75,8 @@ func isLoopback(host string) bool {
 
 // Breached reports whether the password appears in the service's breaches. An error
 // means the service did not answer as it should (unreachable, slow, a status other
-// than 200, an answer that does not parse): the caller decides what that means.
+// than 200, an answer that does not parse): the caller decides what that means. Its
+// text names the service, never the range asked for.
 func (c *Client) Breached(ctx context.Context, password string) (bool, error) {
 	sum := sha1.Sum([]byte(password))
 	digest := strings.ToUpper(hex.EncodeToString(sum[:]))
@@ -88,7 +89,13 @@ func (c *Client) Breached(ctx context.Context, password string) (bool, error) {
 	req.Header.Set("User-Agent", "edgeauth")
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return false, fmt.Errorf("breached: range query: %w", err)
+		// Not the *url.Error as it is: its text names the request's URL, whose range is
+		// five characters of the password's SHA-1, and this error is logged.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return false, fmt.Errorf("breached: range query to %s: %w", c.base, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {

@@ -100,3 +100,27 @@ func TestCheckURL(t *testing.T) {
 		}
 	}
 }
+
+// A failure's error goes to the logs (the caller warns and accepts the password): it
+// names the service, never the range asked for, five characters of the password's
+// SHA-1.
+func TestErrorsDoNotNameTheRange(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(time.Second)
+	}))
+	defer srv.Close()
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close() // nothing listens there now
+	sum := sha1.Sum([]byte("any password"))
+	prefix := strings.ToUpper(hex.EncodeToString(sum[:]))[:5]
+	for name, url := range map[string]string{"slow": srv.URL, "unreachable": down.URL} {
+		c, err := breached.New(url, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Breached(context.Background(), "any password")
+		if err == nil || strings.Contains(strings.ToUpper(err.Error()), prefix) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
