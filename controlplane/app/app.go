@@ -139,6 +139,7 @@ func AuthConfig(cfg *config.Config, log *slog.Logger, now func() time.Time) (aut
 		PreviousSecretKeys:      previousSecretKeys,
 		Issuer:                  cfg.Issuer,
 		Audience:                cfg.Audience,
+		SiteNames:               []string{cfg.PublicURL},
 		AccessTTL:               cfg.Sessions.AccessTTL,
 		Leeway:                  config.Leeway,
 		IdleTTL:                 cfg.Sessions.IdleTimeout,

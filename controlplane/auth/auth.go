@@ -121,6 +121,10 @@ type Config struct {
 	// Breached, when set, refuses new passwords found in known breaches
 	// (AccountsConfig.Breached).
 	Breached BreachChecker
+	// SiteNames are the deployment's names beside Issuer and Audience (its public URL):
+	// a new password must not be built from them, nor from those two
+	// (AccountsConfig.SiteNames).
+	SiteNames []string
 
 	Now    func() time.Time // clock; default time.Now
 	Logger *slog.Logger     // default slog.Default(); never receives secrets
@@ -277,7 +281,7 @@ func New(st Storage, signer Signer, cfg Config) (*Service, error) {
 	cfg = cfg.withDefaults()
 	accounts, err := NewAccounts(st, AccountsConfig{
 		HashConcurrency: cfg.HashConcurrency, Now: cfg.Now, Logger: cfg.Logger,
-		SiteNames: []string{cfg.Issuer, cfg.Audience}, Breached: cfg.Breached,
+		SiteNames: append([]string{cfg.Issuer, cfg.Audience}, cfg.SiteNames...), Breached: cfg.Breached,
 	})
 	if err != nil {
 		return nil, err

@@ -382,3 +382,18 @@ func TestPasswordPolicyAnswerNamesTheRule(t *testing.T) {
 		t.Errorf("signup with a password in no breach: %d %s", r.StatusCode, r.body)
 	}
 }
+
+// The service's names a new password must not be built from are its issuer, audience
+// and public URL (RATIONALE.md, "Refusing guessable passwords"), all three, also
+// when the issuer and audience are set apart from the public URL.
+func TestPasswordPolicyKnowsThePublicURL(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{mod: func(c *config.Config) {
+		c.Signup, c.PublicURL = true, "https://zephyrkite.example.test"
+		c.Issuer, c.Audience = "https://id.example.test", "https://app.example.test"
+	}})
+	r := e.do(req{method: "POST", path: "/auth/signup", body: `{"email":"ada@example.test","password":"zephyrkite!"}`})
+	if r.StatusCode != 422 || !strings.Contains(string(r.body), "the service's name") {
+		t.Errorf("signup with the public URL's name and a character: %d %s, want 422 password_policy", r.StatusCode, r.body)
+	}
+}
