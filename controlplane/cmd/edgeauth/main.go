@@ -567,7 +567,7 @@ func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withP
 	if err != nil {
 		return usersCommand{}, err
 	}
-	if all := fs.Lookup("all"); all != nil && all.Changed {
+	if all, _ := fs.GetBool("all"); all { // --all=false is no --all
 		if *email != "" {
 			fmt.Fprintln(c.stderr, "edgeauth: --all and --email exclude each other")
 			return usersCommand{}, errUsage

@@ -304,3 +304,15 @@ func TestStrayArgumentsAreNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// `users logout` needs --email or --all: --all=false is neither, a usage error (exit 2)
+// before any database is asked, not a lookup of an empty login name.
+func TestUsersLogoutAllFalseNeedsEmail(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	env := []string{"EDGEAUTH_DATABASE_URL=postgres://nobody@127.0.0.1:1/none"} // never reached
+	code := run(context.Background(), []string{"users", "logout", "--all=false"}, strings.NewReader(""), &stdout, &stderr, env)
+	if code != 2 || !strings.Contains(stderr.String(), "--email is required") {
+		t.Errorf("users logout --all=false: exit %d, stdout %q, stderr %q", code, stdout.String(), stderr.String())
+	}
+}
