@@ -74,7 +74,12 @@ func (s *Service) issueAccess(ctx context.Context, userID string, sess store.Ses
 	if roles == nil {
 		roles = []string{}
 	}
+	// Never past the session's absolute expiry: verifiers check exp, and a token must
+	// not keep a session alive at the edges after it ended (sess_exp binds sockets).
 	exp := now.Add(s.cfg.AccessTTL)
+	if sess.AbsoluteExpires.Before(exp) {
+		exp = sess.AbsoluteExpires
+	}
 	c := AccessClaims{
 		Issuer: s.cfg.Issuer, Audience: s.cfg.Audience, Subject: userID, SessionID: sess.ID,
 		Roles: roles, AuthMethods: amr(sess.SecondFactor), TokenID: jti,

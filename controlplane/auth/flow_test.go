@@ -276,3 +276,20 @@ func TestNewRefusesWhatCannotWork(t *testing.T) {
 		})
 	}
 }
+
+// An access token never outlives its session's absolute expiry: verifiers check exp
+// (sess_exp only binds sockets), so a token issued near the end of a session expires
+// with it, not an access-token lifetime later (OWASP ASVS 5.0 7.3.2).
+func TestAccessTokensExpireWithTheSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.IdleTTL = time.Hour; c.AbsoluteTTL = time.Hour })
+	e.user(t, "erin@example.test")
+	in := e.login(t, "erin@example.test")
+	e.clock.Add(55 * time.Minute)
+	r := mustRefresh(t, e, in.Tokens.Refresh)
+	_, claims := e.signer.parse(t, r.Tokens.Access, e.clock.Now())
+	end := in.Session.AbsoluteExpires.Unix()
+	if exp := int64(claims["exp"].(float64)); exp > end || r.Tokens.AccessExpires.Unix() > end {
+		t.Errorf("access token exp %d (AccessExpires %d) after the session's absolute expiry %d", exp, r.Tokens.AccessExpires.Unix(), end)
+	}
+}
