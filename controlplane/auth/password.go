@@ -115,10 +115,13 @@ func whyGuessable(parts []*match.Match) string {
 }
 
 // contextWords splits names (login names, host names, URLs) into the lower-case words
-// of at least 3 characters the estimator treats as known, "edgeauth" among them.
+// of at least 3 characters the estimator treats as known, "edgeauth" among them. Names
+// are read after NFKC, as the password is: a login name typed in fullwidth characters
+// is the same name (loginname.Key).
 func contextWords(names []string) []string {
 	words := []string{"edgeauth"}
 	for _, name := range names {
+		name = norm.NFKC.String(name)
 		if u, err := url.Parse(name); err == nil && u.Host != "" {
 			name = u.Hostname()
 		}

@@ -76,6 +76,9 @@ func TestCheckPasswordRefusesGuessablePasswords(t *testing.T) {
 		// The login name, and its parts.
 		{"zanzibarq2024", nil, ""},
 		{"zanzibarq2024", []string{"Zanzibarq@example.test"}, context},
+		// A login name in another Unicode form is the same name (loginname.Key), as
+		// the password is compared after NFKC.
+		{"zanzibarq2024", []string{"ｚａｎｚｉｂａｒｑ@example.test"}, context},
 		{"Northwindz2024", nil, ""},
 		{"Northwindz2024", []string{"zanzibarq@northwindz.example"}, context},
 		// The service's names, given as URLs or names.
