@@ -89,6 +89,7 @@ type demo struct {
 	t       *testing.T
 	url     string // the edge's origin, also the control plane's public URL
 	cp      *app.App
+	pool    *pgxpool.Pool // the control plane's database
 	browser *http.Client
 	logs    *syncbuf.Buffer // the binary's stderr
 }
@@ -121,6 +122,7 @@ func startDemo(t *testing.T, o demoOptions) *demo {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
+	d.pool = pool
 	if err := migrations.Apply(ctx, pool); err != nil {
 		t.Fatal(err)
 	}

@@ -299,3 +299,46 @@ func TestBrowserEnrollmentRequiredByPolicy(t *testing.T) {
 		t.Fatalf("a password sign-in: second factor %q", got)
 	}
 }
+
+// Ending another device's session needs a recent sign-in (sessions.recent_login).
+// Past it, "your devices" gets 403 reauthentication_required; the login page would
+// send a browser whose session is still valid straight back (already_signed_in), so
+// the page signs out first and then sends it to sign in. Signed in again, the browser
+// is back on "your devices" and the other device's session ends.
+func TestBrowserSignsInAgainToEndAnotherDevice(t *testing.T) {
+	d := startDemo(t, demoOptions{})
+	d.signIn("grace@example.test") // the other device: the test's HTTP client
+	b := newBrowser(t)
+	signIn := func() {
+		b.do(chromedp.SendKeys(`input[name=email]`, "grace@example.test"), chromedp.SendKeys(`input[name=password]`, demoPassword),
+			chromedp.Click(`#login button`))
+	}
+	b.do(chromedp.Navigate(d.url+"/app/devices"), chromedp.WaitVisible(`#login`))
+	signIn()
+	b.waitPage("sign-in", "/app/devices")
+	b.waitFor("both devices", `#devices tbody`, `e.rows.length === 2`)
+	signOutOther := chromedp.Evaluate[string](`[...document.querySelectorAll('#devices tbody tr')]
+		.find((tr) => !tr.textContent.includes('this device')).querySelector('button').click() || 'clicked'`)
+
+	// Every session signed in an hour ago: past the window.
+	if _, err := d.pool.Exec(t.Context(), `UPDATE sessions SET created_at = created_at - interval '1 hour'`); err != nil {
+		t.Fatal(err)
+	}
+	b.text(signOutOther)
+	b.waitFor("the login page", `#login`, `true`)
+	if loc := b.text(chromedp.Location()); !strings.HasSuffix(loc, "/login?return_to=%2Fapp%2Fdevices") {
+		t.Fatalf("after 403 reauthentication_required: at %s", loc)
+	}
+	signIn()
+	b.waitPage("signed in again", "/app/devices")
+	b.waitFor("both devices again", `#devices tbody`, `e.rows.length === 2`)
+	b.text(signOutOther)
+	b.waitFor("this device alone", `#devices tbody`, `e.rows.length === 1 && e.textContent.includes('this device')`)
+	var live int
+	if err := d.pool.QueryRow(t.Context(), `SELECT count(*) FROM sessions WHERE revoked_at IS NULL`).Scan(&live); err != nil || live != 1 {
+		t.Fatalf("%d live sessions (%v), want the browser's new one alone", live, err)
+	}
+	if resp, body := d.do(http.MethodGet, "/auth/me", "", nil); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("the other device after it was signed out: %s %s", resp.Status, body)
+	}
+}

@@ -129,8 +129,13 @@ const devices = document.getElementById('devices');
 if (devices) {
   const browser = (ua) => (ua.match(/(Edg|OPR|Firefox|Chrome|Chromium|Safari)\/[0-9]+/) || [ua.slice(0, 40) || 'unknown'])[0].replace('Edg/', 'Edge/').replace('OPR/', 'Opera/');
   // Ending another device's session needs a recent sign-in (403
-  // reauthentication_required): sign in again, then come back here.
-  const signInAgain = () => location.assign('/login?return_to=' + encodeURIComponent(location.pathname));
+  // reauthentication_required): sign in again, then come back here. This session is
+  // still valid, and the login page sends a signed-in browser on (already_signed_in),
+  // so it signs out first; the new sign-in would have replaced it anyway.
+  const signInAgain = async () => {
+    await fetch('/auth/logout', {method: 'POST'});
+    location.assign('/login?return_to=' + encodeURIComponent(location.pathname));
+  };
   const render = async () => {
     const r = await fetch('/auth/sessions');
     if (!r.ok) { signInAgain(); return; }
