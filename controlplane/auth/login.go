@@ -205,8 +205,9 @@ func (s *Service) passwordMatches(ctx context.Context, user store.User, known bo
 // created, and an attempt that meets an existing account (ErrUserExists) stays counted
 // as a failure, so probing which addresses have accounts costs the prober its failure
 // budget. The breach checker, if any, is asked only once the attempt passed the
-// throttle, and its refusal takes the attempt back: a password refused by policy counts
-// nothing. An account that must have a second factor (Config.SecondFactorRequiredFor
+// throttle, and its refusal stays counted too, so that strangers cannot make the
+// service ask it at will (the local rules' refusals, before the count, count nothing).
+// An account that must have a second factor (Config.SecondFactorRequiredFor
 // "*") is created without a session: ErrMFAEnrollmentRequired, as its login would
 // answer. Errors: ErrInvalidEmail, ErrPasswordPolicy, ErrThrottled, ErrUserExists.
 func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error) {
@@ -223,8 +224,10 @@ func (s *Service) Signup(ctx context.Context, req SignupRequest) (*Result, error
 		return nil, err
 	}
 	if err := s.checkBreached(ctx, req.Password); err != nil {
-		// A password refused by policy counts nothing, as the local rules' refusal.
-		return nil, errors.Join(err, att.withdraw(ctx, s.st))
+		// A breached password stays counted, as a signup that meets a taken name does:
+		// taken back, it would let a stranger make the control plane ask the breach
+		// service without end. (The local rules' refusals come before the count.)
+		return nil, err
 	}
 	hash, err := s.hash(ctx, req.Password)
 	if err != nil {
