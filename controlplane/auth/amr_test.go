@@ -2,6 +2,7 @@ package auth_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -168,4 +169,56 @@ func TestPasswordChangeKeepsTheSecondFactor(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.wantAMR(t, "a password-only session's replacement", changed, passwordOnly)
+}
+
+// A second factor proved once is worth what the session it was proved in is worth: a
+// password change's new session keeps the factor, and so ends when the session it
+// replaces would have (sessions.absolute_lifetime), not a whole lifetime later. Else
+// changing the password now and then, with the password alone, would keep a session
+// that says mfa alive for good. A session without a factor gets a whole lifetime: the
+// password is all it ever proved.
+func TestPasswordChangeDoesNotExtendTheSecondFactor(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.IdleTTL = 2 * time.Hour; c.AbsoluteTTL = 5 * time.Hour })
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	secret, _ := e.enableTOTP(t, u, e.login(t, u.Email))
+	e.clock.Add(30 * time.Second)
+	s, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: totptest.Code(t, secret, e.clock.Now()), IP: "192.0.2.8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ends := s.Session.AbsoluteExpires
+	password := testPassword
+	for i := range 3 {
+		e.clock.Add(90 * time.Minute)
+		next := fmt.Sprintf("%s %d!", password, i)
+		changed, _, err := e.svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: u.ID, SessionID: s.Session.ID, Current: password, New: next, IP: "192.0.2.8"})
+		if err != nil {
+			t.Fatalf("change %d: %v", i+1, err)
+		}
+		password, s = next, changed
+		e.wantAMR(t, fmt.Sprintf("change %d", i+1), changed, withTOTP)
+		if got := changed.Session.AbsoluteExpires; !got.Equal(ends) {
+			t.Fatalf("change %d, %v after the sign-in with the code: the new session ends %v, want %v (the replaced one's end)",
+				i+1, e.clock.Now().Sub(ends.Add(-5*time.Hour)), got, ends)
+		}
+		if changed.Session.IdleExpires.After(ends) || changed.Tokens.RefreshExpires.After(ends) {
+			t.Fatalf("change %d: idle expiry %v past the end %v", i+1, changed.Session.IdleExpires, ends)
+		}
+	}
+	e.clock.Add(31 * time.Minute) // past the sign-in's absolute lifetime
+	_, err = e.svc.Refresh(ctx, auth.RefreshRequest{Token: s.Tokens.Refresh})
+	wantErr(t, err, auth.ErrRefreshInvalid)
+
+	v := e.user(t, "bob@example.test")
+	p := e.login(t, v.Email)
+	e.clock.Add(time.Hour)
+	changed, _, err := e.svc.ChangePassword(ctx, auth.ChangePasswordRequest{UserID: v.ID, SessionID: p.Session.ID, Current: testPassword, New: "another passphrase entirely", IP: "192.0.2.8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := e.clock.Now().Add(5 * time.Hour); !changed.Session.AbsoluteExpires.Equal(want) {
+		t.Fatalf("a password-only session's replacement ends %v, want a whole lifetime, %v", changed.Session.AbsoluteExpires, want)
+	}
 }

@@ -278,7 +278,7 @@ func (s *Service) openSession(ctx context.Context, q store.Queries, user store.U
 	if err := att.succeed(ctx, q, now); err != nil {
 		return nil, err
 	}
-	res, err := s.startSession(ctx, q, user, req.UserAgent, req.IP, factor, now)
+	res, err := s.startSession(ctx, q, user, req.UserAgent, req.IP, factor, now, time.Time{})
 	if err != nil {
 		return nil, err
 	}
@@ -298,13 +298,20 @@ func (s *Service) openSession(ctx context.Context, q store.Queries, user store.U
 
 // startSession creates a session for user inside q's transaction: a new id, the first
 // refresh token and an access token. secondFactor is what the sign-in proved besides
-// the password ("" for nothing: store.Session.SecondFactor).
-func (s *Service) startSession(ctx context.Context, q store.Queries, user store.User, userAgent, ip, secondFactor string, now time.Time) (*Result, error) {
+// the password ("" for nothing: store.Session.SecondFactor). The session ends a whole
+// absolute lifetime from now, or at until if that is sooner (not zero).
+func (s *Service) startSession(ctx context.Context, q store.Queries, user store.User, userAgent, ip, secondFactor string, now, until time.Time) (*Result, error) {
 	sess := store.Session{
 		ID: randomToken(sessionIDBytes), UserID: user.ID,
 		UserAgent: truncate(userAgent, 512), IP: truncate(ip, 64), SecondFactor: secondFactor,
 		Created: now, LastUsed: now,
 		IdleExpires: now.Add(s.cfg.IdleTTL), AbsoluteExpires: now.Add(s.cfg.AbsoluteTTL),
+	}
+	if !until.IsZero() && until.Before(sess.AbsoluteExpires) {
+		sess.AbsoluteExpires = until
+		if until.Before(sess.IdleExpires) {
+			sess.IdleExpires = until
+		}
 	}
 	refresh, refreshTok := s.tags.mint(sess.ID, 1)
 	sess.TokenHash = refreshTok.hash

@@ -119,7 +119,14 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 			return ErrSessionNotFound
 		}
 		n = len(others)
-		if res, err = s.startSession(ctx, q, locked, req.UserAgent, req.IP, sess.SecondFactor, now); err != nil {
+		// The new session keeps the second factor the replaced one proved, and so ends
+		// when that one would have: a factor proved once is not renewed by the password
+		// alone. Without a factor, the password is all either proved: a whole lifetime.
+		var until time.Time
+		if sess.SecondFactor != "" {
+			until = sess.AbsoluteExpires
+		}
+		if res, err = s.startSession(ctx, q, locked, req.UserAgent, req.IP, sess.SecondFactor, now, until); err != nil {
 			return err
 		}
 		return q.AddAudit(ctx, store.AuditEvent{Kind: ReasonPasswordChanged, UserID: user.ID, SessionID: res.Session.ID, IP: truncate(req.IP, 64), At: now,
