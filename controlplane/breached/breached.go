@@ -48,7 +48,20 @@ func New(baseURL string, timeout time.Duration) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	return &Client{base: strings.TrimSuffix(baseURL, "/"), http: &http.Client{Timeout: timeout}}, nil
+	return &Client{base: strings.TrimSuffix(baseURL, "/"), http: &http.Client{Timeout: timeout, CheckRedirect: safeRedirect}}, nil
+}
+
+// safeRedirect follows a redirect only to an address the service's own URL could have
+// been (https, or http on a loopback host): the request names the range, which must
+// not go out in clear. At most 10, as net/http's default.
+func safeRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if u := req.URL; u.Scheme != "https" && (u.Scheme != "http" || !isLoopback(u.Hostname())) {
+		return fmt.Errorf("refused a redirect to %s://%s: https only (http only on a loopback host)", u.Scheme, u.Host)
+	}
+	return nil
 }
 
 // CheckURL reports why baseURL cannot be a range service's address, or nil.

@@ -124,3 +124,39 @@ func TestErrorsDoNotNameTheRange(t *testing.T) {
 		}
 	}
 }
+
+// A redirect is followed only to an address the service's URL could have been: https,
+// or http on a loopback host. Following one from https to plain http would send the
+// range (five characters of the password's SHA-1) in clear; it is an error instead,
+// before any request to the new address, and one that does not name the range.
+func TestRedirectsKeepToSafeAddresses(t *testing.T) {
+	svc := pwnedtest.Start(t, map[string]int{"correct horse battery staple": 412})
+	redirecting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		target := svc.URL + r.URL.Path // a mirror on loopback: followed
+		if strings.HasPrefix(r.URL.Path, "/clear/") {
+			target = "http://mirror.invalid" + strings.TrimPrefix(r.URL.Path, "/clear")
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+	}))
+	defer redirecting.Close()
+
+	c, err := breached.New(redirecting.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Breached(context.Background(), "correct horse battery staple"); err != nil || !got {
+		t.Fatalf("redirected to a loopback mirror: %v, %v", got, err)
+	}
+	c, err = breached.New(redirecting.URL+"/clear", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Breached(context.Background(), "correct horse battery staple")
+	if err == nil || !strings.Contains(err.Error(), "redirect") {
+		t.Fatalf("redirected to plain http on another host: %v, want an error that says it refused the redirect", err)
+	}
+	sum := sha1.Sum([]byte("correct horse battery staple"))
+	if prefix := strings.ToUpper(hex.EncodeToString(sum[:]))[:5]; strings.Contains(strings.ToUpper(err.Error()), prefix) {
+		t.Fatalf("the error names the range: %v", err)
+	}
+}
