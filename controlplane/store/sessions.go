@@ -162,8 +162,8 @@ func (q Queries) RevokeSession(ctx context.Context, id, userID, reason string, a
 // revokes them: session $2 with reason $5, or, when $5 is empty, not at all; every
 // other one with reason $4. Each row says whether the session was live (not expired
 // at $3), which is what callers count. Expired ones are revoked all the same: the
-// caller's clock ($3, an operator's machine for the users commands) may be ahead of
-// the one the control plane refreshes by. An UPDATE alone would lock them in the order it finds them in the
+// caller's clock ($3; the database's for the users commands) may be ahead of the one
+// the control plane refreshes by. An UPDATE alone would lock them in the order it finds them in the
 // table, and a group holding one of the user's sessions while waiting for another could
 // deadlock with it; PostgreSQL would then abort one of the two after deadlock_timeout,
 // possibly the logout.

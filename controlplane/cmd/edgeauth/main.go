@@ -96,14 +96,18 @@ func main() {
 
 // run executes one command line and returns the exit status (0 ok, 1 failure, 2 usage).
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, environ: environ, localClock: time.Now}
+	return c.run(ctx, args)
+}
+
+func (c *cli) run(ctx context.Context, args []string) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, usage)
+		fmt.Fprint(c.stdout, usage)
 		if len(args) == 0 {
 			return 2
 		}
 		return 0
 	}
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr, environ: environ}
 	var err error
 	switch cmd, rest := args[0], args[1:]; {
 	case cmd == "serve":
@@ -135,7 +139,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case cmd == "devdb":
 		err = c.devdbCommand(ctx, rest)
 	default:
-		fmt.Fprintf(stderr, "edgeauth: unknown command%s\n\n%s", commandWords(args), usage)
+		fmt.Fprintf(c.stderr, "edgeauth: unknown command%s\n\n%s", commandWords(args), usage)
 		return 2
 	}
 	switch {
@@ -146,7 +150,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case errors.Is(err, errUsage):
 		return 2
 	default:
-		fmt.Fprintf(stderr, "edgeauth: %v\n", err)
+		fmt.Fprintf(c.stderr, "edgeauth: %v\n", err)
 		return 1
 	}
 }
@@ -157,6 +161,7 @@ type cli struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	environ        []string
+	localClock     func() time.Time // this machine's (time.Now); tests skew it
 }
 
 // flags returns a flag set with the flags every command shares.
@@ -595,7 +600,8 @@ func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withP
 }
 
 // openAccounts connects to the database, checks its schema is this binary's, and
-// returns the accounts on it with the function that releases the pool.
+// returns the accounts on it, going by the database's clock (databaseClock), with the
+// function that releases the pool.
 func (c *cli) openAccounts(ctx context.Context, cfg config.Config, checker auth.BreachChecker) (*auth.Accounts, func(), error) {
 	log := c.logger(cfg)
 	pool, err := c.connect(ctx, cfg, log)
@@ -606,16 +612,39 @@ func (c *cli) openAccounts(ctx context.Context, cfg config.Config, checker auth.
 		pool.Close()
 		return nil, nil, err
 	}
+	now, err := databaseClock(ctx, pool, c.localClock)
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
 	accounts, err := auth.NewAccounts(store.New(pool), auth.AccountsConfig{
 		Logger:    log,
 		SiteNames: []string{cfg.PublicURL, cfg.Issuer, cfg.Audience}, // those configured
 		Breached:  checker,
+		Now:       now,
 	})
 	if err != nil {
 		pool.Close()
 		return nil, nil, err
 	}
 	return accounts, pool.Close, nil
+}
+
+// databaseClock is the database server's clock, read once, run on by local (which
+// measures only the time passed since). The users commands write times that the control
+// plane compares with its own (a revocation's revoked_at, from which the revocation list
+// names a session for the access-token lifetime plus 1 min; a disabling's disabled_at)
+// and tell live sessions from expired ones: the control plane shares its database's
+// clock, while an operator's machine may be minutes off. Read before the query, the
+// local start makes the clock run ahead by the round trip, if anything: a revocation
+// then stays on the list a little longer, never less.
+func databaseClock(ctx context.Context, pool *pgxpool.Pool, local func() time.Time) (func() time.Time, error) {
+	start := local()
+	var dbStart time.Time
+	if err := pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&dbStart); err != nil {
+		return nil, fmt.Errorf("reading the database's time: %w", err)
+	}
+	return func() time.Time { return dbStart.Add(local().Sub(start)) }, nil
 }
 
 // usersList prints every account (auth.Accounts.Accounts): its roles, second factor,
