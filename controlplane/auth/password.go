@@ -239,6 +239,17 @@ func normalizeEmail(email string) (string, error) {
 	return email, nil
 }
 
+// CheckLoginName returns ErrInvalidEmail for a login name that is not text (invalid
+// UTF-8, control characters, NUL included), which can name no account, nil otherwise.
+// Login refuses such a name before any lookup; so may any caller that looks an account
+// up by name (the edgeauth users commands do, before they connect).
+func CheckLoginName(name string) error {
+	if !isText(name) {
+		return ErrInvalidEmail
+	}
+	return nil
+}
+
 // isText reports whether s is valid UTF-8 without control characters (NUL included).
 // Identifiers a client sends (login names, session ids) that are not text can match
 // nothing we store, and PostgreSQL refuses a NUL byte in text: they are malformed input,

@@ -44,3 +44,26 @@ func TestCommandLineMistakesDoNotEchoArguments(t *testing.T) {
 		})
 	}
 }
+
+// A login name that is not text (a NUL byte, invalid UTF-8, a control character) can
+// name no account, and PostgreSQL refuses a NUL in text: every users command that takes
+// --email refuses it as a command-line mistake (exit 2), before it reads a password or
+// connects (nothing listens at this database URL), and without echoing it.
+func TestUsersCommandsRefuseALoginNameThatIsNotText(t *testing.T) {
+	t.Parallel()
+	env := []string{"EDGEAUTH_DATABASE_URL=postgres://postgres@127.0.0.1:1/nothing-listens?connect_timeout=5"}
+	for _, cmd := range []string{"create", "set-password", "logout", "disable", "enable", "delete", "mfa-reset"} {
+		for what, name := range map[string]string{"NUL": "Kp4Mn8\x00@example.test", "invalid UTF-8": "Kp4Mn8\xff@example.test", "newline": "Kp4Mn8\n@example.test"} {
+			t.Run(cmd+" "+what, func(t *testing.T) {
+				var out, errb bytes.Buffer
+				code := run(context.Background(), []string{"users", cmd, "--email", name}, strings.NewReader(ownerPassword+"\n"), &out, &errb, env)
+				if code != 2 || !strings.Contains(errb.String(), "--email is not text") {
+					t.Fatalf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+				}
+				if strings.Contains(errb.String()+out.String(), "Kp4Mn8") {
+					t.Fatalf("the name is echoed: %q", errb.String())
+				}
+			})
+		}
+	}
+}

@@ -558,7 +558,7 @@ type usersCommand struct {
 	close            func() // releases the pool
 }
 
-// users parses a users command (fs gets --email, required), reads the password when
+// users parses a users command (fs gets --email, required and text), reads the password when
 // withPassword (before connecting, so a prompt does not hold a connection), connects,
 // and checks the schema. Configuration problems count only for the keys relevant says
 // the command reads (onlyDatabase, databaseAndPasswords, databaseAndAccessTTL).
@@ -579,6 +579,10 @@ func (c *cli) users(ctx context.Context, fs *pflag.FlagSet, args []string, withP
 		}
 	} else if *email == "" {
 		fmt.Fprintln(c.stderr, "edgeauth: --email is required")
+		return usersCommand{}, errUsage
+	}
+	if auth.CheckLoginName(*email) != nil { // can name no account, and PostgreSQL refuses a NUL
+		fmt.Fprintln(c.stderr, "edgeauth: --email is not text (invalid UTF-8 or a control character; the value is not shown)")
 		return usersCommand{}, errUsage
 	}
 	u := usersCommand{email: *email, revocationWindow: cfg.Sessions.AccessTTL + config.Leeway}
