@@ -399,9 +399,10 @@ func (a *Accounts) EnableUser(ctx context.Context, loginName string) (AccountCha
 // records of its login name, and the deletion is audited (by user id: the audit trail
 // keeps no login name), in one transaction. The login name is free again.
 //
-// The account must have been disabled at least window ago (ErrNotDisabled,
-// *DisabledRecentlyError), window being how long the revocation list names a revoked
-// session: the control plane's access-token lifetime plus the verifiers' leeway
+// The account must have been disabled, and its sessions have ended, at least window
+// ago (ErrNotDisabled, *DisabledRecentlyError with the earliest time it can be
+// deleted), window being how long the revocation list names a revoked session: the
+// control plane's access-token lifetime plus the verifiers' leeway
 // (auth.Config's AccessTTL + Leeway). The list is built from the session rows, so
 // deleting them sooner would let edges accept the account's last access tokens again
 // until they expire. ErrUserNotFound if no account has that name; nothing changes then.
@@ -413,13 +414,15 @@ func (a *Accounts) DeleteUser(ctx context.Context, loginName string, window time
 		if err != nil {
 			return err
 		}
-		switch {
-		case u.DisabledAt == nil:
+		if u.DisabledAt == nil {
 			return ErrNotDisabled
-		case now.Before(u.DisabledAt.Add(window)):
-			return &DisabledRecentlyError{DeletableFrom: u.DisabledAt.Add(window)}
 		}
-		if err := q.DeleteUser(ctx, u.ID, accountKey(u.Email), now.Add(-window)); err != nil {
+		// ended: the disabling, or the end of a session that ended after it.
+		ended, err := q.DeleteUser(ctx, u.ID, accountKey(u.Email), now.Add(-window))
+		if errors.Is(err, store.ErrConflict) && !ended.IsZero() {
+			return &DisabledRecentlyError{DeletableFrom: ended.Add(window)}
+		}
+		if err != nil {
 			return err
 		}
 		deleted = userFrom(u)
@@ -428,9 +431,6 @@ func (a *Accounts) DeleteUser(ctx context.Context, loginName string, window time
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return User{}, ErrUserNotFound
-	}
-	if errors.Is(err, store.ErrConflict) { // a session revoked after the disabling: wait as long again
-		return User{}, &DisabledRecentlyError{DeletableFrom: now.Add(window)}
 	}
 	if err != nil {
 		return User{}, err

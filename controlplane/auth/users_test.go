@@ -403,3 +403,37 @@ func TestDeleteUserFromTheTimeItSays(t *testing.T) {
 		t.Fatalf("DeleteUser at %v, the time it said: %v", tooSoon.DeletableFrom, err)
 	}
 }
+
+// A session that ended after the disabling (edgeauth revokes them all as it disables;
+// here one is moved later by hand) keeps the account from being deleted until the
+// revocation list stops naming it: a refusal says from then, its end plus the window,
+// whether it comes within the window after the disabling or after it, and not a window
+// from the refusal.
+func TestDeleteUserAfterALaterSessionEndFromTheTimeItSays(t *testing.T) {
+	t.Parallel()
+	const window = 11 * time.Minute
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.user(t, "gone@example.test")
+	r := e.login(t, "gone@example.test")
+	if _, err := e.svc.DisableUser(ctx, "gone@example.test"); err != nil {
+		t.Fatal(err)
+	}
+	ended := e.clock.Now().Add(5 * time.Minute)
+	if _, err := e.pool.Exec(ctx, `UPDATE sessions SET revoked_at = $2 WHERE id = $1`, r.Session.ID, ended); err != nil {
+		t.Fatal(err)
+	}
+	var tooSoon *auth.DisabledRecentlyError
+	// Within the window after the disabling, then a second before the time said.
+	for _, step := range []time.Duration{time.Minute, 4*time.Minute + window - time.Second} {
+		e.clock.Add(step)
+		_, err := e.svc.DeleteUser(ctx, "gone@example.test", window)
+		if !errors.As(err, &tooSoon) || !tooSoon.DeletableFrom.Equal(ended.Add(window)) {
+			t.Fatalf("DeleteUser at %v = %v; want deletable from %v", e.clock.Now(), err, ended.Add(window))
+		}
+	}
+	e.clock.Add(time.Second)
+	if _, err := e.svc.DeleteUser(ctx, "gone@example.test", window); err != nil {
+		t.Fatalf("DeleteUser at %v, the time it said: %v", tooSoon.DeletableFrom, err)
+	}
+}

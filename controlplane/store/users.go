@@ -170,37 +170,43 @@ func (q Queries) SetPasswordHash(ctx context.Context, id, hash string) error {
 
 // DeleteUser deletes the user, with its sessions and the throttling records of
 // accountKey (its login name's: the addresses it signed in from, its failed logins),
-// if none of its sessions is live or ended after endedBefore: a session revoked later
-// may still be named by the revocation list, which is built from the session rows.
-// ErrNotFound if there is no such user; ErrConflict if a session is too recent; then
-// nothing is deleted. Run it in the transaction that locked the user's row (LockUser),
-// so that no login opens a session between the check and the deletion.
-func (q Queries) DeleteUser(ctx context.Context, id string, accountKey []byte, endedBefore time.Time) error {
+// if it was disabled, and none of its sessions is live or ended, after endedBefore: a
+// session revoked later may still be named by the revocation list, which is built from
+// the session rows. ErrNotFound if there is no such user; ErrConflict otherwise: then
+// nothing is deleted, and lastEnded is the latest of the disabling and the sessions'
+// ends (the list stops naming them its window later), or zero when the user is not
+// disabled or a session is live. Run it in the transaction that locked the user's row
+// (LockUser), so that no login opens a session between the check and the deletion.
+func (q Queries) DeleteUser(ctx context.Context, id string, accountKey []byte, endedBefore time.Time) (lastEnded time.Time, err error) {
 	if !isUUID(id) {
-		return translate("delete user", errNoRows)
+		return time.Time{}, translate("delete user", errNoRows)
 	}
-	var recent bool
-	// After, as the revocation list reads it (revoked_at > its start): a session revoked
-	// at endedBefore is no longer named.
-	err := q.db.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM sessions WHERE user_id = $1::uuid AND (revoked_at IS NULL OR revoked_at > $2))`,
-		id, endedBefore).Scan(&recent)
-	if err != nil {
-		return translate("delete user", err)
-	}
-	if recent {
-		return fmt.Errorf("delete user: a session is live or ended recently: %w", ErrConflict)
+	var disabled, live bool
+	var last *time.Time
+	err = q.db.QueryRow(ctx, `
+		SELECT u.disabled_at IS NOT NULL, coalesce(bool_or(s.id IS NOT NULL AND s.revoked_at IS NULL), false),
+			greatest(u.disabled_at, max(s.revoked_at))
+		FROM users u LEFT JOIN sessions s ON s.user_id = u.id
+		WHERE u.id = $1::uuid GROUP BY u.id`, id).Scan(&disabled, &live, &last)
+	switch {
+	case err != nil:
+		return time.Time{}, translate("delete user", err)
+	case !disabled || live:
+		return time.Time{}, fmt.Errorf("delete user: not disabled, or a session is live: %w", ErrConflict)
+	case last.After(endedBefore): // as the revocation list reads it (revoked_at > its start)
+		return *last, fmt.Errorf("delete user: disabled or a session ended recently: %w", ErrConflict)
 	}
 	tag, err := q.db.Exec(ctx, `DELETE FROM users WHERE id = $1::uuid`, id) // its sessions go with it (ON DELETE CASCADE)
 	if err != nil {
-		return translate("delete user", err)
+		return time.Time{}, translate("delete user", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return translate("delete user", errNoRows)
+		return time.Time{}, translate("delete user", errNoRows)
 	}
 	for _, sql := range []string{`DELETE FROM login_clients WHERE account_key = $1`, `DELETE FROM login_failures WHERE account_key = $1`} {
 		if _, err := q.db.Exec(ctx, sql, accountKey); err != nil {
-			return translate("delete user", err)
+			return time.Time{}, translate("delete user", err)
 		}
 	}
-	return nil
+	return time.Time{}, nil
 }
