@@ -89,3 +89,37 @@ func TestUsersCommandsGoByTheDatabasesTime(t *testing.T) {
 		})
 	}
 }
+
+// The keys commands go by the database's time too: a key's created_at and activate_at
+// decide when every replica starts signing with it and publishing it (keys.pre_publish),
+// and an operator's clock ahead would make a pending key active before edges have
+// fetched it.
+func TestKeysCommandsGoByTheDatabasesTime(t *testing.T) {
+	t.Parallel()
+	for _, skew := range []time.Duration{20 * time.Minute, -20 * time.Minute} {
+		t.Run(fmt.Sprintf("operator's clock off by %v", skew), func(t *testing.T) {
+			t.Parallel()
+			db := pgtest.NewMigratedDatabase(t)
+			ctx := context.Background()
+			var out, errb bytes.Buffer
+			c := &cli{stdin: strings.NewReader(""), stdout: &out, stderr: &errb,
+				environ:    []string{"EDGEAUTH_DATABASE_URL=" + db, "EDGEAUTH_KEYS__KEK=" + testKEK, "EDGEAUTH_PUBLIC_URL=https://auth.example.test"},
+				localClock: func() time.Time { return time.Now().Add(skew) }}
+			if code := c.run(ctx, []string{"keys", "rotate"}); code != 0 {
+				t.Fatalf("keys rotate: exit %d: %s%s", code, out.String(), errb.String())
+			}
+			pool, err := pgxpool.New(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			var off float64
+			if err := pool.QueryRow(ctx, `SELECT max(abs(extract(epoch FROM created_at - now()))) FROM signing_keys`).Scan(&off); err != nil {
+				t.Fatal(err)
+			}
+			if off > 60 {
+				t.Fatalf("keys created %.0f s away from the database's now", off)
+			}
+		})
+	}
+}

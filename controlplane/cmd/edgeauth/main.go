@@ -868,6 +868,12 @@ func (c *cli) keysManager(ctx context.Context, fs *pflag.FlagSet, args []string)
 		return nil, nil, err
 	}
 	kc.Logger = log
+	// A key's created_at and activate_at decide when replicas publish it and sign with
+	// it: the database's clock, as the users commands use (databaseClock).
+	if kc.Now, err = databaseClock(ctx, pool, c.localClock); err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
 	m, err := keys.NewManager(ctx, pool, kc)
 	if err != nil {
 		pool.Close()
