@@ -29,10 +29,9 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (*Result, error) 
 	if user.TOTPSecret == nil && s.secondFactorRequired(user.Roles) {
 		return nil, errors.Join(ErrMFAEnrollmentRequired, att.withdraw(ctx, s.st))
 	}
-	// A hash made with older parameters is upgraded now that the password is at hand.
+	// A hash weaker than the defaults is upgraded now that the password is at hand.
 	rehash := ""
-	if p, _, _, err := parsePHC(user.PasswordHash); err == nil && (p.Memory != DefaultParams.Memory ||
-		p.Time != DefaultParams.Time || p.Threads != DefaultParams.Threads || p.KeyLen != DefaultParams.KeyLen) {
+	if weakerThanDefaults(user.PasswordHash) {
 		if rehash, err = s.hash(ctx, req.Password); err != nil {
 			return nil, err
 		}

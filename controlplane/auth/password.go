@@ -64,6 +64,21 @@ type Params struct {
 // DefaultParams are OWASP's first recommended argon2id configuration: m=19 MiB, t=2, p=1.
 var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
+// weakerThanDefaults reports whether a stored hash costs a guesser less than
+// DefaultParams (memory times passes), or has a shorter salt or key: the ones a login
+// rehashes. A hash at least as strong, say OWASP's m=46 MiB, t=1, or one an operator
+// imported with more memory, stays: the upgrade never weakens. A hash that does not
+// parse is left to the verification, which refuses it.
+func weakerThanDefaults(phc string) bool {
+	p, salt, key, err := parsePHC(phc)
+	if err != nil {
+		return false
+	}
+	d := DefaultParams
+	return uint64(p.Memory)*uint64(p.Time) < uint64(d.Memory)*uint64(d.Time) ||
+		len(salt) < d.SaltLen || len(key) < d.KeyLen
+}
+
 // argon2Runs counts argon2id computations and argon2Work their cost (memory in KiB times
 // passes): tests use them to show that unknown accounts cost the same work as wrong
 // passwords, without measuring time.

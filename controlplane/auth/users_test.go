@@ -129,6 +129,44 @@ func TestLoginUpgradesOldHash(t *testing.T) {
 	e.login(t, "old@example.test") // the new hash verifies
 }
 
+// A hash that costs at least as much as the defaults is left as it is: the upgrade only
+// ever strengthens. One made with more memory (an operator's import, OWASP's m=46 MiB,
+// t=1) or more passes is not rewritten to the defaults at the next login; one with a
+// shorter key or salt is.
+func TestLoginKeepsAHashAtLeastAsStrong(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	for _, c := range []struct {
+		name     string
+		p        auth.Params
+		upgraded bool
+	}{
+		{"more memory, one pass (OWASP)", auth.Params{Memory: 46 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, false},
+		{"more passes", auth.Params{Memory: 19 * 1024, Time: 3, Threads: 1, SaltLen: 16, KeyLen: 32}, false},
+		{"more threads", auth.Params{Memory: 19 * 1024, Time: 2, Threads: 2, SaltLen: 16, KeyLen: 32}, false},
+		{"less memory", auth.Params{Memory: 12 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}, true},
+		{"a shorter key", auth.Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 16}, true},
+		{"a shorter salt", auth.Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 8, KeyLen: 32}, true},
+	} {
+		email := strings.ReplaceAll(strings.ReplaceAll(c.name, " ", "-"), ",", "") + "@example.test"
+		email = strings.NewReplacer("(", "", ")", "").Replace(email)
+		u := e.user(t, email)
+		planted := auth.HashWithParams(testPassword, c.p)
+		if err := e.st.SetPasswordHash(ctx, u.ID, planted); err != nil {
+			t.Fatal(err)
+		}
+		e.login(t, email)
+		su, err := e.st.UserByID(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if upgraded := su.PasswordHash != planted; upgraded != c.upgraded {
+			t.Errorf("%s: rehashed %v, want %v (now %.30s)", c.name, upgraded, c.upgraded, su.PasswordHash)
+		}
+	}
+}
+
 // Prune never deletes a revoked session while the revocation list still names it: an
 // edge accepts its last access token until exp plus the verifiers' leeway, and the list's
 // window is AccessTTL + Leeway. A keep shorter than that (here 0) is raised to it.
