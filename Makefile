@@ -13,7 +13,7 @@ help: ## list the targets
 run: ## start the control plane for local development (PostgreSQL at 127.0.0.1:5432, else a private one: README)
 	$(GO) run ./controlplane/cmd/edgeauth serve --dev
 
-test: ## every test (Go, then the verifier in Node); installs what is missing first (.ci/test-deps: chromium, a PostgreSQL)
+test: ## every test (go vet, Go, the JS package in Node, then the examples: test-edge); installs what is missing first (.ci/test-deps: chromium, a PostgreSQL)
 	@url=$$(bash .ci/test-deps) && export EDGEAUTH_TEST_DATABASE_URL="$$url" && \
 	$(MAKE) --no-print-directory vet test-go test-js test-edge
 
@@ -48,7 +48,7 @@ bench-edge: ## the Go edge (internal/edgebench): hostdemo, wasm and native engin
 	$(GO) run ./internal/edgebench $(EDGEBENCH)
 
 FUZZTIME ?= 10s
-fuzz: ## run every fuzz target for FUZZTIME each: a duration (10s, 5m) or an execution count (5000x, what CI runs)
+fuzz: ## run every fuzz target for FUZZTIME each: a duration (10s, 5m) or an execution count (3000x, what CI runs)
 	bash .ci/fuzz $(FUZZTIME)
 
 DEMO_EDGE ?= 127.0.0.1:8000
@@ -69,7 +69,7 @@ js-pack: ## pack js/ with verifier.wasm (npm pack) into build/: the tarball the 
 
 # npm ci only when the lockfile changed (~/.npm caches the downloads); then the package
 # from the tarball, never from the lockfile (its integrity would pin a stale build).
-examples-deps: js-pack
+examples-deps: js-pack ## the examples' npm packages (npm ci when the lockfile changed) and the package from its tarball
 	@cd examples && sum=$$(sha256sum package-lock.json | cut -d' ' -f1); \
 	if [ "$$(cat node_modules/.lock-sha256 2>/dev/null)" != "$$sum" ]; then \
 		npm ci --prefer-offline --no-audit --no-fund && echo "$$sum" >node_modules/.lock-sha256; fi
