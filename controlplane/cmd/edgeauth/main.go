@@ -171,7 +171,7 @@ func (c *cli) flags(name, synopsis string) *pflag.FlagSet {
 	fs.String("config", "", "YAML configuration file (also EDGEAUTH_CONFIG)")
 	fs.String("database-url", "", "PostgreSQL URL (database_url; default "+config.Default().DatabaseURL+")")
 	fs.Bool("dev", false, "development mode: plain HTTP on localhost, a public development KEK, the database created if missing (dev)")
-	fs.String("log-level", "", "debug, info, warn or error (log_level)")
+	fs.String("log-level", "", "debug, info, warn or error (log_level; default "+config.Default().LogLevel+")")
 	fs.Usage = func() {
 		fmt.Fprintf(c.stdout, "Usage: edgeauth %s\n\nFlags:\n%s", synopsis, fs.FlagUsages())
 		if name == "serve" {

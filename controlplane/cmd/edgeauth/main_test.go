@@ -141,6 +141,18 @@ func TestHelp(t *testing.T) {
 			}
 		})
 	}
+	// serve --help gives the default of every flag's key that has one
+	// (controlplane/README.md, "Configuration").
+	var help, helpErr bytes.Buffer
+	if code := run(context.Background(), []string{"serve", "--help"}, nil, &help, &helpErr, nil); code != 0 {
+		t.Fatalf("serve --help: exit %d: %s", code, helpErr.String())
+	}
+	d := config.Default()
+	for _, want := range []string{"(database_url; default " + d.DatabaseURL + ")", "(listen; default " + d.Listen + ")", "(log_level; default " + d.LogLevel + ")"} {
+		if !strings.Contains(help.String(), want) {
+			t.Errorf("serve --help does not say %q:\n%s", want, help.String())
+		}
+	}
 	var out, errb bytes.Buffer
 	if code := run(context.Background(), []string{"frobnicate"}, nil, &out, &errb, nil); code != 2 {
 		t.Fatalf("unknown command: exit %d", code)
