@@ -420,6 +420,26 @@ func TestBinaryProtectsEverySpellingOfAProtectedPath(t *testing.T) {
 	}
 }
 
+// A path with dot segments or "//" is not canonical: the edge refuses it (400
+// invalid_path, README "How a request is decided"; ABI.md "Paths") rather than let
+// http.ServeMux redirect it to its cleaned form, as the control plane answers such a
+// path 404 rather than redirecting. Nothing reaches the upstream.
+func TestBinaryRefusesDotSegmentsWithoutRedirecting(t *testing.T) {
+	upstream, seen := recordingApp(t)
+	d := startDemo(t, demoOptions{args: []string{"--upstream", upstream}})
+	d.signIn("member@example.test")
+	before := len(seen())
+	for _, path := range []string{"/app/./x", "/app/../admin/", "/x/../app/", "/auth/../app/", "/.well-known/../admin/"} {
+		resp, body := d.do(http.MethodGet, path, "", nil)
+		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+			t.Errorf("GET %s: %s, Location %q, %q; want 400 and no redirect", path, resp.Status, resp.Header.Get("Location"), body)
+		}
+	}
+	if got := seen()[before:]; len(got) != 0 {
+		t.Fatalf("the upstream was reached for %q", got)
+	}
+}
+
 // Issue 7, item 15: a CORS preflight (OPTIONS, Origin, Access-Control-Request-Method,
 // never credentials) on a protected path was redirected to the login page, so every
 // cross-origin call failed before it started. Through the binary: the preflight

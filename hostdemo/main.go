@@ -36,6 +36,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"path"
 	"strconv"
 	"strings"
 	"syscall"
@@ -185,7 +186,7 @@ func run() error {
 	// Every phase of a connection is bounded: a client cannot hold one open by sending
 	// its headers or body slowly, reading slowly, or idling between requests.
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           canonicalOrGate(mux, gate),
 		ReadHeaderTimeout: min(10*time.Second, *readTimeout),
 		ReadTimeout:       *readTimeout,
 		WriteTimeout:      *writeTimeout,
@@ -297,6 +298,21 @@ func follow(ctx context.Context, c *edge.Configurator, s *sessionauth.Source, po
 type wsRoute struct {
 	path     string
 	upstream *url.URL
+}
+
+// canonicalOrGate hands a path with dot segments or "//" to the gate, which refuses
+// dot segments (400 invalid_path, ABI.md "Paths") and decides the rest, and serves
+// every other request with mux: http.ServeMux would answer such a path with a
+// redirect to its cleaned form, which the gate then never sees.
+func canonicalOrGate(mux *http.ServeMux, gate http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		if c := path.Clean(p); r.Method != http.MethodConnect && strings.HasPrefix(p, "/") && c != p && c+"/" != p {
+			gate.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // wsRouteFlag collects --ws PATH=URL.
