@@ -25,8 +25,17 @@ const post = (path, body) => fetch(path, {
   method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
 });
 const errorCode = async (res) => (await res.json().catch(() => ({}))).error?.code;
-const back = new URLSearchParams(location.search).get("return_to") || "/dashboard";
-const returnTo = back.startsWith("/") && !back.startsWith("//") && !back.startsWith("/\\\\") ? back : "/dashboard";
+// return_to when it is a path on this site, read as the browser reads it: the URL
+// parser drops tabs and newlines and takes a backslash for "/", so "/<tab>/evil.example"
+// is "//evil.example", another site, though it does not start so.
+const returnTo = (() => {
+  const back = new URLSearchParams(location.search).get("return_to") ?? "";
+  try {
+    const to = new URL(back, location.origin);
+    if (back.startsWith("/") && to.origin === location.origin) return to.pathname + to.search + to.hash;
+  } catch {}
+  return "/dashboard";
+})();
 let enrolling = false;
 form.addEventListener("submit", async (e) => {
   e.preventDefault();

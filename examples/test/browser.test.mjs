@@ -153,6 +153,23 @@ test("return_to naming another site is kept on ours", async () => {
   });
 });
 
+// The URL parser drops tabs and newlines and reads "\\" as "/": these are "//evil.example"
+// to location.assign, though none starts with "//" as written.
+test("return_to that the browser reads as another site (a tab, a newline) is kept on ours", async () => {
+  await each(async (s) => {
+    for (const back of ["/\t/evil.example/steal", "/\n\\evil.example/steal"]) {
+      const context = await browser.newContext();
+      await context.route(/^https?:\/\/evil\.example\//, (route) => route.fulfill({ body: "evil" }));
+      const page = await context.newPage();
+      await page.goto(`${s.e.origin}/login?return_to=${encodeURIComponent(back)}`);
+      await signIn(page);
+      await page.waitForURL((u) => u.pathname !== "/login");
+      assert.equal(new URL(page.url()).origin, s.e.origin, `return_to ${JSON.stringify(back)} went to ${page.url()}`);
+      await context.close();
+    }
+  });
+});
+
 test("sign out, then the old cookie replayed is refused and cleared", async () => {
   await each(async (s) => {
     const context = await browser.newContext();

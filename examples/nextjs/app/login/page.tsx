@@ -8,9 +8,18 @@
 // recovery codes, which the page shows this once before the user goes on.
 import { useState } from "react";
 
+// safeReturnTo: return_to when it is a path on this site, read as the browser reads it:
+// the URL parser drops tabs and newlines and takes a backslash for "/", so
+// "/<tab>/evil.example" is "//evil.example", another site, though it does not start so.
 function safeReturnTo(): string {
   const back = new URLSearchParams(window.location.search).get("return_to") ?? "";
-  return back.startsWith("/") && !back.startsWith("//") && !back.startsWith("/\\") ? back : "/dashboard";
+  try {
+    const to = new URL(back, window.location.origin);
+    if (back.startsWith("/") && to.origin === window.location.origin) return to.pathname + to.search + to.hash;
+  } catch {
+    // not a URL at all
+  }
+  return "/dashboard";
 }
 
 const post = (path: string, body: unknown) =>
