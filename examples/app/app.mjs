@@ -68,7 +68,19 @@ async function enroll(body) {
 async function confirmEnrollment(body) {
   const res = await post("/auth/mfa/enroll/confirm", body);
   if (!res.ok) {
-    error.textContent = (await errorCode(res)) === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : "Sign-in failed";
+    const code = await errorCode(res);
+    // This secret is no longer the one to confirm (confirmed in another browser meanwhile,
+    // or reset): leave the step. mfa_enabled: the account has its factor, so
+    // it signs in with its code; mfa_not_pending: the next sign-in starts over.
+    if (code === "mfa_enabled" || code === "mfa_not_pending") {
+      enrolling = false;
+      document.querySelector("#enroll").hidden = true;
+      form.code.hidden = code !== "mfa_enabled";
+      form.code.value = "";
+      error.textContent = code === "mfa_enabled" ? "This account has a second factor now: enter its code" : "Sign in again to set up the second factor";
+      return;
+    }
+    error.textContent = code === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : "Sign-in failed";
     return;
   }
   const list = document.querySelector("#recovery-codes");

@@ -317,6 +317,49 @@ test("a second factor required by policy: the login page enrolls the account (se
   });
 });
 
+// enrollInTwoPages starts the enrollment of a new account (one that must have a second
+// factor) in two pages of two browsers and confirms it in the second, which replaced
+// the first's pending secret; the first page is left at its enrollment step. fill
+// fills a page's login form. Returns the factor's secret.
+async function enrollInTwoPages(open, fill, email) {
+  const [first, second] = [await open(), await open()];
+  await fill(first, email);
+  await enrollmentSecret(first);
+  await fill(second, email);
+  const secret = await enrollmentSecret(second);
+  await second.fill('input[name="code"]', totpCode(secret));
+  await second.click("form button");
+  await recoveryCodes(second);
+  return { first, secret };
+}
+
+test("a second factor required by policy, confirmed in another browser meanwhile: the page at its enrollment step signs in with the factor's code", async () => {
+  await each(async (s) => {
+    const email = "mei@example.com";
+    await s.e.cp.createUser(email, PASSWORD, [ENROLL_ROLE]);
+    const contexts = [];
+    const open = async () => {
+      const context = await browser.newContext();
+      contexts.push(context);
+      const page = await context.newPage();
+      await page.goto(`${s.e.origin}/vault`);
+      return page;
+    };
+    const { first, secret } = await enrollInTwoPages(open, signIn, email);
+    // The user types the code the authenticator app shows (the factor now on).
+    await first.fill('input[name="code"]', totpCode(secret, Date.now() + 30_000));
+    await first.click('button[type="submit"]');
+    // 409 mfa_enabled: the page leaves its enrollment step for the code step.
+    await first.waitForFunction(() => /has a second factor now/i.test(document.querySelector("#error").textContent), null, { timeout: 5_000 });
+    assert.equal(await first.isVisible("#secret"), false, "no enrollment once enrolled");
+    await first.fill('input[name="code"]', totpCode(secret, Date.now() + 30_000));
+    await first.click('button[type="submit"]');
+    await first.waitForURL(`${s.e.origin}/vault`);
+    assert.equal(await first.textContent("#second-factor"), "true");
+    for (const c of contexts) await c.close();
+  });
+});
+
 test("cross-subdomain SPA over TLS: sign in with credentials (CORS), __Secure- Domain cookies, two tabs", async () => {
   spa.context = await browser.newContext();
   spa.tabs = [await spa.context.newPage(), await spa.context.newPage()];
@@ -487,4 +530,32 @@ test("cross-subdomain SPA: an account a second factor is required of enrolls fro
   assert.deepEqual(me.amr, ["pwd", "otp", "mfa"]);
   assert.equal((await page.evaluate(() => window.me())).status, 200);
   await context.close();
+});
+
+test("cross-subdomain SPA: an enrollment confirmed in another browser meanwhile leaves the form's enrollment step for the code", async () => {
+  const email = "mei@example.com";
+  await spa.cp.createUser(email, PASSWORD, [ENROLL_ROLE]);
+  const contexts = [];
+  const open = async () => {
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${spa.app}/?api=${encodeURIComponent(spa.api)}`);
+    await page.waitForFunction(() => window.ready === true);
+    return page;
+  };
+  const fill = async (page, email) => {
+    await page.fill('#login input[name="email"]', email);
+    await page.fill('#login input[name="password"]', PASSWORD);
+    await page.click("#login button");
+  };
+  const { first, secret } = await enrollInTwoPages(open, fill, email);
+  await first.fill('#login input[name="code"]', totpCode(secret, Date.now() + 30_000));
+  await first.click("#login button");
+  await first.waitForSelector("#enroll", { state: "hidden", timeout: 5_000 });
+  assert.equal(await first.isVisible('#login input[name="code"]'), true);
+  await first.fill('#login input[name="code"]', totpCode(secret, Date.now() + 30_000));
+  await first.click("#login button");
+  await first.waitForFunction(() => (document.querySelector("#me").textContent ?? "").includes('"mfa"'));
+  for (const c of contexts) await c.close();
 });

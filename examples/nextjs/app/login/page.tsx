@@ -56,6 +56,14 @@ export default function Login() {
     const res = await post("/auth/mfa/enroll/confirm", body);
     if (!res.ok) {
       const code = await errorCode(res);
+      // This secret is no longer the one to confirm (confirmed in another browser meanwhile,
+      // or reset): leave the step. mfa_enabled: the account has its factor, so
+      // it signs in with its code; mfa_not_pending: the next sign-in starts over.
+      if (code === "mfa_enabled" || code === "mfa_not_pending") {
+        setEnrollment(null);
+        setAskCode(code === "mfa_enabled");
+        return setError(code === "mfa_enabled" ? "This account has a second factor now: enter its code" : "Sign in again to set up the second factor");
+      }
       return setError(code === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : "Sign-in failed");
     }
     setRecoveryCodes((await res.json()).recovery_codes);
