@@ -67,7 +67,10 @@ before(async () => {
   await spa.cp.createUser(MFA_EMAIL, PASSWORD);
   await spa.cp.createUser(ENROLL_EMAIL, PASSWORD, [ENROLL_ROLE]);
   spa.apiServer = await serveTLS(tls, apiPort, proxyTo(spa.cp.url));
-  const html = await readFile(`${examples}spa/index.html`);
+  // Served as a deployment writes it: with its own control plane's origin.
+  const html = (await readFile(`${examples}spa/index.html`, "utf8"))
+    .replace('name="edgeauth-control-plane" content="https://auth.example.com"', `name="edgeauth-control-plane" content="${spa.api}"`);
+  assert.ok(html.includes(spa.api));
   const files = {
     "/": ["text/html", html, "no-store"],
     // The same app as a static host serves it (no no-store): chromium keeps such a page
@@ -364,7 +367,7 @@ test("cross-subdomain SPA over TLS: sign in with credentials (CORS), __Secure- D
   spa.context = await browser.newContext();
   spa.tabs = [await spa.context.newPage(), await spa.context.newPage()];
   for (const tab of spa.tabs) {
-    await tab.goto(`${spa.app}/?api=${encodeURIComponent(spa.api)}`);
+    await tab.goto(`${spa.app}/`);
     await tab.waitForFunction(() => window.ready === true);
   }
   const login = await spa.tabs[0].evaluate(([e, p]) => window.signIn(e, p), [EMAIL, PASSWORD]);
@@ -384,6 +387,31 @@ test("cross-subdomain SPA over TLS: sign in with credentials (CORS), __Secure- D
   assert.equal(a.body.session_id, login.body.session_id);
   assert.equal(b.body.session_id, login.body.session_id);
   spa.session = login.body.session_id;
+});
+
+// The SPA posts the password to its control plane: a link to the app that names another
+// origin (?api=, once a test hook) must not choose where it goes, nor what the page shows.
+test("cross-subdomain SPA: a link cannot choose where the form sends the password", async () => {
+  const context = await browser.newContext();
+  const evil = "https://evil.example.test";
+  const seen = [];
+  await context.route((u) => u.origin === evil, (route) => {
+    seen.push(`${route.request().method()} ${route.request().url()}`);
+    return route.fulfill({
+      status: 200, contentType: "application/json", body: "{}",
+      headers: { "access-control-allow-origin": spa.app, "access-control-allow-credentials": "true", "access-control-allow-headers": "content-type" },
+    });
+  });
+  const page = await context.newPage();
+  await page.goto(`${spa.app}/?api=${encodeURIComponent(evil)}`);
+  await page.waitForFunction(() => window.ready === true);
+  await page.fill('#login input[name="email"]', EMAIL);
+  await page.fill('#login input[name="password"]', PASSWORD);
+  await page.click("#login button");
+  await page.waitForFunction(() => (document.querySelector("#me").textContent ?? "") !== "");
+  assert.deepEqual(seen, []);
+  assert.equal((await page.evaluate(() => window.me())).status, 200, "signed in with the app's own control plane");
+  await context.close();
 });
 
 test("past the access token's lifetime, two tabs reloading at once stay in the same session", async () => {
@@ -455,7 +483,7 @@ test("SPA restored from the back/forward cache after its session ended: signed i
   context.on("request", (r) => {
     if (r.method() === "POST" && r.url() === `${spa.api}/auth/refresh`) refreshes.push(r.url());
   });
-  await page.goto(`${spa.app}/cached?api=${encodeURIComponent(spa.api)}`);
+  await page.goto(`${spa.app}/cached`);
   await page.waitForFunction(() => window.ready === true);
   await page.evaluate(() => addEventListener("pageshow", (e) => { window.restored = e.persisted; }));
   assert.equal((await page.evaluate(([e, p]) => window.signIn(e, p), [EMAIL, PASSWORD])).status, 200);
@@ -466,7 +494,7 @@ test("SPA restored from the back/forward cache after its session ended: signed i
 
   // The tab goes on to sign in again (the app's other page), and its new access token
   // expires (removed here: the same 401 without waiting for its minute and leeway).
-  await page.goto(`${spa.app}/?api=${encodeURIComponent(spa.api)}`);
+  await page.goto(`${spa.app}/`);
   await page.waitForFunction(() => window.ready === true);
   assert.equal((await page.evaluate(([e, p]) => window.signIn(e, p), [EMAIL, PASSWORD])).status, 200);
   await context.clearCookies({ name: "__Secure-edgeauth_at" });
@@ -485,7 +513,7 @@ test("SPA restored from the back/forward cache after its session ended: signed i
 test("cross-subdomain SPA: an account with a second factor signs in with its code (CORS with credentials)", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${spa.app}/?api=${encodeURIComponent(spa.api)}`);
+  await page.goto(`${spa.app}/`);
   await page.waitForFunction(() => window.ready === true);
   assert.equal((await page.evaluate(([e, p]) => window.signIn(e, p), [MFA_EMAIL, PASSWORD])).status, 200);
   // Turned on from the app's origin, as the app's settings page would.
@@ -514,7 +542,7 @@ test("cross-subdomain SPA: an account with a second factor signs in with its cod
 test("cross-subdomain SPA: an account a second factor is required of enrolls from the form (CORS with credentials) and is signed in with it", async () => {
   const context = await browser.newContext();
   const page = await context.newPage();
-  await page.goto(`${spa.app}/?api=${encodeURIComponent(spa.api)}`);
+  await page.goto(`${spa.app}/`);
   await page.waitForFunction(() => window.ready === true);
   await page.fill('#login input[name="email"]', ENROLL_EMAIL);
   await page.fill('#login input[name="password"]', PASSWORD);
@@ -540,7 +568,7 @@ test("cross-subdomain SPA: an enrollment confirmed in another browser meanwhile 
     const context = await browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
-    await page.goto(`${spa.app}/?api=${encodeURIComponent(spa.api)}`);
+    await page.goto(`${spa.app}/`);
     await page.waitForFunction(() => window.ready === true);
     return page;
   };
