@@ -25,6 +25,13 @@ const post = (path, body) => fetch(path, {
   method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
 });
 const errorCode = async (res) => (await res.json().catch(() => ({}))).error?.code;
+// refusal says why an attempt was refused when no step of the page answers it. 429
+// too_many_attempts is no verdict on the password: the user waits Retry-After seconds.
+const refusal = (res, code) => {
+  if (code !== "too_many_attempts") return "Sign-in failed";
+  const minutes = Math.ceil(Number(res.headers.get("retry-after")) / 60);
+  return minutes > 0 ? \`Too many attempts: try again in \${minutes} minute\${minutes > 1 ? "s" : ""}\` : "Too many attempts: try again later";
+};
 // return_to when it is a path on this site, read as the browser reads it: the URL
 // parser drops tabs and newlines and takes a backslash for "/", so "/<tab>/evil.example"
 // is "//evil.example", another site, though it does not start so.
@@ -47,14 +54,14 @@ form.addEventListener("submit", async (e) => {
     const code = await errorCode(res);
     if (code === "mfa_enrollment_required") return enroll(body);
     if (code === "mfa_required") { form.code.hidden = false; form.code.focus(); }
-    error.textContent = code === "mfa_required" ? "Enter the code of your authenticator app" : "Sign-in failed";
+    error.textContent = code === "mfa_required" ? "Enter the code of your authenticator app" : refusal(res, code);
     return;
   }
   location.assign(returnTo);
 });
 async function enroll(body) {
   const res = await post("/auth/mfa/enroll", body);
-  if (!res.ok) { error.textContent = "Sign-in failed"; return; }
+  if (!res.ok) { error.textContent = refusal(res, await errorCode(res)); return; }
   const { secret, uri } = await res.json();
   document.querySelector("#secret").textContent = secret;
   document.querySelector("#uri").textContent = uri;
@@ -80,7 +87,7 @@ async function confirmEnrollment(body) {
       error.textContent = code === "mfa_enabled" ? "This account has a second factor now: enter its code" : "Sign in again to set up the second factor";
       return;
     }
-    error.textContent = code === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : "Sign-in failed";
+    error.textContent = code === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : refusal(res, code);
     return;
   }
   const list = document.querySelector("#recovery-codes");

@@ -173,6 +173,26 @@ test("return_to that the browser reads as another site (a tab, a newline) is kep
   });
 });
 
+test("too many failed sign-ins: the login page says to wait, and how long (429, Retry-After)", async () => {
+  await each(async (s) => {
+    const email = "kai@example.com";
+    await s.e.cp.createUser(email, PASSWORD);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${s.e.origin}/login`);
+    // Wrong passwords until the account's budget from this address is spent.
+    let status;
+    for (let i = 0; i < 10 && status !== 429; i++) {
+      status = (await postJSON(page, "/auth/login", { email, password: "not the password" })).status;
+    }
+    assert.equal(status, 429);
+    await signIn(page, email);
+    await page.waitForFunction(() => document.querySelector("#error").textContent !== "");
+    assert.match(await page.textContent("#error"), /too many attempts.*try again in \d+ minutes?/i);
+    await context.close();
+  });
+});
+
 test("sign out, then the old cookie replayed is refused and cleared", async () => {
   await each(async (s) => {
     const context = await browser.newContext();

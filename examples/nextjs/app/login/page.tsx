@@ -27,6 +27,14 @@ const post = (path: string, body: unknown) =>
 
 const errorCode = async (res: Response): Promise<string | undefined> => (await res.json().catch(() => ({})))?.error?.code;
 
+// refusal says why an attempt was refused when no step of the page answers it. 429
+// too_many_attempts is no verdict on the password: the user waits Retry-After seconds.
+function refusal(res: Response, code: string | undefined): string {
+  if (code !== "too_many_attempts") return "Sign-in failed";
+  const minutes = Math.ceil(Number(res.headers.get("retry-after")) / 60);
+  return minutes > 0 ? `Too many attempts: try again in ${minutes} minute${minutes > 1 ? "s" : ""}` : "Too many attempts: try again later";
+}
+
 export default function Login() {
   const [error, setError] = useState("");
   const [askCode, setAskCode] = useState(false);
@@ -42,13 +50,13 @@ export default function Login() {
       const code = await errorCode(res);
       if (code === "mfa_enrollment_required") return enroll(credentials);
       if (code === "mfa_required") setAskCode(true);
-      return setError(code === "mfa_required" ? "Enter the code of your authenticator app" : "Sign-in failed");
+      return setError(code === "mfa_required" ? "Enter the code of your authenticator app" : refusal(res, code));
     }
     window.location.assign(safeReturnTo());
   }
   async function enroll(credentials: object) {
     const res = await post("/auth/mfa/enroll", credentials);
-    if (!res.ok) return setError("Sign-in failed");
+    if (!res.ok) return setError(refusal(res, await errorCode(res)));
     setEnrollment(await res.json());
     setError("This account needs a second factor: add the key to your authenticator app and enter its code");
   }
@@ -64,7 +72,7 @@ export default function Login() {
         setAskCode(code === "mfa_enabled");
         return setError(code === "mfa_enabled" ? "This account has a second factor now: enter its code" : "Sign in again to set up the second factor");
       }
-      return setError(code === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : "Sign-in failed");
+      return setError(code === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : refusal(res, code));
     }
     setRecoveryCodes((await res.json()).recovery_codes);
     setError("");
