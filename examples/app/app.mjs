@@ -25,9 +25,11 @@ const post = (path, body) => fetch(path, {
   method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
 });
 const errorCode = async (res) => (await res.json().catch(() => ({}))).error?.code;
-// refusal says why an attempt was refused when no step of the page answers it. 429
-// too_many_attempts is no verdict on the password: the user waits Retry-After seconds.
+// refusal says why an attempt was refused when no step of the page answers it: a wrong
+// code (mfa_invalid, at sign-in or enrollment) is the code, not the password; 429
+// too_many_attempts is no verdict on either: the user waits Retry-After seconds.
 const refusal = (res, code) => {
+  if (code === "mfa_invalid") return "Wrong code: enter the one your authenticator app shows now";
   if (code !== "too_many_attempts") return "Sign-in failed";
   const minutes = Math.ceil(Number(res.headers.get("retry-after")) / 60);
   return minutes > 0 ? \`Too many attempts: try again in \${minutes} minute\${minutes > 1 ? "s" : ""}\` : "Too many attempts: try again later";
@@ -87,7 +89,7 @@ async function confirmEnrollment(body) {
       error.textContent = code === "mfa_enabled" ? "This account has a second factor now: enter its code" : "Sign in again to set up the second factor";
       return;
     }
-    error.textContent = code === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : refusal(res, code);
+    error.textContent = refusal(res, code);
     return;
   }
   const list = document.querySelector("#recovery-codes");

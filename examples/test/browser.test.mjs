@@ -340,6 +340,36 @@ test("a second factor required by policy: the login page enrolls the account (se
   });
 });
 
+test("a second factor: a wrong code at sign-in is called a wrong code (401 mfa_invalid), and the right one signs in", async () => {
+  await each(async (s) => {
+    const email = "noor@example.com";
+    await s.e.cp.createUser(email, PASSWORD);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${s.e.origin}/dashboard`);
+    await signIn(page, email);
+    await page.waitForURL(`${s.e.origin}/dashboard`);
+    const setup = await postJSON(page, "/auth/mfa/totp", { password: PASSWORD });
+    assert.equal(setup.status, 200, JSON.stringify(setup.body));
+    assert.equal((await postJSON(page, "/auth/mfa/totp/confirm", { code: totpCode(setup.body.secret) })).status, 200);
+    await context.close();
+
+    const other = await browser.newContext();
+    const p = await other.newPage();
+    await p.goto(`${s.e.origin}/dashboard`);
+    await signIn(p, email);
+    await p.waitForSelector('input[name="code"]:not([hidden])');
+    await p.fill('input[name="code"]', wrongCode(setup.body.secret));
+    await p.click('button[type="submit"]');
+    await p.waitForFunction(() => !/enter the code of/i.test(document.querySelector("#error").textContent));
+    assert.match(await p.textContent("#error"), /wrong code/i);
+    await p.fill('input[name="code"]', totpCode(setup.body.secret, Date.now() + 30_000));
+    await p.click('button[type="submit"]');
+    await p.waitForURL(`${s.e.origin}/dashboard`);
+    await other.close();
+  });
+});
+
 // enrollInTwoPages starts the enrollment of a new account (one that must have a second
 // factor) in two pages of two browsers and confirms it in the second, which replaced
 // the first's pending secret; the first page is left at its enrollment step. fill

@@ -27,9 +27,11 @@ const post = (path: string, body: unknown) =>
 
 const errorCode = async (res: Response): Promise<string | undefined> => (await res.json().catch(() => ({})))?.error?.code;
 
-// refusal says why an attempt was refused when no step of the page answers it. 429
-// too_many_attempts is no verdict on the password: the user waits Retry-After seconds.
+// refusal says why an attempt was refused when no step of the page answers it: a wrong
+// code (mfa_invalid, at sign-in or enrollment) is the code, not the password; 429
+// too_many_attempts is no verdict on either: the user waits Retry-After seconds.
 function refusal(res: Response, code: string | undefined): string {
+  if (code === "mfa_invalid") return "Wrong code: enter the one your authenticator app shows now";
   if (code !== "too_many_attempts") return "Sign-in failed";
   const minutes = Math.ceil(Number(res.headers.get("retry-after")) / 60);
   return minutes > 0 ? `Too many attempts: try again in ${minutes} minute${minutes > 1 ? "s" : ""}` : "Too many attempts: try again later";
@@ -72,7 +74,7 @@ export default function Login() {
         setAskCode(code === "mfa_enabled");
         return setError(code === "mfa_enabled" ? "This account has a second factor now: enter its code" : "Sign in again to set up the second factor");
       }
-      return setError(code === "mfa_invalid" ? "Wrong code: enter the one your authenticator app shows now" : refusal(res, code));
+      return setError(refusal(res, code));
     }
     setRecoveryCodes((await res.json()).recovery_codes);
     setError("");
