@@ -54,7 +54,9 @@ form.addEventListener("submit", async (e) => {
   const res = await post("/auth/login", body);
   if (!res.ok) {
     const code = await errorCode(res);
-    if (code === "mfa_enrollment_required") return enroll(body);
+    // The credentials alone: the endpoint refuses a code (400), and the field may hold
+    // one typed for another account at its code step.
+    if (code === "mfa_enrollment_required") return enroll({ email: body.email, password: body.password });
     if (code === "mfa_required") { form.code.hidden = false; form.code.focus(); }
     error.textContent = code === "mfa_required" ? "Enter the code of your authenticator app" : refusal(res, code);
     return;

@@ -370,6 +370,34 @@ test("a second factor: a wrong code at sign-in is called a wrong code (401 mfa_i
   });
 });
 
+test("a second factor required by policy: at the code step of one account, another that has none yet is enrolled", async () => {
+  await each(async (s) => {
+    // One account already enrolled (from its own browser), one not yet: both of the role.
+    const [enrolled, fresh] = ["ravi@example.com", "sana@example.com"];
+    for (const email of [enrolled, fresh]) await s.e.cp.createUser(email, PASSWORD, [ENROLL_ROLE]);
+    const setupContext = await browser.newContext();
+    const setupPage = await setupContext.newPage();
+    await setupPage.goto(`${s.e.origin}/`);
+    const setup = await postJSON(setupPage, "/auth/mfa/enroll", { email: enrolled, password: PASSWORD });
+    assert.equal(setup.status, 200, JSON.stringify(setup.body));
+    assert.equal((await postJSON(setupPage, "/auth/mfa/enroll/confirm", { email: enrolled, password: PASSWORD, code: totpCode(setup.body.secret) })).status, 200);
+    await setupContext.close();
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${s.e.origin}/vault`);
+    await signIn(page, enrolled);
+    await page.waitForSelector('input[name="code"]:not([hidden])');
+    // The user meant the other account: its password alone, then its enrollment.
+    await signIn(page, fresh);
+    const secret = await enrollmentSecret(page);
+    await page.fill('input[name="code"]', totpCode(secret));
+    await page.click('button[type="submit"]');
+    await recoveryCodes(page);
+    await context.close();
+  });
+});
+
 // enrollInTwoPages starts the enrollment of a new account (one that must have a second
 // factor) in two pages of two browsers and confirms it in the second, which replaced
 // the first's pending secret; the first page is left at its enrollment step. fill
