@@ -665,3 +665,20 @@ test("cross-subdomain SPA: an enrollment confirmed in another browser meanwhile 
   await first.waitForFunction(() => (document.querySelector("#me").textContent ?? "").includes('"mfa"'));
   for (const c of contexts) await c.close();
 });
+
+test("cross-subdomain SPA: a refused sign-in shows the control plane's refusal, and no refresh is tried for it", async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const refreshes = [];
+  page.on("request", (r) => { if (new URL(r.url()).pathname === "/auth/refresh") refreshes.push(r.url()); });
+  await page.goto(`${spa.app}/`);
+  await page.waitForFunction(() => window.ready === true);
+  await page.fill('#login input[name="email"]', EMAIL);
+  await page.fill('#login input[name="password"]', "not the password");
+  await page.click("#login button");
+  await page.waitForFunction(() => (document.querySelector("#me").textContent ?? "") !== "");
+  assert.equal(JSON.parse(await page.textContent("#me")).error?.code, "invalid_credentials");
+  assert.deepEqual(refreshes, []);
+  assert.equal(await page.evaluate(() => window.sessionEnded), undefined, "no session ended: there was none");
+  await context.close();
+});
