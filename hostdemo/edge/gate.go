@@ -224,7 +224,8 @@ func isPrefetch(h http.Header) bool {
 // it (JSON to a WebSocket upgrade). An Authorizer (wsauth.Proxy) then authorizes the request its own way, and the
 // route's rules are checked on the identity it authorized (Gate.permits), not on the
 // token the gate read: the two may read different tokens (another cookie, another
-// moment). Any other handler gets every request the gate does not refuse, and must
+// moment). The cookies the decision clears (an invalid token's) are set on whatever
+// answers the request, as the gate sets them. Any other handler gets every request the gate does not refuse, and must
 // authorize it itself. Either way, every client-sent identity header
 // (verifier.IsReservedHeader) is removed from a request before next gets it.
 func (g *Gate) RouteRules(next http.Handler) http.Handler {
@@ -238,6 +239,11 @@ func (g *Gate) RouteRules(next http.Handler) http.Handler {
 		d, ok := g.check(w, r, api)
 		if !ok {
 			return
+		}
+		// As the gate clears them: next's answer (a 401 to an invalid token) carries
+		// them, as the JS edge's 401 to an upgrade does.
+		for _, c := range d.ClearCookies {
+			w.Header().Add("Set-Cookie", c)
 		}
 		switch d.Action {
 		case verifier.ActionAllow, verifier.ActionRedirect, verifier.ActionRefresh:
