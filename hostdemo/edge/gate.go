@@ -2,6 +2,7 @@ package edge
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -15,7 +16,8 @@ import (
 
 // Gate decides each request and forwards the allowed ones to Upstream, with the
 // identity headers (verifier.SetIdentityHeaders) set and every client-sent header an
-// upstream could read as one of them removed, in any spelling. A forwarded request
+// upstream could read as one of them removed, in any spelling, from its headers and
+// from the trailers its body ends with (announced ones are refused: 400). A forwarded request
 // never asks to switch protocols (its Upgrade header is removed): WebSockets have
 // their own routes (RouteRules in front of wsauth.Proxy). Source keeps Engine's
 // keys and revocation list current (sessionauth.SourceConfig.Engine) and says when
@@ -52,6 +54,7 @@ func (g *Gate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// WebSocket), tunnels the connection: what the client sends next reaches the
 		// upstream undecided, with any identity headers, and outlives the session.
 		r.Header.Del("Upgrade")
+		guardTrailers(r)
 		g.Upstream.ServeHTTP(w, r)
 	case verifier.ActionRedirect, verifier.ActionRefresh:
 		signIn(w, r, d, api)
@@ -227,7 +230,8 @@ func isPrefetch(h http.Header) bool {
 // moment). The cookies the decision clears (an invalid token's) are set on whatever
 // answers the request, as the gate sets them. Any other handler gets every request the gate does not refuse, and must
 // authorize it itself. Either way, every client-sent identity header
-// (verifier.IsReservedHeader) is removed from a request before next gets it.
+// (verifier.IsReservedHeader) is removed from a request before next gets it, and from
+// the trailers its body ends with once next has read it.
 func (g *Gate) RouteRules(next http.Handler) http.Handler {
 	a, authorizes := next.(Authorizer)
 	oc, checksOrigin := next.(OriginChecker)
@@ -256,6 +260,7 @@ func (g *Gate) RouteRules(next http.Handler) http.Handler {
 		// Whatever next is, it is past the edge: no client-sent identity header reaches
 		// it, as none reaches the gate's upstream.
 		verifier.StripIdentityHeaders(r.Header)
+		guardTrailers(r)
 		if !authorizes {
 			next.ServeHTTP(w, r)
 			return
@@ -269,6 +274,32 @@ func (g *Gate) RouteRules(next http.Handler) http.Handler {
 			return err
 		})
 	})
+}
+
+// guardTrailers keeps client-sent identity headers out of r's trailers: net/http's
+// server merges the trailers a chunked body ends with into r.Trailer when the body has
+// been read, whether its headers announced them or not, and so after the gate has
+// decided (check refuses only the announced ones). Whoever reads the body to its end
+// finds every reserved name removed from r.Trailer (verifier.StripIdentityHeaders).
+func guardTrailers(r *http.Request) {
+	if r.ContentLength < 0 && r.Body != nil && r.Body != http.NoBody {
+		r.Body = &trailerGuard{ReadCloser: r.Body, r: r}
+	}
+}
+
+// trailerGuard is a request body that strips the reserved names from its request's
+// trailers once it has been read to its end (guardTrailers).
+type trailerGuard struct {
+	io.ReadCloser
+	r *http.Request
+}
+
+func (b *trailerGuard) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		verifier.StripIdentityHeaders(b.r.Trailer)
+	}
+	return n, err
 }
 
 // Authorizer is a handler that authorizes requests its own way (wsauth.Proxy):
