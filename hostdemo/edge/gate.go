@@ -14,17 +14,17 @@ import (
 	"github.com/edgeauth/edgeauth/verifier"
 )
 
-// Gate decides each request and forwards the allowed ones to Upstream, with the
-// identity headers (verifier.SetIdentityHeaders) set and every client-sent header an
-// upstream could read as one of them removed, in any spelling, from its headers and
-// from the trailers its body ends with (announced ones are refused: 400). A forwarded request
-// never asks to switch protocols (its Upgrade header is removed): WebSockets have
-// their own routes (RouteRules in front of wsauth.Proxy). Source keeps Engine's
-// keys and revocation list current (sessionauth.SourceConfig.Engine) and says when
-// they are too old to trust. A request that needs sign-in is redirected to the login
-// or refresh page, or answered 401 (signIn), as the JS edge answers it. An API request
-// (isAPI) is answered 401 rather than redirected, and every refusal to it (401, 403,
-// 400, 503) is JSON as sessionauth writes it; a page gets its refusal as text.
+// Gate decides each request and forwards the allowed ones to Upstream, with the identity
+// headers (verifier.SetIdentityHeaders) set and every client-sent header an upstream
+// could read as one of them removed, in any spelling, from its headers and from the
+// trailers its body ends with (announced ones are refused: 400). A forwarded request
+// never asks to switch protocols (its Upgrade header is removed): WebSockets have their
+// own routes (RouteRules in front of wsauth.Proxy). Source keeps Engine's keys and
+// revocation list current (sessionauth.SourceConfig.Engine) and says when they are too
+// old to trust. A request that needs sign-in is redirected to the login or refresh page,
+// or answered 401 (signIn), as the JS edge answers it. An API request (isAPI) is
+// answered 401 rather than redirected, and every refusal to it (401, 403, 400, 503) is
+// JSON as sessionauth writes it; a page gets its refusal as text.
 type Gate struct {
 	Engine   verifier.Engine
 	Source   *sessionauth.Source
@@ -222,16 +222,17 @@ func isPrefetch(h http.Header) bool {
 // first, before anything of the request is decided, as the JS edge checks an upgrade's
 // Origin: a page of another site opening a socket gets 403 origin_not_allowed whatever
 // its visitor's session, never a 403 missing_role (the session is valid), 400 or 503
-// that would tell it something. A request the gate refuses (a missing role: 403; a path no upstream
-// should read: 400; keys too old, input it cannot decide) is answered as the gate answers
-// it (JSON to a WebSocket upgrade). An Authorizer (wsauth.Proxy) then authorizes the request its own way, and the
-// route's rules are checked on the identity it authorized (Gate.permits), not on the
-// token the gate read: the two may read different tokens (another cookie, another
-// moment). The cookies the decision clears (an invalid token's) are set on whatever
-// answers the request, as the gate sets them. Any other handler gets every request the gate does not refuse, and must
-// authorize it itself. Either way, every client-sent identity header
-// (verifier.IsReservedHeader) is removed from a request before next gets it, and from
-// the trailers its body ends with once next has read it.
+// that would tell it something. A request the gate refuses (a missing role: 403; a path
+// no upstream should read: 400; keys too old, input it cannot decide) is answered as the
+// gate answers it (JSON to a WebSocket upgrade). An Authorizer (wsauth.Proxy) then
+// authorizes the request its own way, and the route's rules are checked on the identity
+// it authorized (Gate.permits), not on the token the gate read: the two may read
+// different tokens (another cookie, another moment). The cookies the decision clears (an
+// invalid token's) are set on whatever answers the request, as the gate sets them. Any
+// other handler gets every request the gate does not refuse, and must authorize it
+// itself. Either way, every client-sent identity header (verifier.IsReservedHeader) is
+// removed from a request before next gets it, and from the trailers its body ends with
+// once next has read it.
 func (g *Gate) RouteRules(next http.Handler) http.Handler {
 	a, authorizes := next.(Authorizer)
 	oc, checksOrigin := next.(OriginChecker)
