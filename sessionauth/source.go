@@ -176,7 +176,6 @@ type state struct {
 
 type revocation struct {
 	reason  string
-	listed  bool      // named by a loaded list
 	learned time.Time // when this source first heard of it
 }
 
@@ -577,8 +576,10 @@ func (s *Source) syncList(ctx context.Context, keysChanged bool) error {
 }
 
 // applyList verifies a signed list and makes it current: its sessions become revoked,
-// and pushed revocations it no longer names are dropped once a list issued well after
-// them omits them (they aged out of the control plane's window).
+// and revocations it no longer names (pushed, or named by an earlier list) are dropped
+// once a list issued well after this source learned of them omits them (they aged out
+// of the control plane's window). A list of about the same time may predate the
+// revocation: another replica built it, in the same second, before it committed.
 func (s *Source) applyList(ctx context.Context, body []byte, etag string) error {
 	now := s.now()
 	var fresh []Revocation
@@ -607,15 +608,14 @@ func (s *Source) applyList(ctx context.Context, body []byte, etag string) error 
 				r.learned = now
 				fresh = append(fresh, Revocation{SessionID: sid})
 			}
-			r.listed = true
 			next.revoked[sid] = r
 		}
 		issued := time.Unix(rl.IssuedAt, 0)
 		for sid, r := range cur.revoked {
-			if _, in := next.revoked[sid]; in || r.listed || issued.Sub(r.learned) > s.cfg.Leeway {
+			if _, in := next.revoked[sid]; in || issued.Sub(r.learned) > s.cfg.Leeway {
 				continue
 			}
-			next.revoked[sid] = r // pushed, and this list may predate it
+			next.revoked[sid] = r // this list may predate it
 		}
 		next.list, next.listETag, next.listIat, next.listExp, next.revAt = body, etag, rl.IssuedAt, rl.ExpiresAt, now
 		next.listBefore, cutoffRaised = rl.Before, rl.Before > cur.listBefore
