@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/hkdf"
 	"crypto/sha256"
@@ -36,10 +37,11 @@ type App struct {
 	Metrics     *metrics.Metrics
 	Handler     *httpapi.Server
 
-	log     *slog.Logger
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	ownPool bool
+	log         *slog.Logger
+	cancel      context.CancelFunc
+	wg          sync.WaitGroup
+	ownPool     bool
+	resealEvery time.Duration // while keys.previous_keks is set; 0: never
 }
 
 // Options are the optional parts of New.
@@ -52,6 +54,9 @@ type Options struct {
 	// RevocationListBytes bounds the session ids the revocation list names (tests:
 	// revocation.Config.MaxListedBytes); its default when 0.
 	RevocationListBytes int
+	// ResealEvery is how often second-factor secrets are sealed again under keys.kek
+	// while keys.previous_keks is set (tests); ResealEvery when 0.
+	ResealEvery time.Duration
 }
 
 // BreachChecker is the breached-password check cfg describes (passwords.*), or nil
@@ -205,13 +210,11 @@ func New(ctx context.Context, cfg config.Config, o Options) (*App, error) {
 	}
 	if len(ac.PreviousSecretKeys) > 0 {
 		// A KEK rotation: second-factor secrets sealed under a previous KEK are sealed
-		// again now, so that the old KEK can be dropped (README, "Rotating the KEK").
-		n, err := a.Auth.ResealSecrets(ctx)
-		if err != nil {
-			log.Error("second-factor secrets not all sealed again under keys.kek", "err", err, "resealed", n)
-		} else if n > 0 {
-			log.Info("second-factor secrets sealed again under keys.kek", "accounts", n)
-		}
+		// again now, and while Start runs (replicas of the rotation's previous step may
+		// still seal under the old KEK), so that the old KEK can be dropped (README,
+		// "Rotating the KEK").
+		a.reseal(ctx)
+		a.resealEvery = cmp.Or(o.ResealEvery, ResealEvery)
 	}
 	a.Revocations, err = revocation.New(ctx, a.Pool, a.Keys, revocation.Config{
 		Issuer:         cfg.Issuer,
@@ -247,15 +250,49 @@ const (
 	PruneKeep  = 24 * time.Hour
 )
 
-// Start runs the key lifecycle, the revocation list's listener and the pruning of
-// ended sessions until Close (or until ctx ends; Run passes a context that does not,
-// so that they outlive the drain).
+// ResealEvery is how often, while keys.previous_keks is set, second-factor secrets
+// sealed under a previous KEK are sealed again under keys.kek (as the key lifecycle
+// re-seals signing keys, every half key reload interval).
+const ResealEvery = config.KeyReloadEvery / 2
+
+// Start runs the key lifecycle, the revocation list's listener, the pruning of ended
+// sessions and, during a KEK rotation, the re-sealing of second-factor secrets until
+// Close (or until ctx ends; Run passes a context that does not, so that they outlive
+// the drain).
 func (a *App) Start(ctx context.Context) {
 	ctx, a.cancel = context.WithCancel(ctx)
 	a.wg.Add(3)
 	go func() { defer a.wg.Done(); a.Keys.Run(ctx) }()
 	go func() { defer a.wg.Done(); a.Revocations.Run(ctx) }()
 	go func() { defer a.wg.Done(); a.prune(ctx) }()
+	if a.resealEvery > 0 {
+		a.wg.Add(1)
+		go func() {
+			defer a.wg.Done()
+			t := time.NewTicker(a.resealEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					a.reseal(ctx)
+				}
+			}
+		}()
+	}
+}
+
+// reseal seals again under keys.kek the second-factor secrets sealed under a previous
+// KEK, and logs what it did.
+func (a *App) reseal(ctx context.Context) {
+	n, err := a.Auth.ResealSecrets(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.log.Error("second-factor secrets not all sealed again under keys.kek", "err", err, "resealed", n)
+	case n > 0:
+		a.log.Info("second-factor secrets sealed again under keys.kek", "accounts", n)
+	}
 }
 
 func (a *App) prune(ctx context.Context) {

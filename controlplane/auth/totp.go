@@ -596,9 +596,10 @@ func sealAAD(userID string) []byte { return []byte("edgeauth totp secret\x00" + 
 
 // ResealSecrets seals again under Config.SecretKey every TOTP secret (active or pending)
 // sealed under one of PreviousSecretKeys, and returns how many accounts it changed. The
-// control plane runs it at start while keys.previous_keks is set, so that a KEK rotation
-// can end (the old KEK dropped) without locking anyone out. A secret no key opens is
-// left as it is and counted in the error.
+// control plane runs it at start and periodically (app.ResealEvery) while
+// keys.previous_keks is set, so that a KEK rotation can end (the old KEK dropped)
+// without locking anyone out. A secret no key opens is left as it is and counted in
+// the error.
 func (s *Service) ResealSecrets(ctx context.Context) (int, error) {
 	if s.cfg.SecretKey == nil {
 		return 0, nil
