@@ -438,10 +438,12 @@ class Edge {
 
   // keepCurrent starts a background refetch of every document past its max-age;
   // waitUntil (workerd's ctx.waitUntil, Next's event.waitUntil) keeps it alive after
-  // the response.
+  // the response. A list pushed by the revocation stream counts as served (acceptBody),
+  // so the list is polled only when the stream, connected or not, has pushed none
+  // within its max-age (a replica that cannot rebuild or sign keeps its streams open
+  // with heartbeats alone).
   keepCurrent(now, ctx) {
     for (const d of this.docList) {
-      if (d === this.docs.revocations && this.stream?.connected) continue; // pushed
       if (d.due(now)) {
         const p = d.refresh().catch(() => {});
         if (typeof ctx.waitUntil === "function") ctx.waitUntil(p); // a method: workerd refuses it detached

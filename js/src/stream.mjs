@@ -11,7 +11,8 @@
 // between half the backoff and all of it (so that edges cut off together do not return
 // together). Only a connection that stayed open as long as the longest wait resets it: a
 // server that accepts the stream and ends it at once is retried ever more slowly, not
-// twice a second. While the stream is down the edge polls the list as usual.
+// twice a second. While the stream is down, or pushes no list within the list's
+// max-age, the edge polls the list as usual.
 
 const IDLE_MS = 45_000;
 const MIN_BACKOFF_MS = 500;

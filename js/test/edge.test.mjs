@@ -1175,6 +1175,26 @@ test("revocation stream: a pushed list is loaded at once, a revoked event fetche
   assert.equal(cp.streams[0].lastEventId, "8");
 });
 
+test("revocation stream: a stream that stays open but pushes no list (its replica cannot rebuild or sign) does not stop the polls: the list is fetched once past its max-age", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t, revocationStream: true, log: () => {} });
+  after(() => edge.close());
+  const tok = `at=${cp.sign(fresh())}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  const waitUntil = async (what, cond) => {
+    for (let i = 0; i < 300 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(await cond(), what);
+  };
+  await waitUntil("stream connected", () => cp.streams.length === 1 && edge.stream.connected);
+
+  // The session is revoked elsewhere; the stream says nothing (only heartbeats would
+  // come). Past the list's max-age (60 s) the edge polls, as it does without a stream.
+  cp.revoked = ["c2Vzc2lvbi1vbmUtMTIzNDU2"];
+  t += 90_000;
+  await waitUntil("the revocation reaches the edge through a poll", async () => (await edge.handle(get("/dashboard", { cookie: tok }))).reason === "revoked");
+});
+
 test("revocation stream: a connect that failed at once does not cut the next, healthy connection", async () => {
   const { RevocationStream } = await import("../src/stream.mjs");
   const timeoutMs = 1000; // longer than the first retry's wait (at most 500 ms)
