@@ -364,6 +364,9 @@ func writeErrorBody(w http.ResponseWriter, e *Error) {
 	h := w.Header()
 	h.Del("Content-Length")
 	h.Set("Cache-Control", "no-store")
+	if e.Status == http.StatusUnauthorized {
+		h.Set("WWW-Authenticate", challenge(e))
+	}
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
 	}
