@@ -426,6 +426,10 @@ func (s *Server) refreshPOST(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// refreshAllow is the Allow header of a 405 on /auth/refresh: GET and POST, not the HEAD
+// that ServeMux would add for the GET route (refreshGET refuses it).
+const refreshAllow = "GET, POST"
+
 // refreshGET is the refresh the edge sends a browser through: success redirects to
 // return_to, failure clears the cookies and redirects to the login page with the same
 // return_to. return_to follows the edge's rule (verifier.SafeReturnTo: a canonical
@@ -434,7 +438,7 @@ func (s *Server) refreshPOST(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) refreshGET(w http.ResponseWriter, r *http.Request) error {
 	if r.Method != http.MethodGet {
 		// HEAD matches GET patterns; a HEAD (link checker, prefetcher) must not rotate.
-		w.Header().Set("Allow", "GET")
+		w.Header().Set("Allow", refreshAllow)
 		return ErrMethodNotAllowed
 	}
 	back := r.URL.Query().Get("return_to")

@@ -209,6 +209,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if pattern == "" {
 		rec.intercept = true
+		if r.URL.Path == "/auth/refresh" {
+			rec.allow = refreshAllow // the mux would name HEAD, which refreshGET refuses
+		}
 	}
 	func() {
 		defer func() {
@@ -315,6 +318,8 @@ type recorder struct {
 	code, cause string
 	intercept   bool
 	swallow     bool
+	// allow, when set, replaces the Allow header of an intercepted 405.
+	allow string
 }
 
 func (r *recorder) WriteHeader(status int) {
@@ -327,6 +332,9 @@ func (r *recorder) WriteHeader(status int) {
 			e = ErrMethodNotAllowed
 		}
 		r.intercept, r.swallow = false, true
+		if r.allow != "" && status == http.StatusMethodNotAllowed {
+			r.Header().Set("Allow", r.allow)
+		}
 		r.code = e.Code
 		r.status = e.Status
 		writeErrorBody(r.ResponseWriter, e)
