@@ -82,17 +82,24 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		n   int
 	)
 	err = s.st.InTx(ctx, func(q store.Queries) error {
-		locked, err := s.lockReauthenticated(ctx, q, user, req.Current)
+		locked, err := lockUser(ctx, q, user)
 		if err != nil {
 			return err
 		}
 		// The caller's session may have ended since it was checked (a reset ends every
-		// session, and has committed by now): a session that ended changes nothing.
+		// session, and has committed by now): a session that ended changes nothing. It is
+		// asked before the password is checked again: a change that committed meanwhile
+		// (the same session's, sent twice at once) has ended this session too, and the
+		// password this caller sent was right when checked, so it is refused as a session
+		// that ended (its attempt taken back), not as a wrong password counted against it.
 		sess, err := q.SessionByID(ctx, req.SessionID)
 		if errors.Is(err, store.ErrNotFound) || err == nil && (sess.UserID != user.ID || !sess.ActiveAt(now)) {
 			return ErrSessionNotFound
 		}
 		if err != nil {
+			return err
+		}
+		if err := s.recheckPassword(ctx, user, locked, req.Current); err != nil {
 			return err
 		}
 		if sess.SecondFactor == "" && s.secondFactorRequired(locked.Roles) {
@@ -153,23 +160,40 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 // (ErrInvalidCredentials); locking the row makes a change that has not committed wait
 // for this transaction. ErrSessionNotFound when the account is gone.
 func (s *Service) lockReauthenticated(ctx context.Context, q store.Queries, user store.User, password string) (store.User, error) {
+	locked, err := lockUser(ctx, q, user)
+	if err != nil {
+		return store.User{}, err
+	}
+	if err := s.recheckPassword(ctx, user, locked, password); err != nil {
+		return store.User{}, err
+	}
+	return locked, nil
+}
+
+// lockUser locks user's row in q's transaction and returns it as locked;
+// ErrSessionNotFound when the account is gone.
+func lockUser(ctx context.Context, q store.Queries, user store.User) (store.User, error) {
 	locked, err := q.LockUser(ctx, user.ID, true)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.User{}, ErrSessionNotFound
 	}
-	if err != nil {
-		return store.User{}, err
-	}
+	return locked, err
+}
+
+// recheckPassword checks password again when the hash changed between user (read
+// before the transaction, where password was checked) and locked: ErrInvalidCredentials
+// unless password is the new one too.
+func (s *Service) recheckPassword(ctx context.Context, user, locked store.User, password string) error {
 	if cur := locked.PasswordHash; cur != user.PasswordHash {
 		ok, _, err := s.verify(ctx, password, cur)
 		if err != nil {
-			return store.User{}, err
+			return err
 		}
 		if !ok {
-			return store.User{}, ErrInvalidCredentials
+			return ErrInvalidCredentials
 		}
 	}
-	return locked, nil
+	return nil
 }
 
 // passwordChangeFailed audits a wrong current password (the attempt is already

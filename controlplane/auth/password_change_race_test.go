@@ -26,9 +26,10 @@ func (m *midChange) UserByID(ctx context.Context, id string) (store.User, error)
 }
 
 // A password change overtaken by another change, or by what ends its session, changes
-// nothing: an operator's reset (a new password, every session ended) wins, a change
-// that kept the caller's session wins too (the current password no longer matches),
-// and so does a logout-all that leaves the password as it was.
+// nothing: an operator's reset (a new password, every session ended) wins (the caller's
+// session ended, which is what it is told), a change that kept the caller's session wins
+// too (the current password no longer matches), and so does a logout-all that leaves
+// the password as it was.
 func TestPasswordChangeOvertaken(t *testing.T) {
 	t.Parallel()
 	const (
@@ -45,7 +46,7 @@ func TestPasswordChangeOvertaken(t *testing.T) {
 		{"by a reset", func(e *env, u auth.User, _ string) error {
 			_, _, err := e.svc.ResetPassword(context.Background(), u.Email, reset)
 			return err
-		}, auth.ErrInvalidCredentials, reset, false},
+		}, auth.ErrSessionNotFound, reset, false}, // the session ended: refused as such, before the password
 		{"by a change that keeps this session", func(e *env, u auth.User, sid string) error {
 			return e.svc.SetPassword(context.Background(), u.ID, reset, sid)
 		}, auth.ErrInvalidCredentials, reset, true},
