@@ -264,22 +264,24 @@ func (a *App) Start(ctx context.Context) {
 	a.wg.Add(3)
 	go func() { defer a.wg.Done(); a.Keys.Run(ctx) }()
 	go func() { defer a.wg.Done(); a.Revocations.Run(ctx) }()
-	go func() { defer a.wg.Done(); a.prune(ctx) }()
+	go func() { defer a.wg.Done(); every(ctx, PruneEvery, a.prune) }()
 	if a.resealEvery > 0 {
 		a.wg.Add(1)
-		go func() {
-			defer a.wg.Done()
-			t := time.NewTicker(a.resealEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					a.reseal(ctx)
-				}
-			}
-		}()
+		go func() { defer a.wg.Done(); every(ctx, a.resealEvery, a.reseal) }()
+	}
+}
+
+// every runs f every d until ctx ends.
+func every(ctx context.Context, d time.Duration, f func(context.Context)) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			f(ctx)
+		}
 	}
 }
 
@@ -295,23 +297,14 @@ func (a *App) reseal(ctx context.Context) {
 	}
 }
 
+// prune deletes the sessions that ended more than PruneKeep ago, and logs what it did.
 func (a *App) prune(ctx context.Context) {
-	t := time.NewTicker(PruneEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			n, err := a.Auth.Prune(ctx, PruneKeep)
-			if err != nil && ctx.Err() == nil {
-				a.log.Warn("pruning ended sessions failed", "err", err)
-				continue
-			}
-			if n > 0 {
-				a.log.Info("pruned ended sessions", "sessions", n)
-			}
-		}
+	n, err := a.Auth.Prune(ctx, PruneKeep)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		a.log.Warn("pruning ended sessions failed", "err", err)
+	case n > 0:
+		a.log.Info("pruned ended sessions", "sessions", n)
 	}
 }
 
