@@ -1,15 +1,10 @@
 package edge_test
 
 import (
-	"context"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
-	"github.com/edgeauth/edgeauth/hostdemo/edge"
-	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
 )
 
@@ -18,25 +13,7 @@ import (
 // that what it or an upstream behind it reads as X-Edgeauth-Second-Factor is never the
 // browser's word (verifier/ABI.md, "Identity headers": every request an edge forwards).
 func TestRouteRulesStripClientIdentityHeaders(t *testing.T) {
-	now := time.Now().Unix()
-	cp := newStandIn(t, "https://auth.example.test", now)
-	ctx := context.Background()
-	e := verifier.NewNative()
-	t.Cleanup(func() { e.Close(ctx) })
-	if err := e.Configure(ctx, verifier.Config{EdgeConfig: cp.edgeConfig(), LocalConfig: verifier.LocalConfig{
-		PublicPaths: []string{"/pub/"}, Protected: []verifier.ProtectedRoute{{Prefix: "/app/"}}}}); err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.DiscardHandler)
-	src, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: cp.srv.URL, Engine: e, NoStream: true,
-		Now: func() time.Time { return time.Unix(now, 0) }, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
-	g := &edge.Gate{Engine: e, Source: src, Now: func() time.Time { return time.Unix(now, 0) }, Logger: quiet}
+	g, cp := newStandInGate(t, nil)
 	var seen http.Header
 	h := g.RouteRules(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.Header.Clone() }))
 	weak := cp.token("ada", "s-1", []string{"member"}, map[string]any{"amr": []string{"pwd"}})

@@ -1,15 +1,19 @@
 package edge_test
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/edgeauth/edgeauth/hostdemo/edge"
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
 )
@@ -87,4 +91,30 @@ func (s *standIn) sign(typ string, claims map[string]any) string {
 	p, _ := json.Marshal(claims)
 	in := base64.RawURLEncoding.EncodeToString(h) + "." + base64.RawURLEncoding.EncodeToString(p)
 	return in + "." + base64.RawURLEncoding.EncodeToString(ed25519.Sign(s.priv, []byte(in)))
+}
+
+// newStandInGate is a gate (native engine, a synced Source, the clock at the stand-in's
+// now) in front of upstream, for the stand-in's tokens: /pub/ public, /app/ for any
+// signed-in user.
+func newStandInGate(t *testing.T, upstream http.Handler) (*edge.Gate, *standIn) {
+	t.Helper()
+	now := time.Now().Unix()
+	cp := newStandIn(t, "https://auth.example.test", now)
+	ctx := context.Background()
+	e := verifier.NewNative()
+	t.Cleanup(func() { e.Close(ctx) })
+	if err := e.Configure(ctx, verifier.Config{EdgeConfig: cp.edgeConfig(), LocalConfig: verifier.LocalConfig{
+		PublicPaths: []string{"/pub/"}, Protected: []verifier.ProtectedRoute{{Prefix: "/app/"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	clock := func() time.Time { return time.Unix(now, 0) }
+	src, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: cp.srv.URL, Engine: e, NoStream: true, Now: clock, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return &edge.Gate{Engine: e, Source: src, Upstream: upstream, Now: clock, Logger: quiet}, cp
 }

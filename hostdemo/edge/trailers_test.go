@@ -2,18 +2,13 @@ package edge_test
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-	"time"
 
-	"github.com/edgeauth/edgeauth/hostdemo/edge"
-	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
 )
 
@@ -22,30 +17,12 @@ import (
 // decided. Whatever serves the request past the gate (its Upstream, a handler behind
 // RouteRules) finds no client-sent identity header there either, in any spelling.
 func TestUnannouncedTrailersCarryNoIdentityHeader(t *testing.T) {
-	now := time.Now().Unix()
-	cp := newStandIn(t, "https://auth.example.test", now)
-	ctx := context.Background()
-	e := verifier.NewNative()
-	t.Cleanup(func() { e.Close(ctx) })
-	if err := e.Configure(ctx, verifier.Config{EdgeConfig: cp.edgeConfig(), LocalConfig: verifier.LocalConfig{
-		PublicPaths: []string{"/pub/"}, Protected: []verifier.ProtectedRoute{{Prefix: "/app/"}}}}); err != nil {
-		t.Fatal(err)
-	}
-	quiet := slog.New(slog.DiscardHandler)
-	clock := func() time.Time { return time.Unix(now, 0) }
-	src, err := sessionauth.NewSource(sessionauth.SourceConfig{ControlPlane: cp.srv.URL, Engine: e, NoStream: true, Now: clock, Logger: quiet})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := src.Sync(ctx); err != nil {
-		t.Fatal(err)
-	}
 	seen := make(chan http.Header, 1)
 	upstream := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		seen <- r.Trailer.Clone()
 	})
-	g := &edge.Gate{Engine: e, Source: src, Upstream: upstream, Now: clock, Logger: quiet}
+	g, cp := newStandInGate(t, upstream)
 	mux := http.NewServeMux()
 	mux.Handle("/", g)
 	mux.Handle("/rr/", g.RouteRules(upstream))
