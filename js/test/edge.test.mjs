@@ -1139,6 +1139,13 @@ test("a configuration the module refuses is reported with the module's reason", 
     err.cause?.status === "InvalidConfig");
 });
 
+// waitUntil waits for cond (the stream's work happens between the edge's calls), up to
+// 10 s, a guard only a failing test reaches; then asserts it.
+async function waitUntil(what, cond) {
+  for (let i = 0; i < 1000 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(await cond(), what);
+}
+
 test("revocation stream: a pushed list is loaded at once, a revoked event fetches the list, Last-Event-ID on reconnect", async () => {
   let t = now;
   const cp = await controlPlane(() => t);
@@ -1146,10 +1153,6 @@ test("revocation stream: a pushed list is loaded at once, a revoked event fetche
   after(() => edge.close());
   const tok = `at=${cp.sign(fresh())}`;
   assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
-  const waitUntil = async (what, cond) => {
-    for (let i = 0; i < 1000 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(await cond(), what);
-  };
   await waitUntil("stream connected", () => cp.streams.length === 1 && edge.stream.connected);
   const polls = cp.hits["/.well-known/edgeauth/revocations"];
 
@@ -1182,10 +1185,6 @@ test("revocation stream: a stream that stays open but pushes no list (its replic
   after(() => edge.close());
   const tok = `at=${cp.sign(fresh())}`;
   assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
-  const waitUntil = async (what, cond) => {
-    for (let i = 0; i < 300 && !(await cond()); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(await cond(), what);
-  };
   await waitUntil("stream connected", () => cp.streams.length === 1 && edge.stream.connected);
 
   // The session is revoked elsewhere; the stream says nothing (only heartbeats would
