@@ -92,7 +92,7 @@ func TestUsersCommandsGoByTheDatabasesTime(t *testing.T) {
 
 // The keys commands go by the database's time too: a key's created_at and activate_at
 // decide when every replica starts signing with it and publishing it (keys.pre_publish),
-// and an operator's clock ahead would make a pending key active before edges have
+// and an operator's clock behind would make a pending key active before edges have
 // fetched it.
 func TestKeysCommandsGoByTheDatabasesTime(t *testing.T) {
 	t.Parallel()
