@@ -159,12 +159,12 @@ func (q Queries) RevokeSession(ctx context.Context, id, userID, reason string, a
 
 // revokeUserSessionsSQL locks the user's unrevoked sessions first, in session id order
 // (byte order, as refresh groups sort their statements: refreshgroup.go), and then
-// revokes them: session $2 with reason $5, or, when $5 is empty, not at all; every
-// other one with reason $4. Each row says whether the session was live (not expired
-// at $3), which is what callers count. Expired ones are revoked all the same: the
-// caller's clock ($3; the database's for the users commands) may be ahead of the one
-// the control plane refreshes by. An UPDATE alone would lock them in the order it finds them in the
-// table, and a group holding one of the user's sessions while waiting for another could
+// revokes them: session $2 with reason $5, or, when $5 is empty, not at all; every other
+// one with reason $4. Each row says whether the session was live (not expired at $3),
+// which is what callers count. Expired ones are revoked all the same: the caller's clock
+// ($3; the database's for the users commands) may be ahead of the one the control plane
+// refreshes by. An UPDATE alone would lock them in the order it finds them in the table,
+// and a group holding one of the user's sessions while waiting for another could
 // deadlock with it; PostgreSQL would then abort one of the two after deadlock_timeout,
 // possibly the logout.
 const revokeUserSessionsSQL = `
