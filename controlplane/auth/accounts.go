@@ -30,9 +30,9 @@ type AccountsConfig struct {
 	SiteNames []string
 	// Breached, when set, is asked about every new password that CheckPassword
 	// accepts, in the form it is stored in (NFKC); one it reports breached is refused
-	// (ASVS 6.2.12). When it cannot
-	// answer, the password is accepted and a warning logged: the check adds to the
-	// local rules, and a third party's outage must not stop signups.
+	// (ASVS 6.2.12). When it cannot answer, the password is accepted and a warning
+	// logged: the check adds to the local rules, and a third party's outage must not
+	// stop signups.
 	Breached BreachChecker
 }
 
