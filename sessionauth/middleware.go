@@ -134,11 +134,11 @@ func WriteError(w http.ResponseWriter, err error) {
 func Challenge(err error) string {
 	switch {
 	case errors.Is(err, verifier.ErrExpired):
-		return `Bearer error="invalid_token", error_description="the access token expired"`
+		return verifier.ChallengeExpiredToken
 	case errors.Is(err, ErrNoToken):
-		return `Bearer`
+		return verifier.ChallengeNoToken
 	default:
-		return `Bearer error="invalid_token"`
+		return verifier.ChallengeInvalidToken
 	}
 }
 

@@ -7,6 +7,17 @@ import (
 	"time"
 )
 
+// WWW-Authenticate challenges of a 401 (RFC 9110, 15.5.2: a 401 carries one), the one
+// table every answerer uses: sessionauth.Challenge, the control plane, and the JS edge
+// (its own copy). The scheme is Bearer (RFC 6750), under which the access token is also
+// accepted where allowed; unlike Basic, it makes no browser ask for credentials.
+const (
+	ChallengeNoToken      = `Bearer`                       // no token, or a 401 for something else
+	ChallengeInvalidToken = `Bearer error="invalid_token"` // a token refused, its session ended
+	// ChallengeExpiredToken: a token refused only because it expired.
+	ChallengeExpiredToken = `Bearer error="invalid_token", error_description="the access token expired"`
+)
+
 // Identity headers: what an edge sets on a request it forwards with a valid token
 // (Decision.Identity). The upstream may trust them only because the edge first removes
 // every client-sent header an upstream could read as one of them (IsReservedHeader).

@@ -8,7 +8,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/edgeauth/edgeauth/keys"
-	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier"
 )
 
 // Error is an API error: an HTTP status, a stable machine-readable code and a
@@ -133,19 +133,19 @@ func asAPIError(err error) *Error {
 	return ErrInternal.with(err, "")
 }
 
-// challenge is the WWW-Authenticate challenge of a 401 (RFC 9110, 15.5.2: a 401 carries
-// one), from the table sessionauth.Challenge and the edges use (RATIONALE.md, "A 401
-// carries a Bearer challenge"): error="invalid_token" for an access token refused (its
-// expired form when it only expired), Bearer alone for every other 401 (no token, a
-// refused password, code or refresh token).
+// challenge is the WWW-Authenticate challenge of a 401, from the table the edges and
+// sessionauth use (verifier.Challenge*; RATIONALE.md, "A 401 carries a Bearer
+// challenge"): invalid_token for an access token refused (its expired form when it
+// only expired), Bearer alone for every other 401 (no token, a refused password, code
+// or refresh token).
 func challenge(e *Error) string {
 	switch {
-	case e.Code == ErrUnauthenticated.Code && errors.Is(e.cause, abi.ErrExpired):
-		return `Bearer error="invalid_token", error_description="the access token expired"`
+	case e.Code == ErrUnauthenticated.Code && errors.Is(e.cause, verifier.ErrExpired):
+		return verifier.ChallengeExpiredToken
 	case e.Code == ErrUnauthenticated.Code && e.cause != nil, e.Code == ErrSessionRevoked.Code:
-		return `Bearer error="invalid_token"`
+		return verifier.ChallengeInvalidToken
 	default:
-		return `Bearer`
+		return verifier.ChallengeNoToken
 	}
 }
 
