@@ -102,7 +102,8 @@ var (
 // "edgeauth-revocations+jwt", payload {"iss","iat","exp","sids"}; see verifier/ABI.md),
 // checked at time now against the loaded keys, the configured algorithms and issuer by
 // jose.VerifyRevocationList, and refused when it is older (iat) than the loaded list
-// (no rollback to a list that misses recent revocations; an equal iat reloads). Any
+// (no rollback to a list that misses recent revocations). A list of the loaded list's
+// iat adds to it: the gate keeps the sessions either names and the higher cutoff. Any
 // failure returns an error wrapping abi.ErrInvalidRevocationList and changes nothing.
 //
 // Revocation is by session id: a listed sid refuses every token of that session,
@@ -126,11 +127,27 @@ func (g *Gate) LoadRevocations(list []byte, now int64) error {
 	if rl.IssuedAt < g.revIat {
 		return errRevRollback
 	}
-	set := make(map[string]struct{}, len(rl.SessionIDs))
+	before := rl.Before
+	sameSecond := rl.IssuedAt == g.revIat
+	n := len(rl.SessionIDs)
+	if sameSecond {
+		// Lists of one second may come from replicas that signed them on either side
+		// of a revocation's commit, in any order: each is true of that second, so the
+		// gate keeps what either names and the higher cutoff. The next second's list
+		// replaces them (iat has one-second resolution; nothing finer orders them).
+		n += len(g.revoked)
+		before = max(before, g.revBefore)
+	}
+	set := make(map[string]struct{}, n)
+	if sameSecond {
+		for s := range g.revoked {
+			set[s] = struct{}{}
+		}
+	}
 	for _, s := range rl.SessionIDs {
 		set[s] = struct{}{}
 	}
-	g.revoked, g.revIat, g.revBefore = set, rl.IssuedAt, rl.Before
+	g.revoked, g.revIat, g.revBefore = set, rl.IssuedAt, before
 	return nil
 }
 
