@@ -10,6 +10,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
 	"github.com/edgeauth/edgeauth/verifier/internal/gate"
+	"github.com/edgeauth/edgeauth/verifier/internal/heldlists"
 	"github.com/edgeauth/edgeauth/verifier/internal/policy"
 )
 
@@ -27,13 +28,12 @@ import (
 func NewNative() Engine { return &native{g: gate.New()} }
 
 type native struct {
-	mu      sync.Mutex
-	g       *gate.Gate
-	config  []byte
-	keys    []byte
-	revs    []byte
-	revsNow int64
-	closed  bool
+	mu     sync.Mutex
+	g      *gate.Gate
+	config []byte
+	keys   []byte
+	revs   heldlists.Held // the revocation lists a new gate replays
+	closed bool
 
 	in, out []byte    // Decide's request and record, reused under mu
 	clear   [2]string // the clearing cookies of the latest decision that had them
@@ -115,10 +115,13 @@ func (n *native) rebase(config, keys []byte, what string) error {
 			return fmt.Errorf("verifier: %s: load_keys: %w", what, err)
 		}
 	}
-	if n.revs != nil && g.LoadRevocations(n.revs, n.revsNow) != nil {
-		n.revs, n.revsNow = nil, 0
+	var revs heldlists.Held // those that still verify under config and keys
+	for _, l := range n.revs.Lists() {
+		if g.LoadRevocations(l.Body, l.Now) == nil {
+			revs.Add(l.Body, l.Now)
+		}
 	}
-	n.g, n.config, n.keys = g, config, keys
+	n.g, n.config, n.keys, n.revs = g, config, keys, revs
 	return nil
 }
 
@@ -133,7 +136,7 @@ func (n *native) LoadRevocations(ctx context.Context, list []byte, now int64) er
 	if err := n.g.LoadRevocations(list, now); err != nil {
 		return fmt.Errorf("verifier: load revocations: %w", err)
 	}
-	n.revs, n.revsNow = clone(list), now
+	n.revs.Add(list, now)
 	return nil
 }
 

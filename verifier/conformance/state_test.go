@@ -36,6 +36,9 @@ func TestStateReachesEveryInstance(t *testing.T) {
 	cOther := vectors.Claims(now)
 	cOther["iss"] = otherIss
 	tokenOtherIss := key.Token(cOther)
+	c2 := vectors.Claims(now)
+	c2["sid"], c2["jti"] = "c2Vjb25kLXNlc3Npb24tMTIzNDU2Nzg5MA", "tok-2"
+	sid2, token2 := c2["sid"].(string), key.Token(c2)
 
 	for _, eng := range []struct {
 		name string
@@ -85,6 +88,13 @@ func TestStateReachesEveryInstance(t *testing.T) {
 				t.Fatal(err)
 			}
 			everywhere("session revoked", token, abi.ErrRevoked)
+			// A list of the same second adds to the held one on every instance, also
+			// on those that never loaded the first (ABI.md, "load_revocations").
+			if err := e.LoadRevocations(context.Background(), revocationList(t, vectors.Issuer, now-10, sid2), now); err != nil {
+				t.Fatal(err)
+			}
+			everywhere("same second: the first list's session", token, abi.ErrRevoked)
+			everywhere("same second: the second list's session", token2, abi.ErrRevoked)
 
 			if err := e.Configure(context.Background(), verifier.Config{EdgeConfig: verifier.EdgeConfig{Issuer: vectors.Issuer}}); !errors.Is(err, abi.ErrInvalidConfig) {
 				t.Fatalf("broken configuration: %v", err)
@@ -115,6 +125,15 @@ func TestStateReachesEveryInstance(t *testing.T) {
 				t.Fatal(err)
 			}
 			everywhere("new configuration keeps a list that still verifies", token, abi.ErrRevoked)
+			if err := e.LoadRevocations(context.Background(), revocationList(t, vectors.Issuer, now-5, sid2), now); err != nil {
+				t.Fatal(err)
+			}
+			cfg2.LeewaySeconds = 90
+			if err := e.Configure(context.Background(), cfg2); err != nil {
+				t.Fatal(err)
+			}
+			everywhere("new configuration keeps both lists of a second: first", token, abi.ErrRevoked)
+			everywhere("new configuration keeps both lists of a second: second", token2, abi.ErrRevoked)
 
 			cfg2.Issuer = otherIss
 			if err := e.Configure(context.Background(), cfg2); err != nil {

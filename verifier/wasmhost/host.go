@@ -40,6 +40,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/abi"
+	"github.com/edgeauth/edgeauth/verifier/internal/heldlists"
 )
 
 // ErrClosed is returned by every method of a Host after Close. It wraps
@@ -108,8 +109,7 @@ type Host struct {
 // revGen changes with the revocation list (loaded in place).
 type state struct {
 	config, keys []byte
-	revs         []byte
-	revsNow      int64
+	revs         heldlists.Held // the revocation lists to replay (heldlists: one second's may be several)
 	epoch        uint64
 	revGen       uint64
 }
@@ -493,9 +493,11 @@ func (h *Host) sync(ctx context.Context, in *instance, st state) (*instance, err
 		return in, nil
 	}
 	if in.revGen != st.revGen {
-		if _, err := in.call(ctx, in.loadRevs, st.revs, st.revsNow, true); err != nil {
-			in.mod.Close(context.WithoutCancel(ctx))
-			return nil, fmt.Errorf("wasmhost: bringing an instance's revocation list up to date: %w", err)
+		for _, l := range st.revs.Lists() {
+			if _, err := in.call(ctx, in.loadRevs, l.Body, l.Now, true); err != nil {
+				in.mod.Close(context.WithoutCancel(ctx))
+				return nil, fmt.Errorf("wasmhost: bringing an instance's revocation list up to date: %w", err)
+			}
 		}
 		in.revGen = st.revGen
 	}
@@ -514,8 +516,8 @@ func (in *instance) replay(ctx context.Context, st state) error {
 			return fmt.Errorf("load_keys: %w", err)
 		}
 	}
-	if st.revs != nil {
-		if _, err := in.call(ctx, in.loadRevs, st.revs, st.revsNow, true); err != nil {
+	for _, l := range st.revs.Lists() {
+		if _, err := in.call(ctx, in.loadRevs, l.Body, l.Now, true); err != nil {
 			return fmt.Errorf("load_revocations: %w", err)
 		}
 	}
@@ -620,7 +622,7 @@ func (h *Host) rebase(ctx context.Context, change func(*state), what string) err
 		return fmt.Errorf("wasmhost: %s: %w", what, h.closedDuring(ctxErr(ctx, err)))
 	}
 	revs := next.revs
-	next.revs = nil
+	next.revs = heldlists.Held{}
 	if err := in.replay(ctx, next); err != nil {
 		in.mod.Close(context.WithoutCancel(ctx))
 		<-h.slots
@@ -629,9 +631,9 @@ func (h *Host) rebase(ctx context.Context, change func(*state), what string) err
 		}
 		return fmt.Errorf("wasmhost: %s: %w", what, h.closedDuring(err))
 	}
-	if revs != nil {
-		if _, err := in.call(ctx, in.loadRevs, revs, next.revsNow, true); err == nil {
-			next.revs = revs
+	for _, l := range revs.Lists() {
+		if _, err := in.call(ctx, in.loadRevs, l.Body, l.Now, true); err == nil {
+			next.revs.Add(l.Body, l.Now)
 		} else if discard(err) {
 			in.mod.Close(context.WithoutCancel(ctx))
 			<-h.slots
@@ -639,9 +641,6 @@ func (h *Host) rebase(ctx context.Context, change func(*state), what string) err
 		} else {
 			next.revGen++ // the list is dropped: instances of the old epoch are replaced anyway
 		}
-	}
-	if next.revs == nil {
-		next.revsNow = 0
 	}
 	in.epoch, in.revGen = next.epoch, next.revGen
 	h.mu.Lock()
@@ -663,7 +662,7 @@ func (h *Host) LoadRevocations(ctx context.Context, list []byte, now int64) erro
 			return fmt.Errorf("wasmhost: load revocations: %w", err)
 		}
 		h.mu.Lock()
-		h.state.revs, h.state.revsNow = clone(list), now
+		h.state.revs.Add(list, now)
 		h.state.revGen++
 		in.revGen = h.state.revGen
 		h.mu.Unlock()
