@@ -265,6 +265,7 @@ class Edge {
     this.refreshing = new Map(); // refresh token -> Promise (one refresh per token at a time)
     this.lastKeyRefetch = -Infinity;
     this.kids = null; // kids of the loaded JWKS (keysForList)
+    this.heldLists = []; // the revocation lists a rebuilt instance replays (holdList)
     const cp = o.controlPlane;
     const common = { fetch: o.fetch, timeoutMs: o.timeoutMs, nowMs: o.nowMs, log: o.log };
     this.docs = {
@@ -350,15 +351,18 @@ class Edge {
     const v = new Verifier(this.module, this.o.moduleSignatures == null ? {} : { moduleSignatures: this.o.moduleSignatures });
     v.configure(cfg);
     if (jwks != null) v.loadKeys(jwks);
-    const list = this.docs.revocations.body;
-    if (list != null) {
+    // Every list of the held second, as the replaced instance holds them all.
+    const kept = [];
+    for (const l of this.heldLists) {
       try {
-        v.loadRevocations(list, this.o.nowMs());
+        v.loadRevocations(l.text, this.o.nowMs());
+        kept.push(l);
       } catch (err) {
         this.o.log({ level: "warn", event: "revocation_list_dropped", error: String(err) });
-        this.docs.revocations.forget();
+        if (l.text === this.docs.revocations.body) this.docs.revocations.forget();
       }
     }
+    this.heldLists = kept;
     return v;
   }
 
@@ -429,6 +433,7 @@ class Edge {
   applyRevocations(text) {
     if (!this.verifier) throw new Error("edgeauth: revocation list before configuration");
     this.verifier.loadRevocations(text, this.o.nowMs());
+    this.heldLists = holdList(this.heldLists, text);
   }
 
   // fresh: keys and revocation list no older than maxStaleMs.
@@ -1100,6 +1105,41 @@ function listExp(jws) {
   try {
     const exp = JSON.parse(new TextDecoder().decode(base64urlDecode(String(jws).split(".")[1]))).exp;
     return typeof exp === "number" ? exp : null;
+  } catch {
+    return null;
+  }
+}
+
+// holdList returns the lists a rebuilt instance must replay once the module has loaded
+// text (verifier/internal/heldlists in Go does the same for the Go hosts). The module
+// adds a list of the held list's second to it (verifier/ABI.md, "load_revocations"), so
+// one list is not always enough: held keeps each list of that second that no other
+// covers (a replica's lists grow within a second), at most MAX_HELD_LISTS, oldest first.
+// A list of another second, or one it cannot read, replaces them.
+function holdList(held, text) {
+  const l = readList(text);
+  if (l === null || held.length === 0 || held[0].iat !== l.iat) return [l ?? { text, iat: null, sids: new Set(), before: 0 }];
+  if (held.some((h) => covers(h, l))) return held;
+  const next = held.filter((h) => !covers(l, h));
+  if (next.length === MAX_HELD_LISTS) next.shift();
+  next.push(l);
+  return next;
+}
+
+const MAX_HELD_LISTS = 16;
+
+// covers: replaying a leaves an instance holding all that b adds.
+function covers(a, b) {
+  if (b.before > a.before) return false;
+  for (const s of b.sids) if (!a.sids.has(s)) return false;
+  return true;
+}
+
+function readList(text) {
+  try {
+    const p = JSON.parse(new TextDecoder().decode(base64urlDecode(String(text).split(".")[1])));
+    if (!Number.isInteger(p.iat) || !Array.isArray(p.sids)) return null;
+    return { text, iat: p.iat, sids: new Set(p.sids), before: Number.isInteger(p.before) ? p.before : 0 };
   } catch {
     return null;
   }

@@ -663,6 +663,30 @@ test("a revoked session is refused once the list names it", async () => {
   assert.equal(o.response.status, 302);
 });
 
+test("lists of one second add up, and an instance rebuilt for a new edge configuration still holds what each named", async () => {
+  // Two replicas can sign lists in the same second on either side of a revocation; the
+  // stream may push them in any order (verifier/ABI.md, "load_revocations").
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes, log: () => {} });
+  await edge.ready();
+  const two = "c2Vzc2lvbi10d28tMTIzNDU2";
+  const tokOne = `at=${cp.sign(fresh())}`, tokTwo = `at=${cp.sign({ ...fresh(), sid: two })}`;
+  cp.revoked = ["c2Vzc2lvbi1vbmUtMTIzNDU2"];
+  const first = cp.revocationList();
+  cp.revoked = [two];
+  const second = cp.revocationList();
+  edge.docs.revocations.acceptBody(first);
+  edge.docs.revocations.acceptBody(second);
+  const reason = async (tok) => (await edge.handle(get("/dashboard", { cookie: tok }))).decision?.reason;
+  assert.equal(await reason(tokOne), "revoked", "named by the first list of the second");
+  assert.equal(await reason(tokTwo), "revoked", "named by the second");
+  cp.edgeConfig = { ...edgeConfig, leeway_seconds: 1 };
+  await edge.docs.config.refresh();
+  assert.equal(edge.config.leeway_seconds, 1);
+  assert.equal(await reason(tokOne), "revoked", "after the rebuild: named by the first list of the second");
+  assert.equal(await reason(tokTwo), "revoked", "after the rebuild: named by the second");
+});
+
 test("a WebSocket upgrade is never refreshed at the edge: 401 token_expired, the refresh token left unspent", async () => {
   // The refresh cookie reaches a socket's path when its Path is / (as for refreshing at
   // the edge). Rotated at the edge, the new cookies could only ride on the 101: the Deno
