@@ -62,8 +62,11 @@ type Validator struct {
 //   - iss exact (ErrInvalidIssuer), then aud containing Audience (ErrInvalidAudience),
 //     before times, so that ErrExpired (which sends a browser to refresh) is only
 //     reported for a token that is otherwise ours;
-//   - exp: refused when now >= exp+Leeway (ErrExpired); nbf: when now+Leeway < nbf
-//     (ErrNotValidYet); iat: when iat > now+Leeway (ErrIssuedInFuture).
+//   - exp: refused when now >= exp+Leeway (ErrExpired), and so is sess_exp when
+//     present (a token never outlives its session, whatever its exp says: tokens
+//     issued before the issuer capped exp at the session's end carry a later one);
+//     nbf: when now+Leeway < nbf (ErrNotValidYet); iat: when iat > now+Leeway
+//     (ErrIssuedInFuture).
 //
 // A Validator with an empty Issuer or Audience, no Algorithms or a Leeway outside
 // 0..MaxLeeway returns abi.ErrInvalidConfig.
@@ -149,6 +152,9 @@ func (v *Validator) Finish(p *Prepared, now int64) (Claims, error) {
 	}
 	if now >= addSat(c.ExpiresAt, v.Leeway) {
 		return Claims{}, errExpired
+	}
+	if c.SessionExpiresAt != 0 && now >= addSat(c.SessionExpiresAt, v.Leeway) {
+		return Claims{}, errSessionExpired
 	}
 	if hasNbf && addSat(now, v.Leeway) < c.NotBefore {
 		return Claims{}, errNotYet

@@ -58,6 +58,7 @@ var (
 	errIssuer         = wrap(abi.ErrInvalidIssuer, "iss is not the configured issuer")
 	errAudience       = wrap(abi.ErrInvalidAudience, "aud does not contain the configured audience")
 	errExpired        = wrap(abi.ErrExpired, "exp is past (after leeway)")
+	errSessionExpired = wrap(abi.ErrExpired, "sess_exp is past (after leeway): the session has ended")
 	errNotYet         = wrap(abi.ErrNotValidYet, "nbf is in the future (after leeway)")
 	errIssuedInFuture = wrap(abi.ErrIssuedInFuture, "iat is in the future (after leeway)")
 	errConfig         = wrap(abi.ErrInvalidConfig, "validator needs Issuer, Audience, Algorithms and a Leeway of 0..300")

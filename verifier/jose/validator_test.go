@@ -120,6 +120,30 @@ func TestVerifySessionExpiryAndKeyID(t *testing.T) {
 	}
 }
 
+// A token is refused once its session's end (sess_exp, plus leeway) is past, whatever
+// its exp says, with the error of an expired token: the holder's refresh then finds the
+// session over.
+func TestVerifyRefusesEndedSession(t *testing.T) {
+	ks := mustKeySet(t, vectors.JWKS())
+	v := defaultValidator()
+	ed := vectors.EdDSAKey()
+	for _, tc := range []struct {
+		sessExp int64
+		want    error
+	}{
+		{vectors.Now - v.Leeway + 1, nil},
+		{vectors.Now - v.Leeway, abi.ErrExpired},
+		{vectors.Now - 86400, abi.ErrExpired},
+	} {
+		claims := vectors.Claims(vectors.Now)
+		claims["sess_exp"] = tc.sessExp
+		_, err := v.Verify([]byte(ed.Token(claims)), ks, vectors.Now)
+		if (tc.want == nil) != (err == nil) || !errors.Is(err, tc.want) {
+			t.Errorf("sess_exp now%+d: %v, want %v", tc.sessExp-vectors.Now, err, tc.want)
+		}
+	}
+}
+
 // amr (RFC 8176) marks a sign-in with a second factor when it lists "mfa"; it must be an
 // array of strings when present.
 func TestVerifySecondFactor(t *testing.T) {

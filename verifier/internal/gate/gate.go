@@ -211,11 +211,12 @@ func (g *Gate) verifyToken(token []byte, now int64, out []byte) ([]byte, error) 
 }
 
 var (
-	errCachedExpired  = wrap(abi.ErrExpired, "exp is past (after leeway)")
-	errCachedNotYet   = wrap(abi.ErrNotValidYet, "nbf is in the future (after leeway)")
-	errCachedIatAhead = wrap(abi.ErrIssuedInFuture, "iat is in the future (after leeway)")
-	errRevokedSession = wrap(abi.ErrRevoked, "the token's session is on the revocation list")
-	errBeforeCutoff   = wrap(abi.ErrExpired, "issued before the revocation list's cutoff (before): refresh it")
+	errCachedExpired        = wrap(abi.ErrExpired, "exp is past (after leeway)")
+	errCachedSessionExpired = wrap(abi.ErrExpired, "sess_exp is past (after leeway): the session has ended")
+	errCachedNotYet         = wrap(abi.ErrNotValidYet, "nbf is in the future (after leeway)")
+	errCachedIatAhead       = wrap(abi.ErrIssuedInFuture, "iat is in the future (after leeway)")
+	errRevokedSession       = wrap(abi.ErrRevoked, "the token's session is on the revocation list")
+	errBeforeCutoff         = wrap(abi.ErrExpired, "issued before the revocation list's cutoff (before): refresh it")
 )
 
 // check verifies token at now: from the cache when the exact bytes were verified
@@ -275,6 +276,9 @@ func (g *Gate) checkTimes(c *jose.Claims, now int64) error {
 	lw := g.val.Leeway
 	if now >= addSat(c.ExpiresAt, lw) {
 		return errCachedExpired
+	}
+	if c.SessionExpiresAt != 0 && now >= addSat(c.SessionExpiresAt, lw) {
+		return errCachedSessionExpired
 	}
 	if c.NotBefore != 0 && addSat(now, lw) < c.NotBefore {
 		return errCachedNotYet

@@ -127,6 +127,28 @@ func TestCacheHitRechecksTimeAndRevocation(t *testing.T) {
 	}
 }
 
+// A token never outlives its session: a cached one is refused once its sess_exp (plus
+// leeway) is past, though its exp is later (tokens issued before the control plane capped
+// exp at the session's end).
+func TestCacheHitRechecksSessionExpiry(t *testing.T) {
+	g := newGate(t, nil)
+	claims := vectors.Claims(gatetest.Now)
+	sessExp := gatetest.Now + 100
+	claims["sess_exp"] = sessExp
+	req := verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + vectors.EdDSAKey().Token(claims)}}
+	for range 2 {
+		if d := decide(t, g, req, gatetest.Now); d.Reason != abi.ReasonAuthenticated {
+			t.Fatalf("before sess_exp: %+v", d)
+		}
+	}
+	if d := decide(t, g, req, sessExp+vectors.Leeway-1); d.Reason != abi.ReasonAuthenticated || g.CacheStats().Hits != 2 {
+		t.Fatalf("just before sess_exp+leeway (cached): %+v %+v", d, g.CacheStats())
+	}
+	if d := decide(t, g, req, sessExp+vectors.Leeway); d.Action != verifier.ActionRefresh || d.Reason != abi.ReasonTokenExpired {
+		t.Fatalf("at sess_exp+leeway from cache: %+v", d)
+	}
+}
+
 func TestLoadKeysFlushesCache(t *testing.T) {
 	g := newGate(t, nil)
 	req := verifier.Request{Path: "/dashboard", Cookies: []string{gatetest.AccessName + "=" + gatetest.Valid}}

@@ -291,6 +291,8 @@ func Attacks() []TokenCase {
 		{"iss trailing slash", []any{"iss", Issuer + "/"}, abi.ErrInvalidIssuer},
 		{"jti as number", []any{"jti", 7}, abi.ErrInvalidClaims},
 		{"expired", []any{"exp", Now - Leeway - 1}, abi.ErrExpired},
+		{"session ended (sess_exp past, exp not)", []any{"sess_exp", Now - Leeway}, abi.ErrExpired},
+		{"sess_exp as string", []any{"sess_exp", "1"}, abi.ErrInvalidClaims},
 		{"not yet valid", []any{"nbf", Now + Leeway + 60}, abi.ErrNotValidYet},
 		{"issued in the future", []any{"iat", Now + Leeway + 60}, abi.ErrIssuedInFuture},
 	} {
