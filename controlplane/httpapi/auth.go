@@ -700,6 +700,9 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
+	// exp before the body: a rebuild in between makes the body newer (a later exp)
+	// than the cap below assumes, never older.
+	exp := s.deps.Revocations.Expires()
 	body, etag := s.deps.Revocations.Body()
 	if len(body) == 0 {
 		return ErrNotReady.with(nil, "revocation list not built yet")
@@ -707,8 +710,21 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 	if err := s.listExpired(); err != nil {
 		return err
 	}
-	serveCached(w, r, body, etag, s.revocationsCache, jwtType)
+	serveCached(w, r, body, etag, s.listCacheControl(exp), jwtType)
 	return nil
+}
+
+// listCacheControl is the Cache-Control of the list whose exp is exp: public,
+// max-age=revocations.max_age, cut to what is left of the list's lifetime when that is
+// shorter (a list served late, its rebuilds failing). Edges refuse an expired list, so
+// no cache may keep one as fresh past its exp; a 304 carries the same cap, since it
+// renews the cached copy's freshness.
+func (s *Server) listCacheControl(exp time.Time) []string {
+	left := exp.Sub(s.now())
+	if left >= s.cfg.Revocations.MaxAge {
+		return s.revocationsCache
+	}
+	return publicMaxAge(max(left, 0)) // whole seconds, rounded down
 }
 
 // listExpired refuses to serve the revocation list past its exp: it was not rebuilt

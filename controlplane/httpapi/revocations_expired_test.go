@@ -1,6 +1,8 @@
 package httpapi_test
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -55,4 +57,53 @@ func TestStaleKeySetIsNotServed(t *testing.T) {
 	if r.StatusCode != 503 || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("stale key set: %d %s (Cache-Control %q), want 503 with Retry-After", r.StatusCode, r.body, r.Header.Get("Cache-Control"))
 	}
+}
+
+// TestRevocationListMaxAgeEndsAtExp: a list served close to its exp (rebuilds failed,
+// or max_age set near lifetime) must not be cacheable past that exp: an edge or a
+// shared cache would hold it as fresh while every edge refuses it as expired. Its
+// max-age is what is left of the list's own lifetime when that is shorter, and a 304
+// for it carries the same cap (it refreshes the cached copy's freshness).
+func TestRevocationListMaxAgeEndsAtExp(t *testing.T) {
+	t.Parallel()
+	c := newClock()
+	e := newEnv(t, envOptions{clock: c}) // no background loops: nothing rebuilds the list
+	path := "/.well-known/edgeauth/revocations"
+	r := e.do(req{method: "GET", path: path})
+	if r.StatusCode != 200 {
+		t.Fatalf("list: %d %s", r.StatusCode, r.body)
+	}
+	if got, want := maxAge(t, r), int(e.cfg.Revocations.MaxAge/time.Second); got != want {
+		t.Fatalf("fresh list: max-age=%d, want the configured %d", got, want)
+	}
+	etag := r.Header.Get("Etag")
+
+	left := 10 * time.Second // less than revocations.max_age (30 s)
+	c.Advance(e.app.Revocations.Expires().Sub(c.Now()) - left)
+	for _, h := range []map[string]string{nil, {"If-None-Match": etag}} {
+		r := e.do(req{method: "GET", path: path, header: h})
+		if r.StatusCode != 200 && r.StatusCode != 304 {
+			t.Fatalf("list near its exp (If-None-Match %q): %d %s", h["If-None-Match"], r.StatusCode, r.body)
+		}
+		if got := maxAge(t, r); got > int(left/time.Second) {
+			t.Errorf("list %s before its exp (If-None-Match %q, %d): Cache-Control %q: cacheable past exp",
+				left, h["If-None-Match"], r.StatusCode, r.Header.Get("Cache-Control"))
+		}
+	}
+}
+
+// maxAge returns the max-age of r's Cache-Control.
+func maxAge(t *testing.T, r resp) int {
+	t.Helper()
+	cc := r.Header.Get("Cache-Control")
+	_, v, ok := strings.Cut(cc, "max-age=")
+	if !ok {
+		t.Fatalf("Cache-Control %q: no max-age", cc)
+	}
+	v, _, _ = strings.Cut(v, ",")
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		t.Fatalf("Cache-Control %q: %v", cc, err)
+	}
+	return n
 }
