@@ -92,10 +92,7 @@ func (s *Service) ChangePassword(ctx context.Context, req ChangePasswordRequest)
 		// (the same session's, sent twice at once) has ended this session too, and the
 		// password this caller sent was right when checked, so it is refused as a session
 		// that ended (its attempt taken back), not as a wrong password counted against it.
-		sess, err := q.SessionByID(ctx, req.SessionID)
-		if errors.Is(err, store.ErrNotFound) || err == nil && (sess.UserID != user.ID || !sess.ActiveAt(now)) {
-			return ErrSessionNotFound
-		}
+		sess, err := callerSession(ctx, q, req.SessionID, user.ID, now)
 		if err != nil {
 			return err
 		}
@@ -168,6 +165,18 @@ func (s *Service) lockReauthenticated(ctx context.Context, q store.Queries, user
 		return store.User{}, err
 	}
 	return locked, nil
+}
+
+// callerSession reads the caller's session sid in q's transaction: ErrSessionNotFound
+// unless it is userID's and active at now. The request's own check ran before the
+// transaction, and the session may have ended since (signed out, a logout-all, a
+// password change on another device): a session that ended changes nothing.
+func callerSession(ctx context.Context, q store.Queries, sid, userID string, now time.Time) (store.Session, error) {
+	sess, err := q.SessionByID(ctx, sid)
+	if errors.Is(err, store.ErrNotFound) || err == nil && (sess.UserID != userID || !sess.ActiveAt(now)) {
+		return store.Session{}, ErrSessionNotFound
+	}
+	return sess, err
 }
 
 // lockUser locks user's row in q's transaction and returns it as locked;

@@ -306,8 +306,9 @@ func (s *Service) NewRecoveryCodes(ctx context.Context, req TOTPRequest) ([]stri
 // its second factor or an unused recovery code (used up; a wrong one counted as a
 // failed login and audited as failKind). refuse, when set, may turn the account away,
 // as read and again as locked: its error is returned and the attempt taken back.
-// ErrMFANotEnabled when the account has no second factor (the attempt taken back too:
-// the password was right).
+// ErrMFANotEnabled when the account has no second factor, ErrSessionNotFound when the
+// calling session has ended by the time the transaction runs (the attempt taken back
+// too: the password was right; nothing changed).
 func (s *Service) withBothFactors(ctx context.Context, req TOTPRequest, failKind string, refuse func(store.User) error,
 	act func(q store.Queries, user store.User, now time.Time) error) error {
 	if s.cfg.SecretKey == nil {
@@ -328,8 +329,18 @@ func (s *Service) withBothFactors(ctx context.Context, req TOTPRequest, failKind
 	}
 	refused := false
 	err = s.st.InTx(ctx, func(q store.Queries) error {
-		locked, err := s.lockReauthenticated(ctx, q, user, req.Password)
+		locked, err := lockUser(ctx, q, user)
 		if err != nil {
+			return err
+		}
+		// The caller's session may have ended since the handler checked it: an ended
+		// session acts no more, as in ChangePassword (asked before the password is
+		// checked again, for the same reason: it was right when checked).
+		if _, err := callerSession(ctx, q, req.SessionID, user.ID, now); err != nil {
+			refused = errors.Is(err, ErrSessionNotFound)
+			return err
+		}
+		if err := s.recheckPassword(ctx, user, locked, req.Password); err != nil {
 			return err
 		}
 		if locked.TOTPSecret == nil { // turned off since the read

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -358,5 +359,76 @@ func TestPasswordChangeLeavesGuessedCodesCounted(t *testing.T) {
 	wantErr(t, guess(2), auth.ErrMFAInvalid)
 	if err := guess(3); !errors.Is(err, auth.ErrThrottled) {
 		t.Fatalf("the fourth wrong code, a password change among them: %v, want ErrThrottled", err)
+	}
+}
+
+// Turning the second factor off, or replacing the recovery codes, from a session that
+// has ended (signed out before the call, or ended by a logout-all while the password is
+// being checked) changes nothing, as a password change or a confirmation from it would:
+// ErrSessionNotFound, the factor still on, the code sent not used up, the old recovery
+// codes still good, and nothing counted (the password and the code were right).
+func TestBothFactorChangesFromAnEndedSession(t *testing.T) {
+	t.Parallel()
+	for _, call := range []struct {
+		name string
+		do   func(svc *auth.Service, req auth.TOTPRequest) error
+	}{
+		{"disable", func(svc *auth.Service, req auth.TOTPRequest) error {
+			return svc.DisableTOTP(context.Background(), req)
+		}},
+		{"recovery codes", func(svc *auth.Service, req auth.TOTPRequest) error {
+			return errOf(svc.NewRecoveryCodes(context.Background(), req))
+		}},
+	} {
+		for _, end := range []struct {
+			name string
+			mid  bool // while the password is checked, else before the call
+			end  func(e *env, u auth.User, sid string) error
+		}{
+			{"signed out before", false, func(e *env, _ auth.User, sid string) error {
+				return errOf(e.svc.Logout(context.Background(), sid))
+			}},
+			{"overtaken by a logout-all", true, func(e *env, u auth.User, _ string) error {
+				return errOf(e.svc.LogoutAll(context.Background(), u.ID))
+			}},
+		} {
+			t.Run(call.name+"/"+end.name, func(t *testing.T) {
+				t.Parallel()
+				e := newEnv(t, nil)
+				ctx := context.Background()
+				u := e.user(t, "ada@example.test")
+				here := e.login(t, u.Email)
+				_, codes := e.enableTOTP(t, u, here)
+				hook := func() {}
+				if end.mid {
+					hook = func() {
+						if err := end.end(e, u, here.Session.ID); err != nil {
+							t.Error(err)
+						}
+					}
+				} else if err := end.end(e, u, here.Session.ID); err != nil {
+					t.Fatal(err)
+				}
+				svc, err := auth.New(&midChange{Store: e.st, hook: hook}, e.signer, auth.Config{Issuer: testIssuer, Audience: testAudience,
+					RefreshTagKey: testTagKey, SecretKey: testSecretKey, Now: e.clock.Now, Logger: slog.New(slog.DiscardHandler)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				before := e.failures(t)
+				err = call.do(svc, auth.TOTPRequest{UserID: u.ID, SessionID: here.Session.ID, Password: testPassword, Code: codes[0], IP: "192.0.2.8"})
+				if !errors.Is(err, auth.ErrSessionNotFound) {
+					t.Errorf("from an ended session: %v, want %v", err, auth.ErrSessionNotFound)
+				}
+				if st, err := e.svc.MFAStatus(ctx, u.ID); err != nil || !st.TOTP || st.RecoveryCodesLeft != auth.RecoveryCodeCount {
+					t.Errorf("afterwards: %+v, %v; want the factor on with all %d recovery codes", st, err, auth.RecoveryCodeCount)
+				}
+				if _, err := e.svc.Login(ctx, auth.LoginRequest{Email: u.Email, Password: testPassword, Code: codes[0], IP: "192.0.2.9"}); err != nil {
+					t.Errorf("login with the recovery code the refused call sent: %v", err)
+				}
+				if n := e.failures(t); n != before {
+					t.Errorf("%d failures counted, want %d", n, before)
+				}
+			})
+		}
 	}
 }
