@@ -232,12 +232,22 @@ func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
 }
 
 // Token returns the request's access token: the access cookie (which must appear
-// exactly once), else, with AllowBearer, an "Authorization: Bearer" header. viaCookie
+// exactly once), else, with AllowBearer, an "Authorization: Bearer" header (with
+// AllowBearer, verifier.ErrDuplicateAuthorization when Authorization is sent more than
+// once, whatever else the request carries: 400 invalid_request). viaCookie
 // says which: a cookie is sent by the browser on its own, so whoever accepts it must
 // also check where the request comes from (CSRF, or a WebSocket's Origin). The bearer
 // token is read as the gate reads it (only spaces and tabs trimmed), so that a route
 // rule the gate applied holds for the token a Checker then accepts.
 func (c *Checker) Token(r *http.Request) (token string, viaCookie bool, err error) {
+	var auth string
+	if c.bearer {
+		// Asked before the cookie, as the control plane does: a request that sends
+		// Authorization twice is malformed whatever else it carries.
+		if auth, err = verifier.Authorization(r.Header); err != nil {
+			return "", false, err
+		}
+	}
 	m, err := cookie.Get(r.Header.Values("Cookie"), c.accessCookie(c.src.snap.Load()))
 	switch {
 	case err != nil:
@@ -248,7 +258,7 @@ func (c *Checker) Token(r *http.Request) (token string, viaCookie bool, err erro
 		return m.Value, true, nil
 	}
 	if c.bearer {
-		if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		if h := auth; len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
 			// Not strings.TrimSpace: the gate reads "<token>\u00a0" as an invalid
 			// token, and so does this Checker. Behind edge.Gate.RouteRules the proxy
 			// authorizes once (wsauth.Proxy.ServePermitted) and the route's rules admit

@@ -102,6 +102,11 @@ func TestAgainstControlPlane(t *testing.T) {
 		"cookie twice":     {http.Header{"Cookie": {laptop.Header() + "; " + laptop.Access.Name + "=" + laptop.Access.Value}}, 401, "unauthenticated"},
 		"huge cookies":     {http.Header{"Cookie": {strings.Repeat("a=b; ", 4000)}}, 400, "invalid_request"},
 		"forged signature": {http.Header{"Authorization": {"Bearer " + laptop.Access.Value[:len(laptop.Access.Value)-4] + "AAAA"}}, 401, "unauthenticated"},
+		// Authorization is a singleton field (RFC 9110): sent twice, the request is
+		// malformed, whichever copy is valid and whatever else it carries.
+		"Authorization twice": {http.Header{"Authorization": {"Bearer " + laptop.Access.Value, "Bearer x.y.z"}}, 400, "invalid_request"},
+		"Authorization twice, with the cookie": {http.Header{"Cookie": {laptop.Header()},
+			"Authorization": {"Bearer " + laptop.Access.Value, "Bearer " + laptop.Access.Value}}, 400, "invalid_request"},
 	} {
 		status, body, h := call(api.URL, tc.h)
 		if status != tc.status || code(body) != tc.code || h.Get("Content-Type") != "application/json" {

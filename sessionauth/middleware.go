@@ -79,7 +79,7 @@ type Refusal struct {
 //	unauthenticated   401  no token, or a token that is not valid (malformed, badly signed, another issuer or audience, unknown key)
 //	token_expired     401  a valid token past its exp: refresh (POST /auth/refresh) and retry
 //	session_inactive  401  the token's session was revoked (logout, logout-all, reuse detection)
-//	invalid_request   400  Cookie headers over the size limits
+//	invalid_request   400  Cookie headers over the size limits, or (AllowBearer) Authorization sent more than once
 //	missing_role      403  none of the required roles
 //	mfa_required      403  the sign-in used no second factor, which the resource requires
 //	unavailable       503  keys or revocations stale (control plane unreachable): retry later
@@ -88,9 +88,12 @@ var (
 	RefusalTokenExpired    = Refusal{http.StatusUnauthorized, "token_expired", "the access token has expired: refresh it (POST /auth/refresh on the control plane) and retry"}
 	RefusalSessionInactive = Refusal{http.StatusUnauthorized, "session_inactive", "the session has ended or was revoked: sign in again"}
 	RefusalInvalidRequest  = Refusal{http.StatusBadRequest, "invalid_request", "the Cookie headers are too large"}
-	RefusalMissingRole     = Refusal{http.StatusForbidden, "missing_role", "signed in, but without a role this resource requires"}
-	RefusalMFARequired     = Refusal{http.StatusForbidden, "mfa_required", "signed in without a second factor, which this resource requires: turn one on, or sign in again with it"}
-	RefusalUnavailable     = Refusal{http.StatusServiceUnavailable, "unavailable", "authentication is temporarily unavailable: retry shortly"}
+	// RefusalDuplicateAuthorization: verifier.ErrDuplicateAuthorization, answered as the
+	// control plane answers it.
+	RefusalDuplicateAuthorization = Refusal{http.StatusBadRequest, "invalid_request", "the Authorization header is sent more than once: send one"}
+	RefusalMissingRole            = Refusal{http.StatusForbidden, "missing_role", "signed in, but without a role this resource requires"}
+	RefusalMFARequired            = Refusal{http.StatusForbidden, "mfa_required", "signed in without a second factor, which this resource requires: turn one on, or sign in again with it"}
+	RefusalUnavailable            = Refusal{http.StatusServiceUnavailable, "unavailable", "authentication is temporarily unavailable: retry shortly"}
 )
 
 // RefusalFor maps a Check, CheckRequest or Middleware error to its answer.
@@ -106,6 +109,8 @@ func RefusalFor(err error) Refusal {
 		return RefusalSessionInactive
 	case errors.Is(err, verifier.ErrExpired):
 		return RefusalTokenExpired
+	case errors.Is(err, verifier.ErrDuplicateAuthorization): // before ErrInvalidRequest, which it wraps
+		return RefusalDuplicateAuthorization
 	case errors.Is(err, verifier.ErrInvalidRequest):
 		return RefusalInvalidRequest
 	default:

@@ -1,6 +1,7 @@
 package verifier
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -17,6 +18,27 @@ const (
 	// ChallengeExpiredToken: a token refused only because it expired.
 	ChallengeExpiredToken = `Bearer error="invalid_token", error_description="the access token expired"`
 )
+
+// ErrDuplicateAuthorization: a request sends the Authorization header more than once.
+// Authorization is a singleton field (RFC 9110, 11.6.2: one credentials value), so two
+// make a malformed request, not a choice: taking the first (or the last) would judge a
+// credential other than the one another reader of the same request (a proxy, the
+// upstream) may take. Every Go reader answers it 400 invalid_request, changing nothing.
+// It wraps ErrInvalidRequest.
+var ErrDuplicateAuthorization = fmt.Errorf("verifier: Authorization header sent more than once: %w", ErrInvalidRequest)
+
+// Authorization returns the value of h's Authorization header ("" when there is none),
+// or ErrDuplicateAuthorization when it is sent more than once: the one rule of the
+// control plane, sessionauth (and wsauth through it) and the Go edge.
+func Authorization(h http.Header) (string, error) {
+	switch v := h["Authorization"]; len(v) {
+	case 0:
+		return "", nil
+	case 1:
+		return v[0], nil
+	}
+	return "", ErrDuplicateAuthorization
+}
 
 // Identity headers: what an edge sets on a request it forwards with a valid token
 // (Decision.Identity). The upstream may trust them only because the edge first removes

@@ -138,12 +138,16 @@ func unverifiedExpiry(token string) (int64, bool) {
 }
 
 // accessToken returns the access token of the request: the access cookie, or else an
-// Authorization: Bearer header.
-func (s *Server) accessToken(r *http.Request) (string, bool) {
-	if tok, ok := s.access.Read(r); ok {
-		return tok, true
+// Authorization: Bearer header. ErrDuplicateAuthorization (bearer) whatever the cookie.
+func (s *Server) accessToken(r *http.Request) (string, bool, error) {
+	tok, ok, err := bearer(r)
+	if err != nil {
+		return "", false, err
 	}
-	return bearer(r)
+	if c, found := s.access.Read(r); found {
+		return c, true, nil
+	}
+	return tok, ok, nil
 }
 
 // principal is the caller of an authenticated endpoint.
@@ -155,7 +159,10 @@ type principal struct {
 // authenticate requires a valid access token (cookie, or Bearer header) whose session
 // is still live in the database.
 func (s *Server) authenticate(r *http.Request) (principal, error) {
-	tok, ok := s.accessToken(r)
+	tok, ok, err := s.accessToken(r)
+	if err != nil {
+		return principal{}, err
+	}
 	if !ok {
 		return principal{}, ErrUnauthenticated.with(nil, "no access token: send the access cookie or an Authorization: Bearer header")
 	}
@@ -479,6 +486,10 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := noBody(w, r); err != nil {
 		return err
 	}
+	bearerTok, hasBearer, err := bearer(r) // before anything ends: a malformed request changes nothing
+	if err != nil {
+		return err
+	}
 	revoked := 0 // sessions this request revoked, not those revoked already
 	for _, tok := range s.refresh.Values(r) {
 		switch done, err := s.deps.Auth.LogoutByRefreshToken(r.Context(), tok); {
@@ -491,8 +502,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	access := s.access.Values(r)
-	if tok, ok := bearer(r); ok {
-		access = append(access, tok)
+	if hasBearer {
+		access = append(access, bearerTok)
 	}
 	for _, tok := range access {
 		c, err := s.verifyAllowExpired(tok)

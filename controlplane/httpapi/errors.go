@@ -65,6 +65,8 @@ var (
 	ErrCrossSite            = apiError(http.StatusForbidden, "cross_site_request", "cross-site request refused: the Origin or Sec-Fetch-Site header is not allowed")
 	ErrNotFound             = apiError(http.StatusNotFound, "not_found", "no such endpoint")
 	ErrMethodNotAllowed     = apiError(http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed on this endpoint")
+	// The code sessionauth and the Go edge answer the same request with.
+	ErrDuplicateAuthorization = apiError(http.StatusBadRequest, "invalid_request", "the Authorization header is sent more than once: send one")
 )
 
 // Authentication and sessions.

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -230,11 +231,18 @@ func (s *Server) clientIP(r *http.Request) string {
 	return host
 }
 
-// bearer returns the token of an "Authorization: Bearer" header.
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:]), true
+// bearer returns the token of an "Authorization: Bearer" header, and
+// ErrDuplicateAuthorization when the header is sent more than once
+// (verifier.Authorization). Endpoints that accept a Bearer token ask it before any
+// credential, the cookie included: a malformed request is refused whatever else it
+// carries, not answered according to which credential was read first.
+func bearer(r *http.Request) (string, bool, error) {
+	h, err := verifier.Authorization(r.Header)
+	if err != nil {
+		return "", false, ErrDuplicateAuthorization.with(err, "")
 	}
-	return "", false
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:]), true, nil
+	}
+	return "", false, nil
 }

@@ -371,14 +371,19 @@ func (g *Gate) check(w http.ResponseWriter, r *http.Request, api bool) (verifier
 		answer(w, sessionauth.RefusalUnavailable, api)
 		return verifier.Decision{}, false
 	}
-	req := verifier.Request{
-		Method:  r.Method,
-		Path:    r.URL.EscapedPath(),
-		Query:   r.URL.RawQuery,
-		Cookies: r.Header["Cookie"], // the server stores names canonical: no lookup by spelling
+	// Sent twice, Authorization is malformed: judging one copy would forward both to an
+	// upstream that may read the other (verifier.Authorization).
+	authz, err := verifier.Authorization(r.Header)
+	if err != nil {
+		answer(w, sessionauth.RefusalDuplicateAuthorization, api)
+		return verifier.Decision{}, false
 	}
-	if a := r.Header["Authorization"]; len(a) > 0 {
-		req.Authorization = a[0]
+	req := verifier.Request{
+		Method:        r.Method,
+		Path:          r.URL.EscapedPath(),
+		Query:         r.URL.RawQuery,
+		Cookies:       r.Header["Cookie"], // the server stores names canonical: no lookup by spelling
+		Authorization: authz,
 	}
 	d, err := g.decide(r, req)
 	if err != nil {
