@@ -8,11 +8,14 @@ import (
 // CORS lets the configured origins (allowed_origins: the apps on sibling subdomains
 // that already may make state-changing requests) call the API from the browser with
 // credentials and read the answers. Every other origin gets no CORS headers, so the
-// browser keeps the answer from it; same-origin requests need none.
+// browser keeps the answer from it; same-origin requests need none. Beyond the
+// safelisted response headers, such a script may read Retry-After (429, 503), a 401's
+// WWW-Authenticate challenge (it tells a missing token from a refused or an expired
+// one, which decides whether to refresh) and the request id to quote in a report.
 const (
 	corsAllowMethods  = "GET, POST, DELETE"
 	corsAllowHeaders  = "Content-Type, X-Request-Id"
-	corsExposeHeaders = "Retry-After, X-Request-Id"
+	corsExposeHeaders = "Retry-After, WWW-Authenticate, X-Request-Id"
 	corsMaxAge        = "600"
 )
 

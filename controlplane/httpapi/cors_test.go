@@ -46,13 +46,18 @@ func TestCORSForAllowedOrigins(t *testing.T) {
 	if login.Header.Get("Access-Control-Allow-Origin") != app || login.Header.Get("Access-Control-Allow-Credentials") != "true" {
 		t.Errorf("login answer lacks CORS headers: %v", login.Header)
 	}
-	if got := login.Header.Get("Access-Control-Expose-Headers"); got != "Retry-After, X-Request-Id" {
-		t.Errorf("Expose-Headers = %q", got)
+	const exposed = "Retry-After, WWW-Authenticate, X-Request-Id"
+	if got := login.Header.Get("Access-Control-Expose-Headers"); got != exposed {
+		t.Errorf("Expose-Headers = %q, want %q", got, exposed)
 	}
-	// Errors carry them too, so the app can read why (401 from /auth/me without a session).
+	// Errors carry them too, so the app can read why (401 from /auth/me without a
+	// session), the 401's challenge included (no token, a token refused, or expired).
 	me := e.do(req{method: http.MethodGet, path: "/auth/me", header: map[string]string{"Origin": app}})
 	if me.StatusCode != http.StatusUnauthorized || me.Header.Get("Access-Control-Allow-Origin") != app {
 		t.Errorf("/auth/me: %d, Allow-Origin %q", me.StatusCode, me.Header.Get("Access-Control-Allow-Origin"))
+	}
+	if got := me.Header.Get("Access-Control-Expose-Headers"); got != exposed || me.Header.Get("WWW-Authenticate") == "" {
+		t.Errorf("/auth/me 401: Expose-Headers %q, want %q (WWW-Authenticate %q)", got, exposed, me.Header.Get("WWW-Authenticate"))
 	}
 
 	// Another origin: no CORS headers on answers, preflight refused.
