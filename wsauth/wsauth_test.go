@@ -18,6 +18,7 @@ import (
 	"github.com/edgeauth/edgeauth/internal/cptest"
 	"github.com/edgeauth/edgeauth/keys"
 	"github.com/edgeauth/edgeauth/sessionauth"
+	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/wsauth"
 	"github.com/gorilla/websocket"
 )
@@ -231,6 +232,13 @@ func TestUpgradeRefusals(t *testing.T) {
 		_, resp, err := w.dial(tc.login, tc.h)
 		if st, code, _ := refusal(t, resp, err); st != tc.status || code != tc.code {
 			t.Errorf("%s: %d %s, want %d %s", name, st, code, tc.status, tc.code)
+		}
+		// A 401 carries the challenge sessionauth and the control plane send: Bearer
+		// alone without a token, invalid_token for one refused or its session ended.
+		want := map[string]string{"no cookie": verifier.ChallengeNoToken, "forged token": verifier.ChallengeInvalidToken,
+			"revoked session": verifier.ChallengeInvalidToken}[name]
+		if got := resp.Header.Get("WWW-Authenticate"); tc.status == 401 && got != want {
+			t.Errorf("%s: WWW-Authenticate %q, want %q", name, got, want)
 		}
 	}
 	// A non-browser client: Bearer, no Origin.
