@@ -103,6 +103,25 @@ func (e *ThrottledError) Error() string {
 // Is makes errors.Is(err, ErrThrottled) true.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
 
+// SecondFactorRequiredError is the ErrSecondFactorRequired that Refresh returns.
+// Revoked says whether that refresh revoked the session: false when something else
+// ended it between the rotation and the revocation, such as a concurrent refresh of
+// the same session (another tab, within the grace) that hit the same rule first. Both
+// are told why, but the revocation is one and is counted once (RevokedSession).
+type SecondFactorRequiredError struct{ Revoked bool }
+
+func (e *SecondFactorRequiredError) Error() string { return ErrSecondFactorRequired.Error() }
+
+// Is makes errors.Is(err, ErrSecondFactorRequired) true.
+func (e *SecondFactorRequiredError) Is(target error) bool { return target == ErrSecondFactorRequired }
+
+// RevokedSession reports whether the Refresh that returned err revoked its session
+// (a *SecondFactorRequiredError with Revoked set).
+func RevokedSession(err error) bool {
+	var e *SecondFactorRequiredError
+	return errors.As(err, &e) && e.Revoked
+}
+
 // RetryAfter returns the wait carried by a throttling error.
 func RetryAfter(err error) (time.Duration, bool) {
 	var te *ThrottledError

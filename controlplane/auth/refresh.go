@@ -35,7 +35,8 @@ var noGraceFrom = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
 // the package documentation. Errors: ErrRefreshInvalid (malformed, unknown, or the session
 // is revoked or expired), ErrRefreshReused (reuse detected: the session is now revoked,
 // the revocation NOTIFYed and audited), ErrSecondFactorRequired (the session signed in
-// with the password alone and its account must use a second factor: now revoked). The
+// with the password alone and its account must use a second factor: now revoked; a
+// *SecondFactorRequiredError, which says whether this call revoked it). The
 // user's current roles, and how the session signed in (amr), go into the new token.
 //
 // Everything a rotation writes is prepared first (the successor, sealed under the
@@ -92,10 +93,14 @@ func (s *Service) Refresh(ctx context.Context, req RefreshRequest) (*Result, err
 		// A password-only session of an account that must now use a second factor
 		// (enrollment.go): it ends here, and its edges and sockets drop it with the
 		// revocation list. Rare, so its own statement after the rotation's.
-		if err := s.revoke(ctx, sess.ID, sess.UserID, ReasonSecondFactorRequired); err != nil && !errors.Is(err, ErrSessionNotFound) {
+		err := s.revoke(ctx, sess.ID, sess.UserID, ReasonSecondFactorRequired)
+		if err != nil && !errors.Is(err, ErrSessionNotFound) {
 			return nil, err
 		}
-		return nil, ErrSecondFactorRequired
+		// ErrSessionNotFound: ended since the rotation, e.g. by a concurrent refresh of
+		// this session (a grace replay) that revoked it first. This caller is told why
+		// too, but did not revoke it, so the revocation is not counted twice.
+		return nil, &SecondFactorRequiredError{Revoked: err == nil}
 	}
 	access, accessExp, err := s.issueAccess(ctx, r.User.ID, sess, r.User.Roles, *sess.RotatedAt, successorTokenID(nextTok))
 	if err != nil {

@@ -413,7 +413,9 @@ func (s *Server) rotate(w http.ResponseWriter, r *http.Request) (*auth.Result, e
 		s.clearCookies(w)
 	case errors.Is(err, auth.ErrSecondFactorRequired):
 		s.metrics.Refresh("second_factor_required")
-		s.metrics.Revocation("second_factor_required", 1)
+		if auth.RevokedSession(err) { // not when a concurrent refresh revoked it first: counted there
+			s.metrics.Revocation("second_factor_required", 1)
+		}
 		s.clearCookies(w)
 	default:
 		s.metrics.Refresh("error")
