@@ -101,15 +101,24 @@ func (s *Service) BeginTOTP(ctx context.Context, req TOTPRequest) (TOTPSetup, er
 }
 
 // pend makes a new secret for user and, in one transaction, stores it as pending
-// (replacing one pending before), takes the attempt back and audits ev. Errors:
-// ErrMFAEnabled (turned on meanwhile: the attempt is taken back all the same),
-// store.ErrNotFound (the account is gone).
+// (replacing one pending before), takes the attempt back and audits ev. When
+// ev.SessionID names the caller's session, it must still be live in that transaction.
+// Errors: ErrMFAEnabled (turned on meanwhile: the attempt is taken back all the same),
+// ErrSessionNotFound (the caller's session ended meanwhile: likewise), store.ErrNotFound
+// (the account is gone).
 func (s *Service) pend(ctx context.Context, user store.User, att attempt, ev store.AuditEvent) (TOTPSetup, error) {
 	setup, sealed, err := s.newSecret(user)
 	if err != nil {
 		return TOTPSetup{}, err
 	}
 	err = s.st.InTx(ctx, func(q store.Queries) error {
+		if ev.SessionID != "" {
+			// Signed out since the handler's check: an ended session acts no more, as
+			// in ConfirmTOTP and withBothFactors.
+			if _, err := callerSession(ctx, q, ev.SessionID, user.ID, ev.At); err != nil {
+				return err
+			}
+		}
 		if err := att.succeed(ctx, q, ev.At); err != nil {
 			return err
 		}
@@ -121,6 +130,8 @@ func (s *Service) pend(ctx context.Context, user store.User, att attempt, ev sto
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return TOTPSetup{}, errors.Join(ErrMFAEnabled, att.withdraw(ctx, s.st))
+	case errors.Is(err, ErrSessionNotFound): // the password was right: nothing counted
+		return TOTPSetup{}, errors.Join(err, att.withdraw(ctx, s.st))
 	case err != nil:
 		return TOTPSetup{}, err
 	}

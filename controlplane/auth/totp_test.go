@@ -432,3 +432,27 @@ func TestBothFactorChangesFromAnEndedSession(t *testing.T) {
 		}
 	}
 }
+
+// Beginning a second factor from a session that has ended (signed out after the
+// request's own check) stores no pending secret: ErrSessionNotFound, as confirming or
+// turning one off from it would, and nothing counted (the password was right).
+func TestBeginTOTPFromAnEndedSession(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	u := e.user(t, "ada@example.test")
+	s := e.login(t, u.Email)
+	if _, err := e.svc.Logout(ctx, s.Session.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.BeginTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Password: testPassword, IP: "192.0.2.8"})
+	if !errors.Is(err, auth.ErrSessionNotFound) {
+		t.Errorf("from an ended session: %v, want %v", err, auth.ErrSessionNotFound)
+	}
+	if st, err := e.svc.MFAStatus(ctx, u.ID); err != nil || st.Pending {
+		t.Errorf("afterwards: %+v, %v; want nothing pending", st, err)
+	}
+	if n := e.failures(t); n != 0 {
+		t.Errorf("%d failures counted, want none", n)
+	}
+}
