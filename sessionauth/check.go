@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/edgeauth/edgeauth/verifier"
@@ -240,11 +239,16 @@ func (c *Checker) Check(ctx context.Context, token string) (Identity, error) {
 // token is read as the gate reads it (only spaces and tabs trimmed), so that a route
 // rule the gate applied holds for the token a Checker then accepts.
 func (c *Checker) Token(r *http.Request) (token string, viaCookie bool, err error) {
-	var auth string
+	var bearer string
 	if c.bearer {
 		// Asked before the cookie, as the control plane does: a request that sends
-		// Authorization twice is malformed whatever else it carries.
-		if auth, err = verifier.Authorization(r.Header); err != nil {
+		// Authorization twice is malformed whatever else it carries. Read as the gate
+		// reads it (only spaces and tabs trimmed: "<token>\u00a0" is an invalid token
+		// there, and here). Behind edge.Gate.RouteRules the proxy authorizes once
+		// (wsauth.Proxy.ServePermitted) and the route's rules admit no identity where
+		// the gate found no valid token, so a disagreement would be refused there too;
+		// read alike, the refusal is the check's own 401.
+		if bearer, err = verifier.BearerToken(r.Header); err != nil {
 			return "", false, err
 		}
 	}
@@ -257,17 +261,8 @@ func (c *Checker) Token(r *http.Request) (token string, viaCookie bool, err erro
 	case m.Found() && m.Value != "":
 		return m.Value, true, nil
 	}
-	if c.bearer {
-		if h := auth; len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-			// Not strings.TrimSpace: the gate reads "<token>\u00a0" as an invalid
-			// token, and so does this Checker. Behind edge.Gate.RouteRules the proxy
-			// authorizes once (wsauth.Proxy.ServePermitted) and the route's rules admit
-			// no identity where the gate found no valid token, so a disagreement would
-			// be refused there too; read alike, the refusal is the check's own 401.
-			if tok := strings.Trim(h[7:], " \t"); tok != "" {
-				return tok, false, nil
-			}
-		}
+	if bearer != "" {
+		return bearer, false, nil
 	}
 	return "", false, ErrNoToken
 }

@@ -40,6 +40,22 @@ func Authorization(h http.Header) (string, error) {
 	return "", ErrDuplicateAuthorization
 }
 
+// BearerToken returns the token of h's "Authorization: Bearer <token>" header ("" when
+// there is none, or another scheme), read as the module reads it: the scheme
+// case-insensitive (RFC 9110), spaces and tabs around the token trimmed and nothing
+// else, so that every Go reader (the control plane, sessionauth) takes the token the
+// edge judged. ErrDuplicateAuthorization when Authorization is sent more than once.
+func BearerToken(h http.Header) (string, error) {
+	v, err := Authorization(h)
+	if err != nil {
+		return "", err
+	}
+	if len(v) <= len("bearer ") || !strings.EqualFold(v[:len("bearer ")], "bearer ") {
+		return "", nil
+	}
+	return strings.Trim(v[len("bearer "):], " \t"), nil
+}
+
 // Identity headers: what an edge sets on a request it forwards with a valid token
 // (Decision.Identity). The upstream may trust them only because the edge first removes
 // every client-sent header an upstream could read as one of them (IsReservedHeader).

@@ -2,6 +2,7 @@ package verifier_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"os"
 	"reflect"
@@ -119,5 +120,32 @@ func TestSetIdentityHeadersAllocations(t *testing.T) {
 	h := http.Header{"Accept": {"text/html"}, "Cookie": {"a=b"}, "User-Agent": {"test"}, "Accept-Language": {"en"}}
 	if n := testing.AllocsPerRun(100, func() { verifier.SetIdentityHeaders(h, id) }); n > 2 {
 		t.Errorf("%v allocations per call, want at most 2", n)
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	BearerToken, ErrDuplicateAuthorization := verifier.BearerToken, verifier.ErrDuplicateAuthorization
+	for _, tc := range []struct {
+		values []string
+		want   string
+		err    error
+	}{
+		{nil, "", nil},
+		{[]string{"Bearer abc"}, "abc", nil},
+		{[]string{"bEaReR \t abc \t"}, "abc", nil},
+		{[]string{"Bearer abc\u00a0"}, "abc\u00a0", nil},
+		{[]string{"Bearer "}, "", nil},
+		{[]string{"Bearer    "}, "", nil},
+		{[]string{"Basic abc"}, "", nil},
+		{[]string{"Bearerabc"}, "", nil},
+		{[]string{"Bearer a", "Bearer b"}, "", ErrDuplicateAuthorization},
+	} {
+		got, err := BearerToken(http.Header{"Authorization": tc.values})
+		if got != tc.want || !errors.Is(err, tc.err) || (tc.err == nil) != (err == nil) {
+			t.Errorf("%q: %q, %v; want %q, %v", tc.values, got, err, tc.want, tc.err)
+		}
+	}
+	if _, err := BearerToken(http.Header{"Authorization": {"a", "b"}}); !errors.Is(err, verifier.ErrInvalidRequest) {
+		t.Errorf("sent twice: %v does not wrap ErrInvalidRequest", err)
 	}
 }

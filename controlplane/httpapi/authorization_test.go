@@ -41,3 +41,28 @@ func TestAuthorizationSentTwiceIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// A bearer token is read as the edges read it (verifier.BearerToken: spaces and tabs
+// around it trimmed, nothing else), so a request the edge refused as carrying an invalid
+// token is not accepted here: "<token>\u00a0" is not the token.
+func TestBearerTokenReadAsTheEdgesReadIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	e.createUser(testEmail, testPassword)
+	access, _ := e.login(testEmail, testPassword)
+	for _, tc := range []struct {
+		name   string
+		header string
+		status int
+	}{
+		{"plain", "Bearer " + access.Value, http.StatusOK},
+		{"spaces and tabs around", "bearer \t " + access.Value + " \t", http.StatusOK},
+		{"a no-break space after", "Bearer " + access.Value + "\u00a0", http.StatusUnauthorized},
+		{"a no-break space before", "Bearer \u00a0" + access.Value, http.StatusUnauthorized},
+	} {
+		r := e.do(req{method: "GET", path: "/auth/me", added: http.Header{"Authorization": {tc.header}}})
+		if r.StatusCode != tc.status {
+			t.Errorf("%s: %d, want %d", tc.name, r.StatusCode, tc.status)
+		}
+	}
+}

@@ -237,12 +237,9 @@ func (s *Server) clientIP(r *http.Request) string {
 // credential, the cookie included: a malformed request is refused whatever else it
 // carries, not answered according to which credential was read first.
 func bearer(r *http.Request) (string, bool, error) {
-	h, err := verifier.Authorization(r.Header)
+	tok, err := verifier.BearerToken(r.Header)
 	if err != nil {
 		return "", false, ErrDuplicateAuthorization.with(err, "")
 	}
-	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:]), true, nil
-	}
-	return "", false, nil
+	return tok, tok != "", nil
 }
