@@ -21,6 +21,26 @@ func cutoffList(t *testing.T, iat, before int64, sids ...string) []byte {
 	return []byte(k.Sign(header, payload))
 }
 
+// readyToVerify configures e with cfg and the test keys, and returns a check that a
+// token verifies at now with the wanted error (nil for none).
+func readyToVerify(t *testing.T, e verifier.Engine, cfg verifier.Config, now int64) func(step, tok string, want error) {
+	t.Helper()
+	ctx := context.Background()
+	if err := e.Configure(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.LoadKeys(ctx, vectors.JWKS()); err != nil {
+		t.Fatal(err)
+	}
+	return func(step, tok string, want error) {
+		t.Helper()
+		_, err := e.VerifyToken(ctx, tok, now)
+		if (want == nil) != (err == nil) || !errors.Is(err, want) {
+			t.Fatalf("%s: %v, want %v", step, err, want)
+		}
+	}
+}
+
 // TestRevocationListCutoff checks the list's before member (ABI.md, "load_revocations")
 // on every engine and path: a token issued before the cutoff is refused as expired
 // (verify_token) and sent to refresh on a protected path, also when it was verified and
@@ -45,19 +65,7 @@ func TestRevocationListCutoff(t *testing.T) {
 
 	eachEngine(t, func(t *testing.T, e verifier.Engine) {
 		ctx := context.Background()
-		if err := e.Configure(ctx, cfg); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.LoadKeys(ctx, vectors.JWKS()); err != nil {
-			t.Fatal(err)
-		}
-		verify := func(step, tok string, want error) {
-			t.Helper()
-			_, err := e.VerifyToken(ctx, tok, now)
-			if (want == nil) != (err == nil) || !errors.Is(err, want) {
-				t.Fatalf("%s: %v, want %v", step, err, want)
-			}
-		}
+		verify := readyToVerify(t, e, cfg, now)
 		decide := func(step, tok string, action verifier.Action, reason verifier.Reason) {
 			t.Helper()
 			d, err := e.Decide(ctx, page(tok), now)

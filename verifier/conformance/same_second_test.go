@@ -2,7 +2,6 @@ package conformance
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/edgeauth/edgeauth/verifier"
@@ -30,19 +29,7 @@ func TestSameSecondListsUnite(t *testing.T) {
 
 	eachEngine(t, func(t *testing.T, e verifier.Engine) {
 		ctx := context.Background()
-		if err := e.Configure(ctx, cfg); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.LoadKeys(ctx, vectors.JWKS()); err != nil {
-			t.Fatal(err)
-		}
-		verify := func(step, tok string, want error) {
-			t.Helper()
-			_, err := e.VerifyToken(ctx, tok, now)
-			if (want == nil) != (err == nil) || !errors.Is(err, want) {
-				t.Fatalf("%s: %v, want %v", step, err, want)
-			}
-		}
+		verify := readyToVerify(t, e, cfg, now)
 		load := func(list []byte) {
 			t.Helper()
 			if err := e.LoadRevocations(ctx, list, now); err != nil {
