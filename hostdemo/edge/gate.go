@@ -12,6 +12,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
+	"github.com/edgeauth/edgeauth/verifier/cookie"
 )
 
 // Gate decides each request and forwards the allowed ones to Upstream, with the identity
@@ -20,8 +21,9 @@ import (
 // trailers its body ends with (announced ones are refused: 400). A forwarded request
 // never asks to switch protocols (its Upgrade header is removed): WebSockets have their
 // own routes (RouteRules in front of wsauth.Proxy). Source keeps Engine's keys and
-// revocation list current (sessionauth.SourceConfig.Engine) and says when they are too
-// old to trust. A request that needs sign-in is redirected to the login or refresh page,
+// revocation list current (sessionauth.SourceConfig.Engine), says when they are too
+// old to trust, and names the sessions revoked before the engine's list does (pushed
+// by the revocation stream): the gate refuses those too (decideRevoked). A request that needs sign-in is redirected to the login or refresh page,
 // or answered 401 (signIn), as the JS edge answers it. An API request (isAPI) is
 // answered 401 rather than redirected, and every refusal to it (401, 403, 400, 503) is
 // JSON as sessionauth writes it; a page gets its refusal as text.
@@ -425,7 +427,58 @@ func (g *Gate) decide(r *http.Request, req verifier.Request) (verifier.Decision,
 	if err == nil && d.Reason == verifier.ReasonUnknownKey && g.Source != nil && g.Source.UnknownKey(r.Context()) {
 		d, err = g.Engine.Decide(r.Context(), req, g.now().Unix())
 	}
+	if err == nil && d.Identity != nil && g.Source != nil {
+		// The engine knows the revocations of the lists it loaded; a revocation the
+		// stream pushed is known to the source (Source.Revoked) at once, and to the
+		// engine only with the next list, which a stalled list fetch or a replica
+		// slow to rebuild its list delays. Until then the source's word refuses it.
+		if _, revoked := g.Source.Revoked(d.Identity.SessionID); revoked {
+			return g.decideRevoked(r, req)
+		}
+	}
 	return d, err
+}
+
+// decideRevoked decides req, whose token the engine accepted but whose session the
+// source knows is revoked, as the engine decides a revoked token: as an invalid one
+// (a login redirect or a public page without identity, the cookies cleared), with
+// reason revoked. The engine is asked again with every credential made unreadable
+// (each non-empty cookie value, and the Authorization header, replaced by "!": no
+// token), so that its rules, not a copy of them, say where the request goes. A
+// decision that names no identity (a missing role's 403, the login page's redirect
+// of a signed-in user) forwards nothing as the session and is left to the next list.
+func (g *Gate) decideRevoked(r *http.Request, req verifier.Request) (verifier.Decision, error) {
+	var cookies strings.Builder
+	s := cookie.NewScanner(req.Cookies)
+	for s.Next() {
+		if cookies.Len() > 0 {
+			cookies.WriteString("; ")
+		}
+		cookies.WriteString(s.Name())
+		cookies.WriteByte('=')
+		if s.Value() != "" {
+			cookies.WriteByte('!')
+		}
+	}
+	if err := s.Err(); err != nil {
+		return verifier.Decision{}, err
+	}
+	if len(req.Cookies) > 0 {
+		req.Cookies = []string{cookies.String()}
+	}
+	if req.Authorization != "" {
+		req.Authorization = "Bearer !"
+	}
+	d, err := g.Engine.Decide(r.Context(), req, g.now().Unix())
+	switch {
+	case err != nil:
+		return d, err
+	case d.Identity != nil:
+		return verifier.Decision{}, errors.New("edge: the engine admitted a request without credentials as a revoked session")
+	case d.Reason == verifier.ReasonInvalidToken:
+		d.Reason = verifier.ReasonRevoked
+	}
+	return d, nil
 }
 
 func (g *Gate) fresh() error {
