@@ -133,6 +133,14 @@ func (s *Server) revocationStream(w http.ResponseWriter, r *http.Request) error 
 		case <-sub.Lagged():
 			return nil // too slow: it reconnects and resumes
 		case <-beat.C:
+			if s.listExpired() != nil {
+				// This replica cannot rebuild its list (it lost PostgreSQL, or its
+				// signer): it hears no revocation either, and heartbeats alone would
+				// keep the client here, learning revocations only from its polls. It
+				// reconnects, is refused here as a new stream is, and resumes on a
+				// replica that can replay what it missed.
+				return nil
+			}
 			if !send([]byte(": heartbeat\n\n")) {
 				return nil
 			}
