@@ -138,6 +138,7 @@ type Source struct {
 	flight singleflight.Group
 
 	lastRefetch atomic.Int64 // unix nanoseconds of the last unknown-kid refetch
+	keyFetches  atomic.Int64 // key set fetches started (state.keysFetch orders them)
 
 	notifyMu sync.Mutex // watchers see changes one at a time, in order
 	watchMu  sync.Mutex
@@ -172,6 +173,9 @@ type state struct {
 	// key set does not verify (verifier/ABI.md, "Host state"), and until one loads
 	// again the source is stale (Fresh), however recently the list was confirmed.
 	engineList bool
+	// keysFetch numbers the fetch that brought keys: an unknown-kid refetch and a
+	// poll may overlap, and the set of a fetch started earlier must not replace it.
+	keysFetch int64
 }
 
 type revocation struct {
@@ -423,16 +427,25 @@ func (s *Source) shared(ctx context.Context, key string, fn func(context.Context
 }
 
 // UnknownKey is called when a token names a key the source does not have (a rotation
-// not yet fetched). Unless a refetch happened within RefetchCooldown it fetches the
-// documents (shared with concurrent callers) and reports whether the key set changed,
-// so the caller knows whether checking again can help.
+// not yet fetched). Unless a refetch happened within RefetchCooldown it fetches the key
+// set (shared with concurrent refetches) and reports whether it changed, so the caller
+// knows whether checking again can help. It does not join a poll's fetch, which may
+// have fetched its key set before the rotation and be waiting on a slow list, and it
+// fetches the list only when the engine lost its list to the new keys (the source is
+// stale until one loads); otherwise the list follows with the next poll or stream event.
 func (s *Source) UnknownKey(ctx context.Context) bool {
 	now := s.now().UnixNano()
 	last := s.lastRefetch.Load()
 	if now-last < int64(s.cfg.RefetchCooldown) || !s.lastRefetch.CompareAndSwap(last, now) {
 		return false
 	}
-	changed, err := s.shared(ctx, "sync", s.sync)
+	changed, err := s.shared(ctx, "keys", func(ctx context.Context) (bool, error) {
+		changed, err := s.syncKeys(ctx)
+		if err == nil && s.engineLacksList(s.snap.Load()) {
+			err = s.syncList(ctx, true)
+		}
+		return changed, err
+	})
 	if err != nil {
 		s.log.Warn("sessionauth: unknown-kid refetch failed", "err", err)
 	}
@@ -505,6 +518,7 @@ func (s *Source) ConfigureEngine(ctx context.Context, cfg verifier.Config) error
 
 // syncKeys fetches the JWKS and applies it when it changed.
 func (s *Source) syncKeys(ctx context.Context) (bool, error) {
+	fetch := s.keyFetches.Add(1)
 	body, etag, notModified, err := s.get(ctx, s.jwksURL, s.snap.Load().jwksETag)
 	if err != nil {
 		return false, fmt.Errorf("sessionauth: keys: %w", err)
@@ -522,6 +536,10 @@ func (s *Source) syncKeys(ctx context.Context) (bool, error) {
 	// applyList), so that engineList says what the engine holds.
 	s.mu.Lock()
 	next := *s.snap.Load()
+	if fetch < next.keysFetch {
+		s.mu.Unlock()
+		return false, nil // a fetch started later brought its set: this one may be older
+	}
 	if e := s.cfg.Engine; e != nil {
 		if err := e.LoadKeys(ctx, body); err != nil {
 			s.mu.Unlock()
@@ -533,7 +551,7 @@ func (s *Source) syncKeys(ctx context.Context) (bool, error) {
 		// fetched next (syncList, always after a key change) loads.
 		next.engineList = next.list != nil && e.LoadRevocations(ctx, next.list, now.Unix()) == nil
 	}
-	next.keys, next.jwks, next.jwksETag, next.keysAt = ks, body, etag, now
+	next.keys, next.jwks, next.jwksETag, next.keysAt, next.keysFetch = ks, body, etag, now, fetch
 	s.snap.Store(&next)
 	s.mu.Unlock()
 	s.notifyChange(Change{Keys: true})

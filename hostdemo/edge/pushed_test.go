@@ -17,6 +17,7 @@ import (
 
 	"github.com/edgeauth/edgeauth/controlplane/auth"
 	"github.com/edgeauth/edgeauth/hostdemo/edge"
+	"github.com/edgeauth/edgeauth/keys"
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/verifier"
 )
@@ -93,6 +94,67 @@ func (h *listHold) relayStream(w http.ResponseWriter, r *http.Request, controlPl
 	}
 }
 
+// heldEdge is a gate whose source follows a real control plane (the world's) through
+// a listHold, holding its revocation stream (Run) and polling every 100 ms.
+type heldEdge struct {
+	w    *world
+	hold *listHold
+	src  *sessionauth.Source
+	gate *edge.Gate
+	sid  atomic.Value // the session of the last request forwarded
+}
+
+func newHeldEdge(t *testing.T, engine verifier.Engine) *heldEdge {
+	t.Helper()
+	native := verifier.NewNative() // the world's own gate, for signing in
+	t.Cleanup(func() { native.Close(context.Background()) })
+	e := &heldEdge{w: newWorld(t, native)}
+	if _, err := e.w.cp.Auth.CreateUser(context.Background(), auth.NewUser{Email: "ada@example.test", Password: "correct horse battery staple"}); err != nil {
+		t.Fatal(err)
+	}
+	e.hold = newListHold(t, e.w.cpSrv.URL)
+	// Ended first: the stream held through hold ends before hold's server closes.
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-ran })
+	quiet := slog.New(slog.DiscardHandler)
+	var err error
+	e.src, err = sessionauth.NewSource(sessionauth.SourceConfig{
+		ControlPlane: e.hold.srv.URL, Issuer: e.w.cp.Config.Issuer, Algorithms: []string{"EdDSA"},
+		Engine: engine, PollEvery: 100 * time.Millisecond, MaxStale: 5 * time.Minute, Logger: quiet,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := &edge.Configurator{URL: e.w.cpSrv.URL + edge.EdgeConfigPath, Engine: engine, Source: e.src, Local: verifier.LocalConfig{
+		PublicPaths: []string{"/"}, Protected: []verifier.ProtectedRoute{{Prefix: "/app/"}},
+	}}
+	if _, err := conf.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.src.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go func() { defer close(ran); e.src.Run(ctx) }()
+	e.gate = &edge.Gate{Engine: engine, Source: e.src, Logger: quiet,
+		Upstream: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { e.sid.Store(r.Header.Get(verifier.HeaderSession)) })}
+	for deadline := time.Now().Add(10 * time.Second); !e.src.Streaming(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the revocation stream did not connect")
+		}
+	}
+	return e
+}
+
+// get asks the gate for a protected page with the access cookie c.
+func (e *heldEdge) get(c *http.Cookie) *http.Response {
+	r := httptest.NewRequest(http.MethodGet, "/app/report", nil)
+	r.AddCookie(c)
+	rec := httptest.NewRecorder()
+	e.gate.ServeHTTP(rec, r)
+	return rec.Result()
+}
+
 // A session whose revocation the stream has pushed is refused by the gate at once,
 // though no list naming it has reached the engine: the list is held back (its fetch
 // stalls, the stream carries none), as when a replica is slow to rebuild or serve it.
@@ -100,56 +162,13 @@ func (h *listHold) relayStream(w http.ResponseWriter, r *http.Request, controlPl
 // cookies.
 func TestPushedRevocationRefusedBeforeTheList(t *testing.T) {
 	eachEngine(t, func(t *testing.T, engine verifier.Engine) {
-		native := verifier.NewNative() // the world's own gate, for signing in
-		t.Cleanup(func() { native.Close(context.Background()) })
-		w := newWorld(t, native)
-		if _, err := w.cp.Auth.CreateUser(context.Background(), auth.NewUser{Email: "ada@example.test", Password: "correct horse battery staple"}); err != nil {
-			t.Fatal(err)
-		}
-
-		hold := newListHold(t, w.cpSrv.URL)
-		// Ended first: the stream held through hold ends before hold's server closes.
-		ctx, cancel := context.WithCancel(context.Background())
-		ran := make(chan struct{})
-		t.Cleanup(func() { cancel(); <-ran })
-		quiet := slog.New(slog.DiscardHandler)
-		src, err := sessionauth.NewSource(sessionauth.SourceConfig{
-			ControlPlane: hold.srv.URL, Issuer: w.cp.Config.Issuer, Algorithms: []string{"EdDSA"},
-			Engine: engine, PollEvery: 100 * time.Millisecond, MaxStale: 5 * time.Minute, Logger: quiet,
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		conf := &edge.Configurator{URL: w.cpSrv.URL + edge.EdgeConfigPath, Engine: engine, Source: src, Local: verifier.LocalConfig{
-			PublicPaths: []string{"/"}, Protected: []verifier.ProtectedRoute{{Prefix: "/app/"}},
-		}}
-		if _, err := conf.Sync(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if err := src.Sync(ctx); err != nil {
-			t.Fatal(err)
-		}
-		go func() { defer close(ran); src.Run(ctx) }()
-		var sid atomic.Value
-		gate := &edge.Gate{Engine: engine, Source: src, Logger: quiet,
-			Upstream: http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { sid.Store(r.Header.Get(verifier.HeaderSession)) })}
-		get := func(c *http.Cookie) *http.Response {
-			r := httptest.NewRequest(http.MethodGet, "/app/report", nil)
-			r.AddCookie(c)
-			rec := httptest.NewRecorder()
-			gate.ServeHTTP(rec, r)
-			return rec.Result()
-		}
+		e := newHeldEdge(t, engine)
+		w, hold, src, get := e.w, e.hold, e.src, e.get
 
 		w.login("ada@example.test", "correct horse battery staple")
 		stolen := w.accessCookie()
 		if resp := get(stolen); resp.StatusCode != http.StatusOK {
 			t.Fatalf("signed in: %s", resp.Status)
-		}
-		for deadline := time.Now().Add(10 * time.Second); !src.Streaming(); time.Sleep(10 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("the revocation stream did not connect")
-			}
 		}
 
 		hold.held.Store(true)
@@ -157,7 +176,7 @@ func TestPushedRevocationRefusedBeforeTheList(t *testing.T) {
 			t.Fatalf("logout: %s", resp.Status)
 		}
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if _, pushed := src.Revoked(sid.Load().(string)); pushed {
+			if _, pushed := src.Revoked(e.sid.Load().(string)); pushed {
 				break
 			}
 			if time.Now().After(deadline) {
@@ -176,6 +195,31 @@ func TestPushedRevocationRefusedBeforeTheList(t *testing.T) {
 		}
 		if !cleared {
 			t.Fatalf("revoked cookie not cleared: %q", resp.Header.Values("Set-Cookie"))
+		}
+	})
+}
+
+// A token signed by a key the edge has not fetched yet (an immediate rotation) sends
+// the gate to the control plane for the JWKS, and only for it: while the list's fetch
+// stalls, the request is decided as soon as the new keys are in, not when a poll's
+// stalled fetch (which it might join, and whose key set predates the rotation) gives up.
+func TestUnknownKeyRefetchDoesNotWaitForTheList(t *testing.T) {
+	eachEngine(t, func(t *testing.T, engine verifier.Engine) {
+		e := newHeldEdge(t, engine)
+		e.hold.held.Store(true)
+		for deadline := time.Now().Add(10 * time.Second); e.hold.stalled.Load() == 0; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("no poll fetched the list")
+			}
+		}
+		if _, err := e.w.cp.Keys.Rotate(context.Background(), keys.RotateOptions{Immediate: true}); err != nil {
+			t.Fatal(err)
+		}
+		e.w.login("ada@example.test", "correct horse battery staple")
+		start := time.Now()
+		resp := e.get(e.w.accessCookie())
+		if took := time.Since(start); resp.StatusCode != http.StatusOK || took > 3*time.Second {
+			t.Fatalf("a token of the new key, the list's fetch stalled: %s after %s, want 200 at once", resp.Status, took.Round(100*time.Millisecond))
 		}
 	})
 }
