@@ -45,6 +45,7 @@ var errNoStream = errors.New("the control plane offers no revocation stream")
 func (s *Source) runStream(ctx context.Context) {
 	backoff := streamBackoffMin
 	for ctx.Err() == nil {
+		started := time.Now()
 		gotList, err := s.streamOnce(ctx)
 		if ctx.Err() != nil {
 			return
@@ -54,8 +55,12 @@ func (s *Source) runStream(ctx context.Context) {
 		case errors.Is(err, errNoStream):
 			s.log.Info("sessionauth: no revocation stream at the control plane; polling only", "retry_in", noStreamRetry)
 			wait = noStreamRetry
-		case gotList:
-			backoff, wait = streamBackoffMin, streamBackoffMin // it worked: come back at once
+		case gotList && time.Since(started) >= streamBackoffMax:
+			// It worked, for a while: come back at once. One that ends as soon as
+			// it delivered its list (an intermediary that does not hold long
+			// responses) is backed off as a failure, or every source would
+			// reconnect four times a second while it lasts.
+			backoff, wait = streamBackoffMin, streamBackoffMin
 			s.log.Info("sessionauth: revocation stream ended; reconnecting", "err", err)
 		default:
 			s.log.Warn("sessionauth: revocation stream failed; polling until it is back", "err", err, "retry_in", backoff)
