@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"strings"
@@ -35,6 +37,7 @@ type answerTable struct {
 		Access           string            `json:"access"`
 		RefreshCookie    bool              `json:"refresh_cookie"`
 		ControlPlaneDown bool              `json:"control_plane_down"`
+		UpstreamDown     bool              `json:"upstream_down"`
 		Headers          map[string]string `json:"headers"`
 		Want             struct {
 			Status       int               `json:"status"`
@@ -122,6 +125,16 @@ func TestGateAnswersTheSharedTable(t *testing.T) {
 			return mux
 		}
 		up, down := withSockets(gate, src), withSockets(downGate, unsynced)
+		// upstream_down: the app behind a reverse proxy to a port nothing listens on, as
+		// hostdemo proxies it.
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ln.Close()
+		deadApp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: "http", Host: ln.Addr().String()})
+		deadGate := &edge.Gate{Engine: e, Source: src, Upstream: deadApp, Now: clock, Logger: quiet, APIPrefixes: table.APIPrefixes}
+		deadApp.ErrorHandler = deadGate.ProxyError
 		tokens := map[string]string{
 			"valid":   cp.token("user-1", "c2Vzc2lvbi1vbmUtMTIzNDU2", []string{"member"}, nil),
 			"expired": cp.token("user-1", "c2Vzc2lvbi1vbmUtMTIzNDU2", []string{"member"}, map[string]any{"iat": now - 700, "exp": now - 100}),
@@ -156,9 +169,12 @@ func TestGateAnswersTheSharedTable(t *testing.T) {
 				req.Header.Set("Cookie", strings.Join(cookies, "; "))
 			}
 			rec := httptest.NewRecorder()
-			if c.ControlPlaneDown {
+			switch {
+			case c.UpstreamDown:
+				deadGate.ServeHTTP(rec, req)
+			case c.ControlPlaneDown:
 				down.ServeHTTP(rec, req)
-			} else {
+			default:
 				up.ServeHTTP(rec, req)
 			}
 			res := rec.Result()

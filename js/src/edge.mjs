@@ -515,6 +515,17 @@ class Edge {
     throw err;
   }
 
+  /**
+   * isAPIRequest reports whether request, for the app's path, is answered as an API
+   * request (README, "An API request"; the Go edge's Gate.isAPI): a path under
+   * apiPrefixes, a WebSocket upgrade, or a method other than GET and HEAD that is not a
+   * navigation. A GET from fetch is a page's: it follows a redirect. Every refusal to
+   * an API request is JSON, a 502 and a 500 from edge.fetch too; to a page, text.
+   */
+  isAPIRequest(request, path) {
+    return this.isAPI(path) || isWebSocketUpgrade(request.headers) || (!SAFE_METHODS.has(request.method) && notNavigation(request.headers));
+  }
+
   isAPI(path) {
     for (const p of this.o.apiPrefixes) if (matchPrefix(path, p)) return true;
     for (const b of this.o.bearerProxy) if (matchPrefix(path, b.prefix)) return true;
@@ -587,7 +598,7 @@ class Edge {
       this.o.log({ level: "info", event: "origin_not_allowed", origin: request.headers.get("origin") });
       return respond(errorResponse(403, "origin_not_allowed", "this page's origin may not open a WebSocket with the session cookie", true), "origin_not_allowed");
     }
-    const api = this.isAPI(path) || upgrade || (!SAFE_METHODS.has(request.method) && notNavigation(request.headers));
+    const api = this.isAPIRequest(request, path);
     let cleaned;
     try {
       cleaned = cleanHeaders(request.headers);
@@ -884,11 +895,11 @@ class Edge {
         // window is over. So the new cookies go out with a 500; with nothing to hand on,
         // the exception stays the runtime's to report.
         this.o.log({ level: "error", event: "app_failed", error: String(err?.stack ?? err) });
-        return withCookies(errorResponse(500, "internal", "the app failed", notNavigation(request.headers) || this.isAPI(new URL(request.url).pathname)), o.setCookies);
+        return withCookies(errorResponse(500, "internal", "the app failed", this.isAPIRequest(request, appPath(request.url, ctx.basePath))), o.setCookies);
       }
     }
     // The control plane and a bearerProxy backend (o.upstream) are APIs: a 502 from them is JSON.
-    const json = o.upstream !== undefined || this.isAPI(new URL(request.url).pathname) || notNavigation(request.headers);
+    const json = o.upstream !== undefined || this.isAPIRequest(request, appPath(request.url, ctx.basePath));
     return this.proxy(forwarded, o.setCookies, json);
   }
 
@@ -947,6 +958,13 @@ const FETCH_OPENS_WEBSOCKETS = typeof globalThis.WebSocketPair === "function";
 // isWebSocketUpgrade: the request asks for a WebSocket (Upgrade: websocket, any case).
 function isWebSocketUpgrade(headers) {
   return headers.get("upgrade")?.trim().toLowerCase() === "websocket";
+}
+
+// appPath is the path of url the edge decides: under basePath (handle's ctx.basePath),
+// the app's path, as handle reads it.
+function appPath(url, basePath = "") {
+  const path = new URL(url).pathname;
+  return basePath !== "" && (path === basePath || path.startsWith(`${basePath}/`)) ? path.slice(basePath.length) || "/" : path;
 }
 
 // notNavigation: the request comes from fetch, not from the browser loading a page: its

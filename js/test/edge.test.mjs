@@ -172,6 +172,12 @@ test("the edges' answers: the shared table the Go edge runs too (verifier/testda
   const downCP = await controlPlane();
   downCP.down = true;
   const down = createEdge({ ...options, controlPlane: downCP.url, log: () => {} });
+  // The app's origin for upstream_down: a port nothing listens on.
+  const gone = createServer();
+  await new Promise((r) => gone.listen(0, "127.0.0.1", r));
+  const deadOrigin = `http://127.0.0.1:${gone.address().port}`;
+  await new Promise((r) => gone.close(r));
+  const quiet = createEdge({ ...options, controlPlane: cp.url, log: () => {} });
   const tokens = {
     valid: cp.sign(fresh()),
     expired: cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 }),
@@ -183,7 +189,8 @@ test("the edges' answers: the shared table the Go edge runs too (verifier/testda
     if (c.refresh_cookie) cookies.push("rt=old");
     const headers = { ...c.headers, ...(cookies.length > 0 && { cookie: cookies.join("; ") }) };
     const body = c.method === "GET" || c.method === "HEAD" ? undefined : "a=1";
-    const o = await (c.control_plane_down ? down : edge).handle(new Request(`http://app.test${c.path}`, { method: c.method, headers, body }));
+    const request = new Request(`http://app.test${c.path}`, { method: c.method, headers, body });
+    const o = c.upstream_down ? { response: await quiet.fetch(request, deadOrigin), reason: "upstream_down" } : await (c.control_plane_down ? down : edge).handle(request);
     const res = o.response;
     const want = c.want;
     assert.equal(res?.status ?? 200, want.status, `${c.name}: ${o.reason}`);
