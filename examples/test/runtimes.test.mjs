@@ -343,6 +343,34 @@ for (const kind of NEXT_KINDS) {
   });
 }
 
+// The control plane's routes (/auth/*, its documents) through an edge whose control plane
+// has gone: 502 upstream_unreachable JSON, as the Go edge answers (edge.ProxyError, api:
+// the control plane is an API). Next's rewrite answered 500 "Internal Server Error" as
+// text, which the login page took for a refused password.
+test("the control plane unreachable: its routes are answered 502 upstream_unreachable JSON by every example", async () => {
+  for (const kind of ["workerd", "deno", "edge-runtime", ...NEXT_KINDS]) {
+    const e = await startEdge(kind, { cpEnv: CP_ENV[kind] ?? CP_ENV.default });
+    try {
+      assert.equal((await fetch(`${e.origin}/login`)).status, 200, `${kind}: the edge has its keys`);
+      await e.cp.stop();
+      for (const [method, path, headers] of [
+        ["POST", "/auth/login", { origin: e.origin, "content-type": "application/json", "sec-fetch-mode": "cors" }],
+        ["GET", "/.well-known/jwks.json", {}],
+      ]) {
+        const res = await fetch(`${e.origin}${path}`, { method, headers, body: method === "POST" ? "{}" : undefined, redirect: "manual" });
+        const what = `${kind}: ${method} ${path}`;
+        const body = await res.text();
+        assert.equal(res.status, 502, `${what}: ${body}`);
+        assert.equal(res.headers.get("content-type"), "application/json", what);
+        assert.equal(res.headers.get("cache-control"), "no-store", what);
+        assert.equal(JSON.parse(body).error.code, "upstream_unreachable", what);
+      }
+    } finally {
+      await e.stop();
+    }
+  }
+});
+
 // workerd reads no node_modules: its configuration names each module of the package
 // that index.mjs imports, and a module added to the package must be added there too.
 test("workerd's config.capnp lists every module the package's entry point imports", async () => {

@@ -20,11 +20,16 @@ export function nextHandler(edge) {
     // app's (edge.handle, ctx.basePath). nextUrl.basePath is "" for a path outside it.
     const basePath = request.nextUrl?.basePath || undefined;
     const o = await edge.handle(request, { waitUntil: event?.waitUntil?.bind(event), origin: browserOrigin(request), basePath });
-    // Next copies every header of the proxy's response onto the request it rewrites, so
-    // a rewrite that sets cookies (a refresh at the edge on a bearerProxy route) would
-    // hand the backend the new refresh token as a Set-Cookie request header: the edge
-    // forwards that one request itself, as edge.fetch does.
-    if (!o.response && o.upstream !== undefined && o.setCookies.length > 0) return forwardWithCookies(edge, o, request);
+    // The control plane and a bearerProxy backend (o.upstream) the edge forwards to
+    // itself, as edge.fetch does: Next's rewrite answers an upstream it cannot reach with
+    // a 500 in text, where every edge answers 502 upstream_unreachable (JSON: they are
+    // APIs), and copies every header of the proxy's response onto the request it
+    // rewrites, so a refresh at the edge would hand the backend the new refresh token as
+    // a Set-Cookie request header. A WebSocket upgrade stays Next's rewrite, which
+    // proxies it: fetch opens no WebSocket.
+    if (!o.response && o.upstream !== undefined && o.requestHeaders.get("upgrade")?.trim().toLowerCase() !== "websocket") {
+      return forwardUpstream(edge, o, request);
+    }
     return toNextResponse(o, request);
   };
 }
@@ -75,7 +80,10 @@ export function toNextResponse(o, request) {
   return res;
 }
 
-function forwardWithCookies(edge, o, request) {
+// forwardUpstream forwards o's request to o.upstream (edge.proxy) and returns the answer
+// with headers Next may change, a relative Location made absolute as toNextResponse
+// makes it (the control plane redirects its refresh to a path).
+async function forwardUpstream(edge, o, request) {
   const headers = o.requestHeaders;
   dropHopByHop(headers);
   // fetch decodes what it asked for itself (proxiedResponse).
@@ -86,5 +94,11 @@ function forwardWithCookies(edge, o, request) {
     init.duplex = "half";
   }
   // The upstream is a bearerProxy backend or the control plane, both APIs: a 502 is JSON.
-  return edge.proxy(new Request(o.upstream, init), o.setCookies, true);
+  const res = await edge.proxy(new Request(o.upstream, init), o.setCookies, true);
+  // Next changes the headers of the Response its proxy returns, and a fetched one's are
+  // immutable (TypeError: immutable, a 500): a copy.
+  const answer = new Headers(res.headers);
+  const loc = answer.get("location");
+  if (loc && !/^[a-z][a-z0-9+.-]*:/i.test(loc)) answer.set("location", new URL(loc, browserOrigin(request) ?? request.url).href);
+  return new Response(res.body, { status: res.status, statusText: res.statusText, headers: answer });
 }
