@@ -27,8 +27,11 @@ const post = (path, body) => fetch(path, {
 const errorCode = async (res) => (await res.json().catch(() => ({}))).error?.code;
 // refusal says why an attempt was refused when no step of the page answers it: a wrong
 // code (mfa_invalid, at sign-in or enrollment) is the code, not the password; 429
-// too_many_attempts is no verdict on either: the user waits Retry-After seconds.
+// too_many_attempts is no verdict on either: the user waits Retry-After seconds; nor is
+// a 502, 503 or 504 (the edge could not reach the control plane, its database is
+// down): the user tries again, the same password.
 const refusal = (res, code) => {
+  if (res.status === 502 || res.status === 503 || res.status === 504) return "Sign-in is unavailable right now: try again in a moment";
   if (code === "mfa_invalid") return "Wrong code: enter the one your authenticator app shows now";
   if (code !== "too_many_attempts") return "Sign-in failed";
   const minutes = Math.ceil(Number(res.headers.get("retry-after")) / 60);

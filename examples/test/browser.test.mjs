@@ -441,6 +441,53 @@ test("a second factor required by policy, confirmed in another browser meanwhile
   });
 });
 
+test("the control plane unreachable (502) or unavailable (503): the login page and its enrollment step say so and to try again", async () => {
+  // Sites of their own: their control planes are stopped. The page said "Sign-in failed",
+  // as to a wrong password, and the user tried other passwords.
+  const unavailable = /unavailable.*try again/i;
+  await Promise.all(["next-proxy", "workerd"].map(async (kind) => {
+    const e = await startEdge(kind, { cpEnv: COMMON_ENV });
+    const context = await browser.newContext();
+    try {
+      await e.cp.createUser(ENROLL_EMAIL, PASSWORD, [ENROLL_ROLE]);
+      const login = await context.newPage();
+      await login.goto(`${e.origin}/login`);
+      const enrolling = await context.newPage();
+      await enrolling.goto(`${e.origin}/login`);
+      await signIn(enrolling, ENROLL_EMAIL);
+      await enrollmentSecret(enrolling);
+      // 503 unavailable, as the control plane answers while its database is unreachable.
+      const busy = await context.newPage();
+      await busy.route((u) => u.pathname === "/auth/login", (r) => r.fulfill({
+        status: 503,
+        headers: { "retry-after": "5", "cache-control": "no-store" },
+        contentType: "application/json",
+        body: JSON.stringify({ error: { code: "unavailable", message: "temporarily unavailable; retry shortly" } }),
+      }));
+      await busy.goto(`${e.origin}/login`);
+      await signIn(busy);
+      await busy.waitForFunction(() => document.querySelector("#error").textContent !== "");
+      assert.match(await busy.textContent("#error"), unavailable, "503");
+      // The control plane gone: the edge cannot reach it.
+      await e.cp.stop();
+      await signIn(login);
+      await login.waitForFunction(() => document.querySelector("#error").textContent !== "");
+      assert.match(await login.textContent("#error"), unavailable, "502 at sign-in");
+      await enrolling.fill('input[name="code"]', "123456");
+      await enrolling.click('button[type="submit"]');
+      await enrolling.waitForFunction(() => !/second factor/.test(document.querySelector("#error").textContent));
+      assert.match(await enrolling.textContent("#error"), unavailable, "502 at the enrollment step");
+      assert.equal(await enrolling.isVisible("#secret"), true, "still at the step: the code can be sent again");
+    } catch (err) {
+      err.message = `${kind}: ${err.message}\n--- ${kind} logs ---\n${e.logs.join("").slice(-4000)}`;
+      throw err;
+    } finally {
+      await context.close();
+      await e.stop();
+    }
+  }));
+});
+
 test("cross-subdomain SPA over TLS: sign in with credentials (CORS), __Secure- Domain cookies, two tabs", async () => {
   spa.context = await browser.newContext();
   spa.tabs = [await spa.context.newPage(), await spa.context.newPage()];
