@@ -24,6 +24,17 @@ const error = document.querySelector("#error");
 const post = (path, body) => fetch(path, {
   method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
 });
+// totpURI: uri when it is an otpauth://totp/ URI (the Key Uri Format authenticator apps
+// read), else null. The control plane's answer becomes a link: a javascript: URI, or any
+// other, must never.
+const totpURI = (uri) => {
+  try {
+    const u = new URL(String(uri));
+    return u.protocol === "otpauth:" && u.host === "totp" && u.pathname.length > 1 ? String(uri) : null;
+  } catch {
+    return null;
+  }
+};
 const errorCode = async (res) => (await res.json().catch(() => ({}))).error?.code;
 // refusal says why an attempt was refused when no step of the page answers it: a wrong
 // code (mfa_invalid, at sign-in or enrollment) is the code, not the password; 429
@@ -71,8 +82,11 @@ async function enroll(body) {
   if (!res.ok) { error.textContent = refusal(res, await errorCode(res)); return; }
   const { secret, uri } = await res.json();
   document.querySelector("#secret").textContent = secret;
-  document.querySelector("#uri").textContent = uri;
-  document.querySelector("#uri").href = uri;
+  const link = totpURI(uri);
+  document.querySelector("#open-uri").hidden = link === null;
+  document.querySelector("#uri").textContent = link ?? "";
+  if (link === null) document.querySelector("#uri").removeAttribute("href");
+  else document.querySelector("#uri").href = link;
   document.querySelector("#enroll").hidden = false;
   enrolling = true;
   form.code.hidden = false;
@@ -123,7 +137,7 @@ export function app(request) {
       return page("Sign in", `<h1>Sign in</h1><form><input name="email" type="email" autocomplete="username">
 <input name="password" type="password" autocomplete="current-password">
 <input name="code" inputmode="numeric" autocomplete="one-time-code" hidden><button type="submit">Sign in</button></form>
-<p id="enroll" hidden>Key for your authenticator app: <code id="secret"></code> (or open <a id="uri"></a>)</p>
+<p id="enroll" hidden>Key for your authenticator app: <code id="secret"></code><span id="open-uri"> (or open <a id="uri"></a>)</span></p>
 <div id="recovery" hidden><p>Signed in. Keep these recovery codes somewhere safe: each signs in once without the app, and they are not shown again.</p>
 <ul id="recovery-codes"></ul><button id="continue">Continue</button></div>
 <p id="error"></p><script type="module">${loginScript}</script>`);

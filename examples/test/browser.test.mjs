@@ -488,6 +488,61 @@ test("the control plane unreachable (502) or unavailable (503): the login page a
   }));
 });
 
+// A control plane's enrollment answer whose uri is not an otpauth://totp/ URI, as a
+// compromised or misconfigured one could send: the page shows the secret, and no link.
+const badURIs = ["javascript:alert(document.domain)", "https://evil.example/otpauth://totp/x", "otpauth://hotp/Example:lin?secret=JBSWY3DPEHPK3PXP&counter=0"];
+async function enrollWithURI(page, uri) {
+  await page.route((u) => u.pathname === "/auth/mfa/enroll", (r) => r.fulfill({
+    status: 200,
+    // The SPA's control plane is another origin: CORS with credentials, as it answers.
+    headers: { "access-control-allow-origin": spa.app, "access-control-allow-credentials": "true", "cache-control": "no-store" },
+    contentType: "application/json",
+    body: JSON.stringify({ secret: "JBSWY3DPEHPK3PXP", uri }),
+  }));
+}
+async function assertNoLink(page, uri) {
+  await page.waitForSelector("#secret:visible");
+  assert.equal(await page.textContent("#secret"), "JBSWY3DPEHPK3PXP", uri);
+  const hrefs = await page.$$eval("a[href]", (as) => as.map((a) => a.getAttribute("href")));
+  assert.ok(!hrefs.some((h) => h.includes(uri) || /^\s*(javascript|data):/i.test(h)), `${uri}: links ${JSON.stringify(hrefs)}`);
+  assert.ok(!((await page.textContent("body")) ?? "").includes(uri), `${uri}: shown as the key's link`);
+}
+
+test("second-factor enrollment: a uri that is not otpauth://totp/ never becomes a link (javascript:, another scheme or type)", async () => {
+  await each(async (s) => {
+    // An account of its own: the enrollment tests enroll ENROLL_EMAIL. No secret is
+    // confirmed here (the enrollment is the page's route), so it stays unenrolled.
+    const email = "uri@example.com";
+    await s.e.cp.createUser(email, PASSWORD, [ENROLL_ROLE]);
+    for (const uri of badURIs) {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await enrollWithURI(page, uri);
+      await page.goto(`${s.e.origin}/login`);
+      await signIn(page, email);
+      await assertNoLink(page, uri);
+      await context.close();
+    }
+  });
+});
+
+test("cross-subdomain SPA: an enrollment uri that is not otpauth://totp/ never becomes a link", async () => {
+  const email = "uri@example.com";
+  await spa.cp.createUser(email, PASSWORD, [ENROLL_ROLE]);
+  for (const uri of badURIs) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await enrollWithURI(page, uri);
+    await page.goto(`${spa.app}/`);
+    await page.waitForFunction(() => window.ready === true);
+    await page.fill('#login input[name="email"]', email);
+    await page.fill('#login input[name="password"]', PASSWORD);
+    await page.click("#login button");
+    await assertNoLink(page, uri);
+    await context.close();
+  }
+});
+
 test("cross-subdomain SPA over TLS: sign in with credentials (CORS), __Secure- Domain cookies, two tabs", async () => {
   spa.context = await browser.newContext();
   spa.tabs = [await spa.context.newPage(), await spa.context.newPage()];

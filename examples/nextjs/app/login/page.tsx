@@ -22,6 +22,18 @@ function safeReturnTo(): string {
   return "/dashboard";
 }
 
+// totpURI: uri when it is an otpauth://totp/ URI (the Key Uri Format authenticator apps
+// read), else null. The control plane's answer becomes a link: a javascript: URI, or any
+// other, must never.
+function totpURI(uri: unknown): string | null {
+  try {
+    const u = new URL(String(uri));
+    return u.protocol === "otpauth:" && u.host === "totp" && u.pathname.length > 1 ? String(uri) : null;
+  } catch {
+    return null;
+  }
+}
+
 const post = (path: string, body: unknown) =>
   fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
@@ -98,6 +110,7 @@ export default function Login() {
       </main>
     );
   }
+  const link = enrollment && totpURI(enrollment.uri);
   return (
     <main>
       <h1>Sign in</h1>
@@ -109,8 +122,13 @@ export default function Login() {
       </form>
       {enrollment && (
         <p id="enroll">
-          Key for your authenticator app: <code id="secret">{enrollment.secret}</code> (or open{" "}
-          <a id="uri" href={enrollment.uri}>{enrollment.uri}</a>)
+          Key for your authenticator app: <code id="secret">{enrollment.secret}</code>
+          {link && (
+            <>
+              {" "}
+              (or open <a id="uri" href={link}>{link}</a>)
+            </>
+          )}
         </p>
       )}
       <p id="error">{error}</p>
