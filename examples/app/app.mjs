@@ -21,9 +21,12 @@ const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 const loginScript = `
 const form = document.querySelector("form");
 const error = document.querySelector("#error");
+// A request that fails (the site unreachable, the network gone) is answered as a 503:
+// refusal() says the service is unavailable and to try again, where the rejection left
+// the page saying nothing.
 const post = (path, body) => fetch(path, {
   method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-});
+}).catch(() => new Response(null, { status: 503 }));
 // totpURI: uri when it is an otpauth://totp/ URI (the Key Uri Format authenticator apps
 // read), else null. The control plane's answer becomes a link: a javascript: URI, or any
 // other, must never.

@@ -488,6 +488,26 @@ test("the control plane unreachable (502) or unavailable (503): the login page a
   }));
 });
 
+test("the site unreachable (the request fails: the edge is down, the network gone): the login page says the service is unavailable, not nothing", async () => {
+  // fetch rejected, the submit handler with it, and the page showed nothing: the button
+  // seemed to do nothing at all.
+  await Promise.all(["next-proxy", "workerd"].map(async (kind) => {
+    const e = await startEdge(kind, { cpEnv: COMMON_ENV });
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      await page.goto(`${e.origin}/login`);
+      await e.stop();
+      await signIn(page);
+      await page.waitForFunction(() => document.querySelector("#error").textContent !== "", null, { timeout: 10_000 });
+      assert.match(await page.textContent("#error"), /unavailable.*try again/i, kind);
+    } finally {
+      await context.close();
+      await e.stop();
+    }
+  }));
+});
+
 // A control plane's enrollment answer whose uri is not an otpauth://totp/ URI, as a
 // compromised or misconfigured one could send: the page shows the secret, and no link.
 const badURIs = ["javascript:alert(document.domain)", "https://evil.example/otpauth://totp/x", "otpauth://hotp/Example:lin?secret=JBSWY3DPEHPK3PXP&counter=0"];

@@ -34,8 +34,13 @@ function totpURI(uri: unknown): string | null {
   }
 }
 
+// A request that fails (the site unreachable, the network gone) is answered as a 503:
+// refusal() says the service is unavailable and to try again, where the rejection left
+// the page saying nothing.
 const post = (path: string, body: unknown) =>
-  fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  fetch(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }).catch(
+    () => new Response(null, { status: 503 }),
+  );
 
 const errorCode = async (res: Response): Promise<string | undefined> => (await res.json().catch(() => ({})))?.error?.code;
 
