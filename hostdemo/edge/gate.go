@@ -153,7 +153,8 @@ func ProxyError(log *slog.Logger, api bool) func(http.ResponseWriter, *http.Requ
 //     is redirected: the control plane refuses a HEAD on its refresh path;
 //   - to an API request (isAPI: an API route, a WebSocket upgrade, a method other than
 //     GET and HEAD that is not a navigation), 401 JSON as sessionauth.WriteError writes
-//     it: token_expired for a refresh, unauthenticated otherwise. fetch follows a
+//     it: token_expired for a refresh, unauthenticated otherwise (its challenge saying
+//     invalid_token when a token was sent). fetch follows a
 //     redirect as a GET and would end on a page with a 200, the request lost and
 //     nothing saying so, and a socket follows none; a 401 says what happened, and the
 //     caller refreshes and retries. A signed-in user sent on from the login page
@@ -168,11 +169,19 @@ func signIn(w http.ResponseWriter, r *http.Request, d verifier.Decision, api boo
 		w.Header().Set("Cache-Control", "no-store")
 		http.Error(w, "a prefetch does not refresh the session: the navigation will", http.StatusUnauthorized)
 	case api && d.Reason != verifier.ReasonAlreadySignedIn:
-		err := sessionauth.ErrNoToken // unauthenticated
-		if d.Action == verifier.ActionRefresh {
-			err = verifier.ErrExpired // token_expired
+		switch {
+		case d.Action == verifier.ActionRefresh:
+			sessionauth.WriteError(w, verifier.ErrExpired) // token_expired
+		case d.Reason == verifier.ReasonNoToken:
+			sessionauth.WriteError(w, sessionauth.ErrNoToken) // unauthenticated, "Bearer"
+		default:
+			// A token was sent and refused (invalid, revoked, an unknown key, the access
+			// cookie twice): RFC 6750 3.1 asks for error="invalid_token", as sessionauth
+			// and the control plane send. The code stays unauthenticated: the caller
+			// signs in again whichever it was.
+			w.Header().Set("WWW-Authenticate", verifier.ChallengeInvalidToken)
+			sessionauth.RefusalUnauthenticated.Write(w)
 		}
-		sessionauth.WriteError(w, err)
 	default:
 		status := http.StatusFound
 		if !safe {

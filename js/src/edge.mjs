@@ -733,7 +733,10 @@ class Edge {
       default: {
         const clear = d.clear_cookies ?? [];
         if (api && d.reason !== "already_signed_in") {
-          return respond(withCookies(errorResponse(401, "unauthenticated", `no valid session (${d.reason})`, api), [...setCookies, ...clear]), d.reason, d);
+          const res = errorResponse(401, "unauthenticated", `no valid session (${d.reason})`, api);
+          // A token was sent and refused: RFC 6750 3.1 asks for error="invalid_token".
+          if (d.reason !== "no_token") res.headers.set("www-authenticate", CHALLENGES.invalid_token);
+          return respond(withCookies(res, [...setCookies, ...clear]), d.reason, d);
         }
         return respond(withCookies(redirect(d.location), [...setCookies, ...clear]), d.reason, d);
       }
@@ -1091,7 +1094,8 @@ function redirect(location) {
 // credentials.
 const CHALLENGES = {
   __proto__: null,
-  unauthenticated: "Bearer",
+  unauthenticated: "Bearer", // no token
+  invalid_token: 'Bearer error="invalid_token"', // a token sent and refused (code unauthenticated)
   token_expired: 'Bearer error="invalid_token", error_description="the access token expired"',
   session_ended: 'Bearer error="invalid_token"',
 };
