@@ -694,6 +694,9 @@ class Edge {
     switch (d.action) {
       case "allow": {
         if (d.identity) setIdentity(headers, d.identity);
+        // A public page reached with a refused token: forwarded without identity, and the
+        // cookies the module clears go with the answer, as the Go edge sends them.
+        if (d.clear_cookies) setCookies = [...setCookies, ...d.clear_cookies];
         let bp;
         for (const b of this.o.bearerProxy) {
           if (matchPrefix(url.pathname, b.prefix)) {

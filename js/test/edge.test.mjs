@@ -653,6 +653,21 @@ test("a 304 (or the same body again) does not keep a revocation list past its ow
   assert.equal((await edge.handle(get("/dashboard", { cookie: tok() }))).action, "forward", "a current list ends it");
 });
 
+test("a public page reached with a refused token is forwarded without identity, and the cookies cleared (as the Go edge clears them)", async () => {
+  const cp = await controlPlane();
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  const o = await edge.handle(get("/login", { cookie: "at=not-a-token; rt=r1; theme=dark" }));
+  assert.equal(o.action, "forward", o.reason);
+  assert.equal(o.identity, null);
+  assert.equal(o.requestHeaders.get("x-edgeauth-session"), null);
+  for (const name of ["at", "rt"]) {
+    assert.ok(o.setCookies.some((c) => c.startsWith(`${name}=;`) && c.includes("Max-Age=0")), `${name} cleared: ${JSON.stringify(o.setCookies)}`);
+  }
+  const res = await edge.fetch(get("/login", { cookie: "at=not-a-token" }), () => new Response("login page"));
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.getSetCookie().length, 2, "edge.fetch sets them on the app's answer");
+});
+
 test("a revoked session is refused once the list names it", async () => {
   let t = now;
   const cp = await controlPlane(() => t);
