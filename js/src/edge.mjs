@@ -265,6 +265,8 @@ class Edge {
     this.refreshing = new Map(); // refresh token -> Promise (one refresh per token at a time)
     this.lastKeyRefetch = -Infinity;
     this.kids = null; // kids of the loaded JWKS (keysForList)
+    this.jwks = []; // the loaded JWKS's keys (revokePushed)
+    this.pushed = new Map(); // sid -> when (ms) the stream pushed it as revoked (revokePushed)
     this.heldLists = []; // the revocation lists a rebuilt instance replays (holdList)
     const cp = o.controlPlane;
     const common = { fetch: o.fetch, timeoutMs: o.timeoutMs, nowMs: o.nowMs, log: o.log };
@@ -332,7 +334,12 @@ class Edge {
           if (this.listKeyUnknown(jws)) void this.docs.revocations.refresh().catch(() => {});
           this.docs.revocations.acceptBody(jws);
         },
-        onRevoked: () => void this.docs.revocations.refresh().catch(() => {}),
+        // The list is fetched at once; the event, once verified, refuses its session
+        // at once (revokePushed), however long that fetch or the list's rebuild takes.
+        onRevoked: (jws) => {
+          void this.docs.revocations.refresh().catch(() => {});
+          this.revokePushed(jws);
+        },
       }).start();
     }
     this.started = true;
@@ -397,10 +404,45 @@ class Edge {
     if (!this.verifier) throw new Error("edgeauth: keys before configuration");
     this.verifier.loadKeys(text);
     try {
-      this.kids = new Set(JSON.parse(text).keys.map((k) => k?.kid));
+      this.jwks = JSON.parse(text).keys;
+      this.kids = new Set(this.jwks.map((k) => k?.kid));
     } catch {
+      this.jwks = [];
       this.kids = null;
     }
+  }
+
+  // revokePushed verifies a revoked event of the revocation stream, as sessionauth does
+  // (stream.go, applyEvent): a compact JWS, typ edgeauth-revocation+jwt, signed by a
+  // key of the loaded JWKS with an algorithm the configuration allows (checked by the
+  // module's verify_signature), payload {iss, iat, sid, seq, reason} from the
+  // configured issuer. Its session is then refused (decide) until a list issued well
+  // after covers it (applyRevocations). It throws when a check fails: the event is
+  // logged and ignored (the list covers it later).
+  revokePushed(jws) {
+    const parts = String(jws).split(".");
+    if (parts.length !== 3 || !parts.every((p) => /^[A-Za-z0-9_-]+$/.test(p))) throw new Error("revocation event: not a compact JWS");
+    const header = segmentJSON(parts[0]);
+    const payload = segmentJSON(parts[1]);
+    if (!(this.edgeConfig.algorithms ?? []).includes(header?.alg)) throw new Error(`revocation event: algorithm ${JSON.stringify(header?.alg)} not allowed`);
+    if (UNSUPPORTED_HEADER.some((m) => Object.hasOwn(header, m))) throw new Error("revocation event: unsupported header member");
+    if (typeof header.typ !== "string" || !typMatches(header.typ, EVENT_TYPE)) throw new Error(`revocation event: typ ${JSON.stringify(header.typ)}, want ${EVENT_TYPE}`);
+    const key = this.jwks.find((k) => typeof header.kid === "string" && k?.kid === header.kid && k.alg === header.alg);
+    if (key === undefined) throw new Error(`revocation event: unknown kid ${JSON.stringify(header.kid)}`);
+    const v = this.verifier;
+    try {
+      v.verifySignature(signatureCheck(JSON.stringify(key), `${parts[0]}.${parts[1]}`, base64urlDecode(parts[2])));
+    } catch (err) {
+      this.failed(v, err);
+    }
+    if (payload?.iss !== this.edgeConfig.issuer) throw new Error(`revocation event: issuer ${JSON.stringify(payload?.iss)}, want ${JSON.stringify(this.edgeConfig.issuer)}`);
+    if (typeof payload.sid !== "string" || payload.sid === "" || !(Number.isInteger(payload.seq) && payload.seq >= 1)) {
+      throw new Error("revocation event: payload is not {iss, sid, seq, reason}");
+    }
+    if (this.pushed.has(payload.sid)) return; // a repeat: learned when first pushed
+    if (this.pushed.size >= MAX_PUSHED) this.pushed.delete(this.pushed.keys().next().value); // the oldest
+    this.pushed.set(payload.sid, this.o.nowMs());
+    this.o.log({ level: "info", event: "session_revoked_pushed", reason: payload.reason });
   }
 
   // listKeyUnknown: the list's header names a kid the loaded JWKS lacks.
@@ -433,7 +475,14 @@ class Edge {
   applyRevocations(text) {
     if (!this.verifier) throw new Error("edgeauth: revocation list before configuration");
     this.verifier.loadRevocations(text, this.o.nowMs());
-    this.heldLists = holdList(this.heldLists, text);
+    const l = readList(text);
+    this.heldLists = holdList(this.heldLists, text, l);
+    // A pushed session stays refused until a list issued more than the leeway after it
+    // was pushed omits it (as sessionauth's applyList keeps it): a list of about the same
+    // time may predate the revocation (another replica built it, or a clock differs).
+    for (const [sid, learned] of this.pushed) {
+      if (l !== null && !l.sids.has(sid) && l.iat * 1000 - learned > PUSHED_LEEWAY_MS) this.pushed.delete(sid);
+    }
   }
 
   // fresh: keys and revocation list no older than maxStaleMs.
@@ -478,7 +527,29 @@ class Edge {
     if (d.reason === "unknown_key" && now - this.lastKeyRefetch >= this.o.keyRefetchCooldownMs) {
       return this.decideAfterKeyRefetch(facts, now, d);
     }
-    return d;
+    return this.unlessPushed(facts, now, d);
+  }
+
+  // unlessPushed is d, or, when d admits a session the stream pushed as revoked
+  // (revokePushed) and no list has named yet, the decision for a revoked token
+  // (decideRevoked).
+  unlessPushed(facts, now, d) {
+    return d.identity && this.pushed.has(d.identity.sid) ? this.decideRevoked(facts, now) : d;
+  }
+
+  // decideRevoked decides again a request whose token the module accepted but whose
+  // session is revoked, as the module decides a revoked token: with every credential
+  // unreadable (each non-empty cookie value, and the Authorization header, replaced by
+  // "!": no token), so that the module's own rules for an invalid token say where it
+  // goes (a login redirect or a 401 clearing both cookies, a public page without
+  // identity), as the Go edge's gate does; with reason revoked.
+  decideRevoked(facts, now) {
+    const revoked = (d) => {
+      if (d.identity) throw new Error("edgeauth: the module admitted a request without credentials as a revoked session");
+      return d.reason === "invalid_token" ? { ...d, reason: "revoked" } : d;
+    };
+    const d = this.call({ ...facts, cookies: unreadable(facts.cookies), authorization: facts.authorization ? "Bearer !" : undefined }, now);
+    return typeof d.then === "function" ? d.then(revoked) : revoked(d);
   }
 
   async decideAfterKeyRefetch(facts, now, d) {
@@ -490,7 +561,7 @@ class Edge {
     } catch (err) {
       this.o.log({ level: "warn", event: "unknown_key_refetch_failed", error: String(err) });
     }
-    return d;
+    return this.unlessPushed(facts, this.o.nowMs(), d);
   }
 
   // call decides on the two-phase path (verifier.mjs, decideTwoPhase): RS256 signatures
@@ -1141,8 +1212,7 @@ function listExp(jws) {
 // one list is not always enough: held keeps each list of that second that no other
 // covers (a replica's lists grow within a second), at most MAX_HELD_LISTS, oldest first.
 // A list of another second, or one it cannot read, replaces them.
-function holdList(held, text) {
-  const l = readList(text);
+function holdList(held, text, l = readList(text)) {
   if (l === null || held.length === 0 || held[0].iat !== l.iat) return [l ?? { text, iat: null, sids: new Set(), before: 0 }];
   if (held.some((h) => covers(h, l))) return held;
   const next = held.filter((h) => !covers(l, h));
@@ -1168,6 +1238,57 @@ function readList(text) {
   } catch {
     return null;
   }
+}
+
+// The revocation stream's revoked events (controlplane/README.md, "Revocation stream").
+const EVENT_TYPE = "edgeauth-revocation+jwt";
+// Header members a JWS of ours never has, refused as the module refuses them (verifier/jose).
+const UNSUPPORTED_HEADER = ["crit", "jwk", "jku", "x5u", "x5c", "x5t", "x5t#S256", "b64", "zip"];
+// sessionauth's default list leeway: a list issued within it of a push may predate it.
+const PUSHED_LEEWAY_MS = 60_000;
+// At most this many pushed sessions are held (the oldest goes first); each goes once a
+// list issued after it is loaded, so only a list stalled through a mass sign-out fills it.
+const MAX_PUSHED = 10_000;
+
+// segmentJSON is a JWS segment's JSON object, or null.
+function segmentJSON(segment) {
+  try {
+    const v = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(base64urlDecode(segment)));
+    return v !== null && typeof v === "object" && !Array.isArray(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+// typMatches compares a typ header with the media type wanted, as verifier/jose does:
+// exact, or with an "application/" prefix in any letter case.
+function typMatches(typ, want) {
+  const prefix = "application/";
+  return typ === want || (typ.length === prefix.length + want.length && typ.slice(0, prefix.length).toLowerCase() === prefix && typ.endsWith(want));
+}
+
+// signatureCheck is verify_signature's input (verifier/abi/sigcheck.go, EncodeSignatureCheck):
+// u32 LE len(jwk) | jwk | u32 LE len(msg) | msg | sig.
+function signatureCheck(jwk, msg, sig) {
+  const j = utf8.encode(jwk);
+  const m = utf8.encode(msg);
+  const out = new Uint8Array(8 + j.length + m.length + sig.length);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, j.length, true);
+  out.set(j, 4);
+  dv.setUint32(4 + j.length, m.length, true);
+  out.set(m, 8 + j.length);
+  out.set(sig, 8 + j.length + m.length);
+  return out;
+}
+
+// unreadable is a request's Cookie headers with every non-empty value replaced by "!"
+// (no token), the names kept (decideRevoked).
+function unreadable(cookies) {
+  return cookieHeaders(cookies).map((h) => h.split(";").map((pair) => {
+    const i = pair.indexOf("=");
+    return i < 0 || unquote(trimOWS(pair.slice(i + 1))) === "" ? pair : `${pair.slice(0, i)}=!`;
+  }).join(";"));
 }
 
 // base64urlDecode decodes unpadded base64url (a JWS segment).

@@ -2,8 +2,9 @@
 // (GET /.well-known/edgeauth/revocations/stream, Server-Sent Events) where the runtime
 // can keep a connection open (Node, Deno; not a request-scoped workerd or Next
 // middleware isolate). `revocations` events carry the signed list, which the module
-// verifies and loads like a polled one; a `revoked` event makes the edge fetch the list
-// at once (the event only hints: nothing in it is trusted unverified). It reconnects
+// verifies and loads like a polled one; a `revoked` event (a signed revocation) makes
+// the edge fetch the list at once, and once verified refuses its session at once
+// (onRevoked: nothing in it is trusted unverified). It reconnects
 // with Last-Event-ID, and after 45 s without a byte (heartbeats come every 15 s) it
 // reconnects too.
 //
@@ -22,8 +23,9 @@ const HEALTHY_MS = MAX_BACKOFF_MS;
 export class RevocationStream {
   /**
    * @param {{url: string, fetch: typeof fetch, timeoutMs: number, log: (e: object) => void,
-   *   onList: (jws: string) => void, onRevoked: () => void, nowMs?: () => number,
+   *   onList: (jws: string) => void, onRevoked: (jws: string) => void, nowMs?: () => number,
    *   random?: () => number, timers?: {setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout}}} o
+   * onList and onRevoked throw when they refuse an event (logged; its id is not kept).
    * nowMs, random and timers (the wait between attempts) are Date.now, Math.random and
    * the global timers unless a test replaces them.
    */
@@ -136,7 +138,7 @@ export class RevocationStream {
     const data = e.data.join("\n");
     try {
       if (e.type === "revocations") this.o.onList(data);
-      else if (e.type === "revoked") this.o.onRevoked();
+      else if (e.type === "revoked") this.o.onRevoked(data);
       else return;
       if (e.id !== null) this.lastEventId = e.id; // only once applied: a resume replays what failed
     } catch (err) {

@@ -1214,14 +1214,124 @@ test("revocation stream: a pushed list is loaded at once, a revoked event fetche
   assert.equal((await edge.handle(get("/dashboard", { cookie: other }))).action, "forward");
   cp.revoked.push("c2Vzc2lvbi10d28tMTIzNDU2");
   t += 1000;
-  cp.push("revoked", "eyJhbGciOiJFZERTQSJ9.e30.c2ln", "8");
-  await waitUntil("list fetched after the event", async () => (await edge.handle(get("/dashboard", { cookie: other }))).reason === "revoked");
-  assert.equal(cp.hits["/.well-known/edgeauth/revocations"], polls + 1);
+  cp.push("revoked", revokedEvent(cp, { sid: "c2Vzc2lvbi10d28tMTIzNDU2" }), "8");
+  await waitUntil("list fetched after the event", () => cp.hits["/.well-known/edgeauth/revocations"] === polls + 1);
+  assert.equal((await edge.handle(get("/dashboard", { cookie: other }))).reason, "revoked");
 
   // The stream drops: the edge reconnects with the last id it applied.
   cp.streams.shift().res.end();
   await waitUntil("reconnected", () => cp.streams.length === 1);
   assert.equal(cp.streams[0].lastEventId, "8");
+});
+
+// revokedEvent is a `revoked` event of the revocation stream as the control plane signs
+// it (controlplane/README.md, "Revocation stream"); claims and header replace its parts.
+function revokedEvent(cp, claims = {}, header = {}, key = cp.keys[0]) {
+  const iat = Math.floor(cp.clock() / 1000);
+  return jws(key, { typ: "edgeauth-revocation+jwt", ...header }, { iss: ISSUER, iat, sid: "c2Vzc2lvbi1vbmUtMTIzNDU2", seq: 9, reason: "logout", ...claims });
+}
+
+test("revocation stream: a session pushed as revoked is refused at once while the list stalls, and stays refused when a list that predates it arrives", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const logs = [];
+  const edge = createEdge({ module, controlPlane: cp.url, routes: { ...routes, public_paths: [...routes.public_paths, "/about"] }, apiPrefixes: ["/api/"], now: () => t, revocationStream: true, log: (e) => logs.push(e) });
+  after(() => edge.close());
+  const tok = `at=${cp.sign(fresh())}; rt=r1`;
+  const other = `at=${cp.sign({ ...fresh(), sid: "c2Vzc2lvbi10d28tMTIzNDU2" })}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  await waitUntil("stream connected", () => cp.streams.length === 1 && edge.stream.connected);
+  const list = "/.well-known/edgeauth/revocations";
+  const polls = cp.hits[list];
+
+  // The replica is slow: the list fetch the event starts stalls, and when it comes it
+  // was built before the revocation (it does not name the session).
+  cp.delay[list] = 1500;
+  t += 1000;
+  cp.push("revoked", revokedEvent(cp), "9");
+  await waitUntil("the event's list fetch started", () => cp.hits[list] === polls + 1);
+  assert.ok(edge.docs.revocations.inflight, "the list fetch is still pending");
+  const page = await edge.handle(get("/dashboard", { cookie: tok }));
+  assert.equal(page.reason, "revoked", `right after the push, with the list stalled: ${page.action} ${page.response?.status ?? ""}`);
+  assert.equal(page.response.status, 302);
+  assert.equal(page.response.headers.get("location"), "/login?return_to=%2Fdashboard");
+  const cleared = (o) => ["at", "rt"].every((n) => (o.response?.headers.getSetCookie() ?? o.setCookies).some((c) => c.startsWith(`${n}=;`) && c.includes("Max-Age=0")));
+  assert.ok(cleared(page), "both cookies cleared");
+  const api = await edge.handle(get("/api/me", { cookie: tok }));
+  assert.equal(api.response.status, 401);
+  assert.equal((await api.response.json()).error.code, "unauthenticated");
+  assert.equal(api.response.headers.get("www-authenticate"), 'Bearer error="invalid_token"');
+  assert.ok(cleared(api), "both cookies cleared (API)");
+  const pub = await edge.handle(get("/about", { cookie: tok }));
+  assert.equal(pub.action, "forward", `${pub.reason} ${JSON.stringify(pub.decision)}`);
+  assert.equal(pub.identity, null);
+  assert.equal(pub.requestHeaders.get("x-edgeauth-session"), null);
+  assert.ok(cleared(pub), "both cookies cleared (public page)");
+  assert.equal((await edge.handle(get("/dashboard", { cookie: other }))).action, "forward", "another session is left alone");
+
+  // The stalled list arrives (iat before the push, not naming the session), then a
+  // pushed list of the same moment: neither forgets the revocation.
+  await waitUntil("the stalled list loaded", () => edge.docs.revocations.inflight === null);
+  delete cp.delay[list];
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).reason, "revoked", "after the stalled list");
+  t += 1000;
+  cp.push("revocations", cp.revocationList(), "10");
+  await waitUntil("pushed list applied", () => edge.docs.revocations.body === cp.revocationList());
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).reason, "revoked", "after a list of the same minute that omits it");
+  assert.ok(!logs.some((e) => e.event === "revocation_event_refused"), JSON.stringify(logs));
+
+  // A list issued more than the leeway (60 s) after the push, which a revoked session
+  // is still in (the control plane names it for the access token's lifetime), is the
+  // truth: one that omits the session ends the edge's own memory of it.
+  t += 61_000;
+  cp.push("revocations", cp.revocationList(), "11");
+  await waitUntil("a later list applied", async () => (await edge.handle(get("/dashboard", { cookie: tok }))).action === "forward");
+});
+
+test("revocation stream: a revoked event that fails a check (signature, issuer, typ, kid, algorithm, sid) changes nothing", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const logs = [];
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t, revocationStream: true, log: (e) => logs.push(e) });
+  after(() => edge.close());
+  const tok = `at=${cp.sign(fresh())}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  await waitUntil("stream connected", () => cp.streams.length === 1 && edge.stream.connected);
+  const good = revokedEvent(cp);
+  const [h, p] = good.split(".");
+  const forged = {
+    "bad signature": `${h}.${p}.${revokedEvent(cp, { sid: "c2Vzc2lvbi10d28tMTIzNDU2" }).split(".")[2]}`,
+    "other issuer": revokedEvent(cp, { iss: "https://evil.example" }),
+    "wrong typ": revokedEvent(cp, {}, { typ: "edgeauth-revocations+jwt" }),
+    "no typ": revokedEvent(cp, {}, { typ: undefined }),
+    "unknown kid": revokedEvent(cp, {}, {}, keyPair("k2")),
+    "known kid, another key": revokedEvent(cp, {}, {}, { ...keyPair("k2"), kid: "k1" }),
+    "algorithm not allowed": `${b64url({ alg: "none", kid: "k1", typ: "edgeauth-revocation+jwt" })}.${p}.${good.split(".")[2]}`,
+    "crit": revokedEvent(cp, {}, { crit: ["exp"], exp: 1 }),
+    "empty sid": revokedEvent(cp, { sid: "" }),
+    "sid not a string": revokedEvent(cp, { sid: ["c2Vzc2lvbi1vbmUtMTIzNDU2"] }),
+    "not a JWS": "not-a-jws",
+  };
+  const why = {
+    "bad signature": /SignatureInvalid/, "other issuer": /issuer/, "wrong typ": /typ/, "no typ": /typ/, "unknown kid": /unknown kid/,
+    "known kid, another key": /SignatureInvalid/, "algorithm not allowed": /algorithm/, "crit": /unsupported header/,
+    "empty sid": /payload/, "sid not a string": /payload/, "not a JWS": /compact JWS/,
+  };
+  let id = 100;
+  for (const [name, data] of Object.entries(forged)) {
+    const before = logs.filter((e) => e.event === "revocation_event_refused").length;
+    cp.push("revoked", data, String(++id));
+    await waitUntil(`${name}: refused`, () => logs.filter((e) => e.event === "revocation_event_refused").length === before + 1);
+    assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward", name);
+    assert.match(logs.findLast((e) => e.event === "revocation_event_refused").error, why[name], name);
+  }
+  // The resume id stays at the last event applied (none), so a reconnect asks again.
+  cp.streams.shift().res.end();
+  await waitUntil("reconnected", () => cp.streams.length === 1);
+  assert.equal(cp.streams[0].lastEventId, null);
+  // The genuine event, for contrast.
+  cp.push("revoked", good, "200");
+  await waitUntil("the genuine event refuses the session", async () => (await edge.handle(get("/dashboard", { cookie: tok }))).reason === "revoked");
 });
 
 test("revocation stream: a stream that stays open but pushes no list (its replica cannot rebuild or sign) does not stop the polls: the list is fetched once past its max-age", async () => {

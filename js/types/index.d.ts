@@ -104,8 +104,9 @@ export interface EdgeOptions {
   /**
    * Hold the control plane's revocation stream (Server-Sent Events) where the runtime
    * keeps a connection open (Node, Deno): a sign-out reaches the edge at once instead of
-   * at the next poll. Default false (request-scoped isolates such as workerd and Next
-   * middleware poll).
+   * at the next poll. A pushed revocation, once its signature verifies, refuses its
+   * session at once (reason "revoked"), before a list names it. Default false
+   * (request-scoped isolates such as workerd and Next middleware poll).
    */
   revocationStream?: boolean;
   /**
