@@ -830,6 +830,19 @@ class Edge {
     return null;
   }
 
+  // cookieValues is every value of the cookie name in the request's Cookie headers, in
+  // the order sent, read as cookieValue reads one.
+  cookieValues(headers, name) {
+    const out = [];
+    for (const h of cookieHeaders(headers)) {
+      for (const pair of h.split(";")) {
+        const i = pair.indexOf("=");
+        if (i >= 0 && trimOWS(pair.slice(0, i)) === name) out.push(unquote(trimOWS(pair.slice(i + 1))));
+      }
+    }
+    return out;
+  }
+
   accessToken(headers) {
     return this.cookieValue(headers, this.edgeConfig.access_cookie.name);
   }
@@ -839,14 +852,21 @@ class Edge {
   // cookies go both upstream and back to the browser in this one response. It
   // returns null to fall back to the redirect form (no refresh cookie here, or the
   // control plane unreachable).
+  //
+  // A refresh cookie sent more than once (tossed from a sibling subdomain, or left from
+  // before a change of Path or Domain) is not chosen from: every copy goes to the
+  // control plane, which refuses to guess (401, both cookies cleared), as it does for
+  // the browser's own refresh. Sending the first copy alone would rotate whichever
+  // session was planted first and set its cookies in this browser.
   async refreshAtEdge(asked, url, headers, facts, api, origin) {
     const rc = this.edgeConfig.refresh_cookie;
-    const refreshToken = this.cookieValue(headers, rc.name);
-    if (!refreshToken) return null;
-    let p = this.refreshing.get(refreshToken);
+    const copies = this.cookieValues(headers, rc.name);
+    if (copies.every((v) => v === "")) return null;
+    const refreshCookie = copies.map((v) => `${rc.name}=${v}`).join("; ");
+    let p = this.refreshing.get(refreshCookie);
     if (!p) {
-      p = this.callRefresh(rc.name, refreshToken, origin ?? url.origin).finally(() => this.refreshing.delete(refreshToken));
-      this.refreshing.set(refreshToken, p);
+      p = this.callRefresh(refreshCookie, origin ?? url.origin).finally(() => this.refreshing.delete(refreshCookie));
+      this.refreshing.set(refreshCookie, p);
     }
     const r = await p;
     if (r.kind === "unreachable") return null;
@@ -880,13 +900,15 @@ class Edge {
     return this.outcome(d, url, headers, api, r.setCookies);
   }
 
-  async callRefresh(name, token, requestOrigin) {
+  // callRefresh POSTs the refresh with cookie (the refresh cookie's every copy, as
+  // "name=value" pairs).
+  async callRefresh(cookie, requestOrigin) {
     const origin = this.o.publicOrigin ? new URL(this.o.publicOrigin).origin : requestOrigin;
     let res;
     try {
       res = await this.o.fetch(`${this.o.controlPlane}${this.edgeConfig.refresh_path}`, {
         method: "POST",
-        headers: { cookie: `${name}=${token}`, origin, accept: "application/json" },
+        headers: { cookie, origin, accept: "application/json" },
         redirect: "manual",
         signal: AbortSignal.timeout(this.o.timeoutMs),
       });

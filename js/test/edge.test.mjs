@@ -875,6 +875,36 @@ test("refresh at the edge: new cookies upstream and to the browser in one respon
   assert.match(viaBrowser.response.headers.get("location"), /^\/auth\/refresh\?return_to=/);
 });
 
+test("refresh at the edge: a refresh cookie sent twice is not chosen from: the control plane sees every copy, refuses, and the browser signs in", async () => {
+  // A sibling subdomain can toss a refresh cookie of its own (a __Secure- name with
+  // Domain= the parent, a longer Path so it is sent first). The control plane refuses
+  // a refresh cookie sent twice rather than guess which copy is the browser's; an edge
+  // that sent only the first would rotate the planted session and set its cookies in
+  // the victim's browser (the victim signed in as the attacker).
+  const cp = await controlPlane();
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  const clearing = ["at=; Path=/; Max-Age=0; HttpOnly", "rt=; Path=/; Max-Age=0; HttpOnly"];
+  const calls = [];
+  cp.refresh = (req, res) => {
+    calls.push(req.headers.cookie);
+    // As the control plane answers (cookies.Spec.Read): one copy rotates, two are refused.
+    if ((req.headers.cookie ?? "").split("; ").filter((p) => p.startsWith("rt=")).length !== 1) {
+      return res.writeHead(401, { "content-type": "application/json", "set-cookie": clearing }).end('{"error":{"code":"refresh_token_missing"}}');
+    }
+    res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${cp.sign({ ...fresh(), sub: "attacker" })}; Path=/; HttpOnly`, "rt=next; Path=/; HttpOnly"] }).end("{}");
+  };
+  const edge = createEdge({ module, controlPlane: cp.url, routes });
+  for (const [name, cookie] of [["expired access token", `at=${expired}; rt=planted; rt=mine`], ["no access token", "rt=planted; theme=dark; rt=mine"]]) {
+    calls.length = 0;
+    const o = await edge.handle(get("/dashboard", { cookie }));
+    assert.deepEqual(calls, ["rt=planted; rt=mine"], `${name}: every copy goes to the control plane, none chosen`);
+    assert.notEqual(o.action, "forward", `${name}: forwarded as ${o.identity?.sub}`);
+    assert.equal(o.response.status, 302, name);
+    assert.equal(o.response.headers.get("location"), "/login?return_to=%2Fdashboard", name);
+    assert.deepEqual(o.response.headers.getSetCookie(), clearing, name);
+  }
+});
+
 test("refresh at the edge: only a 401 ends the session; a refresh refused for the request (403, 400) falls back to the browser's own refresh", async () => {
   // The control plane refuses a session's refresh only with 401 (refresh_token_missing,
   // _invalid, _reused) and clears both cookies. A 403 cross_site_request or a 400 is
