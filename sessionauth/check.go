@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/weborigin"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/cookie"
 	"github.com/edgeauth/edgeauth/verifier/jose"
@@ -53,7 +55,13 @@ type CheckerConfig struct {
 	// AllowBearer lets CheckRequest read an "Authorization: Bearer" header when the
 	// request has no access cookie (API clients that are not browsers).
 	AllowBearer bool
-	Now         func() time.Time // default the source's clock
+	// AllowedOrigins are the exact origins (scheme://host[:port]), other than the
+	// API's own, whose pages may send state-changing requests authorized by the access
+	// cookie: an app on a sibling subdomain that calls this API with credentials (the
+	// control plane's allowed_origins, for this API). CheckRequest refuses such a
+	// request from any other origin (ErrCrossSite); see CheckRequest.
+	AllowedOrigins []string
+	Now            func() time.Time // default the source's clock
 }
 
 // NoLeeway, as CheckerConfig.Leeway, means no leeway at all (zero means the default).
@@ -99,6 +107,9 @@ type Checker struct {
 	algs   []jose.Algorithm // from cfg; nil: the edge configuration's or the source's
 	bearer bool
 	now    func() time.Time
+	// crossOrigin refuses cross-origin browser requests with an unsafe method, but
+	// from AllowedOrigins.
+	crossOrigin *http.CrossOriginProtection
 }
 
 // NewChecker checks the configuration and returns a Checker reading keys and
@@ -125,10 +136,21 @@ func NewChecker(src *Source, cfg CheckerConfig) (*Checker, error) {
 	if cfg.Now == nil {
 		cfg.Now = src.cfg.Now
 	}
+	crossOrigin := http.NewCrossOriginProtection()
+	for _, o := range cfg.AllowedOrigins {
+		// Kept as a browser writes it in Origin, which is compared as it comes.
+		browser, err := weborigin.Parse(strings.TrimRight(strings.TrimSpace(o), "/"))
+		if err == nil {
+			err = crossOrigin.AddTrustedOrigin(browser)
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("sessionauth: AllowedOrigins: %q: %w; write it like \"https://app.example.com\"", o, err))
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return &Checker{src: src, cfg: cfg, algs: algs, bearer: cfg.AllowBearer, now: cfg.Now}, nil
+	return &Checker{src: src, cfg: cfg, algs: algs, bearer: cfg.AllowBearer, now: cfg.Now, crossOrigin: crossOrigin}, nil
 }
 
 // Source returns the source the checker reads.
@@ -267,11 +289,27 @@ func (c *Checker) Token(r *http.Request) (token string, viaCookie bool, err erro
 	return "", false, ErrNoToken
 }
 
-// CheckRequest reads the request's token (Token) and checks it (Check).
+// ErrCrossSite: a request with an unsafe method (not GET, HEAD or OPTIONS), authorized
+// by the access cookie, came from a page of another origin than the API's own and
+// CheckerConfig.AllowedOrigins (cross-site request forgery: the browser attaches the
+// cookie on its own). Answered 403 cross_site_request, as the control plane answers it.
+var ErrCrossSite = errors.New("sessionauth: cross-site request refused: its Origin may not send requests authorized by the access cookie")
+
+// CheckRequest reads the request's token (Token) and checks it (Check). A request
+// with an unsafe method whose token is the access cookie must come from the API's own
+// origin or one of CheckerConfig.AllowedOrigins (net/http's CrossOriginProtection:
+// Sec-Fetch-Site same-origin or none, else an Origin naming this host or an allowed
+// origin; a request with neither header is no browser's), else ErrCrossSite, checked
+// before the token: SameSite=Lax lets a sibling subdomain's page post with the cookie,
+// SameSite=None any site's. A Bearer token, which no page can make a browser send, is
+// not concerned.
 func (c *Checker) CheckRequest(r *http.Request) (Identity, error) {
-	tok, _, err := c.Token(r)
+	tok, viaCookie, err := c.Token(r)
 	if err != nil {
 		return Identity{}, err
+	}
+	if viaCookie && c.crossOrigin.Check(r) != nil {
+		return Identity{}, ErrCrossSite
 	}
 	return c.Check(r.Context(), tok)
 }

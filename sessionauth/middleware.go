@@ -26,7 +26,9 @@ func IdentityFrom(ctx context.Context) (Identity, bool) {
 // and checked (CheckRequest), and when roles are given the identity must have one of
 // them. next finds the identity with IdentityFrom. Refusals are answered with a JSON
 // error (see WriteError): 401 without a valid token or with a revoked session, 403
-// without a required role, 503 while the source is stale. Nothing redirects: an API
+// without a required role or for a state-changing request the access cookie authorizes
+// from another origin (CheckRequest: cross-site request forgery), 503 while the
+// source is stale. Nothing redirects: an API
 // client that gets token_expired refreshes (POST /auth/refresh on the control plane)
 // and retries.
 func (c *Checker) Middleware(roles ...string) func(http.Handler) http.Handler {
@@ -80,6 +82,7 @@ type Refusal struct {
 //	token_expired     401  a valid token past its exp: refresh (POST /auth/refresh) and retry
 //	session_inactive  401  the token's session was revoked (logout, logout-all, reuse detection)
 //	invalid_request   400  Cookie headers over the size limits, or (AllowBearer) Authorization sent more than once
+//	cross_site_request 403 a state-changing request authorized by the access cookie from another origin (ErrCrossSite)
 //	missing_role      403  none of the required roles
 //	mfa_required      403  the sign-in used no second factor, which the resource requires
 //	unavailable       503  keys or revocations stale (control plane unreachable): retry later
@@ -91,6 +94,7 @@ var (
 	// RefusalDuplicateAuthorization: verifier.ErrDuplicateAuthorization, answered as the
 	// control plane answers it.
 	RefusalDuplicateAuthorization = Refusal{http.StatusBadRequest, "invalid_request", "the Authorization header is sent more than once: send one"}
+	RefusalCrossSite              = Refusal{http.StatusForbidden, "cross_site_request", "cross-site request refused: this page's origin may not send state-changing requests with the session cookie"}
 	RefusalMissingRole            = Refusal{http.StatusForbidden, "missing_role", "signed in, but without a role this resource requires"}
 	RefusalMFARequired            = Refusal{http.StatusForbidden, "mfa_required", "signed in without a second factor, which this resource requires: turn one on, or sign in again with it"}
 	RefusalUnavailable            = Refusal{http.StatusServiceUnavailable, "unavailable", "authentication is temporarily unavailable: retry shortly"}
@@ -101,6 +105,8 @@ func RefusalFor(err error) Refusal {
 	switch {
 	case errors.Is(err, ErrStale):
 		return RefusalUnavailable
+	case errors.Is(err, ErrCrossSite):
+		return RefusalCrossSite
 	case errors.Is(err, ErrMissingRole):
 		return RefusalMissingRole
 	case errors.Is(err, ErrSecondFactorRequired):
