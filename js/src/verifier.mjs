@@ -132,15 +132,27 @@ export function toMillis(t) {
   return t;
 }
 
+// The module takes now as an i64, and JS converts a BigInt to one modulo 2^64: a time
+// outside this range would be decided as some other time, so it is refused instead.
+const I64_MIN = -(2n ** 63n);
+const I64_MAX = 2n ** 63n - 1n;
+
+// inI64 returns s (whole unix seconds) when the module can take it, else throws.
+function inI64(s) {
+  if (s < I64_MIN || s > I64_MAX) throw new RangeError(`edgeauth: a time the module cannot take (unix seconds outside int64): ${s}`);
+  return s;
+}
+
 /**
  * toUnixSeconds turns a time as JS code holds it into the whole unix seconds the module
- * takes: a Date, milliseconds (Date.now()) or seconds, fractions dropped.
+ * takes: a Date, milliseconds (Date.now()) or seconds, fractions dropped. A time outside
+ * int64 seconds is a RangeError.
  * @param {Date|number|bigint} now
  * @returns {bigint}
  */
 export function toUnixSeconds(now) {
-  if (typeof now === "bigint") return now;
-  return BigInt(Math.floor(toMillis(now) / 1000));
+  if (typeof now === "bigint") return inI64(now);
+  return inI64(BigInt(Math.floor(toMillis(now) / 1000)));
 }
 
 /**
@@ -477,10 +489,10 @@ export class Verifier {
 
   // seconds is toUnixSeconds(now), without making a BigInt per call within one second.
   seconds(now) {
-    if (typeof now === "bigint") return now;
+    if (typeof now === "bigint") return inI64(now);
     const s = Math.floor(toMillis(now) / 1000);
     if (s !== this.second) {
-      this.secondBig = BigInt(s);
+      this.secondBig = inI64(BigInt(s));
       this.second = s;
     }
     return this.secondBig;

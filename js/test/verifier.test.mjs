@@ -134,6 +134,24 @@ test("now: a Date, milliseconds and fractional seconds all mean the same second"
   assert.throws(() => v.decide(request(cookie), "soon"), TypeError);
 });
 
+test("now: a time outside the module's i64 seconds is a RangeError, never wrapped into range", () => {
+  // The module takes now as an i64; JS converts a BigInt to one modulo 2^64, so an
+  // unchecked 2^64 + NOW would be decided as NOW, and 1e300 ms as whatever it wraps to.
+  const v = ready();
+  const cookie = [`__Host-edgeauth=${token(claims())}`];
+  for (const now of [2n ** 64n + BigInt(NOW), 2n ** 63n, -(2n ** 63n) - 1n, 1e300, -1e300, 2 ** 63 * 1000]) {
+    assert.throws(() => v.decide(request(cookie), now), RangeError, `decide at ${now}`);
+    assert.throws(() => v.decideJSON(request(cookie), now), RangeError, `decideJSON at ${now}`);
+    assert.throws(() => v.verifyToken(token(claims()), now), RangeError, `verifyToken at ${now}`);
+    assert.throws(() => toUnixSeconds(now), RangeError, `toUnixSeconds(${now})`);
+  }
+  // The ends of the range are times the module takes (and refuses the token at).
+  assert.equal(toUnixSeconds(2n ** 63n - 1n), 2n ** 63n - 1n);
+  assert.equal(v.decide(request(cookie), 2n ** 63n - 1n).reason, "token_expired");
+  assert.equal(v.decide(request(cookie), -(2n ** 63n)).reason, "token_not_yet_valid");
+  assert.equal(v.decide(request(cookie), BigInt(NOW)).action, "allow");
+});
+
 test("cookies: none, null entries and Fetch's ', '-joined headers", () => {
   const v = ready();
   const t = token(claims());
