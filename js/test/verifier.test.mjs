@@ -152,6 +152,23 @@ test("now: a time outside the module's i64 seconds is a RangeError, never wrappe
   assert.equal(v.decide(request(cookie), BigInt(NOW)).action, "allow");
 });
 
+test("types: every member verifyToken's claims and decide's identity carry is declared (js/types)", async () => {
+  // A member the module returns but the declarations leave out is a compile error for a
+  // TypeScript caller that reads it (claims.mfa: the sign-in used a second factor).
+  const dts = await readFile(new URL("../types/index.d.ts", import.meta.url), "utf8");
+  const members = (name) => {
+    const body = dts.match(new RegExp(`export interface ${name} \\{([^}]*)\\}`))?.[1];
+    assert.ok(body, `interface ${name} in index.d.ts`);
+    return new Set([...body.matchAll(/^\s*(?:readonly\s+)?(\w+)\??:/gm)].map((m) => m[1]));
+  };
+  const v = ready();
+  const full = token(claims({ amr: ["pwd", "mfa"], sess_exp: NOW + 3600 }));
+  const claimsDeclared = members("Claims");
+  for (const key of Object.keys(v.verifyToken(full, NOW))) assert.ok(claimsDeclared.has(key), `Claims lacks ${key}`);
+  const identityDeclared = members("Identity");
+  for (const key of Object.keys(v.decide(request(`__Host-edgeauth=${full}`), NOW).identity)) assert.ok(identityDeclared.has(key), `Identity lacks ${key}`);
+});
+
 test("cookies: none, null entries and Fetch's ', '-joined headers", () => {
   const v = ready();
   const t = token(claims());

@@ -274,6 +274,8 @@ export interface Claims {
   iat?: number;
   nbf?: number;
   exp: number;
+  /** true when the token's sign-in used a second factor (its amr lists "mfa"). */
+  mfa?: boolean;
 }
 
 export interface VerifierOptions {
