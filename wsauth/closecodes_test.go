@@ -36,6 +36,7 @@ var closeConstants = map[string]int{
 	"CloseSecondFactorRequired": wsauth.CloseSecondFactorRequired,
 	"CloseAuthUnavailable":      wsauth.CloseAuthUnavailable,
 	"CloseServerGoingAway":      wsauth.CloseServerGoingAway,
+	"CloseUpstreamGone":         wsauth.CloseUpstreamGone,
 }
 
 // The close codes and reasons sockets are closed with are exactly the documented ones:
@@ -77,7 +78,7 @@ func TestCloseCodesAreTheDocumentedOnes(t *testing.T) {
 
 // closeCodesInSource returns code -> reason for every close the package sends: each
 // exported Close* constant declared in its (non-test) source, with the string literal
-// that follows it wherever it is passed or returned (c.end(CloseSessionExpired,
+// that follows it wherever it is passed, returned or assigned (c.end(CloseSessionExpired,
 // "session_expired"), return CloseLogout, "logout"). Every constant must be sent with
 // exactly one reason, and no two constants may share a number.
 func closeCodesInSource(t *testing.T) map[int]string {
@@ -130,6 +131,8 @@ func closeCodesInSource(t *testing.T) map[int]string {
 				pairs(n.Args)
 			case *ast.ReturnStmt:
 				pairs(n.Results)
+			case *ast.AssignStmt:
+				pairs(n.Rhs)
 			case *ast.CompositeLit:
 				pairs(n.Elts)
 			}

@@ -20,7 +20,9 @@ import (
 // upstream WebSocket server, with the identity headers set (X-Edgeauth-Subject,
 // -Session, -Roles, -Expires-At; every client-sent spelling of them removed first, by
 // verifier.SetIdentityHeaders). When the session ends both sides are closed with the
-// same close code; when either side closes, the other is closed with its code.
+// same close code; when either side closes, the other is closed with its code, and when
+// the upstream drops the connection without a close frame the client is closed with
+// CloseUpstreamGone (1011 upstream_gone: reconnect later).
 type Proxy struct {
 	// Server authorizes the upgrades and holds the client connections.
 	Server *Server
@@ -164,22 +166,30 @@ func (p *Proxy) dial(r *http.Request, id sessionauth.Identity) (*websocket.Conn,
 }
 
 // relay copies messages both ways until either side ends, then closes the other with
-// the close code the ending side gave.
+// the close code the ending side gave: a close frame's code (1000 for one without a
+// code), or, when the upstream ended without a close frame (it crashed, or the network
+// to it failed), CloseUpstreamGone, never 1000, which would tell the client the server
+// meant to end the conversation.
 func (p *Proxy) relay(c *Conn, up *websocket.Conn) {
 	defer c.Close()
 	defer up.Close()
-	errc := make(chan error, 2)
-	go func() { errc <- copyMessages(up, c.Conn) }() // client -> upstream
-	go func() { errc <- copyMessages(c.Conn, up) }() // upstream -> client
-	err := <-errc
+	errc := make(chan copyEnd, 2)
+	go func() { errc <- copyMessages(up, c.Conn, false) }() // client -> upstream
+	go func() { errc <- copyMessages(c.Conn, up, true) }()  // upstream -> client
+	end := <-errc
 	if code, _ := c.CloseCode(); code != 0 {
 		<-errc // the session ended: both sides are being closed with its code
 		return
 	}
 	code, reason := websocket.CloseNormalClosure, ""
 	var ce *websocket.CloseError
-	if errors.As(err, &ce) && ce.Code != websocket.CloseNoStatusReceived && ce.Code != websocket.CloseAbnormalClosure {
+	switch {
+	case errors.As(end.err, &ce) && ce.Code != websocket.CloseNoStatusReceived && ce.Code != websocket.CloseAbnormalClosure:
 		code, reason = ce.Code, ce.Text
+	case errors.As(end.err, &ce) && ce.Code == websocket.CloseNoStatusReceived:
+		// A close frame without a code: a normal closure.
+	case end.upstream:
+		code, reason = CloseUpstreamGone, "upstream_gone"
 	}
 	deadline := time.Now().Add(p.Server.handshake)
 	msg := websocket.FormatCloseMessage(code, reason)
@@ -191,23 +201,47 @@ func (p *Proxy) relay(c *Conn, up *websocket.Conn) {
 	}
 }
 
+// copyEnd is how a copyMessages ended: its error, and whether the side that failed is
+// the upstream (reading it, or writing to it).
+type copyEnd struct {
+	err      error
+	upstream bool
+}
+
 // copyMessages relays data messages from src to dst until src fails (its close frame
-// included) or dst refuses a write.
-func copyMessages(dst, src *websocket.Conn) error {
+// included) or dst refuses a write; srcIsUpstream says which side src is.
+func copyMessages(dst, src *websocket.Conn, srcIsUpstream bool) copyEnd {
 	for {
 		kind, r, err := src.NextReader()
 		if err != nil {
-			return err
+			return copyEnd{err, srcIsUpstream}
 		}
 		w, err := dst.NextWriter(kind)
 		if err != nil {
-			return err
+			return copyEnd{err, !srcIsUpstream}
 		}
-		if _, err := io.Copy(w, r); err != nil {
-			return err
+		rr := &readerErr{r: r}
+		if _, err := io.Copy(w, rr); err != nil {
+			// A failed read of src, or a failed write to dst.
+			return copyEnd{err, srcIsUpstream == (rr.err != nil)}
 		}
 		if err := w.Close(); err != nil {
-			return err
+			return copyEnd{err, !srcIsUpstream}
 		}
 	}
+}
+
+// readerErr is a reader that remembers its error (io.EOF aside), so that a copy can
+// tell a failed read from a failed write.
+type readerErr struct {
+	r   io.Reader
+	err error
+}
+
+func (r *readerErr) Read(p []byte) (int, error) {
+	n, err := r.r.Read(p)
+	if err != nil && err != io.EOF {
+		r.err = err
+	}
+	return n, err
 }

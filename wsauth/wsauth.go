@@ -41,7 +41,7 @@ import (
 // to 4999 are for applications). The close reason is the code's name. Clients should
 // not reconnect on 4000-4010 and 4014 (the session is over: sign in again), may reconnect after
 // refreshing on 4011 and 4013, may reconnect at once on 4012 when they hold the new session's
-// cookies, and may reconnect later, with backoff, on 1013 and 1001.
+// cookies, and may reconnect later, with backoff, on 1013, 1001 and 1011.
 const (
 	// CloseSessionRevoked (reason session_revoked): revoked, cause not known (learned
 	// from the revocation list).
@@ -90,6 +90,11 @@ const (
 	CloseAuthUnavailable = websocket.CloseTryAgainLater
 	// CloseServerGoingAway (going_away, 1001): the server is shutting down.
 	CloseServerGoingAway = websocket.CloseGoingAway
+	// CloseUpstreamGone (upstream_gone, 1011 "internal error"): Proxy only: the
+	// WebSocket server behind the proxy dropped the connection without a close frame
+	// (it crashed, or the network to it failed). An upstream's own close code is
+	// relayed as it is.
+	CloseUpstreamGone = websocket.CloseInternalServerErr
 )
 
 const (
