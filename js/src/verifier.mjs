@@ -118,13 +118,29 @@ const decoder = new TextDecoder();
 // Unix seconds above this are taken for milliseconds (1e11 s is the year 5138).
 const MS_THRESHOLD = 1e11;
 
+const getTime = Date.prototype.getTime;
+
+// isDate recognises a Date from any realm (a sandbox's globals differ from the
+// package's, as isWasmModule allows for the module): getTime checks the internal slot,
+// which an object that only calls itself a Date lacks.
+function isDate(t) {
+  if (t instanceof Date) return true;
+  if (t === null || typeof t !== "object") return false;
+  try {
+    getTime.call(t);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * toMillis turns a Date, milliseconds or seconds into milliseconds.
+ * toMillis turns a Date (of any realm), milliseconds or seconds into milliseconds.
  * @param {Date|number|bigint} t
  * @returns {number}
  */
 export function toMillis(t) {
-  if (t instanceof Date) t = t.getTime();
+  if (isDate(t)) t = getTime.call(t);
   else if (typeof t === "bigint") t = Number(t) * 1000;
   else if (typeof t !== "number") throw new TypeError(`edgeauth: a time must be a Date or a number, not ${typeof t}`);
   else if (Math.abs(t) < MS_THRESHOLD) t *= 1000;

@@ -3,6 +3,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
+import { runInNewContext } from "node:vm";
 import { sign } from "node:crypto";
 import { testKey } from "./keys.mjs";
 import { Verifier, EdgeauthError, REQUIRED_EXPORTS, TWO_PHASE_EXPORTS, toUnixSeconds, cookieHeaders } from "../src/verifier.mjs";
@@ -167,6 +168,21 @@ test("types: every member verifyToken's claims and decide's identity carry is de
   for (const key of Object.keys(v.verifyToken(full, NOW))) assert.ok(claimsDeclared.has(key), `Claims lacks ${key}`);
   const identityDeclared = members("Identity");
   for (const key of Object.keys(v.decide(request(`__Host-edgeauth=${full}`), NOW).identity)) assert.ok(identityDeclared.has(key), `Identity lacks ${key}`);
+});
+
+test("now: a Date of another realm (edge-runtime's sandbox, a vm context) is a Date", () => {
+  // The package and its caller may hold different globals, as isWasmModule allows for
+  // the module: such a Date fails instanceof Date but is a Date all the same.
+  const v = ready();
+  const cookie = [`__Host-edgeauth=${token(claims())}`];
+  const foreign = runInNewContext(`new Date(${NOW * 1000 + 999})`);
+  assert.ok(!(foreign instanceof Date));
+  assert.equal(toUnixSeconds(foreign), BigInt(NOW));
+  assert.equal(v.decide(request(cookie), foreign).action, "allow");
+  assert.equal(v.decide(request(cookie), runInNewContext(`new Date(${(NOW + 601) * 1000})`)).reason, "token_expired");
+  assert.throws(() => v.decide(request(cookie), runInNewContext("new Date(NaN)")), RangeError);
+  // Something that only says it is a Date is not one.
+  assert.throws(() => v.decide(request(cookie), { [Symbol.toStringTag]: "Date", getTime: () => NOW * 1000 }), TypeError);
 });
 
 test("cookies: none, null entries and Fetch's ', '-joined headers", () => {
