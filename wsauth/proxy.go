@@ -21,8 +21,8 @@ import (
 // -Session, -Roles, -Expires-At; every client-sent spelling of them removed first, by
 // verifier.SetIdentityHeaders). When the session ends both sides are closed with the
 // same close code; when either side closes, the other is closed with its code, and when
-// the upstream drops the connection without a close frame the client is closed with
-// CloseUpstreamGone (1011 upstream_gone: reconnect later).
+// the upstream drops the connection without a close frame, or stops reading it, the
+// client is closed with CloseUpstreamGone (1011 upstream_gone: reconnect later).
 type Proxy struct {
 	// Server authorizes the upgrades and holds the client connections.
 	Server *Server
@@ -32,7 +32,15 @@ type Proxy struct {
 	// Dialer connects to the upstream; default a websocket.Dialer with a 10 s
 	// handshake timeout.
 	Dialer *websocket.Dialer
+	// WriteTimeout bounds how long a write to either side may stall (between two
+	// successive writes of a message, not the whole of a long one) before the relay
+	// gives that side up: an upstream that stops reading closes the client with
+	// CloseUpstreamGone, a client that stops reading closes the upstream with 1001.
+	// Default 10 s.
+	WriteTimeout time.Duration
 }
+
+const defaultProxyWriteTimeout = 10 * time.Second
 
 // Refused upstream answers.
 var (
@@ -173,9 +181,13 @@ func (p *Proxy) dial(r *http.Request, id sessionauth.Identity) (*websocket.Conn,
 func (p *Proxy) relay(c *Conn, up *websocket.Conn) {
 	defer c.Close()
 	defer up.Close()
+	stall := p.WriteTimeout
+	if stall <= 0 {
+		stall = defaultProxyWriteTimeout
+	}
 	errc := make(chan copyEnd, 2)
-	go func() { errc <- copyMessages(up, c.Conn, false) }() // client -> upstream
-	go func() { errc <- copyMessages(c.Conn, up, true) }()  // upstream -> client
+	go func() { errc <- copyMessages(up, c.Conn, false, stall) }() // client -> upstream
+	go func() { errc <- copyMessages(c.Conn, up, true, stall) }()  // upstream -> client
 	end := <-errc
 	if code, _ := c.CloseCode(); code != 0 {
 		<-errc // the session ended: both sides are being closed with its code
@@ -190,6 +202,8 @@ func (p *Proxy) relay(c *Conn, up *websocket.Conn) {
 		// A close frame without a code: a normal closure.
 	case end.upstream:
 		code, reason = CloseUpstreamGone, "upstream_gone"
+	case isTimeout(end.err):
+		code = websocket.CloseGoingAway // the client stopped reading
 	}
 	deadline := time.Now().Add(p.Server.handshake)
 	msg := websocket.FormatCloseMessage(code, reason)
@@ -209,19 +223,21 @@ type copyEnd struct {
 }
 
 // copyMessages relays data messages from src to dst until src fails (its close frame
-// included) or dst refuses a write; srcIsUpstream says which side src is.
-func copyMessages(dst, src *websocket.Conn, srcIsUpstream bool) copyEnd {
+// included) or dst refuses a write, or a write to dst stalls for stall;
+// srcIsUpstream says which side src is.
+func copyMessages(dst, src *websocket.Conn, srcIsUpstream bool, stall time.Duration) copyEnd {
 	for {
 		kind, r, err := src.NextReader()
 		if err != nil {
 			return copyEnd{err, srcIsUpstream}
 		}
+		_ = dst.SetWriteDeadline(time.Now().Add(stall))
 		w, err := dst.NextWriter(kind)
 		if err != nil {
 			return copyEnd{err, !srcIsUpstream}
 		}
 		rr := &readerErr{r: r}
-		if _, err := io.Copy(w, rr); err != nil {
+		if _, err := io.Copy(stallWriter{w, dst, stall}, rr); err != nil {
 			// A failed read of src, or a failed write to dst.
 			return copyEnd{err, srcIsUpstream == (rr.err != nil)}
 		}
@@ -244,4 +260,23 @@ func (r *readerErr) Read(p []byte) (int, error) {
 		r.err = err
 	}
 	return n, err
+}
+
+// stallWriter is a message writer whose every write gets stall more to reach the peer
+// (the connection's write deadline, which each frame the writer sends is held to).
+type stallWriter struct {
+	w     io.Writer
+	conn  *websocket.Conn
+	stall time.Duration
+}
+
+func (s stallWriter) Write(p []byte) (int, error) {
+	_ = s.conn.SetWriteDeadline(time.Now().Add(s.stall))
+	return s.w.Write(p)
+}
+
+// isTimeout reports whether err is a timeout (gorilla hides the net error's chain).
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

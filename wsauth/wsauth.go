@@ -92,8 +92,8 @@ const (
 	CloseServerGoingAway = websocket.CloseGoingAway
 	// CloseUpstreamGone (upstream_gone, 1011 "internal error"): Proxy only: the
 	// WebSocket server behind the proxy dropped the connection without a close frame
-	// (it crashed, or the network to it failed). An upstream's own close code is
-	// relayed as it is.
+	// (it crashed, or the network to it failed), or stopped reading it
+	// (Proxy.WriteTimeout). An upstream's own close code is relayed as it is.
 	CloseUpstreamGone = websocket.CloseInternalServerErr
 )
 
