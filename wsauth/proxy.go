@@ -117,7 +117,11 @@ func (p *Proxy) ServePermitted(w http.ResponseWriter, r *http.Request, permit fu
 		_ = up.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason), time.Now().Add(p.Server.handshake))
 		time.AfterFunc(p.Server.handshake, func() { _ = up.Close() })
 	}
-	c, err := p.Server.upgradeAuthorized(w, r, answer, id, closeUp)
+	// The upstream chose the subprotocol (answer, or none): the Server's
+	// Upgrader.Subprotocols are for its own sockets and must not choose another.
+	u := p.Server.upgrader
+	u.Subprotocols = nil
+	c, err := p.Server.upgradeAuthorized(&u, w, r, answer, id, closeUp)
 	if err != nil {
 		_ = up.Close()
 		return

@@ -143,7 +143,8 @@ type Config struct {
 	// must be allowed too.
 	AllowedOrigins []string
 	// Upgrader sets buffer sizes, subprotocols, compression and the handshake timeout;
-	// its CheckOrigin must be nil (the Server checks Origin itself).
+	// its CheckOrigin must be nil (the Server checks Origin itself). Its Subprotocols
+	// are chosen from for Upgrade's sockets; a Proxy answers with the upstream's choice.
 	Upgrader websocket.Upgrader
 	// CloseHandshake is how long a connection being closed waits for the peer's close
 	// frame before its TCP connection is closed; default 1 s.
@@ -280,15 +281,15 @@ func (s *Server) Upgrade(w http.ResponseWriter, r *http.Request, responseHeader 
 		WriteRefusal(w, err)
 		return nil, err
 	}
-	return s.upgradeAuthorized(w, r, responseHeader, id, nil)
+	return s.upgradeAuthorized(&s.upgrader, w, r, responseHeader, id, nil)
 }
 
-// upgradeAuthorized upgrades an authorized request and registers the connection.
-// onEnd, when set, runs once the connection is ended by its session (the proxy closes
-// the upstream with it).
-func (s *Server) upgradeAuthorized(w http.ResponseWriter, r *http.Request, responseHeader http.Header,
+// upgradeAuthorized upgrades an authorized request with u (the Server's upgrader, or
+// the proxy's copy of it) and registers the connection. onEnd, when set, runs once the
+// connection is ended by its session (the proxy closes the upstream with it).
+func (s *Server) upgradeAuthorized(u *websocket.Upgrader, w http.ResponseWriter, r *http.Request, responseHeader http.Header,
 	id sessionauth.Identity, onEnd func(code int, reason string)) (*Conn, error) {
-	ws, err := s.upgrader.Upgrade(w, r, responseHeader)
+	ws, err := u.Upgrade(w, r, responseHeader)
 	if err != nil {
 		return nil, err // the upgrader has answered
 	}
