@@ -27,7 +27,7 @@ type Proxy struct {
 	// Server authorizes the upgrades and holds the client connections.
 	Server *Server
 	// Upstream is the upstream server's base URL (ws://, wss://, http:// or https://);
-	// the request's path and query are appended to its path.
+	// the request's path is appended to its path, the request's query to its query.
 	Upstream *url.URL
 	// Dialer connects to the upstream; default a websocket.Dialer with a 10 s
 	// handshake timeout.
@@ -144,7 +144,14 @@ func (p *Proxy) dial(r *http.Request, id sessionauth.Identity) (*websocket.Conn,
 	// httputil.ReverseProxy forwards it.
 	u.RawPath = strings.TrimSuffix(p.Upstream.EscapedPath(), "/") + r.URL.EscapedPath()
 	u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
-	u.RawQuery = r.URL.RawQuery
+	// The upstream's own query first, then the request's, as httputil.ReverseProxy
+	// joins them.
+	switch {
+	case u.RawQuery == "":
+		u.RawQuery = r.URL.RawQuery
+	case r.URL.RawQuery != "":
+		u.RawQuery += "&" + r.URL.RawQuery
+	}
 	h := r.Header.Clone()
 	for _, name := range hopHeaders {
 		h.Del(name)

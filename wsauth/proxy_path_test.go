@@ -40,3 +40,38 @@ func TestProxyKeepsTheEncodedPath(t *testing.T) {
 		t.Fatalf("upstream asked for %q, want %q", got, "/base/rooms/a%2Fb?x=1")
 	}
 }
+
+// An upstream URL's own query (a key the WebSocket server expects, say) is kept, the
+// request's appended to it, as httputil.ReverseProxy joins them: neither is dropped.
+func TestProxyKeepsTheUpstreamsQuery(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	seen := make(chan string, 3)
+	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
+	upstream := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		seen <- r.URL.EscapedPath() + "?" + r.URL.RawQuery
+		c, err := up.Upgrade(rw, r, nil)
+		if err == nil {
+			c.Close()
+		}
+	}))
+	defer upstream.Close()
+	target, _ := url.Parse(upstream.URL + "/base?key=k1")
+	proxy := httptest.NewServer(&wsauth.Proxy{Server: w.ws, Upstream: target})
+	defer proxy.Close()
+	l := w.cp.Login(t, "ada@example.test", password, "laptop")
+	for _, tc := range []struct{ query, want string }{
+		{"?room=1", "/base/live?key=k1&room=1"},
+		{"", "/base/live?key=k1"},
+	} {
+		c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(proxy.URL, "http")+"/live"+tc.query,
+			http.Header{"Origin": {appOrigin}, "Cookie": {l.Header()}})
+		if err != nil {
+			t.Fatalf("%v %s", err, status(resp))
+		}
+		c.Close()
+		if got := <-seen; got != tc.want {
+			t.Errorf("request %q: upstream asked for %q, want %q", "/live"+tc.query, got, tc.want)
+		}
+	}
+}
