@@ -187,8 +187,8 @@ func (p *Proxy) dial(r *http.Request, id sessionauth.Identity) (*websocket.Conn,
 // relay copies messages both ways until either side ends, then closes the other with
 // the close code the ending side gave: a close frame's code (1000 for one without a
 // code), or, when the upstream ended without a close frame (it crashed, or the network
-// to it failed), CloseUpstreamGone, never 1000, which would tell the client the server
-// meant to end the conversation.
+// to it failed) or stopped reading, CloseUpstreamGone, and when the client did, 1001
+// going away; never 1000, which would say the conversation was ended on purpose.
 func (p *Proxy) relay(c *Conn, up *websocket.Conn) {
 	defer c.Close()
 	defer up.Close()
@@ -213,8 +213,10 @@ func (p *Proxy) relay(c *Conn, up *websocket.Conn) {
 		// A close frame without a code: a normal closure.
 	case end.upstream:
 		code, reason = CloseUpstreamGone, "upstream_gone"
-	case isTimeout(end.err):
-		code = websocket.CloseGoingAway // the client stopped reading
+	default:
+		// The client went without a close frame (its network, its process), or stopped
+		// reading: gone, as a browser leaving the page says it, not a normal closure.
+		code = websocket.CloseGoingAway
 	}
 	deadline := time.Now().Add(p.Server.handshake)
 	msg := websocket.FormatCloseMessage(code, reason)
@@ -284,10 +286,4 @@ type stallWriter struct {
 func (s stallWriter) Write(p []byte) (int, error) {
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.stall))
 	return s.w.Write(p)
-}
-
-// isTimeout reports whether err is a timeout (gorilla hides the net error's chain).
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

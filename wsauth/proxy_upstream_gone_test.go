@@ -66,3 +66,30 @@ func TestProxyUpstreamDroppedIsNotANormalClosure(t *testing.T) {
 	}
 	w.waitCount(0)
 }
+
+// A client that goes without a close frame (its network dropped, its process killed) is
+// passed on to the upstream as 1001 going away, as a browser leaving the page says it,
+// not as 1000, a conversation ended on purpose.
+func TestProxyClientGoneIsGoingAway(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	up := newUpstream(t)
+	target, _ := url.Parse(up.srv.URL)
+	proxy := httptest.NewServer(&wsauth.Proxy{Server: w.ws, Upstream: target})
+	defer proxy.Close()
+	l := w.cp.Login(t, "ada@example.test", password, "laptop")
+	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(proxy.URL, "http")+"/live",
+		http.Header{"Origin": {appOrigin}, "Cookie": {l.Header()}})
+	if err != nil {
+		t.Fatalf("through the proxy: %v %s", err, status(resp))
+	}
+	if _, _, err := c.ReadMessage(); err != nil { // the upstream's greeting
+		t.Fatal(err)
+	}
+	alive(t, c, "proxied socket")
+	c.UnderlyingConn().Close() // no close frame
+	if code := up.closed(t); code != websocket.CloseGoingAway {
+		t.Fatalf("upstream after the client went without a word: %d, want 1001", code)
+	}
+	w.waitCount(0)
+}
