@@ -262,11 +262,13 @@ func checkCookie(p *problems, field string, c Cookie) {
 	default:
 		p.add(field, ".same_site ", q(c.SameSite), " must be Strict, Lax or None")
 	}
-	if hasPrefix(c.Name, "__Host-") {
+	// Browsers match the prefixes without regard to case (RFC 6265bis), and refuse a
+	// Set-Cookie that breaks their rules: such a cookie could never be cleared.
+	if hasPrefixFold(c.Name, "__Host-") {
 		if !c.Secure || c.Path != "/" || c.Domain != "" {
 			p.add(field, ": a __Host- cookie needs secure: true, path \"/\" and no domain (or rename it __Secure-)")
 		}
-	} else if hasPrefix(c.Name, "__Secure-") && !c.Secure {
+	} else if hasPrefixFold(c.Name, "__Secure-") && !c.Secure {
 		p.add(field, ": a __Secure- cookie needs secure: true")
 	}
 }
@@ -328,6 +330,26 @@ func domainSafe(s string) bool {
 }
 
 func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+// hasPrefixFold is hasPrefix with ASCII letters compared without regard to case.
+func hasPrefixFold(s, p string) bool {
+	if len(s) < len(p) {
+		return false
+	}
+	for i := 0; i < len(p); i++ {
+		a, b := s[i], p[i]
+		if 'A' <= a && a <= 'Z' {
+			a += 'a' - 'A'
+		}
+		if 'A' <= b && b <= 'Z' {
+			b += 'a' - 'A'
+		}
+		if a != b {
+			return false
+		}
+	}
+	return true
+}
 
 func pathOf(s string) string {
 	for i := 0; i < len(s); i++ {

@@ -71,6 +71,12 @@ func TestNewRefuses(t *testing.T) {
 			[]string{"__Host- cookie needs"}},
 		{"secure cookie not secure", func(c *Config) { c.RefreshCookie.Secure = false },
 			[]string{"refresh_cookie: a __Secure- cookie needs secure: true"}},
+		// RFC 6265bis matches the prefixes without regard to case, as browsers do: a
+		// cookie named so that they refuse its Set-Cookie could never be cleared.
+		{"host cookie, prefix in lower case, with domain", func(c *Config) { c.AccessCookie.Name, c.AccessCookie.Domain = "__host-at", "example.com" },
+			[]string{"access_cookie: a __Host- cookie needs"}},
+		{"secure cookie, prefix in upper case, not secure", func(c *Config) { c.RefreshCookie.Name, c.RefreshCookie.Secure = "__SECURE-rt", false },
+			[]string{"refresh_cookie: a __Secure- cookie needs secure: true"}},
 		{"samesite none without secure", func(c *Config) {
 			c.RefreshCookie = Cookie{Name: "rt", Path: "/auth", SameSite: "None"}
 		}, []string{"refresh_cookie: SameSite=None needs secure: true"}},
