@@ -169,9 +169,17 @@ function checkOrigins(name, list) {
         // not an origin: said below
       }
     }
-    if (u === null) throw configError(`${name}: ${JSON.stringify(o)} is not an origin (scheme://host[:port], no path); write it like "https://app.example.com"`);
+    if (u === null) throw configError(`${name}: ${JSON.stringify(redactURL(o))} is not an origin (scheme://host[:port], no path); write it like "https://app.example.com"`);
     return u.origin;
   });
+}
+
+// redactURL is a refused URL option as an error may quote it: its user information
+// (user:password@) and its query and fragment replaced with "***", which can carry a
+// password or a token. Not a string: as it is.
+function redactURL(value) {
+  if (typeof value !== "string") return value;
+  return value.replace(/^([^/?#]*\/\/)[^/?#]*@/, "$1***@").replace(/([?#]).*$/s, "$1***");
 }
 
 // serialisedOrigin is the origin of an absolute URL as a browser writes it in Origin,
@@ -205,7 +213,7 @@ function baseURL(name, value) {
   try {
     u = new URL(value);
   } catch {
-    throw configError(`${name} must be an absolute http(s) URL like "https://auth.example.com", not ${JSON.stringify(value)}`);
+    throw configError(`${name} must be an absolute http(s) URL like "https://auth.example.com", not ${JSON.stringify(redactURL(value))}`);
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") throw configError(`${name} must be http(s), not ${u.protocol}`);
   if (u.search || u.hash) throw configError(`${name} must not have a query or fragment`);

@@ -1207,6 +1207,29 @@ test("options: mistakes say what to fix", () => {
   assert.throws(() => createEdge({ module, controlPlane: "http://x", maxStale: 5 }), /unknown option "maxStale"/);
 });
 
+test("options: a URL's password or query never reaches the error that refuses it", () => {
+  // As the Go edge's refused --control-plane (hostdemo TestBinaryLogsHoldNoURLPassword):
+  // a configuration error is printed, logged and kept in deploy logs.
+  const secret = "Cp-Basic-Passw0rd";
+  const cases = [
+    ["controlPlane", { controlPlane: `http://edge:${secret}@127.0.0.1:bad` }],
+    ["controlPlane", { controlPlane: `http://127.0.0.1:bad/?token=${secret}` }],
+    ["webSocketOrigins", { controlPlane: "http://x", webSocketOrigins: [`https://app:${secret}@app.example`] }],
+    ["webSocketOrigins", { controlPlane: "http://x", webSocketOrigins: [`https://app.example/?token=${secret}`] }],
+  ];
+  for (const [name, options] of cases) {
+    let err;
+    try {
+      createEdge({ module, ...options });
+    } catch (e) {
+      err = e;
+    }
+    assert.ok(err instanceof TypeError, `${name} accepted`);
+    assert.match(err.message, new RegExp(name));
+    assert.ok(!err.message.includes(secret), `the secret reached the error: ${err.message.replaceAll(secret, "<secret>")}`);
+  }
+});
+
 test("a configuration the module refuses is reported with the module's reason", async () => {
   const cp = await controlPlane();
   const edge = createEdge({ module, controlPlane: cp.url, routes: { protected: [{ prefix: "/login" }] } });
