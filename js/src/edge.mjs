@@ -1024,11 +1024,22 @@ class Edge {
     try {
       res = await this.o.fetch(forwarded);
     } catch (err) {
-      this.o.log({ level: "error", event: "upstream_unreachable", upstream: new URL(forwarded.url).origin, error: String(err) });
+      const u = new URL(forwarded.url);
+      this.o.log({ level: "error", event: "upstream_unreachable", upstream: u.origin, error: withoutURL(String(err), u) });
       return withCookies(errorResponse(502, "upstream_unreachable", "the edge could not reach the upstream", json), setCookies);
     }
     return proxiedResponse(res, setCookies);
   }
+}
+
+// withoutURL is a fetch error's text with the request's URL in it (Deno's names it:
+// "error sending request for url (...)") cut to its origin, and any other copy of the
+// query replaced: the path and query are the client's, and may carry a token. The
+// Go edge logs the upstream's host and the transport's error, not the URL.
+function withoutURL(text, u) {
+  text = text.split(u.href).join(u.origin);
+  if (u.search.length > 1) text = text.split(u.search.slice(1)).join("***");
+  return text;
 }
 
 /**

@@ -1180,6 +1180,27 @@ test("edge.fetch proxying: an origin that cannot be reached is a 502, and a refr
   assert.ok(logs.some((e) => e.event === "upstream_unreachable" && e.level === "error" && e.upstream === `http://127.0.0.1:${port}`), JSON.stringify(logs));
 });
 
+test("edge.fetch: an upstream's failure is logged without the request's query", async () => {
+  // Deno's fetch names the URL in its error ("error sending request for url (...)"), and
+  // the query is the client's: a token in it reached upstream_unreachable. The Go edge
+  // logs the upstream's host and the transport's error, not the URL (edge.ProxyError).
+  const token = "Query-Tok3n-Secret";
+  const cp = await controlPlane();
+  const logs = [];
+  const denoFetch = async (input, init) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (url.startsWith(cp.url)) return fetch(input, init);
+    throw new TypeError(`error sending request for url (${url}): client error (Connect): tcp connect error: Connection refused (os error 111)`);
+  };
+  const edge = createEdge({ module, controlPlane: cp.url, routes, fetch: denoFetch, log: (e) => logs.push(e) });
+  const res = await edge.fetch(get(`/dashboard?access_token=${token}&x=1`, { cookie: `at=${cp.sign(fresh())}` }), "http://127.0.0.1:9");
+  assert.equal(res.status, 502);
+  const failed = logs.find((e) => e.event === "upstream_unreachable");
+  assert.ok(failed && /Connection refused/.test(failed.error), JSON.stringify(logs));
+  const text = JSON.stringify(logs);
+  assert.ok(!text.includes(token), `the query's token reached the log: ${text.replaceAll(token, "<secret>")}`);
+});
+
 test("edge.fetch: an app that throws after a refresh at the edge still hands the browser its new cookies", async () => {
   // The control plane has rotated; lost with the exception, the new cookies would leave the
   // browser the spent refresh token, read as reuse once the grace window is over.
