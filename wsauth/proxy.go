@@ -97,7 +97,9 @@ func (p *Proxy) ServePermitted(w http.ResponseWriter, r *http.Request, permit fu
 	}
 	up, resp, err := p.dial(r, id)
 	if err != nil {
-		p.Server.log.Warn("wsauth: upstream refused the connection", "upstream", p.Upstream.Redacted(), "err", err)
+		// The upstream's host, as edge.ProxyError logs it: the URL's query (kept, and the
+		// client's appended) may hold an API key or a token.
+		p.Server.log.Warn("wsauth: upstream refused the connection", "upstream", p.Upstream.Host, "err", err)
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized || resp != nil && resp.StatusCode == http.StatusForbidden {
 			sessionauth.Refusal{Status: resp.StatusCode, Code: "upstream_refused", Message: "the WebSocket server refused the connection"}.Write(w)
 			return
