@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/redact"
 	"github.com/edgeauth/edgeauth/internal/weborigin"
 	"github.com/edgeauth/edgeauth/verifier"
 	"github.com/edgeauth/edgeauth/verifier/cookie"
@@ -144,7 +145,7 @@ func NewChecker(src *Source, cfg CheckerConfig) (*Checker, error) {
 			err = crossOrigin.AddTrustedOrigin(browser)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("sessionauth: AllowedOrigins: %q: %w; write it like \"https://app.example.com\"", o, err))
+			errs = append(errs, fmt.Errorf("sessionauth: AllowedOrigins: %q: %w; write it like \"https://app.example.com\"", redact.URL(o), err))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {

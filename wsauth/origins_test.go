@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeauth/edgeauth/internal/redact"
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/edgeauth/edgeauth/wsauth"
 )
@@ -76,10 +77,26 @@ func TestAllowedOriginsThatAreNotOrigins(t *testing.T) {
 			if err == nil {
 				t.Fatalf("%q: accepted", bad)
 			}
-			if msg := err.Error(); !strings.Contains(msg, "AllowedOrigins: "+strconv.Quote(bad)) || !strings.Contains(msg, "not an origin") ||
+			if msg := err.Error(); !strings.Contains(msg, "AllowedOrigins: "+strconv.Quote(redact.URL(bad))) || !strings.Contains(msg, "not an origin") ||
 				!strings.Contains(msg, "https://app.example.com") {
 				t.Errorf("%q: %v", bad, err)
 			}
 		})
+	}
+}
+
+// An AllowedOrigins entry with a password in it (basic auth written into the origin
+// by mistake) is refused without the password: the error is printed at start-up
+// (hostdemo --ws-origins), as sessionauth's ControlPlane is (redact.URL).
+func TestAllowedOriginsErrorHoldsNoPassword(t *testing.T) {
+	const password = "Origin-Passw0rd"
+	for _, bad := range []string{"https://app:" + password + "@app.example", "https://app:" + password + "@app.example/path", "https://app:" + password + "@[::1"} {
+		_, err := wsauth.New(wsauth.Config{Checker: offlineChecker(t), AllowedOrigins: []string{bad}})
+		if err == nil {
+			t.Fatalf("%q accepted", strings.ReplaceAll(bad, password, "<secret>"))
+		}
+		if msg := err.Error(); strings.Contains(msg, password) || !strings.Contains(msg, "AllowedOrigins") {
+			t.Errorf("the error quotes the password: %s", strings.ReplaceAll(msg, password, "<secret>"))
+		}
 	}
 }

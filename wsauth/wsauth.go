@@ -32,6 +32,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/edgeauth/edgeauth/internal/redact"
 	"github.com/edgeauth/edgeauth/internal/weborigin"
 	"github.com/edgeauth/edgeauth/sessionauth"
 	"github.com/gorilla/websocket"
@@ -182,7 +183,7 @@ func New(cfg Config) (*Server, error) {
 		// Kept as a browser writes it in Origin, which is compared as it comes.
 		browser, err := weborigin.Parse(strings.TrimRight(strings.TrimSpace(o), "/"))
 		if err != nil {
-			errs = append(errs, fmt.Errorf("wsauth: AllowedOrigins: %q: %w; write it like \"https://app.example.com\"", o, err))
+			errs = append(errs, fmt.Errorf("wsauth: AllowedOrigins: %q: %w; write it like \"https://app.example.com\"", redact.URL(o), err))
 			continue
 		}
 		origins[browser] = true
