@@ -59,3 +59,29 @@ func TestBinaryLogsHoldNoURLPassword(t *testing.T) {
 		t.Fatalf("a URL's password reached the edge's log or errors:\n%s", out)
 	}
 }
+
+// A --ws PATH=URL refused at start-up does not repeat the URL's password: the flag
+// package quotes a refused value whole, and start-up errors reach the deploy's log.
+func TestBinaryWebSocketFlagErrorsHoldNoURLPassword(t *testing.T) {
+	const password = "Ws-Basic-Passw0rd"
+	var out string
+	for _, ws := range []string{
+		"/live=ws://chat:" + password + "@127.0.0.1:bad",
+		"/live=ftp://chat:" + password + "@127.0.0.1/socket",
+		"live=ws://chat:" + password + "@127.0.0.1/socket",
+		"ws://chat:" + password + "@127.0.0.1/socket",
+		"ws://chat:" + password + "=@127.0.0.1/socket",
+	} {
+		b, err := exec.Command(binary, "--listen", "127.0.0.1:0", "--ws", ws).CombinedOutput()
+		if err == nil {
+			t.Errorf("--ws %q accepted", ws)
+		}
+		if !strings.Contains(string(b), "--ws") && !strings.Contains(string(b), "-ws") {
+			t.Errorf("--ws %q: the refusal does not name the flag:\n%s", ws, b)
+		}
+		out += string(b)
+	}
+	if strings.Contains(out, password) {
+		t.Fatalf("a --ws URL's password reached the edge's errors:\n%s", strings.ReplaceAll(out, password, "<secret>"))
+	}
+}

@@ -74,8 +74,8 @@ func run() error {
 	writeTimeout := flag.Duration("write-timeout", 60*time.Second, "longest time to write a response")
 	idleTimeout := flag.Duration("idle-timeout", 60*time.Second, "how long an idle keep-alive connection is kept open")
 	upstreamTimeout := flag.Duration("upstream-timeout", 30*time.Second, "longest wait for the upstream's (or the control plane's) response headers; 502 after that")
-	var wsRoutes wsRouteFlag
-	flag.Var(&wsRoutes, "ws", "PATH=URL: relay WebSocket upgrades at PATH (a prefix when it ends in /) to the WebSocket server at URL (ws:// or wss://) once the session authorizes them; repeatable. Default with the built-in demo app: "+demoapp.LivePath+" to its chat")
+	var wsFlags wsRouteFlag
+	flag.Var(&wsFlags, "ws", "PATH=URL: relay WebSocket upgrades at PATH (a prefix when it ends in /) to the WebSocket server at URL (ws:// or wss://) once the session authorizes them; repeatable. Default with the built-in demo app: "+demoapp.LivePath+" to its chat")
 	apiPrefixes := flag.String("api-prefixes", "", "comma-separated path prefixes of API routes (like /api/; a prefix is a path exactly unless it ends in /): a request there that needs sign-in gets 401 JSON instead of a redirect, and its refusals are JSON, as the JS edge's apiPrefixes")
 	wsOrigins := flag.String("ws-origins", "", "comma-separated origins whose pages may open WebSockets with the session cookie (default: http:// and this edge's --listen address; on an unspecified address, its loopback names)")
 	flag.Parse()
@@ -87,6 +87,10 @@ func run() error {
 	cpURL, err := url.Parse(*controlPlane)
 	if err != nil || cpURL.Scheme == "" || cpURL.Host == "" {
 		return fmt.Errorf("--control-plane %q is not an absolute URL", redact.URL(*controlPlane))
+	}
+	wsRoutes, err := wsFlags.routes()
+	if err != nil {
+		return err
 	}
 	local, err := loadRoutes(*routesFile)
 	if err != nil {
@@ -315,19 +319,35 @@ func canonicalOrGate(mux *http.ServeMux, gate http.Handler) http.Handler {
 	})
 }
 
-// wsRouteFlag collects --ws PATH=URL.
-type wsRouteFlag []wsRoute
+// wsRouteFlag collects --ws PATH=URL as written; routes reads them. Set refuses
+// nothing: the flag package quotes a refused value whole, and the URL may hold a
+// password.
+type wsRouteFlag []string
 
-func (f *wsRouteFlag) String() string { return fmt.Sprint(*f) }
+func (f *wsRouteFlag) String() string { return fmt.Sprint(len(*f), " route(s)") }
 
 func (f *wsRouteFlag) Set(v string) error {
-	path, target, ok := strings.Cut(v, "=")
-	u, err := url.Parse(target)
-	if !ok || !strings.HasPrefix(path, "/") || err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
-		return fmt.Errorf("want PATH=URL with an absolute path and a ws:// or wss:// URL, not %q", v)
-	}
-	*f = append(*f, wsRoute{path: path, upstream: u})
+	*f = append(*f, v)
 	return nil
+}
+
+// routes reads each PATH=URL; an error quotes the URL without its password
+// (redact.URL).
+func (f wsRouteFlag) routes() ([]wsRoute, error) {
+	var rs []wsRoute
+	for _, v := range f {
+		path, target, ok := strings.Cut(v, "=")
+		u, err := url.Parse(target)
+		if !ok || !strings.HasPrefix(path, "/") || err != nil || (u.Scheme != "ws" && u.Scheme != "wss") || u.Host == "" {
+			shown := path + "=" + redact.URL(target)
+			if !ok || !strings.HasPrefix(path, "/") { // no PATH=: the URL (or PATH) starts v
+				shown = redact.URL(v)
+			}
+			return nil, fmt.Errorf("--ws %q: want PATH=URL with an absolute path and a ws:// or wss:// URL", shown)
+		}
+		rs = append(rs, wsRoute{path: path, upstream: u})
+	}
+	return rs, nil
 }
 
 // defaultCacheEntries bounds the verified-token cache when the route rules do not, as
