@@ -456,12 +456,9 @@ class Edge {
   // listKeyUnknown: the list's header names a kid the loaded JWKS lacks.
   listKeyUnknown(text) {
     if (!this.kids) return false;
-    try {
-      const header = JSON.parse(new TextDecoder().decode(base64urlDecode(String(text).split(".")[0])));
-      return typeof header?.kid === "string" && !this.kids.has(header.kid);
-    } catch {
-      return false; // the module says what is wrong with it
-    }
+    // Unreadable: false; the module says what is wrong with it.
+    const kid = segmentJSON(String(text).split(".")[0])?.kid;
+    return typeof kid === "string" && !this.kids.has(kid);
   }
 
   // keysForList runs before a fetched revocation list is applied: the list is signed
@@ -1239,12 +1236,8 @@ function settledWithin(p, ms) {
 // listExp is a revocation list's exp (unix seconds), null when it cannot be read (the
 // module said what is wrong with such a list when it was refused).
 function listExp(jws) {
-  try {
-    const exp = JSON.parse(new TextDecoder().decode(base64urlDecode(String(jws).split(".")[1]))).exp;
-    return typeof exp === "number" ? exp : null;
-  } catch {
-    return null;
-  }
+  const exp = segmentJSON(String(jws).split(".")[1] ?? "")?.exp;
+  return typeof exp === "number" ? exp : null;
 }
 
 // holdList returns the lists a rebuilt instance must replay once the module has loaded
@@ -1271,14 +1264,12 @@ function covers(a, b) {
   return true;
 }
 
+// readList is what holdList compares of a list the module loaded: iat, sids, before
+// (null when it cannot be read).
 function readList(text) {
-  try {
-    const p = JSON.parse(new TextDecoder().decode(base64urlDecode(String(text).split(".")[1])));
-    if (!Number.isInteger(p.iat) || !Array.isArray(p.sids)) return null;
-    return { text, iat: p.iat, sids: new Set(p.sids), before: Number.isInteger(p.before) ? p.before : 0 };
-  } catch {
-    return null;
-  }
+  const p = segmentJSON(String(text).split(".")[1] ?? "");
+  if (!Number.isInteger(p?.iat) || !Array.isArray(p.sids)) return null;
+  return { text, iat: p.iat, sids: new Set(p.sids), before: Number.isInteger(p.before) ? p.before : 0 };
 }
 
 // The revocation stream's revoked events (controlplane/README.md, "Revocation stream").
