@@ -11,12 +11,10 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// The proxy relays the request's path as the client sent it: an encoded slash in a
-// path segment (a room named "a/b") stays one segment at the upstream.
-func TestProxyKeepsTheEncodedPath(t *testing.T) {
-	w := newWorld(t, worldOptions{})
-	w.cp.CreateUser(t, "ada@example.test", password)
-	seen := make(chan string, 1)
+// pathRecorder starts a WebSocket server that sends the escaped path and query of each
+// upgrade it is asked for on seen, and returns its URL.
+func pathRecorder(t *testing.T) (string, <-chan string) {
+	seen := make(chan string, 3)
 	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 	upstream := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		seen <- r.URL.EscapedPath() + "?" + r.URL.RawQuery
@@ -25,8 +23,17 @@ func TestProxyKeepsTheEncodedPath(t *testing.T) {
 			c.Close()
 		}
 	}))
-	defer upstream.Close()
-	target, _ := url.Parse(upstream.URL + "/base")
+	t.Cleanup(upstream.Close)
+	return upstream.URL, seen
+}
+
+// The proxy relays the request's path as the client sent it: an encoded slash in a
+// path segment (a room named "a/b") stays one segment at the upstream.
+func TestProxyKeepsTheEncodedPath(t *testing.T) {
+	w := newWorld(t, worldOptions{})
+	w.cp.CreateUser(t, "ada@example.test", password)
+	upstream, seen := pathRecorder(t)
+	target, _ := url.Parse(upstream + "/base")
 	proxy := httptest.NewServer(&wsauth.Proxy{Server: w.ws, Upstream: target})
 	defer proxy.Close()
 	l := w.cp.Login(t, "ada@example.test", password, "laptop")
@@ -46,17 +53,8 @@ func TestProxyKeepsTheEncodedPath(t *testing.T) {
 func TestProxyKeepsTheUpstreamsQuery(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	w.cp.CreateUser(t, "ada@example.test", password)
-	seen := make(chan string, 3)
-	up := websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
-	upstream := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
-		seen <- r.URL.EscapedPath() + "?" + r.URL.RawQuery
-		c, err := up.Upgrade(rw, r, nil)
-		if err == nil {
-			c.Close()
-		}
-	}))
-	defer upstream.Close()
-	target, _ := url.Parse(upstream.URL + "/base?key=k1")
+	upstream, seen := pathRecorder(t)
+	target, _ := url.Parse(upstream + "/base?key=k1")
 	proxy := httptest.NewServer(&wsauth.Proxy{Server: w.ws, Upstream: target})
 	defer proxy.Close()
 	l := w.cp.Login(t, "ada@example.test", password, "laptop")
