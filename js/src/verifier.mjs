@@ -173,9 +173,13 @@ export function toUnixSeconds(now) {
 
 /**
  * cookieHeaders turns what a platform hands over for Cookie into the list of header
- * values the module takes: one string, several, none (null or undefined), or a Fetch
- * Headers object. Fetch's Headers.get joins repeated Cookie headers with ", ", which
- * is not the cookie separator ("; "), so the joined value is split back.
+ * values the module takes: one string (one header), several, none (null or undefined),
+ * or a Fetch Headers object. A string is never split at ", ": browsers store cookie
+ * values with ", " in them, so a page on a sibling subdomain could set
+ * `x=y, __Host-edgeauth_at=<its token>` and a split would read that as the access
+ * cookie (SECURITY.md). Node and Deno.serve join repeated Cookie fields with "; " as
+ * RFC 9113 asks; a front end that joins them with ", " hides every cookie after the
+ * first, so the visitor looks signed out: it fails closed.
  * @param {string|null|undefined|Array<string|null|undefined>|Headers} cookies
  * @returns {string[]}
  */
@@ -190,8 +194,7 @@ export function cookieHeaders(cookies) {
   for (const c of list) {
     if (c == null || c === "") continue;
     if (typeof c !== "string") throw new TypeError("edgeauth: each Cookie header must be a string");
-    if (c.indexOf(", ") < 0) out.push(c);
-    else for (const part of c.split(", ")) if (part !== "") out.push(part);
+    out.push(c);
   }
   return out;
 }
@@ -605,9 +608,9 @@ export class Verifier {
     const { method, path } = request;
     const query = request.query || "";
     const auth = request.authorization || "";
-    // One Cookie header without ", " (the usual case) needs no list.
+    // One Cookie header (the usual case) needs no list.
     const c = request.cookies;
-    const single = typeof c === "string" && c !== "" && c.indexOf(", ") < 0;
+    const single = typeof c === "string" && c !== "";
     const cookies = single ? null : cookieHeaders(c);
     if (typeof method !== "string" || typeof path !== "string" || typeof query !== "string" || typeof auth !== "string") {
       return this.decideJSONOnce(request, now); // the JSON form refuses what it must, as before

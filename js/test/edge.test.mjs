@@ -185,7 +185,8 @@ test("the edges' answers: the shared table the Go edge runs too (verifier/testda
   };
   for (const c of table.cases) {
     const cookies = [];
-    if (c.access !== "none") cookies.push(`at=${tokens[c.access] ?? assert.fail(`${c.name}: access ${c.access}`)}`);
+    if (c.access === "smuggled") cookies.push(`theme=dark, at=${tokens.valid}`);
+    else if (c.access !== "none") cookies.push(`at=${tokens[c.access] ?? assert.fail(`${c.name}: access ${c.access}`)}`);
     if (c.refresh_cookie) cookies.push("rt=old");
     const headers = { ...c.headers, ...(cookies.length > 0 && { cookie: cookies.join("; ") }) };
     const body = c.method === "GET" || c.method === "HEAD" ? undefined : "a=1";
