@@ -272,7 +272,7 @@ class Edge {
     this.edgeConfig = null; // the published document, parsed
     this.refreshing = new Map(); // refresh token -> Promise (one refresh per token at a time)
     this.lastKeyRefetch = -Infinity;
-    this.kids = null; // kids of the loaded JWKS (keysForList)
+    this.kids = null; // kids of the loaded JWKS (keyUnknown)
     this.jwks = []; // the loaded JWKS's keys (revokePushed)
     this.pushed = new Map(); // sid -> when (ms) the stream pushed it as revoked (revokePushed)
     this.heldLists = []; // the revocation lists a rebuilt instance replays (holdList)
@@ -281,7 +281,7 @@ class Edge {
     this.docs = {
       config: new Document({ ...common, url: cp + WELL_KNOWN.edgeConfig, apply: (t) => this.applyConfig(t) }),
       keys: new Document({ ...common, url: cp + WELL_KNOWN.jwks, apply: (t) => this.applyKeys(t) }),
-      revocations: new Document({ ...common, url: cp + WELL_KNOWN.revocations, apply: (t) => this.applyRevocations(t), beforeApply: (t) => this.keysForList(t), expiresAt: listExp }),
+      revocations: new Document({ ...common, url: cp + WELL_KNOWN.revocations, apply: (t) => this.applyRevocations(t), beforeApply: (t) => this.keysFor(t), expiresAt: listExp }),
     };
     this.docList = Object.values(this.docs);
     this.starting = null;
@@ -338,14 +338,19 @@ class Edge {
         log: this.o.log,
         onList: (jws) => {
           // A list signed by a key not fetched yet (an immediate rotation) is refused
-          // here; the polled list, which waits for the keys (keysForList), follows.
-          if (this.listKeyUnknown(jws)) void this.docs.revocations.refresh().catch(() => {});
+          // here; the polled list, which waits for the keys (keysFor), follows.
+          if (this.keyUnknown(jws)) void this.docs.revocations.refresh().catch(() => {});
           this.docs.revocations.acceptBody(jws);
         },
         // The list is fetched at once; the event, once verified, refuses its session
         // at once (revokePushed), however long that fetch or the list's rebuild takes.
+        // An event signed by a key rotated in since the keys were fetched fetches them
+        // (at most once per cooldown) and is checked again, as sessionauth's applyEvent
+        // does: refused, it left its session admitted until a list named it, and the
+        // list fetched for it may predate it.
         onRevoked: (jws) => {
           void this.docs.revocations.refresh().catch(() => {});
+          if (this.keyUnknown(jws)) return this.keysFor(jws, "revoked").then(() => this.revokePushed(jws));
           this.revokePushed(jws);
         },
       }).start();
@@ -453,26 +458,27 @@ class Edge {
     this.o.log({ level: "info", event: "session_revoked_pushed", reason: payload.reason });
   }
 
-  // listKeyUnknown: the list's header names a kid the loaded JWKS lacks.
-  listKeyUnknown(text) {
+  // keyUnknown: the header of a JWS (a list, a revoked event) names a kid the loaded JWKS lacks.
+  keyUnknown(text) {
     if (!this.kids) return false;
     // Unreadable: false; the module says what is wrong with it.
     const kid = segmentJSON(String(text).split(".")[0])?.kid;
     return typeof kid === "string" && !this.kids.has(kid);
   }
 
-  // keysForList runs before a fetched revocation list is applied: the list is signed
+  // keysFor runs before a fetched revocation list is applied (and before a revoked
+  // event naming an unknown kid is checked; what says which): the list is signed
   // by the active key, so after a rotation it may need keys fetched at the same time
   // (wait for them) or not fetched yet (fetch them, at most once per cooldown), or it
   // would be refused and the edge turn stale with good keys one fetch away.
   // Each wait is bounded by timeoutMs: workerd cancels the I/O of a request that has
   // ended, and a key set fetch started there never settles.
-  async keysForList(text) {
+  async keysFor(text, what = "revocations") {
     if (this.docs.keys.inflight) await settledWithin(this.docs.keys.inflight, this.o.timeoutMs);
     const now = this.o.nowMs();
-    if (this.listKeyUnknown(text) && now - this.lastKeyRefetch >= this.o.keyRefetchCooldownMs) {
+    if (this.keyUnknown(text) && now - this.lastKeyRefetch >= this.o.keyRefetchCooldownMs) {
       this.lastKeyRefetch = now;
-      this.o.log({ level: "info", event: "unknown_key_refetch", for: "revocations" });
+      this.o.log({ level: "info", event: "unknown_key_refetch", for: what });
       await settledWithin(this.docs.keys.refresh(), this.o.timeoutMs);
     }
   }

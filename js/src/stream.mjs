@@ -23,9 +23,11 @@ const HEALTHY_MS = MAX_BACKOFF_MS;
 export class RevocationStream {
   /**
    * @param {{url: string, fetch: typeof fetch, timeoutMs: number, log: (e: object) => void,
-   *   onList: (jws: string) => void, onRevoked: (jws: string) => void, nowMs?: () => number,
+   *   onList: (jws: string) => void, onRevoked: (jws: string) => void | Promise<void>, nowMs?: () => number,
    *   random?: () => number, timers?: {setTimeout: typeof setTimeout, clearTimeout: typeof clearTimeout}}} o
-   * onList and onRevoked throw when they refuse an event (logged; its id is not kept).
+   * onList and onRevoked throw (or return a promise that rejects) when they refuse an
+   * event (logged; its id is not kept). Events are applied one at a time, in order: one
+   * that waits (a key set fetch) holds the next.
    * nowMs, random and timers (the wait between attempts) are Date.now, Math.random and
    * the global timers unless a test replaces them.
    */
@@ -116,7 +118,7 @@ export class RevocationStream {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + (buf[nl] === "\r" && buf[nl + 1] === "\n" ? 2 : 1));
           if (line === "") {
-            if (event.data.length > 0) this.dispatch(event);
+            if (event.data.length > 0) await this.dispatch(event);
             event = { type: "message", data: [], id: null };
             continue;
           }
@@ -134,11 +136,11 @@ export class RevocationStream {
     }
   }
 
-  dispatch(e) {
+  async dispatch(e) {
     const data = e.data.join("\n");
     try {
-      if (e.type === "revocations") this.o.onList(data);
-      else if (e.type === "revoked") this.o.onRevoked(data);
+      if (e.type === "revocations") await this.o.onList(data);
+      else if (e.type === "revoked") await this.o.onRevoked(data);
       else return;
       if (e.id !== null) this.lastEventId = e.id; // only once applied: a resume replays what failed
     } catch (err) {

@@ -1409,6 +1409,31 @@ test("revocation stream: a revoked event that fails a check (signature, issuer, 
   await waitUntil("the genuine event refuses the session", async () => (await edge.handle(get("/dashboard", { cookie: tok }))).reason === "revoked");
 });
 
+test("revocation stream: a revoked event signed by a key rotated in since the keys were fetched fetches them and refuses its session at once, as sessionauth does", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const logs = [];
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t, revocationStream: true, log: (e) => logs.push(e) });
+  after(() => edge.close());
+  const tok = `at=${cp.sign(fresh())}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  await waitUntil("stream connected", () => cp.streams.length === 1 && edge.stream.connected);
+  const list = "/.well-known/edgeauth/revocations";
+
+  // The control plane rotates: k2 signs from now on, events and lists. The list fetch
+  // the event starts stalls, and when it comes it was built before the revocation.
+  cp.keys.unshift(keyPair("k2"));
+  cp.delay[list] = 1500;
+  t += 1000;
+  cp.push("revoked", revokedEvent(cp), "9");
+  await waitUntil("the event applied or refused", () => edge.stream.lastEventId === "9" || logs.some((e) => e.event === "revocation_event_refused"));
+  assert.ok(!logs.some((e) => e.event === "revocation_event_refused"), JSON.stringify(logs.filter((e) => e.event === "revocation_event_refused")));
+  assert.ok(edge.docs.revocations.inflight, "the list fetch is still pending");
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).reason, "revoked", "right after the push, with the list stalled");
+  await waitUntil("the stalled list loaded", () => edge.docs.revocations.inflight === null);
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).reason, "revoked", "after a list that predates the revocation");
+});
+
 test("revocation stream: a stream that stays open but pushes no list (its replica cannot rebuild or sign) does not stop the polls: the list is fetched once past its max-age", async () => {
   let t = now;
   const cp = await controlPlane(() => t);
