@@ -259,7 +259,15 @@ export function createEdge(options) {
   // Called as a plain function: workerd refuses fetch called with another `this`.
   const doFetch = (input, init) => (o.fetch ?? globalThis.fetch)(input, init);
   const clock = o.now ?? Date.now;
-  const nowMs = () => toMillis(clock());
+  // A time is refused where it is read, with what to fix. One the module cannot take
+  // (unix seconds outside int64: toUnixSeconds) was refused inside the instance's call,
+  // which read as a module failure: the instance was replaced on every request, and
+  // the rebuilt one dropped its revocation list (replayed at the same time).
+  const nowMs = () => {
+    const t = toMillis(clock());
+    if (!(Math.abs(t / 1000) < 2 ** 63)) throw new RangeError(`edgeauth: options.now returned a time the module cannot take (unix seconds outside int64): ${t} ms`);
+    return t;
+  };
   const log = o.log ?? ((e) => { if (e.level === "error" || e.level === "warn") console.warn("edgeauth:", JSON.stringify(e)); });
   return new Edge({ ...o, controlPlane, routes, bearerProxy, apiPrefixes: o.apiPrefixes ?? [], webSocketOrigins, fetch: doFetch, nowMs, log });
 }

@@ -569,6 +569,27 @@ test("fails closed once keys and revocations are older than maxStaleMs, recovers
   assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
 });
 
+test("a clock the module cannot take (outside int64 seconds) fails the request with a clear error, and keeps the instance and its revocation list", async () => {
+  let t = now;
+  const cp = await controlPlane(() => now);
+  const logs = [];
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t, log: (e) => logs.push(e) });
+  cp.revoked = ["c2Vzc2lvbi1vbmUtMTIzNDU2"];
+  const tok = `at=${cp.sign(fresh())}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).reason, "revoked");
+  const instance = edge.verifier;
+  const lists = cp.hits["/.well-known/edgeauth/revocations"];
+  // A clock gone far into the past: every document reads as fresh, the module cannot take the time.
+  t = -1e22;
+  const outcomes = [];
+  for (let i = 0; i < 3; i++) outcomes.push(await edge.handle(get("/dashboard", { cookie: tok })).then((o) => `${o.response?.status} ${o.reason}`, (err) => err.message));
+  assert.ok(edge.verifier === instance, `the instance was replaced: ${JSON.stringify(logs.map((e) => e.event))}`);
+  for (const o of outcomes) assert.match(o, /options\.now returned a time the module cannot take/);
+  t = now;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).reason, "revoked");
+  assert.equal(cp.hits["/.well-known/edgeauth/revocations"], lists, "the list was dropped and fetched again");
+});
+
 test("a document a shared cache has held for a while (Age) is due when its max-age runs out, not a max-age later", async () => {
   // Key rotation's timings (pre_publish > jwks_max_age + reload) count on an edge
   // holding a key set at most max-age after the control plane served it. A CDN in front
