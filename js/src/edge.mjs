@@ -1012,7 +1012,7 @@ class Edge {
         // browser left with the spent refresh token would read as reuse once the grace
         // window is over. So the new cookies go out with a 500; with nothing to hand on,
         // the exception stays the runtime's to report.
-        this.o.log({ level: "error", event: "app_failed", error: String(err?.stack ?? err) });
+        this.o.log({ level: "error", event: "app_failed", error_type: errorType(err), stack: stackFrames(err) });
         return withCookies(errorResponse(500, "internal", "the app failed", this.isAPIRequest(request, appPath(request.url, ctx.basePath))), o.setCookies);
       }
     }
@@ -1051,6 +1051,21 @@ function withoutURL(text, u) {
   text = text.split(u.href).join(u.origin);
   if (u.search.length > 1) text = text.split(u.search.slice(1)).join("***");
   return text;
+}
+
+// errorType and stackFrames are what the edge logs of an app's exception it answers for:
+// its type and where it was thrown, never its message or value, as the control plane
+// logs a handler's panic (httpapi: "the type and the stack, never the value"). An app's
+// error can carry a secret: a database URL with its password, a token it was handed.
+function errorType(err) {
+  return err !== null && typeof err === "object" ? (err.constructor?.name ?? "Object") : typeof err;
+}
+
+// stackFrames keeps the frame lines of a V8 stack (every runtime the edge runs in:
+// Node, Deno, workerd, edge-runtime), which follow the "Name: message" lines.
+function stackFrames(err) {
+  const stack = err !== null && typeof err === "object" ? err.stack : undefined;
+  return typeof stack === "string" ? stack.split("\n").filter((l) => /^\s+at /.test(l)).join("\n") : undefined;
 }
 
 /**

@@ -1236,9 +1236,26 @@ test("edge.fetch: an app that throws after a refresh at the edge still hands the
   const res = await edge.fetch(get("/dashboard", { cookie: `at=${expired}; rt=old` }), boom);
   assert.equal(res.status, 500);
   assert.deepEqual(res.headers.getSetCookie(), renewed);
-  assert.ok(logs.some((e) => e.event === "app_failed" && e.level === "error" && /the app broke/.test(e.error)), JSON.stringify(logs));
+  // The exception's type and where it was thrown, not its message, as the control plane
+  // logs a handler's panic (httpapi: the type and the stack, never the value).
+  assert.ok(logs.some((e) => e.event === "app_failed" && e.level === "error" && e.error_type === "Error" && /^\s+at boom /m.test(e.stack)), JSON.stringify(logs));
   // With nothing to hand on, the app's exception is the runtime's to report, as before.
   await assert.rejects(edge.fetch(get("/dashboard", { cookie: `at=${cp.sign(fresh())}` }), boom), /the app broke/);
+});
+
+test("edge.fetch: an app's exception after a refresh at the edge is logged without its message, which may carry a secret", async () => {
+  const cp = await controlPlane();
+  const expired = cp.sign({ iat: Math.floor(now / 1000) - 700, exp: Math.floor(now / 1000) - 100 });
+  cp.refresh = (req, res) => res.writeHead(200, { "content-type": "application/json", "set-cookie": [`at=${cp.sign(fresh())}; Path=/`, "rt=new; Path=/"] }).end("{}");
+  const logs = [];
+  const edge = createEdge({ module, controlPlane: cp.url, routes, log: (e) => logs.push(e) });
+  const secret = "Db-Passw0rd-of-the-app";
+  const app = () => { throw new Error(`connect postgres://app:${secret}@db.internal/app: connection refused (token=${secret})`); };
+  const res = await edge.fetch(get("/dashboard", { cookie: `at=${expired}; rt=old` }), app);
+  assert.equal(res.status, 500);
+  const text = JSON.stringify(logs);
+  assert.ok(logs.some((e) => e.event === "app_failed"), text);
+  assert.ok(!text.includes(secret), `the app's secret reached the log: ${text.replaceAll(secret, "<secret>")}`);
 });
 
 test("options: mistakes say what to fix", () => {
