@@ -423,7 +423,7 @@ class Edge {
 
   applyKeys(text) {
     if (!this.verifier) throw new Error("edgeauth: keys before configuration");
-    this.verifier.loadKeys(text);
+    this.load(() => this.verifier.loadKeys(text));
     try {
       this.jwks = JSON.parse(text).keys;
       this.kids = new Set(this.jwks.map((k) => k?.kid));
@@ -493,7 +493,8 @@ class Edge {
 
   applyRevocations(text) {
     if (!this.verifier) throw new Error("edgeauth: revocation list before configuration");
-    this.verifier.loadRevocations(text, this.o.nowMs());
+    const now = this.o.nowMs();
+    this.load(() => this.verifier.loadRevocations(text, now));
     const l = readList(text);
     this.heldLists = holdList(this.heldLists, text, l);
     // A pushed session stays refused until a list issued more than the leeway after it
@@ -593,6 +594,19 @@ class Edge {
       return typeof d.then === "function" ? d.catch((err) => this.failed(v, err)) : d;
     } catch (err) {
       return this.failed(v, err);
+    }
+  }
+
+  // load runs a document's load into the current instance. A trap there (memory
+  // exhausted) leaves the instance unusable (verifier/ABI.md) as in a decision: it is
+  // replaced at once, holding the documents it held before, as the Go host discards it
+  // (wasmhost). Kept, it served on, and refused the next key sets, however ordinary.
+  load(fn) {
+    const v = this.verifier;
+    try {
+      fn();
+    } catch (err) {
+      this.failed(v, err);
     }
   }
 

@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { createHash, sign } from "node:crypto";
 import { gzipSync, gunzipSync } from "node:zlib";
+import v8 from "node:v8";
 import { testKey } from "./keys.mjs";
 import { createEdge, isIdentityHeader } from "../src/index.mjs";
 import { cleanHeaders } from "../src/edge.mjs";
@@ -588,6 +589,47 @@ test("a clock the module cannot take (outside int64 seconds) fails the request w
   t = now;
   assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).reason, "revoked");
   assert.equal(cp.hits["/.well-known/edgeauth/revocations"], lists, "the list was dropped and fetched again");
+});
+
+// withWasmMemoryCap runs fn with every wasm memory capped at pages (64 KiB each), as the
+// Go host caps an instance's (wasmhost.Options.MemoryLimitPages): a module call that
+// needs more traps (verifier/ABI.md: "a trap (a module bug or memory exhaustion)").
+async function withWasmMemoryCap(pages, fn) {
+  v8.setFlagsFromString(`--wasm-max-mem-pages=${pages}`);
+  try {
+    return await fn();
+  } finally {
+    v8.setFlagsFromString("--wasm-max-mem-pages=4294967295"); // V8's default
+  }
+}
+
+test("a trap while loading a key set (memory exhausted) replaces the instance, as ABI.md asks: the next key set loads", async () => {
+  let t = now;
+  const cp = await controlPlane(() => t);
+  const logs = [];
+  const edge = createEdge({ module, controlPlane: cp.url, routes, now: () => t, log: (e) => logs.push(e) });
+  const tok = `at=${cp.sign(fresh())}`;
+  assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+  const first = edge.verifier;
+  await withWasmMemoryCap(first.x.memory.buffer.byteLength / 65536, async () => {
+    // A key set too large for the memory the instance has: load_keys traps.
+    const [k1] = cp.keys;
+    cp.keys = [k1, ...Array.from({ length: 2000 }, (_, i) => ({ jwk: { ...k1.jwk, kid: `k1-${i}` } }))];
+    t += 61_000; // the keys are due
+    const background = [];
+    assert.equal((await edge.handle(get("/dashboard", { cookie: tok }), { waitUntil: (p) => background.push(p) })).action, "forward");
+    await Promise.all(background);
+    const refused = logs.find((e) => e.event === "document_refused" && e.url.endsWith("/.well-known/jwks.json"));
+    assert.equal(refused?.error, "unreachable", "load_keys trapped");
+
+    // A rotation then publishes an ordinary key set: it loads, and its key's tokens pass.
+    const k2 = keyPair("k2");
+    cp.keys = [k2, k1];
+    const o = await edge.handle(get("/dashboard", { cookie: `at=${cp.sign(fresh(), k2)}` }));
+    assert.equal(o.action, "forward", `${o.reason} ${o.response?.status}: ${JSON.stringify(logs.slice(1))}`);
+    assert.equal((await edge.handle(get("/dashboard", { cookie: tok }))).action, "forward");
+    assert.ok(edge.verifier !== first, "the trapped instance is still the edge's");
+  });
 });
 
 test("a document a shared cache has held for a while (Age) is due when its max-age runs out, not a max-age later", async () => {
