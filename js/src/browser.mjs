@@ -104,8 +104,8 @@ export function createAuthFetch(options = {}) {
       return res;
     }
     // A challenge of another scheme only (Basic, Digest...) is the API's own: no session
-    // refresh answers it. The edges send Bearer, the control plane none (and a
-    // cross-origin API's header is unreadable unless it exposes it): those refresh.
+    // refresh answers it. The edges and the control plane send Bearer, and a
+    // cross-origin API's header is unreadable unless it exposes it: those refresh.
     const challenge = res.headers.get("www-authenticate");
     if (challenge !== null && !offersBearer(challenge)) return res;
     let ok;

@@ -137,7 +137,7 @@ test("browser: a 401 whose challenge is not Bearer is the API's own, not the ses
     ['Bearer error="invalid_token", error_description="the access token expired"', true], // the edges, sessionauth
     ['Basic realm="x", Bearer', true],
     ["bearer", true],
-    [null, true], // the control plane sends none (nor can a cross-origin caller read one)
+    [null, true], // none readable: a cross-origin API that does not expose it
   ];
   for (const [challenge, refreshes] of cases) {
     const s = site();
