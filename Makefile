@@ -58,7 +58,7 @@ demo: ## control plane (dev) and the Go edge with verifier.wasm: open http://127
 	$(GO) run ./controlplane/cmd/edgeauth serve --dev --listen $(DEMO_CONTROL_PLANE) --public-url http://$(DEMO_EDGE) & \
 	sleep 3; $(GO) run ./hostdemo --control-plane http://$(DEMO_CONTROL_PLANE) --listen $(DEMO_EDGE)
 
-# --- the JS package and its examples (js/, examples/; README "JavaScript edge") ---
+# --- the JS package and its examples (js/, examples/; README "The edge in JavaScript") ---
 .PHONY: js-pack examples-deps test-edge bench-js
 JS_TARBALL = build/edgeauth-edge-$(shell node -p 'require("./js/package.json").version').tgz
 
