@@ -12,6 +12,14 @@ func TestURL(t *testing.T) {
 		{"https://edge:s3cret@auth.example.com:port", "(not shown: it may hold credentials)"},
 		{"mailto:edge:s3cret@example.com", "(not shown: it may hold credentials)"},
 		{"not a url", "not a url"},
+		// A query's values are secrets as often as a password (an API key, a token):
+		// hidden, their keys kept.
+		{"https://auth.example.com/?key=s3cret", "https://auth.example.com/?key=xxxxx"},
+		{"wss://chat.example.com/socket?room=1&token=s3cret", "wss://chat.example.com/socket?room=xxxxx&token=xxxxx"},
+		{"https://edge:s3cret@auth.example.com/x?a=s3cret&&b", "https://edge:xxxxx@auth.example.com/x?a=xxxxx&&xxxxx"},
+		{"https://auth.example.com?s3cret", "https://auth.example.com?xxxxx"},
+		{"https://auth.example.com:port/?token=s3cret", "(not shown: it may hold credentials)"},
+		{"urn:edge?token=s3cret", "(not shown: it may hold credentials)"},
 	} {
 		got := URL(tc.in)
 		if got != tc.want || strings.Contains(got, "s3cret") {
