@@ -727,7 +727,7 @@ func (s *Source) get(ctx context.Context, u, etag string) (body []byte, newETag 
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
-		return nil, "", false, err
+		return nil, "", false, redact.Error(err) // it quotes u, query and all
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {

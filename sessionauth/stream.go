@@ -90,7 +90,7 @@ func (s *Source) streamOnce(ctx context.Context) (gotList bool, err error) {
 	}
 	resp, err := s.streamClient.Do(req)
 	if err != nil {
-		return false, err
+		return false, redact.Error(err) // it quotes the URL, query and all
 	}
 	defer resp.Body.Close()
 	switch {

@@ -58,7 +58,7 @@ func (c *Configurator) Sync(ctx context.Context) (bool, error) {
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return false, fmt.Errorf("edge: edge configuration: %w", err)
+		return false, fmt.Errorf("edge: edge configuration: %w", redact.Error(err)) // it quotes c.URL, query and all
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {

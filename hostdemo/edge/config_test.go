@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/edgeauth/edgeauth/hostdemo/edge"
+	"github.com/edgeauth/edgeauth/internal/freeport"
 	"github.com/edgeauth/edgeauth/verifier"
 )
 
@@ -47,6 +48,24 @@ func TestConfiguratorErrorsHoldNoURLPassword(t *testing.T) {
 		if !strings.Contains(err.Error(), u.Host) {
 			t.Errorf("the error does not say which control plane: %v", err)
 		}
+	}
+}
+
+// A control plane URL with a secret in its query (a gateway's ?key=, sent with every
+// fetch) keeps the secret out of the Configurator's errors, which the edge logs on
+// every poll, when the fetch fails before any answer: http.Client's error quotes the
+// request's URL, query and all.
+func TestConfiguratorTransportErrorsHoldNoQueryValue(t *testing.T) {
+	const secret = "Cp-Query-S3cret"
+	engine := verifier.NewNative()
+	defer engine.Close(context.Background())
+	u := &url.URL{Scheme: "http", Host: freeport.Addr(t), Path: edge.EdgeConfigPath, RawQuery: "key=" + secret} // nothing listens there
+	_, err := (&edge.Configurator{URL: u.String(), Engine: engine}).Sync(context.Background())
+	if err == nil {
+		t.Fatal("Sync succeeded with nothing listening")
+	}
+	if msg := err.Error(); strings.Contains(msg, secret) || !strings.Contains(msg, u.Host) || !strings.Contains(msg, "key=") {
+		t.Fatalf("the error holds the query's value, or does not say which control plane: %s", strings.ReplaceAll(msg, secret, "<secret>"))
 	}
 }
 

@@ -27,6 +27,16 @@ func URL(s string) string {
 	return s
 }
 
+// Error is err, or, when err is a *url.Error (what http.Client.Do returns), a copy
+// that quotes its URL as URL does: the client strips the password from the URL it
+// quotes, not the query, and a fetch's error reaches the log.
+func Error(err error) error {
+	if ue, ok := err.(*url.Error); ok {
+		return &url.Error{Op: ue.Op, URL: URL(ue.URL), Err: ue.Err}
+	}
+	return err
+}
+
 // query is raw with each value replaced by xxxxx (as url.URL.Redacted writes a
 // password), its keys and their order kept. A part without '=' is hidden whole: it may
 // be a bare token ("?s3cret") as well as a key.

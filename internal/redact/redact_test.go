@@ -1,6 +1,8 @@
 package redact
 
 import (
+	"errors"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -25,5 +27,17 @@ func TestURL(t *testing.T) {
 		if got != tc.want || strings.Contains(got, "s3cret") {
 			t.Errorf("URL(%q) = %q, want %q", tc.in, got, tc.want)
 		}
+	}
+}
+
+// A *url.Error quotes its URL as URL does, and still unwraps to its cause.
+func TestError(t *testing.T) {
+	cause := errors.New("connection refused")
+	err := Error(&url.Error{Op: "Get", URL: "http://127.0.0.1:1/x?key=s3cret", Err: cause})
+	if want := `Get "http://127.0.0.1:1/x?key=xxxxx": connection refused`; err.Error() != want || !errors.Is(err, cause) {
+		t.Errorf("Error = %q (errors.Is cause: %v), want %q", err, errors.Is(err, cause), want)
+	}
+	if err := Error(cause); err != cause {
+		t.Errorf("Error(%v) = %v, want it unchanged", cause, err)
 	}
 }
