@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -83,5 +84,52 @@ func TestBinaryWebSocketFlagErrorsHoldNoURLPassword(t *testing.T) {
 	}
 	if strings.Contains(out, password) {
 		t.Fatalf("a --ws URL's password reached the edge's errors:\n%s", strings.ReplaceAll(out, password, "<secret>"))
+	}
+}
+
+// A secret in an operator URL's query (a gateway's ?key= in front of the control
+// plane, an upstream's ?token=) never reaches the edge's log or its start-up errors:
+// not the "edge listening" line, not the failing polls, not a refused flag. The keys
+// stay, to say which URL it is.
+func TestBinaryLogsHoldNoURLQueryValue(t *testing.T) {
+	const secret = "Url-Query-S3cret"
+	cp := "http://" + freeAddr(t) + "/?key=" + secret // nothing listens there
+	cmd := exec.Command(binary, "--listen", "127.0.0.1:0", "--control-plane", cp,
+		"--upstream", "http://"+freeAddr(t)+"/?token="+secret, "--ws", "/live=ws://"+freeAddr(t)+"/socket?token="+secret)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	defer cmd.Process.Kill()
+	var out strings.Builder
+	lines := bufio.NewScanner(stderr)
+	for lines.Scan() { // ends when the binary does, or at the first failed poll
+		out.WriteString(lines.Text() + "\n")
+		if strings.Contains(lines.Text(), "not reachable yet") {
+			break
+		}
+	}
+	if !strings.Contains(out.String(), "edge listening") || !strings.Contains(out.String(), "connection refused") ||
+		!strings.Contains(out.String(), "key=") {
+		t.Fatalf("the binary did not report its control plane and the failed poll:\n%s", strings.ReplaceAll(out.String(), secret, "<secret>"))
+	}
+
+	for _, args := range [][]string{
+		{"--control-plane", "http://127.0.0.1:bad/?key=" + secret},
+		{"--upstream", "http://127.0.0.1:bad/?token=" + secret},
+		{"--ws", "/live=ftp://127.0.0.1/socket?token=" + secret},
+	} {
+		b, err := exec.Command(binary, append([]string{"--listen", "127.0.0.1:0"}, args...)...).CombinedOutput()
+		if err == nil {
+			t.Errorf("%q accepted", args)
+		}
+		out.Write(b)
+	}
+	if strings.Contains(out.String(), secret) {
+		t.Fatalf("a URL's query value reached the edge's log or errors:\n%s", strings.ReplaceAll(out.String(), secret, "<secret>"))
 	}
 }

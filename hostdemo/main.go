@@ -204,7 +204,8 @@ func run() error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("edge listening", "addr", ln.Addr().String(), "engine", *engineName, "control_plane", cpURL.Redacted())
+	// redact.URL, not URL.Redacted: the query's values (a gateway's ?key=) are hidden too.
+	log.Info("edge listening", "addr", ln.Addr().String(), "engine", *engineName, "control_plane", redact.URL(cpURL.String()))
 	err = configure(ctx, configurator, log)
 	if err == nil {
 		go follow(ctx, configurator, source, *poll, log)
