@@ -308,11 +308,13 @@ type wsRoute struct {
 // canonicalOrGate hands a path with dot segments or "//" to the gate, which refuses
 // dot segments (400 invalid_path, ABI.md "Paths") and decides the rest, and serves
 // every other request with mux: http.ServeMux would answer such a path with a
-// redirect to its cleaned form, which the gate then never sees.
+// redirect to its cleaned form, which the gate then never sees. A path that Clean
+// only strips of its trailing "/" is canonical ("/app/"), except "//", which Clean
+// makes "/".
 func canonicalOrGate(mux *http.ServeMux, gate http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := r.URL.Path
-		if c := path.Clean(p); r.Method != http.MethodConnect && strings.HasPrefix(p, "/") && c != p && c+"/" != p {
+		if c := path.Clean(p); r.Method != http.MethodConnect && strings.HasPrefix(p, "/") && c != p && (c+"/" != p || c == "/") {
 			gate.ServeHTTP(w, r)
 			return
 		}
