@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -131,5 +132,34 @@ func TestBinaryLogsHoldNoURLQueryValue(t *testing.T) {
 	}
 	if strings.Contains(out.String(), secret) {
 		t.Fatalf("a URL's query value reached the edge's log or errors:\n%s", strings.ReplaceAll(out.String(), secret, "<secret>"))
+	}
+}
+
+// A --ws PATH that http.ServeMux would not take as the literal path (a wildcard, a
+// method before it) or that another route already has (the edge's own /, /auth/,
+// /.well-known/, another --ws) is refused at start-up with an error naming the flag,
+// not a panic and a goroutine dump from the mux.
+func TestBinaryWebSocketFlagRefusesPathsTheMuxCannotTake(t *testing.T) {
+	const up = "=ws://127.0.0.1:9/socket"
+	for _, ws := range [][]string{
+		{"/auth/" + up},
+		{"/.well-known/" + up},
+		{"/" + up},
+		{"/live" + up, "/live" + up},
+		{"/chat/{room}" + up},
+		{"/a b" + up},
+	} {
+		args := []string{"--listen", "127.0.0.1:0", "--control-plane", "http://127.0.0.1:9"}
+		for _, w := range ws {
+			args = append(args, "--ws", w)
+		}
+		// Bounded: a PATH taken as a pattern is served, with no control plane, until killed.
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		b, err := exec.CommandContext(ctx, binary, args...).CombinedOutput()
+		cancel()
+		if err == nil || strings.Contains(string(b), "panic") || strings.Contains(string(b), "goroutine") ||
+			!strings.Contains(string(b), "--ws") {
+			t.Errorf("--ws %q: %v, want an error naming --ws:\n%s", ws, err, b)
+		}
 	}
 }

@@ -37,6 +37,7 @@ import (
 	"os"
 	"os/signal"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -334,8 +335,14 @@ func (f *wsRouteFlag) Set(v string) error {
 	return nil
 }
 
+// edgePatterns are the paths run gives its mux before the --ws routes: a route at
+// one of them would make http.ServeMux panic.
+var edgePatterns = []string{"/", "/auth/", "/.well-known/"}
+
 // routes reads each PATH=URL; an error quotes the URL without its password
-// (redact.URL).
+// (redact.URL). A PATH must be one that http.ServeMux takes as that path and no other
+// route has: the mux reads "{...}" as a wildcard and text before a space or tab as a
+// method, and panics on a malformed pattern or one registered twice.
 func (f wsRouteFlag) routes() ([]wsRoute, error) {
 	var rs []wsRoute
 	for _, v := range f {
@@ -347,6 +354,16 @@ func (f wsRouteFlag) routes() ([]wsRoute, error) {
 				shown = redact.URL(v)
 			}
 			return nil, fmt.Errorf("--ws %q: want PATH=URL with an absolute path and a ws:// or wss:// URL", shown)
+		}
+		if strings.ContainsAny(path, "{} \t") {
+			return nil, fmt.Errorf("--ws %q: PATH may hold no '{', '}', space or tab (http.ServeMux reads them as a pattern)", path)
+		}
+		taken := slices.Contains(edgePatterns, path)
+		for _, r := range rs {
+			taken = taken || r.path == path
+		}
+		if taken {
+			return nil, fmt.Errorf("--ws %q: another route has PATH already (this edge serves %s itself)", path, strings.Join(edgePatterns, ", "))
 		}
 		rs = append(rs, wsRoute{path: path, upstream: u})
 	}
