@@ -70,6 +70,8 @@ type Server struct {
 	staticHeaders http.Header
 	// streams counts the open revocation streams.
 	streams atomic.Int64
+	// requestTimeout bounds every request but the revocation stream (RequestTimeout).
+	requestTimeout time.Duration
 }
 
 // Route is one registered endpoint.
@@ -96,6 +98,10 @@ func New(d Deps, cfg config.Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.requestTimeout = RequestTimeout
+	if cfg.Passwords.BreachCheckURL != "" {
+		s.requestTimeout += cfg.Passwords.BreachCheckTimeout
 	}
 	s.jwksCache, s.revocationsCache = publicMaxAge(cfg.Keys.JWKSMaxAge), publicMaxAge(cfg.Revocations.MaxAge)
 	s.staticHeaders = http.Header{}
@@ -136,7 +142,7 @@ func New(d Deps, cfg config.Config) (*Server, error) {
 	}
 	s.handle("GET /.well-known/jwks.json", s.jwks)
 	s.handle("GET /.well-known/edgeauth/revocations", s.revocations)
-	s.handle("GET /.well-known/edgeauth/revocations/stream", s.revocationStream)
+	s.handleStream("GET /.well-known/edgeauth/revocations/stream", s.revocationStream)
 	s.handle("GET /.well-known/edgeauth/edge-config", s.serveEdgeConfig)
 	s.authRoutes()
 	return s, nil
@@ -160,22 +166,44 @@ func (s *Server) Routes() []Route {
 // handler (ServeHTTP) serves /metrics only in development without ops_listen.
 func (s *Server) Ops() http.Handler { return s.ops }
 
+// RequestTimeout bounds a request (the revocation stream's replay, not the stream):
+// what it waits for is the database. One that stops answering (a host that hangs, or
+// one a failover leaves behind with its connections open) refuses nothing and returns
+// nothing, and would hold every request until its client gave up; past the bound the
+// request is answered 503 unavailable with Retry-After, as while the database is down.
+// It stays under the binary's WriteTimeout (30 s), past which no answer is written.
+// A request that checks a password against the breach service may take that check's
+// timeout longer (requestTimeout).
+const RequestTimeout = 10 * time.Second
+
 // handle registers pattern ("METHOD /path") on the public handler. State-changing
 // methods get the CSRF check before the handler runs.
 func (s *Server) handle(pattern string, h handlerFunc) {
-	s.register(s.mux, pattern, h)
+	s.register(s.mux, pattern, h, s.requestTimeout)
+}
+
+// handleStream registers a long-lived pattern (the revocation stream), which bounds
+// what it waits for itself.
+func (s *Server) handleStream(pattern string, h handlerFunc) {
+	s.register(s.mux, pattern, h, 0)
 }
 
 // handleOps registers pattern on the operations handler.
 func (s *Server) handleOps(pattern string, h handlerFunc) {
-	s.register(s.ops, pattern, h)
+	s.register(s.ops, pattern, h, s.requestTimeout)
 }
 
-func (s *Server) register(mux *http.ServeMux, pattern string, h handlerFunc) {
+// register adds pattern to mux; timeout, when not 0, bounds each request's context.
+func (s *Server) register(mux *http.ServeMux, pattern string, h handlerFunc, timeout time.Duration) {
 	method, path, _ := strings.Cut(pattern, " ")
 	s.routes = append(s.routes, Route{Method: method, Path: path})
 	unsafe := method != http.MethodGet && method != http.MethodHead && method != http.MethodOptions
 	mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if timeout > 0 {
+			ctx, cancel := context.WithTimeout(r.Context(), timeout)
+			defer cancel()
+			r = r.WithContext(ctx)
+		}
 		var err error
 		if unsafe {
 			err = s.checkCSRF(r)

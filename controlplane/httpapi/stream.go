@@ -69,7 +69,11 @@ func (s *Server) revocationStream(w http.ResponseWriter, r *http.Request) error 
 	if !resume {
 		after = cur.Seq
 	}
-	missed, err := src.Replay(r.Context(), after)
+	// Bounded as any request is (RequestTimeout): the stream outlives it, its replay
+	// must not wait on a database that stopped answering.
+	rctx, cancel := context.WithTimeout(r.Context(), s.requestTimeout)
+	missed, err := src.Replay(rctx, after)
+	cancel()
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,10 @@ package pgtest
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -107,5 +110,62 @@ func (s *Server) start(t testing.TB) {
 	t.Helper()
 	if err := s.c.Start(context.Background(), s.port, settings...); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Freeze stops (SIGSTOP) every process of the server: it keeps its connections and
+// its port, the kernel still accepts connections and data, but nothing answers (a host
+// that hangs or drops off the network). Thaw resumes it; the test's end does too.
+func (s *Server) Freeze(t testing.TB) {
+	t.Helper()
+	pids := s.pids(t)
+	t.Cleanup(func() { s.signal(pids, syscall.SIGCONT) })
+	s.signal(pids, syscall.SIGSTOP)
+}
+
+// Thaw resumes a server Freeze stopped.
+func (s *Server) Thaw(t testing.TB) {
+	t.Helper()
+	s.signal(s.pids(t), syscall.SIGCONT)
+}
+
+// pids are the postmaster's and its children's.
+func (s *Server) pids(t testing.TB) []int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(s.c.DataDir(), "postmaster.pid"))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	first, _, _ := strings.Cut(string(b), "\n")
+	pm, err := strconv.Atoi(strings.TrimSpace(first))
+	if err != nil {
+		t.Fatalf("pgtest: postmaster.pid: %v", err)
+	}
+	pids := []int{pm}
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces, so read after its ')'.
+		i := strings.LastIndexByte(string(b), ')')
+		if i < 0 {
+			continue
+		}
+		fields := strings.Fields(string(b[i+1:]))
+		if len(fields) < 2 || fields[1] != strconv.Itoa(pm) {
+			continue
+		}
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(f))); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+func (s *Server) signal(pids []int, sig syscall.Signal) {
+	for _, p := range pids {
+		_ = syscall.Kill(p, sig)
 	}
 }
