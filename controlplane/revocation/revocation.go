@@ -563,9 +563,22 @@ func (l *List) Run(ctx context.Context) {
 // pg_stat_activity).
 const ListenerApplicationName = "edgeauth revocation listener"
 
+// How the listener tells a database that stopped answering from a quiet one. A failover
+// can leave its connection (and the pool's) to the old primary open and silent: nothing
+// is refused, no notification ever comes, and a query waits for good while the new
+// primary answers new connections. So the connection is pinged whenever it has been
+// quiet for listenerCheckEvery, and dropped (reconnected) if no answer comes within
+// listenerCheckTimeout; a rebuild that takes longer than rebuildTimeout fails, and is
+// retried, like any failed rebuild.
+const (
+	listenerCheckEvery   = 5 * time.Second
+	listenerCheckTimeout = 5 * time.Second
+	rebuildTimeout       = 10 * time.Second
+)
+
 // listen runs one connection's life. A failed rebuild (database hiccup, signer without a
 // fresh key) is retried every second without dropping the listener; only a connection
-// error ends it.
+// error, or a connection that no longer answers, ends it.
 func (l *List) listen(ctx context.Context, connected func()) error {
 	cc := l.pool.Config().ConnConfig.Copy()
 	if cc.RuntimeParams == nil {
@@ -584,7 +597,10 @@ func (l *List) listen(ctx context.Context, connected func()) error {
 	var next time.Time // when to rebuild; zero: now (after connecting: notifications may have been missed)
 	for {
 		if !time.Now().Before(next) {
-			if err := l.Rebuild(ctx); err != nil {
+			rctx, cancel := context.WithTimeout(ctx, rebuildTimeout)
+			err := l.Rebuild(rctx)
+			cancel()
+			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err()
 				}
@@ -594,17 +610,32 @@ func (l *List) listen(ctx context.Context, connected func()) error {
 				next = time.Now().Add(l.cfg.Refresh)
 			}
 		}
-		wctx, cancel := context.WithDeadline(ctx, next)
+		wait := time.Now().Add(listenerCheckEvery)
+		if next.Before(wait) {
+			wait = next
+		}
+		wctx, cancel := context.WithDeadline(ctx, wait)
 		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if errors.Is(err, context.DeadlineExceeded) && !conn.IsClosed() {
-				continue // time to rebuild
+			if !errors.Is(err, context.DeadlineExceeded) || conn.IsClosed() {
+				return err
 			}
-			return err
+			if time.Now().Before(next) { // quiet: is the database still there?
+				pctx, cancel := context.WithTimeout(ctx, listenerCheckTimeout)
+				err := conn.Ping(pctx)
+				cancel()
+				if err != nil {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					return fmt.Errorf("revocation: listener connection does not answer: %w", err)
+				}
+			}
+			continue // time to rebuild, or to wait again
 		}
 		l.heardNotify(ctx, n.Payload)
 		// Coalesce a burst (logout-all revokes many sessions at once) into one rebuild.
