@@ -73,8 +73,14 @@ func newEnv(t testing.TB, o envOptions) *env {
 	if o.dbURL == "" {
 		pool = pgtest.NewPool(t)
 	} else {
-		var err error
-		if pool, err = pgxpool.New(ctx, o.dbURL); err != nil {
+		// As the binary makes it (config.PoolConfig).
+		c := config.Default()
+		c.DatabaseURL = o.dbURL
+		pc, err := c.PoolConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pool, err = pgxpool.NewWithConfig(ctx, pc); err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(pool.Close)

@@ -33,6 +33,8 @@ import (
 	"github.com/edgeauth/edgeauth/controlplane/store"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgconn/ctxwatch"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -585,6 +587,12 @@ func (l *List) listen(ctx context.Context, connected func()) error {
 		cc.RuntimeParams = map[string]string{}
 	}
 	cc.RuntimeParams["application_name"] = ListenerApplicationName
+	// Its waits end by their deadline all the time (they run no statement): a cancel
+	// request each time, as the pool's connections send (config.PoolConfig), would be
+	// a connection to the server for nothing.
+	cc.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
+		return &pgconn.DeadlineContextWatcherHandler{Conn: c.Conn()}
+	}
 	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return err

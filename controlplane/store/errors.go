@@ -42,6 +42,7 @@ const (
 	sqlstateAdminShutdown            = "57P01"
 	sqlstateCrashShutdown            = "57P02"
 	sqlstateCannotConnectNow         = "57P03" // starting up, shutting down, in recovery
+	sqlstateQueryCanceled            = "57014" // a cancel request (the caller's context ended) or statement_timeout
 	sqlstateClassConnection          = "08"    // connection exception
 )
 
@@ -68,7 +69,7 @@ func Classify(err error) error {
 		case code == sqlstateCharacterNotInRepertoire, code == sqlstateUntranslatableCharacter:
 			return ErrInvalidInput
 		case code == sqlstateSerializationFailure, code == sqlstateDeadlockDetected,
-			code == sqlstateAdminShutdown, code == sqlstateCrashShutdown, code == sqlstateCannotConnectNow,
+			code == sqlstateAdminShutdown, code == sqlstateCrashShutdown, code == sqlstateCannotConnectNow, code == sqlstateQueryCanceled,
 			len(code) == 5 && code[:2] == sqlstateClassConnection:
 			return ErrUnavailable
 		}
