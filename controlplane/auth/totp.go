@@ -27,6 +27,7 @@ package auth
 // secret opened with a previous key is sealed again under SecretKey when it is next used.
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -199,18 +200,30 @@ func (s *Service) ConfirmTOTP(ctx context.Context, req TOTPRequest) ([]string, e
 	if err != nil {
 		return nil, err
 	}
-	err = s.st.InTx(ctx, func(q store.Queries) error {
-		if err := att.succeed(ctx, q, now); err != nil {
-			return err
+	enable := func() error {
+		return s.st.InTx(ctx, func(q store.Queries) error {
+			if err := att.succeed(ctx, q, now); err != nil {
+				return err
+			}
+			if err := en.store(ctx, q, user.ID); err != nil {
+				return err
+			}
+			if err := q.SetSessionSecondFactor(ctx, req.SessionID, user.ID, factorTOTP, now); err != nil {
+				return err
+			}
+			return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_enabled", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now})
+		})
+	}
+	err = enable()
+	if errors.Is(err, store.ErrConflict) {
+		// A KEK rotation's re-seal (ResealSecrets, on another replica) may have sealed
+		// the pending secret again since it was read: the same enrollment in other
+		// bytes, which the code was right for. Once only: the re-seal runs once a key.
+		if again, ok := s.resealedPending(ctx, user.ID, en); ok {
+			en = again
+			err = enable()
 		}
-		if err := en.store(ctx, q, user.ID); err != nil {
-			return err
-		}
-		if err := q.SetSessionSecondFactor(ctx, req.SessionID, user.ID, factorTOTP, now); err != nil {
-			return err
-		}
-		return q.AddAudit(ctx, store.AuditEvent{Kind: "mfa_enabled", UserID: user.ID, SessionID: req.SessionID, IP: truncate(req.IP, 64), At: now})
-	})
+	}
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		// Confirmed meanwhile, or turned off: the code was right, so nothing counted.
@@ -259,6 +272,29 @@ func (s *Service) acceptPending(user store.User, code string, now time.Time) (en
 		return enrollment{}, err
 	}
 	return en, nil
+}
+
+// resealedPending is en with the account's pending secret as it is now, when that holds
+// the same secret as en.pending sealed in other bytes (ResealSecrets), and false
+// otherwise: confirmed, turned off, or replaced by another enrollment meanwhile.
+func (s *Service) resealedPending(ctx context.Context, userID string, en enrollment) (enrollment, bool) {
+	user, err := s.st.UserByID(ctx, userID)
+	if err != nil || user.TOTPSecret != nil || user.TOTPPending == nil || bytes.Equal(user.TOTPPending, en.pending) {
+		return en, false
+	}
+	was, _, err := s.openSecret(userID, en.pending)
+	if err != nil {
+		return en, false
+	}
+	now, current, err := s.openSecret(userID, user.TOTPPending)
+	if err != nil || subtle.ConstantTimeCompare(was, now) != 1 {
+		return en, false
+	}
+	en.pending = user.TOTPPending
+	if current {
+		en.sealed = user.TOTPPending
+	}
+	return en, true
 }
 
 // store makes the enrollment the account's (store.Queries.EnableTOTP): ErrConflict when

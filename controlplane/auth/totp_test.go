@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -454,5 +455,73 @@ func TestBeginTOTPFromAnEndedSession(t *testing.T) {
 	}
 	if n := e.failures(t); n != 0 {
 		t.Errorf("%d failures counted, want none", n)
+	}
+}
+
+// A KEK rotation's re-seal (ResealSecrets, run by a replica of the rotation's middle
+// step) may seal a pending secret again between the moment a confirmation reads it and
+// the moment it enables it: the same enrollment in other bytes, which the confirmation
+// must still take. The interleaving is made with a row lock: the re-seal queues on it
+// first, the confirmation (its read done) second.
+func TestConfirmTOTPWhileAReSealRewritesThePendingSecret(t *testing.T) {
+	t.Parallel()
+	// The rotation's first step (the new KEK known, the old one sealing) and its middle
+	// step (the new KEK sealing), as two replicas run them during the rollout.
+	newKey := []byte("another 32-byte key for sealing!")
+	e := newEnv(t, func(c *auth.Config) { c.PreviousSecretKeys = [][]byte{newKey} })
+	ctx := context.Background()
+	rotated := envOn(t, e.pool, func(c *auth.Config) {
+		c.SecretKey, c.PreviousSecretKeys, c.Now = newKey, [][]byte{testSecretKey}, e.clock.Now
+	})
+	u := e.user(t, "ada@example.test")
+	s := e.login(t, u.Email)
+	setup, err := e.svc.BeginTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Password: testPassword, IP: "192.0.2.8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := e.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR UPDATE`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	waiting := func(n int) {
+		t.Helper()
+		if !waitUntil(30*time.Second, func() bool {
+			var got int
+			err := e.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&got)
+			return err == nil && got >= n
+		}) {
+			t.Fatalf("fewer than %d statements wait for the row lock", n)
+		}
+	}
+	resealed := make(chan error, 1)
+	go func() {
+		n, err := rotated.svc.ResealSecrets(ctx)
+		if err == nil && n != 1 {
+			err = fmt.Errorf("re-sealed %d accounts, want 1", n)
+		}
+		resealed <- err
+	}()
+	waiting(1)
+	confirmed := make(chan error, 1)
+	go func() {
+		_, err := e.svc.ConfirmTOTP(ctx, auth.TOTPRequest{UserID: u.ID, SessionID: s.Session.ID, Code: totptest.Code(t, setup.Secret, e.clock.Now()), IP: "192.0.2.8"})
+		confirmed <- err
+	}()
+	waiting(2)
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-resealed; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-confirmed; err != nil {
+		t.Fatalf("confirmation after the pending secret was sealed again: %v", err)
+	}
+	if st, err := e.svc.MFAStatus(ctx, u.ID); err != nil || !st.TOTP {
+		t.Fatalf("after the confirmation: %+v, %v", st, err)
 	}
 }
