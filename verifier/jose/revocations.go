@@ -64,7 +64,9 @@ func VerifyRevocationList(list []byte, ks *KeySet, algs []Algorithm, issuer stri
 	expV, _ := payload.Get("exp")
 	iat, ok1 := iatV.Int()
 	exp, ok2 := expV.Int()
-	if !ok1 || !ok2 || iat >= exp || exp-iat > MaxRevocationLifetime || iat > addSat(now, leeway) {
+	// exp > iat+max rather than exp-iat > max: the difference wraps for a negative iat,
+	// which would let a list with an exp far ahead pass as short-lived.
+	if !ok1 || !ok2 || iat >= exp || exp > addSat(iat, MaxRevocationLifetime) || iat > addSat(now, leeway) {
 		return RevocationList{}, errRevTimes
 	}
 	if exp <= now {

@@ -2,6 +2,7 @@ package jose_test
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/edgeauth/edgeauth/verifier/abi"
@@ -209,9 +210,11 @@ func TestVerifyRevocationList(t *testing.T) {
 		return m
 	}
 	for name, list := range map[string][]byte{
-		"other issuer":      sign(with("iss", "https://other.example")),
-		"expired":           sign(with("exp", now)),
-		"lives too long":    sign(with("exp", now+jose.MaxRevocationLifetime+1)),
+		"other issuer":   sign(with("iss", "https://other.example")),
+		"expired":        sign(with("exp", now)),
+		"lives too long": sign(with("exp", now+jose.MaxRevocationLifetime+1)),
+		// exp - iat overflows int64: a list that would never expire.
+		"lives forever":     sign(map[string]any{"iss": vectors.Issuer, "iat": -2, "exp": int64(math.MaxInt64), "sids": []string{"a"}}),
 		"issued in future":  sign(with("iat", now+31)),
 		"sids missing":      sign(with("sids", nil)),
 		"empty sid":         sign(with("sids", []string{""})),
