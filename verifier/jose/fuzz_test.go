@@ -2,6 +2,8 @@ package jose_test
 
 import (
 	"bytes"
+	"crypto/ecdh"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -62,30 +64,151 @@ func FuzzCompactJWS(f *testing.F) {
 	})
 }
 
-// FuzzParseJWKS: no panic; an accepted set has usable keys with unique, non-empty kids.
+// FuzzParseJWKS checks ParseJWKS against its documented rules: every error is
+// ErrInvalidKeySet; the set-wide refusals (not a strict JSON object with a "keys"
+// array of at most MaxKeys objects, a kty "oct" anywhere, a kid repeated) are decided
+// over encoding/json; otherwise the set holds exactly, in document order, the members
+// ParseJWK accepts with a non-empty kid, and each accepted key's material checks out
+// with the standard library (x of 32 bytes, a P-256 point crypto/ecdh accepts, the
+// RSA modulus and exponent as given and in range).
 func FuzzParseJWKS(f *testing.F) {
 	f.Add(vectors.JWKS())
 	f.Add([]byte(`{"keys":[{"kty":"oct","k":"AAAA"}]}`))
+	ed, rs := vectors.EdDSAKey().PublicJWK(), vectors.RS256Key().PublicJWK()
+	f.Add(vectors.JWKS(ed, ed))
+	f.Add(vectors.JWKS(rs, map[string]any{"kty": "oct", "kid": "h", "k": "AAAA"}))
+	f.Add(vectors.JWKS(jwk(vectors.ES256Key(), "key_ops", []string{"verify"}, "use", "sig"), jwk(vectors.EdDSAKey(), "kid", "")))
 	f.Add([]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","alg":"EdDSA","kid":"a","x":"11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ks, err := jose.ParseJWKS(data)
-		if err != nil {
-			if abi.StatusOf(err) != abi.StatusInvalidKeySet {
-				t.Fatalf("error %v is not ErrInvalidKeySet", err)
+		if err != nil && abi.StatusOf(err) != abi.StatusInvalidKeySet {
+			t.Fatalf("error %v is not ErrInvalidKeySet", err)
+		}
+		elems, ok := refJWKSElements(data)
+		if !ok {
+			if err == nil {
+				t.Fatalf("accepted %q, which the set-wide rules refuse", data)
 			}
 			return
 		}
-		seen := map[string]bool{}
-		for _, k := range ks.Keys() {
-			if k.KID == "" || seen[k.KID] {
-				t.Fatalf("kid %q empty or repeated", k.KID)
+		var want []*jose.Key
+		for _, e := range elems {
+			if k, err := jose.ParseJWK(e); err == nil && k.KID != "" {
+				want = append(want, k)
 			}
-			seen[k.KID] = true
-			if k.Alg != jose.EdDSA && k.Alg != jose.ES256 && k.Alg != jose.RS256 {
-				t.Fatalf("key with alg %q", k.Alg)
+		}
+		if err != nil {
+			if len(want) != 0 {
+				t.Fatalf("refused %q (%v), which has %d usable keys", data, err, len(want))
+			}
+			return
+		}
+		got := ks.Keys()
+		if len(got) != len(want) {
+			t.Fatalf("%q: %d keys, ParseJWK accepts %d", data, len(got), len(want))
+		}
+		for i, k := range got {
+			if k.KID != want[i].KID || k.Alg != want[i].Alg || k.Index() != i {
+				t.Fatalf("%q: key %d is %q/%s (index %d), ParseJWK gives %q/%s", data, i, k.KID, k.Alg, k.Index(), want[i].KID, want[i].Alg)
+			}
+		}
+		for _, e := range elems {
+			var m map[string]any
+			if json.Unmarshal(e, &m) != nil {
+				t.Fatalf("member %q", e)
+			}
+			kid, _ := m["kid"].(string)
+			alg, _ := m["alg"].(string)
+			if k, ok := ks.Lookup(kid, jose.Algorithm(alg)); ok {
+				checkKeyMaterial(t, k, m)
 			}
 		}
 	})
+}
+
+// refJWKSElements applies ParseJWKS's set-wide rules with encoding/json (strictjson
+// only says whether the document is acceptable JSON at all) and returns the raw members
+// of "keys".
+func refJWKSElements(data []byte) ([]json.RawMessage, bool) {
+	if _, err := strictjson.Parse(data, strictjson.Limits{MaxBytes: jose.MaxJWKSBytes, MaxDepth: 5}); err != nil {
+		return nil, false
+	}
+	var doc map[string]json.RawMessage
+	var elems []json.RawMessage
+	if json.Unmarshal(data, &doc) != nil || doc == nil || json.Unmarshal(doc["keys"], &elems) != nil ||
+		elems == nil || len(elems) > jose.MaxKeys {
+		return nil, false
+	}
+	kids := map[string]bool{}
+	for _, e := range elems {
+		var m map[string]any
+		if json.Unmarshal(e, &m) != nil || m == nil || m["kty"] == "oct" {
+			return nil, false
+		}
+		if kid, ok := m["kid"].(string); ok {
+			if kids[kid] {
+				return nil, false
+			}
+			kids[kid] = true
+		}
+	}
+	return elems, true
+}
+
+// checkKeyMaterial checks an accepted key against its JWK member m with the standard
+// library.
+func checkKeyMaterial(t *testing.T, k *jose.Key, m map[string]any) {
+	t.Helper()
+	b64 := func(name string) []byte {
+		s, _ := m[name].(string)
+		b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+		if err != nil || base64.RawURLEncoding.EncodeToString(b) != s {
+			t.Fatalf("key %q accepted with %s %q", k.KID, name, s)
+		}
+		return b
+	}
+	for _, p := range []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"} {
+		if _, ok := m[p]; ok {
+			t.Fatalf("key %q accepted with private member %q", k.KID, p)
+		}
+	}
+	if use, ok := m["use"]; ok && use != "sig" {
+		t.Fatalf("key %q accepted with use %v", k.KID, use)
+	}
+	if ops, ok := m["key_ops"]; ok {
+		list, _ := ops.([]any)
+		verify := false
+		for _, o := range list {
+			s, isStr := o.(string)
+			if !isStr {
+				t.Fatalf("key %q accepted with key_ops %v", k.KID, ops)
+			}
+			verify = verify || s == "verify"
+		}
+		if !verify {
+			t.Fatalf("key %q accepted with key_ops %v", k.KID, ops)
+		}
+	}
+	switch kty, crv := m["kty"], m["crv"]; {
+	case k.Alg == jose.EdDSA && kty == "OKP" && crv == "Ed25519":
+		if len(b64("x")) != 32 {
+			t.Fatalf("Ed25519 key %q accepted with x of %d bytes", k.KID, len(b64("x")))
+		}
+	case k.Alg == jose.ES256 && kty == "EC" && crv == "P-256":
+		if _, err := ecdh.P256().NewPublicKey(append(append([]byte{4}, b64("x")...), b64("y")...)); err != nil {
+			t.Fatalf("P-256 key %q accepted: %v", k.KID, err)
+		}
+	case k.Alg == jose.RS256 && kty == "RSA":
+		e, n, ok := k.RSAPublic()
+		bn, be := new(big.Int).SetBytes(b64("n")), new(big.Int).SetBytes(b64("e"))
+		if !ok || !bytes.Equal(n, b64("n")) || !be.IsInt64() || be.Int64() != int64(e) ||
+			bn.BitLen() < 2048 || bn.BitLen() > 8192 || bn.Bit(0) == 0 || e < 3 || e%2 == 0 ||
+			len(b64("n")) != (bn.BitLen()+7)/8 || len(b64("e")) != (be.BitLen()+7)/8 {
+			t.Fatalf("RSA key %q accepted with n %d bits, e %v", k.KID, bn.BitLen(), be)
+		}
+	default:
+		t.Fatalf("key %q accepted as %s from kty %v crv %v", k.KID, k.Alg, kty, crv)
+	}
 }
 
 // FuzzRevocationList signs any payload with the EdDSA test key, so the signature holds
