@@ -3,6 +3,7 @@ package cookie
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -116,41 +117,82 @@ func TestGetDoesNotAllocate(t *testing.T) {
 	}
 }
 
+// FuzzCookieHeader checks Get, Get2 (the gate's lookup) and the Scanner against
+// refPairs, the package comment's rules written with package strings: the same pairs
+// in the same order, the same first value and count (capped at 2) for the names
+// looked up, and ErrLimit exactly when the headers pass MaxBytes or MaxCookies.
 func FuzzCookieHeader(f *testing.F) {
-	for _, s := range []string{"at=abc", "a=1; at=2", `at="q"`, "at=1;at=2", "x;y;=;==;at", " \t; at = v ;", ""} {
-		f.Add(s, "at=second")
+	for _, s := range []string{"at=abc", "a=1; at=2", `at="q"`, "at=1;at=2", "x;y;=;==;at", " \t; at = v ;", "", `rt=""; at="`, "at=\x00;\tat\t=\t\"\"\t"} {
+		f.Add(s, "at=second; rt=r")
 	}
+	f.Add(strings.Repeat("a;", MaxCookies)+"at=1", "")
+	f.Add(strings.Repeat(";", MaxCookies)+"at=1", "rt=2")
 	f.Fuzz(func(t *testing.T, h1, h2 string) {
 		headers := []string{h1, h2}
+		want, ok := refPairs(headers)
+		lookup := func(name string) Match {
+			var m Match
+			for _, p := range want {
+				if p[0] == name {
+					m = m.add(p[1])
+				}
+			}
+			return m
+		}
 		m, err := Get(headers, "at")
-		if err != nil {
-			if !errors.Is(err, abi.ErrInvalidRequest) {
-				t.Fatalf("unexpected error %v", err)
+		ma, mr, err2 := Get2(headers, "at", "rt")
+		if !ok {
+			if !errors.Is(err, ErrLimit) || !errors.Is(err2, ErrLimit) || !errors.Is(err, abi.ErrInvalidRequest) {
+				t.Fatalf("%q: over the limits, Get %v, Get2 %v", headers, err, err2)
 			}
 			return
 		}
-		if m.Count < 0 || m.Count > 2 || (m.Count == 0 && m.Value != "") {
-			t.Fatalf("bad match %+v", m)
+		if err != nil || err2 != nil {
+			t.Fatalf("%q: Get %v, Get2 %v", headers, err, err2)
 		}
-		// Cross-check with the scanner: count and first value agree, and every pair
-		// is a piece of the input with no separator inside.
-		s := NewScanner(headers)
-		n, first := 0, ""
-		for s.Next() {
-			if strings.Contains(s.Name(), ";") || strings.Contains(s.Value(), ";") || strings.Contains(s.Name(), "=") {
-				t.Fatalf("pair %q=%q contains a separator", s.Name(), s.Value())
-			}
-			if s.Name() == "at" {
-				if n == 0 {
-					first = s.Value()
-				}
-				n++
-			}
+		if m != lookup("at") || ma != lookup("at") || mr != lookup("rt") {
+			t.Fatalf("%q: Get %+v, Get2 %+v %+v; reference %+v %+v", headers, m, ma, mr, lookup("at"), lookup("rt"))
 		}
-		if min(n, 2) != m.Count || first != m.Value {
-			t.Fatalf("Get %+v, scan count %d first %q", m, n, first)
+		var got [][2]string
+		for s := NewScanner(headers); s.Next(); {
+			got = append(got, [2]string{s.Name(), s.Value()})
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: scanned %q, reference %q", headers, got, want)
 		}
 	})
+}
+
+// refPairs reads the headers as the package comment says, with package strings: pairs
+// split at ";", white space (SP, HTAB) trimmed around pairs, names and values, empty
+// pieces ignored, pieces without "=" counted but skipped, one pair of surrounding
+// double quotes removed from a value. ok is false past MaxBytes or MaxCookies.
+func refPairs(headers []string) (pairs [][2]string, ok bool) {
+	if len(strings.Join(headers, "")) > MaxBytes {
+		return nil, false
+	}
+	n := 0
+	for _, h := range headers {
+		for _, piece := range strings.Split(h, ";") {
+			piece = strings.Trim(piece, " \t")
+			if piece == "" {
+				continue
+			}
+			if n++; n > MaxCookies {
+				return nil, false
+			}
+			name, value, found := strings.Cut(piece, "=")
+			if !found {
+				continue
+			}
+			value = strings.Trim(value, " \t")
+			if len(value) >= 2 && strings.HasPrefix(value, `"`) && strings.HasSuffix(value, `"`) {
+				value = value[1 : len(value)-1]
+			}
+			pairs = append(pairs, [2]string{strings.Trim(name, " \t"), value})
+		}
+	}
+	return pairs, true
 }
 
 func ExampleGet() {
