@@ -1,6 +1,12 @@
 package auth
 
-import "testing"
+import (
+	"bytes"
+	"strconv"
+	"testing"
+
+	"golang.org/x/crypto/argon2"
+)
 
 func TestClientKey(t *testing.T) {
 	t.Parallel()
@@ -50,16 +56,29 @@ func TestPHCRejectsMalformed(t *testing.T) {
 	}
 }
 
+// FuzzParsePHC: what parses is usable and bounded (the bounds parsePHC applies so
+// that a tampered hash cannot make a login allocate gigabytes or spin), and written
+// back in hashPassword's form it parses to the same parameters, salt and key.
 func FuzzParsePHC(f *testing.F) {
 	f.Add("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")
 	f.Add("$argon2id$v=19$m=,t=2,p=1$$")
+	f.Add("$argon2id$v=19$m=4194304,t=65,p=255$c2FsdHNhbHRzYWx0c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g")
+	f.Add("$argon2id$v=19$p=1,t=2,m=19456,m=0019456$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA")
 	f.Fuzz(func(t *testing.T, s string) {
 		p, salt, key, err := parsePHC(s)
 		if err != nil {
 			return
 		}
-		if p.Memory == 0 || p.Time == 0 || p.Threads == 0 || len(salt) < 8 || len(key) < 16 {
+		if p.Memory == 0 || p.Memory > 1<<21 || p.Time == 0 || p.Time > 64 || p.Threads == 0 ||
+			len(salt) < 8 || len(key) < 16 || p.SaltLen != len(salt) || p.KeyLen != len(key) {
 			t.Fatalf("accepted unusable parameters %+v from %q", p, s)
+		}
+		again := "$argon2id$v=" + strconv.Itoa(argon2.Version) + "$m=" + strconv.FormatUint(uint64(p.Memory), 10) +
+			",t=" + strconv.FormatUint(uint64(p.Time), 10) + ",p=" + strconv.FormatUint(uint64(p.Threads), 10) +
+			"$" + b64.EncodeToString(salt) + "$" + b64.EncodeToString(key)
+		p2, salt2, key2, err := parsePHC(again)
+		if err != nil || p2 != p || !bytes.Equal(salt2, salt) || !bytes.Equal(key2, key) {
+			t.Fatalf("%q parsed as %+v, written back as %q, which parses as %+v (%v)", s, p, again, p2, err)
 		}
 	})
 }
