@@ -140,7 +140,8 @@ func Quote(s string) string {
 		case r < 0x10000:
 			b = append(b, '\\', 'u', hex[r>>12], hex[r>>8&15], hex[r>>4&15], hex[r&15])
 		default:
-			b = append(b, '\\', 'U', '0', '0', '0', hex[r>>16&15], hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
+			// Up to U+10FFFF: six digits, the first of them r>>20 (plane 16).
+			b = append(b, '\\', 'U', '0', '0', hex[r>>20], hex[r>>16&15], hex[r>>12&15], hex[r>>8&15], hex[r>>4&15], hex[r&15])
 		}
 		i += size
 	}

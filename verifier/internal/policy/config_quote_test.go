@@ -9,7 +9,7 @@ import (
 // tables out of the module).
 func TestQuoteMatchesStrconv(t *testing.T) {
 	inputs := []string{"", "/app", `a"b\c`, "tab\there\nnew\r\a\b\f\v", "\x00\x1f\x7f", "caf\u00e9",
-		"\u2028\ufffd", "\U0001f600 smile", "bad \xff\xfe utf8", "\xed\xa0\x80 surrogate", "\xf4\x90\x80\x80 too big"}
+		"\u2028\ufffd", "\U0001f600 smile", "\U00100000 \U0010ffff plane 16", "bad \xff\xfe utf8", "\xed\xa0\x80 surrogate", "\xf4\x90\x80\x80 too big"}
 	for b := 0; b < 256; b++ {
 		inputs = append(inputs, string([]byte{byte(b)}), "x"+string([]byte{byte(b), 0x80}))
 	}
