@@ -5,7 +5,7 @@ GO    ?= go
 include wasm.mk
 
 .DEFAULT_GOAL := help
-.PHONY: help run demo test test-go test-js bench bench-verifier bench-controlplane bench-ws bench-edge fuzz vet
+.PHONY: help run demo test test-go test-race test-js bench bench-verifier bench-controlplane bench-ws bench-edge fuzz vet
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-20s %s\n", $$1, $$2}'
@@ -19,6 +19,14 @@ test: ## every test (go vet, Go, the JS package in Node, then the examples: test
 
 test-go: ## Go tests (needs a PostgreSQL: EDGEAUTH_TEST_DATABASE_URL, default 127.0.0.1:5432)
 	$(GO) test -count=1 ./...
+
+# The packages whose goroutines share state (atomic snapshots, watchers, the revocation
+# stream and listener, the refresh groups, background loops): about 1-3 minutes. The
+# whole tree under -race takes over an hour on 2 cores.
+RACE_PACKAGES = ./sessionauth/ ./wsauth/ ./controlplane/revocation/ ./controlplane/store/ ./controlplane/app/
+test-race: ## the race detector over the packages whose goroutines share state (CI runs it after make test)
+	@url=$$(bash .ci/test-deps) && export EDGEAUTH_TEST_DATABASE_URL="$$url" && \
+	$(GO) test -race -count=1 $(RACE_PACKAGES)
 
 test-js: ## the JS package (js/) in Node: verifier.wasm with no imports, createEdge against a scripted control plane
 	cd js && node --test test/
