@@ -115,6 +115,8 @@ export class RevocationStream {
         buf += value;
         let nl;
         while ((nl = buf.search(/\r\n|\r|\n/)) >= 0) {
+          // A "\r" that ends the chunk may be the first half of a "\r\n": wait for more.
+          if (nl === buf.length - 1 && buf[nl] === "\r") break;
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + (buf[nl] === "\r" && buf[nl + 1] === "\n" ? 2 : 1));
           if (line === "") {

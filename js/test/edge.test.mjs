@@ -1604,6 +1604,34 @@ test("revocation stream: a stream the server closes at once is retried with grow
   }
 });
 
+test("revocation stream: a CRLF line end split across two chunks is one line end", async () => {
+  // "\r" ends one chunk and "\n" begins the next: read alone, the "\n" was an empty line,
+  // which ended the event early and lost its type (SSE allows CR, LF and CRLF).
+  const { RevocationStream } = await import("../src/stream.mjs");
+  const chunks = ["event: revoked\r", "\nid: 7\r\ndata: X\r", "\n\r", "\n"];
+  const body = new ReadableStream({
+    start(c) {
+      for (const chunk of chunks) c.enqueue(new TextEncoder().encode(chunk));
+      c.close();
+    },
+  });
+  // The stream's end makes it connect again: that second fetch says the body was read.
+  let read;
+  const bodyRead = new Promise((resolve) => (read = resolve));
+  let fetches = 0;
+  const fakeFetch = async () => {
+    if (fetches++ === 0) return new Response(body, { headers: { "content-type": "text/event-stream" } });
+    read();
+    throw new TypeError("fetch failed: ECONNREFUSED");
+  };
+  let received = null;
+  const s = new RevocationStream({ url: "http://cp.test/stream", fetch: fakeFetch, timeoutMs: 1000, log() {}, onList() {}, onRevoked: (jws) => void (received = jws) }).start();
+  await bodyRead;
+  s.stop();
+  assert.equal(received, "X");
+  assert.equal(s.lastEventId, "7");
+});
+
 test("revocation stream: stop() (edge.close()) while it waits to reconnect ends it at once, no timer left to hold the process", async () => {
   // A control plane down for a while: the waits between attempts grow to 30 s. close()
   // (a Node server shutting down) waited out the current one, and its timer kept the
