@@ -58,14 +58,6 @@ func Start(t testing.TB, o Options) *ControlPlane {
 	if o.DatabaseURL == "" {
 		o.DatabaseURL = pgtest.NewDatabase(t)
 	}
-	pool, err := pgxpool.New(ctx, o.DatabaseURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	if err := migrations.Apply(ctx, pool); err != nil {
-		t.Fatal(err)
-	}
 	srv := httptest.NewUnstartedServer(nil)
 	cp := &ControlPlane{URL: "http://" + srv.Listener.Addr().String(), Server: srv}
 	cfg := config.Default()
@@ -75,8 +67,23 @@ func Start(t testing.TB, o Options) *ControlPlane {
 		cfg.PublicURL = o.PublicURL
 	}
 	cfg.Keys.KEK = KEK
+	cfg.DatabaseURL = o.DatabaseURL
 	if o.Configure != nil {
 		o.Configure(&cfg)
+	}
+	// The pool the binary makes (config.PoolConfig: its size, and statements cancelled
+	// in PostgreSQL when a request gives up), so that what these tests see is what runs.
+	pc, err := cfg.PoolConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	if err := migrations.Apply(ctx, pool); err != nil {
+		t.Fatal(err)
 	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
