@@ -185,14 +185,51 @@ func (r *reader) hex4() (rune, bool) {
 func (r *reader) int() (int64, bool) {
 	r.space()
 	start := r.pos
-	if r.pos < len(r.b) && r.b[r.pos] == '-' {
-		r.pos++
-	}
-	for r.pos < len(r.b) && r.b[r.pos] >= '0' && r.b[r.pos] <= '9' {
-		r.pos++
+	if fraction, ok := r.number(); !ok || fraction {
+		return 0, false
 	}
 	n, err := strconv.ParseInt(string(r.b[start:r.pos]), 10, 64)
 	return n, err == nil
+}
+
+// number reads a JSON number as RFC 8259 spells it (no leading zeros, digits after a
+// point and in an exponent), and says whether it had a fraction or an exponent.
+func (r *reader) number() (fraction, ok bool) {
+	digits := func() bool {
+		start := r.pos
+		for r.pos < len(r.b) && r.b[r.pos] >= '0' && r.b[r.pos] <= '9' {
+			r.pos++
+		}
+		return r.pos > start
+	}
+	if r.pos < len(r.b) && r.b[r.pos] == '-' {
+		r.pos++
+	}
+	switch {
+	case r.pos < len(r.b) && r.b[r.pos] == '0':
+		r.pos++
+	case !digits():
+		return false, false
+	}
+	if r.pos < len(r.b) && r.b[r.pos] == '.' {
+		r.pos++
+		if !digits() {
+			return false, false
+		}
+		fraction = true
+	}
+	if r.pos < len(r.b) && (r.b[r.pos] == 'e' || r.b[r.pos] == 'E') {
+		r.pos++
+		if r.pos < len(r.b) && (r.b[r.pos] == '+' || r.b[r.pos] == '-') {
+			r.pos++
+		}
+		if !digits() {
+			return false, false
+		}
+		fraction = true
+	}
+	// A digit right after a leading zero ("007") is not one number.
+	return fraction, r.pos == len(r.b) || r.b[r.pos] < '0' || r.b[r.pos] > '9'
 }
 
 // strs reads an array of strings, or null (nil).
@@ -278,11 +315,8 @@ func (r *reader) skip(depth int) bool {
 	case c == 'n':
 		return r.literal("null")
 	case c == '-' || (c >= '0' && c <= '9'):
-		for r.pos < len(r.b) && (r.b[r.pos] == '-' || r.b[r.pos] == '+' || r.b[r.pos] == '.' ||
-			r.b[r.pos] == 'e' || r.b[r.pos] == 'E' || (r.b[r.pos] >= '0' && r.b[r.pos] <= '9')) {
-			r.pos++
-		}
-		return true
+		_, ok := r.number()
+		return ok
 	}
 	return false
 }

@@ -93,6 +93,14 @@ func TestDecodeRefusesWhatTheABIDoesNotAllow(t *testing.T) {
 		"control character": "{\"reason\":\"a\x01\"}",
 		"unquoted name":     `{action:"allow"}`,
 		"missing comma":     `{"action":"allow" "reason":"x"}`,
+		// Numbers as RFC 8259 spells them, read or skipped.
+		"leading zero":          `{"status":007}`,
+		"plus sign":             `{"status":+1}`,
+		"minus alone":           `{"status":-}`,
+		"unknown, leading zero": `{"extra":00}`,
+		"unknown, no digits":    `{"extra":-.e}`,
+		"unknown, bare dot":     `{"extra":1.}`,
+		"unknown, two signs":    `{"extra":1e+-2}`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if _, err := decodeDecision([]byte(raw)); !errors.Is(err, errDecode) {
