@@ -400,8 +400,9 @@ func TestAbsoluteExpiryClosesSocket(t *testing.T) {
 	w := newWorld(t, worldOptions{})
 	w.cp.CreateUser(t, "ada@example.test", password)
 	l := w.cp.Login(t, "ada@example.test", password, "laptop")
-	// The WebSocket server's clock is one second short of the session's end.
-	w.clock.Store(int64((w.cp.Config.Sessions.AbsoluteLifetime - time.Second) / time.Second))
+	// The WebSocket server's clock is five seconds short of the session's end: room for
+	// a slow run (-race) to dial and read the greeting before it (one second was not).
+	w.clock.Store(int64((w.cp.Config.Sessions.AbsoluteLifetime - 5*time.Second) / time.Second))
 	c := w.open(l)
 	if code, text := closed(t, c); code != wsauth.CloseSessionExpired || text != "session_expired" {
 		t.Fatalf("at the session's absolute expiry: %d %q", code, text)
