@@ -154,8 +154,9 @@ func run() error {
 		cp.ServeHTTP(w, r)
 	})
 	mux := http.NewServeMux()
-	mux.Handle("/auth/", toControlPlane)
-	mux.Handle("/.well-known/", toControlPlane)
+	for _, p := range controlPlanePatterns {
+		mux.Handle(p, toControlPlane)
+	}
 	gate := &edge.Gate{Engine: engine, Source: source, Upstream: app, Logger: log}
 	if p, ok := app.(*httputil.ReverseProxy); ok {
 		p.ErrorHandler = gate.ProxyError
@@ -169,7 +170,7 @@ func run() error {
 			gate.APIPrefixes = append(gate.APIPrefixes, p)
 		}
 	}
-	mux.Handle("/", gate)
+	mux.Handle(gatePattern, gate)
 	var sockets *wsauth.Server
 	if len(wsRoutes) > 0 {
 		origins := defaultWebSocketOrigins(ln.Addr().(*net.TCPAddr))
@@ -335,9 +336,11 @@ func (f *wsRouteFlag) Set(v string) error {
 	return nil
 }
 
-// edgePatterns are the paths run gives its mux before the --ws routes: a route at
-// one of them would make http.ServeMux panic.
-var edgePatterns = []string{"/", "/auth/", "/.well-known/"}
+// The patterns run gives its mux before the --ws routes (a route at one of them would
+// make http.ServeMux panic): the control plane's paths, and the gate for the rest.
+var controlPlanePatterns = []string{"/auth/", "/.well-known/"}
+
+const gatePattern = "/"
 
 // routes reads each PATH=URL; an error quotes the URL without its password
 // (redact.URL). A PATH must be one that http.ServeMux takes as that path and no other
@@ -358,12 +361,12 @@ func (f wsRouteFlag) routes() ([]wsRoute, error) {
 		if strings.ContainsAny(path, "{} \t") {
 			return nil, fmt.Errorf("--ws %q: PATH may hold no '{', '}', space or tab (http.ServeMux reads them as a pattern)", path)
 		}
-		taken := slices.Contains(edgePatterns, path)
+		taken := path == gatePattern || slices.Contains(controlPlanePatterns, path)
 		for _, r := range rs {
 			taken = taken || r.path == path
 		}
 		if taken {
-			return nil, fmt.Errorf("--ws %q: another route has PATH already (this edge serves %s itself)", path, strings.Join(edgePatterns, ", "))
+			return nil, fmt.Errorf("--ws %q: another route has PATH already (this edge serves %s itself)", path, strings.Join(append([]string{gatePattern}, controlPlanePatterns...), ", "))
 		}
 		rs = append(rs, wsRoute{path: path, upstream: u})
 	}
